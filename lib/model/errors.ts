@@ -1,0 +1,53 @@
+// One error type for everything the user can get wrong: a position in a file and a message that
+// names the field, the bad value and the fix.
+
+export interface Diagnostic {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export class InputError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(`${diagnostics.length} error(s)`);
+    this.name = 'InputError';
+  }
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.col}: ${d.message}`;
+}
+
+/** Sorted by file, then position, then text; exact duplicates dropped. */
+export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return [...ds]
+    .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.message.localeCompare(b.message))
+    .filter((d) => {
+      const key = formatDiagnostic(d);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+}
+
+/** Show a user value in a message: quoted, control characters escaped, long values cut. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') {
+    const cut = value.length > 60 ? `${value.slice(0, 60)}... (${value.length} characters)` : value;
+    return JSON.stringify(cut);
+  }
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value);
+  return json.length > 60 ? `${json.slice(0, 60)}...` : json;
+}
+
+export function pathString(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out || '(top level)';
+}

@@ -1,0 +1,145 @@
+// Turns zod issues into diagnostics that name the field, show the bad value and say the fix.
+import type { z } from 'zod';
+import { pathString, show, type Diagnostic } from './errors.ts';
+
+type Locate = (path: readonly PropertyKey[]) => { file: string; line: number; col: number };
+type Issue = z.core.$ZodIssue;
+
+export function describeIssue(issue: Issue, root: unknown, schema: z.ZodType, locate: Locate): Diagnostic[] {
+  const path = issue.path as PropertyKey[];
+  const value = valueAt(root, path);
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = keysAt(schema, path);
+    return issue.keys.map((key) => ({
+      ...locate([...path, key]),
+      message: `${pathString([...path, key])}: unknown key${suggest(key, allowed)}; allowed here: ${allowed.join(', ')}`,
+    }));
+  }
+  if (issue.code === 'invalid_union') {
+    // Report the branch the user most likely meant: the one whose problems lie deepest.
+    const branches = issue.errors.filter((b) => b.length > 0);
+    const best = branches.sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
+    if (best && depth(best) > path.length) {
+      return best.flatMap((sub) => describeIssue({ ...sub, path: [...path, ...sub.path] } as Issue, root, schema, locate));
+    }
+    return [{ ...locate(path), message: `${pathString(path)}: ${unionHint(path)}, got ${show(value)}` }];
+  }
+  return [{ ...locate(path), message: `${pathString(path)}: ${messageFor(issue, value)}` }];
+}
+
+function messageFor(issue: Issue, value: unknown): string {
+  const generic = /^(Invalid|Too (small|big))/.test(issue.message);
+  if (issue.code === 'invalid_type' && value === undefined) return `is required (${issue.expected})`;
+  if (!generic) return `${issue.message}, got ${show(value)}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be ${article(issue.expected)}, got ${show(value)}`;
+    case 'too_small':
+      return issue.origin === 'array'
+        ? `needs at least ${issue.minimum} item(s), got ${Array.isArray(value) ? value.length : 0}`
+        : issue.origin === 'string'
+          ? `must be at least ${issue.minimum} characters, got ${show(value)}`
+          : `must be at least ${issue.minimum}, got ${show(value)}`;
+    case 'too_big':
+      return issue.origin === 'array'
+        ? `takes at most ${issue.maximum} item(s), got ${Array.isArray(value) ? value.length : 0}`
+        : issue.origin === 'string'
+          ? `must be at most ${issue.maximum} characters, got ${show(value)}`
+          : `must be at most ${issue.maximum}, got ${show(value)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}`;
+    case 'invalid_format':
+      return `must be ${issue.format}, got ${show(value)}`;
+    default:
+      return `${issue.message.toLowerCase()}, got ${show(value)}`;
+  }
+}
+
+function article(t: string): string {
+  return t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
+}
+
+function unionHint(path: readonly PropertyKey[]): string {
+  const last = path[path.length - 1];
+  if (last === 'origin') return 'must hold exactly one of s3: {bucket, region} or http: {url}';
+  if (last === 'preempt') return 'must be false (nopreempt) or {delaySec: N}';
+  return 'does not match any allowed form';
+}
+
+function depth(issues: readonly { path: readonly PropertyKey[]; code: string }[]): number {
+  return Math.max(...issues.map((i) => i.path.length + (i.code === 'unrecognized_keys' ? 0 : 0.5)));
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k as string];
+  }
+  return v;
+}
+
+/** The keys an object schema allows at `path`, for "unknown key" hints. */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let s: unknown = schema;
+  const steps = [...path];
+  for (;;) {
+    s = unwrap(s);
+    const def = (s as { def?: Record<string, unknown> }).def;
+    if (!def) return [];
+    if (steps.length === 0) {
+      if (def.type === 'object') return Object.keys(def.shape as object).sort();
+      return [];
+    }
+    const step = steps.shift()!;
+    if (def.type === 'object') s = (def.shape as Record<string, unknown>)[step as string];
+    else if (def.type === 'array') s = def.element;
+    else if (def.type === 'record') s = def.valueType;
+    else if (def.type === 'union') {
+      const options = def.options as unknown[];
+      const withKey = options.map(unwrap).find((o) => {
+        const d = (o as { def?: { type?: string; shape?: object } }).def;
+        return d?.type === 'object' && d.shape && (step as string) in d.shape;
+      });
+      if (!withKey) return [];
+      s = ((withKey as { def: { shape: Record<string, unknown> } }).def.shape)[step as string];
+    } else return [];
+  }
+}
+
+function unwrap(s: unknown): unknown {
+  for (;;) {
+    const def = (s as { def?: { type?: string; innerType?: unknown; in?: unknown } }).def;
+    if (!def) return s;
+    if (def.type === 'default' || def.type === 'optional' || def.type === 'nullable' || def.type === 'prefault') s = def.innerType;
+    else if (def.type === 'pipe') s = def.in;
+    else return s;
+  }
+}
+
+function suggest(key: string, allowed: string[]): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const a of allowed) {
+    const d = distance(key.toLowerCase(), a.toLowerCase());
+    if (d < bestDistance) {
+      best = a;
+      bestDistance = d;
+    }
+  }
+  return best ? ` (did you mean ${best}?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}

@@ -1,0 +1,152 @@
+// Loads sites/*.yaml into a validated Topology, or throws InputError with every problem found.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { LineCounter, parseDocument, isMap, isScalar, isPair, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { cdnSchema, siteSchema, type Cdn, type Site, type SourceMap, type Topology } from './schema.ts';
+import { InputError, sortDiagnostics, show, pathString, type Diagnostic } from './errors.ts';
+import { describeIssue } from './issues.ts';
+import { runRules } from './rules/index.ts';
+
+export const GLOBAL_FILE = 'cdn.yaml';
+const MAX_FILE_BYTES = 1024 * 1024;
+
+interface Parsed {
+  file: string;
+  doc: Document;
+  lines: LineCounter;
+}
+
+/** Load every `*.yaml` in `dir`: `cdn.yaml` is global, each other file is one site. */
+export function loadTopology(dir: string): Topology {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort();
+  } catch (e) {
+    throw new InputError([{ file: dir, line: 1, col: 1, message: `cannot read the sites directory: ${(e as Error).message}` }]);
+  }
+  const files = names.map((n) => {
+    const path = join(dir, n);
+    return { name: n, path: displayPath(path) };
+  });
+  const texts = new Map<string, string>();
+  const diagnostics: Diagnostic[] = [];
+  for (const f of files) {
+    const size = statSync(join(dir, f.name)).size;
+    if (size > MAX_FILE_BYTES) {
+      diagnostics.push({ file: f.path, line: 1, col: 1, message: `file is ${size} bytes; the limit is ${MAX_FILE_BYTES}` });
+      continue;
+    }
+    texts.set(f.path, readFileSync(join(dir, f.name), 'utf8'));
+  }
+  if (!files.some((f) => f.name === GLOBAL_FILE)) {
+    diagnostics.push({ file: join(displayPath(dir), GLOBAL_FILE), line: 1, col: 1, message: `missing: the global settings file ${GLOBAL_FILE} (image host, zone, anycast addresses, origin)` });
+  }
+  if (diagnostics.length > 0) throw new InputError(sortDiagnostics(diagnostics));
+  return loadTexts(
+    [...texts.entries()].map(([file, text]) => ({ file, text, global: file.endsWith(`/${GLOBAL_FILE}`) || file === GLOBAL_FILE })),
+  );
+}
+
+/** The pure part of loading, for tests and property checks: file names and texts in, Topology out. */
+export function loadTexts(inputs: { file: string; text: string; global: boolean }[]): Topology {
+  const diagnostics: Diagnostic[] = [];
+  let cdn: Cdn | undefined;
+  let cdnParsed: Parsed | undefined;
+  const sites: { site: Site; parsed: Parsed }[] = [];
+
+  for (const input of inputs) {
+    const parsed = parse(input.file, input.text, diagnostics);
+    if (!parsed) continue;
+    const schema = input.global ? cdnSchema : siteSchema;
+    const value = parsed.doc.toJS({ maxAliasCount: 100 }) as unknown;
+    const result = (schema as z.ZodType).safeParse(value ?? {});
+    if (!result.success) {
+      for (const issue of result.error.issues) diagnostics.push(...describeIssue(issue, value, schema, (p) => locate(parsed, p)));
+      continue;
+    }
+    if (input.global) {
+      cdn = result.data as Cdn;
+      cdnParsed = parsed;
+    } else {
+      const site = result.data as Site;
+      const stem = input.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+      if (site.id !== stem) {
+        diagnostics.push({ ...locate(parsed, ['id']), message: `id: must match the file name, got ${show(site.id)} in ${stem}.yaml; rename the file or the id` });
+      }
+      sites.push({ site, parsed });
+    }
+  }
+  if (sites.length === 0 && diagnostics.length === 0) {
+    diagnostics.push({ file: inputs[0]?.file ?? GLOBAL_FILE, line: 1, col: 1, message: 'no sites: add at least one sites/<id>.yaml next to cdn.yaml' });
+  }
+  if (diagnostics.length > 0 || !cdn || !cdnParsed) throw new InputError(sortDiagnostics(diagnostics));
+
+  const byId = new Map(sites.map((s) => [s.site.id, s.parsed]));
+  const globalParsed = cdnParsed;
+  const sources: SourceMap = {
+    fileOf: (id) => (id === null ? globalParsed.file : (byId.get(id)?.file ?? globalParsed.file)),
+    position: (id, path) => locate(id === null ? globalParsed : (byId.get(id) ?? globalParsed), path),
+  };
+  // Rules run on the file order, so the indices in their paths point at the right YAML nodes.
+  // Only then is everything sorted by its model key, which keeps rendering deterministic.
+  const topology: Topology = { cdn, sites: sites.map((s) => s.site), sources };
+  const ruleErrors = runRules(topology);
+  if (ruleErrors.length > 0) throw new InputError(sortDiagnostics(ruleErrors));
+  topology.sites.sort((a, b) => a.id.localeCompare(b.id));
+  for (const site of topology.sites) {
+    site.hosts.sort((a, b) => a.name.localeCompare(b.name));
+    site.bgp.peers.sort((a, b) => a.name.localeCompare(b.name));
+  }
+  return topology;
+}
+
+function parse(file: string, text: string, diagnostics: Diagnostic[]): Parsed | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  for (const e of doc.errors) {
+    const pos = lines.linePos(e.pos[0]);
+    diagnostics.push({ file, line: pos.line, col: pos.col, message: `yaml: ${firstLine(e.message)}` });
+  }
+  if (doc.errors.length > 0) return undefined;
+  if (doc.contents !== null && !isMap(doc.contents)) {
+    diagnostics.push({ file, line: 1, col: 1, message: 'the file must hold a mapping of keys to values' });
+    return undefined;
+  }
+  return { file, doc, lines };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').replace(/\.$/, '');
+}
+
+/** Position of the deepest node that exists along `path` (the key for a missing value). */
+function locate(parsed: Parsed, path: readonly PropertyKey[]): { file: string; line: number; col: number } {
+  let node: Node | null | undefined = parsed.doc.contents as Node | null;
+  let offset = node?.range?.[0] ?? 0;
+  for (const key of path) {
+    if (!node) break;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(key));
+      if (!pair) break;
+      const keyNode = pair.key as Node;
+      offset = keyNode.range?.[0] ?? offset;
+      node = pair.value as Node | null;
+      if (node?.range && !isMap(node) && !(node as { items?: unknown }).items) offset = node.range[0];
+    } else if ((node as { items?: unknown[] }).items && typeof key === 'number') {
+      const item = (node as unknown as { items: Node[] }).items[key];
+      if (!item) break;
+      node = item;
+      offset = item.range?.[0] ?? offset;
+    } else break;
+  }
+  const pos = parsed.lines.linePos(offset);
+  return { file: parsed.file, line: pos.line, col: pos.col };
+}
+
+function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel.startsWith('..') || rel === '' ? p : rel;
+}
+
+export { pathString };

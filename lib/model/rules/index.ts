@@ -1,0 +1,19 @@
+// Cross-field and cross-site rules, each in its own file, run in one pass so every error is
+// reported at once.
+import type { Diagnostic } from '../errors.ts';
+import type { Topology } from '../schema.ts';
+import { addressesInSubnets, uniqueAddresses } from './addresses.ts';
+import { bgp } from './bgp.ts';
+import { dns } from './dns.ts';
+import { uniqueNames } from './names.ts';
+import { platform } from './platform.ts';
+import { prefixes } from './prefixes.ts';
+import { roles } from './roles.ts';
+import { collect, type Rule } from './types.ts';
+import { vrrp } from './vrrp.ts';
+
+export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, vrrp, platform, dns];
+
+export function runRules(t: Topology): Diagnostic[] {
+  return collect(t, RULES);
+}

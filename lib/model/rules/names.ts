@@ -1,0 +1,18 @@
+// Host names are unique across all sites; peer names are unique within a site.
+import type { Rule } from './types.ts';
+
+export const uniqueNames: Rule = (t, report) => {
+  const hosts = new Map<string, string>();
+  for (const site of t.sites) {
+    site.hosts.forEach((h, i) => {
+      const owner = hosts.get(h.name);
+      if (owner) report(site.id, ['hosts', i, 'name'], `hosts[${i}].name: ${h.name} is already a host in site ${owner}; host names must be unique across sites`);
+      else hosts.set(h.name, site.id);
+    });
+    const peers = new Set<string>();
+    site.bgp.peers.forEach((p, i) => {
+      if (peers.has(p.name)) report(site.id, ['bgp', 'peers', i, 'name'], `bgp.peers[${i}].name: ${p.name} is used twice in this site; peer names must be unique per site`);
+      peers.add(p.name);
+    });
+  }
+};

@@ -1,0 +1,273 @@
+// The site model: one global file (sites/cdn.yaml) and one file per site (sites/<id>.yaml).
+// Every default lives here, in `.default(...)`, and is documented by `.describe(...)` so the
+// published JSON Schema carries it to editors.
+import { z } from 'zod';
+import { isIPv4, isIPv6 } from 'node:net';
+import { SAFE_TEXT, DNS_NAME, IDENT } from './text.ts';
+
+const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address such as 192.0.2.10' });
+const ipv6 = z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address such as 2001:db8::10' });
+const ipAny = z.string().refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' });
+const prefix = z
+  .string()
+  .regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: 'must be a prefix in CIDR form such as 192.0.2.0/24' });
+
+const dnsName = z
+  .string()
+  .max(253)
+  .regex(DNS_NAME, { message: 'must be a lowercase DNS name such as img.cdn.example.net (letters, digits, hyphens, dots)' });
+const ident = z
+  .string()
+  .max(32)
+  .regex(IDENT, { message: 'must start with a letter and hold only lowercase letters, digits and hyphens (at most 32)' });
+const safeText = z
+  .string()
+  .max(200)
+  .regex(SAFE_TEXT, { message: 'may hold only letters, digits, spaces and , . - _ / ( ) (no quotes, backslashes, braces, ; or newlines)' });
+const asn = z
+  .number()
+  .int({ message: 'must be a whole number' })
+  .min(1, { message: 'must be 1..4294967295' })
+  .max(4294967295, { message: 'must be 1..4294967295' });
+const port = z.number().int().min(1).max(65535);
+const posInt = (max: number) => z.number().int().min(1).max(max);
+
+/** A reference to a secret, never the secret itself. */
+export const secretRef = z
+  .string()
+  .regex(/^(ssm:\/[A-Za-z0-9_.\/-]{1,1000}|secretsmanager:[A-Za-z0-9_+=.@\/-]{1,512}|file:\/[A-Za-z0-9_.\/-]{1,200})$/, {
+    message: 'must be a reference: ssm:/param/name, secretsmanager:secret-name or file:/absolute/path (never the secret itself)',
+  })
+  .describe('Where the secret lives: ssm:/name, secretsmanager:name or file:/path. Fetched on the host at start.');
+
+// ---------------------------------------------------------------- global (sites/cdn.yaml)
+
+const soa = z
+  .strictObject({
+    serial: z.number().int().min(1).max(4294967295).default(1).describe('SOA serial. Default 1; bump it if you run secondaries.'),
+    refreshSec: posInt(2147483647).default(3600).describe('Default 3600.'),
+    retrySec: posInt(2147483647).default(600).describe('Default 600.'),
+    expireSec: posInt(2147483647).default(1209600).describe('Default 1209600 (14 days).'),
+    negativeTtlSec: posInt(86400).default(60).describe('SOA minimum (negative-caching TTL). Default 60.'),
+  })
+  .default({ serial: 1, refreshSec: 3600, retrySec: 600, expireSec: 1209600, negativeTtlSec: 60 });
+
+const dns = z.strictObject({
+  zone: dnsName.describe('The zone the anycast DNS serves; imageHost and in-zone name servers live under it.'),
+  nameservers: z.array(dnsName).min(1).max(13).describe('NS names. In-zone names get glue records at the anycast addresses.'),
+  hostmaster: dnsName.describe('Mailbox of the zone admin, as a DNS name (hostmaster.example.net).'),
+  ttlSec: posInt(86400).default(60).describe('TTL of the image host records. Default 60, so a site change reaches clients fast.'),
+  nsTtlSec: posInt(604800).default(3600).describe('TTL of SOA, NS and glue records. Default 3600.'),
+  soa,
+  rrl: z
+    .strictObject({
+      rateLimit: posInt(1000000).default(200).describe('Responses per second per client network. Default 200.'),
+      slip: z.number().int().min(0).max(100).default(2).describe('Every Nth limited answer is truncated, not dropped. Default 2.'),
+    })
+    .default({ rateLimit: 200, slip: 2 }),
+});
+
+const anycast = z.strictObject({
+  ipv4: prefix.describe('The anycast DNS service address, an IPv4 /32.'),
+  ipv6: prefix.optional().describe('Optional anycast DNS service address, an IPv6 /128.'),
+});
+
+const healthcheck = z
+  .strictObject({
+    intervalMs: z.number().int().min(50).max(10000).default(150).describe('Pause between probes. Default 150.'),
+    timeoutMs: z.number().int().min(50).max(10000).default(250).describe('Per-probe timeout (DNS and HTTP). Default 250.'),
+    fall: posInt(10).default(2).describe('Consecutive failures that withdraw the prefix. Default 2.'),
+    rise: posInt(100).default(5).describe('Consecutive successes that announce it again. Default 5.'),
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~\/-]{0,100}$/, { message: 'must be an absolute URL path such as /healthz' })
+      .default('/healthz')
+      .describe('Path on the image VIP that answers 200 while the site serves images. Default /healthz.'),
+  })
+  .default({ intervalMs: 150, timeoutMs: 250, fall: 2, rise: 5, path: '/healthz' });
+
+const origin = z.union([
+  z.strictObject({
+    s3: z.strictObject({
+      bucket: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' }),
+      region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: 'must be an AWS region such as eu-west-1' }),
+    }),
+  }),
+  z.strictObject({
+    http: z.strictObject({
+      url: z
+        .string()
+        .regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?\/?$/, { message: 'must be an origin base URL such as https://origin.example.net (no path, query or credentials)' }),
+    }),
+  }),
+]);
+
+const cache = z
+  .strictObject({
+    keyIncludesQuery: z.boolean().default(false).describe('Keep the query string in the cache key. Default false: /a.jpg?x=1 and /a.jpg are one object.'),
+    validSec: z
+      .record(z.string().regex(/^([1-5]\d\d|any)$/, { message: 'must be an HTTP status such as 200, or any' }), posInt(31536000))
+      .default({ '200': 86400, '301': 3600, '404': 60 })
+      .describe('How long each status stays fresh. Default 200: 1 day, 301: 1 h, 404: 60 s.'),
+    originConnectTimeoutSec: posInt(60).default(2).describe('Default 2.'),
+    originReadTimeoutSec: posInt(600).default(10).describe('Default 10.'),
+    nginx: z
+      .strictObject({
+        levels: z.enum(['1', '2', '1:2', '2:2', '1:2:2']).default('1:2').describe('Default 1:2.'),
+        keysZoneMiB: posInt(65536).default(64).describe('Shared memory for keys (about 8000 keys per MiB). Default 64.'),
+        maxSizeGiB: posInt(1048576).default(50).describe('Disk cap. Default 50.'),
+        inactiveSec: posInt(31536000).default(604800).describe('Evict objects unused this long. Default 7 days.'),
+        path: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,200}$/).default('/var/cache/nginx/anycdn').describe('Default /var/cache/nginx/anycdn.'),
+      })
+      .default({ levels: '1:2', keysZoneMiB: 64, maxSizeGiB: 50, inactiveSec: 604800, path: '/var/cache/nginx/anycdn' }),
+    squid: z
+      .strictObject({
+        cacheMemMiB: posInt(1048576).default(1024).describe('Default 1024.'),
+        storeType: z.enum(['rock', 'aufs']).default('rock').describe('Default rock.'),
+        cacheDirMiB: posInt(16777216).default(51200).describe('Default 51200 (50 GiB).'),
+        maximumObjectSizeMiB: posInt(4096).default(64).describe('Default 64.'),
+        path: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,200}$/).default('/var/spool/squid/anycdn').describe('Default /var/spool/squid/anycdn.'),
+      })
+      .default({ cacheMemMiB: 1024, storeType: 'rock', cacheDirMiB: 51200, maximumObjectSizeMiB: 64, path: '/var/spool/squid/anycdn' }),
+  })
+  .default({
+    keyIncludesQuery: false,
+    validSec: { '200': 86400, '301': 3600, '404': 60 },
+    originConnectTimeoutSec: 2,
+    originReadTimeoutSec: 10,
+    nginx: { levels: '1:2', keysZoneMiB: 64, maxSizeGiB: 50, inactiveSec: 604800, path: '/var/cache/nginx/anycdn' },
+    squid: { cacheMemMiB: 1024, storeType: 'rock', cacheDirMiB: 51200, maximumObjectSizeMiB: 64, path: '/var/spool/squid/anycdn' },
+  });
+
+export const cdnSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    imageHost: dnsName.describe('The hostname clients fetch images from; must lie inside dns.zone.'),
+    dns,
+    anycast,
+    healthcheck,
+    origin: origin.describe('Exactly one of s3 {bucket, region} or http {url}.'),
+    cache,
+    shield: ident.optional().describe('Optional site id of the origin shield: other sites fetch misses through its image VIP.'),
+  })
+  .describe('anycdn global settings (sites/cdn.yaml)');
+
+// ---------------------------------------------------------------- one site (sites/<id>.yaml)
+
+const peer = z.strictObject({
+  name: ident.describe('Model key; becomes the bird protocol name.'),
+  address: ipAny.describe('The peer address, on one of the site subnets (or reachable with multihop).'),
+  asn,
+  passwordRef: secretRef.optional(),
+  bfd: z.boolean().default(false).describe('Run BFD on this session (100 ms x 3). Default false.'),
+  multihop: z.number().int().min(2).max(255).optional().describe('eBGP multihop TTL; leave unset for a directly connected peer.'),
+});
+
+const host = z.strictObject({
+  name: ident.describe('Host name, unique across all sites.'),
+  roles: z
+    .array(z.enum(['lb', 'dns', 'cache']))
+    .min(1)
+    .describe('lb: haproxy + keepalived. dns: Knot + bird + health checker (announces anycast). cache: nginx or squid.'),
+  address: ipv4.describe('The host address on the site subnet.'),
+  address6: ipv6.optional().describe('Optional IPv6 host address, needed for IPv6 BGP sessions.'),
+  interface: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{0,14}$/, { message: 'must be a Linux interface name such as eth0 (lowercase letters and digits, at most 15)' })
+    .default('eth0')
+    .describe('Interface on the site subnet. Default eth0.'),
+  cacheEngine: z.enum(['nginx', 'squid']).optional().describe('Required for cache hosts.'),
+  vrrpPriority: z.number().int().min(1).max(254).optional().describe('keepalived priority. Default: 150 for the first lb host, 100 for the second.'),
+});
+
+const vip = z.strictObject({
+  address: ipv4.describe('The image VIP that keepalived holds and haproxy binds; inside a site subnet.'),
+  virtualRouterId: z.number().int().min(1).max(255).describe('VRRP router id, unique per segment.'),
+  advertIntervalMs: z.number().int().min(10).max(40950).default(100).describe('VRRPv3 advert interval. Default 100 (failover in about 0.35 s).'),
+  preempt: z
+    .union([z.literal(false), z.strictObject({ delaySec: z.number().int().min(0).max(1000) })])
+    .default({ delaySec: 10 })
+    .describe('false: nopreempt. {delaySec}: preempt after the delay. Default {delaySec: 10}.'),
+  elasticIp: z
+    .strictObject({
+      address: ipv4,
+      allocationId: z.string().regex(/^eipalloc-[0-9a-f]{8,17}$/, { message: 'must be an allocation id such as eipalloc-0123abcd' }),
+    })
+    .optional()
+    .describe('aws sites: the pre-allocated Elastic IP published in DNS and moved to the VRRP master.'),
+});
+
+const bgp = z
+  .strictObject({
+    holdTimeSec: z.number().int().min(3).max(65535).default(9).describe('Default 9.'),
+    keepaliveTimeSec: z.number().int().min(1).max(21845).default(3).describe('Default 3.'),
+    peers: z.array(peer).default([]).describe('Upstream BGP peers. Every dns host peers with each.'),
+  })
+  .default({ holdTimeSec: 9, keepaliveTimeSec: 3, peers: [] });
+
+const haproxy = z
+  .strictObject({
+    https: z
+      .strictObject({
+        certPath: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,200}$/, { message: 'must be an absolute path' }),
+        redirectHttp: z.boolean().default(false),
+      })
+      .optional()
+      .describe('Serve HTTPS on the VIP with this PEM (certificate + key). Optional redirect of HTTP.'),
+    checkInterMs: z.number().int().min(100).max(60000).default(500).describe('Cache health check interval. Default 500.'),
+    fall: posInt(10).default(2).describe('Default 2.'),
+    rise: posInt(10).default(3).describe('Default 3.'),
+    maxConn: posInt(1000000).default(20000).describe('Default 20000.'),
+    statsAddress: ipv4.default('127.0.0.1').describe('Stats page and Prometheus exporter address. Default 127.0.0.1; never the VIP.'),
+  })
+  .default({ checkInterMs: 500, fall: 2, rise: 3, maxConn: 20000, statsAddress: '127.0.0.1' });
+
+const raw = z
+  .strictObject({
+    bird: z.string().max(10000).optional().describe('Appended to bird.conf; checked by bird -p like the rest.'),
+  })
+  .default({})
+  .describe('Escape hatch: raw snippets per daemon, still checked by the real daemon.');
+
+export const siteSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    id: ident.describe('Site id; stacks are named anycdn-<id>.'),
+    location: safeText.describe('Free text, for humans (Amsterdam, NL).'),
+    platform: z.enum(['metal', 'aws']).describe('metal: bare metal. aws: EC2 through the CDK stack anycdn-<id>.'),
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/).optional().describe('AWS region; required for aws sites.'),
+    asn: asn.describe('The site ASN (one per site).'),
+    subnets: z
+      .record(ident, prefix)
+      .refine((r) => Object.keys(r).length >= 1, { message: 'needs at least one subnet' })
+      .describe('Named prefixes of the site segment.'),
+    vip,
+    bgp,
+    haproxy,
+    hosts: z.array(host).min(1),
+    raw,
+  })
+  .describe('One anycdn site (sites/<id>.yaml)');
+
+export type CdnInput = z.input<typeof cdnSchema>;
+export type Cdn = z.output<typeof cdnSchema>;
+export type Site = z.output<typeof siteSchema>;
+export type Host = Site['hosts'][number];
+export type Peer = Site['bgp']['peers'][number];
+
+/** The whole validated model. Sites are sorted by id, hosts by name. */
+export interface Topology {
+  cdn: Cdn;
+  sites: Site[];
+  /** For error messages after loading: model path -> source position. */
+  sources: SourceMap;
+}
+
+export interface SourceMap {
+  /** The file each site came from, and the global file. */
+  fileOf(siteId: string | null): string;
+  /** file:line:col of a model path inside a site file (siteId) or the global file (null). */
+  position(siteId: string | null, path: (string | number)[]): { file: string; line: number; col: number };
+}

@@ -1,0 +1,123 @@
+// bird2 on dns hosts: one eBGP session per upstream peer, import none, and an export filter that
+// lets out only the anycast service prefixes, and only while the health checker has put them on
+// lo (protocol direct). Graceful shutdown (RFC 8326) by setting DRAIN in the drain file.
+import { familyOf, prefixAddress } from '../model/net.ts';
+import type { Host, Peer, Site, Topology } from '../model/schema.ts';
+import { fileText, headerLines } from './header.ts';
+import { birdSecretFile, PATHS } from './paths.ts';
+import { blank, block, code, stmt, type Node } from './syntax/brace.ts';
+import { emitBird, ident, quote } from './syntax/bird.ts';
+import { hasRole, type RenderedFile, type Renderer } from './types.ts';
+
+const ANYCAST_PROTO = 'anycast_lo';
+const GRACEFUL_SHUTDOWN = '(65535, 0)';
+
+export const renderBird: Renderer = (t, site, host) => {
+  if (!hasRole(host, 'dns') || site.bgp.peers.length === 0) return [];
+  const conf: RenderedFile = {
+    site: site.id,
+    host: host.name,
+    path: PATHS.birdConf,
+    content: fileText([...headerLines(t, site.id, '#'), '', ...emitBird(birdTree(t, site, host)), ...rawSnippet(site)]),
+    mode: 0o644,
+    check: 'bird',
+  };
+  const drain: RenderedFile = {
+    site: site.id,
+    host: host.name,
+    path: PATHS.birdDrain,
+    content: fileText([
+      ...headerLines(t, site.id, '#'),
+      '# Graceful shutdown: set DRAIN = 1 and run `birdc configure` to tag the anycast routes with',
+      '# GRACEFUL_SHUTDOWN (65535:0), so upstreams move traffic away before maintenance.',
+      'define DRAIN = 0;',
+    ]),
+    mode: 0o644,
+  };
+  return [conf, drain];
+};
+
+function birdTree(t: Topology, site: Site, host: Host): Node[] {
+  const families = anycastFamilies(t);
+  const bfdPeers = site.bgp.peers.filter((p) => p.bfd);
+  const nodes: Node[] = [
+    stmt('log', 'stderr', 'all'),
+    stmt('router', 'id', host.address),
+    blank,
+    ...families.map((f) => stmt('define', setName(f.family), '=', `[ ${f.prefix} ]`)),
+    stmt('include', quote(PATHS.birdDrain)),
+    blank,
+    block(['protocol', 'device'], [stmt('scan', 'time', 10)]),
+    blank,
+    { kind: 'comment', text: 'The health checker puts the anycast addresses on lo while DNS and the image VIP answer.' },
+    block(['protocol', 'direct', ANYCAST_PROTO], [...families.map((f) => stmt(`ipv${f.family}`)), stmt('interface', quote('lo'))]),
+  ];
+  if (bfdPeers.length > 0) {
+    nodes.push(
+      blank,
+      block(['protocol', 'bfd'], [
+        block(['interface', quote(host.interface)], [stmt('min', 'rx', 'interval', '100', 'ms'), stmt('min', 'tx', 'interval', '100', 'ms'), stmt('multiplier', 3)], ';'),
+      ]),
+    );
+  }
+  for (const f of families) {
+    nodes.push(
+      blank,
+      block(['filter', `export_anycast${f.family}`], [
+        code(
+          `if net ~ ${setName(f.family)} && proto = ${quote(ANYCAST_PROTO)} then {`,
+          `\tif DRAIN = 1 then bgp_community.add(${GRACEFUL_SHUTDOWN});`,
+          '\taccept;',
+          '}',
+          'reject;',
+        ),
+      ]),
+    );
+  }
+  nodes.push(
+    blank,
+    block(['template', 'bgp', 'upstream'], [
+      stmt('local', 'as', site.asn),
+      stmt('hold', 'time', site.bgp.holdTimeSec),
+      stmt('keepalive', 'time', site.bgp.keepaliveTimeSec),
+      stmt('connect', 'delay', 'time', 1),
+      stmt('connect', 'retry', 'time', 5),
+      stmt('error', 'wait', 'time', '1,', 30),
+    ]),
+  );
+  for (const peer of site.bgp.peers) nodes.push(blank, peerBlock(t, site, host, peer));
+  return nodes;
+}
+
+function peerBlock(t: Topology, site: Site, host: Host, peer: Peer): Node {
+  const family = familyOf(peer.address);
+  const local = family === 4 ? host.address : host.address6!;
+  const exported = anycastFamilies(t).some((f) => f.family === family);
+  const body: Node[] = [
+    stmt('description', quote(`${peer.name} AS${peer.asn}`)),
+    stmt('local', local, 'as', site.asn),
+    stmt('neighbor', peer.address, 'as', peer.asn),
+  ];
+  if (peer.multihop !== undefined) body.push(stmt('multihop', peer.multihop));
+  if (peer.bfd) body.push(stmt('bfd', 'on'));
+  if (peer.passwordRef) body.push(stmt('include', quote(birdSecretFile(peer.name))));
+  body.push(
+    block([`ipv${family}`], [stmt('import', 'none'), exported ? stmt('export', 'filter', `export_anycast${family}`) : stmt('export', 'none')], ';'),
+  );
+  return block(['protocol', 'bgp', ident('bgp', peer.name), 'from', 'upstream'], body);
+}
+
+export function anycastFamilies(t: Topology): { family: 4 | 6; prefix: string; address: string }[] {
+  const out: { family: 4 | 6; prefix: string; address: string }[] = [{ family: 4, prefix: t.cdn.anycast.ipv4, address: prefixAddress(t.cdn.anycast.ipv4) }];
+  if (t.cdn.anycast.ipv6) out.push({ family: 6, prefix: t.cdn.anycast.ipv6, address: prefixAddress(t.cdn.anycast.ipv6) });
+  return out;
+}
+
+function setName(family: 4 | 6): string {
+  return `ANYCAST${family}`;
+}
+
+function rawSnippet(site: Site): string[] {
+  if (!site.raw.bird) return [];
+  return ['', `# raw.bird from sites/${site.id}.yaml`, ...site.raw.bird.replace(/\n+$/, '').split('\n')];
+}

@@ -1,0 +1,103 @@
+// Knot DNS on dns hosts: authoritative only (Knot never recurses), response-rate limiting on, no
+// transfers (no acl, so AXFR/IXFR are refused), NSID naming the site and host. The zone answers
+// the image host with this site's own published VIP.
+import { prefixAddress } from '../model/net.ts';
+import type { Host, Site, Topology } from '../model/schema.ts';
+import { anycastFamilies } from './bird.ts';
+import { fileText, headerLines } from './header.ts';
+import { PATHS, zoneFile } from './paths.ts';
+import { emitKnot, quote, type KnotSection } from './syntax/knot.ts';
+import { emitZone, fqdn, type ZoneRecord } from './syntax/zone.ts';
+import { hasRole, type Renderer } from './types.ts';
+
+export const renderKnot: Renderer = (t, site, host) => {
+  if (!hasRole(host, 'dns')) return [];
+  return [
+    {
+      site: site.id,
+      host: host.name,
+      path: PATHS.knotConf,
+      content: fileText([...headerLines(t, site.id, '#'), '', ...emitKnot(knotConf(t, site, host))]),
+      mode: 0o640,
+      check: 'knot',
+    },
+    {
+      site: site.id,
+      host: host.name,
+      path: zoneFile(t.cdn.dns.zone),
+      content: fileText([...headerLines(t, site.id, ';'), ...emitZone(t.cdn.dns.zone, zoneRecords(t, site))]),
+      mode: 0o644,
+      check: 'zone',
+    },
+  ];
+};
+
+/** The address this site publishes for the image host: its Elastic IP on aws, else the VIP. */
+export function publishedVip(site: Site): string {
+  return site.vip.elasticIp?.address ?? site.vip.address;
+}
+
+/** Knot answers on the anycast addresses, the host's own addresses and loopback (health checks). */
+export function dnsListen(t: Topology, host: Host): string[] {
+  const addrs = [...anycastFamilies(t).map((f) => f.address), host.address, ...(host.address6 ? [host.address6] : []), '127.0.0.1', '::1'];
+  return addrs.map((a) => (a.includes(':') ? quote(`${a}@53`) : `${a}@53`));
+}
+
+function knotConf(t: Topology, site: Site, host: Host): KnotSection[] {
+  const { rrl, zone } = t.cdn.dns;
+  return [
+    {
+      name: 'server',
+      items: [
+        ['identity', quote('')],
+        ['version', quote('')],
+        ['nsid', quote(`${site.id}/${host.name}`)],
+        ['rundir', quote(PATHS.knotRundir)],
+        ['user', 'knot:knot'],
+        ['listen', dnsListen(t, host)],
+      ],
+    },
+    { name: 'log', list: [[['target', 'stderr'], ['any', 'info']]] },
+    { name: 'database', items: [['storage', quote(PATHS.knotStorage)]] },
+    { name: 'mod-rrl', list: [[['id', 'default'], ['rate-limit', rrl.rateLimit], ['slip', rrl.slip]]] },
+    {
+      name: 'template',
+      list: [
+        [
+          ['id', 'default'],
+          ['storage', quote(PATHS.knotZonesDir)],
+          ['file', quote('%s.zone')],
+          ['global-module', 'mod-rrl/default'],
+          ['semantic-checks', 'on'],
+          ['zonefile-sync', -1],
+          ['zonefile-load', 'whole'],
+          ['journal-content', 'none'],
+        ],
+      ],
+    },
+    { name: 'zone', list: [[['domain', quote(zone)]]] },
+  ];
+}
+
+export function zoneRecords(t: Topology, site: Site): ZoneRecord[] {
+  const { dns, imageHost, anycast } = t.cdn;
+  const apex = dns.zone;
+  const s = dns.soa;
+  const records: ZoneRecord[] = [
+    {
+      name: apex,
+      ttlSec: dns.nsTtlSec,
+      type: 'SOA',
+      rdata: `${fqdn(dns.nameservers[0]!)} ${fqdn(dns.hostmaster)} ${s.serial} ${s.refreshSec} ${s.retrySec} ${s.expireSec} ${s.negativeTtlSec}`,
+    },
+    ...dns.nameservers.map((ns): ZoneRecord => ({ name: apex, ttlSec: dns.nsTtlSec, type: 'NS', rdata: fqdn(ns) })),
+  ];
+  // Glue for in-zone name servers: they are reached at the anycast addresses.
+  for (const ns of [...dns.nameservers].sort()) {
+    if (!ns.endsWith(`.${apex}`)) continue;
+    records.push({ name: ns, ttlSec: dns.nsTtlSec, type: 'A', rdata: prefixAddress(anycast.ipv4) });
+    if (anycast.ipv6) records.push({ name: ns, ttlSec: dns.nsTtlSec, type: 'AAAA', rdata: prefixAddress(anycast.ipv6) });
+  }
+  records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'A', rdata: publishedVip(site) });
+  return records;
+}

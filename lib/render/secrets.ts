@@ -1,0 +1,41 @@
+// The secrets fetcher: turns each passwordRef into a bird include file under /run (tmpfs), at
+// boot, on the host. The rendered tree holds only the references, never a secret.
+import type { Peer } from '../model/schema.ts';
+import { fileText, headerLines } from './header.ts';
+import { birdSecretFile, PATHS } from './paths.ts';
+import { shQuote } from './syntax/shell.ts';
+import { hasRole, type Renderer } from './types.ts';
+
+export const renderSecrets: Renderer = (t, site, host) => {
+  const peers = site.bgp.peers.filter((p): p is Peer & { passwordRef: string } => p.passwordRef !== undefined);
+  if (!hasRole(host, 'dns') || peers.length === 0) return [];
+  const lines = [
+    '#!/bin/sh',
+    ...headerLines(t, site.id, '#'),
+    'set -eu',
+    'umask 077',
+    `mkdir -p ${shQuote(PATHS.birdSecretsDir)}`,
+    '',
+    '# fetch REF: print the secret a reference points at (ssm:/name, secretsmanager:name, file:/path).',
+    'fetch() {',
+    '\tcase "$1" in',
+    '\tssm:*) aws ssm get-parameter --with-decryption --name "${1#ssm:}" --query Parameter.Value --output text ;;',
+    '\tsecretsmanager:*) aws secretsmanager get-secret-value --secret-id "${1#secretsmanager:}" --query SecretString --output text ;;',
+    '\tfile:*) cat "${1#file:}" ;;',
+    '\t*) echo "anycdn-fetch-secrets: unknown reference $1" >&2; return 1 ;;',
+    '\tesac',
+    '}',
+    '',
+    '# bird_password REF FILE: write `password "...";`, refusing what a bird string cannot carry.',
+    'bird_password() {',
+    '\tsecret=$(fetch "$1")',
+    '\tcase "$secret" in',
+    `\t*'"'* | *'\\'* | '') echo "anycdn-fetch-secrets: $1 is empty or holds a quote or backslash, which bird cannot carry" >&2; return 1 ;;`,
+    '\tesac',
+    '\tprintf \'password "%s";\\n\' "$secret" > "$2.tmp" && mv "$2.tmp" "$2"',
+    '}',
+    '',
+    ...peers.map((p) => `bird_password ${shQuote(p.passwordRef)} ${shQuote(birdSecretFile(p.name))}`),
+  ];
+  return [{ site: site.id, host: host.name, path: PATHS.fetchSecrets, content: fileText(lines), mode: 0o700, check: 'shell' }];
+};

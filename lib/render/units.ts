@@ -1,0 +1,105 @@
+// systemd units for the daemons anycdn runs. Full units under /etc/systemd/system (they take
+// precedence over Debian's), so the start command, its flags and the order live in one place.
+// The lab starts daemons from these same ExecStart lines.
+import type { Host, Site, Topology } from '../model/schema.ts';
+import { fileText, headerLines } from './header.ts';
+import { PATHS } from './paths.ts';
+import { emitUnit, type UnitSection } from './syntax/unit.ts';
+import { hasRole, type RenderedFile, type Renderer } from './types.ts';
+
+export interface UnitSpec {
+  name: string;
+  description: string;
+  after?: string[];
+  requires?: string[];
+  service: [string, string][];
+}
+
+/** Units by the roles and features a host has; other renderers' daemons register here too. */
+export function unitSpecs(t: Topology, site: Site, host: Host): UnitSpec[] {
+  const specs: UnitSpec[] = [];
+  const secrets = hasRole(host, 'dns') && site.bgp.peers.some((p) => p.passwordRef);
+  if (secrets) {
+    specs.push({
+      name: 'anycdn-secrets',
+      description: 'anycdn: fetch referenced secrets (BGP passwords) into /run/anycdn/secrets',
+      after: ['network-online.target'],
+      service: [
+        ['Type', 'oneshot'],
+        ['RemainAfterExit', 'yes'],
+        ['ExecStart', PATHS.fetchSecrets],
+      ],
+    });
+  }
+  if (hasRole(host, 'dns')) {
+    specs.push({
+      name: 'knot',
+      description: 'Knot DNS authoritative server (anycdn)',
+      after: ['network-online.target'],
+      service: [
+        ['Type', 'simple'],
+        ['ExecStartPre', `/usr/sbin/knotc -c ${PATHS.knotConf} conf-check`],
+        ['ExecStart', `/usr/sbin/knotd -c ${PATHS.knotConf}`],
+        ['ExecReload', `/usr/sbin/knotc -c ${PATHS.knotConf} reload`],
+        ['Restart', 'on-failure'],
+        ['RuntimeDirectory', 'knot'],
+        ['StateDirectory', 'knot'],
+      ],
+    });
+    if (site.bgp.peers.length > 0) {
+      specs.push({
+        name: 'bird',
+        description: 'BIRD routing daemon: announces the anycast DNS prefix (anycdn)',
+        after: ['network-online.target', ...(secrets ? ['anycdn-secrets.service'] : [])],
+        requires: secrets ? ['anycdn-secrets.service'] : [],
+        service: [
+          ['Type', 'simple'],
+          ['ExecStartPre', `/usr/sbin/bird -p -c ${PATHS.birdConf}`],
+          ['ExecStart', `/usr/sbin/bird -f -c ${PATHS.birdConf} -s ${PATHS.birdCtl}`],
+          ['ExecReload', `/usr/sbin/birdc -s ${PATHS.birdCtl} configure`],
+          ['Restart', 'on-failure'],
+          ['RuntimeDirectory', 'bird'],
+        ],
+      });
+    }
+    specs.push({
+      name: 'anycdn-healthcheck',
+      description: 'anycdn health checker: anycast prefix on lo only while DNS and the image VIP answer',
+      after: ['knot.service', ...(site.bgp.peers.length > 0 ? ['bird.service'] : [])],
+      service: [
+        ['Type', 'simple'],
+        ['ExecStartPre', `${PATHS.healthcheck} withdraw`],
+        ['ExecStart', `${PATHS.healthcheck} run`],
+        // Runs after every exit, SIGKILL included: the prefix never outlives the checker.
+        ['ExecStopPost', `${PATHS.healthcheck} withdraw`],
+        ['Restart', 'always'],
+        ['RestartSec', '1'],
+      ],
+    });
+  }
+  return specs;
+}
+
+export const renderUnits: Renderer = (t, site, host) =>
+  unitSpecs(t, site, host).map(
+    (u): RenderedFile => ({
+      site: site.id,
+      host: host.name,
+      path: `${PATHS.unitsDir}/${u.name}.service`,
+      content: fileText([...headerLines(t, site.id, '#'), ...emitUnit(unitSections(u))]),
+      mode: 0o644,
+      check: 'systemd',
+    }),
+  );
+
+function unitSections(u: UnitSpec): UnitSection[] {
+  const unit: [string, string][] = [['Description', u.description]];
+  if (u.after?.length) unit.push(['After', u.after.join(' ')]);
+  if (u.after?.includes('network-online.target')) unit.push(['Wants', 'network-online.target']);
+  if (u.requires?.length) unit.push(['Requires', u.requires.join(' ')]);
+  return [
+    ['Unit', unit],
+    ['Service', u.service],
+    ['Install', [['WantedBy', 'multi-user.target']]],
+  ];
+}
