@@ -5,6 +5,8 @@ import type { Host, Site, Topology } from '../model/schema.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { emitUnit, type UnitSection } from './syntax/unit.ts';
+import { lbUnits } from './units-lb.ts';
+import { cacheUnits } from './units-cache.ts';
 import { hasRole, type RenderedFile, type Renderer } from './types.ts';
 
 export interface UnitSpec {
@@ -15,8 +17,12 @@ export interface UnitSpec {
   service: [string, string][];
 }
 
-/** Units by the roles and features a host has; other renderers' daemons register here too. */
+/** Units by the roles a host has: each role's daemons come from its own module. */
 export function unitSpecs(t: Topology, site: Site, host: Host): UnitSpec[] {
+  return [...dnsUnits(t, site, host), ...lbUnits(t, site, host), ...cacheUnits(t, site, host)];
+}
+
+function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
   const specs: UnitSpec[] = [];
   const secrets = hasRole(host, 'dns') && site.bgp.peers.some((p) => p.passwordRef);
   if (secrets) {

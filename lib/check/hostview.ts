@@ -1,0 +1,76 @@
+// A host view: a throwaway mount + network namespace in which one host's rendered tree is
+// bind-mounted at its real paths (/etc/bird, /etc/knot, ...). Configs are checked byte for byte
+// as rendered, includes and absolute paths work, writable state (/run, /var/cache, /var/log, ...)
+// lands on tmpfs, and nothing the checkers bind or write reaches the machine. The namespace dies
+// with the shell that runs the checks.
+import { dirname } from 'node:path';
+import { shQuote } from '../render/syntax/shell.ts';
+
+/** State directories replaced by tmpfs inside the view (those that exist on the machine). */
+export const SCRATCH_DIRS = ['/run', '/var/cache', '/var/spool', '/var/log', '/var/lib/knot', '/var/lib/haproxy', '/var/lib/nginx'];
+
+export interface HostViewPlan {
+  /** The host's tree on disk: <treeDir>/<absolute path>. */
+  treeDir: string;
+  /** Every absolute path present in the tree (rendered files and fixtures). */
+  paths: string[];
+  /** Interface names that must exist (keepalived refuses missing ones, and lo). */
+  interfaces: string[];
+  /** Shell commands that create fixtures inside the view (throwaway certificates). */
+  setup: string[];
+  /** The checks: a shell command each; output and exit code go to <resultsDir>/<i>.out / .rc. */
+  checks: string[];
+  resultsDir: string;
+}
+
+/** The directories to bind: each file's directory, unless an ancestor is bound already. */
+export function bindDirs(paths: string[]): string[] {
+  const dirs = [...new Set(paths.map((p) => dirname(p)))].sort((a, b) => a.length - b.length || a.localeCompare(b));
+  const chosen: string[] = [];
+  for (const d of dirs) {
+    if (!chosen.some((c) => d === c || d.startsWith(`${c}/`))) chosen.push(d);
+  }
+  return chosen.sort();
+}
+
+export function hostViewScript(plan: HostViewPlan): string {
+  const q = shQuote;
+  const lines = [
+    'set -u',
+    'fail() { echo "anycdn check: $*" >&2; exit 97; }',
+    `for d in ${SCRATCH_DIRS.map(q).join(' ')}; do`,
+    '\tif [ -d "$d" ]; then mount -t tmpfs anycdn-check "$d" || fail "cannot mount tmpfs on $d"; fi',
+    'done',
+  ];
+  for (const dir of bindDirs(plan.paths)) {
+    const underScratch = SCRATCH_DIRS.some((s) => dir === s || dir.startsWith(`${s}/`));
+    lines.push(
+      underScratch
+        ? `mkdir -p ${q(dir)}`
+        : `[ -d ${q(dir)} ] || fail ${q(`${dir} does not exist on this machine; install the package that owns it`)}`,
+      `mount --bind ${q(plan.treeDir + dir)} ${q(dir)} || fail ${q(`cannot bind ${dir}`)}`,
+    );
+  }
+  lines.push('ip link set lo up || fail "cannot bring up lo"');
+  plan.interfaces.forEach((name, i) => {
+    lines.push(`ip link add ${q(name)} type veth peer name ${q(`anycdnck${i}`)} || fail ${q(`cannot create interface ${name}`)}`);
+    lines.push(`ip link set ${q(name)} up`);
+  });
+  lines.push(
+    'echo 1 > /proc/sys/net/ipv4/ip_nonlocal_bind',
+    'echo 1 > /proc/sys/net/ipv6/ip_nonlocal_bind',
+    ...plan.setup.map((s) => `${s} >/dev/null 2>&1 || fail ${q(`fixture failed: ${s}`)}`),
+    'set +e',
+  );
+  plan.checks.forEach((cmd, i) => {
+    const base = `${plan.resultsDir}/${i}`;
+    lines.push(`(${cmd}) >${q(`${base}.out`)} 2>&1 </dev/null; echo $? >${q(`${base}.rc`)}`);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+/** The command that runs a script in a fresh mount + network namespace (user namespace if not root). */
+export function unshareArgs(script: string): string[] {
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  return ['--mount', '--net', '--propagation', 'private', ...(asRoot ? [] : ['--map-root-user']), '/bin/sh', '-c', script];
+}

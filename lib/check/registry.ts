@@ -1,0 +1,11 @@
+// Which checker validates which kind of rendered file.
+import type { CheckKind } from '../render/types.ts';
+import { birdChecker, knotChecker, shellChecker, zoneChecker } from './dns.ts';
+import type { Checker } from './types.ts';
+
+export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
+  bird: birdChecker,
+  knot: knotChecker,
+  zone: zoneChecker,
+  shell: shellChecker,
+};

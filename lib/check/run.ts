@@ -1,0 +1,140 @@
+// Runs every daemon's own checker on rendered files: one host view per host, hosts in parallel.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Diagnostic } from '../model/errors.ts';
+import type { RenderedFile } from '../render/types.ts';
+import { hostViewScript, unshareArgs } from './hostview.ts';
+import { fileLabel } from './output.ts';
+import { CHECKERS } from './registry.ts';
+import type { Checker, CheckReport, Fixture } from './types.ts';
+
+const TOOLS: [binary: string, pkg: string][] = [
+  ['/usr/bin/unshare', 'util-linux'],
+  ['/usr/sbin/ip', 'iproute2'],
+];
+const HOST_TIMEOUT_MS = 120_000;
+
+export interface CheckOptions {
+  concurrency?: number;
+  checkers?: Partial<Record<string, Checker>>;
+}
+
+export async function checkFiles(files: RenderedFile[], opts: CheckOptions = {}): Promise<CheckReport> {
+  const checkers = opts.checkers ?? CHECKERS;
+  const report: CheckReport = { diagnostics: [], checked: [] };
+  const missingTools = TOOLS.filter(([bin]) => !existsSync(bin));
+  if (missingTools.length > 0) {
+    report.diagnostics.push(
+      ...missingTools.map(([bin, pkg]) => ({ file: bin, line: 1, col: 1, message: `cannot check: ${bin} not found; install the Debian package ${pkg}` })),
+    );
+    return report;
+  }
+  const hosts = new Map<string, RenderedFile[]>();
+  for (const f of files) {
+    const key = `${f.site}/${f.host}`;
+    hosts.set(key, [...(hosts.get(key) ?? []), f]);
+  }
+  const queue = [...hosts.values()];
+  const workers = Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const r = await checkHost(next, checkers);
+      report.diagnostics.push(...r.diagnostics);
+      report.checked.push(...r.checked);
+    }
+  });
+  await Promise.all(workers);
+  report.checked.sort((a, b) => fileLabel(a.file).localeCompare(fileLabel(b.file)));
+  return report;
+}
+
+async function checkHost(hostFiles: RenderedFile[], checkers: Partial<Record<string, Checker>>): Promise<CheckReport> {
+  const report: CheckReport = { diagnostics: [], checked: [] };
+  const jobs: { file: RenderedFile; checker: Checker }[] = [];
+  for (const file of hostFiles) {
+    const checker = file.check ? checkers[file.check] : undefined;
+    if (!checker) continue;
+    if (!existsSync(checker.binary)) {
+      report.diagnostics.push({
+        file: fileLabel(file),
+        line: 1,
+        col: 1,
+        message: `cannot check: ${checker.binary} not found; install the Debian package ${checker.debianPackage} (apt-get install ${checker.debianPackage})`,
+      });
+      continue;
+    }
+    jobs.push({ file, checker });
+  }
+  if (jobs.length === 0) return report;
+
+  const work = await mkdtemp(join(tmpdir(), 'anycdn-check-'));
+  try {
+    const treeDir = join(work, 'tree');
+    const resultsDir = join(work, 'results');
+    await mkdir(resultsDir);
+    const fixtures: Fixture[] = jobs.flatMap(({ file, checker }) => checker.fixtures?.(file, hostFiles) ?? []);
+    const present = new Set<string>();
+    for (const f of [...hostFiles, ...fixtures.filter((x): x is { path: string; content: string } => 'content' in x)]) {
+      const target = join(treeDir, f.path);
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, f.content);
+      if ('mode' in f) await chmod(target, f.mode);
+      present.add(f.path);
+    }
+    for (const fx of fixtures) {
+      if ('shell' in fx) {
+        await mkdir(dirname(join(treeDir, fx.path)), { recursive: true });
+        present.add(fx.path);
+      }
+    }
+    const interfaces = [...new Set(jobs.flatMap(({ file, checker }) => checker.interfaces?.(file) ?? []))].sort();
+    const script = hostViewScript({
+      treeDir,
+      paths: [...present].sort(),
+      interfaces,
+      setup: fixtures.filter((x): x is { path: string; shell: string } => 'shell' in x).map((x) => x.shell),
+      checks: jobs.map(({ file, checker }) => checker.command(file)),
+      resultsDir,
+    });
+    const run = await runCommand('/usr/bin/unshare', unshareArgs(script), HOST_TIMEOUT_MS);
+    if (run.code !== 0) {
+      const where = fileLabel(jobs[0]!.file);
+      report.diagnostics.push({ file: where, line: 1, col: 1, message: `cannot check host ${jobs[0]!.file.site}/${jobs[0]!.file.host}: ${run.output.trim() || `exit ${run.code}`}` });
+      return report;
+    }
+    for (const [i, { file, checker }] of jobs.entries()) {
+      const output = await readFile(join(resultsDir, `${i}.out`), 'utf8').catch(() => '');
+      const code = Number((await readFile(join(resultsDir, `${i}.rc`), 'utf8').catch(() => '999')).trim());
+      const ds: Diagnostic[] = checker.parse(output, code, file);
+      report.diagnostics.push(...ds);
+      report.checked.push({ file, checker: checker.kind, ok: code === 0 && ds.length === 0 });
+    }
+    return report;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Runs a command with a time limit; kills it (by PID) when the limit passes. */
+export function runCommand(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => {
+      output += `\n(killed after ${timeoutMs} ms)`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: 127, output: e.message });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), output });
+    });
+  });
+}

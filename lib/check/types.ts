@@ -1,0 +1,28 @@
+import type { Diagnostic } from '../model/errors.ts';
+import type { CheckKind, RenderedFile } from '../render/types.ts';
+
+/** A file a check needs that anycdn does not render: a placeholder secret, a throwaway cert. */
+export type Fixture = { path: string; content: string } | { path: string; shell: string };
+
+/** One daemon's own checker, run inside a host view (see hostview.ts). */
+export interface Checker {
+  kind: CheckKind;
+  /** Absolute path of the binary the command runs. */
+  binary: string;
+  /** The Debian package that installs it. */
+  debianPackage: string;
+  /** The shell command that checks `file` (by its path on the host). */
+  command(file: RenderedFile): string;
+  /** Interface names the file needs to exist (keepalived refuses missing ones). */
+  interfaces?(file: RenderedFile): string[];
+  /** Files the check needs that are not rendered. */
+  fixtures?(file: RenderedFile, hostFiles: RenderedFile[]): Fixture[];
+  /** The checker's output as diagnostics on the rendered file (empty when it passed). */
+  parse(output: string, exitCode: number, file: RenderedFile): Diagnostic[];
+}
+
+/** What a check run reports: diagnostics and what was run. */
+export interface CheckReport {
+  diagnostics: Diagnostic[];
+  checked: { file: RenderedFile; checker: string; ok: boolean }[];
+}

@@ -1,0 +1,42 @@
+// The CLI entry: parses arguments, runs one command, maps failures to the exit-code contract.
+// Library code never exits the process; only this file decides the exit code.
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../model/errors.ts';
+import { renderCommand } from './render.ts';
+import { validateCommand } from './validate.ts';
+import { EXIT, printDiagnostics, processIo, type Io } from './report.ts';
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let result: Promise<number> = Promise.resolve(EXIT.ok);
+  const program = new Command('anycdn')
+    .description('Infrastructure as code for a self-hosted anycast image CDN')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showHelpAfterError(false);
+  program
+    .command('render')
+    .description('render every host config tree to --out/<site>/<host>/<path on host> (atomic)')
+    .option('--sites <dir>', 'site model directory', 'sites')
+    .option('--out <dir>', 'output directory', 'out')
+    .action((o: { sites: string; out: string }) => (result = renderCommand(o, io)));
+  program
+    .command('validate')
+    .description("render to a temp dir and run every daemon's own checker on every file")
+    .option('--sites <dir>', 'site model directory', 'sites')
+    .action((o: { sites: string }) => (result = validateCommand(o, io)));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return await result;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof InputError) {
+      printDiagnostics(io, e.diagnostics);
+      return EXIT.invalid;
+    }
+    io.err(`anycdn: internal error, please report it with this trace:\n${(e as Error).stack ?? String(e)}`);
+    return EXIT.internal;
+  }
+}

@@ -1,0 +1,15 @@
+// How haproxy health-checks a cache: a path each cache engine answers by itself, without the
+// origin, so an origin outage never marks the caches down.
+export interface CacheHealthCheck {
+  path: string;
+  expectStatus: number;
+}
+
+export const CACHE_HEALTH: Record<'nginx' | 'squid', CacheHealthCheck> = {
+  nginx: { path: '/.anycdn/health', expectStatus: 200 },
+  // Squid serves its internal static icons itself (global_internal_static on).
+  squid: { path: '/squid-internal-static/icons/SN.png', expectStatus: 200 },
+};
+
+/** The port every cache listens on, on its host address. */
+export const CACHE_PORT = 80;
