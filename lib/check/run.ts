@@ -80,7 +80,7 @@ async function checkHost(hostFiles: RenderedFile[], checkers: Partial<Record<str
       const target = join(treeDir, f.path);
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, f.content);
-      if ('mode' in f) await chmod(target, f.mode);
+      if ('mode' in f && typeof f.mode === 'number') await chmod(target, f.mode);
       present.add(f.path);
     }
     for (const fx of fixtures) {

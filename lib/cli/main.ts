@@ -18,12 +18,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .description('render every host config tree to --out/<site>/<host>/<path on host> (atomic)')
     .option('--sites <dir>', 'site model directory', 'sites')
     .option('--out <dir>', 'output directory', 'out')
-    .action((o: { sites: string; out: string }) => (result = renderCommand(o, io)));
+    .action((o: { sites: string; out: string }) => {
+      result = renderCommand(o, io);
+    });
   program
     .command('validate')
     .description("render to a temp dir and run every daemon's own checker on every file")
     .option('--sites <dir>', 'site model directory', 'sites')
-    .action((o: { sites: string }) => (result = validateCommand(o, io)));
+    .action((o: { sites: string }) => {
+      result = validateCommand(o, io);
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

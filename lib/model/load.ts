@@ -134,7 +134,7 @@ function locate(parsed: Parsed, path: readonly PropertyKey[]): { file: string; l
       node = pair.value as Node | null;
       if (node?.range && !isMap(node) && !(node as { items?: unknown }).items) offset = node.range[0];
     } else if ((node as { items?: unknown[] }).items && typeof key === 'number') {
-      const item = (node as unknown as { items: Node[] }).items[key];
+      const item: Node | undefined = (node as unknown as { items: Node[] }).items[key];
       if (!item) break;
       node = item;
       offset = item.range?.[0] ?? offset;
