@@ -28,8 +28,8 @@ export const zoneChecker: Checker = {
   kind: 'zone',
   binary: '/usr/bin/kzonecheck',
   debianPackage: 'knot-dnssecutils',
-  command: (f) => `/usr/bin/kzonecheck -o ${f.path.replace(/^.*\//, '').replace(/\.zone$/, '')} ${f.path}`,
-  parse: (out, code, f) => mapOutput('kzonecheck', out, code, f, [/line (?<line>\d+)/, /(?<path>\/[^\s:]+):(?<line>\d+)/]),
+  command: (f) => `/usr/bin/kzonecheck -v -o ${f.path.replace(/^.*\//, '').replace(/\.zone$/, '')} ${f.path}`,
+  parse: (out, code, f) => mapOutput('kzonecheck', out, code, f, [/file '(?<path>[^']+)', line (?<line>\d+)/]),
 };
 
 export const shellChecker: Checker = {

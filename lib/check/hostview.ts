@@ -3,6 +3,7 @@
 // as rendered, includes and absolute paths work, writable state (/run, /var/cache, /var/log, ...)
 // lands on tmpfs, and nothing the checkers bind or write reaches the machine. The namespace dies
 // with the shell that runs the checks.
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { shQuote } from '../render/syntax/shell.ts';
 
@@ -23,9 +24,22 @@ export interface HostViewPlan {
   resultsDir: string;
 }
 
-/** The directories to bind: each file's directory, unless an ancestor is bound already. */
-export function bindDirs(paths: string[]): string[] {
-  const dirs = [...new Set(paths.map((p) => dirname(p)))].sort((a, b) => a.length - b.length || a.localeCompare(b));
+/** Directories never bound over: hiding them would hide the machine (users, libraries). */
+const PROTECTED = new Set(['/', '/etc', '/usr', '/usr/local', '/usr/lib', '/var', '/var/lib', '/opt', '/srv', '/home', '/root']);
+
+/**
+ * The directories to bind: each file's directory, or, where it does not exist on the machine, its
+ * nearest existing ancestor (so /etc/knot/zones binds /etc/knot), unless an ancestor is bound
+ * already. Directories under the tmpfs scratch dirs are created inside the view instead.
+ */
+export function bindDirs(paths: string[], exists: (dir: string) => boolean = existsSync): string[] {
+  const pick = (dir: string): string => {
+    if (SCRATCH_DIRS.some((s) => dir === s || dir.startsWith(`${s}/`))) return dir;
+    let d = dir;
+    while (!exists(d) && !PROTECTED.has(dirname(d))) d = dirname(d);
+    return exists(d) || !PROTECTED.has(dirname(d)) ? d : dir;
+  };
+  const dirs = [...new Set(paths.map((p) => pick(dirname(p))))].sort((a, b) => a.length - b.length || a.localeCompare(b));
   const chosen: string[] = [];
   for (const d of dirs) {
     if (!chosen.some((c) => d === c || d.startsWith(`${c}/`))) chosen.push(d);

@@ -19,6 +19,8 @@ const HOST_TIMEOUT_MS = 120_000;
 
 export interface CheckOptions {
   concurrency?: number;
+  /** Run only these checkers; every file of a host is still present in its view (includes). */
+  only?: string[];
   checkers?: Partial<Record<string, Checker>>;
 }
 
@@ -40,7 +42,7 @@ export async function checkFiles(files: RenderedFile[], opts: CheckOptions = {})
   const queue = [...hosts.values()];
   const workers = Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
-      const r = await checkHost(next, checkers);
+      const r = await checkHost(next, checkers, opts.only);
       report.diagnostics.push(...r.diagnostics);
       report.checked.push(...r.checked);
     }
@@ -50,12 +52,12 @@ export async function checkFiles(files: RenderedFile[], opts: CheckOptions = {})
   return report;
 }
 
-async function checkHost(hostFiles: RenderedFile[], checkers: Partial<Record<string, Checker>>): Promise<CheckReport> {
+async function checkHost(hostFiles: RenderedFile[], checkers: Partial<Record<string, Checker>>, only?: string[]): Promise<CheckReport> {
   const report: CheckReport = { diagnostics: [], checked: [] };
   const jobs: { file: RenderedFile; checker: Checker }[] = [];
   for (const file of hostFiles) {
     const checker = file.check ? checkers[file.check] : undefined;
-    if (!checker) continue;
+    if (!checker || (only && !only.includes(checker.kind))) continue;
     if (!existsSync(checker.binary)) {
       report.diagnostics.push({
         file: fileLabel(file),

@@ -1,0 +1,24 @@
+// Real-daemon tests: locally a missing binary skips with its reason; under CI=true it fails.
+import { existsSync } from 'node:fs';
+
+export const IN_CI = process.env.CI === 'true';
+
+/**
+ * Returns a skip reason when `binary` is missing (locally), throws under CI=true, and returns
+ * undefined when the binary is there. Use as `it.skipIf(missing(...))` or call inside a test.
+ */
+export function missingBinary(binary: string, debianPackage: string): string | undefined {
+  if (existsSync(binary)) return undefined;
+  const reason = `${binary} not found: install the Debian package ${debianPackage}`;
+  if (IN_CI) throw new Error(`CI=true requires the real daemons: ${reason}`);
+  return reason;
+}
+
+export const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Namespace tests need root; under CI=true (which runs as root) its absence is a failure. */
+export function missingRoot(): string | undefined {
+  if (IS_ROOT) return undefined;
+  if (IN_CI) throw new Error('CI=true requires root for network-namespace tests');
+  return 'needs root for network namespaces';
+}
