@@ -1,7 +1,7 @@
 // Loads sites/*.yaml into a validated Topology, or throws InputError with every problem found.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, isPair, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { cdnSchema, siteSchema, type Cdn, type Site, type SourceMap, type Topology } from './schema.ts';
 import { InputError, sortDiagnostics, show, pathString, type Diagnostic } from './errors.ts';
@@ -10,6 +10,9 @@ import { runRules } from './rules/index.ts';
 
 export const GLOBAL_FILE = 'cdn.yaml';
 const MAX_FILE_BYTES = 1024 * 1024;
+/** How often aliases may expand in one file: enough for sharing a value, far below a "billion laughs". */
+const MAX_ALIAS_COUNT = 100;
+const MISSING_GLOBAL = `missing: the global settings file ${GLOBAL_FILE} (image host, zone, anycast addresses, origin)`;
 
 interface Parsed {
   file: string;
@@ -40,7 +43,7 @@ export function loadTopology(dir: string): Topology {
     texts.set(f.path, readFileSync(join(dir, f.name), 'utf8'));
   }
   if (!files.some((f) => f.name === GLOBAL_FILE)) {
-    diagnostics.push({ file: join(displayPath(dir), GLOBAL_FILE), line: 1, col: 1, message: `missing: the global settings file ${GLOBAL_FILE} (image host, zone, anycast addresses, origin)` });
+    diagnostics.push({ file: join(displayPath(dir), GLOBAL_FILE), line: 1, col: 1, message: MISSING_GLOBAL });
   }
   if (diagnostics.length > 0) throw new InputError(sortDiagnostics(diagnostics));
   return loadTexts(
@@ -59,10 +62,11 @@ export function loadTexts(inputs: { file: string; text: string; global: boolean 
     const parsed = parse(input.file, input.text, diagnostics);
     if (!parsed) continue;
     const schema = input.global ? cdnSchema : siteSchema;
-    const value = parsed.doc.toJS({ maxAliasCount: 100 }) as unknown;
+    const value = toJS(parsed, diagnostics);
+    if (value === FAILED) continue;
     const result = (schema as z.ZodType).safeParse(value ?? {});
     if (!result.success) {
-      for (const issue of result.error.issues) diagnostics.push(...describeIssue(issue, value, schema, (p) => locate(parsed, p)));
+      for (const issue of result.error.issues) diagnostics.push(...describeIssue(issue, value, schema, (p, atKey) => locate(parsed, p, atKey)));
       continue;
     }
     if (input.global) {
@@ -76,6 +80,10 @@ export function loadTexts(inputs: { file: string; text: string; global: boolean 
       }
       sites.push({ site, parsed });
     }
+  }
+  if (!inputs.some((i) => i.global)) {
+    const dir = inputs[0]?.file.includes('/') ? inputs[0].file.replace(/\/[^/]*$/, '/') : '';
+    diagnostics.push({ file: `${dir}${GLOBAL_FILE}`, line: 1, col: 1, message: MISSING_GLOBAL });
   }
   if (sites.length === 0 && diagnostics.length === 0) {
     diagnostics.push({ file: inputs[0]?.file ?? GLOBAL_FILE, line: 1, col: 1, message: 'no sites: add at least one sites/<id>.yaml next to cdn.yaml' });
@@ -93,10 +101,10 @@ export function loadTexts(inputs: { file: string; text: string; global: boolean 
   const topology: Topology = { cdn, sites: sites.map((s) => s.site), sources };
   const ruleErrors = runRules(topology);
   if (ruleErrors.length > 0) throw new InputError(sortDiagnostics(ruleErrors));
-  topology.sites.sort((a, b) => a.id.localeCompare(b.id));
+  topology.sites.sort((a, b) => byKey(a.id, b.id));
   for (const site of topology.sites) {
-    site.hosts.sort((a, b) => a.name.localeCompare(b.name));
-    site.bgp.peers.sort((a, b) => a.name.localeCompare(b.name));
+    site.hosts.sort((a, b) => byKey(a.name, b.name));
+    site.bgp.peers.sort((a, b) => byKey(a.name, b.name));
   }
   return topology;
 }
@@ -106,9 +114,22 @@ function parse(file: string, text: string, diagnostics: Diagnostic[]): Parsed | 
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
   for (const e of doc.errors) {
     const pos = lines.linePos(e.pos[0]);
-    diagnostics.push({ file, line: pos.line, col: pos.col, message: `yaml: ${firstLine(e.message)}` });
+    diagnostics.push({ file, line: pos.line, col: pos.col, message: `yaml: ${yamlMessage(doc, e.code, e.pos[0], e.message)}` });
   }
   if (doc.errors.length > 0) return undefined;
+  // Keys are names: a list, a mapping or nothing as a key cannot name a field (and would be
+  // stringified into something like "[ a, b ]" by toJS).
+  let badKeys = false;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value !== null && typeof pair.key.value !== 'object') return;
+      const at = (pair.key as Node | null)?.range?.[0] ?? (pair.value as Node | null)?.range?.[0] ?? 0;
+      const pos = lines.linePos(at);
+      diagnostics.push({ file, line: pos.line, col: pos.col, message: 'yaml: a key must be a plain name, not a list, a mapping or empty' });
+      badKeys = true;
+    },
+  });
+  if (badKeys) return undefined;
   if (doc.contents !== null && !isMap(doc.contents)) {
     diagnostics.push({ file, line: 1, col: 1, message: 'the file must hold a mapping of keys to values' });
     return undefined;
@@ -120,11 +141,59 @@ function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').replace(/\.$/, '');
 }
 
-/** Position of the deepest node that exists along `path` (the key for a missing value). */
-function locate(parsed: Parsed, path: readonly PropertyKey[]): { file: string; line: number; col: number } {
+/** The yaml library's message in house style: lowercase, and naming the key or the fix where it can. */
+function yamlMessage(doc: Document, code: string, offset: number, message: string): string {
+  if (code === 'DUPLICATE_KEY') {
+    let key: string | undefined;
+    visit(doc, {
+      Pair(_, pair) {
+        if (isScalar(pair.key) && pair.key.range?.[0] === offset) key = String(pair.key.value);
+      },
+    });
+    return key === undefined ? 'duplicate key; keep only one' : `duplicate key ${show(key)}; keep only one`;
+  }
+  if (code === 'MULTIPLE_DOCS') return 'more than one document (---) in the file; keep one mapping per file';
+  const text = firstLine(message);
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+const FAILED = Symbol('failed');
+
+/** The document as plain data. Alias problems surface only here, as exceptions; turn them into errors. */
+function toJS(parsed: Parsed, diagnostics: Diagnostic[]): unknown {
+  try {
+    return parsed.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    let first: Node | undefined;
+    let unresolved: { node: Node; name: string } | undefined;
+    visit(parsed.doc, {
+      Alias(_, alias) {
+        first ??= alias;
+        if (!unresolved && alias.resolve(parsed.doc) === undefined) unresolved = { node: alias, name: alias.source };
+      },
+    });
+    const at = (node: Node | undefined) => {
+      const pos = parsed.lines.linePos(node?.range?.[0] ?? 0);
+      return { file: parsed.file, line: pos.line, col: pos.col };
+    };
+    if (unresolved) {
+      diagnostics.push({ ...at(unresolved.node), message: `yaml: alias *${unresolved.name} has no anchor &${unresolved.name} before it; define the anchor first` });
+    } else {
+      diagnostics.push({ ...at(first), message: `yaml: aliases expand to more than ${MAX_ALIAS_COUNT} copies; write the values out instead of nesting anchors` });
+    }
+    return FAILED;
+  }
+}
+
+/**
+ * Position of the deepest node that exists along `path` (the key for a missing value). With
+ * `atKey`, the key of the last step rather than its value: for unknown and malformed keys.
+ */
+function locate(parsed: Parsed, path: readonly PropertyKey[], atKey = false): { file: string; line: number; col: number } {
   let node: Node | null | undefined = parsed.doc.contents as Node | null;
   let offset = node?.range?.[0] ?? 0;
-  for (const key of path) {
+  for (const [step, key] of path.entries()) {
     if (!node) break;
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(key));
@@ -132,6 +201,7 @@ function locate(parsed: Parsed, path: readonly PropertyKey[]): { file: string; l
       const keyNode = pair.key as Node;
       offset = keyNode.range?.[0] ?? offset;
       node = pair.value as Node | null;
+      if (atKey && step === path.length - 1) break;
       if (node?.range && !isMap(node) && !(node as { items?: unknown }).items) offset = node.range[0];
     } else if ((node as { items?: unknown[] }).items && typeof key === 'number') {
       const item: Node | undefined = (node as unknown as { items: Node[] }).items[key];
@@ -142,6 +212,11 @@ function locate(parsed: Parsed, path: readonly PropertyKey[]): { file: string; l
   }
   const pos = parsed.lines.linePos(offset);
   return { file: parsed.file, line: pos.line, col: pos.col };
+}
+
+/** Code-point order: unlike localeCompare, the same on every machine whatever its locale. */
+function byKey(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function displayPath(p: string): string {
