@@ -23,13 +23,18 @@ export function formatDiagnostic(d: Diagnostic): string {
 export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return [...ds]
-    .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col || a.message.localeCompare(b.message))
+    .sort((a, b) => byText(a.file, b.file) || a.line - b.line || a.col - b.col || byText(a.message, b.message))
     .filter((d) => {
       const key = formatDiagnostic(d);
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
     });
+}
+
+/** Code-point order, the same on every machine (localeCompare depends on the locale). */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Show a user value in a message: quoted, control characters escaped, long values cut. */
@@ -39,6 +44,8 @@ export function show(value: unknown): string {
     return JSON.stringify(cut);
   }
   if (value === undefined) return 'nothing';
+  // JSON would show these as null: .nan, .inf and numbers too large for a double.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const json = JSON.stringify(value);
   return json.length > 60 ? `${json.slice(0, 60)}...` : json;
 }

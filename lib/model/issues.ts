@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import { pathString, show, type Diagnostic } from './errors.ts';
 
-type Locate = (path: readonly PropertyKey[]) => { file: string; line: number; col: number };
+type Locate = (path: readonly PropertyKey[], atKey?: boolean) => { file: string; line: number; col: number };
 type Issue = z.core.$ZodIssue;
 
 export function describeIssue(issue: Issue, root: unknown, schema: z.ZodType, locate: Locate): Diagnostic[] {
@@ -11,17 +11,29 @@ export function describeIssue(issue: Issue, root: unknown, schema: z.ZodType, lo
   if (issue.code === 'unrecognized_keys') {
     const allowed = keysAt(schema, path);
     return issue.keys.map((key) => ({
-      ...locate([...path, key]),
+      ...locate([...path, key], true),
       message: `${pathString([...path, key])}: unknown key${suggest(key, allowed)}; allowed here: ${allowed.join(', ')}`,
     }));
+  }
+  if (issue.code === 'invalid_key') {
+    // A record key (a subnet name, a status in cache.validSec) that breaks the key schema: show
+    // the key, not the value it holds.
+    const key = path[path.length - 1];
+    const inner = issue.issues[0];
+    const rule = inner && !/^(Invalid|Too (small|big))/.test(inner.message) ? inner.message : 'is not an allowed key here';
+    return [{ ...locate(path, true), message: `${pathString(path)}: key ${rule}, got ${show(String(key))}` }];
   }
   if (issue.code === 'invalid_union') {
     // Report the branch the user most likely meant: the one whose problems lie deepest.
     const branches = issue.errors.filter((b) => b.length > 0);
     const best = branches.sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
-    if (best && depth(best) > path.length) {
+    // A branch that only misses its own key (origin: {} lacks s3) says nothing about intent.
+    const onlyMissingKey = (b: readonly { path: readonly PropertyKey[] }[]) =>
+      b.every((i) => i.path.length === 1 && valueAt(value, i.path) === undefined);
+    if (best && depth(best) > path.length && !onlyMissingKey(best)) {
       return best.flatMap((sub) => describeIssue({ ...sub, path: [...path, ...sub.path] } as Issue, root, schema, locate));
     }
+    if (value === undefined) return [{ ...locate(path), message: `${pathString(path)}: is required; it ${unionHint(path)}` }];
     return [{ ...locate(path), message: `${pathString(path)}: ${unionHint(path)}, got ${show(value)}` }];
   }
   return [{ ...locate(path), message: `${pathString(path)}: ${messageFor(issue, value)}` }];
@@ -29,7 +41,10 @@ export function describeIssue(issue: Issue, root: unknown, schema: z.ZodType, lo
 
 function messageFor(issue: Issue, value: unknown): string {
   const generic = /^(Invalid|Too (small|big))/.test(issue.message);
-  if (issue.code === 'invalid_type' && value === undefined) return `is required (${issue.expected})`;
+  if (value === undefined) {
+    if (issue.code === 'invalid_type') return `is required (${article(issue.expected)})`;
+    if (issue.code === 'invalid_value') return `is required: one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
   if (!generic) return `${issue.message}, got ${show(value)}`;
   switch (issue.code) {
     case 'invalid_type':
@@ -49,14 +64,19 @@ function messageFor(issue: Issue, value: unknown): string {
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}`;
     case 'invalid_format':
-      return `must be ${issue.format}, got ${show(value)}`;
+      return issue.format === 'regex' && 'pattern' in issue
+        ? `must match the pattern ${String(issue.pattern)}, got ${show(value)}`
+        : `must be ${issue.format}, got ${show(value)}`;
     default:
       return `${issue.message.toLowerCase()}, got ${show(value)}`;
   }
 }
 
 function article(t: string): string {
-  return t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
+  if (t === 'object' || t === 'record') return 'a mapping';
+  if (t === 'array') return 'a list';
+  if (t === 'int') return 'a whole number';
+  return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
 }
 
 function unionHint(path: readonly PropertyKey[]): string {

@@ -30,6 +30,10 @@ const asn = z
   .min(1, { message: 'must be 1..4294967295' })
   .max(4294967295, { message: 'must be 1..4294967295' });
 const port = z.number().int().min(1).max(65535);
+const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: 'must be an AWS region such as eu-west-1' });
+const cacheDir = z.string().regex(/^\/[A-Za-z0-9._\/-]{1,200}$/, {
+  message: 'must be an absolute path of letters, digits and . _ / - (at most 200 characters)',
+});
 const posInt = (max: number) => z.number().int().min(1).max(max);
 
 /** A reference to a secret, never the secret itself. */
@@ -92,7 +96,7 @@ const origin = z.union([
       bucket: z
         .string()
         .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' }),
-      region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: 'must be an AWS region such as eu-west-1' }),
+      region,
     }),
   }),
   z.strictObject({
@@ -119,7 +123,7 @@ const cache = z
         keysZoneMiB: posInt(65536).default(64).describe('Shared memory for keys (about 8000 keys per MiB). Default 64.'),
         maxSizeGiB: posInt(1048576).default(50).describe('Disk cap. Default 50.'),
         inactiveSec: posInt(31536000).default(604800).describe('Evict objects unused this long. Default 7 days.'),
-        path: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,200}$/).default('/var/cache/nginx/anycdn').describe('Default /var/cache/nginx/anycdn.'),
+        path: cacheDir.default('/var/cache/nginx/anycdn').describe('Default /var/cache/nginx/anycdn.'),
       })
       .default({ levels: '1:2', keysZoneMiB: 64, maxSizeGiB: 50, inactiveSec: 604800, path: '/var/cache/nginx/anycdn' }),
     squid: z
@@ -128,7 +132,7 @@ const cache = z
         storeType: z.enum(['rock', 'aufs']).default('rock').describe('Default rock.'),
         cacheDirMiB: posInt(16777216).default(51200).describe('Default 51200 (50 GiB).'),
         maximumObjectSizeMiB: posInt(4096).default(64).describe('Default 64.'),
-        path: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,200}$/).default('/var/spool/squid/anycdn').describe('Default /var/spool/squid/anycdn.'),
+        path: cacheDir.default('/var/spool/squid/anycdn').describe('Default /var/spool/squid/anycdn.'),
       })
       .default({ cacheMemMiB: 1024, storeType: 'rock', cacheDirMiB: 51200, maximumObjectSizeMiB: 64, path: '/var/spool/squid/anycdn' }),
   })
@@ -211,7 +215,9 @@ const haproxy = z
   .strictObject({
     https: z
       .strictObject({
-        certPath: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,200}$/, { message: 'must be an absolute path' }),
+        certPath: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,200}$/, {
+          message: 'must be an absolute path of letters, digits and . _ / - (at most 200 characters), such as /etc/haproxy/certs/img.pem',
+        }),
         redirectHttp: z.boolean().default(false),
       })
       .optional()
@@ -237,7 +243,7 @@ export const siteSchema = z
     id: ident.describe('Site id; stacks are named anycdn-<id>.'),
     location: safeText.describe('Free text, for humans (Amsterdam, NL).'),
     platform: z.enum(['metal', 'aws']).describe('metal: bare metal. aws: EC2 through the CDK stack anycdn-<id>.'),
-    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/).optional().describe('AWS region; required for aws sites.'),
+    region: region.optional().describe('AWS region; required for aws sites.'),
     asn: asn.describe('The site ASN (one per site).'),
     subnets: z
       .record(ident, prefix)
