@@ -16,13 +16,13 @@ export function parsePrefix(text: string): Prefix | string {
   try {
     parsed = ipaddr.parseCIDR(text);
   } catch {
-    return 'is not a valid prefix';
+    return 'is not a valid prefix; write it in CIDR form such as 192.0.2.0/24 or 2001:db8::/64';
   }
   const [address, length] = parsed;
   const family: Family = address.kind() === 'ipv4' ? 4 : 6;
   const network = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
   if (network.toString() !== address.toString()) {
-    return `has host bits set; the network is ${network.toString()}/${length}`;
+    return `has host bits set; use the network ${network.toString()}/${length}`;
   }
   return { text, family, address, length };
 }

@@ -4,15 +4,17 @@ import { canonical, contains, familyOf, parsePrefix, type Prefix } from '../net.
 import type { Site } from '../schema.ts';
 import type { Rule } from './types.ts';
 
-function subnetsOf(site: Site): Prefix[] {
-  return Object.values(site.subnets)
-    .map(parsePrefix)
-    .filter((p): p is Prefix => typeof p !== 'string');
+/** The site's subnets, or undefined when one of them is invalid (the prefixes rule reports it). */
+function subnetsOf(site: Site): Prefix[] | undefined {
+  const parsed = Object.values(site.subnets).map(parsePrefix);
+  return parsed.every((p): p is Prefix => typeof p !== 'string') ? parsed : undefined;
 }
 
 export const addressesInSubnets: Rule = (t, report) => {
   for (const site of t.sites) {
     const subnets = subnetsOf(site);
+    // With a subnet missing, every address on it would be reported too: one error is enough.
+    if (!subnets) continue;
     const inside = (a: string) => subnets.some((p) => contains(p, a));
     const where = (a: string) => {
       const fam = subnets.filter((p) => p.family === familyOf(a)).map((p) => p.text);
