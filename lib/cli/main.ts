@@ -40,7 +40,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       printDiagnostics(io, e.diagnostics);
       return EXIT.invalid;
     }
+    if (isSystemError(e)) {
+      io.err(`${e.path ?? ''}:1:1: cannot ${e.syscall ?? 'access'}: ${e.code}; check the path and its permissions`);
+      io.err('1 error');
+      return EXIT.invalid;
+    }
     io.err(`anycdn: internal error, please report it with this trace:\n${(e as Error).stack ?? String(e)}`);
     return EXIT.internal;
   }
+}
+
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
 }
