@@ -141,7 +141,9 @@ function suggest(key: string, allowed: string[]): string {
   let best: string | undefined;
   let bestDistance = 3;
   for (const a of allowed) {
-    const d = distance(key.toLowerCase(), a.toLowerCase());
+    // A key that starts an allowed one is a near miss too: password -> passwordRef.
+    const prefix = key.length >= 4 && a.toLowerCase().startsWith(key.toLowerCase());
+    const d = prefix ? 1 : distance(key.toLowerCase(), a.toLowerCase());
     if (d < bestDistance) {
       best = a;
       bestDistance = d;

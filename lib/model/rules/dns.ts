@@ -15,7 +15,7 @@ export const dns: Rule = (t, report) => {
   }
   const seen = new Set<string>();
   d.nameservers.forEach((ns, i) => {
-    if (seen.has(ns)) report(null, ['dns', 'nameservers', i], `dns.nameservers[${i}]: ${ns} is listed twice`);
+    if (seen.has(ns)) report(null, ['dns', 'nameservers', i], `dns.nameservers[${i}]: ${ns} is listed twice; remove one`);
     seen.add(ns);
     if (ns === imageHost) report(null, ['dns', 'nameservers', i], `dns.nameservers[${i}]: ${ns} is the image host; name servers need their own names`);
   });

@@ -12,7 +12,7 @@ export const roles: Rule = (t, report) => {
     if (dns.length < 1) report(site.id, ['hosts'], `hosts: a site needs at least 1 dns host to announce the anycast address, got 0`);
     site.hosts.forEach((h, i) => {
       const dup = h.roles.find((r, j) => h.roles.indexOf(r) !== j);
-      if (dup) report(site.id, ['hosts', i, 'roles'], `hosts[${i}].roles: ${dup} is listed twice`);
+      if (dup) report(site.id, ['hosts', i, 'roles'], `hosts[${i}].roles: ${dup} is listed twice; remove one`);
       if (h.roles.includes('cache') && h.cacheEngine === undefined) {
         report(site.id, ['hosts', i], `hosts[${i}].cacheEngine: cache host ${h.name} needs cacheEngine: nginx or squid`);
       }
