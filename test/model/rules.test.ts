@@ -1,0 +1,399 @@
+// Every cross-site rule and every loader failure, each on a small edit of the shipped sites/*.yaml,
+// asserting the exact lines the CLI prints: file:line:col: message.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { formatDiagnostic, InputError } from '../../lib/model/errors.ts';
+import { loadTopology } from '../../lib/model/load.ts';
+import { RULES } from '../../lib/model/rules/index.ts';
+import { edit, errors, load, shipped, type Texts } from './fixtures.ts';
+
+const S = shipped();
+const AMS = 'sites/ams.yaml';
+const NYC = 'sites/nyc.yaml';
+const SIN = 'sites/sin.yaml';
+const CDN = 'sites/cdn.yaml';
+
+/** nyc moved onto ams's segment (198.51.100.0/26), every address shifted down by 32. */
+function nycOnAmsSegment(vrid: number): Texts {
+  let t = edit(S, [NYC, 'lan: 198.51.100.64/26', 'lan: 198.51.100.0/26'], [NYC, 'virtualRouterId: 20', `virtualRouterId: ${vrid}`]);
+  for (const [from, to] of [[65, 33], [74, 42], [75, 43], [76, 44], [85, 53], [86, 54]] as const) {
+    t = edit(t, [NYC, `198.51.100.${from}\n`, `198.51.100.${to}\n`]);
+  }
+  return t;
+}
+
+test('the shipped sites load without errors', () => {
+  const t = load(S);
+  expect(t.sites.map((s) => s.id)).toEqual(['ams', 'nyc', 'sin']);
+  expect(t.sites[0]!.hosts.map((h) => h.name)).toEqual(['ams-cache1', 'ams-cache2', 'ams-lb1', 'ams-lb2']);
+});
+
+test('every rule in lib/model/rules has a failing fixture below', () => {
+  // Adding a rule without a fixture here fails this test: extend RULE_CASES first.
+  expect(RULES.map((r) => r.name)).toEqual(['prefixes', 'addressesInSubnets', 'uniqueAddresses', 'uniqueNames', 'roles', 'bgp', 'vrrp', 'platform', 'dns']);
+  expect(new Set(RULE_CASES.map(([rule]) => rule))).toEqual(new Set(RULES.map((r) => r.name)));
+});
+
+type Case = [rule: string, what: string, texts: Texts, expected: string[]];
+
+const RULE_CASES: Case[] = [
+  // prefixes
+  ['prefixes', 'overlapping subnets across sites', edit(S, [NYC, 'lan6: 2001:db8:b::/64', 'lan6: 2001:db8:a::/48']), [
+    'sites/nyc.yaml:9:9: subnets.lan6: 2001:db8:a::/48 overlaps 2001:db8:a::/64 (subnets.lan6 of site ams); give each segment its own prefix',
+    'sites/nyc.yaml:24:16: bgp.peers[1].address: 2001:db8:b::1 is not on a site subnet; put it in one of 2001:db8:a::/48 or set multihop',
+    'sites/nyc.yaml:31:15: hosts[0].address6: 2001:db8:b::75 (nyc-lb1) is outside the site subnets; pick an address in one of 2001:db8:a::/48',
+    'sites/nyc.yaml:35:15: hosts[1].address6: 2001:db8:b::76 (nyc-lb2) is outside the site subnets; pick an address in one of 2001:db8:a::/48',
+  ]],
+  ['prefixes', 'subnet with host bits', edit(S, [NYC, 'lan: 198.51.100.64/26', 'lan: 198.51.100.65/26']), [
+    'sites/nyc.yaml:8:8: subnets.lan: "198.51.100.65/26" has host bits set; use the network 198.51.100.64/26',
+  ]],
+  ['prefixes', 'prefix length out of range', edit(S, [NYC, 'lan: 198.51.100.64/26', 'lan: 198.51.100.64/33']), [
+    'sites/nyc.yaml:8:8: subnets.lan: "198.51.100.64/33" is not a valid prefix; write it in CIDR form such as 192.0.2.0/24 or 2001:db8::/64',
+  ]],
+  ['prefixes', 'anycast ipv4 not a /32', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 192.0.2.0/24']), [
+    'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32, got "192.0.2.0/24"',
+  ]],
+  ['prefixes', 'anycast ipv6 given an IPv4 prefix', edit(S, [CDN, 'ipv6: 2001:db8:53::53/128', 'ipv6: 192.0.2.54/32']), [
+    'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128, got "192.0.2.54/32"',
+  ]],
+  ['prefixes', 'anycast address on a site segment', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 10.30.0.53/32']), [
+    'sites/cdn.yaml:13:9: anycast.ipv4: 10.30.0.53/32 lies inside subnets.public of site sin; the anycast address must not be on any site segment',
+  ]],
+  // addressesInSubnets
+  ['addressesInSubnets', 'VIP outside the subnets', edit(S, [AMS, 'address: 198.51.100.10', 'address: 198.51.100.100']), [
+    'sites/ams.yaml:12:12: vip.address: 198.51.100.100 is outside the site subnets; pick an address in one of 198.51.100.0/26',
+  ]],
+  ['addressesInSubnets', 'host address6 outside the subnets', edit(S, [NYC, 'address6: 2001:db8:b::76', 'address6: 2001:db8:c::76']), [
+    'sites/nyc.yaml:35:15: hosts[1].address6: 2001:db8:c::76 (nyc-lb2) is outside the site subnets; pick an address in one of 2001:db8:b::/64',
+  ]],
+  ['addressesInSubnets', 'IPv6 address on a site without IPv6 subnet', edit(S, [SIN, '    address: 10.30.0.12\n', '    address: 10.30.0.12\n    address6: 2001:db8:30::12\n']), [
+    'sites/sin.yaml:29:15: hosts[1].address6: 2001:db8:30::12 (sin-lb2) is outside the site subnets; pick an address in an IPv6 subnet (add one under subnets)',
+  ]],
+  ['addressesInSubnets', 'directly connected peer off the subnets', edit(S, [NYC, 'address: 198.51.100.65', 'address: 203.0.113.1']), [
+    'sites/nyc.yaml:20:16: bgp.peers[0].address: 203.0.113.1 is not on a site subnet; put it in one of 198.51.100.64/26 or set multihop',
+  ]],
+  // uniqueAddresses
+  ['uniqueAddresses', 'two hosts on one address', edit(S, [AMS, 'address: 198.51.100.22', 'address: 198.51.100.21']), [
+    'sites/ams.yaml:44:14: hosts[3].address: 198.51.100.21 is already used by host ams-cache1 in site ams; every address must be unique',
+  ]],
+  ['uniqueAddresses', 'the same IPv6 address written two ways', edit(S, [NYC, 'address6: 2001:db8:b::76', 'address6: 2001:DB8:b:0::75']), [
+    'sites/nyc.yaml:35:15: hosts[1].address6: 2001:DB8:b:0::75 is already used by host nyc-lb1 in site nyc; every address must be unique',
+  ]],
+  ['uniqueAddresses', 'an Elastic IP equal to another site\'s VIP', edit(S, [SIN, 'address: 203.0.113.30', 'address: 198.51.100.10']), [
+    'sites/sin.yaml:19:14: vip.elasticIp.address: 198.51.100.10 is already used by the image VIP in site ams; every address must be unique',
+  ]],
+  // uniqueNames
+  ['uniqueNames', 'a host name used in two sites', edit(S, [NYC, 'name: nyc-cache2', 'name: ams-cache2']), [
+    'sites/nyc.yaml:40:11: hosts[3].name: ams-cache2 is already a host in site ams; host names must be unique across sites',
+  ]],
+  ['uniqueNames', 'a peer name used twice in a site', edit(S, [NYC, 'name: transit1-v6', 'name: transit1']), [
+    'sites/nyc.yaml:23:13: bgp.peers[1].name: transit1 is used twice in this site; peer names must be unique per site',
+  ]],
+  // roles
+  ['roles', 'one lb host', edit(S, [NYC, 'roles: [lb, dns]\n    address: 198.51.100.76', 'roles: [dns]\n    address: 198.51.100.76']), [
+    'sites/nyc.yaml:27:1: hosts: a site needs exactly 2 lb hosts (the keepalived pair), got 1',
+  ]],
+  ['roles', 'one cache host', edit(S, [AMS, 'roles: [cache]\n    cacheEngine: nginx\n    address: 198.51.100.22', 'roles: [lb]\n    address: 198.51.100.22']), [
+    'sites/ams.yaml:28:1: hosts: a site needs at least 2 cache hosts, got 1',
+    'sites/ams.yaml:28:1: hosts: a site needs exactly 2 lb hosts (the keepalived pair), got 3',
+  ]],
+  ['roles', 'no dns host', edit(S, [SIN, 'roles: [lb, dns]\n    address: 10.30.0.11', 'roles: [lb]\n    address: 10.30.0.11'], [SIN, 'roles: [lb, dns]\n    address: 10.30.0.12', 'roles: [lb]\n    address: 10.30.0.12']), [
+    'sites/sin.yaml:22:1: hosts: a site needs at least 1 dns host to announce the anycast address, got 0',
+  ]],
+  ['roles', 'a cache without an engine', edit(S, [NYC, '    cacheEngine: squid\n    address: 198.51.100.86', '    address: 198.51.100.86']), [
+    'sites/nyc.yaml:40:5: hosts[3].cacheEngine: cache host nyc-cache2 needs cacheEngine: nginx or squid',
+  ]],
+  ['roles', 'a role listed twice', edit(S, [NYC, 'roles: [lb, dns]\n    address: 198.51.100.76', 'roles: [lb, dns, dns]\n    address: 198.51.100.76']), [
+    'sites/nyc.yaml:33:5: hosts[1].roles: dns is listed twice; remove one',
+  ]],
+  ['roles', 'a cache engine on an lb host', edit(S, [NYC, 'roles: [lb, dns]\n    address: 198.51.100.76', 'roles: [lb, dns]\n    cacheEngine: nginx\n    address: 198.51.100.76']), [
+    'sites/nyc.yaml:34:18: hosts[1].cacheEngine: "nginx" on nyc-lb2, which has no cache role; remove it or add the cache role',
+  ]],
+  ['roles', 'lb and cache on one host', edit(S, [NYC, 'roles: [cache]\n    cacheEngine: squid\n    address: 198.51.100.86', 'roles: [cache, lb]\n    cacheEngine: squid\n    address: 198.51.100.86']), [
+    'sites/nyc.yaml:27:1: hosts: a site needs exactly 2 lb hosts (the keepalived pair), got 3',
+    'sites/nyc.yaml:41:5: hosts[3].roles: nyc-cache2 cannot be both lb and cache (both serve port 80); split them',
+  ]],
+  ['roles', 'equal VRRP priorities', edit(S, [NYC, '    address6: 2001:db8:b::75\n', '    address6: 2001:db8:b::75\n    vrrpPriority: 100\n'], [NYC, '    address6: 2001:db8:b::76\n', '    address6: 2001:db8:b::76\n    vrrpPriority: 100\n']), [
+    'sites/nyc.yaml:37:19: hosts[1].vrrpPriority: 100 equals nyc-lb1\'s; give the lb pair different priorities',
+  ]],
+  ['roles', 'a VRRP priority on a cache', edit(S, [NYC, 'cacheEngine: squid\n    address: 198.51.100.86', 'cacheEngine: squid\n    vrrpPriority: 100\n    address: 198.51.100.86']), [
+    'sites/nyc.yaml:43:19: hosts[3].vrrpPriority: nyc-cache2 is not an lb host; remove vrrpPriority',
+  ]],
+  // bgp
+  ['bgp', 'ASN reuse across sites', edit(S, [NYC, 'asn: 65020', 'asn: 65010']), [
+    'sites/nyc.yaml:5:6: asn: 65010 is already site ams\'s; each site has its own ASN',
+  ]],
+  ['bgp', 'AS_TRANS as the site ASN', edit(S, [NYC, 'asn: 65020', 'asn: 23456']), [
+    'sites/nyc.yaml:5:6: asn: 23456 is AS_TRANS (RFC 6793); pick a private ASN (64512-65534) or your own',
+  ]],
+  ['bgp', 'reserved ASN 65535', edit(S, [NYC, 'asn: 65020', 'asn: 65535']), [
+    'sites/nyc.yaml:5:6: asn: 65535 is reserved (RFC 7300); pick a private ASN (64512-65534) or your own',
+  ]],
+  ['bgp', 'iBGP: a peer in the site\'s own ASN', edit(S, [NYC, 'asn: 64502\n      bfd: true', 'asn: 65020\n      bfd: true']), [
+    'sites/nyc.yaml:21:12: bgp.peers[0].asn: 65020 is the site\'s own ASN; upstream sessions are eBGP, use the upstream\'s ASN',
+  ]],
+  ['bgp', 'IPv6 peer, dns host without address6', edit(S, [NYC, '    address6: 2001:db8:b::76\n', '']), [
+    'sites/nyc.yaml:24:16: bgp.peers[1].address: 2001:db8:b::1 is IPv6 but dns host nyc-lb2 has no address6; add one or use an IPv4 peer',
+  ]],
+  ['bgp', 'metal site without an IPv4 peer', edit(S, [NYC, '    - name: transit1\n      address: 198.51.100.65\n      asn: 64502\n      bfd: true\n', '']), [
+    'sites/nyc.yaml:18:3: bgp.peers: metal site nyc needs an IPv4 peer to announce anycast.ipv4 192.0.2.53/32',
+  ]],
+  ['bgp', 'metal site without an IPv6 peer', edit(S, [NYC, '    - name: transit1-v6\n      address: 2001:db8:b::1\n      asn: 64502\n', '']), [
+    'sites/nyc.yaml:18:3: bgp.peers: metal site nyc needs an IPv6 peer to announce anycast.ipv6 2001:db8:53::53/128, like every other site',
+  ]],
+  ['bgp', 'keepalive above a third of the hold time', edit(S, [NYC, 'bgp:\n', 'bgp:\n  holdTimeSec: 6\n']), [
+    'sites/nyc.yaml:17:1: bgp.keepaliveTimeSec: 3 must be at most a third of holdTimeSec (6)',
+  ]],
+  // vrrp
+  ['vrrp', 'a router id twice on one segment', nycOnAmsSegment(10), [
+    'sites/nyc.yaml:8:8: subnets.lan: 198.51.100.0/26 overlaps 198.51.100.0/26 (subnets.lan of site ams); give each segment its own prefix',
+    'sites/nyc.yaml:13:20: vip.virtualRouterId: 10 is already used on segment 198.51.100.0/26 by site ams; pick another id (1-255)',
+  ]],
+  ['vrrp', 'advert interval not in centiseconds', edit(S, [NYC, 'advertIntervalMs: 100', 'advertIntervalMs: 105']), [
+    'sites/nyc.yaml:14:21: vip.advertIntervalMs: 105 must be a multiple of 10 (VRRPv3 counts centiseconds)',
+  ]],
+  ['vrrp', 'lb pair on different interfaces', edit(S, [NYC, '    address6: 2001:db8:b::76\n', '    address6: 2001:db8:b::76\n    interface: eth1\n']), [
+    'sites/nyc.yaml:36:16: hosts[1].interface: eth1 differs from nyc-lb1\'s eth0; the lb pair shares one VRRP segment',
+  ]],
+  // platform
+  ['platform', 'aws site without region', edit(S, [SIN, 'region: ap-southeast-1\n', '']), [
+    'sites/sin.yaml:7:11: region: aws site sin needs region, such as eu-west-1',
+  ]],
+  ['platform', 'aws site without Elastic IP', edit(S, [SIN, '  elasticIp:\n    address: 203.0.113.30\n    allocationId: eipalloc-0a1b2c3d4e5f60718\n', '']), [
+    'sites/sin.yaml:14:1: vip.elasticIp: aws site sin needs elasticIp {address, allocationId}: the address published in DNS',
+  ]],
+  ['platform', 'metal site with an Elastic IP', edit(S, [NYC, '  preempt: false\n', '  preempt: false\n  elasticIp:\n    address: 203.0.113.31\n    allocationId: eipalloc-0a1b2c3d\n']), [
+    'sites/nyc.yaml:16:3: vip.elasticIp: metal site nyc publishes vip.address itself; remove elasticIp',
+  ]],
+  ['platform', 'metal site with a region', edit(S, [NYC, 'platform: metal', 'platform: metal\nregion: us-east-1']), [
+    'sites/nyc.yaml:5:9: region: only aws sites take a region; remove it from metal site nyc',
+  ]],
+  // dns
+  ['dns', 'image host outside the zone', edit(S, [CDN, 'imageHost: img.cdn.example.net', 'imageHost: img.example.org']), [
+    'sites/cdn.yaml:3:12: imageHost: img.example.org is not below dns.zone cdn.example.net; use a name such as img.cdn.example.net',
+  ]],
+  ['dns', 'image host at the zone apex', edit(S, [CDN, 'imageHost: img.cdn.example.net', 'imageHost: cdn.example.net']), [
+    'sites/cdn.yaml:3:12: imageHost: cdn.example.net is not below dns.zone cdn.example.net; use a name such as img.cdn.example.net',
+  ]],
+  ['dns', 'hostmaster at the zone apex', edit(S, [CDN, 'hostmaster: hostmaster.example.net', 'hostmaster: cdn.example.net']), [
+    'sites/cdn.yaml:8:15: dns.hostmaster: cdn.example.net is the zone apex; use a mailbox name such as hostmaster.cdn.example.net',
+  ]],
+  ['dns', 'a name server listed twice', edit(S, [CDN, '[ns1.cdn.example.net, ns2.cdn.example.net]', '[ns1.cdn.example.net, ns1.cdn.example.net]']), [
+    'sites/cdn.yaml:7:38: dns.nameservers[1]: ns1.cdn.example.net is listed twice; remove one',
+  ]],
+  ['dns', 'the image host as a name server', edit(S, [CDN, '[ns1.cdn.example.net, ns2.cdn.example.net]', '[ns1.cdn.example.net, img.cdn.example.net]']), [
+    'sites/cdn.yaml:7:38: dns.nameservers[1]: img.cdn.example.net is the image host; name servers need their own names',
+  ]],
+  ['dns', 'a shield that is not a site', edit(S, [CDN, 'shield: ams', 'shield: fra']), [
+    'sites/cdn.yaml:32:9: shield: fra is not a site; use one of ams, nyc, sin',
+  ]],
+];
+
+describe('rules', () => {
+  test.each(RULE_CASES)('%s: %s', (_rule, _what, texts, expected) => {
+    expect(errors(texts)).toEqual(expected);
+  });
+});
+
+describe('schema and values', () => {
+  test.each<[what: string, texts: Texts, expected: string[]]>([
+    ['ASN 0', edit(S, [NYC, 'asn: 65020', 'asn: 0']), ['sites/nyc.yaml:5:6: asn: must be 1..4294967295, got 0']],
+    ['ASN above 32 bits', edit(S, [NYC, 'asn: 65020', 'asn: 4294967296']), ['sites/nyc.yaml:5:6: asn: must be 1..4294967295, got 4294967296']],
+    ['ASN as a string', edit(S, [NYC, 'asn: 65020', 'asn: "65020"']), ['sites/nyc.yaml:5:6: asn: must be a number, got "65020"']],
+    ['peer ASN float', edit(S, [AMS, 'asn: 64501\n      bfd: true\n      passwordRef', 'asn: 64501.5\n      bfd: true\n      passwordRef']), [
+      'sites/ams.yaml:20:12: bgp.peers[0].asn: must be a whole number, got 64501.5',
+    ]],
+    ['a missing required value', edit(S, [NYC, '    address: 198.51.100.86', '    addres: 198.51.100.86']), [
+      'sites/nyc.yaml:40:5: hosts[3].address: is required (a string)',
+      'sites/nyc.yaml:43:5: hosts[3].addres: unknown key (did you mean address?); allowed here: address, address6, cacheEngine, interface, name, roles, vrrpPriority',
+    ]],
+    ['a missing enum', edit(S, [SIN, 'platform: aws\n', '']), ['sites/sin.yaml:5:1: platform: is required: one of "metal", "aws"']],
+    ['a bad enum', edit(S, [SIN, 'platform: aws', 'platform: gcp']), ['sites/sin.yaml:7:11: platform: must be one of "metal", "aws", got "gcp"']],
+    ['a boolean written as yes (YAML 1.2)', edit(S, [NYC, 'bfd: true\n    - name: transit1-v6', 'bfd: yes\n    - name: transit1-v6']), [
+      'sites/nyc.yaml:22:12: bgp.peers[0].bfd: must be a boolean, got "yes"',
+    ]],
+    ['a bad subnet name (record key)', edit(S, [NYC, 'lan6:', 'Lan6:']), [
+      'sites/nyc.yaml:9:3: subnets.Lan6: key must start with a letter and hold only lowercase letters, digits and hyphens (at most 32), got "Lan6"',
+    ]],
+    ['a bad status in cache.validSec (record key)', edit(S, [CDN, '"404": 60', '"600": 60']), [
+      'sites/cdn.yaml:29:42: cache.validSec.600: key must be an HTTP status such as 200, or any, got "600"',
+    ]],
+    ['no subnets', edit(S, [SIN, 'subnets:\n  public: 10.30.0.0/24\n', 'subnets: {}\n']), ['sites/sin.yaml:11:1: subnets: needs at least one subnet, got {}']],
+    ['origin with both forms', edit(S, [CDN, 'origin:\n', 'origin:\n  http:\n    url: https://o.example.net\n']), [
+      'sites/cdn.yaml:22:1: origin: must hold exactly one of s3: {bucket, region} or http: {url}, got {"http":{"url":"https://o.example.net"},"s3":{"bucket":"anyc...',
+    ]],
+    ['origin empty', edit(S, [CDN, '  s3:\n    bucket: anycdn-example-images\n    region: eu-west-1\n', '  {}\n']), [
+      'sites/cdn.yaml:22:1: origin: must hold exactly one of s3: {bucket, region} or http: {url}, got {}',
+    ]],
+    ['a region that is no region', edit(S, [SIN, 'region: ap-southeast-1', 'region: Mars']), ['sites/sin.yaml:8:9: region: must be an AWS region such as eu-west-1, got "Mars"']],
+    ['preempt true', edit(S, [NYC, 'preempt: false', 'preempt: true']), ['sites/nyc.yaml:15:12: vip.preempt: must be false (nopreempt) or {delaySec: N}, got true']],
+    ['a list instead of a mapping', { ...S, [NYC]: '- a\n- b\n' }, ['sites/nyc.yaml:1:1: the file must hold a mapping of keys to values']],
+    ['an empty global file', { ...S, [CDN]: '# nothing yet\n' }, [
+      'sites/cdn.yaml:1:1: anycast: is required (a mapping)',
+      'sites/cdn.yaml:1:1: dns: is required (a mapping)',
+      'sites/cdn.yaml:1:1: imageHost: is required (a string)',
+      'sites/cdn.yaml:1:1: origin: is required; it must hold exactly one of s3: {bucket, region} or http: {url}',
+    ]],
+  ])('%s', (_what, texts, expected) => {
+    expect(errors(texts)).toEqual(expected);
+  });
+});
+
+describe('unknown keys', () => {
+  test.each<[what: string, texts: Texts, expected: string]>([
+    ['a typo in a nested mapping', edit(S, [AMS, 'advertIntervalMs: 100', 'advertIntervallMs: 100']),
+      'sites/ams.yaml:14:3: vip.advertIntervallMs: unknown key (did you mean advertIntervalMs?); allowed here: address, advertIntervalMs, elasticIp, preempt, virtualRouterId'],
+    ['a typo in a list item', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      passwrdRef']),
+      'sites/ams.yaml:22:7: bgp.peers[0].passwrdRef: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, multihop, name, passwordRef'],
+    ['a typo inside a union branch', edit(S, [CDN, 'region: eu-west-1', 'region: eu-west-1\n    regoin: x']),
+      'sites/cdn.yaml:26:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
+    ['a key with no near match', edit(S, [CDN, 'shield: ams', 'shield: ams\nsecret: hunter2']),
+      'sites/cdn.yaml:33:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, origin, shield'],
+    ['a plaintext password next to passwordRef', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      password: hunter2\n      passwordRef']),
+      'sites/ams.yaml:22:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, multihop, name, passwordRef'],
+  ])('%s', (_what, texts, expected) => {
+    expect(errors(texts)).toEqual([expected]);
+  });
+});
+
+test('a typo of a required key reports the missing key and the typo', () => {
+  expect(errors(edit(S, [NYC, 'location:', 'locaton:']))).toEqual([
+    'sites/nyc.yaml:2:1: location: is required (a string)',
+    'sites/nyc.yaml:3:1: locaton: unknown key (did you mean location?); allowed here: $schema, asn, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
+  ]);
+});
+
+describe('YAML syntax', () => {
+  test.each<[what: string, texts: Texts, expected: string[]]>([
+    ['a duplicate key', edit(S, [AMS, 'asn: 65010', 'asn: 65010\nasn: 65011']), ['sites/ams.yaml:6:1: yaml: duplicate key "asn"; keep only one']],
+    ['a duplicate key in a list item', edit(S, [AMS, '    cacheEngine: nginx\n    address: 198.51.100.22', '    cacheEngine: nginx\n    cacheEngine: squid\n    address: 198.51.100.22']), [
+      'sites/ams.yaml:44:5: yaml: duplicate key "cacheEngine"; keep only one',
+    ]],
+    ['an unclosed flow sequence', edit(S, [NYC, 'roles: [cache]\n    cacheEngine: squid\n    address: 198.51.100.86', 'roles: [cache\n    cacheEngine: squid\n    address: 198.51.100.86']), [
+      'sites/nyc.yaml:42:5: yaml: flow sequence in block collection must be sufficiently indented and end with a ]',
+      'sites/nyc.yaml:42:18: yaml: implicit keys need to be on a single line',
+      'sites/nyc.yaml:42:18: yaml: nested mappings are not allowed in compact mappings',
+    ]],
+    ['a tab as indentation', edit(S, [SIN, '  public: 10.30.0.0/24', '\tpublic: 10.30.0.0/24']), [
+      'sites/sin.yaml:12:1: yaml: tabs are not allowed as indentation',
+    ]],
+    ['two documents in one file', edit(S, [SIN, 'asn: 65030', 'asn: 65030\n---\nasn: 1']), [
+      'sites/sin.yaml:10:1: yaml: more than one document (---) in the file; keep one mapping per file',
+    ]],
+    ['an alias without its anchor', edit(S, [SIN, 'asn: 65030', 'asn: *site-asn']), [
+      'sites/sin.yaml:9:6: yaml: alias *site-asn has no anchor &site-asn before it; define the anchor first',
+    ]],
+    ['a list as a key', edit(S, [SIN, 'asn: 65030', 'asn: 65030\n? [a, b]\n: 1']), ['sites/sin.yaml:10:3: yaml: a key must be a plain name, not a list, a mapping or empty']],
+    ['an empty key', edit(S, [SIN, 'asn: 65030', 'asn: 65030\n: 1']), ['sites/sin.yaml:10:1: yaml: a key must be a plain name, not a list, a mapping or empty']],
+  ])('%s', (_what, texts, expected) => {
+    expect(errors(texts)).toEqual(expected);
+  });
+
+  test('an anchor and alias within limits load like the value written out', () => {
+    const t = load(edit(S, [NYC, 'asn: 64502\n      bfd: true', 'asn: &upstream 64502\n      bfd: true'], [NYC, 'asn: 64502\n\nhosts', 'asn: *upstream\n\nhosts']));
+    expect(t.sites[1]!.bgp.peers.map((p) => p.asn)).toEqual([64502, 64502]);
+  });
+});
+
+describe('files', () => {
+  test('site id and file name must match', () => {
+    expect(errors(edit(S, [AMS, 'id: ams', 'id: amx']))).toEqual([
+      'sites/ams.yaml:2:5: id: must match the file name, got "amx" in ams.yaml; rename the file or the id',
+    ]);
+  });
+
+  test('a site file renamed without its id', () => {
+    const { [SIN]: sin, ...rest } = S;
+    expect(errors({ ...rest, 'sites/sgp.yaml': sin! })).toEqual([
+      'sites/sgp.yaml:5:5: id: must match the file name, got "sin" in sgp.yaml; rename the file or the id',
+    ]);
+  });
+
+  test('a missing cdn.yaml (loadTexts)', () => {
+    const { [CDN]: _, ...rest } = S;
+    expect(errors(rest)).toEqual(['sites/cdn.yaml:1:1: missing: the global settings file cdn.yaml (image host, zone, anycast addresses, origin)']);
+  });
+
+  test('a missing cdn.yaml and no sites at all', () => {
+    expect(errors({})).toEqual(['cdn.yaml:1:1: missing: the global settings file cdn.yaml (image host, zone, anycast addresses, origin)']);
+  });
+
+  test('no site files', () => {
+    expect(errors({ [CDN]: S[CDN]! })).toEqual(['sites/cdn.yaml:1:1: no sites: add at least one sites/<id>.yaml next to cdn.yaml']);
+  });
+
+  test('a missing cdn.yaml and an unreadable directory (loadTopology)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anycdn-model-'));
+    try {
+      writeFileSync(join(dir, 'ams.yaml'), S[AMS]!);
+      expect(diagnosticsOf(() => loadTopology(dir))).toEqual([`${dir}/cdn.yaml:1:1: missing: the global settings file cdn.yaml (image host, zone, anycast addresses, origin)`]);
+      const gone = join(dir, 'nope');
+      expect(diagnosticsOf(() => loadTopology(gone))).toEqual([`${gone}:1:1: cannot read the sites directory: ENOENT: no such file or directory, scandir '${gone}'`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('loadTopology reads the shipped directory', () => {
+    const t = loadTopology(join(import.meta.dirname, '..', '..', 'sites'));
+    expect(t.sources.fileOf('ams')).toMatch(/(^|\/)sites\/ams\.yaml$/);
+    expect(t.sites.map((s) => s.id)).toEqual(['ams', 'nyc', 'sin']);
+  });
+});
+
+describe('all errors at once', () => {
+  test('schema errors in several files are reported together, sorted by file and position', () => {
+    const texts = edit(
+      S,
+      [SIN, 'platform: aws', 'platform: gcp'],
+      [CDN, 'ttlSec: 60', 'ttlSec: 0'],
+      [NYC, 'asn: 65020', 'asn: -5'],
+      [NYC, 'advertIntervalMs: 100', 'advertIntervalMs: 5'],
+      [AMS, 'location: Amsterdam, NL', 'location: "Amsterdam; NL"'],
+    );
+    expect(errors(texts)).toEqual([
+      'sites/ams.yaml:3:11: location: may hold only letters, digits, spaces and , . - _ / ( ) (no quotes, backslashes, braces, ; or newlines), got "Amsterdam; NL"',
+      'sites/cdn.yaml:9:11: dns.ttlSec: must be at least 1, got 0',
+      'sites/nyc.yaml:5:6: asn: must be 1..4294967295, got -5',
+      'sites/nyc.yaml:14:21: vip.advertIntervalMs: must be at least 10, got 5',
+      'sites/sin.yaml:7:11: platform: must be one of "metal", "aws", got "gcp"',
+    ]);
+  });
+
+  test('rule errors in several files are reported together, sorted by file and position', () => {
+    const texts = edit(
+      S,
+      [SIN, 'region: ap-southeast-1\n', ''],
+      [CDN, 'shield: ams', 'shield: fra'],
+      [NYC, 'asn: 65020', 'asn: 65010'],
+      [NYC, 'address: 198.51.100.86', 'address: 198.51.100.85'],
+      [AMS, 'address: 198.51.100.10', 'address: 198.51.100.100'],
+    );
+    expect(errors(texts)).toEqual([
+      'sites/ams.yaml:12:12: vip.address: 198.51.100.100 is outside the site subnets; pick an address in one of 198.51.100.0/26',
+      'sites/cdn.yaml:32:9: shield: fra is not a site; use one of ams, nyc, sin',
+      'sites/nyc.yaml:5:6: asn: 65010 is already site ams\'s; each site has its own ASN',
+      'sites/nyc.yaml:43:14: hosts[3].address: 198.51.100.85 is already used by host nyc-cache1 in site nyc; every address must be unique',
+      'sites/sin.yaml:7:11: region: aws site sin needs region, such as eu-west-1',
+    ]);
+  });
+
+  test('a YAML error in one file does not hide schema errors in another', () => {
+    expect(errors(edit(S, [AMS, 'asn: 65010', 'asn: 65010\nasn: 1'], [SIN, 'asn: 65030', 'asn: zero']))).toEqual([
+      'sites/ams.yaml:6:1: yaml: duplicate key "asn"; keep only one',
+      'sites/sin.yaml:9:6: asn: must be a number, got "zero"',
+    ]);
+  });
+});
+
+function diagnosticsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof InputError) return e.diagnostics.map(formatDiagnostic);
+    throw e;
+  }
+  throw new Error('expected an InputError');
+}
