@@ -47,24 +47,35 @@ export function bindDirs(paths: string[], exists: (dir: string) => boolean = exi
   return chosen.sort();
 }
 
-export function hostViewScript(plan: HostViewPlan): string {
+/**
+ * Shell lines that turn a fresh mount namespace into the host's view: tmpfs over the state dirs,
+ * the rendered tree bound at its real paths, and optionally an /etc/hosts of the caller's.
+ * Shared by the checkers and the lab, so both see the files exactly as rendered.
+ */
+export function mountLines(treeDir: string, paths: string[], hostsFile?: string): string[] {
   const q = shQuote;
   const lines = [
-    'set -u',
-    'fail() { echo "anycdn check: $*" >&2; exit 97; }',
+    'fail() { echo "anycdn: $*" >&2; exit 97; }',
     `for d in ${SCRATCH_DIRS.map(q).join(' ')}; do`,
-    '\tif [ -d "$d" ]; then mount -t tmpfs anycdn-check "$d" || fail "cannot mount tmpfs on $d"; fi',
+    '\tif [ -d "$d" ]; then mount -t tmpfs anycdn "$d" || fail "cannot mount tmpfs on $d"; fi',
     'done',
   ];
-  for (const dir of bindDirs(plan.paths)) {
+  for (const dir of bindDirs(paths)) {
     const underScratch = SCRATCH_DIRS.some((s) => dir === s || dir.startsWith(`${s}/`));
     lines.push(
       underScratch
         ? `mkdir -p ${q(dir)}`
         : `[ -d ${q(dir)} ] || fail ${q(`${dir} does not exist on this machine; install the package that owns it`)}`,
-      `mount --bind ${q(plan.treeDir + dir)} ${q(dir)} || fail ${q(`cannot bind ${dir}`)}`,
+      `mount --bind ${q(treeDir + dir)} ${q(dir)} || fail ${q(`cannot bind ${dir}`)}`,
     );
   }
+  if (hostsFile) lines.push(`mount --bind ${q(hostsFile)} /etc/hosts || fail 'cannot bind /etc/hosts'`);
+  return lines;
+}
+
+export function hostViewScript(plan: HostViewPlan): string {
+  const q = shQuote;
+  const lines = ['set -u', ...mountLines(plan.treeDir, plan.paths)];
   lines.push('ip link set lo up || fail "cannot bring up lo"');
   plan.interfaces.forEach((name, i) => {
     lines.push(`ip link add ${q(name)} type veth peer name ${q(`anycdnck${i}`)} || fail ${q(`cannot create interface ${name}`)}`);
