@@ -3,11 +3,13 @@ import type { Topology } from '../model/schema.ts';
 import { renderBird } from './bird.ts';
 import { renderHealthcheck } from './healthcheck.ts';
 import { renderKnot } from './knot.ts';
+import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
+import { renderSquid } from './squid.ts';
 import type { RenderedFile, Renderer } from './types.ts';
 import { renderUnits } from './units.ts';
 
-export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderUnits];
+export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderNginx, renderSquid, renderUnits];
 
 /** All files for all hosts, sorted by site, host and path. Pure: same topology, same bytes. */
 export function renderTopology(t: Topology): RenderedFile[] {

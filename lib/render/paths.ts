@@ -11,6 +11,19 @@ export const PATHS = {
   healthcheck: '/usr/local/sbin/anycdn-healthcheck',
   fetchSecrets: '/usr/local/sbin/anycdn-fetch-secrets',
   unitsDir: '/etc/systemd/system',
+  // cache hosts: nginx
+  nginxConf: '/etc/nginx/nginx.conf',
+  nginxPid: '/run/nginx.pid',
+  nginxTempDir: '/var/lib/nginx',
+  nginxAccessLog: '/var/log/nginx/access.log',
+  nginxErrorLog: '/var/log/nginx/error.log',
+  // cache hosts: squid
+  squidConf: '/etc/squid/squid.conf',
+  squidPid: '/run/squid.pid',
+  squidAccessLog: '/var/log/squid/access.log',
+  squidCacheLog: '/var/log/squid/cache.log',
+  squidCoredumpDir: '/var/spool/squid',
+  squidStripQuery: '/usr/local/sbin/anycdn-squid-strip-query',
 } as const;
 
 export function zoneFile(zone: string): string {

@@ -1,7 +1,69 @@
-// Units for cache hosts (nginx or squid).
+// Units for cache hosts (nginx or squid). Each checks its config before it starts, runs in the
+// foreground under systemd, and restarts on failure (nginx resolves the origin hostname at start,
+// so a start during a DNS outage simply retries).
+import { dirname } from 'node:path';
 import type { Host, Site, Topology } from '../model/schema.ts';
+import { PATHS } from './paths.ts';
+import { hasRole } from './types.ts';
 import type { UnitSpec } from './units.ts';
 
-export function cacheUnits(_t: Topology, _site: Site, _host: Host): UnitSpec[] {
+/** `daemon off;` lives on the command line, so the file still runs as a normal daemon by hand. */
+export const NGINX_FOREGROUND = `-g 'daemon off;'`;
+
+export function nginxStartCommand(conf: string = PATHS.nginxConf): string {
+  return `/usr/sbin/nginx -c ${conf} ${NGINX_FOREGROUND}`;
+}
+
+export function squidStartCommand(conf: string = PATHS.squidConf): string {
+  return `/usr/sbin/squid -N -f ${conf}`;
+}
+
+export function cacheUnits(t: Topology, _site: Site, host: Host): UnitSpec[] {
+  if (!hasRole(host, 'cache')) return [];
+  if (host.cacheEngine === 'nginx') {
+    return [
+      {
+        name: 'nginx',
+        description: 'nginx image cache in front of the origin (anycdn)',
+        after: ['network-online.target', 'nss-lookup.target'],
+        service: [
+          ['Type', 'simple'],
+          // nginx creates the cache and temp directories itself, but not their parents or the log directory.
+          ['ExecStartPre', `/bin/mkdir -p ${dirname(t.cdn.cache.nginx.path)} ${PATHS.nginxTempDir} ${dirname(PATHS.nginxErrorLog)}`],
+          ['ExecStartPre', `/usr/sbin/nginx -t -q -c ${PATHS.nginxConf} ${NGINX_FOREGROUND}`],
+          ['ExecStart', nginxStartCommand()],
+          // HUP re-reads the file and re-resolves the origin hostname, without dropping requests.
+          ['ExecReload', '/bin/kill -HUP $MAINPID'],
+          // QUIT is nginx's graceful stop: requests in flight finish.
+          ['KillSignal', 'SIGQUIT'],
+          ['TimeoutStopSec', '10'],
+          ['Restart', 'on-failure'],
+          ['RestartSec', '2'],
+          ['LimitNOFILE', '65536'],
+        ],
+      },
+    ];
+  }
+  if (host.cacheEngine === 'squid') {
+    return [
+      {
+        name: 'squid',
+        description: 'Squid image cache (accelerator) in front of the origin (anycdn)',
+        after: ['network-online.target', 'nss-lookup.target'],
+        service: [
+          ['Type', 'simple'],
+          ['ExecStartPre', `/usr/sbin/squid -k parse -f ${PATHS.squidConf}`],
+          // Creates the cache_dir (and a rock database) when missing; a no-op afterwards.
+          ['ExecStartPre', `/usr/sbin/squid -z -N -f ${PATHS.squidConf}`],
+          ['ExecStart', squidStartCommand()],
+          ['ExecReload', `/usr/sbin/squid -k reconfigure -f ${PATHS.squidConf}`],
+          ['TimeoutStopSec', '10'],
+          ['Restart', 'on-failure'],
+          ['RestartSec', '2'],
+          ['LimitNOFILE', '65536'],
+        ],
+      },
+    ];
+  }
   return [];
 }

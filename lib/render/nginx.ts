@@ -1,0 +1,222 @@
+// nginx on cache hosts (cacheEngine: nginx): a reverse-proxy cache in front of one origin, never a
+// general proxy (proxy_pass targets are fixed upstreams, and only the image host is served).
+//
+// - Three servers: stub_status on 127.0.0.1 only; a default server on the host address that
+//   answers haproxy's health check and refuses every other Host with 421; the image host itself.
+// - Only GET and HEAD (405 otherwise). Query strings are dropped before the cache key and the
+//   origin request unless cache.keyIncludesQuery, so /a.jpg?x=1 cannot fill the cache twice.
+// - Stale content on origin errors, background refresh, and a cache lock collapsing concurrent
+//   misses into one origin fetch.
+// - Origin hostnames sit in `upstream` blocks so the keepalive pool works; nginx resolves them at
+//   start and reload (see originUpstream). The shield is an address, so it never needs DNS.
+// - Every path is explicit, so `nginx -t -p PREFIX -c FILE` works anywhere. `daemon off` is a
+//   command-line -g flag in the unit, so operators can still run the file by hand as a daemon.
+import type { Host, Site, Topology } from '../model/schema.ts';
+import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
+import { originTarget, shieldTarget, validEntries, type OriginTarget } from './cache-origin.ts';
+import { fileText, headerLines } from './header.ts';
+import { PATHS } from './paths.ts';
+import { blank, block, stmt, type Node } from './syntax/brace.ts';
+import { emitNginx, quote } from './syntax/nginx.ts';
+import { hasRole, type Renderer } from './types.ts';
+
+/** Where stub_status answers: loopback only, never the host address haproxy sends traffic to. */
+export const NGINX_STATUS = { address: '127.0.0.1', port: 80, path: '/nginx_status' } as const;
+
+const ZONE = 'anycdn';
+const TEMP_KINDS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'] as const;
+const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+/** Origin response headers clients never need to see. */
+const S3_HIDDEN = ['x-amz-id-2', 'x-amz-request-id', 'x-amz-server-side-encryption', 'x-amz-version-id', 'x-amz-replication-status', 'x-amz-storage-class'];
+
+const LOG_FORMAT =
+  `'$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time ` +
+  `cache=$upstream_cache_status upstream=$upstream_addr upstream_status=$upstream_status ` +
+  `upstream_time=$upstream_response_time "$http_referer" "$http_user_agent"'`;
+
+export const renderNginx: Renderer = (t, site, host) => {
+  if (!hasRole(host, 'cache') || host.cacheEngine !== 'nginx') return [];
+  return [
+    {
+      site: site.id,
+      host: host.name,
+      path: PATHS.nginxConf,
+      content: fileText([...headerLines(t, site.id, '#'), '', ...emitNginx(nginxTree(t, site, host))]),
+      mode: 0o644,
+      check: 'nginx',
+    },
+  ];
+};
+
+/** The directory a temp path kind lives in (nginx creates the last component itself). */
+export function nginxTempPath(kind: (typeof TEMP_KINDS)[number]): string {
+  return `${PATHS.nginxTempDir}/${kind === 'client_body' ? 'body' : kind}`;
+}
+
+export function nginxTree(t: Topology, site: Site, host: Host): Node[] {
+  return [
+    stmt('user', 'www-data'),
+    stmt('worker_processes', 'auto'),
+    stmt('worker_rlimit_nofile', 65536),
+    stmt('pid', quote(PATHS.nginxPid)),
+    stmt('error_log', quote(PATHS.nginxErrorLog), 'warn'),
+    blank,
+    block(['events'], [stmt('worker_connections', 8192)]),
+    blank,
+    block(['http'], httpBody(t, site, host)),
+  ];
+}
+
+function httpBody(t: Topology, site: Site, host: Host): Node[] {
+  const c = t.cdn.cache;
+  const origin = originTarget(t);
+  const shield = shieldTarget(t, site);
+  const nodes: Node[] = [
+    stmt('server_tokens', 'off'),
+    stmt('default_type', 'application/octet-stream'),
+    stmt('sendfile', 'on'),
+    stmt('tcp_nopush', 'on'),
+    stmt('tcp_nodelay', 'on'),
+    stmt('keepalive_timeout', '65s'),
+    stmt('keepalive_requests', 10000),
+    stmt('reset_timedout_connection', 'on'),
+    stmt('client_max_body_size', '1k'),
+    blank,
+    ...TEMP_KINDS.map((k) => stmt(`${k}_temp_path`, quote(nginxTempPath(k)))),
+    blank,
+    stmt('log_format', ZONE, LOG_FORMAT),
+    stmt('access_log', quote(PATHS.nginxAccessLog), ZONE),
+    blank,
+    { kind: 'comment', text: 'Client addresses in the logs: haproxy on the lb hosts adds X-Forwarded-For.' },
+    ...site.hosts.filter((h) => hasRole(h, 'lb')).map((h) => stmt('set_real_ip_from', h.address)),
+    stmt('set_real_ip_from', site.vip.address),
+    stmt('real_ip_header', 'X-Forwarded-For'),
+    blank,
+    stmt(
+      'proxy_cache_path',
+      quote(c.nginx.path),
+      `levels=${c.nginx.levels}`,
+      `keys_zone=${ZONE}:${c.nginx.keysZoneMiB}m`,
+      `max_size=${c.nginx.maxSizeGiB}g`,
+      `inactive=${c.nginx.inactiveSec}s`,
+      'use_temp_path=off',
+    ),
+    blank,
+    originUpstream(origin),
+  ];
+  if (shield) {
+    nodes.push(
+      blank,
+      { kind: 'comment', text: `Origin shield: misses go to site ${shield.site}'s image VIP first, and to the origin when it fails.` },
+      block(['upstream', 'shield'], [stmt('server', `${shield.address}:${shield.port}`), stmt('keepalive', 32), stmt('keepalive_timeout', '60s')]),
+    );
+  }
+  nodes.push(
+    blank,
+    block(['server'], [
+      stmt('listen', `${NGINX_STATUS.address}:${NGINX_STATUS.port}`),
+      stmt('server_name', 'localhost'),
+      stmt('access_log', 'off'),
+      block(['location', '=', NGINX_STATUS.path], [stmt('stub_status')]),
+      block(['location', '/'], [stmt('return', 404)]),
+    ]),
+    blank,
+    { kind: 'comment', text: 'Any Host but the image host: only the health check answers.' },
+    block(['server'], [
+      stmt('listen', `${host.address}:${CACHE_PORT}`, 'default_server'),
+      stmt('server_name', '""'),
+      healthLocation(),
+      block(['location', '/'], [stmt('return', 421)]),
+    ]),
+    blank,
+    block(['server'], imageServer(t, host, origin, shield !== undefined)),
+  );
+  return nodes;
+}
+
+/**
+ * The origin as an upstream block, so connections are pooled (keepalive) and TLS sessions reused.
+ * nginx resolves a hostname here when it starts or reloads, not per request; the unit restarts on
+ * failure, so a start during a DNS outage retries, and a reload picks up new origin addresses.
+ */
+function originUpstream(o: OriginTarget): Node {
+  return block(['upstream', 'origin'], [stmt('server', `${o.host}:${o.port}`), stmt('keepalive', 32), stmt('keepalive_requests', 1000), stmt('keepalive_timeout', '60s')]);
+}
+
+function healthLocation(): Node {
+  return block(['location', '=', CACHE_HEALTH.nginx.path], [stmt('access_log', 'off'), stmt('default_type', 'text/plain'), stmt('return', CACHE_HEALTH.nginx.expectStatus, 'ok')]);
+}
+
+function imageServer(t: Topology, host: Host, origin: OriginTarget, viaShield: boolean): Node[] {
+  const c = t.cdn.cache;
+  const nodes: Node[] = [
+    stmt('listen', `${host.address}:${CACHE_PORT}`),
+    stmt('server_name', quote(t.cdn.imageHost)),
+    blank,
+    block(['if', '($request_method', '!~', '^(GET|HEAD)$', ')'], [stmt('return', 405)]),
+    blank,
+    stmt('proxy_cache', ZONE),
+    stmt('proxy_cache_key', c.keyIncludesQuery ? '$uri$is_args$args' : '$uri'),
+    ...validEntries(t).map(([status, sec]) => stmt('proxy_cache_valid', status, `${sec}s`)),
+    stmt('proxy_cache_use_stale', 'error', 'timeout', 'updating', 'http_500', 'http_502', 'http_503', 'http_504'),
+    stmt('proxy_cache_background_update', 'on'),
+    stmt('proxy_cache_lock', 'on'),
+    stmt('proxy_cache_revalidate', 'on'),
+    stmt('add_header', 'X-Cache-Status', '$upstream_cache_status', 'always'),
+    blank,
+    stmt('proxy_http_version', '1.1'),
+    stmt('proxy_connect_timeout', `${c.originConnectTimeoutSec}s`),
+    stmt('proxy_send_timeout', `${c.originReadTimeoutSec}s`),
+    stmt('proxy_read_timeout', `${c.originReadTimeoutSec}s`),
+    { kind: 'comment', text: 'Images are public: no cookies or credentials go to the origin, and no cookie comes back.' },
+    stmt('proxy_ignore_headers', 'Set-Cookie'),
+    stmt('proxy_hide_header', 'Set-Cookie'),
+    ...('s3' in t.cdn.origin ? S3_HIDDEN.map((h) => stmt('proxy_hide_header', h)) : []),
+    blank,
+    healthLocation(),
+  ];
+  const stripQuery = c.keyIncludesQuery ? [] : [stmt('rewrite', '^', '$uri?', 'break')];
+  if (viaShield) {
+    nodes.push(
+      blank,
+      block(['location', '/'], [
+        ...stripQuery,
+        stmt('proxy_pass', 'http://shield'),
+        ...requestHeaders(t.cdn.imageHost),
+        stmt('proxy_intercept_errors', 'on'),
+        stmt('error_page', 500, 502, 503, 504, '=', '@origin'),
+      ]),
+      blank,
+      block(['location', '@origin'], originProxy(origin)),
+    );
+  } else {
+    nodes.push(blank, block(['location', '/'], [...stripQuery, ...originProxy(origin)]));
+  }
+  return nodes;
+}
+
+/** proxy_set_header is all-or-nothing per level, so each proxying location sets the whole list. */
+function requestHeaders(hostHeader: string): Node[] {
+  return [
+    stmt('proxy_set_header', 'Host', quote(hostHeader)),
+    stmt('proxy_set_header', 'Connection', '""'),
+    stmt('proxy_set_header', 'Cookie', '""'),
+    stmt('proxy_set_header', 'Authorization', '""'),
+  ];
+}
+
+function originProxy(o: OriginTarget): Node[] {
+  const nodes: Node[] = [stmt('proxy_pass', `${o.tls ? 'https' : 'http'}://origin`), ...requestHeaders(o.hostHeader)];
+  if (o.tls) {
+    nodes.push(
+      stmt('proxy_ssl_server_name', 'on'),
+      stmt('proxy_ssl_name', quote(o.host)),
+      stmt('proxy_ssl_protocols', 'TLSv1.2', 'TLSv1.3'),
+      stmt('proxy_ssl_verify', 'on'),
+      stmt('proxy_ssl_verify_depth', 4),
+      stmt('proxy_ssl_trusted_certificate', quote(CA_BUNDLE)),
+      stmt('proxy_ssl_session_reuse', 'on'),
+    );
+  }
+  return nodes;
+}

@@ -1,0 +1,189 @@
+// Squid on cache hosts (cacheEngine: squid): an accelerator (reverse proxy) for the image host only,
+// never a forward proxy.
+//
+// - The one http_port is `accel no-vhost` with defaultsite=<imageHost>: Squid ignores the Host
+//   header and even an absolute URI's host, so every request names the image host, and the only
+//   servers it ever contacts are its cache_peer parents (`never_direct allow all`).
+// - http_access: CONNECT and every method but GET/HEAD are denied, the cache manager is
+//   localhost-only (and no port listens on localhost), and only the image host and the health icon
+//   are allowed. The parents are restricted to the image host with cache_peer_access as well.
+// - Origin shield: at every site but the shield, the shield site's image VIP is the first parent
+//   and the origin the second; connect-fail-limit marks a dead shield down fast and retry_on_error
+//   moves a 5xx from the shield on to the origin.
+// - Query strings are cut by a tiny url_rewrite helper unless cache.keyIncludesQuery.
+import type { Host, Site, Topology } from '../model/schema.ts';
+import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
+import { originTarget, shieldTarget, validEntries } from './cache-origin.ts';
+import { fileText, headerLines } from './header.ts';
+import { PATHS } from './paths.ts';
+import { blank, comment, directive as d, emitSquid, type SquidLine } from './syntax/squid.ts';
+import { hasRole, type RenderedFile, type Renderer } from './types.ts';
+
+const IMAGE_EXTENSIONS = ['avif', 'gif', 'ico', 'jpe?g', 'png', 'svg', 'webp'];
+const S3_HIDDEN = ['X-Amz-Id-2', 'X-Amz-Request-Id', 'X-Amz-Server-Side-Encryption', 'X-Amz-Version-Id', 'X-Amz-Replication-Status', 'X-Amz-Storage-Class'];
+const SHIELD_CONNECT_FAIL_LIMIT = 2;
+
+export const renderSquid: Renderer = (t, site, host) => {
+  if (!hasRole(host, 'cache') || host.cacheEngine !== 'squid') return [];
+  const files: RenderedFile[] = [
+    {
+      site: site.id,
+      host: host.name,
+      path: PATHS.squidConf,
+      content: fileText([...headerLines(t, site.id, '#'), '', ...emitSquid(squidLines(t, site, host))]),
+      mode: 0o644,
+      check: 'squid',
+    },
+  ];
+  if (!t.cdn.cache.keyIncludesQuery) {
+    files.push({
+      site: site.id,
+      host: host.name,
+      path: PATHS.squidStripQuery,
+      content: fileText(['#!/bin/sh', ...headerLines(t, site.id, '#'), ...STRIP_QUERY]),
+      mode: 0o755,
+      check: 'shell',
+    });
+  }
+  return files;
+};
+
+/** The Squid url_rewrite helper: one URL per line in, `OK rewrite-url=...` or `ERR` out. Only sh builtins. */
+const STRIP_QUERY = String.raw`# Squid url_rewrite helper (cache.keyIncludesQuery: false): drops the query string, so
+# /a.jpg?x=1 and /a.jpg are one cached object and the origin never sees the query.
+while IFS= read -r line; do
+	url=${'$'}{line%% *}
+	case $url in
+	*\?*) printf 'OK rewrite-url=%s\n' "${'$'}{url%%\?*}" ;;
+	*) echo ERR ;;
+	esac
+done`.split('\n');
+
+function minutesCeil(sec: number): number {
+  return Math.ceil(sec / 60);
+}
+
+export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
+  const c = t.cdn.cache;
+  const sq = c.squid;
+  const origin = originTarget(t);
+  const shield = shieldTarget(t, site);
+  const lbs = site.hosts.filter((h) => hasRole(h, 'lb'));
+  const fresh200 = c.validSec['200'] ?? c.validSec.any;
+  const negative = c.validSec['404'] ?? 0;
+  const peers = [...(shield ? ['shield'] : []), 'origin'];
+
+  const lines: SquidLine[] = [
+    comment('Accelerator for the image host only; Host headers and absolute URIs cannot pick another site.'),
+    d('http_port', `${host.address}:${CACHE_PORT}`, 'accel', `defaultsite=${t.cdn.imageHost}`, 'no-vhost'),
+    d('visible_hostname', host.name),
+    d('httpd_suppress_version_string', 'on'),
+    d('icp_port', 0),
+    d('htcp_port', 0),
+    blank,
+    d('acl', 'image_host', 'dstdomain', t.cdn.imageHost),
+    d('acl', 'read_methods', 'method', 'GET', 'HEAD'),
+    d('acl', 'CONNECT', 'method', 'CONNECT'),
+    comment('haproxy health check: a static icon Squid serves itself, whatever the origin does.'),
+    d('acl', 'cache_health', 'urlpath_regex', `^${CACHE_HEALTH.squid.path.replace(/\./g, '[.]')}$`),
+    d('acl', 'lb_hosts', 'src', ...lbs.map((h) => h.address), site.vip.address),
+    blank,
+    d('http_access', 'deny', 'CONNECT'),
+    d('http_access', 'deny', '!read_methods'),
+    d('http_access', 'allow', 'localhost', 'manager'),
+    d('http_access', 'deny', 'manager'),
+    d('http_access', 'allow', 'cache_health'),
+    d('http_access', 'allow', 'image_host'),
+    d('http_access', 'deny', 'all'),
+    d('icp_access', 'deny', 'all'),
+    d('htcp_access', 'deny', 'all'),
+    blank,
+    comment('Client addresses in the logs: haproxy on the lb hosts adds X-Forwarded-For.'),
+    d('follow_x_forwarded_for', 'allow', 'lb_hosts'),
+    d('follow_x_forwarded_for', 'deny', 'all'),
+    blank,
+    comment('Misses go only to the parents below, never straight to a server named in a request.'),
+    d('never_direct', 'allow', 'all'),
+  ];
+  if (shield) {
+    lines.push(
+      comment(`Origin shield: site ${shield.site}'s image VIP first; the origin when the shield fails.`),
+      d(
+        'cache_peer',
+        shield.address,
+        'parent',
+        shield.port,
+        0,
+        'no-query',
+        'no-digest',
+        'originserver',
+        'name=shield',
+        `connect-timeout=${c.originConnectTimeoutSec}`,
+        `connect-fail-limit=${SHIELD_CONNECT_FAIL_LIMIT}`,
+      ),
+    );
+  }
+  lines.push(
+    d(
+      'cache_peer',
+      origin.host,
+      'parent',
+      origin.port,
+      0,
+      'no-query',
+      'no-digest',
+      'originserver',
+      'name=origin',
+      `connect-timeout=${c.originConnectTimeoutSec}`,
+      `forceddomain=${origin.hostHeader}`,
+      // tls-min-version= is refused by this GnuTLS build of Squid; the library's defaults apply.
+      ...(origin.tls ? ['tls'] : []),
+    ),
+  );
+  for (const p of peers) lines.push(d('cache_peer_access', p, 'allow', 'image_host'), d('cache_peer_access', p, 'deny', 'all'));
+  lines.push(
+    ...(shield ? [d('retry_on_error', 'on')] : []),
+    d('peer_connect_timeout', c.originConnectTimeoutSec, 'seconds'),
+    d('read_timeout', c.originReadTimeoutSec, 'seconds'),
+    blank,
+    comment('Images are public: no cookies or credentials go to the origin, and no cookie comes back.'),
+    d('request_header_access', 'Cookie', 'deny', 'all'),
+    d('request_header_access', 'Authorization', 'deny', 'all'),
+    d('reply_header_access', 'Set-Cookie', 'deny', 'all'),
+    ...('s3' in t.cdn.origin ? S3_HIDDEN.map((h) => d('reply_header_access', h, 'deny', 'all')) : []),
+    blank,
+  );
+  if (!c.keyIncludesQuery) {
+    lines.push(
+      comment('cache.keyIncludesQuery is false: one object per path.'),
+      d('url_rewrite_program', PATHS.squidStripQuery),
+      d('url_rewrite_children', 8, 'startup=2', 'idle=1'),
+      d('url_rewrite_access', 'allow', 'image_host'),
+      d('url_rewrite_access', 'deny', 'all'),
+      blank,
+    );
+  }
+  lines.push(
+    d('cache_mem', sq.cacheMemMiB, 'MB'),
+    d('maximum_object_size_in_memory', 1, 'MB'),
+    d('maximum_object_size', sq.maximumObjectSizeMiB, 'MB'),
+    sq.storeType === 'rock' ? d('cache_dir', 'rock', sq.path, sq.cacheDirMiB) : d('cache_dir', 'aufs', sq.path, sq.cacheDirMiB, 16, 256),
+    d('collapsed_forwarding', 'on'),
+    d('negative_ttl', negative, 'seconds'),
+    ...(fresh200 === undefined
+      ? []
+      : [d('refresh_pattern', '-i', `[.](${IMAGE_EXTENSIONS.join('|')})([?].*)?$`, minutesCeil(fresh200), '100%', minutesCeil(fresh200))]),
+    d('refresh_pattern', '.', 0, '20%', 4320),
+    blank,
+    d('cache_effective_user', 'proxy'),
+    d('pid_filename', PATHS.squidPid),
+    d('access_log', `stdio:${PATHS.squidAccessLog}`, 'squid'),
+    d('cache_log', PATHS.squidCacheLog),
+    d('cache_store_log', 'none'),
+    d('coredump_dir', PATHS.squidCoredumpDir),
+    d('client_db', 'off'),
+    d('shutdown_lifetime', 1, 'seconds'),
+    d('pinger_enable', 'off'),
+  );
+  return lines;
+}
