@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError } from '../model/errors.ts';
 import { renderCommand } from './render.ts';
 import { validateCommand } from './validate.ts';
+import { labDownCommand, labStatusCommand, labUpCommand } from './lab.ts';
 import { EXIT, printDiagnostics, processIo, type Io } from './report.ts';
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -27,6 +28,26 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .option('--sites <dir>', 'site model directory', 'sites')
     .action((o: { sites: string }) => {
       result = validateCommand(o, io);
+    });
+  const lab = program.command('lab').description('run the whole CDN in network namespaces on this machine (root)');
+  lab
+    .command('up')
+    .description('build every site, router, client and the origin, start the rendered daemons')
+    .option('--sites <dir>', 'site model directory', 'sites')
+    .action((o: { sites: string }) => {
+      result = labUpCommand(o, io);
+    });
+  lab
+    .command('status')
+    .description('what each nearby client sees: anycast DNS answer, NSID, VIP health, routes')
+    .action(() => {
+      result = labStatusCommand(io);
+    });
+  lab
+    .command('down')
+    .description('stop everything `up` started and remove its namespaces (safe after a crash)')
+    .action(() => {
+      result = labDownCommand(io);
     });
 
   try {

@@ -1,0 +1,54 @@
+// anycdn lab up|status|down: run the model for real in network namespaces on this machine.
+import { loadTopology } from '../model/load.ts';
+import { labDown } from '../lab/down.ts';
+import { planLab } from '../lab/plan.ts';
+import { readState } from '../lab/state.ts';
+import { formatStatus, labStatus, waitReady } from '../lab/status.ts';
+import { LabError, labUp } from '../lab/up.ts';
+import { EXIT, type Io } from './report.ts';
+
+export async function labUpCommand(opts: { sites: string }, io: Io): Promise<number> {
+  const t = loadTopology(opts.sites);
+  const started = Date.now();
+  try {
+    const up = await labUp(t, opts.sites, io.out);
+    const ready = await waitReady(t, up.plan, 30_000);
+    if (!ready) {
+      io.err('lab: not ready after 30 s; `anycdn lab status` shows what is missing, `anycdn lab down` cleans up');
+      return EXIT.invalid;
+    }
+    for (const l of formatStatus(ready)) io.out(l);
+    io.out(`lab: up and ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${up.plan.namespaces.length} namespaces, ${up.state.processes.length} processes)`);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof LabError) {
+      io.err(e.message);
+      return EXIT.invalid;
+    }
+    io.err(`lab: up failed: ${(e as Error).message}`);
+    io.err('lab: run `anycdn lab down` to remove what was created');
+    return EXIT.invalid;
+  }
+}
+
+export async function labStatusCommand(io: Io): Promise<number> {
+  const state = readState();
+  if (!state) {
+    io.out('lab: not running');
+    return EXIT.ok;
+  }
+  const t = loadTopology(state.sitesDir);
+  for (const l of formatStatus(await labStatus(t, planLab(t)))) io.out(l);
+  io.out(`lab: ${state.namespaces.length} namespaces, ${state.processes.length} processes, up since ${state.startedAt}`);
+  return EXIT.ok;
+}
+
+export async function labDownCommand(io: Io): Promise<number> {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    io.err('lab: needs root on Linux; run it as root');
+    return EXIT.invalid;
+  }
+  const r = await labDown();
+  io.out(`lab: down (stopped ${r.killed} processes, removed ${r.namespaces} namespaces)`);
+  return EXIT.ok;
+}

@@ -1,0 +1,105 @@
+// Starting the lab's processes: a mount-namespace holder per host (its rendered tree bound at
+// the real paths), each unit under a small sh supervisor that does what systemd would
+// (ExecStartPre, ExecStart in the foreground, ExecStopPost after any exit, SIGKILL included),
+// the routers' bird, and the origin's nginx. Every PID is recorded for teardown.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mountLines } from '../check/hostview.ts';
+import { shQuote } from '../render/syntax/shell.ts';
+import type { RenderedFile } from '../render/types.ts';
+import { startDetached, waitFor } from './exec.ts';
+import type { LabUnit } from './units.ts';
+import { labPaths, type LabProcess } from './state.ts';
+
+/** Units the lab does not run, and why (printed by `lab status`). */
+export const LAB_SKIPS: Record<string, string> = {
+  'anycdn-secrets': 'the lab writes the BGP passwords itself, in place of SSM / Secrets Manager',
+};
+
+export interface HostStart {
+  site: string;
+  host: string;
+  ns: string;
+  files: RenderedFile[];
+  /** Extra files the lab provides on the host (secrets), written after the tmpfs mounts. */
+  extra: { path: string; content: string }[];
+  hostsFile: string;
+}
+
+/** Starts the holder of a host's mount namespace and waits until its mounts are in place. */
+export async function startHolder(h: HostStart): Promise<LabProcess> {
+  const tree = labPaths.tree(h.site, h.host);
+  const logs = labPaths.logs(h.host);
+  mkdirSync(logs, { recursive: true });
+  const ready = join(logs, 'holder.ready');
+  const lines = [
+    'set -u',
+    ...mountLines(tree, h.files.map((f) => f.path), h.hostsFile),
+    ...h.extra.flatMap((x) => [`mkdir -p ${shQuote(x.path.replace(/\/[^/]*$/, ''))}`, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chmod 600 ${shQuote(x.path)}`]),
+    `touch ${shQuote(ready)}`,
+    'exec sleep infinity',
+  ];
+  const child = startDetached('ip', ['netns', 'exec', h.ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', lines.join('\n')], join(logs, 'holder.log'));
+  const ok = await waitFor(async () => (existsSync(ready) ? true : undefined), 10_000, 20);
+  if (!ok) throw new Error(`host ${h.host}: mount namespace not ready after 10 s: ${readFileSync(join(logs, 'holder.log'), 'utf8').trim()}`);
+  return { pid: child.pid!, ns: h.ns, owner: h.host, unit: 'holder' };
+}
+
+/** The supervisor script for one unit, run inside the host's view. */
+export function supervisorScript(unit: LabUnit, pidFile: string): string {
+  const cmd = (argv: string[]) => argv.map(shQuote).join(' ');
+  const lines = ['set -u'];
+  for (const d of unit.runtimeDirs) lines.push(`mkdir -p ${shQuote(`/run/${d}`)}`);
+  for (const d of unit.stateDirs) lines.push(`mkdir -p ${shQuote(`/var/lib/${d}`)}`);
+  for (const pre of unit.execStartPre) lines.push(`${cmd(pre)} || { echo ${shQuote(`lab: ExecStartPre failed: ${pre.join(' ')}`)} >&2; exit 1; }`);
+  if (unit.type === 'oneshot') {
+    for (const main of unit.execStart) lines.push(`${cmd(main)} || exit 1`);
+    lines.push(`echo $$ > ${shQuote(pidFile)}`);
+    return `${lines.join('\n')}\n`;
+  }
+  const main = unit.execStart[0];
+  if (!main) throw new Error(`unit ${unit.name} has no ExecStart`);
+  lines.push(`${cmd(main)} &`, 'main=$!', `echo "$main" > ${shQuote(pidFile)}`, 'wait "$main"', 'rc=$?');
+  for (const post of unit.execStopPost) lines.push(`${cmd(post)} || true`);
+  lines.push('exit "$rc"');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Starts a unit under its supervisor inside the host's namespaces; resolves with both PIDs. */
+export async function startUnit(h: { host: string; ns: string }, holderPid: number, unit: LabUnit): Promise<LabProcess[]> {
+  const pidFile = labPaths.pidFile(h.host, unit.name);
+  mkdirSync(join(pidFile, '..'), { recursive: true });
+  const log = join(labPaths.logs(h.host), `${unit.name}.log`);
+  const sup = startDetached('nsenter', ['--target', String(holderPid), '--mount', '--net', '--', 'sh', '-c', supervisorScript(unit, pidFile)], log);
+  const mainPid = await waitFor(async () => {
+    if (!existsSync(pidFile)) return undefined;
+    const n = Number(readFileSync(pidFile, 'utf8').trim());
+    return n > 0 ? n : undefined;
+  }, 15_000, 20);
+  if (!mainPid) throw new Error(`host ${h.host}: ${unit.name} did not start within 15 s; see ${log}: ${tail(log)}`);
+  return [
+    { pid: sup.pid!, ns: h.ns, owner: h.host, unit: `${unit.name}:supervisor` },
+    { pid: mainPid, ns: h.ns, owner: h.host, unit: unit.name },
+  ];
+}
+
+export function tail(file: string, lines = 5): string {
+  if (!existsSync(file)) return '(no log)';
+  return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join(' | ');
+}
+
+/** Starts bird for a lab router with the lab's own config. */
+export function startRouterBird(site: string, ns: string, conf: string): LabProcess {
+  const dir = labPaths.etc(`router-${site}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'bird.conf'), conf);
+  const logs = labPaths.logs(`router-${site}`);
+  mkdirSync(logs, { recursive: true });
+  const child = startDetached('ip', ['netns', 'exec', ns, 'bird', '-f', '-c', join(dir, 'bird.conf'), '-s', join(dir, 'bird.ctl')], join(logs, 'bird.log'));
+  return { pid: child.pid!, ns, owner: `router-${site}`, unit: 'bird' };
+}
+
+/** birdc against a lab router's control socket. */
+export function routerCtl(site: string): string {
+  return join(labPaths.etc(`router-${site}`), 'bird.ctl');
+}

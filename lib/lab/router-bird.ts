@@ -1,0 +1,83 @@
+// bird for the lab's upstream routers: the other side of every session the model describes, plus
+// eBGP with the other routers over the core. Built with the product's bird emitter and ident().
+import { familyOf } from '../model/net.ts';
+import type { Site, Topology } from '../model/schema.ts';
+import { anycastFamilies } from '../render/bird.ts';
+import { blank, block, code, stmt, type Node } from '../render/syntax/brace.ts';
+import { emitBird, ident, quote } from '../render/syntax/bird.ts';
+import type { LabPlan, LabRouter } from './plan.ts';
+
+/** The password the lab hands both ends of a session whose model has a passwordRef. */
+export function labPassword(site: string, peer: string): string {
+  return `lab-${site}-${peer}`;
+}
+
+export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter): string {
+  const site = t.sites.find((s) => s.id === router.site)!;
+  const families = anycastFamilies(t);
+  const nodes: Node[] = [
+    stmt('log', 'stderr', 'all'),
+    stmt('router', 'id', router.core4),
+    ...families.map((f) => stmt('define', `ANYCAST${f.family}`, '=', `[ ${f.prefix} ]`)),
+    block(['protocol', 'device'], [stmt('scan', 'time', 10)]),
+    block(['protocol', 'direct'], [stmt('ipv4'), stmt('ipv6'), stmt('interface', quote('site'), ',', quote('client'), ',', quote('core'))]),
+    block(['protocol', 'kernel', 'kernel4'], [block(['ipv4'], [stmt('import', 'none'), stmt('export', 'all')], ';'), stmt('merge', 'paths', 'on')]),
+    block(['protocol', 'kernel', 'kernel6'], [block(['ipv6'], [stmt('import', 'none'), stmt('export', 'all')], ';'), stmt('merge', 'paths', 'on')]),
+  ];
+  if (site.bgp.peers.some((p) => p.bfd)) {
+    nodes.push(
+      block(['protocol', 'bfd'], [
+        block(['interface', quote('site')], [stmt('min', 'rx', 'interval', '100', 'ms'), stmt('min', 'tx', 'interval', '100', 'ms'), stmt('multiplier', 3)], ';'),
+      ]),
+    );
+  }
+  for (const f of families) {
+    nodes.push(block(['filter', `from_site${f.family}`], [code(`if net ~ ANYCAST${f.family} then accept;`, 'reject;')]));
+  }
+  nodes.push(...siteSessions(site), ...coreSessions(plan, router));
+  return `${emitBird(nodes).join('\n')}\n`;
+}
+
+function siteSessions(site: Site): Node[] {
+  const out: Node[] = [];
+  for (const peer of site.bgp.peers) {
+    const family = familyOf(peer.address);
+    for (const h of site.hosts.filter((x) => x.roles.includes('dns'))) {
+      const neighbor = family === 4 ? h.address : h.address6;
+      if (!neighbor) continue;
+      const body: Node[] = [
+        stmt('local', peer.address, 'as', peer.asn),
+        stmt('neighbor', neighbor, 'as', site.asn),
+        stmt('hold', 'time', site.bgp.holdTimeSec),
+        stmt('keepalive', 'time', site.bgp.keepaliveTimeSec),
+        stmt('connect', 'delay', 'time', 1),
+        stmt('error', 'wait', 'time', '1,', 5),
+      ];
+      if (peer.multihop !== undefined) body.push(stmt('multihop', peer.multihop));
+      if (peer.bfd) body.push(stmt('bfd', 'on'));
+      if (peer.passwordRef) body.push(stmt('password', quote(labPassword(site.id, peer.name))));
+      body.push(block([`ipv${family}`], [stmt('import', 'filter', `from_site${family}`), stmt('export', 'none')], ';'));
+      out.push(blank, block(['protocol', 'bgp', ident('site', `${h.name}-${peer.name}`)], body));
+    }
+  }
+  return out;
+}
+
+function coreSessions(plan: LabPlan, me: LabRouter): Node[] {
+  const out: Node[] = [];
+  for (const other of plan.routers.filter((r) => r.site !== me.site)) {
+    for (const family of [4, 6] as const) {
+      out.push(
+        blank,
+        block(['protocol', 'bgp', ident(`core${family}`, other.site)], [
+          stmt('local', family === 4 ? me.core4 : me.core6, 'as', me.coreAsn),
+          stmt('neighbor', family === 4 ? other.core4 : other.core6, 'as', other.coreAsn),
+          stmt('connect', 'delay', 'time', 1),
+          stmt('error', 'wait', 'time', '1,', 5),
+          block([`ipv${family}`], [stmt('import', 'all'), stmt('export', 'all')], ';'),
+        ]),
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+// Where a running lab keeps its tree, logs and PIDs.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// Not under /run: every host view mounts its own tmpfs over /run, and the supervisors inside
+// those views must still reach their PID files.
+export const LAB_DIR = process.env.ANYCDN_LAB_DIR ?? '/var/tmp/anycdn-lab';
+
+export interface LabProcess {
+  pid: number;
+  ns: string;
+  /** host name (or 'router:<site>', 'origin'), and the unit or daemon it runs. */
+  owner: string;
+  unit: string;
+}
+
+export interface LabState {
+  sitesDir: string;
+  namespaces: string[];
+  processes: LabProcess[];
+  /** host name -> PID of the process holding that host's mount namespace. */
+  holders: Record<string, number>;
+  startedAt: string;
+}
+
+export const labPaths = {
+  state: join(LAB_DIR, 'state.json'),
+  tree: (site: string, host: string) => join(LAB_DIR, 'tree', site, host),
+  logs: (owner: string) => join(LAB_DIR, 'logs', owner),
+  pidFile: (owner: string, unit: string) => join(LAB_DIR, 'pids', owner, `${unit}.pid`),
+  etc: (owner: string) => join(LAB_DIR, 'etc', owner),
+  origin: join(LAB_DIR, 'origin'),
+};
+
+export function readState(): LabState | undefined {
+  if (!existsSync(labPaths.state)) return undefined;
+  return JSON.parse(readFileSync(labPaths.state, 'utf8')) as LabState;
+}
+
+export function writeState(s: LabState): void {
+  mkdirSync(LAB_DIR, { recursive: true });
+  writeFileSync(labPaths.state, `${JSON.stringify(s, null, 2)}\n`);
+}

@@ -1,0 +1,98 @@
+// `anycdn lab up`: the whole model running for real in network namespaces on this machine.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Topology } from '../model/schema.ts';
+import { renderTopology } from '../render/index.ts';
+import { birdSecretFile } from '../render/paths.ts';
+import type { RenderedFile } from '../render/types.ts';
+import { LAB_SKIPS, startHolder, startRouterBird, startUnit, type HostStart } from './daemons.ts';
+import { applySysctls, buildNetwork, labNamespaces } from './network.ts';
+import { originHostname, prepareOrigin, startOrigin } from './origin.ts';
+import { NS_PREFIX, ORIGIN, planLab, type LabPlan } from './plan.ts';
+import { labPassword, routerBirdConf } from './router-bird.ts';
+import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
+import { hostUnits } from './units.ts';
+
+export class LabError extends Error {}
+
+export interface UpResult {
+  state: LabState;
+  plan: LabPlan;
+  images: string[];
+  timings: { step: string; ms: number }[];
+}
+
+export async function labUp(t: Topology, sitesDir: string, log: (line: string) => void = () => {}): Promise<UpResult> {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    throw new LabError('lab: needs root on Linux (network namespaces, veth, mounts); run it as root');
+  }
+  const leftovers = await labNamespaces(NS_PREFIX);
+  if (existsSync(LAB_DIR) || leftovers.length > 0) {
+    throw new LabError(`lab: a lab is already up or half-built (${leftovers.length} namespaces, state in ${LAB_DIR}); run \`anycdn lab down\` first`);
+  }
+  const timings: { step: string; ms: number }[] = [];
+  let mark = Date.now();
+  const step = (name: string) => {
+    const now = Date.now();
+    timings.push({ step: name, ms: now - mark });
+    log(`lab: ${name} (${now - mark} ms)`);
+    mark = now;
+  };
+  const files = renderTopology(t);
+  const plan = planLab(t);
+  const state: LabState = { sitesDir, namespaces: plan.namespaces, processes: [], holders: {}, startedAt: new Date().toISOString() };
+  mkdirSync(LAB_DIR, { recursive: true });
+  writeState(state); // from here on, `lab down` can clean up whatever follows
+  try {
+    for (const f of files) {
+      const p = join(labPaths.tree(f.site, f.host), f.path);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, f.content, { mode: f.mode });
+    }
+    const { images } = await prepareOrigin();
+    step('rendered the tree and the origin images');
+    await buildNetwork(plan);
+    step(`built ${plan.namespaces.length} namespaces and ${plan.links.length} links`);
+
+    state.processes.push(startOrigin());
+    for (const r of plan.routers) state.processes.push(startRouterBird(r.site, r.ns, routerBirdConf(t, plan, r)));
+    writeState(state);
+
+    const hosts = plan.hosts.map((h): HostStart => {
+      const site = t.sites.find((s) => s.id === h.site)!;
+      const hostFiles = files.filter((f) => f.site === h.site && f.host === h.host);
+      const hostsFile = join(labPaths.etc(h.host), 'hosts');
+      mkdirSync(dirname(hostsFile), { recursive: true });
+      writeFileSync(hostsFile, `127.0.0.1\tlocalhost\n::1\tlocalhost\n${ORIGIN.v4}\t${originHostname(t)}\n`);
+      const extra = site.hosts.find((x) => x.name === h.host)!.roles.includes('dns')
+        ? site.bgp.peers.filter((p) => p.passwordRef).map((p) => ({ path: birdSecretFile(p.name), content: `password "${labPassword(site.id, p.name)}";\n` }))
+        : [];
+      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, extra, hostsFile };
+    });
+    await Promise.all(hosts.map((h) => applySysctls(h.ns, h.files)));
+    for (const p of await Promise.all(hosts.map(startHolder))) {
+      state.processes.push(p);
+      state.holders[p.owner] = p.pid;
+    }
+    writeState(state);
+    step('started the routers, the origin and the host views');
+
+    // Each host's units in their After= order; hosts in parallel.
+    await Promise.all(
+      hosts.map(async (h) => {
+        for (const unit of hostUnits(h.files)) {
+          if (LAB_SKIPS[unit.name]) continue;
+          state.processes.push(...(await startUnit(h, state.holders[h.host]!, unit)));
+        }
+      }),
+    );
+    writeState(state);
+    step('started every rendered unit');
+    return { state, plan, images, timings };
+  } catch (e) {
+    writeState(state);
+    throw e;
+  }
+}
+
+export type { RenderedFile };
