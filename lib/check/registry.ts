@@ -1,5 +1,6 @@
 // Which checker validates which kind of rendered file.
 import type { CheckKind } from '../render/types.ts';
+import { nginxChecker, squidChecker } from './cache.ts';
 import { birdChecker, knotChecker, shellChecker, zoneChecker } from './dns.ts';
 import type { Checker } from './types.ts';
 
@@ -8,4 +9,6 @@ export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
   knot: knotChecker,
   zone: zoneChecker,
   shell: shellChecker,
+  nginx: nginxChecker,
+  squid: squidChecker,
 };

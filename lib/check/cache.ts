@@ -1,0 +1,84 @@
+// nginx -t and squid -k parse: the checkers of the cache hosts, run inside a host view.
+import { dirname } from 'node:path';
+import { isIP } from 'node:net';
+import type { RenderedFile } from '../render/types.ts';
+import { shQuote } from '../render/syntax/shell.ts';
+import { mapOutput } from './output.ts';
+import type { Checker, Fixture } from './types.ts';
+
+/** nginx's -p prefix inside the view: every path in the file is absolute, so it only has to exist. */
+export const NGINX_CHECK_PREFIX = '/run/anycdn-nginx-check/';
+const HOSTS_FILE = '/run/anycdn-check-hosts/hosts';
+/** TEST-NET-1 (RFC 5737): where the check pretends the origin lives. Nothing ever connects to it. */
+const PLACEHOLDER_ADDRESS = '192.0.2.1';
+
+/** Hostnames nginx resolves when it loads the file: `server NAME[:PORT]` lines inside upstream blocks. */
+export function upstreamHostnames(content: string): string[] {
+  const names = new Set<string>();
+  for (const block of content.matchAll(/upstream\s+\S+\s*\{([^}]*)\}/g)) {
+    for (const m of block[1]!.matchAll(/^\s*server\s+([^\s;:]+)(?::\d+)?[\s;]/gm)) {
+      if (isIP(m[1]!) === 0) names.add(m[1]!);
+    }
+  }
+  return [...names].sort();
+}
+
+/**
+ * Directories that exist on a real host (the package's log directory, the cache's parent; nginx
+ * creates only the last component of a cache path) but not on the view's empty tmpfs.
+ */
+function nginxParentDirs(content: string): string[] {
+  const paths = [...content.matchAll(/^\s*(?:proxy_cache_path|error_log|access_log|pid)\s+(\/[^\s;]+)/gm)].map((m) => dirname(m[1]!));
+  return [...new Set(paths)].sort();
+}
+
+export const nginxChecker: Checker = {
+  kind: 'nginx',
+  binary: '/usr/sbin/nginx',
+  debianPackage: 'nginx',
+  // nginx -t binds every listen address (the view has ip_nonlocal_bind=1 and no real interfaces)
+  // and creates the temp and cache directories, which land on the view's tmpfs.
+  command: (f) =>
+    [
+      `mkdir -p ${[NGINX_CHECK_PREFIX, ...nginxParentDirs(f.content)].map(shQuote).join(' ')}`,
+      `/usr/sbin/nginx -t -q -p ${shQuote(NGINX_CHECK_PREFIX)} -c ${shQuote(f.path)}`,
+    ].join(' && '),
+  // nginx resolves upstream hostnames at load time, and the view has no DNS: the check maps each
+  // to a documentation address in a private /etc/hosts, so it tests the file, not the network.
+  fixtures: (f): Fixture[] => {
+    const names = upstreamHostnames(f.content);
+    if (names.length === 0) return [];
+    const lines = ['127.0.0.1 localhost', ...names.map((n) => `${PLACEHOLDER_ADDRESS} ${n}`)];
+    return [
+      {
+        path: HOSTS_FILE,
+        shell: `printf '%s\\n' ${lines.map(shQuote).join(' ')} > ${shQuote(HOSTS_FILE)} && mount --bind ${shQuote(HOSTS_FILE)} /etc/hosts`,
+      },
+    ];
+  },
+  parse: (out, code, f) =>
+    mapOutput('nginx', out.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: /gm, '$1 '), code, f, [/ in (?<path>\/[^\s:]+):(?<line>\d+)$/, /\[(emerg|alert|crit|error)\]/]),
+};
+
+/** Squid prints every line it processes; keep what matters for a diagnostic. */
+function squidRelevant(out: string): string {
+  return out
+    .split('\n')
+    .filter((l) => !/\| (Processing:|Startup:|Initializing https:\/\/ proxy context|Not currently OK to rewrite swap log|storeDirWriteCleanLogs: Operation aborted|Squid Cache \(Version [^)]*\): Terminated abnormally)/.test(l))
+    .filter((l) => !/^(CPU Usage|Maximum Resident Size|Page faults with physical i\/o):/.test(l))
+    .map((l) => l.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d(\.\d+)?\| /, ''))
+    .join('\n');
+}
+
+export const squidChecker: Checker = {
+  kind: 'squid',
+  binary: '/usr/sbin/squid',
+  debianPackage: 'squid',
+  command: (f: RenderedFile) => `/usr/sbin/squid -k parse -f ${shQuote(f.path)}`,
+  parse: (out, code, f) =>
+    mapOutput('squid', squidRelevant(out), code, f, [
+      /Bungled (?<path>\/\S+) line (?<line>\d+):/,
+      /(?<path>\/[^\s(]+)\((?<line>\d+)\): /,
+      /^(FATAL|ERROR|WARNING)\b/,
+    ]),
+};
