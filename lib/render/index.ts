@@ -1,7 +1,9 @@
 // Every renderer, and the one function that renders a whole topology.
 import type { Topology } from '../model/schema.ts';
 import { renderBird } from './bird.ts';
+import { renderHaproxy } from './haproxy.ts';
 import { renderHealthcheck } from './healthcheck.ts';
+import { renderKeepalived } from './keepalived.ts';
 import { renderKnot } from './knot.ts';
 import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
@@ -9,7 +11,7 @@ import { renderSquid } from './squid.ts';
 import type { RenderedFile, Renderer } from './types.ts';
 import { renderUnits } from './units.ts';
 
-export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderNginx, renderSquid, renderUnits];
+export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderUnits];
 
 /** All files for all hosts, sorted by site, host and path. Pure: same topology, same bytes. */
 export function renderTopology(t: Topology): RenderedFile[] {

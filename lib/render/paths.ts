@@ -11,6 +11,15 @@ export const PATHS = {
   healthcheck: '/usr/local/sbin/anycdn-healthcheck',
   fetchSecrets: '/usr/local/sbin/anycdn-fetch-secrets',
   unitsDir: '/etc/systemd/system',
+  // lb hosts: haproxy, keepalived
+  haproxyConf: '/etc/haproxy/haproxy.cfg',
+  haproxyPid: '/run/haproxy.pid',
+  haproxySocket: '/run/haproxy/admin.sock',
+  keepalivedConf: '/etc/keepalived/keepalived.conf',
+  keepalivedPid: '/run/keepalived/keepalived.pid',
+  keepalivedVrrpPid: '/run/keepalived/vrrp.pid',
+  eipTakeover: '/usr/local/sbin/anycdn-eip-takeover',
+  lbSysctl: '/etc/sysctl.d/60-anycdn.conf',
   // cache hosts: nginx
   nginxConf: '/etc/nginx/nginx.conf',
   nginxPid: '/run/nginx.pid',

@@ -1,7 +1,52 @@
-// Units for lb hosts (haproxy, keepalived).
+// Units for lb hosts (haproxy, keepalived). Both run in the foreground under systemd, check their
+// config before every start, and restart whenever they die: keepalived's track script moves the
+// VIP away while haproxy is down, and haproxy coming back brings the host back into the pair.
 import type { Host, Site, Topology } from '../model/schema.ts';
+import { PATHS } from './paths.ts';
+import { hasRole } from './types.ts';
 import type { UnitSpec } from './units.ts';
 
-export function lbUnits(_t: Topology, _site: Site, _host: Host): UnitSpec[] {
-  return [];
+export function lbUnits(_t: Topology, _site: Site, host: Host): UnitSpec[] {
+  if (!hasRole(host, 'lb')) return [];
+  const haproxyCheck = `/usr/sbin/haproxy -c -q -f ${PATHS.haproxyConf}`;
+  return [
+    {
+      name: 'haproxy',
+      description: 'HAProxy: the image VIP in front of the site caches (anycdn)',
+      after: ['network-online.target'],
+      service: [
+        // -Ws: master-worker in the foreground with sd_notify; USR2 reloads without dropping connections.
+        ['Type', 'notify'],
+        ['ExecStartPre', `/usr/sbin/sysctl -q -p ${PATHS.lbSysctl}`],
+        ['ExecStartPre', haproxyCheck],
+        ['ExecStart', `/usr/sbin/haproxy -Ws -f ${PATHS.haproxyConf}`],
+        ['ExecReload', haproxyCheck],
+        ['ExecReload', '/bin/kill -USR2 $MAINPID'],
+        ['KillMode', 'mixed'],
+        ['SuccessExitStatus', '143'],
+        ['Restart', 'always'],
+        ['RestartSec', '1'],
+        ['RuntimeDirectory', 'haproxy'],
+      ],
+    },
+    {
+      name: 'keepalived',
+      description: 'keepalived: VRRP holder of the image VIP (anycdn)',
+      after: ['network-online.target', 'haproxy.service'],
+      service: [
+        ['Type', 'simple'],
+        ['ExecStartPre', `/usr/sbin/keepalived -t -f ${PATHS.keepalivedConf}`],
+        [
+          'ExecStart',
+          `/usr/sbin/keepalived --dont-fork --log-console --log-detail --vrrp -f ${PATHS.keepalivedConf} -p ${PATHS.keepalivedPid} -r ${PATHS.keepalivedVrrpPid}`,
+        ],
+        ['ExecReload', '/bin/kill -HUP $MAINPID'],
+        // SIGTERM makes the master send a priority-0 advert: the peer takes the VIP at once.
+        ['KillMode', 'process'],
+        ['Restart', 'always'],
+        ['RestartSec', '1'],
+        ['RuntimeDirectory', 'keepalived'],
+      ],
+    },
+  ];
 }

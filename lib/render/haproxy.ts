@@ -1,0 +1,227 @@
+// HAProxy on lb hosts: the site's image VIP in front of its caches.
+// - Both lb hosts run it and bind the VIP; the backup can because of net.ipv4.ip_nonlocal_bind=1
+//   (rendered in sysctl.ts), so a keepalived failover needs no haproxy restart.
+// - `balance uri` + `hash-type consistent`: each image lives on one cache, and a dead cache moves
+//   only its own share. Active checks at checkInterMs, and retry-on + redispatch so a dead cache
+//   costs no client request except those in flight on it.
+// - Only GET and HEAD reach the caches. The stats page and the Prometheus exporter listen on
+//   haproxy.statsAddress only, never on the VIP.
+// - The VIP frontend answers cdn.healthcheck.path itself (monitor-uri): 200 while at least one
+//   cache is up, else 503. The anycast health checker (healthcheck.ts) probes exactly this.
+import type { Host, Site, Topology } from '../model/schema.ts';
+import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
+import { fileText, headerLines } from './header.ts';
+import { PATHS } from './paths.ts';
+import { comment, emitHaproxy, ident, kw, quote, type HaproxyLine, type HaproxySection } from './syntax/haproxy.ts';
+import { hasRole, type Renderer } from './types.ts';
+
+/** The stats page, the Prometheus exporter and the liveness URI listen here, on statsAddress. */
+export const HAPROXY_STATS_PORT = 8404;
+/** The stats frontend always listens here too, for keepalived's check of the local haproxy. */
+export const HAPROXY_LOCAL_ADDRESS = '127.0.0.1';
+/** Answers 200 whenever the haproxy process serves requests (keepalived's track script). */
+export const HAPROXY_ALIVE_PATH = '/haproxy-alive';
+export const HAPROXY_STATS_PATH = '/stats';
+export const HAPROXY_METRICS_PATH = '/metrics';
+
+const FRONTEND = 'images';
+const BACKEND = 'caches';
+const STATS = 'stats';
+/** Cache hosts answer on the LAN: a connect that takes longer means a dead host; retry elsewhere. */
+const CONNECT_TIMEOUT = '1s';
+/** Requests never carry a body (GET/HEAD only); a request line longer than this is refused. */
+const MAX_URL_BYTES = 8192;
+
+export const renderHaproxy: Renderer = (t, site, host) => {
+  if (!hasRole(host, 'lb')) return [];
+  return [
+    {
+      site: site.id,
+      host: host.name,
+      path: PATHS.haproxyConf,
+      content: fileText([...headerLines(t, site.id, '#'), '', ...emitHaproxy(haproxyConfig(t, site, host))]),
+      mode: 0o644,
+      check: 'haproxy',
+    },
+    {
+      site: site.id,
+      host: host.name,
+      path: PATHS.lbSysctl,
+      content: fileText([
+        ...headerLines(t, site.id, '#'),
+        '# haproxy binds the image VIP on both lb hosts, also on the one keepalived has not given it',
+        '# to, so a failover needs no haproxy restart.',
+        'net.ipv4.ip_nonlocal_bind = 1',
+      ]),
+      mode: 0o644,
+    },
+  ];
+};
+
+export function haproxyConfig(t: Topology, site: Site, _host: Host): HaproxySection[] {
+  const h = site.haproxy;
+  const caches = cacheHosts(site);
+  const engines = [...new Set(caches.map((c) => c.cacheEngine!))].sort();
+  const global: HaproxyLine[] = [
+    kw('log', '/dev/log', 'local0'),
+    kw('chroot', '/var/lib/haproxy'),
+    kw('user', 'haproxy'),
+    kw('group', 'haproxy'),
+    kw('pidfile', PATHS.haproxyPid),
+    kw('stats', 'socket', PATHS.haproxySocket, 'mode', '600', 'level', 'admin'),
+    kw('stats', 'timeout', '30s'),
+    kw('maxconn', h.maxConn),
+    comment('a reload lets old workers finish their requests, but not forever'),
+    kw('hard-stop-after', '30s'),
+  ];
+  if (h.https) {
+    global.push(
+      comment('Mozilla "intermediate" TLS settings'),
+      kw('ssl-default-bind-ciphers', TLS12_CIPHERS),
+      kw('ssl-default-bind-ciphersuites', TLS13_SUITES),
+      kw('ssl-default-bind-options', 'ssl-min-ver', 'TLSv1.2', 'no-tls-tickets'),
+    );
+  }
+  const defaults: HaproxyLine[] = [
+    kw('mode', 'http'),
+    kw('log', 'global'),
+    kw('option', 'dontlognull'),
+    kw('timeout', 'connect', CONNECT_TIMEOUT),
+    kw('timeout', 'client', '30s'),
+    kw('timeout', 'http-request', '5s'),
+    kw('timeout', 'http-keep-alive', '5s'),
+    kw('timeout', 'queue', '5s'),
+    kw('timeout', 'server', `${serverTimeoutSec(t)}s`),
+    kw('timeout', 'check', `${h.checkInterMs}ms`),
+  ];
+  return [
+    { head: ['global'], lines: global },
+    { head: ['defaults'], lines: defaults },
+    { head: ['frontend', FRONTEND], comment: 'The image VIP. Only GET and HEAD reach the caches.', lines: frontendLines(t, site) },
+    { head: ['backend', BACKEND], comment: `The site caches, by IP: ${caches.map((c) => c.name).join(', ')}.`, lines: backendLines(t, site, engines) },
+    ...(engines.length > 1 ? engines.map((e) => checkBackend(t, site, e)) : []),
+    { head: ['frontend', STATS], comment: 'Stats, Prometheus metrics and liveness: on the stats address only, never on the VIP.', lines: statsLines(site) },
+  ];
+}
+
+function frontendLines(t: Topology, site: Site): HaproxyLine[] {
+  const h = site.haproxy;
+  const vip = site.vip.address;
+  const lines: HaproxyLine[] = [kw('bind', `${vip}:80`)];
+  if (h.https) lines.push(kw('bind', `${vip}:443`, 'ssl', 'crt', h.https.certPath, 'alpn', 'h2,http/1.1'));
+  lines.push(
+    kw('maxconn', h.maxConn),
+    kw('option', 'httplog'),
+    comment('answered here, before any http-request rule (and so never redirected): 200 while a cache is up'),
+    kw('monitor-uri', t.cdn.healthcheck.path),
+    kw('monitor', 'fail', 'if', '{', `nbsrv(${BACKEND})`, 'lt', '1', '}'),
+    kw('http-request', 'return', 'status', '405', 'content-type', 'text/plain', 'string', quote('method not allowed'), 'hdr', 'Allow', quote('GET, HEAD'), 'unless', '{', 'method', 'GET', 'HEAD', '}'),
+    kw('http-request', 'deny', 'deny_status', '413', 'if', '{', 'req.hdr_val(content-length)', 'gt', '0', '}', 'or', '{', 'req.hdr(transfer-encoding)', '-m', 'found', '}'),
+    kw('http-request', 'return', 'status', '414', 'content-type', 'text/plain', 'string', quote('uri too long'), 'if', '{', 'url,length', 'gt', MAX_URL_BYTES, '}'),
+  );
+  if (h.https?.redirectHttp) lines.push(kw('http-request', 'redirect', 'scheme', 'https', 'code', '301', 'unless', '{', 'ssl_fc', '}'));
+  lines.push(
+    comment('the caches log the client address from X-Forwarded-For: never trust one the client sent'),
+    kw('http-request', 'del-header', 'X-Forwarded-For'),
+    kw('option', 'forwardfor'),
+  );
+  if (h.https) {
+    lines.push(
+      kw('http-request', 'set-header', 'X-Forwarded-Proto', 'https', 'if', '{', 'ssl_fc', '}'),
+      kw('http-request', 'set-header', 'X-Forwarded-Proto', 'http', 'unless', '{', 'ssl_fc', '}'),
+    );
+  }
+  lines.push(kw('default_backend', BACKEND));
+  return lines;
+}
+
+function backendLines(t: Topology, site: Site, engines: ('nginx' | 'squid')[]): HaproxyLine[] {
+  const h = site.haproxy;
+  // With the query in the cache key, hash it too; path-only keeps HTTP/2's absolute URIs on the
+  // same cache as HTTP/1.1's origin-form ones.
+  const balance = t.cdn.cache.keyIncludesQuery ? kw('balance', 'uri', 'whole', 'path-only') : kw('balance', 'uri', 'path-only');
+  const lines: HaproxyLine[] = [
+    balance,
+    kw('hash-type', 'consistent'),
+    comment('a dead cache costs only the requests in flight on it: retry those elsewhere'),
+    kw('retries', 3),
+    kw('option', 'redispatch', 1),
+    kw('retry-on', 'conn-failure', 'empty-response', 'response-timeout'),
+  ];
+  const [engine] = engines;
+  if (engines.length === 1 && engine) {
+    lines.push(...checkLines(t, engine), kw('default-server', ...serverCheckWords(h)));
+    for (const c of cacheHosts(site)) lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`));
+  } else {
+    lines.push(comment('caches of each engine are checked on their own path, in the check backends below'));
+    for (const c of cacheHosts(site)) {
+      lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`, 'track', `${checkBackendName(c.cacheEngine!)}/${ident(c.name)}`));
+    }
+  }
+  return lines;
+}
+
+/** Mixed engines: one backend per engine that only health-checks; the serving servers track it. */
+function checkBackend(t: Topology, site: Site, engine: 'nginx' | 'squid'): HaproxySection {
+  const lines: HaproxyLine[] = [...checkLines(t, engine), kw('default-server', ...serverCheckWords(site.haproxy))];
+  for (const c of cacheHosts(site).filter((c) => c.cacheEngine === engine)) lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`));
+  return { head: ['backend', checkBackendName(engine)], comment: `Health checks of the ${engine} caches (no traffic).`, lines };
+}
+
+function checkBackendName(engine: 'nginx' | 'squid'): string {
+  return ident(`check-${engine}`);
+}
+
+function checkLines(t: Topology, engine: 'nginx' | 'squid'): HaproxyLine[] {
+  const hc = CACHE_HEALTH[engine];
+  return [
+    kw('option', 'httpchk'),
+    kw('http-check', 'send', 'meth', 'GET', 'uri', hc.path, 'ver', 'HTTP/1.1', 'hdr', 'Host', t.cdn.imageHost),
+    kw('http-check', 'expect', 'status', hc.expectStatus),
+  ];
+}
+
+function serverCheckWords(h: Site['haproxy']): string[] {
+  return ['check', 'inter', `${h.checkInterMs}ms`, 'fall', String(h.fall), 'rise', String(h.rise)];
+}
+
+function statsLines(site: Site): HaproxyLine[] {
+  const stats = site.haproxy.statsAddress;
+  const lines: HaproxyLine[] = [kw('bind', `${stats}:${HAPROXY_STATS_PORT}`)];
+  // keepalived on this host checks this haproxy through loopback, whatever the stats address.
+  if (stats !== HAPROXY_LOCAL_ADDRESS) lines.push(kw('bind', `${HAPROXY_LOCAL_ADDRESS}:${HAPROXY_STATS_PORT}`));
+  return [
+    ...lines,
+    kw('maxconn', 100),
+    kw('no', 'log'),
+    kw('monitor-uri', HAPROXY_ALIVE_PATH),
+    kw('http-request', 'use-service', 'prometheus-exporter', 'if', '{', 'path', HAPROXY_METRICS_PATH, '}'),
+    kw('stats', 'enable'),
+    kw('stats', 'uri', HAPROXY_STATS_PATH),
+    kw('stats', 'refresh', '10s'),
+  ];
+}
+
+/** The caches of a site, sorted by name. */
+export function cacheHosts(site: Site): Host[] {
+  return site.hosts.filter((h) => hasRole(h, 'cache')).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * A miss costs the cache its origin connect + read time, twice when it goes through the shield
+ * first; haproxy must wait that long before it gives up (and retries) on a cache.
+ */
+export function serverTimeoutSec(t: Topology): number {
+  const c = t.cdn.cache;
+  return Math.max(30, 2 * (c.originConnectTimeoutSec + c.originReadTimeoutSec) + 5);
+}
+
+const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+const TLS13_SUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'].join(':');

@@ -1,0 +1,161 @@
+// keepalived on lb hosts: VRRPv3 holds the site's image VIP on one of the two lb hosts.
+//
+// Failover design. Both instances start in state BACKUP (keepalived requires it for nopreempt,
+// and it is what preempt_delay acts on); the priorities only decide who wins an election. The
+// haproxy check is an *unweighted* track_script: when it fails, the instance goes to FAULT, sends
+// a priority-0 advert and drops the VIP, and the peer takes over at once. A weighted script would
+// only lower the master's priority, and a nopreempt (or preempt_delay) backup never takes over
+// from a lower-priority master that still advertises, so the VIP would stay on the dead haproxy.
+// With FAULT the result does not depend on the priorities or the preempt mode.
+//
+// aws sites have no multicast: the pair talks unicast, and on becoming master a notify hook moves
+// the VIP (a secondary private address) and the Elastic IP to this host's ENI.
+import type { Host, Site, Topology } from '../model/schema.ts';
+import { HAPROXY_ALIVE_PATH, HAPROXY_LOCAL_ADDRESS, HAPROXY_STATS_PORT } from './haproxy.ts';
+import { fileText, headerLines } from './header.ts';
+import { PATHS } from './paths.ts';
+import { blank, block, stmt, type Node } from './syntax/brace.ts';
+import { emitKeepalived, ident, quote } from './syntax/keepalived.ts';
+import { shAssignments } from './syntax/shell.ts';
+import { hasRole, type RenderedFile, type Renderer } from './types.ts';
+
+const CHECK_SCRIPT = 'haproxy_alive';
+/** Default priorities of the lb pair, by host name. */
+const DEFAULT_PRIORITIES = [150, 100] as const;
+
+export const renderKeepalived: Renderer = (t, site, host) => {
+  if (!hasRole(host, 'lb')) return [];
+  const files: RenderedFile[] = [
+    {
+      site: site.id,
+      host: host.name,
+      path: PATHS.keepalivedConf,
+      content: fileText([...headerLines(t, site.id, '#'), '', ...emitKeepalived(keepalivedTree(site, host))]),
+      mode: 0o644,
+      check: 'keepalived',
+    },
+  ];
+  if (site.platform === 'aws') files.push(eipTakeover(t, site, host));
+  return files;
+};
+
+export function keepalivedTree(site: Site, host: Host): Node[] {
+  const vip = site.vip;
+  const instance: Node[] = [
+    stmt('state', 'BACKUP'),
+    stmt('interface', host.interface),
+    stmt('virtual_router_id', vip.virtualRouterId),
+    stmt('priority', vrrpPriority(site, host)),
+    stmt('advert_int', advertIntSec(vip.advertIntervalMs)),
+    vip.preempt === false ? stmt('nopreempt') : vip.preempt.delaySec > 0 ? stmt('preempt_delay', vip.preempt.delaySec) : { kind: 'comment', text: 'preempts at once' },
+  ];
+  if (site.platform === 'aws') {
+    instance.push(
+      { kind: 'comment', text: 'no multicast in a VPC: adverts go to the peer directly' },
+      stmt('unicast_src_ip', host.address),
+      block(['unicast_peer'], lbPeers(site, host).map((p) => stmt(p.address))),
+    );
+  }
+  instance.push(
+    block(['virtual_ipaddress'], [stmt(`${vip.address}/32`, 'dev', host.interface)]),
+    block(['track_script'], [stmt(CHECK_SCRIPT)]),
+  );
+  if (site.platform === 'aws') instance.push(stmt('notify_master', quote(PATHS.eipTakeover)));
+
+  const aliveUrl = `http://${HAPROXY_LOCAL_ADDRESS}:${HAPROXY_STATS_PORT}${HAPROXY_ALIVE_PATH}`;
+  return [
+    block(['global_defs'], [
+      stmt('router_id', host.name),
+      stmt('vrrp_version', 3),
+      { kind: 'comment', text: 'root: keepalived 2.2.7 -t dies of SIGTERM when scripts run as any other user (acassen/keepalived#2617)' },
+      stmt('script_user', 'root'),
+      stmt('enable_script_security'),
+    ]),
+    blank,
+    { kind: 'comment', text: 'Fails when haproxy is dead or hung on a live host; unweighted, so the instance goes to FAULT.' },
+    block(['vrrp_script', CHECK_SCRIPT], [
+      stmt('script', quote(`/usr/bin/curl -fsS -o /dev/null --max-time 0.8 ${aliveUrl}`)),
+      stmt('interval', 1),
+      stmt('timeout', 1),
+      stmt('fall', 2),
+      stmt('rise', 2),
+      stmt('weight', 0),
+    ]),
+    blank,
+    block(['vrrp_instance', ident(`vip-${site.id}`)], instance),
+  ];
+}
+
+/** host.vrrpPriority, else 150 for the first lb host by name and 100 for the second. */
+export function vrrpPriority(site: Site, host: Host): number {
+  if (host.vrrpPriority !== undefined) return host.vrrpPriority;
+  const i = lbHosts(site).findIndex((h) => h.name === host.name);
+  return i === 0 ? DEFAULT_PRIORITIES[0] : DEFAULT_PRIORITIES[1];
+}
+
+/** keepalived takes advert_int in seconds; VRRPv3 counts centiseconds. */
+export function advertIntSec(ms: number): string {
+  return (ms / 1000).toFixed(2).replace(/0+$/, '').replace(/\.$/, '');
+}
+
+function lbHosts(site: Site): Host[] {
+  return site.hosts.filter((h) => hasRole(h, 'lb')).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function lbPeers(site: Site, host: Host): Host[] {
+  return lbHosts(site).filter((h) => h.name !== host.name);
+}
+
+/**
+ * notify_master on aws sites: assign the VIP to this host's ENI (taking it from the peer) and
+ * associate the Elastic IP with it. IMDSv2 only. The ENI is the one behind the VRRP interface.
+ */
+function eipTakeover(t: Topology, site: Site, host: Host): RenderedFile {
+  const eip = site.vip.elasticIp;
+  if (!eip || !site.region) throw new Error(`internal: aws site ${site.id} without elasticIp or region passed the model rules`);
+  const vars = shAssignments([
+    ['VIP', site.vip.address],
+    ['ALLOCATION_ID', eip.allocationId],
+    ['REGION', site.region],
+    ['INTERFACE', host.interface],
+  ]);
+  return {
+    site: site.id,
+    host: host.name,
+    path: PATHS.eipTakeover,
+    content: fileText(['#!/bin/sh', ...headerLines(t, site.id, '#'), ...EIP_INTRO, 'set -u', 'PATH=/usr/local/bin:/usr/bin:/bin', '', ...vars, '', ...EIP_BODY]),
+    mode: 0o755,
+    check: 'shell',
+  };
+}
+
+const EIP_INTRO = [
+  '# keepalived runs this when this host becomes VRRP master: it moves the image VIP (a secondary',
+  '# private address) and the Elastic IP in front of it to this host. Needs the instance role to allow',
+  '# ec2:AssignPrivateIpAddresses and ec2:AssociateAddress.',
+];
+
+const EIP_BODY = String.raw`IMDS=http://169.254.169.254/latest
+
+log() { logger -t anycdn-eip-takeover -- "$*" 2>/dev/null || echo "anycdn-eip-takeover: $*" >&2; }
+
+takeover() {
+	token=$(curl -fsS --max-time 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$IMDS/api/token") || return 1
+	mac=$(cat "/sys/class/net/$INTERFACE/address") || return 1
+	eni=$(curl -fsS --max-time 2 -H "X-aws-ec2-metadata-token: $token" "$IMDS/meta-data/network/interfaces/macs/$mac/interface-id") || return 1
+	aws ec2 assign-private-ip-addresses --region "$REGION" --allow-reassignment \
+		--network-interface-id "$eni" --private-ip-addresses "$VIP" >/dev/null || return 1
+	aws ec2 associate-address --region "$REGION" --allocation-id "$ALLOCATION_ID" \
+		--network-interface-id "$eni" --private-ip-address "$VIP" --allow-reassociation >/dev/null || return 1
+}
+
+for attempt in 1 2 3 4 5; do
+	if takeover; then
+		log "VIP $VIP and Elastic IP $ALLOCATION_ID moved to $eni"
+		exit 0
+	fi
+	log "attempt $attempt failed"
+	sleep "$attempt"
+done
+log "giving up: the Elastic IP may still point at the peer"
+exit 1`.split('\n');
