@@ -2,6 +2,7 @@
 import type { CheckKind } from '../render/types.ts';
 import { nginxChecker, squidChecker } from './cache.ts';
 import { birdChecker, knotChecker, shellChecker, zoneChecker } from './dns.ts';
+import { haproxyChecker, keepalivedChecker } from './lb.ts';
 import type { Checker } from './types.ts';
 
 export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
@@ -9,6 +10,8 @@ export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
   knot: knotChecker,
   zone: zoneChecker,
   shell: shellChecker,
+  haproxy: haproxyChecker,
+  keepalived: keepalivedChecker,
   nginx: nginxChecker,
   squid: squidChecker,
 };

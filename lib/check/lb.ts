@@ -1,0 +1,86 @@
+// haproxy -c and keepalived -t: the checkers of the lb hosts.
+import type { Diagnostic } from '../model/errors.ts';
+import type { RenderedFile } from '../render/types.ts';
+import { shQuote } from '../render/syntax/shell.ts';
+import { mapOutput } from './output.ts';
+import type { Checker, Fixture } from './types.ts';
+
+/**
+ * `haproxy -c -dW -f F`. Not `-q`: haproxy 2.6 then prints nothing at all, not even the error.
+ * `-dW` (zero-warning mode) fails the check on warnings too, as the house checkers do.
+ * Output lines look like
+ *   [ALERT]    (14082) : config : parsing [/etc/haproxy/haproxy.cfg:12] : balance only supports ...
+ *   [ALERT]    (14082) : config : [/etc/haproxy/haproxy.cfg:16] : 'server caches/a' : unknown keyword 'chek'; ...
+ *   [WARNING]  (14082) : config : parsing [/etc/haproxy/haproxy.cfg:12] : 'balance' ignored because ...
+ */
+export const haproxyChecker: Checker = {
+  kind: 'haproxy',
+  binary: '/usr/sbin/haproxy',
+  debianPackage: 'haproxy',
+  command: (f) => `/usr/sbin/haproxy -c -dW -f ${shQuote(f.path)}`,
+  // The certificate is installed on the host by the operator; the check gets a throwaway one.
+  fixtures: (f) => haproxyCertPaths(f.content).map((path): Fixture => ({ path, shell: selfSignedPem(path) })),
+  parse: (out, code, f) => dedupe(mapOutput('haproxy', out, code, f, [/\[(?<path>\/[^\]:]+):(?<line>\d+)\]/]).map(stripPid)),
+};
+
+/**
+ * `keepalived -t -f F`: exit 0 when fine, 5 on configuration errors (2.2.7), and 143 when it
+ * kills itself after a successful parse with scripts run as a non-root user (acassen/keepalived#2617,
+ * fixed in 2.2.8). The parent and its children each parse, so a message can appear several times.
+ * Output lines look like
+ *   (/etc/keepalived/keepalived.conf: Line 8) number '300' outside range [1, 255]
+ *   (Line 1) Unknown keyword 'bogus'
+ */
+export const keepalivedChecker: Checker = {
+  kind: 'keepalived',
+  binary: '/usr/sbin/keepalived',
+  debianPackage: 'keepalived',
+  command: (f) => `/usr/sbin/keepalived -t -f ${shQuote(f.path)}`,
+  interfaces: (f) => keepalivedInterfaces(f.content),
+  parse: (out, code, f) => {
+    const ds = dedupe(mapOutput('keepalived', out, code, f, [/^\((?<path>\/[^:]+): Line (?<line>\d+)\)/, /^\(Line (?<line>\d+)\)/]));
+    if (code === 143) {
+      return ds.map((d) => ({ ...d, message: `${d.message} (keepalived 2.2.7 kills its own config test when a script runs as a non-root user; see acassen/keepalived#2617)` }));
+    }
+    return ds;
+  },
+};
+
+/** Every `ssl crt PATH` on a bind line. */
+export function haproxyCertPaths(content: string): string[] {
+  return [...new Set([...content.matchAll(/^\s*bind\s.*\bcrt\s+(\/\S+)/gm)].map((m) => m[1]!))].sort();
+}
+
+/** Interface names keepalived.conf refers to: the instance interface and `dev` of addresses. */
+export function keepalivedInterfaces(content: string): string[] {
+  const names = [...content.matchAll(/^\s*interface\s+([a-z][a-z0-9]{0,14})\s*$/gm), ...content.matchAll(/\sdev\s+([a-z][a-z0-9]{0,14})\s*$/gm)].map((m) => m[1]!);
+  return [...new Set(names)].sort();
+}
+
+/**
+ * A shell command that writes a throwaway self-signed certificate + key PEM to `path`. In a
+ * subshell, so the redirections the host view appends cannot take over the last command's.
+ */
+export function selfSignedPem(path: string): string {
+  const steps = [
+    'd=$(mktemp -d /run/anycdn-cert.XXXXXX)',
+    `/usr/bin/openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=anycdn-check -days 2 -keyout "$d/key" -out "$d/crt"`,
+    `cat "$d/crt" "$d/key" > ${shQuote(path)}`,
+  ];
+  return `(${steps.join(' && ')})`;
+}
+
+/** haproxy prefixes every line with its pid: keep diagnostics deterministic. */
+function stripPid(d: Diagnostic): Diagnostic {
+  return { ...d, message: d.message.replace(/\s+\(\d+\)\s+:/, ' :').replace(/\s{2,}/g, ' ') };
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const key = `${d.file}:${d.line}:${d.col}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
