@@ -5,6 +5,7 @@ import type { Topology } from '../schema.ts';
 import { addressesInSubnets, uniqueAddresses } from './addresses.ts';
 import { bgp } from './bgp.ts';
 import { dns } from './dns.ts';
+import { haproxy } from './haproxy.ts';
 import { uniqueNames } from './names.ts';
 import { platform } from './platform.ts';
 import { prefixes } from './prefixes.ts';
@@ -12,7 +13,7 @@ import { roles } from './roles.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, vrrp, platform, dns];
+export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, vrrp, platform, dns, haproxy];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);
