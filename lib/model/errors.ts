@@ -37,11 +37,15 @@ function byText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Show a user value in a message: quoted, control characters escaped, long values cut. */
+/**
+ * Show a user value in a message: quoted, long values cut, and everything outside printable
+ * ASCII escaped, so a control character, a zero-width space or a Cyrillic "а" posing as a Latin
+ * "a" is visible in the error instead of looking exactly like the accepted value.
+ */
 export function show(value: unknown): string {
   if (typeof value === 'string') {
     const cut = value.length > 60 ? `${value.slice(0, 60)}... (${value.length} characters)` : value;
-    return JSON.stringify(cut);
+    return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   }
   if (value === undefined) return 'nothing';
   // JSON would show these as null: .nan, .inf and numbers too large for a double.

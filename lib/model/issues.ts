@@ -72,6 +72,23 @@ function messageFor(issue: Issue, value: unknown): string {
   }
 }
 
+/**
+ * The issues worth showing. z.int() adds the safe-integer range to every integer field; ours have
+ * their own, smaller ranges, which zod reports too, and both would say "at most 86400" and "at
+ * most 9007199254740991". The safe-integer issue stays only when nothing else covers its path.
+ */
+export function relevantIssues(issues: readonly Issue[]): Issue[] {
+  const key = (i: Issue) => JSON.stringify(i.path);
+  const covered = new Set(issues.filter((i) => !isSafeIntBound(i)).map(key));
+  return issues.filter((i) => !isSafeIntBound(i) || !covered.has(key(i)));
+}
+
+function isSafeIntBound(issue: Issue): boolean {
+  if (issue.code !== 'too_big' && issue.code !== 'too_small') return false;
+  const bound = Number(issue.code === 'too_big' ? issue.maximum : issue.minimum);
+  return issue.origin === 'int' && (bound === Number.MAX_SAFE_INTEGER || bound === Number.MIN_SAFE_INTEGER);
+}
+
 function article(t: string): string {
   if (t === 'object' || t === 'record') return 'a mapping';
   if (t === 'array') return 'a list';

@@ -5,7 +5,7 @@ import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, type Docume
 import type { z } from 'zod';
 import { cdnSchema, siteSchema, type Cdn, type Site, type SourceMap, type Topology } from './schema.ts';
 import { InputError, sortDiagnostics, show, pathString, type Diagnostic } from './errors.ts';
-import { describeIssue } from './issues.ts';
+import { describeIssue, relevantIssues } from './issues.ts';
 import { runRules } from './rules/index.ts';
 
 export const GLOBAL_FILE = 'cdn.yaml';
@@ -66,7 +66,7 @@ export function loadTexts(inputs: { file: string; text: string; global: boolean 
     if (value === FAILED) continue;
     const result = (schema as z.ZodType).safeParse(value ?? {});
     if (!result.success) {
-      for (const issue of result.error.issues) diagnostics.push(...describeIssue(issue, value, schema, (p, atKey) => locate(parsed, p, atKey)));
+      for (const issue of relevantIssues(result.error.issues)) diagnostics.push(...describeIssue(issue, value, schema, (p, atKey) => locate(parsed, p, atKey)));
       continue;
     }
     if (input.global) {
@@ -154,6 +154,7 @@ function yamlMessage(doc: Document, code: string, offset: number, message: strin
   }
   if (code === 'MULTIPLE_DOCS') return 'more than one document (---) in the file; keep one mapping per file';
   const text = firstLine(message);
+  if (/call stack/i.test(text)) return 'nested too deeply; flatten the value';
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
