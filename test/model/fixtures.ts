@@ -7,9 +7,16 @@ import { InputError, formatDiagnostic } from '../../lib/model/errors.ts';
 import { loadTexts } from '../../lib/model/load.ts';
 import type { Topology } from '../../lib/model/schema.ts';
 
-const SITES_DIR = join(import.meta.dirname, '..', '..', 'sites');
+/**
+ * A pinned copy of the shipped sites/*.yaml. The tests assert exact line:col positions, so they
+ * edit this copy rather than sites/ itself: adding a comment to the shipped example must not move
+ * a hundred expected positions. rules.test.ts checks that the shipped files still load, and
+ * refreshing the copy is `cp sites/*.yaml test/model/sites/` plus updating the positions.
+ */
+const SITES_DIR = join(import.meta.dirname, 'sites');
+export const SHIPPED_DIR = join(import.meta.dirname, '..', '..', 'sites');
 
-/** The shipped files, keyed by their display path (sites/ams.yaml, sites/cdn.yaml, ...). */
+/** The pinned example files, keyed by display path (sites/ams.yaml, sites/cdn.yaml, ...). */
 export type Texts = Record<string, string>;
 
 export function shipped(): Texts {
