@@ -1,0 +1,72 @@
+// Security groups of an aws site, as data: one group per role plus a base group every host has.
+// Ingress is only what each role serves; egress is only what each role calls. No SSH anywhere:
+// operators use SSM Session Manager.
+import type { Host, Site } from '../model/schema.ts';
+import { CACHE_PORT } from '../render/cache-health.ts';
+
+export type GroupName = 'base' | 'lb' | 'dns' | 'cache';
+
+export type RulePeer = { anyIpv4: true } | { group: GroupName };
+
+export interface SecurityRule {
+  protocol: 'tcp' | 'udp' | 'vrrp';
+  /** tcp and udp only. */
+  port?: number;
+  peer: RulePeer;
+  description: string;
+}
+
+export interface SecurityGroupShape {
+  name: GroupName;
+  description: string;
+  ingress: SecurityRule[];
+  egress: SecurityRule[];
+}
+
+const ANY: RulePeer = { anyIpv4: true };
+
+export function securityGroups(site: Site): SecurityGroupShape[] {
+  const lbIngress: SecurityRule[] = [{ protocol: 'tcp', port: 80, peer: ANY, description: 'image clients (http) to the VIP' }];
+  if (site.haproxy.https) lbIngress.push({ protocol: 'tcp', port: 443, peer: ANY, description: 'image clients (https) to the VIP' });
+  lbIngress.push({ protocol: 'vrrp', peer: { group: 'lb' }, description: 'keepalived VRRP adverts, only between the lb pair' });
+  return [
+    {
+      name: 'base',
+      description: `anycdn ${site.id}: every host; no ingress, egress to https/http for packages, S3 and SSM`,
+      ingress: [],
+      egress: [
+        { protocol: 'tcp', port: 443, peer: ANY, description: 'apt, S3, SSM and EC2 APIs over https' },
+        { protocol: 'tcp', port: 80, peer: ANY, description: 'apt mirrors (signed packages) over http' },
+      ],
+    },
+    {
+      name: 'lb',
+      description: `anycdn ${site.id}: haproxy + keepalived pair holding the image VIP`,
+      ingress: lbIngress,
+      egress: [
+        { protocol: 'tcp', port: CACHE_PORT, peer: { group: 'cache' }, description: 'haproxy to the caches' },
+        { protocol: 'vrrp', peer: { group: 'lb' }, description: 'keepalived VRRP adverts, only between the lb pair' },
+      ],
+    },
+    {
+      name: 'dns',
+      description: `anycdn ${site.id}: Knot authoritative DNS behind Global Accelerator`,
+      ingress: [
+        { protocol: 'udp', port: 53, peer: ANY, description: 'DNS queries (Global Accelerator keeps the client address)' },
+        { protocol: 'tcp', port: 53, peer: ANY, description: 'DNS over TCP (truncated answers, health checks)' },
+      ],
+      egress: [],
+    },
+    {
+      name: 'cache',
+      description: `anycdn ${site.id}: image caches, reachable only from the lb pair`,
+      ingress: [{ protocol: 'tcp', port: CACHE_PORT, peer: { group: 'lb' }, description: 'haproxy to the cache' }],
+      egress: [],
+    },
+  ];
+}
+
+/** The groups a host is in: base plus one per role, in a fixed order. */
+export function groupsOf(host: Host): GroupName[] {
+  return ['base', ...(['lb', 'dns', 'cache'] as const).filter((r) => host.roles.includes(r))];
+}
