@@ -1,0 +1,78 @@
+// The CDK app from a topology: anycdn-origin (S3 origin), anycdn-global (when any site is on aws),
+// and anycdn-<site> per site. bin/cdk.ts and the tests both build it here, with the same context.
+import type { App, Stack } from 'aws-cdk-lib';
+import type { Topology } from '../model/schema.ts';
+import { prefixAddress } from '../model/net.ts';
+import { renderTopology } from '../render/index.ts';
+import type { RenderedFile } from '../render/types.ts';
+import { cloudShape } from '../cloud/shape.ts';
+import { AwsSiteStack } from './aws-site-stack.ts';
+import { account, CONTEXT, contextFlag, contextString, DEFAULT_DEBIAN_AMI_PARAMETER, GLOBAL_REGION, METAL_REGION, pinnedZones } from './context.ts';
+import { GlobalStack } from './global-stack.ts';
+import { MetalSiteStack } from './metal-site-stack.ts';
+import { enableNag } from './nag.ts';
+import { OriginStack } from './origin-stack.ts';
+
+export const ORIGIN_STACK = 'anycdn-origin';
+export const GLOBAL_STACK = 'anycdn-global';
+export const siteStackName = (siteId: string) => `anycdn-${siteId}`;
+
+/** Adds every stack to `app` and turns cdk-nag on. `files` defaults to rendering the topology. */
+export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTopology(t)): Map<string, Stack> {
+  const shape = cloudShape(t, files);
+  const accountId = account(app);
+  const stacks = new Map<string, Stack>();
+  const add = (s: Stack) => stacks.set(s.stackName, s);
+
+  if (shape.origin) {
+    add(new OriginStack(app, ORIGIN_STACK, {
+      env: { account: accountId, region: shape.origin.region },
+      description: `anycdn: origin bucket ${shape.origin.bucket}`,
+      bucketName: shape.origin.bucket,
+      accessLogs: contextFlag(app, CONTEXT.originAccessLogs),
+    }));
+  }
+
+  const amiParameter = contextString(app, CONTEXT.debianAmiParameter, DEFAULT_DEBIAN_AMI_PARAMETER);
+  const awsStacks = shape.awsSites.map((s) => {
+    const stack = new AwsSiteStack(app, siteStackName(s.site.id), {
+      env: { account: accountId, region: s.region },
+      crossRegionReferences: true,
+      description: `anycdn: aws site ${s.site.id} (${s.site.location})`,
+      shape: s,
+      zones: pinnedZones(app, accountId, s.region),
+      debianAmiParameter: amiParameter,
+      ...(shape.origin ? { originBucket: shape.origin.bucket } : {}),
+    });
+    add(stack);
+    return { shape: s, stack };
+  });
+
+  const alarmTopicArn = app.node.tryGetContext(CONTEXT.alarmTopicArn) === undefined ? undefined : contextString(app, CONTEXT.alarmTopicArn, '');
+  for (const s of shape.metalSites) {
+    add(new MetalSiteStack(app, siteStackName(s.site.id), {
+      env: { account: accountId, region: METAL_REGION },
+      description: `anycdn: metal site ${s.site.id} (${s.site.location}): VIP health check and host bundles`,
+      shape: s,
+      ...(alarmTopicArn ? { alarmTopicArn } : {}),
+    }));
+  }
+
+  if (awsStacks.length > 0) {
+    add(new GlobalStack(app, GLOBAL_STACK, {
+      env: { account: accountId, region: GLOBAL_REGION },
+      crossRegionReferences: true,
+      description: 'anycdn: Global Accelerator announcing the anycast DNS for the aws sites',
+      sites: awsStacks.map(({ shape: s, stack }) => ({
+        id: s.site.id,
+        region: s.region,
+        stack,
+        dnsHosts: s.hosts.filter((h) => h.host.roles.includes('dns')).map((h) => h.host.name),
+      })),
+      ...(contextFlag(app, CONTEXT.globalByoip) ? { byoipAddresses: [prefixAddress(t.cdn.anycast.ipv4)] } : {}),
+    }));
+  }
+
+  enableNag(app);
+  return stacks;
+}

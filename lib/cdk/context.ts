@@ -1,0 +1,55 @@
+// The CDK app's settings, all from context (cdk.json or -c key=value), so synth never reads the
+// environment and two runs give the same templates.
+import type { Construct } from 'constructs';
+
+export const CONTEXT = {
+  /** The AWS account every stack is bound to. cdk.json pins a placeholder for offline synth. */
+  account: 'anycdn:account',
+  /** The sites directory, relative to the working directory. */
+  sites: 'anycdn:sites',
+  /** The public SSM parameter holding the Debian 12 AMI id, resolved by CloudFormation at deploy. */
+  debianAmiParameter: 'anycdn:debian-ami-parameter',
+  /** true: the accelerator takes the model's anycast IPv4 address (BYOIP, provisioned beforehand). */
+  globalByoip: 'anycdn:global-byoip',
+  /** true: the origin bucket writes server access logs to a bucket of its own. */
+  originAccessLogs: 'anycdn:origin-access-logs',
+  /** An SNS topic ARN (us-east-1) that metal sites' VIP alarms notify. */
+  alarmTopicArn: 'anycdn:alarm-topic-arn',
+} as const;
+
+export const PLACEHOLDER_ACCOUNT = '111111111111';
+export const DEFAULT_DEBIAN_AMI_PARAMETER = '/aws/service/debian/release/12/latest/amd64';
+/** AWS Global Accelerator's control plane lives here. */
+export const GLOBAL_REGION = 'us-west-2';
+/** Route 53 health-check metrics exist only here, so metal sites' stacks live here too. */
+export const METAL_REGION = 'us-east-1';
+
+export function contextString(scope: Construct, key: string, fallback: string): string {
+  const v: unknown = scope.node.tryGetContext(key);
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || v === '') throw new Error(`context ${key}: must be a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function contextFlag(scope: Construct, key: string): boolean {
+  const v: unknown = scope.node.tryGetContext(key);
+  if (v === undefined || v === false || v === 'false') return false;
+  if (v === true || v === 'true') return true;
+  throw new Error(`context ${key}: must be true or false, got ${JSON.stringify(v)}`);
+}
+
+export function account(scope: Construct): string {
+  const a = contextString(scope, CONTEXT.account, PLACEHOLDER_ACCOUNT);
+  if (!/^\d{12}$/.test(a)) throw new Error(`context ${CONTEXT.account}: must be a 12-digit AWS account id, got ${JSON.stringify(a)}`);
+  return a;
+}
+
+/** The pinned availability zones of a region; synth never looks them up. */
+export function pinnedZones(scope: Construct, accountId: string, region: string): string[] {
+  const key = `availability-zones:account=${accountId}:region=${region}`;
+  const v: unknown = scope.node.tryGetContext(key);
+  if (!Array.isArray(v) || v.length === 0 || !v.every((z) => typeof z === 'string')) {
+    throw new Error(`context ${key}: missing; pin the region's zones in cdk.json, such as "${key}": ["${region}a", "${region}b", "${region}c"]`);
+  }
+  return v as string[];
+}

@@ -1,0 +1,53 @@
+// The VPC of an aws site from its cloud shape, in L1 resources: the subnets keep the model's exact
+// prefixes (the L2 Vpc allocates its own), so every host keeps the address the configs name.
+import { Tags } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { NetworkShape } from '../cloud/network.ts';
+import { acknowledge } from './nag.ts';
+
+export class SiteNetwork extends Construct {
+  readonly vpc: ec2.IVpc;
+  /** By model subnet name. */
+  readonly subnets: Map<string, { subnet: ec2.ISubnet; cfn: ec2.CfnSubnet }>;
+
+  constructor(scope: Construct, id: string, props: { siteId: string; shape: NetworkShape; zones: string[] }) {
+    super(scope, id);
+    const { shape, zones } = props;
+    const vpc = new ec2.CfnVPC(this, 'Vpc', { cidrBlock: shape.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true });
+    Tags.of(vpc).add('Name', `anycdn-${props.siteId}`);
+    const igw = new ec2.CfnInternetGateway(this, 'InternetGateway');
+    const attachment = new ec2.CfnVPCGatewayAttachment(this, 'InternetGatewayAttachment', { vpcId: vpc.ref, internetGatewayId: igw.ref });
+    const routes = new ec2.CfnRouteTable(this, 'PublicRoutes', { vpcId: vpc.ref });
+    const defaultRoute = new ec2.CfnRoute(this, 'DefaultRoute', { routeTableId: routes.ref, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.ref });
+    defaultRoute.node.addDependency(attachment);
+
+    this.subnets = new Map();
+    for (const s of shape.subnets) {
+      const zone = zones[s.azIndex % zones.length]!;
+      // Public addresses give the hosts apt, S3 and SSM without a NAT gateway; the security
+      // groups admit nothing but each role's service ports.
+      const cfn = new ec2.CfnSubnet(this, `Subnet-${s.name}`, { vpcId: vpc.ref, cidrBlock: s.cidr, availabilityZone: zone, mapPublicIpOnLaunch: true });
+      Tags.of(cfn).add('Name', `anycdn-${props.siteId}-${s.name}`);
+      acknowledge(cfn, 'CloudFormation-Validate::W3010', 'zones are pinned in cdk.json on purpose: synth stays offline and the model decides each subnet prefix');
+      new ec2.CfnSubnetRouteTableAssociation(this, `Subnet-${s.name}-Routes`, { subnetId: cfn.ref, routeTableId: routes.ref });
+      const subnet = ec2.Subnet.fromSubnetAttributes(this, `Subnet-${s.name}-Ref`, { subnetId: cfn.ref, availabilityZone: zone, routeTableId: routes.ref });
+      this.subnets.set(s.name, { subnet, cfn });
+    }
+    const all = shape.subnets.map((s) => this.subnets.get(s.name)!);
+    this.vpc = ec2.Vpc.fromVpcAttributes(this, 'VpcRef', {
+      vpcId: vpc.ref,
+      vpcCidrBlock: shape.vpcCidr,
+      availabilityZones: shape.subnets.map((s) => zones[s.azIndex % zones.length]!),
+      publicSubnetIds: all.map((x) => x.cfn.ref),
+      publicSubnetRouteTableIds: all.map(() => routes.ref),
+    });
+
+    new ec2.FlowLog(this, 'FlowLog', {
+      resourceType: ec2.FlowLogResourceType.fromVpc(this.vpc),
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogGroup', { retention: logs.RetentionDays.ONE_MONTH })),
+    });
+  }
+}
