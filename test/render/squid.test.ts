@@ -1,0 +1,148 @@
+// Squid on cache hosts, on edited copies of the shipped sites. Whole stanzas, not `contains`.
+import { describe, expect, it } from 'vitest';
+import type { Topology } from '../../lib/model/schema.ts';
+import { renderSquid } from '../../lib/render/squid.ts';
+import { word } from '../../lib/render/syntax/squid.ts';
+import { loadEdited } from '../helpers/topology.ts';
+
+function squidFiles(t: Topology, hostName: string) {
+  for (const site of t.sites) {
+    const host = site.hosts.find((h) => h.name === hostName);
+    if (host) return renderSquid(t, site, host);
+  }
+  throw new Error(`no host ${hostName}`);
+}
+
+/** Directive lines whose first word is one of `names`, in file order. */
+function directives(content: string, ...names: string[]): string[] {
+  return content.split('\n').filter((l) => names.includes(l.split(' ')[0]!));
+}
+
+const shieldAt = (id: string | undefined) => (x: Record<string, string>) => {
+  x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\nshield: ams\n/, id ? `\nshield: ${id}\n` : '\n');
+};
+
+describe('squid cache', () => {
+  const shipped = loadEdited();
+
+  it('renders nothing for nginx caches', () => {
+    expect(squidFiles(shipped, 'ams-cache1')).toEqual([]);
+  });
+
+  it('is an accelerator for the image host only, never a forward proxy', () => {
+    const conf = squidFiles(shipped, 'nyc-cache1')[0]!.content;
+    expect(directives(conf, 'http_port', 'acl', 'http_access', 'never_direct', 'icp_access', 'htcp_access', 'icp_port', 'htcp_port')).toEqual([
+      'http_port 198.51.100.85:80 accel defaultsite=img.cdn.example.net no-vhost',
+      'icp_port 0',
+      'htcp_port 0',
+      'acl image_host dstdomain img.cdn.example.net',
+      'acl read_methods method GET HEAD',
+      'acl CONNECT method CONNECT',
+      'acl cache_health urlpath_regex ^/squid-internal-static/icons/SN[.]png$',
+      'acl lb_hosts src 198.51.100.75 198.51.100.76 198.51.100.74',
+      'http_access deny CONNECT',
+      'http_access deny !read_methods',
+      'http_access allow localhost manager',
+      'http_access deny manager',
+      'http_access allow cache_health',
+      'http_access allow image_host',
+      'http_access deny all',
+      'icp_access deny all',
+      'htcp_access deny all',
+      'never_direct allow all',
+    ]);
+  });
+
+  it('away from the shield: the shield VIP first, then the S3 origin over TLS with its own Host', () => {
+    const conf = squidFiles(shipped, 'nyc-cache1')[0]!.content;
+    expect(directives(conf, 'cache_peer', 'cache_peer_access', 'retry_on_error')).toEqual([
+      'cache_peer 198.51.100.10 parent 80 0 no-query no-digest originserver name=shield connect-timeout=2 connect-fail-limit=2',
+      'cache_peer anycdn-example-images.s3.eu-west-1.amazonaws.com parent 443 0 no-query no-digest originserver name=origin connect-timeout=2 forceddomain=anycdn-example-images.s3.eu-west-1.amazonaws.com tls',
+      'cache_peer_access shield allow image_host',
+      'cache_peer_access shield deny all',
+      'cache_peer_access origin allow image_host',
+      'cache_peer_access origin deny all',
+      'retry_on_error on',
+    ]);
+  });
+
+  it('at the shield site: only the origin; an http origin keeps its port in Host and has no TLS', () => {
+    const t = loadEdited((x) => {
+      shieldAt('nyc')(x);
+      x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/origin:\n  s3:\n    bucket: .*\n    region: .*\n/, 'origin:\n  http:\n    url: http://origin.example.net:8080\n');
+    });
+    const conf = squidFiles(t, 'nyc-cache1')[0]!.content;
+    expect(directives(conf, 'cache_peer', 'cache_peer_access', 'retry_on_error', 'reply_header_access')).toEqual([
+      'cache_peer origin.example.net parent 8080 0 no-query no-digest originserver name=origin connect-timeout=2 forceddomain=origin.example.net:8080',
+      'cache_peer_access origin allow image_host',
+      'cache_peer_access origin deny all',
+      'reply_header_access Set-Cookie deny all',
+    ]);
+  });
+
+  it('sizes the cache from the model (rock and aufs)', () => {
+    const sized = (squid: string) =>
+      loadEdited((x) => {
+        x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\ncache:\n  keyIncludesQuery: false\n  validSec: .*\n/, `\ncache:\n  squid: ${squid}\n`);
+      });
+    const rock = squidFiles(sized('{ cacheMemMiB: 256, storeType: rock, cacheDirMiB: 2048, maximumObjectSizeMiB: 8, path: /srv/squid }'), 'nyc-cache1')[0]!.content;
+    expect(directives(rock, 'cache_mem', 'maximum_object_size_in_memory', 'maximum_object_size', 'cache_dir', 'collapsed_forwarding', 'negative_ttl', 'refresh_pattern')).toEqual([
+      'cache_mem 256 MB',
+      'maximum_object_size_in_memory 1 MB',
+      'maximum_object_size 8 MB',
+      'cache_dir rock /srv/squid 2048',
+      'collapsed_forwarding on',
+      'negative_ttl 60 seconds',
+      'refresh_pattern -i [.](avif|gif|ico|jpe?g|png|svg|webp)([?].*)?$ 1440 100% 1440',
+      'refresh_pattern . 0 20% 4320',
+    ]);
+    const aufs = squidFiles(sized('{ storeType: aufs, cacheDirMiB: 4096 }'), 'nyc-cache1')[0]!.content;
+    expect(directives(aufs, 'cache_dir')).toEqual(['cache_dir aufs /var/spool/squid/anycdn 4096 16 256']);
+  });
+
+  it('operations: explicit pid and log paths, short shutdown, no pinger', () => {
+    const conf = squidFiles(shipped, 'nyc-cache2')[0]!.content;
+    expect(conf.slice(conf.indexOf('cache_effective_user'))).toBe(
+      [
+        'cache_effective_user proxy',
+        'pid_filename /run/squid.pid',
+        'access_log stdio:/var/log/squid/access.log squid',
+        'cache_log /var/log/squid/cache.log',
+        'cache_store_log none',
+        'coredump_dir /var/spool/squid',
+        'client_db off',
+        'shutdown_lifetime 1 seconds',
+        'pinger_enable off',
+        '',
+      ].join('\n'),
+    );
+    expect(directives(conf, 'visible_hostname')).toEqual(['visible_hostname nyc-cache2']);
+  });
+
+  it('cuts the query with a helper unless the model keeps it in the key', () => {
+    const files = squidFiles(shipped, 'nyc-cache1');
+    expect(files.map((f) => [f.path, f.mode, f.check])).toEqual([
+      ['/etc/squid/squid.conf', 0o644, 'squid'],
+      ['/usr/local/sbin/anycdn-squid-strip-query', 0o755, 'shell'],
+    ]);
+    expect(directives(files[0]!.content, 'url_rewrite_program', 'url_rewrite_children', 'url_rewrite_access')).toEqual([
+      'url_rewrite_program /usr/local/sbin/anycdn-squid-strip-query',
+      'url_rewrite_children 8 startup=2 idle=1',
+      'url_rewrite_access allow image_host',
+      'url_rewrite_access deny all',
+    ]);
+    const keep = loadEdited((x) => {
+      x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace('keyIncludesQuery: false', 'keyIncludesQuery: true');
+    });
+    const kept = squidFiles(keep, 'nyc-cache1');
+    expect(kept.map((f) => f.path)).toEqual(['/etc/squid/squid.conf']);
+    expect(kept[0]!.content).not.toMatch(/url_rewrite/);
+  });
+});
+
+describe('squid word', () => {
+  it.each(['img.cdn.example.net', '^/a[.]png$', 'defaultsite=x', 0])('passes %j', (w) => expect(word(w)).toBe(String(w)));
+  it.each(['', 'two words', 'a#b', 'q"uote', "q'uote", 'back\\slash', 'new\nline', 'tab\t'])('refuses %j', (w) =>
+    expect(() => word(w)).toThrow(/internal: squid cannot carry/),
+  );
+});
