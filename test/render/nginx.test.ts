@@ -16,7 +16,7 @@ function nginxConf(t: Topology, hostName: string): string {
 /** The last block that starts with `head` (the image server comes last), through its closing brace. */
 function block(content: string, head: string): string {
   const lines = content.split('\n');
-  const start = lines.findLastIndex((l) => l.trim() === `${head} {`);
+  const start = lines.map((l) => l.trim()).lastIndexOf(`${head} {`);
   if (start < 0) throw new Error(`no block ${head}`);
   const indent = /^\t*/.exec(lines[start]!)![0];
   const end = lines.findIndex((l, i) => i > start && l === `${indent}}`);
