@@ -7,7 +7,9 @@ export interface CacheHealthCheck {
 
 export const CACHE_HEALTH: Record<'nginx' | 'squid', CacheHealthCheck> = {
   nginx: { path: '/.anycdn/health', expectStatus: 200 },
-  // Squid serves its internal static icons itself (global_internal_static on).
+  // Squid serves its internal static icons itself (global_internal_static on), also in accel mode
+  // with the origin down (test/e2e/cache-security.test.ts shows it); squid.conf allows exactly
+  // this path in http_access (acl cache_health), since the request's URL names no image host.
   squid: { path: '/squid-internal-static/icons/SN.png', expectStatus: 200 },
 };
 

@@ -1,0 +1,235 @@
+// End-to-end security of the rendered caches: the real nginx and Squid, started from the unit's
+// own commands on their rendered files (byte for byte, bound at their real paths as in a host
+// view), in a throwaway mount + network + PID namespace with an HTTP origin and a "victim" server
+// of our own. Nothing leaves the namespace: its addresses live on its own lo, and when the script
+// ends the PID namespace takes every process with it (they are also killed by PID first).
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountLines } from '../../lib/check/hostview.ts';
+import { runCommand } from '../../lib/check/run.ts';
+import { CACHE_HEALTH } from '../../lib/render/cache-health.ts';
+import { renderTopology } from '../../lib/render/index.ts';
+import { NGINX_STATUS } from '../../lib/render/nginx.ts';
+import { shQuote as q } from '../../lib/render/syntax/shell.ts';
+import { nginxStartCommand, squidStartCommand } from '../../lib/render/units-cache.ts';
+import { missingBinary, missingRoot } from '../helpers/daemons.ts';
+import { loadEdited } from '../helpers/topology.ts';
+
+const ORIGIN = '10.77.0.2';
+const VICTIM = '10.77.0.3';
+const IMAGE_HOST = 'img.cdn.example.net';
+const NGINX_HOST = 'ams-cache1';
+const SQUID_HOST = 'nyc-cache1';
+
+const skip = missingBinary('/usr/sbin/nginx', 'nginx') ?? missingBinary('/usr/sbin/squid', 'squid') ?? missingBinary('/usr/bin/curl', 'curl') ?? missingRoot();
+
+// The shipped model, with an HTTP origin we run ourselves and no shield (both caches go straight
+// to the origin, which is what the shield site's caches do).
+const topology = loadEdited((x) => {
+  x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/origin:\n  s3:\n    bucket: .*\n    region: .*\n/, `origin:\n  http:\n    url: http://${ORIGIN}:8080\n`).replace(/\nshield: ams\n/, '\n');
+});
+const files = renderTopology(topology).filter((f) => [NGINX_HOST, SQUID_HOST].includes(f.host) && !f.path.startsWith('/etc/systemd/'));
+const address = (name: string) => topology.sites.flatMap((s) => s.hosts).find((h) => h.name === name)!.address;
+const NGINX_ADDR = address(NGINX_HOST);
+const SQUID_ADDR = address(SQUID_HOST);
+
+/** Origin and victim: each logs every request (method, Host, URL) as a JSON line. */
+const SERVERS = String.raw`
+const http = require('node:http');
+const fs = require('node:fs');
+const [role, addr, port, log] = process.argv.slice(2);
+http.createServer((req, res) => {
+  fs.appendFileSync(log, JSON.stringify({ method: req.method, host: req.headers.host, url: req.url }) + '\n');
+  if (role === 'victim') { res.writeHead(200, { 'content-type': 'text/plain' }); return res.end('SECRET'); }
+  if (req.url === '/img/cat.jpg') { res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'max-age=3600', 'set-cookie': 'track=1' }); return res.end('JPEGDATA'); }
+  res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found');
+}).listen(Number(port), addr, () => fs.writeFileSync(log + '.ready', ''));
+`;
+
+interface Probe {
+  name: string;
+  curl: string;
+}
+
+/** Every probe is one bounded curl: status (and CONNECT status), headers and body into files. */
+function probes(cache: 'nginx' | 'squid', addr: string): Probe[] {
+  const url = (path: string) => `http://${addr}${path}`;
+  const host = `-H ${q(`Host: ${IMAGE_HOST}`)}`;
+  const p: Probe[] = [
+    { name: 'image-1', curl: `${host} ${url('/img/cat.jpg')}` },
+    { name: 'image-2', curl: `${host} ${url('/img/cat.jpg')}` },
+    { name: 'image-query', curl: `${host} ${q(url('/img/cat.jpg?utm=x'))}` },
+    { name: 'post', curl: `-X POST --data x=1 ${host} ${url('/img/cat.jpg')}` },
+    { name: 'put', curl: `-X PUT --data x=1 ${host} ${url('/img/cat.jpg')}` },
+    // A forward-proxy request: absolute URI for another host, through the cache as a proxy.
+    { name: 'absolute-uri', curl: `--proxy ${q(`http://${addr}:80`)} ${q(`http://${VICTIM}/secret`)}` },
+    // CONNECT: a tunnel to the victim through the cache.
+    { name: 'connect', curl: `--proxytunnel --proxy ${q(`http://${addr}:80`)} ${q(`http://${VICTIM}/secret`)}` },
+  ];
+  if (cache === 'nginx') {
+    p.push(
+      { name: 'status-vip', curl: `${host} ${url(NGINX_STATUS.path)}` },
+      { name: 'status-vip-localhost-host', curl: `-H 'Host: localhost' ${url(NGINX_STATUS.path)}` },
+      { name: 'status-loopback', curl: `http://${NGINX_STATUS.address}:${NGINX_STATUS.port}${NGINX_STATUS.path}` },
+      { name: 'other-host', curl: `-H 'Host: www.example.com' ${url('/img/cat.jpg')}` },
+    );
+  } else {
+    p.push({ name: 'status-vip', curl: `${host} ${url('/squid-internal-mgr/info')}` });
+  }
+  return p;
+}
+
+interface Result {
+  code: string;
+  connectCode: string;
+  headers: string;
+  body: string;
+}
+
+const results = new Map<string, Result>();
+let originLog: { method: string; host: string; url: string }[] = [];
+let victimLog: string = '';
+let work = '';
+let scriptOutput = '';
+
+function curlLine(dir: string, name: string, args: string): string {
+  const base = q(`${dir}/${name}`);
+  return `curl -sS --max-time 5 --noproxy '' -o ${base}.body -D ${base}.hdr -w '%{http_code} %{http_connect}' ${args} > ${base}.code 2>${base}.err`;
+}
+
+beforeAll(async () => {
+  if (skip) return;
+  work = await mkdtemp(join(tmpdir(), 'anycdn-e2e-cache-'));
+  const tree = join(work, 'tree');
+  const out = join(work, 'out');
+  await mkdir(out);
+  for (const f of files) {
+    await mkdir(dirname(join(tree, f.path)), { recursive: true });
+    await writeFile(join(tree, f.path), f.content, { mode: f.mode });
+  }
+  await writeFile(join(work, 'servers.cjs'), SERVERS);
+  const node = q(process.execPath);
+  const health = { nginx: CACHE_HEALTH.nginx, squid: CACHE_HEALTH.squid };
+  const lines = [
+    'set -u',
+    ...mountLines(tree, files.map((f) => f.path)),
+    'PIDS=""',
+    'cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; sleep 0.3; for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; }',
+    'trap cleanup EXIT',
+    'ip link set lo up',
+    ...[NGINX_ADDR, SQUID_ADDR, ORIGIN, VICTIM].map((a) => `ip addr add ${a}/32 dev lo`),
+    // wait_for FILE-or-URL: at most 10 s, every loop bounded.
+    'wait_url() { i=0; while [ $i -lt 100 ]; do curl -s -o /dev/null --max-time 1 "$1" && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }',
+    'wait_status() { i=0; while [ $i -lt 100 ]; do [ "$(curl -s -o /dev/null --max-time 1 -w %{http_code} -H "Host: $3" "$1")" = "$2" ] && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $2 from $1" >&2; return 1; }',
+    'wait_file() { i=0; while [ $i -lt 100 ]; do [ -e "$1" ] && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }',
+    // The caches first, from the unit's own commands: the health checks must pass with no origin.
+    'mkdir -p /var/cache/nginx /var/lib/nginx /var/log/nginx /var/log/squid && chown proxy:proxy /var/log/squid',
+    `${nginxStartCommand()} & PIDS="$PIDS $!"`,
+    `/usr/sbin/squid -z -N -f /etc/squid/squid.conf >${q(`${out}/squid-z.log`)} 2>&1`,
+    `${squidStartCommand()} & PIDS="$PIDS $!"`,
+    `wait_url http://${NGINX_ADDR}${health.nginx.path} && wait_url http://${SQUID_ADDR}${health.squid.path} || exit 3`,
+    curlLine(out, 'nginx-health-no-origin', `http://${NGINX_ADDR}${health.nginx.path}`),
+    curlLine(out, 'squid-health-no-origin', `http://${SQUID_ADDR}${health.squid.path}`),
+    // Now the origin and the victim.
+    `${node} ${q(`${work}/servers.cjs`)} origin ${ORIGIN} 8080 ${q(`${out}/origin.log`)} & PIDS="$PIDS $!"`,
+    `${node} ${q(`${work}/servers.cjs`)} victim ${VICTIM} 80 ${q(`${out}/victim.log`)} & PIDS="$PIDS $!"`,
+    `wait_file ${q(`${out}/origin.log.ready`)} && wait_file ${q(`${out}/victim.log.ready`)} || exit 4`,
+    // Squid probed its parent at start, found nothing listening and marked it down; it re-probes
+    // within a second. Wait for that on a path of its own, so the probes below see a live origin.
+    `wait_status http://${SQUID_ADDR}/warmup 404 ${IMAGE_HOST} || exit 5`,
+    ...(['nginx', 'squid'] as const).flatMap((c) => probes(c, c === 'nginx' ? NGINX_ADDR : SQUID_ADDR).map((p) => curlLine(out, `${c}-${p.name}`, p.curl))),
+    `cp /var/log/nginx/error.log /var/log/squid/cache.log /var/log/squid/access.log ${q(out)} 2>/dev/null`,
+    'exit 0',
+  ];
+  await writeFile(join(work, 'run.sh'), `${lines.join('\n')}\n`);
+  const run = await runCommand('/usr/bin/unshare', ['--mount', '--net', '--pid', '--fork', '--propagation', 'private', '/bin/sh', join(work, 'run.sh')], 90_000);
+  scriptOutput = `exit ${run.code}: ${run.output}`;
+  const read = (p: string) => readFile(join(out, p), 'utf8').catch(() => '');
+  for (const c of ['nginx', 'squid'] as const) {
+    for (const p of [...probes(c, ''), { name: 'health-no-origin', curl: '' }]) {
+      const [code = '', connectCode = ''] = (await read(`${c}-${p.name}.code`)).split(' ');
+      results.set(`${c}-${p.name}`, { code, connectCode, headers: await read(`${c}-${p.name}.hdr`), body: await read(`${c}-${p.name}.body`) });
+    }
+  }
+  originLog = (await read('origin.log')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { method: string; host: string; url: string });
+  victimLog = await read('victim.log');
+}, 120_000);
+
+afterAll(async () => {
+  if (work && !process.env.ANYCDN_KEEP) await rm(work, { recursive: true, force: true });
+});
+
+function r(name: string): Result {
+  const got = results.get(name);
+  if (!got || got.code === '') throw new Error(`no result for ${name}; script said ${scriptOutput}`);
+  return got;
+}
+const header = (res: Result, name: string) => new RegExp(`^${name}: (.*?)\\r?$`, 'mi').exec(res.headers)?.[1];
+
+describe.skipIf(skip)('rendered caches under attack (real nginx and Squid)', () => {
+  describe.each(['nginx', 'squid'] as const)('%s', (c) => {
+    it('answers the haproxy health check by itself, before the origin even exists', () => {
+      expect(r(`${c}-health-no-origin`).code).toBe(String(CACHE_HEALTH[c].expectStatus));
+    });
+
+    it('serves an image, and the second fetch is a HIT', () => {
+      expect([r(`${c}-image-1`).code, r(`${c}-image-1`).body]).toEqual(['200', 'JPEGDATA']);
+      expect([r(`${c}-image-2`).code, r(`${c}-image-2`).body]).toEqual(['200', 'JPEGDATA']);
+      if (c === 'nginx') {
+        expect([header(r('nginx-image-1'), 'X-Cache-Status'), header(r('nginx-image-2'), 'X-Cache-Status')]).toEqual(['MISS', 'HIT']);
+      } else {
+        expect([header(r('squid-image-1'), 'X-Cache'), header(r('squid-image-2'), 'X-Cache')]).toEqual([`MISS from ${SQUID_HOST}`, `HIT from ${SQUID_HOST}`]);
+      }
+      expect(header(r(`${c}-image-1`), 'Set-Cookie')).toBeUndefined();
+    });
+
+    it('drops the query string: the same object, a HIT', () => {
+      expect(r(`${c}-image-query`).code).toBe('200');
+      expect(header(r(`${c}-image-query`), c === 'nginx' ? 'X-Cache-Status' : 'X-Cache')).toMatch(/^HIT/);
+    });
+
+    it('refuses POST and PUT with 405 or 403', () => {
+      expect(['403', '405']).toContain(r(`${c}-post`).code);
+      expect(['403', '405']).toContain(r(`${c}-put`).code);
+    });
+
+    it('is not a forward proxy: an absolute URI for another host never reaches it', () => {
+      const res = r(`${c}-absolute-uri`);
+      expect(res.code).not.toBe('200');
+      expect(res.body).not.toContain('SECRET');
+    });
+
+    it('refuses CONNECT', () => {
+      const res = r(`${c}-connect`);
+      expect(res.connectCode).not.toBe('200');
+      expect(res.body).not.toContain('SECRET');
+    });
+
+    it('does not show its status page on the host address', () => {
+      const res = r(`${c}-status-vip`);
+      expect(res.code).not.toBe('200');
+      expect(res.body).not.toMatch(/Active connections|Squid Object Cache/);
+    });
+  });
+
+  it('nginx: stub_status answers on loopback only; other Hosts get 421', () => {
+    expect(r('nginx-status-loopback').code).toBe('200');
+    expect(r('nginx-status-loopback').body).toMatch(/^Active connections: \d+/);
+    expect(r('nginx-status-vip-localhost-host').code).toBe('421');
+    expect(r('nginx-other-host').code).toBe('421');
+  });
+
+  it('the victim server never saw a request, and the origin saw only GETs without queries', () => {
+    expect(victimLog).toBe('');
+    expect(originLog.length).toBeGreaterThan(0);
+    for (const req of originLog) {
+      expect(req.method).toBe('GET');
+      expect(req.url).not.toContain('?');
+      expect(req.host).toBe(`${ORIGIN}:8080`);
+    }
+    // Two caches, one miss each for the image; the status probe on nginx reaches the origin as a plain 404 path.
+    expect(originLog.filter((x) => x.url === '/img/cat.jpg')).toHaveLength(2);
+  });
+});
