@@ -63,7 +63,8 @@ export function haproxyConfig(t: Topology, site: Site, _host: Host): HaproxySect
   const caches = cacheHosts(site);
   const engines = [...new Set(caches.map((c) => c.cacheEngine!))].sort();
   const global: HaproxyLine[] = [
-    kw('log', '/dev/log', 'local0'),
+    comment('to the journal via stdout: no syslog socket needed inside the chroot'),
+    kw('log', 'stdout', 'format', 'short', 'local0'),
     kw('chroot', '/var/lib/haproxy'),
     kw('user', 'haproxy'),
     kw('group', 'haproxy'),

@@ -24,6 +24,8 @@ export function lbUnits(_t: Topology, _site: Site, host: Host): UnitSpec[] {
         ['ExecReload', '/bin/kill -USR2 $MAINPID'],
         ['KillMode', 'mixed'],
         ['SuccessExitStatus', '143'],
+        // haproxy needs about 2 x maxconn descriptors and refuses to start without them.
+        ['LimitNOFILE', '1048576'],
         ['Restart', 'always'],
         ['RestartSec', '1'],
         ['RuntimeDirectory', 'haproxy'],

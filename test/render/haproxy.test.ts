@@ -30,7 +30,8 @@ describe('haproxy.cfg', () => {
 # Do not edit: change the site model and run \`anycdn render\`.
 
 global
-	log /dev/log local0
+	# to the journal via stdout: no syslog socket needed inside the chroot
+	log stdout format short local0
 	chroot /var/lib/haproxy
 	user haproxy
 	group haproxy
@@ -244,6 +245,7 @@ ExecReload=/usr/sbin/haproxy -c -q -f /etc/haproxy/haproxy.cfg
 ExecReload=/bin/kill -USR2 $MAINPID
 KillMode=mixed
 SuccessExitStatus=143
+LimitNOFILE=1048576
 Restart=always
 RestartSec=1
 RuntimeDirectory=haproxy
