@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { shQuote } from '../render/syntax/shell.ts';
 
 /** State directories replaced by tmpfs inside the view (those that exist on the machine). */
-export const SCRATCH_DIRS = ['/run', '/var/cache', '/var/spool', '/var/log', '/var/lib/knot', '/var/lib/haproxy', '/var/lib/nginx'];
+export const SCRATCH_DIRS = ['/dev/shm', '/run', '/var/cache', '/var/spool', '/var/log', '/var/lib/knot', '/var/lib/haproxy', '/var/lib/nginx'];
 
 export interface HostViewPlan {
   /** The host's tree on disk: <treeDir>/<absolute path>. */
@@ -56,8 +56,16 @@ export function mountLines(treeDir: string, paths: string[], hostsFile?: string)
   const q = shQuote;
   const lines = [
     'fail() { echo "anycdn: $*" >&2; exit 97; }',
+    // Each scratch dir becomes a tmpfs that keeps the machine's directory skeleton (owner and
+    // mode, two levels deep), as the packages created it: /var/spool/squid owned by proxy, ...
     `for d in ${SCRATCH_DIRS.map(q).join(' ')}; do`,
-    '\tif [ -d "$d" ]; then mount -t tmpfs anycdn "$d" || fail "cannot mount tmpfs on $d"; fi',
+    '\t[ -d "$d" ] || continue',
+    '\tskel=$(find "$d" -xdev -mindepth 1 -maxdepth 2 -type d -printf \'%m %u:%g %p\\n\' 2>/dev/null)',
+    '\tmount -t tmpfs anycdn "$d" || fail "cannot mount tmpfs on $d"',
+    '\tprintf \'%s\\n\' "$skel" | while read -r mode owner path; do',
+    '\t\t[ -n "$path" ] || continue',
+    '\t\tmkdir -p "$path" && chown "$owner" "$path" && chmod "$mode" "$path"',
+    '\tdone',
     'done',
   ];
   for (const dir of bindDirs(paths)) {

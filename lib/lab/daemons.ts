@@ -23,6 +23,8 @@ export interface HostStart {
   files: RenderedFile[];
   /** Extra files the lab provides on the host (secrets), written after the tmpfs mounts. */
   extra: { path: string; content: string }[];
+  /** Shell commands that create files the host needs but anycdn does not render (certificates). */
+  setup: string[];
   hostsFile: string;
 }
 
@@ -36,6 +38,7 @@ export async function startHolder(h: HostStart): Promise<LabProcess> {
     'set -u',
     ...mountLines(tree, h.files.map((f) => f.path), h.hostsFile),
     ...h.extra.flatMap((x) => [`mkdir -p ${shQuote(x.path.replace(/\/[^/]*$/, ''))}`, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chmod 600 ${shQuote(x.path)}`]),
+    ...h.setup.map((cmd) => `${cmd} >/dev/null 2>&1 || fail ${shQuote(`setup failed: ${cmd}`)}`),
     `touch ${shQuote(ready)}`,
     'exec sleep infinity',
   ];
@@ -47,10 +50,24 @@ export async function startHolder(h: HostStart): Promise<LabProcess> {
 
 /** The supervisor script for one unit, run inside the host's view. */
 export function supervisorScript(unit: LabUnit, pidFile: string): string {
-  const cmd = (argv: string[]) => argv.map(shQuote).join(' ');
-  const lines = ['set -u'];
-  for (const d of unit.runtimeDirs) lines.push(`mkdir -p ${shQuote(`/run/${d}`)}`);
-  for (const d of unit.stateDirs) lines.push(`mkdir -p ${shQuote(`/var/lib/${d}`)}`);
+  // User=/Group=/AmbientCapabilities= as systemd applies them to every Exec line: setpriv.
+  const caps = unit.ambientCaps.map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`).join(',');
+  const asUser = unit.user
+    ? ['setpriv', `--reuid=${unit.user}`, `--regid=${unit.group ?? unit.user}`, '--init-groups', ...(caps ? [`--inh-caps=${caps}`, `--ambient-caps=${caps}`] : []), '--']
+    : [];
+  const cmd = (argv: string[]) => [...asUser, ...argv].map(shQuote).join(' ');
+  const owner = unit.user ? `${unit.user}:${unit.group ?? unit.user}` : 'root:root';
+  // LimitNOFILE= (or systemd's default), capped at what this machine lets the lab grant.
+  const [soft, hard] = unit.limitNofile;
+  const lines = [
+    'set -u',
+    `hard=$(ulimit -H -n); [ "$hard" = unlimited ] || [ "$hard" -gt ${hard} ] && hard=${hard}`,
+    'ulimit -H -n "$hard" 2>/dev/null || true',
+    `soft=${soft}; [ "$soft" -le "$hard" ] || soft=$hard`,
+    'ulimit -S -n "$soft"',
+  ];
+  for (const d of unit.runtimeDirs) lines.push(`mkdir -p ${shQuote(`/run/${d}`)} && chown ${owner} ${shQuote(`/run/${d}`)}`);
+  for (const d of unit.stateDirs) lines.push(`mkdir -p ${shQuote(`/var/lib/${d}`)} && chown ${owner} ${shQuote(`/var/lib/${d}`)}`);
   for (const pre of unit.execStartPre) lines.push(`${cmd(pre)} || { echo ${shQuote(`lab: ExecStartPre failed: ${pre.join(' ')}`)} >&2; exit 1; }`);
   if (unit.type === 'oneshot') {
     for (const main of unit.execStart) lines.push(`${cmd(main)} || exit 1`);

@@ -27,6 +27,7 @@ export function run(cmd: string, args: string[], opts: { input?: string; timeout
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
+    child.stdin.on('error', () => {}); // a command that exits early closes its stdin: not our error
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -106,7 +106,7 @@ export function planLab(t: Topology): LabPlan {
       });
       plan.hosts.push({ site: site.id, host: h.name, ns, gateway4: gw4, ...(gw6 && h.address6 ? { gateway6: gw6 } : {}) });
       plan.routes.push({ ns, args: ['route', 'add', 'default', 'via', gw4] });
-      if (gw6 && h.address6) plan.routes.push({ ns, args: ['-6', 'route', 'add', 'default', 'via', gw6] });
+      if (gw6 && h.address6) plan.routes.push({ ns, args: ['route', 'add', 'default', 'via', gw6] });
     }
     plan.links.push({ a: { ns: rt, ifname: 'site', addrs: routerSite }, b: { ns: sw, ifname: `p${port++}`, addrs: [], bridged: true } });
     const core4 = `${CORE.v4}.${i + 1}`;
@@ -117,7 +117,7 @@ export function planLab(t: Topology): LabPlan {
     const clientAddr4 = `100.65.${i}.2`;
     const clientAddr6 = `fd00:65:${i}::2`;
     plan.links.push({ a: { ns: rt, ifname: 'client', addrs: [`${client4}/24`, `${client6}/64`] }, b: { ns: cl, ifname: 'eth0', addrs: [`${clientAddr4}/24`, `${clientAddr6}/64`], bridged: false } });
-    plan.routes.push({ ns: cl, args: ['route', 'add', 'default', 'via', client4] }, { ns: cl, args: ['-6', 'route', 'add', 'default', 'via', client6] });
+    plan.routes.push({ ns: cl, args: ['route', 'add', 'default', 'via', client4] }, { ns: cl, args: ['route', 'add', 'default', 'via', client6] });
     plan.clients.push({ site: site.id, ns: cl, address4: clientAddr4, address6: clientAddr6 });
     plan.routers.push({
       site: site.id,
@@ -131,7 +131,7 @@ export function planLab(t: Topology): LabPlan {
       client6,
     });
     // The origin sits on the core; it reaches each site and client net through that site's router.
-    for (const s of subnets) plan.routes.push({ ns: ORIGIN.ns, args: [...(s.family === 6 ? ['-6'] : []), 'route', 'add', s.text, 'via', s.family === 6 ? core6 : core4] });
+    for (const s of subnets) plan.routes.push({ ns: ORIGIN.ns, args: ['route', 'add', s.text, 'via', s.family === 6 ? core6 : core4] });
     plan.routes.push({ ns: ORIGIN.ns, args: ['route', 'add', `100.65.${i}.0/24`, 'via', core4] });
   });
   plan.links.push({ a: { ns: ORIGIN.ns, ifname: 'eth0', addrs: [`${ORIGIN.v4}/24`, `${ORIGIN.v6}/64`] }, b: { ns: CORE.ns, ifname: 'origin', addrs: [], bridged: true } });

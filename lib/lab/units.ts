@@ -13,10 +13,17 @@ export interface LabUnit {
   /** RuntimeDirectory= / StateDirectory= names, created before the start as systemd would. */
   runtimeDirs: string[];
   stateDirs: string[];
+  /** LimitNOFILE= as [soft, hard]; systemd's default (1024:524288) when the unit sets none. */
+  limitNofile: [number, number];
+  user?: string;
+  group?: string;
+  ambientCaps: string[];
 }
 
+const SYSTEMD_DEFAULT_NOFILE: [number, number] = [1024, 524288];
+
 export function parseUnit(name: string, text: string): LabUnit {
-  const unit: LabUnit = { name, after: [], type: 'simple', execStartPre: [], execStart: [], execStopPost: [], runtimeDirs: [], stateDirs: [] };
+  const unit: LabUnit = { name, after: [], type: 'simple', execStartPre: [], execStart: [], execStopPost: [], runtimeDirs: [], stateDirs: [], limitNofile: SYSTEMD_DEFAULT_NOFILE, ambientCaps: [] };
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#') || line.startsWith(';') || line.startsWith('[')) continue;
@@ -30,7 +37,13 @@ export function parseUnit(name: string, text: string): LabUnit {
     else if (key === 'ExecStart') unit.execStart.push(splitCommand(value));
     else if (key === 'ExecStopPost') unit.execStopPost.push(splitCommand(value));
     else if (key === 'RuntimeDirectory') unit.runtimeDirs.push(...value.split(/\s+/).filter(Boolean));
-    else if (key === 'StateDirectory') unit.stateDirs.push(...value.split(/\s+/).filter(Boolean));
+    else if (key === 'User') unit.user = value;
+    else if (key === 'Group') unit.group = value;
+    else if (key === 'AmbientCapabilities') unit.ambientCaps.push(...value.split(/\s+/).filter(Boolean));
+    else if (key === 'LimitNOFILE') {
+      const [soft, hard] = value.split(':').map(Number);
+      unit.limitNofile = [soft!, hard ?? soft!];
+    } else if (key === 'StateDirectory') unit.stateDirs.push(...value.split(/\s+/).filter(Boolean));
   }
   return unit;
 }

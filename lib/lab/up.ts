@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Topology } from '../model/schema.ts';
+import { CHECKERS } from '../check/registry.ts';
 import { renderTopology } from '../render/index.ts';
 import { birdSecretFile } from '../render/paths.ts';
 import type { RenderedFile } from '../render/types.ts';
@@ -64,10 +65,17 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       const hostsFile = join(labPaths.etc(h.host), 'hosts');
       mkdirSync(dirname(hostsFile), { recursive: true });
       writeFileSync(hostsFile, `127.0.0.1\tlocalhost\n::1\tlocalhost\n${ORIGIN.v4}\t${originHostname(t)}\n`);
-      const extra = site.hosts.find((x) => x.name === h.host)!.roles.includes('dns')
+      // What a real host has that anycdn does not render: the same fixtures the checkers use
+      // (throwaway certificates), and BGP passwords that match the lab routers'.
+      const fixtures = hostFiles.flatMap((f) => (f.check ? (CHECKERS[f.check]?.fixtures?.(f, hostFiles) ?? []) : []));
+      const secrets = site.hosts.find((x) => x.name === h.host)!.roles.includes('dns')
         ? site.bgp.peers.filter((p) => p.passwordRef).map((p) => ({ path: birdSecretFile(p.name), content: `password "${labPassword(site.id, p.name)}";\n` }))
         : [];
-      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, extra, hostsFile };
+      const extra = [...fixtures.filter((x): x is { path: string; content: string } => 'content' in x && !secrets.some((s) => s.path === x.path)), ...secrets];
+      const setup = fixtures
+        .filter((x): x is { path: string; shell: string } => 'shell' in x && !x.shell.includes('/etc/hosts'))
+        .map((x) => `mkdir -p ${dirname(x.path)} && ${x.shell}`);
+      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, extra, setup, hostsFile };
     });
     await Promise.all(hosts.map((h) => applySysctls(h.ns, h.files)));
     for (const p of await Promise.all(hosts.map(startHolder))) {

@@ -18,7 +18,7 @@ export const renderKnot: Renderer = (t, site, host) => {
       host: host.name,
       path: PATHS.knotConf,
       content: fileText([...headerLines(t, site.id, '#'), '', ...emitKnot(knotConf(t, site, host))]),
-      mode: 0o640,
+      mode: 0o644,
       check: 'knot',
     },
     {
@@ -53,7 +53,6 @@ function knotConf(t: Topology, site: Site, host: Host): KnotSection[] {
         ['version', quote('')],
         ['nsid', quote(`${site.id}/${host.name}`)],
         ['rundir', quote(PATHS.knotRundir)],
-        ['user', 'knot:knot'],
         ['listen', dnsListen(t, host)],
       ],
     },

@@ -44,6 +44,11 @@ function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
       after: ['network-online.target'],
       service: [
         ['Type', 'simple'],
+        // As Debian's own unit: knotd runs as knot, and only gets to bind port 53.
+        ['User', 'knot'],
+        ['Group', 'knot'],
+        ['AmbientCapabilities', 'CAP_NET_BIND_SERVICE'],
+        ['CapabilityBoundingSet', 'CAP_NET_BIND_SERVICE'],
         ['ExecStartPre', `/usr/sbin/knotc -c ${PATHS.knotConf} conf-check`],
         ['ExecStart', `/usr/sbin/knotd -c ${PATHS.knotConf}`],
         ['ExecReload', `/usr/sbin/knotc -c ${PATHS.knotConf} reload`],
