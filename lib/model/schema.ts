@@ -225,10 +225,10 @@ const haproxy = z
     checkInterMs: z.number().int().min(100).max(60000).default(500).describe('Cache health check interval. Default 500.'),
     fall: posInt(10).default(2).describe('Default 2.'),
     rise: posInt(10).default(3).describe('Default 3.'),
-    maxConn: posInt(1000000).default(20000).describe('Default 20000.'),
+    maxConn: posInt(1000000).default(8000).describe('Connections per lb host. Default 8000; each takes two file descriptors.'),
     statsAddress: ipv4.default('127.0.0.1').describe('Stats page and Prometheus exporter address. Default 127.0.0.1; never the VIP.'),
   })
-  .default({ checkInterMs: 500, fall: 2, rise: 3, maxConn: 20000, statsAddress: '127.0.0.1' });
+  .default({ checkInterMs: 500, fall: 2, rise: 3, maxConn: 8000, statsAddress: '127.0.0.1' });
 
 const raw = z
   .strictObject({
