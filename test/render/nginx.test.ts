@@ -1,4 +1,5 @@
 // nginx on cache hosts, on edited copies of the shipped sites. Whole blocks, not `contains`.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Topology } from '../../lib/model/schema.ts';
 import { renderNginx } from '../../lib/render/nginx.ts';
@@ -208,4 +209,26 @@ describe('nginx quote', () => {
   ])('%s -> %s', (input, out) => expect(quote(input)).toBe(out));
 
   it.each(['$host', 'line\nbreak', 'nul\x00'])('refuses %j', (input) => expect(() => quote(input)).toThrow(/internal: nginx cannot carry/));
+});
+
+describe('nginx quote properties', () => {
+  /** How nginx reads one quoted or bare word back. */
+  const unquote = (w: string) => (w.startsWith('"') ? w.slice(1, -1).replace(/\\(.)/g, '$1') : w);
+
+  it('round-trips every value it accepts, as exactly one word', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (s) => {
+        let w: string;
+        try {
+          w = quote(s);
+        } catch {
+          expect(s).toMatch(/[$\x00-\x1f\x7f]/);
+          return;
+        }
+        expect(unquote(w)).toBe(s);
+        if (!w.startsWith('"')) expect(w).toMatch(/^[^\s;{}"'#\\]+$/);
+        else expect(w.slice(1, -1)).not.toMatch(/(^|[^\\])(\\\\)*"/);
+      }),
+    );
+  });
 });

@@ -1,4 +1,5 @@
 // Squid on cache hosts, on edited copies of the shipped sites. Whole stanzas, not `contains`.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Topology } from '../../lib/model/schema.ts';
 import { renderSquid } from '../../lib/render/squid.ts';
@@ -145,4 +146,22 @@ describe('squid word', () => {
   it.each(['', 'two words', 'a#b', 'q"uote', "q'uote", 'back\\slash', 'new\nline', 'tab\t'])('refuses %j', (w) =>
     expect(() => word(w)).toThrow(/internal: squid cannot carry/),
   );
+});
+
+describe('squid word properties', () => {
+  it('passes a value through unchanged or refuses it; never emits a second word or a comment', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (s) => {
+        let w: string;
+        try {
+          w = word(s);
+        } catch {
+          expect(s === '' || /[\s"'#\\\x00-\x1f\x7f]/.test(s)).toBe(true);
+          return;
+        }
+        expect(w).toBe(s);
+        expect(w.split(/\s+/)).toHaveLength(1);
+      }),
+    );
+  });
 });
