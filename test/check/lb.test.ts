@@ -60,7 +60,7 @@ describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, line, mes
     expect(report.checked.map((c) => [c.file.host, c.ok])).toEqual(files.map((f) => [f.host, true]));
   });
 
-  it.each(Object.entries(VARIANTS))('accepts the variant: %s', async (_name, siteText, ctx) => {
+  it.for(Object.entries(VARIANTS))('accepts the variant: %s', async ([, siteText], ctx) => {
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
     const files = renderTopology(loadInline(siteText));
