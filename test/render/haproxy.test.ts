@@ -38,7 +38,7 @@ global
 	pidfile /run/haproxy.pid
 	stats socket /run/haproxy/admin.sock mode 600 level admin
 	stats timeout 30s
-	maxconn 20000
+	maxconn 8000
 	# a reload lets old workers finish their requests, but not forever
 	hard-stop-after 30s
 
@@ -57,7 +57,7 @@ defaults
 # The image VIP. Only GET and HEAD reach the caches.
 frontend images
 	bind 192.0.2.10:80
-	maxconn 20000
+	maxconn 8000
 	option httplog
 	# answered here, before any http-request rule (and so never redirected): 200 while a cache is up
 	monitor-uri /healthz
@@ -113,7 +113,7 @@ frontend stats
     expect(section(cfg, 'frontend images')).toBe(`frontend images
 	bind 192.0.2.10:80
 	bind 192.0.2.10:443 ssl crt /etc/haproxy/certs/img.pem alpn h2,http/1.1
-	maxconn 20000
+	maxconn 8000
 	option httplog
 	# answered here, before any http-request rule (and so never redirected): 200 while a cache is up
 	monitor-uri /healthz
