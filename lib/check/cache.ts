@@ -4,13 +4,10 @@ import { isIP } from 'node:net';
 import type { RenderedFile } from '../render/types.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { mapOutput } from './output.ts';
-import type { Checker, Fixture } from './types.ts';
+import type { Checker } from './types.ts';
 
 /** nginx's -p prefix inside the view: every path in the file is absolute, so it only has to exist. */
 export const NGINX_CHECK_PREFIX = '/run/anycdn-nginx-check/';
-const HOSTS_FILE = '/run/anycdn-check-hosts/hosts';
-/** TEST-NET-1 (RFC 5737): where the check pretends the origin lives. Nothing ever connects to it. */
-const PLACEHOLDER_ADDRESS = '192.0.2.1';
 
 /** Hostnames nginx resolves when it loads the file: `server NAME[:PORT]` lines inside upstream blocks. */
 export function upstreamHostnames(content: string): string[] {
@@ -43,19 +40,8 @@ export const nginxChecker: Checker = {
       `mkdir -p ${[NGINX_CHECK_PREFIX, ...nginxParentDirs(f.content)].map(shQuote).join(' ')}`,
       `/usr/sbin/nginx -t -q -p ${shQuote(NGINX_CHECK_PREFIX)} -c ${shQuote(f.path)}`,
     ].join(' && '),
-  // nginx resolves upstream hostnames at load time, and the view has no DNS: the check maps each
-  // to a documentation address in a private /etc/hosts, so it tests the file, not the network.
-  fixtures: (f): Fixture[] => {
-    const names = upstreamHostnames(f.content);
-    if (names.length === 0) return [];
-    const lines = ['127.0.0.1 localhost', ...names.map((n) => `${PLACEHOLDER_ADDRESS} ${n}`)];
-    return [
-      {
-        path: HOSTS_FILE,
-        shell: `printf '%s\\n' ${lines.map(shQuote).join(' ')} > ${shQuote(HOSTS_FILE)} && mount --bind ${shQuote(HOSTS_FILE)} /etc/hosts`,
-      },
-    ];
-  },
+  // nginx resolves upstream hostnames at load time; the check maps them (see Checker.hostNames).
+  hostNames: (f) => upstreamHostnames(f.content),
   parse: (out, code, f) =>
     mapOutput('nginx', out.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: /gm, '$1 '), code, f, [/ in (?<path>\/[^\s:]+):(?<line>\d+)$/, /\[(emerg|alert|crit|error)\]/]),
 };

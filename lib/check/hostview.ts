@@ -15,6 +15,8 @@ export interface HostViewPlan {
   treeDir: string;
   /** Every absolute path present in the tree (rendered files and fixtures). */
   paths: string[];
+  /** An /etc/hosts to bind over the machine's (names the checked files resolve). */
+  hostsFile?: string;
   /** Interface names that must exist (keepalived refuses missing ones, and lo). */
   interfaces: string[];
   /** Shell commands that create fixtures inside the view (throwaway certificates). */
@@ -83,7 +85,7 @@ export function mountLines(treeDir: string, paths: string[], hostsFile?: string)
 
 export function hostViewScript(plan: HostViewPlan): string {
   const q = shQuote;
-  const lines = ['set -u', ...mountLines(plan.treeDir, plan.paths)];
+  const lines = ['set -u', ...mountLines(plan.treeDir, plan.paths, plan.hostsFile)];
   lines.push('ip link set lo up || fail "cannot bring up lo"');
   plan.interfaces.forEach((name, i) => {
     lines.push(`ip link add ${q(name)} type veth peer name ${q(`anycdnck${i}`)} || fail ${q(`cannot create interface ${name}`)}`);

@@ -16,6 +16,8 @@ const TOOLS: [binary: string, pkg: string][] = [
   ['/usr/sbin/ip', 'iproute2'],
 ];
 const HOST_TIMEOUT_MS = 120_000;
+/** Where names a checked file resolves point during the check (TEST-NET-1, RFC 5737). */
+const PLACEHOLDER_ADDRESS = '192.0.2.1';
 
 export interface CheckOptions {
   concurrency?: number;
@@ -91,10 +93,14 @@ async function checkHost(hostFiles: RenderedFile[], checkers: Partial<Record<str
         present.add(fx.path);
       }
     }
+    const names = [...new Set(jobs.flatMap(({ file, checker }) => checker.hostNames?.(file) ?? []))].sort();
+    const hostsFile = names.length > 0 ? join(work, 'hosts') : undefined;
+    if (hostsFile) await writeFile(hostsFile, ['127.0.0.1 localhost', '::1 localhost', ...names.map((n) => `${PLACEHOLDER_ADDRESS} ${n}`)].join('\n') + '\n');
     const interfaces = [...new Set(jobs.flatMap(({ file, checker }) => checker.interfaces?.(file) ?? []))].sort();
     const script = hostViewScript({
       treeDir,
       paths: [...present].sort(),
+      ...(hostsFile ? { hostsFile } : {}),
       interfaces,
       setup: fixtures.filter((x): x is { path: string; shell: string } => 'shell' in x).map((x) => x.shell),
       checks: jobs.map(({ file, checker }) => checker.command(file)),

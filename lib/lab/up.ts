@@ -73,7 +73,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
         : [];
       const extra = [...fixtures.filter((x): x is { path: string; content: string } => 'content' in x && !secrets.some((s) => s.path === x.path)), ...secrets];
       const setup = fixtures
-        .filter((x): x is { path: string; shell: string } => 'shell' in x && !x.shell.includes('/etc/hosts'))
+        .filter((x): x is { path: string; shell: string } => 'shell' in x)
         .map((x) => `mkdir -p ${dirname(x.path)} && ${x.shell}`);
       return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, extra, setup, hostsFile };
     });

@@ -1,0 +1,70 @@
+// Breaking and mending a running lab: signal a unit's main process (by its recorded PID), start
+// a unit again as its supervisor would, stop and start the origin.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { renderTopology } from '../render/index.ts';
+import type { Topology } from '../model/schema.ts';
+import { startUnit } from './daemons.ts';
+import { sleep } from './exec.ts';
+import { nsOf } from './plan.ts';
+import { labPaths, readState, writeState } from './state.ts';
+import { hostUnits } from './units.ts';
+import { startOrigin } from './origin.ts';
+
+export function mainPid(host: string, unit: string): number | undefined {
+  const f = labPaths.pidFile(host, unit);
+  if (!existsSync(f)) return undefined;
+  const pid = Number(readFileSync(f, 'utf8').trim());
+  return pid > 0 ? pid : undefined;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends `signal` to a unit's main process; returns the PID it hit. */
+export function signalUnit(host: string, unit: string, signal: NodeJS.Signals): number {
+  const pid = mainPid(host, unit);
+  if (!pid || !isAlive(pid)) throw new Error(`lab: ${host} ${unit} is not running`);
+  process.kill(pid, signal);
+  return pid;
+}
+
+/** SIGKILLs a unit's main process and waits (bounded) until it is gone. */
+export async function killUnit(host: string, unit: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  const pid = signalUnit(host, unit, signal);
+  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(20);
+  if (isAlive(pid)) throw new Error(`lab: ${host} ${unit} (pid ${pid}) still alive after ${signal}`);
+}
+
+/** Starts a unit again under a new supervisor, as `systemctl start` would. */
+export async function startUnitAgain(t: Topology, host: string, unit: string): Promise<void> {
+  const state = readState();
+  if (!state) throw new Error('lab: not running');
+  const files = renderTopology(t).filter((f) => f.host === host);
+  const u = hostUnits(files).find((x) => x.name === unit);
+  if (!u) throw new Error(`lab: ${host} has no unit ${unit}`);
+  rmSync(labPaths.pidFile(host, unit), { force: true });
+  const procs = await startUnit({ host, ns: nsOf.host(host) }, state.holders[host]!, u);
+  state.processes.push(...procs);
+  writeState(state);
+}
+
+export async function stopOrigin(): Promise<void> {
+  const state = readState();
+  const origin = state?.processes.filter((p) => p.owner === 'origin' && isAlive(p.pid)) ?? [];
+  for (const p of origin) process.kill(p.pid, 'SIGKILL');
+  for (let i = 0; i < 100 && origin.some((p) => isAlive(p.pid)); i++) await sleep(20);
+}
+
+export async function startOriginAgain(): Promise<void> {
+  const state = readState();
+  if (!state) throw new Error('lab: not running');
+  state.processes.push(startOrigin());
+  writeState(state);
+  await sleep(200);
+}
