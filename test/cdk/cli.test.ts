@@ -1,0 +1,49 @@
+// The real CLI, offline: `cdk synth` under `unshare -n` (no network at all) gives the very
+// templates the in-process tests check, and bin/cdk.ts prints model errors as FILE:LINE:COL.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { edit, shipped } from '../model/fixtures.ts';
+import { cliContext, synth } from './synth.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CDK = join(ROOT, 'node_modules', '.bin', 'cdk');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+const canUnshare = spawnSync('unshare', ['-n', 'true']).status === 0;
+if (!canUnshare && process.env.CI === 'true') throw new Error('unshare -n is not permitted here; the offline synth test needs it under CI');
+
+describe('npx cdk synth', () => {
+  it.skipIf(!canUnshare)('runs offline under unshare -n and matches the in-process templates', () => {
+    const out = mkdtempSync(join(tmpdir(), 'anycdn-cdk-cli-'));
+    const r = spawnSync('unshare', ['-n', CDK, 'synth', '--no-lookups', '-q', '-o', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(r.stderr.split('\n').filter((l) => /error|warning/i.test(l) && !/npm warn/i.test(l))).toEqual([]);
+    expect(r.status).toBe(0);
+    const s = synth();
+    for (const name of s.stackNames) {
+      expect(JSON.parse(readFileSync(join(out, `${name}.template.json`), 'utf8')), name).toEqual(s.json(name));
+    }
+  });
+});
+
+describe('bin/cdk.ts', () => {
+  it('prints model errors as FILE:LINE:COL lines and a count, and exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anycdn-cdk-bad-'));
+    mkdirSync(join(dir, 'sites'));
+    const texts = edit(shipped(), ['sites/sin.yaml', '    address: 10.30.0.22', '    address: 10.30.0.3']);
+    for (const [name, text] of Object.entries(texts)) writeFileSync(join(dir, name), text);
+    const r = spawnSync(TSX, [join(ROOT, 'bin', 'cdk.ts')], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(cliContext()), CDK_OUTDIR: join(dir, 'cdk.out') },
+    });
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'sites/sin.yaml:22:1: hosts: sin-cache2 address 10.30.0.3 is reserved by AWS in 10.30.0.0/24 (the first four and the last address); pick another',
+      '1 error(s)',
+    ]);
+    expect(r.status).toBe(1);
+  });
+});

@@ -1,0 +1,81 @@
+// A model the cloud cannot build is refused before any resource exists: every problem at once, at
+// its place in the site file. Bad context names the key and the fix.
+import { describe, expect, it } from 'vitest';
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../../lib/cdk/app.ts';
+import { formatDiagnostic, InputError } from '../../lib/model/errors.ts';
+import { edit, load, shipped, type Texts } from '../model/fixtures.ts';
+import { cliContext } from './synth.ts';
+
+function cloudErrors(texts: Texts, context: Record<string, unknown> = {}): string[] {
+  const app = new App({ stackTraces: false, context: cliContext(context) });
+  try {
+    buildApp(app, load(texts));
+  } catch (e) {
+    if (e instanceof InputError) return e.diagnostics.map(formatDiagnostic);
+    return [`thrown: ${(e as Error).message}`];
+  }
+  return [];
+}
+
+describe('cloud checks on aws sites', () => {
+  it('report every problem at once, sorted, at its place in sites/sin.yaml', () => {
+    const texts = edit(
+      shipped(),
+      ['sites/sin.yaml', '  public: 10.30.0.0/24', '  public: 10.30.0.0/24\n  public6: 2001:db8:c::/64'],
+      ['sites/sin.yaml', '    address: 10.30.0.22', '    address: 10.30.0.3'],
+      ['sites/sin.yaml', '\nhosts:', '\nbgp:\n  peers:\n    - name: transit1\n      address: 10.30.0.1\n      asn: 64501\n\nhosts:'],
+    );
+    expect(cloudErrors(texts)).toEqual([
+      'sites/sin.yaml:13:12: subnets.public6: aws site sin takes IPv4 subnets only (the VPC\'s IPv6 prefix is assigned by AWS); remove 2001:db8:c::/64',
+      'sites/sin.yaml:24:3: bgp.peers: aws site sin is announced by Global Accelerator (stack anycdn-global); remove its BGP peers',
+      'sites/sin.yaml:29:1: hosts: sin-cache2 address 10.30.0.3 is reserved by AWS in 10.30.0.0/24 (the first four and the last address); pick another',
+    ]);
+  });
+
+  it('refuse a VIP on an address AWS keeps for itself', () => {
+    const texts = edit(shipped(), ['sites/sin.yaml', '  address: 10.30.0.10', '  address: 10.30.0.255']);
+    expect(cloudErrors(texts)).toEqual([
+      'sites/sin.yaml:15:12: vip.address: 10.30.0.255 is reserved by AWS in 10.30.0.0/24 (the first four and the last address); pick another',
+    ]);
+  });
+
+  it('refuse an lb host outside the VIP subnet, where EC2 cannot move the VIP to it', () => {
+    const texts = edit(
+      shipped(),
+      ['sites/sin.yaml', '  public: 10.30.0.0/24', '  public: 10.30.0.0/24\n  second: 10.30.1.0/24'],
+      ['sites/sin.yaml', '    address: 10.30.0.12', '    address: 10.30.1.12'],
+    );
+    expect(cloudErrors(texts)).toEqual([
+      'sites/sin.yaml:23:1: hosts: lb host sin-lb2 is in subnets.second, but the VIP is in subnets.public; EC2 moves a private address only within one subnet, so put the lb pair in the VIP\'s subnet',
+    ]);
+  });
+
+  it('refuse subnets a VPC cannot hold', () => {
+    const texts = edit(
+      shipped(),
+      ['sites/sin.yaml', '  public: 10.30.0.0/24', '  public: 10.30.0.0/24\n  far: 10.99.0.0/24\n  tiny: 10.30.1.0/30'],
+    );
+    expect(cloudErrors(texts)).toEqual([
+      "sites/sin.yaml:11:1: subnets: the smallest prefix covering them is 10.0.0.0/9, wider than a VPC can be (/16); keep the site's subnets inside one /16",
+      'sites/sin.yaml:14:9: subnets.tiny: 10.30.1.0/30 must be a /16 to /28 for an EC2 subnet',
+    ]);
+  });
+});
+
+describe('context', () => {
+  it('names the missing availability-zones key of a region instead of looking it up', () => {
+    const texts = edit(shipped(), ['sites/sin.yaml', 'region: ap-southeast-1', 'region: ap-southeast-2']);
+    expect(cloudErrors(texts)).toEqual([
+      'thrown: context availability-zones:account=111111111111:region=ap-southeast-2: missing; pin the region\'s zones in cdk.json, such as "availability-zones:account=111111111111:region=ap-southeast-2": ["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"]',
+    ]);
+  });
+
+  it('refuses an account id that is not 12 digits', () => {
+    expect(cloudErrors(shipped(), { 'anycdn:account': '1234' })).toEqual(['thrown: context anycdn:account: must be a 12-digit AWS account id, got "1234"']);
+  });
+
+  it('refuses a flag that is not true or false', () => {
+    expect(cloudErrors(shipped(), { 'anycdn:global-byoip': 'yes' })).toEqual(['thrown: context anycdn:global-byoip: must be true or false, got "yes"']);
+  });
+});

@@ -1,0 +1,111 @@
+// anycdn-global, anycdn-origin and the metal sites' stacks, from the shipped sites (and context
+// switches where a stack has one).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Match } from 'aws-cdk-lib/assertions';
+import { assetHashOf, synth, type Synth } from './synth.ts';
+import { sha256 } from '../../lib/cloud/bundle.ts';
+
+let s: Synth;
+beforeAll(() => {
+  s = synth();
+});
+
+describe('anycdn-global', () => {
+  it('listens on 53 over UDP and TCP', () => {
+    const t = s.template('anycdn-global');
+    t.resourceCountIs('AWS::GlobalAccelerator::Accelerator', 1);
+    t.hasResourceProperties('AWS::GlobalAccelerator::Accelerator', { IpAddresses: Match.absent() });
+    for (const protocol of ['UDP', 'TCP']) {
+      t.hasResourceProperties('AWS::GlobalAccelerator::Listener', { Protocol: protocol, PortRanges: [{ FromPort: 53, ToPort: 53 }], ClientAffinity: 'NONE' });
+    }
+  });
+
+  it('has one endpoint group per listener for sin, holding its dns hosts from ap-southeast-1', () => {
+    const groups = Object.values(s.template('anycdn-global').findResources('AWS::GlobalAccelerator::EndpointGroup'));
+    expect(groups).toHaveLength(2);
+    for (const g of groups) {
+      expect(g.Properties).toMatchObject({ EndpointGroupRegion: 'ap-southeast-1', HealthCheckProtocol: 'TCP', HealthCheckPort: 53 });
+      const ids = g.Properties.EndpointConfigurations.map((e: any) => `${e.ClientIPPreservationEnabled} ${JSON.stringify(e.EndpointId)}`);
+      expect(ids).toEqual([expect.stringMatching(/^true .*Refsinlb1Instance/), expect.stringMatching(/^true .*Refsinlb2Instance/)]);
+    }
+  });
+
+  it('takes the model anycast address with -c anycdn:global-byoip=true', () => {
+    const byoip = synth(undefined, { 'anycdn:global-byoip': true });
+    byoip.template('anycdn-global').hasResourceProperties('AWS::GlobalAccelerator::Accelerator', { IpAddresses: ['192.0.2.53'] });
+  });
+});
+
+describe('anycdn-origin', () => {
+  it('keeps the model bucket private, encrypted, versioned and retained', () => {
+    const t = s.template('anycdn-origin');
+    t.hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({
+        BucketName: 'anycdn-example-images',
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      }),
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('denies plain http and lets only cache roles read', () => {
+    const statements = Object.values(s.template('anycdn-origin').findResources('AWS::S3::BucketPolicy'))[0]!.Properties.PolicyDocument.Statement;
+    expect(statements.map((st: any) => `${st.Effect} ${st.Sid ?? ''}`)).toEqual(['Deny ', 'Allow CachesReadImages', 'Allow CachesListSoMissingIs404']);
+    expect(statements[0].Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+    for (const st of statements.slice(1)) {
+      expect(JSON.stringify(st.Condition)).toBe('{"ArnLike":{"aws:PrincipalArn":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::111111111111:role/anycdn/cache/*"]]}}}');
+    }
+  });
+
+  it('writes access logs to a bucket of its own with -c anycdn:origin-access-logs=true', () => {
+    const logs = synth(undefined, { 'anycdn:origin-access-logs': true });
+    const t = logs.template('anycdn-origin');
+    t.resourceCountIs('AWS::S3::Bucket', 2);
+    t.hasResourceProperties('AWS::S3::Bucket', { BucketName: 'anycdn-example-images', LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'origin/' }) });
+  });
+});
+
+describe('metal site stacks', () => {
+  it('health-check the VIP over HTTP at the model path (nyc) and over HTTPS with SNI (ams)', () => {
+    s.template('anycdn-nyc').hasResourceProperties('AWS::Route53::HealthCheck', {
+      HealthCheckConfig: { Type: 'HTTP', IPAddress: '198.51.100.74', Port: 80, ResourcePath: '/healthz', FullyQualifiedDomainName: 'img.cdn.example.net', RequestInterval: 30, FailureThreshold: 2 },
+    });
+    s.template('anycdn-ams').hasResourceProperties('AWS::Route53::HealthCheck', {
+      HealthCheckConfig: Match.objectLike({ Type: 'HTTPS', IPAddress: '198.51.100.10', Port: 443, EnableSNI: true }),
+    });
+  });
+
+  it('alarm when the health check fails, or reports nothing', () => {
+    s.template('anycdn-nyc').hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Route53',
+      MetricName: 'HealthCheckStatus',
+      Dimensions: [{ Name: 'HealthCheckId', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^VipHealthCheck'), 'HealthCheckId'] } }],
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+      AlarmActions: Match.absent(),
+    });
+  });
+
+  it('notify a topic given with -c anycdn:alarm-topic-arn', () => {
+    const arn = 'arn:aws:sns:us-east-1:111111111111:anycdn-alarms';
+    synth(undefined, { 'anycdn:alarm-topic-arn': arn }).template('anycdn-ams').hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [arn] });
+  });
+
+  it('publish the site bundles to a private config bucket, and nothing else', () => {
+    const t = s.template('anycdn-nyc');
+    t.hasResourceProperties('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' }, PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicPolicy: true }) });
+    const mine = s.bundles.filter((b) => b.site === 'nyc');
+    const manifest = mine.map((b) => `${b.sha256}  ${b.host}/bundle.tar.gz`).join('\n');
+    t.hasResourceProperties('Custom::CDKBucketDeployment', { SourceObjectKeys: [`${assetHashOf(sha256(manifest))}.zip`], Prune: true, DestinationBucketName: { Ref: Match.stringLikeRegexp('^Config') } });
+  });
+
+  it('give each host a policy that reads only its own prefix', () => {
+    const policies = Object.values(s.template('anycdn-nyc').findResources('AWS::IAM::ManagedPolicy'));
+    const configId = Object.keys(s.template('anycdn-nyc').findResources('AWS::S3::Bucket'))[0]!;
+    const resources = policies.map((p) => JSON.stringify(p.Properties.PolicyDocument.Statement.map((st: any) => [st.Action, st.Resource]))).sort();
+    expect(resources).toEqual(['nyc-cache1', 'nyc-cache2', 'nyc-lb1', 'nyc-lb2'].map((h) => `[["s3:GetObject",{"Fn::Join":["",[{"Fn::GetAtt":["${configId}","Arn"]},"/${h}/*"]]}]]`));
+  });
+});

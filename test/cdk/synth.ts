@@ -1,0 +1,93 @@
+// In-process synth for the CDK tests: the same context as `npx cdk synth` (cdk.json plus what the
+// CLI adds), synthesized once per topology, with templates read from the cloud assembly.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { buildApp } from '../../lib/cdk/app.ts';
+import { hostBundles, sha256, type HostBundle } from '../../lib/cloud/bundle.ts';
+import type { Topology } from '../../lib/model/schema.ts';
+import { renderTopology } from '../../lib/render/index.ts';
+import { load, shipped, type Texts } from '../model/fixtures.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** cdk.json's context, plus the keys the CLI sets itself. */
+export function cliContext(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  return {
+    ...cdkJson.context,
+    'aws:cdk:enable-path-metadata': true,
+    'aws:cdk:enable-asset-metadata': true,
+    'aws:cdk:version-reporting': false,
+    ...extra,
+  };
+}
+
+export interface Synth {
+  topology: Topology;
+  app: App;
+  assembly: CloudAssembly;
+  bundles: HostBundle[];
+  stackNames: string[];
+  template(stack: string): Template;
+  json(stack: string): Record<string, any>;
+}
+
+/** The app with every stack, not synthesized (for cdk-nag's validateScope and error cases). */
+export function build(texts: Texts = shipped(), context: Record<string, unknown> = {}): { app: App; topology: Topology; stacks: Map<string, Stack> } {
+  const topology = load(texts);
+  const app = new App({ stackTraces: false, analyticsReporting: false, context: cliContext(context), outdir: mkdtempSync(join(tmpdir(), 'anycdn-cdk-test-')) });
+  return { app, topology, stacks: buildApp(app, topology) };
+}
+
+export function synth(texts: Texts = shipped(), context: Record<string, unknown> = {}): Synth {
+  const { app, topology, stacks } = build(texts, context);
+  const assembly = app.synth();
+  const json = (name: string) => assembly.getStackByName(name).template as Record<string, any>;
+  return {
+    topology,
+    app,
+    assembly,
+    bundles: hostBundles(renderTopology(topology)),
+    stackNames: [...stacks.keys()].sort(),
+    template: (name) => Template.fromJSON(json(name)),
+    json,
+  };
+}
+
+/** The asset hash CDK derives from a custom hash (AssetHashType.CUSTOM): sha256 of it. */
+export function assetHashOf(bundleSha256: string): string {
+  return sha256(bundleSha256);
+}
+
+/**
+ * The template text with every bundle hash replaced by a name, so a snapshot shows the cloud
+ * structure and does not churn when a renderer changes a config (the golden files show that).
+ */
+export function normalized(s: Synth, stack: string): string {
+  let text = JSON.stringify(s.json(stack), null, 2);
+  for (const b of s.bundles) {
+    text = text.replaceAll(b.sha256, `<sha256:${b.host}>`).replaceAll(assetHashOf(b.sha256), `<asset:${b.host}>`);
+  }
+  // The metal sites' bundle directories: asset hash of the manifest of their bundles.
+  for (const site of new Set(s.bundles.map((b) => b.site))) {
+    const mine = s.bundles.filter((b) => b.site === site);
+    const manifest = mine.map((b) => `${b.sha256}  ${b.host}/bundle.tar.gz`).join('\n');
+    text = text.replaceAll(assetHashOf(sha256(manifest)), `<asset:${site}-bundles>`);
+  }
+  return `${text}\n`;
+}
+
+/** The user data text of an instance (literal: every stack has a concrete account and region). */
+export function userDataOf(resource: { Properties: { UserData: unknown } }): string {
+  const ud = resource.Properties.UserData as { 'Fn::Base64': unknown };
+  if (typeof ud['Fn::Base64'] !== 'string') throw new Error(`user data is not a literal: ${JSON.stringify(ud).slice(0, 200)}`);
+  return ud['Fn::Base64'];
+}
+
+export function readAsset(s: Synth, fileName: string): Buffer {
+  return readFileSync(join(s.assembly.directory, fileName));
+}
