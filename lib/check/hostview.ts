@@ -3,6 +3,7 @@
 // as rendered, includes and absolute paths work, writable state (/run, /var/cache, /var/log, ...)
 // lands on tmpfs, and nothing the checkers bind or write reaches the machine. The namespace dies
 // with the shell that runs the checks.
+import { byCodePoint } from '../model/order.ts';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { shQuote } from '../render/syntax/shell.ts';
@@ -41,7 +42,7 @@ export function bindDirs(paths: string[], exists: (dir: string) => boolean = exi
     while (!exists(d) && !PROTECTED.has(dirname(d))) d = dirname(d);
     return exists(d) || !PROTECTED.has(dirname(d)) ? d : dir;
   };
-  const dirs = [...new Set(paths.map((p) => pick(dirname(p))))].sort((a, b) => a.length - b.length || a.localeCompare(b));
+  const dirs = [...new Set(paths.map((p) => pick(dirname(p))))].sort((a, b) => a.length - b.length || byCodePoint(a, b));
   const chosen: string[] = [];
   for (const d of dirs) {
     if (!chosen.some((c) => d === c || d.startsWith(`${c}/`))) chosen.push(d);

@@ -29,9 +29,9 @@ export function mapOutput(
       const sameFile = path === undefined || path === file.path;
       out.push({
         file: sameFile ? label : `${file.site}/${file.host}${path}`,
-        line: Number(ln ?? 1),
-        col: Number(col ?? 1),
-        message: `${checker}: ${clean(line)}`,
+        line: Math.max(1, Number(ln ?? 1)),
+        col: Math.max(1, Number(col ?? 1)),
+        message: `${checker}: ${clean(line.startsWith(`${checker}: `) ? line.slice(checker.length + 2) : line)}`,
       });
       break;
     }

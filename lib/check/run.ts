@@ -1,4 +1,5 @@
 // Runs every daemon's own checker on rendered files: one host view per host, hosts in parallel.
+import { byCodePoint } from '../model/order.ts';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -50,7 +51,7 @@ export async function checkFiles(files: RenderedFile[], opts: CheckOptions = {})
     }
   });
   await Promise.all(workers);
-  report.checked.sort((a, b) => fileLabel(a.file).localeCompare(fileLabel(b.file)));
+  report.checked.sort((a, b) => byCodePoint(fileLabel(a.file), fileLabel(b.file)));
   return report;
 }
 

@@ -1,5 +1,6 @@
 // Carries out the network part of a LabPlan with iproute2: namespaces, veth pairs, bridges,
 // addresses, routes and forwarding. One `ip -batch` per namespace keeps `up` fast.
+import { byCodePoint } from '../model/order.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { must } from './exec.ts';
 import type { LabPlan } from './plan.ts';
@@ -33,7 +34,7 @@ export async function buildNetwork(plan: LabPlan): Promise<void> {
 /** Applies a host's rendered /etc/sysctl.d files in its namespace, as systemd-sysctl would at boot. */
 export async function applySysctls(ns: string, files: RenderedFile[]): Promise<void> {
   const writes: string[] = [];
-  for (const f of files.filter((x) => x.path.startsWith('/etc/sysctl.d/')).sort((a, b) => a.path.localeCompare(b.path))) {
+  for (const f of files.filter((x) => x.path.startsWith('/etc/sysctl.d/')).sort((a, b) => byCodePoint(a.path, b.path))) {
     for (const line of f.content.split('\n')) {
       const m = /^\s*([a-z0-9_.]+)\s*=\s*(\S+)\s*$/.exec(line);
       if (m) writes.push(`echo ${m[2]} > /proc/sys/${m[1]!.replace(/\./g, '/')}`);

@@ -1,6 +1,7 @@
 // Reads the rendered systemd units of a host, so the lab starts each daemon exactly as the unit
 // would: same ExecStartPre checks, same ExecStart binary and flags, same ExecStopPost, in the
 // After= order. There is no systemd here; lib/lab/supervise.ts plays its part.
+import { byCodePoint } from '../model/order.ts';
 import type { RenderedFile } from '../render/types.ts';
 
 export interface LabUnit {
@@ -83,7 +84,7 @@ export function hostUnits(files: RenderedFile[]): LabUnit[] {
   const units = files
     .filter((f) => f.path.startsWith('/etc/systemd/system/') && f.path.endsWith('.service'))
     .map((f) => parseUnit(f.path.replace(/^.*\//, '').replace(/\.service$/, ''), f.content))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => byCodePoint(a.name, b.name));
   const byName = new Map(units.map((u) => [`${u.name}.service`, u]));
   const ordered: LabUnit[] = [];
   const state = new Map<string, 'visiting' | 'done'>();

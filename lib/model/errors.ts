@@ -1,5 +1,6 @@
 // One error type for everything the user can get wrong: a position in a file and a message that
 // names the field, the bad value and the fix.
+import { byCodePoint } from './order.ts';
 
 export interface Diagnostic {
   file: string;
@@ -23,7 +24,7 @@ export function formatDiagnostic(d: Diagnostic): string {
 export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return [...ds]
-    .sort((a, b) => byText(a.file, b.file) || a.line - b.line || a.col - b.col || byText(a.message, b.message))
+    .sort((a, b) => byCodePoint(a.file, b.file) || a.line - b.line || a.col - b.col || byCodePoint(a.message, b.message))
     .filter((d) => {
       const key = formatDiagnostic(d);
       if (seen.has(key)) return false;
@@ -32,10 +33,6 @@ export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
     });
 }
 
-/** Code-point order, the same on every machine (localeCompare depends on the locale). */
-function byText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /**
  * Show a user value in a message: quoted, long values cut, and everything outside printable

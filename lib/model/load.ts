@@ -1,4 +1,5 @@
 // Loads sites/*.yaml into a validated Topology, or throws InputError with every problem found.
+import { byCodePoint } from './order.ts';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, type Document, type Node } from 'yaml';
@@ -101,10 +102,10 @@ export function loadTexts(inputs: { file: string; text: string; global: boolean 
   const topology: Topology = { cdn, sites: sites.map((s) => s.site), sources };
   const ruleErrors = runRules(topology);
   if (ruleErrors.length > 0) throw new InputError(sortDiagnostics(ruleErrors));
-  topology.sites.sort((a, b) => byKey(a.id, b.id));
+  topology.sites.sort((a, b) => byCodePoint(a.id, b.id));
   for (const site of topology.sites) {
-    site.hosts.sort((a, b) => byKey(a.name, b.name));
-    site.bgp.peers.sort((a, b) => byKey(a.name, b.name));
+    site.hosts.sort((a, b) => byCodePoint(a.name, b.name));
+    site.bgp.peers.sort((a, b) => byCodePoint(a.name, b.name));
   }
   return topology;
 }
@@ -215,10 +216,6 @@ function locate(parsed: Parsed, path: readonly PropertyKey[], atKey = false): { 
   return { file: parsed.file, line: pos.line, col: pos.col };
 }
 
-/** Code-point order: unlike localeCompare, the same on every machine whatever its locale. */
-function byKey(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 function displayPath(p: string): string {
   const rel = relative(process.cwd(), p);

@@ -8,6 +8,7 @@
 //   haproxy.statsAddress only, never on the VIP.
 // - The VIP frontend answers cdn.healthcheck.path itself (monitor-uri): 200 while at least one
 //   cache is up, else 503. The anycast health checker (healthcheck.ts) probes exactly this.
+import { byCodePoint } from '../model/order.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
 import { fileText, headerLines } from './header.ts';
@@ -205,7 +206,7 @@ function statsLines(site: Site): HaproxyLine[] {
 
 /** The caches of a site, sorted by name. */
 export function cacheHosts(site: Site): Host[] {
-  return site.hosts.filter((h) => hasRole(h, 'cache')).sort((a, b) => a.name.localeCompare(b.name));
+  return site.hosts.filter((h) => hasRole(h, 'cache')).sort((a, b) => byCodePoint(a.name, b.name));
 }
 
 /**

@@ -1,4 +1,5 @@
 // Every renderer, and the one function that renders a whole topology.
+import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
 import { renderBird } from './bird.ts';
 import { renderHaproxy } from './haproxy.ts';
@@ -27,7 +28,7 @@ export function renderTopology(t: Topology): RenderedFile[] {
     if (seen.has(key)) throw new Error(`internal: two renderers wrote ${key}`);
     seen.add(key);
   }
-  return files.sort((a, b) => a.site.localeCompare(b.site) || a.host.localeCompare(b.host) || a.path.localeCompare(b.path));
+  return files.sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host) || byCodePoint(a.path, b.path));
 }
 
 /** Where a file goes in the output tree: <site>/<host>/<absolute path on the host>. */

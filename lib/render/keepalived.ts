@@ -10,6 +10,7 @@
 //
 // aws sites have no multicast: the pair talks unicast, and on becoming master a notify hook moves
 // the VIP (a secondary private address) and the Elastic IP to this host's ENI.
+import { byCodePoint } from '../model/order.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { HAPROXY_ALIVE_PATH, HAPROXY_LOCAL_ADDRESS, HAPROXY_STATS_PORT } from './haproxy.ts';
 import { fileText, headerLines } from './header.ts';
@@ -99,7 +100,7 @@ export function advertIntSec(ms: number): string {
 }
 
 function lbHosts(site: Site): Host[] {
-  return site.hosts.filter((h) => hasRole(h, 'lb')).sort((a, b) => a.name.localeCompare(b.name));
+  return site.hosts.filter((h) => hasRole(h, 'lb')).sort((a, b) => byCodePoint(a.name, b.name));
 }
 
 function lbPeers(site: Site, host: Host): Host[] {

@@ -163,6 +163,7 @@ function imageServer(t: Topology, host: Host, origin: OriginTarget, viaShield: b
     stmt('proxy_cache_lock', 'on'),
     stmt('proxy_cache_revalidate', 'on'),
     stmt('add_header', 'X-Cache-Status', '$upstream_cache_status', 'always'),
+    stmt('add_header', 'X-Served-By', quote(host.name), 'always'),
     blank,
     stmt('proxy_http_version', '1.1'),
     stmt('proxy_connect_timeout', `${c.originConnectTimeoutSec}s`),

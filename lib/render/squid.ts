@@ -77,6 +77,7 @@ export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
     comment('Accelerator for the image host only; Host headers and absolute URIs cannot pick another site.'),
     d('http_port', `${host.address}:${CACHE_PORT}`, 'accel', `defaultsite=${t.cdn.imageHost}`, 'no-vhost'),
     d('visible_hostname', host.name),
+    d('reply_header_add', 'X-Served-By', host.name),
     d('httpd_suppress_version_string', 'on'),
     d('icp_port', 0),
     d('htcp_port', 0),

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { edit, shipped } from '../model/fixtures.ts';
+import { edit, shipped as pinned } from '../model/fixtures.ts';
 import { cliContext, synth } from './synth.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -32,7 +32,8 @@ describe('bin/cdk.ts', () => {
   it('prints model errors as FILE:LINE:COL lines and a count, and exits 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'anycdn-cdk-bad-'));
     mkdirSync(join(dir, 'sites'));
-    const texts = edit(shipped(), ['sites/sin.yaml', '    address: 10.30.0.22', '    address: 10.30.0.3']);
+    // Positions are asserted, so this edits the pinned copy of the example.
+    const texts = edit(pinned(), ['sites/sin.yaml', '    address: 10.30.0.22', '    address: 10.30.0.3']);
     for (const [name, text] of Object.entries(texts)) writeFileSync(join(dir, name), text);
     const r = spawnSync(TSX, [join(ROOT, 'bin', 'cdk.ts')], {
       cwd: dir,

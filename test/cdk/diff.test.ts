@@ -2,7 +2,8 @@
 // sees two synths: what a reviewer would read in `cdk diff`.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fullDiff } from '@aws-cdk/cloudformation-diff';
-import { edit, shipped, type Texts } from '../model/fixtures.ts';
+import { edit, type Texts } from '../model/fixtures.ts';
+import { shippedTexts as shipped } from '../helpers/topology.ts';
 import { synth, type Synth } from './synth.ts';
 
 let base: Synth;

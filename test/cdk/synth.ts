@@ -10,7 +10,8 @@ import { buildApp } from '../../lib/cdk/app.ts';
 import { hostBundles, sha256, type HostBundle } from '../../lib/cloud/bundle.ts';
 import type { Topology } from '../../lib/model/schema.ts';
 import { renderTopology } from '../../lib/render/index.ts';
-import { load, shipped, type Texts } from '../model/fixtures.ts';
+import { load, type Texts } from '../model/fixtures.ts';
+import { shippedTexts as shipped } from '../helpers/topology.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 

@@ -130,7 +130,7 @@ describe('nginx cache', () => {
     });
     const conf = nginxConf(t, 'ams-cache1');
     const image = conf.slice(conf.lastIndexOf('\tserver {'));
-    expect(image.split('\n').slice(0, 21).join('\n')).toBe(
+    expect(image.split('\n').slice(0, 22).join('\n')).toBe(
       [
         '\tserver {',
         '\t\tlisten 198.51.100.21:80;',
@@ -150,6 +150,7 @@ describe('nginx cache', () => {
         '\t\tproxy_cache_lock on;',
         '\t\tproxy_cache_revalidate on;',
         '\t\tadd_header X-Cache-Status $upstream_cache_status always;',
+        '\t\tadd_header X-Served-By ams-cache1 always;',
         '',
         '\t\tproxy_http_version 1.1;',
         '\t\tproxy_connect_timeout 2s;',

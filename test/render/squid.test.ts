@@ -118,6 +118,7 @@ describe('squid cache', () => {
       ].join('\n'),
     );
     expect(directives(conf, 'visible_hostname')).toEqual(['visible_hostname nyc-cache2']);
+    expect(directives(conf, 'reply_header_add')).toEqual(['reply_header_add X-Served-By nyc-cache2']);
   });
 
   it('cuts the query with a helper unless the model keeps it in the key', () => {
