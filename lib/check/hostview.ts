@@ -16,8 +16,8 @@ export interface HostViewPlan {
   treeDir: string;
   /** Every absolute path present in the tree (rendered files and fixtures). */
   paths: string[];
-  /** An /etc/hosts to bind over the machine's (names the checked files resolve). */
-  hostsFile?: string;
+  /** Single files bound over the machine's: an /etc/hosts for names the checked files resolve. */
+  fileBinds?: FileBind[];
   /** Interface names that must exist (keepalived refuses missing ones, and lo). */
   interfaces: string[];
   /** Shell commands that create fixtures inside the view (throwaway certificates). */
@@ -25,6 +25,12 @@ export interface HostViewPlan {
   /** The checks: a shell command each; output and exit code go to <resultsDir>/<i>.out / .rc. */
   checks: string[];
   resultsDir: string;
+}
+
+/** A file of the caller's bound over one of the machine's (/etc/hosts, the CA bundle). */
+export interface FileBind {
+  source: string;
+  target: string;
 }
 
 /** Directories never bound over: hiding them would hide the machine (users, libraries). */
@@ -55,7 +61,7 @@ export function bindDirs(paths: string[], exists: (dir: string) => boolean = exi
  * the rendered tree bound at its real paths, and optionally an /etc/hosts of the caller's.
  * Shared by the checkers and the lab, so both see the files exactly as rendered.
  */
-export function mountLines(treeDir: string, paths: string[], hostsFile?: string): string[] {
+export function mountLines(treeDir: string, paths: string[], fileBinds: FileBind[] = []): string[] {
   const q = shQuote;
   const lines = [
     'fail() { echo "anycdn: $*" >&2; exit 97; }',
@@ -80,13 +86,13 @@ export function mountLines(treeDir: string, paths: string[], hostsFile?: string)
       `mount --bind ${q(treeDir + dir)} ${q(dir)} || fail ${q(`cannot bind ${dir}`)}`,
     );
   }
-  if (hostsFile) lines.push(`mount --bind ${q(hostsFile)} /etc/hosts || fail 'cannot bind /etc/hosts'`);
+  for (const b of fileBinds) lines.push(`mount --bind ${q(b.source)} ${q(b.target)} || fail ${q(`cannot bind ${b.target}`)}`);
   return lines;
 }
 
 export function hostViewScript(plan: HostViewPlan): string {
   const q = shQuote;
-  const lines = ['set -u', ...mountLines(plan.treeDir, plan.paths, plan.hostsFile)];
+  const lines = ['set -u', ...mountLines(plan.treeDir, plan.paths, plan.fileBinds)];
   lines.push('ip link set lo up || fail "cannot bring up lo"');
   plan.interfaces.forEach((name, i) => {
     lines.push(`ip link add ${q(name)} type veth peer name ${q(`anycdnck${i}`)} || fail ${q(`cannot create interface ${name}`)}`);

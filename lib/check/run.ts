@@ -101,7 +101,7 @@ async function checkHost(hostFiles: RenderedFile[], checkers: Partial<Record<str
     const script = hostViewScript({
       treeDir,
       paths: [...present].sort(),
-      ...(hostsFile ? { hostsFile } : {}),
+      fileBinds: hostsFile ? [{ source: hostsFile, target: '/etc/hosts' }] : [],
       interfaces,
       setup: fixtures.filter((x): x is { path: string; shell: string } => 'shell' in x).map((x) => x.shell),
       checks: jobs.map(({ file, checker }) => checker.command(file)),

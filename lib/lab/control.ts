@@ -1,6 +1,6 @@
 // Breaking and mending a running lab: signal a unit's main process (by its recorded PID), start
 // a unit again as its supervisor would, stop and start the origin.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { renderTopology } from '../render/index.ts';
 import type { Topology } from '../model/schema.ts';
 import { startUnit } from './daemons.ts';
@@ -24,6 +24,45 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Every descendant of `pid` (children first found through /proc), for killing a process tree. */
+export function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parent.set(Number(d), ppid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, pp] of parent) if (pp === p) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** SIGKILLs a unit's main process and everything it started (haproxy's workers, nginx's). */
+export async function killUnitTree(host: string, unit: string): Promise<void> {
+  const pid = mainPid(host, unit);
+  if (!pid || !isAlive(pid)) throw new Error(`lab: ${host} ${unit} is not running`);
+  const all = [pid, ...descendants(pid)];
+  for (const p of all) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (let i = 0; i < 100 && all.some(isAlive); i++) await sleep(20);
 }
 
 /** Sends `signal` to a unit's main process; returns the PID it hit. */

@@ -4,7 +4,7 @@
 // the routers' bird, and the origin's nginx. Every PID is recorded for teardown.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mountLines } from '../check/hostview.ts';
+import { mountLines, type FileBind } from '../check/hostview.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { startDetached, waitFor } from './exec.ts';
@@ -25,7 +25,8 @@ export interface HostStart {
   extra: { path: string; content: string }[];
   /** Shell commands that create files the host needs but anycdn does not render (certificates). */
   setup: string[];
-  hostsFile: string;
+  /** The lab's /etc/hosts and CA bundle, bound over the machine's inside the host view. */
+  fileBinds: FileBind[];
 }
 
 /** Starts the holder of a host's mount namespace and waits until its mounts are in place. */
@@ -36,7 +37,7 @@ export async function startHolder(h: HostStart): Promise<LabProcess> {
   const ready = join(logs, 'holder.ready');
   const lines = [
     'set -u',
-    ...mountLines(tree, h.files.map((f) => f.path), h.hostsFile),
+    ...mountLines(tree, h.files.map((f) => f.path), h.fileBinds),
     ...h.extra.flatMap((x) => [`mkdir -p ${shQuote(x.path.replace(/\/[^/]*$/, ''))}`, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chmod 600 ${shQuote(x.path)}`]),
     ...h.setup.map((cmd) => `${cmd} >/dev/null 2>&1 || fail ${shQuote(`setup failed: ${cmd}`)}`),
     `touch ${shQuote(ready)}`,

@@ -1,7 +1,7 @@
 // The lab's origin: one namespace on the core serving generated images over HTTP and HTTPS
 // (self-signed; caches in the lab trust it through the lab's /etc/hosts and CA bundle), standing
 // in for the S3 bucket or HTTP origin the model names.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Topology } from '../model/schema.ts';
 import { must, startDetached } from './exec.ts';
@@ -17,7 +17,15 @@ export function originHostname(t: Topology): string {
   return 's3' in o ? `${o.s3.bucket}.s3.${o.s3.region}.amazonaws.com` : new URL(o.http.url).hostname;
 }
 
-export async function prepareOrigin(): Promise<{ images: string[] }> {
+/** Debian's CA bundle, which nginx (proxy_ssl_trusted_certificate) and Squid trust. */
+export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/**
+ * Writes the origin's images, nginx config and TLS: a throwaway lab CA signs the origin's
+ * certificate for the origin hostname, and `caBundle` (the machine's bundle plus that CA) is what
+ * the host views trust, so the caches verify the origin exactly as they verify S3.
+ */
+export async function prepareOrigin(hostname: string): Promise<{ images: string[]; caBundle: string }> {
   const root = labPaths.origin;
   const www = join(root, 'www');
   const images = imageSet(LAB_IMAGE_COUNT);
@@ -26,7 +34,11 @@ export async function prepareOrigin(): Promise<{ images: string[] }> {
     writeFileSync(join(www, img.name), img.data);
   }
   for (const d of ['temp/body', 'temp/proxy', 'temp/fastcgi', 'temp/uwsgi', 'temp/scgi', 'logs']) mkdirSync(join(root, d), { recursive: true });
-  await must('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=anycdn-lab-origin', '-keyout', join(root, 'key.pem'), '-out', join(root, 'cert.pem')], { timeoutMs: 20_000 });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'];
+  await must('openssl', ['req', '-x509', ...ec, '-subj', '/CN=anycdn lab CA', '-keyout', join(root, 'ca.key'), '-out', join(root, 'ca.pem')], { timeoutMs: 20_000 });
+  await must('openssl', ['req', '-x509', ...ec, '-CA', join(root, 'ca.pem'), '-CAkey', join(root, 'ca.key'), '-subj', `/CN=${hostname}`, '-addext', `subjectAltName=DNS:${hostname}`, '-keyout', join(root, 'key.pem'), '-out', join(root, 'cert.pem')], { timeoutMs: 20_000 });
+  const caBundle = join(root, 'ca-bundle.crt');
+  writeFileSync(caBundle, `${existsSync(SYSTEM_CA_BUNDLE) ? readFileSync(SYSTEM_CA_BUNDLE, 'utf8') : ''}\n${readFileSync(join(root, 'ca.pem'), 'utf8')}`);
   const conf = [
     'daemon off;',
     `pid ${root}/nginx.pid;`,
@@ -46,7 +58,7 @@ export async function prepareOrigin(): Promise<{ images: string[] }> {
     '}',
   ];
   writeFileSync(join(root, 'nginx.conf'), `${conf.join('\n')}\n`);
-  return { images: images.map((i) => `/${i.name}`) };
+  return { images: images.map((i) => `/${i.name}`), caBundle };
 }
 
 export function startOrigin(): LabProcess {

@@ -8,7 +8,7 @@ import { birdSecretFile } from '../render/paths.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { LAB_SKIPS, startHolder, startRouterBird, startUnit, type HostStart } from './daemons.ts';
 import { applySysctls, buildNetwork, labNamespaces } from './network.ts';
-import { originHostname, prepareOrigin, startOrigin } from './origin.ts';
+import { originHostname, prepareOrigin, startOrigin, SYSTEM_CA_BUNDLE } from './origin.ts';
 import { NS_PREFIX, ORIGIN, planLab, type LabPlan } from './plan.ts';
 import { labPassword, routerBirdConf } from './router-bird.ts';
 import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
@@ -50,7 +50,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       mkdirSync(dirname(p), { recursive: true });
       writeFileSync(p, f.content, { mode: f.mode });
     }
-    const { images } = await prepareOrigin();
+    const { images, ...originTrust } = await prepareOrigin(originHostname(t));
     step('rendered the tree and the origin images');
     await buildNetwork(plan);
     step(`built ${plan.namespaces.length} namespaces and ${plan.links.length} links`);
@@ -75,7 +75,11 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       const setup = fixtures
         .filter((x): x is { path: string; shell: string } => 'shell' in x)
         .map((x) => `mkdir -p ${dirname(x.path)} && ${x.shell}`);
-      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, extra, setup, hostsFile };
+      const fileBinds = [
+        { source: hostsFile, target: '/etc/hosts' },
+        { source: originTrust.caBundle, target: SYSTEM_CA_BUNDLE },
+      ];
+      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, extra, setup, fileBinds };
     });
     await Promise.all(hosts.map((h) => applySysctls(h.ns, h.files)));
     for (const p of await Promise.all(hosts.map(startHolder))) {

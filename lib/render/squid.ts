@@ -151,6 +151,9 @@ export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
     d('request_header_access', 'Cookie', 'deny', 'all'),
     d('request_header_access', 'Authorization', 'deny', 'all'),
     d('reply_header_access', 'Set-Cookie', 'deny', 'all'),
+    comment('A shield answers with its own cache headers; clients see this cache only.'),
+    d('reply_header_access', 'X-Cache-Status', 'deny', 'all'),
+    d('reply_header_access', 'X-Served-By', 'deny', 'all'),
     ...('s3' in t.cdn.origin ? S3_HIDDEN.map((h) => d('reply_header_access', h, 'deny', 'all')) : []),
     blank,
   );

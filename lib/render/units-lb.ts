@@ -6,7 +6,7 @@ import { PATHS } from './paths.ts';
 import { hasRole } from './types.ts';
 import type { UnitSpec } from './units.ts';
 
-export function lbUnits(_t: Topology, _site: Site, host: Host): UnitSpec[] {
+export function lbUnits(_t: Topology, site: Site, host: Host): UnitSpec[] {
   if (!hasRole(host, 'lb')) return [];
   const haproxyCheck = `/usr/sbin/haproxy -c -q -f ${PATHS.haproxyConf}`;
   return [
@@ -43,6 +43,10 @@ export function lbUnits(_t: Topology, _site: Site, host: Host): UnitSpec[] {
           `/usr/sbin/keepalived --dont-fork --log-console --log-detail --vrrp -f ${PATHS.keepalivedConf} -p ${PATHS.keepalivedPid} -r ${PATHS.keepalivedVrrpPid}`,
         ],
         ['ExecReload', '/bin/kill -HUP $MAINPID'],
+        // A killed keepalived (SIGKILL, OOM) leaves the VIP on the interface, and a restarted one
+        // does not remove it: two hosts would answer ARP for the VIP. After every exit the VIP
+        // leaves this host; '-' because a clean stop has removed it already.
+        ['ExecStopPost', `-/usr/sbin/ip addr del ${site.vip.address}/32 dev ${host.interface}`],
         // SIGTERM makes the master send a priority-0 advert: the peer takes the VIP at once.
         ['KillMode', 'process'],
         ['Restart', 'always'],

@@ -268,6 +268,7 @@ Type=simple
 ExecStartPre=/usr/sbin/keepalived -t -f /etc/keepalived/keepalived.conf
 ExecStart=/usr/sbin/keepalived --dont-fork --log-console --log-detail --vrrp -f /etc/keepalived/keepalived.conf -p /run/keepalived/keepalived.pid -r /run/keepalived/vrrp.pid
 ExecReload=/bin/kill -HUP $MAINPID
+ExecStopPost=-/usr/sbin/ip addr del 192.0.2.10/32 dev eth0
 KillMode=process
 Restart=always
 RestartSec=1

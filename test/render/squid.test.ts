@@ -78,6 +78,8 @@ describe('squid cache', () => {
       'cache_peer_access origin allow image_host',
       'cache_peer_access origin deny all',
       'reply_header_access Set-Cookie deny all',
+      'reply_header_access X-Cache-Status deny all',
+      'reply_header_access X-Served-By deny all',
     ]);
   });
 

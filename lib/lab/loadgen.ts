@@ -1,0 +1,85 @@
+// A fixed-rate HTTP load generator for the lab, run inside a client namespace:
+//   node --import tsx lib/lab/loadgen.ts '<json options>'
+// Fixed rate (not as fast as possible, like wrk) so the load never starves the daemons whose
+// timing we measure. Bounded: it stops at the duration, and waits at most timeoutMs more.
+// Prints one JSON LoadResult line.
+import http from 'node:http';
+
+export interface LoadOptions {
+  target: string; // e.g. 198.51.100.10
+  host: string; // Host header
+  paths: string[];
+  ratePerSec: number;
+  durationSec: number;
+  timeoutMs: number;
+}
+
+export interface LoadResult {
+  sent: number;
+  ok: number;
+  failed: number;
+  byStatus: Record<string, number>;
+  errors: Record<string, number>;
+  /** Epoch ms at which each failed request was sent, to tell requests in flight at a kill from later ones. */
+  failureStarts: number[];
+  achievedRatePerSec: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], achievedRatePerSec: 0, p99Ms: 0, maxMs: 0 };
+  const latencies: number[] = [];
+  const pending = new Set<Promise<void>>();
+  const started = Date.now();
+  const total = Math.round(o.ratePerSec * o.durationSec);
+  const one = (path: string) =>
+    new Promise<void>((resolve) => {
+      const t0 = Date.now();
+      const fail = (key: string, bucket: Record<string, number>) => {
+        r.failed++;
+        r.failureStarts.push(t0);
+        bucket[key] = (bucket[key] ?? 0) + 1;
+        resolve();
+      };
+      const req = http.request({ host: o.target, port: 80, path, agent, headers: { Host: o.host }, timeout: o.timeoutMs }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(Date.now() - t0);
+          const s = String(res.statusCode);
+          if (res.statusCode === 200) {
+            r.ok++;
+            r.byStatus[s] = (r.byStatus[s] ?? 0) + 1;
+            resolve();
+          } else fail(s, r.byStatus);
+        });
+        res.on('error', (e: NodeJS.ErrnoException) => fail(e.code ?? 'response-error', r.errors));
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+      req.on('error', (e: NodeJS.ErrnoException) => fail(e.code ?? 'error', r.errors));
+      req.end();
+    });
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / o.ratePerSec;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+    const p = one(o.paths[i % o.paths.length]!);
+    pending.add(p);
+    void p.then(() => pending.delete(p));
+    r.sent++;
+  }
+  await Promise.race([Promise.all(pending), new Promise((res) => setTimeout(res, o.timeoutMs + 1000))]);
+  agent.destroy();
+  const elapsed = (Date.now() - started) / 1000;
+  r.achievedRatePerSec = Math.round(r.sent / Math.max(elapsed, 0.001));
+  latencies.sort((a, b) => a - b);
+  r.p99Ms = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
+  r.maxMs = latencies[latencies.length - 1] ?? 0;
+  return r;
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  const result = await runLoad(JSON.parse(process.argv[2]!) as LoadOptions);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
