@@ -1,10 +1,11 @@
 // Breaking and mending a running lab: signal a unit's main process (by its recorded PID), start
 // a unit again as its supervisor would, stop and start the origin.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { renderTopology } from '../render/index.ts';
 import type { Topology } from '../model/schema.ts';
 import { startUnit } from './daemons.ts';
-import { sleep } from './exec.ts';
+import { sleep, waitFor } from './exec.ts';
 import { nsOf } from './plan.ts';
 import { labPaths, readState, writeState } from './state.ts';
 import { hostUnits } from './units.ts';
@@ -17,10 +18,11 @@ export function mainPid(host: string, unit: string): number | undefined {
   return pid > 0 ? pid : undefined;
 }
 
+/** Whether `pid` still runs. A zombie (killed, not yet reaped by its parent) does not. */
 export function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -50,11 +52,15 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
-/** SIGKILLs a unit's main process and everything it started (haproxy's workers, nginx's). */
-export async function killUnitTree(host: string, unit: string): Promise<void> {
+/**
+ * SIGKILLs a unit's main process and everything it started (haproxy's workers, nginx's).
+ * Returns the epoch ms at which the signals went out (after the /proc scan, which takes time).
+ */
+export async function killUnitTree(host: string, unit: string): Promise<number> {
   const pid = mainPid(host, unit);
   if (!pid || !isAlive(pid)) throw new Error(`lab: ${host} ${unit} is not running`);
   const all = [pid, ...descendants(pid)];
+  const at = Date.now();
   for (const p of all) {
     try {
       process.kill(p, 'SIGKILL');
@@ -63,6 +69,7 @@ export async function killUnitTree(host: string, unit: string): Promise<void> {
     }
   }
   for (let i = 0; i < 100 && all.some(isAlive); i++) await sleep(20);
+  return at;
 }
 
 /** Sends `signal` to a unit's main process; returns the PID it hit. */
@@ -93,11 +100,32 @@ export async function startUnitAgain(t: Topology, host: string, unit: string): P
   writeState(state);
 }
 
+/** The size of a unit's lab log now, to wait for lines written after this point. */
+export function logSize(host: string, unit: string): number {
+  const f = join(labPaths.logs(host), `${unit}.log`);
+  return existsSync(f) ? statSync(f).size : 0;
+}
+
+/** Waits (bounded) until a unit's lab log gets a line matching `pattern` after byte `from`. */
+export async function waitForLog(host: string, unit: string, pattern: RegExp, from: number, timeoutMs: number): Promise<boolean> {
+  const f = join(labPaths.logs(host), `${unit}.log`);
+  const seen = await waitFor(async () => (existsSync(f) && pattern.test(readFileSync(f).subarray(from).toString('utf8')) ? true : undefined), timeoutMs, 50);
+  return seen === true;
+}
+
 export async function stopOrigin(): Promise<void> {
   const state = readState();
-  const origin = state?.processes.filter((p) => p.owner === 'origin' && isAlive(p.pid)) ?? [];
-  for (const p of origin) process.kill(p.pid, 'SIGKILL');
-  for (let i = 0; i < 100 && origin.some((p) => isAlive(p.pid)); i++) await sleep(20);
+  // nginx's workers outlive a killed master and keep serving: kill the whole tree.
+  const masters = state?.processes.filter((p) => p.owner === 'origin' && isAlive(p.pid)).map((p) => p.pid) ?? [];
+  const all = masters.flatMap((pid) => [pid, ...descendants(pid)]);
+  for (const pid of all) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (let i = 0; i < 100 && all.some(isAlive); i++) await sleep(20);
 }
 
 export async function startOriginAgain(): Promise<void> {

@@ -79,6 +79,8 @@ export function supervisorScript(unit: LabUnit, pidFile: string): string {
   if (!main) throw new Error(`unit ${unit.name} has no ExecStart`);
   lines.push(`${cmd(main)} &`, 'main=$!', `echo "$main" > ${shQuote(pidFile)}`, 'wait "$main"', 'rc=$?');
   for (const post of unit.execStopPost) lines.push(`${cmd(post)} || true`);
+  // systemd removes RuntimeDirectory= when the unit stops (stale PID files go with it).
+  for (const d of unit.runtimeDirs) lines.push(`rm -rf ${shQuote(`/run/${d}`)}`);
   lines.push('exit "$rc"');
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 // `anycdn lab down`: removes everything `up` created, by PID and by namespace name, even after a
 // crash or a half-built `up`. Safe to run twice.
 import { rmSync } from 'node:fs';
+import { isAlive } from './control.ts';
 import { run, sleep } from './exec.ts';
 import { labNamespaces } from './network.ts';
 import { NS_PREFIX } from './plan.ts';
@@ -11,14 +12,6 @@ export interface DownResult {
   namespaces: number;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -39,9 +32,9 @@ export async function labDown(): Promise<DownResult> {
   }
   const targets = [...pids].filter((p) => p > 1 && p !== process.pid);
   for (const pid of targets) signal(pid, 'SIGTERM');
-  for (let i = 0; i < 40 && targets.some(alive); i++) await sleep(50);
-  for (const pid of targets.filter(alive)) signal(pid, 'SIGKILL');
-  for (let i = 0; i < 40 && targets.some(alive); i++) await sleep(50);
+  for (let i = 0; i < 40 && targets.some(isAlive); i++) await sleep(50);
+  for (const pid of targets.filter(isAlive)) signal(pid, 'SIGKILL');
+  for (let i = 0; i < 40 && targets.some(isAlive); i++) await sleep(50);
   for (const ns of namespaces) await run('ip', ['netns', 'del', ns], { timeoutMs: 5000 });
   rmSync(LAB_DIR, { recursive: true, force: true });
   return { killed: targets.length, namespaces: namespaces.length };

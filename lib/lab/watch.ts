@@ -42,12 +42,16 @@ export function watchFor(ns: string, condition: string, timeoutMs: number): Watc
   return { armed, done };
 }
 
-/** Times `act` until `condition` holds inside `ns`; milliseconds, or undefined at the timeout. */
-export async function timeUntil(ns: string, condition: string, timeoutMs: number, act: () => Promise<void> | void): Promise<number | undefined> {
+/**
+ * Times `act` until `condition` holds inside `ns`; milliseconds, or undefined at the timeout.
+ * The clock starts when `act` starts, or at the epoch ms it returns (the moment a kill landed).
+ */
+export async function timeUntil(ns: string, condition: string, timeoutMs: number, act: () => Promise<number | void> | number | void): Promise<number | undefined> {
   const w = watchFor(ns, condition, timeoutMs);
   await w.armed;
-  const t0 = Date.now();
-  await act();
+  const started = Date.now();
+  const at = await act();
+  const t0 = typeof at === 'number' ? at : started;
   const t1 = await w.done;
   return t1 === undefined ? undefined : Math.max(0, t1 - t0);
 }

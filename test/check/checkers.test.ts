@@ -1,14 +1,17 @@
-// The anycast DNS slice against the real checkers: every shipped file passes, and one known-bad
-// file per checker is rejected with a located diagnostic (which proves the check can fail).
+// The real checkers of the DNS and cache slices, one table: every shipped file of each kind passes
+// in a host view, and one known-bad file per checker is rejected with exactly one located
+// diagnostic (which proves the check can fail). The lb checkers, with their extra variants, are
+// in lb.test.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { upstreamHostnames } from '../../lib/check/cache.ts';
 import { checkFiles } from '../../lib/check/run.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { renderTopology } from '../../lib/render/index.ts';
 import type { CheckKind, RenderedFile } from '../../lib/render/types.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
-import { SITES_DIR } from '../helpers/topology.ts';
+import { loadEdited, SITES_DIR } from '../helpers/topology.ts';
 
 const BAD = join(import.meta.dirname, '..', 'fixtures', 'bad');
 
@@ -17,6 +20,8 @@ const CASES: { kind: CheckKind; binary: string; pkg: string; bad: string; path: 
   { kind: 'knot', binary: '/usr/sbin/knotc', pkg: 'knot', bad: 'knot.conf', path: '/etc/knot/knot.conf', expectLine: 4, expect: /^knotc: .*invalid item/ },
   { kind: 'zone', binary: '/usr/bin/kzonecheck', pkg: 'knot-dnssecutils', bad: 'cdn.example.net.zone', path: '/etc/knot/zones/cdn.example.net.zone', expectLine: 4, expect: /^kzonecheck: / },
   { kind: 'shell', binary: '/bin/sh', pkg: 'dash', bad: 'anycdn-healthcheck', path: '/usr/local/sbin/anycdn-healthcheck', expectLine: 5, expect: /^sh -n: / },
+  { kind: 'nginx', binary: '/usr/sbin/nginx', pkg: 'nginx', bad: 'nginx.conf', path: '/etc/nginx/nginx.conf', expectLine: 16, expect: /^nginx: \[emerg\] invalid time value "tenminutes" in \/etc\/nginx\/nginx\.conf:16$/ },
+  { kind: 'squid', binary: '/usr/sbin/squid', pkg: 'squid', bad: 'squid.conf', path: '/etc/squid/squid.conf', expectLine: 5, expect: /^squid: FATAL: Bungled \/etc\/squid\/squid\.conf line 5: http_access allow image_hosts$/ },
 ];
 
 const shipped = renderTopology(loadTopology(SITES_DIR));
@@ -29,7 +34,7 @@ describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, expectLin
     expect(files.length).toBeGreaterThan(0);
     const report = await checkFiles(shipped, { only: [kind] });
     expect(report.diagnostics).toEqual([]);
-    expect(report.checked.map((c) => c.ok)).toEqual(files.map(() => true));
+    expect(report.checked.map((c) => [c.file.host, c.ok])).toEqual(files.map((f) => [f.host, true]));
   });
 
   it('rejects a known-bad file with a located diagnostic', async (ctx) => {
@@ -38,9 +43,31 @@ describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, expectLin
     const file: RenderedFile = { site: 'bad', host: 'bad-host', path, content: readFileSync(join(BAD, bad), 'utf8'), mode: 0o644, check: kind };
     const report = await checkFiles([file]);
     expect(report.checked).toEqual([{ file, checker: kind, ok: false }]);
+    expect(report.diagnostics).toHaveLength(1);
     const first = report.diagnostics[0]!;
     expect(first.file).toBe(`bad/bad-host${path}`);
     expect(first.line).toBe(expectLine);
     expect(first.message).toMatch(pattern);
+  });
+});
+
+describe('nginx check without DNS', () => {
+  it('maps every upstream hostname, and only hostnames, into the view', () => {
+    const conf = 'upstream origin {\n\tserver b.s3.eu-west-1.amazonaws.com:443;\n\tkeepalive 32;\n}\nupstream shield {\n\tserver 198.51.100.10:80;\n}\n';
+    expect(upstreamHostnames(conf)).toEqual(['b.s3.eu-west-1.amazonaws.com']);
+  });
+
+  it('passes for an http origin given by name and by address', async (ctx) => {
+    const skip = missingBinary('/usr/sbin/nginx', 'nginx') ?? missingRoot();
+    if (skip) return ctx.skip(skip);
+    for (const url of ['https://origin.example.net:8443', 'http://203.0.113.9']) {
+      const t = loadEdited((x) => {
+        x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/origin:\n  s3:\n    bucket: .*\n    region: .*\n/, `origin:\n  http:\n    url: ${url}\n`);
+      });
+      const files = renderTopology(t).filter((f) => f.host === 'sin-cache1');
+      const report = await checkFiles(files, { only: ['nginx'] });
+      expect(report.diagnostics, url).toEqual([]);
+      expect(report.checked.map((c) => c.ok), url).toEqual([true]);
+    }
   });
 });
