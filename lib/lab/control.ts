@@ -59,7 +59,9 @@ export function descendants(pid: number): number[] {
 export async function killUnitTree(host: string, unit: string): Promise<number> {
   const pid = mainPid(host, unit);
   if (!pid || !isAlive(pid)) throw new Error(`lab: ${host} ${unit} is not running`);
-  const all = [pid, ...descendants(pid)];
+  // Children first: keepalived's VRRP child, told of its parent's death (PDEATHSIG), would shut
+  // down cleanly and send a priority-0 advert, which is not what a crash looks like.
+  const all = [...descendants(pid).reverse(), pid];
   const at = Date.now();
   for (const p of all) {
     try {

@@ -10,16 +10,17 @@ import { shQuote } from '../../lib/render/syntax/shell.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { prefixAddress } from '../../lib/model/net.ts';
 import { publishedVip } from '../../lib/render/knot.ts';
-import { killUnitTree, logSize, startOriginAgain, startUnitAgain, stopOrigin, waitForLog } from '../../lib/lab/control.ts';
+import { isAlive, killUnitTree, logSize, startOriginAgain, startUnitAgain, stopOrigin, waitForLog } from '../../lib/lab/control.ts';
 import { labDown } from '../../lib/lab/down.ts';
 import { run, sleep } from '../../lib/lab/exec.ts';
 import { imageSet } from '../../lib/lab/images.ts';
 import { LAB_IMAGE_COUNT } from '../../lib/lab/origin.ts';
-import { nsOf, planLab } from '../../lib/lab/plan.ts';
+import { NS_PREFIX, nsOf, ORIGIN, planLab } from '../../lib/lab/plan.ts';
+import { labNamespaces } from '../../lib/lab/network.ts';
 import { dig, http } from '../../lib/lab/probe.ts';
 import { waitReady } from '../../lib/lab/status.ts';
 import { labUp } from '../../lib/lab/up.ts';
-import { LAB_DIR } from '../../lib/lab/state.ts';
+import { LAB_DIR, readState } from '../../lib/lab/state.ts';
 import { startLoad, timeUntil } from '../../lib/lab/watch.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
@@ -52,6 +53,7 @@ const nyc = site('nyc');
 const images = imageSet(LAB_IMAGE_COUNT);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const figures = new Figures();
+const ORIGIN_V4 = ORIGIN.v4;
 /** The load runs over the first 100 images; scenario 9 needs images nobody fetched yet. */
 const LOAD_PATHS = images.slice(0, 100).map((i) => `/${i.name}`);
 
@@ -109,6 +111,31 @@ describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
     // answered by one of the BGP sites.
     const sin = await dig(nsOf.client('sin'), ANYCAST, IMG);
     expect([publishedVip(ams), publishedVip(nyc)]).toContain(sin.address);
+  });
+
+  it('isolation: every lab link ends in a lab namespace, none in the machine\'s own network', async () => {
+    const state = readState()!;
+    for (const ns of state.namespaces) {
+      const links = (await run('ip', ['-n', ns, '-o', 'link', 'show'], { timeoutMs: 3000 })).stdout.trim().split('\n');
+      for (const l of links.filter((x) => / veth|@if/.test(x))) expect(l, `${ns}: ${l}`).toMatch(/link-netns acdn-/);
+    }
+  });
+
+  it('up refuses to start over a running lab and says how to clean it', async () => {
+    await expect(labUp(t, SITES_DIR)).rejects.toThrow(/already up or half-built .*run `anycdn lab down` first/);
+  });
+
+  it('security on the VIP: no stats or exporter, POST refused, no forward proxying', async () => {
+    const client = nsOf.client('ams');
+    const vip = ams.vip.address;
+    const stats = await http(client, `http://${vip}:8404/`, { timeoutSec: 1 });
+    expect(stats.status, 'stats port on the VIP').toBe(0);
+    const metrics = await http(client, `http://${vip}/metrics`, { host: IMG, timeoutSec: 2 });
+    expect(metrics.status, '/metrics through the VIP').not.toBe(200);
+    const post = await http(client, `http://${vip}/${images[3]!.name}`, { host: IMG, method: 'POST', timeoutSec: 2 });
+    expect(post.status).toBe(405);
+    const proxy = await run('ip', ['netns', 'exec', client, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', '--proxy', `http://${vip}:80`, `http://${ORIGIN_V4}/img/0003.png`], { timeoutMs: 5000 });
+    expect(['403', '404', '405', '421', '400'], `forward-proxy request through the VIP got ${proxy.stdout}`).toContain(proxy.stdout.trim());
   });
 
   it('2. image path: MISS then HIT, one cache per URI, bytes equal to the origin', async () => {
@@ -305,4 +332,13 @@ describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
     const atAms = await fetchImage(client, ams.vip.address, `/${fresh.name}`);
     expect([atAms.status, atAms.cache]).toEqual([200, 'HIT']);
   }, 60_000);
+
+  it('down removes every namespace and process it started', async () => {
+    const recorded = readState()!.processes.map((p) => p.pid);
+    const r = await labDown();
+    expect(r.namespaces).toBeGreaterThan(0);
+    expect(await labNamespaces(NS_PREFIX)).toEqual([]);
+    expect(recorded.filter(isAlive)).toEqual([]);
+    expect(readState()).toBeUndefined();
+  });
 });
