@@ -38,12 +38,14 @@ export async function startHolder(h: HostStart): Promise<LabProcess> {
   const lines = [
     'set -u',
     ...mountLines(tree, h.files.map((f) => f.path), h.fileBinds),
+    `hostname ${shQuote(h.host)}`,
     ...h.extra.flatMap((x) => [`mkdir -p ${shQuote(x.path.replace(/\/[^/]*$/, ''))}`, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chmod 600 ${shQuote(x.path)}`]),
     ...h.setup.map((cmd) => `${cmd} >/dev/null 2>&1 || fail ${shQuote(`setup failed: ${cmd}`)}`),
     `touch ${shQuote(ready)}`,
     'exec sleep infinity',
   ];
-  const child = startDetached('ip', ['netns', 'exec', h.ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', lines.join('\n')], join(logs, 'holder.log'));
+  // Its own mount and UTS namespaces: the host's files at their paths, and its own hostname.
+  const child = startDetached('ip', ['netns', 'exec', h.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', lines.join('\n')], join(logs, 'holder.log'));
   const ok = await waitFor(async () => (existsSync(ready) ? true : undefined), 10_000, 20);
   if (!ok) throw new Error(`host ${h.host}: mount namespace not ready after 10 s: ${readFileSync(join(logs, 'holder.log'), 'utf8').trim()}`);
   return { pid: child.pid!, ns: h.ns, owner: h.host, unit: 'holder' };
@@ -90,7 +92,7 @@ export async function startUnit(h: { host: string; ns: string }, holderPid: numb
   const pidFile = labPaths.pidFile(h.host, unit.name);
   mkdirSync(join(pidFile, '..'), { recursive: true });
   const log = join(labPaths.logs(h.host), `${unit.name}.log`);
-  const sup = startDetached('nsenter', ['--target', String(holderPid), '--mount', '--net', '--', 'sh', '-c', supervisorScript(unit, pidFile)], log);
+  const sup = startDetached('nsenter', ['--target', String(holderPid), '--mount', '--net', '--uts', '--', 'sh', '-c', supervisorScript(unit, pidFile)], log);
   const mainPid = await waitFor(async () => {
     if (!existsSync(pidFile)) return undefined;
     const n = Number(readFileSync(pidFile, 'utf8').trim());

@@ -64,7 +64,11 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       const hostFiles = files.filter((f) => f.site === h.site && f.host === h.host);
       const hostsFile = join(labPaths.etc(h.host), 'hosts');
       mkdirSync(dirname(hostsFile), { recursive: true });
-      writeFileSync(hostsFile, `127.0.0.1\tlocalhost\n::1\tlocalhost\n${ORIGIN.v4}\t${originHostname(t)}\n`);
+      // As on a Debian host: its own name on 127.0.1.1. The origin's name is the lab origin.
+      writeFileSync(hostsFile, `127.0.0.1\tlocalhost\n127.0.1.1\t${h.host}\n::1\tlocalhost\n${ORIGIN.v4}\t${originHostname(t)}\n`);
+      // No resolver in the lab: lookups end at once on loopback instead of timing out.
+      const resolvConf = join(labPaths.etc(h.host), 'resolv.conf');
+      writeFileSync(resolvConf, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
       // What a real host has that anycdn does not render: the same fixtures the checkers use
       // (throwaway certificates), and BGP passwords that match the lab routers'.
       const fixtures = hostFiles.flatMap((f) => (f.check ? (CHECKERS[f.check]?.fixtures?.(f, hostFiles) ?? []) : []));
@@ -77,6 +81,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
         .map((x) => `mkdir -p ${dirname(x.path)} && ${x.shell}`);
       const fileBinds = [
         { source: hostsFile, target: '/etc/hosts' },
+        { source: resolvConf, target: '/etc/resolv.conf' },
         { source: originTrust.caBundle, target: SYSTEM_CA_BUNDLE },
       ];
       return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, extra, setup, fileBinds };
