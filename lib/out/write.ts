@@ -1,0 +1,38 @@
+// Atomic tree replacement: write everything into a sibling staging directory, then swap it in
+// with renames. On any error before the swap, the existing --out is untouched.
+import { chmod, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { RenderedFile } from '../render/types.ts';
+import { outputPath } from '../render/index.ts';
+
+export async function writeTreeAtomically(outDir: string, files: RenderedFile[]): Promise<void> {
+  const target = resolve(outDir);
+  const parent = dirname(target);
+  await mkdir(parent, { recursive: true });
+  const staging = await mkdtemp(join(parent, `.${basename(target)}.new-`));
+  try {
+    for (const f of files) {
+      const p = join(staging, outputPath(f));
+      await mkdir(dirname(p), { recursive: true });
+      await writeFile(p, f.content);
+      await chmod(p, f.mode);
+    }
+  } catch (e) {
+    await rm(staging, { recursive: true, force: true });
+    throw e;
+  }
+  const old = `${staging}.old`;
+  const exists = await stat(target).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (exists) await rename(target, old);
+  try {
+    await rename(staging, target);
+  } catch (e) {
+    if (exists) await rename(old, target);
+    await rm(staging, { recursive: true, force: true });
+    throw e;
+  }
+  if (exists) await rm(old, { recursive: true, force: true });
+}
