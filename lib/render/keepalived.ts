@@ -21,6 +21,7 @@ import { shAssignments } from './syntax/shell.ts';
 import { hasRole, type RenderedFile, type Renderer } from './types.ts';
 
 const CHECK_SCRIPT = 'haproxy_alive';
+const TRACK_FILE = 'haproxy_stopped';
 /** Default priorities of the lb pair, by host name. */
 const DEFAULT_PRIORITIES = [150, 100] as const;
 
@@ -60,6 +61,7 @@ export function keepalivedTree(site: Site, host: Host): Node[] {
   instance.push(
     block(['virtual_ipaddress'], [stmt(`${vip.address}/32`, 'dev', host.interface)]),
     block(['track_script'], [stmt(CHECK_SCRIPT)]),
+    block(['track_file'], [stmt(TRACK_FILE)]),
   );
   if (site.platform === 'aws') instance.push(stmt('notify_master', quote(PATHS.eipTakeover)));
 
@@ -82,6 +84,9 @@ export function keepalivedTree(site: Site, host: Host): Node[] {
       stmt('rise', 2),
       stmt('weight', 0),
     ]),
+    blank,
+    { kind: 'comment', text: "haproxy's unit writes 1 here when haproxy exits (SIGKILL included): FAULT at once." },
+    block(['vrrp_track_file', TRACK_FILE], [stmt('file', quote(PATHS.haproxyStopped)), stmt('weight', 0), stmt('init_file', 0)]),
     blank,
     block(['vrrp_instance', ident(`vip-${site.id}`)], instance),
   ];

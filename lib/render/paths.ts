@@ -17,6 +17,8 @@ export const PATHS = {
   haproxySocket: '/run/haproxy/admin.sock',
   keepalivedConf: '/etc/keepalived/keepalived.conf',
   keepalivedPid: '/run/keepalived/keepalived.pid',
+  /** 0 while haproxy runs, 1 once it has exited; keepalived tracks it (vrrp_track_file). */
+  haproxyStopped: '/run/anycdn/haproxy-stopped',
   keepalivedVrrpPid: '/run/keepalived/vrrp.pid',
   eipTakeover: '/usr/local/sbin/anycdn-eip-takeover',
   lbSysctl: '/etc/sysctl.d/60-anycdn.conf',

@@ -2,6 +2,7 @@
 // config before every start, and restart whenever they die: keepalived's track script moves the
 // VIP away while haproxy is down, and haproxy coming back brings the host back into the pair.
 import type { Host, Site, Topology } from '../model/schema.ts';
+import { dirname } from 'node:path';
 import { PATHS } from './paths.ts';
 import { hasRole } from './types.ts';
 import type { UnitSpec } from './units.ts';
@@ -19,9 +20,13 @@ export function lbUnits(_t: Topology, site: Site, host: Host): UnitSpec[] {
         ['Type', 'notify'],
         ['ExecStartPre', `/usr/sbin/sysctl -q -p ${PATHS.lbSysctl}`],
         ['ExecStartPre', haproxyCheck],
+        ['ExecStartPre', `/bin/sh -c 'mkdir -p ${dirname(PATHS.haproxyStopped)} && echo 0 > ${PATHS.haproxyStopped}'`],
         ['ExecStart', `/usr/sbin/haproxy -Ws -f ${PATHS.haproxyConf}`],
         ['ExecReload', haproxyCheck],
         ['ExecReload', '/bin/kill -USR2 $MAINPID'],
+        // After every exit, SIGKILL included: keepalived sees the file change (inotify) and goes to
+        // FAULT at once, instead of after its script's fall x interval (about 2 s).
+        ['ExecStopPost', `/bin/sh -c 'echo 1 > ${PATHS.haproxyStopped}'`],
         ['KillMode', 'mixed'],
         ['SuccessExitStatus', '143'],
         // haproxy needs about 2 x maxconn descriptors and refuses to start without them.

@@ -218,6 +218,28 @@ describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
     figures.record('4 VRRP master dies', 'failed requests during failover', 'requests', 'reported', failed, '300 req/s; requests in flight on the dead master fail');
   }, 120_000);
 
+  it('4b. haproxy dies on a live master: time until the backup serves the VIP', async () => {
+    const vip = nyc.vip.address;
+    const client = nsOf.client('nyc');
+    const times: number[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const [a, b] = lbHosts('nyc') as [string, string];
+      const master = (await holdsVip(a, vip)) ? a : b;
+      const backup = master === a ? b : a;
+      const from = logSize(master, 'keepalived');
+      try {
+        const ms = await timeUntil(client, `ip -n ${nsOf.host(backup)} -br addr show | grep -q ' ${vip}/' && ${vipServes(vip)}`, 5000, () => killUnitTree(master, 'haproxy'));
+        expect(ms, `trial ${trial}: the backup did not serve the VIP within 5 s`).toBeDefined();
+        times.push(ms!);
+      } finally {
+        await restart([master], 'haproxy');
+        expect(await waitForLog(master, 'keepalived', /Entering BACKUP STATE/, from, 15_000), `trial ${trial}: ${master} did not come back as backup`).toBe(true);
+        await sleep(500);
+      }
+    }
+    figures.record('4b haproxy dies on the master', 'time until the backup serves the VIP', 'ms', '<= 500 ms', times, 'keepalived alive; vrrp_track_file set by the unit');
+  }, 120_000);
+
   /** Breaks ams's announcement with `breakIt`, times the move to nyc, mends it, times the return. */
   async function anycastScenario(name: string, breakIt: () => Promise<number>, mend: () => Promise<void>): Promise<void> {
     const client = nsOf.client('ams');

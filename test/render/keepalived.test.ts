@@ -42,6 +42,13 @@ vrrp_script haproxy_alive {
 	weight 0
 }
 
+# haproxy's unit writes 1 here when haproxy exits (SIGKILL included): FAULT at once.
+vrrp_track_file haproxy_stopped {
+	file "/run/anycdn/haproxy-stopped"
+	weight 0
+	init_file 0
+}
+
 vrrp_instance vip_tst {
 	state BACKUP
 	interface eth0
@@ -54,6 +61,9 @@ vrrp_instance vip_tst {
 	}
 	track_script {
 		haproxy_alive
+	}
+	track_file {
+		haproxy_stopped
 	}
 }
 `);
@@ -115,6 +125,9 @@ vrrp_instance vip_tst {
 	}
 	track_script {
 		haproxy_alive
+	}
+	track_file {
+		haproxy_stopped
 	}
 	notify_master "/usr/local/sbin/anycdn-eip-takeover"
 }`);
