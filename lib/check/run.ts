@@ -1,16 +1,17 @@
 // Runs every daemon's own checker on rendered files: one host view per host, hosts in parallel.
 import { byCodePoint } from '../model/order.ts';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Diagnostic } from '../model/errors.ts';
+import { run } from '../run.ts';
 import type { RenderedFile } from '../render/types.ts';
+import { splitFixtures } from './fixtures.ts';
 import { hostViewScript, unshareArgs } from './hostview.ts';
 import { fileLabel } from './output.ts';
 import { CHECKERS } from './registry.ts';
-import type { Checker, CheckReport, Fixture } from './types.ts';
+import type { Checker, CheckReport } from './types.ts';
 
 const TOOLS: [binary: string, pkg: string][] = [
   ['/usr/bin/unshare', 'util-linux'],
@@ -79,20 +80,18 @@ async function checkHost(hostFiles: RenderedFile[], checkers: Partial<Record<str
     const treeDir = join(work, 'tree');
     const resultsDir = join(work, 'results');
     await mkdir(resultsDir);
-    const fixtures: Fixture[] = jobs.flatMap(({ file, checker }) => checker.fixtures?.(file, hostFiles) ?? []);
+    const fixtures = splitFixtures(jobs.flatMap(({ file, checker }) => checker.fixtures?.(file, hostFiles) ?? []));
     const present = new Set<string>();
-    for (const f of [...hostFiles, ...fixtures.filter((x): x is { path: string; content: string } => 'content' in x)]) {
+    for (const f of [...hostFiles, ...fixtures.files]) {
       const target = join(treeDir, f.path);
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, f.content);
       if ('mode' in f && typeof f.mode === 'number') await chmod(target, f.mode);
       present.add(f.path);
     }
-    for (const fx of fixtures) {
-      if ('shell' in fx) {
-        await mkdir(dirname(join(treeDir, fx.path)), { recursive: true });
-        present.add(fx.path);
-      }
+    for (const fx of fixtures.commands) {
+      await mkdir(dirname(join(treeDir, fx.path)), { recursive: true });
+      present.add(fx.path);
     }
     const names = [...new Set(jobs.flatMap(({ file, checker }) => checker.hostNames?.(file) ?? []))].sort();
     const hostsFile = names.length > 0 ? join(work, 'hosts') : undefined;
@@ -103,14 +102,14 @@ async function checkHost(hostFiles: RenderedFile[], checkers: Partial<Record<str
       paths: [...present].sort(),
       fileBinds: hostsFile ? [{ source: hostsFile, target: '/etc/hosts' }] : [],
       interfaces,
-      setup: fixtures.filter((x): x is { path: string; shell: string } => 'shell' in x).map((x) => x.shell),
+      setup: fixtures.commands.map((x) => x.shell),
       checks: jobs.map(({ file, checker }) => checker.command(file)),
       resultsDir,
     });
-    const run = await runCommand('/usr/bin/unshare', unshareArgs(script), HOST_TIMEOUT_MS);
-    if (run.code !== 0) {
+    const view = await run('/usr/bin/unshare', unshareArgs(script), { timeoutMs: HOST_TIMEOUT_MS });
+    if (view.code !== 0) {
       const where = fileLabel(jobs[0]!.file);
-      report.diagnostics.push({ file: where, line: 1, col: 1, message: `cannot check host ${jobs[0]!.file.site}/${jobs[0]!.file.host}: ${run.output.trim() || `exit ${run.code}`}` });
+      report.diagnostics.push({ file: where, line: 1, col: 1, message: `cannot check host ${jobs[0]!.file.site}/${jobs[0]!.file.host}: ${`${view.stderr}${view.stdout}`.trim() || `exit ${view.code}`}` });
       return report;
     }
     for (const [i, { file, checker }] of jobs.entries()) {
@@ -124,26 +123,4 @@ async function checkHost(hostFiles: RenderedFile[], checkers: Partial<Record<str
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-/** Runs a command with a time limit; kills it (by PID) when the limit passes. */
-export function runCommand(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => {
-      output += `\n(killed after ${timeoutMs} ms)`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: 127, output: e.message });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), output });
-    });
-  });
 }

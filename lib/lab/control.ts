@@ -29,7 +29,7 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Every descendant of `pid` (children first found through /proc), for killing a process tree. */
-export function descendants(pid: number): number[] {
+function descendants(pid: number): number[] {
   const parent = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -53,15 +53,14 @@ export function descendants(pid: number): number[] {
 }
 
 /**
- * SIGKILLs a unit's main process and everything it started (haproxy's workers, nginx's).
- * Returns the epoch ms at which the signals went out (after the /proc scan, which takes time).
+ * SIGKILLs processes and everything they started, children first: keepalived's VRRP child, told
+ * of its parent's death (PDEATHSIG), would shut down cleanly and send a priority-0 advert, which
+ * is not what a crash looks like; nginx's workers outlive a killed master and keep serving.
+ * Waits (bounded) until they are gone; returns the epoch ms at which the signals went out
+ * (after the /proc scan, which takes time).
  */
-export async function killUnitTree(host: string, unit: string): Promise<number> {
-  const pid = mainPid(host, unit);
-  if (!pid || !isAlive(pid)) throw new Error(`lab: ${host} ${unit} is not running`);
-  // Children first: keepalived's VRRP child, told of its parent's death (PDEATHSIG), would shut
-  // down cleanly and send a priority-0 advert, which is not what a crash looks like.
-  const all = [...descendants(pid).reverse(), pid];
+async function killTrees(roots: number[]): Promise<number> {
+  const all = roots.flatMap((pid) => [...descendants(pid).reverse(), pid]);
   const at = Date.now();
   for (const p of all) {
     try {
@@ -74,19 +73,11 @@ export async function killUnitTree(host: string, unit: string): Promise<number> 
   return at;
 }
 
-/** Sends `signal` to a unit's main process; returns the PID it hit. */
-export function signalUnit(host: string, unit: string, signal: NodeJS.Signals): number {
+/** SIGKILLs a unit's main process and everything it started; returns when the signals went out. */
+export async function killUnitTree(host: string, unit: string): Promise<number> {
   const pid = mainPid(host, unit);
   if (!pid || !isAlive(pid)) throw new Error(`lab: ${host} ${unit} is not running`);
-  process.kill(pid, signal);
-  return pid;
-}
-
-/** SIGKILLs a unit's main process and waits (bounded) until it is gone. */
-export async function killUnit(host: string, unit: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  const pid = signalUnit(host, unit, signal);
-  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(20);
-  if (isAlive(pid)) throw new Error(`lab: ${host} ${unit} (pid ${pid}) still alive after ${signal}`);
+  return killTrees([pid]);
 }
 
 /** Starts a unit again under a new supervisor, as `systemctl start` would. */
@@ -117,17 +108,7 @@ export async function waitForLog(host: string, unit: string, pattern: RegExp, fr
 
 export async function stopOrigin(): Promise<void> {
   const state = readState();
-  // nginx's workers outlive a killed master and keep serving: kill the whole tree.
-  const masters = state?.processes.filter((p) => p.owner === 'origin' && isAlive(p.pid)).map((p) => p.pid) ?? [];
-  const all = masters.flatMap((pid) => [pid, ...descendants(pid)]);
-  for (const pid of all) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  for (let i = 0; i < 100 && all.some(isAlive); i++) await sleep(20);
+  await killTrees(state?.processes.filter((p) => p.owner === 'origin' && isAlive(p.pid)).map((p) => p.pid) ?? []);
 }
 
 export async function startOriginAgain(): Promise<void> {

@@ -120,8 +120,3 @@ export function startRouterBird(site: string, ns: string, conf: string): LabProc
   const child = startDetached('ip', ['netns', 'exec', ns, 'bird', '-f', '-c', join(dir, 'bird.conf'), '-s', join(dir, 'bird.ctl')], join(logs, 'bird.log'));
   return { pid: child.pid!, ns, owner: `router-${site}`, unit: 'bird' };
 }
-
-/** birdc against a lab router's control socket. */
-export function routerCtl(site: string): string {
-  return join(labPaths.etc(`router-${site}`), 'bird.ctl');
-}

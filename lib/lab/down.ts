@@ -2,7 +2,8 @@
 // crash or a half-built `up`. Safe to run twice.
 import { rmSync } from 'node:fs';
 import { isAlive } from './control.ts';
-import { run, sleep } from './exec.ts';
+import { run } from '../run.ts';
+import { sleep } from './exec.ts';
 import { labNamespaces } from './network.ts';
 import { NS_PREFIX } from './plan.ts';
 import { LAB_DIR, readState } from './state.ts';

@@ -2,7 +2,7 @@
 // addresses, routes and forwarding. One `ip -batch` per namespace keeps `up` fast.
 import { byCodePoint } from '../model/order.ts';
 import type { RenderedFile } from '../render/types.ts';
-import { must } from './exec.ts';
+import { must } from '../run.ts';
 import type { LabPlan } from './plan.ts';
 
 export async function buildNetwork(plan: LabPlan): Promise<void> {

@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Topology } from '../model/schema.ts';
-import { must, startDetached } from './exec.ts';
+import { must } from '../run.ts';
+import { startDetached } from './exec.ts';
 import { imageSet } from './images.ts';
 import { ORIGIN } from './plan.ts';
 import { labPaths, type LabProcess } from './state.ts';

@@ -1,5 +1,5 @@
 // Looking at a running lab from its clients and routers: DNS answers, HTTP fetches, routes.
-import { run } from './exec.ts';
+import { run } from '../run.ts';
 
 export interface DnsAnswer {
   address?: string;

@@ -2,10 +2,11 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Topology } from '../model/schema.ts';
+import { splitFixtures } from '../check/fixtures.ts';
 import { CHECKERS } from '../check/registry.ts';
+import { shQuote } from '../render/syntax/shell.ts';
 import { renderTopology } from '../render/index.ts';
 import { birdSecretFile } from '../render/paths.ts';
-import type { RenderedFile } from '../render/types.ts';
 import { LAB_SKIPS, startHolder, startRouterBird, startUnit, type HostStart } from './daemons.ts';
 import { applySysctls, buildNetwork, labNamespaces } from './network.ts';
 import { originHostname, prepareOrigin, startOrigin, SYSTEM_CA_BUNDLE } from './origin.ts';
@@ -71,14 +72,13 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       writeFileSync(resolvConf, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
       // What a real host has that anycdn does not render: the same fixtures the checkers use
       // (throwaway certificates), and BGP passwords that match the lab routers'.
-      const fixtures = hostFiles.flatMap((f) => (f.check ? (CHECKERS[f.check]?.fixtures?.(f, hostFiles) ?? []) : []));
+      const fixtures = splitFixtures(hostFiles.flatMap((f) => (f.check ? (CHECKERS[f.check]?.fixtures?.(f, hostFiles) ?? []) : [])));
       const secrets = site.hosts.find((x) => x.name === h.host)!.roles.includes('dns')
         ? site.bgp.peers.filter((p) => p.passwordRef).map((p) => ({ path: birdSecretFile(p.name), content: `password "${labPassword(site.id, p.name)}";\n` }))
         : [];
-      const extra = [...fixtures.filter((x): x is { path: string; content: string } => 'content' in x && !secrets.some((s) => s.path === x.path)), ...secrets];
-      const setup = fixtures
-        .filter((x): x is { path: string; shell: string } => 'shell' in x)
-        .map((x) => `mkdir -p ${dirname(x.path)} && ${x.shell}`);
+      // Written in order: the lab's passwords replace the checkers' placeholders at the same paths.
+      const extra = [...fixtures.files, ...secrets];
+      const setup = fixtures.commands.map((x) => `mkdir -p ${shQuote(dirname(x.path))} && ${x.shell}`);
       const fileBinds = [
         { source: hostsFile, target: '/etc/hosts' },
         { source: resolvConf, target: '/etc/resolv.conf' },
@@ -112,4 +112,3 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
   }
 }
 
-export type { RenderedFile };

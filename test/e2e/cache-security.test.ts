@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountLines } from '../../lib/check/hostview.ts';
-import { runCommand } from '../../lib/check/run.ts';
+import { run } from '../../lib/run.ts';
 import { CACHE_HEALTH } from '../../lib/render/cache-health.ts';
 import { renderTopology } from '../../lib/render/index.ts';
 import { NGINX_STATUS } from '../../lib/render/nginx.ts';
@@ -144,8 +144,8 @@ beforeAll(async () => {
     'exit 0',
   ];
   await writeFile(join(work, 'run.sh'), `${lines.join('\n')}\n`);
-  const run = await runCommand('/usr/bin/unshare', ['--mount', '--net', '--pid', '--fork', '--propagation', 'private', '/bin/sh', join(work, 'run.sh')], 90_000);
-  scriptOutput = `exit ${run.code}: ${run.output}`;
+  const r = await run('/usr/bin/unshare', ['--mount', '--net', '--pid', '--fork', '--propagation', 'private', '/bin/sh', join(work, 'run.sh')], { timeoutMs: 90_000 });
+  scriptOutput = `exit ${r.code}: ${r.stderr}${r.stdout}`;
   const read = (p: string) => readFile(join(out, p), 'utf8').catch(() => '');
   for (const c of ['nginx', 'squid'] as const) {
     for (const p of [...probes(c, ''), { name: 'health-no-origin', curl: '' }]) {

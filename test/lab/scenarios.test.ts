@@ -11,9 +11,10 @@ import { loadTopology } from '../../lib/model/load.ts';
 import { prefixAddress } from '../../lib/model/net.ts';
 import { publishedVip } from '../../lib/render/knot.ts';
 import { vrrpPriority } from '../../lib/render/keepalived.ts';
-import { isAlive, killUnitTree, logSize, startOriginAgain, startUnitAgain, stopOrigin, waitForLog } from '../../lib/lab/control.ts';
+import { isAlive, killUnitTree, logSize, mainPid, startOriginAgain, startUnitAgain, stopOrigin, waitForLog } from '../../lib/lab/control.ts';
 import { labDown } from '../../lib/lab/down.ts';
-import { run, sleep } from '../../lib/lab/exec.ts';
+import { sleep } from '../../lib/lab/exec.ts';
+import { run } from '../../lib/run.ts';
 import { imageSet } from '../../lib/lab/images.ts';
 import { LAB_IMAGE_COUNT } from '../../lib/lab/origin.ts';
 import { NS_PREFIX, nsOf, ORIGIN, planLab } from '../../lib/lab/plan.ts';
@@ -84,6 +85,26 @@ async function vrrpSettled(id: string): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${id}: ${winner.name} did not take the VIP within preempt_delay + 10 s`);
     await sleep(200);
   }
+}
+
+/** The site's lb pair: which host holds the VIP now, and which is its backup. */
+async function vrrpPair(id: string): Promise<{ master: string; backup: string }> {
+  const [a, b] = lbHosts(id) as [string, string];
+  return (await holdsVip(a, site(id).vip.address)) ? { master: a, backup: b } : { master: b, backup: a };
+}
+
+/** sh condition: `backup` holds the VIP and the VIP serves. */
+const backupServes = (backup: string, vip: string) => `ip -n ${nsOf.host(backup)} -br addr show | grep -q ' ${vip}/' && ${vipServes(vip)}`;
+
+/**
+ * Starts a failed lb host's units again and waits until it is a real backup: the next trial
+ * kills whichever host is master then (its haproxy track script must have passed again).
+ */
+async function restartAsBackup(host: string, units: string[], trial: number): Promise<void> {
+  const from = logSize(host, 'keepalived');
+  for (const unit of units) await restart([host], unit);
+  expect(await waitForLog(host, 'keepalived', /Entering BACKUP STATE/, from, 15_000), `trial ${trial}: ${host} did not come back as backup`).toBe(true);
+  await sleep(500);
 }
 
 /** Kills units on hosts, then (in `finally` of the caller) starts them again. */
@@ -226,13 +247,11 @@ describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
     const failed: number[] = [];
     const staleRetries: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
-      const [a, b] = lbHosts('nyc') as [string, string];
-      const master = (await holdsVip(a, vip)) ? a : b;
-      const backup = master === a ? b : a;
+      const { master, backup } = await vrrpPair('nyc');
       const load = startLoad(client, { target: vip, host: IMG, paths: LOAD_PATHS, ratePerSec: 300, durationSec: 4, timeoutMs: 3000 });
       await sleep(1500);
       try {
-        const ms = await timeUntil(client, `ip -n ${nsOf.host(backup)} -br addr show | grep -q ' ${vip}/' && ${vipServes(vip)}`, 5000, async () => {
+        const ms = await timeUntil(client, backupServes(backup, vip), 5000, async () => {
           return Math.max(...(await Promise.all([killUnitTree(master, 'keepalived'), killUnitTree(master, 'haproxy')])));
         });
         expect(ms, `trial ${trial}: the backup did not serve the VIP within 5 s`).toBeDefined();
@@ -242,13 +261,7 @@ describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
         staleRetries.push(r.staleSocketRetries);
       } finally {
         await load.catch(() => undefined);
-        // The next trial kills whichever host is master then; the restarted one must be a real
-        // backup by that time (its haproxy track script passes twice, 1 s apart).
-        const from = logSize(master, 'keepalived');
-        await restart([master], 'haproxy');
-        await restart([master], 'keepalived');
-        expect(await waitForLog(master, 'keepalived', /Entering BACKUP STATE/, from, 15_000), `trial ${trial}: ${master} did not come back as backup`).toBe(true);
-        await sleep(500);
+        await restartAsBackup(master, ['haproxy', 'keepalived'], trial);
       }
     }
     figures.record('4 VRRP master dies', 'time until the backup serves the VIP', 'ms', '<= 500 ms', times);
@@ -261,18 +274,13 @@ describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
     const client = nsOf.client('nyc');
     const times: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
-      const [a, b] = lbHosts('nyc') as [string, string];
-      const master = (await holdsVip(a, vip)) ? a : b;
-      const backup = master === a ? b : a;
-      const from = logSize(master, 'keepalived');
+      const { master, backup } = await vrrpPair('nyc');
       try {
-        const ms = await timeUntil(client, `ip -n ${nsOf.host(backup)} -br addr show | grep -q ' ${vip}/' && ${vipServes(vip)}`, 5000, () => killUnitTree(master, 'haproxy'));
+        const ms = await timeUntil(client, backupServes(backup, vip), 5000, () => killUnitTree(master, 'haproxy'));
         expect(ms, `trial ${trial}: the backup did not serve the VIP within 5 s`).toBeDefined();
         times.push(ms!);
       } finally {
-        await restart([master], 'haproxy');
-        expect(await waitForLog(master, 'keepalived', /Entering BACKUP STATE/, from, 15_000), `trial ${trial}: ${master} did not come back as backup`).toBe(true);
-        await sleep(500);
+        await restartAsBackup(master, ['haproxy'], trial);
       }
     }
     figures.record('4b haproxy dies on the master', 'time until the backup serves the VIP', 'ms', '<= 500 ms', times, 'keepalived alive; vrrp_track_file set by the unit');
@@ -342,7 +350,8 @@ describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
     const bfd: number[] = [];
     const hold: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
-      const pid = Number((await run('cat', [`${process.env.ANYCDN_LAB_DIR ?? '/var/tmp/anycdn-lab'}/pids/nyc-lb1/bird.pid`])).stdout.trim());
+      const pid = mainPid('nyc-lb1', 'bird');
+      if (!pid) throw new Error(`trial ${trial}: bird is not running on nyc-lb1`);
       expect((await run('ip', ['netns', 'exec', router, 'sh', '-c', presentBoth])).code, `trial ${trial}: v4 and v6 routes via nyc-lb1 before`).toBe(0);
       const withHold = trial < 2; // the hold timer takes seconds; two trials show it
       try {
