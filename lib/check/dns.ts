@@ -1,4 +1,5 @@
 // bird -p, knotc conf-check, kzonecheck and sh -n: the checkers of the anycast DNS slice.
+import { PATHS } from '../render/paths.ts';
 import { mapOutput } from './output.ts';
 import type { Checker } from './types.ts';
 
@@ -8,11 +9,14 @@ export const birdChecker: Checker = {
   debianPackage: 'bird2',
   command: (f) => `/usr/sbin/bird -p -c ${f.path}`,
   // BGP passwords are fetched at boot; the check gets a placeholder in their place.
-  fixtures: (f) =>
-    [...f.content.matchAll(/include "(\/run\/anycdn\/secrets\/bird-[a-z0-9-]+\.conf)";/g)].map((m) => ({
+  fixtures: (f) => [
+    ...[...f.content.matchAll(/include "(\/run\/anycdn\/secrets\/bird-[a-z0-9-]+\.conf)";/g)].map((m) => ({
       path: m[1]!,
       content: 'password "placeholder-for-check";\n',
     })),
+    // Written by the unit's ExecStartPre and then by the health checker.
+    ...(f.content.includes(`include "${PATHS.birdDeprefer}";`) ? [{ path: PATHS.birdDeprefer, content: 'define ANYCAST_DEPREFER = 0;\n' }] : []),
+  ],
   parse: (out, code, f) => mapOutput('bird', out, code, f, [/(?<path>\/[^\s:]+):(?<line>\d+):(?<col>\d+)/]),
 };
 
@@ -38,4 +42,23 @@ export const shellChecker: Checker = {
   debianPackage: 'dash',
   command: (f) => `/bin/sh -n ${f.path}`,
   parse: (out, code, f) => mapOutput('sh -n', out, code, f, [/(?<path>\/[^\s:]+): (?<line>\d+):/]),
+};
+
+/** The health checker program: `node --check` parses it without running it. */
+export const nodeChecker: Checker = {
+  kind: 'node',
+  binary: PATHS.node,
+  debianPackage: 'nodejs',
+  command: (f) => `${PATHS.node} --check ${f.path}`,
+  // node --check prints `FILE:LINE` first, then the line, a caret and `SyntaxError: ...`.
+  parse: (out, code, f) => mapOutput('node --check', out.replace(/^(\/\S+:\d+)\n[\s\S]*?\n(\w*Error: .*)$/m, '$1 $2'), code, f, [/^(?<path>\/[^\s:]+):(?<line>\d+) /]),
+};
+
+/** The health checker's config, read and checked by the program itself (which must load too). */
+export const healthcheckChecker: Checker = {
+  kind: 'healthcheck',
+  binary: PATHS.node,
+  debianPackage: 'nodejs',
+  command: (f) => `${PATHS.node} ${PATHS.healthcheck} --check-config ${f.path}`,
+  parse: (out, code, f) => mapOutput('anycdn-healthcheck', out, code, f, [/^(?<path>\/[^\s:]+):(?<line>\d+):(?<col>\d+): /]),
 };

@@ -6,16 +6,19 @@
 import { byCodePoint } from '../model/order.ts';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { DirNeed } from '../render/dirs.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 
 /** State directories replaced by tmpfs inside the view (those that exist on the machine). */
-export const SCRATCH_DIRS = ['/dev/shm', '/run', '/var/cache', '/var/spool', '/var/log', '/var/lib/knot', '/var/lib/haproxy', '/var/lib/nginx'];
+export const SCRATCH_DIRS: readonly string[] = ['/dev/shm', '/run', '/var/cache', '/var/spool', '/var/log', '/var/lib/knot', '/var/lib/haproxy', '/var/lib/nginx'];
 
 export interface HostViewPlan {
   /** The host's tree on disk: <treeDir>/<absolute path>. */
   treeDir: string;
   /** Every absolute path present in the tree (rendered files and fixtures). */
   paths: string[];
+  /** Directories the host needs on the view's empty state dirs (see render/dirs.ts). */
+  dirs: DirNeed[];
   /** Single files bound over the machine's: an /etc/hosts for names the checked files resolve. */
   fileBinds?: FileBind[];
   /** Interface names that must exist (keepalived refuses missing ones, and lo). */
@@ -41,9 +44,9 @@ const PROTECTED = new Set(['/', '/etc', '/usr', '/usr/local', '/usr/lib', '/var'
  * nearest existing ancestor (so /etc/knot/zones binds /etc/knot), unless an ancestor is bound
  * already. Directories under the tmpfs scratch dirs are created inside the view instead.
  */
-export function bindDirs(paths: string[], exists: (dir: string) => boolean = existsSync): string[] {
+export function bindDirs(paths: string[], exists: (dir: string) => boolean = existsSync, scratchDirs: readonly string[] = SCRATCH_DIRS): string[] {
   const pick = (dir: string): string => {
-    if (SCRATCH_DIRS.some((s) => dir === s || dir.startsWith(`${s}/`))) return dir;
+    if (scratchDirs.some((s) => dir === s || dir.startsWith(`${s}/`))) return dir;
     let d = dir;
     while (!exists(d) && !PROTECTED.has(dirname(d))) d = dirname(d);
     return exists(d) || !PROTECTED.has(dirname(d)) ? d : dir;
@@ -57,30 +60,38 @@ export function bindDirs(paths: string[], exists: (dir: string) => boolean = exi
 }
 
 /**
- * Shell lines that turn a fresh mount namespace into the host's view: tmpfs over the state dirs,
- * the rendered tree bound at its real paths, and optionally an /etc/hosts of the caller's.
- * Shared by the checkers and the lab, so both see the files exactly as rendered.
+ * Shell lines that turn a fresh mount namespace into the host's view: an empty tmpfs over each
+ * state dir, exactly the directories the host needs on them (`dirs`, from the render), the
+ * rendered tree bound at its real paths, and optionally files of the caller's (/etc/hosts).
+ * Shared by the checkers and the lab, so both see the files exactly as rendered. The work is
+ * fixed by the host's needs: nothing here depends on what the machine holds under /var or /run,
+ * and the directories cost one `install` per owner and mode, not a process per directory.
  */
-export function mountLines(treeDir: string, paths: string[], fileBinds: FileBind[] = []): string[] {
+export function mountLines(treeDir: string, paths: string[], fileBinds: FileBind[] = [], dirs: DirNeed[] = [], scratchDirs: readonly string[] = SCRATCH_DIRS): string[] {
   const q = shQuote;
+  const under = (dir: string) => scratchDirs.some((s) => dir === s || dir.startsWith(`${s}/`));
   const lines = [
     'fail() { echo "anycdn: $*" >&2; exit 97; }',
-    // Each scratch dir becomes a tmpfs that keeps the machine's directory skeleton (owner and
-    // mode, two levels deep), as the packages created it: /var/spool/squid owned by proxy, ...
-    `for d in ${SCRATCH_DIRS.map(q).join(' ')}; do`,
+    `for d in ${scratchDirs.map(q).join(' ')}; do`,
     '\t[ -d "$d" ] || continue',
-    '\tskel=$(find "$d" -xdev -mindepth 1 -maxdepth 2 -type d -printf \'%m %u:%g %p\\n\' 2>/dev/null)',
-    '\tmount -t tmpfs anycdn "$d" || fail "cannot mount tmpfs on $d"',
-    '\tprintf \'%s\\n\' "$skel" | while read -r mode owner path; do',
-    '\t\t[ -n "$path" ] || continue',
-    '\t\tmkdir -p "$path" && chown "$owner" "$path" && chmod "$mode" "$path"',
-    '\tdone',
+    '\tmount -t tmpfs -o mode=0755 anycdn "$d" || fail "cannot mount tmpfs on $d"',
     'done',
+    // Shared memory is for everyone, as on every Linux machine (squid's workers use it).
+    ...(scratchDirs.includes('/dev/shm') ? ['[ ! -d /dev/shm ] || chmod 1777 /dev/shm'] : []),
   ];
-  for (const dir of bindDirs(paths)) {
-    const underScratch = SCRATCH_DIRS.some((s) => dir === s || dir.startsWith(`${s}/`));
+  const groups = new Map<string, string[]>();
+  for (const d of dirs.filter((x) => under(x.path))) {
+    const key = `${d.owner}\t${d.group}\t${d.mode.toString(8).padStart(4, '0')}`;
+    groups.set(key, [...(groups.get(key) ?? []), d.path]);
+  }
+  // install -d sets owner and mode on existing directories too, so the order of groups is free.
+  for (const [key, list] of [...groups.entries()].sort()) {
+    const [owner, group, mode] = key.split('\t') as [string, string, string];
+    lines.push(`install -d -o ${q(owner)} -g ${q(group)} -m ${mode} ${list.map(q).join(' ')} || fail ${q(`cannot create ${list.join(' ')}`)}`);
+  }
+  for (const dir of bindDirs(paths, existsSync, scratchDirs)) {
     lines.push(
-      underScratch
+      under(dir)
         ? `mkdir -p ${q(dir)}`
         : `[ -d ${q(dir)} ] || fail ${q(`${dir} does not exist on this machine; install the package that owns it`)}`,
       `mount --bind ${q(treeDir + dir)} ${q(dir)} || fail ${q(`cannot bind ${dir}`)}`,
@@ -92,7 +103,7 @@ export function mountLines(treeDir: string, paths: string[], fileBinds: FileBind
 
 export function hostViewScript(plan: HostViewPlan): string {
   const q = shQuote;
-  const lines = ['set -u', ...mountLines(plan.treeDir, plan.paths, plan.fileBinds)];
+  const lines = ['set -u', ...mountLines(plan.treeDir, plan.paths, plan.fileBinds, plan.dirs)];
   lines.push('ip link set lo up || fail "cannot bring up lo"');
   plan.interfaces.forEach((name, i) => {
     lines.push(`ip link add ${q(name)} type veth peer name ${q(`anycdnck${i}`)} || fail ${q(`cannot create interface ${name}`)}`);
@@ -104,10 +115,12 @@ export function hostViewScript(plan: HostViewPlan): string {
     ...plan.setup.map((s) => `${s} >/dev/null 2>&1 || fail ${q(`fixture failed: ${s}`)}`),
     'set +e',
   );
+  // The checks of one host run side by side: each writes only its own result files.
   plan.checks.forEach((cmd, i) => {
     const base = `${plan.resultsDir}/${i}`;
-    lines.push(`(${cmd}) >${q(`${base}.out`)} 2>&1 </dev/null; echo $? >${q(`${base}.rc`)}`);
+    lines.push(`{ (${cmd}) >${q(`${base}.out`)} 2>&1 </dev/null; echo $? >${q(`${base}.rc`)}; } &`);
   });
+  lines.push('wait');
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,7 +1,7 @@
 // Which checker validates which kind of rendered file.
 import type { CheckKind } from '../render/types.ts';
 import { nginxChecker, squidChecker } from './cache.ts';
-import { birdChecker, knotChecker, shellChecker, zoneChecker } from './dns.ts';
+import { birdChecker, healthcheckChecker, knotChecker, nodeChecker, shellChecker, zoneChecker } from './dns.ts';
 import { haproxyChecker, keepalivedChecker } from './lb.ts';
 import type { Checker } from './types.ts';
 
@@ -10,6 +10,8 @@ export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
   knot: knotChecker,
   zone: zoneChecker,
   shell: shellChecker,
+  node: nodeChecker,
+  healthcheck: healthcheckChecker,
   haproxy: haproxyChecker,
   keepalived: keepalivedChecker,
   nginx: nginxChecker,

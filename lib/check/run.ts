@@ -2,10 +2,11 @@
 import { byCodePoint } from '../model/order.ts';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Diagnostic } from '../model/errors.ts';
 import { run } from '../run.ts';
+import type { HostPlan } from '../render/index.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { splitFixtures } from './fixtures.ts';
 import { hostViewScript, unshareArgs } from './hostview.ts';
@@ -22,13 +23,27 @@ const HOST_TIMEOUT_MS = 120_000;
 const PLACEHOLDER_ADDRESS = '192.0.2.1';
 
 export interface CheckOptions {
+  /** Host views checked at once; default twice the CPUs (a view mostly waits on its checkers). */
   concurrency?: number;
   /** Run only these checkers; every file of a host is still present in its view (includes). */
   only?: string[];
   checkers?: Partial<Record<string, Checker>>;
 }
 
-export async function checkFiles(files: RenderedFile[], opts: CheckOptions = {}): Promise<CheckReport> {
+/** Checks loose files (hand-written known-bad ones, say): one view per host, no extra directories. */
+export function checkFiles(files: RenderedFile[], opts: CheckOptions = {}): Promise<CheckReport> {
+  const hosts = new Map<string, HostPlan>();
+  for (const f of files) {
+    const key = `${f.site}/${f.host}`;
+    const plan = hosts.get(key) ?? { site: f.site, host: f.host, files: [], dirs: [] };
+    plan.files.push(f);
+    hosts.set(key, plan);
+  }
+  return checkHosts([...hosts.values()], opts);
+}
+
+/** Checks every file of every host plan, each host in its own view, with the directories it needs. */
+export async function checkHosts(plans: HostPlan[], opts: CheckOptions = {}): Promise<CheckReport> {
   const checkers = opts.checkers ?? CHECKERS;
   const report: CheckReport = { diagnostics: [], checked: [] };
   const missingTools = TOOLS.filter(([bin]) => !existsSync(bin));
@@ -38,13 +53,8 @@ export async function checkFiles(files: RenderedFile[], opts: CheckOptions = {})
     );
     return report;
   }
-  const hosts = new Map<string, RenderedFile[]>();
-  for (const f of files) {
-    const key = `${f.site}/${f.host}`;
-    hosts.set(key, [...(hosts.get(key) ?? []), f]);
-  }
-  const queue = [...hosts.values()];
-  const workers = Array.from({ length: Math.max(1, opts.concurrency ?? 2) }, async () => {
+  const queue = [...plans];
+  const workers = Array.from({ length: Math.max(1, opts.concurrency ?? availableParallelism() * 2) }, async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const r = await checkHost(next, checkers, opts.only);
       report.diagnostics.push(...r.diagnostics);
@@ -56,7 +66,8 @@ export async function checkFiles(files: RenderedFile[], opts: CheckOptions = {})
   return report;
 }
 
-async function checkHost(hostFiles: RenderedFile[], checkers: Partial<Record<string, Checker>>, only?: string[]): Promise<CheckReport> {
+async function checkHost(plan: HostPlan, checkers: Partial<Record<string, Checker>>, only?: string[]): Promise<CheckReport> {
+  const hostFiles = plan.files;
   const report: CheckReport = { diagnostics: [], checked: [] };
   const jobs: { file: RenderedFile; checker: Checker }[] = [];
   for (const file of hostFiles) {
@@ -100,6 +111,7 @@ async function checkHost(hostFiles: RenderedFile[], checkers: Partial<Record<str
     const script = hostViewScript({
       treeDir,
       paths: [...present].sort(),
+      dirs: plan.dirs,
       fileBinds: hostsFile ? [{ source: hostsFile, target: '/etc/hosts' }] : [],
       interfaces,
       setup: fixtures.commands.map((x) => x.shell),

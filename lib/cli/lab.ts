@@ -13,11 +13,12 @@ export async function labUpCommand(opts: { sites: string }, io: Io): Promise<num
   try {
     const up = await labUp(t, opts.sites, io.out);
     const ready = await waitReady(t, up.plan, 30_000);
-    if (!ready) {
-      io.err('lab: not ready after 30 s; `anycdn lab status` shows what is missing, `anycdn lab down` cleans up');
+    if (!ready.ready) {
+      for (const l of ready.reasons) io.err(`lab: ${l}`);
+      io.err('lab: `anycdn lab status` shows the state now, `anycdn lab down` cleans up');
       return EXIT.invalid;
     }
-    for (const l of formatStatus(ready)) io.out(l);
+    for (const l of formatStatus(ready.rows)) io.out(l);
     io.out(`lab: up and ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${up.plan.namespaces.length} namespaces, ${up.state.processes.length} processes)`);
     return EXIT.ok;
   } catch (e) {

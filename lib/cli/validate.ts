@@ -1,13 +1,12 @@
 // anycdn validate: render in memory and run every daemon's own checker on every file.
 import { loadTopology } from '../model/load.ts';
-import { renderTopology } from '../render/index.ts';
-import { checkFiles } from '../check/run.ts';
+import { renderPlans } from '../render/index.ts';
+import { checkHosts } from '../check/run.ts';
 import { EXIT, printDiagnostics, type Io } from './report.ts';
 
 export async function validateCommand(opts: { sites: string }, io: Io): Promise<number> {
   const topology = loadTopology(opts.sites);
-  const files = renderTopology(topology);
-  const report = await checkFiles(files);
+  const report = await checkHosts(renderPlans(topology));
   if (report.diagnostics.length > 0) {
     printDiagnostics(io, report.diagnostics);
     return EXIT.invalid;

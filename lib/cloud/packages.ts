@@ -9,8 +9,8 @@ type Role = Host['roles'][number];
 
 const ROLE_PACKAGES: Record<Role, string[]> = {
   lb: ['haproxy', 'keepalived'],
-  // kdig, curl and ip are what the health checker runs.
-  dns: ['knot', 'knot-dnsutils', 'curl', 'iproute2'],
+  // The health checker is a Node.js program; it runs ip on a transition.
+  dns: ['knot', 'nodejs', 'iproute2'],
   cache: [],
 };
 

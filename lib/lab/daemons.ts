@@ -4,10 +4,12 @@
 // the routers' bird, and the origin's nginx. Every PID is recorded for teardown.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { mountLines, type FileBind } from '../check/hostview.ts';
+import type { DirNeed } from '../render/dirs.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import type { RenderedFile } from '../render/types.ts';
-import { startDetached, waitFor } from './exec.ts';
+import { LabError, startDetached, waitFor } from './exec.ts';
 import type { LabUnit } from './units.ts';
 import { labPaths, type LabProcess } from './state.ts';
 
@@ -25,6 +27,8 @@ export interface HostStart {
   extra: { path: string; content: string }[];
   /** Shell commands that create files the host needs but anycdn does not render (certificates). */
   setup: string[];
+  /** Directories the host's daemons need (render/dirs.ts), created on the view's tmpfs. */
+  dirs: DirNeed[];
   /** The lab's /etc/hosts and CA bundle, bound over the machine's inside the host view. */
   fileBinds: FileBind[];
 }
@@ -35,9 +39,10 @@ export async function startHolder(h: HostStart): Promise<LabProcess> {
   const logs = labPaths.logs(h.host);
   mkdirSync(logs, { recursive: true });
   const ready = join(logs, 'holder.ready');
+  const log = join(logs, 'holder.log');
   const lines = [
     'set -u',
-    ...mountLines(tree, h.files.map((f) => f.path), h.fileBinds),
+    ...mountLines(tree, h.files.map((f) => f.path), h.fileBinds, h.dirs),
     `hostname ${shQuote(h.host)}`,
     ...h.extra.flatMap((x) => [`mkdir -p ${shQuote(x.path.replace(/\/[^/]*$/, ''))}`, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chmod 600 ${shQuote(x.path)}`]),
     ...h.setup.map((cmd) => `${cmd} >/dev/null 2>&1 || fail ${shQuote(`setup failed: ${cmd}`)}`),
@@ -45,10 +50,27 @@ export async function startHolder(h: HostStart): Promise<LabProcess> {
     'exec sleep infinity',
   ];
   // Its own mount and UTS namespaces: the host's files at their paths, and its own hostname.
-  const child = startDetached('ip', ['netns', 'exec', h.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', lines.join('\n')], join(logs, 'holder.log'));
-  const ok = await waitFor(async () => (existsSync(ready) ? true : undefined), 10_000, 20);
-  if (!ok) throw new Error(`host ${h.host}: mount namespace not ready after 10 s: ${readFileSync(join(logs, 'holder.log'), 'utf8').trim()}`);
+  const child = startDetached('ip', ['netns', 'exec', h.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', lines.join('\n')], log);
+  const ok = await waitUntil(`building the host view of ${h.host}`, () => existsSync(ready), HOLDER_READY_MS, child, log);
+  if (!ok.done) throw new LabError(`lab up: host ${h.host}: the host view (mounts, fixtures) ${ok.why}; last lines of ${log}: ${tail(log)}`);
   return { pid: child.pid!, ns: h.ns, owner: h.host, unit: 'holder' };
+}
+
+/** Bounds of the waits in `up`: generous, since a busy machine is slow, and each says what it waited for. */
+const HOLDER_READY_MS = 30_000;
+const UNIT_PID_MS = 30_000;
+
+/**
+ * Polls `done` until it holds, the process `child` exits (then it never will), or `ms` pass.
+ * `why` says which, for the error message.
+ */
+async function waitUntil(_what: string, done: () => boolean, ms: number, child: ChildProcess, _log: string): Promise<{ done: true } | { done: false; why: string }> {
+  let exited: number | string | undefined;
+  child.once('exit', (code, signal) => (exited = code ?? signal ?? 'unknown'));
+  const r = await waitFor(async () => (done() ? 'done' : exited !== undefined ? 'exited' : undefined), ms, 20);
+  if (r === 'done') return { done: true };
+  if (r === 'exited' || exited !== undefined) return { done: false, why: `exited (${exited}) before it was ready` };
+  return { done: false, why: `was not ready after ${ms / 1000} s` };
 }
 
 /** The supervisor script for one unit, run inside the host's view. */
@@ -93,12 +115,20 @@ export async function startUnit(h: { host: string; ns: string }, holderPid: numb
   mkdirSync(join(pidFile, '..'), { recursive: true });
   const log = join(labPaths.logs(h.host), `${unit.name}.log`);
   const sup = startDetached('nsenter', ['--target', String(holderPid), '--mount', '--net', '--uts', '--', 'sh', '-c', supervisorScript(unit, pidFile)], log);
-  const mainPid = await waitFor(async () => {
-    if (!existsSync(pidFile)) return undefined;
-    const n = Number(readFileSync(pidFile, 'utf8').trim());
-    return n > 0 ? n : undefined;
-  }, 15_000, 20);
-  if (!mainPid) throw new Error(`host ${h.host}: ${unit.name} did not start within 15 s; see ${log}: ${tail(log)}`);
+  let mainPid: number | undefined;
+  const ok = await waitUntil(
+    `${unit.name} on ${h.host}`,
+    () => {
+      if (!existsSync(pidFile)) return false;
+      const n = Number(readFileSync(pidFile, 'utf8').trim());
+      if (n > 0) mainPid = n;
+      return n > 0;
+    },
+    UNIT_PID_MS,
+    sup,
+    log,
+  );
+  if (!ok.done || !mainPid) throw new LabError(`lab up: starting units: host ${h.host}: unit ${unit.name} ${ok.done ? 'wrote no PID' : ok.why}; last lines of ${log}: ${tail(log)}`);
   return [
     { pid: sup.pid!, ns: h.ns, owner: h.host, unit: `${unit.name}:supervisor` },
     { pid: mainPid, ns: h.ns, owner: h.host, unit: unit.name },
@@ -107,7 +137,8 @@ export async function startUnit(h: { host: string; ns: string }, holderPid: numb
 
 export function tail(file: string, lines = 5): string {
   if (!existsSync(file)) return '(no log)';
-  return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join(' | ');
+  const text = readFileSync(file, 'utf8').trim();
+  return text === '' ? '(empty log)' : text.split('\n').slice(-lines).join(' | ');
 }
 
 /** Starts bird for a lab router with the lab's own config. */

@@ -2,6 +2,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 
+/** A lab failure the user can act on: printed as is, without a stack trace. */
+export class LabError extends Error {}
+
 /** Starts a long-running process detached, output to a log file; returns it (PID in .pid). */
 export function startDetached(cmd: string, args: string[], logFile: string): ChildProcess {
   const fd = openSync(logFile, 'a');

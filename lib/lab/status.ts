@@ -2,7 +2,10 @@
 import { prefixAddress } from '../model/net.ts';
 import type { Topology } from '../model/schema.ts';
 import { publishedVip } from '../render/knot.ts';
+import { join } from 'node:path';
+import { tail } from './daemons.ts';
 import { waitFor } from './exec.ts';
+import { labPaths } from './state.ts';
 import { dig, http, routeVia } from './probe.ts';
 import type { LabPlan } from './plan.ts';
 
@@ -33,17 +36,41 @@ export async function labStatus(t: Topology, plan: LabPlan): Promise<SiteStatus[
   );
 }
 
-/** Waits (bounded) until every site serves its VIP and every announcing site answers DNS nearby. */
-export async function waitReady(t: Topology, plan: LabPlan, timeoutMs: number): Promise<SiteStatus[] | undefined> {
-  return waitFor(async () => {
-    const s = await labStatus(t, plan);
-    const ready = s.every((x) => {
-      const site = t.sites.find((y) => y.id === x.site)!;
-      const announces = site.bgp.peers.length > 0;
-      return x.vipHealth === 200 && (!announces || x.dnsAnswer === publishedVip(site));
-    });
-    return ready ? s : undefined;
+/** What keeps a site from being ready (empty when it is): VIP health, and the nearby DNS answer. */
+function notReady(t: Topology, x: SiteStatus): string[] {
+  const site = t.sites.find((y) => y.id === x.site)!;
+  const why: string[] = [];
+  if (x.vipHealth !== 200) why.push(`VIP ${site.vip.address} health path answered ${x.vipHealth || 'nothing'} (want 200)`);
+  if (site.bgp.peers.length > 0 && x.dnsAnswer !== publishedVip(site)) {
+    why.push(`the nearby anycast DNS answered ${x.dnsAnswer ?? 'nothing'} (want ${publishedVip(site)}; anycast route via ${x.anycastVia.join(', ') || 'none'})`);
+  }
+  return why;
+}
+
+export type Readiness = { ready: true; rows: SiteStatus[] } | { ready: false; reasons: string[] };
+
+/**
+ * Waits (bounded) until every site serves its VIP and every announcing site answers DNS nearby.
+ * When it gives up, it says which site lacks what, with the last lines of the logs that tell why
+ * (the site's health checkers, and haproxy where the VIP does not serve).
+ */
+export async function waitReady(t: Topology, plan: LabPlan, timeoutMs: number): Promise<Readiness> {
+  let last: SiteStatus[] = [];
+  const rows = await waitFor(async () => {
+    last = await labStatus(t, plan);
+    return last.every((x) => notReady(t, x).length === 0) ? last : undefined;
   }, timeoutMs, 250);
+  if (rows) return { ready: true, rows };
+  const reasons = last.flatMap((x) => {
+    const why = notReady(t, x);
+    if (why.length === 0) return [];
+    const site = t.sites.find((y) => y.id === x.site)!;
+    const logs = site.hosts
+      .filter((h) => h.roles.includes('dns') || (x.vipHealth !== 200 && h.roles.includes('lb')))
+      .flatMap((h) => (h.roles.includes('dns') ? ['anycdn-healthcheck'] : []).concat(x.vipHealth !== 200 && h.roles.includes('lb') ? ['haproxy', 'keepalived'] : []).map((u) => `  ${h.name} ${u}: ${tail(join(labPaths.logs(h.name), `${u}.log`), 3)}`));
+    return [`site ${x.site}: not ready after ${timeoutMs / 1000} s: ${why.join('; ')}`, ...logs];
+  });
+  return { ready: false, reasons };
 }
 
 export function formatStatus(rows: SiteStatus[]): string[] {

@@ -5,8 +5,9 @@ import type { Topology } from '../model/schema.ts';
 import { splitFixtures } from '../check/fixtures.ts';
 import { CHECKERS } from '../check/registry.ts';
 import { shQuote } from '../render/syntax/shell.ts';
-import { renderTopology } from '../render/index.ts';
+import { renderPlans } from '../render/index.ts';
 import { birdSecretFile } from '../render/paths.ts';
+import { LabError } from './exec.ts';
 import { LAB_SKIPS, startHolder, startRouterBird, startUnit, type HostStart } from './daemons.ts';
 import { applySysctls, buildNetwork, labNamespaces } from './network.ts';
 import { originHostname, prepareOrigin, startOrigin, SYSTEM_CA_BUNDLE } from './origin.ts';
@@ -15,7 +16,7 @@ import { labPassword, routerBirdConf } from './router-bird.ts';
 import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
 import { hostUnits } from './units.ts';
 
-export class LabError extends Error {}
+export { LabError };
 
 export interface UpResult {
   state: LabState;
@@ -40,7 +41,8 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
     log(`lab: ${name} (${now - mark} ms)`);
     mark = now;
   };
-  const files = renderTopology(t);
+  const plans = renderPlans(t);
+  const files = plans.flatMap((p) => p.files);
   const plan = planLab(t);
   const state: LabState = { sitesDir, namespaces: plan.namespaces, processes: [], holders: {}, startedAt: new Date().toISOString() };
   mkdirSync(LAB_DIR, { recursive: true });
@@ -62,7 +64,8 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
 
     const hosts = plan.hosts.map((h): HostStart => {
       const site = t.sites.find((s) => s.id === h.site)!;
-      const hostFiles = files.filter((f) => f.site === h.site && f.host === h.host);
+      const hostPlan = plans.find((p) => p.site === h.site && p.host === h.host)!;
+      const hostFiles = hostPlan.files;
       const hostsFile = join(labPaths.etc(h.host), 'hosts');
       mkdirSync(dirname(hostsFile), { recursive: true });
       // As on a Debian host: its own name on 127.0.1.1. The origin's name is the lab origin.
@@ -84,7 +87,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
         { source: resolvConf, target: '/etc/resolv.conf' },
         { source: originTrust.caBundle, target: SYSTEM_CA_BUNDLE },
       ];
-      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, extra, setup, fileBinds };
+      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, dirs: hostPlan.dirs, extra, setup, fileBinds };
     });
     await Promise.all(hosts.map((h) => applySysctls(h.ns, h.files)));
     for (const p of await Promise.all(hosts.map(startHolder))) {

@@ -87,8 +87,15 @@ const healthcheck = z
       .regex(/^\/[A-Za-z0-9._~\/-]{0,100}$/, { message: 'must be an absolute URL path such as /healthz' })
       .default('/healthz')
       .describe('Path on the image VIP that answers 200 while the site serves images. Default /healthz.'),
+    onImagePathDown: z
+      .enum(['deprefer', 'withdraw'])
+      .default('deprefer')
+      .describe(
+        'What a site whose DNS answers but whose image path fails does: deprefer (keep announcing with depreferPrepend AS-path prepends and the graceful-shutdown community, so traffic prefers any healthy site but the CDN never vanishes when every site is sick) or withdraw. Default deprefer.',
+      ),
+    depreferPrepend: z.number().int().min(1).max(10).default(3).describe('AS-path prepends on a depreferred announcement. Default 3.'),
   })
-  .default({ intervalMs: 150, timeoutMs: 250, fall: 2, rise: 5, path: '/healthz' });
+  .default({ intervalMs: 150, timeoutMs: 250, fall: 2, rise: 5, path: '/healthz', onImagePathDown: 'deprefer', depreferPrepend: 3 });
 
 const origin = z.union([
   z.strictObject({

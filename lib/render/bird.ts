@@ -46,6 +46,12 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
     blank,
     ...families.map((f) => stmt('define', setName(f.family), '=', `[ ${f.prefix} ]`)),
     stmt('include', quote(PATHS.birdDrain)),
+    ...(deprefers(t)
+      ? [
+          { kind: 'comment', text: 'ANYCAST_DEPREFER: 1 while DNS answers but the image path fails (anycdn-healthcheck writes it).' } as const,
+          stmt('include', quote(PATHS.birdDeprefer)),
+        ]
+      : []),
     blank,
     block(['protocol', 'device'], [stmt('scan', 'time', 10)]),
     blank,
@@ -67,6 +73,14 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
         code(
           `if net ~ ${setName(f.family)} && proto = ${quote(ANYCAST_PROTO)} then {`,
           `\tif DRAIN = 1 then bgp_community.add(${GRACEFUL_SHUTDOWN});`,
+          ...(deprefers(t)
+            ? [
+                '\tif ANYCAST_DEPREFER = 1 then {',
+                ...Array.from({ length: t.cdn.healthcheck.depreferPrepend }, () => `\t\tbgp_path.prepend(${site.asn});`),
+                `\t\tbgp_community.add(${GRACEFUL_SHUTDOWN});`,
+                '\t}',
+              ]
+            : []),
           '\taccept;',
           '}',
           'reject;',
@@ -111,6 +125,11 @@ export function anycastFamilies(t: Topology): { family: 4 | 6; prefix: string; a
   const out: { family: 4 | 6; prefix: string; address: string }[] = [{ family: 4, prefix: t.cdn.anycast.ipv4, address: prefixAddress(t.cdn.anycast.ipv4) }];
   if (t.cdn.anycast.ipv6) out.push({ family: 6, prefix: t.cdn.anycast.ipv6, address: prefixAddress(t.cdn.anycast.ipv6) });
   return out;
+}
+
+/** Whether a sick image path keeps the site announced, depreferred (see healthcheck.onImagePathDown). */
+export function deprefers(t: Topology): boolean {
+  return t.cdn.healthcheck.onImagePathDown === 'deprefer';
 }
 
 function setName(family: 4 | 6): string {

@@ -1,6 +1,7 @@
 // Every renderer, and the one function that renders a whole topology.
 import { byCodePoint } from '../model/order.ts';
-import type { Topology } from '../model/schema.ts';
+import type { Host, Site, Topology } from '../model/schema.ts';
+import { hostDirs, type DirNeed } from './dirs.ts';
 import { renderBird } from './bird.ts';
 import { renderHaproxy } from './haproxy.ts';
 import { renderHealthcheck } from './healthcheck.ts';
@@ -14,21 +15,33 @@ import { renderUnits } from './units.ts';
 
 export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderUnits];
 
-/** All files for all hosts, sorted by site, host and path. Pure: same topology, same bytes. */
+/** One host's render: its files, and the directories its daemons need (see dirs.ts). */
+export interface HostPlan {
+  site: string;
+  host: string;
+  /** Sorted by path. */
+  files: RenderedFile[];
+  dirs: DirNeed[];
+}
+
+export function renderHost(t: Topology, site: Site, host: Host): HostPlan {
+  const files = RENDERERS.flatMap((r) => r(t, site, host)).sort((a, b) => byCodePoint(a.path, b.path));
+  for (let i = 1; i < files.length; i++) {
+    if (files[i]!.path === files[i - 1]!.path) throw new Error(`internal: two renderers wrote ${site.id}/${host.name}${files[i]!.path}`);
+  }
+  return { site: site.id, host: host.name, files, dirs: hostDirs(t, site, host) };
+}
+
+/** Every host's plan, sorted by site and host. Pure: same topology, same bytes. */
+export function renderPlans(t: Topology): HostPlan[] {
+  return t.sites
+    .flatMap((site) => site.hosts.map((host) => renderHost(t, site, host)))
+    .sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host));
+}
+
+/** All files for all hosts, sorted by site, host and path. */
 export function renderTopology(t: Topology): RenderedFile[] {
-  const files: RenderedFile[] = [];
-  for (const site of t.sites) {
-    for (const host of site.hosts) {
-      for (const r of RENDERERS) files.push(...r(t, site, host));
-    }
-  }
-  const seen = new Set<string>();
-  for (const f of files) {
-    const key = `${f.site}/${f.host}${f.path}`;
-    if (seen.has(key)) throw new Error(`internal: two renderers wrote ${key}`);
-    seen.add(key);
-  }
-  return files.sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host) || byCodePoint(a.path, b.path));
+  return renderPlans(t).flatMap((p) => p.files);
 }
 
 /** Where a file goes in the output tree: <site>/<host>/<absolute path on the host>. */

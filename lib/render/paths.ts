@@ -8,7 +8,14 @@ export const PATHS = {
   knotZonesDir: '/etc/knot/zones',
   knotStorage: '/var/lib/knot',
   knotRundir: '/run/knot',
-  healthcheck: '/usr/local/sbin/anycdn-healthcheck',
+  /** The health checker (a Node.js program), its config, and the script that withdraws after it. */
+  healthcheck: '/usr/local/lib/anycdn/anycdn-healthcheck.mjs',
+  healthcheckConf: '/usr/local/etc/anycdn/healthcheck.json',
+  healthcheckStatus: '/run/anycdn/healthcheck.state',
+  withdraw: '/usr/local/sbin/anycdn-withdraw',
+  /** bird includes it: `define ANYCAST_DEPREFER = 0|1;`, written by the checker on a change. */
+  birdDeprefer: '/run/anycdn/bird-deprefer.conf',
+  node: '/usr/bin/node',
   fetchSecrets: '/usr/local/sbin/anycdn-fetch-secrets',
   unitsDir: '/etc/systemd/system',
   // lb hosts: haproxy, keepalived

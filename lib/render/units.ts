@@ -2,6 +2,8 @@
 // precedence over Debian's), so the start command, its flags and the order live in one place.
 // The lab starts daemons from these same ExecStart lines.
 import type { Host, Site, Topology } from '../model/schema.ts';
+import { dirname } from 'node:path';
+import { deprefers } from './bird.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { emitUnit, type UnitSection } from './syntax/unit.ts';
@@ -65,6 +67,12 @@ function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
         requires: secrets ? ['anycdn-secrets.service'] : [],
         service: [
           ['Type', 'simple'],
+          ...(deprefers(t)
+            ? ([
+                // bird.conf includes the checker's state file: not depreferred until it says so.
+                ['ExecStartPre', `/bin/sh -c '[ -e ${PATHS.birdDeprefer} ] || { mkdir -p ${dirname(PATHS.birdDeprefer)} && echo "define ANYCAST_DEPREFER = 0;" > ${PATHS.birdDeprefer}; }'`],
+              ] as [string, string][])
+            : []),
           ['ExecStartPre', `/usr/sbin/bird -p -c ${PATHS.birdConf}`],
           ['ExecStart', `/usr/sbin/bird -f -c ${PATHS.birdConf} -s ${PATHS.birdCtl}`],
           ['ExecReload', `/usr/sbin/birdc -s ${PATHS.birdCtl} configure`],
@@ -79,10 +87,10 @@ function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
       after: ['knot.service', ...(site.bgp.peers.length > 0 ? ['bird.service'] : [])],
       service: [
         ['Type', 'simple'],
-        ['ExecStartPre', `${PATHS.healthcheck} withdraw`],
-        ['ExecStart', `${PATHS.healthcheck} run`],
+        ['ExecStartPre', PATHS.withdraw],
+        ['ExecStart', `${PATHS.node} ${PATHS.healthcheck} ${PATHS.healthcheckConf}`],
         // Runs after every exit, SIGKILL included: the prefix never outlives the checker.
-        ['ExecStopPost', `${PATHS.healthcheck} withdraw`],
+        ['ExecStopPost', PATHS.withdraw],
         ['Restart', 'always'],
         ['RestartSec', '1'],
       ],

@@ -85,7 +85,7 @@ describe('user data', () => {
   });
 
   it('installs the packages and starts the units of each role', () => {
-    expect(userDataOf(instanceOf('sin-lb1'))).toContain(`PACKAGES='curl haproxy iproute2 keepalived knot knot-dnsutils'`);
+    expect(userDataOf(instanceOf('sin-lb1'))).toContain(`PACKAGES='haproxy iproute2 keepalived knot nodejs'`);
     expect(userDataOf(instanceOf('sin-lb1'))).toMatch(/UNITS='[^']*haproxy\.service keepalived\.service knot\.service'/);
     expect(userDataOf(instanceOf('sin-cache1'))).toContain(`PACKAGES='nginx'`);
     expect(userDataOf(instanceOf('sin-cache1'))).toContain(`UNITS='nginx.service'`);

@@ -6,33 +6,37 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { upstreamHostnames } from '../../lib/check/cache.ts';
-import { checkFiles } from '../../lib/check/run.ts';
+import { checkFiles, checkHosts } from '../../lib/check/run.ts';
 import { loadTopology } from '../../lib/model/load.ts';
-import { renderTopology } from '../../lib/render/index.ts';
+import { renderPlans, renderTopology } from '../../lib/render/index.ts';
 import type { CheckKind, RenderedFile } from '../../lib/render/types.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
 import { loadEdited, SITES_DIR } from '../helpers/topology.ts';
 
 const BAD = join(import.meta.dirname, '..', 'fixtures', 'bad');
 
-const CASES: { kind: CheckKind; binary: string; pkg: string; bad: string; path: string; expectLine: number; expect: RegExp }[] = [
+const CASES: { kind: CheckKind; binary: string; pkg: string; bad: string; path: string; expectLine: number; expect: RegExp; withShipped?: string }[] = [
   { kind: 'bird', binary: '/usr/sbin/bird', pkg: 'bird2', bad: 'bird.conf', path: '/etc/bird/bird.conf', expectLine: 6, expect: /^bird: .*syntax error/ },
   { kind: 'knot', binary: '/usr/sbin/knotc', pkg: 'knot', bad: 'knot.conf', path: '/etc/knot/knot.conf', expectLine: 4, expect: /^knotc: .*invalid item/ },
   { kind: 'zone', binary: '/usr/bin/kzonecheck', pkg: 'knot-dnssecutils', bad: 'cdn.example.net.zone', path: '/etc/knot/zones/cdn.example.net.zone', expectLine: 4, expect: /^kzonecheck: / },
-  { kind: 'shell', binary: '/bin/sh', pkg: 'dash', bad: 'anycdn-healthcheck', path: '/usr/local/sbin/anycdn-healthcheck', expectLine: 5, expect: /^sh -n: / },
+  { kind: 'shell', binary: '/bin/sh', pkg: 'dash', bad: 'anycdn-withdraw', path: '/usr/local/sbin/anycdn-withdraw', expectLine: 5, expect: /^sh -n: / },
+  { kind: 'node', binary: '/usr/bin/node', pkg: 'nodejs', bad: 'anycdn-healthcheck.mjs', path: '/usr/local/lib/anycdn/anycdn-healthcheck.mjs', expectLine: 3, expect: /^node --check: \/usr\/local\/lib\/anycdn\/anycdn-healthcheck\.mjs:3 SyntaxError: missing \) after argument list$/ },
+  // The config is read by the shipped program, which must be in the view beside it.
+  { kind: 'healthcheck', binary: '/usr/bin/node', pkg: 'nodejs', bad: 'healthcheck.json', path: '/usr/local/etc/anycdn/healthcheck.json', expectLine: 1, expect: /^anycdn-healthcheck: \/usr\/local\/etc\/anycdn\/healthcheck\.json:1:1: fall: must be a positive integer, got 0$/, withShipped: '/usr/local/lib/anycdn/anycdn-healthcheck.mjs' },
   { kind: 'nginx', binary: '/usr/sbin/nginx', pkg: 'nginx', bad: 'nginx.conf', path: '/etc/nginx/nginx.conf', expectLine: 16, expect: /^nginx: \[emerg\] invalid time value "tenminutes" in \/etc\/nginx\/nginx\.conf:16$/ },
   { kind: 'squid', binary: '/usr/sbin/squid', pkg: 'squid', bad: 'squid.conf', path: '/etc/squid/squid.conf', expectLine: 5, expect: /^squid: FATAL: Bungled \/etc\/squid\/squid\.conf line 5: http_access allow image_hosts$/ },
 ];
 
-const shipped = renderTopology(loadTopology(SITES_DIR));
+const plans = renderPlans(loadTopology(SITES_DIR));
+const shipped = plans.flatMap((p) => p.files);
 
-describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, expectLine, expect: pattern }) => {
+describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, expectLine, expect: pattern, withShipped }) => {
   it('accepts every shipped file of its kind', async (ctx) => {
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
     const files = shipped.filter((f) => f.check === kind);
     expect(files.length).toBeGreaterThan(0);
-    const report = await checkFiles(shipped, { only: [kind] });
+    const report = await checkHosts(plans, { only: [kind] });
     expect(report.diagnostics).toEqual([]);
     expect(report.checked.map((c) => [c.file.host, c.ok])).toEqual(files.map((f) => [f.host, true]));
   });
@@ -41,7 +45,9 @@ describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, expectLin
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
     const file: RenderedFile = { site: 'bad', host: 'bad-host', path, content: readFileSync(join(BAD, bad), 'utf8'), mode: 0o644, check: kind };
-    const report = await checkFiles([file]);
+    const beside = shipped.filter((f) => f.host === 'ams-lb1' && f.path === withShipped).map((f): RenderedFile => ({ ...f, site: 'bad', host: 'bad-host', check: undefined }));
+    expect(beside.length, 'the shipped file the check needs').toBe(withShipped ? 1 : 0);
+    const report = await checkFiles([file, ...beside]);
     expect(report.checked).toEqual([{ file, checker: kind, ok: false }]);
     expect(report.diagnostics).toHaveLength(1);
     const first = report.diagnostics[0]!;

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haproxyCertPaths, haproxyChecker, keepalivedChecker, keepalivedInterfaces } from '../../lib/check/lb.ts';
-import { checkFiles } from '../../lib/check/run.ts';
+import { checkFiles, checkHosts } from '../../lib/check/run.ts';
 import { loadTopology } from '../../lib/model/load.ts';
-import { renderTopology } from '../../lib/render/index.ts';
+import { renderPlans } from '../../lib/render/index.ts';
 import type { CheckKind, RenderedFile } from '../../lib/render/types.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
 import { inlineSite, loadInline } from '../helpers/inline.ts';
@@ -37,7 +37,8 @@ const CASES: { kind: CheckKind; binary: string; pkg: string; bad: string; path: 
   },
 ];
 
-const shipped = renderTopology(loadTopology(SITES_DIR));
+const plans = renderPlans(loadTopology(SITES_DIR));
+const shipped = plans.flatMap((p) => p.files);
 
 /** Site variants the shipped sites do not exercise: mixed engines, https with redirect, aws. */
 const MIXED = ['  - name: tst-cache1', '    roles: [cache]', '    cacheEngine: squid', '    address: 192.0.2.21', '  - name: tst-cache2', '    roles: [cache]', '    cacheEngine: nginx', '    address: 192.0.2.22'].join('\n');
@@ -55,7 +56,7 @@ describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, line, mes
     if (skip) return ctx.skip(skip);
     const files = shipped.filter((f) => f.check === kind);
     expect(files.map((f) => f.host)).toEqual(['ams-lb1', 'ams-lb2', 'nyc-lb1', 'nyc-lb2', 'sin-lb1', 'sin-lb2']);
-    const report = await checkFiles(shipped, { only: [kind] });
+    const report = await checkHosts(plans, { only: [kind] });
     expect(report.diagnostics).toEqual([]);
     expect(report.checked.map((c) => [c.file.host, c.ok])).toEqual(files.map((f) => [f.host, true]));
   });
@@ -63,8 +64,7 @@ describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, line, mes
   it.for(Object.entries(VARIANTS))('accepts the variant: %s', async ([, siteText], ctx) => {
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
-    const files = renderTopology(loadInline(siteText));
-    const report = await checkFiles(files, { only: [kind] });
+    const report = await checkHosts(renderPlans(loadInline(siteText)), { only: [kind] });
     expect(report.diagnostics).toEqual([]);
     expect(report.checked.map((c) => [c.file.host, c.ok])).toEqual([
       ['tst-lb1', true],

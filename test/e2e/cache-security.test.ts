@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountLines } from '../../lib/check/hostview.ts';
 import { run } from '../../lib/run.ts';
 import { CACHE_HEALTH } from '../../lib/render/cache-health.ts';
-import { renderTopology } from '../../lib/render/index.ts';
+import { renderPlans } from '../../lib/render/index.ts';
 import { NGINX_STATUS } from '../../lib/render/nginx.ts';
 import { shQuote as q } from '../../lib/render/syntax/shell.ts';
 import { nginxStartCommand, squidStartCommand } from '../../lib/render/units-cache.ts';
@@ -30,7 +30,8 @@ const skip = missingBinary('/usr/sbin/nginx', 'nginx') ?? missingBinary('/usr/sb
 const topology = loadEdited((x) => {
   x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/origin:\n  s3:\n    bucket: .*\n    region: .*\n/, `origin:\n  http:\n    url: http://${ORIGIN}:8080\n`).replace(/\nshield: ams\n/, '\n');
 });
-const files = renderTopology(topology).filter((f) => [NGINX_HOST, SQUID_HOST].includes(f.host) && !f.path.startsWith('/etc/systemd/'));
+const plans = renderPlans(topology).filter((p) => [NGINX_HOST, SQUID_HOST].includes(p.host));
+const files = plans.flatMap((p) => p.files).filter((f) => !f.path.startsWith('/etc/systemd/'));
 const address = (name: string) => topology.sites.flatMap((s) => s.hosts).find((h) => h.name === name)!.address;
 const NGINX_ADDR = address(NGINX_HOST);
 const SQUID_ADDR = address(SQUID_HOST);
@@ -114,7 +115,7 @@ beforeAll(async () => {
   const health = { nginx: CACHE_HEALTH.nginx, squid: CACHE_HEALTH.squid };
   const lines = [
     'set -u',
-    ...mountLines(tree, files.map((f) => f.path)),
+    ...mountLines(tree, files.map((f) => f.path), [], plans.flatMap((p) => p.dirs)),
     'PIDS=""',
     'cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; sleep 0.3; for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; }',
     'trap cleanup EXIT',
@@ -125,7 +126,6 @@ beforeAll(async () => {
     'wait_status() { i=0; while [ $i -lt 100 ]; do [ "$(curl -s -o /dev/null --max-time 1 -w %{http_code} -H "Host: $3" "$1")" = "$2" ] && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $2 from $1" >&2; return 1; }',
     'wait_file() { i=0; while [ $i -lt 100 ]; do [ -e "$1" ] && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }',
     // The caches first, from the unit's own commands: the health checks must pass with no origin.
-    'mkdir -p /var/cache/nginx /var/lib/nginx /var/log/nginx /var/log/squid && chown proxy:proxy /var/log/squid',
     `${nginxStartCommand()} & PIDS="$PIDS $!"`,
     `/usr/sbin/squid -z -N -f /etc/squid/squid.conf >${q(`${out}/squid-z.log`)} 2>&1`,
     `${squidStartCommand()} & PIDS="$PIDS $!"`,

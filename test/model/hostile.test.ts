@@ -288,8 +288,8 @@ const ACCEPTED: Accepted[] = [
     lines: ["bird_password 'secretsmanager:anycdn/ams+bgp=1@transit.v1_x-y' '/run/anycdn/secrets/bird-transit1.conf'"] },
   { what: 'a 1,005-character ssm reference', texts: edit(S, [AMS, 'passwordRef: ssm:/anycdn/ams/bgp/transit1', `passwordRef: ${LONG_REF}`]),
     host: 'ams-lb1', path: '/usr/local/sbin/anycdn-fetch-secrets', lines: [`bird_password '${LONG_REF}' '/run/anycdn/secrets/bird-transit1.conf'`] },
-  { what: 'a health path with ~ . _ -', texts: edit(S, [CDN, 'rise: 5\n', 'rise: 5\n  path: /health~z/./a-b_c.html\n']), host: 'ams-lb2', path: '/usr/local/sbin/anycdn-healthcheck',
-    lines: ["VIP_URL='http://198.51.100.10/health~z/./a-b_c.html'"] },
+  { what: 'a health path with ~ . _ -', texts: edit(S, [CDN, 'rise: 5\n', 'rise: 5\n  path: /health~z/./a-b_c.html\n']), host: 'ams-lb2', path: '/usr/local/etc/anycdn/healthcheck.json',
+    lines: ['    "url": "http://198.51.100.10/health~z/./a-b_c.html"'] },
   { what: 'a 15-character interface name', host: 'ams-lb1', path: '/etc/bird/bird.conf',
     texts: edit(S, [AMS, 'address6: 2001:db8:a::11\n', 'address6: 2001:db8:a::11\n    interface: enp3s0f1abcdefg\n'], [AMS, 'address6: 2001:db8:a::12\n', 'address6: 2001:db8:a::12\n    interface: enp3s0f1abcdefg\n']),
     lines: ['protocol bfd {', '\tinterface "enp3s0f1abcdefg" {'] },
@@ -310,8 +310,9 @@ describe('accepted values appear exactly as intended', () => {
 
   test.skipIf(checkSkip)('the real checkers accept every file rendered from them', async () => {
     for (const a of ACCEPTED) {
-      // The file the value reaches, plus the unchecked files of its host (includes, drain file).
-      const files = renderTopology(load(a.texts)).filter((f) => f.host === a.host && (f.path === a.path || !f.check));
+      // The file the value reaches, plus the unchecked files of its host (includes, drain file)
+      // and the health checker program, which checks its own config.
+      const files = renderTopology(load(a.texts)).filter((f) => f.host === a.host && (f.path === a.path || !f.check || f.check === 'node'));
       const report = await checkFiles(files);
       expect(report.diagnostics, a.what).toEqual([]);
       expect(report.checked.filter((c) => !c.ok), a.what).toEqual([]);
@@ -322,8 +323,8 @@ describe('accepted values appear exactly as intended', () => {
 describe('raw.bird is passed through verbatim, and bird -p is what rejects it', () => {
   test.each<[what: string, raw: string, line: number]>([
     ['an unclosed block', 'protocol bgp {', 1],
-    ['a NUL byte', 'define X = 1;\u0000', 79],
-    ['a backslash-escaped quote (bird has no escapes)', 'define X = "a\\"b";', 79],
+    ['a NUL byte', 'define X = 1;\u0000', 93],
+    ['a backslash-escaped quote (bird has no escapes)', 'define X = "a\\"b";', 93],
   ])('%s', async (_what, raw, line) => {
     const files = renderTopology(load(appendToAms(`raw:\n  bird: ${yq(raw)}\n`))).filter((f) => f.host === 'ams-lb1' && (f.check === 'bird' || !f.check));
     expect(file(files, 'ams-lb1', '/etc/bird/bird.conf').slice(-3)).toEqual(['# raw.bird from sites/ams.yaml', raw, '']);

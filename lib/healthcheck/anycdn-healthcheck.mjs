@@ -1,0 +1,447 @@
+// @ts-check
+// anycdn-healthcheck: the anycast health checker of a dns host, shipped byte for byte in the
+// host's bundle and run by Debian's `nodejs` (18 or newer). No dependencies, and no process per
+// probe: it holds its sockets (DNS over UDP and TCP to the local server, HTTP keep-alive to the
+// image VIP) and times each probe from the query sent to the answer received, so a slow process
+// start on a loaded host never counts against a healthy site.
+//
+// Two verdicts, each with rise/fall hysteresis: DNS (the local server answers the image host with
+// this site's address, over UDP and TCP) and the image path (the VIP serves the health path).
+//   DNS down                         -> withdrawn: the anycast addresses leave lo, bird stops
+//                                       announcing (fail fast, and the checker's death does the same
+//                                       through the unit's ExecStopPost)
+//   DNS up, image path down          -> "deprefer" (default): still announced, with AS-path
+//                                       prepends and the graceful-shutdown community, so traffic
+//                                       prefers any healthy site but still lands here if none is;
+//                                       "withdraw": withdrawn as above
+//   both up                          -> announced
+// It changes the lo addresses (one `ip -batch`) and tells bird (its control socket, no process)
+// only on a transition.
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * @typedef {{
+ *   intervalMs: number, timeoutMs: number, fall: number, rise: number,
+ *   dns: { server: string, port: number, name: string, expect: string },
+ *   http: { url: string },
+ *   anycast: string[],
+ *   onImagePathDown: 'deprefer' | 'withdraw',
+ *   bird?: { socket: string, stateFile: string },
+ *   statusFile?: string,
+ *   ipCommand?: string,
+ * }} Config
+ * @typedef {'withdrawn' | 'depreferred' | 'announced'} Announce
+ */
+
+const log = (/** @type {string} */ msg) => process.stderr.write(`anycdn-healthcheck: ${msg}\n`);
+
+/** Reads and checks the config; throws an Error whose message names the bad field. */
+export function parseConfig(/** @type {string} */ text) {
+  /** @type {any} */
+  const c = JSON.parse(text);
+  const bad = (/** @type {string} */ field, /** @type {string} */ want) => {
+    throw new Error(`${field}: must be ${want}, got ${JSON.stringify(field.split('.').reduce((o, k) => (o == null ? o : o[k]), c))}`);
+  };
+  for (const k of ['intervalMs', 'timeoutMs', 'fall', 'rise']) if (!Number.isInteger(c[k]) || c[k] < 1) bad(k, 'a positive integer');
+  if (typeof c.dns !== 'object' || c.dns === null) bad('dns', 'an object');
+  if (net.isIP(c.dns.server) === 0) bad('dns.server', 'an IP address');
+  if (!Number.isInteger(c.dns.port) || c.dns.port < 1 || c.dns.port > 65535) bad('dns.port', 'a port number');
+  if (typeof c.dns.name !== 'string' || !/^[A-Za-z0-9.-]{1,253}$/.test(c.dns.name)) bad('dns.name', 'a DNS name');
+  if (net.isIP(c.dns.expect) === 0) bad('dns.expect', 'an IP address');
+  if (typeof c.http !== 'object' || c.http === null || typeof c.http.url !== 'string' || !/^http:\/\//.test(c.http.url)) bad('http.url', 'an http:// URL');
+  if (!Array.isArray(c.anycast) || c.anycast.length === 0 || !c.anycast.every((/** @type {unknown} */ p) => typeof p === 'string' && /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(p))) {
+    bad('anycast', 'a non-empty list of prefixes');
+  }
+  if (c.onImagePathDown !== 'deprefer' && c.onImagePathDown !== 'withdraw') bad('onImagePathDown', '"deprefer" or "withdraw"');
+  if (c.bird !== undefined && (typeof c.bird?.socket !== 'string' || typeof c.bird?.stateFile !== 'string')) bad('bird', 'an object with socket and stateFile');
+  return /** @type {Config} */ (c);
+}
+
+// ------------------------------------------------------------------------------------- DNS
+
+/** A DNS query for `name` (type A or AAAA) with message id `id`. */
+export function dnsQuery(/** @type {number} */ id, /** @type {string} */ name, /** @type {1 | 28} */ qtype) {
+  const labels = name.replace(/\.$/, '').split('.');
+  const parts = [Buffer.from([id >> 8, id & 0xff, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 0])];
+  for (const l of labels) parts.push(Buffer.from([l.length]), Buffer.from(l, 'ascii'));
+  parts.push(Buffer.from([0, 0, qtype, 0, 1]));
+  return Buffer.concat(parts);
+}
+
+/** The addresses of type `qtype` in the answer section of a response to query `id`, or undefined. */
+export function dnsAnswers(/** @type {Buffer} */ msg, /** @type {number} */ id, /** @type {1 | 28} */ qtype) {
+  if (msg.length < 12 || msg.readUInt16BE(0) !== id || (msg.readUInt8(2) & 0x80) === 0 || (msg.readUInt8(3) & 0x0f) !== 0) return undefined;
+  const qd = msg.readUInt16BE(4);
+  const an = msg.readUInt16BE(6);
+  let o = 12;
+  const skipName = () => {
+    for (;;) {
+      if (o >= msg.length) throw new RangeError('truncated');
+      const len = msg.readUInt8(o);
+      if ((len & 0xc0) === 0xc0) return void (o += 2);
+      o += 1 + len;
+      if (len === 0) return;
+    }
+  };
+  try {
+    for (let i = 0; i < qd; i++) (skipName(), (o += 4));
+    /** @type {string[]} */
+    const out = [];
+    for (let i = 0; i < an; i++) {
+      skipName();
+      const type = msg.readUInt16BE(o);
+      const rdlen = msg.readUInt16BE(o + 8);
+      const rdata = msg.subarray(o + 10, o + 10 + rdlen);
+      if (rdata.length !== rdlen) return undefined;
+      if (type === qtype && qtype === 1 && rdlen === 4) out.push([...rdata].join('.'));
+      if (type === qtype && qtype === 28 && rdlen === 16) out.push(ipv6Text(rdata));
+      o += 10 + rdlen;
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+function ipv6Text(/** @type {Buffer} */ b) {
+  const groups = [];
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+  return canonicalIp(groups.join(':'));
+}
+
+/** An address in one spelling (IPv6 fully expanded, lower case), so answers compare exactly. */
+export function canonicalIp(/** @type {string} */ a) {
+  if (!net.isIPv6(a)) return a;
+  const [head = '', tail] = a.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return groups.map((g) => g.padStart(4, '0')).join(':');
+}
+
+/** The DNS prober: one connected UDP socket and one TCP connection, both kept across probes. */
+class DnsProber {
+  /** @param {Config['dns']} dns */
+  constructor(dns) {
+    this.dns = dns;
+    this.qtype = /** @type {1 | 28} */ (net.isIPv6(dns.expect) ? 28 : 1);
+    this.expect = canonicalIp(dns.expect);
+    this.nextId = Math.floor(Math.random() * 0xffff);
+    /** @type {Map<number, { transport: 'udp' | 'tcp', done: (answers: string[] | undefined) => void }>} */
+    this.pending = new Map();
+    /** @type {import('node:dgram').Socket | undefined} */
+    this.udp = undefined;
+    /** @type {net.Socket | undefined} */
+    this.tcp = undefined;
+    this.tcpBuf = Buffer.alloc(0);
+  }
+
+  id() {
+    this.nextId = (this.nextId + 1) & 0xffff;
+    return this.nextId;
+  }
+
+  udpSocket() {
+    if (this.udp) return this.udp;
+    const s = createSocket(net.isIPv6(this.dns.server) ? 'udp6' : 'udp4');
+    s.on('message', (msg, from) => {
+      if (from.address === this.dns.server && from.port === this.dns.port) this.settle(msg);
+    });
+    s.on('error', () => this.dropUdp());
+    this.udp = s;
+    return s;
+  }
+
+  dropUdp() {
+    this.udp?.close();
+    this.udp = undefined;
+  }
+
+  tcpSocket() {
+    if (this.tcp) return this.tcp;
+    const s = net.connect({ host: this.dns.server, port: this.dns.port });
+    s.setNoDelay(true);
+    s.on('data', (d) => {
+      this.tcpBuf = Buffer.concat([this.tcpBuf, d]);
+      while (this.tcpBuf.length >= 2 && this.tcpBuf.length >= 2 + this.tcpBuf.readUInt16BE(0)) {
+        const len = this.tcpBuf.readUInt16BE(0);
+        this.settle(this.tcpBuf.subarray(2, 2 + len));
+        this.tcpBuf = this.tcpBuf.subarray(2 + len);
+      }
+    });
+    const drop = () => {
+      if (this.tcp === s) {
+        this.tcp = undefined;
+        this.tcpBuf = Buffer.alloc(0);
+        // Queries sent on it get no answer now: they fail at once, not at their timeout.
+        for (const p of [...this.pending.values()]) if (p.transport === 'tcp') p.done(undefined);
+      }
+      s.destroy();
+    };
+    s.on('error', drop);
+    s.on('close', drop);
+    this.tcp = s;
+    return s;
+  }
+
+  settle(/** @type {Buffer} */ msg) {
+    if (msg.length < 2) return;
+    const id = msg.readUInt16BE(0);
+    this.pending.get(id)?.done(dnsAnswers(msg, id, this.qtype));
+  }
+
+  /** One query over one transport; true when the answer is exactly the expected address. */
+  query(/** @type {'udp' | 'tcp'} */ transport, /** @type {number} */ timeoutMs) {
+    return new Promise((resolve) => {
+      const id = this.id();
+      const q = dnsQuery(id, this.dns.name, this.qtype);
+      const finish = (/** @type {boolean} */ ok) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => {
+        // A stuck connection is not reused: the next probe starts a fresh one.
+        if (transport === 'tcp') this.tcp?.destroy();
+        else this.dropUdp();
+        finish(false);
+      }, timeoutMs);
+      this.pending.set(id, { transport, done: (answers) => finish(answers !== undefined && answers.length === 1 && answers[0] === this.expect) });
+      if (transport === 'udp') {
+        this.udpSocket().send(q, this.dns.port, this.dns.server, (err) => err && finish(false));
+      } else {
+        this.tcpSocket().write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]));
+      }
+    });
+  }
+
+  /** Good when both UDP and TCP answer correctly within the timeout. */
+  async probe(/** @type {number} */ timeoutMs) {
+    const [udp, tcp] = await Promise.all([this.query('udp', timeoutMs), this.query('tcp', timeoutMs)]);
+    return udp && tcp;
+  }
+
+  close() {
+    this.dropUdp();
+    this.tcp?.destroy();
+  }
+}
+
+// ------------------------------------------------------------------------------------ HTTP
+
+/** The image-path prober: GET the health path on the VIP over one keep-alive connection. */
+class HttpProber {
+  constructor(/** @type {string} */ url) {
+    this.url = new URL(url);
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  }
+
+  probe(/** @type {number} */ timeoutMs) {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (/** @type {boolean} */ ok) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      const req = http.get(this.url, { agent: this.agent, headers: { 'user-agent': 'anycdn-healthcheck' } }, (res) => {
+        res.resume();
+        res.on('end', () => finish(res.statusCode === 200));
+        res.on('error', () => finish(false));
+      });
+      req.on('error', () => finish(false));
+      const timer = setTimeout(() => {
+        req.destroy();
+        finish(false);
+      }, timeoutMs);
+    });
+  }
+
+  close() {
+    this.agent.destroy();
+  }
+}
+
+// ------------------------------------------------------------------------------- verdicts
+
+/** A rise/fall verdict: down at start, up after `rise` good probes, down after `fall` bad ones. */
+export class Verdict {
+  constructor(/** @type {number} */ rise, /** @type {number} */ fall) {
+    this.rise = rise;
+    this.fall = fall;
+    this.up = false;
+    this.good = 0;
+    this.bad = 0;
+  }
+
+  /** Feeds one probe result; returns the verdict after it. */
+  feed(/** @type {boolean} */ ok) {
+    if (ok) {
+      this.good++;
+      this.bad = 0;
+      if (!this.up && this.good >= this.rise) this.up = true;
+    } else {
+      this.bad++;
+      this.good = 0;
+      if (this.up && this.bad >= this.fall) this.up = false;
+    }
+    return this.up;
+  }
+}
+
+/** What to announce for a pair of verdicts. */
+export function target(/** @type {boolean} */ dnsUp, /** @type {boolean} */ imageUp, /** @type {Config['onImagePathDown']} */ policy) {
+  if (!dnsUp) return /** @type {Announce} */ ('withdrawn');
+  if (imageUp) return /** @type {Announce} */ ('announced');
+  return /** @type {Announce} */ (policy === 'deprefer' ? 'depreferred' : 'withdrawn');
+}
+
+// ---------------------------------------------------------------------------------- actions
+
+/** Runs `ip -force -batch -` with `lines` on stdin: one process for the whole change. */
+function ipBatch(/** @type {string} */ ip, /** @type {string[]} */ lines) {
+  return new Promise((resolve) => {
+    const child = execFile(ip, ['-force', '-batch', '-'], { timeout: 5000 }, (err, _out, stderr) => {
+      // `addr del` of an address that is not there is not an error worth a log line.
+      const real = stderr.split('\n').filter((l) => l && !/Cannot assign requested address|Command failed -:\d+/.test(l));
+      if (err && real.length > 0) log(`ip: ${real.join(' | ')}`);
+      resolve(!err || real.length === 0);
+    });
+    child.stdin?.end(lines.map((l) => `${l}\n`).join(''));
+  });
+}
+
+/** Asks bird to re-read its configuration over its control socket; resolves true on success. */
+export function birdConfigure(/** @type {string} */ socketPath, timeoutMs = 5000) {
+  return new Promise((resolve) => {
+    const s = net.connect(socketPath);
+    let buf = '';
+    let sent = false;
+    const finish = (/** @type {boolean} */ ok, /** @type {string} */ why) => {
+      clearTimeout(timer);
+      s.destroy();
+      if (!ok) log(`bird configure failed: ${why}`);
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false, 'no answer'), timeoutMs);
+    s.on('error', (e) => finish(false, e.message));
+    s.on('data', (d) => {
+      buf += d.toString();
+      // 0001: ready (greeting), 0003: reconfigured, 0004: reconfiguration in progress (queued),
+      // 0018: already in that state; 8xxx/9xxx: errors.
+      if (!sent && /^0001 /m.test(buf)) {
+        sent = true;
+        s.write('configure\n');
+        return;
+      }
+      if (sent && /^000[34] |^0018 /m.test(buf)) finish(true, '');
+      else if (/^[89]\d{3}[ -]/m.test(buf)) finish(false, buf.trim().replace(/\s+/g, ' '));
+    });
+  });
+}
+
+function writeAtomic(/** @type {string} */ path, /** @type {string} */ text) {
+  writeFileSync(`${path}.new`, text);
+  renameSync(`${path}.new`, path);
+}
+
+// ------------------------------------------------------------------------------------ run
+
+/**
+ * The checker. `act` is replaceable for tests; by default it changes lo and tells bird.
+ * Returns a handle to stop it (it withdraws on stop).
+ */
+export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s: Announce) => void }} */ hooks = {}) {
+  const dns = new DnsProber(c.dns);
+  const web = new HttpProber(c.http.url);
+  const dnsVerdict = new Verdict(c.rise, c.fall);
+  const webVerdict = new Verdict(c.rise, c.fall);
+  const ip = c.ipCommand ?? '/usr/sbin/ip';
+  /** @type {Announce} */
+  let state = 'withdrawn';
+  /** bird's state file holds this value (undefined: not written yet or bird not told). */
+  let birdDeprefer = /** @type {boolean | undefined} */ (undefined);
+  let stopped = false;
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+
+  const setDeprefer = async (/** @type {boolean} */ on) => {
+    if (!c.bird || birdDeprefer === on) return true;
+    writeAtomic(c.bird.stateFile, `# written by anycdn-healthcheck on every change of the image path's health\ndefine ANYCAST_DEPREFER = ${on ? 1 : 0};\n`);
+    const ok = await birdConfigure(c.bird.socket);
+    if (ok) birdDeprefer = on;
+    return ok;
+  };
+
+  const apply = async (/** @type {Announce} */ next) => {
+    if (next === 'withdrawn') {
+      await ipBatch(ip, c.anycast.map((p) => `addr del ${p} dev lo`));
+    } else {
+      // The route leaves already depreferred (or not) before the addresses appear on lo.
+      await setDeprefer(next === 'depreferred');
+      if (state === 'withdrawn') await ipBatch(ip, c.anycast.map((p) => `addr replace ${p} dev lo`));
+    }
+    log(`${next === 'withdrawn' ? 'withdraw' : next === 'depreferred' ? 'deprefer' : 'announce'} ${c.anycast.join(' ')} (dns ${dnsVerdict.up ? 'up' : 'down'}, image path ${webVerdict.up ? 'up' : 'down'})`);
+    state = next;
+    if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
+    hooks.onState?.(state);
+  };
+
+  const tick = async () => {
+    const [dnsOk, webOk] = await Promise.all([dns.probe(c.timeoutMs), web.probe(c.timeoutMs)]);
+    if (stopped) return;
+    const next = target(dnsVerdict.feed(dnsOk), webVerdict.feed(webOk), c.onImagePathDown);
+    if (next !== state) await apply(next);
+    // A bird that could not be told (not up yet) is told again on the next probe.
+    else if (state !== 'withdrawn' && c.bird && birdDeprefer !== (state === 'depreferred')) await setDeprefer(state === 'depreferred');
+    if (!stopped) timer = setTimeout(tick, c.intervalMs);
+  };
+
+  log(`started: withdrawn until ${c.rise} good probes (dns ${c.dns.name} @${c.dns.server}, image path ${c.http.url}, on image path down: ${c.onImagePathDown})`);
+  if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
+  timer = setTimeout(tick, 0);
+  return {
+    /** Stops probing and withdraws. */
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      dns.close();
+      web.close();
+      if (state !== 'withdrawn') await apply('withdrawn');
+    },
+    state: () => state,
+  };
+}
+
+async function main(/** @type {string[]} */ argv) {
+  const checkOnly = argv[0] === '--check-config';
+  const file = checkOnly ? argv[1] : argv[0];
+  if (!file) {
+    process.stderr.write('usage: anycdn-healthcheck [--check-config] CONFIG.json\n');
+    process.exit(2);
+  }
+  /** @type {Config} */
+  let c;
+  try {
+    c = parseConfig(readFileSync(file, 'utf8'));
+  } catch (e) {
+    process.stderr.write(`${file}:1:1: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+  if (checkOnly) return;
+  const checker = startChecker(c);
+  const stop = async () => {
+    await checker.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv.slice(2));

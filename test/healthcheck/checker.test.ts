@@ -1,0 +1,195 @@
+// The health checker against fake servers on loopback: every state and transition, what it
+// tells lo (through a recording `ip`) and bird (through a fake control socket), and that it
+// starts a process only on a transition, never per probe.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  canonicalIp,
+  dnsAnswers,
+  dnsQuery,
+  parseConfig,
+  startChecker,
+  target,
+  Verdict,
+} from '../../lib/healthcheck/anycdn-healthcheck.mjs';
+import { FakeBird, FakeDns, FakeHttp, fakeIp } from './fakes.ts';
+
+const VIP = '198.51.100.10';
+const ANYCAST = ['192.0.2.53/32', '2001:db8:53::53/128'];
+
+/** Waits (bounded, 10 s) until `cond` holds; the message says what did not happen. */
+async function until(what: string, cond: () => boolean): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`not within 10 s: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('DNS wire format', () => {
+  it('reads back the answer of a response built for its own query', () => {
+    const q = dnsQuery(0x1234, 'img.cdn.example.net', 1);
+    expect(q.subarray(0, 2)).toEqual(Buffer.from([0x12, 0x34]));
+    const response = Buffer.concat([Buffer.from([0x12, 0x34, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0]), q.subarray(12), Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 51, 100, 10])]);
+    expect(dnsAnswers(response, 0x1234, 1)).toEqual([VIP]);
+  });
+
+  it('refuses a response to another query, an error response, and a truncated one', () => {
+    const q = dnsQuery(7, 'a.example', 1);
+    const ok = Buffer.concat([Buffer.from([0, 7, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0]), q.subarray(12), Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4])]);
+    expect(dnsAnswers(ok, 8, 1)).toBeUndefined();
+    const servfail = Buffer.from(ok);
+    servfail[3] = 2;
+    expect(dnsAnswers(servfail, 7, 1)).toBeUndefined();
+    expect(dnsAnswers(ok.subarray(0, ok.length - 2), 7, 1)).toBeUndefined();
+  });
+
+  it('compares IPv6 answers in one spelling', () => {
+    expect(canonicalIp('2001:db8::a')).toBe('2001:0db8:0000:0000:0000:0000:0000:000a');
+    expect(canonicalIp('2001:DB8:0:0:0:0:0:A')).toBe(canonicalIp('2001:db8::a'));
+    expect(canonicalIp(VIP)).toBe(VIP);
+  });
+});
+
+describe('verdicts and what they announce', () => {
+  it('rises after `rise` good probes and falls after `fall` bad ones', () => {
+    const v = new Verdict(3, 2);
+    expect([true, true, true, false, true, false, false].map((ok) => v.feed(ok))).toEqual([false, false, true, true, true, true, false]);
+  });
+
+  it('withdraws when DNS is down; depreferring or withdrawing on a sick image path is the policy', () => {
+    expect([target(false, true, 'deprefer'), target(true, false, 'deprefer'), target(true, false, 'withdraw'), target(true, true, 'withdraw')]).toEqual([
+      'withdrawn',
+      'depreferred',
+      'withdrawn',
+      'announced',
+    ]);
+  });
+
+  it('refuses a bad config with the field and the value', () => {
+    const good = { intervalMs: 150, timeoutMs: 250, fall: 2, rise: 5, dns: { server: '127.0.0.1', port: 53, name: 'img.example', expect: VIP }, http: { url: 'http://x/healthz' }, anycast: ANYCAST, onImagePathDown: 'deprefer' };
+    expect(parseConfig(JSON.stringify(good)).rise).toBe(5);
+    expect(() => parseConfig(JSON.stringify({ ...good, fall: 0 }))).toThrow('fall: must be a positive integer, got 0');
+    expect(() => parseConfig(JSON.stringify({ ...good, dns: { ...good.dns, expect: 'nope' } }))).toThrow('dns.expect: must be an IP address, got "nope"');
+    expect(() => parseConfig(JSON.stringify({ ...good, onImagePathDown: 'ignore' }))).toThrow('onImagePathDown: must be "deprefer" or "withdraw", got "ignore"');
+  });
+});
+
+describe('the checker against fake servers', () => {
+  let dns: FakeDns;
+  let web: FakeHttp;
+  let bird: FakeBird;
+  let ip: ReturnType<typeof fakeIp>;
+  let checker: { stop(): Promise<void>; state(): string } | undefined;
+  const states: string[] = [];
+
+  beforeEach(async () => {
+    dns = new FakeDns(VIP);
+    web = new FakeHttp();
+    ip = fakeIp();
+    bird = new FakeBird(join(ip.dir, 'bird.ctl'));
+    await Promise.all([dns.start(), web.start(), bird.start()]);
+    states.length = 0;
+  });
+
+  afterEach(async () => {
+    await checker?.stop();
+    checker = undefined;
+    await Promise.all([dns.stop(), web.stop(), bird.stop()]);
+    ip.cleanup();
+  });
+
+  function start(onImagePathDown: 'deprefer' | 'withdraw' = 'deprefer') {
+    const config = parseConfig(
+      JSON.stringify({
+        intervalMs: 20,
+        // Generous: a loaded machine must not fail a healthy fake.
+        timeoutMs: 1000,
+        fall: 2,
+        rise: 3,
+        dns: { server: '127.0.0.1', port: dns.port, name: 'img.cdn.example.net', expect: VIP },
+        http: { url: `http://127.0.0.1:${web.port}/healthz` },
+        anycast: ANYCAST,
+        onImagePathDown,
+        bird: { socket: bird.socket, stateFile: join(ip.dir, 'bird-deprefer.conf') },
+        statusFile: join(ip.dir, 'state'),
+        ipCommand: ip.ip,
+      }),
+    );
+    checker = startChecker(config, { onState: (s: string) => states.push(s) });
+    return checker;
+  }
+  const deprefer = () => readFileSync(join(ip.dir, 'bird-deprefer.conf'), 'utf8').split('\n')[1];
+
+  it('announces after rise good probes, over one HTTP connection, and starts one process for it', async () => {
+    const c = start();
+    await until('announced', () => c.state() === 'announced');
+    const probesBefore = web.requests;
+    await until('20 more probes', () => web.requests >= probesBefore + 20);
+    expect(states).toEqual(['announced']);
+    expect(ip.batches()).toEqual([ANYCAST.map((p) => `addr replace ${p} dev lo`)]);
+    expect(web.connections).toBe(1);
+    expect(dns.queries).toBeGreaterThanOrEqual(2 * (probesBefore + 20) - 2);
+    expect(readFileSync(join(ip.dir, 'state'), 'utf8')).toBe('announced\n');
+    expect(deprefer()).toBe('define ANYCAST_DEPREFER = 0;');
+  });
+
+  it('a sick image path deprefers (bird told over its socket), a healthy one announces plainly again', async () => {
+    const c = start();
+    await until('announced', () => c.state() === 'announced');
+    await web.stop();
+    web = new FakeHttp();
+    await web.start(); // a new port: the old URL now refuses, as a dead haproxy would
+    await until('depreferred', () => c.state() === 'depreferred');
+    expect(deprefer()).toBe('define ANYCAST_DEPREFER = 1;');
+    expect(bird.configures).toBe(2);
+    // Still announced: lo was touched once, for the first announcement.
+    expect(ip.batches()).toHaveLength(1);
+    expect(states).toEqual(['announced', 'depreferred']);
+  });
+
+  it('a 503 or a hanging health path is as bad as a refused one', async () => {
+    const c = start();
+    await until('announced', () => c.state() === 'announced');
+    web.mode = 'fail';
+    await until('depreferred on 503', () => c.state() === 'depreferred');
+    web.mode = 'ok';
+    await until('announced again', () => c.state() === 'announced');
+    web.mode = 'hang';
+    await until('depreferred on a hang', () => c.state() === 'depreferred');
+    expect(states).toEqual(['announced', 'depreferred', 'announced', 'depreferred']);
+  });
+
+  it('withdraws when DNS dies, answers wrong or goes silent, and only after `fall` bad probes', async () => {
+    for (const mode of ['wrong', 'silent'] as const) {
+      const c = checker ?? start();
+      await until(`announced before ${mode}`, () => c.state() === 'announced');
+      dns.mode = mode;
+      await until(`withdrawn on ${mode}`, () => c.state() === 'withdrawn');
+      dns.mode = 'ok';
+    }
+    const c = checker!;
+    await until('announced before dead', () => c.state() === 'announced');
+    await dns.setMode('dead');
+    await until('withdrawn on dead', () => c.state() === 'withdrawn');
+    expect(states).toEqual(['announced', 'withdrawn', 'announced', 'withdrawn', 'announced', 'withdrawn']);
+    expect(ip.batches()).toEqual([0, 1, 2, 3, 4, 5].map((i) => ANYCAST.map((p) => `addr ${i % 2 === 0 ? 'replace' : 'del'} ${p} dev lo`)));
+  });
+
+  it('with onImagePathDown: withdraw, a sick image path withdraws', async () => {
+    const c = start('withdraw');
+    await until('announced', () => c.state() === 'announced');
+    web.mode = 'fail';
+    await until('withdrawn', () => c.state() === 'withdrawn');
+    expect(bird.configures).toBe(1);
+  });
+
+  it('withdraws when stopped', async () => {
+    const c = start();
+    await until('announced', () => c.state() === 'announced');
+    await c.stop();
+    checker = undefined;
+    expect(ip.batches().at(-1)).toEqual(ANYCAST.map((p) => `addr del ${p} dev lo`));
+  });
+});
