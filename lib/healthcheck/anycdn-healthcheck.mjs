@@ -220,10 +220,20 @@ class DnsProber {
     });
   }
 
-  /** Good when both UDP and TCP answer correctly within the timeout. */
-  async probe(/** @type {number} */ timeoutMs) {
-    const [udp, tcp] = await Promise.all([this.query('udp', timeoutMs), this.query('tcp', timeoutMs)]);
-    return udp && tcp;
+  /**
+   * Good when both UDP and TCP answer correctly within the timeout; bad as soon as either fails
+   * (a dead server refuses TCP at once, while its UDP query would wait out the timeout).
+   */
+  probe(/** @type {number} */ timeoutMs) {
+    return new Promise((resolve) => {
+      let good = 0;
+      const one = (/** @type {boolean} */ ok) => {
+        if (!ok) resolve(false);
+        else if (++good === 2) resolve(true);
+      };
+      this.query('udp', timeoutMs).then(one);
+      this.query('tcp', timeoutMs).then(one);
+    });
   }
 
   close() {
@@ -270,12 +280,17 @@ class HttpProber {
 
 // ------------------------------------------------------------------------------- verdicts
 
-/** A rise/fall verdict: down at start, up after `rise` good probes, down after `fall` bad ones. */
+/**
+ * A rise/fall verdict: down at start, up after `rise` good probes, down after `fall` bad ones.
+ * It is `known` once it has been up or seen `fall` bad probes in a row: until then a down image
+ * path is not yet a sick one, so a starting checker does not deprefer on its way to announcing.
+ */
 export class Verdict {
   constructor(/** @type {number} */ rise, /** @type {number} */ fall) {
     this.rise = rise;
     this.fall = fall;
     this.up = false;
+    this.known = false;
     this.good = 0;
     this.bad = 0;
   }
@@ -291,13 +306,14 @@ export class Verdict {
       this.good = 0;
       if (this.up && this.bad >= this.fall) this.up = false;
     }
+    if (this.up || this.bad >= this.fall) this.known = true;
     return this.up;
   }
 }
 
-/** What to announce for a pair of verdicts. */
-export function target(/** @type {boolean} */ dnsUp, /** @type {boolean} */ imageUp, /** @type {Config['onImagePathDown']} */ policy) {
-  if (!dnsUp) return /** @type {Announce} */ ('withdrawn');
+/** What to announce for a pair of verdicts (an image path not yet known counts as no decision). */
+export function target(/** @type {boolean} */ dnsUp, /** @type {boolean | undefined} */ imageUp, /** @type {Config['onImagePathDown']} */ policy) {
+  if (!dnsUp || imageUp === undefined) return /** @type {Announce} */ ('withdrawn');
   if (imageUp) return /** @type {Announce} */ ('announced');
   return /** @type {Announce} */ (policy === 'deprefer' ? 'depreferred' : 'withdrawn');
 }
@@ -368,8 +384,6 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
   /** bird's state file holds this value (undefined: not written yet or bird not told). */
   let birdDeprefer = /** @type {boolean | undefined} */ (undefined);
   let stopped = false;
-  /** @type {NodeJS.Timeout | undefined} */
-  let timer;
 
   const setDeprefer = async (/** @type {boolean} */ on) => {
     if (!c.bird || birdDeprefer === on) return true;
@@ -393,24 +407,43 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
     hooks.onState?.(state);
   };
 
-  const tick = async () => {
-    const [dnsOk, webOk] = await Promise.all([dns.probe(c.timeoutMs), web.probe(c.timeoutMs)]);
-    if (stopped) return;
-    const next = target(dnsVerdict.feed(dnsOk), webVerdict.feed(webOk), c.onImagePathDown);
-    if (next !== state) await apply(next);
-    // A bird that could not be told (not up yet) is told again on the next probe.
-    else if (state !== 'withdrawn' && c.bird && birdDeprefer !== (state === 'depreferred')) await setDeprefer(state === 'depreferred');
-    if (!stopped) timer = setTimeout(tick, c.intervalMs);
+  // One change at a time, in the order the verdicts asked for them.
+  let applying = Promise.resolve();
+  const decide = () => {
+    applying = applying.then(async () => {
+      if (stopped) return;
+      const next = target(dnsVerdict.up, webVerdict.known ? webVerdict.up : undefined, c.onImagePathDown);
+      if (next !== state) await apply(next);
+      // A bird that could not be told (not up yet) is told again on the next probe.
+      else if (state !== 'withdrawn' && c.bird && birdDeprefer !== (state === 'depreferred')) await setDeprefer(state === 'depreferred');
+    });
+    return applying;
+  };
+
+  // Each verdict has its own probe loop, so a slow image path never delays the DNS verdict.
+  /** @type {NodeJS.Timeout[]} */
+  const timers = [];
+  const loop = (/** @type {number} */ slot, /** @type {() => Promise<boolean>} */ probe, /** @type {Verdict} */ verdict) => {
+    const tick = async () => {
+      const ok = await probe();
+      if (stopped) return;
+      verdict.feed(ok);
+      await decide();
+      if (!stopped) timers[slot] = setTimeout(tick, c.intervalMs);
+    };
+    timers[slot] = setTimeout(tick, 0);
   };
 
   log(`started: withdrawn until ${c.rise} good probes (dns ${c.dns.name} @${c.dns.server}, image path ${c.http.url}, on image path down: ${c.onImagePathDown})`);
   if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
-  timer = setTimeout(tick, 0);
+  loop(0, () => dns.probe(c.timeoutMs), dnsVerdict);
+  loop(1, () => web.probe(c.timeoutMs), webVerdict);
   return {
     /** Stops probing and withdraws. */
     async stop() {
       stopped = true;
-      clearTimeout(timer);
+      timers.forEach(clearTimeout);
+      await applying;
       dns.close();
       web.close();
       if (state !== 'withdrawn') await apply('withdrawn');

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderTopology } from '../render/index.ts';
+import { PATHS } from '../render/paths.ts';
 import type { Topology } from '../model/schema.ts';
 import { startUnit } from './daemons.ts';
 import { sleep, waitFor } from './exec.ts';
@@ -97,6 +98,26 @@ export async function startUnitAgain(t: Topology, host: string, unit: string): P
 export function logSize(host: string, unit: string): number {
   const f = join(labPaths.logs(host), `${unit}.log`);
   return existsSync(f) ? statSync(f).size : 0;
+}
+
+/**
+ * The health checker's state on a host (announced, depreferred, withdrawn), from the status file
+ * it keeps inside the host's view; undefined when it is not running.
+ */
+export function checkerState(host: string): string | undefined {
+  const pid = mainPid(host, 'anycdn-healthcheck');
+  if (!pid || !isAlive(pid)) return undefined;
+  try {
+    return readFileSync(`/proc/${pid}/root${PATHS.healthcheckStatus}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a unit's lab log got after byte `from`. */
+export function logSince(host: string, unit: string, from: number): string {
+  const f = join(labPaths.logs(host), `${unit}.log`);
+  return existsSync(f) ? readFileSync(f).subarray(from).toString('utf8') : '';
 }
 
 /** Waits (bounded) until a unit's lab log gets a line matching `pattern` after byte `from`. */

@@ -56,10 +56,13 @@ describe('verdicts and what they announce', () => {
   it('rises after `rise` good probes and falls after `fall` bad ones', () => {
     const v = new Verdict(3, 2);
     expect([true, true, true, false, true, false, false].map((ok) => v.feed(ok))).toEqual([false, false, true, true, true, true, false]);
+    const sick = new Verdict(3, 2);
+    expect([false, false].map((ok) => (sick.feed(ok), sick.known))).toEqual([false, true]);
   });
 
   it('withdraws when DNS is down; depreferring or withdrawing on a sick image path is the policy', () => {
-    expect([target(false, true, 'deprefer'), target(true, false, 'deprefer'), target(true, false, 'withdraw'), target(true, true, 'withdraw')]).toEqual([
+    expect([target(false, true, 'deprefer'), target(true, undefined, 'deprefer'), target(true, false, 'deprefer'), target(true, false, 'withdraw'), target(true, true, 'withdraw')]).toEqual([
+      'withdrawn',
       'withdrawn',
       'depreferred',
       'withdrawn',

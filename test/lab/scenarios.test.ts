@@ -2,8 +2,10 @@
 // parts are killed, and what the clients see is measured. Each scenario undoes its failure in
 // `finally`, every wait is bounded, and the lab is torn down even when a scenario fails.
 // Figures go to test/.figures/lab.json and are printed at the end.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shQuote } from '../../lib/render/syntax/shell.ts';
@@ -11,13 +13,13 @@ import { loadTopology } from '../../lib/model/load.ts';
 import { prefixAddress } from '../../lib/model/net.ts';
 import { publishedVip } from '../../lib/render/knot.ts';
 import { vrrpPriority } from '../../lib/render/keepalived.ts';
-import { isAlive, killUnitTree, logSize, mainPid, startOriginAgain, startUnitAgain, stopOrigin, waitForLog } from '../../lib/lab/control.ts';
+import { checkerState, isAlive, killUnitTree, logSince, logSize, mainPid, startOriginAgain, startUnitAgain, stopOrigin, waitForLog } from '../../lib/lab/control.ts';
 import { labDown } from '../../lib/lab/down.ts';
-import { sleep } from '../../lib/lab/exec.ts';
+import { sleep, waitFor } from '../../lib/lab/exec.ts';
 import { run } from '../../lib/run.ts';
 import { imageSet } from '../../lib/lab/images.ts';
 import { LAB_IMAGE_COUNT } from '../../lib/lab/origin.ts';
-import { NS_PREFIX, nsOf, ORIGIN, planLab } from '../../lib/lab/plan.ts';
+import { CORE, NS_PREFIX, nsOf, ORIGIN, planLab } from '../../lib/lab/plan.ts';
 import { labNamespaces } from '../../lib/lab/network.ts';
 import { dig, http } from '../../lib/lab/probe.ts';
 import { waitReady } from '../../lib/lab/status.ts';
@@ -110,6 +112,14 @@ async function restartAsBackup(host: string, units: string[], trial: number): Pr
 /** Kills units on hosts, then (in `finally` of the caller) starts them again. */
 async function restart(hosts: string[], unit: string): Promise<void> {
   for (const h of hosts) await startUnitAgain(t, h, unit);
+}
+
+/** The machine's CPU time from /proc/stat: busy and total jiffies over all cores. */
+function cpuTimes(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3]! + f[4]!;
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
 }
 
 let fetches = 0;
@@ -322,14 +332,44 @@ describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
     );
   }, 180_000);
 
-  it('6. the image path dies at a site: the site withdraws its anycast DNS', async () => {
+  it('6. the image path dies at a site: the site deprefers its anycast DNS, and its clients move', async () => {
     const hosts = lbHosts('ams');
     await anycastScenario(
-      '6 image path dies at ams',
+      '6 image path dies at ams (deprefer)',
       async () => Math.max(...(await Promise.all(hosts.map((h) => killUnitTree(h, 'haproxy'))))),
       () => restart(hosts, 'haproxy'),
     );
   }, 240_000);
+
+  it('6b. the image path dies at every site: the CDN stays in DNS, every client still gets an answer', async () => {
+    const sites = [ams, nyc];
+    const lbs = sites.flatMap((s) => lbHosts(s.id));
+    const dnsHosts = sites.flatMap((s) => s.hosts.filter((h) => h.roles.includes('dns')).map((h) => h.name));
+    const states = () => dnsHosts.map((h) => `${h} ${checkerState(h)}`);
+    // The previous scenario's site may still be rising back to a plain announcement.
+    expect(await waitFor(async () => (states().every((x) => x.endsWith(' announced')) ? true : undefined), 15_000, 100), states().join(', ')).toBe(true);
+    const from = new Map(dnsHosts.map((h) => [h, logSize(h, 'anycdn-healthcheck')]));
+    await Promise.all(lbs.map((h) => killUnitTree(h, 'haproxy')));
+    try {
+      // Every dns host depreferred, and none withdrew.
+      const all = await waitFor(async () => (states().every((x) => x.endsWith(' depreferred')) ? true : undefined), 5000, 50);
+      expect(all, states().join(', ')).toBe(true);
+      for (const [host, at] of from) expect(logSince(host, 'anycdn-healthcheck', at), host).not.toMatch(/: withdraw /);
+      const answered: string[] = [];
+      for (const s of [ams, nyc, site('sin')]) {
+        const a = await dig(nsOf.client(s.id), ANYCAST, IMG);
+        expect([publishedVip(ams), publishedVip(nyc)], `${s.id} client answered`).toContain(a.address);
+        answered.push(`${s.id}->${a.nsid}`);
+      }
+      // Equal prepends everywhere: each client is still answered by its nearest BGP site.
+      expect(answered.slice(0, 2).map((x) => x.replace(/-lb[12]$/, ''))).toEqual(['ams->ams/ams', 'nyc->nyc/nyc']);
+      figures.record('6b image path dies everywhere', 'clients answered (ams, nyc, sin)', 'clients', '3 of 3', [answered.length]);
+    } finally {
+      await restart(lbs, 'haproxy');
+    }
+    const back = await waitReady(t, plan, 30_000);
+    expect(back.ready ? [] : back.reasons).toEqual([]);
+  }, 120_000);
 
   it('7. the health checker dies: the prefix is withdrawn with it', async () => {
     const hosts = ams.hosts.filter((h) => h.roles.includes('dns')).map((h) => h.name);
@@ -383,6 +423,8 @@ describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
     const uncached = images[110]!;
     await stopOrigin();
     try {
+      const direct = await http(client, `http://${ORIGIN_V4}/img/0003.png`, { timeoutSec: 1 });
+      expect(direct.status, 'the origin still answers after it was stopped').toBe(0);
       const hit = await fetchImage(client, ams.vip.address, `/${cached.name}`);
       expect([hit.status, hit.sha]).toEqual([200, sha(cached.data)]);
       const t0 = Date.now();
@@ -401,6 +443,41 @@ describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
     const atAms = await fetchImage(client, ams.vip.address, `/${fresh.name}`);
     expect([atAms.status, atAms.cache]).toEqual([200, 'HIT']);
   }, 60_000);
+
+  it('11. both cores saturated for 60 s: no announcement moves; knot killed meanwhile is still withdrawn fast', async () => {
+    const dnsHosts = t.sites.flatMap((x) => x.hosts.filter((h) => h.roles.includes('dns')).map((h) => h.name));
+    const hogCount = availableParallelism() * 2;
+    // Bounded busy loops inside a lab namespace: `timeout` ends them, and `finally` kills them by PID.
+    const hogs = Array.from({ length: hogCount }, () => spawn('ip', ['netns', 'exec', CORE.ns, 'timeout', '90', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' }));
+    const amsDns = ams.hosts.filter((h) => h.roles.includes('dns')).map((h) => h.name);
+    let knotKilled = false;
+    try {
+      await sleep(1000); // the hogs are running
+      const from = new Map(dnsHosts.map((h) => [h, logSize(h, 'anycdn-healthcheck')]));
+      const cpu0 = cpuTimes();
+      await sleep(60_000);
+      const cpu1 = cpuTimes();
+      const busy = Math.round((100 * (cpu1.busy - cpu0.busy)) / (cpu1.total - cpu0.total));
+      const moves = dnsHosts.flatMap((h) => logSince(h, 'anycdn-healthcheck', from.get(h)!).split('\n').filter((l) => /: (announce|withdraw|deprefer) /.test(l)).map((l) => `${h}: ${l}`));
+      figures.record('11 saturation', 'machine CPU busy during the 60 s', '%', '100', [busy], `${hogCount} busy loops in ${CORE.ns}`);
+      figures.record('11 saturation', 'announce/withdraw transitions, all sites, 60 s', 'transitions', '0', [moves.length]);
+      expect(busy, 'the busy loops did not saturate the machine').toBeGreaterThanOrEqual(90);
+      expect(moves, 'announcement changes while every site was healthy').toEqual([]);
+      // A real failure while still saturated: knot dies at ams.
+      expect(await dig(nsOf.client('ams'), ANYCAST, IMG), 'ams answers before knot dies').toMatchObject({ address: publishedVip(ams) });
+      const ms = await timeUntil(nsOf.client('ams'), dnsAnswers(publishedVip(nyc)), 5000, async () => {
+        knotKilled = true;
+        return Math.max(...(await Promise.all(amsDns.map((h) => killUnitTree(h, 'knot')))));
+      });
+      expect(ms, 'the ams client was not sent to nyc within 5 s under saturation').toBeDefined();
+      figures.record('11 saturation', 'knot killed at ams: time until the nearby client is sent to nyc', 'ms', '<= 2000 ms', [ms!]);
+    } finally {
+      for (const h of hogs) h.kill('SIGKILL');
+      if (knotKilled) await restart(amsDns, 'knot');
+    }
+    const back = await waitReady(t, plan, 30_000);
+    expect(back.ready ? [] : back.reasons).toEqual([]);
+  }, 180_000);
 
   it('down removes every namespace and process it started', async () => {
     const recorded = readState()!.processes.map((p) => p.pid);

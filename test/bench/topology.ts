@@ -1,0 +1,66 @@
+// Generated topologies for the benchmarks: the shipped cdn.yaml and N metal sites shaped like
+// the shipped ams (an lb+dns pair, two caches, one BGP peer), each with its own /24, ASN and VRID.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function siteYaml(i: number): string {
+  const net = `10.${Math.floor(i / 250)}.${i % 250}`;
+  const id = `g${String(i).padStart(3, '0')}`;
+  const net6 = `2001:db8:${(0x1000 + i).toString(16)}:`;
+  return `id: ${id}
+location: Generated site ${i}
+platform: metal
+asn: ${4_200_000_000 + i}
+
+subnets:
+  lan: ${net}.0/24
+  lan6: ${net6}:/64
+
+vip:
+  address: ${net}.10
+  virtualRouterId: ${1 + (i % 250)}
+
+bgp:
+  peers:
+    - name: transit1
+      address: ${net}.1
+      asn: ${4_100_000_000 + i}
+      bfd: true
+    - name: transit1-v6
+      address: ${net6}:1
+      asn: ${4_100_000_000 + i}
+      bfd: true
+
+hosts:
+  - name: ${id}-lb1
+    roles: [lb, dns]
+    address: ${net}.11
+    address6: ${net6}:11
+  - name: ${id}-lb2
+    roles: [lb, dns]
+    address: ${net}.12
+    address6: ${net6}:12
+  - name: ${id}-cache1
+    roles: [cache]
+    cacheEngine: ${i % 2 === 0 ? 'nginx' : 'squid'}
+    address: ${net}.21
+  - name: ${id}-cache2
+    roles: [cache]
+    cacheEngine: ${i % 2 === 0 ? 'nginx' : 'squid'}
+    address: ${net}.22
+`;
+}
+
+/** Writes a sites directory with `n` generated sites into `dir`; returns `dir`. */
+export function writeSites(dir: string, n: number): string {
+  mkdirSync(dir, { recursive: true });
+  // The shield is a shipped site; generated topologies have none.
+  const cdn = readFileSync(join(ROOT, 'sites', 'cdn.yaml'), 'utf8').replace(/\n# Misses at[^\n]*\nshield: \w+\n/, '\n');
+  if (/^shield:/m.test(cdn)) throw new Error('bench: could not drop the shield from sites/cdn.yaml');
+  writeFileSync(join(dir, 'cdn.yaml'), cdn);
+  for (let i = 1; i <= n; i++) writeFileSync(join(dir, `g${String(i).padStart(3, '0')}.yaml`), siteYaml(i));
+  return dir;
+}
+
