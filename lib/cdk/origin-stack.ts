@@ -4,7 +4,7 @@ import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackP
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { CACHE_ROLE_PATH } from '../cloud/iam.ts';
+import { CACHE_ROLE_PATH, originBucketStatements } from '../cloud/iam.ts';
 import { acknowledge } from './nag.ts';
 
 export interface OriginStackProps extends StackProps {
@@ -44,12 +44,14 @@ export class OriginStack extends Stack {
     // without a cross-stack reference (lib/cloud/iam.ts).
     const cacheRoles = this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${CACHE_ROLE_PATH.slice(1)}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     const onlyCaches = { ArnLike: { 'aws:PrincipalArn': cacheRoles } };
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({ sid: 'CachesReadImages', principals: [new iam.AccountRootPrincipal()], actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('*')], conditions: onlyCaches }),
-    );
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({ sid: 'CachesListSoMissingIs404', principals: [new iam.AccountRootPrincipal()], actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: onlyCaches }),
-    );
+    for (const st of originBucketStatements(props.bucketName)) {
+      const resources = st.resources.map((r) => {
+        if (r.kind === 's3-bucket') return this.bucket.bucketArn;
+        if (r.kind === 's3-objects') return this.bucket.arnForObjects(r.pattern);
+        throw new Error(`internal: the origin bucket policy points at ${r.kind}`);
+      });
+      this.bucket.addToResourcePolicy(new iam.PolicyStatement({ sid: st.sid, principals: [new iam.AccountRootPrincipal()], actions: st.actions, resources, conditions: onlyCaches }));
+    }
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'The origin bucket the caches fetch images from' });
   }
 }
