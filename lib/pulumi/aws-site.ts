@@ -127,7 +127,7 @@ function host(h: CloudHost, a: HostArgs): aws.ec2.Instance {
   for (const p of h.managedPolicies) {
     new aws.iam.RolePolicyAttachment(`${name}-${p}`, { role: role.name, policyArn: pulumi.interpolate`arn:${a.partition}:iam::aws:policy/${p}` }, opts);
   }
-  const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, path: h.rolePath }, opts);
+  const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, opts);
 
   return new aws.ec2.Instance(`${name}-instance`, {
     ami: a.ami,
