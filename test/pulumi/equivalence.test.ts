@@ -57,6 +57,21 @@ describe('the views are not empty where the stack has things to compare', () => 
   });
 });
 
+describe('with the switches on, CDK context and Pulumi config still agree', () => {
+  it('BYOIP on the accelerator, an SNS topic on the metal sites\' alarms', async () => {
+    const topic = 'arn:aws:sns:us-east-1:111111111111:anycdn-alarms';
+    const on = synth(undefined, { 'anycdn:global-byoip': true, 'anycdn:alarm-topic-arn': topic });
+    const global = await runStack('global', { settings: { globalByoip: true }, stackOutputs: { [stackName('sin')]: runs.sin!.outputs } });
+    const ams = await runStack('ams', { settings: { alarmTopicArn: topic } });
+    const cdkGlobal = cdkView(on, 'global');
+    const cdkAms = cdkView(on, 'ams');
+    expect(cdkGlobal.accelerator?.ipAddresses).toEqual(['192.0.2.53']);
+    expect(cdkAms.alarm).toMatch(/ actions=arn:aws:sns:us-east-1:111111111111:anycdn-alarms$/);
+    expect(compareViews(cdkGlobal, await pulumiView(global, on.bundles, [runs.sin!]))).toEqual([]);
+    expect(compareViews(cdkAms, await pulumiView(ams, on.bundles))).toEqual([]);
+  });
+});
+
 /** A deep copy of a template, changed by `change`. */
 function perturbed(stack: string, change: (resources: Record<string, any>) => void): any {
   const t = structuredClone(s.json(`anycdn-${stack}`));
