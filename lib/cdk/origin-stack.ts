@@ -4,6 +4,7 @@ import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackP
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { ACCESS_LOGS } from '../cloud/buckets.ts';
 import { CACHE_ROLE_PATH, originBucketStatements } from '../cloud/iam.ts';
 import { acknowledge } from './nag.ts';
 
@@ -26,7 +27,7 @@ export class OriginStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     };
     const logs = props.accessLogs
-      ? new s3.Bucket(this, 'AccessLogs', { ...common, objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED, lifecycleRules: [{ expiration: Duration.days(90) }] })
+      ? new s3.Bucket(this, 'AccessLogs', { ...common, objectOwnership: ACCESS_LOGS.objectOwnership as s3.ObjectOwnership, versioned: ACCESS_LOGS.versioned, lifecycleRules: [{ expiration: Duration.days(ACCESS_LOGS.expirationDays) }] })
       : undefined;
     if (logs) acknowledge(logs, 'AwsSolutions-S1', 'this is the access log bucket itself; logging it would log its own log writes');
 
@@ -34,7 +35,7 @@ export class OriginStack extends Stack {
       ...common,
       bucketName: props.bucketName,
       versioned: true,
-      ...(logs ? { serverAccessLogsBucket: logs, serverAccessLogsPrefix: 'origin/' } : {}),
+      ...(logs ? { serverAccessLogsBucket: logs, serverAccessLogsPrefix: ACCESS_LOGS.prefix } : {}),
     });
     if (!logs) {
       acknowledge(this.bucket, 'AwsSolutions-S1', 'access logs are opt-in (-c anycdn:origin-access-logs=true): the caches make nearly all reads, and they log them');

@@ -14,7 +14,16 @@ export interface PrivateBucket {
 
 export function privateBucket(
   name: string,
-  args: { bucketName?: string; statements?: (arn: pulumi.Output<string>) => pulumi.Input<PolicyStatementJson>[] },
+  args: {
+    bucketName?: string;
+    statements?: (arn: pulumi.Output<string>) => pulumi.Input<PolicyStatementJson>[];
+    /** Overrides for a bucket that is not quite like the others (the access logs). */
+    versioned?: boolean;
+    objectOwnership?: string;
+    /** A canned ACL, applied after the ownership controls allow ACLs. */
+    acl?: string;
+    expirationDays?: number;
+  },
   opts: pulumi.CustomResourceOptions,
 ): PrivateBucket {
   const o = { ...opts, retainOnDelete: PRIVATE_BUCKET.retainOnDelete };
@@ -31,14 +40,21 @@ export function privateBucket(
     bucket: bucket.id,
     rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: PRIVATE_BUCKET.sseAlgorithm } }],
   }, child);
-  new aws.s3.BucketVersioning(`${name}-versioning`, {
+  // A bucket that was never versioned needs no versioning resource (Suspended would be a change).
+  if (args.versioned ?? PRIVATE_BUCKET.versioned) {
+    new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } }, child);
+  }
+  const ownership = new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
     bucket: bucket.id,
-    versioningConfiguration: { status: PRIVATE_BUCKET.versioned ? 'Enabled' : 'Suspended' },
+    rule: { objectOwnership: args.objectOwnership ?? PRIVATE_BUCKET.objectOwnership },
   }, child);
-  new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
-    bucket: bucket.id,
-    rule: { objectOwnership: PRIVATE_BUCKET.objectOwnership },
-  }, child);
+  if (args.acl) new aws.s3.BucketAcl(`${name}-acl`, { bucket: bucket.id, acl: args.acl }, { ...child, dependsOn: [ownership] });
+  if (args.expirationDays !== undefined) {
+    new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
+      bucket: bucket.id,
+      rules: [{ id: 'expire', status: 'Enabled', filter: {}, expiration: { days: args.expirationDays } }],
+    }, child);
+  }
   const tls: PolicyStatementJson[] = PRIVATE_BUCKET.tlsOnly
     ? [{ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } }]
     : [];

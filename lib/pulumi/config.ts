@@ -19,6 +19,8 @@ export const CONFIG = {
   globalByoip: 'anycdn:globalByoip',
   /** An SNS topic ARN (us-east-1) that metal sites' VIP alarms notify. */
   alarmTopicArn: 'anycdn:alarmTopicArn',
+  /** true: the origin bucket writes server access logs to a bucket of its own. */
+  originAccessLogs: 'anycdn:originAccessLogs',
 } as const;
 
 export interface Settings {
@@ -29,6 +31,7 @@ export interface Settings {
   sitesDir: string;
   debianAmiParameter: string;
   globalByoip: boolean;
+  originAccessLogs: boolean;
   alarmTopicArn?: string;
 }
 
@@ -62,6 +65,7 @@ export function readSettings(stackName: string, get: (key: string) => string | u
     return v;
   };
   const globalByoip = flag(CONFIG.globalByoip);
+  const originAccessLogs = flag(CONFIG.originAccessLogs);
   const sitesDir = nonEmpty(CONFIG.sites, 'sites');
   const debianAmiParameter = nonEmpty(CONFIG.debianAmiParameter, DEFAULT_DEBIAN_AMI_PARAMETER);
   const alarmTopicArn = get(CONFIG.alarmTopicArn);
@@ -69,5 +73,5 @@ export function readSettings(stackName: string, get: (key: string) => string | u
     problems.push(`config ${CONFIG.alarmTopicArn}: must be an SNS topic ARN, got ${JSON.stringify(alarmTopicArn)}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { stack, account: account!, region: region!, sitesDir, debianAmiParameter, globalByoip, ...(alarmTopicArn ? { alarmTopicArn } : {}) };
+  return { stack, account: account!, region: region!, sitesDir, debianAmiParameter, globalByoip, originAccessLogs, ...(alarmTopicArn ? { alarmTopicArn } : {}) };
 }

@@ -1,8 +1,9 @@
 // The Pulumi twin of anycdn-origin: the model's origin bucket, private, encrypted, versioned,
 // TLS-only and kept on delete, readable only by this account's cache roles (their IAM path, so
 // no site stack is referenced).
-import type * as aws from '@pulumi/aws';
+import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { ACCESS_LOGS } from '../cloud/buckets.ts';
 import { CACHE_ROLE_PATH, originBucketStatements } from '../cloud/iam.ts';
 import { privateBucket } from './bucket.ts';
 import { statementJson } from './policy.ts';
@@ -12,6 +13,8 @@ export interface OriginArgs {
   account: string;
   region: string;
   partition: pulumi.Input<string>;
+  /** Server access logs to a bucket of their own (lib/cloud/buckets.ts ACCESS_LOGS). */
+  accessLogs: boolean;
   provider: aws.Provider;
 }
 
@@ -34,5 +37,13 @@ export function origin(args: OriginArgs) {
       };
     }),
   }, { provider: args.provider });
-  return { bucketName: bucket.bucket };
+  if (!args.accessLogs) return { bucketName: bucket.bucket };
+  const logs = privateBucket('origin-access-logs', {
+    versioned: ACCESS_LOGS.versioned,
+    objectOwnership: ACCESS_LOGS.objectOwnership,
+    acl: ACCESS_LOGS.acl,
+    expirationDays: ACCESS_LOGS.expirationDays,
+  }, { provider: args.provider });
+  new aws.s3.BucketLogging('origin-logging', { bucket: bucket.id, targetBucket: logs.bucket.id, targetPrefix: ACCESS_LOGS.prefix }, { provider: args.provider, parent: bucket });
+  return { bucketName: bucket.bucket, accessLogsBucket: logs.bucket.bucket };
 }

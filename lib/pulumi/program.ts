@@ -33,7 +33,7 @@ export function anycdnStack(t: Topology, settings: Settings, files: RenderedFile
 
   switch (ref.kind) {
     case 'origin':
-      return origin({ ...common, bucketName: shape.origin!.bucket, region: ref.region });
+      return origin({ ...common, bucketName: shape.origin!.bucket, region: ref.region, accessLogs: settings.originAccessLogs });
     case 'global':
       return globalAccelerator({
         shape: shape.accelerator!,

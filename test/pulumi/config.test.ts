@@ -36,6 +36,7 @@ describe('readSettings', () => {
       sitesDir: 'sites',
       debianAmiParameter: '/aws/service/debian/release/12/latest/amd64',
       globalByoip: false,
+      originAccessLogs: false,
     });
     expect(readSettings('sin-prod', (k) => ({ 'aws:region': 'ap-southeast-1', 'anycdn:account': ACCOUNT, 'anycdn:site': 'sin' })[k]).stack).toBe('sin');
   });

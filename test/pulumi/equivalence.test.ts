@@ -58,9 +58,9 @@ describe('the views are not empty where the stack has things to compare', () => 
 });
 
 describe('with the switches on, CDK context and Pulumi config still agree', () => {
-  it('BYOIP on the accelerator, an SNS topic on the metal sites\' alarms', async () => {
+  it('BYOIP on the accelerator, an SNS topic on the metal sites\' alarms, origin access logs', async () => {
     const topic = 'arn:aws:sns:us-east-1:111111111111:anycdn-alarms';
-    const on = synth(undefined, { 'anycdn:global-byoip': true, 'anycdn:alarm-topic-arn': topic });
+    const on = synth(undefined, { 'anycdn:global-byoip': true, 'anycdn:alarm-topic-arn': topic, 'anycdn:origin-access-logs': true });
     const global = await runStack('global', { settings: { globalByoip: true }, stackOutputs: { [stackName('sin')]: runs.sin!.outputs } });
     const ams = await runStack('ams', { settings: { alarmTopicArn: topic } });
     const cdkGlobal = cdkView(on, 'global');
@@ -69,6 +69,13 @@ describe('with the switches on, CDK context and Pulumi config still agree', () =
     expect(cdkAms.alarm).toMatch(/ actions=arn:aws:sns:us-east-1:111111111111:anycdn-alarms$/);
     expect(compareViews(cdkGlobal, await pulumiView(global, on.bundles, [runs.sin!]))).toEqual([]);
     expect(compareViews(cdkAms, await pulumiView(ams, on.bundles))).toEqual([]);
+    const origin = await runStack('origin', { settings: { originAccessLogs: true } });
+    const cdkOrigin = cdkView(on, 'origin');
+    expect(cdkOrigin.buckets).toEqual({
+      '<access-logs-bucket>': 'versioning=none sse=AES256 block-public=true ownership=BucketOwnerPreferred acl=LogDeliveryWrite lifecycle=Enabled:expire-90d',
+      'anycdn-example-images': 'versioning=Enabled sse=AES256 block-public=true ownership=BucketOwnerEnforced logging=<access-logs-bucket>/origin/',
+    });
+    expect(compareViews(cdkOrigin, await pulumiView(origin, on.bundles))).toEqual([]);
   });
 });
 

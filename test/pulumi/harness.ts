@@ -63,6 +63,9 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
     case 'aws:s3/bucketVersioning:BucketVersioning':
     case 'aws:s3/bucketOwnershipControls:BucketOwnershipControls':
     case 'aws:s3/bucketPolicy:BucketPolicy':
+    case 'aws:s3/bucketAcl:BucketAcl':
+    case 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration':
+    case 'aws:s3/bucketLogging:BucketLogging':
       return { id: inputs.bucket, extra: {} };
     case 'aws:s3/bucketObjectv2:BucketObjectv2':
       return { id: inputs.key, extra: {} };
@@ -188,7 +191,7 @@ export async function runStack(stack: string, opts: RunOptions = {}): Promise<Ru
   // Imported only after setMocks, as Pulumi's testing guide asks.
   const { anycdnStack } = await import('../../lib/pulumi/program.ts');
   const topology = opts.topology ?? load(opts.texts ?? shippedTexts());
-  const settings: Settings = { stack, account: ACCOUNT, region, sitesDir: 'sites', debianAmiParameter: DEBIAN_AMI_PARAMETER, globalByoip: false, ...opts.settings };
+  const settings: Settings = { stack, account: ACCOUNT, region, sitesDir: 'sites', debianAmiParameter: DEBIAN_AMI_PARAMETER, globalByoip: false, originAccessLogs: false, ...opts.settings };
   let outputs: Record<string, any> = {};
   let failure: unknown;
   // A failed registration or a throwing apply surfaces as an unhandled rejection (a real

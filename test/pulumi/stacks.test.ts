@@ -272,6 +272,19 @@ describe('buckets', () => {
     ]);
   });
 
+  it('origin with anycdn:originAccessLogs: a private log bucket the S3 log delivery group writes, expiring after 90 days', async () => {
+    const run = await runStack('origin', { settings: { originAccessLogs: true } });
+    const logs = run.get(T.bucket, 'origin-access-logs');
+    const images = run.get(T.bucket, 'origin');
+    expect(run.get('aws:s3/bucketLogging:BucketLogging', 'origin-logging').inputs).toEqual({ bucket: images.id, targetBucket: logs.id, targetPrefix: 'origin/' });
+    expect(run.get('aws:s3/bucketAcl:BucketAcl', 'origin-access-logs-acl').inputs).toEqual({ bucket: logs.id, acl: 'log-delivery-write' });
+    expect(run.get('aws:s3/bucketOwnershipControls:BucketOwnershipControls', 'origin-access-logs-ownership').inputs.rule).toEqual({ objectOwnership: 'BucketOwnerPreferred' });
+    expect(run.get('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'origin-access-logs-lifecycle').inputs.rules).toEqual([{ id: 'expire', status: 'Enabled', filter: {}, expiration: { days: 90 } }]);
+    expect(run.get('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock', 'origin-access-logs-public-access').inputs).toMatchObject({ blockPublicAcls: true, restrictPublicBuckets: true });
+    expect(run.ofType('aws:s3/bucketVersioning:BucketVersioning').map((v) => v.name)).toEqual(['origin-versioning']);
+    expect(run.outputs).toEqual({ bucketName: 'anycdn-example-images', accessLogsBucket: logs.id });
+  });
+
   it('every stack with a bucket keeps it on delete and denies plain http', () => {
     for (const stack of ['origin', 'ams', 'nyc', 'sin']) {
       const policy = doc(runs[stack]!.ofType(T.bucketPolicy)[0]!).Statement[0];

@@ -43,9 +43,14 @@ class CdkReader {
     return m[1]!;
   }
 
+  /** A named bucket by its name; the stack's own unnamed buckets by their part. */
   private bucketSymbol(id: string): string {
-    const name = this.res[id]!.Properties?.BucketName;
-    return typeof name === 'string' ? name : '<config-bucket>';
+    const r = this.res[id]!;
+    if (typeof r.Properties?.BucketName === 'string') return r.Properties.BucketName;
+    const path = r.Metadata['aws:cdk:path'] as string;
+    if (path.endsWith('/AccessLogs/Resource')) return '<access-logs-bucket>';
+    if (path.endsWith('/Config/Resource')) return '<config-bucket>';
+    throw new Error(`unknown bucket ${path}`);
   }
 
   private symbol(id: string): string {
@@ -211,6 +216,9 @@ class CdkReader {
           `sse=${p.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm ?? 'none'}`,
           `block-public=${[pab.BlockPublicAcls, pab.BlockPublicPolicy, pab.IgnorePublicAcls, pab.RestrictPublicBuckets].every((x) => x === true)}`,
           `ownership=${p.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? 'none'}`,
+          ...(p.AccessControl ? [`acl=${p.AccessControl}`] : []),
+          ...(p.LifecycleConfiguration ? [`lifecycle=${(p.LifecycleConfiguration.Rules as any[]).map((r) => `${r.Status}:expire-${r.ExpirationInDays}d`).join(',')}`] : []),
+          ...(p.LoggingConfiguration ? [`logging=${this.resolve(p.LoggingConfiguration.DestinationBucketName)}/${p.LoggingConfiguration.LogFilePrefix}`] : []),
         ].join(' ');
       }
       for (const [, bp] of this.ofType('AWS::S3::BucketPolicy')) view.iam[`bucket:${this.resolve(bp.Properties.Bucket)}`] = this.statements(bp.Properties.PolicyDocument);

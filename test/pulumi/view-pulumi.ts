@@ -11,6 +11,9 @@ const T = {
   instance: 'aws:ec2/instance:Instance',
 };
 
+/** S3's canned ACL names as CloudFormation spells them. */
+const ACLS: Record<string, string> = { 'log-delivery-write': 'LogDeliveryWrite', private: 'Private' };
+
 /** `others`: the runs of the stacks this one references (global: the aws sites). */
 export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] = []): Promise<StackView> {
   const bySha = new Map(bundles.map((b) => [b.sha256, b.host]));
@@ -31,6 +34,7 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
     if (r.type === 'aws:route53/healthCheck:HealthCheck') symbols.set(r.id, '<health-check>');
   }
   for (const b of configBuckets) symbols.set(b, '<config-bucket>');
+  for (const b of run.ofType(T.bucket).filter((x) => x.name === 'origin-access-logs')) symbols.set(b.id, '<access-logs-bucket>');
   const bundleSymbol = (bytes: Buffer) => {
     const sha = sha256(bytes);
     return `<bundle:${bySha.get(sha) ?? `unknown sha256=${sha}`}>`;
@@ -108,11 +112,17 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
     for (const b of buckets) {
       const sibling = (type: string) => run.resources.find((r) => r.type === type && r.inputs.bucket === b.id)?.inputs;
       const pab = sibling('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock') ?? {};
+      const acl = sibling('aws:s3/bucketAcl:BucketAcl');
+      const lifecycle = sibling('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration');
+      const logging = sibling('aws:s3/bucketLogging:BucketLogging');
       view.buckets[sym(b.id)] = [
         `versioning=${sibling('aws:s3/bucketVersioning:BucketVersioning')?.versioningConfiguration?.status ?? 'none'}`,
         `sse=${sibling('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration')?.rules?.[0]?.applyServerSideEncryptionByDefault?.sseAlgorithm ?? 'none'}`,
         `block-public=${[pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets].every((x) => x === true)}`,
         `ownership=${sibling('aws:s3/bucketOwnershipControls:BucketOwnershipControls')?.rule?.objectOwnership ?? 'none'}`,
+        ...(acl ? [`acl=${ACLS[acl.acl] ?? acl.acl}`] : []),
+        ...(lifecycle ? [`lifecycle=${(lifecycle.rules as any[]).map((r) => `${r.status}:expire-${r.expiration?.days}d`).join(',')}`] : []),
+        ...(logging ? [`logging=${sym(logging.targetBucket)}/${logging.targetPrefix}`] : []),
       ].join(' ');
       const policy = sibling('aws:s3/bucketPolicy:BucketPolicy');
       if (policy) view.iam[`bucket:${sym(b.id)}`] = statements(policy.policy);
