@@ -2,20 +2,22 @@
 // and anycdn-<site> per site. bin/cdk.ts and the tests both build it here, with the same context.
 import type { App, Stack } from 'aws-cdk-lib';
 import type { Topology } from '../model/schema.ts';
-import { prefixAddress } from '../model/net.ts';
 import { renderTopology } from '../render/index.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { cloudShape } from '../cloud/shape.ts';
+import { GLOBAL, GLOBAL_REGION, METAL_REGION, ORIGIN } from '../cloud/stacks.ts';
 import { AwsSiteStack } from './aws-site-stack.ts';
-import { account, CONTEXT, contextFlag, contextString, DEFAULT_DEBIAN_AMI_PARAMETER, GLOBAL_REGION, METAL_REGION, pinnedZones } from './context.ts';
+import { account, CONTEXT, contextFlag, contextString, DEFAULT_DEBIAN_AMI_PARAMETER, pinnedZones } from './context.ts';
 import { GlobalStack } from './global-stack.ts';
 import { MetalSiteStack } from './metal-site-stack.ts';
 import { enableNag } from './nag.ts';
 import { OriginStack } from './origin-stack.ts';
 
-export const ORIGIN_STACK = 'anycdn-origin';
-export const GLOBAL_STACK = 'anycdn-global';
-export const siteStackName = (siteId: string) => `anycdn-${siteId}`;
+/** CDK names each stack of lib/cloud/stacks.ts anycdn-<name>. */
+export const stackName = (name: string) => `anycdn-${name}`;
+export const ORIGIN_STACK = stackName(ORIGIN);
+export const GLOBAL_STACK = stackName(GLOBAL);
+export const siteStackName = (siteId: string) => stackName(siteId);
 
 /** Adds every stack to `app` and turns cdk-nag on. `files` defaults to rendering the topology. */
 export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTopology(t)): Map<string, Stack> {
@@ -45,7 +47,7 @@ export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTo
       ...(shape.origin ? { originBucket: shape.origin.bucket } : {}),
     });
     add(stack);
-    return { shape: s, stack };
+    return [s.site.id, stack] as const;
   });
 
   const alarmTopicArn = app.node.tryGetContext(CONTEXT.alarmTopicArn) === undefined ? undefined : contextString(app, CONTEXT.alarmTopicArn, '');
@@ -58,18 +60,14 @@ export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTo
     }));
   }
 
-  if (awsStacks.length > 0) {
+  if (shape.accelerator) {
     add(new GlobalStack(app, GLOBAL_STACK, {
       env: { account: accountId, region: GLOBAL_REGION },
       crossRegionReferences: true,
       description: 'anycdn: Global Accelerator announcing the anycast DNS for the aws sites',
-      sites: awsStacks.map(({ shape: s, stack }) => ({
-        id: s.site.id,
-        region: s.region,
-        stack,
-        dnsHosts: s.hosts.filter((h) => h.host.roles.includes('dns')).map((h) => h.host.name),
-      })),
-      ...(contextFlag(app, CONTEXT.globalByoip) ? { byoipAddresses: [prefixAddress(t.cdn.anycast.ipv4)] } : {}),
+      shape: shape.accelerator,
+      siteStacks: new Map(awsStacks),
+      byoip: contextFlag(app, CONTEXT.globalByoip),
     }));
   }
 

@@ -18,11 +18,8 @@ export const CONTEXT = {
 } as const;
 
 export const PLACEHOLDER_ACCOUNT = '111111111111';
-export const DEFAULT_DEBIAN_AMI_PARAMETER = '/aws/service/debian/release/12/latest/amd64';
-/** AWS Global Accelerator's control plane lives here. */
-export const GLOBAL_REGION = 'us-west-2';
-/** Route 53 health-check metrics exist only here, so metal sites' stacks live here too. */
-export const METAL_REGION = 'us-east-1';
+export { DEFAULT_DEBIAN_AMI_PARAMETER } from '../cloud/instance.ts';
+export { GLOBAL_REGION, METAL_REGION } from '../cloud/stacks.ts';
 
 export function contextString(scope: Construct, key: string, fallback: string): string {
   const v: unknown = scope.node.tryGetContext(key);

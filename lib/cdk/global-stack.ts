@@ -6,37 +6,42 @@ import { CfnOutput, Duration, Fn, Stack, Tags, type StackProps } from 'aws-cdk-l
 import * as ga from 'aws-cdk-lib/aws-globalaccelerator';
 import * as endpoints from 'aws-cdk-lib/aws-globalaccelerator-endpoints';
 import type { Construct } from 'constructs';
+import type { AcceleratorShape } from '../cloud/shape.ts';
 import type { AwsSiteStack } from './aws-site-stack.ts';
 
 export interface GlobalStackProps extends StackProps {
-  sites: { id: string; region: string; stack: AwsSiteStack; dnsHosts: string[] }[];
-  /** BYOIP: the accelerator takes these addresses (the model's anycast IPv4). */
-  byoipAddresses?: string[];
+  shape: AcceleratorShape;
+  /** The aws site stacks, by site id. */
+  siteStacks: Map<string, AwsSiteStack>;
+  /** BYOIP: the accelerator takes the model's anycast IPv4 (shape.byoipAddress). */
+  byoip: boolean;
 }
 
 export class GlobalStack extends Stack {
   constructor(scope: Construct, id: string, props: GlobalStackProps) {
     super(scope, id, props);
     Tags.of(this).add('anycdn:part', 'global');
+    const { shape } = props;
     const accelerator = new ga.Accelerator(this, 'Accelerator', {
-      acceleratorName: 'anycdn-dns',
-      ...(props.byoipAddresses ? { ipAddresses: props.byoipAddresses } : {}),
+      acceleratorName: shape.name,
+      ...(props.byoip ? { ipAddresses: [shape.byoipAddress] } : {}),
     });
-    const listeners = [ga.ConnectionProtocol.UDP, ga.ConnectionProtocol.TCP].map(
-      (protocol) => [protocol, new ga.Listener(this, `Dns-${protocol}`, { accelerator, protocol, portRanges: [{ fromPort: 53 }], clientAffinity: ga.ClientAffinity.NONE })] as const,
+    const listeners = shape.listeners.map(
+      (l) => [l.protocol, new ga.Listener(this, `Dns-${l.protocol}`, { accelerator, protocol: l.protocol as ga.ConnectionProtocol, portRanges: [{ fromPort: l.port }], clientAffinity: l.clientAffinity as ga.ClientAffinity })] as const,
     );
-    for (const site of props.sites) {
+    const hc = shape.healthCheck;
+    for (const site of shape.sites) {
+      const stack = props.siteStacks.get(site.id)!;
       for (const [protocol, listener] of listeners) {
         new ga.EndpointGroup(this, `${site.id}-${protocol}`, {
           listener,
           region: site.region,
-          // Knot answers TCP on 53; a dns host whose Knot is down leaves the group.
-          healthCheckProtocol: ga.HealthCheckProtocol.TCP,
-          healthCheckPort: 53,
-          healthCheckInterval: Duration.seconds(10),
-          healthCheckThreshold: 3,
+          healthCheckProtocol: hc.protocol as ga.HealthCheckProtocol,
+          healthCheckPort: hc.port,
+          healthCheckInterval: Duration.seconds(hc.intervalSec),
+          healthCheckThreshold: hc.threshold,
           endpoints: site.dnsHosts.map(
-            (name) => new endpoints.InstanceEndpoint(site.stack.hosts.get(name)!.instance, { preserveClientIp: true }),
+            (name) => new endpoints.InstanceEndpoint(stack.hosts.get(name)!.instance, { preserveClientIp: shape.preserveClientIp }),
           ),
         });
       }

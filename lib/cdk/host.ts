@@ -6,11 +6,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { CACHE_ROLE_PATH } from '../cloud/iam.ts';
+import type { ResourceRef, Statement } from '../cloud/iam.ts';
+import { INSTANCE } from '../cloud/instance.ts';
 import type { AwsSiteShape, CloudHost } from '../cloud/shape.ts';
 import { userData } from '../cloud/userdata.ts';
 import { acknowledge } from './nag.ts';
-import { bundleFile } from './staging.ts';
+import { bundleFile } from '../cloud/staging.ts';
 
 export interface HostProps {
   site: AwsSiteShape;
@@ -33,7 +34,6 @@ export class Host extends Construct {
   constructor(scope: Construct, id: string, props: HostProps) {
     super(scope, id);
     const { shape, site } = props;
-    const isCache = shape.host.roles.includes('cache');
 
     this.bundle = new s3assets.Asset(this, 'Bundle', {
       path: bundleFile(shape.bundle),
@@ -44,13 +44,12 @@ export class Host extends Construct {
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       // The origin bucket policy admits roles under the cache path (see lib/cloud/iam.ts).
-      path: isCache ? CACHE_ROLE_PATH : '/anycdn/',
-      description: `anycdn ${site.site.id} host ${shape.host.name} (${shape.host.roles.join(', ')})`,
+      path: shape.rolePath,
+      description: shape.roleDescription,
     });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'ReadOwnBundle', actions: ['s3:GetObject'], resources: [this.bundle.bucket.arnForObjects(this.bundle.s3ObjectKey)] }),
-    );
-    for (const p of shape.permissions) this.grant(p, props);
+    for (const st of shape.statements) this.role.addToPrincipalPolicy(this.statement(st, props));
+    for (const p of shape.managedPolicies) this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName(p));
+    this.excuse(props);
 
     this.instance = new ec2.Instance(this, 'Instance', {
       instanceName: shape.host.name,
@@ -73,15 +72,19 @@ export class Host extends Construct {
       securityGroup: props.securityGroups[0],
       // IMDSv2 only; one hop, so nothing forwarded from the host reaches the metadata service.
       httpEndpoint: true,
-      httpTokens: ec2.HttpTokens.REQUIRED,
-      httpPutResponseHopLimit: 1,
-      detailedMonitoring: true,
-      disableApiTermination: true,
+      httpTokens: INSTANCE.httpTokens === 'required' ? ec2.HttpTokens.REQUIRED : ec2.HttpTokens.OPTIONAL,
+      httpPutResponseHopLimit: INSTANCE.httpPutResponseHopLimit,
+      detailedMonitoring: INSTANCE.detailedMonitoring,
+      disableApiTermination: INSTANCE.disableApiTermination,
       propagateTagsToVolumeOnCreation: true,
       blockDevices: [
         {
-          deviceName: '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs(shape.rootVolumeGiB, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }),
+          deviceName: INSTANCE.rootDeviceName,
+          volume: ec2.BlockDeviceVolume.ebs(shape.rootVolumeGiB, {
+            encrypted: INSTANCE.encrypted,
+            volumeType: INSTANCE.volumeType as ec2.EbsDeviceVolumeType,
+            deleteOnTermination: INSTANCE.deleteOnTermination,
+          }),
         },
       ],
     });
@@ -89,45 +92,59 @@ export class Host extends Construct {
     acknowledge(this.instance, 'CloudFormation-Validate::W3010', 'the zone is the one of the host\'s subnet, pinned in cdk.json so synth stays offline');
   }
 
-  private grant(p: CloudHost['permissions'][number], props: HostProps): void {
+  /** A shape statement with its references as this stack's ARNs. */
+  private statement(st: Statement, props: HostProps): iam.PolicyStatement {
     const stack = Stack.of(this);
-    switch (p) {
-      case 'ssm-core':
-        this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
-        acknowledge(
-          this.role,
-          'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-          'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager, which replaces SSH on these hosts',
-        );
-        return;
-      case 'origin-read': {
-        if (!props.originBucket) throw new Error('internal: origin-read without an origin bucket');
-        const bucketArn = stack.formatArn({ service: 's3', region: '', account: '', resource: props.originBucket, arnFormat: ArnFormat.NO_RESOURCE_NAME });
-        this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadOrigin', actions: ['s3:GetObject'], resources: [`${bucketArn}/*`] }));
-        this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ListOriginSoMissingIs404', actions: ['s3:ListBucket'], resources: [bucketArn] }));
-        acknowledge(this.role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${props.originBucket}/*]`, 'a cache reads any image of the origin bucket by design; the bucket holds only the images it serves');
-        return;
+    const arn = (r: ResourceRef): string => {
+      switch (r.kind) {
+        case 'own-bundle':
+          return this.bundle.bucket.arnForObjects(this.bundle.s3ObjectKey);
+        case 's3-bucket':
+          return s3Arn(stack, r.bucket);
+        case 's3-objects':
+          return `${s3Arn(stack, r.bucket)}/${r.pattern}`;
+        case 'elastic-ip':
+          return stack.formatArn({ service: 'ec2', resource: 'elastic-ip', resourceName: r.allocationId });
+        case 'network-interfaces':
+          return stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' });
+        case 'config-objects':
+          throw new Error('internal: an aws host has no config bucket');
       }
-      case 'move-vip': {
-        const eipArn = stack.formatArn({ service: 'ec2', resource: 'elastic-ip', resourceName: props.site.elasticIp.allocationId });
-        const eniArn = stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' });
-        const subnetArn = stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: props.vipSubnet.ref });
-        this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'AssociateSiteElasticIp', actions: ['ec2:AssociateAddress'], resources: [eipArn] }));
-        this.role.addToPrincipalPolicy(
-          new iam.PolicyStatement({
-            sid: 'MoveVipWithinVipSubnet',
-            actions: ['ec2:AssociateAddress', 'ec2:AssignPrivateIpAddresses'],
-            resources: [eniArn],
-            conditions: { ArnEquals: { 'ec2:Subnet': subnetArn } },
-          }),
-        );
-        acknowledge(
-          this.role,
-          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${stack.region}:${stack.account}:network-interface/*]`,
-          'network interface ids exist only after launch; the ec2:Subnet condition limits this to interfaces in the VIP subnet',
-        );
-        return;
-      }
+    };
+    const subnetArn = () => stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: props.vipSubnet.ref });
+    return new iam.PolicyStatement({
+      sid: st.sid,
+      actions: st.actions,
+      resources: st.resources.map(arn),
+      ...(st.inVipSubnet ? { conditions: { ArnEquals: { 'ec2:Subnet': subnetArn() } } } : {}),
+    });
+  }
+
+  /** cdk-nag findings these grants raise by design, each with its reason. */
+  private excuse(props: HostProps): void {
+    const stack = Stack.of(this);
+    const { permissions } = props.shape;
+    if (permissions.includes('ssm-core')) {
+      acknowledge(
+        this.role,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+        'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager, which replaces SSH on these hosts',
+      );
+    }
+    if (permissions.includes('origin-read')) {
+      if (!props.originBucket) throw new Error('internal: origin-read without an origin bucket');
+      acknowledge(this.role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${props.originBucket}/*]`, 'a cache reads any image of the origin bucket by design; the bucket holds only the images it serves');
+    }
+    if (permissions.includes('move-vip')) {
+      acknowledge(
+        this.role,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${stack.region}:${stack.account}:network-interface/*]`,
+        'network interface ids exist only after launch; the ec2:Subnet condition limits this to interfaces in the VIP subnet',
+      );
     }
   }
+}
+
+function s3Arn(stack: Stack, bucket: string): string {
+  return stack.formatArn({ service: 's3', region: '', account: '', resource: bucket, arnFormat: ArnFormat.NO_RESOURCE_NAME });
 }

@@ -12,9 +12,10 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AssetHashType } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { pullStatements } from '../cloud/iam.ts';
 import type { MetalSiteShape } from '../cloud/shape.ts';
 import { acknowledge } from './nag.ts';
-import { bundleDirectory } from './staging.ts';
+import { bundleDirectory } from '../cloud/staging.ts';
 
 export interface MetalSiteStackProps extends StackProps {
   shape: MetalSiteShape;
@@ -38,7 +39,7 @@ export class MetalSiteStack extends Stack {
         port: h.port,
         resourcePath: h.path,
         fullyQualifiedDomainName: h.hostName,
-        requestInterval: 30,
+        requestInterval: h.requestIntervalSec,
         failureThreshold: h.failureThreshold,
         ...(h.protocol === 'HTTPS' ? { enableSni: true } : {}),
       },
@@ -50,13 +51,13 @@ export class MetalSiteStack extends Stack {
         namespace: 'AWS/Route53',
         metricName: 'HealthCheckStatus',
         dimensionsMap: { HealthCheckId: check.attrHealthCheckId },
-        statistic: cloudwatch.Stats.MINIMUM,
-        period: Duration.minutes(1),
+        statistic: shape.alarm.statistic,
+        period: Duration.seconds(shape.alarm.periodSec),
       }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      threshold: shape.alarm.threshold,
+      comparisonOperator: shape.alarm.comparison as cloudwatch.ComparisonOperator,
+      evaluationPeriods: shape.alarm.evaluationPeriods,
+      treatMissingData: shape.alarm.treatMissingData as cloudwatch.TreatMissingData,
     });
     if (props.alarmTopicArn) alarm.addAlarmAction(new actions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)));
 
@@ -83,7 +84,14 @@ export class MetalSiteStack extends Stack {
     for (const b of shape.bundles) {
       const policy = new iam.ManagedPolicy(this, `Pull-${b.host}`, {
         description: `anycdn ${siteId}: lets host ${b.host} pull its own config bundle`,
-        statements: [new iam.PolicyStatement({ sid: 'PullOwnBundle', actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects(`${b.host}/*`)] })],
+        statements: pullStatements(b.host).map((st) => new iam.PolicyStatement({
+          sid: st.sid,
+          actions: st.actions,
+          resources: st.resources.map((r) => {
+            if (r.kind !== 'config-objects') throw new Error(`internal: a pull policy points at ${r.kind}`);
+            return this.bucket.arnForObjects(r.pattern);
+          }),
+        })),
       });
       acknowledge(policy, `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${b.host}/*]`, 'the host reads its bundle and checksum under its own prefix, and nothing else');
       new CfnOutput(this, `PullPolicy-${b.host}`, { value: policy.managedPolicyArn, description: `Attach to the identity ${b.host} pulls with` });

@@ -4,7 +4,8 @@ import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackP
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { CACHE_ROLE_PATH } from '../cloud/iam.ts';
+import { ACCESS_LOGS } from '../cloud/buckets.ts';
+import { CACHE_ROLE_PATH, originBucketStatements } from '../cloud/iam.ts';
 import { acknowledge } from './nag.ts';
 
 export interface OriginStackProps extends StackProps {
@@ -26,7 +27,7 @@ export class OriginStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     };
     const logs = props.accessLogs
-      ? new s3.Bucket(this, 'AccessLogs', { ...common, objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED, lifecycleRules: [{ expiration: Duration.days(90) }] })
+      ? new s3.Bucket(this, 'AccessLogs', { ...common, objectOwnership: ACCESS_LOGS.objectOwnership as s3.ObjectOwnership, versioned: ACCESS_LOGS.versioned, lifecycleRules: [{ expiration: Duration.days(ACCESS_LOGS.expirationDays) }] })
       : undefined;
     if (logs) acknowledge(logs, 'AwsSolutions-S1', 'this is the access log bucket itself; logging it would log its own log writes');
 
@@ -34,7 +35,7 @@ export class OriginStack extends Stack {
       ...common,
       bucketName: props.bucketName,
       versioned: true,
-      ...(logs ? { serverAccessLogsBucket: logs, serverAccessLogsPrefix: 'origin/' } : {}),
+      ...(logs ? { serverAccessLogsBucket: logs, serverAccessLogsPrefix: ACCESS_LOGS.prefix } : {}),
     });
     if (!logs) {
       acknowledge(this.bucket, 'AwsSolutions-S1', 'access logs are opt-in (-c anycdn:origin-access-logs=true): the caches make nearly all reads, and they log them');
@@ -44,12 +45,14 @@ export class OriginStack extends Stack {
     // without a cross-stack reference (lib/cloud/iam.ts).
     const cacheRoles = this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${CACHE_ROLE_PATH.slice(1)}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     const onlyCaches = { ArnLike: { 'aws:PrincipalArn': cacheRoles } };
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({ sid: 'CachesReadImages', principals: [new iam.AccountRootPrincipal()], actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('*')], conditions: onlyCaches }),
-    );
-    this.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({ sid: 'CachesListSoMissingIs404', principals: [new iam.AccountRootPrincipal()], actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: onlyCaches }),
-    );
+    for (const st of originBucketStatements(props.bucketName)) {
+      const resources = st.resources.map((r) => {
+        if (r.kind === 's3-bucket') return this.bucket.bucketArn;
+        if (r.kind === 's3-objects') return this.bucket.arnForObjects(r.pattern);
+        throw new Error(`internal: the origin bucket policy points at ${r.kind}`);
+      });
+      this.bucket.addToResourcePolicy(new iam.PolicyStatement({ sid: st.sid, principals: [new iam.AccountRootPrincipal()], actions: st.actions, resources, conditions: onlyCaches }));
+    }
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'The origin bucket the caches fetch images from' });
   }
 }

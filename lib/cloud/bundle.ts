@@ -35,6 +35,15 @@ export function hostBundle(site: string, host: string, files: RenderedFile[]): H
   return { site, host, files: mine, archive, sha256: sha256(archive) };
 }
 
+/** Where a host's bundle lives in a config bucket, and its checksum next to it. */
+export const bundleKey = (host: string) => `${host}/bundle.tar.gz`;
+export const checksumKey = (host: string) => `${host}/bundle.tar.gz.sha256`;
+
+/** The checksum object's text, in `sha256sum --check` format, relative to its own directory. */
+export function checksumText(bundle: HostBundle): string {
+  return `${bundle.sha256}  bundle.tar.gz\n`;
+}
+
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }

@@ -1,5 +1,6 @@
-// What each host may do in AWS, by role, named so each adapter can map it to its own policy
-// documents. Reading the host's own bundle is implied for every host.
+// What each host may do in AWS, by role, as backend-neutral statements: each adapter maps a
+// resource reference to an ARN in its own partition, account and region, and nothing else. Reading
+// the host's own bundle is implied for every host.
 import type { Cdn, Host, Site } from '../model/schema.ts';
 
 export type Permission =
@@ -26,3 +27,77 @@ export function permissions(cdn: Cdn, site: Site, host: Host): Permission[] {
  * the origin stack needs no reference to any site stack (which may live in another region).
  */
 export const CACHE_ROLE_PATH = '/anycdn/cache/';
+/** The IAM path of every other host role. */
+export const HOST_ROLE_PATH = '/anycdn/';
+
+export function rolePath(host: Host): string {
+  return host.roles.includes('cache') ? CACHE_ROLE_PATH : HOST_ROLE_PATH;
+}
+
+/** The AWS-managed policy behind ssm-core. */
+export const SSM_CORE_POLICY = 'AmazonSSMManagedInstanceCore';
+
+/** What a statement points at; the adapter turns it into an ARN. */
+export type ResourceRef =
+  /** The object that holds this host's bundle (a CDK asset, or an object in the Pulumi site bucket). */
+  | { kind: 'own-bundle' }
+  /** arn:<partition>:s3:::<bucket> */
+  | { kind: 's3-bucket'; bucket: string }
+  /** arn:<partition>:s3:::<bucket>/<pattern> */
+  | { kind: 's3-objects'; bucket: string; pattern: string }
+  /** The stack's own config bucket's objects matching `pattern` (metal sites). */
+  | { kind: 'config-objects'; pattern: string }
+  /** arn:<partition>:ec2:<region>:<account>:elastic-ip/<allocationId> */
+  | { kind: 'elastic-ip'; allocationId: string }
+  /** arn:<partition>:ec2:<region>:<account>:network-interface/* */
+  | { kind: 'network-interfaces' };
+
+export interface Statement {
+  sid: string;
+  actions: string[];
+  resources: ResourceRef[];
+  /** ArnEquals ec2:Subnet: the subnet of the site's VIP. */
+  inVipSubnet?: true;
+}
+
+/** The inline statements of a host role, in the order the adapters add them. */
+export function hostStatements(perms: Permission[], origin: { bucket: string } | undefined, elasticIp: { allocationId: string }): Statement[] {
+  const out: Statement[] = [{ sid: 'ReadOwnBundle', actions: ['s3:GetObject'], resources: [{ kind: 'own-bundle' }] }];
+  for (const p of perms) {
+    switch (p) {
+      case 'ssm-core':
+        break; // a managed policy, not a statement
+      case 'origin-read':
+        if (!origin) throw new Error('internal: origin-read without an origin bucket');
+        out.push({ sid: 'ReadOrigin', actions: ['s3:GetObject'], resources: [{ kind: 's3-objects', bucket: origin.bucket, pattern: '*' }] });
+        out.push({ sid: 'ListOriginSoMissingIs404', actions: ['s3:ListBucket'], resources: [{ kind: 's3-bucket', bucket: origin.bucket }] });
+        break;
+      case 'move-vip':
+        out.push({ sid: 'AssociateSiteElasticIp', actions: ['ec2:AssociateAddress'], resources: [{ kind: 'elastic-ip', allocationId: elasticIp.allocationId }] });
+        out.push({ sid: 'MoveVipWithinVipSubnet', actions: ['ec2:AssociateAddress', 'ec2:AssignPrivateIpAddresses'], resources: [{ kind: 'network-interfaces' }], inVipSubnet: true });
+        break;
+    }
+  }
+  return out;
+}
+
+/** AWS-managed policies of a host role. */
+export function managedPolicies(perms: Permission[]): string[] {
+  return perms.includes('ssm-core') ? [SSM_CORE_POLICY] : [];
+}
+
+/**
+ * The origin bucket policy beyond TLS-only: principals of this account whose ARN is under the
+ * cache role path (aws:PrincipalArn ArnLike arn:<partition>:iam::<account>:role/anycdn/cache/*).
+ */
+export function originBucketStatements(bucket: string): Statement[] {
+  return [
+    { sid: 'CachesReadImages', actions: ['s3:GetObject'], resources: [{ kind: 's3-objects', bucket, pattern: '*' }] },
+    { sid: 'CachesListSoMissingIs404', actions: ['s3:ListBucket'], resources: [{ kind: 's3-bucket', bucket }] },
+  ];
+}
+
+/** The managed policy a metal host pulls its bundle with: its own prefix of the config bucket. */
+export function pullStatements(host: string): Statement[] {
+  return [{ sid: 'PullOwnBundle', actions: ['s3:GetObject'], resources: [{ kind: 'config-objects', pattern: `${host}/*` }] }];
+}

@@ -3,10 +3,17 @@
 import type { Diagnostic } from '../model/errors.ts';
 import type { Topology } from '../model/schema.ts';
 import { isAwsReserved, MAX_PREFIX, MIN_PREFIX, networkShape, subnetOf } from './network.ts';
+import { GLOBAL, ORIGIN } from './stacks.ts';
 
 export function cloudDiagnostics(t: Topology): Diagnostic[] {
   const out: Diagnostic[] = [];
   const report = (siteId: string, path: (string | number)[], message: string) => out.push({ ...t.sources.position(siteId, path), message });
+  for (const site of t.sites) {
+    // Stacks are named by site id next to origin and global (anycdn-<id>, pulumi -s <id>).
+    if (site.id === ORIGIN || site.id === GLOBAL) {
+      report(site.id, ['id'], `id: ${site.id} is the name of a stack of its own (anycdn-${site.id}); pick another site id`);
+    }
+  }
   for (const site of t.sites) {
     if (site.platform !== 'aws') continue;
     let ipv4 = 0;

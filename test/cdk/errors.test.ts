@@ -61,6 +61,12 @@ describe('cloud checks on aws sites', () => {
       'sites/sin.yaml:14:9: subnets.tiny: 10.30.1.0/30 must be a /16 to /28 for an EC2 subnet',
     ]);
   });
+
+  it('refuse a site named like a stack of its own (origin, global)', () => {
+    const { 'sites/nyc.yaml': nyc, ...rest } = shipped();
+    const texts = { ...rest, 'sites/global.yaml': nyc!.replace('id: nyc', 'id: global') };
+    expect(cloudErrors(texts)).toEqual(['sites/global.yaml:2:5: id: global is the name of a stack of its own (anycdn-global); pick another site id']);
+  });
 });
 
 describe('context', () => {

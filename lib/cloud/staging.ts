@@ -1,10 +1,11 @@
-// Bundles on disk for CDK assets. Assets need a path, so each archive is written once, named by its
-// sha256, under the system temp directory; CDK then copies it into the cloud assembly.
+// Bundles on disk for the cloud adapters: CDK assets and Pulumi file assets need a path, so each
+// archive is written once, named by its sha256, under the system temp directory; the adapter then
+// uploads it.
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HostBundle } from '../cloud/bundle.ts';
-import { sha256 } from '../cloud/bundle.ts';
+import type { HostBundle } from './bundle.ts';
+import { bundleKey, checksumKey, checksumText, sha256 } from './bundle.ts';
 
 const ROOT = join(tmpdir(), 'anycdn-bundles');
 
@@ -20,15 +21,15 @@ export function bundleFile(bundle: HostBundle): string {
  * each bundle; its name is the hash of everything in it. Returns the directory and that hash.
  */
 export function bundleDirectory(bundles: HostBundle[]): { path: string; hash: string } {
-  const manifest = bundles.map((b) => `${b.sha256}  ${b.host}/bundle.tar.gz`).join('\n');
+  const manifest = bundles.map((b) => `${b.sha256}  ${bundleKey(b.host)}`).join('\n');
   const hash = sha256(manifest);
   const dir = join(ROOT, `dir-${hash}`);
   if (!existsSync(dir)) {
     const tmp = `${dir}.${process.pid}.tmp`;
     for (const b of bundles) {
       mkdirSync(join(tmp, b.host), { recursive: true, mode: 0o755 });
-      writeFileSync(join(tmp, b.host, 'bundle.tar.gz'), b.archive, { mode: 0o644 });
-      writeFileSync(join(tmp, b.host, 'bundle.tar.gz.sha256'), `${b.sha256}  bundle.tar.gz\n`, { mode: 0o644 });
+      writeFileSync(join(tmp, bundleKey(b.host)), b.archive, { mode: 0o644 });
+      writeFileSync(join(tmp, checksumKey(b.host)), checksumText(b), { mode: 0o644 });
     }
     try {
       renameSync(tmp, dir);

@@ -1,0 +1,20 @@
+// Pulumi.yaml's entry point: reads the stack config, loads the sites and builds the stack's
+// resources. Model and config errors print one per line (FILE:LINE:COL for the model).
+import * as pulumi from '@pulumi/pulumi';
+import { formatDiagnostic, InputError } from '../model/errors.ts';
+import { loadTopology } from '../model/load.ts';
+import { readSettings } from './config.ts';
+import { anycdnStack } from './program.ts';
+
+export default async function main(): Promise<Record<string, unknown>> {
+  const settings = readSettings(pulumi.getStack(), (key) => {
+    const [ns, name] = key.split(':') as [string, string];
+    return new pulumi.Config(ns).get(name);
+  });
+  try {
+    return anycdnStack(loadTopology(settings.sitesDir), settings);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    throw new Error([...e.diagnostics.map(formatDiagnostic), `${e.diagnostics.length} error(s)`].join('\n'));
+  }
+}

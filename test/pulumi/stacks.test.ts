@@ -1,0 +1,352 @@
+// The Pulumi program under strict mocks, stack by stack: what an auditor checks first. Resource
+// types and counts, the provider binding, security-group rules, IMDSv2 and disks, IAM statements,
+// and that every bundle object holds exactly its host's rendered bundle.
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as aws from '@pulumi/aws';
+import { hostBundles, sha256, type HostBundle } from '../../lib/cloud/bundle.ts';
+import { renderTopology } from '../../lib/render/index.ts';
+import { load } from '../model/fixtures.ts';
+import { shippedTexts } from '../helpers/topology.ts';
+import { ACCOUNT, AMI, runStack, stackName, type Recorded, type Run } from './harness.ts';
+
+const T = {
+  provider: 'pulumi:providers:aws',
+  bucket: 'aws:s3/bucket:Bucket',
+  object: 'aws:s3/bucketObjectv2:BucketObjectv2',
+  bucketPolicy: 'aws:s3/bucketPolicy:BucketPolicy',
+  instance: 'aws:ec2/instance:Instance',
+  sg: 'aws:ec2/securityGroup:SecurityGroup',
+  ingress: 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
+  egress: 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule',
+  role: 'aws:iam/role:Role',
+  rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
+  attachment: 'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
+  policy: 'aws:iam/policy:Policy',
+  subnet: 'aws:ec2/subnet:Subnet',
+} as const;
+
+const runs: Record<string, Run> = {};
+let bundles: HostBundle[];
+
+beforeAll(async () => {
+  bundles = hostBundles(renderTopology(load(shippedTexts())));
+  for (const s of ['origin', 'ams', 'nyc', 'sin']) runs[s] = await runStack(s);
+  runs.global = await runStack('global', { stackOutputs: { [stackName('sin')]: runs.sin!.outputs } });
+});
+
+function counts(run: Run): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of run.resources) out[r.type] = (out[r.type] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+const doc = (r: Recorded) => JSON.parse(r.inputs.policy) as { Statement: any[] };
+
+describe('resource types and counts', () => {
+  const BUCKET = {
+    'aws:s3/bucket:Bucket': 1,
+    'aws:s3/bucketOwnershipControls:BucketOwnershipControls': 1,
+    'aws:s3/bucketPolicy:BucketPolicy': 1,
+    'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock': 1,
+    'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration': 1,
+    'aws:s3/bucketVersioning:BucketVersioning': 1,
+  };
+  it.each([
+    ['origin', { ...BUCKET, 'pulumi:providers:aws': 1 }],
+    ['ams', { ...BUCKET, 'aws:cloudwatch/metricAlarm:MetricAlarm': 1, 'aws:iam/policy:Policy': 4, 'aws:route53/healthCheck:HealthCheck': 1, 'aws:s3/bucketObjectv2:BucketObjectv2': 8, 'pulumi:providers:aws': 1 }],
+    ['nyc', { ...BUCKET, 'aws:cloudwatch/metricAlarm:MetricAlarm': 1, 'aws:iam/policy:Policy': 4, 'aws:route53/healthCheck:HealthCheck': 1, 'aws:s3/bucketObjectv2:BucketObjectv2': 8, 'pulumi:providers:aws': 1 }],
+    ['sin', {
+      ...BUCKET,
+      'aws:cloudwatch/logGroup:LogGroup': 1,
+      'aws:ec2/flowLog:FlowLog': 1,
+      'aws:ec2/instance:Instance': 4,
+      'aws:ec2/internetGateway:InternetGateway': 1,
+      'aws:ec2/route:Route': 1,
+      'aws:ec2/routeTable:RouteTable': 1,
+      'aws:ec2/routeTableAssociation:RouteTableAssociation': 1,
+      'aws:ec2/securityGroup:SecurityGroup': 4,
+      'aws:ec2/subnet:Subnet': 1,
+      'aws:ec2/vpc:Vpc': 1,
+      'aws:iam/instanceProfile:InstanceProfile': 4,
+      'aws:iam/role:Role': 5,
+      'aws:iam/rolePolicy:RolePolicy': 5,
+      'aws:iam/rolePolicyAttachment:RolePolicyAttachment': 4,
+      'aws:s3/bucketObjectv2:BucketObjectv2': 4,
+      'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': 4,
+      'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': 5,
+      'pulumi:providers:aws': 1,
+    }],
+    ['global', {
+      'aws:globalaccelerator/accelerator:Accelerator': 1,
+      'aws:globalaccelerator/endpointGroup:EndpointGroup': 2,
+      'aws:globalaccelerator/listener:Listener': 2,
+      'pulumi:providers:aws': 1,
+      'pulumi:pulumi:StackReference': 1,
+    }],
+  ])('%s', (stack, expected) => {
+    expect(counts(runs[stack]!)).toEqual(Object.fromEntries(Object.entries(expected).sort(([a], [b]) => (a < b ? -1 : 1))));
+  });
+});
+
+describe('the provider', () => {
+  it.each(['origin', 'ams', 'nyc', 'sin', 'global'])('%s: one, bound to the account and the model region, used by every resource and call', (stack) => {
+    const run = runs[stack]!;
+    const [provider] = run.ofType(T.provider);
+    expect(provider!.inputs).toMatchObject({ region: run.region, allowedAccountIds: JSON.stringify([ACCOUNT]) });
+    const ref = `${provider!.id}`;
+    const aws = run.resources.filter((r) => r.type.startsWith('aws:'));
+    expect(aws.length).toBeGreaterThan(0);
+    for (const r of aws) expect(r.provider, `${r.type} ${r.name}`).toMatch(new RegExp(`::${ref}$`));
+    for (const c of run.calls) expect(c.provider, c.token).toMatch(new RegExp(`::${ref}$`));
+  });
+
+  it('tags the stack as the CDK app does', () => {
+    expect(JSON.parse(runs.sin!.ofType(T.provider)[0]!.inputs.defaultTags)).toEqual({ tags: { 'anycdn:site': 'sin' } });
+    expect(JSON.parse(runs.global!.ofType(T.provider)[0]!.inputs.defaultTags)).toEqual({ tags: { 'anycdn:part': 'global' } });
+  });
+});
+
+describe('sin: security groups', () => {
+  function rules(run: Run): string[] {
+    const groupName = (id: string) => run.byId(id)!.name.replace(/^sin-/, '').replace(/-sg$/, '');
+    const fmt = (dir: string, r: Recorded) => {
+      const proto = r.inputs.ipProtocol === '112' ? 'vrrp' : `${r.inputs.ipProtocol}/${r.inputs.fromPort}-${r.inputs.toPort}`;
+      const peer = r.inputs.cidrIpv4 ?? `sg:${groupName(r.inputs.referencedSecurityGroupId)}`;
+      return `${groupName(r.inputs.securityGroupId)} ${dir} ${proto} ${dir === 'in' ? 'from' : 'to'} ${peer}`;
+    };
+    return [...run.ofType(T.ingress).map((r) => fmt('in', r)), ...run.ofType(T.egress).map((r) => fmt('out', r))].sort();
+  }
+
+  it('open only 80/tcp to the lb hosts and 53/udp+tcp to the dns hosts; VRRP between the lb pair; caches from the lb hosts only', () => {
+    expect(rules(runs.sin!)).toEqual([
+      'base out tcp/443-443 to 0.0.0.0/0',
+      'base out tcp/80-80 to 0.0.0.0/0',
+      'cache in tcp/80-80 from sg:lb',
+      'dns in tcp/53-53 from 0.0.0.0/0',
+      'dns in udp/53-53 from 0.0.0.0/0',
+      'lb in tcp/80-80 from 0.0.0.0/0',
+      'lb in vrrp from sg:lb',
+      'lb out tcp/80-80 to sg:cache',
+      'lb out vrrp to sg:lb',
+    ]);
+  });
+
+  it('have no inline rules (so the provider drops the default allow-all egress) and no SSH anywhere', () => {
+    for (const sg of runs.sin!.ofType(T.sg)) {
+      expect(sg.inputs.ingress, sg.name).toBeUndefined();
+      expect(sg.inputs.egress, sg.name).toBeUndefined();
+      expect(sg.inputs.revokeRulesOnDelete).toBe(true);
+    }
+    expect([...runs.sin!.ofType(T.ingress), ...runs.sin!.ofType(T.egress)].filter((r) => r.inputs.fromPort === 22)).toEqual([]);
+  });
+
+  it('put each host in base plus one group per role', () => {
+    const groups = (host: string) => runs.sin!.get(T.instance, `${host}-instance`).inputs.vpcSecurityGroupIds.map((id: string) => runs.sin!.byId(id)!.name).sort();
+    expect(groups('sin-lb1')).toEqual(['sin-base-sg', 'sin-dns-sg', 'sin-lb-sg']);
+    expect(groups('sin-cache1')).toEqual(['sin-base-sg', 'sin-cache-sg']);
+  });
+});
+
+describe('sin: instances', () => {
+  const HOSTS = { 'sin-cache1': '10.30.0.21', 'sin-cache2': '10.30.0.22', 'sin-lb1': '10.30.0.11', 'sin-lb2': '10.30.0.12' };
+
+  it('exist once per host, at the model address, in the model subnet, from the Debian AMI of the SSM parameter', () => {
+    const run = runs.sin!;
+    expect(run.ofType(T.instance).map((r) => r.name).sort()).toEqual(Object.keys(HOSTS).map((h) => `${h}-instance`));
+    const subnet = run.get(T.subnet, 'sin-subnet-public');
+    expect(subnet.inputs).toMatchObject({ cidrBlock: '10.30.0.0/24', availabilityZone: 'ap-southeast-1a', mapPublicIpOnLaunch: true });
+    for (const [host, address] of Object.entries(HOSTS)) {
+      expect(run.get(T.instance, `${host}-instance`).inputs).toMatchObject({ privateIp: address, subnetId: subnet.id, ami: AMI, tags: { Name: host } });
+    }
+  });
+
+  it('require IMDSv2 with one hop, encrypt a gp3 root, monitor in detail and resist termination', () => {
+    for (const i of runs.sin!.ofType(T.instance)) {
+      expect(i.inputs.metadataOptions, i.name).toEqual({ httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 });
+      expect(i.inputs.rootBlockDevice, i.name).toMatchObject({ encrypted: true, volumeType: 'gp3', deleteOnTermination: true });
+      expect(i.inputs).toMatchObject({ monitoring: true, disableApiTermination: true });
+    }
+  });
+
+  it('size cache disks from the model: 16 GiB base plus the nginx cache and 10%', () => {
+    expect(runs.sin!.get(T.instance, 'sin-cache1-instance').inputs.rootBlockDevice.volumeSize).toBe(16 + Math.ceil(50 * 1.1));
+    expect(runs.sin!.get(T.instance, 'sin-lb1-instance').inputs.rootBlockDevice.volumeSize).toBe(16);
+  });
+});
+
+describe('sin: IAM', () => {
+  const statements = (host: string) => doc(runs.sin!.get(T.rolePolicy, `${host}-policy`)).Statement;
+  const bucket = () => runs.sin!.outputs.configBucket as string;
+
+  it('gives lb hosts the Elastic IP move, scoped to the allocation and the VIP subnet', () => {
+    const subnet = runs.sin!.get(T.subnet, 'sin-subnet-public').id;
+    expect(statements('sin-lb1')).toEqual([
+      { Sid: 'ReadOwnBundle', Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket()}/sin-lb1/bundle.tar.gz` },
+      { Sid: 'AssociateSiteElasticIp', Effect: 'Allow', Action: 'ec2:AssociateAddress', Resource: 'arn:aws:ec2:ap-southeast-1:111111111111:elastic-ip/eipalloc-0a1b2c3d4e5f60718' },
+      {
+        Sid: 'MoveVipWithinVipSubnet',
+        Effect: 'Allow',
+        Action: ['ec2:AssociateAddress', 'ec2:AssignPrivateIpAddresses'],
+        Resource: 'arn:aws:ec2:ap-southeast-1:111111111111:network-interface/*',
+        Condition: { ArnEquals: { 'ec2:Subnet': `arn:aws:ec2:ap-southeast-1:111111111111:subnet/${subnet}` } },
+      },
+    ]);
+  });
+
+  it('gives caches read and list of the origin bucket, and nothing of EC2', () => {
+    expect(statements('sin-cache1')).toEqual([
+      { Sid: 'ReadOwnBundle', Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket()}/sin-cache1/bundle.tar.gz` },
+      { Sid: 'ReadOrigin', Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::anycdn-example-images/*' },
+      { Sid: 'ListOriginSoMissingIs404', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::anycdn-example-images' },
+    ]);
+  });
+
+  it('puts cache roles under the path the origin bucket admits, attaches SSM core to every host role, and only EC2 assumes them', () => {
+    const roles = runs.sin!.ofType(T.role).map((r) => `${r.name} ${r.inputs.path ?? '/'}`).sort();
+    expect(roles).toEqual(['sin-cache1-role /anycdn/cache/', 'sin-cache2-role /anycdn/cache/', 'sin-flow-log /', 'sin-lb1-role /anycdn/', 'sin-lb2-role /anycdn/']);
+    const attached = runs.sin!.ofType(T.attachment).map((a) => `${a.inputs.role} ${a.inputs.policyArn}`).sort();
+    expect(attached).toEqual(['sin-cache1', 'sin-cache2', 'sin-lb1', 'sin-lb2'].map((h) => `${h}-role arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore`));
+    for (const r of runs.sin!.ofType(T.role).filter((x) => x.name.endsWith('-role'))) {
+      expect(JSON.parse(r.inputs.assumeRolePolicy).Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+    }
+  });
+});
+
+describe('bundles', () => {
+  async function published(run: Run, key: string): Promise<Buffer> {
+    const objects = run.ofType(T.object).filter((o) => o.inputs.key === key);
+    expect(objects, key).toHaveLength(1);
+    const source = objects[0]!.inputs.source as { path: Promise<string> } | undefined;
+    if (source) return readFileSync(await source.path);
+    return Buffer.from(objects[0]!.inputs.content as string, 'utf8');
+  }
+
+  it.each(['sin-cache1', 'sin-cache2', 'sin-lb1', 'sin-lb2'])('%s: the object holds exactly its rendered bundle, and the user data fetches and checks it', async (host) => {
+    const b = bundles.find((x) => x.host === host)!;
+    const run = runs.sin!;
+    const bytes = await published(run, `${host}/bundle.tar.gz`);
+    expect(bytes.equals(b.archive)).toBe(true);
+    expect(sha256(bytes)).toBe(b.sha256);
+    const object = run.get(T.object, `${host}-bundle`);
+    expect(object.inputs).toMatchObject({ bucket: run.outputs.configBucket, sourceHash: b.sha256, checksumAlgorithm: 'SHA256' });
+    const ud = run.get(T.instance, `${host}-instance`).inputs.userData as string;
+    expect(ud).toContain(`BUNDLE_URL='s3://${run.outputs.configBucket}/${host}/bundle.tar.gz'`);
+    expect(ud).toContain(`BUNDLE_SHA256='${b.sha256}'`);
+  });
+
+  it.each(['ams', 'nyc'])('%s: each host has its bundle and a sha256sum file in the config bucket', async (site) => {
+    const run = runs[site]!;
+    const mine = bundles.filter((b) => b.site === site);
+    expect(mine).toHaveLength(4);
+    expect(run.ofType(T.object).map((o) => o.inputs.key).sort()).toEqual(mine.flatMap((b) => [`${b.host}/bundle.tar.gz`, `${b.host}/bundle.tar.gz.sha256`]).sort());
+    for (const b of mine) {
+      expect(sha256(await published(run, `${b.host}/bundle.tar.gz`))).toBe(b.sha256);
+      expect((await published(run, `${b.host}/bundle.tar.gz.sha256`)).toString()).toBe(`${b.sha256}  bundle.tar.gz\n`);
+    }
+  });
+
+  it('give each metal host a policy that reads only its own prefix', () => {
+    const run = runs.nyc!;
+    const arn = `arn:aws:s3:::${run.outputs.configBucket}`;
+    const got = run.ofType(T.policy).map((p) => [p.name, doc(p).Statement]).sort();
+    expect(got).toEqual(['nyc-cache1', 'nyc-cache2', 'nyc-lb1', 'nyc-lb2'].map((h) => [`${h}-pull`, [{ Sid: 'PullOwnBundle', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arn}/${h}/*` }]]));
+  });
+});
+
+describe('buckets', () => {
+  it('origin: the model bucket, private, SSE-S3, versioned, owner-enforced, retained; caches read, plain http denied', () => {
+    const run = runs.origin!;
+    const [bucket] = run.ofType(T.bucket);
+    expect(bucket!.inputs.bucket).toBe('anycdn-example-images');
+    expect(run.get('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock', 'origin-public-access').inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    expect(run.get('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration', 'origin-encryption').inputs.rules).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }]);
+    expect(run.get('aws:s3/bucketVersioning:BucketVersioning', 'origin-versioning').inputs.versioningConfiguration).toEqual({ status: 'Enabled' });
+    expect(run.get('aws:s3/bucketOwnershipControls:BucketOwnershipControls', 'origin-ownership').inputs.rule).toEqual({ objectOwnership: 'BucketOwnerEnforced' });
+    const arn = 'arn:aws:s3:::anycdn-example-images';
+    const only = { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::111111111111:role/anycdn/cache/*' } };
+    expect(doc(run.ofType(T.bucketPolicy)[0]!).Statement).toEqual([
+      { Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Resource: [arn, `${arn}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+      { Sid: 'CachesReadImages', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arn}/*`, Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Condition: only },
+      { Sid: 'CachesListSoMissingIs404', Effect: 'Allow', Action: 's3:ListBucket', Resource: arn, Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Condition: only },
+    ]);
+  });
+
+  it('origin with anycdn:originAccessLogs: a private log bucket the S3 log delivery group writes, expiring after 90 days', async () => {
+    const run = await runStack('origin', { settings: { originAccessLogs: true } });
+    const logs = run.get(T.bucket, 'origin-access-logs');
+    const images = run.get(T.bucket, 'origin');
+    expect(run.get('aws:s3/bucketLogging:BucketLogging', 'origin-logging').inputs).toEqual({ bucket: images.id, targetBucket: logs.id, targetPrefix: 'origin/' });
+    expect(run.get('aws:s3/bucketAcl:BucketAcl', 'origin-access-logs-acl').inputs).toEqual({ bucket: logs.id, acl: 'log-delivery-write' });
+    expect(run.get('aws:s3/bucketOwnershipControls:BucketOwnershipControls', 'origin-access-logs-ownership').inputs.rule).toEqual({ objectOwnership: 'BucketOwnerPreferred' });
+    expect(run.get('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'origin-access-logs-lifecycle').inputs.rules).toEqual([{ id: 'expire', status: 'Enabled', filter: {}, expiration: { days: 90 } }]);
+    expect(run.get('aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock', 'origin-access-logs-public-access').inputs).toMatchObject({ blockPublicAcls: true, restrictPublicBuckets: true });
+    expect(run.ofType('aws:s3/bucketVersioning:BucketVersioning').map((v) => v.name)).toEqual(['origin-versioning']);
+    expect(run.outputs).toEqual({ bucketName: 'anycdn-example-images', accessLogsBucket: logs.id });
+  });
+
+  it('every stack with a bucket keeps it on delete and denies plain http', () => {
+    for (const stack of ['origin', 'ams', 'nyc', 'sin']) {
+      const policy = doc(runs[stack]!.ofType(T.bucketPolicy)[0]!).Statement[0];
+      expect(policy, stack).toMatchObject({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    }
+  });
+});
+
+describe('metal sites: the VIP health check and alarm', () => {
+  it('probe the VIP over HTTP at the model path (nyc) and over HTTPS with SNI (ams)', () => {
+    expect(runs.nyc!.ofType('aws:route53/healthCheck:HealthCheck')[0]!.inputs).toMatchObject({ type: 'HTTP', ipAddress: '198.51.100.74', port: 80, resourcePath: '/healthz', fqdn: 'img.cdn.example.net', requestInterval: 30, failureThreshold: 2 });
+    expect(runs.nyc!.ofType('aws:route53/healthCheck:HealthCheck')[0]!.inputs.enableSni).toBeUndefined();
+    expect(runs.ams!.ofType('aws:route53/healthCheck:HealthCheck')[0]!.inputs).toMatchObject({ type: 'HTTPS', ipAddress: '198.51.100.10', port: 443, enableSni: true });
+  });
+
+  it('alarm on the check when it fails or reports nothing', () => {
+    const check = runs.nyc!.ofType('aws:route53/healthCheck:HealthCheck')[0]!;
+    const alarm = runs.nyc!.ofType('aws:cloudwatch/metricAlarm:MetricAlarm')[0]!;
+    expect(alarm.inputs).toMatchObject({ namespace: 'AWS/Route53', metricName: 'HealthCheckStatus', dimensions: { HealthCheckId: check.id }, statistic: 'Minimum', period: 60, comparisonOperator: 'LessThanThreshold', threshold: 1, evaluationPeriods: 1, treatMissingData: 'breaching' });
+    expect(alarm.inputs.alarmActions).toBeUndefined();
+  });
+
+  it('notify anycdn:alarmTopicArn when set', async () => {
+    const arn = 'arn:aws:sns:us-east-1:111111111111:anycdn-alarms';
+    const run = await runStack('ams', { settings: { alarmTopicArn: arn } });
+    expect(run.ofType('aws:cloudwatch/metricAlarm:MetricAlarm')[0]!.inputs.alarmActions).toEqual([arn]);
+  });
+});
+
+describe('global', () => {
+  it('listens on 53 over UDP and TCP, with one endpoint group per listener for sin holding its dns hosts', () => {
+    const run = runs.global!;
+    const listeners = run.ofType('aws:globalaccelerator/listener:Listener').map((l) => l.inputs);
+    expect(listeners.map((l) => `${l.protocol} ${JSON.stringify(l.portRanges)} ${l.clientAffinity}`).sort()).toEqual(['TCP [{"fromPort":53,"toPort":53}] NONE', 'UDP [{"fromPort":53,"toPort":53}] NONE']);
+    const ids = runs.sin!.outputs.instanceIds as Record<string, string>;
+    for (const g of run.ofType('aws:globalaccelerator/endpointGroup:EndpointGroup')) {
+      expect(g.inputs).toMatchObject({ endpointGroupRegion: 'ap-southeast-1', healthCheckProtocol: 'TCP', healthCheckPort: 53, healthCheckIntervalSeconds: 10, thresholdCount: 3 });
+      expect(g.inputs.endpointConfigurations).toEqual([{ endpointId: ids['sin-lb1'], clientIpPreservationEnabled: true }, { endpointId: ids['sin-lb2'], clientIpPreservationEnabled: true }]);
+    }
+    expect(run.ofType('pulumi:pulumi:StackReference').map((r) => r.inputs.name)).toEqual(['organization/anycdn/sin']);
+  });
+
+  it('takes the model anycast address with anycdn:globalByoip', async () => {
+    const plain = runs.global!.ofType('aws:globalaccelerator/accelerator:Accelerator')[0]!.inputs;
+    expect(plain.ipAddresses).toBeUndefined();
+    const byoip = await runStack('global', { settings: { globalByoip: true }, stackOutputs: { [stackName('sin')]: runs.sin!.outputs } });
+    expect(byoip.ofType('aws:globalaccelerator/accelerator:Accelerator')[0]!.inputs).toMatchObject({ name: 'anycdn-dns', ipAddresses: ['192.0.2.53'] });
+  });
+
+  it('fails with the fix when the site stack exports no instance for a dns host', async () => {
+    await expect(runStack('global', { stackOutputs: { [stackName('sin')]: { instanceIds: { 'sin-lb1': 'i-1' } } } })).rejects.toThrow(
+      /stack organization\/anycdn\/sin exports no instance id for sin-lb2; run pulumi up -s sin first/,
+    );
+  });
+});
+
+describe('the mocks are strict', () => {
+  it('refuse a resource type they do not know (here the deprecated s3.BucketV2)', async () => {
+    await expect(runStack('origin', { extra: () => new aws.s3.BucketV2('probe', {}) })).rejects.toThrow(/mocks: unknown resource type aws:s3\/bucketV2:BucketV2/);
+  });
+
+  it('refuse a provider function they do not know', async () => {
+    await expect(runStack('origin', { extra: () => aws.getCallerIdentityOutput({}) })).rejects.toThrow(/mocks: unknown call aws:index\/getCallerIdentity:getCallerIdentity/);
+  });
+});
