@@ -94,8 +94,17 @@ const healthcheck = z
         'What a site whose DNS answers but whose image path fails does: deprefer (keep announcing with depreferPrepend AS-path prepends and the graceful-shutdown community, so traffic prefers any healthy site but the CDN never vanishes when every site is sick) or withdraw. Default deprefer.',
       ),
     depreferPrepend: z.number().int().min(1).max(10).default(3).describe('AS-path prepends on a depreferred announcement. Default 3.'),
+    statusPort: z
+      .number()
+      .int()
+      .min(1024)
+      .max(65535)
+      .default(8053)
+      .describe(
+        "TCP port on each dns host's own address where the checker answers GET /anycast: 200 while it announces plainly, 503 otherwise (what load balancers such as Global Accelerator poll). Default 8053.",
+      ),
   })
-  .default({ intervalMs: 150, timeoutMs: 250, fall: 2, rise: 5, path: '/healthz', onImagePathDown: 'deprefer', depreferPrepend: 3 });
+  .default({ intervalMs: 150, timeoutMs: 250, fall: 2, rise: 5, path: '/healthz', onImagePathDown: 'deprefer', depreferPrepend: 3, statusPort: 8053 });
 
 const origin = z.union([
   z.strictObject({

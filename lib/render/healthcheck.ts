@@ -14,6 +14,9 @@ import { hasRole, type Renderer } from './types.ts';
 /** The checker program: a constant of this package, not rendered from the model. */
 export const HEALTHCHECK_PROGRAM = readFileSync(new URL('../healthcheck/anycdn-healthcheck.mjs', import.meta.url), 'utf8');
 
+/** Where the checker tells its state over HTTP: 200 while it announces plainly, else 503. */
+export const HEALTHCHECK_STATUS_PATH = '/anycast';
+
 export const renderHealthcheck: Renderer = (t, site, host) => {
   if (!hasRole(host, 'dns')) return [];
   const hc = t.cdn.healthcheck;
@@ -32,6 +35,7 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
     onImagePathDown: hc.onImagePathDown,
     ...(announcesBgp && hc.onImagePathDown === 'deprefer' ? { bird: { socket: PATHS.birdCtl, stateFile: PATHS.birdDeprefer } } : {}),
     statusFile: PATHS.healthcheckStatus,
+    status: { address: host.address, port: hc.statusPort, path: HEALTHCHECK_STATUS_PATH },
   };
   return [
     { site: site.id, host: host.name, path: PATHS.healthcheck, content: fileText([...headerLines(t, site.id, '//'), HEALTHCHECK_PROGRAM]), mode: 0o644, check: 'node' },

@@ -2,6 +2,7 @@
 // tells lo (through a recording `ip`) and bird (through a fake control socket), and that it
 // starts a process only on a transition, never per probe.
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -94,6 +95,10 @@ describe('the checker against fake servers', () => {
     bird = new FakeBird(join(ip.dir, 'bird.ctl'));
     await Promise.all([dns.start(), web.start(), bird.start()]);
     states.length = 0;
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    statusPort = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
   });
 
   afterEach(async () => {
@@ -102,6 +107,12 @@ describe('the checker against fake servers', () => {
     await Promise.all([dns.stop(), web.stop(), bird.stop()]);
     ip.cleanup();
   });
+
+  let statusPort = 0;
+  const status = async (path = '/anycast') => {
+    const r = await fetch(`http://127.0.0.1:${statusPort}${path}`);
+    return `${r.status} ${(await r.text()).trim()}`.trim();
+  };
 
   function start(onImagePathDown: 'deprefer' | 'withdraw' = 'deprefer') {
     const config = parseConfig(
@@ -117,6 +128,7 @@ describe('the checker against fake servers', () => {
         onImagePathDown,
         bird: { socket: bird.socket, stateFile: join(ip.dir, 'bird-deprefer.conf') },
         statusFile: join(ip.dir, 'state'),
+        status: { address: '127.0.0.1', port: statusPort, path: '/anycast' },
         ipCommand: ip.ip,
       }),
     );
@@ -150,6 +162,20 @@ describe('the checker against fake servers', () => {
     // Still announced: lo was touched once, for the first announcement.
     expect(ip.batches()).toHaveLength(1);
     expect(states).toEqual(['announced', 'depreferred']);
+  });
+
+  it('tells its state over HTTP: 200 only while announced plainly', async () => {
+    const c = start();
+    await until('status endpoint up', () => c.state() === 'withdrawn');
+    await until('announced', () => c.state() === 'announced');
+    expect(await status()).toBe('200 announced');
+    expect(await status('/other')).toBe('404');
+    web.mode = 'fail';
+    await until('depreferred', () => c.state() === 'depreferred');
+    expect(await status()).toBe('503 depreferred');
+    dns.mode = 'silent';
+    await until('withdrawn', () => c.state() === 'withdrawn');
+    expect(await status()).toBe('503 withdrawn');
   });
 
   it('a 503 or a hanging health path is as bad as a refused one', async () => {

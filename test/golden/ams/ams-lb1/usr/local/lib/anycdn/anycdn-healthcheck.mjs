@@ -35,6 +35,7 @@ import { pathToFileURL } from 'node:url';
  *   onImagePathDown: 'deprefer' | 'withdraw',
  *   bird?: { socket: string, stateFile: string },
  *   statusFile?: string,
+ *   status?: { address: string, port: number, path: string },
  *   ipCommand?: string,
  * }} Config
  * @typedef {'withdrawn' | 'depreferred' | 'announced'} Announce
@@ -61,6 +62,11 @@ export function parseConfig(/** @type {string} */ text) {
   }
   if (c.onImagePathDown !== 'deprefer' && c.onImagePathDown !== 'withdraw') bad('onImagePathDown', '"deprefer" or "withdraw"');
   if (c.bird !== undefined && (typeof c.bird?.socket !== 'string' || typeof c.bird?.stateFile !== 'string')) bad('bird', 'an object with socket and stateFile');
+  if (c.status !== undefined) {
+    if (net.isIP(c.status?.address) === 0) bad('status.address', 'an IP address');
+    if (!Number.isInteger(c.status.port) || c.status.port < 1 || c.status.port > 65535) bad('status.port', 'a port number');
+    if (typeof c.status.path !== 'string' || !c.status.path.startsWith('/')) bad('status.path', 'an absolute URL path');
+  }
   return /** @type {Config} */ (c);
 }
 
@@ -436,6 +442,29 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
     timers[slot] = setTimeout(tick, 0);
   };
 
+  // The state over HTTP, for load balancers that poll rather than peer (Global Accelerator):
+  // 200 only while announced plainly. A failed bind is logged and retried, never fatal.
+  /** @type {http.Server | undefined} */
+  let statusServer;
+  /** @type {NodeJS.Timeout | undefined} */
+  let statusRetry;
+  const serveStatus = (/** @type {NonNullable<Config['status']>} */ st) => {
+    const server = http.createServer((req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405).end();
+      else if (path !== st.path) res.writeHead(404).end();
+      else res.writeHead(state === 'announced' ? 200 : 503, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(`${state}\n`);
+    });
+    server.on('error', (e) => {
+      log(`status endpoint ${st.address}:${st.port}: ${e.message}; retrying in 5 s`);
+      server.close();
+      if (!stopped) statusRetry = setTimeout(() => serveStatus(st), 5000);
+    });
+    server.listen(st.port, st.address);
+    statusServer = server;
+  };
+  if (c.status) serveStatus(c.status);
+
   log(`started: withdrawn until ${c.rise} good probes (dns ${c.dns.name} @${c.dns.server}, image path ${c.http.url}, on image path down: ${c.onImagePathDown})`);
   if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
   loop(0, () => dns.probe(c.timeoutMs), dnsVerdict);
@@ -445,6 +474,8 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
     async stop() {
       stopped = true;
       timers.forEach(clearTimeout);
+      clearTimeout(statusRetry);
+      statusServer?.close();
       await applying;
       dns.close();
       web.close();
