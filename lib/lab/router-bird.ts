@@ -2,7 +2,7 @@
 // eBGP with the other routers over the core. Built with the product's bird emitter and ident().
 import { familyOf } from '../model/net.ts';
 import type { Site, Topology } from '../model/schema.ts';
-import { anycastFamilies } from '../render/bird.ts';
+import { anycastFamilies } from '../model/facts.ts';
 import { blank, block, code, stmt, type Node } from '../render/syntax/brace.ts';
 import { emitBird, ident, quote } from '../render/syntax/bird.ts';
 import type { LabPlan, LabRouter } from './plan.ts';

@@ -1,7 +1,7 @@
 // `anycdn lab status` and the readiness wait of `up`: what each client sees right now.
 import { prefixAddress } from '../model/net.ts';
 import type { Topology } from '../model/schema.ts';
-import { publishedVip } from '../render/knot.ts';
+import { announcesBgp, publishedVip, vipHealthUrl } from '../model/facts.ts';
 import { join } from 'node:path';
 import { tail } from './daemons.ts';
 import { waitFor } from './exec.ts';
@@ -29,7 +29,7 @@ export async function labStatus(t: Topology, plan: LabPlan): Promise<SiteStatus[
       const [answer, via, health] = await Promise.all([
         dig(client.ns, anycast, t.cdn.imageHost),
         routeVia(r.ns, t.cdn.anycast.ipv4),
-        http(client.ns, `http://${site.vip.address}${t.cdn.healthcheck.path}`, { host: t.cdn.imageHost, timeoutSec: 1 }),
+        http(client.ns, vipHealthUrl(t, site), { host: t.cdn.imageHost, timeoutSec: 1 }),
       ]);
       return { site: r.site, ...(answer.address ? { dnsAnswer: answer.address } : {}), ...(answer.nsid ? { nsid: answer.nsid } : {}), anycastVia: via, vipHealth: health.status };
     }),
@@ -41,7 +41,7 @@ function notReady(t: Topology, x: SiteStatus): string[] {
   const site = t.sites.find((y) => y.id === x.site)!;
   const why: string[] = [];
   if (x.vipHealth !== 200) why.push(`VIP ${site.vip.address} health path answered ${x.vipHealth || 'nothing'} (want 200)`);
-  if (site.bgp.peers.length > 0 && x.dnsAnswer !== publishedVip(site)) {
+  if (announcesBgp(site) && x.dnsAnswer !== publishedVip(site)) {
     why.push(`the nearby anycast DNS answered ${x.dnsAnswer ?? 'nothing'} (want ${publishedVip(site)}; anycast route via ${x.anycastVia.join(', ') || 'none'})`);
   }
   return why;

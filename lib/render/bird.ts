@@ -1,19 +1,20 @@
 // bird2 on dns hosts: one eBGP session per upstream peer, import none, and an export filter that
 // lets out only the anycast service prefixes, and only while the health checker has put them on
 // lo (protocol direct). Graceful shutdown (RFC 8326) by setting DRAIN in the drain file.
-import { familyOf, prefixAddress } from '../model/net.ts';
+import { anycastFamilies, deprefers, runsBird } from '../model/facts.ts';
+import { familyOf } from '../model/net.ts';
 import type { Host, Peer, Site, Topology } from '../model/schema.ts';
 import { fileText, headerLines } from './header.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
 import { blank, block, code, stmt, type Node } from './syntax/brace.ts';
 import { emitBird, ident, quote } from './syntax/bird.ts';
-import { hasRole, type RenderedFile, type Renderer } from './types.ts';
+import type { RenderedFile, Renderer } from './types.ts';
 
 const ANYCAST_PROTO = 'anycast_lo';
 const GRACEFUL_SHUTDOWN = '(65535, 0)';
 
 export const renderBird: Renderer = (t, site, host) => {
-  if (!hasRole(host, 'dns') || site.bgp.peers.length === 0) return [];
+  if (!runsBird(site, host)) return [];
   const conf: RenderedFile = {
     site: site.id,
     host: host.name,
@@ -119,17 +120,6 @@ function peerBlock(t: Topology, site: Site, host: Host, peer: Peer): Node {
     block([`ipv${family}`], [stmt('import', 'none'), exported ? stmt('export', 'filter', `export_anycast${family}`) : stmt('export', 'none')], ';'),
   );
   return block(['protocol', 'bgp', ident('bgp', peer.name), 'from', 'upstream'], body);
-}
-
-export function anycastFamilies(t: Topology): { family: 4 | 6; prefix: string; address: string }[] {
-  const out: { family: 4 | 6; prefix: string; address: string }[] = [{ family: 4, prefix: t.cdn.anycast.ipv4, address: prefixAddress(t.cdn.anycast.ipv4) }];
-  if (t.cdn.anycast.ipv6) out.push({ family: 6, prefix: t.cdn.anycast.ipv6, address: prefixAddress(t.cdn.anycast.ipv6) });
-  return out;
-}
-
-/** Whether a sick image path keeps the site announced, depreferred (see healthcheck.onImagePathDown). */
-export function deprefers(t: Topology): boolean {
-  return t.cdn.healthcheck.onImagePathDown === 'deprefer';
 }
 
 function setName(family: 4 | 6): string {

@@ -5,7 +5,7 @@
 import { dirname } from 'node:path';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { PATHS } from './paths.ts';
-import { unitSpecs } from './units.ts';
+import { serviceValues, unitSpecs } from './units.ts';
 
 export interface DirNeed {
   path: string;
@@ -47,7 +47,7 @@ function packageDirs(t: Topology, unit: string): DirNeed[] {
 export function hostDirs(t: Topology, site: Site, host: Host): DirNeed[] {
   const out = new Map<string, DirNeed>();
   for (const u of unitSpecs(t, site, host)) {
-    const get = (key: string) => u.service.filter(([k]) => k === key).flatMap(([, v]) => v.split(/\s+/));
+    const get = (key: string) => serviceValues(u, key).flatMap((v) => v.split(/\s+/));
     const user = get('User')[0] ?? 'root';
     const group = get('Group')[0] ?? user;
     for (const d of packageDirs(t, u.name)) out.set(d.path, d);

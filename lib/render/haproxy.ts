@@ -9,6 +9,7 @@
 // - The VIP frontend answers cdn.healthcheck.path itself (monitor-uri): 200 while at least one
 //   cache is up, else 503. The anycast health checker (healthcheck.ts) probes exactly this.
 import { byCodePoint } from '../model/order.ts';
+import { cacheHosts } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
 import { fileText, headerLines } from './header.ts';
@@ -202,11 +203,6 @@ function statsLines(site: Site): HaproxyLine[] {
     kw('stats', 'uri', HAPROXY_STATS_PATH),
     kw('stats', 'refresh', '10s'),
   ];
-}
-
-/** The caches of a site, sorted by name. */
-export function cacheHosts(site: Site): Host[] {
-  return site.hosts.filter((h) => hasRole(h, 'cache')).sort((a, b) => byCodePoint(a.name, b.name));
 }
 
 /**

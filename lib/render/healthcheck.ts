@@ -5,8 +5,7 @@
 // process per probe; see its header for the states and README "How the anycast DNS works".
 import { readFileSync } from 'node:fs';
 import { fileText, headerLines } from './header.ts';
-import { anycastFamilies } from './bird.ts';
-import { publishedVip } from './knot.ts';
+import { anycastFamilies, announcesBgp, publishedVip, vipHealthUrl } from '../model/facts.ts';
 import { PATHS } from './paths.ts';
 import { shAssignments } from './syntax/shell.ts';
 import { hasRole, type Renderer } from './types.ts';
@@ -21,7 +20,6 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
   if (!hasRole(host, 'dns')) return [];
   const hc = t.cdn.healthcheck;
   const anycast = anycastFamilies(t).map((f) => f.prefix);
-  const announcesBgp = site.bgp.peers.length > 0;
   const config = {
     // JSON has no comments: the generated-by header is a key the program ignores.
     '//': headerLines(t, site.id, '').map((l) => l.trim()).join(' '),
@@ -30,10 +28,10 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
     fall: hc.fall,
     rise: hc.rise,
     dns: { server: '127.0.0.1', port: 53, name: t.cdn.imageHost, expect: publishedVip(site) },
-    http: { url: `http://${site.vip.address}${hc.path}` },
+    http: { url: vipHealthUrl(t, site) },
     anycast,
     onImagePathDown: hc.onImagePathDown,
-    ...(announcesBgp && hc.onImagePathDown === 'deprefer' ? { bird: { socket: PATHS.birdCtl, stateFile: PATHS.birdDeprefer } } : {}),
+    ...(announcesBgp(site) && hc.onImagePathDown === 'deprefer' ? { bird: { socket: PATHS.birdCtl, stateFile: PATHS.birdDeprefer } } : {}),
     statusFile: PATHS.healthcheckStatus,
     status: { address: host.address, port: hc.statusPort, path: HEALTHCHECK_STATUS_PATH },
   };

@@ -11,6 +11,7 @@
 // aws sites have no multicast: the pair talks unicast, and on becoming master a notify hook moves
 // the VIP (a secondary private address) and the Elastic IP to this host's ENI.
 import { byCodePoint } from '../model/order.ts';
+import { lbHosts } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { HAPROXY_ALIVE_PATH, HAPROXY_LOCAL_ADDRESS, HAPROXY_STATS_PORT } from './haproxy.ts';
 import { fileText, headerLines } from './header.ts';
@@ -102,10 +103,6 @@ export function vrrpPriority(site: Site, host: Host): number {
 /** keepalived takes advert_int in seconds; VRRPv3 counts centiseconds. */
 export function advertIntSec(ms: number): string {
   return (ms / 1000).toFixed(2).replace(/0+$/, '').replace(/\.$/, '');
-}
-
-function lbHosts(site: Site): Host[] {
-  return site.hosts.filter((h) => hasRole(h, 'lb')).sort((a, b) => byCodePoint(a.name, b.name));
 }
 
 function lbPeers(site: Site, host: Host): Host[] {

@@ -3,7 +3,7 @@
 // the image host with this site's own published VIP.
 import { prefixAddress } from '../model/net.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { anycastFamilies } from './bird.ts';
+import { anycastFamilies, publishedVip } from '../model/facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS, zoneFile } from './paths.ts';
 import { emitKnot, quote, type KnotSection } from './syntax/knot.ts';
@@ -31,11 +31,6 @@ export const renderKnot: Renderer = (t, site, host) => {
     },
   ];
 };
-
-/** The address this site publishes for the image host: its Elastic IP on aws, else the VIP. */
-export function publishedVip(site: Site): string {
-  return site.vip.elasticIp?.address ?? site.vip.address;
-}
 
 /** Knot answers on the anycast addresses, the host's own addresses and loopback (health checks). */
 export function dnsListen(t: Topology, host: Host): string[] {

@@ -13,7 +13,8 @@
 //   command-line -g flag in the unit, so operators can still run the file by hand as a daemon.
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
-import { originTarget, shieldTarget, validEntries, type OriginTarget } from './cache-origin.ts';
+import { originTarget, shieldTarget, type OriginTarget } from '../model/facts.ts';
+import { validEntries } from './cache-origin.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { blank, block, stmt, type Node } from './syntax/brace.ts';

@@ -13,7 +13,8 @@
 // - Query strings are cut by a tiny url_rewrite helper unless cache.keyIncludesQuery.
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
-import { originTarget, shieldTarget, validEntries } from './cache-origin.ts';
+import { originTarget, shieldTarget } from '../model/facts.ts';
+import { validEntries } from './cache-origin.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { blank, comment, directive as d, emitSquid, type SquidLine } from './syntax/squid.ts';

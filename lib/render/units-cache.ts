@@ -4,18 +4,23 @@
 import { dirname } from 'node:path';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { PATHS } from './paths.ts';
+import { shQuote } from './syntax/shell.ts';
+import { exec, MAINPID, type Exec } from './syntax/unit.ts';
 import { hasRole } from './types.ts';
 import type { UnitSpec } from './units.ts';
 
 /** `daemon off;` lives on the command line, so the file still runs as a normal daemon by hand. */
-export const NGINX_FOREGROUND = `-g 'daemon off;'`;
-
-export function nginxStartCommand(conf: string = PATHS.nginxConf): string {
-  return `/usr/sbin/nginx -c ${conf} ${NGINX_FOREGROUND}`;
+export function nginxStart(conf: string = PATHS.nginxConf): Exec {
+  return exec('/usr/sbin/nginx', '-c', conf, '-g', 'daemon off;');
 }
 
-export function squidStartCommand(conf: string = PATHS.squidConf): string {
-  return `/usr/sbin/squid -N -f ${conf}`;
+export function squidStart(conf: string = PATHS.squidConf): Exec {
+  return exec('/usr/sbin/squid', '-N', '-f', conf);
+}
+
+/** A command as one line of POSIX sh (for scripts that start the daemons by hand, as tests do). */
+export function shellLine(e: Exec): string {
+  return e.argv.map((w) => (typeof w === 'string' ? shQuote(w) : `"$${w.env}"`)).join(' ');
 }
 
 export function cacheUnits(t: Topology, _site: Site, host: Host): UnitSpec[] {
@@ -29,11 +34,11 @@ export function cacheUnits(t: Topology, _site: Site, host: Host): UnitSpec[] {
         service: [
           ['Type', 'simple'],
           // nginx creates the cache and temp directories itself, but not their parents or the log directory.
-          ['ExecStartPre', `/bin/mkdir -p ${dirname(t.cdn.cache.nginx.path)} ${PATHS.nginxTempDir} ${dirname(PATHS.nginxErrorLog)}`],
-          ['ExecStartPre', `/usr/sbin/nginx -t -q -c ${PATHS.nginxConf} ${NGINX_FOREGROUND}`],
-          ['ExecStart', nginxStartCommand()],
+          ['ExecStartPre', exec('/bin/mkdir', '-p', dirname(t.cdn.cache.nginx.path), PATHS.nginxTempDir, dirname(PATHS.nginxErrorLog))],
+          ['ExecStartPre', exec('/usr/sbin/nginx', '-t', '-q', '-c', PATHS.nginxConf, '-g', 'daemon off;')],
+          ['ExecStart', nginxStart()],
           // HUP re-reads the file and re-resolves the origin hostname, without dropping requests.
-          ['ExecReload', '/bin/kill -HUP $MAINPID'],
+          ['ExecReload', exec('/bin/kill', '-HUP', MAINPID)],
           // QUIT is nginx's graceful stop: requests in flight finish.
           ['KillSignal', 'SIGQUIT'],
           ['TimeoutStopSec', '10'],
@@ -52,11 +57,11 @@ export function cacheUnits(t: Topology, _site: Site, host: Host): UnitSpec[] {
         after: ['network-online.target', 'nss-lookup.target'],
         service: [
           ['Type', 'simple'],
-          ['ExecStartPre', `/usr/sbin/squid -k parse -f ${PATHS.squidConf}`],
+          ['ExecStartPre', exec('/usr/sbin/squid', '-k', 'parse', '-f', PATHS.squidConf)],
           // Creates the cache_dir (and a rock database) when missing; a no-op afterwards.
-          ['ExecStartPre', `/usr/sbin/squid -z -N -f ${PATHS.squidConf}`],
-          ['ExecStart', squidStartCommand()],
-          ['ExecReload', `/usr/sbin/squid -k reconfigure -f ${PATHS.squidConf}`],
+          ['ExecStartPre', exec('/usr/sbin/squid', '-z', '-N', '-f', PATHS.squidConf)],
+          ['ExecStart', squidStart()],
+          ['ExecReload', exec('/usr/sbin/squid', '-k', 'reconfigure', '-f', PATHS.squidConf)],
           ['TimeoutStopSec', '10'],
           ['Restart', 'on-failure'],
           ['RestartSec', '2'],

@@ -4,12 +4,13 @@
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { dirname } from 'node:path';
 import { PATHS } from './paths.ts';
+import { exec, MAINPID, sh } from './syntax/unit.ts';
 import { hasRole } from './types.ts';
 import type { UnitSpec } from './units.ts';
 
 export function lbUnits(_t: Topology, site: Site, host: Host): UnitSpec[] {
   if (!hasRole(host, 'lb')) return [];
-  const haproxyCheck = `/usr/sbin/haproxy -c -q -f ${PATHS.haproxyConf}`;
+  const haproxyCheck = exec('/usr/sbin/haproxy', '-c', '-q', '-f', PATHS.haproxyConf);
   return [
     {
       name: 'haproxy',
@@ -18,15 +19,15 @@ export function lbUnits(_t: Topology, site: Site, host: Host): UnitSpec[] {
       service: [
         // -Ws: master-worker in the foreground with sd_notify; USR2 reloads without dropping connections.
         ['Type', 'notify'],
-        ['ExecStartPre', `/usr/sbin/sysctl -q -p ${PATHS.lbSysctl}`],
+        ['ExecStartPre', exec('/usr/sbin/sysctl', '-q', '-p', PATHS.lbSysctl)],
         ['ExecStartPre', haproxyCheck],
-        ['ExecStartPre', `/bin/sh -c 'mkdir -p ${dirname(PATHS.haproxyStopped)} && echo 0 > ${PATHS.haproxyStopped}'`],
-        ['ExecStart', `/usr/sbin/haproxy -Ws -f ${PATHS.haproxyConf}`],
+        ['ExecStartPre', sh(`mkdir -p ${dirname(PATHS.haproxyStopped)} && echo 0 > ${PATHS.haproxyStopped}`)],
+        ['ExecStart', exec('/usr/sbin/haproxy', '-Ws', '-f', PATHS.haproxyConf)],
         ['ExecReload', haproxyCheck],
-        ['ExecReload', '/bin/kill -USR2 $MAINPID'],
+        ['ExecReload', exec('/bin/kill', '-USR2', MAINPID)],
         // After every exit, SIGKILL included: keepalived sees the file change (inotify) and goes to
         // FAULT at once, instead of after its script's fall x interval (about 2 s).
-        ['ExecStopPost', `/bin/sh -c 'echo 1 > ${PATHS.haproxyStopped}'`],
+        ['ExecStopPost', sh(`echo 1 > ${PATHS.haproxyStopped}`)],
         ['KillMode', 'mixed'],
         ['SuccessExitStatus', '143'],
         // haproxy needs about 2 x maxconn descriptors and refuses to start without them.
@@ -42,16 +43,16 @@ export function lbUnits(_t: Topology, site: Site, host: Host): UnitSpec[] {
       after: ['network-online.target', 'haproxy.service'],
       service: [
         ['Type', 'simple'],
-        ['ExecStartPre', `/usr/sbin/keepalived -t -f ${PATHS.keepalivedConf}`],
+        ['ExecStartPre', exec('/usr/sbin/keepalived', '-t', '-f', PATHS.keepalivedConf)],
         [
           'ExecStart',
-          `/usr/sbin/keepalived --dont-fork --log-console --log-detail --vrrp -f ${PATHS.keepalivedConf} -p ${PATHS.keepalivedPid} -r ${PATHS.keepalivedVrrpPid}`,
+          exec('/usr/sbin/keepalived', '--dont-fork', '--log-console', '--log-detail', '--vrrp', '-f', PATHS.keepalivedConf, '-p', PATHS.keepalivedPid, '-r', PATHS.keepalivedVrrpPid),
         ],
-        ['ExecReload', '/bin/kill -HUP $MAINPID'],
+        ['ExecReload', exec('/bin/kill', '-HUP', MAINPID)],
         // A killed keepalived (SIGKILL, OOM) leaves the VIP on the interface, and a restarted one
         // does not remove it: two hosts would answer ARP for the VIP. After every exit the VIP
         // leaves this host; '-' because a clean stop has removed it already.
-        ['ExecStopPost', `-/usr/sbin/ip addr del ${site.vip.address}/32 dev ${host.interface}`],
+        ['ExecStopPost', { argv: ['/usr/sbin/ip', 'addr', 'del', `${site.vip.address}/32`, 'dev', host.interface], ignoreFailure: true }],
         // SIGTERM makes the master send a priority-0 advert: the peer takes the VIP at once.
         ['KillMode', 'process'],
         ['Restart', 'always'],

@@ -3,20 +3,32 @@
 // The lab starts daemons from these same ExecStart lines.
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { dirname } from 'node:path';
-import { deprefers } from './bird.ts';
+import { announcesBgp, deprefers } from '../model/facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
-import { emitUnit, type UnitSection } from './syntax/unit.ts';
+import { emitUnit, exec, sh, type Exec, type UnitSection, type UnitValue } from './syntax/unit.ts';
 import { lbUnits } from './units-lb.ts';
 import { cacheUnits } from './units-cache.ts';
 import { hasRole, type RenderedFile, type Renderer } from './types.ts';
 
+/** A unit as data: every adapter (the unit file, the lab's supervisor, the cloud's enable list) reads this. */
 export interface UnitSpec {
   name: string;
   description: string;
   after?: string[];
   requires?: string[];
-  service: [string, string][];
+  /** [Service] entries in file order: plain values, or commands (argv) for the Exec*= keys. */
+  service: [string, UnitValue][];
+}
+
+/** The plain values of `key` in a unit's [Service] section. */
+export function serviceValues(u: UnitSpec, key: string): string[] {
+  return u.service.filter(([k, v]) => k === key && typeof v === 'string').map(([, v]) => v as string);
+}
+
+/** The commands of an Exec*= key, in order. */
+export function serviceExecs(u: UnitSpec, key: string): Exec[] {
+  return u.service.filter(([k, v]) => k === key && typeof v !== 'string').map(([, v]) => v as Exec);
 }
 
 /** Units by the roles a host has: each role's daemons come from its own module. */
@@ -35,7 +47,7 @@ function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
       service: [
         ['Type', 'oneshot'],
         ['RemainAfterExit', 'yes'],
-        ['ExecStart', PATHS.fetchSecrets],
+        ['ExecStart', exec(PATHS.fetchSecrets)],
       ],
     });
   }
@@ -51,15 +63,15 @@ function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
         ['Group', 'knot'],
         ['AmbientCapabilities', 'CAP_NET_BIND_SERVICE'],
         ['CapabilityBoundingSet', 'CAP_NET_BIND_SERVICE'],
-        ['ExecStartPre', `/usr/sbin/knotc -c ${PATHS.knotConf} conf-check`],
-        ['ExecStart', `/usr/sbin/knotd -c ${PATHS.knotConf}`],
-        ['ExecReload', `/usr/sbin/knotc -c ${PATHS.knotConf} reload`],
+        ['ExecStartPre', exec('/usr/sbin/knotc', '-c', PATHS.knotConf, 'conf-check')],
+        ['ExecStart', exec('/usr/sbin/knotd', '-c', PATHS.knotConf)],
+        ['ExecReload', exec('/usr/sbin/knotc', '-c', PATHS.knotConf, 'reload')],
         ['Restart', 'on-failure'],
         ['RuntimeDirectory', 'knot'],
         ['StateDirectory', 'knot'],
       ],
     });
-    if (site.bgp.peers.length > 0) {
+    if (announcesBgp(site)) {
       specs.push({
         name: 'bird',
         description: 'BIRD routing daemon: announces the anycast DNS prefix (anycdn)',
@@ -70,12 +82,12 @@ function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
           ...(deprefers(t)
             ? ([
                 // bird.conf includes the checker's state file: not depreferred until it says so.
-                ['ExecStartPre', `/bin/sh -c '[ -e ${PATHS.birdDeprefer} ] || { mkdir -p ${dirname(PATHS.birdDeprefer)} && echo "define ANYCAST_DEPREFER = 0;" > ${PATHS.birdDeprefer}; }'`],
-              ] as [string, string][])
+                ['ExecStartPre', sh(`[ -e ${PATHS.birdDeprefer} ] || { mkdir -p ${dirname(PATHS.birdDeprefer)} && echo "define ANYCAST_DEPREFER = 0;" > ${PATHS.birdDeprefer}; }`)],
+              ] as [string, UnitValue][])
             : []),
-          ['ExecStartPre', `/usr/sbin/bird -p -c ${PATHS.birdConf}`],
-          ['ExecStart', `/usr/sbin/bird -f -c ${PATHS.birdConf} -s ${PATHS.birdCtl}`],
-          ['ExecReload', `/usr/sbin/birdc -s ${PATHS.birdCtl} configure`],
+          ['ExecStartPre', exec('/usr/sbin/bird', '-p', '-c', PATHS.birdConf)],
+          ['ExecStart', exec('/usr/sbin/bird', '-f', '-c', PATHS.birdConf, '-s', PATHS.birdCtl)],
+          ['ExecReload', exec('/usr/sbin/birdc', '-s', PATHS.birdCtl, 'configure')],
           ['Restart', 'on-failure'],
           ['RuntimeDirectory', 'bird'],
         ],
@@ -84,13 +96,13 @@ function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
     specs.push({
       name: 'anycdn-healthcheck',
       description: 'anycdn health checker: anycast prefix on lo only while DNS and the image VIP answer',
-      after: ['knot.service', ...(site.bgp.peers.length > 0 ? ['bird.service'] : [])],
+      after: ['knot.service', ...(announcesBgp(site) ? ['bird.service'] : [])],
       service: [
         ['Type', 'simple'],
-        ['ExecStartPre', PATHS.withdraw],
-        ['ExecStart', `${PATHS.node} ${PATHS.healthcheck} ${PATHS.healthcheckConf}`],
+        ['ExecStartPre', exec(PATHS.withdraw)],
+        ['ExecStart', exec(PATHS.node, PATHS.healthcheck, PATHS.healthcheckConf)],
         // Runs after every exit, SIGKILL included: the prefix never outlives the checker.
-        ['ExecStopPost', PATHS.withdraw],
+        ['ExecStopPost', exec(PATHS.withdraw)],
         ['Restart', 'always'],
         ['RestartSec', '1'],
       ],

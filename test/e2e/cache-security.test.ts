@@ -13,7 +13,7 @@ import { CACHE_HEALTH } from '../../lib/render/cache-health.ts';
 import { renderPlans } from '../../lib/render/index.ts';
 import { NGINX_STATUS } from '../../lib/render/nginx.ts';
 import { shQuote as q } from '../../lib/render/syntax/shell.ts';
-import { nginxStartCommand, squidStartCommand } from '../../lib/render/units-cache.ts';
+import { nginxStart, shellLine, squidStart } from '../../lib/render/units-cache.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
 import { loadEdited } from '../helpers/topology.ts';
 
@@ -126,9 +126,9 @@ beforeAll(async () => {
     'wait_status() { i=0; while [ $i -lt 100 ]; do [ "$(curl -s -o /dev/null --max-time 1 -w %{http_code} -H "Host: $3" "$1")" = "$2" ] && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $2 from $1" >&2; return 1; }',
     'wait_file() { i=0; while [ $i -lt 100 ]; do [ -e "$1" ] && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }',
     // The caches first, from the unit's own commands: the health checks must pass with no origin.
-    `${nginxStartCommand()} & PIDS="$PIDS $!"`,
+    `${shellLine(nginxStart())} & PIDS="$PIDS $!"`,
     `/usr/sbin/squid -z -N -f /etc/squid/squid.conf >${q(`${out}/squid-z.log`)} 2>&1`,
-    `${squidStartCommand()} & PIDS="$PIDS $!"`,
+    `${shellLine(squidStart())} & PIDS="$PIDS $!"`,
     `wait_url http://${NGINX_ADDR}${health.nginx.path} && wait_url http://${SQUID_ADDR}${health.squid.path} || exit 3`,
     curlLine(out, 'nginx-health-no-origin', `http://${NGINX_ADDR}${health.nginx.path}`),
     curlLine(out, 'squid-health-no-origin', `http://${SQUID_ADDR}${health.squid.path}`),

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shQuote } from '../../lib/render/syntax/shell.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { prefixAddress } from '../../lib/model/net.ts';
-import { publishedVip } from '../../lib/render/knot.ts';
+import { publishedVip } from '../../lib/model/facts.ts';
 import { vrrpPriority } from '../../lib/render/keepalived.ts';
 import { checkerState, isAlive, killUnitTree, logSince, logSize, mainPid, startOriginAgain, startUnitAgain, stopOrigin, waitForLog } from '../../lib/lab/control.ts';
 import { labDown } from '../../lib/lab/down.ts';

@@ -1,0 +1,93 @@
+// Facts of a topology that more than one layer needs: the address a site publishes, the anycast
+// families, who announces, the role lists, where caches fetch misses. Renderers, checkers, the
+// cloud shape and the lab all read them here, so none recomputes (and drifts from) another.
+import { byCodePoint } from './order.ts';
+import { prefixAddress } from './net.ts';
+import type { Host, Site, Topology } from './schema.ts';
+
+export type Role = Host['roles'][number];
+
+/** The address a site publishes for the image host: its Elastic IP on aws, else the VIP. */
+export function publishedVip(site: Site): string {
+  return site.vip.elasticIp?.address ?? site.vip.address;
+}
+
+export interface AnycastFamily {
+  family: 4 | 6;
+  prefix: string;
+  address: string;
+}
+
+/** The anycast service prefixes, IPv4 first. */
+export function anycastFamilies(t: Topology): AnycastFamily[] {
+  const out: AnycastFamily[] = [{ family: 4, prefix: t.cdn.anycast.ipv4, address: prefixAddress(t.cdn.anycast.ipv4) }];
+  if (t.cdn.anycast.ipv6) out.push({ family: 6, prefix: t.cdn.anycast.ipv6, address: prefixAddress(t.cdn.anycast.ipv6) });
+  return out;
+}
+
+/** Whether a site announces over BGP itself (metal sites with peers; aws sites use Global Accelerator). */
+export function announcesBgp(site: Site): boolean {
+  return site.bgp.peers.length > 0;
+}
+
+/** Whether a host runs bird: a dns host at a site that announces over BGP. */
+export function runsBird(site: Site, host: Host): boolean {
+  return host.roles.includes('dns') && announcesBgp(site);
+}
+
+/** Whether a sick image path keeps the site announced, depreferred (healthcheck.onImagePathDown). */
+export function deprefers(t: Topology): boolean {
+  return t.cdn.healthcheck.onImagePathDown === 'deprefer';
+}
+
+/** The hosts of a site with a role, sorted by name. */
+export function hostsWithRole(site: Site, role: Role): Host[] {
+  return site.hosts.filter((h) => h.roles.includes(role)).sort((a, b) => byCodePoint(a.name, b.name));
+}
+
+export const lbHosts = (site: Site): Host[] => hostsWithRole(site, 'lb');
+export const cacheHosts = (site: Site): Host[] => hostsWithRole(site, 'cache');
+export const dnsHosts = (site: Site): Host[] => hostsWithRole(site, 'dns');
+
+/** The URL on a site's image VIP that answers 200 while the site serves images. */
+export function vipHealthUrl(t: Topology, site: Site): string {
+  return `http://${site.vip.address}${t.cdn.healthcheck.path}`;
+}
+
+export interface OriginTarget {
+  /** The host the cache connects to (and verifies and sends as SNI over TLS). */
+  host: string;
+  port: number;
+  tls: boolean;
+  /** The Host header the origin expects: the S3 virtual-hosted bucket name, or the URL's authority. */
+  hostHeader: string;
+}
+
+/** Where misses finally go: the S3 bucket's virtual-hosted name, or the HTTP origin's URL. */
+export function originTarget(t: Topology): OriginTarget {
+  const o = t.cdn.origin;
+  if ('s3' in o) {
+    const host = `${o.s3.bucket}.s3.${o.s3.region}.amazonaws.com`;
+    return { host, port: 443, tls: true, hostHeader: host };
+  }
+  const m = /^(https?):\/\/([a-z0-9.-]+)(?::(\d{1,5}))?\/?$/.exec(o.http.url);
+  if (!m) throw new Error(`internal: origin.http.url ${JSON.stringify(o.http.url)} passed the schema but does not parse`);
+  const tls = m[1] === 'https';
+  const defaultPort = tls ? 443 : 80;
+  const port = m[3] === undefined ? defaultPort : Number(m[3]);
+  return { host: m[2]!, port, tls, hostHeader: port === defaultPort ? m[2]! : `${m[2]!}:${port}` };
+}
+
+/** Misses go to the shield site's image VIP first, unless this site is the shield (or there is none). */
+export interface ShieldTarget {
+  site: string;
+  address: string;
+  port: number;
+}
+
+export function shieldTarget(t: Topology, site: Site): ShieldTarget | undefined {
+  if (t.cdn.shield === undefined || t.cdn.shield === site.id) return undefined;
+  const shield = t.sites.find((s) => s.id === t.cdn.shield);
+  if (!shield) throw new Error(`internal: shield ${t.cdn.shield} is not a site (the model rule should have caught it)`);
+  return { site: shield.id, address: publishedVip(shield), port: 80 };
+}
