@@ -3,7 +3,7 @@
 // published JSON Schema carries it to editors.
 import { z } from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
-import { SAFE_TEXT, DNS_NAME, IDENT } from './text.ts';
+import { SAFE_TEXT, DNS_NAME, IDENT, ANYCAST_RULE } from './text.ts';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address such as 192.0.2.10' });
 const ipv6 = z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address such as 2001:db8::10' });
@@ -71,9 +71,11 @@ const dns = z.strictObject({
     .default({ rateLimit: 200, slip: 2 }),
 });
 
+// The shape only: a prefix of the right length and family is checked by rules/prefixes.ts,
+// which states the same rule in the same words.
 const anycast = z.strictObject({
-  ipv4: prefix.describe('The anycast DNS service address, an IPv4 /32.'),
-  ipv6: prefix.optional().describe('Optional anycast DNS service address, an IPv6 /128.'),
+  ipv4: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: ANYCAST_RULE[4] }).describe('The anycast DNS service address, an IPv4 /32.'),
+  ipv6: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: ANYCAST_RULE[6] }).optional().describe('Optional anycast DNS service address, an IPv6 /128.'),
 });
 
 const healthcheck = z

@@ -131,10 +131,13 @@ describe('wrong address families, bad prefixes and duplicates', () => {
       'sites/sin.yaml:19:14: vip.elasticIp.address: must be an IPv4 address such as 192.0.2.10, got "2001:db8::30"',
     ]],
     ['IPv6 anycast in the ipv4 slot', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 2001:db8:53::54/128']), [
-      'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32, got "2001:db8:53::54/128"',
+      'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "2001:db8:53::54/128"',
     ]],
     ['anycast ipv6 not a /128', edit(S, [CDN, 'ipv6: 2001:db8:53::53/128', 'ipv6: 2001:db8:53::/64']), [
-      'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128, got "2001:db8:53::/64"',
+      'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128 such as 2001:db8:53::53/128, got "2001:db8:53::/64"',
+    ]],
+    ['anycast ipv4 without a length', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 192.0.2.53']), [
+      'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "192.0.2.53"',
     ]],
     ['a peer address that is a hostname', edit(S, [AMS, 'address: 198.51.100.1\n', 'address: router.example.net\n']), [
       'sites/ams.yaml:24:16: bgp.peers[0].address: must be an IPv4 or IPv6 address, got "router.example.net"',

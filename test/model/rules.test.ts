@@ -52,10 +52,18 @@ const RULE_CASES: Case[] = [
     'sites/nyc.yaml:8:8: subnets.lan: "198.51.100.64/33" is not a valid prefix; write it in CIDR form such as 192.0.2.0/24 or 2001:db8::/64',
   ]],
   ['prefixes', 'anycast ipv4 not a /32', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 192.0.2.0/24']), [
-    'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32, got "192.0.2.0/24"',
+    'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "192.0.2.0/24"',
+  ]],
+  // One rule, one message: a host-bits hint ("use the network 192.0.2.52/31") would point at a
+  // value the /32 rule then refuses.
+  ['prefixes', 'anycast ipv4 /31 with host bits', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 192.0.2.53/31']), [
+    'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "192.0.2.53/31"',
+  ]],
+  ['prefixes', 'anycast ipv6 /64 with host bits', edit(S, [CDN, 'ipv6: 2001:db8:53::53/128', 'ipv6: 2001:db8:53::53/64']), [
+    'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128 such as 2001:db8:53::53/128, got "2001:db8:53::53/64"',
   ]],
   ['prefixes', 'anycast ipv6 given an IPv4 prefix', edit(S, [CDN, 'ipv6: 2001:db8:53::53/128', 'ipv6: 192.0.2.54/32']), [
-    'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128, got "192.0.2.54/32"',
+    'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128 such as 2001:db8:53::53/128, got "192.0.2.54/32"',
   ]],
   ['prefixes', 'anycast address on a site segment', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 10.30.0.53/32']), [
     'sites/cdn.yaml:13:9: anycast.ipv4: 10.30.0.53/32 lies inside subnets.public of site sin; the anycast address must not be on any site segment',
