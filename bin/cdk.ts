@@ -8,7 +8,7 @@ import { CONTEXT, contextString } from '../lib/cdk/context.ts';
 
 const app = new App({ stackTraces: false });
 try {
-  buildApp(app, loadTopology(contextString(app, CONTEXT.sites, 'sites')));
+  buildApp(app, loadTopology(contextString(app, CONTEXT.sites, 'sites'), `context ${CONTEXT.sites}`));
 } catch (e) {
   if (!(e instanceof InputError)) throw e;
   for (const d of e.diagnostics) console.error(formatDiagnostic(d));

@@ -5,7 +5,7 @@ import { checkFiles } from '../check/run.ts';
 import { EXIT, printDiagnostics, type Io } from './report.ts';
 
 export async function validateCommand(opts: { sites: string }, io: Io): Promise<number> {
-  const topology = loadTopology(opts.sites);
+  const topology = loadTopology(opts.sites, '--sites');
   const files = renderTopology(topology);
   const report = await checkFiles(files);
   if (report.diagnostics.length > 0) {

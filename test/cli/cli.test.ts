@@ -1,6 +1,6 @@
 // The CLI contract from the design card: outputs, error lines, exit codes, atomic --out.
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +32,61 @@ function snapshotTree(dir: string): Record<string, string> {
   }
   return out;
 }
+
+describe('arguments the CLI cannot use: one line naming the argument and the fix, nothing touched', () => {
+  /** A scratch dir with a copy of the shipped sites, a plain file and an existing --out tree. */
+  async function setup() {
+    const dir = scratch();
+    const sites = join(dir, 'sites');
+    cpSync(SITES_DIR, sites, { recursive: true });
+    writeFileSync(join(dir, 'notes.txt'), 'keep me\n');
+    const out = join(dir, 'out');
+    expect((await run(['render', '--sites', sites, '--out', out])).code).toBe(0);
+    return { dir, sites, out, before: snapshotTree(dir) };
+  }
+
+  it.each<[what: string, args: (d: { dir: string; sites: string; out: string }) => string[], expected: (d: { dir: string; sites: string }) => string]>([
+    ['render: --sites does not exist', (d) => ['render', '--sites', join(d.dir, 'nope'), '--out', d.out],
+      (d) => `${d.dir}/nope:1:1: --sites: no such directory; pass the directory that holds cdn.yaml and the site files`],
+    ['validate: --sites does not exist', (d) => ['validate', '--sites', join(d.dir, 'nope')],
+      (d) => `${d.dir}/nope:1:1: --sites: no such directory; pass the directory that holds cdn.yaml and the site files`],
+    ['lab up: --sites does not exist', (d) => ['lab', 'up', '--sites', join(d.dir, 'nope')],
+      (d) => `${d.dir}/nope:1:1: --sites: no such directory; pass the directory that holds cdn.yaml and the site files`],
+    ['render: --sites is a file', (d) => ['render', '--sites', join(d.dir, 'notes.txt'), '--out', d.out],
+      (d) => `${d.dir}/notes.txt:1:1: --sites: is a file, not a directory; pass the directory that holds cdn.yaml and the site files`],
+    ['render: --out is a file', (d) => ['render', '--sites', d.sites, '--out', join(d.dir, 'notes.txt')],
+      (d) => `${d.dir}/notes.txt:1:1: --out: is a file, not a directory; remove it or pass another --out`],
+    ['render: --out below a file', (d) => ['render', '--sites', d.sites, '--out', join(d.dir, 'notes.txt', 'out')],
+      (d) => `${d.dir}/notes.txt/out:1:1: --out: ${d.dir}/notes.txt is a file, not a directory; pass another --out`],
+    ['render: --out is the --sites directory', (d) => ['render', '--sites', d.sites, '--out', d.sites],
+      (d) => `${d.sites}:1:1: --out: would replace the --sites directory ${d.sites}; pass a directory of its own, such as ./out`],
+    ['render: --out holds the --sites directory', (d) => ['render', '--sites', d.sites, '--out', d.dir],
+      (d) => `${d.dir}:1:1: --out: would replace ${d.dir}, which holds the --sites directory ${d.sites}; pass a directory of its own, such as ./out`],
+    ['render: --out is the filesystem root', (d) => ['render', '--sites', d.sites, '--out', '/'],
+      () => `/:1:1: --out: would replace /, which holds the --sites directory ${'${SITES}'}; pass a directory of its own, such as ./out`],
+  ])('%s', async (_what, args, expected) => {
+    const d = await setup();
+    const r = await run(args(d));
+    expect(r.code).toBe(1);
+    expect(r.out).toEqual([]);
+    expect(r.err).toEqual([expected(d).replace('${SITES}', d.sites), '1 error']);
+    expect(snapshotTree(d.dir)).toEqual(d.before);
+    expect(readdirSync(d.dir).sort()).toEqual(['notes.txt', 'out', 'sites']);
+  });
+
+  it('names a site file that cannot be read, and reads the others', async () => {
+    const d = await setup();
+    symlinkSync(join(d.dir, 'gone.yaml'), join(d.sites, 'broken.yaml'));
+    mkdirSync(join(d.sites, 'dir.yaml'));
+    const r = await run(['render', '--sites', d.sites, '--out', d.out]);
+    expect(r.err).toEqual([
+      `${d.sites}/broken.yaml:1:1: cannot read: no such file (a symlink to a missing file?); fix or remove it`,
+      `${d.sites}/dir.yaml:1:1: is a directory, not a site file; remove it or rename it without .yaml`,
+      '2 errors',
+    ]);
+    expect(r.code).toBe(1);
+  });
+});
 
 describe('anycdn render', () => {
   it('writes <site>/<host>/<path> for every host and is byte-identical across runs', async () => {

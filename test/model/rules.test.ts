@@ -350,7 +350,7 @@ describe('files', () => {
       writeFileSync(join(dir, 'ams.yaml'), S[AMS]!);
       expect(diagnosticsOf(() => loadTopology(dir))).toEqual([`${dir}/cdn.yaml:1:1: missing: the global settings file cdn.yaml (image host, zone, anycast addresses, origin)`]);
       const gone = join(dir, 'nope');
-      expect(diagnosticsOf(() => loadTopology(gone))).toEqual([`${gone}:1:1: cannot read the sites directory: ENOENT: no such file or directory, scandir '${gone}'`]);
+      expect(diagnosticsOf(() => loadTopology(gone))).toEqual([`${gone}:1:1: sites directory: no such directory; pass the directory that holds cdn.yaml and the site files`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
