@@ -3,7 +3,7 @@
 // published JSON Schema carries it to editors.
 import { z } from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
-import { SAFE_TEXT, DNS_NAME, IDENT, ANYCAST_RULE } from './text.ts';
+import { SAFE_TEXT, SAFE_TEXT_RULE, DNS_NAME, IDENT, ANYCAST_RULE } from './text.ts';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address such as 192.0.2.10' });
 const ipv6 = z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address such as 2001:db8::10' });
@@ -23,7 +23,7 @@ const ident = z
 const safeText = z
   .string()
   .max(200)
-  .regex(SAFE_TEXT, { message: 'may hold only letters, digits, spaces and , . - _ / ( ) (no quotes, backslashes, braces, ; or newlines)' });
+  .regex(SAFE_TEXT, { message: SAFE_TEXT_RULE });
 const asn = z
   .number()
   .int({ message: 'must be a whole number' })

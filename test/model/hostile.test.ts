@@ -20,6 +20,7 @@ const appendToAms = (yaml: string): Texts => ({ ...S, [AMS]: S[AMS] + yaml });
 const IDENT_RULE = 'must start with a letter and hold only lowercase letters, digits and hyphens (at most 32)';
 const DNS_RULE = 'must be a lowercase DNS name such as img.cdn.example.net (letters, digits, hyphens, dots)';
 const PATH_RULE = 'must be an absolute path of letters, digits and . _ / - (at most 200 characters)';
+const LOCATION_RULE = "may hold only letters of any script (with their accents), digits 0-9, spaces and , . - _ / ( ) ' :";
 
 interface Field {
   field: string;
@@ -29,12 +30,14 @@ interface Field {
   rule: string;
   /** A valid value; hostile characters are appended to it. */
   base: string;
+  /** Rows of HOSTILE this field takes as ordinary text (free text takes letters of any script). */
+  accepts?: string[];
   inject(value: string): Texts;
 }
 
 const FIELDS: Field[] = [
   { field: 'location', at: 'sites/ams.yaml:3:11', base: 'Amsterdam', inject: (v) => edit(S, [AMS, 'location: Amsterdam, NL', `location: ${yq(v)}`]),
-    rule: 'may hold only letters, digits, spaces and , . - _ / ( ) (no quotes, backslashes, braces, ; or newlines)' },
+    rule: LOCATION_RULE, accepts: ['single quote', 'Cyrillic а lookalike'] },
   { field: 'id', at: 'sites/ams.yaml:2:5', base: 'ams', rule: IDENT_RULE, inject: (v) => edit(S, [AMS, 'id: ams', `id: ${yq(v)}`]) },
   { field: 'hosts[0].name', at: 'sites/ams.yaml:34:11', base: 'ams-lb1', rule: IDENT_RULE, inject: (v) => edit(S, [AMS, 'name: ams-lb1', `name: ${yq(v)}`]) },
   { field: 'bgp.peers[0].name', at: 'sites/ams.yaml:23:13', base: 'transit1', rule: IDENT_RULE, inject: (v) => edit(S, [AMS, 'name: transit1\n', `name: ${yq(v)}\n`]) },
@@ -77,9 +80,39 @@ const HOSTILE: [name: string, text: string, shown: string][] = [
 ];
 
 describe('hostile characters in every string field that reaches a config', () => {
-  const rows = FIELDS.flatMap((f) => HOSTILE.map(([name, text, shown]) => [f.field, name, f, text, `${f.at}: ${f.field}: ${f.rule}, got "${f.base}${shown}"`] as const));
+  const rows = FIELDS.flatMap((f) =>
+    HOSTILE.filter(([name]) => !f.accepts?.includes(name)).map(([name, text, shown]) => [f.field, name, f, text, `${f.at}: ${f.field}: ${f.rule}, got "${f.base}${shown}"`] as const),
+  );
   test.each(rows)('%s + %s', (_field, _name, f, text, expected) => {
     expect(errors(f.inject(f.base + text))).toEqual([expected]);
+  });
+});
+
+describe('free text (location) takes ordinary text in any script', () => {
+  const at = (v: string) => edit(S, [AMS, 'location: Amsterdam, NL', `location: ${yq(v)}`]);
+  test.each([
+    'São Paulo, BR',
+    'Sa\u0303o Paulo, BR', // the same, with a combining tilde
+    'Zürich: Rechenzentrum 2 (Nord)',
+    "O'Hare, Chicago, US",
+    'Москва, RU',
+    '東京都, JP',
+    'Łódź, PL',
+  ])('%s', (v) => {
+    expect(load(at(v)).sites.find((x) => x.id === 'ams')!.location).toBe(v);
+  });
+
+  test.each<[what: string, value: string, shown: string]>([
+    ['a double quote', 'São "Paulo"', '"S\\u00e3o \\"Paulo\\""'],
+    ['a semicolon', 'São Paulo; BR', '"S\\u00e3o Paulo; BR"'],
+    ['an exclamation mark (keepalived comments)', 'São Paulo!', '"S\\u00e3o Paulo!"'],
+    ['a dollar sign (nginx variables)', 'São $Paulo', '"S\\u00e3o $Paulo"'],
+    ['a percent sign (systemd specifiers)', 'São 100%', '"S\\u00e3o 100%"'],
+    ['a tab', 'São\tPaulo', '"S\\u00e3o\\tPaulo"'],
+    ['a non-breaking space', 'São\u00a0Paulo', '"S\\u00e3o\\u00a0Paulo"'],
+    ['an Arabic-Indic digit', 'São \u0661', '"S\\u00e3o \\u0661"'],
+  ])('refuses %s', (_what, value, shown) => {
+    expect(errors(at(value))).toEqual([`sites/ams.yaml:3:11: location: ${LOCATION_RULE}, got ${shown}`]);
   });
 });
 
