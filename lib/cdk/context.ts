@@ -43,13 +43,3 @@ export function account(scope: Construct): string {
   if (!/^\d{12}$/.test(a)) throw new Error(`context ${CONTEXT.account}: must be a 12-digit AWS account id, got ${JSON.stringify(a)}`);
   return a;
 }
-
-/** The pinned availability zones of a region; synth never looks them up. */
-export function pinnedZones(scope: Construct, accountId: string, region: string): string[] {
-  const key = `availability-zones:account=${accountId}:region=${region}`;
-  const v: unknown = scope.node.tryGetContext(key);
-  if (!Array.isArray(v) || v.length === 0 || !v.every((z) => typeof z === 'string')) {
-    throw new Error(`context ${key}: missing; pin the region's zones in cdk.json, such as "${key}": ["${region}a", "${region}b", "${region}c"]`);
-  }
-  return v as string[];
-}

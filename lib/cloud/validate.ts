@@ -9,6 +9,10 @@ export function cloudDiagnostics(t: Topology): Diagnostic[] {
   const report = (siteId: string, path: (string | number)[], message: string) => out.push({ ...t.sources.position(siteId, path), message });
   for (const site of t.sites) {
     if (site.platform !== 'aws') continue;
+    if (site.region && !site.availabilityZones) {
+      const example = ['a', 'b', 'c'].map((z) => `${site.region}${z}`).join(', ');
+      report(site.id, ['region'], `region: aws site ${site.id} has no availability zones pinned for ${site.region}; add the line availabilityZones: [${example}] to ${t.sources.fileOf(site.id)} (the zone names your account has there)`);
+    }
     let ipv4 = 0;
     for (const [name, cidr] of Object.entries(site.subnets)) {
       if (cidr.includes(':')) {

@@ -246,6 +246,12 @@ export const siteSchema = z
     location: safeText.describe('Free text, for humans (Amsterdam, NL).'),
     platform: z.enum(['metal', 'aws']).describe('metal: bare metal. aws: EC2 through the CDK stack anycdn-<id>.'),
     region: region.optional().describe('AWS region; required for aws sites.'),
+    availabilityZones: z
+      .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { message: 'must be an availability zone name such as eu-west-1a' }))
+      .min(1)
+      .max(6)
+      .optional()
+      .describe('aws sites: availability zones of the region, pinned so synth never looks them up; subnets take them in name order. Required by cdk synth.'),
     asn: asn.describe('The site ASN (one per site).'),
     subnets: z
       .record(ident, prefix)

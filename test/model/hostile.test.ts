@@ -283,8 +283,8 @@ describe('YAML resource attacks', () => {
 
   test('__proto__ and constructor are unknown keys, not prototype pollution', () => {
     expect(errors(edit(S, ['sites/nyc.yaml', 'asn: 65020', 'asn: 65020\n__proto__: {polluted: true}\nconstructor: {prototype: {polluted: true}}']))).toEqual([
-      'sites/nyc.yaml:6:1: __proto__: unknown key; allowed here: $schema, asn, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
-      'sites/nyc.yaml:7:1: constructor: unknown key; allowed here: $schema, asn, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
+      'sites/nyc.yaml:6:1: __proto__: unknown key; allowed here: $schema, asn, availabilityZones, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
+      'sites/nyc.yaml:7:1: constructor: unknown key; allowed here: $schema, asn, availabilityZones, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

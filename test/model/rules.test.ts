@@ -177,6 +177,13 @@ const RULE_CASES: Case[] = [
   ['platform', 'metal site with a region', edit(S, [NYC, 'platform: metal', 'platform: metal\nregion: us-east-1']), [
     'sites/nyc.yaml:5:9: region: only aws sites take a region; remove it from metal site nyc',
   ]],
+  ['platform', 'metal site with availability zones', edit(S, [NYC, 'platform: metal', 'platform: metal\navailabilityZones: [us-east-1a]']), [
+    'sites/nyc.yaml:5:1: availabilityZones: only aws sites take availability zones; remove them from metal site nyc',
+  ]],
+  ['platform', 'a zone of another region, and a zone twice', edit(S, [SIN, '[ap-southeast-1a, ap-southeast-1b, ap-southeast-1c]', '[ap-southeast-1a, ap-southeast-2b, ap-southeast-1a]']), [
+    'sites/sin.yaml:39:38: availabilityZones[1]: ap-southeast-2b is not in region ap-southeast-1; use a zone such as ap-southeast-1b',
+    'sites/sin.yaml:39:55: availabilityZones[2]: ap-southeast-1a is listed twice; remove one',
+  ]],
   // dns
   ['dns', 'image host outside the zone', edit(S, [CDN, 'imageHost: img.cdn.example.net', 'imageHost: img.example.org']), [
     'sites/cdn.yaml:3:12: imageHost: img.example.org is not below dns.zone cdn.example.net; use a name such as img.cdn.example.net',
@@ -281,7 +288,7 @@ describe('unknown keys', () => {
 test('a typo of a required key reports the missing key and the typo', () => {
   expect(errors(edit(S, [NYC, 'location:', 'locaton:']))).toEqual([
     'sites/nyc.yaml:2:1: location: is required (a string)',
-    'sites/nyc.yaml:3:1: locaton: unknown key (did you mean location?); allowed here: $schema, asn, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
+    'sites/nyc.yaml:3:1: locaton: unknown key (did you mean location?); allowed here: $schema, asn, availabilityZones, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
   ]);
 });
 
@@ -374,7 +381,7 @@ describe('all errors at once', () => {
       [AMS, 'location: Amsterdam, NL', 'location: "Amsterdam; NL"'],
     );
     expect(errors(texts)).toEqual([
-      'sites/ams.yaml:3:11: location: may hold only letters, digits, spaces and , . - _ / ( ) (no quotes, backslashes, braces, ; or newlines), got "Amsterdam; NL"',
+      'sites/ams.yaml:3:11: location: may hold only letters of any script (with their accents), digits 0-9, spaces and , . - _ / ( ) \' :, got "Amsterdam; NL"',
       'sites/cdn.yaml:9:11: dns.ttlSec: must be at least 1, got 0',
       'sites/nyc.yaml:5:6: asn: must be 1..4294967295, got -5',
       'sites/nyc.yaml:14:21: vip.advertIntervalMs: must be at least 10, got 5',
