@@ -17,6 +17,14 @@ export const CONTEXT = {
   alarmTopicArn: 'anycdn:alarm-topic-arn',
 } as const;
 
+/** Bad context (cdk.json or -c): bin/cdk.ts prints the message alone, as bad usage. */
+export class ContextError extends Error {
+  constructor(key: string, problem: string) {
+    super(`context ${key}: ${problem}; set it in cdk.json or with -c ${key}=${key === CONTEXT.account ? 'ACCOUNT' : 'VALUE'}`);
+    this.name = 'ContextError';
+  }
+}
+
 export const PLACEHOLDER_ACCOUNT = '111111111111';
 export const DEFAULT_DEBIAN_AMI_PARAMETER = '/aws/service/debian/release/12/latest/amd64';
 /** AWS Global Accelerator's control plane lives here. */
@@ -27,7 +35,7 @@ export const METAL_REGION = 'us-east-1';
 export function contextString(scope: Construct, key: string, fallback: string): string {
   const v: unknown = scope.node.tryGetContext(key);
   if (v === undefined) return fallback;
-  if (typeof v !== 'string' || v === '') throw new Error(`context ${key}: must be a non-empty string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v === '') throw new ContextError(key, `must be a non-empty string, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -35,11 +43,11 @@ export function contextFlag(scope: Construct, key: string): boolean {
   const v: unknown = scope.node.tryGetContext(key);
   if (v === undefined || v === false || v === 'false') return false;
   if (v === true || v === 'true') return true;
-  throw new Error(`context ${key}: must be true or false, got ${JSON.stringify(v)}`);
+  throw new ContextError(key, `must be true or false, got ${JSON.stringify(v)}`);
 }
 
 export function account(scope: Construct): string {
   const a = contextString(scope, CONTEXT.account, PLACEHOLDER_ACCOUNT);
-  if (!/^\d{12}$/.test(a)) throw new Error(`context ${CONTEXT.account}: must be a 12-digit AWS account id, got ${JSON.stringify(a)}`);
+  if (!/^\d{12}$/.test(a)) throw new ContextError(CONTEXT.account, `must be a 12-digit AWS account id, got ${JSON.stringify(a)}`);
   return a;
 }

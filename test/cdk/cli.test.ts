@@ -47,4 +47,18 @@ describe('bin/cdk.ts', () => {
     ]);
     expect(r.status).toBe(1);
   });
+
+  it('prints bad context as one line naming the key, without a stack trace, and exits 2', () => {
+    const r = spawnSync(TSX, [join(ROOT, 'bin', 'cdk.ts')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(cliContext({ 'anycdn:account': '1234' })), CDK_OUTDIR: join(mkdtempSync(join(tmpdir(), 'anycdn-cdk-ctx-')), 'cdk.out') },
+    });
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'context anycdn:account: must be a 12-digit AWS account id, got "1234"; set it in cdk.json or with -c anycdn:account=ACCOUNT',
+      '1 error(s)',
+    ]);
+    expect(r.status).toBe(2);
+  });
 });

@@ -84,10 +84,10 @@ describe('context', () => {
   });
 
   it('refuses an account id that is not 12 digits', () => {
-    expect(cloudErrors(shipped(), { 'anycdn:account': '1234' })).toEqual(['thrown: context anycdn:account: must be a 12-digit AWS account id, got "1234"']);
+    expect(cloudErrors(shipped(), { 'anycdn:account': '1234' })).toEqual(['thrown: context anycdn:account: must be a 12-digit AWS account id, got "1234"; set it in cdk.json or with -c anycdn:account=ACCOUNT']);
   });
 
   it('refuses a flag that is not true or false', () => {
-    expect(cloudErrors(shipped(), { 'anycdn:global-byoip': 'yes' })).toEqual(['thrown: context anycdn:global-byoip: must be true or false, got "yes"']);
+    expect(cloudErrors(shipped(), { 'anycdn:global-byoip': 'yes' })).toEqual(['thrown: context anycdn:global-byoip: must be true or false, got "yes"; set it in cdk.json or with -c anycdn:global-byoip=VALUE']);
   });
 });
