@@ -252,12 +252,12 @@ describe('YAML resource attacks', () => {
     ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`),
   ].join('\n');
 
+  // No clock here: the loader stops at 100 alias copies (maxAliasCount), so the work is bounded by
+  // count, and the error itself shows that the bound was hit.
   test('a billion laughs is an error at the first alias, not a hang or a crash', () => {
-    const started = Date.now();
     expect(errors({ ...S, 'sites/nyc.yaml': `${laughs}\n` })).toEqual([
       'sites/nyc.yaml:2:8: yaml: aliases expand to more than 100 copies; write the values out instead of nesting anchors',
     ]);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   test('a billion laughs in the global file', () => {
@@ -344,14 +344,13 @@ describe('accepted values appear exactly as intended', () => {
     expect(content.slice(start, start + a.lines.length)).toEqual(a.lines);
   });
 
-  test.skipIf(checkSkip)('the real checkers accept every file rendered from them', async () => {
-    for (const a of ACCEPTED) {
-      // The file the value reaches, plus the unchecked files of its host (includes, drain file).
-      const files = renderTopology(load(a.texts)).filter((f) => f.host === a.host && (f.path === a.path || !f.check));
-      const report = await checkFiles(files);
-      expect(report.diagnostics, a.what).toEqual([]);
-      expect(report.checked.filter((c) => !c.ok), a.what).toEqual([]);
-    }
+  // One test per value, each one host view, so no test sums the time of many.
+  test.skipIf(checkSkip).each(ACCEPTED.map((a) => [a.what, a] as const))('the real checkers accept the file rendered from %s', async (_what, a) => {
+    // The file the value reaches, plus the unchecked files of its host (includes, drain file).
+    const files = renderTopology(load(a.texts)).filter((f) => f.host === a.host && (f.path === a.path || !f.check));
+    const report = await checkFiles(files);
+    expect(report.diagnostics, a.what).toEqual([]);
+    expect(report.checked.map((c) => [c.file.path, c.ok]), a.what).toEqual([[a.path, true]]);
   });
 });
 
