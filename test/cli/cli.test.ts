@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { missingRoot } from '../helpers/daemons.ts';
 import { main } from '../../lib/cli/main.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 
@@ -129,5 +130,48 @@ describe('anycdn render', () => {
     const out = join(scratch(), 'out');
     const { stdout } = await promisify(execFile)('npx', ['anycdn', 'render', '--out', out], { cwd: ROOT });
     expect(stdout).toMatch(/^rendered \d+ files for 12 hosts in 3 sites to /);
+  });
+});
+
+describe('as a user other than root (setpriv to nobody)', () => {
+  /**
+   * The real CLI as uid/gid 65534. It keeps only the capability to read files, so the checkout
+   * is readable wherever it lives (CI clones under /root); it has no other privilege.
+   */
+  async function asNobody(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const setpriv = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
+    return promisify(execFile)('setpriv', [...setpriv, process.execPath, join(ROOT, 'bin', 'anycdn.js'), ...args], { cwd: scratch(), env: { ...process.env, HOME: tmpdir() } }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+  }
+
+  it('validate refuses up front with a one-line reason instead of false checker errors', async (ctx) => {
+    const skip = missingRoot();
+    if (skip) return ctx.skip(`${skip} (to switch to nobody)`);
+    const r = await asNobody(['validate', '--sites', SITES_DIR]);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      "validate: needs root: in a user namespace nginx cannot chown its temp directories to www-data and keepalived refuses scripts whose files root does not own, so the checks would fail falsely; run it as root",
+    ]);
+    expect(r.code).toBe(1);
+  });
+
+  it('lab up refuses up front, before creating anything', async (ctx) => {
+    const skip = missingRoot();
+    if (skip) return ctx.skip(`${skip} (to switch to nobody)`);
+    const r = await asNobody(['lab', 'up', '--sites', SITES_DIR]);
+    expect(r.stderr.trim().split('\n')).toEqual(['lab: needs root on Linux (it creates network namespaces); run it as root']);
+    expect(r.code).toBe(1);
+  });
+
+  it('render works as any user', async (ctx) => {
+    const skip = missingRoot();
+    if (skip) return ctx.skip(`${skip} (to switch to nobody)`);
+    const out = join(tmpdir(), `anycdn-nobody-${process.pid}`);
+    dirs.push(out);
+    const r = await asNobody(['render', '--sites', SITES_DIR, '--out', out]);
+    expect(r.stdout).toMatch(/^rendered \d+ files for 12 hosts in 3 sites to /);
+    expect(r.code).toBe(0);
   });
 });
