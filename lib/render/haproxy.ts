@@ -55,6 +55,7 @@ export const renderHaproxy: Renderer = (t, site, host) => {
         'net.ipv4.ip_nonlocal_bind = 1',
       ]),
       mode: 0o644,
+      check: 'sysctl',
     },
   ];
 };

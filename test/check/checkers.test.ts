@@ -1,4 +1,4 @@
-// The real checkers of the DNS and cache slices, one table: every shipped file of each kind passes
+// The real checkers of the DNS and cache slices, the units and the sysctl files, one table: every shipped file of each kind passes
 // in a host view, and one known-bad file per checker is rejected with exactly one located
 // diagnostic (which proves the check can fail). The lb checkers, with their extra variants, are
 // in lb.test.ts.
@@ -22,6 +22,8 @@ const CASES: { kind: CheckKind; binary: string; pkg: string; bad: string; path: 
   { kind: 'shell', binary: '/bin/sh', pkg: 'dash', bad: 'anycdn-healthcheck', path: '/usr/local/sbin/anycdn-healthcheck', expectLine: 5, expect: /^sh -n: / },
   { kind: 'nginx', binary: '/usr/sbin/nginx', pkg: 'nginx', bad: 'nginx.conf', path: '/etc/nginx/nginx.conf', expectLine: 16, expect: /^nginx: \[emerg\] invalid time value "tenminutes" in \/etc\/nginx\/nginx\.conf:16$/ },
   { kind: 'squid', binary: '/usr/sbin/squid', pkg: 'squid', bad: 'squid.conf', path: '/etc/squid/squid.conf', expectLine: 5, expect: /^squid: FATAL: Bungled \/etc\/squid\/squid\.conf line 5: http_access allow image_hosts$/ },
+  { kind: 'systemd', binary: '/usr/bin/systemd-analyze', pkg: 'systemd', bad: 'bad.service', path: '/etc/systemd/system/anycdn-bad.service', expectLine: 7, expect: /^systemd-analyze: \/etc\/systemd\/system\/anycdn-bad\.service:7: Unknown key 'Restartt' in section \[Service\], ignoring\.$/ },
+  { kind: 'sysctl', binary: '/usr/bin/awk', pkg: 'mawk', bad: '60-anycdn.conf', path: '/etc/sysctl.d/60-anycdn.conf', expectLine: 3, expect: /^sysctl: \/etc\/sysctl\.d\/60-anycdn\.conf:3: unknown sysctl key net\.ipv4\.ip_nonlocal_bnd \(no \/proc\/sys\/net\/ipv4\/ip_nonlocal_bnd\)$/ },
 ];
 
 const shipped = renderTopology(loadTopology(SITES_DIR));
