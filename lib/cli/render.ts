@@ -8,10 +8,18 @@ import { writeTreeAtomically } from '../out/write.ts';
 import { EXIT, type Io } from './report.ts';
 
 export async function renderCommand(opts: { sites: string; out: string }, io: Io): Promise<number> {
-  const topology = loadTopology(opts.sites, '--sites');
-  const files = renderTopology(topology);
+  // Every error at once: a bad --out is reported together with the model's errors.
   const problem = outProblem(opts.out, opts.sites);
-  if (problem) throw new InputError([{ file: opts.out, line: 1, col: 1, message: `--out: ${problem}` }]);
+  const outErrors = problem ? [{ file: opts.out, line: 1, col: 1, message: `--out: ${problem}` }] : [];
+  let topology;
+  try {
+    topology = loadTopology(opts.sites, '--sites');
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError([...e.diagnostics, ...outErrors]);
+    throw e;
+  }
+  if (outErrors.length > 0) throw new InputError(outErrors);
+  const files = renderTopology(topology);
   try {
     await writeTreeAtomically(opts.out, files);
   } catch (e) {

@@ -75,6 +75,18 @@ describe('arguments the CLI cannot use: one line naming the argument and the fix
     expect(readdirSync(d.dir).sort()).toEqual(['notes.txt', 'out', 'sites']);
   });
 
+  it('reports a bad --sites and a bad --out together', async () => {
+    const d = await setup();
+    const r = await run(['render', '--sites', join(d.dir, 'nope'), '--out', join(d.dir, 'notes.txt')]);
+    expect(r.err).toEqual([
+      `${d.dir}/nope:1:1: --sites: no such directory; pass the directory that holds cdn.yaml and the site files`,
+      `${d.dir}/notes.txt:1:1: --out: is a file, not a directory; remove it or pass another --out`,
+      '2 errors',
+    ]);
+    expect(r.code).toBe(1);
+    expect(snapshotTree(d.dir)).toEqual(d.before);
+  });
+
   it('names a site file that cannot be read, and reads the others', async () => {
     const d = await setup();
     symlinkSync(join(d.dir, 'gone.yaml'), join(d.sites, 'broken.yaml'));
