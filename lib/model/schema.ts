@@ -15,7 +15,7 @@ const prefix = z
 const dnsName = z
   .string()
   .max(253)
-  .regex(DNS_NAME, { message: 'must be a lowercase DNS name such as img.cdn.example.net (letters, digits, hyphens, dots)' });
+  .regex(DNS_NAME, { message: 'must be a lowercase DNS name such as img.cdn.example.net (letters a-z, digits, hyphens, dots; a non-ASCII name in its xn-- form)' });
 const ident = z
   .string()
   .max(32)

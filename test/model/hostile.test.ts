@@ -18,7 +18,7 @@ const yq = (v: string) => JSON.stringify(v);
 const appendToAms = (yaml: string): Texts => ({ ...S, [AMS]: S[AMS] + yaml });
 
 const IDENT_RULE = 'must start with a letter and hold only lowercase letters, digits and hyphens (at most 32)';
-const DNS_RULE = 'must be a lowercase DNS name such as img.cdn.example.net (letters, digits, hyphens, dots)';
+const DNS_RULE = 'must be a lowercase DNS name such as img.cdn.example.net (letters a-z, digits, hyphens, dots; a non-ASCII name in its xn-- form)';
 const PATH_RULE = 'must be an absolute path of letters, digits and . _ / - (at most 200 characters)';
 const LOCATION_RULE = "may hold only letters of any script (with their accents), digits 0-9, spaces and , . - _ / ( ) ' :";
 
@@ -113,6 +113,15 @@ describe('free text (location) takes ordinary text in any script', () => {
     ['an Arabic-Indic digit', 'São \u0661', '"S\\u00e3o \\u0661"'],
   ])('refuses %s', (_what, value, shown) => {
     expect(errors(at(value))).toEqual([`sites/ams.yaml:3:11: location: ${LOCATION_RULE}, got ${shown}`]);
+  });
+});
+
+describe('names: the rule says exactly which letters', () => {
+  test('a non-ASCII DNS name is refused with the form that works', () => {
+    expect(errors(edit(S, [CDN, 'imageHost: img.cdn.example.net', 'imageHost: bilder.münchen.cdn.example.net']))).toEqual([
+      `sites/cdn.yaml:3:12: imageHost: ${DNS_RULE}, got "bilder.m\\u00fcnchen.cdn.example.net"`,
+    ]);
+    expect(load(edit(S, [CDN, 'imageHost: img.cdn.example.net', 'imageHost: bilder.xn--mnchen-3ya.cdn.example.net'])).cdn.imageHost).toBe('bilder.xn--mnchen-3ya.cdn.example.net');
   });
 });
 
