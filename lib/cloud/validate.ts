@@ -31,6 +31,10 @@ export function cloudDiagnostics(t: Topology): Diagnostic[] {
     if (vpcLen < MIN_PREFIX) {
       report(site.id, ['subnets'], `subnets: the smallest prefix covering them is ${network.vpcCidr}, wider than a VPC can be (/${MIN_PREFIX}); keep the site's subnets inside one /${MIN_PREFIX}`);
     }
+    const stats = site.haproxy.statsAddress;
+    if (!stats.startsWith('127.')) {
+      report(site.id, ['haproxy', 'statsAddress'], `haproxy.statsAddress: ${stats} is unreachable on aws site ${site.id}: no security group admits the stats port; keep 127.0.0.1 and reach it with SSM port forwarding (AWS-StartPortForwardingSession)`);
+    }
     if (site.bgp.peers.length > 0) {
       report(site.id, ['bgp', 'peers'], `bgp.peers: aws site ${site.id} is announced by Global Accelerator (stack anycdn-global); remove its BGP peers`);
     }

@@ -51,6 +51,13 @@ describe('cloud checks on aws sites', () => {
     ]);
   });
 
+  it('refuse a stats address no security group admits (test/cdk/ports.test.ts found it)', () => {
+    const texts = edit(shipped(), ['sites/sin.yaml', '\nhosts:', '\nhaproxy:\n  statsAddress: 10.30.0.5\n\nhosts:']);
+    expect(cloudErrors(texts)).toEqual([
+      'sites/sin.yaml:23:17: haproxy.statsAddress: 10.30.0.5 is unreachable on aws site sin: no security group admits the stats port; keep 127.0.0.1 and reach it with SSM port forwarding (AWS-StartPortForwardingSession)',
+    ]);
+  });
+
   it('refuse subnets a VPC cannot hold', () => {
     const texts = edit(
       shipped(),
