@@ -1,8 +1,9 @@
 // anycdn render: load the model, render every host, replace --out atomically.
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { fsReason, InputError } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
+import { IDENT } from '../model/text.ts';
 import { renderTopology } from '../render/index.ts';
 import { writeTreeAtomically } from '../out/write.ts';
 import { EXIT, type Io } from './report.ts';
@@ -51,7 +52,24 @@ function outProblem(out: string, sites: string): string | undefined {
       if ((code === 'ENOENT' || code === 'ENOTDIR') && p !== dirname(p)) continue;
       return `cannot use ${p}: ${fsReason(e)}; pass another --out`;
     }
-    if (isDir) return undefined;
+    if (isDir) return p === target ? foreignEntry(p, out) : undefined;
     return p === target ? 'is a file, not a directory; remove it or pass another --out' : `${p} is a file, not a directory; pass another --out`;
   }
+}
+
+/**
+ * An existing --out is replaced whole, so it may hold only what render writes there: one directory
+ * per site. Anything else (`--out /etc`, a project directory) is refused rather than deleted.
+ */
+function foreignEntry(dir: string, out: string): string | undefined {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    return `cannot read ${out}: ${fsReason(e)}; pass another --out`;
+  }
+  const foreign = entries.filter((e) => !e.isDirectory() || !IDENT.test(e.name)).map((e) => e.name).sort();
+  if (foreign.length === 0) return undefined;
+  const shown = foreign.length > 3 ? `${foreign.slice(0, 3).join(', ')} and ${foreign.length - 3} more` : foreign.join(', ');
+  return `holds ${shown}, which render did not write, and render replaces the whole directory; pass a new or empty directory, or an earlier --out`;
 }

@@ -35,12 +35,14 @@ function snapshotTree(dir: string): Record<string, string> {
 }
 
 describe('arguments the CLI cannot use: one line naming the argument and the fix, nothing touched', () => {
-  /** A scratch dir with a copy of the shipped sites, a plain file and an existing --out tree. */
+  /** A scratch dir with a copy of the shipped sites, a plain file, a project directory and an existing --out tree. */
   async function setup() {
     const dir = scratch();
     const sites = join(dir, 'sites');
     cpSync(SITES_DIR, sites, { recursive: true });
     writeFileSync(join(dir, 'notes.txt'), 'keep me\n');
+    mkdirSync(join(dir, 'project', 'src'), { recursive: true });
+    writeFileSync(join(dir, 'project', 'README.md'), 'mine\n');
     const out = join(dir, 'out');
     expect((await run(['render', '--sites', sites, '--out', out])).code).toBe(0);
     return { dir, sites, out, before: snapshotTree(dir) };
@@ -63,6 +65,8 @@ describe('arguments the CLI cannot use: one line naming the argument and the fix
       (d) => `${d.sites}:1:1: --out: would replace the --sites directory ${d.sites}; pass a directory of its own, such as ./out`],
     ['render: --out holds the --sites directory', (d) => ['render', '--sites', d.sites, '--out', d.dir],
       (d) => `${d.dir}:1:1: --out: would replace ${d.dir}, which holds the --sites directory ${d.sites}; pass a directory of its own, such as ./out`],
+    ['render: --out holds files render did not write', (d) => ['render', '--sites', d.sites, '--out', join(d.dir, 'project')],
+      (d) => `${d.dir}/project:1:1: --out: holds README.md, which render did not write, and render replaces the whole directory; pass a new or empty directory, or an earlier --out`],
     ['render: --out is the filesystem root', (d) => ['render', '--sites', d.sites, '--out', '/'],
       () => `/:1:1: --out: would replace /, which holds the --sites directory ${'${SITES}'}; pass a directory of its own, such as ./out`],
   ])('%s', async (_what, args, expected) => {
@@ -72,7 +76,7 @@ describe('arguments the CLI cannot use: one line naming the argument and the fix
     expect(r.out).toEqual([]);
     expect(r.err).toEqual([expected(d).replace('${SITES}', d.sites), '1 error']);
     expect(snapshotTree(d.dir)).toEqual(d.before);
-    expect(readdirSync(d.dir).sort()).toEqual(['notes.txt', 'out', 'sites']);
+    expect(readdirSync(d.dir).sort()).toEqual(['notes.txt', 'out', 'project', 'sites']);
   });
 
   it('reports a bad --sites and a bad --out together', async () => {
