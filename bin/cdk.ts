@@ -1,15 +1,21 @@
 // The CDK app (cdk.json "app"): loads sites/*.yaml, renders every host and builds one stack per
-// site plus anycdn-origin and anycdn-global. Model errors print as FILE:LINE:COL lines, exit 1.
+// site plus anycdn-origin and anycdn-global. Model errors print as FILE:LINE:COL lines, exit 1;
+// bad context as one line naming the key, exit 2.
 import { App } from 'aws-cdk-lib';
 import { formatDiagnostic, InputError } from '../lib/model/errors.ts';
 import { loadTopology } from '../lib/model/load.ts';
 import { buildApp } from '../lib/cdk/app.ts';
-import { CONTEXT, contextString } from '../lib/cdk/context.ts';
+import { CONTEXT, ContextError, contextString } from '../lib/cdk/context.ts';
 
 const app = new App({ stackTraces: false });
 try {
-  buildApp(app, loadTopology(contextString(app, CONTEXT.sites, 'sites')));
+  buildApp(app, loadTopology(contextString(app, CONTEXT.sites, 'sites'), `context ${CONTEXT.sites}`));
 } catch (e) {
+  if (e instanceof ContextError) {
+    console.error(e.message);
+    console.error('1 error(s)');
+    process.exit(2);
+  }
   if (!(e instanceof InputError)) throw e;
   for (const d of e.diagnostics) console.error(formatDiagnostic(d));
   console.error(`${e.diagnostics.length} error(s)`);

@@ -17,6 +17,14 @@ export const CONTEXT = {
   alarmTopicArn: 'anycdn:alarm-topic-arn',
 } as const;
 
+/** Bad context (cdk.json or -c): bin/cdk.ts prints the message alone, as bad usage. */
+export class ContextError extends Error {
+  constructor(key: string, problem: string) {
+    super(`context ${key}: ${problem}; set it in cdk.json or with -c ${key}=${key === CONTEXT.account ? 'ACCOUNT' : 'VALUE'}`);
+    this.name = 'ContextError';
+  }
+}
+
 export const PLACEHOLDER_ACCOUNT = '111111111111';
 export { DEFAULT_DEBIAN_AMI_PARAMETER } from '../cloud/instance.ts';
 export { GLOBAL_REGION, METAL_REGION } from '../cloud/stacks.ts';
@@ -24,7 +32,7 @@ export { GLOBAL_REGION, METAL_REGION } from '../cloud/stacks.ts';
 export function contextString(scope: Construct, key: string, fallback: string): string {
   const v: unknown = scope.node.tryGetContext(key);
   if (v === undefined) return fallback;
-  if (typeof v !== 'string' || v === '') throw new Error(`context ${key}: must be a non-empty string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v === '') throw new ContextError(key, `must be a non-empty string, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -32,21 +40,11 @@ export function contextFlag(scope: Construct, key: string): boolean {
   const v: unknown = scope.node.tryGetContext(key);
   if (v === undefined || v === false || v === 'false') return false;
   if (v === true || v === 'true') return true;
-  throw new Error(`context ${key}: must be true or false, got ${JSON.stringify(v)}`);
+  throw new ContextError(key, `must be true or false, got ${JSON.stringify(v)}`);
 }
 
 export function account(scope: Construct): string {
   const a = contextString(scope, CONTEXT.account, PLACEHOLDER_ACCOUNT);
-  if (!/^\d{12}$/.test(a)) throw new Error(`context ${CONTEXT.account}: must be a 12-digit AWS account id, got ${JSON.stringify(a)}`);
+  if (!/^\d{12}$/.test(a)) throw new ContextError(CONTEXT.account, `must be a 12-digit AWS account id, got ${JSON.stringify(a)}`);
   return a;
-}
-
-/** The pinned availability zones of a region; synth never looks them up. */
-export function pinnedZones(scope: Construct, accountId: string, region: string): string[] {
-  const key = `availability-zones:account=${accountId}:region=${region}`;
-  const v: unknown = scope.node.tryGetContext(key);
-  if (!Array.isArray(v) || v.length === 0 || !v.every((z) => typeof z === 'string')) {
-    throw new Error(`context ${key}: missing; pin the region's zones in cdk.json, such as "${key}": ["${region}a", "${region}b", "${region}c"]`);
-  }
-  return v as string[];
 }

@@ -89,7 +89,7 @@ export class Host extends Construct {
       ],
     });
     for (const sg of props.securityGroups.slice(1)) this.instance.addSecurityGroup(sg);
-    acknowledge(this.instance, 'CloudFormation-Validate::W3010', 'the zone is the one of the host\'s subnet, pinned in cdk.json so synth stays offline');
+    acknowledge(this.instance, 'CloudFormation-Validate::W3010', 'the zone is the one of the host\'s subnet, pinned in the site model so synth stays offline');
   }
 
   /** A shape statement with its references as this stack's ARNs. */

@@ -30,7 +30,7 @@ export class SiteNetwork extends Construct {
       // groups admit nothing but each role's service ports.
       const cfn = new ec2.CfnSubnet(this, `Subnet-${s.name}`, { vpcId: vpc.ref, cidrBlock: s.cidr, availabilityZone: zone, mapPublicIpOnLaunch: true });
       Tags.of(cfn).add('Name', `anycdn-${props.siteId}-${s.name}`);
-      acknowledge(cfn, 'CloudFormation-Validate::W3010', 'zones are pinned in cdk.json on purpose: synth stays offline and the model decides each subnet prefix');
+      acknowledge(cfn, 'CloudFormation-Validate::W3010', 'zones are pinned in the site model on purpose: synth stays offline and the model decides each subnet prefix');
       new ec2.CfnSubnetRouteTableAssociation(this, `Subnet-${s.name}-Routes`, { subnetId: cfn.ref, routeTableId: routes.ref });
       const subnet = ec2.Subnet.fromSubnetAttributes(this, `Subnet-${s.name}-Ref`, { subnetId: cfn.ref, availabilityZone: zone, routeTableId: routes.ref });
       this.subnets.set(s.name, { subnet, cfn });

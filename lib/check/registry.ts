@@ -2,6 +2,7 @@
 import type { CheckKind } from '../render/types.ts';
 import { nginxChecker, squidChecker } from './cache.ts';
 import { birdChecker, healthcheckChecker, knotChecker, nodeChecker, shellChecker, zoneChecker } from './dns.ts';
+import { sysctlChecker, systemdChecker } from './host.ts';
 import { haproxyChecker, keepalivedChecker } from './lb.ts';
 import type { Checker } from './types.ts';
 
@@ -16,4 +17,6 @@ export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
   keepalived: keepalivedChecker,
   nginx: nginxChecker,
   squid: squidChecker,
+  systemd: systemdChecker,
+  sysctl: sysctlChecker,
 };

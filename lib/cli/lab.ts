@@ -8,7 +8,11 @@ import { LabError, labUp } from '../lab/up.ts';
 import { EXIT, type Io } from './report.ts';
 
 export async function labUpCommand(opts: { sites: string }, io: Io): Promise<number> {
-  const t = loadTopology(opts.sites);
+  const t = loadTopology(opts.sites, '--sites');
+  if (!isRoot()) {
+    io.err('lab: needs root on Linux (it creates network namespaces); run it as root');
+    return EXIT.invalid;
+  }
   const started = Date.now();
   try {
     const up = await labUp(t, opts.sites, io.out);
@@ -38,18 +42,22 @@ export async function labStatusCommand(io: Io): Promise<number> {
     io.out('lab: not running');
     return EXIT.ok;
   }
-  const t = loadTopology(state.sitesDir);
+  const t = loadTopology(state.sitesDir, 'the sites directory `lab up` was given');
   for (const l of formatStatus(await labStatus(t, planLab(t)))) io.out(l);
   io.out(`lab: ${state.namespaces.length} namespaces, ${state.processes.length} processes, up since ${state.startedAt}`);
   return EXIT.ok;
 }
 
 export async function labDownCommand(io: Io): Promise<number> {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+  if (!isRoot()) {
     io.err('lab: needs root on Linux; run it as root');
     return EXIT.invalid;
   }
   const r = await labDown();
   io.out(`lab: down (stopped ${r.killed} processes, removed ${r.namespaces} namespaces)`);
   return EXIT.ok;
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
 }

@@ -1,7 +1,7 @@
 // The CLI entry: parses arguments, runs one command, maps failures to the exit-code contract.
 // Library code never exits the process; only this file decides the exit code.
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../model/errors.ts';
+import { fsReason, InputError } from '../model/errors.ts';
 import { renderCommand } from './render.ts';
 import { validateCommand } from './validate.ts';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.ts';
@@ -62,7 +62,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return EXIT.invalid;
     }
     if (isSystemError(e)) {
-      io.err(`${e.path ?? ''}:1:1: cannot ${e.syscall ?? 'access'}: ${e.code}; check the path and its permissions`);
+      io.err(`${e.path ?? ''}:1:1: cannot ${e.syscall ?? 'access'}: ${fsReason(e)}; check the path and its permissions`);
       io.err('1 error');
       return EXIT.invalid;
     }

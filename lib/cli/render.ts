@@ -1,14 +1,75 @@
 // anycdn render: load the model, render every host, replace --out atomically.
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
+import { fsReason, InputError } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
+import { IDENT } from '../model/text.ts';
 import { renderTopology } from '../render/index.ts';
 import { writeTreeAtomically } from '../out/write.ts';
 import { EXIT, type Io } from './report.ts';
 
 export async function renderCommand(opts: { sites: string; out: string }, io: Io): Promise<number> {
-  const topology = loadTopology(opts.sites);
+  // Every error at once: a bad --out is reported together with the model's errors.
+  const problem = outProblem(opts.out, opts.sites);
+  const outErrors = problem ? [{ file: opts.out, line: 1, col: 1, message: `--out: ${problem}` }] : [];
+  let topology;
+  try {
+    topology = loadTopology(opts.sites, '--sites');
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError([...e.diagnostics, ...outErrors]);
+    throw e;
+  }
+  if (outErrors.length > 0) throw new InputError(outErrors);
   const files = renderTopology(topology);
-  await writeTreeAtomically(opts.out, files);
+  try {
+    await writeTreeAtomically(opts.out, files);
+  } catch (e) {
+    if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
+    throw new InputError([{ file: opts.out, line: 1, col: 1, message: `--out: cannot write: ${fsReason(e)}; check the directory and its permissions, or pass another --out` }]);
+  }
   const hosts = new Set(files.map((f) => `${f.site}/${f.host}`)).size;
   io.out(`rendered ${files.length} files for ${hosts} hosts in ${topology.sites.length} sites to ${opts.out}`);
   return EXIT.ok;
+}
+
+/**
+ * Why --out cannot be replaced, before anything is written: render swaps the whole directory, so
+ * it must be a directory (or nothing yet) and must not hold the model or the working directory.
+ */
+function outProblem(out: string, sites: string): string | undefined {
+  const target = resolve(out);
+  const within = (dir: string) => dir === target || target === sep || dir.startsWith(`${target}${sep}`);
+  const own = 'pass a directory of its own, such as ./out';
+  if (resolve(sites) === target) return `would replace the --sites directory ${sites}; ${own}`;
+  if (within(resolve(sites))) return `would replace ${out}, which holds the --sites directory ${sites}; ${own}`;
+  if (within(process.cwd())) return `would replace ${out}, which holds the working directory ${process.cwd()}; ${own}`;
+  for (let p = target; ; p = dirname(p)) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && p !== dirname(p)) continue;
+      return `cannot use ${p}: ${fsReason(e)}; pass another --out`;
+    }
+    if (isDir) return p === target ? foreignEntry(p, out) : undefined;
+    return p === target ? 'is a file, not a directory; remove it or pass another --out' : `${p} is a file, not a directory; pass another --out`;
+  }
+}
+
+/**
+ * An existing --out is replaced whole, so it may hold only what render writes there: one directory
+ * per site. Anything else (`--out /etc`, a project directory) is refused rather than deleted.
+ */
+function foreignEntry(dir: string, out: string): string | undefined {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    return `cannot read ${out}: ${fsReason(e)}; pass another --out`;
+  }
+  const foreign = entries.filter((e) => !e.isDirectory() || !IDENT.test(e.name)).map((e) => e.name).sort();
+  if (foreign.length === 0) return undefined;
+  const shown = foreign.length > 3 ? `${foreign.slice(0, 3).join(', ')} and ${foreign.length - 3} more` : foreign.join(', ');
+  return `holds ${shown}, which render did not write, and render replaces the whole directory; pass a new or empty directory, or an earlier --out`;
 }

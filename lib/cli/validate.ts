@@ -4,8 +4,21 @@ import { renderPlans } from '../render/index.ts';
 import { checkHosts } from '../check/run.ts';
 import { EXIT, printDiagnostics, type Io } from './report.ts';
 
+/**
+ * Why validate refuses to run as anyone but root. In an unprivileged user namespace only root is
+ * mapped: nginx -t cannot chown its temp directories to www-data (EINVAL), and keepalived -t sees
+ * /usr/bin/curl as owned by an unmapped user and disables the track script as insecure. Those
+ * checks would fail on correct files, so the run is refused instead.
+ */
+export const NEEDS_ROOT =
+  'validate: needs root: in a user namespace nginx cannot chown its temp directories to www-data and keepalived refuses scripts whose files root does not own, so the checks would fail falsely; run it as root';
+
 export async function validateCommand(opts: { sites: string }, io: Io): Promise<number> {
-  const topology = loadTopology(opts.sites);
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    io.err(NEEDS_ROOT);
+    return EXIT.invalid;
+  }
+  const topology = loadTopology(opts.sites, '--sites');
   const report = await checkHosts(renderPlans(topology));
   if (report.diagnostics.length > 0) {
     printDiagnostics(io, report.diagnostics);

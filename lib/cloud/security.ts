@@ -1,8 +1,9 @@
 // Security groups of an aws site, as data: one group per role plus a base group every host has.
 // Ingress is only what each role serves; egress is only what each role calls. No SSH anywhere:
 // operators use SSM Session Manager.
-import type { Host, Site } from '../model/schema.ts';
+import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_PORT } from '../render/cache-health.ts';
+import { originTarget, shieldTarget } from '../model/facts.ts';
 
 export type GroupName = 'base' | 'lb' | 'dns' | 'cache';
 
@@ -25,7 +26,7 @@ export interface SecurityGroupShape {
 
 const ANY: RulePeer = { anyIpv4: true };
 
-export function securityGroups(site: Site): SecurityGroupShape[] {
+export function securityGroups(t: Topology, site: Site): SecurityGroupShape[] {
   const lbIngress: SecurityRule[] = [{ protocol: 'tcp', port: 80, peer: ANY, description: 'image clients (http) to the VIP' }];
   if (site.haproxy.https) lbIngress.push({ protocol: 'tcp', port: 443, peer: ANY, description: 'image clients (https) to the VIP' });
   lbIngress.push({ protocol: 'vrrp', peer: { group: 'lb' }, description: 'keepalived VRRP adverts, only between the lb pair' });
@@ -61,9 +62,26 @@ export function securityGroups(site: Site): SecurityGroupShape[] {
       name: 'cache',
       description: `anycdn ${site.id}: image caches, reachable only from the lb pair`,
       ingress: [{ protocol: 'tcp', port: CACHE_PORT, peer: { group: 'lb' }, description: 'haproxy to the cache' }],
-      egress: [],
+      egress: cacheEgress(t, site),
     },
   ];
+}
+
+/**
+ * Where the caches fetch misses, from the same targets their configs name: the origin (at every
+ * site, as the fallback behind a shield too) and the shield's published VIP. Stated even where the
+ * base group's 80/443 covers it, so the cache group says what caches call.
+ */
+function cacheEgress(t: Topology, site: Site): SecurityRule[] {
+  const origin = originTarget(t);
+  const shield = shieldTarget(t, site);
+  const rules: SecurityRule[] = [{ protocol: 'tcp', port: origin.port, peer: ANY, description: `cache misses to the origin ${origin.host}:${origin.port}` }];
+  if (shield) {
+    const toShield = `cache misses to the shield ${shield.site} at ${shield.address}:${shield.port}`;
+    if (shield.port === origin.port) rules[0] = { ...rules[0]!, description: `${rules[0]!.description}, and ${toShield}` };
+    else rules.push({ protocol: 'tcp', port: shield.port, peer: ANY, description: toShield });
+  }
+  return rules;
 }
 
 /** The groups a host is in: base plus one per role, in a fixed order. */

@@ -135,7 +135,7 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
       bundle,
     };
   });
-  return { site, region: site.region, network, securityGroups: securityGroups(site), hosts, elasticIp };
+  return { site, region: site.region, network, securityGroups: securityGroups(t, site), hosts, elasticIp: site.vip.elasticIp };
 }
 
 function metalSite(t: Topology, site: Site, files: RenderedFile[]): MetalSiteShape {

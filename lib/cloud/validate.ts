@@ -16,6 +16,10 @@ export function cloudDiagnostics(t: Topology): Diagnostic[] {
   }
   for (const site of t.sites) {
     if (site.platform !== 'aws') continue;
+    if (site.region && !site.availabilityZones) {
+      const example = ['a', 'b', 'c'].map((z) => `${site.region}${z}`).join(', ');
+      report(site.id, ['region'], `region: aws site ${site.id} has no availability zones pinned for ${site.region}; add the line availabilityZones: [${example}] to ${t.sources.fileOf(site.id)} (the zone names your account has there)`);
+    }
     let ipv4 = 0;
     for (const [name, cidr] of Object.entries(site.subnets)) {
       if (cidr.includes(':')) {
@@ -33,6 +37,10 @@ export function cloudDiagnostics(t: Topology): Diagnostic[] {
     const vpcLen = Number(network.vpcCidr.split('/')[1]);
     if (vpcLen < MIN_PREFIX) {
       report(site.id, ['subnets'], `subnets: the smallest prefix covering them is ${network.vpcCidr}, wider than a VPC can be (/${MIN_PREFIX}); keep the site's subnets inside one /${MIN_PREFIX}`);
+    }
+    const stats = site.haproxy.statsAddress;
+    if (!stats.startsWith('127.')) {
+      report(site.id, ['haproxy', 'statsAddress'], `haproxy.statsAddress: ${stats} is unreachable on aws site ${site.id}: no security group admits the stats port; keep 127.0.0.1 and reach it with SSM port forwarding (AWS-StartPortForwardingSession)`);
     }
     if (site.bgp.peers.length > 0) {
       report(site.id, ['bgp', 'peers'], `bgp.peers: aws site ${site.id} is announced by Global Accelerator (stack anycdn-global); remove its BGP peers`);

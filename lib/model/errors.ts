@@ -59,3 +59,33 @@ export function pathString(path: readonly PropertyKey[]): string {
   }
   return out || '(top level)';
 }
+
+/** A file-system failure in words, for messages that must not show Node's `ENOENT: ..., scandir` text. */
+export function fsReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a directory';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'ELOOP':
+      return 'too many levels of symlinks';
+    case 'ENAMETOOLONG':
+      return 'the path is too long';
+    case 'EBUSY':
+      return 'the path is busy (a mount point?)';
+    default:
+      return code ? `failed (${code})` : 'failed';
+  }
+}

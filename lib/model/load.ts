@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { cdnSchema, siteSchema, type Cdn, type Site, type SourceMap, type Topology } from './schema.ts';
-import { InputError, sortDiagnostics, show, pathString, type Diagnostic } from './errors.ts';
+import { fsReason, InputError, sortDiagnostics, show, pathString, type Diagnostic } from './errors.ts';
 import { describeIssue, relevantIssues } from './issues.ts';
 import { runRules } from './rules/index.ts';
 
@@ -21,13 +21,20 @@ interface Parsed {
   lines: LineCounter;
 }
 
-/** Load every `*.yaml` in `dir`: `cdn.yaml` is global, each other file is one site. */
-export function loadTopology(dir: string): Topology {
+const SITES_FIX = 'pass the directory that holds cdn.yaml and the site files';
+
+/**
+ * Load every `*.yaml` in `dir`: `cdn.yaml` is global, each other file is one site. `argument`
+ * names where `dir` came from in errors (`--sites`, `context anycdn:sites`).
+ */
+export function loadTopology(dir: string, argument = 'sites directory'): Topology {
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort();
   } catch (e) {
-    throw new InputError([{ file: dir, line: 1, col: 1, message: `cannot read the sites directory: ${(e as Error).message}` }]);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'is a file, not a directory' : `cannot read: ${fsReason(e)}`;
+    throw new InputError([{ file: dir, line: 1, col: 1, message: `${argument}: ${why}; ${SITES_FIX}` }]);
   }
   const files = names.map((n) => {
     const path = join(dir, n);
@@ -36,12 +43,9 @@ export function loadTopology(dir: string): Topology {
   const texts = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
   for (const f of files) {
-    const size = statSync(join(dir, f.name)).size;
-    if (size > MAX_FILE_BYTES) {
-      diagnostics.push({ file: f.path, line: 1, col: 1, message: `file is ${size} bytes; the limit is ${MAX_FILE_BYTES}` });
-      continue;
-    }
-    texts.set(f.path, readFileSync(join(dir, f.name), 'utf8'));
+    const read = readSiteFile(join(dir, f.name));
+    if (typeof read === 'string') texts.set(f.path, read);
+    else diagnostics.push({ file: f.path, line: 1, col: 1, message: read.message });
   }
   if (!files.some((f) => f.name === GLOBAL_FILE)) {
     diagnostics.push({ file: join(displayPath(dir), GLOBAL_FILE), line: 1, col: 1, message: MISSING_GLOBAL });
@@ -108,6 +112,25 @@ export function loadTexts(inputs: { file: string; text: string; global: boolean 
     site.bgp.peers.sort((a, b) => byCodePoint(a.name, b.name));
   }
   return topology;
+}
+
+/** The text of one site file, or what is wrong with it in words. */
+function readSiteFile(path: string): string | { message: string } {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return { message: 'is a directory, not a site file; remove it or rename it without .yaml' };
+    size = st.size;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { message: code === 'ENOENT' ? 'cannot read: no such file (a symlink to a missing file?); fix or remove it' : `cannot read: ${fsReason(e)}; fix or remove it` };
+  }
+  if (size > MAX_FILE_BYTES) return { message: `file is ${size} bytes; the limit is ${MAX_FILE_BYTES}` };
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    return { message: `cannot read: ${fsReason(e)}; fix or remove it` };
+  }
 }
 
 function parse(file: string, text: string, diagnostics: Diagnostic[]): Parsed | undefined {

@@ -3,7 +3,7 @@
 // published JSON Schema carries it to editors.
 import { z } from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
-import { SAFE_TEXT, DNS_NAME, IDENT } from './text.ts';
+import { SAFE_TEXT, SAFE_TEXT_RULE, DNS_NAME, IDENT, ANYCAST_RULE } from './text.ts';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address such as 192.0.2.10' });
 const ipv6 = z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address such as 2001:db8::10' });
@@ -15,7 +15,7 @@ const prefix = z
 const dnsName = z
   .string()
   .max(253)
-  .regex(DNS_NAME, { message: 'must be a lowercase DNS name such as img.cdn.example.net (letters, digits, hyphens, dots)' });
+  .regex(DNS_NAME, { message: 'must be a lowercase DNS name such as img.cdn.example.net (letters a-z, digits, hyphens, dots; a non-ASCII name in its xn-- form)' });
 const ident = z
   .string()
   .max(32)
@@ -23,7 +23,7 @@ const ident = z
 const safeText = z
   .string()
   .max(200)
-  .regex(SAFE_TEXT, { message: 'may hold only letters, digits, spaces and , . - _ / ( ) (no quotes, backslashes, braces, ; or newlines)' });
+  .regex(SAFE_TEXT, { message: SAFE_TEXT_RULE });
 const asn = z
   .number()
   .int({ message: 'must be a whole number' })
@@ -71,9 +71,11 @@ const dns = z.strictObject({
     .default({ rateLimit: 200, slip: 2 }),
 });
 
+// The shape only: a prefix of the right length and family is checked by rules/prefixes.ts,
+// which states the same rule in the same words.
 const anycast = z.strictObject({
-  ipv4: prefix.describe('The anycast DNS service address, an IPv4 /32.'),
-  ipv6: prefix.optional().describe('Optional anycast DNS service address, an IPv6 /128.'),
+  ipv4: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: ANYCAST_RULE[4] }).describe('The anycast DNS service address, an IPv4 /32.'),
+  ipv6: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: ANYCAST_RULE[6] }).optional().describe('Optional anycast DNS service address, an IPv6 /128.'),
 });
 
 const healthcheck = z
@@ -260,6 +262,12 @@ export const siteSchema = z
     location: safeText.describe('Free text, for humans (Amsterdam, NL).'),
     platform: z.enum(['metal', 'aws']).describe('metal: bare metal. aws: EC2 through the CDK stack anycdn-<id>.'),
     region: region.optional().describe('AWS region; required for aws sites.'),
+    availabilityZones: z
+      .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { message: 'must be an availability zone name such as eu-west-1a' }))
+      .min(1)
+      .max(6)
+      .optional()
+      .describe('aws sites: availability zones of the region, pinned so synth never looks them up; subnets take them in name order. Required by cdk synth.'),
     asn: asn.describe('The site ASN (one per site).'),
     subnets: z
       .record(ident, prefix)

@@ -2,11 +2,24 @@
 // outside them is rejected at load time, so no dialect ever has to carry a quote, a backslash, a
 // brace, a semicolon or a newline from user input.
 
-/** Free text for humans (locations). No quotes, backslashes, braces, `;`, `#` or control characters. */
-export const SAFE_TEXT = /^[A-Za-z0-9 ,.\-_/()]*$/;
+/**
+ * Free text for humans (locations): letters of any script with their combining accents (São,
+ * Москва, 東京), ASCII digits, spaces and , . - _ / ( ) ' :. Every dialect's quote() carries all of
+ * these (test/model/properties.test.ts proves it), so free text may go anywhere. Never `"`, `\`,
+ * braces, `;`, `#`, `!`, `$`, `%`, other punctuation, lookalike digits, or control, format and
+ * other space characters (zero-width, direction overrides, tabs, non-breaking spaces).
+ */
+export const SAFE_TEXT = /^[\p{L}\p{M}0-9 ,.\-_/()':]*$/u;
+export const SAFE_TEXT_RULE = "may hold only letters of any script (with their accents), digits 0-9, spaces and , . - _ / ( ) ' :";
 
 /** A lowercase DNS name, without the trailing dot. */
 export const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** Model keys that become daemon identifiers (site ids, host names, peer names, subnet names). */
 export const IDENT = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** The one rule for the anycast service addresses, as every error about them states it. */
+export const ANYCAST_RULE = {
+  4: 'must be an IPv4 /32 such as 192.0.2.53/32',
+  6: 'must be an IPv6 /128 such as 2001:db8:53::53/128',
+} as const;

@@ -1,5 +1,6 @@
 // Atomic tree replacement: write everything into a sibling staging directory, then swap it in
-// with renames. On any error before the swap, the existing --out is untouched.
+// with renames. On any error before the swap, the existing --out is untouched, and the staging
+// directory is removed whatever failed.
 import { chmod, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { RenderedFile } from '../render/types.ts';
@@ -10,6 +11,8 @@ export async function writeTreeAtomically(outDir: string, files: RenderedFile[])
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
   const staging = await mkdtemp(join(parent, `.${basename(target)}.new-`));
+  const old = `${staging}.old`;
+  let moved = false;
   try {
     for (const f of files) {
       const p = join(staging, outputPath(f));
@@ -17,22 +20,19 @@ export async function writeTreeAtomically(outDir: string, files: RenderedFile[])
       await writeFile(p, f.content);
       await chmod(p, f.mode);
     }
-  } catch (e) {
-    await rm(staging, { recursive: true, force: true });
-    throw e;
-  }
-  const old = `${staging}.old`;
-  const exists = await stat(target).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (exists) await rename(target, old);
-  try {
+    const exists = await stat(target).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (exists) {
+      await rename(target, old);
+      moved = true;
+    }
     await rename(staging, target);
   } catch (e) {
-    if (exists) await rename(old, target);
+    if (moved) await rename(old, target);
     await rm(staging, { recursive: true, force: true });
     throw e;
   }
-  if (exists) await rm(old, { recursive: true, force: true });
+  if (moved) await rm(old, { recursive: true, force: true });
 }

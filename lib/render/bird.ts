@@ -60,12 +60,12 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
     block(['protocol', 'direct', ANYCAST_PROTO], [...families.map((f) => stmt(`ipv${f.family}`)), stmt('interface', quote('lo'))]),
   ];
   if (bfdPeers.length > 0) {
-    nodes.push(
-      blank,
-      block(['protocol', 'bfd'], [
-        block(['interface', quote(host.interface)], [stmt('min', 'rx', 'interval', '100', 'ms'), stmt('min', 'tx', 'interval', '100', 'ms'), stmt('multiplier', 3)], ';'),
-      ]),
-    );
+    // bird takes session timers per interface for direct sessions and from the multihop block
+    // for multihop ones: without that block a multihop session runs on bird's defaults.
+    const sessions: Node[] = [];
+    if (bfdPeers.some((p) => p.multihop === undefined)) sessions.push(block(['interface', quote(host.interface)], bfdTimers(), ';'));
+    if (bfdPeers.some((p) => p.multihop !== undefined)) sessions.push(block(['multihop'], bfdTimers(), ';'));
+    nodes.push(blank, block(['protocol', 'bfd'], sessions));
   }
   for (const f of families) {
     nodes.push(
@@ -120,6 +120,11 @@ function peerBlock(t: Topology, site: Site, host: Host, peer: Peer): Node {
     block([`ipv${family}`], [stmt('import', 'none'), exported ? stmt('export', 'filter', `export_anycast${family}`) : stmt('export', 'none')], ';'),
   );
   return block(['protocol', 'bgp', ident('bgp', peer.name), 'from', 'upstream'], body);
+}
+
+/** The BFD timers the schema documents for `bfd: true`: 100 ms x 3, about 0.3 s to detect a dead peer. */
+function bfdTimers(): Node[] {
+  return [stmt('min', 'rx', 'interval', '100', 'ms'), stmt('min', 'tx', 'interval', '100', 'ms'), stmt('multiplier', 3)];
 }
 
 function setName(family: 4 | 6): string {

@@ -56,6 +56,7 @@ export const renderHaproxy: Renderer = (t, site, host) => {
         'net.ipv4.ip_nonlocal_bind = 1',
       ]),
       mode: 0o644,
+      check: 'sysctl',
     },
   ];
 };

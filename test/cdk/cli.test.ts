@@ -12,13 +12,16 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const CDK = join(ROOT, 'node_modules', '.bin', 'cdk');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
+/** A hang guard, not a speed test: synth takes about 40 s here idle and twice that when busy. */
+const SPAWN_BOUND_MS = 600_000;
+
 const canUnshare = spawnSync('unshare', ['-n', 'true']).status === 0;
 if (!canUnshare && process.env.CI === 'true') throw new Error('unshare -n is not permitted here; the offline synth test needs it under CI');
 
 describe('npx cdk synth', () => {
   it.skipIf(!canUnshare)('runs offline under unshare -n and matches the in-process templates', () => {
     const out = mkdtempSync(join(tmpdir(), 'anycdn-cdk-cli-'));
-    const r = spawnSync('unshare', ['-n', CDK, 'synth', '--no-lookups', '-q', '-o', out], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+    const r = spawnSync('unshare', ['-n', CDK, 'synth', '--no-lookups', '-q', '-o', out], { cwd: ROOT, encoding: 'utf8', timeout: SPAWN_BOUND_MS });
     expect(r.stderr.split('\n').filter((l) => /error|warning/i.test(l) && !/npm warn/i.test(l))).toEqual([]);
     expect(r.status).toBe(0);
     const s = synth();
@@ -39,7 +42,7 @@ describe('bin/cdk.ts', () => {
     const r = spawnSync(TSX, [join(ROOT, 'bin', 'cdk.ts')], {
       cwd: dir,
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: SPAWN_BOUND_MS,
       env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(cliContext()), CDK_OUTDIR: join(dir, 'cdk.out') },
     });
     expect(r.stderr.trim().split('\n')).toEqual([
@@ -47,5 +50,19 @@ describe('bin/cdk.ts', () => {
       '1 error(s)',
     ]);
     expect(r.status).toBe(1);
+  });
+
+  it('prints bad context as one line naming the key, without a stack trace, and exits 2', () => {
+    const r = spawnSync(TSX, [join(ROOT, 'bin', 'cdk.ts')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: SPAWN_BOUND_MS,
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(cliContext({ 'anycdn:account': '1234' })), CDK_OUTDIR: join(mkdtempSync(join(tmpdir(), 'anycdn-cdk-ctx-')), 'cdk.out') },
+    });
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'context anycdn:account: must be a 12-digit AWS account id, got "1234"; set it in cdk.json or with -c anycdn:account=ACCOUNT',
+      '1 error(s)',
+    ]);
+    expect(r.status).toBe(2);
   });
 });

@@ -51,6 +51,13 @@ describe('cloud checks on aws sites', () => {
     ]);
   });
 
+  it('refuse a stats address no security group admits (test/cdk/ports.test.ts found it)', () => {
+    const texts = edit(shipped(), ['sites/sin.yaml', '\nhosts:', '\nhaproxy:\n  statsAddress: 10.30.0.5\n\nhosts:']);
+    expect(cloudErrors(texts)).toEqual([
+      'sites/sin.yaml:23:17: haproxy.statsAddress: 10.30.0.5 is unreachable on aws site sin: no security group admits the stats port; keep 127.0.0.1 and reach it with SSM port forwarding (AWS-StartPortForwardingSession)',
+    ]);
+  });
+
   it('refuse subnets a VPC cannot hold', () => {
     const texts = edit(
       shipped(),
@@ -70,18 +77,30 @@ describe('cloud checks on aws sites', () => {
 });
 
 describe('context', () => {
-  it('names the missing availability-zones key of a region instead of looking it up', () => {
-    const texts = edit(shipped(), ['sites/sin.yaml', 'region: ap-southeast-1', 'region: ap-southeast-2']);
-    expect(cloudErrors(texts)).toEqual([
-      'thrown: context availability-zones:account=111111111111:region=ap-southeast-2: missing; pin the region\'s zones in cdk.json, such as "availability-zones:account=111111111111:region=ap-southeast-2": ["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"]',
+  it('names every aws site whose availability zones are not pinned, with the line to add', () => {
+    // A second aws site in another region, and neither pins its zones.
+    const texts = edit(
+      shipped(),
+      ['sites/sin.yaml', '\n# Pinned, so synth never looks them up; subnets take them in name order.\navailabilityZones: [ap-southeast-1a, ap-southeast-1b, ap-southeast-1c]\n', '\n'],
+      ['sites/sin.yaml', 'region: ap-southeast-1', 'region: ap-southeast-2'],
+      ['sites/nyc.yaml', 'platform: metal', 'platform: aws\nregion: us-east-1'],
+      ['sites/nyc.yaml', '  preempt: false\n', '  preempt: false\n  elasticIp:\n    address: 203.0.113.31\n    allocationId: eipalloc-0a1b2c3d\n'],
+      ['sites/nyc.yaml', '  lan6: 2001:db8:b::/64\n', ''],
+      ['sites/nyc.yaml', '    address6: 2001:db8:b::75\n', ''],
+      ['sites/nyc.yaml', '    address6: 2001:db8:b::76\n', ''],
+    );
+    const nycNoBgp = { ...texts, 'sites/nyc.yaml': texts['sites/nyc.yaml']!.replace(/\nbgp:\n(  .*\n|\n)*?(?=hosts:)/, '\n') };
+    expect(cloudErrors(nycNoBgp)).toEqual([
+      'sites/nyc.yaml:5:9: region: aws site nyc has no availability zones pinned for us-east-1; add the line availabilityZones: [us-east-1a, us-east-1b, us-east-1c] to sites/nyc.yaml (the zone names your account has there)',
+      'sites/sin.yaml:8:9: region: aws site sin has no availability zones pinned for ap-southeast-2; add the line availabilityZones: [ap-southeast-2a, ap-southeast-2b, ap-southeast-2c] to sites/sin.yaml (the zone names your account has there)',
     ]);
   });
 
   it('refuses an account id that is not 12 digits', () => {
-    expect(cloudErrors(shipped(), { 'anycdn:account': '1234' })).toEqual(['thrown: context anycdn:account: must be a 12-digit AWS account id, got "1234"']);
+    expect(cloudErrors(shipped(), { 'anycdn:account': '1234' })).toEqual(['thrown: context anycdn:account: must be a 12-digit AWS account id, got "1234"; set it in cdk.json or with -c anycdn:account=ACCOUNT']);
   });
 
   it('refuses a flag that is not true or false', () => {
-    expect(cloudErrors(shipped(), { 'anycdn:global-byoip': 'yes' })).toEqual(['thrown: context anycdn:global-byoip: must be true or false, got "yes"']);
+    expect(cloudErrors(shipped(), { 'anycdn:global-byoip': 'yes' })).toEqual(['thrown: context anycdn:global-byoip: must be true or false, got "yes"; set it in cdk.json or with -c anycdn:global-byoip=VALUE']);
   });
 });

@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { shippedTexts as shipped } from '../helpers/topology.ts';
 import { build, normalized, synth, type Synth } from './synth.ts';
 
 let s: Synth;
@@ -28,6 +29,17 @@ describe('the shipped sites', () => {
 
   it.each(['anycdn-ams', 'anycdn-global', 'anycdn-nyc', 'anycdn-origin', 'anycdn-sin'])('%s matches its template snapshot', async (name) => {
     await expect(normalized(s, name)).toMatchFileSnapshot(`__snapshots__/${name}.template.json`);
+  });
+});
+
+describe('free text', () => {
+  it('reaches the stack descriptions in any script, as written', () => {
+    const texts = { ...shipped() };
+    texts['sites/sin.yaml'] = texts['sites/sin.yaml']!.replace('location: Singapore, SG', "location: \"São Paulo: Zona Sul (O'Neil), BR\"");
+    texts['sites/nyc.yaml'] = texts['sites/nyc.yaml']!.replace('location: New York, US', 'location: Москва, RU');
+    const probe = build(texts);
+    expect(probe.stacks.get('anycdn-sin')!.templateOptions.description).toBe("anycdn: aws site sin (São Paulo: Zona Sul (O'Neil), BR)");
+    expect(probe.stacks.get('anycdn-nyc')!.templateOptions.description).toBe('anycdn: metal site nyc (Москва, RU): VIP health check and host bundles');
   });
 });
 

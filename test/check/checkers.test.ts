@@ -1,4 +1,4 @@
-// The real checkers of the DNS and cache slices, one table: every shipped file of each kind passes
+// The real checkers of the DNS and cache slices, the units and the sysctl files, one table: every shipped file of each kind passes
 // in a host view, and one known-bad file per checker is rejected with exactly one located
 // diagnostic (which proves the check can fail). The lb checkers, with their extra variants, are
 // in lb.test.ts.
@@ -25,6 +25,8 @@ const CASES: { kind: CheckKind; binary: string; pkg: string; bad: string; path: 
   { kind: 'healthcheck', binary: '/usr/bin/node', pkg: 'nodejs', bad: 'healthcheck.json', path: '/usr/local/etc/anycdn/healthcheck.json', expectLine: 1, expect: /^anycdn-healthcheck: \/usr\/local\/etc\/anycdn\/healthcheck\.json:1:1: fall: must be a positive integer, got 0$/, withShipped: '/usr/local/lib/anycdn/anycdn-healthcheck.mjs' },
   { kind: 'nginx', binary: '/usr/sbin/nginx', pkg: 'nginx', bad: 'nginx.conf', path: '/etc/nginx/nginx.conf', expectLine: 16, expect: /^nginx: \[emerg\] invalid time value "tenminutes" in \/etc\/nginx\/nginx\.conf:16$/ },
   { kind: 'squid', binary: '/usr/sbin/squid', pkg: 'squid', bad: 'squid.conf', path: '/etc/squid/squid.conf', expectLine: 5, expect: /^squid: FATAL: Bungled \/etc\/squid\/squid\.conf line 5: http_access allow image_hosts$/ },
+  { kind: 'systemd', binary: '/usr/bin/systemd-analyze', pkg: 'systemd', bad: 'bad.service', path: '/etc/systemd/system/anycdn-bad.service', expectLine: 7, expect: /^systemd-analyze: \/etc\/systemd\/system\/anycdn-bad\.service:7: Unknown key 'Restartt' in section \[Service\], ignoring\.$/ },
+  { kind: 'sysctl', binary: '/usr/bin/awk', pkg: 'mawk', bad: '60-anycdn.conf', path: '/etc/sysctl.d/60-anycdn.conf', expectLine: 3, expect: /^sysctl: \/etc\/sysctl\.d\/60-anycdn\.conf:3: unknown sysctl key net\.ipv4\.ip_nonlocal_bnd \(no \/proc\/sys\/net\/ipv4\/ip_nonlocal_bnd\)$/ },
 ];
 
 const plans = renderPlans(loadTopology(SITES_DIR));

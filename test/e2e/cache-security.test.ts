@@ -121,10 +121,11 @@ beforeAll(async () => {
     'trap cleanup EXIT',
     'ip link set lo up',
     ...[NGINX_ADDR, SQUID_ADDR, ORIGIN, VICTIM].map((a) => `ip addr add ${a}/32 dev lo`),
-    // wait_for FILE-or-URL: at most 10 s, every loop bounded.
-    'wait_url() { i=0; while [ $i -lt 100 ]; do curl -s -o /dev/null --max-time 1 "$1" && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }',
-    'wait_status() { i=0; while [ $i -lt 100 ]; do [ "$(curl -s -o /dev/null --max-time 1 -w %{http_code} -H "Host: $3" "$1")" = "$2" ] && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $2 from $1" >&2; return 1; }',
-    'wait_file() { i=0; while [ $i -lt 100 ]; do [ -e "$1" ] && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }',
+    // wait_for FILE-or-URL: every loop bounded by count (1200 x 0.1 s plus the probes), far above
+    // the ~1 s a start takes here, so a busy machine is slow, not a failure.
+    'wait_url() { i=0; while [ $i -lt 1200 ]; do curl -s -o /dev/null --max-time 1 "$1" && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }',
+    'wait_status() { i=0; while [ $i -lt 1200 ]; do [ "$(curl -s -o /dev/null --max-time 1 -w %{http_code} -H "Host: $3" "$1")" = "$2" ] && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $2 from $1" >&2; return 1; }',
+    'wait_file() { i=0; while [ $i -lt 1200 ]; do [ -e "$1" ] && return 0; i=$((i+1)); sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }',
     // The caches first, from the unit's own commands: the health checks must pass with no origin.
     `${shellLine(nginxStart())} & PIDS="$PIDS $!"`,
     `/usr/sbin/squid -z -N -f /etc/squid/squid.conf >${q(`${out}/squid-z.log`)} 2>&1`,
@@ -144,7 +145,7 @@ beforeAll(async () => {
     'exit 0',
   ];
   await writeFile(join(work, 'run.sh'), `${lines.join('\n')}\n`);
-  const r = await run('/usr/bin/unshare', ['--mount', '--net', '--pid', '--fork', '--propagation', 'private', '/bin/sh', join(work, 'run.sh')], { timeoutMs: 90_000 });
+  const r = await run('/usr/bin/unshare', ['--mount', '--net', '--pid', '--fork', '--propagation', 'private', '/bin/sh', join(work, 'run.sh')], { timeoutMs: 900_000 });
   scriptOutput = `exit ${r.code}: ${r.stderr}${r.stdout}`;
   const read = (p: string) => readFile(join(out, p), 'utf8').catch(() => '');
   for (const c of ['nginx', 'squid'] as const) {

@@ -18,8 +18,9 @@ const yq = (v: string) => JSON.stringify(v);
 const appendToAms = (yaml: string): Texts => ({ ...S, [AMS]: S[AMS] + yaml });
 
 const IDENT_RULE = 'must start with a letter and hold only lowercase letters, digits and hyphens (at most 32)';
-const DNS_RULE = 'must be a lowercase DNS name such as img.cdn.example.net (letters, digits, hyphens, dots)';
+const DNS_RULE = 'must be a lowercase DNS name such as img.cdn.example.net (letters a-z, digits, hyphens, dots; a non-ASCII name in its xn-- form)';
 const PATH_RULE = 'must be an absolute path of letters, digits and . _ / - (at most 200 characters)';
+const LOCATION_RULE = "may hold only letters of any script (with their accents), digits 0-9, spaces and , . - _ / ( ) ' :";
 
 interface Field {
   field: string;
@@ -29,12 +30,14 @@ interface Field {
   rule: string;
   /** A valid value; hostile characters are appended to it. */
   base: string;
+  /** Rows of HOSTILE this field takes as ordinary text (free text takes letters of any script). */
+  accepts?: string[];
   inject(value: string): Texts;
 }
 
 const FIELDS: Field[] = [
   { field: 'location', at: 'sites/ams.yaml:3:11', base: 'Amsterdam', inject: (v) => edit(S, [AMS, 'location: Amsterdam, NL', `location: ${yq(v)}`]),
-    rule: 'may hold only letters, digits, spaces and , . - _ / ( ) (no quotes, backslashes, braces, ; or newlines)' },
+    rule: LOCATION_RULE, accepts: ['single quote', 'Cyrillic а lookalike'] },
   { field: 'id', at: 'sites/ams.yaml:2:5', base: 'ams', rule: IDENT_RULE, inject: (v) => edit(S, [AMS, 'id: ams', `id: ${yq(v)}`]) },
   { field: 'hosts[0].name', at: 'sites/ams.yaml:34:11', base: 'ams-lb1', rule: IDENT_RULE, inject: (v) => edit(S, [AMS, 'name: ams-lb1', `name: ${yq(v)}`]) },
   { field: 'bgp.peers[0].name', at: 'sites/ams.yaml:23:13', base: 'transit1', rule: IDENT_RULE, inject: (v) => edit(S, [AMS, 'name: transit1\n', `name: ${yq(v)}\n`]) },
@@ -77,9 +80,48 @@ const HOSTILE: [name: string, text: string, shown: string][] = [
 ];
 
 describe('hostile characters in every string field that reaches a config', () => {
-  const rows = FIELDS.flatMap((f) => HOSTILE.map(([name, text, shown]) => [f.field, name, f, text, `${f.at}: ${f.field}: ${f.rule}, got "${f.base}${shown}"`] as const));
+  const rows = FIELDS.flatMap((f) =>
+    HOSTILE.filter(([name]) => !f.accepts?.includes(name)).map(([name, text, shown]) => [f.field, name, f, text, `${f.at}: ${f.field}: ${f.rule}, got "${f.base}${shown}"`] as const),
+  );
   test.each(rows)('%s + %s', (_field, _name, f, text, expected) => {
     expect(errors(f.inject(f.base + text))).toEqual([expected]);
+  });
+});
+
+describe('free text (location) takes ordinary text in any script', () => {
+  const at = (v: string) => edit(S, [AMS, 'location: Amsterdam, NL', `location: ${yq(v)}`]);
+  test.each([
+    'São Paulo, BR',
+    'Sa\u0303o Paulo, BR', // the same, with a combining tilde
+    'Zürich: Rechenzentrum 2 (Nord)',
+    "O'Hare, Chicago, US",
+    'Москва, RU',
+    '東京都, JP',
+    'Łódź, PL',
+  ])('%s', (v) => {
+    expect(load(at(v)).sites.find((x) => x.id === 'ams')!.location).toBe(v);
+  });
+
+  test.each<[what: string, value: string, shown: string]>([
+    ['a double quote', 'São "Paulo"', '"S\\u00e3o \\"Paulo\\""'],
+    ['a semicolon', 'São Paulo; BR', '"S\\u00e3o Paulo; BR"'],
+    ['an exclamation mark (keepalived comments)', 'São Paulo!', '"S\\u00e3o Paulo!"'],
+    ['a dollar sign (nginx variables)', 'São $Paulo', '"S\\u00e3o $Paulo"'],
+    ['a percent sign (systemd specifiers)', 'São 100%', '"S\\u00e3o 100%"'],
+    ['a tab', 'São\tPaulo', '"S\\u00e3o\\tPaulo"'],
+    ['a non-breaking space', 'São\u00a0Paulo', '"S\\u00e3o\\u00a0Paulo"'],
+    ['an Arabic-Indic digit', 'São \u0661', '"S\\u00e3o \\u0661"'],
+  ])('refuses %s', (_what, value, shown) => {
+    expect(errors(at(value))).toEqual([`sites/ams.yaml:3:11: location: ${LOCATION_RULE}, got ${shown}`]);
+  });
+});
+
+describe('names: the rule says exactly which letters', () => {
+  test('a non-ASCII DNS name is refused with the form that works', () => {
+    expect(errors(edit(S, [CDN, 'imageHost: img.cdn.example.net', 'imageHost: bilder.münchen.cdn.example.net']))).toEqual([
+      `sites/cdn.yaml:3:12: imageHost: ${DNS_RULE}, got "bilder.m\\u00fcnchen.cdn.example.net"`,
+    ]);
+    expect(load(edit(S, [CDN, 'imageHost: img.cdn.example.net', 'imageHost: bilder.xn--mnchen-3ya.cdn.example.net'])).cdn.imageHost).toBe('bilder.xn--mnchen-3ya.cdn.example.net');
   });
 });
 
@@ -131,10 +173,13 @@ describe('wrong address families, bad prefixes and duplicates', () => {
       'sites/sin.yaml:19:14: vip.elasticIp.address: must be an IPv4 address such as 192.0.2.10, got "2001:db8::30"',
     ]],
     ['IPv6 anycast in the ipv4 slot', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 2001:db8:53::54/128']), [
-      'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32, got "2001:db8:53::54/128"',
+      'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "2001:db8:53::54/128"',
     ]],
     ['anycast ipv6 not a /128', edit(S, [CDN, 'ipv6: 2001:db8:53::53/128', 'ipv6: 2001:db8:53::/64']), [
-      'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128, got "2001:db8:53::/64"',
+      'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128 such as 2001:db8:53::53/128, got "2001:db8:53::/64"',
+    ]],
+    ['anycast ipv4 without a length', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 192.0.2.53']), [
+      'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "192.0.2.53"',
     ]],
     ['a peer address that is a hostname', edit(S, [AMS, 'address: 198.51.100.1\n', 'address: router.example.net\n']), [
       'sites/ams.yaml:24:16: bgp.peers[0].address: must be an IPv4 or IPv6 address, got "router.example.net"',
@@ -216,12 +261,12 @@ describe('YAML resource attacks', () => {
     ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`),
   ].join('\n');
 
+  // No clock here: the loader stops at 100 alias copies (maxAliasCount), so the work is bounded by
+  // count, and the error itself shows that the bound was hit.
   test('a billion laughs is an error at the first alias, not a hang or a crash', () => {
-    const started = Date.now();
     expect(errors({ ...S, 'sites/nyc.yaml': `${laughs}\n` })).toEqual([
       'sites/nyc.yaml:2:8: yaml: aliases expand to more than 100 copies; write the values out instead of nesting anchors',
     ]);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   test('a billion laughs in the global file', () => {
@@ -247,8 +292,8 @@ describe('YAML resource attacks', () => {
 
   test('__proto__ and constructor are unknown keys, not prototype pollution', () => {
     expect(errors(edit(S, ['sites/nyc.yaml', 'asn: 65020', 'asn: 65020\n__proto__: {polluted: true}\nconstructor: {prototype: {polluted: true}}']))).toEqual([
-      'sites/nyc.yaml:6:1: __proto__: unknown key; allowed here: $schema, asn, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
-      'sites/nyc.yaml:7:1: constructor: unknown key; allowed here: $schema, asn, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
+      'sites/nyc.yaml:6:1: __proto__: unknown key; allowed here: $schema, asn, availabilityZones, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
+      'sites/nyc.yaml:7:1: constructor: unknown key; allowed here: $schema, asn, availabilityZones, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -308,15 +353,15 @@ describe('accepted values appear exactly as intended', () => {
     expect(content.slice(start, start + a.lines.length)).toEqual(a.lines);
   });
 
-  test.skipIf(checkSkip)('the real checkers accept every file rendered from them', async () => {
-    for (const a of ACCEPTED) {
-      // The file the value reaches, plus the unchecked files of its host (includes, drain file)
-      // and the health checker program, which checks its own config.
-      const files = renderTopology(load(a.texts)).filter((f) => f.host === a.host && (f.path === a.path || !f.check || f.check === 'node'));
-      const report = await checkFiles(files);
-      expect(report.diagnostics, a.what).toEqual([]);
-      expect(report.checked.filter((c) => !c.ok), a.what).toEqual([]);
-    }
+  // One test per value, each one host view, so no test sums the time of many.
+  test.skipIf(checkSkip).each(ACCEPTED.map((a) => [a.what, a] as const))('the real checkers accept the file rendered from %s', async (_what, a) => {
+    // The file the value reaches, plus the unchecked files of its host (includes, drain file)
+    // and the health checker program, which checks its own config.
+    const files = renderTopology(load(a.texts)).filter((f) => f.host === a.host && (f.path === a.path || !f.check || f.check === 'node'));
+    const report = await checkFiles(files);
+    expect(report.diagnostics, a.what).toEqual([]);
+    expect(report.checked.filter((c) => c.file.path === a.path).map((c) => [c.file.path, c.ok]), a.what).toEqual([[a.path, true]]);
+    expect(report.checked.filter((c) => !c.ok), a.what).toEqual([]);
   });
 });
 

@@ -10,6 +10,14 @@ import { loadTexts } from '../../lib/model/load.ts';
 import { renderPlans, renderTopology } from '../../lib/render/index.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
 import { inputs, shipped, type Texts } from './fixtures.ts';
+import { SAFE_TEXT } from '../../lib/model/text.ts';
+import { quote as birdQuote } from '../../lib/render/syntax/bird.ts';
+import { quote as haproxyQuote } from '../../lib/render/syntax/haproxy.ts';
+import { quote as keepalivedQuote } from '../../lib/render/syntax/keepalived.ts';
+import { quote as knotQuote } from '../../lib/render/syntax/knot.ts';
+import { quote as nginxQuote } from '../../lib/render/syntax/nginx.ts';
+import { shQuote } from '../../lib/render/syntax/shell.ts';
+import { emitUnit } from '../../lib/render/syntax/unit.ts';
 
 const S = shipped();
 const FILES = Object.keys(S);
@@ -227,6 +235,32 @@ function texts(g: Gen, reverse = false): Texts {
   const files: [string, string][] = [['sites/cdn.yaml', stringify(g.cdn)], ...g.sites.map((s): [string, string] => [`sites/${String(s.id)}.yaml`, stringify(s)])];
   return Object.fromEntries(reverse ? files.reverse() : files);
 }
+
+describe('free text passes every quoting gate', () => {
+  // Any code point the free-text rule accepts (letters of every script and their marks come from
+  // the whole Unicode range), mixed with the ASCII punctuation it allows.
+  const char = fc.oneof(
+    fc.constantFrom(...' ,.-_/()\':0123456789aZ'),
+    fc.integer({ min: 0, max: 0x10ffff }).map((c) => String.fromCodePoint(c)).filter((c) => SAFE_TEXT.test(c)),
+  );
+  const freeText = fc.array(char, { minLength: 1, maxLength: 40 }).map((a) => a.join(''));
+
+  test('bird, knot, keepalived, nginx, haproxy, sh and systemd carry it, and it reads back unchanged', () => {
+    fc.assert(
+      fc.property(freeText, (v) => {
+        expect(SAFE_TEXT.test(v)).toBe(true);
+        // The double-quoting dialects without escapes keep the value byte for byte.
+        for (const q of [birdQuote, knotQuote, keepalivedQuote]) expect(q(v)).toBe(`"${v}"`);
+        // nginx and haproxy escape only characters free text never holds.
+        expect([`"${v}"`, v]).toContain(nginxQuote(v));
+        expect(haproxyQuote(v)).toBe(`"${v}"`);
+        expect(shQuote(v)).toBe(`'${v.replace(/'/g, `'\\''`)}'`);
+        expect(emitUnit([['Unit', [['Description', v]]]])).toEqual(['[Unit]', `Description=${v}`]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
 
 describe('(b) generated valid topologies', () => {
   test('load, and render deterministically to clean text', () => {

@@ -52,10 +52,18 @@ const RULE_CASES: Case[] = [
     'sites/nyc.yaml:8:8: subnets.lan: "198.51.100.64/33" is not a valid prefix; write it in CIDR form such as 192.0.2.0/24 or 2001:db8::/64',
   ]],
   ['prefixes', 'anycast ipv4 not a /32', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 192.0.2.0/24']), [
-    'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32, got "192.0.2.0/24"',
+    'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "192.0.2.0/24"',
+  ]],
+  // One rule, one message: a host-bits hint ("use the network 192.0.2.52/31") would point at a
+  // value the /32 rule then refuses.
+  ['prefixes', 'anycast ipv4 /31 with host bits', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 192.0.2.53/31']), [
+    'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "192.0.2.53/31"',
+  ]],
+  ['prefixes', 'anycast ipv6 /64 with host bits', edit(S, [CDN, 'ipv6: 2001:db8:53::53/128', 'ipv6: 2001:db8:53::53/64']), [
+    'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128 such as 2001:db8:53::53/128, got "2001:db8:53::53/64"',
   ]],
   ['prefixes', 'anycast ipv6 given an IPv4 prefix', edit(S, [CDN, 'ipv6: 2001:db8:53::53/128', 'ipv6: 192.0.2.54/32']), [
-    'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128, got "192.0.2.54/32"',
+    'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128 such as 2001:db8:53::53/128, got "192.0.2.54/32"',
   ]],
   ['prefixes', 'anycast address on a site segment', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 10.30.0.53/32']), [
     'sites/cdn.yaml:13:9: anycast.ipv4: 10.30.0.53/32 lies inside subnets.public of site sin; the anycast address must not be on any site segment',
@@ -169,6 +177,13 @@ const RULE_CASES: Case[] = [
   ['platform', 'metal site with a region', edit(S, [NYC, 'platform: metal', 'platform: metal\nregion: us-east-1']), [
     'sites/nyc.yaml:5:9: region: only aws sites take a region; remove it from metal site nyc',
   ]],
+  ['platform', 'metal site with availability zones', edit(S, [NYC, 'platform: metal', 'platform: metal\navailabilityZones: [us-east-1a]']), [
+    'sites/nyc.yaml:5:1: availabilityZones: only aws sites take availability zones; remove them from metal site nyc',
+  ]],
+  ['platform', 'a zone of another region, and a zone twice', edit(S, [SIN, '[ap-southeast-1a, ap-southeast-1b, ap-southeast-1c]', '[ap-southeast-1a, ap-southeast-2b, ap-southeast-1a]']), [
+    'sites/sin.yaml:39:38: availabilityZones[1]: ap-southeast-2b is not in region ap-southeast-1; use a zone such as ap-southeast-1b',
+    'sites/sin.yaml:39:55: availabilityZones[2]: ap-southeast-1a is listed twice; remove one',
+  ]],
   // dns
   ['dns', 'image host outside the zone', edit(S, [CDN, 'imageHost: img.cdn.example.net', 'imageHost: img.example.org']), [
     'sites/cdn.yaml:3:12: imageHost: img.example.org is not below dns.zone cdn.example.net; use a name such as img.cdn.example.net',
@@ -273,7 +288,7 @@ describe('unknown keys', () => {
 test('a typo of a required key reports the missing key and the typo', () => {
   expect(errors(edit(S, [NYC, 'location:', 'locaton:']))).toEqual([
     'sites/nyc.yaml:2:1: location: is required (a string)',
-    'sites/nyc.yaml:3:1: locaton: unknown key (did you mean location?); allowed here: $schema, asn, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
+    'sites/nyc.yaml:3:1: locaton: unknown key (did you mean location?); allowed here: $schema, asn, availabilityZones, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
   ]);
 });
 
@@ -342,7 +357,7 @@ describe('files', () => {
       writeFileSync(join(dir, 'ams.yaml'), S[AMS]!);
       expect(diagnosticsOf(() => loadTopology(dir))).toEqual([`${dir}/cdn.yaml:1:1: missing: the global settings file cdn.yaml (image host, zone, anycast addresses, origin)`]);
       const gone = join(dir, 'nope');
-      expect(diagnosticsOf(() => loadTopology(gone))).toEqual([`${gone}:1:1: cannot read the sites directory: ENOENT: no such file or directory, scandir '${gone}'`]);
+      expect(diagnosticsOf(() => loadTopology(gone))).toEqual([`${gone}:1:1: sites directory: no such directory; pass the directory that holds cdn.yaml and the site files`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -366,7 +381,7 @@ describe('all errors at once', () => {
       [AMS, 'location: Amsterdam, NL', 'location: "Amsterdam; NL"'],
     );
     expect(errors(texts)).toEqual([
-      'sites/ams.yaml:3:11: location: may hold only letters, digits, spaces and , . - _ / ( ) (no quotes, backslashes, braces, ; or newlines), got "Amsterdam; NL"',
+      'sites/ams.yaml:3:11: location: may hold only letters of any script (with their accents), digits 0-9, spaces and , . - _ / ( ) \' :, got "Amsterdam; NL"',
       'sites/cdn.yaml:9:11: dns.ttlSec: must be at least 1, got 0',
       'sites/nyc.yaml:5:6: asn: must be 1..4294967295, got -5',
       'sites/nyc.yaml:14:21: vip.advertIntervalMs: must be at least 10, got 5',
