@@ -73,7 +73,8 @@ describe('resource types and counts', () => {
       'aws:iam/rolePolicy:RolePolicy': 5,
       'aws:iam/rolePolicyAttachment:RolePolicyAttachment': 4,
       'aws:s3/bucketObjectv2:BucketObjectv2': 4,
-      'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': 4,
+      // base 80 and 443 out; caches: the S3 origin (443) and the shield VIP (80).
+      'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': 6,
       'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': 5,
       'pulumi:providers:aws': 1,
     }],
@@ -123,6 +124,8 @@ describe('sin: security groups', () => {
       'base out tcp/443-443 to 0.0.0.0/0',
       'base out tcp/80-80 to 0.0.0.0/0',
       'cache in tcp/80-80 from sg:lb',
+      'cache out tcp/443-443 to 0.0.0.0/0',
+      'cache out tcp/80-80 to 0.0.0.0/0',
       'dns in tcp/53-53 from 0.0.0.0/0',
       'dns in udp/53-53 from 0.0.0.0/0',
       'lb in tcp/80-80 from 0.0.0.0/0',

@@ -25,6 +25,8 @@ router id 192.0.2.11;
 
 define ANYCAST4 = [ 203.0.113.53/32 ];
 include "/etc/bird/anycdn-drain.conf";
+# ANYCAST_DEPREFER: 1 while DNS answers but the image path fails (anycdn-healthcheck writes it).
+include "/run/anycdn/bird-deprefer.conf";
 
 protocol device {
 	scan time 10;
@@ -41,6 +43,12 @@ const TAIL = `
 filter export_anycast4 {
 	if net ~ ANYCAST4 && proto = "anycast_lo" then {
 		if DRAIN = 1 then bgp_community.add((65535, 0));
+		if ANYCAST_DEPREFER = 1 then {
+			bgp_path.prepend(65001);
+			bgp_path.prepend(65001);
+			bgp_path.prepend(65001);
+			bgp_community.add((65535, 0));
+		}
 		accept;
 	}
 	reject;

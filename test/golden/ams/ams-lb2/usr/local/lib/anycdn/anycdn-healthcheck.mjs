@@ -132,6 +132,15 @@ export function canonicalIp(/** @type {string} */ a) {
   return groups.map((g) => g.padStart(4, '0')).join(':');
 }
 
+/** Closes a UDP socket that may be closed already (an error and a timeout can both drop it). */
+function closeQuietly(/** @type {import('node:dgram').Socket} */ s) {
+  try {
+    s.close();
+  } catch {
+    // already closed
+  }
+}
+
 /** The DNS prober: one connected UDP socket and one TCP connection, both kept across probes. */
 class DnsProber {
   /** @param {Config['dns']} dns */
@@ -142,7 +151,7 @@ class DnsProber {
     this.nextId = Math.floor(Math.random() * 0xffff);
     /** @type {Map<number, { transport: 'udp' | 'tcp', done: (answers: string[] | undefined) => void }>} */
     this.pending = new Map();
-    /** @type {import('node:dgram').Socket | undefined} */
+    /** @type {Promise<import('node:dgram').Socket> | undefined} */
     this.udp = undefined;
     /** @type {net.Socket | undefined} */
     this.tcp = undefined;
@@ -154,19 +163,25 @@ class DnsProber {
     return this.nextId;
   }
 
+  /** A connected UDP socket: a dead server's ICMP port-unreachable then fails the query at once. */
   udpSocket() {
     if (this.udp) return this.udp;
     const s = createSocket(net.isIPv6(this.dns.server) ? 'udp6' : 'udp4');
-    s.on('message', (msg, from) => {
-      if (from.address === this.dns.server && from.port === this.dns.port) this.settle(msg);
+    s.on('message', (msg) => this.settle(msg));
+    const ready = new Promise((resolve) => s.connect(this.dns.port, this.dns.server, () => resolve(s)));
+    s.on('error', () => {
+      if (this.udp === ready) {
+        this.udp = undefined;
+        for (const p of [...this.pending.values()]) if (p.transport === 'udp') p.done(undefined);
+      }
+      closeQuietly(s);
     });
-    s.on('error', () => this.dropUdp());
-    this.udp = s;
-    return s;
+    this.udp = /** @type {Promise<import('node:dgram').Socket>} */ (ready);
+    return this.udp;
   }
 
   dropUdp() {
-    this.udp?.close();
+    this.udp?.then(closeQuietly);
     this.udp = undefined;
   }
 
@@ -221,7 +236,7 @@ class DnsProber {
       }, timeoutMs);
       this.pending.set(id, { transport, done: (answers) => finish(answers !== undefined && answers.length === 1 && answers[0] === this.expect) });
       if (transport === 'udp') {
-        this.udpSocket().send(q, this.dns.port, this.dns.server, (err) => err && finish(false));
+        this.udpSocket().then((s) => s.send(q, (err) => err && finish(false)));
       } else {
         this.tcpSocket().write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]));
       }
@@ -252,37 +267,87 @@ class DnsProber {
 
 // ------------------------------------------------------------------------------------ HTTP
 
-/** The image-path prober: GET the health path on the VIP over one keep-alive connection. */
+/**
+ * The image-path prober: GET the health path on the VIP over one keep-alive connection. A
+ * minimal HTTP/1.1 client (status line, Content-Length or chunked, or a close-delimited body):
+ * Node's http module costs about as much CPU again per probe, and this is all the checker needs.
+ */
 class HttpProber {
   constructor(/** @type {string} */ url) {
-    this.url = new URL(url);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const u = new URL(url);
+    this.host = u.hostname.replace(/^\[|\]$/g, '');
+    this.port = Number(u.port || 80);
+    this.request = Buffer.from(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: anycdn-healthcheck\r\n\r\n`, 'latin1');
+    /** @type {net.Socket | undefined} */
+    this.sock = undefined;
+    this.buf = '';
+    /** @type {((ok: boolean) => void) | undefined} */
+    this.pending = undefined;
+  }
+
+  socket() {
+    if (this.sock) return this.sock;
+    const s = net.connect({ host: this.host, port: this.port });
+    s.setNoDelay(true);
+    s.on('data', (d) => {
+      this.buf += d.toString('latin1');
+      this.parse(false);
+    });
+    const drop = () => {
+      if (this.sock === s) {
+        this.parse(true);
+        this.sock = undefined;
+        this.buf = '';
+        this.pending?.(false);
+      }
+      s.destroy();
+    };
+    s.on('error', drop);
+    s.on('close', drop);
+    this.sock = s;
+    return s;
+  }
+
+  /** Settles the pending probe once a whole response is in (or the connection closed after one). */
+  parse(/** @type {boolean} */ closed) {
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (end < 0 || !this.pending) return;
+    const head = this.buf.slice(0, end).toLowerCase();
+    const status = /^http\/1\.[01] (\d{3})/.exec(head);
+    const length = /\r\ncontent-length: *(\d+)/.exec(head);
+    const chunked = /\r\ntransfer-encoding: *chunked/.test(head);
+    const body = this.buf.slice(end + 4);
+    let rest;
+    if (length) rest = body.length >= Number(length[1]) ? body.slice(Number(length[1])) : undefined;
+    else if (chunked) rest = /(^|\r\n)0\r\n\r\n/.test(body) ? '' : undefined;
+    else rest = closed ? '' : undefined; // close-delimited
+    if (rest === undefined) return;
+    this.buf = rest;
+    const done = this.pending;
+    this.pending = undefined;
+    done(status?.[1] === '200');
+    if (/\r\nconnection: *close/.test(head)) this.sock?.destroy();
   }
 
   probe(/** @type {number} */ timeoutMs) {
     return new Promise((resolve) => {
-      let settled = false;
-      const finish = (/** @type {boolean} */ ok) => {
-        if (settled) return;
-        settled = true;
+      const timer = setTimeout(() => {
+        this.pending = undefined;
+        this.sock?.destroy();
+        resolve(false);
+      }, timeoutMs);
+      this.pending = (ok) => {
         clearTimeout(timer);
+        this.pending = undefined;
         resolve(ok);
       };
-      const req = http.get(this.url, { agent: this.agent, headers: { 'user-agent': 'anycdn-healthcheck' } }, (res) => {
-        res.resume();
-        res.on('end', () => finish(res.statusCode === 200));
-        res.on('error', () => finish(false));
-      });
-      req.on('error', () => finish(false));
-      const timer = setTimeout(() => {
-        req.destroy();
-        finish(false);
-      }, timeoutMs);
+      this.buf = '';
+      this.socket().write(this.request);
     });
   }
 
   close() {
-    this.agent.destroy();
+    this.sock?.destroy();
   }
 }
 
@@ -428,18 +493,19 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
     return applying;
   };
 
-  // Each verdict has its own probe loop, so a slow image path never delays the DNS verdict.
-  /** @type {NodeJS.Timeout[]} */
-  const timers = [];
-  const loop = (/** @type {number} */ slot, /** @type {() => Promise<boolean>} */ probe, /** @type {Verdict} */ verdict) => {
-    const tick = async () => {
-      const ok = await probe();
+  // One timer drives both probes; each verdict takes its probe's result the moment it is in, so
+  // a refused DNS query is acted on without waiting for a slow image path (and one wake-up per
+  // interval keeps the checker's CPU down).
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+  const tick = async () => {
+    const feed = (/** @type {Verdict} */ v) => async (/** @type {boolean} */ ok) => {
       if (stopped) return;
-      verdict.feed(ok);
+      v.feed(ok);
       await decide();
-      if (!stopped) timers[slot] = setTimeout(tick, c.intervalMs);
     };
-    timers[slot] = setTimeout(tick, 0);
+    await Promise.all([dns.probe(c.timeoutMs).then(feed(dnsVerdict)), web.probe(c.timeoutMs).then(feed(webVerdict))]);
+    if (!stopped) timer = setTimeout(tick, c.intervalMs);
   };
 
   // The state over HTTP, for load balancers that poll rather than peer (Global Accelerator):
@@ -467,13 +533,12 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
 
   log(`started: withdrawn until ${c.rise} good probes (dns ${c.dns.name} @${c.dns.server}, image path ${c.http.url}, on image path down: ${c.onImagePathDown})`);
   if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
-  loop(0, () => dns.probe(c.timeoutMs), dnsVerdict);
-  loop(1, () => web.probe(c.timeoutMs), webVerdict);
+  timer = setTimeout(tick, 0);
   return {
     /** Stops probing and withdraws. */
     async stop() {
       stopped = true;
-      timers.forEach(clearTimeout);
+      clearTimeout(timer);
       clearTimeout(statusRetry);
       statusServer?.close();
       await applying;
