@@ -177,7 +177,7 @@ exit 1
   });
 
   it('quotes only what keepalived can carry', () => {
-    expect(quote('/usr/bin/curl -fsS http://127.0.0.1:8404/x')).toBe('"/usr/bin/curl -fsS http://127.0.0.1:8404/x"');
+    expect(quote('/usr/bin/curl -fsS http://127.0.0.1:8404/x').text).toBe('"/usr/bin/curl -fsS http://127.0.0.1:8404/x"');
     for (const bad of ['a"b', 'a\\b', 'a#b', 'a!b', 'a\nb']) expect(() => quote(bad)).toThrow(/keepalived cannot quote/);
   });
 });

@@ -207,7 +207,7 @@ describe('nginx quote', () => {
     ['say "hi"', '"say \\"hi\\""'],
     ['back\\slash', '"back\\\\slash"'],
     ['{brace}', '"{brace}"'],
-  ])('%s -> %s', (input, out) => expect(quote(input)).toBe(out));
+  ])('%s -> %s', (input, out) => expect(quote(input).text).toBe(out));
 
   it.each(['$host', 'line\nbreak', 'nul\x00'])('refuses %j', (input) => expect(() => quote(input)).toThrow(/internal: nginx cannot carry/));
 });
@@ -221,7 +221,7 @@ describe('nginx quote properties', () => {
       fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (s) => {
         let w: string;
         try {
-          w = quote(s);
+          w = quote(s).text;
         } catch {
           expect(s).toMatch(/[$\x00-\x1f\x7f]/);
           return;
