@@ -44,7 +44,7 @@ export function line(parts: TemplateStringsArray, ...values: (Word | number | st
 const token = (v: Word | number | string): Word | string => (typeof v === 'number' ? num(v) : v);
 
 /** Plain bird syntax: bare tokens (single spaces between them) that open no string, comment or block. */
-const SYNTAX = /^(?!.*(\/\*|\*\/))[^\s"';{}#\\]+( [^\s"';{}#\\]+)*$/;
+const SYNTAX = /^(?!.*(\/\*|\*\/))[^\s\x00-\x1f\x7f"';{}#\\]+( [^\s\x00-\x1f\x7f"';{}#\\]+)*$/;
 /** A plain line of filter code: anything but a string, a comment, an escape or a control character (tabs lead). */
 const CODE = /^(?!.*(\/\*|\*\/))\t*[^\x00-\x1f\x7f"'#\\]*$/;
 

@@ -24,7 +24,7 @@ export function bare(s: string): Word {
 }
 
 /** Plain keepalived syntax: one word without blanks, quotes, braces, `#`, `!` or `\`. */
-const SYNTAX = /^[^\s"'{}#!\\]+$/;
+const SYNTAX = /^[^\s\x00-\x1f\x7f"'{}#!\\]+$/;
 
 export const KEEPALIVED: BraceDialect = { name: 'keepalived', terminator: '', comment: '#', indent: '\t', syntax: SYNTAX, code: /(?!)/ };
 

@@ -29,7 +29,7 @@ export function template(s: string): Word {
  * Plain nginx syntax: one bare word, no whitespace, quotes, braces, `;`, `#` or `\`. `$` is
  * allowed, since variables (`$uri`) are syntax written in the renderer, never model values.
  */
-const SYNTAX = /^[^\s"';{}#\\]+$/;
+const SYNTAX = /^[^\s\x00-\x1f\x7f"';{}#\\]+$/;
 
 export const NGINX: BraceDialect = { name: 'nginx', terminator: ';', comment: '#', indent: '\t', syntax: SYNTAX, code: /(?!)/ };
 
