@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderBird } from '../../lib/render/bird.ts';
 import { blank, block, code, stmt } from '../../lib/render/syntax/brace.ts';
-import { emitBird, ident, line, passwordFile, passwordStmt, prefixSet, quote } from '../../lib/render/syntax/bird.ts';
+import { BIRD_KEYWORDS, emitBird, ident, line, passwordFile, passwordStmt, prefixSet, quote } from '../../lib/render/syntax/bird.ts';
 import { quote as nginxQuote } from '../../lib/render/syntax/nginx.ts';
 import { ip, num } from '../../lib/render/syntax/word.ts';
 import { missingBinary } from '../helpers/daemons.ts';
@@ -213,6 +213,7 @@ describe('bird syntax', () => {
   it('refuses to quote what a bird string cannot carry, and identifiers that are not model keys', () => {
     for (const bad of ['a"b', 'a\\b', 'a\nb', 'a\rb', 'a\tb', 'nul\x00']) expect(() => quote(bad)).toThrow(/internal: bird cannot quote/);
     for (const bad of ['Transit', 'a b', 'a_b', '1a', '']) expect(() => ident('bgp', bad)).toThrow(/not a model key/);
+    expect(() => ident('bgp', 'next-hop')).toThrow(/internal: "next-hop" makes bgp_next_hop, a bird keyword/);
     expect(() => prefixSet(['192.0.2.0/33'])).toThrow(/not an address prefix/);
     expect(() => num(Number.NaN)).toThrow(/not a number/);
     expect(() => passwordStmt('')).toThrow(/empty bird password/);
@@ -314,6 +315,21 @@ describe.skipIf(missingBinary('/usr/sbin/bird', 'bird2'))('bird -p reads the quo
         expect(parse(`${conf.join('\n')}\n`)).toBe('');
       }),
       { numRuns: 30 },
+    );
+  });
+
+  it('accepts every symbol ident() makes of a model key as a protocol name, and refuses bird keywords', () => {
+    const attributes = [...BIRD_KEYWORDS].map((k) => k.slice(4).replace(/_/g, '-'));
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...attributes), fc.stringMatching(/^[a-z][a-z0-9-]{0,31}$/)), (key) => {
+        if (attributes.includes(key)) {
+          expect(() => ident('bgp', key)).toThrow(/a bird keyword/);
+          expect(parse(`protocol device bgp_${key.replace(/-/g, '_')} { }\n`)).toMatch(/syntax error/);
+          return;
+        }
+        expect(parse(`${emitBird([block(['protocol', 'device', ident('bgp', key)], [])]).join('\n')}\n`)).toBe('');
+      }),
+      { numRuns: 40 },
     );
   });
 

@@ -2,11 +2,22 @@
 import { emitBrace, stmt, type BraceDialect, type Node } from './brace.ts';
 import { num, prefix, vetted, wordText, type Word } from './word.ts';
 
+/**
+ * bird keywords an ident() could spell: the BGP route attributes, `bgp_` plus a name a peer could
+ * have (`path`, `next-hop`, ...). bird -p refuses each as a protocol name; a model rule should
+ * refuse such peer names with a clear error before the renderer gets them.
+ */
+export const BIRD_KEYWORDS: ReadonlySet<string> = new Set(
+  ['aggregator', 'aigp', 'atomic_aggr', 'cluster_list', 'community', 'ext_community', 'large_community', 'local_pref', 'med', 'next_hop', 'origin', 'originator_id', 'otc', 'path'].map((a) => `bgp_${a}`),
+);
+
 /** A bird symbol from a model key: `transit-1` -> `transit_1`. Model keys are [a-z][a-z0-9-]*. */
 export function ident(prefixWord: string, key: string): Word {
   if (!/^[a-z][a-z0-9_]*$/.test(prefixWord)) throw new Error(`internal: ${JSON.stringify(prefixWord)} is not a bird symbol prefix`);
   if (!/^[a-z][a-z0-9-]*$/.test(key)) throw new Error(`internal: ${JSON.stringify(key)} is not a model key`);
-  return vetted('bird', `${prefixWord}_${key.replace(/-/g, '_')}`);
+  const symbol = `${prefixWord}_${key.replace(/-/g, '_')}`;
+  if (BIRD_KEYWORDS.has(symbol)) throw new Error(`internal: ${JSON.stringify(key)} makes ${symbol}, a bird keyword`);
+  return vetted('bird', symbol);
 }
 
 /** A bird string literal. bird has no escape for `"` or `\`; the model rejects them earlier. */
