@@ -1,4 +1,5 @@
-// bird2's dialect: identifiers from model keys, and the one place that quotes a string.
+// bird2's dialect: identifiers from model keys, the one place that quotes a string, and the one
+// place that writes a BGP password statement. emitBird() takes only what these vetted.
 import { emitBrace, stmt, type BraceDialect, type Node } from './brace.ts';
 import { num, prefix, vetted, wordText, type Word } from './word.ts';
 
@@ -20,7 +21,10 @@ export function ident(prefixWord: string, key: string): Word {
   return vetted('bird', symbol);
 }
 
-/** A bird string literal. bird has no escape for `"` or `\`; the model rejects them earlier. */
+/**
+ * A bird string literal. bird has no escape for `"` or `\`, and a newline ends a string with
+ * "Unterminated string"; the model rejects them earlier, and control characters with them.
+ */
 export function quote(s: string): Word {
   if (/["\\\x00-\x1f\x7f]/.test(s)) throw new Error(`internal: bird cannot quote ${JSON.stringify(s)}`);
   return vetted('bird', `"${s}"`);
@@ -54,7 +58,10 @@ export function line(parts: TemplateStringsArray, ...values: (Word | number | st
 
 const token = (v: Word | number | string): Word | string => (typeof v === 'number' ? num(v) : v);
 
-/** Plain bird syntax: bare tokens (single spaces between them) that open no string, comment or block. */
+/**
+ * Plain bird syntax: bare tokens that open no string, comment or block. Single spaces between
+ * them are allowed: the lab's router config hands over a prefix set `[ P ]` as one string.
+ */
 const SYNTAX = /^(?!.*(\/\*|\*\/))[^\s\x00-\x1f\x7f"';{}#\\]+( [^\s\x00-\x1f\x7f"';{}#\\]+)*$/;
 /** A plain line of filter code: anything but a string, a comment, an escape or a control character (tabs lead). */
 const CODE = /^(?!.*(\/\*|\*\/))\t*[^\x00-\x1f\x7f"'#\\]*$/;
