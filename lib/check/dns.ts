@@ -1,5 +1,6 @@
 // bird -p, knotc conf-check, kzonecheck and sh -n: the checkers of the anycast DNS slice.
 import { PATHS } from '../render/paths.ts';
+import { passwordFile } from '../render/syntax/bird.ts';
 import { mapOutput } from './output.ts';
 import type { Checker } from './types.ts';
 
@@ -12,7 +13,7 @@ export const birdChecker: Checker = {
   fixtures: (f) => [
     ...[...f.content.matchAll(/include "(\/run\/anycdn\/secrets\/bird-[a-z0-9-]+\.conf)";/g)].map((m) => ({
       path: m[1]!,
-      content: 'password "placeholder-for-check";\n',
+      content: passwordFile('placeholder-for-check'),
     })),
     // Written by the unit's ExecStartPre and then by the health checker.
     ...(f.content.includes(`include "${PATHS.birdDeprefer}";`) ? [{ path: PATHS.birdDeprefer, content: 'define ANYCAST_DEPREFER = 0;\n' }] : []),

@@ -4,7 +4,7 @@ import { familyOf } from '../model/net.ts';
 import type { Site, Topology } from '../model/schema.ts';
 import { anycastFamilies } from '../model/facts.ts';
 import { blank, block, code, stmt, type Node } from '../render/syntax/brace.ts';
-import { emitBird, ident, quote } from '../render/syntax/bird.ts';
+import { emitBird, ident, passwordStmt, quote } from '../render/syntax/bird.ts';
 import type { LabPlan, LabRouter } from './plan.ts';
 
 /** The password the lab hands both ends of a session whose model has a passwordRef. */
@@ -55,7 +55,7 @@ function siteSessions(site: Site): Node[] {
       ];
       if (peer.multihop !== undefined) body.push(stmt('multihop', peer.multihop));
       if (peer.bfd) body.push(stmt('bfd', 'on'));
-      if (peer.passwordRef) body.push(stmt('password', quote(labPassword(site.id, peer.name))));
+      if (peer.passwordRef) body.push(passwordStmt(labPassword(site.id, peer.name)));
       body.push(block([`ipv${family}`], [stmt('import', 'filter', `from_site${family}`), stmt('export', 'none')], ';'));
       out.push(blank, block(['protocol', 'bgp', ident('site', `${h.name}-${peer.name}`)], body));
     }

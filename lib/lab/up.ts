@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Topology } from '../model/schema.ts';
 import { splitFixtures } from '../check/fixtures.ts';
 import { CHECKERS } from '../check/registry.ts';
+import { passwordFile } from '../render/syntax/bird.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { renderPlans } from '../render/index.ts';
 import { birdSecretFile } from '../render/paths.ts';
@@ -77,7 +78,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       // (throwaway certificates), and BGP passwords that match the lab routers'.
       const fixtures = splitFixtures(hostFiles.flatMap((f) => (f.check ? (CHECKERS[f.check]?.fixtures?.(f, hostFiles) ?? []) : [])));
       const secrets = site.hosts.find((x) => x.name === h.host)!.roles.includes('dns')
-        ? site.bgp.peers.filter((p) => p.passwordRef).map((p) => ({ path: birdSecretFile(p.name), content: `password "${labPassword(site.id, p.name)}";\n` }))
+        ? site.bgp.peers.filter((p) => p.passwordRef).map((p) => ({ path: birdSecretFile(p.name), content: passwordFile(labPassword(site.id, p.name)) }))
         : [];
       // Written in order: the lab's passwords replace the checkers' placeholders at the same paths.
       const extra = [...fixtures.files, ...secrets];

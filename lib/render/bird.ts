@@ -7,7 +7,8 @@ import type { Host, Peer, Site, Topology } from '../model/schema.ts';
 import { fileText, headerLines } from './header.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
 import { blank, block, code, stmt, type Node } from './syntax/brace.ts';
-import { emitBird, ident, quote } from './syntax/bird.ts';
+import { emitBird, ident, line, prefixSet, quote } from './syntax/bird.ts';
+import { ip } from './syntax/word.ts';
 import type { RenderedFile, Renderer } from './types.ts';
 
 const ANYCAST_PROTO = 'anycast_lo';
@@ -43,9 +44,9 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
   const bfdPeers = site.bgp.peers.filter((p) => p.bfd);
   const nodes: Node[] = [
     stmt('log', 'stderr', 'all'),
-    stmt('router', 'id', host.address),
+    stmt('router', 'id', ip(host.address)),
     blank,
-    ...families.map((f) => stmt('define', setName(f.family), '=', `[ ${f.prefix} ]`)),
+    ...families.map((f) => stmt('define', setName(f.family), '=', prefixSet([f.prefix]))),
     stmt('include', quote(PATHS.birdDrain)),
     ...(deprefers(t)
       ? [
@@ -72,12 +73,12 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
       blank,
       block(['filter', `export_anycast${f.family}`], [
         code(
-          `if net ~ ${setName(f.family)} && proto = ${quote(ANYCAST_PROTO)} then {`,
+          line`if net ~ ${setName(f.family)} && proto = ${quote(ANYCAST_PROTO)} then {`,
           `\tif DRAIN = 1 then bgp_community.add(${GRACEFUL_SHUTDOWN});`,
           ...(deprefers(t)
             ? [
                 '\tif ANYCAST_DEPREFER = 1 then {',
-                ...Array.from({ length: t.cdn.healthcheck.depreferPrepend }, () => `\t\tbgp_path.prepend(${site.asn});`),
+                ...Array.from({ length: t.cdn.healthcheck.depreferPrepend }, () => line`\t\tbgp_path.prepend(${site.asn});`),
                 `\t\tbgp_community.add(${GRACEFUL_SHUTDOWN});`,
                 '\t}',
               ]
@@ -110,8 +111,8 @@ function peerBlock(t: Topology, site: Site, host: Host, peer: Peer): Node {
   const exported = anycastFamilies(t).some((f) => f.family === family);
   const body: Node[] = [
     stmt('description', quote(`${peer.name} AS${peer.asn}`)),
-    stmt('local', local, 'as', site.asn),
-    stmt('neighbor', peer.address, 'as', peer.asn),
+    stmt('local', ip(local), 'as', site.asn),
+    stmt('neighbor', ip(peer.address), 'as', peer.asn),
   ];
   if (peer.multihop !== undefined) body.push(stmt('multihop', peer.multihop));
   if (peer.bfd) body.push(stmt('bfd', 'on'));

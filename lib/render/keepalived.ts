@@ -17,8 +17,9 @@ import { HAPROXY_ALIVE_PATH, HAPROXY_LOCAL_ADDRESS, HAPROXY_STATS_PORT } from '.
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { blank, block, stmt, type Node } from './syntax/brace.ts';
-import { emitKeepalived, ident, quote } from './syntax/keepalived.ts';
+import { bare, emitKeepalived, ident, quote } from './syntax/keepalived.ts';
 import { shAssignments } from './syntax/shell.ts';
+import { ip, num, prefix } from './syntax/word.ts';
 import { hasRole, type RenderedFile, type Renderer } from './types.ts';
 
 const CHECK_SCRIPT = 'haproxy_alive';
@@ -46,21 +47,21 @@ export function keepalivedTree(site: Site, host: Host): Node[] {
   const vip = site.vip;
   const instance: Node[] = [
     stmt('state', 'BACKUP'),
-    stmt('interface', host.interface),
+    stmt('interface', bare(host.interface)),
     stmt('virtual_router_id', vip.virtualRouterId),
     stmt('priority', vrrpPriority(site, host)),
-    stmt('advert_int', advertIntSec(vip.advertIntervalMs)),
+    stmt('advert_int', num(advertIntSec(vip.advertIntervalMs))),
     vip.preempt === false ? stmt('nopreempt') : vip.preempt.delaySec > 0 ? stmt('preempt_delay', vip.preempt.delaySec) : { kind: 'comment', text: 'preempts at once' },
   ];
   if (site.platform === 'aws') {
     instance.push(
       { kind: 'comment', text: 'no multicast in a VPC: adverts go to the peer directly' },
-      stmt('unicast_src_ip', host.address),
-      block(['unicast_peer'], lbPeers(site, host).map((p) => stmt(p.address))),
+      stmt('unicast_src_ip', ip(host.address)),
+      block(['unicast_peer'], lbPeers(site, host).map((p) => stmt(ip(p.address)))),
     );
   }
   instance.push(
-    block(['virtual_ipaddress'], [stmt(`${vip.address}/32`, 'dev', host.interface)]),
+    block(['virtual_ipaddress'], [stmt(prefix(`${vip.address}/32`), 'dev', bare(host.interface))]),
     block(['track_script'], [stmt(CHECK_SCRIPT)]),
     block(['track_file'], [stmt(TRACK_FILE)]),
   );
@@ -69,7 +70,7 @@ export function keepalivedTree(site: Site, host: Host): Node[] {
   const aliveUrl = `http://${HAPROXY_LOCAL_ADDRESS}:${HAPROXY_STATS_PORT}${HAPROXY_ALIVE_PATH}`;
   return [
     block(['global_defs'], [
-      stmt('router_id', host.name),
+      stmt('router_id', bare(host.name)),
       stmt('vrrp_version', 3),
       { kind: 'comment', text: 'root: keepalived 2.2.7 -t dies of SIGTERM when scripts run as any other user (acassen/keepalived#2617)' },
       stmt('script_user', 'root'),

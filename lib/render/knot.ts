@@ -6,8 +6,9 @@ import type { Host, Site, Topology } from '../model/schema.ts';
 import { anycastFamilies, publishedVip } from '../model/facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS, zoneFile } from './paths.ts';
-import { emitKnot, quote, type KnotSection } from './syntax/knot.ts';
-import { emitZone, fqdn, type ZoneRecord } from './syntax/zone.ts';
+import { emitKnot, listen, quote, type KnotSection } from './syntax/knot.ts';
+import type { Word } from './syntax/word.ts';
+import { emitZone, type ZoneRecord } from './syntax/zone.ts';
 import { hasRole, type Renderer } from './types.ts';
 
 export const renderKnot: Renderer = (t, site, host) => {
@@ -33,9 +34,9 @@ export const renderKnot: Renderer = (t, site, host) => {
 };
 
 /** Knot answers on the anycast addresses, the host's own addresses and loopback (health checks). */
-export function dnsListen(t: Topology, host: Host): string[] {
+export function dnsListen(t: Topology, host: Host): Word[] {
   const addrs = [...anycastFamilies(t).map((f) => f.address), host.address, ...(host.address6 ? [host.address6] : []), '127.0.0.1', '::1'];
-  return addrs.map((a) => (a.includes(':') ? quote(`${a}@53`) : `${a}@53`));
+  return addrs.map((a) => listen(a, 53));
 }
 
 function knotConf(t: Topology, site: Site, host: Host): KnotSection[] {
@@ -82,9 +83,17 @@ export function zoneRecords(t: Topology, site: Site): ZoneRecord[] {
       name: apex,
       ttlSec: dns.nsTtlSec,
       type: 'SOA',
-      rdata: `${fqdn(dns.nameservers[0]!)} ${fqdn(dns.hostmaster)} ${s.serial} ${s.refreshSec} ${s.retrySec} ${s.expireSec} ${s.negativeTtlSec}`,
+      rdata: {
+        mname: dns.nameservers[0]!,
+        rname: dns.hostmaster,
+        serial: s.serial,
+        refreshSec: s.refreshSec,
+        retrySec: s.retrySec,
+        expireSec: s.expireSec,
+        negativeTtlSec: s.negativeTtlSec,
+      },
     },
-    ...dns.nameservers.map((ns): ZoneRecord => ({ name: apex, ttlSec: dns.nsTtlSec, type: 'NS', rdata: fqdn(ns) })),
+    ...dns.nameservers.map((ns): ZoneRecord => ({ name: apex, ttlSec: dns.nsTtlSec, type: 'NS', rdata: ns })),
   ];
   // Glue for in-zone name servers: they are reached at the anycast addresses.
   for (const ns of [...dns.nameservers].sort()) {

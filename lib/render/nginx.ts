@@ -18,7 +18,8 @@ import { validEntries } from './cache-origin.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { blank, block, stmt, type Node } from './syntax/brace.ts';
-import { emitNginx, quote } from './syntax/nginx.ts';
+import { emitNginx, quote, template } from './syntax/nginx.ts';
+import { ip } from './syntax/word.ts';
 import { hasRole, type Renderer } from './types.ts';
 
 /** Where stub_status answers: loopback only, never the host address haproxy sends traffic to. */
@@ -30,10 +31,11 @@ const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 /** Origin response headers clients never need to see. */
 const S3_HIDDEN = ['x-amz-id-2', 'x-amz-request-id', 'x-amz-server-side-encryption', 'x-amz-version-id', 'x-amz-replication-status', 'x-amz-storage-class'];
 
-const LOG_FORMAT =
-  `'$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time ` +
-  `cache=$upstream_cache_status upstream=$upstream_addr upstream_status=$upstream_status ` +
-  `upstream_time=$upstream_response_time "$http_referer" "$http_user_agent"'`;
+const LOG_FORMAT = template(
+  `$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time ` +
+    `cache=$upstream_cache_status upstream=$upstream_addr upstream_status=$upstream_status ` +
+    `upstream_time=$upstream_response_time "$http_referer" "$http_user_agent"`,
+);
 
 export const renderNginx: Renderer = (t, site, host) => {
   if (!hasRole(host, 'cache') || host.cacheEngine !== 'nginx') return [];
@@ -89,17 +91,17 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
     stmt('access_log', quote(PATHS.nginxAccessLog), ZONE),
     blank,
     { kind: 'comment', text: 'Client addresses in the logs: haproxy on the lb hosts adds X-Forwarded-For.' },
-    ...site.hosts.filter((h) => hasRole(h, 'lb')).map((h) => stmt('set_real_ip_from', h.address)),
-    stmt('set_real_ip_from', site.vip.address),
+    ...site.hosts.filter((h) => hasRole(h, 'lb')).map((h) => stmt('set_real_ip_from', ip(h.address))),
+    stmt('set_real_ip_from', ip(site.vip.address)),
     stmt('real_ip_header', 'X-Forwarded-For'),
     blank,
     stmt(
       'proxy_cache_path',
       quote(c.nginx.path),
-      `levels=${c.nginx.levels}`,
-      `keys_zone=${ZONE}:${c.nginx.keysZoneMiB}m`,
-      `max_size=${c.nginx.maxSizeGiB}g`,
-      `inactive=${c.nginx.inactiveSec}s`,
+      quote(`levels=${c.nginx.levels}`),
+      quote(`keys_zone=${ZONE}:${c.nginx.keysZoneMiB}m`),
+      quote(`max_size=${c.nginx.maxSizeGiB}g`),
+      quote(`inactive=${c.nginx.inactiveSec}s`),
       'use_temp_path=off',
     ),
     blank,
@@ -109,13 +111,13 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
     nodes.push(
       blank,
       { kind: 'comment', text: `Origin shield: misses go to site ${shield.site}'s image VIP first, and to the origin when it fails.` },
-      block(['upstream', 'shield'], [stmt('server', `${shield.address}:${shield.port}`), stmt('keepalive', 32), stmt('keepalive_timeout', '60s')]),
+      block(['upstream', 'shield'], [stmt('server', quote(`${shield.address}:${shield.port}`)), stmt('keepalive', 32), stmt('keepalive_timeout', '60s')]),
     );
   }
   nodes.push(
     blank,
     block(['server'], [
-      stmt('listen', `${NGINX_STATUS.address}:${NGINX_STATUS.port}`),
+      stmt('listen', quote(`${NGINX_STATUS.address}:${NGINX_STATUS.port}`)),
       stmt('server_name', 'localhost'),
       stmt('access_log', 'off'),
       block(['location', '=', NGINX_STATUS.path], [stmt('stub_status')]),
@@ -124,8 +126,8 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
     blank,
     { kind: 'comment', text: 'Any Host but the image host: only the health check answers.' },
     block(['server'], [
-      stmt('listen', `${host.address}:${CACHE_PORT}`, 'default_server'),
-      stmt('server_name', '""'),
+      stmt('listen', quote(`${host.address}:${CACHE_PORT}`), 'default_server'),
+      stmt('server_name', quote('')),
       healthLocation(),
       block(['location', '/'], [stmt('return', 421)]),
     ]),
@@ -141,7 +143,7 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
  * failure, so a start during a DNS outage retries, and a reload picks up new origin addresses.
  */
 function originUpstream(o: OriginTarget): Node {
-  return block(['upstream', 'origin'], [stmt('server', `${o.host}:${o.port}`), stmt('keepalive', 32), stmt('keepalive_requests', 1000), stmt('keepalive_timeout', '60s')]);
+  return block(['upstream', 'origin'], [stmt('server', quote(`${o.host}:${o.port}`)), stmt('keepalive', 32), stmt('keepalive_requests', 1000), stmt('keepalive_timeout', '60s')]);
 }
 
 function healthLocation(): Node {
@@ -151,14 +153,14 @@ function healthLocation(): Node {
 function imageServer(t: Topology, host: Host, origin: OriginTarget, viaShield: boolean): Node[] {
   const c = t.cdn.cache;
   const nodes: Node[] = [
-    stmt('listen', `${host.address}:${CACHE_PORT}`),
+    stmt('listen', quote(`${host.address}:${CACHE_PORT}`)),
     stmt('server_name', quote(t.cdn.imageHost)),
     blank,
     block(['if', '($request_method', '!~', '^(GET|HEAD)$', ')'], [stmt('return', 405)]),
     blank,
     stmt('proxy_cache', ZONE),
     stmt('proxy_cache_key', c.keyIncludesQuery ? '$uri$is_args$args' : '$uri'),
-    ...validEntries(t).map(([status, sec]) => stmt('proxy_cache_valid', status, `${sec}s`)),
+    ...validEntries(t).map(([status, sec]) => stmt('proxy_cache_valid', quote(status), quote(`${sec}s`))),
     stmt('proxy_cache_use_stale', 'error', 'timeout', 'updating', 'http_500', 'http_502', 'http_503', 'http_504'),
     stmt('proxy_cache_background_update', 'on'),
     stmt('proxy_cache_lock', 'on'),
@@ -167,9 +169,9 @@ function imageServer(t: Topology, host: Host, origin: OriginTarget, viaShield: b
     stmt('add_header', 'X-Served-By', quote(host.name), 'always'),
     blank,
     stmt('proxy_http_version', '1.1'),
-    stmt('proxy_connect_timeout', `${c.originConnectTimeoutSec}s`),
-    stmt('proxy_send_timeout', `${c.originReadTimeoutSec}s`),
-    stmt('proxy_read_timeout', `${c.originReadTimeoutSec}s`),
+    stmt('proxy_connect_timeout', quote(`${c.originConnectTimeoutSec}s`)),
+    stmt('proxy_send_timeout', quote(`${c.originReadTimeoutSec}s`)),
+    stmt('proxy_read_timeout', quote(`${c.originReadTimeoutSec}s`)),
     { kind: 'comment', text: 'Images are public: no cookies or credentials go to the origin, and no cookie comes back.' },
     stmt('proxy_ignore_headers', 'Set-Cookie'),
     stmt('proxy_hide_header', 'Set-Cookie'),
@@ -204,9 +206,9 @@ function imageServer(t: Topology, host: Host, origin: OriginTarget, viaShield: b
 function requestHeaders(hostHeader: string): Node[] {
   return [
     stmt('proxy_set_header', 'Host', quote(hostHeader)),
-    stmt('proxy_set_header', 'Connection', '""'),
-    stmt('proxy_set_header', 'Cookie', '""'),
-    stmt('proxy_set_header', 'Authorization', '""'),
+    stmt('proxy_set_header', 'Connection', quote('')),
+    stmt('proxy_set_header', 'Cookie', quote('')),
+    stmt('proxy_set_header', 'Authorization', quote('')),
   ];
 }
 

@@ -3,8 +3,12 @@
 import type { Peer } from '../model/schema.ts';
 import { fileText, headerLines } from './header.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
+import { passwordFile } from './syntax/bird.ts';
 import { shQuote } from './syntax/shell.ts';
 import { hasRole, type Renderer } from './types.ts';
+
+/** printf's format for a secret file: bird's own password statement, with `%s` for the secret. */
+const PRINTF_FORMAT = passwordFile('%s').replace(/\n$/, '\\n');
 
 export const renderSecrets: Renderer = (t, site, host) => {
   const peers = site.bgp.peers.filter((p): p is Peer & { passwordRef: string } => p.passwordRef !== undefined);
@@ -26,13 +30,13 @@ export const renderSecrets: Renderer = (t, site, host) => {
     '\tesac',
     '}',
     '',
-    '# bird_password REF FILE: write `password "...";`, refusing what a bird string cannot carry.',
+    '# bird_password REF FILE: write `password "...";`, refusing what a bird string cannot carry (as quote() does).',
     'bird_password() {',
     '\tsecret=$(fetch "$1")',
     '\tcase "$secret" in',
-    `\t*'"'* | *'\\'* | '') echo "anycdn-fetch-secrets: $1 is empty or holds a quote or backslash, which bird cannot carry" >&2; return 1 ;;`,
+    `\t*'"'* | *'\\'* | *[[:cntrl:]]* | '') echo "anycdn-fetch-secrets: $1 is empty or holds a quote, backslash or control character, which bird cannot carry" >&2; return 1 ;;`,
     '\tesac',
-    '\tprintf \'password "%s";\\n\' "$secret" > "$2.tmp" && mv "$2.tmp" "$2"',
+    `\tprintf ${shQuote(PRINTF_FORMAT)} "$secret" > "$2.tmp" && mv "$2.tmp" "$2"`,
     '}',
     '',
     ...peers.map((p) => `bird_password ${shQuote(p.passwordRef)} ${shQuote(birdSecretFile(p.name))}`),

@@ -1,8 +1,17 @@
 // keepalived.conf and the Elastic IP takeover hook on small inline topologies: whole files, or
 // the whole vrrp_instance block where one model setting changes it.
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
 import { advertIntSec, renderKeepalived, vrrpPriority } from '../../lib/render/keepalived.ts';
-import { quote } from '../../lib/render/syntax/keepalived.ts';
+import { block, stmt } from '../../lib/render/syntax/brace.ts';
+import { quote as birdQuote } from '../../lib/render/syntax/bird.ts';
+import { bare, emitKeepalived, ident, quote } from '../../lib/render/syntax/keepalived.ts';
+import { ip, num, prefix } from '../../lib/render/syntax/word.ts';
+import { missingBinary } from '../helpers/daemons.ts';
 import { inlineSite, loadInline, section, siteAndHost } from '../helpers/inline.ts';
 
 function render(site: string, host = 'tst-lb1') {
@@ -177,7 +186,66 @@ exit 1
   });
 
   it('quotes only what keepalived can carry', () => {
-    expect(quote('/usr/bin/curl -fsS http://127.0.0.1:8404/x')).toBe('"/usr/bin/curl -fsS http://127.0.0.1:8404/x"');
+    expect(quote('/usr/bin/curl -fsS http://127.0.0.1:8404/x').text).toBe('"/usr/bin/curl -fsS http://127.0.0.1:8404/x"');
     for (const bad of ['a"b', 'a\\b', 'a#b', 'a!b', 'a\nb']) expect(() => quote(bad)).toThrow(/keepalived cannot quote/);
+  });
+});
+
+describe('keepalived syntax', () => {
+  it('emits vetted words, numbers and addresses without a terminator', () => {
+    expect(emitKeepalived([block(['vrrp_instance', ident('vip-tst')], [stmt('interface', bare('eth0')), stmt('advert_int', num('0.1')), stmt(prefix('192.0.2.10/32'), 'dev', bare('eth0')), stmt('unicast_src_ip', ip('192.0.2.11')), stmt('notify_master', quote('/a b'))])])).toEqual([
+      'vrrp_instance vip_tst {',
+      '\tinterface eth0',
+      '\tadvert_int 0.1',
+      '\t192.0.2.10/32 dev eth0',
+      '\tunicast_src_ip 192.0.2.11',
+      '\tnotify_master "/a b"',
+      '}',
+    ]);
+  });
+
+  it.each([
+    ['two words in a plain string', () => stmt('interface', 'eth0 eth1')],
+    ['a plain string that looks quoted', () => stmt('script', '"x"')],
+    ['a `!` comment', () => stmt('router_id', 'a!b')],
+    ['a brace', () => stmt('router_id', '}')],
+    ['a bird word', () => stmt('script', birdQuote('x'))],
+    ['a bare() word with a blank', () => stmt('interface', bare('eth0 x'))],
+  ])('refuses %s', (_, node) => expect(() => emitKeepalived([node()])).toThrow(/internal: /));
+});
+
+describe('keepalived quote properties', () => {
+  it('quotes every string without `"`, `\\`, `#`, `!` or a control character as one quoted word', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (s) => {
+        let w: string;
+        try {
+          w = quote(s).text;
+        } catch {
+          expect(s).toMatch(/["\\#!\x00-\x1f\x7f]/);
+          return;
+        }
+        expect(w).toBe(`"${s}"`);
+        expect(emitKeepalived([stmt('script', quote(s))])).toEqual([`script "${s}"`]);
+      }),
+    );
+  });
+});
+
+describe.skipIf(missingBinary('/usr/sbin/keepalived', 'keepalived'))('keepalived -t reads quoted words back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'anycdn-keepalived-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names each quoted string, whole, as the unknown keyword of its line', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 40 }).filter((s) => !/["\\#!\x00-\x1f\x7f]/.test(s)), (s) => {
+        const f = join(dir, 'keepalived.conf');
+        writeFileSync(f, `${emitKeepalived([block(['global_defs'], [stmt('router_id', bare('r1')), stmt(quote(`zz${s}`))])]).join('\n')}\n`);
+        // -t parses and exits (status 5 on a config error); it opens a netlink socket but changes nothing.
+        const r = spawnSync('/usr/sbin/keepalived', ['-t', '-l', '-f', f], { encoding: 'utf8' });
+        expect(`${r.stdout}${r.stderr}`).toContain(`(Line 3) Unknown keyword 'zz${s}'`);
+      }),
+      { numRuns: 30 },
+    );
   });
 });

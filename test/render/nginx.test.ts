@@ -1,9 +1,17 @@
 // nginx on cache hosts, on edited copies of the shipped sites. Whole blocks, not `contains`.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Topology } from '../../lib/model/schema.ts';
 import { renderNginx } from '../../lib/render/nginx.ts';
-import { quote } from '../../lib/render/syntax/nginx.ts';
+import { block as braceBlock, stmt } from '../../lib/render/syntax/brace.ts';
+import { quote as keepalivedQuote } from '../../lib/render/syntax/keepalived.ts';
+import { emitNginx, quote, template } from '../../lib/render/syntax/nginx.ts';
+import { ip } from '../../lib/render/syntax/word.ts';
+import { missingBinary } from '../helpers/daemons.ts';
 import { loadEdited } from '../helpers/topology.ts';
 
 function nginxConf(t: Topology, hostName: string): string {
@@ -207,7 +215,7 @@ describe('nginx quote', () => {
     ['say "hi"', '"say \\"hi\\""'],
     ['back\\slash', '"back\\\\slash"'],
     ['{brace}', '"{brace}"'],
-  ])('%s -> %s', (input, out) => expect(quote(input)).toBe(out));
+  ])('%s -> %s', (input, out) => expect(quote(input).text).toBe(out));
 
   it.each(['$host', 'line\nbreak', 'nul\x00'])('refuses %j', (input) => expect(() => quote(input)).toThrow(/internal: nginx cannot carry/));
 });
@@ -221,7 +229,7 @@ describe('nginx quote properties', () => {
       fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (s) => {
         let w: string;
         try {
-          w = quote(s);
+          w = quote(s).text;
         } catch {
           expect(s).toMatch(/[$\x00-\x1f\x7f]/);
           return;
@@ -230,6 +238,49 @@ describe('nginx quote properties', () => {
         if (!w.startsWith('"')) expect(w).toMatch(/^[^\s;{}"'#\\]+$/);
         else expect(w.slice(1, -1)).not.toMatch(/(^|[^\\])(\\\\)*"/);
       }),
+    );
+  });
+});
+
+describe('nginx syntax', () => {
+  it('emits vetted words and plain syntax', () => {
+    expect(emitNginx([braceBlock(['server'], [stmt('listen', quote('192.0.2.1:80')), stmt('set_real_ip_from', ip('192.0.2.2')), stmt('log_format', 'x', template('$uri "$request"')), stmt('add_header', 'X', quote('a b'))])])).toEqual([
+      'server {',
+      '\tlisten 192.0.2.1:80;',
+      '\tset_real_ip_from 192.0.2.2;',
+      '\tlog_format x \'$uri "$request"\';',
+      '\tadd_header X "a b";',
+      '}',
+    ]);
+  });
+
+  it.each([
+    ['two words in a plain string', () => stmt('server_name', 'a b')],
+    ['a plain string that looks quoted', () => stmt('server_name', '""')],
+    ['a statement break', () => stmt('return', '200;')],
+    ['a brace', () => braceBlock(['location', '{'], [])],
+    ['a keepalived word', () => stmt('x', keepalivedQuote('a'))],
+  ])('refuses %s', (_, node) => expect(() => emitNginx([node()])).toThrow(/internal: /));
+
+  it('refuses a template that could end its single quotes', () => {
+    for (const bad of ["a'b", 'a\\b', 'a\nb']) expect(() => template(bad)).toThrow(/internal: nginx cannot template/);
+  });
+});
+
+describe.skipIf(missingBinary('/usr/sbin/nginx', 'nginx'))('nginx -t reads quoted words back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'anycdn-nginx-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('names each quoted value, unescaped, as the unknown directive of line 1', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }).filter((s) => !/[$\x00-\x1f\x7f]/.test(s)), (s) => {
+        const f = join(dir, 'nginx.conf');
+        writeFileSync(f, `${emitNginx([stmt(quote(`zz${s}`), 'x')]).join('\n')}\n`);
+        // The file fails at its first line, before nginx binds or writes anything.
+        const r = spawnSync('/usr/sbin/nginx', ['-t', '-q', '-p', dir, '-e', 'stderr', '-c', f], { encoding: 'utf8' });
+        expect(r.stderr).toContain(`unknown directive "zz${s}" in ${f}:1`);
+      }),
+      { numRuns: 30 },
     );
   });
 });
