@@ -9,7 +9,7 @@ import type { Checker } from './types.ts';
 /** nginx's -p prefix inside the view: every path in the file is absolute, so it only has to exist. */
 export const NGINX_CHECK_PREFIX = '/run/anycdn-nginx-check/';
 
-/** Hostnames nginx resolves when it loads the file: `server NAME[:PORT]` lines inside upstream blocks. */
+/** Hostnames nginx resolves when it loads the file (for hand-written files; rendered ones come with their needs). */
 export function upstreamHostnames(content: string): string[] {
   const names = new Set<string>();
   for (const block of content.matchAll(/upstream\s+\S+\s*\{([^}]*)\}/g)) {
@@ -40,8 +40,6 @@ export const nginxChecker: Checker = {
       `mkdir -p ${[NGINX_CHECK_PREFIX, ...nginxParentDirs(f.content)].map(shQuote).join(' ')}`,
       `/usr/sbin/nginx -t -q -p ${shQuote(NGINX_CHECK_PREFIX)} -c ${shQuote(f.path)}`,
     ].join(' && '),
-  // nginx resolves upstream hostnames at load time; the check maps them (see Checker.hostNames).
-  hostNames: (f) => upstreamHostnames(f.content),
   parse: (out, code, f) =>
     mapOutput('nginx', out.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: /gm, '$1 '), code, f, [/ in (?<path>\/[^\s:]+):(?<line>\d+)$/, /\[(emerg|alert|crit|error)\]/]),
 };

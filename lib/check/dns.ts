@@ -1,6 +1,5 @@
 // bird -p, knotc conf-check, kzonecheck and sh -n: the checkers of the anycast DNS slice.
 import { PATHS } from '../render/paths.ts';
-import { passwordFile } from '../render/syntax/bird.ts';
 import { mapOutput } from './output.ts';
 import type { Checker } from './types.ts';
 
@@ -10,14 +9,6 @@ export const birdChecker: Checker = {
   debianPackage: 'bird2',
   command: (f) => `/usr/sbin/bird -p -c ${f.path}`,
   // BGP passwords are fetched at boot; the check gets a placeholder in their place.
-  fixtures: (f) => [
-    ...[...f.content.matchAll(/include "(\/run\/anycdn\/secrets\/bird-[a-z0-9-]+\.conf)";/g)].map((m) => ({
-      path: m[1]!,
-      content: passwordFile('placeholder-for-check'),
-    })),
-    // Written by the unit's ExecStartPre and then by the health checker.
-    ...(f.content.includes(`include "${PATHS.birdDeprefer}";`) ? [{ path: PATHS.birdDeprefer, content: 'define ANYCAST_DEPREFER = 0;\n' }] : []),
-  ],
   parse: (out, code, f) => mapOutput('bird', out, code, f, [/(?<path>\/[^\s:]+):(?<line>\d+):(?<col>\d+)/]),
 };
 

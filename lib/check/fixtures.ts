@@ -1,6 +1,35 @@
 // Fixtures, the files a check (or the lab) provides that anycdn does not render, come in two
 // kinds: contents to write, and shell commands that create a file inside the host view.
+import type { HostNeeds } from '../render/catalog.ts';
+import { passwordFile } from '../render/syntax/bird.ts';
+import { shQuote } from '../render/syntax/shell.ts';
 import type { Fixture } from './types.ts';
+
+/**
+ * What a host has that anycdn does not render, made up for a check (and the lab): a placeholder
+ * for each secret fetched at boot, a throwaway certificate for each the operator installs, and the
+ * files units write before their daemon starts. Built from the plan's needs, never from the text.
+ */
+export function needsFixtures(needs: HostNeeds): Fixture[] {
+  return [
+    ...needs.secretFiles.map((path) => ({ path, content: passwordFile('placeholder-for-check') })),
+    ...needs.certPaths.map((path) => ({ path, shell: selfSignedPem(path) })),
+    ...needs.stateFiles,
+  ];
+}
+
+/**
+ * A shell command that writes a throwaway self-signed certificate + key PEM to `path`. In a
+ * subshell, so the redirections the host view appends cannot take over the last command's.
+ */
+export function selfSignedPem(path: string): string {
+  const steps = [
+    'd=$(mktemp -d /run/anycdn-cert.XXXXXX)',
+    `/usr/bin/openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=anycdn-check -days 2 -keyout "$d/key" -out "$d/crt"`,
+    `cat "$d/crt" "$d/key" > ${shQuote(path)}`,
+  ];
+  return `(${steps.join(' && ')})`;
+}
 
 export function splitFixtures(fixtures: Fixture[]): { files: { path: string; content: string }[]; commands: { path: string; shell: string }[] } {
   return {

@@ -6,7 +6,7 @@
 import { byCodePoint } from '../model/order.ts';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DirNeed } from '../render/dirs.ts';
+import type { DirNeed } from '../render/catalog.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 
 /** State directories replaced by tmpfs inside the view (those that exist on the machine). */
@@ -17,7 +17,7 @@ export interface HostViewPlan {
   treeDir: string;
   /** Every absolute path present in the tree (rendered files and fixtures). */
   paths: string[];
-  /** Directories the host needs on the view's empty state dirs (see render/dirs.ts). */
+  /** Directories the host needs on the view's empty state dirs (see render/catalog.ts). */
   dirs: DirNeed[];
   /** Single files bound over the machine's: an /etc/hosts for names the checked files resolve. */
   fileBinds?: FileBind[];

@@ -3,7 +3,7 @@ import type { Diagnostic } from '../model/errors.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { mapOutput } from './output.ts';
-import type { Checker, Fixture } from './types.ts';
+import type { Checker } from './types.ts';
 
 /**
  * `haproxy -c -dW -f F`. Not `-q`: haproxy 2.6 then prints nothing at all, not even the error.
@@ -18,8 +18,6 @@ export const haproxyChecker: Checker = {
   binary: '/usr/sbin/haproxy',
   debianPackage: 'haproxy',
   command: (f) => `/usr/sbin/haproxy -c -dW -f ${shQuote(f.path)}`,
-  // The certificate is installed on the host by the operator; the check gets a throwaway one.
-  fixtures: (f) => haproxyCertPaths(f.content).map((path): Fixture => ({ path, shell: selfSignedPem(path) })),
   parse: (out, code, f) => dedupe(mapOutput('haproxy', out, code, f, [/\[(?<path>\/[^\]:]+):(?<line>\d+)\]/]).map(stripPid)),
 };
 
@@ -36,7 +34,6 @@ export const keepalivedChecker: Checker = {
   binary: '/usr/sbin/keepalived',
   debianPackage: 'keepalived',
   command: (f) => `/usr/sbin/keepalived -t -f ${shQuote(f.path)}`,
-  interfaces: (f) => keepalivedInterfaces(f.content),
   parse: (out, code, f) => {
     const ds = dedupe(mapOutput('keepalived', out, code, f, [/^\((?<path>\/[^:]+): Line (?<line>\d+)\)/, /^\(Line (?<line>\d+)\)/]));
     if (code === 143) {
@@ -46,28 +43,15 @@ export const keepalivedChecker: Checker = {
   },
 };
 
-/** Every `ssl crt PATH` on a bind line. */
+/** Every `ssl crt PATH` on a bind line (for hand-written files; rendered ones come with their needs). */
 export function haproxyCertPaths(content: string): string[] {
   return [...new Set([...content.matchAll(/^\s*bind\s.*\bcrt\s+(\/\S+)/gm)].map((m) => m[1]!))].sort();
 }
 
-/** Interface names keepalived.conf refers to: the instance interface and `dev` of addresses. */
+/** Interface names keepalived.conf refers to (for hand-written files; rendered ones come with their needs). */
 export function keepalivedInterfaces(content: string): string[] {
   const names = [...content.matchAll(/^\s*interface\s+([a-z][a-z0-9]{0,14})\s*$/gm), ...content.matchAll(/\sdev\s+([a-z][a-z0-9]{0,14})\s*$/gm)].map((m) => m[1]!);
   return [...new Set(names)].sort();
-}
-
-/**
- * A shell command that writes a throwaway self-signed certificate + key PEM to `path`. In a
- * subshell, so the redirections the host view appends cannot take over the last command's.
- */
-export function selfSignedPem(path: string): string {
-  const steps = [
-    'd=$(mktemp -d /run/anycdn-cert.XXXXXX)',
-    `/usr/bin/openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=anycdn-check -days 2 -keyout "$d/key" -out "$d/crt"`,
-    `cat "$d/crt" "$d/key" > ${shQuote(path)}`,
-  ];
-  return `(${steps.join(' && ')})`;
 }
 
 /** haproxy prefixes every line with its pid: keep diagnostics deterministic. */

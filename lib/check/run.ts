@@ -8,7 +8,8 @@ import type { Diagnostic } from '../model/errors.ts';
 import { run } from '../run.ts';
 import type { HostPlan } from '../render/index.ts';
 import type { RenderedFile } from '../render/types.ts';
-import { splitFixtures } from './fixtures.ts';
+import { needsFixtures, splitFixtures } from './fixtures.ts';
+import { looseNeeds } from './loose.ts';
 import { hostViewScript, unshareArgs } from './hostview.ts';
 import { fileLabel } from './output.ts';
 import { CHECKERS } from './registry.ts';
@@ -32,14 +33,10 @@ export interface CheckOptions {
 
 /** Checks loose files (hand-written known-bad ones, say): one view per host, no extra directories. */
 export function checkFiles(files: RenderedFile[], opts: CheckOptions = {}): Promise<CheckReport> {
-  const hosts = new Map<string, HostPlan>();
-  for (const f of files) {
-    const key = `${f.site}/${f.host}`;
-    const plan = hosts.get(key) ?? { site: f.site, host: f.host, files: [], dirs: [] };
-    plan.files.push(f);
-    hosts.set(key, plan);
-  }
-  return checkHosts([...hosts.values()], opts);
+  const hosts = new Map<string, RenderedFile[]>();
+  for (const f of files) hosts.set(`${f.site}/${f.host}`, [...(hosts.get(`${f.site}/${f.host}`) ?? []), f]);
+  const plans = [...hosts.values()].map((fs): HostPlan => ({ site: fs[0]!.site, host: fs[0]!.host, files: fs, units: [], packages: [], needs: looseNeeds(fs) }));
+  return checkHosts(plans, opts);
 }
 
 /** Checks every file of every host plan, each host in its own view, with the directories it needs. */
@@ -91,7 +88,7 @@ async function checkHost(plan: HostPlan, checkers: Partial<Record<string, Checke
     const treeDir = join(work, 'tree');
     const resultsDir = join(work, 'results');
     await mkdir(resultsDir);
-    const fixtures = splitFixtures(jobs.flatMap(({ file, checker }) => checker.fixtures?.(file, hostFiles) ?? []));
+    const fixtures = splitFixtures(needsFixtures(plan.needs));
     const present = new Set<string>();
     for (const f of [...hostFiles, ...fixtures.files]) {
       const target = join(treeDir, f.path);
@@ -104,14 +101,14 @@ async function checkHost(plan: HostPlan, checkers: Partial<Record<string, Checke
       await mkdir(dirname(join(treeDir, fx.path)), { recursive: true });
       present.add(fx.path);
     }
-    const names = [...new Set(jobs.flatMap(({ file, checker }) => checker.hostNames?.(file) ?? []))].sort();
+    const names = plan.needs.hostNames;
     const hostsFile = names.length > 0 ? join(work, 'hosts') : undefined;
     if (hostsFile) await writeFile(hostsFile, ['127.0.0.1 localhost', '::1 localhost', ...names.map((n) => `${PLACEHOLDER_ADDRESS} ${n}`)].join('\n') + '\n');
-    const interfaces = [...new Set(jobs.flatMap(({ file, checker }) => checker.interfaces?.(file) ?? []))].sort();
+    const interfaces = plan.needs.interfaces;
     const script = hostViewScript({
       treeDir,
       paths: [...present].sort(),
-      dirs: plan.dirs,
+      dirs: plan.needs.dirs,
       fileBinds: hostsFile ? [{ source: hostsFile, target: '/etc/hosts' }] : [],
       interfaces,
       setup: fixtures.commands.map((x) => x.shell),

@@ -13,16 +13,6 @@ export interface Checker {
   debianPackage: string;
   /** The shell command that checks `file` (by its path on the host). */
   command(file: RenderedFile): string;
-  /** Interface names the file needs to exist (keepalived refuses missing ones). */
-  interfaces?(file: RenderedFile): string[];
-  /**
-   * Names the file resolves when it loads (nginx upstreams). The view has no DNS, so the check
-   * maps them to a documentation address in a private /etc/hosts: it tests the file, not the
-   * network. The lab maps the same names to its own origin instead.
-   */
-  hostNames?(file: RenderedFile): string[];
-  /** Files the check needs that are not rendered. */
-  fixtures?(file: RenderedFile, hostFiles: RenderedFile[]): Fixture[];
   /** The checker's output as diagnostics on the rendered file (empty when it passed). */
   parse(output: string, exitCode: number, file: RenderedFile): Diagnostic[];
 }

@@ -7,7 +7,7 @@ import type { RenderedFile } from '../render/types.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
 import { hostStatements, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
 import { networkShape, subnetOf, type NetworkShape } from './network.ts';
-import { debianPackages, systemdUnits } from './packages.ts';
+import { renderHost } from '../render/index.ts';
 import { groupsOf, securityGroups, type GroupName, type SecurityGroupShape } from './security.ts';
 import { instanceType, rootVolumeGiB } from './sizes.ts';
 import { cloudDiagnostics } from './validate.ts';
@@ -118,6 +118,7 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
     const subnet = subnetOf(network, host.address);
     if (!subnet) throw new Error(`internal: ${host.name} is outside the subnets of ${site.id}`);
     const bundle = hostBundle(site.id, host.name, files);
+    const plan = renderHost(t, site, host);
     const perms = permissions(t.cdn, site, host);
     return {
       host,
@@ -125,8 +126,9 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
       groups: groupsOf(host),
       instanceType: instanceType(host),
       rootVolumeGiB: rootVolumeGiB(t.cdn, host),
-      packages: debianPackages(site, host),
-      units: systemdUnits(host, bundle.files),
+      // The host's plan says which units it runs and which Debian packages they need.
+      packages: plan.packages,
+      units: plan.units.map((u) => `${u.name}.service`).sort(),
       permissions: perms,
       rolePath: rolePath(host),
       roleDescription: `anycdn ${site.id} host ${host.name} (${host.roles.join(', ')})`,

@@ -2,7 +2,7 @@
 // a unit again as its supervisor would, stop and start the origin.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderTopology } from '../render/index.ts';
+import { renderPlans } from '../render/index.ts';
 import { PATHS } from '../render/paths.ts';
 import type { Topology } from '../model/schema.ts';
 import { startUnit } from './daemons.ts';
@@ -85,8 +85,8 @@ export async function killUnitTree(host: string, unit: string): Promise<number> 
 export async function startUnitAgain(t: Topology, host: string, unit: string): Promise<void> {
   const state = readState();
   if (!state) throw new Error('lab: not running');
-  const files = renderTopology(t).filter((f) => f.host === host);
-  const u = hostUnits(files).find((x) => x.name === unit);
+  const plan = renderPlans(t).find((p) => p.host === host);
+  const u = hostUnits(plan?.units ?? []).find((x) => x.name === unit);
   if (!u) throw new Error(`lab: ${host} has no unit ${unit}`);
   rmSync(labPaths.pidFile(host, unit), { force: true });
   const procs = await startUnit({ host, ns: nsOf.host(host) }, state.holders[host]!, u);

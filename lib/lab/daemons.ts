@@ -6,9 +6,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { mountLines, type FileBind } from '../check/hostview.ts';
-import type { DirNeed } from '../render/dirs.ts';
+import type { DirNeed } from '../render/catalog.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import type { RenderedFile } from '../render/types.ts';
+import type { UnitSpec } from '../render/units.ts';
 import { LabError, startDetached, waitFor } from './exec.ts';
 import type { LabUnit } from './units.ts';
 import { labPaths, type LabProcess } from './state.ts';
@@ -23,11 +24,12 @@ export interface HostStart {
   host: string;
   ns: string;
   files: RenderedFile[];
+  units: UnitSpec[];
   /** Extra files the lab provides on the host (secrets), written after the tmpfs mounts. */
   extra: { path: string; content: string }[];
   /** Shell commands that create files the host needs but anycdn does not render (certificates). */
   setup: string[];
-  /** Directories the host's daemons need (render/dirs.ts), created on the view's tmpfs. */
+  /** Directories the host's daemons need (render/catalog.ts), created on the view's tmpfs. */
   dirs: DirNeed[];
   /** The lab's /etc/hosts and CA bundle, bound over the machine's inside the host view. */
   fileBinds: FileBind[];

@@ -2,8 +2,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Topology } from '../model/schema.ts';
-import { splitFixtures } from '../check/fixtures.ts';
-import { CHECKERS } from '../check/registry.ts';
+import { needsFixtures, splitFixtures } from '../check/fixtures.ts';
 import { passwordFile } from '../render/syntax/bird.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { renderPlans } from '../render/index.ts';
@@ -74,12 +73,12 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       // No resolver in the lab: lookups end at once on loopback instead of timing out.
       const resolvConf = join(labPaths.etc(h.host), 'resolv.conf');
       writeFileSync(resolvConf, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
-      // What a real host has that anycdn does not render: the same fixtures the checkers use
-      // (throwaway certificates), and BGP passwords that match the lab routers'.
-      const fixtures = splitFixtures(hostFiles.flatMap((f) => (f.check ? (CHECKERS[f.check]?.fixtures?.(f, hostFiles) ?? []) : [])));
-      const secrets = site.hosts.find((x) => x.name === h.host)!.roles.includes('dns')
-        ? site.bgp.peers.filter((p) => p.passwordRef).map((p) => ({ path: birdSecretFile(p.name), content: passwordFile(labPassword(site.id, p.name)) }))
-        : [];
+      // What a real host has that anycdn does not render: the fixtures the checkers use for the
+      // plan's needs (throwaway certificates), and BGP passwords that match the lab routers'.
+      const fixtures = splitFixtures(needsFixtures(hostPlan.needs));
+      const secrets = site.bgp.peers
+        .filter((p) => p.passwordRef && hostPlan.needs.secretFiles.includes(birdSecretFile(p.name)))
+        .map((p) => ({ path: birdSecretFile(p.name), content: passwordFile(labPassword(site.id, p.name)) }));
       // Written in order: the lab's passwords replace the checkers' placeholders at the same paths.
       const extra = [...fixtures.files, ...secrets];
       const setup = fixtures.commands.map((x) => `mkdir -p ${shQuote(dirname(x.path))} && ${x.shell}`);
@@ -88,7 +87,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
         { source: resolvConf, target: '/etc/resolv.conf' },
         { source: originTrust.caBundle, target: SYSTEM_CA_BUNDLE },
       ];
-      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, dirs: hostPlan.dirs, extra, setup, fileBinds };
+      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, units: hostPlan.units, dirs: hostPlan.needs.dirs, extra, setup, fileBinds };
     });
     await Promise.all(hosts.map((h) => applySysctls(h.ns, h.files)));
     for (const p of await Promise.all(hosts.map(startHolder))) {
@@ -101,7 +100,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
     // Each host's units in their After= order; hosts in parallel.
     await Promise.all(
       hosts.map(async (h) => {
-        for (const unit of hostUnits(h.files)) {
+        for (const unit of hostUnits(h.units)) {
           if (LAB_SKIPS[unit.name]) continue;
           state.processes.push(...(await startUnit(h, state.holders[h.host]!, unit)));
         }

@@ -1,7 +1,7 @@
 // Every renderer, and the one function that renders a whole topology.
 import { byCodePoint } from '../model/order.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { hostDirs, type DirNeed } from './dirs.ts';
+import { hostNeeds, hostPackages, type HostNeeds } from './catalog.ts';
 import { renderBird } from './bird.ts';
 import { renderHaproxy } from './haproxy.ts';
 import { renderHealthcheck } from './healthcheck.ts';
@@ -11,17 +11,23 @@ import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
 import { renderSquid } from './squid.ts';
 import type { RenderedFile, Renderer } from './types.ts';
-import { renderUnits } from './units.ts';
+import { renderUnits, unitSpecs, type UnitSpec } from './units.ts';
 
 export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderUnits];
 
-/** One host's render: its files, and the directories its daemons need (see dirs.ts). */
+/**
+ * One host's render, the one thing every adapter reads: its files, its units as data, the Debian
+ * packages they need, and what the host needs besides (see catalog.ts).
+ */
 export interface HostPlan {
   site: string;
   host: string;
   /** Sorted by path. */
   files: RenderedFile[];
-  dirs: DirNeed[];
+  /** In the order the unit files are written (by role). */
+  units: UnitSpec[];
+  packages: string[];
+  needs: HostNeeds;
 }
 
 export function renderHost(t: Topology, site: Site, host: Host): HostPlan {
@@ -29,7 +35,8 @@ export function renderHost(t: Topology, site: Site, host: Host): HostPlan {
   for (let i = 1; i < files.length; i++) {
     if (files[i]!.path === files[i - 1]!.path) throw new Error(`internal: two renderers wrote ${site.id}/${host.name}${files[i]!.path}`);
   }
-  return { site: site.id, host: host.name, files, dirs: hostDirs(t, site, host) };
+  const units = unitSpecs(t, site, host);
+  return { site: site.id, host: host.name, files, units, packages: hostPackages(units), needs: hostNeeds(t, site, host, units) };
 }
 
 /** Every host's plan, sorted by site and host. Pure: same topology, same bytes. */

@@ -50,7 +50,7 @@ export function hostViewMs(dir: string, extra: number, runs: number): Figure {
       '/nonexistent-tree',
       [],
       [],
-      p.dirs.map((d) => ({ ...d, path: join(dir, d.path) })),
+      p.needs.dirs.map((d) => ({ ...d, path: join(dir, d.path) })),
       scratch,
     ).join('\n'),
   );

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haproxyCertPaths, haproxyChecker, keepalivedChecker, keepalivedInterfaces } from '../../lib/check/lb.ts';
 import { checkFiles, checkHosts } from '../../lib/check/run.ts';
+import { needsFixtures } from '../../lib/check/fixtures.ts';
+import { looseNeeds } from '../../lib/check/loose.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { renderPlans } from '../../lib/render/index.ts';
 import type { CheckKind, RenderedFile } from '../../lib/render/types.ts';
@@ -109,10 +111,10 @@ describe('haproxy output parser', () => {
     expect(haproxyChecker.command(file)).toBe("/usr/sbin/haproxy -c -dW -f '/etc/haproxy/haproxy.cfg'");
   });
 
-  it('finds the certificates of https binds for the throwaway PEM fixture', () => {
+  it('finds the certificates of https binds in a hand-written file, for the throwaway PEM fixture', () => {
     const cfg = 'frontend images\n\tbind 192.0.2.10:80\n\tbind 192.0.2.10:443 ssl crt /etc/haproxy/certs/a.pem alpn h2,http/1.1\n';
     expect(haproxyCertPaths(cfg)).toEqual(['/etc/haproxy/certs/a.pem']);
-    const [fixture] = haproxyChecker.fixtures!({ ...file, content: cfg }, []);
+    const [fixture] = needsFixtures(looseNeeds([{ ...file, content: cfg }]));
     expect(fixture).toMatchObject({ path: '/etc/haproxy/certs/a.pem' });
     expect(fixture && 'shell' in fixture && fixture.shell).toMatch(/^\(.*openssl req -x509 .* > '\/etc\/haproxy\/certs\/a\.pem'\)$/);
   });

@@ -115,7 +115,7 @@ beforeAll(async () => {
   const health = { nginx: CACHE_HEALTH.nginx, squid: CACHE_HEALTH.squid };
   const lines = [
     'set -u',
-    ...mountLines(tree, files.map((f) => f.path), [], plans.flatMap((p) => p.dirs)),
+    ...mountLines(tree, files.map((f) => f.path), [], plans.flatMap((p) => p.needs.dirs)),
     'PIDS=""',
     'cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; sleep 0.3; for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; }',
     'trap cleanup EXIT',

@@ -1,0 +1,142 @@
+// The daemon catalog: for each unit anycdn renders, the Debian packages it needs, and what it
+// needs on the host besides its files: directories (with the owner and mode Debian's packages, or
+// systemd for RuntimeDirectory=/StateDirectory=, give them), interfaces, names it resolves at
+// load time, secret files fetched at boot, certificates the operator installs. Which units a host
+// runs is decided once, by its roles, in units*.ts; everything here hangs off those units, so the
+// checkers, the cloud bundles and the lab read one answer instead of re-deriving it.
+import { dirname } from 'node:path';
+import { isIP } from 'node:net';
+import { deprefers, originTarget } from '../model/facts.ts';
+import type { Host, Site, Topology } from '../model/schema.ts';
+import { birdSecretFile, PATHS } from './paths.ts';
+import { serviceValues, unitSpecs, type UnitSpec } from './units.ts';
+
+export interface DirNeed {
+  path: string;
+  owner: string;
+  group: string;
+  mode: number;
+}
+
+const dir = (path: string, owner: string, group: string, mode: number): DirNeed => ({ path, owner, group, mode });
+
+/** What a host needs besides its rendered files (see the header). */
+export interface HostNeeds {
+  dirs: DirNeed[];
+  /** Interfaces that must exist (keepalived refuses missing ones). */
+  interfaces: string[];
+  /** Names a daemon resolves when it loads its config (nginx upstreams). */
+  hostNames: string[];
+  /** Files fetched at boot that a config includes (BGP passwords). */
+  secretFiles: string[];
+  /** Certificates (chain + key PEM) the operator installs. */
+  certPaths: string[];
+  /** Files a unit writes before its daemon starts, with what it writes (bird's deprefer flag). */
+  stateFiles: { path: string; content: string }[];
+}
+
+/** What bird's unit writes before the checker has said anything: not depreferred. */
+export const BIRD_DEPREFER_DEFAULT = 'define ANYCAST_DEPREFER = 0;\n';
+
+/** Debian packages per unit (bookworm). */
+const PACKAGES: Record<string, string[]> = {
+  'anycdn-secrets': ['awscli'],
+  knot: ['knot'],
+  bird: ['bird2'],
+  // The health checker is a Node.js program; its withdraw script and transitions run ip.
+  'anycdn-healthcheck': ['nodejs', 'iproute2'],
+  haproxy: ['haproxy'],
+  keepalived: ['keepalived'],
+  nginx: ['nginx'],
+  squid: ['squid'],
+};
+
+/** The Debian packages a host's units need, sorted and unique. */
+export function hostPackages(units: UnitSpec[]): string[] {
+  const out = new Set<string>();
+  for (const u of units) {
+    const p = PACKAGES[u.name];
+    if (!p) throw new Error(`internal: unit ${u.name} has no entry in the daemon catalog`);
+    p.forEach((x) => out.add(x));
+  }
+  return [...out].sort();
+}
+
+/** Everything but directories: what each unit's daemon reaches outside its rendered files. */
+function unitNeeds(t: Topology, site: Site, host: Host, unit: string): Omit<HostNeeds, 'dirs' | 'stateFiles'> {
+  const none = { interfaces: [], hostNames: [], secretFiles: [], certPaths: [] };
+  switch (unit) {
+    case 'bird':
+      return { ...none, secretFiles: site.bgp.peers.filter((p) => p.passwordRef).map((p) => birdSecretFile(p.name)) };
+    case 'keepalived':
+      return { ...none, interfaces: [host.interface] };
+    case 'haproxy':
+      return { ...none, certPaths: site.haproxy.https ? [site.haproxy.https.certPath] : [] };
+    case 'nginx': {
+      const o = originTarget(t);
+      return { ...none, hostNames: isIP(o.host) === 0 ? [o.host] : [] };
+    }
+    default:
+      return none;
+  }
+}
+
+/** What each daemon's Debian package creates and the daemon expects (bookworm). */
+function packageDirs(t: Topology, unit: string): DirNeed[] {
+  switch (unit) {
+    case 'knot':
+      return [dir(PATHS.knotStorage, 'root', 'knot', 0o770)];
+    case 'haproxy':
+      return [dir('/var/lib/haproxy', 'root', 'root', 0o755)];
+    case 'nginx':
+      return [
+        dir(dirname(PATHS.nginxErrorLog), 'root', 'adm', 0o755),
+        dir(PATHS.nginxTempDir, 'root', 'root', 0o755),
+        // nginx creates the last component of proxy_cache_path itself, as its worker user.
+        dir(dirname(t.cdn.cache.nginx.path), 'root', 'root', 0o755),
+      ];
+    case 'squid':
+      return [
+        dir(dirname(PATHS.squidAccessLog), 'proxy', 'proxy', 0o755),
+        dir(PATHS.squidCoredumpDir, 'proxy', 'proxy', 0o755),
+        dir(t.cdn.cache.squid.path, 'proxy', 'proxy', 0o750),
+      ];
+    case 'anycdn-healthcheck':
+      return [dir(dirname(PATHS.healthcheckStatus), 'root', 'root', 0o755)];
+    default:
+      return [];
+  }
+}
+
+/** Everything the host needs besides its files, each list sorted and unique. */
+export function hostNeeds(t: Topology, site: Site, host: Host, units: UnitSpec[] = unitSpecs(t, site, host)): HostNeeds {
+  const sets = { interfaces: new Set<string>(), hostNames: new Set<string>(), secretFiles: new Set<string>(), certPaths: new Set<string>() };
+  for (const u of units) {
+    const n = unitNeeds(t, site, host, u.name);
+    for (const k of Object.keys(sets) as (keyof typeof sets)[]) n[k].forEach((x) => sets[k].add(x));
+  }
+  const sorted = (s: Set<string>) => [...s].sort();
+  return {
+    dirs: hostDirs(t, site, host, units),
+    interfaces: sorted(sets.interfaces),
+    hostNames: sorted(sets.hostNames),
+    secretFiles: sorted(sets.secretFiles),
+    certPaths: sorted(sets.certPaths),
+    stateFiles: units.some((u) => u.name === 'bird') && deprefers(t) ? [{ path: PATHS.birdDeprefer, content: BIRD_DEPREFER_DEFAULT }] : [],
+  };
+}
+
+/** Every directory the host needs, sorted by path (parents first), one entry per path. */
+export function hostDirs(t: Topology, site: Site, host: Host, units: UnitSpec[] = unitSpecs(t, site, host)): DirNeed[] {
+  const out = new Map<string, DirNeed>();
+  for (const u of units) {
+    const get = (key: string) => serviceValues(u, key).flatMap((v) => v.split(/\s+/));
+    const user = get('User')[0] ?? 'root';
+    const group = get('Group')[0] ?? user;
+    for (const d of packageDirs(t, u.name)) out.set(d.path, d);
+    // systemd creates these at start, owned by the unit's User= (mode 0755, its default).
+    for (const name of get('RuntimeDirectory')) out.set(`/run/${name}`, dir(`/run/${name}`, user, group, 0o755));
+    for (const name of get('StateDirectory')) if (!out.has(`/var/lib/${name}`)) out.set(`/var/lib/${name}`, dir(`/var/lib/${name}`, user, group, 0o755));
+  }
+  return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
