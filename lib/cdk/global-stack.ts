@@ -2,11 +2,11 @@
 // AWS itself, BYOIP ready) with UDP and TCP listeners on port 53, and per aws site one endpoint
 // group per listener whose endpoints are that site's dns hosts. It lives in us-west-2 and
 // references the instances in the sites' regions through CDK's cross-region references.
-import { CfnOutput, Duration, Fn, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as ga from 'aws-cdk-lib/aws-globalaccelerator';
 import * as endpoints from 'aws-cdk-lib/aws-globalaccelerator-endpoints';
 import type { Construct } from 'constructs';
-import type { AcceleratorShape } from '../cloud/shape.ts';
+import { acceleratorRetained, type AcceleratorShape } from '../cloud/shape.ts';
 import type { AwsSiteStack } from './aws-site-stack.ts';
 
 export interface GlobalStackProps extends StackProps {
@@ -26,6 +26,8 @@ export class GlobalStack extends Stack {
       acceleratorName: shape.name,
       ...(props.byoip ? { ipAddresses: [shape.byoipAddress] } : {}),
     });
+    // DeletionPolicy and UpdateReplacePolicy Retain: the AWS-assigned addresses outlive the stack.
+    if (acceleratorRetained(props.byoip)) accelerator.applyRemovalPolicy(RemovalPolicy.RETAIN);
     const listeners = shape.listeners.map(
       (l) => [l.protocol, new ga.Listener(this, `Dns-${l.protocol}`, { accelerator, protocol: l.protocol as ga.ConnectionProtocol, portRanges: [{ fromPort: l.port }], clientAffinity: l.clientAffinity as ga.ClientAffinity })] as const,
     );
@@ -38,6 +40,7 @@ export class GlobalStack extends Stack {
           region: site.region,
           healthCheckProtocol: hc.protocol as ga.HealthCheckProtocol,
           healthCheckPort: hc.port,
+          healthCheckPath: hc.path,
           healthCheckInterval: Duration.seconds(hc.intervalSec),
           healthCheckThreshold: hc.threshold,
           endpoints: site.dnsHosts.map(

@@ -25,7 +25,7 @@ export interface SecurityGroupShape {
 
 const ANY: RulePeer = { anyIpv4: true };
 
-export function securityGroups(site: Site): SecurityGroupShape[] {
+export function securityGroups(site: Site, statusPort: number): SecurityGroupShape[] {
   const lbIngress: SecurityRule[] = [{ protocol: 'tcp', port: 80, peer: ANY, description: 'image clients (http) to the VIP' }];
   if (site.haproxy.https) lbIngress.push({ protocol: 'tcp', port: 443, peer: ANY, description: 'image clients (https) to the VIP' });
   lbIngress.push({ protocol: 'vrrp', peer: { group: 'lb' }, description: 'keepalived VRRP adverts, only between the lb pair' });
@@ -53,7 +53,10 @@ export function securityGroups(site: Site): SecurityGroupShape[] {
       description: `anycdn ${site.id}: Knot authoritative DNS behind Global Accelerator`,
       ingress: [
         { protocol: 'udp', port: 53, peer: ANY, description: 'DNS queries (Global Accelerator keeps the client address)' },
-        { protocol: 'tcp', port: 53, peer: ANY, description: 'DNS over TCP (truncated answers, health checks)' },
+        { protocol: 'tcp', port: 53, peer: ANY, description: 'DNS over TCP (truncated answers)' },
+        // Route 53's health checkers poll it for Global Accelerator; the host has no public
+        // address, and the accelerator forwards only port 53 from clients.
+        { protocol: 'tcp', port: statusPort, peer: ANY, description: 'Global Accelerator health checks: GET /anycast on the checker' },
       ],
       egress: [],
     },

@@ -3,6 +3,7 @@
 import { InputError, sortDiagnostics } from '../model/errors.ts';
 import { prefixAddress } from '../model/net.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
+import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
 import { hostStatements, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
@@ -67,8 +68,12 @@ export interface AcceleratorShape {
   /** BYOIP: the model's anycast IPv4 address, used when the adapter's BYOIP switch is on. */
   byoipAddress: string;
   listeners: { protocol: 'UDP' | 'TCP'; port: number; clientAffinity: 'NONE' }[];
-  /** Knot answers TCP on 53; a dns host whose Knot is down leaves its group. */
-  healthCheck: { protocol: 'TCP'; port: number; intervalSec: number; threshold: number };
+  /**
+   * The BGP sites' rule: a dns host stays in its group only while its health checker answers
+   * GET /anycast with 200 on the host's own address, that is while the site's DNS *and* image
+   * path are healthy (lib/render/healthcheck.ts). The checks come from Route 53's health checkers.
+   */
+  healthCheck: { protocol: 'HTTP'; port: number; path: string; intervalSec: number; threshold: number };
   /** Global Accelerator passes the client address through to Knot (RRL, logs). */
   preserveClientIp: boolean;
   /** One endpoint group per site and listener. */
@@ -81,6 +86,15 @@ export interface CloudShape {
   metalSites: MetalSiteShape[];
   /** Only when a site is on aws. */
   accelerator?: AcceleratorShape;
+}
+
+/**
+ * Deleting or replacing an accelerator releases its AWS-assigned anycast addresses, which the NS
+ * glue points to: keep it unless the addresses are the operator's own (BYOIP), which a new
+ * accelerator can take again.
+ */
+export function acceleratorRetained(byoip: boolean): boolean {
+  return !byoip;
 }
 
 /** Throws InputError with every cloud-side problem of the model. */
@@ -103,7 +117,7 @@ function acceleratorShape(t: Topology, awsSites: AwsSiteShape[]): AcceleratorSha
     name: 'anycdn-dns',
     byoipAddress: prefixAddress(t.cdn.anycast.ipv4),
     listeners: (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: 53, clientAffinity: 'NONE' as const })),
-    healthCheck: { protocol: 'TCP', port: 53, intervalSec: 10, threshold: 3 },
+    healthCheck: { protocol: 'HTTP', port: t.cdn.healthcheck.statusPort, path: HEALTHCHECK_STATUS_PATH, intervalSec: 10, threshold: 3 },
     preserveClientIp: true,
     sites: awsSites.map((s) => ({ id: s.site.id, region: s.region, dnsHosts: s.hosts.filter((h) => h.host.roles.includes('dns')).map((h) => h.host.name) })),
   };
@@ -135,7 +149,7 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
       bundle,
     };
   });
-  return { site, region: site.region, network, securityGroups: securityGroups(site), hosts, elasticIp };
+  return { site, region: site.region, network, securityGroups: securityGroups(site, t.cdn.healthcheck.statusPort), hosts, elasticIp };
 }
 
 function metalSite(t: Topology, site: Site, files: RenderedFile[]): MetalSiteShape {

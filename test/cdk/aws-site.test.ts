@@ -93,14 +93,14 @@ describe('user data', () => {
 });
 
 describe('security groups', () => {
-  it('open only 80/tcp (lb) and 53/udp+tcp (dns) to the internet; no SSH anywhere', () => {
+  it('open only 80/tcp (lb), 53/udp+tcp and the health checker\'s 8053/tcp (dns) to the internet; no SSH anywhere', () => {
     const open: string[] = [];
     for (const [id, r] of Object.entries(t.findResources('AWS::EC2::SecurityGroup'))) {
       for (const rule of r.Properties.SecurityGroupIngress ?? []) {
         if (rule.CidrIp === '0.0.0.0/0') open.push(`${id.replace(/[A-F0-9]{8}$/, '')} ${rule.IpProtocol}/${rule.FromPort}`);
       }
     }
-    expect(open.sort()).toEqual(['dnssg tcp/53', 'dnssg udp/53', 'lbsg tcp/80']);
+    expect(open.sort()).toEqual(['dnssg tcp/53', 'dnssg tcp/8053', 'dnssg udp/53', 'lbsg tcp/80']);
     const all = JSON.stringify(s.json('anycdn-sin'));
     expect(all).not.toMatch(/"FromPort":22\b/);
   });

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { assetHashOf, synth, type Synth } from './synth.ts';
 import { sha256 } from '../../lib/cloud/bundle.ts';
+import { shippedTexts } from '../helpers/topology.ts';
 
 let s: Synth;
 beforeAll(() => {
@@ -24,15 +25,29 @@ describe('anycdn-global', () => {
     const groups = Object.values(s.template('anycdn-global').findResources('AWS::GlobalAccelerator::EndpointGroup'));
     expect(groups).toHaveLength(2);
     for (const g of groups) {
-      expect(g.Properties).toMatchObject({ EndpointGroupRegion: 'ap-southeast-1', HealthCheckProtocol: 'TCP', HealthCheckPort: 53 });
+      // The checker's GET /anycast: 200 only while the site's DNS and image path are healthy.
+      expect(g.Properties).toMatchObject({ EndpointGroupRegion: 'ap-southeast-1', HealthCheckProtocol: 'HTTP', HealthCheckPort: 8053, HealthCheckPath: '/anycast' });
       const ids = g.Properties.EndpointConfigurations.map((e: any) => `${e.ClientIPPreservationEnabled} ${JSON.stringify(e.EndpointId)}`);
       expect(ids).toEqual([expect.stringMatching(/^true .*Refsinlb1Instance/), expect.stringMatching(/^true .*Refsinlb2Instance/)]);
     }
   });
 
-  it('takes the model anycast address with -c anycdn:global-byoip=true', () => {
+  it('health-checks the port the model gives the checker', () => {
+    const texts = shippedTexts();
+    texts['sites/cdn.yaml'] = texts['sites/cdn.yaml']!.replace('healthcheck:\n', 'healthcheck:\n  statusPort: 9053\n');
+    const groups = Object.values(synth(texts).template('anycdn-global').findResources('AWS::GlobalAccelerator::EndpointGroup'));
+    expect(groups.map((g) => g.Properties.HealthCheckPort)).toEqual([9053, 9053]);
+  });
+
+  it('retains the accelerator (and its AWS-assigned addresses) on delete and on replacement', () => {
+    s.template('anycdn-global').hasResource('AWS::GlobalAccelerator::Accelerator', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('takes the model anycast address with -c anycdn:global-byoip=true, and then lets the accelerator go', () => {
     const byoip = synth(undefined, { 'anycdn:global-byoip': true });
-    byoip.template('anycdn-global').hasResourceProperties('AWS::GlobalAccelerator::Accelerator', { IpAddresses: ['192.0.2.53'] });
+    const t = byoip.template('anycdn-global');
+    t.hasResourceProperties('AWS::GlobalAccelerator::Accelerator', { IpAddresses: ['192.0.2.53'] });
+    t.hasResource('AWS::GlobalAccelerator::Accelerator', { DeletionPolicy: Match.absent(), UpdateReplacePolicy: Match.absent() });
   });
 });
 

@@ -255,7 +255,7 @@ class CdkReader {
         const p = g.Properties;
         const listener = listeners.get(p.ListenerArn['Fn::GetAtt'][0])!;
         groupsOf[`${listener.Protocol} ${p.EndpointGroupRegion}`] = {
-          healthCheck: `${p.HealthCheckProtocol} ${p.HealthCheckPort} every ${p.HealthCheckIntervalSeconds}s threshold ${p.ThresholdCount}`,
+          healthCheck: `${p.HealthCheckProtocol} ${p.HealthCheckPort}${p.HealthCheckPath ?? ''} every ${p.HealthCheckIntervalSeconds}s threshold ${p.ThresholdCount}`,
           endpoints: p.EndpointConfigurations.map((e: any) => `${this.resolve(e.EndpointId)}${e.ClientIPPreservationEnabled ? ' client-ip' : ''}`).sort(),
         };
       }

@@ -158,7 +158,7 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
       const p = g.inputs;
       const listener = run.byId(p.listenerArn)!;
       groupsOf[`${listener.inputs.protocol} ${p.endpointGroupRegion}`] = {
-        healthCheck: `${p.healthCheckProtocol} ${p.healthCheckPort} every ${p.healthCheckIntervalSeconds}s threshold ${p.thresholdCount}`,
+        healthCheck: `${p.healthCheckProtocol} ${p.healthCheckPort}${p.healthCheckPath ?? ''} every ${p.healthCheckIntervalSeconds}s threshold ${p.thresholdCount}`,
         endpoints: (p.endpointConfigurations as any[]).map((e) => `${sym(e.endpointId)}${e.clientIpPreservationEnabled ? ' client-ip' : ''}`).sort(),
       };
     }
