@@ -10,7 +10,7 @@ import type { ResourceRef, Statement } from '../cloud/iam.ts';
 import { INSTANCE } from '../cloud/instance.ts';
 import type { AwsSiteShape, CloudHost } from '../cloud/shape.ts';
 import { userData } from '../cloud/userdata.ts';
-import { acknowledge } from './nag.ts';
+import { acknowledge, nagPartition } from './nag.ts';
 import { bundleFile } from '../cloud/staging.ts';
 
 export interface HostProps {
@@ -133,12 +133,12 @@ export class Host extends Construct {
     }
     if (permissions.includes('origin-read')) {
       if (!props.originBucket) throw new Error('internal: origin-read without an origin bucket');
-      acknowledge(this.role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${props.originBucket}/*]`, 'a cache reads any image of the origin bucket by design; the bucket holds only the images it serves');
+      acknowledge(this.role, `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:s3:::${props.originBucket}/*]`, 'a cache reads any image of the origin bucket by design; the bucket holds only the images it serves');
     }
     if (permissions.includes('move-vip')) {
       acknowledge(
         this.role,
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${stack.region}:${stack.account}:network-interface/*]`,
+        `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:ec2:${stack.region}:${stack.account}:network-interface/*]`,
         'network interface ids exist only after launch; the ec2:Subnet condition limits this to interfaces in the VIP subnet',
       );
     }

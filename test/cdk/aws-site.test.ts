@@ -139,7 +139,8 @@ describe('IAM', () => {
     const [eip, eni] = ['AssociateSiteElasticIp', 'MoveVipWithinVipSubnet'].map((sid) => policyOf('sin-lb1').find((st) => st.Sid === sid));
     expect(eip.Action).toBe('ec2:AssociateAddress');
     expect(JSON.stringify(eip.Resource)).toContain(':ec2:ap-southeast-1:111111111111:elastic-ip/eipalloc-0a1b2c3d4e5f60718');
-    expect(eni.Action).toEqual(['ec2:AssociateAddress', 'ec2:AssignPrivateIpAddresses']);
+    // @aws-cdk/aws-iam:minimizePolicies sorts the actions.
+    expect(eni.Action).toEqual(['ec2:AssignPrivateIpAddresses', 'ec2:AssociateAddress']);
     expect(JSON.stringify(eni.Resource)).toContain(':network-interface/*');
     expect(JSON.stringify(eni.Condition.ArnEquals['ec2:Subnet'])).toMatch(/:subnet\/",\{"Ref":"NetworkSubnetpublic[0-9A-F]{8}"\}/);
   });
@@ -147,7 +148,7 @@ describe('IAM', () => {
   it('gives caches read of the origin bucket (and list, so a missing image is a 404) and nothing of EC2', () => {
     expect(sids('sin-cache1')).toEqual(['ListOriginSoMissingIs404', 'ReadOrigin', 'ReadOwnBundle']);
     const read = policyOf('sin-cache1').find((st) => st.Sid === 'ReadOrigin');
-    expect(read).toMatchObject({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::anycdn-example-images/*']] } });
+    expect(read).toMatchObject({ Action: 's3:GetObject', Resource: 'arn:aws:s3:::anycdn-example-images/*' });
   });
 
   it('lets each host read only its own bundle object', () => {
