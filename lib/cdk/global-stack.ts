@@ -5,6 +5,7 @@
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as ga from 'aws-cdk-lib/aws-globalaccelerator';
 import * as endpoints from 'aws-cdk-lib/aws-globalaccelerator-endpoints';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { acceleratorRetained, type AcceleratorShape } from '../cloud/shape.ts';
 import type { AwsSiteStack } from './aws-site-stack.ts';
@@ -47,6 +48,21 @@ export class GlobalStack extends Stack {
             (name) => new endpoints.InstanceEndpoint(stack.hosts.get(name)!.instance, { preserveClientIp: shape.preserveClientIp }),
           ),
         });
+      }
+    }
+    if (shape.delegation) {
+      const d = shape.delegation;
+      const addresses = props.byoip ? [shape.byoipAddress] : accelerator.ipv4Addresses;
+      if (!addresses) throw new Error('internal: an accelerator without IPv4 addresses');
+      new route53.CfnRecordSet(this, 'Delegation', {
+        hostedZoneId: d.hostedZoneId,
+        name: `${d.zone}.`,
+        type: 'NS',
+        ttl: String(d.ttlSec),
+        resourceRecords: d.nameservers.map((ns) => `${ns}.`),
+      });
+      for (const ns of d.glue) {
+        new route53.CfnRecordSet(this, `Glue-${ns}`, { hostedZoneId: d.hostedZoneId, name: `${ns}.`, type: 'A', ttl: String(d.ttlSec), resourceRecords: addresses });
       }
     }
     new CfnOutput(this, 'AnycastAddresses', { value: Fn.join(' ', accelerator.ipv4Addresses ?? []), description: 'The accelerator addresses: the in-zone name servers\' glue must point here' });

@@ -2,13 +2,14 @@
 // builds, computed once from the model and the rendered files. Adapters only map it to resources.
 import { InputError, sortDiagnostics } from '../model/errors.ts';
 import { prefixAddress } from '../model/net.ts';
-import type { Host, Site, Topology } from '../model/schema.ts';
+import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
 import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
 import { hostStatements, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
 import { networkShape, subnetOf, type NetworkShape } from './network.ts';
 import { debianPackages, systemdUnits } from './packages.ts';
+import { gateKey, readinessProbes } from './rollout.ts';
 import { groupsOf, securityGroups, type GroupName, type SecurityGroupShape } from './security.ts';
 import { instanceType, rootVolumeGiB } from './sizes.ts';
 import { cloudDiagnostics } from './validate.ts';
@@ -31,6 +32,8 @@ export interface CloudHost {
   /** AWS-managed policies of the host's role. */
   managedPolicies: string[];
   bundle: HostBundle;
+  /** The health gate of a rollout (lib/cloud/rollout.ts): local probes, and the key of this version. */
+  readiness: { probes: string[]; gateKey: string };
 }
 
 export interface AwsSiteShape {
@@ -78,6 +81,22 @@ export interface AcceleratorShape {
   preserveClientIp: boolean;
   /** One endpoint group per site and listener. */
   sites: { id: string; region: string; dnsHosts: string[] }[];
+  /** Only with dns.parentZone: the delegation of dns.zone in a Route 53 parent zone. */
+  delegation?: DelegationShape;
+}
+
+/**
+ * NS records for the zone in its Route 53 parent, and glue A records for the in-zone name servers
+ * at the accelerator's addresses (the model's anycast address with BYOIP).
+ */
+export interface DelegationShape {
+  hostedZoneId: string;
+  parentZone: string;
+  zone: string;
+  ttlSec: number;
+  nameservers: string[];
+  /** The name servers inside the zone, which resolvers can only find through glue. */
+  glue: string[];
 }
 
 export interface CloudShape {
@@ -120,6 +139,18 @@ function acceleratorShape(t: Topology, awsSites: AwsSiteShape[]): AcceleratorSha
     healthCheck: { protocol: 'HTTP', port: t.cdn.healthcheck.statusPort, path: HEALTHCHECK_STATUS_PATH, intervalSec: 10, threshold: 3 },
     preserveClientIp: true,
     sites: awsSites.map((s) => ({ id: s.site.id, region: s.region, dnsHosts: s.hosts.filter((h) => h.host.roles.includes('dns')).map((h) => h.host.name) })),
+    ...(t.cdn.dns.parentZone ? { delegation: delegationShape(t.cdn.dns, t.cdn.dns.parentZone) } : {}),
+  };
+}
+
+function delegationShape(d: Cdn['dns'], parent: NonNullable<Cdn['dns']['parentZone']>): DelegationShape {
+  return {
+    hostedZoneId: parent.hostedZoneId,
+    parentZone: parent.name,
+    zone: d.zone,
+    ttlSec: d.nsTtlSec,
+    nameservers: [...d.nameservers],
+    glue: d.nameservers.filter((ns) => ns.endsWith(`.${d.zone}`)),
   };
 }
 
@@ -133,20 +164,28 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
     if (!subnet) throw new Error(`internal: ${host.name} is outside the subnets of ${site.id}`);
     const bundle = hostBundle(site.id, host.name, files);
     const perms = permissions(t.cdn, site, host);
+    const packages = debianPackages(site, host);
+    const units = systemdUnits(host, bundle.files);
+    const type = instanceType(host);
+    const rootGiB = rootVolumeGiB(t.cdn, host);
     return {
       host,
       subnet: subnet.name,
       groups: groupsOf(host),
-      instanceType: instanceType(host),
-      rootVolumeGiB: rootVolumeGiB(t.cdn, host),
-      packages: debianPackages(site, host),
-      units: systemdUnits(host, bundle.files),
+      instanceType: type,
+      rootVolumeGiB: rootGiB,
+      packages,
+      units,
       permissions: perms,
       rolePath: rolePath(host),
       roleDescription: `anycdn ${site.id} host ${host.name} (${host.roles.join(', ')})`,
       statements: hostStatements(perms, 's3' in t.cdn.origin ? t.cdn.origin.s3 : undefined, elasticIp),
       managedPolicies: managedPolicies(perms),
       bundle,
+      readiness: {
+        probes: readinessProbes(t.cdn, host),
+        gateKey: gateKey({ bundle: bundle.sha256, instanceType: type, rootVolumeGiB: rootGiB, packages, units }),
+      },
     };
   });
   return { site, region: site.region, network, securityGroups: securityGroups(site, t.cdn.healthcheck.statusPort), hosts, elasticIp };

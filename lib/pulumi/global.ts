@@ -59,6 +59,14 @@ export function globalAccelerator(args: GlobalArgs) {
       }, opts);
     }
   }
+  const addresses = args.byoip ? pulumi.output([shape.byoipAddress]) : accelerator.ipSets.apply((sets) => sets.flatMap((s) => s.ipAddresses ?? []));
+  if (shape.delegation) {
+    const d = shape.delegation;
+    new aws.route53.Record('delegation', { zoneId: d.hostedZoneId, name: `${d.zone}.`, type: 'NS', ttl: d.ttlSec, records: d.nameservers.map((ns) => `${ns}.`) }, opts);
+    for (const ns of d.glue) {
+      new aws.route53.Record(`glue-${ns}`, { zoneId: d.hostedZoneId, name: `${ns}.`, type: 'A', ttl: d.ttlSec, records: addresses }, opts);
+    }
+  }
   return {
     anycastAddresses: accelerator.ipSets.apply((sets) => sets.flatMap((s) => s.ipAddresses ?? []).join(' ')),
     acceleratorDnsName: accelerator.dnsName,

@@ -51,6 +51,39 @@ describe('anycdn-global', () => {
   });
 });
 
+describe('anycdn-global: delegation in a Route 53 parent zone (dns.parentZone)', () => {
+  const withParent = () => {
+    const texts = shippedTexts();
+    texts['sites/cdn.yaml'] = texts['sites/cdn.yaml']!.replace('  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: Z0123456789ABCDEFGHIJ, name: example.net }\n');
+    return texts;
+  };
+  const records = (t: Record<string, any>) =>
+    Object.values(t.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::Route53::RecordSet').map((r) => r.Properties).sort((a, b) => (a.Name < b.Name ? -1 : 1));
+
+  it('creates nothing in Route 53 without a parent zone', () => {
+    expect(records(s.json('anycdn-global'))).toEqual([]);
+  });
+
+  it('delegates the zone to its name servers, with glue at the accelerator\'s addresses', () => {
+    const addresses = { 'Fn::GetAtt': [expect.stringMatching(/^Accelerator/), 'Ipv4Addresses'] };
+    expect(records(synth(withParent()).json('anycdn-global'))).toEqual([
+      { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'cdn.example.net.', Type: 'NS', TTL: '3600', ResourceRecords: ['ns1.cdn.example.net.', 'ns2.cdn.example.net.'] },
+      { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'ns1.cdn.example.net.', Type: 'A', TTL: '3600', ResourceRecords: addresses },
+      { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'ns2.cdn.example.net.', Type: 'A', TTL: '3600', ResourceRecords: addresses },
+    ]);
+  });
+
+  it('puts the glue at the model anycast address with BYOIP, and none for name servers outside the zone', () => {
+    const texts = withParent();
+    texts['sites/cdn.yaml'] = texts['sites/cdn.yaml']!.replace('[ns1.cdn.example.net, ns2.cdn.example.net]', '[ns1.cdn.example.net, ns.example.org]');
+    const got = records(synth(texts, { 'anycdn:global-byoip': true }).json('anycdn-global'));
+    expect(got.map((r) => `${r.Type} ${r.Name} ${JSON.stringify(r.ResourceRecords)}`)).toEqual([
+      'NS cdn.example.net. ["ns1.cdn.example.net.","ns.example.org."]',
+      'A ns1.cdn.example.net. ["192.0.2.53"]',
+    ]);
+  });
+});
+
 describe('anycdn-origin', () => {
   it('keeps the model bucket private, encrypted, versioned and retained', () => {
     const t = s.template('anycdn-origin');
