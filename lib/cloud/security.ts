@@ -54,8 +54,11 @@ export function securityGroups(site: Site, statusPort: number): SecurityGroupSha
       ingress: [
         { protocol: 'udp', port: 53, peer: ANY, description: 'DNS queries (Global Accelerator keeps the client address)' },
         { protocol: 'tcp', port: 53, peer: ANY, description: 'DNS over TCP (truncated answers)' },
-        // Route 53's health checkers poll it for Global Accelerator; the host has no public
-        // address, and the accelerator forwards only port 53 from clients.
+        // Route 53's health checkers poll it for Global Accelerator, from ranges AWS publishes as
+        // the managed prefix list com.amazonaws.<region>.route53-healthchecks. Its id differs per
+        // region and cannot be resolved offline, so the rule is open to any source: the endpoint
+        // tells only 200 or 503. While hosts still have public addresses (issue 13), anyone can
+        // read that verdict; narrow this to the prefix list once its id is pinned per region.
         { protocol: 'tcp', port: statusPort, peer: ANY, description: 'Global Accelerator health checks: GET /anycast on the checker' },
       ],
       egress: [],
