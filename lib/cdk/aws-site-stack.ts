@@ -59,9 +59,10 @@ export class AwsSiteStack extends Stack {
         machineImage,
         ...(props.originBucket ? { originBucket: props.originBucket } : {}),
       });
-      // One host at a time: a bundle change stops and starts each instance, so a chain keeps
-      // the rest of the site serving while one host restarts.
-      if (previous) host.instance.node.addDependency(previous.instance);
+      // One host at a time, each after the previous one reported healthy: a change that restarts
+      // instances never takes two hosts (and so never both lb hosts) down together, and a host
+      // that fails its checks fails the deployment, which rolls back.
+      if (previous) host.instance.instance.node.addDependency(previous.ready);
       previous = host;
       this.hosts.set(h.host.name, host);
     }

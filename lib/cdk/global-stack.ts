@@ -2,11 +2,12 @@
 // AWS itself, BYOIP ready) with UDP and TCP listeners on port 53, and per aws site one endpoint
 // group per listener whose endpoints are that site's dns hosts. It lives in us-west-2 and
 // references the instances in the sites' regions through CDK's cross-region references.
-import { CfnOutput, Duration, Fn, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as ga from 'aws-cdk-lib/aws-globalaccelerator';
 import * as endpoints from 'aws-cdk-lib/aws-globalaccelerator-endpoints';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
-import type { AcceleratorShape } from '../cloud/shape.ts';
+import { acceleratorRetained, type AcceleratorShape } from '../cloud/shape.ts';
 import type { AwsSiteStack } from './aws-site-stack.ts';
 
 export interface GlobalStackProps extends StackProps {
@@ -26,6 +27,8 @@ export class GlobalStack extends Stack {
       acceleratorName: shape.name,
       ...(props.byoip ? { ipAddresses: [shape.byoipAddress] } : {}),
     });
+    // DeletionPolicy and UpdateReplacePolicy Retain: the AWS-assigned addresses outlive the stack.
+    if (acceleratorRetained(props.byoip)) accelerator.applyRemovalPolicy(RemovalPolicy.RETAIN);
     const listeners = shape.listeners.map(
       (l) => [l.protocol, new ga.Listener(this, `Dns-${l.protocol}`, { accelerator, protocol: l.protocol as ga.ConnectionProtocol, portRanges: [{ fromPort: l.port }], clientAffinity: l.clientAffinity as ga.ClientAffinity })] as const,
     );
@@ -38,12 +41,28 @@ export class GlobalStack extends Stack {
           region: site.region,
           healthCheckProtocol: hc.protocol as ga.HealthCheckProtocol,
           healthCheckPort: hc.port,
+          healthCheckPath: hc.path,
           healthCheckInterval: Duration.seconds(hc.intervalSec),
           healthCheckThreshold: hc.threshold,
           endpoints: site.dnsHosts.map(
             (name) => new endpoints.InstanceEndpoint(stack.hosts.get(name)!.instance, { preserveClientIp: shape.preserveClientIp }),
           ),
         });
+      }
+    }
+    if (shape.delegation) {
+      const d = shape.delegation;
+      const addresses = props.byoip ? [shape.byoipAddress] : accelerator.ipv4Addresses;
+      if (!addresses) throw new Error('internal: an accelerator without IPv4 addresses');
+      new route53.CfnRecordSet(this, 'Delegation', {
+        hostedZoneId: d.hostedZoneId,
+        name: `${d.zone}.`,
+        type: 'NS',
+        ttl: String(d.ttlSec),
+        resourceRecords: d.nameservers.map((ns) => `${ns}.`),
+      });
+      for (const ns of d.glue) {
+        new route53.CfnRecordSet(this, `Glue-${ns}`, { hostedZoneId: d.hostedZoneId, name: `${ns}.`, type: 'A', ttl: String(d.ttlSec), resourceRecords: addresses });
       }
     }
     new CfnOutput(this, 'AnycastAddresses', { value: Fn.join(' ', accelerator.ipv4Addresses ?? []), description: 'The accelerator addresses: the in-zone name servers\' glue must point here' });

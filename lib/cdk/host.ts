@@ -1,16 +1,17 @@
 // One EC2 host of an aws site: its role, its bundle as an S3 asset, and the instance that fetches,
 // verifies and applies that bundle at boot. Nothing here renders config: the bundle holds exactly
 // the files `anycdn render` writes for the host.
-import { ArnFormat, AssetHashType, Stack } from 'aws-cdk-lib';
+import { ArnFormat, AssetHashType, CfnWaitCondition, CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import type { ResourceRef, Statement } from '../cloud/iam.ts';
 import { INSTANCE } from '../cloud/instance.ts';
+import { ROLLOUT } from '../cloud/rollout.ts';
 import type { AwsSiteShape, CloudHost } from '../cloud/shape.ts';
 import { userData } from '../cloud/userdata.ts';
-import { acknowledge } from './nag.ts';
+import { acknowledge, nagPartition } from './nag.ts';
 import { bundleFile } from '../cloud/staging.ts';
 
 export interface HostProps {
@@ -30,6 +31,8 @@ export class Host extends Construct {
   readonly instance: ec2.Instance;
   readonly bundle: s3assets.Asset;
   readonly role: iam.Role;
+  /** Satisfied once this version of the host reported itself healthy. */
+  readonly ready: CfnWaitCondition;
 
   constructor(scope: Construct, id: string, props: HostProps) {
     super(scope, id);
@@ -51,6 +54,9 @@ export class Host extends Construct {
     for (const p of shape.managedPolicies) this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName(p));
     this.excuse(props);
 
+    // A handle per version of the host: an update that restarts it waits for a fresh signal.
+    const key = shape.readiness.gateKey;
+    const handle = new CfnWaitConditionHandle(this, `ReadyHandle-${key}`);
     this.instance = new ec2.Instance(this, 'Instance', {
       instanceName: shape.host.name,
       vpc: props.vpc,
@@ -66,6 +72,7 @@ export class Host extends Construct {
           bundleSha256: shape.bundle.sha256,
           packages: shape.packages,
           units: shape.units,
+          readiness: { signalUrl: handle.ref, probes: shape.readiness.probes, attempts: ROLLOUT.attempts, intervalSec: ROLLOUT.intervalSec },
         }),
       ),
       role: this.role,
@@ -89,6 +96,8 @@ export class Host extends Construct {
       ],
     });
     for (const sg of props.securityGroups.slice(1)) this.instance.addSecurityGroup(sg);
+    this.ready = new CfnWaitCondition(this, `Ready-${key}`, { handle: handle.ref, timeout: String(ROLLOUT.timeoutSec), count: 1 });
+    this.ready.node.addDependency(this.instance.instance);
     acknowledge(this.instance, 'CloudFormation-Validate::W3010', 'the zone is the one of the host\'s subnet, pinned in the site model so synth stays offline');
   }
 
@@ -133,12 +142,12 @@ export class Host extends Construct {
     }
     if (permissions.includes('origin-read')) {
       if (!props.originBucket) throw new Error('internal: origin-read without an origin bucket');
-      acknowledge(this.role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${props.originBucket}/*]`, 'a cache reads any image of the origin bucket by design; the bucket holds only the images it serves');
+      acknowledge(this.role, `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:s3:::${props.originBucket}/*]`, 'a cache reads any image of the origin bucket by design; the bucket holds only the images it serves');
     }
     if (permissions.includes('move-vip')) {
       acknowledge(
         this.role,
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${stack.region}:${stack.account}:network-interface/*]`,
+        `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:ec2:${stack.region}:${stack.account}:network-interface/*]`,
         'network interface ids exist only after launch; the ec2:Subnet condition limits this to interfaces in the VIP subnet',
       );
     }

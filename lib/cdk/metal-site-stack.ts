@@ -14,7 +14,7 @@ import { AssetHashType } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { pullStatements } from '../cloud/iam.ts';
 import type { MetalSiteShape } from '../cloud/shape.ts';
-import { acknowledge } from './nag.ts';
+import { acknowledge, nagPartition } from './nag.ts';
 import { bundleDirectory } from '../cloud/staging.ts';
 
 export interface MetalSiteStackProps extends StackProps {
@@ -110,7 +110,7 @@ function excuseBucketDeployment(stack: Stack, bucketId: string): void {
   const assets = `cdk-hnb659fds-assets-${stack.account}-${stack.region}`;
   acknowledge(handler, 'AwsSolutions-L1', 'the runtime of the BucketDeployment handler is pinned by aws-cdk-lib, which moves it forward on upgrade');
   acknowledge(handler, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'the BucketDeployment handler only writes its own CloudWatch logs with this AWS-managed policy');
-  const wildcards = ['Action::s3:Abort*', 'Action::s3:DeleteObject*', 'Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*', `Resource::<${bucketId}.Arn>/*`, `Resource::arn:<AWS::Partition>:s3:::${assets}/*`];
+  const wildcards = ['Action::s3:Abort*', 'Action::s3:DeleteObject*', 'Action::s3:GetBucket*', 'Action::s3:GetObject*', 'Action::s3:List*', `Resource::<${bucketId}.Arn>/*`, `Resource::arn:${nagPartition(stack)}:s3:::${assets}/*`];
   for (const w of wildcards) {
     acknowledge(handler, `AwsSolutions-IAM5[${w}]`, 'BucketDeployment reads the CDK asset bucket and syncs (writes, prunes) the whole config bucket, which it alone writes');
   }

@@ -27,6 +27,7 @@ export interface SecurityGroupShape {
 const ANY: RulePeer = { anyIpv4: true };
 
 export function securityGroups(t: Topology, site: Site): SecurityGroupShape[] {
+  const statusPort = t.cdn.healthcheck.statusPort;
   const lbIngress: SecurityRule[] = [{ protocol: 'tcp', port: 80, peer: ANY, description: 'image clients (http) to the VIP' }];
   if (site.haproxy.https) lbIngress.push({ protocol: 'tcp', port: 443, peer: ANY, description: 'image clients (https) to the VIP' });
   lbIngress.push({ protocol: 'vrrp', peer: { group: 'lb' }, description: 'keepalived VRRP adverts, only between the lb pair' });
@@ -54,7 +55,13 @@ export function securityGroups(t: Topology, site: Site): SecurityGroupShape[] {
       description: `anycdn ${site.id}: Knot authoritative DNS behind Global Accelerator`,
       ingress: [
         { protocol: 'udp', port: 53, peer: ANY, description: 'DNS queries (Global Accelerator keeps the client address)' },
-        { protocol: 'tcp', port: 53, peer: ANY, description: 'DNS over TCP (truncated answers, health checks)' },
+        { protocol: 'tcp', port: 53, peer: ANY, description: 'DNS over TCP (truncated answers)' },
+        // Route 53's health checkers poll it for Global Accelerator, from ranges AWS publishes as
+        // the managed prefix list com.amazonaws.<region>.route53-healthchecks. Its id differs per
+        // region and cannot be resolved offline, so the rule is open to any source: the endpoint
+        // tells only 200 or 503. While hosts still have public addresses (issue 13), anyone can
+        // read that verdict; narrow this to the prefix list once its id is pinned per region.
+        { protocol: 'tcp', port: statusPort, peer: ANY, description: 'Global Accelerator health checks: GET /anycast on the checker' },
       ],
       egress: [],
     },

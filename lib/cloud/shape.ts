@@ -2,12 +2,14 @@
 // builds, computed once from the model and the rendered files. Adapters only map it to resources.
 import { InputError, sortDiagnostics } from '../model/errors.ts';
 import { prefixAddress } from '../model/net.ts';
-import type { Host, Site, Topology } from '../model/schema.ts';
+import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
+import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
 import { hostStatements, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
 import { networkShape, subnetOf, type NetworkShape } from './network.ts';
 import { renderHost } from '../render/index.ts';
+import { gateKey, readinessProbes } from './rollout.ts';
 import { groupsOf, securityGroups, type GroupName, type SecurityGroupShape } from './security.ts';
 import { instanceType, rootVolumeGiB } from './sizes.ts';
 import { cloudDiagnostics } from './validate.ts';
@@ -30,6 +32,8 @@ export interface CloudHost {
   /** AWS-managed policies of the host's role. */
   managedPolicies: string[];
   bundle: HostBundle;
+  /** The health gate of a rollout (lib/cloud/rollout.ts): local probes, and the key of this version. */
+  readiness: { probes: string[]; gateKey: string };
 }
 
 export interface AwsSiteShape {
@@ -67,12 +71,32 @@ export interface AcceleratorShape {
   /** BYOIP: the model's anycast IPv4 address, used when the adapter's BYOIP switch is on. */
   byoipAddress: string;
   listeners: { protocol: 'UDP' | 'TCP'; port: number; clientAffinity: 'NONE' }[];
-  /** Knot answers TCP on 53; a dns host whose Knot is down leaves its group. */
-  healthCheck: { protocol: 'TCP'; port: number; intervalSec: number; threshold: number };
+  /**
+   * The BGP sites' rule: a dns host stays in its group only while its health checker answers
+   * GET /anycast with 200 on the host's own address, that is while the site's DNS *and* image
+   * path are healthy (lib/render/healthcheck.ts). The checks come from Route 53's health checkers.
+   */
+  healthCheck: { protocol: 'HTTP'; port: number; path: string; intervalSec: number; threshold: number };
   /** Global Accelerator passes the client address through to Knot (RRL, logs). */
   preserveClientIp: boolean;
   /** One endpoint group per site and listener. */
   sites: { id: string; region: string; dnsHosts: string[] }[];
+  /** Only with dns.parentZone: the delegation of dns.zone in a Route 53 parent zone. */
+  delegation?: DelegationShape;
+}
+
+/**
+ * NS records for the zone in its Route 53 parent, and glue A records for the in-zone name servers
+ * at the accelerator's addresses (the model's anycast address with BYOIP).
+ */
+export interface DelegationShape {
+  hostedZoneId: string;
+  parentZone: string;
+  zone: string;
+  ttlSec: number;
+  nameservers: string[];
+  /** The name servers inside the zone, which resolvers can only find through glue. */
+  glue: string[];
 }
 
 export interface CloudShape {
@@ -81,6 +105,15 @@ export interface CloudShape {
   metalSites: MetalSiteShape[];
   /** Only when a site is on aws. */
   accelerator?: AcceleratorShape;
+}
+
+/**
+ * Deleting or replacing an accelerator releases its AWS-assigned anycast addresses, which the NS
+ * glue points to: keep it unless the addresses are the operator's own (BYOIP), which a new
+ * accelerator can take again.
+ */
+export function acceleratorRetained(byoip: boolean): boolean {
+  return !byoip;
 }
 
 /** Throws InputError with every cloud-side problem of the model. */
@@ -103,9 +136,21 @@ function acceleratorShape(t: Topology, awsSites: AwsSiteShape[]): AcceleratorSha
     name: 'anycdn-dns',
     byoipAddress: prefixAddress(t.cdn.anycast.ipv4),
     listeners: (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: 53, clientAffinity: 'NONE' as const })),
-    healthCheck: { protocol: 'TCP', port: 53, intervalSec: 10, threshold: 3 },
+    healthCheck: { protocol: 'HTTP', port: t.cdn.healthcheck.statusPort, path: HEALTHCHECK_STATUS_PATH, intervalSec: 10, threshold: 3 },
     preserveClientIp: true,
     sites: awsSites.map((s) => ({ id: s.site.id, region: s.region, dnsHosts: s.hosts.filter((h) => h.host.roles.includes('dns')).map((h) => h.host.name) })),
+    ...(t.cdn.dns.parentZone ? { delegation: delegationShape(t.cdn.dns, t.cdn.dns.parentZone) } : {}),
+  };
+}
+
+function delegationShape(d: Cdn['dns'], parent: NonNullable<Cdn['dns']['parentZone']>): DelegationShape {
+  return {
+    hostedZoneId: parent.hostedZoneId,
+    parentZone: parent.name,
+    zone: d.zone,
+    ttlSec: d.nsTtlSec,
+    nameservers: [...d.nameservers],
+    glue: d.nameservers.filter((ns) => ns.endsWith(`.${d.zone}`)),
   };
 }
 
@@ -120,24 +165,32 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
     const bundle = hostBundle(site.id, host.name, files);
     const plan = renderHost(t, site, host);
     const perms = permissions(t.cdn, site, host);
+    // The host's plan says which units it runs and which Debian packages they need.
+    const packages = plan.packages;
+    const units = plan.units.map((u) => `${u.name}.service`).sort();
+    const type = instanceType(host);
+    const rootGiB = rootVolumeGiB(t.cdn, host);
     return {
       host,
       subnet: subnet.name,
       groups: groupsOf(host),
-      instanceType: instanceType(host),
-      rootVolumeGiB: rootVolumeGiB(t.cdn, host),
-      // The host's plan says which units it runs and which Debian packages they need.
-      packages: plan.packages,
-      units: plan.units.map((u) => `${u.name}.service`).sort(),
+      instanceType: type,
+      rootVolumeGiB: rootGiB,
+      packages,
+      units,
       permissions: perms,
       rolePath: rolePath(host),
       roleDescription: `anycdn ${site.id} host ${host.name} (${host.roles.join(', ')})`,
       statements: hostStatements(perms, 's3' in t.cdn.origin ? t.cdn.origin.s3 : undefined, elasticIp),
       managedPolicies: managedPolicies(perms),
       bundle,
+      readiness: {
+        probes: readinessProbes(t.cdn, host),
+        gateKey: gateKey({ bundle: bundle.sha256, instanceType: type, rootVolumeGiB: rootGiB, packages, units }),
+      },
     };
   });
-  return { site, region: site.region, network, securityGroups: securityGroups(t, site), hosts, elasticIp: site.vip.elasticIp };
+  return { site, region: site.region, network, securityGroups: securityGroups(t, site), hosts, elasticIp };
 }
 
 function metalSite(t: Topology, site: Site, files: RenderedFile[]): MetalSiteShape {

@@ -13,6 +13,12 @@ export interface UserDataInput {
   bundleSha256: string;
   packages: string[];
   units: string[];
+  /**
+   * CloudFormation's wait condition handle (a presigned URL, a CDK token): after the units are
+   * active and every probe answers 2xx, the host PUTs SUCCESS there; FAILURE when the bootstrap
+   * fails or the host is not ready in time. Without it (Pulumi) the host signals nothing.
+   */
+  readiness?: { signalUrl: string; probes: string[]; attempts: number; intervalSec: number };
 }
 
 /** EC2 rejects user data over 16 KB (before base64). */
@@ -35,8 +41,19 @@ export function userData(input: UserDataInput): string {
       ['BUNDLE_SHA256', input.bundleSha256],
       ['PACKAGES', input.packages.join(' ')],
       ['UNITS', input.units.join(' ')],
+      ...(input.readiness
+        ? ([
+            ['HOST', input.host],
+            ['SIGNAL_URL', input.readiness.signalUrl],
+            ['PROBES', input.readiness.probes.join(' ')],
+            ['READY_ATTEMPTS', String(input.readiness.attempts)],
+            ['READY_INTERVAL_SEC', String(input.readiness.intervalSec)],
+          ] as [string, string][])
+        : []),
     ]),
+    ...(input.readiness ? SIGNAL_ON_ERROR : []),
     ...SCRIPT_BODY,
+    ...(input.readiness ? READINESS_GATE : []),
   ];
   return [
     'Content-Type: multipart/mixed; boundary="' + BOUNDARY + '"',
@@ -57,6 +74,31 @@ export function userData(input: UserDataInput): string {
     '',
   ].join('\n');
 }
+
+// A wait condition signal with nothing but curl: a PUT of a small JSON document to the handle.
+const SIGNAL_ON_ERROR = String.raw`signal() {
+	curl -fsS --retry 5 -X PUT -H 'Content-Type:' --data-binary "{\"Status\":\"$1\",\"Reason\":\"$2\",\"UniqueId\":\"$HOST\",\"Data\":\"$BUNDLE_SHA256\"}" "$SIGNAL_URL"
+}
+trap 'signal FAILURE "bootstrap of $HOST failed at line $LINENO"' ERR`.split('\n');
+
+// The host is ready when every unit is active and every local probe answers 2xx (a dns host's
+// GET /anycast is 200 only while its site's DNS and image path are healthy).
+const READINESS_GATE = String.raw`
+ready() {
+	systemctl is-active --quiet $UNITS || return 1
+	for url in $PROBES; do curl -fsS -o /dev/null --max-time 2 "$url" || return 1; done
+}
+trap - ERR
+for _ in $(seq "$READY_ATTEMPTS"); do
+	if ready; then
+		signal SUCCESS "$HOST: units active, probes green"
+		exit 0
+	fi
+	sleep "$READY_INTERVAL_SEC"
+done
+signal FAILURE "$HOST: not ready after $READY_ATTEMPTS checks"
+exit 1
+`.split('\n');
 
 const SCRIPT_BODY = String.raw`export DEBIAN_FRONTEND=noninteractive
 bundle=$(mktemp)

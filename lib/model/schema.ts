@@ -62,6 +62,18 @@ const dns = z.strictObject({
   hostmaster: dnsName.describe('Mailbox of the zone admin, as a DNS name (hostmaster.example.net).'),
   ttlSec: posInt(86400).default(60).describe('TTL of the image host records. Default 60, so a site change reaches clients fast.'),
   nsTtlSec: posInt(604800).default(3600).describe('TTL of SOA, NS and glue records. Default 3600.'),
+  parentZone: z
+    .strictObject({
+      hostedZoneId: z
+        .string()
+        .regex(/^Z[A-Z0-9]{1,31}$/, { message: 'must be a Route 53 hosted-zone id such as Z0123456789ABCDEFGHIJ' })
+        .describe('The Route 53 hosted zone of the parent zone.'),
+      name: dnsName.describe('The parent zone\'s name; dns.zone must lie below it (cdn.example.net below example.net).'),
+    })
+    .optional()
+    .describe(
+      'Optional. A Route 53 parent zone in which stack anycdn-global delegates dns.zone: NS records for dns.nameservers and glue A records for the in-zone ones, at the anycast address (BYOIP) or the accelerator\'s addresses.',
+    ),
   soa,
   rrl: z
     .strictObject({

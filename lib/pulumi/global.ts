@@ -4,7 +4,7 @@
 // (the CDK app uses cross-region references for the same).
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { AcceleratorShape } from '../cloud/shape.ts';
+import { acceleratorRetained, type AcceleratorShape } from '../cloud/shape.ts';
 
 export interface GlobalArgs {
   shape: AcceleratorShape;
@@ -12,6 +12,14 @@ export interface GlobalArgs {
   /** The fully qualified name of a site's stack: <organization>/<project>/<site id>. */
   siteStack: (siteId: string) => string;
   provider: aws.Provider;
+}
+
+/**
+ * The twin of DeletionPolicy and UpdateReplacePolicy Retain: a delete or a replacement leaves the
+ * accelerator and its AWS-assigned addresses in the account (BYOIP: the operator's own).
+ */
+export function acceleratorOptions(byoip: boolean, provider: aws.Provider): pulumi.CustomResourceOptions {
+  return { provider, ...(acceleratorRetained(byoip) ? { retainOnDelete: true } : {}) };
 }
 
 export function globalAccelerator(args: GlobalArgs) {
@@ -22,7 +30,7 @@ export function globalAccelerator(args: GlobalArgs) {
     ipAddressType: 'IPV4',
     enabled: true,
     ...(args.byoip ? { ipAddresses: [shape.byoipAddress] } : {}),
-  }, opts);
+  }, acceleratorOptions(args.byoip, provider));
   const listeners = shape.listeners.map((l) => [l.protocol, new aws.globalaccelerator.Listener(`dns-${l.protocol.toLowerCase()}`, {
     acceleratorArn: accelerator.arn,
     protocol: l.protocol,
@@ -44,10 +52,19 @@ export function globalAccelerator(args: GlobalArgs) {
         endpointGroupRegion: site.region,
         healthCheckProtocol: hc.protocol,
         healthCheckPort: hc.port,
+        healthCheckPath: hc.path,
         healthCheckIntervalSeconds: hc.intervalSec,
         thresholdCount: hc.threshold,
         endpointConfigurations: site.dnsHosts.map((host) => ({ endpointId: endpointId(host), clientIpPreservationEnabled: shape.preserveClientIp })),
       }, opts);
+    }
+  }
+  const addresses = args.byoip ? pulumi.output([shape.byoipAddress]) : accelerator.ipSets.apply((sets) => sets.flatMap((s) => s.ipAddresses ?? []));
+  if (shape.delegation) {
+    const d = shape.delegation;
+    new aws.route53.Record('delegation', { zoneId: d.hostedZoneId, name: `${d.zone}.`, type: 'NS', ttl: d.ttlSec, records: d.nameservers.map((ns) => `${ns}.`) }, opts);
+    for (const ns of d.glue) {
+      new aws.route53.Record(`glue-${ns}`, { zoneId: d.hostedZoneId, name: `${ns}.`, type: 'A', ttl: d.ttlSec, records: addresses }, opts);
     }
   }
   return {

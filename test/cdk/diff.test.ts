@@ -20,7 +20,8 @@ function changes(texts: Texts): string[] {
     const diff = fullDiff(base.json(name) as any, next.json(name) as any);
     diff.resources.forEachDifference((id, c) => {
       const how = c.isAddition ? 'added' : c.isRemoval ? 'removed' : `updated(${Object.keys(c.propertyUpdates).sort().join(',')})`;
-      out.push(`${name} ${c.resourceType} ${id.replace(/[0-9A-F]{8}$/, '')} ${how}`);
+      // A host's wait condition is named by the key of its version (lib/cloud/rollout.ts).
+      out.push(`${name} ${c.resourceType} ${id.replace(/[0-9A-F]{8}$/, '').replace(/(Ready(?:Handle)?)[0-9a-f]{12}$/, '$1<key>')} ${how}`);
     });
     diff.outputs.forEachDifference((id) => out.push(`${name} output ${id}`));
     diff.parameters.forEachDifference((id) => out.push(`${name} parameter ${id}`));
@@ -29,8 +30,16 @@ function changes(texts: Texts): string[] {
 }
 
 describe('a site YAML change', () => {
-  it('sin advert interval: only the lb pair of sin takes a new bundle (user data and bundle read)', () => {
+  it('sin advert interval: only the lb pair of sin takes a new bundle, and a fresh wait condition each', () => {
     expect(changes(edit(shipped(), ['sites/sin.yaml', '  advertIntervalMs: 100', '  advertIntervalMs: 200']))).toEqual([
+      'anycdn-sin AWS::CloudFormation::WaitCondition sinlb1Ready<key> added',
+      'anycdn-sin AWS::CloudFormation::WaitCondition sinlb1Ready<key> removed',
+      'anycdn-sin AWS::CloudFormation::WaitCondition sinlb2Ready<key> added',
+      'anycdn-sin AWS::CloudFormation::WaitCondition sinlb2Ready<key> removed',
+      'anycdn-sin AWS::CloudFormation::WaitConditionHandle sinlb1ReadyHandle<key> added',
+      'anycdn-sin AWS::CloudFormation::WaitConditionHandle sinlb1ReadyHandle<key> removed',
+      'anycdn-sin AWS::CloudFormation::WaitConditionHandle sinlb2ReadyHandle<key> added',
+      'anycdn-sin AWS::CloudFormation::WaitConditionHandle sinlb2ReadyHandle<key> removed',
       'anycdn-sin AWS::EC2::Instance sinlb1Instance updated(UserData)',
       'anycdn-sin AWS::EC2::Instance sinlb2Instance updated(UserData)',
       'anycdn-sin AWS::IAM::Policy sinlb1RoleDefaultPolicy updated(PolicyDocument)',

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { assetHashOf, synth, type Synth } from './synth.ts';
 import { sha256 } from '../../lib/cloud/bundle.ts';
+import { shippedTexts } from '../helpers/topology.ts';
 
 let s: Synth;
 beforeAll(() => {
@@ -24,15 +25,62 @@ describe('anycdn-global', () => {
     const groups = Object.values(s.template('anycdn-global').findResources('AWS::GlobalAccelerator::EndpointGroup'));
     expect(groups).toHaveLength(2);
     for (const g of groups) {
-      expect(g.Properties).toMatchObject({ EndpointGroupRegion: 'ap-southeast-1', HealthCheckProtocol: 'TCP', HealthCheckPort: 53 });
+      // The checker's GET /anycast: 200 only while the site's DNS and image path are healthy.
+      expect(g.Properties).toMatchObject({ EndpointGroupRegion: 'ap-southeast-1', HealthCheckProtocol: 'HTTP', HealthCheckPort: 8053, HealthCheckPath: '/anycast' });
       const ids = g.Properties.EndpointConfigurations.map((e: any) => `${e.ClientIPPreservationEnabled} ${JSON.stringify(e.EndpointId)}`);
       expect(ids).toEqual([expect.stringMatching(/^true .*Refsinlb1Instance/), expect.stringMatching(/^true .*Refsinlb2Instance/)]);
     }
   });
 
-  it('takes the model anycast address with -c anycdn:global-byoip=true', () => {
+  it('health-checks the port the model gives the checker', () => {
+    const texts = shippedTexts();
+    texts['sites/cdn.yaml'] = texts['sites/cdn.yaml']!.replace('healthcheck:\n', 'healthcheck:\n  statusPort: 9053\n');
+    const groups = Object.values(synth(texts).template('anycdn-global').findResources('AWS::GlobalAccelerator::EndpointGroup'));
+    expect(groups.map((g) => g.Properties.HealthCheckPort)).toEqual([9053, 9053]);
+  });
+
+  it('retains the accelerator (and its AWS-assigned addresses) on delete and on replacement', () => {
+    s.template('anycdn-global').hasResource('AWS::GlobalAccelerator::Accelerator', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('takes the model anycast address with -c anycdn:global-byoip=true, and then lets the accelerator go', () => {
     const byoip = synth(undefined, { 'anycdn:global-byoip': true });
-    byoip.template('anycdn-global').hasResourceProperties('AWS::GlobalAccelerator::Accelerator', { IpAddresses: ['192.0.2.53'] });
+    const t = byoip.template('anycdn-global');
+    t.hasResourceProperties('AWS::GlobalAccelerator::Accelerator', { IpAddresses: ['192.0.2.53'] });
+    t.hasResource('AWS::GlobalAccelerator::Accelerator', { DeletionPolicy: Match.absent(), UpdateReplacePolicy: Match.absent() });
+  });
+});
+
+describe('anycdn-global: delegation in a Route 53 parent zone (dns.parentZone)', () => {
+  const withParent = () => {
+    const texts = shippedTexts();
+    texts['sites/cdn.yaml'] = texts['sites/cdn.yaml']!.replace('  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: Z0123456789ABCDEFGHIJ, name: example.net }\n');
+    return texts;
+  };
+  const records = (t: Record<string, any>) =>
+    Object.values(t.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::Route53::RecordSet').map((r) => r.Properties).sort((a, b) => (a.Name < b.Name ? -1 : 1));
+
+  it('creates nothing in Route 53 without a parent zone', () => {
+    expect(records(s.json('anycdn-global'))).toEqual([]);
+  });
+
+  it('delegates the zone to its name servers, with glue at the accelerator\'s addresses', () => {
+    const addresses = { 'Fn::GetAtt': [expect.stringMatching(/^Accelerator/), 'Ipv4Addresses'] };
+    expect(records(synth(withParent()).json('anycdn-global'))).toEqual([
+      { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'cdn.example.net.', Type: 'NS', TTL: '3600', ResourceRecords: ['ns1.cdn.example.net.', 'ns2.cdn.example.net.'] },
+      { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'ns1.cdn.example.net.', Type: 'A', TTL: '3600', ResourceRecords: addresses },
+      { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'ns2.cdn.example.net.', Type: 'A', TTL: '3600', ResourceRecords: addresses },
+    ]);
+  });
+
+  it('puts the glue at the model anycast address with BYOIP, and none for name servers outside the zone', () => {
+    const texts = withParent();
+    texts['sites/cdn.yaml'] = texts['sites/cdn.yaml']!.replace('[ns1.cdn.example.net, ns2.cdn.example.net]', '[ns1.cdn.example.net, ns.example.org]');
+    const got = records(synth(texts, { 'anycdn:global-byoip': true }).json('anycdn-global'));
+    expect(got.map((r) => `${r.Type} ${r.Name} ${JSON.stringify(r.ResourceRecords)}`)).toEqual([
+      'NS cdn.example.net. ["ns1.cdn.example.net.","ns.example.org."]',
+      'A ns1.cdn.example.net. ["192.0.2.53"]',
+    ]);
   });
 });
 
@@ -55,7 +103,8 @@ describe('anycdn-origin', () => {
     expect(statements.map((st: any) => `${st.Effect} ${st.Sid ?? ''}`)).toEqual(['Deny ', 'Allow CachesReadImages', 'Allow CachesListSoMissingIs404']);
     expect(statements[0].Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
     for (const st of statements.slice(1)) {
-      expect(JSON.stringify(st.Condition)).toBe('{"ArnLike":{"aws:PrincipalArn":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::111111111111:role/anycdn/cache/*"]]}}}');
+      // @aws-cdk/core:enablePartitionLiterals: the stack's region is known, so is its partition.
+      expect(JSON.stringify(st.Condition)).toBe('{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111111111111:role/anycdn/cache/*"}}');
     }
   });
 

@@ -82,11 +82,23 @@ export function normalized(s: Synth, stack: string): string {
   return `${text}\n`;
 }
 
-/** The user data text of an instance (literal: every stack has a concrete account and region). */
+/**
+ * The user data text of an instance. Every stack has a concrete account and region, so the only
+ * token left is the Ref to the host's wait condition handle, shown as ${Ref:<logical id>}.
+ */
 export function userDataOf(resource: { Properties: { UserData: unknown } }): string {
-  const ud = resource.Properties.UserData as { 'Fn::Base64': unknown };
-  if (typeof ud['Fn::Base64'] !== 'string') throw new Error(`user data is not a literal: ${JSON.stringify(ud).slice(0, 200)}`);
-  return ud['Fn::Base64'];
+  const ud = (resource.Properties.UserData as { 'Fn::Base64': unknown })['Fn::Base64'];
+  if (typeof ud === 'string') return ud;
+  const join = (ud as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) throw new Error(`user data is neither a literal nor a join: ${JSON.stringify(ud).slice(0, 200)}`);
+  return join[1]
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: unknown }).Ref;
+      if (typeof ref !== 'string') throw new Error(`user data holds more than a Ref: ${JSON.stringify(part)}`);
+      return `\${Ref:${ref}}`;
+    })
+    .join(join[0]);
 }
 
 export function readAsset(s: Synth, fileName: string): Buffer {

@@ -250,9 +250,9 @@ describe('free text passes every quoting gate', () => {
       fc.property(freeText, (v) => {
         expect(SAFE_TEXT.test(v)).toBe(true);
         // The double-quoting dialects without escapes keep the value byte for byte.
-        for (const q of [birdQuote, knotQuote, keepalivedQuote]) expect(q(v)).toBe(`"${v}"`);
+        for (const q of [birdQuote, knotQuote, keepalivedQuote]) expect(q(v).text).toBe(`"${v}"`);
         // nginx and haproxy escape only characters free text never holds.
-        expect([`"${v}"`, v]).toContain(nginxQuote(v));
+        expect([`"${v}"`, v]).toContain(nginxQuote(v).text);
         expect(haproxyQuote(v)).toBe(`"${v}"`);
         expect(shQuote(v)).toBe(`'${v.replace(/'/g, `'\\''`)}'`);
         expect(emitUnit([['Unit', [['Description', v]]]])).toEqual(['[Unit]', `Description=${v}`]);

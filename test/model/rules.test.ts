@@ -200,6 +200,12 @@ const RULE_CASES: Case[] = [
   ['dns', 'the image host as a name server', edit(S, [CDN, '[ns1.cdn.example.net, ns2.cdn.example.net]', '[ns1.cdn.example.net, img.cdn.example.net]']), [
     'sites/cdn.yaml:7:38: dns.nameservers[1]: img.cdn.example.net is the image host; name servers need their own names',
   ]],
+  ['parentZone', 'a parent zone that is the zone itself', edit(S, [CDN, '  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: Z0123456789ABCDEFGHIJ, name: cdn.example.net }\n']), [
+    'sites/cdn.yaml:10:60: dns.parentZone.name: cdn.example.net is not above dns.zone cdn.example.net; use the zone that delegates it, such as example.net',
+  ]],
+  ['parentZone', 'a parent zone beside the zone', edit(S, [CDN, '  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: Z0123456789ABCDEFGHIJ, name: example.org }\n']), [
+    'sites/cdn.yaml:10:60: dns.parentZone.name: example.org is not above dns.zone cdn.example.net; use the zone that delegates it, such as example.net',
+  ]],
   ['dns', 'a shield that is not a site', edit(S, [CDN, 'shield: ams', 'shield: fra']), [
     'sites/cdn.yaml:32:9: shield: fra is not a site; use one of ams, nyc, sin',
   ]],
@@ -253,6 +259,9 @@ describe('schema and values', () => {
     ]],
     ['origin empty', edit(S, [CDN, '  s3:\n    bucket: anycdn-example-images\n    region: eu-west-1\n', '  {}\n']), [
       'sites/cdn.yaml:22:1: origin: must hold exactly one of s3: {bucket, region} or http: {url}, got {}',
+    ]],
+    ['a parent zone id that is no hosted-zone id', edit(S, [CDN, '  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: example.net, name: example.net }\n']), [
+      'sites/cdn.yaml:10:31: dns.parentZone.hostedZoneId: must be a Route 53 hosted-zone id such as Z0123456789ABCDEFGHIJ, got "example.net"',
     ]],
     ['a region that is no region', edit(S, [SIN, 'region: ap-southeast-1', 'region: Mars']), ['sites/sin.yaml:8:9: region: must be an AWS region such as eu-west-1, got "Mars"']],
     ['preempt true', edit(S, [NYC, 'preempt: false', 'preempt: true']), ['sites/nyc.yaml:15:12: vip.preempt: must be false (nopreempt) or {delaySec: N}, got true']],

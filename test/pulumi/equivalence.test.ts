@@ -79,6 +79,21 @@ describe('with the switches on, CDK context and Pulumi config still agree', () =
   });
 });
 
+describe('with a Route 53 parent zone, both delegate the zone alike', () => {
+  it.each([false, true])('BYOIP %s', async (byoip) => {
+    const texts = edit(shippedTexts(), ['sites/cdn.yaml', '  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: Z0123456789ABCDEFGHIJ, name: example.net }\n']);
+    const cdk = cdkView(synth(texts, { 'anycdn:global-byoip': byoip }), 'global');
+    const run = await runStack('global', { texts, settings: { globalByoip: byoip }, stackOutputs: { [stackName('sin')]: runs.sin!.outputs } });
+    const glue = byoip ? '192.0.2.53' : '<accelerator-addresses>';
+    expect(cdk.delegation).toEqual([
+      `A ns1.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> ${glue}`,
+      `A ns2.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> ${glue}`,
+      'NS cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> ns1.cdn.example.net.,ns2.cdn.example.net.',
+    ]);
+    expect(compareViews(cdk, await pulumiView(run, s.bundles, [runs.sin!]))).toEqual([]);
+  });
+});
+
 /** A deep copy of a template, changed by `change`. */
 function perturbed(stack: string, change: (resources: Record<string, any>) => void): any {
   const t = structuredClone(s.json(`anycdn-${stack}`));

@@ -111,6 +111,8 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
     }
     case 'aws:globalaccelerator/listener:Listener':
       return { id: `${inputs.acceleratorArn}/listener/${h.slice(0, 8)}`, extra: {} };
+    case 'aws:route53/record:Record':
+      return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, extra: {} };
     case 'aws:globalaccelerator/endpointGroup:EndpointGroup':
       return { id: `eg-${h}`, extra: {} };
   }

@@ -75,7 +75,7 @@ describe('resource types and counts', () => {
       'aws:s3/bucketObjectv2:BucketObjectv2': 4,
       // base 80 and 443 out; caches: the S3 origin (443) and the shield VIP (80).
       'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': 6,
-      'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': 5,
+      'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': 6,
       'pulumi:providers:aws': 1,
     }],
     ['global', {
@@ -119,7 +119,7 @@ describe('sin: security groups', () => {
     return [...run.ofType(T.ingress).map((r) => fmt('in', r)), ...run.ofType(T.egress).map((r) => fmt('out', r))].sort();
   }
 
-  it('open only 80/tcp to the lb hosts and 53/udp+tcp to the dns hosts; VRRP between the lb pair; caches from the lb hosts only', () => {
+  it('open only 80/tcp to the lb hosts and 53/udp+tcp plus the checker\'s 8053/tcp to the dns hosts; VRRP between the lb pair; caches from the lb hosts only', () => {
     expect(rules(runs.sin!)).toEqual([
       'base out tcp/443-443 to 0.0.0.0/0',
       'base out tcp/80-80 to 0.0.0.0/0',
@@ -127,6 +127,7 @@ describe('sin: security groups', () => {
       'cache out tcp/443-443 to 0.0.0.0/0',
       'cache out tcp/80-80 to 0.0.0.0/0',
       'dns in tcp/53-53 from 0.0.0.0/0',
+      'dns in tcp/8053-8053 from 0.0.0.0/0',
       'dns in udp/53-53 from 0.0.0.0/0',
       'lb in tcp/80-80 from 0.0.0.0/0',
       'lb in vrrp from sg:lb',
@@ -318,13 +319,20 @@ describe('metal sites: the VIP health check and alarm', () => {
 });
 
 describe('global', () => {
+  it('retains the accelerator on delete and replacement unless BYOIP makes the addresses the operator\'s own', async () => {
+    const { acceleratorOptions } = await import('../../lib/pulumi/global.ts');
+    const provider = {} as aws.Provider;
+    expect(acceleratorOptions(false, provider)).toEqual({ provider, retainOnDelete: true });
+    expect(acceleratorOptions(true, provider)).toEqual({ provider });
+  });
+
   it('listens on 53 over UDP and TCP, with one endpoint group per listener for sin holding its dns hosts', () => {
     const run = runs.global!;
     const listeners = run.ofType('aws:globalaccelerator/listener:Listener').map((l) => l.inputs);
     expect(listeners.map((l) => `${l.protocol} ${JSON.stringify(l.portRanges)} ${l.clientAffinity}`).sort()).toEqual(['TCP [{"fromPort":53,"toPort":53}] NONE', 'UDP [{"fromPort":53,"toPort":53}] NONE']);
     const ids = runs.sin!.outputs.instanceIds as Record<string, string>;
     for (const g of run.ofType('aws:globalaccelerator/endpointGroup:EndpointGroup')) {
-      expect(g.inputs).toMatchObject({ endpointGroupRegion: 'ap-southeast-1', healthCheckProtocol: 'TCP', healthCheckPort: 53, healthCheckIntervalSeconds: 10, thresholdCount: 3 });
+      expect(g.inputs).toMatchObject({ endpointGroupRegion: 'ap-southeast-1', healthCheckProtocol: 'HTTP', healthCheckPort: 8053, healthCheckPath: '/anycast', healthCheckIntervalSeconds: 10, thresholdCount: 3 });
       expect(g.inputs.endpointConfigurations).toEqual([{ endpointId: ids['sin-lb1'], clientIpPreservationEnabled: true }, { endpointId: ids['sin-lb2'], clientIpPreservationEnabled: true }]);
     }
     expect(run.ofType('pulumi:pulumi:StackReference').map((r) => r.inputs.name)).toEqual(['organization/anycdn/sin']);

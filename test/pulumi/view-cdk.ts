@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { sha256, type HostBundle } from '../../lib/cloud/bundle.ts';
-import type { Synth } from '../cdk/synth.ts';
+import { userDataOf, type Synth } from '../cdk/synth.ts';
 import { statementLine, type HostView, type RawStatement, type StackView } from './view.ts';
 
 type Template = { Resources: Record<string, { Type: string; Properties?: any; Metadata?: any; DeletionPolicy?: string }> };
@@ -150,7 +150,7 @@ class CdkReader {
         const profile = this.res[p.IamInstanceProfile.Ref]!;
         const roleId = profile.Properties.Roles[0].Ref as string;
         const role = this.res[roleId]!;
-        const ud = p.UserData['Fn::Base64'] as string;
+        const ud = userDataOf(r);
         const field = (name: string) => new RegExp(`^${name}='([^']*)'$`, 'm').exec(ud)?.[1] ?? '<missing>';
         const ebs = p.BlockDeviceMappings[0].Ebs;
         const hv: HostView = {
@@ -246,6 +246,12 @@ class CdkReader {
       const dims = (p.Dimensions as { Name: string; Value: unknown }[]).map((d) => `${d.Name}=${this.resolve(d.Value)}`).join(',');
       view.alarm = `${p.Namespace} ${p.MetricName}{${dims}} ${p.Statistic} over ${p.Period}s ${p.ComparisonOperator} ${p.Threshold} x${p.EvaluationPeriods} missing=${p.TreatMissingData} actions=${(p.AlarmActions ?? []).map((x: unknown) => this.resolve(x)).join(',')}`;
     }
+    const records = this.ofType('AWS::Route53::RecordSet').map(([, r]) => {
+      const p = r.Properties;
+      const rr = Array.isArray(p.ResourceRecords) ? p.ResourceRecords.map((x: unknown) => this.resolve(x)).join(',') : accelerated(p.ResourceRecords, this.res);
+      return `${p.Type} ${p.Name} ttl ${p.TTL} in ${p.HostedZoneId} -> ${rr}`;
+    });
+    if (records.length > 0) view.delegation = records.sort();
     // The accelerator.
     const [acc] = this.ofType('AWS::GlobalAccelerator::Accelerator');
     if (acc) {
@@ -255,7 +261,7 @@ class CdkReader {
         const p = g.Properties;
         const listener = listeners.get(p.ListenerArn['Fn::GetAtt'][0])!;
         groupsOf[`${listener.Protocol} ${p.EndpointGroupRegion}`] = {
-          healthCheck: `${p.HealthCheckProtocol} ${p.HealthCheckPort} every ${p.HealthCheckIntervalSeconds}s threshold ${p.ThresholdCount}`,
+          healthCheck: `${p.HealthCheckProtocol} ${p.HealthCheckPort}${p.HealthCheckPath ?? ''} every ${p.HealthCheckIntervalSeconds}s threshold ${p.ThresholdCount}`,
           endpoints: p.EndpointConfigurations.map((e: any) => `${this.resolve(e.EndpointId)}${e.ClientIPPreservationEnabled ? ' client-ip' : ''}`).sort(),
         };
       }
@@ -268,6 +274,13 @@ class CdkReader {
     }
     return view;
   }
+}
+
+/** Fn::GetAtt [accelerator, Ipv4Addresses]: the accelerator's own addresses. */
+function accelerated(v: any, res: Record<string, { Type: string }>): string {
+  const [id, attr] = v?.['Fn::GetAtt'] ?? [];
+  if (res[id]?.Type === 'AWS::GlobalAccelerator::Accelerator' && attr === 'Ipv4Addresses') return '<accelerator-addresses>';
+  throw new Error(`cannot resolve records ${JSON.stringify(v)}`);
 }
 
 function walk(dir: string): string[] {

@@ -151,6 +151,13 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
   }
 
   const [acc] = run.ofType('aws:globalaccelerator/accelerator:Accelerator');
+  const accAddresses = JSON.stringify(((acc?.state.ipSets ?? []) as { ipAddresses: string[] }[]).flatMap((x) => x.ipAddresses));
+  const records = run.ofType('aws:route53/record:Record').map((r) => {
+    const p = r.inputs;
+    const rr = JSON.stringify(p.records) === accAddresses ? '<accelerator-addresses>' : (p.records as string[]).join(',');
+    return `${p.type} ${p.name} ttl ${p.ttl} in ${p.zoneId} -> ${rr}`;
+  });
+  if (records.length > 0) view.delegation = records.sort();
   if (acc) {
     const listeners = run.ofType('aws:globalaccelerator/listener:Listener');
     const groupsOf: NonNullable<StackView['accelerator']>['endpointGroups'] = {};
@@ -158,7 +165,7 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
       const p = g.inputs;
       const listener = run.byId(p.listenerArn)!;
       groupsOf[`${listener.inputs.protocol} ${p.endpointGroupRegion}`] = {
-        healthCheck: `${p.healthCheckProtocol} ${p.healthCheckPort} every ${p.healthCheckIntervalSeconds}s threshold ${p.thresholdCount}`,
+        healthCheck: `${p.healthCheckProtocol} ${p.healthCheckPort}${p.healthCheckPath ?? ''} every ${p.healthCheckIntervalSeconds}s threshold ${p.thresholdCount}`,
         endpoints: (p.endpointConfigurations as any[]).map((e) => `${sym(e.endpointId)}${e.clientIpPreservationEnabled ? ' client-ip' : ''}`).sort(),
       };
     }

@@ -47,6 +47,8 @@ export interface StackView {
   buckets?: Record<string, string>;
   healthCheck?: string;
   alarm?: string;
+  /** Route 53 records in the parent zone: "NS cdn.example.net. ttl 3600 in Z... -> a,b". */
+  delegation?: string[];
   accelerator?: { name: string; ipAddresses: string[]; listeners: string[]; endpointGroups: Record<string, { healthCheck: string; endpoints: string[] }> };
 }
 

@@ -7,13 +7,14 @@ import { bgp } from './bgp.ts';
 import { dns } from './dns.ts';
 import { haproxy } from './haproxy.ts';
 import { uniqueNames } from './names.ts';
+import { parentZone } from './parent-zone.ts';
 import { platform } from './platform.ts';
 import { prefixes } from './prefixes.ts';
 import { roles } from './roles.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, vrrp, platform, dns, haproxy];
+export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, vrrp, platform, dns, parentZone, haproxy];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);
