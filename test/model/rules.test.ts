@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { formatDiagnostic, InputError } from '../../lib/model/errors.ts';
 import { loadTopology } from '../../lib/model/load.ts';
+import { BIRD_KEYWORDS } from '../../lib/model/bird-keywords.ts';
 import { RULES } from '../../lib/model/rules/index.ts';
+import { ident } from '../../lib/render/syntax/bird.ts';
 import { edit, errors, load, shipped, SHIPPED_DIR, type Texts } from './fixtures.ts';
 
 const S = shipped();
@@ -153,6 +155,13 @@ const RULE_CASES: Case[] = [
   ['bgp', 'keepalive above a third of the hold time', edit(S, [NYC, 'bgp:\n', 'bgp:\n  holdTimeSec: 6\n']), [
     'sites/nyc.yaml:17:1: bgp.keepaliveTimeSec: 3 must be at most a third of holdTimeSec (6)',
   ]],
+  // birdNames
+  ['birdNames', 'a peer named like a BGP attribute', edit(S, [NYC, 'name: transit1-v6', 'name: path']), [
+    'sites/nyc.yaml:23:13: bgp.peers[1].name: path makes the bird protocol name bgp_path, which is a bird keyword (a BGP attribute); rename the peer, such as path-1',
+  ]],
+  ['birdNames', 'a hyphenated peer name that becomes a BGP attribute', edit(S, [AMS, 'name: transit1\n', 'name: next-hop\n']), [
+    'sites/ams.yaml:23:13: bgp.peers[0].name: next-hop makes the bird protocol name bgp_next_hop, which is a bird keyword (a BGP attribute); rename the peer, such as next-hop-1',
+  ]],
   // vrrp
   ['vrrp', 'a router id twice on one segment', nycOnAmsSegment(10), [
     'sites/nyc.yaml:8:8: subnets.lan: 198.51.100.0/26 overlaps 198.51.100.0/26 (subnets.lan of site ams); give each segment its own prefix',
@@ -221,6 +230,17 @@ const RULE_CASES: Case[] = [
 describe('rules', () => {
   test.each(RULE_CASES)('%s: %s', (_rule, _what, texts, expected) => {
     expect(errors(texts)).toEqual(expected);
+  });
+
+  test('birdNames refuses every peer name ident() would refuse, and the suggested name loads', () => {
+    for (const keyword of BIRD_KEYWORDS) {
+      const name = keyword.slice('bgp_'.length).replace(/_/g, '-');
+      const lines = errors(edit(S, [NYC, 'name: transit1-v6', `name: ${name}`]));
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^sites/nyc\\.yaml:23:13: bgp\\.peers\\[1\\]\\.name: ${name} makes the bird protocol name ${keyword}, .*; rename the peer, such as ${name}-1$`))]);
+      expect(() => ident('bgp', name)).toThrow(/a bird keyword/);
+      expect(errors(edit(S, [NYC, 'name: transit1-v6', `name: ${name}-1`]))).toEqual([]);
+      expect(ident('bgp', `${name}-1`).text).toBe(`${keyword}_1`);
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import type { Diagnostic } from '../errors.ts';
 import type { Topology } from '../schema.ts';
 import { addressesInSubnets, uniqueAddresses } from './addresses.ts';
 import { bgp } from './bgp.ts';
+import { birdNames } from './bird-names.ts';
 import { dns } from './dns.ts';
 import { haproxy } from './haproxy.ts';
 import { uniqueNames } from './names.ts';
@@ -13,7 +14,7 @@ import { roles } from './roles.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, vrrp, platform, dns, haproxy];
+export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, birdNames, vrrp, platform, dns, haproxy];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);
