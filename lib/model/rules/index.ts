@@ -3,6 +3,8 @@
 import type { Diagnostic } from '../errors.ts';
 import type { Topology } from '../schema.ts';
 import { addressesInSubnets, uniqueAddresses } from './addresses.ts';
+import { awsNetwork } from './aws-network.ts';
+import { awsPeers } from './aws-peers.ts';
 import { bgp } from './bgp.ts';
 import { birdNames } from './bird-names.ts';
 import { dns } from './dns.ts';
@@ -11,10 +13,11 @@ import { uniqueNames } from './names.ts';
 import { platform } from './platform.ts';
 import { prefixes } from './prefixes.ts';
 import { roles } from './roles.ts';
+import { stackNames } from './stack-names.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, birdNames, vrrp, platform, dns, haproxy];
+export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, haproxy];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);
