@@ -265,7 +265,7 @@ const raw = z
 export const siteSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    id: ident.describe('Site id; stacks are named anycdn-<id>.'),
+    id: ident.describe('Site id, the same as the file name; stacks are named anycdn-<id>.'),
     location: safeText.describe('Free text, for humans (Amsterdam, NL).'),
     platform: z.enum(['metal', 'aws']).describe('metal: bare metal. aws: EC2 through the CDK stack anycdn-<id>.'),
     region: region.optional().describe('AWS region; required for aws sites.'),
