@@ -4,7 +4,7 @@
 // only within one subnet).
 import { contains, covering, ipv4Offset, parsePrefix, type Prefix } from '../net.ts';
 import type { Site } from '../schema.ts';
-import type { Rule } from './types.ts';
+import type { Report, Rule } from './types.ts';
 
 /** EC2 takes VPC and subnet prefixes from /16 to /28. */
 export const EC2_MIN_PREFIX = 16;
@@ -45,7 +45,7 @@ export const awsNetwork: Rule = (t, report) => {
   }
 };
 
-function reservedAndVipSubnet(site: Site, subnets: { name: string; prefix: Prefix }[], report: Parameters<Rule>[1]): void {
+function reservedAndVipSubnet(site: Site, subnets: { name: string; prefix: Prefix }[], report: Report): void {
   const where = (address: string) => subnets.find((s) => contains(s.prefix, address));
   const reserved = (s: { prefix: Prefix }, address: string, who = '') => `${address}${who} is reserved by AWS in ${s.prefix.text} (the first four and the last address); pick another`;
   const vipSubnet = where(site.vip.address);
