@@ -155,7 +155,7 @@ function delegationShape(d: Cdn['dns'], parent: NonNullable<Cdn['dns']['parentZo
 }
 
 function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
-  // The model rules guarantee region and elasticIp on aws sites; cloudDiagnostics the subnets.
+  // The model rules guarantee region, elasticIp and EC2-buildable subnets on aws sites.
   if (!site.region || !site.vip.elasticIp) throw new Error(`internal: aws site ${site.id} without region or elasticIp`);
   const elasticIp = site.vip.elasticIp;
   const network = networkShape(site);

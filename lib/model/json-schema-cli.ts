@@ -1,10 +1,16 @@
-// `npm run schema`: rewrite schema/*.json from the zod schema.
-import { writeFileSync } from 'node:fs';
+// `npm run schema`: rewrite schema/*.json and the README's model tables from the zod schema.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsonSchemaTexts } from './json-schema.ts';
+import { updateReadme } from './readme-tables.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 for (const [file, text] of Object.entries(jsonSchemaTexts())) {
   writeFileSync(join(root, file), text);
   console.log(`wrote ${file}`);
 }
+const readme = join(root, 'README.md');
+const before = readFileSync(readme, 'utf8');
+const after = updateReadme(before);
+if (after !== before) writeFileSync(readme, after);
+console.log(after === before ? 'README.md model tables are current' : 'wrote README.md model tables');

@@ -8,13 +8,17 @@ export const SCHEMA_FILES = {
   'schema/site.schema.json': siteSchema,
 } as const;
 
-/** File name -> JSON text, exactly as committed. */
-export function jsonSchemaTexts(): Record<string, string> {
-  const out: Record<string, string> = {};
+/** File name -> JSON Schema object. */
+export function jsonSchemas(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   for (const [file, schema] of Object.entries(SCHEMA_FILES)) {
     // io: 'input' documents what a user may write: fields with defaults are optional there.
-    const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-7' });
-    out[file] = `${JSON.stringify(json, null, 2)}\n`;
+    out[file] = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-7' });
   }
   return out;
+}
+
+/** File name -> JSON text, exactly as committed. */
+export function jsonSchemaTexts(): Record<string, string> {
+  return Object.fromEntries(Object.entries(jsonSchemas()).map(([file, json]) => [file, `${JSON.stringify(json, null, 2)}\n`]));
 }

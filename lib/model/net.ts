@@ -53,3 +53,23 @@ export function canonical(address: string): string {
 export function prefixAddress(prefix: string): string {
   return prefix.split('/')[0]!;
 }
+
+/** The smallest prefix covering all of `prefixes` (one family). */
+export function covering(prefixes: Prefix[]): Prefix {
+  const [first] = prefixes;
+  if (!first) throw new Error('internal: the covering prefix of no prefixes');
+  if (prefixes.some((p) => p.family !== first.family)) throw new Error('internal: the covering prefix of mixed families');
+  for (let length = Math.min(...prefixes.map((p) => p.length)); length >= 0; length--) {
+    const network = first.family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(`${first.address}/${length}`) : ipaddr.IPv6.networkAddressFromCIDR(`${first.address}/${length}`);
+    const p = parsePrefix(`${network.toString()}/${length}`);
+    if (typeof p === 'string') throw new Error(`internal: ${network.toString()}/${length} ${p}`);
+    if (prefixes.every((q) => contains(p, q.address.toString()))) return p;
+  }
+  throw new Error('internal: no covering prefix');
+}
+
+/** Where an IPv4 address sits in its prefix: 0 for the network address, size - 1 for the last. */
+export function ipv4Offset(prefix: Prefix, address: string): { offset: number; size: number } {
+  const value = (a: string) => ipaddr.IPv4.parse(a).toByteArray().reduce((n, b) => n * 256 + b, 0);
+  return { offset: value(address) - value(prefix.address.toString()), size: 2 ** (32 - prefix.length) };
+}

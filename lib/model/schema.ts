@@ -1,6 +1,9 @@
 // The site model: one global file (sites/cdn.yaml) and one file per site (sites/<id>.yaml).
-// Every default lives here, in `.default(...)`, and is documented by `.describe(...)` so the
-// published JSON Schema carries it to editors.
+// Every default is written once, on its own field, in `.default(...)`. An object whose fields all
+// have defaults takes `.prefault({})`: an absent object is parsed as `{}`, so its fields' defaults
+// fill it, and no second copy of them sits on the object. `.describe(...)` says what a field means,
+// never its default: the published JSON Schema carries `default` to editors, and the README's
+// model tables are generated from this file (lib/model/readme-tables.ts).
 import { z } from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
 import { SAFE_TEXT, SAFE_TEXT_RULE, DNS_NAME, IDENT, ANYCAST_RULE } from './text.ts';
@@ -48,20 +51,21 @@ export const secretRef = z
 
 const soa = z
   .strictObject({
-    serial: z.number().int().min(1).max(4294967295).default(1).describe('SOA serial. Default 1; bump it if you run secondaries.'),
-    refreshSec: posInt(2147483647).default(3600).describe('Default 3600.'),
-    retrySec: posInt(2147483647).default(600).describe('Default 600.'),
-    expireSec: posInt(2147483647).default(1209600).describe('Default 1209600 (14 days).'),
-    negativeTtlSec: posInt(86400).default(60).describe('SOA minimum (negative-caching TTL). Default 60.'),
+    serial: z.number().int().min(1).max(4294967295).default(1).describe('SOA serial; bump it if you run secondaries.'),
+    refreshSec: posInt(2147483647).default(3600).describe('SOA refresh: how often secondaries check the serial.'),
+    retrySec: posInt(2147483647).default(600).describe('SOA retry: how soon a secondary retries a failed refresh.'),
+    expireSec: posInt(2147483647).default(1209600).describe('SOA expire: how long a secondary serves without a refresh.'),
+    negativeTtlSec: posInt(86400).default(60).describe('SOA minimum: the negative-caching TTL.'),
   })
-  .default({ serial: 1, refreshSec: 3600, retrySec: 600, expireSec: 1209600, negativeTtlSec: 60 });
+  .prefault({})
+  .describe('SOA record fields.');
 
 const dns = z.strictObject({
   zone: dnsName.describe('The zone the anycast DNS serves; imageHost and in-zone name servers live under it.'),
   nameservers: z.array(dnsName).min(1).max(13).describe('NS names. In-zone names get glue records at the anycast addresses.'),
   hostmaster: dnsName.describe('Mailbox of the zone admin, as a DNS name (hostmaster.example.net).'),
-  ttlSec: posInt(86400).default(60).describe('TTL of the image host records. Default 60, so a site change reaches clients fast.'),
-  nsTtlSec: posInt(604800).default(3600).describe('TTL of SOA, NS and glue records. Default 3600.'),
+  ttlSec: posInt(86400).default(60).describe('TTL of the image host records; short, so a site change reaches clients fast.'),
+  nsTtlSec: posInt(604800).default(3600).describe('TTL of SOA, NS and glue records.'),
   parentZone: z
     .strictObject({
       hostedZoneId: z
@@ -77,11 +81,12 @@ const dns = z.strictObject({
   soa,
   rrl: z
     .strictObject({
-      rateLimit: posInt(1000000).default(200).describe('Responses per second per client network. Default 200.'),
-      slip: z.number().int().min(0).max(100).default(2).describe('Every Nth limited answer is truncated, not dropped. Default 2.'),
+      rateLimit: posInt(1000000).default(200).describe('Response-rate limiting: responses per second per client network.'),
+      slip: z.number().int().min(0).max(100).default(2).describe('Response-rate limiting: every Nth limited answer is truncated, not dropped.'),
     })
-    .default({ rateLimit: 200, slip: 2 }),
-});
+    .prefault({})
+    .describe('Response-rate limiting.'),
+}).describe('The anycast authoritative DNS.');
 
 // The shape only: a prefix of the right length and family is checked by rules/prefixes.ts,
 // which states the same rule in the same words.
@@ -92,22 +97,22 @@ const anycast = z.strictObject({
 
 const healthcheck = z
   .strictObject({
-    intervalMs: z.number().int().min(50).max(10000).default(150).describe('Pause between probes. Default 150.'),
-    timeoutMs: z.number().int().min(50).max(10000).default(250).describe('Per-probe timeout (DNS and HTTP). Default 250.'),
-    fall: posInt(10).default(2).describe('Consecutive failures that withdraw the prefix. Default 2.'),
-    rise: posInt(100).default(5).describe('Consecutive successes that announce it again. Default 5.'),
+    intervalMs: z.number().int().min(50).max(10000).default(150).describe('Health checker: pause between probes.'),
+    timeoutMs: z.number().int().min(50).max(10000).default(250).describe('Health checker: per-probe timeout (DNS and HTTP).'),
+    fall: posInt(10).default(2).describe('Health checker: consecutive failures that withdraw the prefix.'),
+    rise: posInt(100).default(5).describe('Health checker: consecutive successes that announce it again.'),
     path: z
       .string()
       .regex(/^\/[A-Za-z0-9._~\/-]{0,100}$/, { message: 'must be an absolute URL path such as /healthz' })
       .default('/healthz')
-      .describe('Path on the image VIP that answers 200 while the site serves images. Default /healthz.'),
+      .describe('Path on the image VIP that answers 200 while the site serves images.'),
     onImagePathDown: z
       .enum(['deprefer', 'withdraw'])
       .default('deprefer')
       .describe(
-        'What a site whose DNS answers but whose image path fails does: deprefer (keep announcing with depreferPrepend AS-path prepends and the graceful-shutdown community, so traffic prefers any healthy site but the CDN never vanishes when every site is sick) or withdraw. Default deprefer.',
+        'What a site whose DNS answers but whose image path fails does: deprefer (keep announcing with depreferPrepend AS-path prepends and the graceful-shutdown community, so traffic prefers any healthy site but the CDN never vanishes when every site is sick) or withdraw.',
       ),
-    depreferPrepend: z.number().int().min(1).max(10).default(3).describe('AS-path prepends on a depreferred announcement. Default 3.'),
+    depreferPrepend: z.number().int().min(1).max(10).default(3).describe('AS-path prepends on a depreferred announcement.'),
     statusPort: z
       .number()
       .int()
@@ -115,10 +120,11 @@ const healthcheck = z
       .max(65535)
       .default(8053)
       .describe(
-        "TCP port on each dns host's own address where the checker answers GET /anycast: 200 while it announces plainly, 503 otherwise (what load balancers such as Global Accelerator poll). Default 8053.",
+        "TCP port on each dns host's own address where the checker answers GET /anycast: 200 while it announces plainly, 503 otherwise (what load balancers such as Global Accelerator poll).",
       ),
   })
-  .default({ intervalMs: 150, timeoutMs: 250, fall: 2, rise: 5, path: '/healthz', onImagePathDown: 'deprefer', depreferPrepend: 3, statusPort: 8053 });
+  .prefault({})
+  .describe('The anycast health checker on every dns host.');
 
 const origin = z.union([
   z.strictObject({
@@ -140,40 +146,36 @@ const origin = z.union([
 
 const cache = z
   .strictObject({
-    keyIncludesQuery: z.boolean().default(false).describe('Keep the query string in the cache key. Default false: /a.jpg?x=1 and /a.jpg are one object.'),
+    keyIncludesQuery: z.boolean().default(false).describe('Keep the query string in the cache key; without it /a.jpg?x=1 and /a.jpg are one object.'),
     validSec: z
       .record(z.string().regex(/^([1-5]\d\d|any)$/, { message: 'must be an HTTP status such as 200, or any' }), posInt(31536000))
       .default({ '200': 86400, '301': 3600, '404': 60 })
-      .describe('How long each status stays fresh. Default 200: 1 day, 301: 1 h, 404: 60 s.'),
-    originConnectTimeoutSec: posInt(60).default(2).describe('Default 2.'),
-    originReadTimeoutSec: posInt(600).default(10).describe('Default 10.'),
+      .describe('Seconds each HTTP status (or any) stays fresh.'),
+    originConnectTimeoutSec: posInt(60).default(2).describe('Timeout of a connection to the origin.'),
+    originReadTimeoutSec: posInt(600).default(10).describe('Timeout of a read from the origin.'),
     nginx: z
       .strictObject({
-        levels: z.enum(['1', '2', '1:2', '2:2', '1:2:2']).default('1:2').describe('Default 1:2.'),
-        keysZoneMiB: posInt(65536).default(64).describe('Shared memory for keys (about 8000 keys per MiB). Default 64.'),
-        maxSizeGiB: posInt(1048576).default(50).describe('Disk cap. Default 50.'),
-        inactiveSec: posInt(31536000).default(604800).describe('Evict objects unused this long. Default 7 days.'),
-        path: cacheDir.default('/var/cache/nginx/anycdn').describe('Default /var/cache/nginx/anycdn.'),
+        levels: z.enum(['1', '2', '1:2', '2:2', '1:2:2']).default('1:2').describe('nginx cache directory levels.'),
+        keysZoneMiB: posInt(65536).default(64).describe('nginx shared memory for keys (about 8000 keys per MiB).'),
+        maxSizeGiB: posInt(1048576).default(50).describe('nginx cache disk cap.'),
+        inactiveSec: posInt(31536000).default(604800).describe('nginx evicts objects unused this long.'),
+        path: cacheDir.default('/var/cache/nginx/anycdn').describe('nginx cache directory.'),
       })
-      .default({ levels: '1:2', keysZoneMiB: 64, maxSizeGiB: 50, inactiveSec: 604800, path: '/var/cache/nginx/anycdn' }),
+      .prefault({})
+      .describe('Sizing of the nginx caches.'),
     squid: z
       .strictObject({
-        cacheMemMiB: posInt(1048576).default(1024).describe('Default 1024.'),
-        storeType: z.enum(['rock', 'aufs']).default('rock').describe('Default rock.'),
-        cacheDirMiB: posInt(16777216).default(51200).describe('Default 51200 (50 GiB).'),
-        maximumObjectSizeMiB: posInt(4096).default(64).describe('Default 64.'),
-        path: cacheDir.default('/var/spool/squid/anycdn').describe('Default /var/spool/squid/anycdn.'),
+        cacheMemMiB: posInt(1048576).default(1024).describe('Squid memory cache.'),
+        storeType: z.enum(['rock', 'aufs']).default('rock').describe('Squid cache_dir store type.'),
+        cacheDirMiB: posInt(16777216).default(51200).describe('Squid disk cache.'),
+        maximumObjectSizeMiB: posInt(4096).default(64).describe('Largest object Squid caches.'),
+        path: cacheDir.default('/var/spool/squid/anycdn').describe('Squid cache directory.'),
       })
-      .default({ cacheMemMiB: 1024, storeType: 'rock', cacheDirMiB: 51200, maximumObjectSizeMiB: 64, path: '/var/spool/squid/anycdn' }),
+      .prefault({})
+      .describe('Sizing of the Squid caches.'),
   })
-  .default({
-    keyIncludesQuery: false,
-    validSec: { '200': 86400, '301': 3600, '404': 60 },
-    originConnectTimeoutSec: 2,
-    originReadTimeoutSec: 10,
-    nginx: { levels: '1:2', keysZoneMiB: 64, maxSizeGiB: 50, inactiveSec: 604800, path: '/var/cache/nginx/anycdn' },
-    squid: { cacheMemMiB: 1024, storeType: 'rock', cacheDirMiB: 51200, maximumObjectSizeMiB: 64, path: '/var/spool/squid/anycdn' },
-  });
+  .prefault({})
+  .describe('The image caches (nginx and Squid).');
 
 export const cdnSchema = z
   .strictObject({
@@ -193,9 +195,9 @@ export const cdnSchema = z
 const peer = z.strictObject({
   name: ident.describe('Model key; becomes the bird protocol name.'),
   address: ipAny.describe('The peer address, on one of the site subnets (or reachable with multihop).'),
-  asn,
-  passwordRef: secretRef.optional(),
-  bfd: z.boolean().default(false).describe('Run BFD on this session (100 ms x 3). Default false.'),
+  asn: asn.describe("The upstream's ASN (eBGP: never the site's own)."),
+  passwordRef: secretRef.optional().describe('TCP-MD5 password of the session, as a reference (ssm:/name, secretsmanager:name or file:/path), fetched on the host at start.'),
+  bfd: z.boolean().default(false).describe('Run BFD on this session (100 ms x 3).'),
   multihop: z.number().int().min(2).max(255).optional().describe('eBGP multihop TTL; leave unset for a directly connected peer.'),
 });
 
@@ -211,23 +213,26 @@ const host = z.strictObject({
     .string()
     .regex(/^[a-z][a-z0-9]{0,14}$/, { message: 'must be a Linux interface name such as eth0 (lowercase letters and digits, at most 15)' })
     .default('eth0')
-    .describe('Interface on the site subnet. Default eth0.'),
-  cacheEngine: z.enum(['nginx', 'squid']).optional().describe('Required for cache hosts.'),
-  vrrpPriority: z.number().int().min(1).max(254).optional().describe('keepalived priority. Default: 150 for the first lb host, 100 for the second.'),
+    .describe('Interface on the site subnet.'),
+  cacheEngine: z.enum(['nginx', 'squid']).optional().describe('nginx or squid; required for cache hosts.'),
+  vrrpPriority: z.number().int().min(1).max(254).optional().describe('keepalived priority; when unset, 150 for the first lb host and 100 for the second.'),
 });
 
 const vip = z.strictObject({
   address: ipv4.describe('The image VIP that keepalived holds and haproxy binds; inside a site subnet.'),
   virtualRouterId: z.number().int().min(1).max(255).describe('VRRP router id, unique per segment.'),
-  advertIntervalMs: z.number().int().min(10).max(40950).default(100).describe('VRRPv3 advert interval. Default 100 (failover in about 0.35 s).'),
+  advertIntervalMs: z.number().int().min(10).max(40950).default(100).describe('VRRPv3 advert interval; 100 fails over in about 0.35 s.'),
   preempt: z
     .union([z.literal(false), z.strictObject({ delaySec: z.number().int().min(0).max(1000) })])
     .default({ delaySec: 10 })
-    .describe('false: nopreempt. {delaySec}: preempt after the delay. Default {delaySec: 10}.'),
+    .describe('false: nopreempt. {delaySec}: preempt after the delay.'),
   elasticIp: z
     .strictObject({
-      address: ipv4,
-      allocationId: z.string().regex(/^eipalloc-[0-9a-f]{8,17}$/, { message: 'must be an allocation id such as eipalloc-0123abcd' }),
+      address: ipv4.describe('aws sites: the Elastic IP published in DNS for the image host.'),
+      allocationId: z
+        .string()
+        .regex(/^eipalloc-[0-9a-f]{8,17}$/, { message: 'must be an allocation id such as eipalloc-0123abcd' })
+        .describe('aws sites: its allocation id (eipalloc-...), which the VRRP master re-associates.'),
     })
     .optional()
     .describe('aws sites: the pre-allocated Elastic IP published in DNS and moved to the VRRP master.'),
@@ -235,11 +240,12 @@ const vip = z.strictObject({
 
 const bgp = z
   .strictObject({
-    holdTimeSec: z.number().int().min(3).max(65535).default(9).describe('Default 9.'),
-    keepaliveTimeSec: z.number().int().min(1).max(21845).default(3).describe('Default 3.'),
+    holdTimeSec: z.number().int().min(3).max(65535).default(9).describe('BGP hold time.'),
+    keepaliveTimeSec: z.number().int().min(1).max(21845).default(3).describe('BGP keepalive time; at most a third of holdTimeSec.'),
     peers: z.array(peer).default([]).describe('Upstream BGP peers. Every dns host peers with each.'),
   })
-  .default({ holdTimeSec: 9, keepaliveTimeSec: 3, peers: [] });
+  .prefault({})
+  .describe('BGP sessions of the dns hosts.');
 
 const haproxy = z
   .strictObject({
@@ -247,30 +253,31 @@ const haproxy = z
       .strictObject({
         certPath: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,200}$/, {
           message: 'must be an absolute path of letters, digits and . _ / - (at most 200 characters), such as /etc/haproxy/certs/img.pem',
-        }),
-        redirectHttp: z.boolean().default(false),
+        }).describe('PEM file (certificate + key) on the lb hosts for HTTPS on the VIP.'),
+        redirectHttp: z.boolean().default(false).describe('Redirect HTTP to HTTPS (never on the origin shield).'),
       })
       .optional()
       .describe('Serve HTTPS on the VIP with this PEM (certificate + key). Optional redirect of HTTP.'),
-    checkInterMs: z.number().int().min(100).max(60000).default(500).describe('Cache health check interval. Default 500.'),
-    fall: posInt(10).default(2).describe('Default 2.'),
-    rise: posInt(10).default(3).describe('Default 3.'),
-    maxConn: posInt(1000000).default(8000).describe('Connections per lb host. Default 8000; each takes two file descriptors.'),
-    statsAddress: ipv4.default('127.0.0.1').describe('Stats page and Prometheus exporter address. Default 127.0.0.1; never the VIP.'),
+    checkInterMs: z.number().int().min(100).max(60000).default(500).describe('Cache health check interval.'),
+    fall: posInt(10).default(2).describe('Failed checks that take a cache out.'),
+    rise: posInt(10).default(3).describe('Passed checks that bring it back.'),
+    maxConn: posInt(1000000).default(8000).describe('Connections per lb host; each takes two file descriptors.'),
+    statsAddress: ipv4.default('127.0.0.1').describe('Stats page and Prometheus exporter address; never the VIP.'),
   })
-  .default({ checkInterMs: 500, fall: 2, rise: 3, maxConn: 8000, statsAddress: '127.0.0.1' });
+  .prefault({})
+  .describe('HAProxy on the lb hosts.');
 
 const raw = z
   .strictObject({
     bird: z.string().max(10000).optional().describe('Appended to bird.conf; checked by bird -p like the rest.'),
   })
-  .default({})
+  .prefault({})
   .describe('Escape hatch: raw snippets per daemon, still checked by the real daemon.');
 
 export const siteSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    id: ident.describe('Site id; stacks are named anycdn-<id>.'),
+    id: ident.describe('Site id, the same as the file name; stacks are named anycdn-<id>.'),
     location: safeText.describe('Free text, for humans (Amsterdam, NL).'),
     platform: z.enum(['metal', 'aws']).describe('metal: bare metal. aws: EC2 through the CDK stack anycdn-<id>.'),
     region: region.optional().describe('AWS region; required for aws sites.'),
@@ -279,7 +286,7 @@ export const siteSchema = z
       .min(1)
       .max(6)
       .optional()
-      .describe('aws sites: availability zones of the region, pinned so synth never looks them up; subnets take them in name order. Required by cdk synth.'),
+      .describe('aws sites: availability zones of the region ([ap-southeast-1a, ap-southeast-1b]), pinned so synth never looks them up; subnets take them in name order, wrapping. Required by cdk synth.'),
     asn: asn.describe('The site ASN (one per site).'),
     subnets: z
       .record(ident, prefix)
@@ -288,7 +295,7 @@ export const siteSchema = z
     vip,
     bgp,
     haproxy,
-    hosts: z.array(host).min(1),
+    hosts: z.array(host).min(1).describe('The hosts of the site. Every dns host peers with each bgp.peers entry.'),
     raw,
   })
   .describe('One anycdn site (sites/<id>.yaml)');

@@ -46,7 +46,7 @@ describe('bin/cdk.ts', () => {
       env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(cliContext()), CDK_OUTDIR: join(dir, 'cdk.out') },
     });
     expect(r.stderr.trim().split('\n')).toEqual([
-      'sites/sin.yaml:22:1: hosts: sin-cache2 address 10.30.0.3 is reserved by AWS in 10.30.0.0/24 (the first four and the last address); pick another',
+      'sites/sin.yaml:36:14: hosts[3].address: 10.30.0.3 (sin-cache2) is reserved by AWS in 10.30.0.0/24 (the first four and the last address); pick another',
       '1 error(s)',
     ]);
     expect(r.status).toBe(1);

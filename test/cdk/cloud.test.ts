@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostBundle } from '../../lib/cloud/bundle.ts';
-import { isAwsReserved, supernet } from '../../lib/cloud/network.ts';
+import { supernet } from '../../lib/cloud/network.ts';
+import { parsePrefix, type Prefix } from '../../lib/model/net.ts';
+import { isAwsReserved } from '../../lib/model/rules/aws-network.ts';
 import { tar, tarGz } from '../../lib/cloud/tar.ts';
 import { USER_DATA_LIMIT_BYTES, userData } from '../../lib/cloud/userdata.ts';
 import type { RenderedFile } from '../../lib/render/types.ts';
@@ -60,8 +62,9 @@ describe('network', () => {
 
   it('knows the five addresses AWS keeps in every subnet', () => {
     const reserved = ['10.30.0.0', '10.30.0.1', '10.30.0.2', '10.30.0.3', '10.30.0.255'];
-    for (const a of reserved) expect(isAwsReserved('10.30.0.0/24', a)).toBe(true);
-    for (const a of ['10.30.0.4', '10.30.0.10', '10.30.0.254']) expect(isAwsReserved('10.30.0.0/24', a)).toBe(false);
+    const subnet = parsePrefix('10.30.0.0/24') as Prefix;
+    for (const a of reserved) expect(isAwsReserved(subnet, a)).toBe(true);
+    for (const a of ['10.30.0.4', '10.30.0.10', '10.30.0.254']) expect(isAwsReserved(subnet, a)).toBe(false);
   });
 });
 

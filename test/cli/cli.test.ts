@@ -137,6 +137,19 @@ describe('anycdn render', () => {
     expect(snapshotTree(out)).toEqual(before);
   });
 
+  it('refuses an aws site with BGP peers, which only cdk synth refused before (issue 10)', async () => {
+    const sites = join(scratch(), 'sites');
+    cpSync(SITES_DIR, sites, { recursive: true });
+    const sin = readFileSync(join(sites, 'sin.yaml'), 'utf8');
+    writeFileSync(join(sites, 'sin.yaml'), sin.replace('\nhosts:', '\nbgp:\n  peers:\n    - name: transit1\n      address: 10.30.0.1\n      asn: 64501\n\nhosts:'));
+    const r = await run(['render', '--sites', sites, '--out', join(scratch(), 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([
+      expect.stringMatching(/sites\/sin\.yaml:\d+:3: bgp\.peers: aws site sin is announced by Global Accelerator \(stack anycdn-global\); remove its BGP peers$/),
+      '1 error',
+    ]);
+  });
+
   it('exits 2 on bad usage', async () => {
     expect((await run(['render', '--bogus'])).code).toBe(2);
     expect((await run(['no-such-command'])).code).toBe(2);

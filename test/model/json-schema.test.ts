@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { jsonSchemaTexts } from '../../lib/model/json-schema.ts';
+import { jsonSchemas, jsonSchemaTexts } from '../../lib/model/json-schema.ts';
+import { fieldTable, updateReadme } from '../../lib/model/readme-tables.ts';
 import { SITES_DIR, shippedTexts } from '../helpers/topology.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -25,5 +26,32 @@ describe('published JSON Schema', () => {
     expect(site.additionalProperties).toBe(false);
     expect(site.properties.bgp.properties.holdTimeSec.default).toBe(9);
     expect(Object.keys(parse(readFileSync(join(SITES_DIR, 'ams.yaml'), 'utf8'))).every((k) => k in site.properties)).toBe(true);
+  });
+});
+
+describe('README model tables', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+  it('are current (run `npm run schema` if not)', () => {
+    expect(readme).toBe(updateReadme(readme));
+  });
+
+  it('show each default the schema gives its field, and the required fields', () => {
+    const site = fieldTable(jsonSchemas()['schema/site.schema.json'] as object).split('\n');
+    const rowOf = (field: string) => site.find((l) => l.startsWith(`| \`${field}\` |`));
+    // The README once said 20000 here while the schema said 8000 (issue 10).
+    expect(rowOf('haproxy.maxConn')).toBe('| `haproxy.maxConn` | Connections per lb host; each takes two file descriptors. | 8000 |');
+    expect(rowOf('vip.preempt')).toMatch(/ \| `\{delaySec: 10\}` \|$/);
+    expect(rowOf('bgp.peers[].name')).toMatch(/ \| required \|$/);
+    expect(rowOf('haproxy.https.certPath')).toMatch(/ \| required in `haproxy.https` \|$/);
+    expect(rowOf('hosts[].address6')).toMatch(/ \| optional \|$/);
+  });
+
+  it('refuse a README without the markers, naming them', () => {
+    expect(() => updateReadme('# no tables here\n')).toThrow(/README.md has no <!-- BEGIN generated: cdn fields/);
+  });
+
+  it('refuse a field without a meaning', () => {
+    expect(() => fieldTable({ type: 'object', properties: { x: { type: 'number', default: 1 } } })).toThrow(/x has no \.describe\(\)/);
   });
 });

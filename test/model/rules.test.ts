@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { formatDiagnostic, InputError } from '../../lib/model/errors.ts';
 import { loadTopology } from '../../lib/model/load.ts';
+import { BIRD_KEYWORDS } from '../../lib/model/bird-keywords.ts';
 import { RULES } from '../../lib/model/rules/index.ts';
+import { SHARED_STACK_NAMES } from '../../lib/model/rules/stack-names.ts';
+import { GLOBAL, ORIGIN } from '../../lib/cloud/stacks.ts';
+import { ident } from '../../lib/render/syntax/bird.ts';
 import { edit, errors, load, shipped, SHIPPED_DIR, type Texts } from './fixtures.ts';
 
 const S = shipped();
@@ -75,8 +79,9 @@ const RULE_CASES: Case[] = [
   ['addressesInSubnets', 'host address6 outside the subnets', edit(S, [NYC, 'address6: 2001:db8:b::76', 'address6: 2001:db8:c::76']), [
     'sites/nyc.yaml:35:15: hosts[1].address6: 2001:db8:c::76 (nyc-lb2) is outside the site subnets; pick an address in one of 2001:db8:b::/64',
   ]],
-  ['addressesInSubnets', 'IPv6 address on a site without IPv6 subnet', edit(S, [SIN, '    address: 10.30.0.12\n', '    address: 10.30.0.12\n    address6: 2001:db8:30::12\n']), [
-    'sites/sin.yaml:29:15: hosts[1].address6: 2001:db8:30::12 (sin-lb2) is outside the site subnets; pick an address in an IPv6 subnet (add one under subnets)',
+  ['addressesInSubnets', 'IPv6 address on a site without IPv6 subnet', edit(S, [NYC, '  lan6: 2001:db8:b::/64\n', ''], [NYC, '    - name: transit1-v6\n      address: 2001:db8:b::1\n      asn: 64502\n', ''], [NYC, '    address6: 2001:db8:b::75\n', '']), [
+    'sites/nyc.yaml:17:3: bgp.peers: metal site nyc needs an IPv6 peer to announce anycast.ipv6 2001:db8:53::53/128, like every other site',
+    'sites/nyc.yaml:30:15: hosts[1].address6: 2001:db8:b::76 (nyc-lb2) is outside the site subnets; pick an address in an IPv6 subnet (add one under subnets)',
   ]],
   ['addressesInSubnets', 'directly connected peer off the subnets', edit(S, [NYC, 'address: 198.51.100.65', 'address: 203.0.113.1']), [
     'sites/nyc.yaml:20:16: bgp.peers[0].address: 203.0.113.1 is not on a site subnet; put it in one of 198.51.100.64/26 or set multihop',
@@ -153,6 +158,13 @@ const RULE_CASES: Case[] = [
   ['bgp', 'keepalive above a third of the hold time', edit(S, [NYC, 'bgp:\n', 'bgp:\n  holdTimeSec: 6\n']), [
     'sites/nyc.yaml:17:1: bgp.keepaliveTimeSec: 3 must be at most a third of holdTimeSec (6)',
   ]],
+  // birdNames
+  ['birdNames', 'a peer named like a BGP attribute', edit(S, [NYC, 'name: transit1-v6', 'name: path']), [
+    'sites/nyc.yaml:23:13: bgp.peers[1].name: path makes the bird protocol name bgp_path, which is a bird keyword (a BGP attribute); rename the peer, such as path-1',
+  ]],
+  ['birdNames', 'a hyphenated peer name that becomes a BGP attribute', edit(S, [AMS, 'name: transit1\n', 'name: next-hop\n']), [
+    'sites/ams.yaml:23:13: bgp.peers[0].name: next-hop makes the bird protocol name bgp_next_hop, which is a bird keyword (a BGP attribute); rename the peer, such as next-hop-1',
+  ]],
   // vrrp
   ['vrrp', 'a router id twice on one segment', nycOnAmsSegment(10), [
     'sites/nyc.yaml:8:8: subnets.lan: 198.51.100.0/26 overlaps 198.51.100.0/26 (subnets.lan of site ams); give each segment its own prefix',
@@ -183,6 +195,37 @@ const RULE_CASES: Case[] = [
   ['platform', 'a zone of another region, and a zone twice', edit(S, [SIN, '[ap-southeast-1a, ap-southeast-1b, ap-southeast-1c]', '[ap-southeast-1a, ap-southeast-2b, ap-southeast-1a]']), [
     'sites/sin.yaml:39:38: availabilityZones[1]: ap-southeast-2b is not in region ap-southeast-1; use a zone such as ap-southeast-1b',
     'sites/sin.yaml:39:55: availabilityZones[2]: ap-southeast-1a is listed twice; remove one',
+  ]],
+  // awsNetwork (what EC2 can build; these were cdk synth's own checks, which anycdn validate missed)
+  ['awsNetwork', 'an IPv6 subnet on an aws site', edit(S, [SIN, '  public: 10.30.0.0/24', '  public: 10.30.0.0/24\n  public6: 2001:db8:c::/64']), [
+    "sites/sin.yaml:13:12: subnets.public6: aws site sin takes IPv4 subnets only (the VPC's IPv6 prefix is assigned by AWS); remove 2001:db8:c::/64",
+  ]],
+  ['awsNetwork', 'an IPv6 host address on an aws site', edit(S, [SIN, '    address: 10.30.0.12\n', '    address: 10.30.0.12\n    address6: 2001:db8:30::12\n']), [
+    'sites/sin.yaml:29:15: hosts[1].address6: 2001:db8:30::12 (sin-lb2) is IPv6, but aws site sin has no IPv6 subnet; remove it',
+  ]],
+  ['awsNetwork', 'a host on an address AWS keeps', edit(S, [SIN, '    address: 10.30.0.22', '    address: 10.30.0.3']), [
+    'sites/sin.yaml:36:14: hosts[3].address: 10.30.0.3 (sin-cache2) is reserved by AWS in 10.30.0.0/24 (the first four and the last address); pick another',
+  ]],
+  ['awsNetwork', 'the VIP on the last address of its subnet', edit(S, [SIN, '  address: 10.30.0.10', '  address: 10.30.0.255']), [
+    'sites/sin.yaml:15:12: vip.address: 10.30.0.255 is reserved by AWS in 10.30.0.0/24 (the first four and the last address); pick another',
+  ]],
+  ['awsNetwork', 'an lb host outside the VIP subnet', edit(S, [SIN, '  public: 10.30.0.0/24', '  public: 10.30.0.0/24\n  second: 10.30.1.0/24'], [SIN, '    address: 10.30.0.12', '    address: 10.30.1.12']), [
+    "sites/sin.yaml:29:14: hosts[1].address: lb host sin-lb2 is in subnets.second, but the VIP is in subnets.public; EC2 moves a private address only within one subnet, so put the lb pair in the VIP's subnet",
+  ]],
+  ['awsNetwork', 'subnets a VPC cannot hold', edit(S, [SIN, '  public: 10.30.0.0/24', '  public: 10.30.0.0/24\n  far: 10.99.0.0/24\n  tiny: 10.30.1.0/30']), [
+    "sites/sin.yaml:11:1: subnets: the smallest prefix covering them is 10.0.0.0/9, wider than a VPC can be (/16); keep the site's subnets inside one /16",
+    'sites/sin.yaml:14:9: subnets.tiny: 10.30.1.0/30 must be a /16 to /28 for an EC2 subnet',
+  ]],
+  // awsPeers
+  ['awsPeers', 'BGP peers on an aws site', edit(S, [SIN, '\nhosts:', '\nbgp:\n  peers:\n    - name: transit1\n      address: 10.30.0.1\n      asn: 64501\n\nhosts:']), [
+    'sites/sin.yaml:23:3: bgp.peers: aws site sin is announced by Global Accelerator (stack anycdn-global); remove its BGP peers',
+  ]],
+  // stackNames
+  ['stackNames', 'a site named like a shared stack', (() => {
+    const { [NYC]: nyc, ...rest } = S;
+    return { ...rest, 'sites/global.yaml': nyc!.replace('id: nyc', 'id: global') };
+  })(), [
+    'sites/global.yaml:2:5: id: global is the name of a stack of its own (anycdn-global); pick another site id',
   ]],
   // dns
   ['dns', 'image host outside the zone', edit(S, [CDN, 'imageHost: img.cdn.example.net', 'imageHost: img.example.org']), [
@@ -216,6 +259,9 @@ const RULE_CASES: Case[] = [
   ['haproxy', 'stats page on the VIP', edit(S, [NYC, 'bgp:\n', 'haproxy:\n  statsAddress: 198.51.100.74\n\nbgp:\n']), [
     'sites/nyc.yaml:18:17: haproxy.statsAddress: 198.51.100.74 is the image VIP; the stats page must never be public, use 127.0.0.1 or a management address',
   ]],
+  ['haproxy', 'a stats address on an aws site, where no security group admits it', edit(S, [SIN, '\nhosts:', '\nhaproxy:\n  statsAddress: 10.30.0.5\n\nhosts:']), [
+    'sites/sin.yaml:23:17: haproxy.statsAddress: 10.30.0.5 is unreachable on aws site sin: no security group admits the stats port; keep 127.0.0.1 and reach it with SSM port forwarding (AWS-StartPortForwardingSession)',
+  ]],
   ['haproxy', 'a certificate path with ..', edit(S, [AMS, 'certPath: /etc/haproxy/certs/img', 'certPath: /etc/haproxy/../certs/img']), [
     'sites/ams.yaml:19:15: haproxy.https.certPath: /etc/haproxy/../certs/img.cdn.example.net.pem has a . or .. segment; give the plain absolute path',
   ]],
@@ -228,6 +274,21 @@ describe('rules', () => {
   test.each(RULE_CASES)('%s: %s', (_rule, _what, texts, expected) => {
     expect(errors(texts)).toEqual(expected);
   });
+
+  test('birdNames refuses every peer name ident() would refuse, and the suggested name loads', () => {
+    for (const keyword of BIRD_KEYWORDS) {
+      const name = keyword.slice('bgp_'.length).replace(/_/g, '-');
+      const lines = errors(edit(S, [NYC, 'name: transit1-v6', `name: ${name}`]));
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^sites/nyc\\.yaml:23:13: bgp\\.peers\\[1\\]\\.name: ${name} makes the bird protocol name ${keyword}, .*; rename the peer, such as ${name}-1$`))]);
+      expect(() => ident('bgp', name)).toThrow(/a bird keyword/);
+      expect(errors(edit(S, [NYC, 'name: transit1-v6', `name: ${name}-1`]))).toEqual([]);
+      expect(ident('bgp', `${name}-1`).text).toBe(`${keyword}_1`);
+    }
+  });
+});
+
+test('stackNames refuses exactly the shared stacks of lib/cloud/stacks.ts', () => {
+  expect([...SHARED_STACK_NAMES].sort()).toEqual([GLOBAL, ORIGIN].sort());
 });
 
 describe('schema and values', () => {

@@ -103,7 +103,7 @@ describe("Pulumi.yaml's entry point", () => {
     mkdirSync(join(dir, 'sites'));
     for (const [name, text] of Object.entries(texts)) writeFileSync(join(dir, name), text);
     await expect(runStack('sin', { config: { 'aws:region': 'ap-southeast-1', 'anycdn:account': ACCOUNT, 'anycdn:sites': join(dir, 'sites') } })).rejects.toThrow(
-      /^.*sites\/sin\.yaml:\d+:\d+: hosts: sin-cache2 address 10\.30\.0\.3 is reserved by AWS in 10\.30\.0\.0\/24 \(the first four and the last address\); pick another\n1 error\(s\)$/,
+      /^.*sites\/sin\.yaml:\d+:\d+: hosts\[3\]\.address: 10\.30\.0\.3 \(sin-cache2\) is reserved by AWS in 10\.30\.0\.0\/24 \(the first four and the last address\); pick another\n1 error\(s\)$/,
     );
   });
 

@@ -77,9 +77,10 @@ img.example.net.     60 IN A    192.0.2.10
     const cdn = INLINE_CDN.replace('  nameservers: [ns1.example.net]', '  nameservers: [ns2.example.net, ns.other.example, ns1.example.net]')
       .replace('  ipv4: 203.0.113.53/32', '  ipv4: 203.0.113.53/32\n  ipv6: 2001:db8:53::53/128')
       .replace('  hostmaster: hostmaster.example.net', '  hostmaster: dns-admin.example.net\n  ttlSec: 30\n  nsTtlSec: 7200\n  soa: { serial: 2026112601, refreshSec: 1800, retrySec: 300, expireSec: 604800, negativeTtlSec: 120 }\n  rrl: { rateLimit: 50, slip: 1 }');
-    const site = inlineSite({ platform: 'aws' }).replace('    address: 192.0.2.11', '    address: 192.0.2.11\n    address6: 2001:db8::11').replace('  lan: 192.0.2.0/26', '  lan: 192.0.2.0/26\n  lan6: 2001:db8::/64');
+    // An aws site has no IPv6 host address (the model refuses one); a host's own address6 is in the nyc goldens.
+    const site = inlineSite({ platform: 'aws' });
     const [conf, zone] = render(site, cdn);
-    expect(conf!.content).toContain('    listen: [ 203.0.113.53@53, "2001:db8:53::53@53", 192.0.2.11@53, "2001:db8::11@53", 127.0.0.1@53, "::1@53" ]\n');
+    expect(conf!.content).toContain('    listen: [ 203.0.113.53@53, "2001:db8:53::53@53", 192.0.2.11@53, 127.0.0.1@53, "::1@53" ]\n');
     expect(conf!.content).toContain('mod-rrl:\n  - id: default\n    rate-limit: 50\n    slip: 1\n');
     expect(zone!.content).toBe(`${HEADER(';')}$ORIGIN example.net.
 example.net.       7200 IN SOA  ns2.example.net. dns-admin.example.net. 2026112601 1800 300 604800 120

@@ -1,5 +1,6 @@
 // haproxy settings that only make sense against the rest of the model: the stats page stays off
-// the public addresses, and the shield site keeps serving plain HTTP to the other sites' caches.
+// the public addresses (on aws sites on loopback, since no security group admits its port), and
+// the shield site keeps serving plain HTTP to the other sites' caches.
 import { prefixAddress } from '../net.ts';
 import type { Rule } from './types.ts';
 
@@ -18,6 +19,8 @@ export const haproxy: Rule = (t, report) => {
     const clash = publicAddresses.find(([a]) => a === stats);
     if (clash) {
       report(site.id, ['haproxy', 'statsAddress'], `haproxy.statsAddress: ${stats} is ${clash[1]}; the stats page must never be public, use 127.0.0.1 or a management address`);
+    } else if (site.platform === 'aws' && stats !== '0.0.0.0' && !stats.startsWith('127.')) {
+      report(site.id, ['haproxy', 'statsAddress'], `haproxy.statsAddress: ${stats} is unreachable on aws site ${site.id}: no security group admits the stats port; keep 127.0.0.1 and reach it with SSM port forwarding (AWS-StartPortForwardingSession)`);
     }
     const https = site.haproxy.https;
     if (https && https.certPath.split('/').some((seg) => seg === '..' || seg === '.')) {

@@ -3,7 +3,10 @@
 import type { Diagnostic } from '../errors.ts';
 import type { Topology } from '../schema.ts';
 import { addressesInSubnets, uniqueAddresses } from './addresses.ts';
+import { awsNetwork } from './aws-network.ts';
+import { awsPeers } from './aws-peers.ts';
 import { bgp } from './bgp.ts';
+import { birdNames } from './bird-names.ts';
 import { dns } from './dns.ts';
 import { haproxy } from './haproxy.ts';
 import { uniqueNames } from './names.ts';
@@ -11,10 +14,11 @@ import { parentZone } from './parent-zone.ts';
 import { platform } from './platform.ts';
 import { prefixes } from './prefixes.ts';
 import { roles } from './roles.ts';
+import { stackNames } from './stack-names.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, vrrp, platform, dns, parentZone, haproxy];
+export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);

@@ -7,7 +7,7 @@ export const platform: Rule = (t, report) => {
     if (site.platform === 'aws') {
       if (!site.region) report(site.id, ['platform'], `region: aws site ${site.id} needs region, such as eu-west-1`);
       if (!site.vip.elasticIp) report(site.id, ['vip'], `vip.elasticIp: aws site ${site.id} needs elasticIp {address, allocationId}: the address published in DNS`);
-      // Missing zones only matter to the cloud adapters, which report them (lib/cloud/validate.ts).
+      // Missing zones matter only to cdk synth, which reports them (lib/cloud/validate.ts).
       const seen = new Set<string>();
       site.availabilityZones?.forEach((zone, i) => {
         if (site.region && !(zone.startsWith(site.region) && zone.length === site.region.length + 1)) {

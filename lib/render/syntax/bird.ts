@@ -2,15 +2,10 @@
 // place that writes a BGP password statement. emitBird() takes only what these vetted.
 import { emitBrace, stmt, type BraceDialect, type Node } from './brace.ts';
 import { num, prefix, vetted, wordText, type Word } from './word.ts';
+import { BIRD_KEYWORDS } from '../../model/bird-keywords.ts';
 
-/**
- * bird keywords an ident() could spell: the BGP route attributes, `bgp_` plus a name a peer could
- * have (`path`, `next-hop`, ...). bird -p refuses each as a protocol name; a model rule should
- * refuse such peer names with a clear error before the renderer gets them.
- */
-export const BIRD_KEYWORDS: ReadonlySet<string> = new Set(
-  ['aggregator', 'aigp', 'atomic_aggr', 'cluster_list', 'community', 'ext_community', 'large_community', 'local_pref', 'med', 'next_hop', 'origin', 'originator_id', 'otc', 'path'].map((a) => `bgp_${a}`),
-);
+/** The bird keywords ident() refuses; the list lives in the model, whose rule refuses such peer names first. */
+export { BIRD_KEYWORDS };
 
 /** A bird symbol from a model key: `transit-1` -> `transit_1`. Model keys are [a-z][a-z0-9-]*. */
 export function ident(prefixWord: string, key: string): Word {
