@@ -2,9 +2,9 @@
 // eBGP with the other routers over the core. Built with the product's bird emitter and ident().
 import { familyOf } from '../model/net.ts';
 import type { Site, Topology } from '../model/schema.ts';
-import { anycastFamilies } from '../model/facts.ts';
+import { anycastFamilies, bfdTimers, siteBfd } from '../model/facts.ts';
 import { blank, block, code, stmt, type Node } from '../render/syntax/brace.ts';
-import { emitBird, ident, passwordStmt, quote } from '../render/syntax/bird.ts';
+import { bfdTimerStmts, emitBird, ident, passwordStmt, quote } from '../render/syntax/bird.ts';
 import type { LabPlan, LabRouter } from './plan.ts';
 
 /** The password the lab hands both ends of a session whose model has a passwordRef. */
@@ -24,10 +24,13 @@ export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter): s
     block(['protocol', 'kernel', 'kernel4'], [block(['ipv4'], [stmt('import', 'none'), stmt('export', 'all')], ';'), stmt('merge', 'paths', 'on')]),
     block(['protocol', 'kernel', 'kernel6'], [block(['ipv6'], [stmt('import', 'none'), stmt('export', 'all')], ';'), stmt('merge', 'paths', 'on')]),
   ];
-  if (site.bgp.peers.some((p) => p.bfd)) {
+  // The other side of each session runs the timers the model gives it, as the hosts do.
+  const bfd = siteBfd(site);
+  if (bfd.direct || bfd.multihop) {
     nodes.push(
       block(['protocol', 'bfd'], [
-        block(['interface', quote('site')], [stmt('min', 'rx', 'interval', '100', 'ms'), stmt('min', 'tx', 'interval', '100', 'ms'), stmt('multiplier', 3)], ';'),
+        ...(bfd.direct ? [block(['interface', quote('site')], bfdTimerStmts(bfd.direct), ';')] : []),
+        ...(bfd.multihop ? [block(['multihop'], bfdTimerStmts(bfd.multihop), ';')] : []),
       ]),
     );
   }
@@ -54,7 +57,7 @@ function siteSessions(site: Site): Node[] {
         stmt('error', 'wait', 'time', '1,', 5),
       ];
       if (peer.multihop !== undefined) body.push(stmt('multihop', peer.multihop));
-      if (peer.bfd) body.push(stmt('bfd', 'on'));
+      if (bfdTimers(peer)) body.push(stmt('bfd', 'on'));
       if (peer.passwordRef) body.push(passwordStmt(labPassword(site.id, peer.name)));
       body.push(block([`ipv${family}`], [stmt('import', 'filter', `from_site${family}`), stmt('export', 'none')], ';'));
       out.push(blank, block(['protocol', 'bgp', ident('site', `${h.name}-${peer.name}`)], body));

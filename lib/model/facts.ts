@@ -3,7 +3,7 @@
 // cloud shape and the lab all read them here, so none recomputes (and drifts from) another.
 import { byCodePoint } from './order.ts';
 import { prefixAddress } from './net.ts';
-import type { Host, Site, Topology } from './schema.ts';
+import type { Host, Peer, Site, Topology } from './schema.ts';
 
 export type Role = Host['roles'][number];
 
@@ -90,4 +90,29 @@ export function shieldTarget(t: Topology, site: Site): ShieldTarget | undefined 
   const shield = t.sites.find((s) => s.id === t.cdn.shield);
   if (!shield) throw new Error(`internal: shield ${t.cdn.shield} is not a site (the model rule should have caught it)`);
   return { site: shield.id, address: publishedVip(shield), port: 80 };
+}
+
+export interface BfdTimers {
+  intervalMs: number;
+  multiplier: number;
+}
+
+/** What `bfd: true` means: 100 ms x 3, about 0.3 s to detect a dead peer. */
+export const DEFAULT_BFD: BfdTimers = { intervalMs: 100, multiplier: 3 };
+
+/** A session's BFD timers, or undefined when it runs no BFD. */
+export function bfdTimers(peer: Peer): BfdTimers | undefined {
+  return peer.bfd ? DEFAULT_BFD : undefined;
+}
+
+/**
+ * A site's BFD timers as bird takes them: one set for its directly connected sessions (per
+ * interface) and one for its multihop sessions. The model's rules make the sessions of each kind
+ * agree, so the first one's timers stand for all.
+ */
+export function siteBfd(site: Site): { direct?: BfdTimers; multihop?: BfdTimers } {
+  const first = (multihop: boolean) => site.bgp.peers.filter((p) => (p.multihop !== undefined) === multihop).map(bfdTimers).find((x) => x !== undefined);
+  const direct = first(false);
+  const multihop = first(true);
+  return { ...(direct ? { direct } : {}), ...(multihop ? { multihop } : {}) };
 }

@@ -1,13 +1,13 @@
 // bird2 on dns hosts: one eBGP session per upstream peer, import none, and an export filter that
 // lets out only the anycast service prefixes, and only while the health checker has put them on
 // lo (protocol direct). Graceful shutdown (RFC 8326) by setting DRAIN in the drain file.
-import { anycastFamilies, deprefers, runsBird } from '../model/facts.ts';
+import { anycastFamilies, bfdTimers, deprefers, runsBird, siteBfd } from '../model/facts.ts';
 import { familyOf } from '../model/net.ts';
 import type { Host, Peer, Site, Topology } from '../model/schema.ts';
 import { fileText, headerLines } from './header.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
 import { blank, block, code, stmt, type Node } from './syntax/brace.ts';
-import { emitBird, ident, line, prefixSet, quote } from './syntax/bird.ts';
+import { bfdTimerStmts, emitBird, ident, line, prefixSet, quote } from './syntax/bird.ts';
 import { ip } from './syntax/word.ts';
 import type { RenderedFile, Renderer } from './types.ts';
 
@@ -41,7 +41,7 @@ export const renderBird: Renderer = (t, site, host) => {
 
 function birdTree(t: Topology, site: Site, host: Host): Node[] {
   const families = anycastFamilies(t);
-  const bfdPeers = site.bgp.peers.filter((p) => p.bfd);
+  const bfd = siteBfd(site);
   const nodes: Node[] = [
     stmt('log', 'stderr', 'all'),
     stmt('router', 'id', ip(host.address)),
@@ -60,12 +60,12 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
     { kind: 'comment', text: 'The health checker puts the anycast addresses on lo while DNS and the image VIP answer.' },
     block(['protocol', 'direct', ANYCAST_PROTO], [...families.map((f) => stmt(`ipv${f.family}`)), stmt('interface', quote('lo'))]),
   ];
-  if (bfdPeers.length > 0) {
+  if (bfd.direct || bfd.multihop) {
     // bird takes session timers per interface for direct sessions and from the multihop block
     // for multihop ones: without that block a multihop session runs on bird's defaults.
     const sessions: Node[] = [];
-    if (bfdPeers.some((p) => p.multihop === undefined)) sessions.push(block(['interface', quote(host.interface)], bfdTimers(), ';'));
-    if (bfdPeers.some((p) => p.multihop !== undefined)) sessions.push(block(['multihop'], bfdTimers(), ';'));
+    if (bfd.direct) sessions.push(block(['interface', quote(host.interface)], bfdTimerStmts(bfd.direct), ';'));
+    if (bfd.multihop) sessions.push(block(['multihop'], bfdTimerStmts(bfd.multihop), ';'));
     nodes.push(blank, block(['protocol', 'bfd'], sessions));
   }
   for (const f of families) {
@@ -115,17 +115,12 @@ function peerBlock(t: Topology, site: Site, host: Host, peer: Peer): Node {
     stmt('neighbor', ip(peer.address), 'as', peer.asn),
   ];
   if (peer.multihop !== undefined) body.push(stmt('multihop', peer.multihop));
-  if (peer.bfd) body.push(stmt('bfd', 'on'));
+  if (bfdTimers(peer)) body.push(stmt('bfd', 'on'));
   if (peer.passwordRef) body.push(stmt('include', quote(birdSecretFile(peer.name))));
   body.push(
     block([`ipv${family}`], [stmt('import', 'none'), exported ? stmt('export', 'filter', `export_anycast${family}`) : stmt('export', 'none')], ';'),
   );
   return block(['protocol', 'bgp', ident('bgp', peer.name), 'from', 'upstream'], body);
-}
-
-/** The BFD timers the schema documents for `bfd: true`: 100 ms x 3, about 0.3 s to detect a dead peer. */
-function bfdTimers(): Node[] {
-  return [stmt('min', 'rx', 'interval', '100', 'ms'), stmt('min', 'tx', 'interval', '100', 'ms'), stmt('multiplier', 3)];
 }
 
 function setName(family: 4 | 6): string {

@@ -66,3 +66,8 @@ export const BIRD: BraceDialect = { name: 'bird', terminator: ';', comment: '#',
 export function emitBird(nodes: Node[]): string[] {
   return emitBrace(nodes, BIRD);
 }
+
+/** The statements of a BFD session block (interface or multihop) for the given timers. */
+export function bfdTimerStmts(t: { intervalMs: number; multiplier: number }): Node[] {
+  return [stmt('min', 'rx', 'interval', num(t.intervalMs), 'ms'), stmt('min', 'tx', 'interval', num(t.intervalMs), 'ms'), stmt('multiplier', num(t.multiplier))];
+}
