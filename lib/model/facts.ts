@@ -102,7 +102,8 @@ export const DEFAULT_BFD: BfdTimers = { intervalMs: 100, multiplier: 3 };
 
 /** A session's BFD timers, or undefined when it runs no BFD. */
 export function bfdTimers(peer: Peer): BfdTimers | undefined {
-  return peer.bfd ? DEFAULT_BFD : undefined;
+  if (peer.bfd === false) return undefined;
+  return peer.bfd === true ? DEFAULT_BFD : peer.bfd;
 }
 
 /**

@@ -100,6 +100,7 @@ function unionHint(path: readonly PropertyKey[]): string {
   const last = path[path.length - 1];
   if (last === 'origin') return 'must hold exactly one of s3: {bucket, region} or http: {url}';
   if (last === 'preempt') return 'must be false (nopreempt) or {delaySec: N}';
+  if (last === 'bfd') return 'must be true, false or {intervalMs: N, multiplier: N}';
   return 'does not match any allowed form';
 }
 

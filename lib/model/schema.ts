@@ -197,7 +197,16 @@ const peer = z.strictObject({
   address: ipAny.describe('The peer address, on one of the site subnets (or reachable with multihop).'),
   asn: asn.describe("The upstream's ASN (eBGP: never the site's own)."),
   passwordRef: secretRef.optional().describe('TCP-MD5 password of the session, as a reference (ssm:/name, secretsmanager:name or file:/path), fetched on the host at start.'),
-  bfd: z.boolean().default(false).describe('Run BFD on this session (100 ms x 3).'),
+  bfd: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        intervalMs: z.number().int().min(10).max(10000).describe('BFD transmit and receive interval.'),
+        multiplier: z.number().int().min(1).max(255).describe('Missed intervals before the session is declared down.'),
+      }),
+    ])
+    .default(false)
+    .describe('Run BFD on this session: true for 100 ms x 3, or {intervalMs, multiplier} agreed with the upstream. Sessions on one interface (and all multihop sessions) share their timers.'),
   multihop: z.number().int().min(2).max(255).optional().describe('eBGP multihop TTL; leave unset for a directly connected peer.'),
 });
 

@@ -158,6 +158,10 @@ const RULE_CASES: Case[] = [
   ['bgp', 'keepalive above a third of the hold time', edit(S, [NYC, 'bgp:\n', 'bgp:\n  holdTimeSec: 6\n']), [
     'sites/nyc.yaml:17:1: bgp.keepaliveTimeSec: 3 must be at most a third of holdTimeSec (6)',
   ]],
+  // bfd
+  ['bfd', 'two directly connected peers asking for different BFD timers', edit(S, [AMS, '      asn: 64501\n      bfd: true\n\n', '      asn: 64501\n      bfd: { intervalMs: 50, multiplier: 3 }\n\n']), [
+    'sites/ams.yaml:31:7: bgp.peers[1].bfd: 50 ms x 3 differs from transit1\'s 100 ms x 3; bird sets them per interface, and every directly connected peer is on the same one, so give them the same timers',
+  ]],
   // birdNames
   ['birdNames', 'a peer named like a BGP attribute', edit(S, [NYC, 'name: transit1-v6', 'name: path']), [
     'sites/nyc.yaml:23:13: bgp.peers[1].name: path makes the bird protocol name bgp_path, which is a bird keyword (a BGP attribute); rename the peer, such as path-1',
@@ -306,7 +310,7 @@ describe('schema and values', () => {
     ['a missing enum', edit(S, [SIN, 'platform: aws\n', '']), ['sites/sin.yaml:5:1: platform: is required: one of "metal", "aws"']],
     ['a bad enum', edit(S, [SIN, 'platform: aws', 'platform: gcp']), ['sites/sin.yaml:7:11: platform: must be one of "metal", "aws", got "gcp"']],
     ['a boolean written as yes (YAML 1.2)', edit(S, [NYC, 'bfd: true\n    - name: transit1-v6', 'bfd: yes\n    - name: transit1-v6']), [
-      'sites/nyc.yaml:22:12: bgp.peers[0].bfd: must be a boolean, got "yes"',
+      'sites/nyc.yaml:22:12: bgp.peers[0].bfd: must be true, false or {intervalMs: N, multiplier: N}, got "yes"',
     ]],
     ['a bad subnet name (record key)', edit(S, [NYC, 'lan6:', 'Lan6:']), [
       'sites/nyc.yaml:9:3: subnets.Lan6: key must start with a letter and hold only lowercase letters, digits and hyphens (at most 32), got "Lan6"',

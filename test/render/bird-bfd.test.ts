@@ -121,6 +121,29 @@ protocol bfd {
 `);
   });
 
+  it('takes per-peer timers: direct sessions share their interface\'s, multihop ones the multihop block\'s', async (ctx) => {
+    const custom = MULTIHOP.replace('      asn: 64501\n      bfd: true\n', '      asn: 64501\n      bfd: { intervalMs: 50, multiplier: 4 }\n');
+    const content = render(custom)[0]!.content;
+    expect(content.slice(HEAD.length, content.indexOf('\nfilter export_anycast4'))).toBe(`
+protocol bfd {
+	interface "eth0" {
+		min rx interval 50 ms;
+		min tx interval 50 ms;
+		multiplier 4;
+	};
+	multihop {
+		min rx interval 100 ms;
+		min tx interval 100 ms;
+		multiplier 3;
+	};
+}
+`);
+    const skip = missingBinary('/usr/sbin/bird', 'bird2') ?? missingRoot();
+    if (skip) return ctx.skip(skip);
+    const report = await checkFiles(render(custom));
+    expect(report.diagnostics).toEqual([]);
+  });
+
   it('passes bird -p', async (ctx) => {
     const skip = missingBinary('/usr/sbin/bird', 'bird2') ?? missingRoot();
     if (skip) return ctx.skip(skip);

@@ -5,6 +5,7 @@ import type { Topology } from '../schema.ts';
 import { addressesInSubnets, uniqueAddresses } from './addresses.ts';
 import { awsNetwork } from './aws-network.ts';
 import { awsPeers } from './aws-peers.ts';
+import { bfd } from './bfd.ts';
 import { bgp } from './bgp.ts';
 import { birdNames } from './bird-names.ts';
 import { dns } from './dns.ts';
@@ -18,7 +19,7 @@ import { stackNames } from './stack-names.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy];
+export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);
