@@ -58,6 +58,9 @@ async function serve(t: typeof httpOrigin, name: string): Promise<Served & { ima
     'ip link set lo up',
     `ip addr add ${ORIGIN.v4}/24 dev lo`,
     `ip addr add ${ORIGIN.v6}/64 dev lo nodad`,
+    // A previous test's nginx (SIGKILLed with its namespace) may have left its pid file behind;
+    // nginx writes a new one once its sockets listen.
+    `rm -f ${q(join(root, 'nginx.pid'))}`,
     `nginx -p ${q(root)} -c ${q(join(root, 'nginx.conf'))} > ${q(`${out}.nginx.log`)} 2>&1 & NGINX=$!`,
     'trap \'kill "$NGINX" 2>/dev/null\' EXIT',
     // Bounded: 100 x 0.1 s for nginx to listen.
