@@ -73,7 +73,7 @@ const FLAKY = [
   ['flaky', '/img/flaky.jpg'],
   ['flaky-cc', '/img/flaky-cc.jpg'],
 ] as const;
-const FLAKY_PROBES = FLAKY.flatMap(([name]) => [`${name}-failing-1`, `${name}-failing-2`, `${name}-recovered`]);
+const FLAKY_PROBES = [...FLAKY, ['down', '']].flatMap(([name]) => [`${name}-failing-1`, `${name}-failing-2`, `${name}-recovered`]);
 
 interface Probe {
   name: string;
@@ -163,7 +163,7 @@ beforeAll(async () => {
     curlLine(out, 'nginx-health-no-origin', `http://${NGINX_ADDR}${health.nginx.path}`),
     curlLine(out, 'squid-health-no-origin', `http://${SQUID_ADDR}${health.squid.path}`),
     // Now the origin and the victim.
-    `${node} ${q(`${work}/servers.cjs`)} origin ${ORIGIN} 8080 ${q(`${out}/origin.log`)} & PIDS="$PIDS $!"`,
+    `${node} ${q(`${work}/servers.cjs`)} origin ${ORIGIN} 8080 ${q(`${out}/origin.log`)} & ORIGIN_PID=$!; PIDS="$PIDS $ORIGIN_PID"`,
     `${node} ${q(`${work}/servers.cjs`)} victim ${VICTIM} 80 ${q(`${out}/victim.log`)} & PIDS="$PIDS $!"`,
     `wait_file ${q(`${out}/origin.log.ready`)} && wait_file ${q(`${out}/victim.log.ready`)} || exit 4`,
     // Squid probed its parent at start, found nothing listening and marked it down; it re-probes
@@ -176,6 +176,12 @@ beforeAll(async () => {
     ...(['nginx', 'squid'] as const).flatMap((c) => FLAKY.flatMap(([name, path]) => [1, 2].map((i) => curlLine(out, `${c}-${name}-failing-${i}`, `-H ${q(`Host: ${IMAGE_HOST}`)} http://${c === 'nginx' ? NGINX_ADDR : SQUID_ADDR}${path}`)))),
     `rm ${q(`${out}/origin.log.fail`)}`,
     ...(['nginx', 'squid'] as const).flatMap((c) => FLAKY.map(([name, path]) => curlLine(out, `${c}-${name}-recovered`, `-H ${q(`Host: ${IMAGE_HOST}`)} http://${c === 'nginx' ? NGINX_ADDR : SQUID_ADDR}${path}`))),
+    // The origin goes away (nothing listens: each cache makes its own error), then comes back.
+    `kill "$ORIGIN_PID"; wait "$ORIGIN_PID" 2>/dev/null; rm -f ${q(`${out}/origin.log.ready`)}`,
+    ...(['nginx', 'squid'] as const).flatMap((c) => [1, 2].map((i) => curlLine(out, `${c}-down-failing-${i}`, `-H ${q(`Host: ${IMAGE_HOST}`)} http://${c === 'nginx' ? NGINX_ADDR : SQUID_ADDR}/img/flaky-down.jpg`))),
+    `${node} ${q(`${work}/servers.cjs`)} origin ${ORIGIN} 8080 ${q(`${out}/origin.log`)} & PIDS="$PIDS $!"`,
+    `wait_file ${q(`${out}/origin.log.ready`)} || exit 6`,
+    ...(['nginx', 'squid'] as const).map((c) => curlLine(out, `${c}-down-recovered`, `-H ${q(`Host: ${IMAGE_HOST}`)} http://${c === 'nginx' ? NGINX_ADDR : SQUID_ADDR}/img/flaky-down.jpg`)),
     `cp /var/log/nginx/error.log /var/log/squid/cache.log /var/log/squid/access.log ${q(out)} 2>/dev/null`,
     'exit 0',
   ];
@@ -280,6 +286,16 @@ describe.skipIf(skip)('rendered caches under attack (real nginx and Squid)', () 
       expect(failing).toEqual(name === 'flaky-cc' ? ['503', '503'] : ['502', '502']);
       expect([1, 2].map((i) => header(r(`${c}-${name}-failing-${i}`), 'X-Cache-Status'))).toEqual(['MISS', 'MISS']);
       const recovered = r(`${c}-${name}-recovered`);
+      expect([recovered.code, recovered.body, header(recovered, 'X-Cache-Status')]).toEqual(['200', 'FLAKYDATA', 'MISS']);
+    });
+  });
+
+  describe.each(['nginx', 'squid'] as const)('%s: the origin is gone, then back', (c) => {
+    it('its own error is not kept: the first request after the origin returns gets the image', () => {
+      // nginx answers a refused connection with 502, Squid with 503 (ERR_CONNECT_FAIL).
+      const status = c === 'nginx' ? '502' : '503';
+      expect([1, 2].map((i) => r(`${c}-down-failing-${i}`).code)).toEqual([status, status]);
+      const recovered = r(`${c}-down-recovered`);
       expect([recovered.code, recovered.body, header(recovered, 'X-Cache-Status')]).toEqual(['200', 'FLAKYDATA', 'MISS']);
     });
   });
