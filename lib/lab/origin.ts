@@ -1,8 +1,10 @@
-// The lab's origin: one namespace on the core serving generated images over HTTP and HTTPS
-// (self-signed; caches in the lab trust it through the lab's /etc/hosts and CA bundle), standing
-// in for the S3 bucket or HTTP origin the model names.
+// The lab's origin: one namespace on the core serving generated images, standing in for the S3
+// bucket or HTTP origin the model names, at exactly the port and scheme the caches use: both come
+// from originTarget() (lib/model/facts.ts), the one origin fact the renderers read. Over TLS the
+// certificate is signed by a throwaway lab CA that the host views trust.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { originTarget, type OriginTarget } from '../model/facts.ts';
 import type { Topology } from '../model/schema.ts';
 import { must } from '../run.ts';
 import { startDetached } from './exec.ts';
@@ -12,21 +14,23 @@ import { labPaths, type LabProcess } from './state.ts';
 
 export const LAB_IMAGE_COUNT = 120;
 
-/** The hostname caches use for the origin: the S3 virtual-hosted name, or the URL's host. */
-export function originHostname(t: Topology): string {
-  const o = t.cdn.origin;
-  return 's3' in o ? `${o.s3.bucket}.s3.${o.s3.region}.amazonaws.com` : new URL(o.http.url).hostname;
+/** The origin nginx's listen lines: the lab origin's addresses, at the model's port and scheme. */
+export function originListen(origin: OriginTarget): string[] {
+  const tls = origin.tls ? ' ssl' : '';
+  return [`listen ${ORIGIN.v4}:${origin.port}${tls} default_server;`, `listen [${ORIGIN.v6}]:${origin.port}${tls} default_server;`];
 }
 
 /** Debian's CA bundle, which nginx (proxy_ssl_trusted_certificate) and Squid trust. */
 export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /**
- * Writes the origin's images, nginx config and TLS: a throwaway lab CA signs the origin's
- * certificate for the origin hostname, and `caBundle` (the machine's bundle plus that CA) is what
+ * Writes the origin's images, nginx config and TLS: nginx listens only at the model's port, with
+ * TLS only when the model's scheme is https; a throwaway lab CA signs the origin's certificate for
+ * the origin hostname, and `caBundle` (the machine's bundle plus that CA) is what
  * the host views trust, so the caches verify the origin exactly as they verify S3.
  */
-export async function prepareOrigin(hostname: string): Promise<{ images: string[]; caBundle: string }> {
+export async function prepareOrigin(origin: OriginTarget): Promise<{ images: string[]; caBundle: string }> {
+  const hostname = origin.host;
   const root = labPaths.origin;
   const www = join(root, 'www');
   const images = imageSet(LAB_IMAGE_COUNT);
@@ -51,9 +55,8 @@ export async function prepareOrigin(hostname: string): Promise<{ images: string[
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${root}/temp/${t === 'client_body' ? 'body' : t};`),
     '  types { image/png png; }',
     '  server {',
-    '    listen 80 default_server; listen [::]:80 default_server;',
-    '    listen 443 ssl default_server; listen [::]:443 ssl default_server;',
-    `    ssl_certificate ${root}/cert.pem; ssl_certificate_key ${root}/key.pem;`,
+    ...originListen(origin).map((l) => `    ${l}`),
+    ...(origin.tls ? [`    ssl_certificate ${root}/cert.pem; ssl_certificate_key ${root}/key.pem;`] : []),
     `    root ${www};`,
     '  }',
     '}',

@@ -10,7 +10,8 @@ import { birdSecretFile } from '../render/paths.ts';
 import { LabError } from './exec.ts';
 import { LAB_SKIPS, startHolder, startRouterBird, startUnit, type HostStart } from './daemons.ts';
 import { applySysctls, buildNetwork, labNamespaces } from './network.ts';
-import { originHostname, prepareOrigin, startOrigin, SYSTEM_CA_BUNDLE } from './origin.ts';
+import { prepareOrigin, startOrigin, SYSTEM_CA_BUNDLE } from './origin.ts';
+import { originTarget } from '../model/facts.ts';
 import { NS_PREFIX, ORIGIN, planLab, type LabPlan } from './plan.ts';
 import { labPassword, routerBirdConf } from './router-bird.ts';
 import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
@@ -53,7 +54,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       mkdirSync(dirname(p), { recursive: true });
       writeFileSync(p, f.content, { mode: f.mode });
     }
-    const { images, ...originTrust } = await prepareOrigin(originHostname(t));
+    const { images, ...originTrust } = await prepareOrigin(originTarget(t));
     step('rendered the tree and the origin images');
     await buildNetwork(plan);
     step(`built ${plan.namespaces.length} namespaces and ${plan.links.length} links`);
@@ -69,7 +70,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       const hostsFile = join(labPaths.etc(h.host), 'hosts');
       mkdirSync(dirname(hostsFile), { recursive: true });
       // As on a Debian host: its own name on 127.0.1.1. The origin's name is the lab origin.
-      writeFileSync(hostsFile, `127.0.0.1\tlocalhost\n127.0.1.1\t${h.host}\n::1\tlocalhost\n${ORIGIN.v4}\t${originHostname(t)}\n`);
+      writeFileSync(hostsFile, `127.0.0.1\tlocalhost\n127.0.1.1\t${h.host}\n::1\tlocalhost\n${ORIGIN.v4}\t${originTarget(t).host}\n`);
       // No resolver in the lab: lookups end at once on loopback instead of timing out.
       const resolvConf = join(labPaths.etc(h.host), 'resolv.conf');
       writeFileSync(resolvConf, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');

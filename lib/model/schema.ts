@@ -150,7 +150,7 @@ const cache = z
     validSec: z
       .record(z.string().regex(/^([1-5]\d\d|any)$/, { message: 'must be an HTTP status such as 200, or any' }), posInt(31536000))
       .default({ '200': 86400, '301': 3600, '404': 60 })
-      .describe('Seconds each HTTP status (or any) stays fresh.'),
+      .describe('Seconds each HTTP status (or any) stays fresh. Only the statuses listed are ever stored, by both engines; any stores every status, 5xx included.'),
     originConnectTimeoutSec: posInt(60).default(2).describe('Timeout of a connection to the origin.'),
     originReadTimeoutSec: posInt(600).default(10).describe('Timeout of a read from the origin.'),
     nginx: z

@@ -26,8 +26,12 @@ import { hasRole, type Renderer } from './types.ts';
 export const NGINX_STATUS = { address: '127.0.0.1', port: 80, path: '/nginx_status' } as const;
 
 const ZONE = 'anycdn';
+/** The variable that is 1 for a status cache.validSec does not list. */
+const NO_STORE = 'anycdn_no_store';
 const TEMP_KINDS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'] as const;
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+/** A shield's cache headers (nginx's or Squid's); nginx itself hides the upstream's Server and Date. */
+const UPSTREAM_HIDDEN = ['Via', 'X-Cache', 'X-Cache-Lookup', 'X-Cache-Status', 'X-Served-By'];
 /** Origin response headers clients never need to see. */
 const S3_HIDDEN = ['x-amz-id-2', 'x-amz-request-id', 'x-amz-server-side-encryption', 'x-amz-version-id', 'x-amz-replication-status', 'x-amz-storage-class'];
 
@@ -104,6 +108,7 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
       quote(`inactive=${c.nginx.inactiveSec}s`),
       'use_temp_path=off',
     ),
+    ...keptStatusMap(t),
     blank,
     originUpstream(origin),
   ];
@@ -138,6 +143,22 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
 }
 
 /**
+ * Only the statuses in cache.validSec are stored, whatever the upstream's Cache-Control says (a
+ * careless origin's `503 max-age=300` is not kept): proxy_no_cache is tested once the response
+ * headers are in, when $upstream_status ends with this response's status. With `any` every
+ * status is kept, and nothing is rendered.
+ */
+function keptStatusMap(t: Topology): Node[] {
+  if (t.cdn.cache.validSec.any !== undefined) return [];
+  const kept = validEntries(t).map(([s]) => s);
+  return [
+    blank,
+    { kind: 'comment', text: 'Statuses cache.validSec does not list are never stored, whatever the upstream says.' },
+    block(['map', '$upstream_status', `$${NO_STORE}`], [stmt('default', 1), stmt(`~(^|[^0-9])(${kept.join('|')})$`, 0)]),
+  ];
+}
+
+/**
  * The origin as an upstream block, so connections are pooled (keepalive) and TLS sessions reused.
  * nginx resolves a hostname here when it starts or reloads, not per request; the unit restarts on
  * failure, so a start during a DNS outage retries, and a reload picks up new origin addresses.
@@ -165,6 +186,7 @@ function imageServer(t: Topology, host: Host, origin: OriginTarget, viaShield: b
     stmt('proxy_cache_background_update', 'on'),
     stmt('proxy_cache_lock', 'on'),
     stmt('proxy_cache_revalidate', 'on'),
+    ...(t.cdn.cache.validSec.any === undefined ? [stmt('proxy_no_cache', `$${NO_STORE}`)] : []),
     stmt('add_header', 'X-Cache-Status', '$upstream_cache_status', 'always'),
     stmt('add_header', 'X-Served-By', quote(host.name), 'always'),
     blank,
@@ -175,9 +197,8 @@ function imageServer(t: Topology, host: Host, origin: OriginTarget, viaShield: b
     { kind: 'comment', text: 'Images are public: no cookies or credentials go to the origin, and no cookie comes back.' },
     stmt('proxy_ignore_headers', 'Set-Cookie'),
     stmt('proxy_hide_header', 'Set-Cookie'),
-    { kind: 'comment', text: 'A shield answers with its own cache headers; clients see this cache only.' },
-    stmt('proxy_hide_header', 'X-Cache-Status'),
-    stmt('proxy_hide_header', 'X-Served-By'),
+    { kind: 'comment', text: 'A shield answers with its own cache headers, which name internal hosts; clients see this cache only.' },
+    ...UPSTREAM_HIDDEN.map((h) => stmt('proxy_hide_header', h)),
     ...('s3' in t.cdn.origin ? S3_HIDDEN.map((h) => stmt('proxy_hide_header', h)) : []),
     blank,
     healthLocation(),

@@ -10,6 +10,10 @@
 // - Origin shield: at every site but the shield, the shield site's image VIP is the first parent
 //   and the origin the second; connect-fail-limit marks a dead shield down fast and retry_on_error
 //   moves a 5xx from the shield on to the origin.
+// - Only the statuses in cache.validSec are stored (store_miss on the reply's status): Squid would
+//   otherwise keep any error it may cache negatively, a shield's 502 included, for negative_ttl.
+// - Response headers match nginx's: X-Cache-Status (HIT or MISS) and X-Served-By are added; Squid's
+//   own X-Cache, X-Cache-Lookup and Via, and any upstream's, never reach a client.
 // - Query strings are cut by a tiny url_rewrite helper unless cache.keyIncludesQuery.
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
@@ -60,6 +64,31 @@ while IFS= read -r line; do
 	esac
 done`.split('\n');
 
+/** Headers clients never see: Squid's own cache headers and any upstream's, and the origin's Server. */
+const HIDDEN = ['Server', 'Via', 'X-Cache', 'X-Cache-Lookup', 'X-Cache-Status', 'X-Served-By'];
+
+/**
+ * Statuses Squid may negatively cache (HttpStateData::reusableReply in Squid 5: these are kept
+ * for negative_ttl when the reply has no Expires); their TTL is one value for all.
+ */
+const NEGATIVE = [204, 305, 400, 403, 404, 405, 414, 421, 500, 501, 502, 503, 504];
+
+/** The statuses in cache.validSec, or undefined when `any` keeps every status. */
+export function keptStatuses(t: Topology): number[] | undefined {
+  if (t.cdn.cache.validSec.any !== undefined) return undefined;
+  return validEntries(t).map(([s]) => Number(s));
+}
+
+/**
+ * negative_ttl: the shortest TTL among the kept statuses Squid caches negatively (one value serves
+ * them all, so none stays longer than the model says), 0 when none is kept.
+ */
+export function negativeTtl(t: Topology): number {
+  const v = t.cdn.cache.validSec;
+  const ttls = NEGATIVE.map((s) => v[String(s)] ?? v.any).filter((x): x is number => x !== undefined);
+  return ttls.length === 0 ? 0 : Math.min(...ttls);
+}
+
 function minutesCeil(sec: number): number {
   return Math.ceil(sec / 60);
 }
@@ -71,14 +100,13 @@ export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
   const shield = shieldTarget(t, site);
   const lbs = site.hosts.filter((h) => hasRole(h, 'lb'));
   const fresh200 = c.validSec['200'] ?? c.validSec.any;
-  const negative = c.validSec['404'] ?? 0;
+  const kept = keptStatuses(t);
   const peers = [...(shield ? ['shield'] : []), 'origin'];
 
   const lines: SquidLine[] = [
     comment('Accelerator for the image host only; Host headers and absolute URIs cannot pick another site.'),
     d('http_port', `${host.address}:${CACHE_PORT}`, 'accel', `defaultsite=${t.cdn.imageHost}`, 'no-vhost'),
     d('visible_hostname', host.name),
-    d('reply_header_add', 'X-Served-By', host.name),
     d('httpd_suppress_version_string', 'on'),
     d('icp_port', 0),
     d('htcp_port', 0),
@@ -152,10 +180,17 @@ export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
     d('request_header_access', 'Cookie', 'deny', 'all'),
     d('request_header_access', 'Authorization', 'deny', 'all'),
     d('reply_header_access', 'Set-Cookie', 'deny', 'all'),
-    comment('A shield answers with its own cache headers; clients see this cache only.'),
-    d('reply_header_access', 'X-Cache-Status', 'deny', 'all'),
-    d('reply_header_access', 'X-Served-By', 'deny', 'all'),
+    comment('Response headers, as nginx: the cache adds X-Cache-Status (HIT or MISS) and X-Served-By, and'),
+    comment("drops Squid's own and every upstream's (a shield's) cache headers, which name internal hosts."),
+    ...HIDDEN.map((h) => d('reply_header_access', h, 'deny', 'all')),
     ...('s3' in t.cdn.origin ? S3_HIDDEN.map((h) => d('reply_header_access', h, 'deny', 'all')) : []),
+    comment('HIT: answered from this cache without asking a parent, with a status it keeps.'),
+    d('acl', 'from_cache', 'hier_code', 'HIER_NONE'),
+    ...(kept ? [d('acl', 'kept_status', 'http_status', ...kept)] : []),
+    d('acl', 'cache_hit', 'all-of', 'from_cache', ...(kept ? ['kept_status'] : [])),
+    d('reply_header_add', 'X-Cache-Status', 'HIT', 'cache_hit'),
+    d('reply_header_add', 'X-Cache-Status', 'MISS', '!cache_hit'),
+    d('reply_header_add', 'X-Served-By', host.name),
     blank,
   );
   if (!c.keyIncludesQuery) {
@@ -174,7 +209,14 @@ export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
     d('maximum_object_size', sq.maximumObjectSizeMiB, 'MB'),
     sq.storeType === 'rock' ? d('cache_dir', 'rock', sq.path, sq.cacheDirMiB) : d('cache_dir', 'aufs', sq.path, sq.cacheDirMiB, 16, 256),
     d('collapsed_forwarding', 'on'),
-    d('negative_ttl', negative, 'seconds'),
+    ...(kept
+      ? [
+          comment('Only the statuses in cache.validSec are stored: never a 5xx (a shield or origin blip) unless listed.'),
+          d('store_miss', 'deny', '!kept_status'),
+        ]
+      : []),
+    comment('How long a kept error (404, ...) stays; Squid applies this to every error it may store.'),
+    d('negative_ttl', negativeTtl(t), 'seconds'),
     ...(fresh200 === undefined
       ? []
       : [d('refresh_pattern', '-i', `[.](${IMAGE_EXTENSIONS.join('|')})([?].*)?$`, minutesCeil(fresh200), '100%', minutesCeil(fresh200))]),

@@ -166,6 +166,28 @@ describe('nginx cache', () => {
     );
   });
 
+  it('stores only the statuses in cache.validSec, whatever the upstream says; with any, every status', () => {
+    const conf = nginxConf(shipped, 'ams-cache1');
+    expect(block(conf, 'map $upstream_status $anycdn_no_store')).toBe(
+      ['map $upstream_status $anycdn_no_store {', '\tdefault 1;', '\t~(^|[^0-9])(200|301|404)$ 0;', '}'].join('\n'),
+    );
+    expect(conf.match(/^\t\tproxy_no_cache .*$/gm)).toEqual(['\t\tproxy_no_cache $anycdn_no_store;']);
+    const any = nginxConf(
+      loadEdited((x) => {
+        x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\n  validSec: .*\n/, '\n  validSec: { "200": 600, "any": 5 }\n');
+      }),
+      'ams-cache1',
+    );
+    expect(any).not.toMatch(/anycdn_no_store|proxy_no_cache/);
+  });
+
+  it("hides a shield's cache headers (nginx's or Squid's), which name internal hosts", () => {
+    const conf = nginxConf(shipped, 'ams-cache1');
+    expect(conf.match(/^\t\tproxy_hide_header .*$/gm)!.slice(0, 6)).toEqual(
+      ['Set-Cookie', 'Via', 'X-Cache', 'X-Cache-Lookup', 'X-Cache-Status', 'X-Served-By'].map((h) => `\t\tproxy_hide_header ${h};`),
+    );
+  });
+
   it('stub_status and other Hosts: loopback only, and 421 on the host address', () => {
     const conf = nginxConf(shipped, 'ams-cache1');
     expect(block(conf, 'location = /nginx_status')).toBe('location = /nginx_status {\n\tstub_status;\n}');

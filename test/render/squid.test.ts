@@ -51,6 +51,9 @@ describe('squid cache', () => {
       'icp_access deny all',
       'htcp_access deny all',
       'never_direct allow all',
+      'acl from_cache hier_code HIER_NONE',
+      'acl kept_status http_status 200 301 404',
+      'acl cache_hit all-of from_cache kept_status',
     ]);
   });
 
@@ -78,9 +81,77 @@ describe('squid cache', () => {
       'cache_peer_access origin allow image_host',
       'cache_peer_access origin deny all',
       'reply_header_access Set-Cookie deny all',
+      'reply_header_access Server deny all',
+      'reply_header_access Via deny all',
+      'reply_header_access X-Cache deny all',
+      'reply_header_access X-Cache-Lookup deny all',
       'reply_header_access X-Cache-Status deny all',
       'reply_header_access X-Served-By deny all',
     ]);
+  });
+
+  it('response headers as nginx: X-Cache-Status and X-Served-By only, no cache header of Squid or a shield', () => {
+    const conf = squidFiles(shipped, 'nyc-cache2')[0]!.content;
+    expect(directives(conf, 'reply_header_access', 'reply_header_add')).toEqual([
+      'reply_header_access Set-Cookie deny all',
+      'reply_header_access Server deny all',
+      'reply_header_access Via deny all',
+      'reply_header_access X-Cache deny all',
+      'reply_header_access X-Cache-Lookup deny all',
+      'reply_header_access X-Cache-Status deny all',
+      'reply_header_access X-Served-By deny all',
+      'reply_header_access X-Amz-Id-2 deny all',
+      'reply_header_access X-Amz-Request-Id deny all',
+      'reply_header_access X-Amz-Server-Side-Encryption deny all',
+      'reply_header_access X-Amz-Version-Id deny all',
+      'reply_header_access X-Amz-Replication-Status deny all',
+      'reply_header_access X-Amz-Storage-Class deny all',
+      'reply_header_add X-Cache-Status HIT cache_hit',
+      'reply_header_add X-Cache-Status MISS !cache_hit',
+      'reply_header_add X-Served-By nyc-cache2',
+    ]);
+  });
+
+  describe('keeps exactly the statuses in cache.validSec', () => {
+    const valid = (v: string) =>
+      loadEdited((x) => {
+        x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\n  validSec: .*\n/, `\n  validSec: ${v}\n`);
+      });
+    const stanza = (t: Topology) => directives(squidFiles(t, 'nyc-cache1')[0]!.content, 'acl', 'store_miss', 'negative_ttl').filter((l) => !/ (image_host|read_methods|CONNECT|cache_health|lb_hosts) /.test(l));
+
+    it('the shipped 200, 301 and 404: no 5xx is stored, and a 404 stays its 60 s', () => {
+      expect(stanza(shipped)).toEqual([
+        'acl from_cache hier_code HIER_NONE',
+        'acl kept_status http_status 200 301 404',
+        'acl cache_hit all-of from_cache kept_status',
+        'store_miss deny !kept_status',
+        'negative_ttl 60 seconds',
+      ]);
+    });
+
+    it('no error listed: negative_ttl 0, so nothing is kept as a failure', () => {
+      expect(stanza(valid('{ "200": 600 }'))).toEqual([
+        'acl from_cache hier_code HIER_NONE',
+        'acl kept_status http_status 200',
+        'acl cache_hit all-of from_cache kept_status',
+        'store_miss deny !kept_status',
+        'negative_ttl 0 seconds',
+      ]);
+    });
+
+    it('a listed 503 is stored; one negative_ttl serves every error, the shortest listed', () => {
+      expect(stanza(valid('{ "200": 600, "404": 120, "503": 5 }'))).toEqual([
+        'acl from_cache hier_code HIER_NONE',
+        'acl kept_status http_status 200 404 503',
+        'acl cache_hit all-of from_cache kept_status',
+        'store_miss deny !kept_status',
+        'negative_ttl 5 seconds',
+      ]);
+    });
+
+    it('any keeps every status: no store_miss rule, and its TTL counts for the errors', () => {
+      expect(stanza(valid('{ "200": 600, "404": 30, "any": 10 }'))).toEqual(['acl from_cache hier_code HIER_NONE', 'acl cache_hit all-of from_cache', 'negative_ttl 10 seconds']);
+    });
   });
 
   it('sizes the cache from the model (rock and aufs)', () => {
@@ -120,7 +191,7 @@ describe('squid cache', () => {
       ].join('\n'),
     );
     expect(directives(conf, 'visible_hostname')).toEqual(['visible_hostname nyc-cache2']);
-    expect(directives(conf, 'reply_header_add')).toEqual(['reply_header_add X-Served-By nyc-cache2']);
+    expect(directives(conf, 'reply_header_add')).toEqual(['reply_header_add X-Cache-Status HIT cache_hit', 'reply_header_add X-Cache-Status MISS !cache_hit', 'reply_header_add X-Served-By nyc-cache2']);
   });
 
   it('cuts the query with a helper unless the model keeps it in the key', () => {
