@@ -309,7 +309,6 @@ export const siteSchema = z
   })
   .describe('One anycdn site (sites/<id>.yaml)');
 
-export type CdnInput = z.input<typeof cdnSchema>;
 export type Cdn = z.output<typeof cdnSchema>;
 export type Site = z.output<typeof siteSchema>;
 export type Host = Site['hosts'][number];

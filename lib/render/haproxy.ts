@@ -1,6 +1,6 @@
 // HAProxy on lb hosts: the site's image VIP in front of its caches.
 // - Both lb hosts run it and bind the VIP; the backup can because of net.ipv4.ip_nonlocal_bind=1
-//   (rendered in sysctl.ts), so a keepalived failover needs no haproxy restart.
+//   (/etc/sysctl.d/60-anycdn.conf, rendered below), so a keepalived failover needs no haproxy restart.
 // - `balance uri` + `hash-type consistent`: each image lives on one cache, and a dead cache moves
 //   only its own share. Active checks at checkInterMs, and retry-on + redispatch so a dead cache
 //   costs no client request except those in flight on it.

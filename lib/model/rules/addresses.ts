@@ -2,6 +2,7 @@
 // Every address (hosts, VIPs, peers, Elastic IPs) is used once across all sites.
 import { canonical, contains, familyOf, parsePrefix, type Prefix } from '../net.ts';
 import type { Site } from '../schema.ts';
+import { pathString } from '../errors.ts';
 import type { Rule } from './types.ts';
 
 /** The site's subnets, or undefined when one of them is invalid (the prefixes rule reports it). */
@@ -41,7 +42,7 @@ export const uniqueAddresses: Rule = (t, report) => {
   const claim = (siteId: string, path: (string | number)[], address: string, what: string) => {
     const key = canonical(address);
     const owner = owners.get(key);
-    if (owner) report(siteId, path, `${pathText(path)}: ${address} is already used by ${owner}; every address must be unique`);
+    if (owner) report(siteId, path, `${pathString(path)}: ${address} is already used by ${owner}; every address must be unique`);
     else owners.set(key, `${what} in site ${siteId}`);
   };
   for (const site of t.sites) {
@@ -54,7 +55,3 @@ export const uniqueAddresses: Rule = (t, report) => {
     site.bgp.peers.forEach((p, i) => claim(site.id, ['bgp', 'peers', i, 'address'], p.address, `peer ${p.name}`));
   }
 };
-
-function pathText(path: (string | number)[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-}
