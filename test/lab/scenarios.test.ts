@@ -25,7 +25,7 @@ import { dig, http } from '../../lib/lab/probe.ts';
 import { waitReady } from '../../lib/lab/status.ts';
 import { labUp } from '../../lib/lab/up.ts';
 import { LAB_DIR, readState } from '../../lib/lab/state.ts';
-import { startLoad, timeUntil } from '../../lib/lab/watch.ts';
+import { startLoad, timeUntil } from './watch.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 import { Figures } from './figures.ts';

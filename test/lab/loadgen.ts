@@ -1,5 +1,5 @@
 // A fixed-rate HTTP load generator for the lab, run inside a client namespace:
-//   node --import tsx lib/lab/loadgen.ts '<json options>'
+//   node --import tsx test/lab/loadgen.ts '<json options>'
 // Fixed rate (not as fast as possible, like wrk) so the load never starves the daemons whose
 // timing we measure. Bounded: it stops at the duration, and waits at most timeoutMs more.
 // Prints one JSON LoadResult line.

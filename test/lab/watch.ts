@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { LoadOptions, LoadResult } from './loadgen.ts';
-import { run } from '../run.ts';
+import { run } from '../../lib/run.ts';
 
 export interface Watch {
   /** Resolves once the loop runs (arm the failure after this). */
