@@ -7,7 +7,7 @@ import { PATHS } from './paths.ts';
 import { shQuote } from './syntax/shell.ts';
 import { exec, MAINPID, type Exec } from './syntax/unit.ts';
 import { hasRole } from './types.ts';
-import type { UnitSpec } from './units.ts';
+import type { UnitSpec } from './unit-spec.ts';
 
 /** `daemon off;` lives on the command line, so the file still runs as a normal daemon by hand. */
 export function nginxStart(conf: string = PATHS.nginxConf): Exec {

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { PATHS } from './paths.ts';
 import { exec, MAINPID, sh } from './syntax/unit.ts';
 import { hasRole } from './types.ts';
-import type { UnitSpec } from './units.ts';
+import type { UnitSpec } from './unit-spec.ts';
 
 export function lbUnits(_t: Topology, site: Site, host: Host): UnitSpec[] {
   if (!hasRole(host, 'lb')) return [];

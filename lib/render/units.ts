@@ -6,30 +6,13 @@ import { dirname } from 'node:path';
 import { announcesBgp, deprefers } from '../model/facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
-import { emitUnit, exec, sh, type Exec, type UnitSection, type UnitValue } from './syntax/unit.ts';
+import { emitUnit, exec, sh, type UnitSection, type UnitValue } from './syntax/unit.ts';
+import type { UnitSpec } from './unit-spec.ts';
+
+export { serviceExecs, serviceValues, type UnitSpec } from './unit-spec.ts';
 import { lbUnits } from './units-lb.ts';
 import { cacheUnits } from './units-cache.ts';
 import { hasRole, type RenderedFile, type Renderer } from './types.ts';
-
-/** A unit as data: every adapter (the unit file, the lab's supervisor, the cloud's enable list) reads this. */
-export interface UnitSpec {
-  name: string;
-  description: string;
-  after?: string[];
-  requires?: string[];
-  /** [Service] entries in file order: plain values, or commands (argv) for the Exec*= keys. */
-  service: [string, UnitValue][];
-}
-
-/** The plain values of `key` in a unit's [Service] section. */
-export function serviceValues(u: UnitSpec, key: string): string[] {
-  return u.service.filter(([k, v]) => k === key && typeof v === 'string').map(([, v]) => v as string);
-}
-
-/** The commands of an Exec*= key, in order. */
-export function serviceExecs(u: UnitSpec, key: string): Exec[] {
-  return u.service.filter(([k, v]) => k === key && typeof v !== 'string').map(([, v]) => v as Exec);
-}
 
 /** Units by the roles a host has: each role's daemons come from its own module. */
 export function unitSpecs(t: Topology, site: Site, host: Host): UnitSpec[] {
