@@ -50,17 +50,9 @@ function messageFor(issue: Issue, value: unknown): string {
     case 'invalid_type':
       return `must be ${article(issue.expected)}, got ${show(value)}`;
     case 'too_small':
-      return issue.origin === 'array'
-        ? `needs at least ${issue.minimum} item(s), got ${Array.isArray(value) ? value.length : 0}`
-        : issue.origin === 'string'
-          ? `must be at least ${issue.minimum} characters, got ${show(value)}`
-          : `must be at least ${issue.minimum}, got ${show(value)}`;
+      return bound(issue.origin, 'at least', issue.minimum, value);
     case 'too_big':
-      return issue.origin === 'array'
-        ? `takes at most ${issue.maximum} item(s), got ${Array.isArray(value) ? value.length : 0}`
-        : issue.origin === 'string'
-          ? `must be at most ${issue.maximum} characters, got ${show(value)}`
-          : `must be at most ${issue.maximum}, got ${show(value)}`;
+      return bound(issue.origin, 'at most', issue.maximum, value);
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(value)}`;
     case 'invalid_format':
@@ -94,6 +86,13 @@ function article(t: string): string {
   if (t === 'array') return 'a list';
   if (t === 'int') return 'a whole number';
   return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
+}
+
+/** A size or value bound: arrays count items, strings characters, numbers themselves. */
+function bound(origin: string, which: 'at least' | 'at most', limit: number | bigint, value: unknown): string {
+  if (origin === 'array') return `${which === 'at least' ? 'needs' : 'takes'} ${which} ${limit} item(s), got ${Array.isArray(value) ? value.length : 0}`;
+  if (origin === 'string') return `must be ${which} ${limit} characters, got ${show(value)}`;
+  return `must be ${which} ${limit}, got ${show(value)}`;
 }
 
 function unionHint(path: readonly PropertyKey[]): string {
