@@ -24,7 +24,7 @@ const HOST_TIMEOUT_MS = 120_000;
 const PLACEHOLDER_ADDRESS = '192.0.2.1';
 
 export interface CheckOptions {
-  /** Host views checked at once; default twice the CPUs (a view mostly waits on its checkers). */
+  /** Host views checked at once; default three per CPU (a view mostly waits on its checkers). */
   concurrency?: number;
   /** Run only these checkers; every file of a host is still present in its view (includes). */
   only?: string[];
@@ -51,7 +51,7 @@ export async function checkHosts(plans: HostPlan[], opts: CheckOptions = {}): Pr
     return report;
   }
   const queue = [...plans];
-  const workers = Array.from({ length: Math.max(1, opts.concurrency ?? availableParallelism() * 2) }, async () => {
+  const workers = Array.from({ length: Math.max(1, opts.concurrency ?? availableParallelism() * 3) }, async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const r = await checkHost(next, checkers, opts.only);
       report.diagnostics.push(...r.diagnostics);

@@ -57,19 +57,31 @@ function descendants(pid: number): number[] {
  * SIGKILLs processes and everything they started, children first: keepalived's VRRP child, told
  * of its parent's death (PDEATHSIG), would shut down cleanly and send a priority-0 advert, which
  * is not what a crash looks like; nginx's workers outlive a killed master and keep serving.
- * Waits (bounded) until they are gone; returns the epoch ms at which the signals went out
- * (after the /proc scan, which takes time).
+ * The whole tree is frozen (SIGSTOP, parents first, until no new child appears) before the first
+ * SIGKILL: otherwise nginx's master replaces the worker killed first, and that new worker,
+ * orphaned a moment later, keeps serving on the listening socket.
+ * Waits (bounded) until they are gone; returns the epoch ms at which the kills went out.
  */
 async function killTrees(roots: number[]): Promise<number> {
-  const all = roots.flatMap((pid) => [...descendants(pid).reverse(), pid]);
-  const at = Date.now();
-  for (const p of all) {
+  const signal = (p: number, sig: NodeJS.Signals) => {
     try {
-      process.kill(p, 'SIGKILL');
+      process.kill(p, sig);
     } catch {
       // already gone
     }
+  };
+  const frozen = new Set<number>();
+  for (let pass = 0; pass < 10; pass++) {
+    const tree = roots.flatMap((pid) => [pid, ...descendants(pid)]).filter((p) => !frozen.has(p));
+    if (tree.length === 0) break;
+    for (const p of tree) {
+      signal(p, 'SIGSTOP');
+      frozen.add(p);
+    }
   }
+  const all = roots.flatMap((pid) => [...descendants(pid).reverse(), pid]);
+  const at = Date.now();
+  for (const p of all) signal(p, 'SIGKILL');
   for (let i = 0; i < 100 && all.some(isAlive); i++) await sleep(20);
   return at;
 }
