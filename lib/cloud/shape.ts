@@ -8,7 +8,8 @@ import type { RenderedFile } from '../render/types.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
 import { hostStatements, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
 import { networkShape, subnetOf, type NetworkShape } from './network.ts';
-import { renderHost } from '../render/index.ts';
+import { hostPackages } from '../render/catalog.ts';
+import { unitSpecs } from '../render/units.ts';
 import { gateKey, readinessProbes } from './rollout.ts';
 import { groupsOf, securityGroups, type GroupName, type SecurityGroupShape } from './security.ts';
 import { instanceType, rootVolumeGiB } from './sizes.ts';
@@ -163,11 +164,11 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
     const subnet = subnetOf(network, host.address);
     if (!subnet) throw new Error(`internal: ${host.name} is outside the subnets of ${site.id}`);
     const bundle = hostBundle(site.id, host.name, files);
-    const plan = renderHost(t, site, host);
+    // The same units and packages as the host's plan, without rendering its files a second time.
+    const unitList = unitSpecs(t, site, host);
     const perms = permissions(t.cdn, site, host);
-    // The host's plan says which units it runs and which Debian packages they need.
-    const packages = plan.packages;
-    const units = plan.units.map((u) => `${u.name}.service`).sort();
+    const packages = hostPackages(unitList);
+    const units = unitList.map((u) => `${u.name}.service`).sort();
     const type = instanceType(host);
     const rootGiB = rootVolumeGiB(t.cdn, host);
     return {

@@ -53,7 +53,7 @@ export async function startHolder(h: HostStart): Promise<LabProcess> {
   ];
   // Its own mount and UTS namespaces: the host's files at their paths, and its own hostname.
   const child = startDetached('ip', ['netns', 'exec', h.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', lines.join('\n')], log);
-  const ok = await waitUntil(`building the host view of ${h.host}`, () => existsSync(ready), HOLDER_READY_MS, child, log);
+  const ok = await waitUntil(() => existsSync(ready), HOLDER_READY_MS, child);
   if (!ok.done) throw new LabError(`lab up: host ${h.host}: the host view (mounts, fixtures) ${ok.why}; last lines of ${log}: ${tail(log)}`);
   return { pid: child.pid!, ns: h.ns, owner: h.host, unit: 'holder' };
 }
@@ -66,7 +66,7 @@ const UNIT_PID_MS = 30_000;
  * Polls `done` until it holds, the process `child` exits (then it never will), or `ms` pass.
  * `why` says which, for the error message.
  */
-async function waitUntil(_what: string, done: () => boolean, ms: number, child: ChildProcess, _log: string): Promise<{ done: true } | { done: false; why: string }> {
+async function waitUntil(done: () => boolean, ms: number, child: ChildProcess): Promise<{ done: true } | { done: false; why: string }> {
   let exited: number | string | undefined;
   child.once('exit', (code, signal) => (exited = code ?? signal ?? 'unknown'));
   const r = await waitFor(async () => (done() ? 'done' : exited !== undefined ? 'exited' : undefined), ms, 20);
@@ -119,7 +119,6 @@ export async function startUnit(h: { host: string; ns: string }, holderPid: numb
   const sup = startDetached('nsenter', ['--target', String(holderPid), '--mount', '--net', '--uts', '--', 'sh', '-c', supervisorScript(unit, pidFile)], log);
   let mainPid: number | undefined;
   const ok = await waitUntil(
-    `${unit.name} on ${h.host}`,
     () => {
       if (!existsSync(pidFile)) return false;
       const n = Number(readFileSync(pidFile, 'utf8').trim());
@@ -128,7 +127,6 @@ export async function startUnit(h: { host: string; ns: string }, holderPid: numb
     },
     UNIT_PID_MS,
     sup,
-    log,
   );
   if (!ok.done || !mainPid) throw new LabError(`lab up: starting units: host ${h.host}: unit ${unit.name} ${ok.done ? 'wrote no PID' : ok.why}; last lines of ${log}: ${tail(log)}`);
   return [
