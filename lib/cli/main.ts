@@ -5,6 +5,7 @@ import { fsReason, InputError } from '../model/errors.ts';
 import { renderCommand } from './render.ts';
 import { validateCommand } from './validate.ts';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.ts';
+import { planCommand, wantColour, type PlanOptions } from './plan.ts';
 import { EXIT, printDiagnostics, processIo, type Io } from './report.ts';
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -28,6 +29,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .option('--sites <dir>', 'site model directory', 'sites')
     .action((o: { sites: string }) => {
       result = validateCommand(o, io);
+    });
+  program
+    .command('plan')
+    .description('what applying the model would change on each host and cloud stack, its impact, and the order to apply it in')
+    .option('--sites <dir>', 'site model directory', 'sites')
+    .option('--out <dir>', 'the render output whose manifest is the baseline (without --against)', 'out')
+    .option('--against <git-ref|dir>', 'compare against the model at a git ref, or a directory laid out like render output')
+    .option('--json', 'print the plan as JSON (schema/plan.schema.json)')
+    .option('--exit-code', 'exit 2 when there are changes (0: none, 1: error)')
+    .option('--no-cloud', 'skip the cloud stacks (no CDK synth)')
+    .action((o: PlanOptions) => {
+      result = planCommand(o, io, wantColour(io.isTTY, process.env));
     });
   const lab = program.command('lab').description('run the whole CDN in network namespaces on this machine (root)');
   lab
@@ -55,7 +68,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return await result;
   } catch (e) {
     if (e instanceof CommanderError) {
-      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      // plan keeps 2 for "changes" (--exit-code), so its bad usage is an error like any other: 1.
+      return e.exitCode === 0 ? EXIT.ok : argv[0] === 'plan' ? EXIT.invalid : EXIT.usage;
     }
     if (e instanceof InputError) {
       printDiagnostics(io, e.diagnostics);

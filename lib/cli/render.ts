@@ -6,6 +6,8 @@ import { loadTopology } from '../model/load.ts';
 import { IDENT } from '../model/text.ts';
 import { renderTopology } from '../render/index.ts';
 import { writeTreeAtomically } from '../out/write.ts';
+import { buildManifest, MANIFEST_DIR, MANIFEST_PATH, manifestText, readManifest, readModelFiles, zoneContext } from '../out/manifest.ts';
+import { modelCommit } from '../out/commit.ts';
 import { EXIT, type Io } from './report.ts';
 
 export async function renderCommand(opts: { sites: string; out: string }, io: Io): Promise<number> {
@@ -19,10 +21,14 @@ export async function renderCommand(opts: { sites: string; out: string }, io: Io
     if (e instanceof InputError) throw new InputError([...e.diagnostics, ...outErrors]);
     throw e;
   }
+  // The previous render's record: zone serials count on from it (lib/render/serial.ts).
+  const previous = readManifest(opts.out);
+  if (typeof previous === 'string') outErrors.push({ file: `${opts.out}/${MANIFEST_PATH}`, line: 1, col: 1, message: previous });
   if (outErrors.length > 0) throw new InputError(outErrors);
-  const files = renderTopology(topology);
+  const files = renderTopology(topology, previous && typeof previous !== 'string' ? zoneContext(previous.files) : {});
+  const manifest = buildManifest(files, { commit: await modelCommit(opts.sites), files: readModelFiles(opts.sites) });
   try {
-    await writeTreeAtomically(opts.out, files);
+    await writeTreeAtomically(opts.out, files, [{ path: MANIFEST_PATH, content: manifestText(manifest) }]);
   } catch (e) {
     if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
     throw new InputError([{ file: opts.out, line: 1, col: 1, message: `--out: cannot write: ${fsReason(e)}; check the directory and its permissions, or pass another --out` }]);
@@ -68,7 +74,7 @@ function foreignEntry(dir: string, out: string): string | undefined {
   } catch (e) {
     return `cannot read ${out}: ${fsReason(e)}; pass another --out`;
   }
-  const foreign = entries.filter((e) => !e.isDirectory() || !IDENT.test(e.name)).map((e) => e.name).sort();
+  const foreign = entries.filter((e) => !e.isDirectory() || !(IDENT.test(e.name) || e.name === MANIFEST_DIR)).map((e) => e.name).sort();
   if (foreign.length === 0) return undefined;
   const shown = foreign.length > 3 ? `${foreign.slice(0, 3).join(', ')} and ${foreign.length - 3} more` : foreign.join(', ');
   return `holds ${shown}, which render did not write, and render replaces the whole directory; pass a new or empty directory, or an earlier --out`;

@@ -6,11 +6,14 @@ export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 70 } as const;
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** stdout is a terminal (colour may be used). */
+  isTTY?: boolean;
 }
 
 export const processIo: Io = {
   out: (l) => process.stdout.write(`${l}\n`),
   err: (l) => process.stderr.write(`${l}\n`),
+  isTTY: process.stdout.isTTY,
 };
 
 export function printDiagnostics(io: Io, ds: Diagnostic[]): void {

@@ -6,7 +6,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { RenderedFile } from '../render/types.ts';
 import { outputPath } from '../render/index.ts';
 
-export async function writeTreeAtomically(outDir: string, files: RenderedFile[]): Promise<void> {
+/** `extra`: files of the tree itself rather than of a host (the manifest), relative to --out. */
+export async function writeTreeAtomically(outDir: string, files: RenderedFile[], extra: { path: string; content: string }[] = []): Promise<void> {
   const target = resolve(outDir);
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
@@ -19,6 +20,11 @@ export async function writeTreeAtomically(outDir: string, files: RenderedFile[])
       await mkdir(dirname(p), { recursive: true });
       await writeFile(p, f.content);
       await chmod(p, f.mode);
+    }
+    for (const e of extra) {
+      const p = join(staging, e.path);
+      await mkdir(dirname(p), { recursive: true });
+      await writeFile(p, e.content);
     }
     const exists = await stat(target).then(
       (s) => s.isDirectory(),

@@ -10,7 +10,7 @@ import { renderKnot } from './knot.ts';
 import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
 import { renderSquid } from './squid.ts';
-import type { RenderedFile, Renderer } from './types.ts';
+import type { RenderContext, RenderedFile, Renderer } from './types.ts';
 import { renderUnits, unitSpecs, type UnitSpec } from './units.ts';
 
 export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderUnits];
@@ -30,8 +30,8 @@ export interface HostPlan {
   needs: HostNeeds;
 }
 
-export function renderHost(t: Topology, site: Site, host: Host): HostPlan {
-  const files = RENDERERS.flatMap((r) => r(t, site, host)).sort((a, b) => byCodePoint(a.path, b.path));
+export function renderHost(t: Topology, site: Site, host: Host, ctx: RenderContext = {}): HostPlan {
+  const files = RENDERERS.flatMap((r) => r(t, site, host, ctx)).sort((a, b) => byCodePoint(a.path, b.path));
   for (let i = 1; i < files.length; i++) {
     if (files[i]!.path === files[i - 1]!.path) throw new Error(`internal: two renderers wrote ${site.id}/${host.name}${files[i]!.path}`);
   }
@@ -39,16 +39,16 @@ export function renderHost(t: Topology, site: Site, host: Host): HostPlan {
   return { site: site.id, host: host.name, files, units, packages: hostPackages(units), needs: hostNeeds(t, site, host, units) };
 }
 
-/** Every host's plan, sorted by site and host. Pure: same topology, same bytes. */
-export function renderPlans(t: Topology): HostPlan[] {
+/** Every host's plan, sorted by site and host. Pure: same topology and context, same bytes. */
+export function renderPlans(t: Topology, ctx: RenderContext = {}): HostPlan[] {
   return t.sites
-    .flatMap((site) => site.hosts.map((host) => renderHost(t, site, host)))
+    .flatMap((site) => site.hosts.map((host) => renderHost(t, site, host, ctx)))
     .sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host));
 }
 
 /** All files for all hosts, sorted by site, host and path. */
-export function renderTopology(t: Topology): RenderedFile[] {
-  return renderPlans(t).flatMap((p) => p.files);
+export function renderTopology(t: Topology, ctx: RenderContext = {}): RenderedFile[] {
+  return renderPlans(t, ctx).flatMap((p) => p.files);
 }
 
 /** Where a file goes in the output tree: <site>/<host>/<absolute path on the host>. */

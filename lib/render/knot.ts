@@ -9,10 +9,14 @@ import { PATHS, zoneFile } from './paths.ts';
 import { emitKnot, listen, quote, type KnotSection } from './syntax/knot.ts';
 import type { Word } from './syntax/word.ts';
 import { emitZone, type ZoneRecord } from './syntax/zone.ts';
+import { zoneSerial } from './serial.ts';
 import { hasRole, type Renderer } from './types.ts';
 
-export const renderKnot: Renderer = (t, site, host) => {
+export const renderKnot: Renderer = (t, site, host, ctx) => {
   if (!hasRole(host, 'dns')) return [];
+  const path = zoneFile(t.cdn.dns.zone);
+  const text = (serial: number) => fileText([...headerLines(t, site.id, ';'), ...emitZone(t.cdn.dns.zone, zoneRecords(t, site, serial))]);
+  const serial = zoneSerial(text, t.cdn.dns.soa.serial, ctx?.zoneBaseline?.(site.id, host.name, path));
   return [
     {
       site: site.id,
@@ -25,10 +29,11 @@ export const renderKnot: Renderer = (t, site, host) => {
     {
       site: site.id,
       host: host.name,
-      path: zoneFile(t.cdn.dns.zone),
-      content: fileText([...headerLines(t, site.id, ';'), ...emitZone(t.cdn.dns.zone, zoneRecords(t, site))]),
+      path,
+      content: text(serial),
       mode: 0o644,
       check: 'zone',
+      soaSerial: serial,
     },
   ];
 };
@@ -74,7 +79,7 @@ function knotConf(t: Topology, site: Site, host: Host): KnotSection[] {
   ];
 }
 
-export function zoneRecords(t: Topology, site: Site): ZoneRecord[] {
+export function zoneRecords(t: Topology, site: Site, serial: number = t.cdn.dns.soa.serial): ZoneRecord[] {
   const { dns, imageHost, anycast } = t.cdn;
   const apex = dns.zone;
   const s = dns.soa;
@@ -86,7 +91,7 @@ export function zoneRecords(t: Topology, site: Site): ZoneRecord[] {
       rdata: {
         mname: dns.nameservers[0]!,
         rname: dns.hostmaster,
-        serial: s.serial,
+        serial,
         refreshSec: s.refreshSec,
         retrySec: s.retrySec,
         expireSec: s.expireSec,
