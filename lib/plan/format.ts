@@ -59,7 +59,8 @@ export function formatPlan(plan: Plan, colour: boolean): string[] {
         out.push(`    daemon ${c('bold', d.unit)} ${d.status} [${cls(d.impact)}]`);
         for (const i of d.impacts) out.push(`      ${cls(i.class)}  ${i.reason}`);
         for (const f of d.files) {
-          const mode = f.modeBefore !== undefined || f.modeAfter !== undefined ? ` (mode ${f.modeBefore ?? 'none'} -> ${f.modeAfter ?? 'none'})` : '';
+          const mode =
+            f.status === 'changed' && f.modeBefore !== undefined ? ` (mode ${f.modeBefore} -> ${f.modeAfter})` : f.status === 'added' && f.modeAfter !== '0644' ? ` (mode ${f.modeAfter})` : '';
           out.push(`      file ${f.path} ${f.status}${mode}`);
           out.push(...diffLines(f.diff, '        '));
         }

@@ -7,6 +7,7 @@
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
 import { vrrpPriority } from '../render/keepalived.ts';
+import { unitPackages } from '../render/catalog.ts';
 import { PATHS } from '../render/paths.ts';
 import { IMPACTS, worst, type ImpactClass } from './impact.ts';
 import type { CloudChange, DaemonChange, HostChange, SiteChange, Step } from './types.ts';
@@ -37,7 +38,12 @@ function daemonAction(d: DaemonChange): string | undefined {
     case 'squid-restart-rebuild':
       return `systemctl stop squid && squid -z -N -f ${PATHS.squidConf} && systemctl start squid`;
     case 'daemon-add':
-      return `systemctl enable --now ${u}`;
+      // A new Squid cache_dir must be created before Squid starts.
+      return [
+        ...(unitPackages(u).length ? [`apt-get install -y ${unitPackages(u).join(' ')}`] : []),
+        ...(u === 'squid' ? [`squid -z -N -f ${PATHS.squidConf}`] : []),
+        `systemctl enable --now ${u}`,
+      ].join(' && ');
     case 'daemon-remove':
       return `systemctl disable --now ${u}`;
     default:

@@ -51,6 +51,11 @@ const PACKAGES: Record<string, string[]> = {
   squid: ['squid'],
 };
 
+/** The Debian packages one unit needs ([] for a unit the catalog does not know). */
+export function unitPackages(unit: string): string[] {
+  return PACKAGES[unit] ?? [];
+}
+
 /** The Debian packages a host's units need, sorted and unique. */
 export function hostPackages(units: UnitSpec[]): string[] {
   const out = new Set<string>();
