@@ -51,7 +51,7 @@ export const secretRef = z
 
 const soa = z
   .strictObject({
-    serial: z.number().int().min(1).max(4294967295).default(1).describe('SOA serial; bump it if you run secondaries.'),
+    serial: z.number().int().min(1).max(4294967295).default(1).describe('The first SOA serial. Each render then counts on from the serial it recorded in out/.anycdn/manifest.json: a zone whose records change gets the next one. Set a higher value to jump to it.'),
     refreshSec: posInt(2147483647).default(3600).describe('SOA refresh: how often secondaries check the serial.'),
     retrySec: posInt(2147483647).default(600).describe('SOA retry: how soon a secondary retries a failed refresh.'),
     expireSec: posInt(2147483647).default(1209600).describe('SOA expire: how long a secondary serves without a refresh.'),

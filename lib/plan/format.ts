@@ -82,7 +82,8 @@ export function formatPlan(plan: Plan, colour: boolean): string[] {
     out.push(`  ${cls(k)}: ${IMPACTS[k].effect}${v ? ` (assumes ${v}, Debian 12)` : ''}`);
   }
   const n = plan.summary;
-  out.push('', `Plan: ${n.files} files on ${n.hosts} hosts in ${n.sites} sites, ${n.cloudStacks} cloud stacks; ${plan.steps.length} steps.`);
+  const count = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+  out.push('', `Plan: ${count(n.files, 'file')} on ${count(n.hosts, 'host')} in ${count(n.sites, 'site')}, ${count(n.cloudStacks, 'cloud stack')}; ${count(plan.steps.length, 'step')}.`);
   return out;
 }
 
