@@ -3,7 +3,7 @@
 // returns one impact per reason, most specific first. Which classifier reads a file is decided by
 // its path on the host (lib/plan/owners.ts); what class it returns depends only on what changed.
 import type { ImpactClass } from './impact.ts';
-import { braceStatements, describe, diffStatements, lineStatements, sectionStatements, yamlSectionStatements, type Statement } from './statements.ts';
+import { braceStatements, describe, diffStatements, lineStatements, sectionStatements, type Statement } from './statements.ts';
 import { serialGreater } from '../render/serial.ts';
 
 export interface Impact {
@@ -100,7 +100,7 @@ export const classifyHaproxy: Classifier = (before, after) => unique(changed(sec
 
 /** knot 3.2: `knotc reload` applies everything but the server section (listen addresses, ...). */
 export const classifyKnotConf: Classifier = (before, after) =>
-  unique(changed(yamlSectionStatements, before, after).map((c) => ({ class: c.s.block[0] === 'server' ? 'knot-restart' : 'knot-reload', reason: line(c) })));
+  unique(changed(sectionStatements, before, after).map((c) => ({ class: c.s.block[0] === 'server' ? 'knot-restart' : 'knot-reload', reason: line(c) })));
 
 /** The SOA serial of a zone file, or undefined when it has no SOA record anycdn can read. */
 export function soaSerial(zone: string): number | undefined {

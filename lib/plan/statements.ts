@@ -52,21 +52,11 @@ export function braceStatements(text: string, newlineEnds: boolean): Statement[]
   return out;
 }
 
-/** haproxy: a line at column 0 opens a section (global, defaults, frontend x, ...). */
+/**
+ * Sections of indented lines: a line at column 0 opens a section (haproxy's `global`, `frontend x`;
+ * Knot's YAML `server:`, whose colon is dropped), every indented line is a statement in it.
+ */
 export function sectionStatements(text: string): Statement[] {
-  const out: Statement[] = [];
-  let section = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/(^|\s)#.*$/, '');
-    if (!line.trim()) continue;
-    if (/^\S/.test(line)) section = squash(line);
-    else out.push({ block: [section], text: squash(line) });
-  }
-  return out;
-}
-
-/** Knot's YAML-like config: `section:` at column 0, everything indented under it. */
-export function yamlSectionStatements(text: string): Statement[] {
   const out: Statement[] = [];
   let section = '';
   for (const raw of text.split('\n')) {

@@ -86,6 +86,14 @@ describe('anycdn plan against the last render (out/.anycdn/manifest.json)', () =
     expect(r).toEqual({ code: 1, out: [], err: [`${join(d, 'out', '.anycdn/manifest.json')}:1:1: no record of a render in ${join(d, 'out')}; run \`anycdn render\` first, or pass --against <git-ref|dir>`, '1 error'] });
   });
 
+  it('render refuses to count serials on from a manifest it cannot read, and names the fix', async () => {
+    const d = scratch();
+    await run(['render', '--sites', join(d, 'sites'), '--out', join(d, 'out')]);
+    writeFileSync(join(d, 'out', '.anycdn', 'manifest.json'), '{"version": 2}');
+    const r = await run(['render', '--sites', join(d, 'sites'), '--out', join(d, 'out')]);
+    expect(r).toEqual({ code: 1, out: [], err: [`${join(d, 'out', '.anycdn/manifest.json')}:1:1: version: Invalid input: expected 1; delete it and run \`anycdn render\` to write it again`, '1 error'] });
+  });
+
   it('bad usage exits 1, never 2 (2 means changes)', async () => {
     expect((await run(['plan', '--frobnicate'])).code).toBe(1);
   });
@@ -130,6 +138,23 @@ describe('anycdn plan --against', () => {
     // Clean: the same ref against itself.
     git('checkout', '-q', '--', 'sites');
     expect((await run(['plan', '--sites', join(d, 'sites'), '--against', 'HEAD', '--exit-code', '--no-cloud'])).code).toBe(0);
+  });
+
+  it('<git-ref> whose model does not load: its errors name the ref, exit 1, and the worktree is gone', { timeout: 120_000 }, async () => {
+    const d = scratch();
+    const git = (...a: string[]) => execFileSync('git', ['-C', d, '-c', 'user.name=t', '-c', 'user.email=t@example.net', ...a], { encoding: 'utf8' });
+    git('init', '-q');
+    const good = readFileSync(join(d, 'sites', 'ams.yaml'), 'utf8');
+    editFile(join(d, 'sites', 'ams.yaml'), 'asn: 65010', 'asn: 0');
+    git('add', 'sites');
+    git('commit', '-qm', 'a broken model');
+    writeFileSync(join(d, 'sites', 'ams.yaml'), good);
+    const r = await run(['plan', '--sites', join(d, 'sites'), '--against', 'HEAD', '--no-cloud']);
+    expect(r.code).toBe(1);
+    expect(r.err.length).toBeGreaterThan(1);
+    expect(r.err.slice(0, -1).every((l) => l.startsWith('HEAD:sites/ams.yaml:'))).toBe(true);
+    expect(r.err.at(-1)).toMatch(/^\d+ errors?$/);
+    expect(git('worktree', 'list').trim().split('\n')).toHaveLength(1);
   });
 
   it('neither a directory nor a ref: exit 1 naming the value', async () => {
