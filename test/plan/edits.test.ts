@@ -72,6 +72,15 @@ describe('a model edit gets the impact class of what it changes', () => {
     });
   }
 
+  it('colour is the same text with ANSI codes around it', () => {
+    const plan = planOf(cases[0]!.texts);
+    const coloured = formatPlan(plan, true);
+    expect(coloured.some((l) => l.includes('\u001b[31m-\tneighbor 198.51.100.1 as 64501;'))).toBe(true);
+    // eslint-disable-next-line no-control-regex
+    expect(coloured.map((l) => l.replace(/\u001b\[[0-9;]*m/g, ''))).toEqual(formatPlan(plan, false));
+    expect(formatPlan(plan, false).some((l) => l.includes('\u001b'))).toBe(false);
+  });
+
   it('an unchanged model: no changes, no steps', () => {
     const plan = planOf(shipped());
     expect(plan.changes).toBe(false);
