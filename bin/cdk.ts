@@ -5,11 +5,15 @@ import { App } from 'aws-cdk-lib';
 import { formatDiagnostic, InputError } from '../lib/model/errors.ts';
 import { loadTopology } from '../lib/model/load.ts';
 import { buildApp } from '../lib/cdk/app.ts';
+import { recordedContext } from '../lib/out/manifest.ts';
+import { renderTopology } from '../lib/render/index.ts';
 import { CONTEXT, ContextError, contextString } from '../lib/cdk/context.ts';
 
 const app = new App({ stackTraces: false });
 try {
-  buildApp(app, loadTopology(contextString(app, CONTEXT.sites, 'sites'), `context ${CONTEXT.sites}`));
+  const topology = loadTopology(contextString(app, CONTEXT.sites, 'sites'), `context ${CONTEXT.sites}`);
+  // The bundles carry the zone serials `anycdn render` recorded, so they match out/ and `anycdn plan`.
+  buildApp(app, topology, renderTopology(topology, recordedContext(contextString(app, CONTEXT.out, 'out'))));
 } catch (e) {
   if (e instanceof ContextError) {
     console.error(e.message);

@@ -7,6 +7,8 @@ export const CONTEXT = {
   account: 'anycdn:account',
   /** The sites directory, relative to the working directory. */
   sites: 'anycdn:sites',
+  /** The render output whose manifest holds the zone serials to ship (lib/out/manifest.ts). */
+  out: 'anycdn:out',
   /** The public SSM parameter holding the Debian 12 AMI id, resolved by CloudFormation at deploy. */
   debianAmiParameter: 'anycdn:debian-ami-parameter',
   /** true: the accelerator takes the model's anycast IPv4 address (BYOIP, provisioned beforehand). */

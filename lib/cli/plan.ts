@@ -44,7 +44,8 @@ export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): P
   else {
     const cdkJson = existsSync('cdk.json') ? 'cdk.json' : undefined;
     const files = plans.flatMap((p) => p.files);
-    const before = synthTemplates(baseline.topology, renderPlans(baseline.topology).flatMap((p) => p.files), cdkJson);
+    // The baseline's bundles with the baseline's own serials, so an unchanged zone is no bundle change.
+    const before = synthTemplates(baseline.topology, renderPlans(baseline.topology, ctx).flatMap((p) => p.files), cdkJson);
     cloud = diffStacks(before, synthTemplates(topology, files, cdkJson));
   }
   const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: treeOf(plans), topology, cloud, warnings: baseline.warnings });

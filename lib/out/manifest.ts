@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { InputError } from '../model/errors.ts';
 import { byCodePoint } from '../model/order.ts';
 import type { RenderContext, RenderedFile } from '../render/types.ts';
 import { outputPath } from '../render/index.ts';
@@ -84,6 +85,17 @@ export function readModelFiles(sitesDir: string): Record<string, string> {
 export function zoneContext(entries: { path: string; sha256: string; soaSerial?: number | undefined }[]): RenderContext {
   const byPath = new Map(entries.filter((e) => e.soaSerial !== undefined).map((e) => [e.path, { serial: e.soaSerial!, sha256: e.sha256 }]));
   return { zoneBaseline: (site, host, path) => byPath.get(`${site}/${host}${path}`) };
+}
+
+/**
+ * The render context of the last render recorded in `outDir` ({} when there is none), so the CDK
+ * app and the Pulumi program ship the zone serials `render` wrote (lib/render/serial.ts).
+ */
+export function recordedContext(outDir: string): RenderContext {
+  const m = readManifest(outDir);
+  if (m === undefined) return {};
+  if (typeof m === 'string') throw new InputError([{ file: join(outDir, MANIFEST_PATH), line: 1, col: 1, message: m }]);
+  return zoneContext(m.files);
 }
 
 /** The manifest under `outDir`: undefined when there is none, a message when it is unreadable. */

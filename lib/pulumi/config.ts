@@ -13,6 +13,8 @@ export const CONFIG = {
   region: 'aws:region',
   /** The sites directory, relative to the project directory. Default: sites. */
   sites: 'anycdn:sites',
+  /** The render output whose manifest holds the zone serials to ship. Default: out. */
+  out: 'anycdn:out',
   /** The SSM parameter holding the Debian 12 AMI id. Default: Debian's public one. */
   debianAmiParameter: 'anycdn:debianAmiParameter',
   /** true: the accelerator takes the model's anycast IPv4 (BYOIP, provisioned beforehand). */
@@ -29,6 +31,7 @@ export interface Settings {
   account: string;
   region: string;
   sitesDir: string;
+  outDir: string;
   debianAmiParameter: string;
   globalByoip: boolean;
   originAccessLogs: boolean;
@@ -67,11 +70,12 @@ export function readSettings(stackName: string, get: (key: string) => string | u
   const globalByoip = flag(CONFIG.globalByoip);
   const originAccessLogs = flag(CONFIG.originAccessLogs);
   const sitesDir = nonEmpty(CONFIG.sites, 'sites');
+  const outDir = nonEmpty(CONFIG.out, 'out');
   const debianAmiParameter = nonEmpty(CONFIG.debianAmiParameter, DEFAULT_DEBIAN_AMI_PARAMETER);
   const alarmTopicArn = get(CONFIG.alarmTopicArn);
   if (alarmTopicArn !== undefined && !/^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(alarmTopicArn)) {
     problems.push(`config ${CONFIG.alarmTopicArn}: must be an SNS topic ARN, got ${JSON.stringify(alarmTopicArn)}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { stack, account: account!, region: region!, sitesDir, debianAmiParameter, globalByoip, originAccessLogs, ...(alarmTopicArn ? { alarmTopicArn } : {}) };
+  return { stack, account: account!, region: region!, sitesDir, outDir, debianAmiParameter, globalByoip, originAccessLogs, ...(alarmTopicArn ? { alarmTopicArn } : {}) };
 }

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.ts';
 import { serialGreater, zoneSerial } from '../../lib/render/serial.ts';
+import { loadTopology } from '../../lib/model/load.ts';
+import { recordedContext } from '../../lib/out/manifest.ts';
+import { outputPath, renderTopology } from '../../lib/render/index.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 
 const dirs: string[] = [];
@@ -52,6 +55,10 @@ describe('zone serials across renders', () => {
     writeFileSync(cdn, original.replace('intervalMs: 150', 'intervalMs: 200'));
     await render();
     expect(soa()).toBe('3');
+
+    // What the CDK app and the Pulumi program ship: the same bytes as out/, serial 3 included.
+    const shipped = renderTopology(loadTopology(join(d, 'sites')), recordedContext(join(d, 'out')));
+    expect(shipped.map((f) => [outputPath(f), f.content])).toEqual(shipped.map((f) => [outputPath(f), readFileSync(join(d, 'out', outputPath(f)), 'utf8')]));
   });
 
   it('the rule, without a render', () => {

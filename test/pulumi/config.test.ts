@@ -34,6 +34,7 @@ describe('readSettings', () => {
       account: ACCOUNT,
       region: 'ap-southeast-1',
       sitesDir: 'sites',
+      outDir: 'out',
       debianAmiParameter: '/aws/service/debian/release/12/latest/amd64',
       globalByoip: false,
       originAccessLogs: false,

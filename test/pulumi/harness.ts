@@ -193,7 +193,7 @@ export async function runStack(stack: string, opts: RunOptions = {}): Promise<Ru
   // Imported only after setMocks, as Pulumi's testing guide asks.
   const { anycdnStack } = await import('../../lib/pulumi/program.ts');
   const topology = opts.topology ?? load(opts.texts ?? shippedTexts());
-  const settings: Settings = { stack, account: ACCOUNT, region, sitesDir: 'sites', debianAmiParameter: DEBIAN_AMI_PARAMETER, globalByoip: false, originAccessLogs: false, ...opts.settings };
+  const settings: Settings = { stack, account: ACCOUNT, region, sitesDir: 'sites', outDir: 'out', debianAmiParameter: DEBIAN_AMI_PARAMETER, globalByoip: false, originAccessLogs: false, ...opts.settings };
   let outputs: Record<string, any> = {};
   let failure: unknown;
   // A failed registration or a throwing apply surfaces as an unhandled rejection (a real
