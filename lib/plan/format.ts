@@ -33,7 +33,9 @@ export function formatPlan(plan: Plan, colour: boolean): string[] {
   for (const cc of plan.cloud) for (const i of cc.impacts) if (IMPACTS[i.class].rank >= 3) attention.push(`${cls(i.class)}  ${cc.stack} ${i.resource}: ${i.reason}`);
   for (const s of plan.sites)
     for (const h of s.hosts) {
-      for (const i of h.impacts) if (IMPACTS[i.class].rank >= 3) attention.push(`${cls(i.class)}  ${s.site}/${h.host}: ${i.reason}`);
+      // An aws host's restart is listed once: from its stack's diff when the stacks were compared.
+      const stackSaysSo = plan.cloud.some((cc) => cc.stack === `anycdn-${s.site}`);
+      for (const i of h.impacts) if (IMPACTS[i.class].rank >= 3 && !(stackSaysSo && i.class === 'cloud-interruption')) attention.push(`${cls(i.class)}  ${s.site}/${h.host}: ${i.reason}`);
       for (const d of h.daemons) for (const i of d.impacts) if (IMPACTS[i.class].rank >= 3) attention.push(`${cls(i.class)}  ${s.site}/${h.host} ${d.unit}: ${i.reason}`);
     }
   if (attention.length) out.push('', c('bold', 'Needs attention (replacements and broadenings first):'), ...sortAttention(attention).map((l) => `  ${l}`));
