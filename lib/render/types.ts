@@ -13,7 +13,7 @@ export interface RenderedFile {
   check?: CheckKind;
 }
 
-export type CheckKind = 'bird' | 'knot' | 'zone' | 'haproxy' | 'keepalived' | 'nginx' | 'squid' | 'shell' | 'node' | 'healthcheck' | 'systemd' | 'sysctl';
+export type CheckKind = 'bird' | 'knot' | 'zone' | 'haproxy' | 'keepalived' | 'nginx' | 'squid' | 'shell' | 'node' | 'healthcheck' | 'systemd' | 'sysctl' | 'prometheus' | 'prometheus-rules';
 
 /** A pure renderer: no I/O, no clock, no environment. Returns [] for hosts it does not serve. */
 export type Renderer = (t: Topology, site: Site, host: Host) => RenderedFile[];
