@@ -32,7 +32,7 @@ export class AwsSiteStack extends Stack {
     for (const g of shape.securityGroups) {
       groups.set(g.name, new ec2.SecurityGroup(this, `${g.name}-sg`, { vpc: network.vpc, description: g.description, allowAllOutbound: false }));
     }
-    const peer = (p: RulePeer): ec2.IPeer => ('anyIpv4' in p ? ec2.Peer.anyIpv4() : groups.get(p.group)!);
+    const peer = (p: RulePeer): ec2.IPeer => ('anyIpv4' in p ? ec2.Peer.anyIpv4() : 'cidrIpv4' in p ? ec2.Peer.ipv4(p.cidrIpv4) : groups.get(p.group)!);
     for (const g of shape.securityGroups) {
       const sg = groups.get(g.name)!;
       for (const r of g.ingress) sg.addIngressRule(peer(r.peer), port(r), r.description);

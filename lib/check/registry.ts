@@ -4,6 +4,7 @@ import { nginxChecker, squidChecker } from './cache.ts';
 import { birdChecker, healthcheckChecker, knotChecker, nodeChecker, shellChecker, zoneChecker } from './dns.ts';
 import { sysctlChecker, systemdChecker } from './host.ts';
 import { haproxyChecker, keepalivedChecker } from './lb.ts';
+import { prometheusChecker, prometheusRulesChecker } from './monitoring.ts';
 import type { Checker } from './types.ts';
 
 export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
@@ -19,4 +20,6 @@ export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
   squid: squidChecker,
   systemd: systemdChecker,
   sysctl: sysctlChecker,
+  prometheus: prometheusChecker,
+  'prometheus-rules': prometheusRulesChecker,
 };

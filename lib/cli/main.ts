@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { fsReason, InputError } from '../model/errors.ts';
 import { renderCommand } from './render.ts';
 import { validateCommand } from './validate.ts';
+import { graphCommand } from './graph.ts';
 import { labDownCommand, labStatusCommand, labUpCommand } from './lab.ts';
 import { planCommand, wantColour, type PlanOptions } from './plan.ts';
 import { EXIT, printDiagnostics, processIo, type Io } from './report.ts';
@@ -41,6 +42,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .option('--no-cloud', 'skip the cloud stacks (no CDK synth)')
     .action((o: PlanOptions) => {
       result = planCommand(o, io, wantColour(io.isTTY, process.env));
+    });
+  program
+    .command('graph')
+    .description('draw the topology as SVG: sites, hosts and roles, VIPs, BGP upstreams, anycast prefixes, shield and origin')
+    .option('--sites <dir>', 'site model directory', 'sites')
+    .option('--out <file>', 'SVG file to write, or - for standard output', 'topology.svg')
+    .option('--lab', "also draw the lab's routers, core and clients")
+    .action((o: { sites: string; out: string; lab?: boolean }) => {
+      result = graphCommand(o, io);
     });
   const lab = program.command('lab').description('run the whole CDN in network namespaces on this machine (root)');
   lab

@@ -1,6 +1,7 @@
 // anycdn render: load the model, render every host, replace --out atomically.
 import { readdirSync, statSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
+import { PROMETHEUS_HOST } from '../monitoring/prometheus.ts';
 import { fsReason, InputError } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
 import { IDENT } from '../model/text.ts';
@@ -33,8 +34,9 @@ export async function renderCommand(opts: { sites: string; out: string }, io: Io
     if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
     throw new InputError([{ file: opts.out, line: 1, col: 1, message: `--out: cannot write: ${fsReason(e)}; check the directory and its permissions, or pass another --out` }]);
   }
-  const hosts = new Set(files.map((f) => `${f.site}/${f.host}`)).size;
-  io.out(`rendered ${files.length} files for ${hosts} hosts in ${topology.sites.length} sites to ${opts.out}`);
+  const hosts = topology.sites.reduce((n, s) => n + s.hosts.length, 0);
+  const prometheus = topology.cdn.monitoring ? ` (the Prometheus server's under ${join(opts.out, PROMETHEUS_HOST.site, PROMETHEUS_HOST.host)})` : '';
+  io.out(`rendered ${files.length} files for ${hosts} hosts in ${topology.sites.length} sites to ${opts.out}${prometheus}`);
   return EXIT.ok;
 }
 

@@ -1,6 +1,6 @@
 // anycdn validate: render in memory and run every daemon's own checker on every file.
 import { loadTopology } from '../model/load.ts';
-import { renderPlans } from '../render/index.ts';
+import { monitoringPlans, renderPlans } from '../render/index.ts';
 import { checkHosts } from '../check/run.ts';
 import { EXIT, printDiagnostics, type Io } from './report.ts';
 
@@ -19,7 +19,7 @@ export async function validateCommand(opts: { sites: string }, io: Io): Promise<
     return EXIT.invalid;
   }
   const topology = loadTopology(opts.sites, '--sites');
-  const report = await checkHosts(renderPlans(topology));
+  const report = await checkHosts([...renderPlans(topology), ...monitoringPlans(topology)]);
   if (report.diagnostics.length > 0) {
     printDiagnostics(io, report.diagnostics);
     return EXIT.invalid;

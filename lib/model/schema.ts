@@ -177,6 +177,23 @@ const cache = z
   .prefault({})
   .describe('The image caches (nginx and Squid).');
 
+// The rule that the server lies inside a scrape subnet, and the shape of those prefixes, is
+// rules/monitoring.ts.
+const monitoring = z
+  .strictObject({
+    prometheus: ipAny.describe('The Prometheus server that scrapes every host; anycdn render writes its scrape config and alert rules.'),
+    scrapeFrom: z
+      .array(prefix)
+      .min(1)
+      .max(32)
+      .describe('Prefixes that may scrape the exporters (the server among them). haproxy and the health checker refuse other sources; aws sites admit only these in the security groups.'),
+    scrapeIntervalSec: z.number().int().min(5).max(300).default(15).describe('How often Prometheus scrapes each exporter.'),
+    hitRatioMin: z.number().min(0).max(1).default(0.5).describe("Alert when a Squid cache answers a smaller share of requests from cache than this (0..1), over 30 minutes (nginx's stub_status has no cache counters)."),
+    originErrorRatioMax: z.number().min(0).max(1).default(0.05).describe("Alert when a larger share than this (0..1) of a Squid cache's fetches from the shield or origin, or of the images haproxy serves, fails, over 10 minutes."),
+  })
+  .optional()
+  .describe('Optional. Prometheus monitoring: with it every host runs the Debian exporters of its daemons on its own address, and render writes monitoring/prometheus/.');
+
 export const cdnSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -187,6 +204,7 @@ export const cdnSchema = z
     origin: origin.describe('Exactly one of s3 {bucket, region} or http {url}.'),
     cache,
     shield: ident.optional().describe('Optional site id of the origin shield: other sites fetch misses through its image VIP.'),
+    monitoring,
   })
   .describe('anycdn global settings (sites/cdn.yaml)');
 

@@ -156,7 +156,7 @@ function host(h: CloudHost, a: HostArgs): aws.ec2.Instance {
 }
 
 function ruleArgs(r: SecurityRule, groups: Map<GroupName, aws.ec2.SecurityGroup>, dir: 'in' | 'out') {
-  const peer = 'anyIpv4' in r.peer ? { cidrIpv4: '0.0.0.0/0' } : { referencedSecurityGroupId: groups.get(r.peer.group)!.id };
+  const peer = 'anyIpv4' in r.peer ? { cidrIpv4: '0.0.0.0/0' } : 'cidrIpv4' in r.peer ? { cidrIpv4: r.peer.cidrIpv4 } : { referencedSecurityGroupId: groups.get(r.peer.group)!.id };
   if (r.protocol === 'vrrp') return { ipProtocol: '112', description: r.description, ...peer };
   if (r.port === undefined) throw new Error(`internal: ${r.protocol} rule without a port (${dir})`);
   return { ipProtocol: r.protocol, fromPort: r.port, toPort: r.port, description: r.description, ...peer };
@@ -165,7 +165,7 @@ function ruleArgs(r: SecurityRule, groups: Map<GroupName, aws.ec2.SecurityGroup>
 /** A stable resource name per rule: protocol, port and peer (a duplicate is a duplicate URN). */
 function ruleName(r: SecurityRule): string {
   const what = r.protocol === 'vrrp' ? 'vrrp' : `${r.protocol}${r.port}`;
-  return `${what}-${'anyIpv4' in r.peer ? 'any' : r.peer.group}`;
+  return `${what}-${'anyIpv4' in r.peer ? 'any' : 'cidrIpv4' in r.peer ? r.peer.cidrIpv4.replace(/[./]/g, '-') : r.peer.group}`;
 }
 
 function assumeRole(service: string): string {

@@ -49,6 +49,10 @@ const PACKAGES: Record<string, string[]> = {
   keepalived: ['keepalived'],
   nginx: ['nginx'],
   squid: ['squid'],
+  'prometheus-node-exporter': ['prometheus-node-exporter'],
+  'prometheus-bird-exporter': ['prometheus-bird-exporter'],
+  'prometheus-nginx-exporter': ['prometheus-nginx-exporter'],
+  'prometheus-squid-exporter': ['prometheus-squid-exporter'],
 };
 
 /** The Debian packages one unit needs ([] for a unit the catalog does not know). */
@@ -108,6 +112,8 @@ function packageDirs(t: Topology, unit: string): DirNeed[] {
       ];
     case 'anycdn-healthcheck':
       return [dir(dirname(PATHS.healthcheckStatus), 'root', 'root', 0o755)];
+    case 'prometheus-node-exporter':
+      return [dir(dirname(PATHS.nodeExporterTextfiles), 'prometheus', 'prometheus', 0o755), dir(PATHS.nodeExporterTextfiles, 'root', 'root', 0o755)];
     default:
       return [];
   }

@@ -12,6 +12,7 @@ import { byCodePoint } from '../model/order.ts';
 import { cacheHosts } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
+import { EXPORTER_PORTS, METRICS_PATH } from '../monitoring/ports.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { comment, emitHaproxy, ident, kw, quote, type HaproxyLine, type HaproxySection } from './syntax/haproxy.ts';
@@ -27,8 +28,9 @@ export const HAPROXY_STATS_PATH = '/stats';
 export const HAPROXY_METRICS_PATH = '/metrics';
 
 const FRONTEND = 'images';
-const BACKEND = 'caches';
+export const BACKEND = 'caches';
 const STATS = 'stats';
+const METRICS = 'metrics';
 /** Cache hosts answer on the LAN: a connect that takes longer means a dead host; retry elsewhere. */
 const CONNECT_TIMEOUT = '1s';
 /** Requests never carry a body (GET/HEAD only); a request line longer than this is refused. */
@@ -61,7 +63,7 @@ export const renderHaproxy: Renderer = (t, site, host) => {
   ];
 };
 
-export function haproxyConfig(t: Topology, site: Site, _host: Host): HaproxySection[] {
+export function haproxyConfig(t: Topology, site: Site, host: Host): HaproxySection[] {
   const h = site.haproxy;
   const caches = cacheHosts(site);
   const engines = [...new Set(caches.map((c) => c.cacheEngine!))].sort();
@@ -105,7 +107,28 @@ export function haproxyConfig(t: Topology, site: Site, _host: Host): HaproxySect
     { head: ['backend', BACKEND], comment: `The site caches, by IP: ${caches.map((c) => c.name).join(', ')}.`, lines: backendLines(t, site, engines) },
     ...(engines.length > 1 ? engines.map((e) => checkBackend(t, site, e)) : []),
     { head: ['frontend', STATS], comment: 'Stats, Prometheus metrics and liveness: on the stats address only, never on the VIP.', lines: statsLines(site) },
+    ...(t.cdn.monitoring ? [metricsSection(t.cdn.monitoring, host)] : []),
   ];
+}
+
+/**
+ * With `monitoring`: haproxy's own Prometheus exporter on the host's address, for the scrape
+ * subnets only. (Debian's prometheus-haproxy-exporter is the retired upstream exporter that read
+ * the CSV stats; haproxy 2.x exports natively, with no process of its own.)
+ */
+function metricsSection(m: NonNullable<Topology['cdn']['monitoring']>, host: Host): HaproxySection {
+  return {
+    head: ['frontend', METRICS],
+    comment: 'Prometheus scrapes haproxy here: the host address, monitoring.scrapeFrom only, never the VIP.',
+    lines: [
+      kw('bind', `${host.address}:${EXPORTER_PORTS.haproxy}`),
+      kw('maxconn', 20),
+      kw('no', 'log'),
+      kw('http-request', 'deny', 'deny_status', '403', 'unless', '{', 'src', ...m.scrapeFrom, '}'),
+      kw('http-request', 'use-service', 'prometheus-exporter', 'if', '{', 'path', METRICS_PATH, '}'),
+      kw('http-request', 'return', 'status', '404'),
+    ],
+  };
 }
 
 function frontendLines(t: Topology, site: Site): HaproxyLine[] {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileText, headerLines } from './header.ts';
 import { anycastFamilies, announcesBgp, publishedVip, vipHealthUrl } from '../model/facts.ts';
+import { METRICS_PATH } from '../monitoring/ports.ts';
 import { PATHS } from './paths.ts';
 import { shAssignments } from './syntax/shell.ts';
 import { hasRole, type Renderer } from './types.ts';
@@ -34,6 +35,7 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
     ...(announcesBgp(site) && hc.onImagePathDown === 'deprefer' ? { bird: { socket: PATHS.birdCtl, stateFile: PATHS.birdDeprefer } } : {}),
     statusFile: PATHS.healthcheckStatus,
     status: { address: host.address, port: hc.statusPort, path: HEALTHCHECK_STATUS_PATH },
+    ...(t.cdn.monitoring ? { metrics: { path: METRICS_PATH, allowFrom: t.cdn.monitoring.scrapeFrom } } : {}),
   };
   return [
     { site: site.id, host: host.name, path: PATHS.healthcheck, content: fileText([...headerLines(t, site.id, '//'), HEALTHCHECK_PROGRAM]), mode: 0o644, check: 'node' },

@@ -7,6 +7,7 @@ import { renderHaproxy } from './haproxy.ts';
 import { renderHealthcheck } from './healthcheck.ts';
 import { renderKeepalived } from './keepalived.ts';
 import { renderKnot } from './knot.ts';
+import { PROMETHEUS_HOST, renderPrometheus } from '../monitoring/prometheus.ts';
 import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
 import { renderSquid } from './squid.ts';
@@ -46,9 +47,23 @@ export function renderPlans(t: Topology, ctx: RenderContext = {}): HostPlan[] {
     .sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host));
 }
 
-/** All files for all hosts, sorted by site, host and path. */
+/**
+ * The Prometheus server's files as a plan of their own (site `monitoring`, host `prometheus`), so
+ * validate checks them like any host's; none without `monitoring`. Not a site host: the cloud
+ * and the lab read renderPlans() only.
+ */
+export function monitoringPlans(t: Topology): HostPlan[] {
+  const files = renderPrometheus(t);
+  if (files.length === 0) return [];
+  const needs = { dirs: [], interfaces: [], hostNames: [], secretFiles: [], certPaths: [], stateFiles: [] };
+  return [{ ...PROMETHEUS_HOST, files, units: [], packages: ['prometheus'], needs }];
+}
+
+/** All files for all hosts and the Prometheus server, sorted by site, host and path. */
 export function renderTopology(t: Topology, ctx: RenderContext = {}): RenderedFile[] {
-  return renderPlans(t, ctx).flatMap((p) => p.files);
+  return [...renderPlans(t, ctx), ...monitoringPlans(t)]
+    .sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host))
+    .flatMap((p) => p.files);
 }
 
 /** Where a file goes in the output tree: <site>/<host>/<absolute path on the host>. */

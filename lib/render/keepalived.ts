@@ -34,16 +34,22 @@ export const renderKeepalived: Renderer = (t, site, host) => {
       site: site.id,
       host: host.name,
       path: PATHS.keepalivedConf,
-      content: fileText([...headerLines(t, site.id, '#'), '', ...emitKeepalived(keepalivedTree(site, host))]),
+      content: fileText([...headerLines(t, site.id, '#'), '', ...emitKeepalived(keepalivedTree(site, host, t.cdn.monitoring !== undefined))]),
       mode: 0o644,
       check: 'keepalived',
     },
   ];
   if (site.platform === 'aws') files.push(eipTakeover(t, site, host));
+  if (t.cdn.monitoring) files.push(vrrpStateScript(t, site, host));
   return files;
 };
 
-export function keepalivedTree(site: Site, host: Host): Node[] {
+/** The vrrp_instance's name: keepalived passes it to the notify script. */
+export function vrrpInstanceName(site: Site): string {
+  return `vip_${site.id.replace(/-/g, '_')}`;
+}
+
+export function keepalivedTree(site: Site, host: Host, monitored = false): Node[] {
   const vip = site.vip;
   const instance: Node[] = [
     stmt('state', 'BACKUP'),
@@ -66,6 +72,7 @@ export function keepalivedTree(site: Site, host: Host): Node[] {
     block(['track_file'], [stmt(TRACK_FILE)]),
   );
   if (site.platform === 'aws') instance.push(stmt('notify_master', quote(PATHS.eipTakeover)));
+  if (monitored) instance.push({ kind: 'comment', text: 'every state change, for Prometheus (node-exporter textfile)' }, stmt('notify', quote(PATHS.vrrpState)));
 
   const aliveUrl = `http://${HAPROXY_LOCAL_ADDRESS}:${HAPROXY_STATS_PORT}${HAPROXY_ALIVE_PATH}`;
   return [
@@ -91,6 +98,7 @@ export function keepalivedTree(site: Site, host: Host): Node[] {
     block(['vrrp_track_file', TRACK_FILE], [stmt('file', quote(PATHS.haproxyStopped)), stmt('weight', 0), stmt('init_file', 0)]),
     blank,
     block(['vrrp_instance', ident(`vip-${site.id}`)], instance),
+    // ident() of vip-<id> is vrrpInstanceName(site): keepalived's notify and the unit's ExecStopPost name it.
   ];
 }
 
@@ -163,3 +171,36 @@ for attempt in 1 2 3 4 5; do
 done
 log "giving up: the Elastic IP may still point at the peer"
 exit 1`.split('\n');
+
+/**
+ * keepalived's notify script (with `monitoring`): keepalived runs it on every state change with
+ * INSTANCE|GROUP, the name, the state and the priority, and keepalived's unit runs it with STOP
+ * after every exit. It writes anycdn_vrrp_master (1 on the host that holds the VIP) for
+ * node-exporter's textfile collector, atomically (write, then rename).
+ */
+function vrrpStateScript(t: Topology, site: Site, host: Host): RenderedFile {
+  return {
+    site: site.id,
+    host: host.name,
+    path: PATHS.vrrpState,
+    content: fileText([
+      '#!/bin/sh',
+      ...headerLines(t, site.id, '#'),
+      'set -u',
+      ...shAssignments([['DIR', PATHS.nodeExporterTextfiles]]),
+      '[ "$1" = INSTANCE ] || exit 0',
+      'master=0',
+      '[ "$3" = MASTER ] && master=1',
+      'tmp="$DIR/.anycdn-vrrp.prom.$$"',
+      '{',
+      "\techo '# HELP anycdn_vrrp_master 1 while keepalived holds the image VIP on this host.'",
+      "\techo '# TYPE anycdn_vrrp_master gauge'",
+      '\tprintf \'anycdn_vrrp_master{vrrp_instance="%s",state="%s"} %s\\n\' "$2" "$3" "$master"',
+      '} > "$tmp" || exit 1',
+      '# keepalived runs scripts with umask 077; node-exporter reads as its own user',
+      'chmod 644 "$tmp" && mv -f "$tmp" "$DIR/anycdn-vrrp.prom"',
+    ]),
+    mode: 0o755,
+    check: 'shell',
+  };
+}

@@ -42,6 +42,13 @@ export const PATHS = {
   squidCacheLog: '/var/log/squid/cache.log',
   squidCoredumpDir: '/var/spool/squid',
   squidStripQuery: '/usr/local/sbin/anycdn-squid-strip-query',
+  // monitoring: node-exporter reads *.prom files here (Debian's textfile collector directory);
+  // keepalived's notify script writes the VRRP state into it.
+  nodeExporterTextfiles: '/var/lib/prometheus/node-exporter',
+  vrrpState: '/usr/local/sbin/anycdn-vrrp-state',
+  // The Prometheus server (out/monitoring/prometheus/).
+  prometheusConf: '/etc/prometheus/prometheus.yml',
+  prometheusRules: '/etc/prometheus/anycdn-rules.yml',
 } as const;
 
 export function zoneFile(zone: string): string {

@@ -12,11 +12,12 @@ import type { UnitSpec } from './unit-spec.ts';
 export { serviceExecs, serviceValues, type UnitSpec } from './unit-spec.ts';
 import { lbUnits } from './units-lb.ts';
 import { cacheUnits } from './units-cache.ts';
+import { monitoringUnits } from './units-monitoring.ts';
 import { hasRole, type RenderedFile, type Renderer } from './types.ts';
 
 /** Units by the roles a host has: each role's daemons come from its own module. */
 export function unitSpecs(t: Topology, site: Site, host: Host): UnitSpec[] {
-  return [...dnsUnits(t, site, host), ...lbUnits(t, site, host), ...cacheUnits(t, site, host)];
+  return [...dnsUnits(t, site, host), ...lbUnits(t, site, host), ...cacheUnits(t, site, host), ...monitoringUnits(t, site, host)];
 }
 
 function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {

@@ -125,10 +125,10 @@ describe('user data', () => {
   });
 
   it('installs the packages and starts the units of each role', () => {
-    expect(userDataOf(instanceOf('sin-lb1'))).toContain(`PACKAGES='haproxy iproute2 keepalived knot nodejs'`);
-    expect(userDataOf(instanceOf('sin-lb1'))).toMatch(/UNITS='[^']*haproxy\.service keepalived\.service knot\.service'/);
-    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`PACKAGES='nginx'`);
-    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`UNITS='nginx.service'`);
+    expect(userDataOf(instanceOf('sin-lb1'))).toContain(`PACKAGES='haproxy iproute2 keepalived knot nodejs prometheus-node-exporter'`);
+    expect(userDataOf(instanceOf('sin-lb1'))).toMatch(/UNITS='[^']*haproxy\.service keepalived\.service knot\.service prometheus-node-exporter\.service'/);
+    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`PACKAGES='nginx prometheus-nginx-exporter prometheus-node-exporter'`);
+    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`UNITS='nginx.service prometheus-nginx-exporter.service prometheus-node-exporter.service'`);
   });
 });
 
@@ -152,10 +152,10 @@ describe('security groups', () => {
     t.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { IpProtocol: '112', GroupId: { 'Fn::GetAtt': [lb, 'GroupId'] }, DestinationSecurityGroupId: { 'Fn::GetAtt': [lb, 'GroupId'] } });
   });
 
-  it('let the caches be reached only from the lb hosts, on the cache port', () => {
+  it('let the caches be reached only from the lb hosts, on the cache port, and from Prometheus on the nginx exporter', () => {
     const cache = groupId('cache');
     const r = t.findResources('AWS::EC2::SecurityGroup')[cache]!;
-    expect(r.Properties.SecurityGroupIngress).toBeUndefined();
+    expect(r.Properties.SecurityGroupIngress).toEqual([{ CidrIp: '198.51.100.192/28', Description: 'Prometheus (198.51.100.192/28) to the nginx exporter', FromPort: 9113, IpProtocol: 'tcp', ToPort: 9113 }]);
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'tcp', FromPort: 80, ToPort: 80, GroupId: { 'Fn::GetAtt': [cache, 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': [groupId('lb'), 'GroupId'] } });
   });
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { upstreamHostnames } from '../../lib/check/cache.ts';
 import { checkFiles, checkHosts } from '../../lib/check/run.ts';
 import { loadTopology } from '../../lib/model/load.ts';
-import { renderPlans, renderTopology } from '../../lib/render/index.ts';
+import { monitoringPlans, renderPlans, renderTopology } from '../../lib/render/index.ts';
 import type { CheckKind, RenderedFile } from '../../lib/render/types.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
 import { loadEdited, SITES_DIR } from '../helpers/topology.ts';
@@ -26,10 +26,14 @@ const CASES: { kind: CheckKind; binary: string; pkg: string; bad: string; path: 
   { kind: 'nginx', binary: '/usr/sbin/nginx', pkg: 'nginx', bad: 'nginx.conf', path: '/etc/nginx/nginx.conf', expectLine: 16, expect: /^nginx: \[emerg\] invalid time value "tenminutes" in \/etc\/nginx\/nginx\.conf:16$/ },
   { kind: 'squid', binary: '/usr/sbin/squid', pkg: 'squid', bad: 'squid.conf', path: '/etc/squid/squid.conf', expectLine: 5, expect: /^squid: FATAL: Bungled \/etc\/squid\/squid\.conf line 5: http_access allow image_hosts$/ },
   { kind: 'systemd', binary: '/usr/bin/systemd-analyze', pkg: 'systemd', bad: 'bad.service', path: '/etc/systemd/system/anycdn-bad.service', expectLine: 7, expect: /^systemd-analyze: \/etc\/systemd\/system\/anycdn-bad\.service:7: Unknown key 'Restartt' in section \[Service\], ignoring\.$/ },
+  { kind: 'prometheus', binary: '/usr/bin/promtool', pkg: 'prometheus', bad: 'prometheus.yml', path: '/etc/prometheus/prometheus.yml', expectLine: 7, expect: /^promtool: line 7: field bogus not found in type config\.ScrapeConfig$/ },
+  { kind: 'prometheus-rules', binary: '/usr/bin/promtool', pkg: 'prometheus', bad: 'anycdn-rules.yml', path: '/etc/prometheus/anycdn-rules.yml', expectLine: 6, expect: /^promtool: \/etc\/prometheus\/anycdn-rules\.yml: 6:15: group "anycdn", rule 1, "BgpSessionDown": could not parse expression: .*parse error/ },
   { kind: 'sysctl', binary: '/usr/bin/awk', pkg: 'mawk', bad: '60-anycdn.conf', path: '/etc/sysctl.d/60-anycdn.conf', expectLine: 3, expect: /^sysctl: \/etc\/sysctl\.d\/60-anycdn\.conf:3: unknown sysctl key net\.ipv4\.ip_nonlocal_bnd \(no \/proc\/sys\/net\/ipv4\/ip_nonlocal_bnd\)$/ },
 ];
 
-const plans = renderPlans(loadTopology(SITES_DIR));
+const shippedTopology = loadTopology(SITES_DIR);
+// The Prometheus server's files are checked like a host's (validate does the same).
+const plans = [...renderPlans(shippedTopology), ...monitoringPlans(shippedTopology)];
 const shipped = plans.flatMap((p) => p.files);
 
 describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, expectLine, expect: pattern, withShipped }) => {

@@ -3,6 +3,7 @@
 // starts a process only on a transition, never per probe.
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -77,6 +78,11 @@ describe('verdicts and what they announce', () => {
     expect(() => parseConfig(JSON.stringify({ ...good, fall: 0 }))).toThrow('fall: must be a positive integer, got 0');
     expect(() => parseConfig(JSON.stringify({ ...good, dns: { ...good.dns, expect: 'nope' } }))).toThrow('dns.expect: must be an IP address, got "nope"');
     expect(() => parseConfig(JSON.stringify({ ...good, onImagePathDown: 'ignore' }))).toThrow('onImagePathDown: must be "deprefer" or "withdraw", got "ignore"');
+    const status = { address: '127.0.0.1', port: 8053, path: '/anycast' };
+    expect(parseConfig(JSON.stringify({ ...good, status, metrics: { path: '/metrics', allowFrom: ['192.0.2.0/28', '2001:db8::/64'] } })).metrics?.allowFrom).toHaveLength(2);
+    expect(() => parseConfig(JSON.stringify({ ...good, status, metrics: { path: '/metrics', allowFrom: ['192.0.2.0/33'] } }))).toThrow('metrics.allowFrom: must be a non-empty list of prefixes, got ["192.0.2.0/33"]');
+    expect(() => parseConfig(JSON.stringify({ ...good, status, metrics: { path: '/anycast', allowFrom: ['192.0.2.0/28'] } }))).toThrow('metrics.path: must be an absolute URL path other than status.path, got "/anycast"');
+    expect(() => parseConfig(JSON.stringify({ ...good, metrics: { path: '/metrics', allowFrom: ['192.0.2.0/28'] } }))).toThrow('metrics: must be absent without status');
   });
 });
 
@@ -114,7 +120,7 @@ describe('the checker against fake servers', () => {
     return `${r.status} ${(await r.text()).trim()}`.trim();
   };
 
-  function start(onImagePathDown: 'deprefer' | 'withdraw' = 'deprefer') {
+  function start(onImagePathDown: 'deprefer' | 'withdraw' = 'deprefer', metricsFrom?: string[]) {
     const config = parseConfig(
       JSON.stringify({
         intervalMs: 20,
@@ -129,6 +135,7 @@ describe('the checker against fake servers', () => {
         bird: { socket: bird.socket, stateFile: join(ip.dir, 'bird-deprefer.conf') },
         statusFile: join(ip.dir, 'state'),
         status: { address: '127.0.0.1', port: statusPort, path: '/anycast' },
+        ...(metricsFrom ? { metrics: { path: '/metrics', allowFrom: metricsFrom } } : {}),
         ipCommand: ip.ip,
       }),
     );
@@ -176,6 +183,46 @@ describe('the checker against fake servers', () => {
     dns.mode = 'silent';
     await until('withdrawn', () => c.state() === 'withdrawn');
     expect(await status()).toBe('503 withdrawn');
+  });
+
+  /** GET /metrics from a chosen loopback source address: status and body. */
+  const scrape = (from: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = httpGet({ host: '127.0.0.1', port: statusPort, path: '/metrics', localAddress: from }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(`${res.statusCode} ${body}`.trim()));
+      });
+      req.on('error', reject);
+    });
+  const sample = (text: string) => text.split('\n').filter((l) => l.startsWith('anycdn_'));
+
+  it('serves its state as Prometheus metrics, to monitoring.scrapeFrom only', async () => {
+    const c = start('deprefer', ['127.0.0.2/32']);
+    await until('announced', () => c.state() === 'announced');
+    expect(await scrape('127.0.0.1')).toBe('403');
+    const announced = await scrape('127.0.0.2');
+    expect(announced.startsWith('200 # HELP anycdn_anycast_state ')).toBe(true);
+    expect(sample(announced)).toEqual([
+      'anycdn_anycast_state{state="announced"} 1',
+      'anycdn_anycast_state{state="depreferred"} 0',
+      'anycdn_anycast_state{state="withdrawn"} 0',
+      'anycdn_healthcheck_up{probe="dns"} 1',
+      'anycdn_healthcheck_up{probe="image_path"} 1',
+      'anycdn_anycast_transitions_total 1',
+    ]);
+    web.mode = 'fail';
+    await until('depreferred', () => c.state() === 'depreferred');
+    expect(sample(await scrape('127.0.0.2'))).toEqual([
+      'anycdn_anycast_state{state="announced"} 0',
+      'anycdn_anycast_state{state="depreferred"} 1',
+      'anycdn_anycast_state{state="withdrawn"} 0',
+      'anycdn_healthcheck_up{probe="dns"} 1',
+      'anycdn_healthcheck_up{probe="image_path"} 0',
+      'anycdn_anycast_transitions_total 2',
+    ]);
+    // The load balancers' endpoint stays open to everyone.
+    expect(await status()).toBe('503 depreferred');
   });
 
   it('a 503 or a hanging health path is as bad as a refused one', async () => {

@@ -257,6 +257,16 @@ const RULE_CASES: Case[] = [
     'sites/cdn.yaml:32:9: shield: fra is not a site; use one of ams, nyc, sin',
   ]],
   // haproxy
+  // monitoring
+  ['monitoring', 'the Prometheus server outside every scrape subnet', edit(S, [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.208/28]\n']), [
+    'sites/cdn.yaml:34:15: monitoring.prometheus: 198.51.100.200 is in no monitoring.scrapeFrom prefix, so every exporter would refuse it; add its prefix to scrapeFrom',
+  ]],
+  ['monitoring', 'a scrape subnet with host bits', edit(S, [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.192/28, 198.51.100.1/24]\n']), [
+    'sites/cdn.yaml:35:35: monitoring.scrapeFrom[1]: 198.51.100.1/24 has host bits set; use the network 198.51.100.0/24',
+  ]],
+  ['monitoring', 'the checker status port on an exporter port', edit(S, [CDN, '  rise: 5\n', '  rise: 5\n  statusPort: 9100\n'], [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.192/28]\n']), [
+    "sites/cdn.yaml:21:15: healthcheck.statusPort: 9100 is the node exporter's port; pick another port",
+  ]],
   ['haproxy', 'stats page on every address', edit(S, [NYC, 'bgp:\n', 'haproxy:\n  statsAddress: 0.0.0.0\n\nbgp:\n']), [
     'sites/nyc.yaml:18:17: haproxy.statsAddress: 0.0.0.0 listens on every address, the VIP included; use 127.0.0.1 or a management address',
   ]],
@@ -351,7 +361,7 @@ describe('unknown keys', () => {
     ['a typo inside a union branch', edit(S, [CDN, 'region: eu-west-1', 'region: eu-west-1\n    regoin: x']),
       'sites/cdn.yaml:26:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
     ['a key with no near match', edit(S, [CDN, 'shield: ams', 'shield: ams\nsecret: hunter2']),
-      'sites/cdn.yaml:33:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, origin, shield'],
+      'sites/cdn.yaml:33:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, monitoring, origin, shield'],
     ['a plaintext password next to passwordRef', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      password: hunter2\n      passwordRef']),
       'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, multihop, name, passwordRef'],
   ])('%s', (_what, texts, expected) => {

@@ -75,7 +75,8 @@ describe('resource types and counts', () => {
       'aws:s3/bucketObjectv2:BucketObjectv2': 4,
       // base 80 and 443 out; caches: the S3 origin (443) and the shield VIP (80).
       'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': 6,
-      'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': 6,
+      // and Prometheus (monitoring.scrapeFrom) to node (base), haproxy (lb) and nginx (cache).
+      'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': 9,
       'pulumi:providers:aws': 1,
     }],
     ['global', {
@@ -119,17 +120,20 @@ describe('sin: security groups', () => {
     return [...run.ofType(T.ingress).map((r) => fmt('in', r)), ...run.ofType(T.egress).map((r) => fmt('out', r))].sort();
   }
 
-  it('open only 80/tcp to the lb hosts and 53/udp+tcp plus the checker\'s 8053/tcp to the dns hosts; VRRP between the lb pair; caches from the lb hosts only', () => {
+  it('open only 80/tcp to the lb hosts and 53/udp+tcp plus the checker\'s 8053/tcp to the dns hosts; VRRP between the lb pair; caches from the lb hosts only; exporters to the scrape subnet only', () => {
     expect(rules(runs.sin!)).toEqual([
+      'base in tcp/9100-9100 from 198.51.100.192/28',
       'base out tcp/443-443 to 0.0.0.0/0',
       'base out tcp/80-80 to 0.0.0.0/0',
       'cache in tcp/80-80 from sg:lb',
+      'cache in tcp/9113-9113 from 198.51.100.192/28',
       'cache out tcp/443-443 to 0.0.0.0/0',
       'cache out tcp/80-80 to 0.0.0.0/0',
       'dns in tcp/53-53 from 0.0.0.0/0',
       'dns in tcp/8053-8053 from 0.0.0.0/0',
       'dns in udp/53-53 from 0.0.0.0/0',
       'lb in tcp/80-80 from 0.0.0.0/0',
+      'lb in tcp/9101-9101 from 198.51.100.192/28',
       'lb in vrrp from sg:lb',
       'lb out tcp/80-80 to sg:cache',
       'lb out vrrp to sg:lb',
