@@ -49,7 +49,8 @@ export function contextFlag(scope: Construct, key: string): boolean {
 /** The pinned AMI of `region` from context anycdn:debian-ami. */
 export function debianAmi(scope: Construct, region: string): string {
   const key = CONTEXT.debianAmi;
-  const v: unknown = scope.node.tryGetContext(key);
+  const raw: unknown = scope.node.tryGetContext(key);
+  const v = typeof raw === 'string' ? parseJson(raw) : raw; // -c passes a string
   const lookup = `aws ssm get-parameter --region ${region} --name ${DEBIAN_AMI_PARAMETER} --query Parameter.Value`;
   if (v === undefined) throw new ContextError(key, `missing; pin the Debian 12 AMI per region, e.g. {"${region}": "ami-..."} with the id from \`${lookup}\``);
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ContextError(key, `must map regions to AMI ids, got ${JSON.stringify(v)}`);
@@ -57,6 +58,14 @@ export function debianAmi(scope: Construct, region: string): string {
   if (ami === undefined) throw new ContextError(key, `no AMI for ${region}; add "${region}": "ami-..." with the id from \`${lookup}\``);
   if (typeof ami !== 'string' || !isAmiId(ami)) throw new ContextError(key, `${region}: must be an AMI id such as ami-0123456789abcdef0, got ${JSON.stringify(ami)}`);
   return ami;
+}
+
+function parseJson(s: string): unknown {
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return s;
+  }
 }
 
 export function account(scope: Construct): string {

@@ -7,6 +7,8 @@
 // each property of an owning resource is changed alone, and the diff says whether that replaces it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
+import { load } from '../model/fixtures.ts';
+import { shippedTexts } from '../helpers/topology.ts';
 import { synth, userDataOf, type Synth } from './synth.ts';
 
 type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
@@ -53,7 +55,8 @@ function violations(template: Template, addresses: string[]): string[] {
   return out;
 }
 
-const awsSites = () => s.topology.sites.filter((x) => x.platform === 'aws').map((x) => x.id);
+/** The shipped aws sites, known before the synth (it.each is collected before beforeAll runs). */
+const AWS_SITES = load(shippedTexts()).sites.filter((x) => x.platform === 'aws').map((x) => x.id);
 
 describe('replacement-safe hosts', () => {
   it('the spec knows what replaces an instance (the check can see it)', () => {
@@ -61,13 +64,13 @@ describe('replacement-safe hosts', () => {
     expect(replacingProperties('AWS::EC2::NetworkInterface', { SubnetId: 's', PrivateIpAddress: '10.0.0.1', Description: 'd' }).sort()).toEqual(['PrivateIpAddress', 'SubnetId']);
   });
 
-  it.each(awsSites())('%s: no resource that a property change replaces owns a fixed address', (siteId) => {
-    expect(awsSites().length).toBeGreaterThan(0);
+  it.each(AWS_SITES)('%s: no resource that a property change replaces owns a fixed address', (siteId) => {
+    expect(AWS_SITES.length).toBeGreaterThan(0);
     const template = s.json(`anycdn-${siteId}`) as Template;
     expect(violations(template, fixedAddresses(siteId))).toEqual([]);
   });
 
-  it.each(awsSites())('%s: every host claims its model address at boot instead', (siteId) => {
+  it.each(AWS_SITES)('%s: every host claims its model address at boot instead', (siteId) => {
     const site = s.topology.sites.find((x) => x.id === siteId)!;
     const instances = Object.values((s.json(`anycdn-${siteId}`) as Template).Resources).filter((r) => r.Type === 'AWS::EC2::Instance');
     expect(instances).toHaveLength(site.hosts.length);
