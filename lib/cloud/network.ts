@@ -16,9 +16,8 @@ export interface NetworkShape {
   vpcCidr: string;
   subnets: SubnetShape[];
   /**
-   * Gateway VPC endpoints on the subnets' route table (they cost nothing): S3 carries the bundles,
-   * the wait condition signals (presigned S3 URLs), the SSM agent package and same-region origin
-   * reads inside AWS's network.
+   * Gateway VPC endpoints on the subnets' route table (they cost nothing): the region's S3 carries
+   * the bundles, the SSM agent package and same-region origin reads inside AWS's network.
    */
   gatewayEndpoints: GatewayEndpoint[];
 }

@@ -258,7 +258,7 @@ describe('network', () => {
     t.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT', ResourceType: 'VPC' });
   });
 
-  it('reaches S3 (bundles, wait condition signals, the SSM agent package) through a gateway endpoint on the subnets\' route table', () => {
+  it('reaches the region\'s S3 (bundles, the SSM agent package) through a gateway endpoint on the subnets\' route table', () => {
     const tables = Object.keys(t.findResources('AWS::EC2::RouteTable'));
     expect(tables).toHaveLength(1);
     t.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
