@@ -313,7 +313,7 @@ export const siteSchema = z
       .min(1)
       .max(6)
       .optional()
-      .describe('aws sites: availability zones of the region ([ap-southeast-1a, ap-southeast-1b]), pinned so synth never looks them up; subnets take them in name order, wrapping. Required by cdk synth.'),
+      .describe('aws sites: availability zones of the region ([ap-southeast-1a, ap-southeast-1b]), pinned so synth never looks them up; subnets take them in name order, wrapping. Required by cdk synth and the Pulumi program.'),
     asn: asn.describe('The site ASN (one per site).'),
     subnets: z
       .record(ident, prefix)
