@@ -1,0 +1,165 @@
+// Failover, in a running lab of either model (the shipped one or baseline-sites.ts's): the lab
+// scenarios' failures (test/lab/scenarios.test.ts 4, 5, 6 and 8) with the scenarios' own helpers
+// (test/lab/kit.ts, watch.ts), timed from inside the network, and what a client saw meanwhile.
+//   vrrp:      the nyc VRRP master's keepalived and haproxy die under 300 req/s; until the backup
+//              serves the VIP; failed requests of the load;
+//   knot:      knot dies on every dns host of ams; until the ams client is answered by nyc;
+//   imagePath: haproxy dies on every lb host of ams (the site deprefers); the same;
+//              for both, a client probe (client-probe.ts) resolves and fetches 10 times a second;
+//   frozen:    bird on nyc-lb1 is frozen (SIGSTOP); until the nyc router drops its IPv4 route via
+//              it (BFD, or the hold timer without it).
+import { killUnitTree, mainPid } from '../../lib/lab/control.ts';
+import { sleep } from '../../lib/lab/exec.ts';
+import { nsOf } from '../../lib/lab/plan.ts';
+import { publishedVip } from '../../lib/model/facts.ts';
+import type { Topology } from '../../lib/model/schema.ts';
+import { labKit } from '../lab/kit.ts';
+import { startLoad, timeUntil } from '../lab/watch.ts';
+import type { Attempt, ProbeOptions } from './client-probe.ts';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface Failover {
+  vrrpMs: number[];
+  vrrpFailed: number[];
+  knotMs: number[];
+  knotBackMs: number[];
+  knotFailed: number[];
+  imagePathMs: number[];
+  imagePathFailed: number[];
+  frozenMs: number[];
+}
+
+export const emptyFailover = (): Failover => ({ vrrpMs: [], vrrpFailed: [], knotMs: [], knotBackMs: [], knotFailed: [], imagePathMs: [], imagePathFailed: [], frozenMs: [] });
+
+/** Starts the client probe in `ns`; `armed` resolves once it sends (node starts slowly here). */
+function probeIn(ns: string, o: ProbeOptions): { armed: Promise<void>; done: Promise<Attempt[]> } {
+  const script = join(import.meta.dirname, 'client-probe.ts');
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, JSON.stringify(o)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let arm: () => void = () => {};
+  const armed = new Promise<void>((r) => (arm = r));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('armed\n')) arm();
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), o.durationMs + 30_000);
+  const done = new Promise<Attempt[]>((resolve, reject) => {
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      arm();
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('[')) reject(new Error(`bench: client probe failed (exit ${code}): ${err.trim().slice(0, 500)}`));
+      else resolve(JSON.parse(line) as Attempt[]);
+    });
+  });
+  return { armed, done };
+}
+
+export function failoverBench(t: Topology, paths: string[]) {
+  const kit = labKit(t);
+  const ams = kit.site('ams');
+  const nyc = kit.site('nyc');
+  const hc = t.cdn.healthcheck;
+  /** How long a failure can take to be noticed by the health checker, plus room for BGP. */
+  const detectMs = hc.fall * (hc.intervalMs + hc.timeoutMs) + 3000;
+  const riseMs = hc.rise * (hc.intervalMs + hc.timeoutMs) + 10_000;
+
+  async function vrrp(trials: number, out: Failover): Promise<void> {
+    const vip = nyc.vip.address;
+    const client = nsOf.client('nyc');
+    const bound = 4 * nyc.vip.advertIntervalMs + 2000;
+    for (let trial = 0; trial < trials; trial++) {
+      const { master, backup } = await kit.vrrpPair('nyc');
+      const load = startLoad(client, { target: vip, host: kit.IMG, paths, ratePerSec: 300, durationSec: Math.ceil((1500 + bound) / 1000) + 1, timeoutMs: 3000 });
+      await sleep(1500);
+      try {
+        const ms = await timeUntil(client, kit.backupServes(backup, vip), bound + 3000, async () =>
+          Math.max(...(await Promise.all([killUnitTree(master, 'keepalived'), killUnitTree(master, 'haproxy')]))),
+        );
+        if (ms === undefined) throw new Error(`bench: vrrp trial ${trial}: the backup did not serve the VIP`);
+        out.vrrpMs.push(ms);
+        out.vrrpFailed.push((await load).failed);
+      } finally {
+        await load.catch(() => undefined);
+        await kit.restartAsBackup(master, ['haproxy', 'keepalived'], trial);
+      }
+    }
+  }
+
+  /** Breaks ams's announcement, times the move of its client to nyc with the probe running, mends it. */
+  async function anycast(trials: number, breakIt: () => Promise<number>, mend: () => Promise<void>, ms: number[], failed: number[], back?: number[]): Promise<void> {
+    const client = nsOf.client('ams');
+    for (let trial = 0; trial < trials; trial++) {
+      let mended = false;
+      try {
+        const probe = probeIn(client, { dns: kit.ANYCAST, name: kit.IMG, path: paths[0]!, intervalMs: 100, durationMs: detectMs + 1000 });
+        await probe.armed;
+        await sleep(300); // a few attempts before the failure
+        const away = await timeUntil(client, kit.dnsAnswers(publishedVip(nyc)), detectMs + 2000, breakIt);
+        if (away === undefined) throw new Error(`bench: trial ${trial}: the ams client was not sent to nyc`);
+        ms.push(away);
+        failed.push((await probe.done).filter((a) => !a.ok).length);
+        const rec = await timeUntil(client, kit.dnsAnswers(publishedVip(ams)), riseMs, async () => {
+          await mend();
+          mended = true;
+        });
+        if (rec === undefined) throw new Error(`bench: trial ${trial}: ams did not answer again`);
+        back?.push(rec);
+      } finally {
+        if (!mended) await mend();
+      }
+    }
+  }
+
+  const knot = (trials: number, out: Failover) => {
+    const hosts = kit.dnsHosts('ams');
+    return anycast(
+      trials,
+      async () => Math.max(...(await Promise.all(hosts.map((h) => killUnitTree(h, 'knot'))))),
+      () => kit.restart(hosts, 'knot'),
+      out.knotMs,
+      out.knotFailed,
+      out.knotBackMs,
+    );
+  };
+
+  const imagePath = (trials: number, out: Failover) => {
+    const hosts = kit.lbHosts('ams');
+    return anycast(
+      trials,
+      async () => Math.max(...(await Promise.all(hosts.map((h) => killUnitTree(h, 'haproxy'))))),
+      () => kit.restart(hosts, 'haproxy'),
+      out.imagePathMs,
+      out.imagePathFailed,
+    );
+  };
+
+  /** Freezes bird on nyc-lb1; until the nyc router has no IPv4 route via it; then thaws it. */
+  async function frozen(trials: number, out: Failover): Promise<void> {
+    const host = nyc.hosts.find((h) => h.name === 'nyc-lb1')!;
+    const router = nsOf.router('nyc');
+    const gone = `! ip route show ${t.cdn.anycast.ipv4} | grep -q 'via ${host.address} '`;
+    const present = `ip route show ${t.cdn.anycast.ipv4} | grep -q 'via ${host.address} '`;
+    const bound = nyc.bgp.holdTimeSec * 1000 + 5000;
+    for (let trial = 0; trial < trials; trial++) {
+      const ok = await timeUntil(router, present, 45_000, () => undefined);
+      if (ok === undefined) throw new Error(`bench: frozen trial ${trial}: no route via nyc-lb1 before`);
+      const pid = mainPid('nyc-lb1', 'bird');
+      if (!pid) throw new Error('bench: bird is not running on nyc-lb1');
+      try {
+        const ms = await timeUntil(router, gone, bound, () => {
+          process.kill(pid, 'SIGSTOP');
+        });
+        if (ms === undefined) throw new Error(`bench: frozen trial ${trial}: the route via nyc-lb1 stayed`);
+        out.frozenMs.push(ms);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+    }
+  }
+
+  return { vrrp, knot, imagePath, frozen };
+}
