@@ -1,4 +1,4 @@
-// What a client sees during an anycast failover: every intervalMs it asks the anycast DNS for the
+// What a client sees during an anycast failover: every intervalMs (fixed rate) it asks the anycast DNS for the
 // image host (UDP, no retry) and fetches an image from the address it was given, with short
 // timeouts. Run inside a client namespace until durationMs passes (bounded):
 //   node --import tsx test/bench/client-probe.ts '<json options>'
@@ -81,26 +81,29 @@ function fetch(address: string, o: ProbeOptions): Promise<void> {
   });
 }
 
+/**
+ * One attempt every intervalMs on a fixed schedule, whether earlier ones have finished or not (a
+ * slow failure must not thin out the attempts), for durationMs.
+ */
 export async function probe(o: ProbeOptions): Promise<Attempt[]> {
-  const out: Attempt[] = [];
-  const end = Date.now() + o.durationMs;
-  for (let i = 0; Date.now() < end; i++) {
-    const at = Date.now();
+  const attempts: Promise<Attempt>[] = [];
+  const start = Date.now();
+  const one = async (at: number, id: number): Promise<Attempt> => {
+    let address: string | undefined;
     try {
-      const address = await resolve(o, i & 0xffff);
-      try {
-        await fetch(address, o);
-        out.push({ at, ok: true, address });
-      } catch (e) {
-        out.push({ at, ok: false, address, error: (e as Error).message });
-      }
+      address = await resolve(o, id);
+      await fetch(address, o);
+      return { at, ok: true, address };
     } catch (e) {
-      out.push({ at, ok: false, error: (e as Error).message });
+      return { at, ok: false, ...(address ? { address } : {}), error: (e as Error).message };
     }
-    const wait = at + o.intervalMs - Date.now();
+  };
+  for (let i = 0; i * o.intervalMs < o.durationMs; i++) {
+    const wait = start + i * o.intervalMs - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    attempts.push(one(Date.now(), i & 0xffff));
   }
-  return out;
+  return Promise.all(attempts);
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {

@@ -102,6 +102,8 @@ export function failoverBench(t: Topology, paths: string[]) {
         if (away === undefined) throw new Error(`bench: trial ${trial}: the ams client was not sent to nyc`);
         ms.push(away);
         failed.push((await probe.done).filter((a) => !a.ok).length);
+        // The recovery is timed when asked for, and waited for when another trial follows.
+        if (!back && trial === trials - 1) continue;
         const rec = await timeUntil(client, kit.dnsAnswers(publishedVip(ams)), riseMs, async () => {
           await mend();
           mended = true;

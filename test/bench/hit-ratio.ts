@@ -124,13 +124,14 @@ export async function edgeTrial(t: Topology, site: Site, trial: string, seed: nu
   const r = await replayIn(nsOf.client(site.id), { target: site.vip.address, host: t.cdn.imageHost, paths: ids.map(pathOf), concurrency: 8 });
   await sleep(200);
   const fetched = originFetches(trial, from).total;
-  const distinct = new Set(ids).size;
+  // The replay stops at its deadline: the ideal is that of the requests it sent, in stream order.
+  const distinct = new Set(ids.slice(0, r.requests)).size;
   return {
     requests: r.requests,
     distinct,
     hitRatio: r.hits / Math.max(1, r.requests),
     byteHitRatio: r.hitBytes / Math.max(1, r.bytes),
-    idealHitRatio: 1 - distinct / requests,
+    idealHitRatio: 1 - distinct / Math.max(1, r.requests),
     originFetches: fetched,
     fetchesPerIdeal: fetched / distinct,
     failed: r.failed,
@@ -159,12 +160,13 @@ export async function shieldTrial(t: Topology, trial: string, requestsPerSite: n
     sites.map((s, i) => replayIn(nsOf.client(s.id), { target: s.vip.address, host: t.cdn.imageHost, paths: streams[i]!.map(pathOf), concurrency: 4 })),
   );
   await sleep(200);
+  const sent = streams.map((ids, i) => ids.slice(0, results[i]!.requests));
   return {
     sites: sites.map((s) => s.id),
     requests: results.reduce((a, r) => a + r.requests, 0),
     originFetches: originFetches(trial, from).total,
-    idealPerSite: streams.reduce((a, ids) => a + new Set(ids).size, 0),
-    idealShielded: new Set(streams.flat()).size,
+    idealPerSite: sent.reduce((a, ids) => a + new Set(ids).size, 0),
+    idealShielded: new Set(sent.flat()).size,
     failed: results.reduce((a, r) => a + r.failed, 0),
   };
 }

@@ -152,6 +152,9 @@ function markdown(rec: { date: string; commit: string; machine: Record<string, s
     `- commit: ${rec.commit}`,
     `- machine: ${rec.machine.cores} cores (${rec.machine.cpu}), ${rec.machine.memoryGiB} GiB, Linux ${rec.machine.kernel}, Node ${rec.machine.node}`,
     `- load average (1 min): ${rec.load.start} at the start, ${rec.load.end} at the end, on ${rec.machine.cores} cores`,
+    ...(Math.max(rec.load.start, rec.load.end) > Number(rec.machine.cores)
+      ? ['', `**Not an idle machine**: other work kept the load average above the ${rec.machine.cores} cores, so every absolute time here is inflated; the ratios of sides measured together are what this run shows.`]
+      : []),
     `- daemons: ${Object.entries(rec.daemons).map(([k, v]) => `${k}: ${v}`).join('; ')}`,
     `- run time: ${rec.totalSeconds} s (${Object.entries(rec.sectionSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')})`,
     '',
