@@ -9,6 +9,7 @@
 //      90 s hold timer, so it runs in the background while the others run at ams (it only
 //      freezes nyc-lb1's bird).
 // Each lab is torn down in `finally`, also when a figure fails.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { labDown } from '../../lib/lab/down.ts';
@@ -41,6 +42,19 @@ async function withLab<T>(t: Topology, sites: string, body: () => Promise<T>): P
   } finally {
     await labDown();
   }
+}
+
+/**
+ * Takes an advisory lock on `file` for a machine whose lab other people share: flock(1) holds it
+ * for a child that waits on its stdin, so it ends (and the lock goes) when we release it or die.
+ */
+export async function labLock(file: string): Promise<() => void> {
+  const child = spawn('flock', [file, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+    child.on('exit', (code) => reject(new Error(`bench: flock ${file} exited ${code}`)));
+  });
+  return () => child.stdin.end();
 }
 
 export async function labBench(res: Results, root: string, scratch: string): Promise<void> {
@@ -142,12 +156,13 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
   }
 
   // 3. Failover against the common defaults.
-  const pair = (what: string, key: keyof Failover, baseWhat: string, unit: string, target?: string) => {
+  const pair = (what: string, key: Exclude<keyof Failover, 'invalid'>, baseWhat: string, unit: string, target?: string) => {
     const x = stats(fo.anycdn[key]);
     const y = stats(fo.baseline[key]);
     if (x.n === 0 || y.n === 0) return;
     res.add({ section: 'failover', what, unit, anycdn: x, baseline: { ...y, what: baseWhat }, ratio: x.median === 0 ? NaN : y.median / x.median, ratioIs: 'baseline / anycdn', ...(target ? { target } : {}) });
   };
+  for (const [model, f] of Object.entries(fo)) res.notes.push(...f.invalid.map((x) => `failover, ${model} model: ${x}`));
   const adv = `advert_int ${BASELINE.advertIntervalMs / 1000}`;
   const hcb = `checks every ${BASELINE.healthcheck.intervalMs / 1000} s, fall ${BASELINE.healthcheck.fall}`;
   pair('VRRP master dies: until the backup serves the VIP', 'vrrpMs', adv, ' ms', '<= 500 ms');

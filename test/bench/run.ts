@@ -7,12 +7,13 @@
 //            against the common default timers, lab up and the health checker's cost
 //            (lab-bench.ts).
 // `--full` adds validate of 300 sites and `lab up` of 5 generated sites (minutes more).
+// `--lab-lock FILE` holds flock(1) on FILE around the lab part only, on a machine whose lab is shared.
 // Nothing here is a test: it prints and records what it measured, targets beside the figures.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { growth } from './growth.ts';
-import { labBench } from './lab-bench.ts';
+import { labBench, labLock } from './lab-bench.ts';
 import { hostViewMs, timeCommand, type Figure } from './measure.ts';
 import { Results } from './results.ts';
 import { writeSites } from './topology.ts';
@@ -21,6 +22,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'anycdn.js');
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const full = process.argv.includes('--full');
+const lockArg = process.argv.indexOf('--lab-lock');
+const labLockFile = lockArg > 0 ? process.argv[lockArg + 1] : undefined;
 
 const scratch = mkdtempSync(join('/tmp', 'anycdn-bench-'));
 const res = new Results();
@@ -39,15 +42,20 @@ try {
   });
 
   if (asRoot) {
-    await labBench(res, ROOT, scratch);
-    if (full) {
-      await res.section('lab: 5 generated sites', () => {
-        try {
-          add(timeCommand('lab up until ready, 5 generated sites', 1, process.execPath, [CLI, 'lab', 'up', '--sites', writeSites(join(scratch, 'sites5'), 5)], ROOT, '<= 20000 ms'), 'lab cost');
-        } finally {
-          execFileSync(process.execPath, [CLI, 'lab', 'down'], { cwd: ROOT, stdio: 'ignore' });
-        }
-      });
+    const release = labLockFile ? await labLock(labLockFile) : () => {};
+    try {
+      await labBench(res, ROOT, scratch);
+      if (full) {
+        await res.section('lab: 5 generated sites', () => {
+          try {
+            add(timeCommand('lab up until ready, 5 generated sites', 1, process.execPath, [CLI, 'lab', 'up', '--sites', writeSites(join(scratch, 'sites5'), 5)], ROOT, '<= 20000 ms'), 'lab cost');
+          } finally {
+            execFileSync(process.execPath, [CLI, 'lab', 'down'], { cwd: ROOT, stdio: 'ignore' });
+          }
+        });
+      }
+    } finally {
+      release();
     }
   } else res.notes.push('lab and host-view figures skipped: they need root');
   res.write(ROOT, join(ROOT, 'bench'));
