@@ -1,6 +1,8 @@
 // Failover, in a running lab of either model (the shipped one or baseline-sites.ts's): the lab
 // scenarios' failures (test/lab/scenarios.test.ts 4, 5, 6 and 8) with the scenarios' own helpers
 // (test/lab/kit.ts, watch.ts), timed from inside the network, and what a client saw meanwhile.
+// Every clock starts as the failure starts to be made (before killUnitTree's freeze), so the time
+// the kill helper spends on /proc counts against both models alike.
 //   vrrp:      the nyc VRRP master's keepalived and haproxy die under 300 req/s; until the backup
 //              serves the VIP; failed requests of the load;
 //   knot:      knot dies on every dns host of ams; until the ams client is answered by nyc;
@@ -14,7 +16,8 @@ import { nsOf } from '../../lib/lab/plan.ts';
 import { publishedVip } from '../../lib/model/facts.ts';
 import type { Topology } from '../../lib/model/schema.ts';
 import { labKit } from '../lab/kit.ts';
-import { startLoad, timeUntil } from '../lab/watch.ts';
+import type { LoadOptions, LoadResult } from '../lab/loadgen.ts';
+import { timeUntil } from '../lab/watch.ts';
 import type { Attempt, ProbeOptions } from './client-probe.ts';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -34,10 +37,13 @@ export interface Failover {
 
 export const emptyFailover = (): Failover => ({ vrrpMs: [], vrrpFailed: [], knotMs: [], knotBackMs: [], knotFailed: [], imagePathMs: [], imagePathFailed: [], frozenMs: [], invalid: [] });
 
-/** Starts the client probe in `ns`; `armed` resolves once it sends (node starts slowly here). */
-function probeIn(ns: string, o: ProbeOptions): { armed: Promise<void>; done: Promise<Attempt[]> } {
-  const script = join(import.meta.dirname, 'client-probe.ts');
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, JSON.stringify(o)], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs a node script inside `ns`; `armed` resolves once it prints `armed` (node starts slowly
+ * on a busy machine: a failure armed before that would happen before the traffic), `done` with
+ * its last output line parsed as JSON.
+ */
+function spawnArmed<T>(ns: string, script: string, arg: string, timeoutMs: number): { armed: Promise<void>; done: Promise<T> } {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, arg], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let arm: () => void = () => {};
@@ -47,18 +53,21 @@ function probeIn(ns: string, o: ProbeOptions): { armed: Promise<void>; done: Pro
     if (out.includes('armed\n')) arm();
   });
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), o.durationMs + 30_000);
-  const done = new Promise<Attempt[]>((resolve, reject) => {
+  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const done = new Promise<T>((resolve, reject) => {
     child.on('close', (code) => {
       clearTimeout(killer);
       arm();
       const line = out.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('[')) reject(new Error(`bench: client probe failed (exit ${code}): ${err.trim().slice(0, 500)}`));
-      else resolve(JSON.parse(line) as Attempt[]);
+      if (code !== 0 || !/^[[{]/.test(line)) reject(new Error(`bench: ${script} failed (exit ${code}): ${err.trim().slice(0, 500)}`));
+      else resolve(JSON.parse(line) as T);
     });
   });
   return { armed, done };
 }
+
+const probeIn = (ns: string, o: ProbeOptions) => spawnArmed<Attempt[]>(ns, join(import.meta.dirname, 'client-probe.ts'), JSON.stringify(o), o.durationMs + 30_000);
+const loadIn = (ns: string, o: LoadOptions) => spawnArmed<LoadResult>(ns, join(import.meta.dirname, '..', 'lab', 'loadgen.ts'), JSON.stringify(o), (o.durationSec + 30) * 1000);
 
 export function failoverBench(t: Topology, paths: string[]) {
   const kit = labKit(t);
@@ -79,28 +88,31 @@ export function failoverBench(t: Topology, paths: string[]) {
       const single = await waitFor(async () => ((await Promise.all(kit.lbHosts('nyc').map((h) => kit.holdsVip(h, vip)))).filter(Boolean).length === 1 ? true : undefined), 15_000, 100);
       if (!single) throw new Error(`bench: vrrp trial ${trial}: nyc's VIP is not on exactly one lb host`);
       const { master, backup } = await kit.vrrpPair('nyc');
-      const load = startLoad(client, { target: vip, host: kit.IMG, paths, ratePerSec: 300, durationSec: Math.ceil((1500 + bound) / 1000) + 1, timeoutMs: 3000 });
+      const load = loadIn(client, { target: vip, host: kit.IMG, paths, ratePerSec: 300, durationSec: Math.ceil((1500 + bound) / 1000) + 1, timeoutMs: 3000 });
+      await load.armed;
       await sleep(1500);
       try {
-        const ms = await timeUntil(client, kit.backupServes(backup, vip), bound + 3000, async () =>
-          Math.max(...(await Promise.all([killUnitTree(master, 'keepalived'), killUnitTree(master, 'haproxy')]))),
-        );
+        // The clock starts as the kill starts: killUnitTree freezes the tree (SIGSTOP) before its
+        // SIGKILL, and a frozen master already sends no adverts.
+        const ms = await timeUntil(client, kit.backupServes(backup, vip), bound + 3000, async () => {
+          await Promise.all([killUnitTree(master, 'keepalived'), killUnitTree(master, 'haproxy')]);
+        });
         if (ms === undefined) throw new Error(`bench: vrrp trial ${trial}: the backup did not serve the VIP`);
-        const failed = (await load).failed;
+        const failed = (await load.done).failed;
         if (ms === 0) out.invalid.push(`VRRP trial ${trial}: ${backup} already served the VIP when ${master} was killed (both held it)`);
         else {
           out.vrrpMs.push(ms);
           out.vrrpFailed.push(failed);
         }
       } finally {
-        await load.catch(() => undefined);
+        await load.done.catch(() => undefined);
         await kit.restartAsBackup(master, ['haproxy', 'keepalived'], trial);
       }
     }
   }
 
   /** Breaks ams's announcement, times the move of its client to nyc with the probe running, mends it. */
-  async function anycast(trials: number, breakIt: () => Promise<number>, mend: () => Promise<void>, ms: number[], failed: number[], back?: number[]): Promise<void> {
+  async function anycast(trials: number, breakIt: () => Promise<void>, mend: () => Promise<void>, ms: number[], failed: number[], back?: number[]): Promise<void> {
     const client = nsOf.client('ams');
     for (let trial = 0; trial < trials; trial++) {
       let mended = false;
@@ -130,7 +142,9 @@ export function failoverBench(t: Topology, paths: string[]) {
     const hosts = kit.dnsHosts('ams');
     return anycast(
       trials,
-      async () => Math.max(...(await Promise.all(hosts.map((h) => killUnitTree(h, 'knot'))))),
+      async () => {
+        await Promise.all(hosts.map((h) => killUnitTree(h, 'knot')));
+      },
       () => kit.restart(hosts, 'knot'),
       out.knotMs,
       out.knotFailed,
@@ -142,7 +156,9 @@ export function failoverBench(t: Topology, paths: string[]) {
     const hosts = kit.lbHosts('ams');
     return anycast(
       trials,
-      async () => Math.max(...(await Promise.all(hosts.map((h) => killUnitTree(h, 'haproxy'))))),
+      async () => {
+        await Promise.all(hosts.map((h) => killUnitTree(h, 'haproxy')));
+      },
       () => kit.restart(hosts, 'haproxy'),
       out.imagePathMs,
       out.imagePathFailed,
