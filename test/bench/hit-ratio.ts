@@ -47,8 +47,9 @@ const poolOf = (id: number) => (Math.imul(id + 1, 2654435761) >>> 0) % POOL;
 export function prepareTrial(trial: string): (id: number) => string {
   writePool();
   const dir = join(labPaths.origin, 'www', 'bench', trial);
+  const fresh = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
-  for (let id = 0; id < BENCH_IMAGES; id++) symlinkSync(join('..', 'pool', `${poolOf(id)}.png`), join(dir, `${id}.png`));
+  if (fresh) for (let id = 0; id < BENCH_IMAGES; id++) symlinkSync(join('..', 'pool', `${poolOf(id)}.png`), join(dir, `${id}.png`));
   return (id) => `/bench/${trial}/${id}.png`;
 }
 
