@@ -93,6 +93,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  process.stdout.write('armed\n'); // a caller that must fail something under load waits for this
   const result = await runLoad(JSON.parse(process.argv[2]!) as LoadOptions);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
