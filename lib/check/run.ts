@@ -64,13 +64,15 @@ export async function checkHosts(plans: HostPlan[], opts: CheckOptions = {}): Pr
     return report;
   }
   const copies = sharedChecks(plans, checkers);
+  const skip = new Set(copies.keys());
   await eachLimit(plans, opts.concurrency ?? availableParallelism() * 3, async (plan) => {
-    const r = await checkHost(plan, checkers, opts.only, new Set(copies.keys()));
+    const r = await checkHost(plan, checkers, opts.only, skip);
     report.diagnostics.push(...r.diagnostics);
     report.checked.push(...r.checked);
     opts.onHost?.({ site: plan.site, host: plan.host, files: r.checked.length, processes: r.processes, failed: r.checked.filter((c) => !c.ok).length });
   });
-  // A content-only check ran once, on its first host; the identical files elsewhere share its result.
+  // A content-only check ran once, on its first host; the identical files elsewhere share its
+  // result and its diagnostics (a missing checker binary included).
   for (const [copy, original] of copies) {
     const done = report.checked.find((c) => c.file === original);
     if (!done) continue;
