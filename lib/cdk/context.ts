@@ -75,3 +75,16 @@ export function account(scope: Construct): string {
   if (!/^\d{12}$/.test(a)) throw new ContextError(CONTEXT.account, `must be a 12-digit AWS account id, got ${JSON.stringify(a)}`);
   return a;
 }
+
+/**
+ * Whether aws-cdk-lib's built-in CloudFormation validation runs during synth. It is a 9 MB wasm
+ * that costs about 5 s and 300 MiB of every synth, so it runs where its findings are read: in CI
+ * (`CI=true`, which .ci/run and CI systems set) and in `npm test` (the test synth and the CLI test
+ * ask for it). Anywhere else it runs on demand with `CDK_VALIDATION=true`, and
+ * `CDK_VALIDATION=false` (or `cdk synth --no-validation`) turns it off everywhere. It never changes
+ * the templates, only whether they are checked.
+ */
+export function builtinValidation(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.CDK_VALIDATION === 'false') return false;
+  return env.CI === 'true' || env.CDK_VALIDATION === 'true';
+}

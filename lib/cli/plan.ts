@@ -54,8 +54,4 @@ export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): P
   return plan.changes && opts.exitCode ? PLAN_EXIT.changes : PLAN_EXIT.noChanges;
 }
 
-/** Colour only on a terminal, and never when NO_COLOR is set to anything but "" (no-color.org). */
-export function wantColour(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
-  return Boolean(isTTY) && !(env.NO_COLOR !== undefined && env.NO_COLOR !== '');
-}
 

@@ -4,6 +4,8 @@
 // (SIGKILL included), so an announcement never outlives its checker. The program starts no
 // process per probe; see its header for the states and README "How the anycast DNS works".
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { fileText, headerLines } from './header.ts';
 import { anycastFamilies, announcesBgp, publishedVip, vipHealthUrl } from '../model/facts.ts';
 import { METRICS_PATH } from '../monitoring/ports.ts';
@@ -12,7 +14,7 @@ import { shAssignments } from './syntax/shell.ts';
 import { hasRole, type Renderer } from './types.ts';
 
 /** The checker program: a constant of this package, not rendered from the model. */
-export const HEALTHCHECK_PROGRAM = readFileSync(new URL('../healthcheck/anycdn-healthcheck.mjs', import.meta.url), 'utf8');
+export const HEALTHCHECK_PROGRAM = readFileSync(join(PACKAGE_ROOT, 'lib', 'healthcheck', 'anycdn-healthcheck.mjs'), 'utf8');
 
 /** Where the checker tells its state over HTTP: 200 while it announces plainly, else 503. */
 export const HEALTHCHECK_STATUS_PATH = '/anycast';

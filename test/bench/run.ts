@@ -1,54 +1,128 @@
-// `npm run bench`: the figures we quote, each beside the baseline a user would otherwise pick,
-// measured here and recorded in bench/results.json and bench/RESULTS.md (results.ts).
-//   toolkit: render and validate of the shipped, 30 and 300 generated sites with peak memory
-//            (growth.ts), a host view over an empty machine and over one with 2,000 extra
-//            directories, the offline `cdk synth`;
-//   lab (as root): edge hit ratio and origin offload, throughput through the VIP, failover
-//            against the common default timers, lab up and the health checker's cost
-//            (lab-bench.ts).
+// `npm run bench [-- GROUP...] [--full] [--lab-lock FILE]`: the figures we quote, each beside the
+// baseline a user would otherwise pick where there is one, measured in the same run and recorded
+// in bench/results.json and bench/RESULTS.md (results.ts). Groups (all by default):
+//   cli:      `anycdn --help` against `node -e 0` in the same run, `--version`;
+//   toolkit:  render and validate of the shipped, 30 and 300 generated sites with peak memory
+//             (growth.ts); 300 sites on disk against `cp -r` of the same tree on the same disk,
+//             and with --out on tmpfs;
+//   synth:    the offline `cdk synth` against a bare CDK app with the same resources
+//             (bare-cdk-app.ts), both compiled, both through the cdk CLI;
+//   hostview: (root) a host view over an empty machine and one with 2,000 extra directories;
+//   lab:      (root) edge hit ratio and origin offload, throughput through the VIP, failover
+//             against the common default timers, lab up and the health checker's cost
+//             (lab-bench.ts).
 // `--full` adds validate of 300 sites and `lab up` of 5 generated sites (minutes more).
 // `--lab-lock FILE` holds flock(1) on FILE around the lab part only, on a machine whose lab is shared.
+// It compiles dist/ first: the CLI measured is the compiled one.
 // Nothing here is a test: it prints and records what it measured, targets beside the figures.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { build } from 'esbuild';
+import { buildDist } from '../../bin/build.ts';
 import { growth } from './growth.ts';
 import { labBench, labLock } from './lab-bench.ts';
-import { hostViewMs, timeCommand, type Figure } from './measure.ts';
-import { Results } from './results.ts';
+import { hostViewMs, timeCommand, type Figure, type TimeOptions } from './measure.ts';
+import { Results, type Stats } from './results.ts';
 import { writeSites } from './topology.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'anycdn.js');
+const CDK = join(ROOT, 'node_modules', '.bin', 'cdk');
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-const full = process.argv.includes('--full');
-const lockArg = process.argv.indexOf('--lab-lock');
-const labLockFile = lockArg > 0 ? process.argv[lockArg + 1] : undefined;
+
+const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab'] as const;
+type Group = (typeof GROUPS)[number];
+const args = process.argv.slice(2);
+const full = args.includes('--full');
+const lockArg = args.indexOf('--lab-lock');
+const labLockFile = lockArg >= 0 ? args[lockArg + 1] : undefined;
+const asked = args.filter((a, i) => !a.startsWith('--') && (lockArg < 0 || i !== lockArg + 1));
+const unknown = asked.filter((g) => !(GROUPS as readonly string[]).includes(g));
+if (unknown.length > 0) throw new Error(`bench: unknown group ${unknown.join(', ')}; groups: ${GROUPS.join(', ')}`);
+const want = (g: Group) => asked.length === 0 || asked.includes(g);
 
 const scratch = mkdtempSync(join('/tmp', 'anycdn-bench-'));
+const shm = existsSync('/dev/shm') ? mkdtempSync(join('/dev/shm', 'anycdn-bench-')) : undefined;
 const res = new Results();
-const add = (f: Figure, section = 'toolkit') => res.add({ section, what: f.what, unit: f.unit, anycdn: { n: f.n, trials: [], min: f.min, median: f.median, max: f.max }, ...(f.target ? { target: f.target } : {}) });
+const asStats = (f: Figure): Stats => ({ n: f.n, trials: [], min: f.min, median: f.median, max: f.max });
+const add = (section: string, f: Figure) => {
+  res.add({ section, what: f.what, unit: f.unit, anycdn: asStats(f), ...(f.target ? { target: f.target } : {}) });
+  return f;
+};
+/** `ours` beside `base`, measured in the same run; the ratio of the medians. */
+const compare = (section: string, ours: Figure, base: Figure, target?: string) =>
+  res.add({
+    section,
+    what: ours.what,
+    unit: ours.unit,
+    anycdn: asStats(ours),
+    baseline: { ...asStats(base), what: base.what },
+    ratio: ours.median / base.median,
+    ...(target ? { target } : {}),
+  });
+const cli = (what: string, runs: number, argv: string[], opts: TimeOptions = {}) => timeCommand(what, runs, process.execPath, [CLI, ...argv], ROOT, { quiet: true, ...opts });
 
 try {
-  await res.section('toolkit', () => {
-    growth(res, CLI, ROOT, scratch, full);
-    if (asRoot) {
+  await buildDist();
+
+  if (want('cli'))
+    await res.section('cli', () => {
+      const node = timeCommand('node -e 0 (the floor)', 10, process.execPath, ['-e', '0'], ROOT);
+      compare('cli', cli('anycdn --help', 10, ['--help'], { target: '<= 300 ms, and <= 3× node -e 0' }), node, '<= 3×');
+      add('cli', cli('anycdn --version', 10, ['--version']));
+    });
+
+  if (want('toolkit'))
+    await res.section('toolkit', () => {
+      growth(res, CLI, ROOT, scratch, full && asRoot, asRoot);
+      const sites300 = writeSites(join(scratch, 'sites300'), 300);
+      const out300 = join(scratch, 'out300');
+      const copy = join(scratch, 'copy300');
+      const fresh = (dir: string) => () => rmSync(dir, { recursive: true, force: true });
+      const disk = cli('render, 300 generated sites, --out on disk', 3, ['render', '--sites', sites300, '--out', out300], { before: fresh(out300) });
+      const cp = timeCommand('cp -r of that output tree, same disk', 3, 'cp', ['-r', out300, copy], ROOT, { before: fresh(copy) });
+      compare('toolkit', disk, cp, '<= 1.5×');
+      if (shm) add('toolkit', cli('render, 300 generated sites, --out on tmpfs', 3, ['render', '--sites', sites300, '--out', join(shm, 'out')], { before: fresh(join(shm, 'out')), target: '<= 5000 ms' }));
+      rmSync(out300, { recursive: true, force: true });
+      rmSync(copy, { recursive: true, force: true });
+    });
+
+  if (want('synth'))
+    await res.section('synth', async () => {
+      const ours = join(scratch, 'cdk.out');
+      const offline = (what: string, app: string[], out: string, env: NodeJS.ProcessEnv = {}) =>
+        timeCommand(what, 1, 'unshare', ['-n', CDK, 'synth', ...app, '--no-lookups', '-q', '-o', out], ROOT, { env: { ...process.env, CI: '', CDK_VALIDATION: '', ...env } });
+      const synth = offline('cdk synth --no-lookups, offline (unshare -n)', [], ours);
+      // Inside the repository, where its external packages resolve.
+      const bareApp = join(ROOT, 'test', `.build-bench-${process.pid}.js`);
+      await build({ entryPoints: [join(ROOT, 'test', 'bench', 'bare-cdk-app.ts')], bundle: true, format: 'esm', platform: 'node', packages: 'external', outfile: bareApp, logLevel: 'warning', absWorkingDir: ROOT });
+      try {
+        const plain = offline('a bare CDK app with the same resources (aws-cdk-lib defaults)', ['--app', `node ${bareApp}`], join(scratch, 'bare.out'), { BARE_TEMPLATES: ours });
+        compare('synth', synth, plain, '<= 1.0×');
+        const noVal = offline('the bare app without the built-in validation (CDK_VALIDATION=false)', ['--app', `node ${bareApp}`], join(scratch, 'bare2.out'), { BARE_TEMPLATES: ours, CDK_VALIDATION: 'false' });
+        compare('synth', { ...synth, what: 'cdk synth, against the bare app without the validation' }, noVal);
+        add('synth', offline('cdk synth as in CI (CI=true: with the built-in validation)', [], join(scratch, 'ci.out'), { CI: 'true' }));
+      } finally {
+        rmSync(bareApp, { force: true });
+      }
+    });
+
+  if (want('hostview') && asRoot)
+    await res.section('hostview', () => {
       const empty = hostViewMs(join(scratch, 'view-empty'), 0, 5);
       const fullView = hostViewMs(join(scratch, 'view-full'), 2000, 5);
-      add({ ...empty, what: 'host view, machine with no extra directories' });
-      add({ ...fullView, what: 'host view, machine with 2,000 extra directories', target: `about the same as without (${empty.median} ms)` });
-    }
-    add(timeCommand('cdk synth --no-lookups, offline (unshare -n)', 1, 'unshare', ['-n', 'npx', 'cdk', 'synth', '--no-lookups', '-q', '-o', join(scratch, 'cdk.out')], ROOT));
-  });
+      compare('hostview', { ...fullView, what: 'host views, machine with 2,000 extra directories' }, { ...empty, what: 'machine with no extra directories' }, 'about 1×');
+    });
 
-  if (asRoot) {
+  if (want('lab') && asRoot) {
     const release = labLockFile ? await labLock(labLockFile) : () => {};
     try {
       await labBench(res, ROOT, scratch);
       if (full) {
         await res.section('lab: 5 generated sites', () => {
           try {
-            add(timeCommand('lab up until ready, 5 generated sites', 1, process.execPath, [CLI, 'lab', 'up', '--sites', writeSites(join(scratch, 'sites5'), 5)], ROOT, '<= 20000 ms'), 'lab cost');
+            add('lab cost', timeCommand('lab up until ready, 5 generated sites', 1, process.execPath, [CLI, 'lab', 'up', '--sites', writeSites(join(scratch, 'sites5'), 5)], ROOT, '<= 20000 ms'));
           } finally {
             execFileSync(process.execPath, [CLI, 'lab', 'down'], { cwd: ROOT, stdio: 'ignore' });
           }
@@ -57,8 +131,10 @@ try {
     } finally {
       release();
     }
-  } else res.notes.push('lab and host-view figures skipped: they need root');
+  }
+  if (!asRoot) res.notes.push('validate, host-view and lab figures skipped: they need root');
   res.write(ROOT, join(ROOT, 'bench'));
 } finally {
   rmSync(scratch, { recursive: true, force: true });
+  if (shm) rmSync(shm, { recursive: true, force: true });
 }

@@ -83,3 +83,40 @@ describe('nginx check without DNS', () => {
     }
   });
 });
+
+describe('fewer checker processes, the same results', () => {
+  it('systemd-analyze checks all units of a host in one run, and each unit keeps its own result', async (ctx) => {
+    const skip = missingBinary('/usr/bin/systemd-analyze', 'systemd') ?? missingRoot();
+    if (skip) return ctx.skip(skip);
+    const unit = (name: string, content: string): RenderedFile => ({ site: 'bad', host: 'bad-host', path: `/etc/systemd/system/${name}`, content, mode: 0o644, check: 'systemd' });
+    const bad = unit('anycdn-bad.service', readFileSync(join(BAD, 'bad.service'), 'utf8'));
+    const good = unit('anycdn-good.service', '[Unit]\nDescription=a good unit\n\n[Service]\nExecStart=/bin/true\n');
+    const report = await checkFiles([good, bad]);
+    expect(report.checked).toEqual([
+      { file: bad, checker: 'systemd', ok: false },
+      { file: good, checker: 'systemd', ok: true },
+    ]);
+    expect(report.diagnostics.map((d) => `${d.file}:${d.line}`)).toEqual(['bad/bad-host/etc/systemd/system/anycdn-bad.service:7']);
+  });
+
+  it('a content-only check (sh -n, node --check) runs once for identical files, and every copy gets its result', async (ctx) => {
+    const skip = missingRoot();
+    if (skip) return ctx.skip(skip);
+    const script = (host: string, content: string): RenderedFile => ({ site: 's', host, path: '/usr/local/sbin/anycdn-x', content, mode: 0o755, check: 'shell' });
+    const broken = 'if true; then\n';
+    const files = [script('h1', broken), script('h2', broken), script('h3', 'true\n')];
+    const hosts: { host: string; processes: number }[] = [];
+    const report = await checkFiles(files, { onHost: (h) => hosts.push({ host: h.host, processes: h.processes }) });
+    expect(hosts.sort((a, b) => a.host.localeCompare(b.host))).toEqual([
+      { host: 'h1', processes: 1 },
+      { host: 'h2', processes: 0 },
+      { host: 'h3', processes: 1 },
+    ]);
+    expect(report.checked.map((c) => [c.file.host, c.ok])).toEqual([
+      ['h1', false],
+      ['h2', false],
+      ['h3', true],
+    ]);
+    expect(report.diagnostics.map((d) => d.file).sort()).toEqual(['s/h1/usr/local/sbin/anycdn-x', 's/h2/usr/local/sbin/anycdn-x']);
+  });
+});

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.ts';
-import { wantColour } from '../../lib/cli/plan.ts';
 import { IMPACT_CLASSES } from '../../lib/plan/impact.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 
@@ -166,14 +165,6 @@ describe('anycdn plan --against', () => {
 });
 
 describe('output conventions', () => {
-  it('colour only on a TTY, never with NO_COLOR set', () => {
-    expect(wantColour(true, {})).toBe(true);
-    expect(wantColour(false, {})).toBe(false);
-    expect(wantColour(undefined, {})).toBe(false);
-    expect(wantColour(true, { NO_COLOR: '1' })).toBe(false);
-    expect(wantColour(true, { NO_COLOR: '' })).toBe(true);
-  });
-
   it("the schema's impact classes are exactly the plan's", () => {
     expect(SCHEMA.$defs.impactClass.enum).toEqual(IMPACT_CLASSES);
   });
