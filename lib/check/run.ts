@@ -13,7 +13,7 @@ import { looseNeeds } from './loose.ts';
 import { hostViewScript, unshareArgs } from './hostview.ts';
 import { fileLabel } from './output.ts';
 import { eachLimit } from '../pool.ts';
-import { CHECKERS } from './registry.ts';
+import { CHECKERS, checkersOf } from './registry.ts';
 import type { Checker, CheckReport } from './types.ts';
 
 const TOOLS: [binary: string, pkg: string][] = [
@@ -74,9 +74,8 @@ export async function checkHosts(plans: HostPlan[], opts: CheckOptions = {}): Pr
   // A content-only check ran once, on its first host; the identical files elsewhere share its
   // result and its diagnostics (a missing checker binary included).
   for (const [copy, original] of copies) {
-    const done = report.checked.find((c) => c.file === original);
-    if (!done) continue;
-    report.checked.push({ file: copy, checker: done.checker, ok: done.ok });
+    const done = report.checked.filter((c) => c.file === original);
+    report.checked.push(...done.map((c) => ({ file: copy, checker: c.checker, ok: c.ok })));
     const from = fileLabel(original);
     report.diagnostics.push(...report.diagnostics.filter((d) => d.file === from).map((d) => ({ ...d, file: fileLabel(copy) })));
   }
@@ -89,7 +88,8 @@ function sharedChecks(plans: HostPlan[], checkers: Partial<Record<string, Checke
   const first = new Map<string, RenderedFile>();
   const copies = new Map<RenderedFile, RenderedFile>();
   for (const f of plans.flatMap((p) => p.files)) {
-    if (!f.check || !checkers[f.check]?.contentOnly) continue;
+    const own = f.check ? checkersOf(f.check, checkers) : [];
+    if (own.length === 0 || !own.every((c) => c.contentOnly)) continue;
     const key = `${f.check}\0${f.path}\0${f.content}`;
     const original = first.get(key);
     if (original) copies.set(f, original);
@@ -108,20 +108,22 @@ async function checkHost(plan: HostPlan, checkers: Partial<Record<string, Checke
   const report: CheckReport & { processes: number } = { diagnostics: [], checked: [], processes: 0 };
   const jobs: Job[] = [];
   for (const file of hostFiles) {
-    const checker = file.check ? checkers[file.check] : undefined;
-    if (!checker || skip.has(file) || (only && !only.includes(checker.kind))) continue;
-    if (!existsSync(checker.binary)) {
-      report.diagnostics.push({
-        file: fileLabel(file),
-        line: 1,
-        col: 1,
-        message: `cannot check: ${checker.binary} not found; install the Debian package ${checker.debianPackage} (apt-get install ${checker.debianPackage})`,
-      });
-      continue;
+    if (!file.check || skip.has(file)) continue;
+    for (const checker of checkersOf(file.check, checkers)) {
+      if (only && !only.includes(checker.kind)) continue;
+      if (!existsSync(checker.binary)) {
+        report.diagnostics.push({
+          file: fileLabel(file),
+          line: 1,
+          col: 1,
+          message: `cannot check: ${checker.binary} not found; install the Debian package ${checker.debianPackage} (apt-get install ${checker.debianPackage})`,
+        });
+        continue;
+      }
+      const batch = checker.many ? jobs.find((j) => j.checker === checker) : undefined;
+      if (batch) batch.files.push(file);
+      else jobs.push({ files: [file], checker });
     }
-    const batch = checker.many ? jobs.find((j) => j.checker === checker) : undefined;
-    if (batch) batch.files.push(file);
-    else jobs.push({ files: [file], checker });
   }
   if (jobs.length === 0) return report;
   report.processes = jobs.length;

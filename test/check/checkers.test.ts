@@ -15,11 +15,15 @@ import { loadEdited, SITES_DIR } from '../helpers/topology.ts';
 
 const BAD = join(import.meta.dirname, '..', 'fixtures', 'bad');
 
-const CASES: { kind: CheckKind; binary: string; pkg: string; bad: string; path: string; expectLine: number; expect: RegExp; withShipped?: string }[] = [
+// `of`: an independent checker (lib/check/independent.ts) of that kind's files, whose own checker
+// accepts the known-bad file.
+const CASES: { kind: CheckKind; of?: CheckKind; binary: string; pkg: string; bad: string; path: string; expectLine: number; expect: RegExp; withShipped?: string }[] = [
   { kind: 'bird', binary: '/usr/sbin/bird', pkg: 'bird2', bad: 'bird.conf', path: '/etc/bird/bird.conf', expectLine: 6, expect: /^bird: .*syntax error/ },
   { kind: 'knot', binary: '/usr/sbin/knotc', pkg: 'knot', bad: 'knot.conf', path: '/etc/knot/knot.conf', expectLine: 4, expect: /^knotc: .*invalid item/ },
   { kind: 'zone', binary: '/usr/bin/kzonecheck', pkg: 'knot-dnssecutils', bad: 'cdn.example.net.zone', path: '/etc/knot/zones/cdn.example.net.zone', expectLine: 4, expect: /^kzonecheck: / },
+  { kind: 'named-checkzone', of: 'zone', binary: '/usr/bin/named-checkzone', pkg: 'bind9-utils', bad: 'mx-to-cname.zone', path: '/etc/knot/zones/cdn.example.net.zone', expectLine: 1, expect: /^named-checkzone: zone cdn\.example\.net\/IN: cdn\.example\.net\/MX 'mail\.cdn\.example\.net' is a CNAME \(illegal\)$/ },
   { kind: 'shell', binary: '/bin/sh', pkg: 'dash', bad: 'anycdn-withdraw', path: '/usr/local/sbin/anycdn-withdraw', expectLine: 5, expect: /^sh -n: / },
+  { kind: 'shellcheck', of: 'shell', binary: '/usr/bin/shellcheck', pkg: 'shellcheck', bad: 'anycdn-unquoted', path: '/usr/local/sbin/anycdn-unquoted', expectLine: 4, expect: /^shellcheck: .*Double quote to prevent globbing and word splitting\. \[SC2086\]$/ },
   { kind: 'node', binary: '/usr/bin/node', pkg: 'nodejs', bad: 'anycdn-healthcheck.mjs', path: '/usr/local/lib/anycdn/anycdn-healthcheck.mjs', expectLine: 3, expect: /^node --check: \/usr\/local\/lib\/anycdn\/anycdn-healthcheck\.mjs:3 SyntaxError: missing \) after argument list$/ },
   // The config is read by the shipped program, which must be in the view beside it.
   { kind: 'healthcheck', binary: '/usr/bin/node', pkg: 'nodejs', bad: 'healthcheck.json', path: '/usr/local/etc/anycdn/healthcheck.json', expectLine: 1, expect: /^anycdn-healthcheck: \/usr\/local\/etc\/anycdn\/healthcheck\.json:1:1: fall: must be a positive integer, got 0$/, withShipped: '/usr/local/lib/anycdn/anycdn-healthcheck.mjs' },
@@ -36,11 +40,11 @@ const shippedTopology = loadTopology(SITES_DIR);
 const plans = [...renderPlans(shippedTopology), ...monitoringPlans(shippedTopology)];
 const shipped = plans.flatMap((p) => p.files);
 
-describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, expectLine, expect: pattern, withShipped }) => {
+describe.each(CASES)('$kind checker', ({ kind, of, binary, pkg, bad, path, expectLine, expect: pattern, withShipped }) => {
   it('accepts every shipped file of its kind', async (ctx) => {
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
-    const files = shipped.filter((f) => f.check === kind);
+    const files = shipped.filter((f) => f.check === (of ?? kind));
     expect(files.length).toBeGreaterThan(0);
     const report = await checkHosts(plans, { only: [kind] });
     expect(report.diagnostics).toEqual([]);
@@ -50,16 +54,22 @@ describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, expectLin
   it('rejects a known-bad file with a located diagnostic', async (ctx) => {
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
-    const file: RenderedFile = { site: 'bad', host: 'bad-host', path, content: readFileSync(join(BAD, bad), 'utf8'), mode: 0o644, check: kind };
+    const file: RenderedFile = { site: 'bad', host: 'bad-host', path, content: readFileSync(join(BAD, bad), 'utf8'), mode: 0o644, check: of ?? kind };
     const beside = shipped.filter((f) => f.host === 'ams-lb1' && f.path === withShipped).map((f): RenderedFile => ({ ...f, site: 'bad', host: 'bad-host', check: undefined }));
     expect(beside.length, 'the shipped file the check needs').toBe(withShipped ? 1 : 0);
-    const report = await checkFiles([file, ...beside]);
+    const report = await checkFiles([file, ...beside], { only: [kind] });
     expect(report.checked).toEqual([{ file, checker: kind, ok: false }]);
     expect(report.diagnostics).toHaveLength(1);
     const first = report.diagnostics[0]!;
     expect(first.file).toBe(`bad/bad-host${path}`);
     expect(first.line).toBe(expectLine);
     expect(first.message).toMatch(pattern);
+    if (of) {
+      // What the independent checker is for: the file's own checker lets it through.
+      const own = await checkFiles([file], { only: [of] });
+      expect(own.diagnostics).toEqual([]);
+      expect(own.checked).toEqual([{ file, checker: of, ok: true }]);
+    }
   });
 });
 
@@ -106,7 +116,7 @@ describe('fewer checker processes, the same results', () => {
     const broken = 'if true; then\n';
     const files = [script('h1', broken), script('h2', broken), script('h3', 'true\n')];
     const hosts: { host: string; processes: number }[] = [];
-    const report = await checkFiles(files, { onHost: (h) => hosts.push({ host: h.host, processes: h.processes }) });
+    const report = await checkFiles(files, { only: ['shell'], onHost: (h) => hosts.push({ host: h.host, processes: h.processes }) });
     expect(hosts.sort((a, b) => a.host.localeCompare(b.host))).toEqual([
       { host: 'h1', processes: 1 },
       { host: 'h2', processes: 0 },
