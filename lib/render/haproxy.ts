@@ -28,7 +28,8 @@ export const HAPROXY_STATS_PATH = '/stats';
 export const HAPROXY_METRICS_PATH = '/metrics';
 
 const FRONTEND = 'images';
-const BACKEND = 'caches';
+/** The backend that spreads requests over the caches (its servers are the cache hosts, by ident). */
+export const BACKEND = 'caches';
 const STATS = 'stats';
 /** Cache hosts answer on the LAN: a connect that takes longer means a dead host; retry elsewhere. */
 const CONNECT_TIMEOUT = '1s';
