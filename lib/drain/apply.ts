@@ -116,8 +116,6 @@ async function holds(w: Wait, ex: Executor): Promise<boolean> {
         return !(await ex.hasAddress(w.host, w.address));
       case 'server-idle':
         return currentSessions(await haproxyCommand(root + PATHS.haproxySocket, 'show stat'), w.backend, w.server) === 0;
-      case 'frontend-idle':
-        return currentSessions(await haproxyCommand(root + PATHS.haproxySocket, 'show stat'), w.frontend, 'FRONTEND') === 0;
     }
   } catch {
     return false;

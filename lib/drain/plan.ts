@@ -26,8 +26,7 @@ export interface Step {
 export type Wait =
   | { kind: 'checker'; host: string; want: 'drained' | 'announced' }
   | { kind: 'server-idle'; host: string; backend: string; server: string }
-  | { kind: 'no-vip'; host: string; address: string }
-  | { kind: 'frontend-idle'; host: string; frontend: string };
+  | { kind: 'no-vip'; host: string; address: string };
 
 export interface DrainPlan {
   direction: Direction;
@@ -140,8 +139,10 @@ function hostPlan(site: Site, host: Host, target: string, direction: Direction):
     );
     plan.steps.push({ host: host.name, action: { kind: 'write', path: PATHS.vrrpDrain, content: drain ? '1\n' : '0\n' }, why: drain ? 'keepalived gives up the VIP' : 'keepalived may hold the VIP again' });
     if (drain) {
-      plan.waits.push({ kind: 'no-vip', host: host.name, address: site.vip.address }, { kind: 'frontend-idle', host: host.name, frontend: 'images' });
-      plan.after.push(`safe to stop ${host.name}'s haproxy and keepalived: the VIP is on ${peer!.name} and no connection is left on ${host.name}`);
+      // Once the VIP has left, no client packet reaches this haproxy: a connection it still holds
+      // is one its client has already lost (and retries), so there is nothing more to wait for.
+      plan.waits.push({ kind: 'no-vip', host: host.name, address: site.vip.address });
+      plan.after.push(`safe to stop ${host.name}'s haproxy and keepalived: the VIP is on ${peer!.name}`);
     }
   }
   if (host.roles.includes('dns')) {

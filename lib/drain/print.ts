@@ -21,8 +21,6 @@ export function describeWait(w: Wait): string {
       return `${w.host}: no session left on ${w.backend}/${w.server} (show stat: scur 0)`;
     case 'no-vip':
       return `${w.host}: the VIP ${w.address} is gone from its interfaces`;
-    case 'frontend-idle':
-      return `${w.host}: no connection left on frontend ${w.frontend} (show stat: scur 0)`;
   }
 }
 

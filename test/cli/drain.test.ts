@@ -76,7 +76,6 @@ describe('drain prints the commands, and does nothing without --apply', () => {
       "    echo 'host' > /run/anycdn/drain    # the health checker drains this host",
       'then wait (at most 90 s) until:',
       '  nyc-lb1: the VIP 198.51.100.74 is gone from its interfaces',
-      '  nyc-lb1: no connection left on frontend images (show stat: scur 0)',
       '  nyc-lb1: the health checker says drained (cat /run/anycdn/healthcheck.state)',
       'nothing done: run the commands above on each host, or `anycdn drain nyc/nyc-lb1 --apply` on each host (--lab: in the lab)',
     ]);
