@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { fsReason, InputError } from '../model/errors.ts';
 import { EXIT, printDiagnostics, processIo, type Io } from './report.ts';
+import type { DrainOptions } from './drain.ts';
 import type { PlanOptions } from './plan.ts';
 import { versionText } from './version.ts';
 
@@ -57,6 +58,22 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .action((o: { sites: string; out: string; lab?: boolean }) => {
       result = async () => (await import('./graph.ts')).graphCommand(o, io);
     });
+  for (const direction of ['drain', 'undrain'] as const) {
+    program
+      .command(`${direction} <target>`)
+      .description(
+        direction === 'drain'
+          ? 'take <site> or <site>/<host> out of service gracefully at run time: print the steps; --apply runs them and waits until it is safe to stop'
+          : 'return <site> or <site>/<host> to service at run time: print the steps; --apply runs them',
+      )
+      .option('--sites <dir>', 'site model directory', 'sites')
+      .option('--apply', 'run the steps for this host (with --lab: for every lab host), then wait')
+      .option('--lab', 'apply inside the running lab (`anycdn lab up`) instead of on this host')
+      .option('--timeout <sec>', 'how long --apply waits (default: from the model)')
+      .action((target: string, o: DrainOptions) => {
+        result = async () => (await import('./drain.ts')).drainCommand(direction, target, o, io);
+      });
+  }
   const lab = program.command('lab').description('run the whole CDN in network namespaces on this machine (root)');
   lab
     .command('up')

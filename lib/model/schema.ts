@@ -228,6 +228,8 @@ const peer = z.strictObject({
   multihop: z.number().int().min(2).max(255).optional().describe('eBGP multihop TTL; leave unset for a directly connected peer.'),
 });
 
+const serviceState = z.enum(['active', 'drained']).default('active');
+
 const host = z.strictObject({
   name: ident.describe('Host name, unique across all sites.'),
   roles: z
@@ -243,6 +245,9 @@ const host = z.strictObject({
     .describe('Interface on the site subnet.'),
   cacheEngine: z.enum(['nginx', 'squid']).optional().describe('nginx or squid; required for cache hosts.'),
   vrrpPriority: z.number().int().min(1).max(254).optional().describe('keepalived priority; when unset, 150 for the first lb host and 100 for the second.'),
+  state: serviceState.describe(
+    'drained: out of service, gracefully. A cache leaves haproxy\'s consistent hash (weight 0, only its share moves); an lb host gives up the VIP (keepalived FAULT, the peer takes over at once); a dns host announces with the graceful-shutdown community, then withdraws after drain.withdrawAfterSec. `anycdn drain` does the same at run time.',
+  ),
 });
 
 const vip = z.strictObject({
@@ -294,6 +299,24 @@ const haproxy = z
   .prefault({})
   .describe('HAProxy on the lb hosts.');
 
+const drain = z
+  .strictObject({
+    withdrawAfterSec: z
+      .number()
+      .int()
+      .min(0)
+      .max(86400)
+      .default(60)
+      .describe('A draining site (or dns host) announces with the graceful-shutdown community (65535:0) this long before it withdraws, so upstreams move traffic first.'),
+    fallbackSite: ident
+      .optional()
+      .describe(
+        "The nearest other site: while this site drains, its DNS answers the image host with that site's published VIP. Required when the model has more than two sites; with two, the other one.",
+      ),
+  })
+  .prefault({})
+  .describe('How the site drains (state: drained, or `anycdn drain <site>`).');
+
 const raw = z
   .strictObject({
     bird: z.string().max(10000).optional().describe('Appended to bird.conf; checked by bird -p like the rest.'),
@@ -323,6 +346,10 @@ export const siteSchema = z
     bgp,
     haproxy,
     hosts: z.array(host).min(1).describe('The hosts of the site. Every dns host peers with each bgp.peers entry.'),
+    state: serviceState.describe(
+      'drained: the site leaves the anycast gracefully (graceful-shutdown community, then withdrawn after drain.withdrawAfterSec) and its DNS answers with drain.fallbackSite\'s VIP meanwhile.',
+    ),
+    drain,
     raw,
   })
   .describe('One anycdn site (sites/<id>.yaml)');

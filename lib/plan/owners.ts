@@ -24,7 +24,6 @@ export interface Owner {
 
 const EXACT: Record<string, Owner> = {
   [PATHS.birdConf]: { unit: 'bird', classify: classifyBird },
-  [PATHS.birdDrain]: { unit: 'bird', classify: classifyBird },
   [PATHS.knotConf]: { unit: 'knot', classify: classifyKnotConf },
   [PATHS.haproxyConf]: { unit: 'haproxy', classify: classifyHaproxy },
   [PATHS.keepalivedConf]: { unit: 'keepalived', classify: classifyKeepalived },

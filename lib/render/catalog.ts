@@ -6,7 +6,7 @@
 // checkers, the cloud bundles and the lab read one answer instead of re-deriving it.
 import { dirname } from 'node:path';
 import { isIP } from 'node:net';
-import { deprefers, originTarget } from '../model/facts.ts';
+import { originTarget } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
 import { serviceValues, unitSpecs, type UnitSpec } from './units.ts';
@@ -35,8 +35,8 @@ export interface HostNeeds {
   stateFiles: { path: string; content: string }[];
 }
 
-/** What bird's unit writes before the checker has said anything: not depreferred. */
-export const BIRD_DEPREFER_DEFAULT = 'define ANYCAST_DEPREFER = 0;\n';
+/** What bird's unit writes before the checker has said anything: neither depreferred nor draining. */
+export const BIRD_ANNOUNCE_DEFAULT = 'define ANYCAST_DEPREFER = 0;\ndefine ANYCAST_DRAIN = 0;\n';
 
 /** Debian packages per unit (bookworm). */
 const PACKAGES: Record<string, string[]> = {
@@ -133,7 +133,7 @@ export function hostNeeds(t: Topology, site: Site, host: Host, units: UnitSpec[]
     hostNames: sorted(sets.hostNames),
     secretFiles: sorted(sets.secretFiles),
     certPaths: sorted(sets.certPaths),
-    stateFiles: units.some((u) => u.name === 'bird') && deprefers(t) ? [{ path: PATHS.birdDeprefer, content: BIRD_DEPREFER_DEFAULT }] : [],
+    stateFiles: units.some((u) => u.name === 'bird') ? [{ path: PATHS.birdAnnounce, content: BIRD_ANNOUNCE_DEFAULT }] : [],
   };
 }
 

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { fileText, headerLines } from './header.ts';
-import { anycastFamilies, announcesBgp, publishedVip, vipHealthUrl } from '../model/facts.ts';
+import { anycastFamilies, announcesBgp, fallbackSite, isDrained, publishedVip, vipHealthUrl } from '../model/facts.ts';
 import { METRICS_PATH } from '../monitoring/ports.ts';
+import type { Host, Site, Topology } from '../model/schema.ts';
 import { PATHS } from './paths.ts';
 import { shAssignments } from './syntax/shell.ts';
 import { hasRole, type Renderer } from './types.ts';
@@ -34,7 +35,8 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
     http: { url: vipHealthUrl(t, site) },
     anycast,
     onImagePathDown: hc.onImagePathDown,
-    ...(announcesBgp(site) && hc.onImagePathDown === 'deprefer' ? { bird: { socket: PATHS.birdCtl, stateFile: PATHS.birdDeprefer } } : {}),
+    ...(announcesBgp(site) ? { bird: { socket: PATHS.birdCtl, stateFile: PATHS.birdAnnounce } } : {}),
+    drain: drainConfig(t, site, host),
     statusFile: PATHS.healthcheckStatus,
     status: { address: host.address, port: hc.statusPort, path: HEALTHCHECK_STATUS_PATH },
     ...(t.cdn.monitoring ? { metrics: { path: METRICS_PATH, allowFrom: t.cdn.monitoring.scrapeFrom } } : {}),
@@ -62,3 +64,23 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
     },
   ];
 };
+
+/**
+ * How the checker drains: the model's state (a drained site, or a drained dns host), the request
+ * file `anycdn drain` writes, the delay before it withdraws, and (when the model names one) the
+ * fallback site whose VIP the local Knot answers with during a site drain.
+ */
+function drainConfig(t: Topology, site: Site, host: Host) {
+  const fallback = fallbackSite(t, site);
+  return {
+    requestFile: PATHS.drainRequest,
+    withdrawAfterSec: site.drain.withdrawAfterSec,
+    drained: isDrained(site) ? 'site' : isDrained(host) ? 'host' : 'none',
+    ...(fallback
+      ? {
+          fallback: publishedVip(fallback),
+          knot: { knotc: '/usr/sbin/knotc', conf: PATHS.knotConf, zone: t.cdn.dns.zone, name: t.cdn.imageHost, ttlSec: t.cdn.dns.ttlSec },
+        }
+      : {}),
+  };
+}

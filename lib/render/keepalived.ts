@@ -8,10 +8,14 @@
 // from a lower-priority master that still advertises, so the VIP would stay on the dead haproxy.
 // With FAULT the result does not depend on the priorities or the preempt mode.
 //
+// Draining an lb host uses the same FAULT: a second track file, written by `anycdn drain` (or set
+// at every start for a host drained in the model). A lowered priority would not do: a nopreempt
+// (or preempt_delay) backup never takes over from a lower-priority master that still advertises.
+//
 // aws sites have no multicast: the pair talks unicast, and on becoming master a notify hook moves
 // the VIP (a secondary private address) and the Elastic IP to this host's ENI.
 import { byCodePoint } from '../model/order.ts';
-import { lbHosts } from '../model/facts.ts';
+import { isDrained, lbHosts } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { HAPROXY_ALIVE_PATH, HAPROXY_LOCAL_ADDRESS, HAPROXY_STATS_PORT } from './haproxy.ts';
 import { fileText, headerLines } from './header.ts';
@@ -24,6 +28,7 @@ import { hasRole, type RenderedFile, type Renderer } from './types.ts';
 
 const CHECK_SCRIPT = 'haproxy_alive';
 const TRACK_FILE = 'haproxy_stopped';
+const DRAIN_FILE = 'anycdn_drain';
 /** Default priorities of the lb pair, by host name. */
 const DEFAULT_PRIORITIES = [150, 100] as const;
 
@@ -69,7 +74,7 @@ export function keepalivedTree(site: Site, host: Host, monitored = false): Node[
   instance.push(
     block(['virtual_ipaddress'], [stmt(prefix(`${vip.address}/32`), 'dev', bare(host.interface))]),
     block(['track_script'], [stmt(CHECK_SCRIPT)]),
-    block(['track_file'], [stmt(TRACK_FILE)]),
+    block(['track_file'], [stmt(TRACK_FILE), stmt(DRAIN_FILE)]),
   );
   if (site.platform === 'aws') instance.push(stmt('notify_master', quote(PATHS.eipTakeover)));
   if (monitored) instance.push({ kind: 'comment', text: 'every state change, for Prometheus (node-exporter textfile)' }, stmt('notify', quote(PATHS.vrrpState)));
@@ -96,6 +101,14 @@ export function keepalivedTree(site: Site, host: Host, monitored = false): Node[
     blank,
     { kind: 'comment', text: "haproxy's unit writes 1 here when haproxy exits (SIGKILL included): FAULT at once." },
     block(['vrrp_track_file', TRACK_FILE], [stmt('file', quote(PATHS.haproxyStopped)), stmt('weight', 0), stmt('init_file', 0)]),
+    blank,
+    {
+      kind: 'comment',
+      text: isDrained(host)
+        ? 'This host is drained (state: drained): 1 at every start, FAULT, the peer holds the VIP. `anycdn undrain` writes 0 until the next start.'
+        : '`anycdn drain` writes 1 here: FAULT, a priority-0 advert, and the peer takes the VIP at once in every preempt mode.',
+    },
+    block(['vrrp_track_file', DRAIN_FILE], [stmt('file', quote(PATHS.vrrpDrain)), stmt('weight', 0), isDrained(host) ? stmt('init_file', 1, 'overwrite') : stmt('init_file', 0)]),
     blank,
     block(['vrrp_instance', ident(`vip-${site.id}`)], instance),
     // ident() of vip-<id> is vrrpInstanceName(site): keepalived's notify and the unit's ExecStopPost name it.

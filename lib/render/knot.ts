@@ -1,9 +1,10 @@
 // Knot DNS on dns hosts: authoritative only (Knot never recurses), response-rate limiting on, no
 // transfers (no acl, so AXFR/IXFR are refused), NSID naming the site and host. The zone answers
-// the image host with this site's own published VIP.
+// the image host with this site's own published VIP, or, while the site is drained, with its
+// fallback site's (drain.fallbackSite).
 import { prefixAddress } from '../model/net.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, publishedVip } from '../model/facts.ts';
+import { anycastFamilies, fallbackSite, isDrained, publishedVip } from '../model/facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS, zoneFile } from './paths.ts';
 import { emitKnot, listen, quote, type KnotSection } from './syntax/knot.ts';
@@ -106,6 +107,12 @@ export function zoneRecords(t: Topology, site: Site, serial: number = t.cdn.dns.
     records.push({ name: ns, ttlSec: dns.nsTtlSec, type: 'A', rdata: prefixAddress(anycast.ipv4) });
     if (anycast.ipv6) records.push({ name: ns, ttlSec: dns.nsTtlSec, type: 'AAAA', rdata: prefixAddress(anycast.ipv6) });
   }
-  records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'A', rdata: publishedVip(site) });
+  records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'A', rdata: imageHostAnswer(t, site) });
   return records;
+}
+
+/** This site's VIP; while the site is drained, its fallback site's (the model rule ensures one). */
+export function imageHostAnswer(t: Topology, site: Site): string {
+  const fallback = isDrained(site) ? fallbackSite(t, site) : undefined;
+  return publishedVip(fallback ?? site);
 }

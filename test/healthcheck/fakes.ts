@@ -18,7 +18,7 @@ export class FakeDns {
   private tcp!: net.Server;
   private conns = new Set<net.Socket>();
   port = 0;
-  constructor(private answer: string) {}
+  constructor(public answer: string) {}
 
   async start(): Promise<void> {
     this.tcp = net.createServer((c) => {
@@ -144,4 +144,13 @@ export function fakeIp(): { dir: string; ip: string; batches: () => string[][]; 
         : [],
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A `knotc` stand-in in `dir` that logs each call's arguments (one line each) and succeeds. */
+export function fakeKnotc(dir: string): { knotc: string; calls: () => string[] } {
+  const knotc = join(dir, 'knotc');
+  const log = join(dir, 'knotc.log');
+  writeFileSync(knotc, `#!/bin/sh\necho "$*" >> '${log}'\necho OK\n`);
+  chmodSync(knotc, 0o755);
+  return { knotc, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
 }

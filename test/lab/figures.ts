@@ -37,9 +37,9 @@ export class Figures {
     return f;
   }
 
-  write(): void {
-    mkdirSync(join(FIGURES_FILE, '..'), { recursive: true });
-    writeFileSync(FIGURES_FILE, `${JSON.stringify({ measuredAt: new Date().toISOString(), figures: this.all }, null, 2)}\n`);
+  write(file = FIGURES_FILE): void {
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, `${JSON.stringify({ measuredAt: new Date().toISOString(), figures: this.all }, null, 2)}\n`);
   }
 
   table(): string {

@@ -58,6 +58,13 @@ vrrp_track_file haproxy_stopped {
 	init_file 0
 }
 
+# \`anycdn drain\` writes 1 here: FAULT, a priority-0 advert, and the peer takes the VIP at once in every preempt mode.
+vrrp_track_file anycdn_drain {
+	file "/run/anycdn/vrrp-drain"
+	weight 0
+	init_file 0
+}
+
 vrrp_instance vip_tst {
 	state BACKUP
 	interface eth0
@@ -73,6 +80,7 @@ vrrp_instance vip_tst {
 	}
 	track_file {
 		haproxy_stopped
+		anycdn_drain
 	}
 }
 `);
@@ -137,6 +145,7 @@ vrrp_instance vip_tst {
 	}
 	track_file {
 		haproxy_stopped
+		anycdn_drain
 	}
 	notify_master "/usr/local/sbin/anycdn-eip-takeover"
 }`);

@@ -17,11 +17,19 @@
 //                                       prefers any healthy site but still lands here if none is;
 //                                       "withdraw": withdrawn as above
 //   both up                          -> announced
-// It changes the lo addresses (one `ip -batch`) and tells bird (its control socket, no process)
-// only on a transition.
+// Draining (drain.drained in the config, or the drain request file that `anycdn drain` writes):
+//   -> draining: still announced, with the graceful-shutdown community (65535:0), so upstreams
+//      move traffic away first; for a site drain, the local Knot answers the image host with the
+//      fallback site's VIP (a zone change through knotc), for resolvers that still reach it
+//   -> drained, drain.withdrawAfterSec later: withdrawn (a site that was not announced when the
+//      drain began goes straight to drained: a drain never announces anything)
+//   The request file gone (`anycdn undrain`): Knot reloads the rendered zone, and the checker
+//   announces again as the verdicts say.
+// It changes the lo addresses (one `ip -batch`), tells bird (its control socket, no process) and
+// Knot (knotc) only on a transition; reading the request file each probe interval is one read.
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -34,53 +42,21 @@ import { pathToFileURL } from 'node:url';
  *   anycast: string[],
  *   onImagePathDown: 'deprefer' | 'withdraw',
  *   bird?: { socket: string, stateFile: string },
+ *   drain?: DrainConfig,
  *   statusFile?: string,
  *   status?: { address: string, port: number, path: string },
- *   metrics?: { path: string, allowFrom: string[] },
  *   ipCommand?: string,
  * }} Config
- * @typedef {'withdrawn' | 'depreferred' | 'announced'} Announce
+ * @typedef {{
+ *   requestFile: string, withdrawAfterSec: number, drained: DrainScope | 'none',
+ *   fallback?: string,
+ *   knot?: { knotc: string, conf: string, zone: string, name: string, ttlSec: number },
+ * }} DrainConfig
+ * @typedef {'site' | 'host'} DrainScope
+ * @typedef {'withdrawn' | 'depreferred' | 'announced' | 'draining' | 'drained'} Announce
  */
 
 const log = (/** @type {string} */ msg) => process.stderr.write(`anycdn-healthcheck: ${msg}\n`);
-
-function isPrefix(/** @type {unknown} */ p) {
-  if (typeof p !== 'string') return false;
-  const [addr, len, rest] = p.split('/');
-  const family = net.isIP(addr ?? '');
-  return family !== 0 && rest === undefined && /^\d{1,3}$/.test(len ?? '') && Number(len) <= (family === 4 ? 32 : 128);
-}
-
-/** Who may read /metrics: monitoring.scrapeFrom. */
-export function allowList(/** @type {string[]} */ prefixes) {
-  const list = new net.BlockList();
-  for (const p of prefixes) {
-    const [addr, len] = p.split('/');
-    list.addSubnet(/** @type {string} */ (addr), Number(len), net.isIP(/** @type {string} */ (addr)) === 4 ? 'ipv4' : 'ipv6');
-  }
-  return (/** @type {string | undefined} */ address) => {
-    if (!address) return false;
-    const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
-    return v4 ? list.check(v4, 'ipv4') : list.check(address, net.isIP(address) === 4 ? 'ipv4' : 'ipv6');
-  };
-}
-
-/** The checker's state in Prometheus' text format. */
-export function metricsText(/** @type {{ state: Announce, dnsUp: boolean, imagePathUp: boolean, transitions: number }} */ m) {
-  return [
-    '# HELP anycdn_anycast_state 1 for the announcement state the checker is in: announced, depreferred or withdrawn.',
-    '# TYPE anycdn_anycast_state gauge',
-    ...['announced', 'depreferred', 'withdrawn'].map((s) => `anycdn_anycast_state{state="${s}"} ${m.state === s ? 1 : 0}`),
-    '# HELP anycdn_healthcheck_up 1 while the probe\'s verdict (with rise/fall) is up.',
-    '# TYPE anycdn_healthcheck_up gauge',
-    `anycdn_healthcheck_up{probe="dns"} ${m.dnsUp ? 1 : 0}`,
-    `anycdn_healthcheck_up{probe="image_path"} ${m.imagePathUp ? 1 : 0}`,
-    '# HELP anycdn_anycast_transitions_total Changes of the announcement state since the checker started.',
-    '# TYPE anycdn_anycast_transitions_total counter',
-    `anycdn_anycast_transitions_total ${m.transitions}`,
-    '',
-  ].join('\n');
-}
 
 /** Reads and checks the config; throws an Error whose message names the bad field. */
 export function parseConfig(/** @type {string} */ text) {
@@ -101,15 +77,20 @@ export function parseConfig(/** @type {string} */ text) {
   }
   if (c.onImagePathDown !== 'deprefer' && c.onImagePathDown !== 'withdraw') bad('onImagePathDown', '"deprefer" or "withdraw"');
   if (c.bird !== undefined && (typeof c.bird?.socket !== 'string' || typeof c.bird?.stateFile !== 'string')) bad('bird', 'an object with socket and stateFile');
+  if (c.drain !== undefined) {
+    const d = c.drain;
+    if (typeof d?.requestFile !== 'string' || !d.requestFile.startsWith('/')) bad('drain.requestFile', 'an absolute path');
+    if (!Number.isInteger(d.withdrawAfterSec) || d.withdrawAfterSec < 0) bad('drain.withdrawAfterSec', 'a whole number of seconds');
+    if (!['site', 'host', 'none'].includes(d.drained)) bad('drain.drained', '"site", "host" or "none"');
+    if (d.fallback !== undefined && net.isIP(d.fallback) === 0) bad('drain.fallback', 'an IP address');
+    if (d.knot !== undefined && (typeof d.knot?.knotc !== 'string' || typeof d.knot.conf !== 'string' || typeof d.knot.zone !== 'string' || typeof d.knot.name !== 'string' || !Number.isInteger(d.knot.ttlSec))) {
+      bad('drain.knot', 'an object with knotc, conf, zone, name and ttlSec');
+    }
+  }
   if (c.status !== undefined) {
     if (net.isIP(c.status?.address) === 0) bad('status.address', 'an IP address');
     if (!Number.isInteger(c.status.port) || c.status.port < 1 || c.status.port > 65535) bad('status.port', 'a port number');
     if (typeof c.status.path !== 'string' || !c.status.path.startsWith('/')) bad('status.path', 'an absolute URL path');
-  }
-  if (c.metrics !== undefined) {
-    if (c.status === undefined) bad('metrics', 'absent without status (it is served on the status endpoint)');
-    if (typeof c.metrics?.path !== 'string' || !c.metrics.path.startsWith('/') || c.metrics.path === c.status.path) bad('metrics.path', 'an absolute URL path other than status.path');
-    if (!Array.isArray(c.metrics.allowFrom) || c.metrics.allowFrom.length === 0 || !c.metrics.allowFrom.every(isPrefix)) bad('metrics.allowFrom', 'a non-empty list of prefixes');
   }
   return /** @type {Config} */ (c);
 }
@@ -187,11 +168,14 @@ function closeQuietly(/** @type {import('node:dgram').Socket} */ s) {
 
 /** The DNS prober: one connected UDP socket and one TCP connection, both kept across probes. */
 class DnsProber {
-  /** @param {Config['dns']} dns */
-  constructor(dns) {
+  /**
+   * @param {Config['dns']} dns
+   * @param {string} [fallback] also a good answer: a draining site's DNS answers with it
+   */
+  constructor(dns, fallback) {
     this.dns = dns;
     this.qtype = /** @type {1 | 28} */ (net.isIPv6(dns.expect) ? 28 : 1);
-    this.expect = canonicalIp(dns.expect);
+    this.expect = new Set([dns.expect, ...(fallback ? [fallback] : [])].map(canonicalIp));
     this.nextId = Math.floor(Math.random() * 0xffff);
     /** @type {Map<number, { transport: 'udp' | 'tcp', done: (answers: string[] | undefined) => void }>} */
     this.pending = new Map();
@@ -262,7 +246,7 @@ class DnsProber {
     this.pending.get(id)?.done(dnsAnswers(msg, id, this.qtype));
   }
 
-  /** One query over one transport; true when the answer is exactly the expected address. */
+  /** One query over one transport; true when the answer is exactly one expected address. */
   query(/** @type {'udp' | 'tcp'} */ transport, /** @type {number} */ timeoutMs) {
     return new Promise((resolve) => {
       const id = this.id();
@@ -278,7 +262,7 @@ class DnsProber {
         else this.dropUdp();
         finish(false);
       }, timeoutMs);
-      this.pending.set(id, { transport, done: (answers) => finish(answers !== undefined && answers.length === 1 && answers[0] === this.expect) });
+      this.pending.set(id, { transport, done: (answers) => finish(answers !== undefined && answers.length === 1 && this.expect.has(/** @type {string} */ (answers[0]))) });
       if (transport === 'udp') {
         this.udpSocket().then((s) => s.send(q, (err) => err && finish(false)));
       } else {
@@ -435,6 +419,34 @@ export function target(/** @type {boolean} */ dnsUp, /** @type {boolean | undefi
   return /** @type {Announce} */ (policy === 'deprefer' ? 'depreferred' : 'withdrawn');
 }
 
+/**
+ * What to announce while a drain runs: `base` (the verdicts' target) when none does; "draining"
+ * (announced with the graceful-shutdown community) until the delay is over, but only for a route
+ * that is out there now and whose DNS still works; else "drained" (withdrawn).
+ */
+export function drainTarget(/** @type {Announce} */ base, /** @type {Announce} */ current, /** @type {'none' | 'draining' | 'done'} */ phase) {
+  if (phase === 'none') return base;
+  const out = current === 'announced' || current === 'depreferred' || current === 'draining';
+  return /** @type {Announce} */ (phase === 'draining' && out && base !== 'withdrawn' ? 'draining' : 'drained');
+}
+
+/** The drain asked for: the config's (a model drain) or the request file's, site before host. */
+export function drainScope(/** @type {DrainConfig['drained']} */ configured, /** @type {string | undefined} */ requested) {
+  const r = requested?.trim();
+  if (configured === 'site' || r === 'site') return /** @type {DrainScope} */ ('site');
+  if (configured === 'host' || r !== undefined) return /** @type {DrainScope} */ ('host');
+  return undefined;
+}
+
+/** The request file's content and age, or undefined when there is none (one read, no process). */
+function readRequest(/** @type {string} */ path) {
+  try {
+    return { text: readFileSync(path, 'utf8'), mtimeMs: statSync(path).mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
 // ---------------------------------------------------------------------------------- actions
 
 /** Runs `ip -force -batch -` with `lines` on stdin: one process for the whole change. */
@@ -448,6 +460,35 @@ function ipBatch(/** @type {string} */ ip, /** @type {string[]} */ lines) {
     });
     child.stdin?.end(lines.map((l) => `${l}\n`).join(''));
   });
+}
+
+/** Runs knotc commands one after another (a zone transaction); resolves true when all succeed. */
+async function knotc(/** @type {NonNullable<DrainConfig['knot']>} */ k, /** @type {string[][]} */ commands) {
+  for (const args of commands) {
+    const ok = await new Promise((resolve) => {
+      execFile(k.knotc, ['-c', k.conf, ...args], { timeout: 5000 }, (err, _out, stderr) => {
+        if (err) log(`knotc ${args.join(' ')}: ${(stderr || err.message).trim()}`);
+        resolve(!err);
+      });
+    });
+    if (!ok) {
+      if (args[0] !== 'zone-begin' && args[0] !== 'zone-reload') await new Promise((r) => execFile(k.knotc, ['-c', k.conf, 'zone-abort', k.zone], { timeout: 5000 }, () => r(undefined)));
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The zone change that makes Knot answer the image host with the fallback site's VIP. */
+function knotFallbackCommands(/** @type {NonNullable<DrainConfig['knot']>} */ k, /** @type {string} */ fallback) {
+  const owner = `${k.name}.`;
+  const type = net.isIPv6(fallback) ? 'AAAA' : 'A';
+  return [
+    ['zone-begin', k.zone],
+    ['zone-unset', k.zone, owner, type],
+    ['zone-set', k.zone, owner, String(k.ttlSec), type, fallback],
+    ['zone-commit', k.zone],
+  ];
 }
 
 /** Asks bird to re-read its configuration over its control socket; resolves true on success. */
@@ -491,37 +532,80 @@ function writeAtomic(/** @type {string} */ path, /** @type {string} */ text) {
  * Returns a handle to stop it (it withdraws on stop).
  */
 export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s: Announce) => void }} */ hooks = {}) {
-  const dns = new DnsProber(c.dns);
+  const dns = new DnsProber(c.dns, c.drain?.fallback);
   const web = new HttpProber(c.http.url);
   const dnsVerdict = new Verdict(c.rise, c.fall);
   const webVerdict = new Verdict(c.rise, c.fall);
   const ip = c.ipCommand ?? '/usr/sbin/ip';
   /** @type {Announce} */
   let state = 'withdrawn';
-  let transitions = 0;
-  /** bird's state file holds this value (undefined: not written yet or bird not told). */
-  let birdDeprefer = /** @type {boolean | undefined} */ (undefined);
+  /** What bird's announce file says (undefined: not written yet or bird not told). */
+  let birdSays = /** @type {string | undefined} */ (undefined);
   let stopped = false;
+  const onLo = (/** @type {Announce} */ s) => s === 'announced' || s === 'depreferred' || s === 'draining';
 
-  const setDeprefer = async (/** @type {boolean} */ on) => {
-    if (!c.bird || birdDeprefer === on) return true;
-    writeAtomic(c.bird.stateFile, `# written by anycdn-healthcheck on every change of the image path's health\ndefine ANYCAST_DEPREFER = ${on ? 1 : 0};\n`);
+  /** The announce file bird includes, and `configure` over bird's socket when it changed. */
+  const tellBird = async (/** @type {Announce} */ next) => {
+    const deprefer = next === 'depreferred' ? 1 : 0;
+    const drain = next === 'draining' ? 1 : 0;
+    const says = `define ANYCAST_DEPREFER = ${deprefer};\ndefine ANYCAST_DRAIN = ${drain};\n`;
+    if (!c.bird || birdSays === says) return true;
+    writeAtomic(c.bird.stateFile, `# written by anycdn-healthcheck on every change of what it announces\n${says}`);
     const ok = await birdConfigure(c.bird.socket);
-    if (ok) birdDeprefer = on;
+    if (ok) birdSays = says;
     return ok;
   };
 
+  // Draining: when it began (epoch ms; 0: before this process, so over), its scope, and whether
+  // Knot answers with the fallback now.
+  /** @type {DrainScope | undefined} */
+  let scope;
+  let drainSince = 0;
+  let knotFallback = false;
+  const initial = c.drain ? readRequest(c.drain.requestFile) : undefined;
+  if (c.drain) {
+    scope = drainScope(c.drain.drained, initial?.text);
+    // A request made before this process started keeps its clock; a model drain found at start
+    // is over: the unit withdrew before starting, and a drain never announces again.
+    if (scope) drainSince = initial ? initial.mtimeMs : 0;
+  }
+  const phase = () => {
+    if (!c.drain || !scope) return /** @type {const} */ ('none');
+    return Date.now() - drainSince >= c.drain.withdrawAfterSec * 1000 ? /** @type {const} */ ('done') : /** @type {const} */ ('draining');
+  };
+  /** Reads the request (and a reloaded config) and notes a drain that begins or ends. */
+  const watchDrain = () => {
+    if (!c.drain) return;
+    const next = drainScope(c.drain.drained, readRequest(c.drain.requestFile)?.text);
+    if (next && !scope) drainSince = Date.now();
+    if (next !== scope) log(next ? `drain (${next}) requested: graceful shutdown, withdrawn in ${c.drain.withdrawAfterSec} s` : 'drain ended');
+    scope = next;
+  };
+  /** Knot answers with the fallback exactly while a site drain runs. */
+  const steerKnot = async () => {
+    const k = c.drain?.knot;
+    const fallback = c.drain?.fallback;
+    if (!k || !fallback) return;
+    const want = scope === 'site';
+    if (want === knotFallback) return;
+    const ok = await knotc(k, want ? knotFallbackCommands(k, fallback) : [['zone-reload', k.zone]]);
+    if (ok) {
+      knotFallback = want;
+      log(want ? `dns: ${k.name} answers ${fallback} (the fallback site) while this site drains` : `dns: ${k.name} answers from the rendered zone again`);
+    }
+  };
+
   const apply = async (/** @type {Announce} */ next) => {
-    if (next === 'withdrawn') {
+    if (!onLo(next)) {
       await ipBatch(ip, c.anycast.map((p) => `addr del ${p} dev lo`));
     } else {
-      // The route leaves already depreferred (or not) before the addresses appear on lo.
-      await setDeprefer(next === 'depreferred');
-      if (state === 'withdrawn') await ipBatch(ip, c.anycast.map((p) => `addr replace ${p} dev lo`));
+      // The route leaves already tagged (depreferred, draining, or plain) before the addresses appear on lo.
+      await tellBird(next);
+      if (!onLo(state)) await ipBatch(ip, c.anycast.map((p) => `addr replace ${p} dev lo`));
     }
-    log(`${next === 'withdrawn' ? 'withdraw' : next === 'depreferred' ? 'deprefer' : 'announce'} ${c.anycast.join(' ')} (dns ${dnsVerdict.up ? 'up' : 'down'}, image path ${webVerdict.up ? 'up' : 'down'})`);
+    const verb = { withdrawn: 'withdraw', depreferred: 'deprefer', announced: 'announce', draining: 'drain (graceful shutdown)', drained: 'withdraw (drained)' }[next];
+    log(`${verb} ${c.anycast.join(' ')} (dns ${dnsVerdict.up ? 'up' : 'down'}, image path ${webVerdict.up ? 'up' : 'down'})`);
     state = next;
-    transitions++;
     if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
     hooks.onState?.(state);
   };
@@ -531,10 +615,14 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
   const decide = () => {
     applying = applying.then(async () => {
       if (stopped) return;
-      const next = target(dnsVerdict.up, webVerdict.known ? webVerdict.up : undefined, c.onImagePathDown);
+      watchDrain();
+      // DNS first: resolvers that still reach this site learn the fallback before routes move.
+      await steerKnot();
+      const base = target(dnsVerdict.up, webVerdict.known ? webVerdict.up : undefined, c.onImagePathDown);
+      const next = drainTarget(base, state, phase());
       if (next !== state) await apply(next);
       // A bird that could not be told (not up yet) is told again on the next probe.
-      else if (state !== 'withdrawn' && c.bird && birdDeprefer !== (state === 'depreferred')) await setDeprefer(state === 'depreferred');
+      else if (onLo(state)) await tellBird(state);
     });
     return applying;
   };
@@ -555,21 +643,16 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
   };
 
   // The state over HTTP, for load balancers that poll rather than peer (Global Accelerator):
-  // 200 only while announced plainly; with `metrics`, the state for Prometheus too, to the
-  // scrape subnets only. A failed bind is logged and retried, never fatal.
+  // 200 only while announced plainly. A failed bind is logged and retried, never fatal.
   /** @type {http.Server | undefined} */
   let statusServer;
   /** @type {NodeJS.Timeout | undefined} */
   let statusRetry;
-  const mayScrape = c.metrics ? allowList(c.metrics.allowFrom) : () => false;
   const serveStatus = (/** @type {NonNullable<Config['status']>} */ st) => {
     const server = http.createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];
       if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405).end();
-      else if (c.metrics && path === c.metrics.path) {
-        if (!mayScrape(req.socket.remoteAddress)) res.writeHead(403).end();
-        else res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' }).end(metricsText({ state, dnsUp: dnsVerdict.up, imagePathUp: webVerdict.up, transitions }));
-      } else if (path !== st.path) res.writeHead(404).end();
+      else if (path !== st.path) res.writeHead(404).end();
       else res.writeHead(state === 'announced' ? 200 : 503, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(`${state}\n`);
     });
     server.on('error', (e) => {
@@ -582,6 +665,7 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
   };
   if (c.status) serveStatus(c.status);
 
+  if (scope) log(`started drained (${scope}): ${phase() === 'done' ? 'stays withdrawn' : 'withdrawn; the drain began before this start'}`);
   log(`started: withdrawn until ${c.rise} good probes (dns ${c.dns.name} @${c.dns.server}, image path ${c.http.url}, on image path down: ${c.onImagePathDown})`);
   if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
   timer = setTimeout(tick, 0);
@@ -595,9 +679,14 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
       await applying;
       dns.close();
       web.close();
-      if (state !== 'withdrawn') await apply('withdrawn');
+      if (onLo(state)) await apply('withdrawn');
     },
     state: () => state,
+    /** Takes the drain settings of a reloaded config (SIGHUP): a model drain begins or ends. */
+    reloadDrain(/** @type {DrainConfig | undefined} */ d) {
+      if (d && c.drain) c.drain = { ...c.drain, drained: d.drained, withdrawAfterSec: d.withdrawAfterSec };
+      void decide();
+    },
   };
 }
 
@@ -624,6 +713,14 @@ async function main(/** @type {string[]} */ argv) {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    try {
+      checker.reloadDrain(parseConfig(readFileSync(file, 'utf8')).drain);
+      log('reloaded: drain settings taken; other changes need a restart');
+    } catch (e) {
+      log(`reload refused, running on: ${file}:1:1: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv.slice(2));
