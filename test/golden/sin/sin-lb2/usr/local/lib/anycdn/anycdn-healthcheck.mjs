@@ -45,6 +45,7 @@ import { pathToFileURL } from 'node:url';
  *   drain?: DrainConfig,
  *   statusFile?: string,
  *   status?: { address: string, port: number, path: string },
+ *   metrics?: { path: string, allowFrom: string[] },
  *   ipCommand?: string,
  * }} Config
  * @typedef {{
@@ -57,6 +58,44 @@ import { pathToFileURL } from 'node:url';
  */
 
 const log = (/** @type {string} */ msg) => process.stderr.write(`anycdn-healthcheck: ${msg}\n`);
+
+function isPrefix(/** @type {unknown} */ p) {
+  if (typeof p !== 'string') return false;
+  const [addr, len, rest] = p.split('/');
+  const family = net.isIP(addr ?? '');
+  return family !== 0 && rest === undefined && /^\d{1,3}$/.test(len ?? '') && Number(len) <= (family === 4 ? 32 : 128);
+}
+
+/** Who may read /metrics: monitoring.scrapeFrom. */
+export function allowList(/** @type {string[]} */ prefixes) {
+  const list = new net.BlockList();
+  for (const p of prefixes) {
+    const [addr, len] = p.split('/');
+    list.addSubnet(/** @type {string} */ (addr), Number(len), net.isIP(/** @type {string} */ (addr)) === 4 ? 'ipv4' : 'ipv6');
+  }
+  return (/** @type {string | undefined} */ address) => {
+    if (!address) return false;
+    const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
+    return v4 ? list.check(v4, 'ipv4') : list.check(address, net.isIP(address) === 4 ? 'ipv4' : 'ipv6');
+  };
+}
+
+/** The checker's state in Prometheus' text format. */
+export function metricsText(/** @type {{ state: Announce, dnsUp: boolean, imagePathUp: boolean, transitions: number }} */ m) {
+  return [
+    '# HELP anycdn_anycast_state 1 for the announcement state the checker is in: announced, depreferred or withdrawn.',
+    '# TYPE anycdn_anycast_state gauge',
+    ...['announced', 'depreferred', 'withdrawn'].map((s) => `anycdn_anycast_state{state="${s}"} ${m.state === s ? 1 : 0}`),
+    '# HELP anycdn_healthcheck_up 1 while the probe\'s verdict (with rise/fall) is up.',
+    '# TYPE anycdn_healthcheck_up gauge',
+    `anycdn_healthcheck_up{probe="dns"} ${m.dnsUp ? 1 : 0}`,
+    `anycdn_healthcheck_up{probe="image_path"} ${m.imagePathUp ? 1 : 0}`,
+    '# HELP anycdn_anycast_transitions_total Changes of the announcement state since the checker started.',
+    '# TYPE anycdn_anycast_transitions_total counter',
+    `anycdn_anycast_transitions_total ${m.transitions}`,
+    '',
+  ].join('\n');
+}
 
 /** Reads and checks the config; throws an Error whose message names the bad field. */
 export function parseConfig(/** @type {string} */ text) {
@@ -91,6 +130,11 @@ export function parseConfig(/** @type {string} */ text) {
     if (net.isIP(c.status?.address) === 0) bad('status.address', 'an IP address');
     if (!Number.isInteger(c.status.port) || c.status.port < 1 || c.status.port > 65535) bad('status.port', 'a port number');
     if (typeof c.status.path !== 'string' || !c.status.path.startsWith('/')) bad('status.path', 'an absolute URL path');
+  }
+  if (c.metrics !== undefined) {
+    if (c.status === undefined) bad('metrics', 'absent without status (it is served on the status endpoint)');
+    if (typeof c.metrics?.path !== 'string' || !c.metrics.path.startsWith('/') || c.metrics.path === c.status.path) bad('metrics.path', 'an absolute URL path other than status.path');
+    if (!Array.isArray(c.metrics.allowFrom) || c.metrics.allowFrom.length === 0 || !c.metrics.allowFrom.every(isPrefix)) bad('metrics.allowFrom', 'a non-empty list of prefixes');
   }
   return /** @type {Config} */ (c);
 }
@@ -539,6 +583,7 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
   const ip = c.ipCommand ?? '/usr/sbin/ip';
   /** @type {Announce} */
   let state = 'withdrawn';
+  let transitions = 0;
   /** What bird's announce file says (undefined: not written yet or bird not told). */
   let birdSays = /** @type {string | undefined} */ (undefined);
   let stopped = false;
@@ -606,6 +651,7 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
     const verb = { withdrawn: 'withdraw', depreferred: 'deprefer', announced: 'announce', draining: 'drain (graceful shutdown)', drained: 'withdraw (drained)' }[next];
     log(`${verb} ${c.anycast.join(' ')} (dns ${dnsVerdict.up ? 'up' : 'down'}, image path ${webVerdict.up ? 'up' : 'down'})`);
     state = next;
+    transitions++;
     if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
     hooks.onState?.(state);
   };
@@ -643,16 +689,21 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
   };
 
   // The state over HTTP, for load balancers that poll rather than peer (Global Accelerator):
-  // 200 only while announced plainly. A failed bind is logged and retried, never fatal.
+  // 200 only while announced plainly; with `metrics`, the state for Prometheus too, to the
+  // scrape subnets only. A failed bind is logged and retried, never fatal.
   /** @type {http.Server | undefined} */
   let statusServer;
   /** @type {NodeJS.Timeout | undefined} */
   let statusRetry;
+  const mayScrape = c.metrics ? allowList(c.metrics.allowFrom) : () => false;
   const serveStatus = (/** @type {NonNullable<Config['status']>} */ st) => {
     const server = http.createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];
       if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405).end();
-      else if (path !== st.path) res.writeHead(404).end();
+      else if (c.metrics && path === c.metrics.path) {
+        if (!mayScrape(req.socket.remoteAddress)) res.writeHead(403).end();
+        else res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' }).end(metricsText({ state, dnsUp: dnsVerdict.up, imagePathUp: webVerdict.up, transitions }));
+      } else if (path !== st.path) res.writeHead(404).end();
       else res.writeHead(state === 'announced' ? 200 : 503, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(`${state}\n`);
     });
     server.on('error', (e) => {
