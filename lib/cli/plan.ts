@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
 import { zoneContext, sha256Hex } from '../out/manifest.ts';
-import { renderPlans } from '../render/index.ts';
+import { outputPlans, renderPlans } from '../render/index.ts';
 import { dirBaseline, gitBaseline, gitCommit, outBaseline, type Baseline } from '../plan/baseline.ts';
 import { diffStacks, synthTemplates } from '../plan/cloud.ts';
 import { buildPlan, treeOf } from '../plan/compare.ts';
@@ -48,7 +48,7 @@ export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): P
     const before = synthTemplates(baseline.topology, renderPlans(baseline.topology, ctx).flatMap((p) => p.files), cdkJson);
     cloud = diffStacks(before, synthTemplates(topology, files, cdkJson));
   }
-  const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: treeOf(plans), topology, cloud, warnings: baseline.warnings });
+  const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: treeOf(outputPlans(topology, ctx)), topology, cloud, warnings: baseline.warnings });
   if (opts.json) io.out(JSON.stringify(plan, null, 2));
   else for (const l of formatPlan(plan, colour)) io.out(l);
   return plan.changes && opts.exitCode ? PLAN_EXIT.changes : PLAN_EXIT.noChanges;

@@ -10,7 +10,7 @@ import { loadTexts, loadTopology } from '../model/load.ts';
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
 import { MANIFEST_DIR, MANIFEST_PATH, readManifest, sha256Hex, modeString, type Manifest } from '../out/manifest.ts';
-import { renderPlans } from '../render/index.ts';
+import { outputPlans } from '../render/index.ts';
 import { run } from '../run.ts';
 import { soaSerial } from './classify.ts';
 import { treeOf } from './compare.ts';
@@ -126,7 +126,7 @@ export async function gitBaseline(sitesDir: string, ref: string, commit: string)
       };
       throw new InputError(e.diagnostics.map((d) => ({ ...d, file: rename(d.file), message: d.message.replaceAll(wt, ref) })));
     }
-    return { info: { kind: 'git', source: `${ref} (${commit.slice(0, 12)})`, commit }, tree: treeOf(renderPlans(topology)), topology, warnings: [] };
+    return { info: { kind: 'git', source: `${ref} (${commit.slice(0, 12)})`, commit }, tree: treeOf(outputPlans(topology)), topology, warnings: [] };
   } finally {
     await run('git', ['-C', top, 'worktree', 'remove', '--force', wt], { timeoutMs: 60_000 });
     rmSync(parent, { recursive: true, force: true });

@@ -53,6 +53,9 @@ export function denoise(template: Template): Template {
   return t;
 }
 
+/** A host instance's logical id: `<host>Instance`, its 12-hex replacement key and CDK's hash. */
+const KEYED_INSTANCE = /^(.*Instance)[0-9a-f]{12}(?:[0-9A-F]{8})?$/;
+
 /** EC2 instance properties whose change replaces the instance (CloudFormation's resource reference). */
 const INSTANCE_REPLACING = new Set(['AvailabilityZone', 'ImageId', 'PrivateIpAddress', 'SubnetId', 'NetworkInterfaces', 'BlockDeviceMappings', 'KeyName', 'LaunchTemplate', 'Tenancy', 'SecurityGroups', 'CpuOptions', 'HibernationOptions', 'Ipv6Addresses', 'PlacementGroupName']);
 /** ... and whose change stops and starts it. */
@@ -62,10 +65,27 @@ const INSTANCE_INTERRUPTING = new Set(['UserData', 'InstanceType', 'EbsOptimized
 function impactsOf(diff: TemplateDiff, shown: TemplateDiff): CloudImpact[] {
   const out: CloudImpact[] = [];
   if (shown.permissionsBroadened) out.push({ class: 'cloud-broadening', resource: '(stack)', reason: 'IAM statements or security group rules are added (see the security changes below)' });
+  // A host's instance is named by its replacement key (lib/cloud/rollout.ts): a replacing change
+  // adds the new instance and removes the old one under another id, so a pair is a replacement.
+  const keyed = (type: 'added' | 'removed') => {
+    const bases = new Set<string>();
+    diff.resources.forEachDifference((id, c) => {
+      const base = KEYED_INSTANCE.exec(id)?.[1];
+      if (base && c.resourceType === 'AWS::EC2::Instance' && (type === 'added' ? c.isAddition : c.isRemoval)) bases.add(base);
+    });
+    return bases;
+  };
+  const added = keyed('added');
+  const removed = keyed('removed');
   diff.resources.forEachDifference((id, c) => {
     // A fresh wait condition per host version: how the rollout is gated, not a change to review.
     if (WAIT_ID.test(id)) return;
-    const resource = `${id} ${c.resourceType ?? ''}`.trim();
+    const base = KEYED_INSTANCE.exec(id)?.[1];
+    const resource = `${base ?? id} ${c.resourceType ?? ''}`.trim();
+    if (base && c.isAddition && removed.has(base)) {
+      return out.push({ class: 'cloud-replacement', resource, reason: 'its replacement key changed (AMI, subnet, zone or root volume): a new instance, which must signal healthy before the old one is deleted' });
+    }
+    if (base && c.isRemoval && added.has(base)) return;
     if (c.isAddition) return out.push({ class: 'cloud-add', resource, reason: 'added' });
     if (c.isRemoval) return out.push({ class: 'cloud-remove', resource, reason: 'removed' });
     const props = Object.keys(c.propertyUpdates).sort();

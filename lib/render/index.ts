@@ -61,9 +61,12 @@ export function monitoringPlans(t: Topology): HostPlan[] {
 
 /** All files for all hosts and the Prometheus server, sorted by site, host and path. */
 export function renderTopology(t: Topology, ctx: RenderContext = {}): RenderedFile[] {
-  return [...renderPlans(t, ctx), ...monitoringPlans(t)]
-    .sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host))
-    .flatMap((p) => p.files);
+  return outputPlans(t, ctx).flatMap((p) => p.files);
+}
+
+/** Every plan `render` writes to --out: the sites' hosts and the Prometheus server, sorted by site and host. */
+export function outputPlans(t: Topology, ctx: RenderContext = {}): HostPlan[] {
+  return [...renderPlans(t, ctx), ...monitoringPlans(t)].sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host));
 }
 
 /** Where a file goes in the output tree: <site>/<host>/<absolute path on the host>. */

@@ -10,7 +10,8 @@ import { main } from '../../lib/cli/main.ts';
 import { labStatusJson } from '../../lib/cli/lab.ts';
 import { cliSchemaTexts, labStatusOutput, renderOutput, validateOutput } from '../../lib/cli/schemas.ts';
 import { validateJson } from '../../lib/cli/validate.ts';
-import { renderPlans } from '../../lib/render/index.ts';
+import { CHECKERS, checkersOf } from '../../lib/check/registry.ts';
+import { monitoringPlans, renderPlans } from '../../lib/render/index.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import type { RenderedFile } from '../../lib/render/types.ts';
 import { missingRoot } from '../helpers/daemons.ts';
@@ -49,7 +50,8 @@ describe('render --json', () => {
     expect(json.sites).toBe(3);
     const listed = json.hosts.flatMap((h) => h.files.map((f) => ({ ...f, abs: join(h.dir, f.path) })));
     expect(listed).toHaveLength(json.files);
-    const onDisk = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    // Every host file; the record of the render (.anycdn/manifest.json) is not a host's.
+    const onDisk = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.parentPath.includes('/.anycdn')).map((e) => join(e.parentPath, e.name));
     expect(listed.map((f) => f.abs).sort()).toEqual(onDisk.sort());
     for (const f of listed) {
       const s = statSync(f.abs);
@@ -101,13 +103,16 @@ describe('validate --json', () => {
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(r.out).toHaveLength(1);
     const json = validateOutput.parse(JSON.parse(r.out[0]!));
-    const expected = renderPlans(loadTopology(SITES_DIR)).flatMap((p) => p.files.filter((f) => f.check).map((f) => `${f.site}/${f.host}${f.path} ${f.check}`));
+    const topology = loadTopology(SITES_DIR);
+    const plans = [...renderPlans(topology), ...monitoringPlans(topology)];
+    // Each file once per checker: its daemon's own, then the independent ones (shellcheck, named-checkzone).
+    const expected = plans.flatMap((p) => p.files.filter((f) => f.check).flatMap((f) => checkersOf(f.check!, CHECKERS).map((c) => `${f.site}/${f.host}${f.path} ${c.kind}`)));
     expect(json.files.map((f) => `${f.file} ${f.checker}`).sort()).toEqual(expected.sort());
     expect(json.files.filter((f) => f.result !== 'pass')).toEqual([]);
     expect(json).toMatchObject({ ok: true, errors: [] });
-    expect(r.err[0]).toMatch(/^validate: loaded 3 sites and rendered \d+ files to check on 12 hosts \(\d+ ms, \d+ ms in all\)$/);
-    expect(r.err.filter((l) => /^validate: checked \w+\/[\w-]+: \d+ files, \d+ checker runs \(\d+\/12 hosts, \d+ files\)/.test(l))).toHaveLength(12);
-    expect(r.err.at(-1)).toMatch(new RegExp(`^validate: done: ${json.files.length} files on 12 hosts, \\d+ checker runs`));
+    expect(r.err[0]).toMatch(new RegExp(`^validate: loaded 3 sites and rendered \\d+ files to check on ${plans.length} hosts \\(\\d+ ms, \\d+ ms in all\\)$`));
+    expect(r.err.filter((l) => /^validate: checked \w+\/[\w-]+: \d+ files, \d+ checker runs \(\d+\/\d+ hosts, \d+ files\)/.test(l))).toHaveLength(plans.length);
+    expect(r.err.at(-1)).toMatch(new RegExp(`^validate: done: ${json.files.length} files on ${plans.length} hosts, \\d+ checker runs`));
   });
 });
 

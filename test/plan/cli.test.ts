@@ -107,13 +107,14 @@ describe('anycdn plan --against', () => {
     const r = await run(['plan', '--sites', join(d, 'sites'), '--against', join(d, 'pulled'), '--exit-code']);
     expect(r.code).toBe(2);
     expect(r.out).toContain(`  not compared: ${join(d, 'pulled')} records no model (.anycdn/manifest.json) to rebuild its templates from`);
-    // The zone's records changed, so its serial rises from the one in the pulled file.
+    // The zone's records changed, so its serial rises from the one in the pulled file. The TTL is
+    // also the one the checker's drain answer carries, so the checker restarts: the worst class.
     expect(r.out).toContain('      knot-zone-reload  SOA serial 1 -> 2');
     expect(r.out.filter((l) => /^ {2}host /.test(l))).toEqual([
-      '  host ams-lb1 changed [knot-zone-reload]',
-      '  host ams-lb2 changed [knot-zone-reload]',
-      '  host nyc-lb1 changed [knot-zone-reload]',
-      '  host nyc-lb2 changed [knot-zone-reload]',
+      '  host ams-lb1 changed [healthcheck-restart]',
+      '  host ams-lb2 changed [healthcheck-restart]',
+      '  host nyc-lb1 changed [healthcheck-restart]',
+      '  host nyc-lb2 changed [healthcheck-restart]',
       '  host sin-lb1 changed [cloud-interruption]',
       '  host sin-lb2 changed [cloud-interruption]',
     ]);

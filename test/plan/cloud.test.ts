@@ -23,18 +23,25 @@ function cloudOf(texts: Texts) {
 }
 
 describe('cloud stacks in a plan', () => {
-  it('a new address for an aws cache replaces its instance, and that comes first', { timeout: 300_000 }, async () => {
-    const texts = edit(shipped(), ['sites/sin.yaml', 'address: 10.30.0.22', 'address: 10.30.0.23']);
+  it('a bigger nginx cache replaces the aws caches (a new root volume size, so a new replacement key), and that comes first', { timeout: 300_000 }, async () => {
+    const texts = edit(shipped(), ['sites/cdn.yaml', '  keyIncludesQuery: false\n', '  keyIncludesQuery: false\n  nginx: { maxSizeGiB: 80 }\n']);
     const cloud = cloudOf(texts);
-    expect(cloud.map((c) => c.stack)).toEqual(['anycdn-sin']);
-    expect(cloud[0]!.impact).toBe('cloud-replacement');
-    expect(cloud[0]!.impacts[0]).toMatchObject({ class: 'cloud-replacement', reason: 'PrivateIpAddress changed: the instance is replaced' });
-    expect(cloud[0]!.impacts[0]!.resource).toMatch(/^sincache2Instance[0-9A-F]{8} AWS::EC2::Instance$/);
+    // ams's nginx caches get the bigger cache through their bundle; sin's instances are replaced.
+    expect(cloud.map((c) => c.stack)).toEqual(['anycdn-ams', 'anycdn-sin']);
+    const sin = cloud.find((c) => c.stack === 'anycdn-sin')!;
+    expect(sin.impact).toBe('cloud-replacement');
+    expect(sin.impacts.slice(0, 2)).toMatchObject([
+      { class: 'cloud-replacement', resource: 'sincache1Instance AWS::EC2::Instance' },
+      { class: 'cloud-replacement', resource: 'sincache2Instance AWS::EC2::Instance' },
+    ]);
+    expect(sin.impacts[0]!.reason).toMatch(/^its replacement key changed/);
+    // The old instances are part of the replacements, not removals of their own.
+    expect(sin.impacts.filter((i) => i.class === 'cloud-remove' && i.resource.endsWith('AWS::EC2::Instance'))).toEqual([]);
     const plan = planOf(texts, cloud);
     expect(classLines(plan).filter((l) => l.startsWith('anycdn-sin'))).toContain('anycdn-sin sincache2Instance AWS::EC2::Instance cloud-replacement');
     const text = formatPlan(plan, false);
     const attention = text.indexOf('Needs attention (replacements and broadenings first):');
-    expect(text[attention + 1]).toMatch(/^ {2}cloud-replacement {2}anycdn-sin sincache2Instance[0-9A-F]{8} AWS::EC2::Instance: PrivateIpAddress changed/);
+    expect(text[attention + 1]).toMatch(/^ {2}cloud-replacement {2}anycdn-sin sincache1Instance AWS::EC2::Instance: its replacement key changed/);
     await expect(`${text.join('\n')}\n`).toMatchFileSnapshot('golden/instance-replacement.txt');
   });
 

@@ -26,7 +26,7 @@ describe('day 2', () => {
 
   it('a new peer gets a bird session on every dns host of its site', () => {
     const t = loadEdited((x) => {
-      x['sites/ams.yaml'] = x['sites/ams.yaml']!.replace('\nhosts:\n', '\n    - name: transit2\n      address: 198.51.100.2\n      asn: 64510\n\nhosts:\n');
+      x['sites/ams.yaml'] = x['sites/ams.yaml']!.replace('\n  peers:\n', '\n  peers:\n    - name: transit2\n      address: 198.51.100.2\n      asn: 64510\n');
     });
     for (const dns of ['ams-lb1', 'ams-lb2']) {
       expect(file(t, dns, '/etc/bird/bird.conf')).toMatch(/^protocol bgp bgp_transit2 from upstream \{\n(.*\n)*?\tneighbor 198\.51\.100\.2 as 64510;/m);
