@@ -6,7 +6,7 @@
 // model tables are generated from this file (lib/model/readme-tables.ts).
 import { z } from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
-import { SAFE_TEXT, SAFE_TEXT_RULE, DNS_NAME, IDENT, ANYCAST_RULE } from './text.ts';
+import { SAFE_TEXT, SAFE_TEXT_RULE, DNS_NAME, IDENT } from './text.ts';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address such as 192.0.2.10' });
 const ipv6 = z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address such as 2001:db8::10' });
@@ -88,11 +88,35 @@ const dns = z.strictObject({
     .describe('Response-rate limiting.'),
 }).describe('The anycast authoritative DNS.');
 
-// The shape only: a prefix of the right length and family is checked by rules/prefixes.ts,
-// which states the same rule in the same words.
+// The shape only: lengths, families, host bits and which address sits where are checked by
+// rules/anycast.ts, which states each rule with the value and the fix.
+const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: 'must be a prefix in CIDR form such as 192.0.2.0/24' });
+const anycastFamily = (address: typeof ipv4, example: string, longest: number) =>
+  z.strictObject({
+    prefix: cidr.describe(`The covering prefix every site announces while healthy, such as ${example}; upstreams drop longer than /${longest}.`),
+    address: address.describe('The service address inside the prefix: on lo of every dns host, where Knot answers and the glue points.'),
+  });
+
+const anycastPrefix = z.strictObject({
+  name: ident.describe('Model key of the prefix (a, b): sites name it in bgp.announce, and bird and the health checker name it.'),
+  ipv4: anycastFamily(ipv4, '192.0.2.0/24', 24).describe('The IPv4 prefix and service address.'),
+  ipv6: anycastFamily(ipv6, '2001:db8:53::/48', 48).optional().describe('Optional IPv6 prefix and service address.'),
+  nameservers: z
+    .array(dnsName)
+    .default([])
+    .describe('The dns.nameservers reached at this prefix; in-zone ones get their glue at its addresses. Give each name server its own prefix (RFC 2182).'),
+});
+
 const anycast = z.strictObject({
-  ipv4: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: ANYCAST_RULE[4] }).describe('The anycast DNS service address, an IPv4 /32.'),
-  ipv6: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: ANYCAST_RULE[6] }).optional().describe('Optional anycast DNS service address, an IPv6 /128.'),
+  prefixes: z
+    .array(anycastPrefix)
+    .min(1)
+    .max(8)
+    .describe('The anycast prefixes, each with its service addresses; every in-zone name server maps to exactly one.'),
+  allowLongPrefixes: z
+    .boolean()
+    .default(false)
+    .describe('Allow IPv4 prefixes longer than /24 and IPv6 longer than /48, which the internet drops: for a lab or private peering only.'),
 });
 
 const healthcheck = z
@@ -252,6 +276,11 @@ const bgp = z
     holdTimeSec: z.number().int().min(3).max(65535).default(9).describe('BGP hold time.'),
     keepaliveTimeSec: z.number().int().min(1).max(21845).default(3).describe('BGP keepalive time; at most a third of holdTimeSec.'),
     peers: z.array(peer).default([]).describe('Upstream BGP peers. Every dns host peers with each.'),
+    announce: z
+      .array(ident)
+      .min(1)
+      .optional()
+      .describe('The anycast.prefixes (by name) this site announces; all of them when unset. Every name server stays announced by at least two sites.'),
   })
   .prefault({})
   .describe('BGP sessions of the dns hosts.');

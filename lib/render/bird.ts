@@ -1,7 +1,7 @@
 // bird2 on dns hosts: one eBGP session per upstream peer, import none, and an export filter that
-// lets out only the anycast service prefixes, and only while the health checker has put them on
-// lo (protocol direct). Graceful shutdown (RFC 8326) by setting DRAIN in the drain file.
-import { anycastFamilies, bfdTimers, deprefers, runsBird, siteBfd } from '../model/facts.ts';
+// lets out only the covering anycast prefixes this site announces, and only while the health
+// checker has put them on lo (protocol direct; each prefix sits there as its network address). Graceful shutdown (RFC 8326) by setting DRAIN in the drain file.
+import { announcedGroups, bfdTimers, deprefers, runsBird, siteBfd } from '../model/facts.ts';
 import { familyOf } from '../model/net.ts';
 import type { Host, Peer, Site, Topology } from '../model/schema.ts';
 import { fileText, headerLines } from './header.ts';
@@ -39,14 +39,20 @@ export const renderBird: Renderer = (t, site, host) => {
   return [conf, drain];
 };
 
+/** The covering prefixes a site announces, per family in use (IPv4 first). */
+function announcedFamilies(t: Topology, site: Site): { family: 4 | 6; prefixes: string[] }[] {
+  const all = announcedGroups(t, site).flatMap((g) => g.families);
+  return ([4, 6] as const).map((family) => ({ family, prefixes: all.filter((f) => f.family === family).map((f) => f.prefix) })).filter((f) => f.prefixes.length > 0);
+}
+
 function birdTree(t: Topology, site: Site, host: Host): Node[] {
-  const families = anycastFamilies(t);
+  const families = announcedFamilies(t, site);
   const bfd = siteBfd(site);
   const nodes: Node[] = [
     stmt('log', 'stderr', 'all'),
     stmt('router', 'id', ip(host.address)),
     blank,
-    ...families.map((f) => stmt('define', setName(f.family), '=', prefixSet([f.prefix]))),
+    ...families.map((f) => stmt('define', setName(f.family), '=', prefixSet(f.prefixes))),
     stmt('include', quote(PATHS.birdDrain)),
     ...(deprefers(t)
       ? [
@@ -57,7 +63,7 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
     blank,
     block(['protocol', 'device'], [stmt('scan', 'time', 10)]),
     blank,
-    { kind: 'comment', text: 'The health checker puts the anycast addresses on lo while DNS and the image VIP answer.' },
+    { kind: 'comment', text: 'The health checker puts each covering prefix on lo while its DNS and the image VIP answer.' },
     block(['protocol', 'direct', ANYCAST_PROTO], [...families.map((f) => stmt(`ipv${f.family}`)), stmt('interface', quote('lo'))]),
   ];
   if (bfd.direct || bfd.multihop) {
@@ -108,7 +114,7 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
 function peerBlock(t: Topology, site: Site, host: Host, peer: Peer): Node {
   const family = familyOf(peer.address);
   const local = family === 4 ? host.address : host.address6!;
-  const exported = anycastFamilies(t).some((f) => f.family === family);
+  const exported = announcedFamilies(t, site).some((f) => f.family === family);
   const body: Node[] = [
     stmt('description', quote(`${peer.name} AS${peer.asn}`)),
     stmt('local', ip(local), 'as', site.asn),

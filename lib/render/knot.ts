@@ -1,9 +1,8 @@
 // Knot DNS on dns hosts: authoritative only (Knot never recurses), response-rate limiting on, no
 // transfers (no acl, so AXFR/IXFR are refused), NSID naming the site and host. The zone answers
 // the image host with this site's own published VIP.
-import { prefixAddress } from '../model/net.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, publishedVip } from '../model/facts.ts';
+import { anycastFamilies, nameserverGroup, publishedVip } from '../model/facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS, zoneFile } from './paths.ts';
 import { emitKnot, listen, quote, type KnotSection } from './syntax/knot.ts';
@@ -75,7 +74,7 @@ function knotConf(t: Topology, site: Site, host: Host): KnotSection[] {
 }
 
 export function zoneRecords(t: Topology, site: Site): ZoneRecord[] {
-  const { dns, imageHost, anycast } = t.cdn;
+  const { dns, imageHost } = t.cdn;
   const apex = dns.zone;
   const s = dns.soa;
   const records: ZoneRecord[] = [
@@ -95,11 +94,12 @@ export function zoneRecords(t: Topology, site: Site): ZoneRecord[] {
     },
     ...dns.nameservers.map((ns): ZoneRecord => ({ name: apex, ttlSec: dns.nsTtlSec, type: 'NS', rdata: ns })),
   ];
-  // Glue for in-zone name servers: they are reached at the anycast addresses.
+  // Glue for in-zone name servers: each is reached at the service addresses of its anycast prefix.
   for (const ns of [...dns.nameservers].sort()) {
     if (!ns.endsWith(`.${apex}`)) continue;
-    records.push({ name: ns, ttlSec: dns.nsTtlSec, type: 'A', rdata: prefixAddress(anycast.ipv4) });
-    if (anycast.ipv6) records.push({ name: ns, ttlSec: dns.nsTtlSec, type: 'AAAA', rdata: prefixAddress(anycast.ipv6) });
+    const group = nameserverGroup(t, ns);
+    if (!group) throw new Error(`internal: name server ${ns} has no anycast prefix (the model rule should have caught it)`);
+    for (const f of group.families) records.push({ name: ns, ttlSec: dns.nsTtlSec, type: f.family === 4 ? 'A' : 'AAAA', rdata: f.address });
   }
   records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'A', rdata: publishedVip(site) });
   return records;

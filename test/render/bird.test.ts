@@ -13,7 +13,7 @@ import { BIRD_KEYWORDS, emitBird, ident, line, passwordFile, passwordStmt, prefi
 import { quote as nginxQuote } from '../../lib/render/syntax/nginx.ts';
 import { ip, num } from '../../lib/render/syntax/word.ts';
 import { missingBinary } from '../helpers/daemons.ts';
-import { INLINE_CDN, inlineSite, loadInline, section, siteAndHost } from '../helpers/inline.ts';
+import { INLINE_CDN, INLINE_CDN_V6, inlineSite, loadInline, section, siteAndHost } from '../helpers/inline.ts';
 
 function render(site: string, cdn?: string, host = 'tst-lb1') {
   const t = loadInline(site, cdn);
@@ -33,7 +33,7 @@ const dualStack = (peer1Extra: string[] = []) =>
     .replace('  lan: 192.0.2.0/26', '  lan: 192.0.2.0/26\n  lan6: 2001:db8::/64')
     .replace('    address: 192.0.2.11', '    address: 192.0.2.11\n    address6: 2001:db8::11')
     .replace('      asn: 64501', ['      asn: 64501', ...peer1Extra.map((l) => `      ${l}`), '    - name: transit2-v6', '      address: 2001:db8::1', '      asn: 64502'].join('\n'));
-const v6Cdn = INLINE_CDN.replace('  ipv4: 203.0.113.53/32', '  ipv4: 203.0.113.53/32\n  ipv6: 2001:db8:53::53/128');
+const v6Cdn = INLINE_CDN_V6;
 
 describe('bird.conf', () => {
   it('renders the whole file for one IPv4 peer with the defaults, and the drain file', () => {
@@ -48,7 +48,7 @@ describe('bird.conf', () => {
 log stderr all;
 router id 192.0.2.11;
 
-define ANYCAST4 = [ 203.0.113.53/32 ];
+define ANYCAST4 = [ 203.0.113.0/24 ];
 include "/etc/bird/anycdn-drain.conf";
 # ANYCAST_DEPREFER: 1 while DNS answers but the image path fails (anycdn-healthcheck writes it).
 include "/run/anycdn/bird-deprefer.conf";
@@ -57,7 +57,7 @@ protocol device {
 	scan time 10;
 }
 
-# The health checker puts the anycast addresses on lo while DNS and the image VIP answer.
+# The health checker puts each covering prefix on lo while its DNS and the image VIP answer.
 protocol direct anycast_lo {
 	ipv4;
 	interface "lo";
@@ -127,7 +127,7 @@ define DRAIN = 0;
 
   it('dual stack: both anycast sets, a filter per family, each peer in its own family', () => {
     const conf = birdConf(dualStack(), v6Cdn);
-    expect(conf).toContain('define ANYCAST4 = [ 203.0.113.53/32 ];\ndefine ANYCAST6 = [ 2001:db8:53::53/128 ];\n');
+    expect(conf).toContain('define ANYCAST4 = [ 203.0.113.0/24 ];\ndefine ANYCAST6 = [ 2001:db8:53::/48 ];\n');
     expect(section(conf, 'protocol direct anycast_lo {')).toBe(['protocol direct anycast_lo {', '\tipv4;', '\tipv6;', '\tinterface "lo";', '}'].join('\n'));
     expect(section(conf, 'filter export_anycast6 {').split('\n').slice(0, 2)).toEqual(['filter export_anycast6 {', '\tif net ~ ANYCAST6 && proto = "anycast_lo" then {']);
     expect(section(conf, 'protocol bgp bgp_transit2_v6 from upstream {')).toBe(

@@ -7,18 +7,23 @@
 // image VIP) and times each probe from the query sent to the answer received, so a slow process
 // start on a loaded host never counts against a healthy site.
 //
-// Two verdicts, each with rise/fall hysteresis: DNS (the local server answers the image host with
-// this site's address, over UDP and TCP) and the image path (the VIP serves the health path).
-//   DNS down                         -> withdrawn: the anycast addresses leave lo, bird stops
-//                                       announcing (fail fast, and the checker's death does the same
-//                                       through the unit's ExecStopPost)
+// Each anycast prefix is judged on its own. The service addresses stay on lo; what moves is the
+// covering prefix (its network address with the prefix length, such as 192.0.2.0/24 on lo), which
+// bird's direct protocol picks up and announces. Verdicts, each with rise/fall hysteresis: DNS per
+// prefix (the local server answers the image host with this site's addresses, over UDP and TCP, at
+// each of the prefix's service addresses) and the image path (the VIP serves the health path, over
+// each family the VIP has).
+//   DNS down at a prefix             -> that prefix withdrawn: its covering prefixes leave lo, bird
+//                                       stops announcing them; the other prefixes stay (fail fast,
+//                                       and the checker's death withdraws all through the unit's
+//                                       ExecStopPost)
 //   DNS up, image path down          -> "deprefer" (default): still announced, with AS-path
 //                                       prepends and the graceful-shutdown community, so traffic
 //                                       prefers any healthy site but still lands here if none is;
 //                                       "withdraw": withdrawn as above
 //   both up                          -> announced
 // It changes the lo addresses (one `ip -batch`) and tells bird (its control socket, no process)
-// only on a transition.
+// only on a transition, and puts the service addresses on lo once at start.
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -27,11 +32,12 @@ import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 
 /**
+ * @typedef {{ name: string, addresses: string[], prefixes: string[] }} AnycastGroup
  * @typedef {{
  *   intervalMs: number, timeoutMs: number, fall: number, rise: number,
- *   dns: { server: string, port: number, name: string, expect: string },
- *   http: { url: string },
- *   anycast: string[],
+ *   dns: { port: number, name: string, expect: string, expect6?: string },
+ *   http: { url: string, url6?: string },
+ *   anycast: AnycastGroup[],
  *   onImagePathDown: 'deprefer' | 'withdraw',
  *   bird?: { socket: string, stateFile: string },
  *   statusFile?: string,
@@ -52,13 +58,18 @@ export function parseConfig(/** @type {string} */ text) {
   };
   for (const k of ['intervalMs', 'timeoutMs', 'fall', 'rise']) if (!Number.isInteger(c[k]) || c[k] < 1) bad(k, 'a positive integer');
   if (typeof c.dns !== 'object' || c.dns === null) bad('dns', 'an object');
-  if (net.isIP(c.dns.server) === 0) bad('dns.server', 'an IP address');
   if (!Number.isInteger(c.dns.port) || c.dns.port < 1 || c.dns.port > 65535) bad('dns.port', 'a port number');
   if (typeof c.dns.name !== 'string' || !/^[A-Za-z0-9.-]{1,253}$/.test(c.dns.name)) bad('dns.name', 'a DNS name');
-  if (net.isIP(c.dns.expect) === 0) bad('dns.expect', 'an IP address');
+  if (!net.isIPv4(c.dns.expect)) bad('dns.expect', 'an IPv4 address');
+  if (c.dns.expect6 !== undefined && !net.isIPv6(c.dns.expect6)) bad('dns.expect6', 'an IPv6 address');
   if (typeof c.http !== 'object' || c.http === null || typeof c.http.url !== 'string' || !/^http:\/\//.test(c.http.url)) bad('http.url', 'an http:// URL');
-  if (!Array.isArray(c.anycast) || c.anycast.length === 0 || !c.anycast.every((/** @type {unknown} */ p) => typeof p === 'string' && /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(p))) {
-    bad('anycast', 'a non-empty list of prefixes');
+  if (c.http.url6 !== undefined && (typeof c.http.url6 !== 'string' || !/^http:\/\/\[/.test(c.http.url6))) bad('http.url6', 'an http://[IPv6]/ URL');
+  const cidr = (/** @type {unknown} */ p) => typeof p === 'string' && /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(p) && net.isIP(p.split('/')[0] ?? '') !== 0;
+  const group = (/** @type {any} */ g) =>
+    typeof g === 'object' && g !== null && typeof g.name === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(g.name) &&
+    Array.isArray(g.addresses) && g.addresses.length > 0 && g.addresses.every(cidr) && Array.isArray(g.prefixes) && g.prefixes.length > 0 && g.prefixes.every(cidr);
+  if (!Array.isArray(c.anycast) || c.anycast.length === 0 || !c.anycast.every(group)) {
+    bad('anycast', 'a non-empty list of {name, addresses, prefixes} (addresses and prefixes in CIDR form)');
   }
   if (c.onImagePathDown !== 'deprefer' && c.onImagePathDown !== 'withdraw') bad('onImagePathDown', '"deprefer" or "withdraw"');
   if (c.bird !== undefined && (typeof c.bird?.socket !== 'string' || typeof c.bird?.stateFile !== 'string')) bad('bird', 'an object with socket and stateFile');
@@ -141,15 +152,19 @@ function closeQuietly(/** @type {import('node:dgram').Socket} */ s) {
   }
 }
 
-/** The DNS prober: one connected UDP socket and one TCP connection, both kept across probes. */
+/**
+ * The DNS prober of one service address: one connected UDP socket and one TCP connection, both
+ * kept across probes. It asks for A (and AAAA when the site has an IPv6 VIP) and wants exactly
+ * this site's addresses.
+ */
 class DnsProber {
-  /** @param {Config['dns']} dns */
-  constructor(dns) {
-    this.dns = dns;
-    this.qtype = /** @type {1 | 28} */ (net.isIPv6(dns.expect) ? 28 : 1);
-    this.expect = canonicalIp(dns.expect);
+  /** @param {Config['dns']} dns @param {string} server */
+  constructor(dns, server) {
+    this.dns = { ...dns, server };
+    /** @type {{ qtype: 1 | 28, expect: string }[]} */
+    this.expects = [{ qtype: 1, expect: dns.expect }, ...(dns.expect6 ? [{ qtype: /** @type {28} */ (28), expect: canonicalIp(dns.expect6) }] : [])];
     this.nextId = Math.floor(Math.random() * 0xffff);
-    /** @type {Map<number, { transport: 'udp' | 'tcp', done: (answers: string[] | undefined) => void }>} */
+    /** @type {Map<number, { transport: 'udp' | 'tcp', qtype: 1 | 28, done: (answers: string[] | undefined) => void }>} */
     this.pending = new Map();
     /** @type {Promise<import('node:dgram').Socket> | undefined} */
     this.udp = undefined;
@@ -215,14 +230,15 @@ class DnsProber {
   settle(/** @type {Buffer} */ msg) {
     if (msg.length < 2) return;
     const id = msg.readUInt16BE(0);
-    this.pending.get(id)?.done(dnsAnswers(msg, id, this.qtype));
+    const p = this.pending.get(id);
+    p?.done(dnsAnswers(msg, id, p.qtype));
   }
 
   /** One query over one transport; true when the answer is exactly the expected address. */
-  query(/** @type {'udp' | 'tcp'} */ transport, /** @type {number} */ timeoutMs) {
+  query(/** @type {'udp' | 'tcp'} */ transport, /** @type {{ qtype: 1 | 28, expect: string }} */ want, /** @type {number} */ timeoutMs) {
     return new Promise((resolve) => {
       const id = this.id();
-      const q = dnsQuery(id, this.dns.name, this.qtype);
+      const q = dnsQuery(id, this.dns.name, want.qtype);
       const finish = (/** @type {boolean} */ ok) => {
         clearTimeout(timer);
         this.pending.delete(id);
@@ -234,7 +250,7 @@ class DnsProber {
         else this.dropUdp();
         finish(false);
       }, timeoutMs);
-      this.pending.set(id, { transport, done: (answers) => finish(answers !== undefined && answers.length === 1 && answers[0] === this.expect) });
+      this.pending.set(id, { transport, qtype: want.qtype, done: (answers) => finish(answers !== undefined && answers.length === 1 && answers[0] === want.expect) });
       if (transport === 'udp') {
         this.udpSocket().then((s) => s.send(q, (err) => err && finish(false)));
       } else {
@@ -244,25 +260,30 @@ class DnsProber {
   }
 
   /**
-   * Good when both UDP and TCP answer correctly within the timeout; bad as soon as either fails
-   * (a dead server refuses TCP at once, while its UDP query would wait out the timeout).
+   * Good when UDP and TCP answer every query correctly within the timeout; bad as soon as one
+   * fails (a dead server refuses TCP at once, while its UDP query would wait out the timeout).
    */
   probe(/** @type {number} */ timeoutMs) {
-    return new Promise((resolve) => {
-      let good = 0;
-      const one = (/** @type {boolean} */ ok) => {
-        if (!ok) resolve(false);
-        else if (++good === 2) resolve(true);
-      };
-      this.query('udp', timeoutMs).then(one);
-      this.query('tcp', timeoutMs).then(one);
-    });
+    return allGood(this.expects.flatMap((want) => [this.query('udp', want, timeoutMs), this.query('tcp', want, timeoutMs)]));
   }
 
   close() {
     this.dropUdp();
     this.tcp?.destroy();
   }
+}
+
+/** True once every promise is true; false as soon as one is false. */
+function allGood(/** @type {Promise<unknown>[]} */ checks) {
+  return new Promise((resolve) => {
+    let good = 0;
+    for (const p of checks) {
+      p.then((ok) => {
+        if (!ok) resolve(false);
+        else if (++good === checks.length) resolve(true);
+      });
+    }
+  });
 }
 
 // ------------------------------------------------------------------------------------ HTTP
@@ -442,18 +463,28 @@ function writeAtomic(/** @type {string} */ path, /** @type {string} */ text) {
 
 // ------------------------------------------------------------------------------------ run
 
+/** The order of announce states, worst first: a site's overall state is its worst prefix's. */
+const RANK = /** @type {Announce[]} */ (['withdrawn', 'depreferred', 'announced']);
+
 /**
- * The checker. `act` is replaceable for tests; by default it changes lo and tells bird.
- * Returns a handle to stop it (it withdraws on stop).
+ * The checker. It changes lo and tells bird; `hooks.onState` hears the overall state (the worst
+ * prefix's) and `hooks.onGroup` each prefix's. Returns a handle to stop it (it withdraws on stop).
  */
-export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s: Announce) => void }} */ hooks = {}) {
-  const dns = new DnsProber(c.dns);
-  const web = new HttpProber(c.http.url);
-  const dnsVerdict = new Verdict(c.rise, c.fall);
+export function startChecker(
+  /** @type {Config} */ c,
+  /** @type {{ onState?: (s: Announce) => void, onGroup?: (name: string, s: Announce) => void }} */ hooks = {},
+) {
+  const groups = c.anycast.map((g) => ({
+    ...g,
+    probers: g.addresses.map((a) => new DnsProber(c.dns, a.split('/')[0] ?? a)),
+    verdict: new Verdict(c.rise, c.fall),
+    state: /** @type {Announce} */ ('withdrawn'),
+  }));
+  const webs = [c.http.url, ...(c.http.url6 ? [c.http.url6] : [])].map((u) => new HttpProber(u));
   const webVerdict = new Verdict(c.rise, c.fall);
   const ip = c.ipCommand ?? '/usr/sbin/ip';
-  /** @type {Announce} */
-  let state = 'withdrawn';
+  const overall = () => RANK[Math.min(...groups.map((g) => RANK.indexOf(g.state)))] ?? 'withdrawn';
+  let state = overall();
   /** bird's state file holds this value (undefined: not written yet or bird not told). */
   let birdDeprefer = /** @type {boolean | undefined} */ (undefined);
   let stopped = false;
@@ -466,18 +497,27 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
     return ok;
   };
 
-  const apply = async (/** @type {Announce} */ next) => {
-    if (next === 'withdrawn') {
-      await ipBatch(ip, c.anycast.map((p) => `addr del ${p} dev lo`));
-    } else {
-      // The route leaves already depreferred (or not) before the addresses appear on lo.
-      await setDeprefer(next === 'depreferred');
-      if (state === 'withdrawn') await ipBatch(ip, c.anycast.map((p) => `addr replace ${p} dev lo`));
+  /** Moves every prefix to its next state: withdrawals first, then bird, then new announcements. */
+  const apply = async (/** @type {Announce[]} */ next) => {
+    const moving = groups.filter((g, i) => g.state !== next[i]);
+    const gone = moving.filter((g) => next[groups.indexOf(g)] === 'withdrawn');
+    const coming = moving.filter((g) => g.state === 'withdrawn');
+    if (gone.length > 0) await ipBatch(ip, gone.flatMap((g) => g.prefixes.map((p) => `addr del ${p} dev lo`)));
+    // The routes leave already depreferred (or not) before the prefixes appear on lo.
+    if (next.some((n) => n !== 'withdrawn')) await setDeprefer(next.includes('depreferred'));
+    if (coming.length > 0) await ipBatch(ip, coming.flatMap((g) => g.prefixes.map((p) => `addr replace ${p} dev lo`)));
+    for (const g of moving) {
+      g.state = next[groups.indexOf(g)] ?? 'withdrawn';
+      const verb = g.state === 'withdrawn' ? 'withdraw' : g.state === 'depreferred' ? 'deprefer' : 'announce';
+      log(`${verb} ${g.name}: ${g.prefixes.join(' ')} (dns ${g.verdict.up ? 'up' : 'down'}, image path ${webVerdict.up ? 'up' : 'down'})`);
+      hooks.onGroup?.(g.name, g.state);
     }
-    log(`${next === 'withdrawn' ? 'withdraw' : next === 'depreferred' ? 'deprefer' : 'announce'} ${c.anycast.join(' ')} (dns ${dnsVerdict.up ? 'up' : 'down'}, image path ${webVerdict.up ? 'up' : 'down'})`);
-    state = next;
-    if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
-    hooks.onState?.(state);
+    const now = overall();
+    if (c.statusFile) writeAtomic(c.statusFile, `${now}\n`);
+    if (now !== state) {
+      state = now;
+      hooks.onState?.(state);
+    }
   };
 
   // One change at a time, in the order the verdicts asked for them.
@@ -485,26 +525,30 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
   const decide = () => {
     applying = applying.then(async () => {
       if (stopped) return;
-      const next = target(dnsVerdict.up, webVerdict.known ? webVerdict.up : undefined, c.onImagePathDown);
-      if (next !== state) await apply(next);
+      const imageUp = webVerdict.known ? webVerdict.up : undefined;
+      const next = groups.map((g) => target(g.verdict.up, imageUp, c.onImagePathDown));
+      if (next.some((n, i) => n !== groups[i]?.state)) await apply(next);
       // A bird that could not be told (not up yet) is told again on the next probe.
-      else if (state !== 'withdrawn' && c.bird && birdDeprefer !== (state === 'depreferred')) await setDeprefer(state === 'depreferred');
+      else if (state !== 'withdrawn' && c.bird && birdDeprefer !== next.includes('depreferred')) await setDeprefer(next.includes('depreferred'));
     });
     return applying;
   };
 
-  // One timer drives both probes; each verdict takes its probe's result the moment it is in, so
+  // One timer drives every probe; each verdict takes its probe's result the moment it is in, so
   // a refused DNS query is acted on without waiting for a slow image path (and one wake-up per
   // interval keeps the checker's CPU down).
   /** @type {NodeJS.Timeout | undefined} */
   let timer;
   const tick = async () => {
-    const feed = (/** @type {Verdict} */ v) => async (/** @type {boolean} */ ok) => {
+    const feed = (/** @type {Verdict} */ v) => async (/** @type {unknown} */ ok) => {
       if (stopped) return;
-      v.feed(ok);
+      v.feed(ok === true);
       await decide();
     };
-    await Promise.all([dns.probe(c.timeoutMs).then(feed(dnsVerdict)), web.probe(c.timeoutMs).then(feed(webVerdict))]);
+    await Promise.all([
+      ...groups.map((g) => allGood(g.probers.map((p) => p.probe(c.timeoutMs))).then(feed(g.verdict))),
+      allGood(webs.map((w) => w.probe(c.timeoutMs))).then(feed(webVerdict)),
+    ]);
     if (!stopped) timer = setTimeout(tick, c.intervalMs);
   };
 
@@ -531,9 +575,14 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
   };
   if (c.status) serveStatus(c.status);
 
-  log(`started: withdrawn until ${c.rise} good probes (dns ${c.dns.name} @${c.dns.server}, image path ${c.http.url}, on image path down: ${c.onImagePathDown})`);
+  log(
+    `started: withdrawn until ${c.rise} good probes (dns ${c.dns.name} @${groups.flatMap((g) => g.addresses).join(' ')}, image path ${webs.length > 1 ? `${c.http.url} ${c.http.url6}` : c.http.url}, on image path down: ${c.onImagePathDown})`,
+  );
   if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
-  timer = setTimeout(tick, 0);
+  // The service addresses stay on lo while the checker runs: each prefix's probes reach the local
+  // server there whether or not the prefix is announced.
+  const ready = ipBatch(ip, groups.flatMap((g) => g.addresses.map((a) => `addr replace ${a} dev lo`)));
+  timer = setTimeout(() => void ready.then(() => (stopped ? undefined : tick())), 0);
   return {
     /** Stops probing and withdraws. */
     async stop() {
@@ -542,11 +591,14 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
       clearTimeout(statusRetry);
       statusServer?.close();
       await applying;
-      dns.close();
-      web.close();
-      if (state !== 'withdrawn') await apply('withdrawn');
+      for (const g of groups) for (const p of g.probers) p.close();
+      for (const w of webs) w.close();
+      if (groups.some((g) => g.state !== 'withdrawn')) await apply(groups.map(() => /** @type {Announce} */ ('withdrawn')));
     },
+    /** The overall state: the worst prefix's. */
     state: () => state,
+    /** Each prefix's state, by name. */
+    groups: () => Object.fromEntries(groups.map((g) => [g.name, g.state])),
   };
 }
 
