@@ -4,7 +4,7 @@ import { familyOf } from '../model/net.ts';
 import type { Site, Topology } from '../model/schema.ts';
 import { anycastFamilies, bfdTimers, siteBfd } from '../model/facts.ts';
 import { blank, block, code, stmt, type Node } from '../render/syntax/brace.ts';
-import { bfdTimerStmts, emitBird, ident, passwordStmt, quote } from '../render/syntax/bird.ts';
+import { bfdTimerStmts, emitBird, ident, passwordStmt, prefixSet, quote } from '../render/syntax/bird.ts';
 import type { LabPlan, LabRouter } from './plan.ts';
 
 /** The password the lab hands both ends of a session whose model has a passwordRef. */
@@ -14,11 +14,12 @@ export function labPassword(site: string, peer: string): string {
 
 export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter): string {
   const site = t.sites.find((s) => s.id === router.site)!;
-  const families = anycastFamilies(t);
+  const all = anycastFamilies(t);
+  const families = ([4, 6] as const).map((family) => ({ family, prefixes: all.filter((f) => f.family === family).map((f) => f.prefix) })).filter((f) => f.prefixes.length > 0);
   const nodes: Node[] = [
     stmt('log', 'stderr', 'all'),
     stmt('router', 'id', router.core4),
-    ...families.map((f) => stmt('define', `ANYCAST${f.family}`, '=', `[ ${f.prefix} ]`)),
+    ...families.map((f) => stmt('define', `ANYCAST${f.family}`, '=', prefixSet(f.prefixes))),
     block(['protocol', 'device'], [stmt('scan', 'time', 10)]),
     block(['protocol', 'direct'], [stmt('ipv4'), stmt('ipv6'), stmt('interface', quote('site'), ',', quote('client'), ',', quote('core'))]),
     block(['protocol', 'kernel', 'kernel4'], [block(['ipv4'], [stmt('import', 'none'), stmt('export', 'all')], ';'), stmt('merge', 'paths', 'on')]),
@@ -57,6 +58,8 @@ function siteSessions(site: Site): Node[] {
         stmt('error', 'wait', 'time', '1,', 5),
       ];
       if (peer.multihop !== undefined) body.push(stmt('multihop', peer.multihop));
+      // GTSM needs both ends: the host sends with TTL 255 and expects 255 back.
+      if (peer.ttlSecurity) body.push(stmt('ttl', 'security', 'on'));
       if (bfdTimers(peer)) body.push(stmt('bfd', 'on'));
       if (peer.passwordRef) body.push(passwordStmt(labPassword(site.id, peer.name)));
       body.push(block([`ipv${family}`], [stmt('import', 'filter', `from_site${family}`), stmt('export', 'none')], ';'));

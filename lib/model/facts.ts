@@ -11,6 +11,11 @@ export function publishedVip(site: Site): string {
   return site.vip.elasticIp?.address ?? site.vip.address;
 }
 
+/** The IPv6 address a site publishes for the image host (its AAAA record), if it has one. */
+export function publishedVip6(site: Site): string | undefined {
+  return site.vip.address6;
+}
+
 /** One family of one anycast prefix: the covering prefix announced and the service address inside. */
 export interface AnycastFamily {
   /** The anycast prefix's model name (anycast.prefixes[].name). */
@@ -88,6 +93,11 @@ export const dnsHosts = (site: Site): Host[] => hostsWithRole(site, 'dns');
 /** The URL on a site's image VIP that answers 200 while the site serves images. */
 export function vipHealthUrl(t: Topology, site: Site): string {
   return `http://${site.vip.address}${t.cdn.healthcheck.path}`;
+}
+
+/** The same URL on the IPv6 VIP, if the site has one. */
+export function vipHealthUrl6(t: Topology, site: Site): string | undefined {
+  return site.vip.address6 === undefined ? undefined : `http://[${site.vip.address6}]${t.cdn.healthcheck.path}`;
 }
 
 export interface OriginTarget {

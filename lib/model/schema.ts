@@ -216,6 +216,17 @@ export const cdnSchema = z
 
 // ---------------------------------------------------------------- one site (sites/<id>.yaml)
 
+/** A BGP community: standard ASN:value (16 bits each) or large a:b:c (RFC 8092, 32 bits each). */
+const community = z.string().refine(
+  (s) => {
+    const parts = /^\d{1,10}:\d{1,10}(:\d{1,10})?$/.test(s) ? s.split(':').map(Number) : [];
+    const max = parts.length === 2 ? 65535 : 4294967295;
+    return parts.length > 0 && parts.every((n) => n <= max);
+  },
+  { message: 'must be a BGP community ASN:value (0-65535 each) or a large community a:b:c (0-4294967295 each)' },
+);
+const prepends = z.number().int().min(0).max(10);
+
 const peer = z.strictObject({
   name: ident.describe('Model key; becomes the bird protocol name.'),
   address: ipAny.describe('The peer address, on one of the site subnets (or reachable with multihop).'),
@@ -232,6 +243,16 @@ const peer = z.strictObject({
     .default(false)
     .describe('Run BFD on this session: true for 100 ms x 3, or {intervalMs, multiplier} agreed with the upstream. Sessions on one interface (and all multihop sessions) share their timers.'),
   multihop: z.number().int().min(2).max(255).optional().describe('eBGP multihop TTL; leave unset for a directly connected peer.'),
+  ttlSecurity: z
+    .boolean()
+    .default(false)
+    .describe('GTSM (RFC 5082, bird ttl security): accept only packets sent from one hop away; for directly connected peers, and the upstream must enable it too.'),
+  prepend: prepends.default(0).describe('AS-path prepends towards this peer, added to bgp.prepend (traffic engineering: make this path longer).'),
+  communities: z
+    .array(community)
+    .max(32)
+    .default([])
+    .describe("BGP communities added to the announcements to this peer (ASN:value, or large a:b:c), such as the upstream's action communities."),
 });
 
 const host = z.strictObject({
@@ -253,6 +274,9 @@ const host = z.strictObject({
 
 const vip = z.strictObject({
   address: ipv4.describe('The image VIP that keepalived holds and haproxy binds; inside a site subnet.'),
+  address6: ipv6
+    .optional()
+    .describe('Optional IPv6 image VIP, inside an IPv6 site subnet: published as the AAAA record, bound by haproxy, held by a VRRPv3 IPv6 instance. Metal sites only (aws sites have no IPv6 subnet).'),
   virtualRouterId: z.number().int().min(1).max(255).describe('VRRP router id, unique per segment.'),
   advertIntervalMs: z.number().int().min(10).max(40950).default(100).describe('VRRPv3 advert interval; 100 fails over in about 0.35 s.'),
   preempt: z
@@ -276,6 +300,7 @@ const bgp = z
     holdTimeSec: z.number().int().min(3).max(65535).default(9).describe('BGP hold time.'),
     keepaliveTimeSec: z.number().int().min(1).max(21845).default(3).describe('BGP keepalive time; at most a third of holdTimeSec.'),
     peers: z.array(peer).default([]).describe('Upstream BGP peers. Every dns host peers with each.'),
+    prepend: prepends.default(0).describe('AS-path prepends on every announcement of this site (traffic engineering: make the site less preferred).'),
     announce: z
       .array(ident)
       .min(1)

@@ -74,27 +74,8 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
     if (bfd.multihop) sessions.push(block(['multihop'], bfdTimerStmts(bfd.multihop), ';'));
     nodes.push(blank, block(['protocol', 'bfd'], sessions));
   }
-  for (const f of families) {
-    nodes.push(
-      blank,
-      block(['filter', `export_anycast${f.family}`], [
-        code(
-          line`if net ~ ${setName(f.family)} && proto = ${quote(ANYCAST_PROTO)} then {`,
-          `\tif DRAIN = 1 then bgp_community.add(${GRACEFUL_SHUTDOWN});`,
-          ...(deprefers(t)
-            ? [
-                '\tif ANYCAST_DEPREFER = 1 then {',
-                ...Array.from({ length: t.cdn.healthcheck.depreferPrepend }, () => line`\t\tbgp_path.prepend(${site.asn});`),
-                `\t\tbgp_community.add(${GRACEFUL_SHUTDOWN});`,
-                '\t}',
-              ]
-            : []),
-          '\taccept;',
-          '}',
-          'reject;',
-        ),
-      ]),
-    );
+  for (const peer of site.bgp.peers) {
+    if (families.some((f) => f.family === familyOf(peer.address))) nodes.push(blank, exportFilter(t, site, peer));
   }
   nodes.push(
     blank,
@@ -111,6 +92,38 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
   return nodes;
 }
 
+/**
+ * The export filter of one session: the announced covering prefixes of its family, and only while
+ * they sit on lo; drained or depreferred on demand; then this site's and this peer's prepends and
+ * this peer's communities.
+ */
+function exportFilter(t: Topology, site: Site, peer: Peer): Node {
+  const family = familyOf(peer.address);
+  const prepends = site.bgp.prepend + peer.prepend;
+  const communities = peer.communities.map((c) => c.split(':').map(Number));
+  return block(['filter', filterName(peer)], [
+    code(
+      line`if net ~ ${setName(family)} && proto = ${quote(ANYCAST_PROTO)} then {`,
+      `\tif DRAIN = 1 then bgp_community.add(${GRACEFUL_SHUTDOWN});`,
+      ...(deprefers(t)
+        ? [
+            '\tif ANYCAST_DEPREFER = 1 then {',
+            ...Array.from({ length: t.cdn.healthcheck.depreferPrepend }, () => line`\t\tbgp_path.prepend(${site.asn});`),
+            `\t\tbgp_community.add(${GRACEFUL_SHUTDOWN});`,
+            '\t}',
+          ]
+        : []),
+      ...Array.from({ length: prepends }, () => line`\tbgp_path.prepend(${site.asn});`),
+      ...communities.map(([a, b, c]) =>
+        c === undefined ? line`\tbgp_community.add((${a!}, ${b!}));` : line`\tbgp_large_community.add((${a!}, ${b!}, ${c}));`,
+      ),
+      '\taccept;',
+      '}',
+      'reject;',
+    ),
+  ]);
+}
+
 function peerBlock(t: Topology, site: Site, host: Host, peer: Peer): Node {
   const family = familyOf(peer.address);
   const local = family === 4 ? host.address : host.address6!;
@@ -121,12 +134,17 @@ function peerBlock(t: Topology, site: Site, host: Host, peer: Peer): Node {
     stmt('neighbor', ip(peer.address), 'as', peer.asn),
   ];
   if (peer.multihop !== undefined) body.push(stmt('multihop', peer.multihop));
+  if (peer.ttlSecurity) body.push(stmt('ttl', 'security', 'on'));
   if (bfdTimers(peer)) body.push(stmt('bfd', 'on'));
   if (peer.passwordRef) body.push(stmt('include', quote(birdSecretFile(peer.name))));
   body.push(
-    block([`ipv${family}`], [stmt('import', 'none'), exported ? stmt('export', 'filter', `export_anycast${family}`) : stmt('export', 'none')], ';'),
+    block([`ipv${family}`], [stmt('import', 'none'), exported ? stmt('export', 'filter', filterName(peer)) : stmt('export', 'none')], ';'),
   );
   return block(['protocol', 'bgp', ident('bgp', peer.name), 'from', 'upstream'], body);
+}
+
+function filterName(peer: Peer) {
+  return ident('export', peer.name);
 }
 
 function setName(family: 4 | 6): string {

@@ -5,7 +5,7 @@
 // process per probe; see its header for the states and README "How the anycast DNS works".
 import { readFileSync } from 'node:fs';
 import { fileText, headerLines } from './header.ts';
-import { announcedGroups, announcesBgp, publishedVip, vipHealthUrl } from '../model/facts.ts';
+import { announcedGroups, announcesBgp, publishedVip, publishedVip6, vipHealthUrl, vipHealthUrl6 } from '../model/facts.ts';
 import { PATHS } from './paths.ts';
 import { shAssignments } from './syntax/shell.ts';
 import { hasRole, type Renderer } from './types.ts';
@@ -27,6 +27,8 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
     prefixes: g.families.map((f) => f.prefix),
   }));
   const covering = anycast.flatMap((g) => g.prefixes);
+  const vip6 = publishedVip6(site);
+  const url6 = vipHealthUrl6(t, site);
   const config = {
     // JSON has no comments: the generated-by header is a key the program ignores.
     '//': headerLines(t, site.id, '').map((l) => l.trim()).join(' '),
@@ -34,8 +36,8 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
     timeoutMs: hc.timeoutMs,
     fall: hc.fall,
     rise: hc.rise,
-    dns: { port: 53, name: t.cdn.imageHost, expect: publishedVip(site) },
-    http: { url: vipHealthUrl(t, site) },
+    dns: { port: 53, name: t.cdn.imageHost, expect: publishedVip(site), ...(vip6 ? { expect6: vip6 } : {}) },
+    http: { url: vipHealthUrl(t, site), ...(url6 ? { url6 } : {}) },
     anycast,
     onImagePathDown: hc.onImagePathDown,
     ...(announcesBgp(site) && hc.onImagePathDown === 'deprefer' ? { bird: { socket: PATHS.birdCtl, stateFile: PATHS.birdDeprefer } } : {}),

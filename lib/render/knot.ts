@@ -2,7 +2,7 @@
 // transfers (no acl, so AXFR/IXFR are refused), NSID naming the site and host. The zone answers
 // the image host with this site's own published VIP.
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, nameserverGroup, publishedVip } from '../model/facts.ts';
+import { anycastFamilies, nameserverGroup, publishedVip, publishedVip6 } from '../model/facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS, zoneFile } from './paths.ts';
 import { emitKnot, listen, quote, type KnotSection } from './syntax/knot.ts';
@@ -102,5 +102,7 @@ export function zoneRecords(t: Topology, site: Site): ZoneRecord[] {
     for (const f of group.families) records.push({ name: ns, ttlSec: dns.nsTtlSec, type: f.family === 4 ? 'A' : 'AAAA', rdata: f.address });
   }
   records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'A', rdata: publishedVip(site) });
+  const vip6 = publishedVip6(site);
+  if (vip6) records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'AAAA', rdata: vip6 });
   return records;
 }

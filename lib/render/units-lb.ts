@@ -4,7 +4,7 @@
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { dirname } from 'node:path';
 import { PATHS } from './paths.ts';
-import { exec, MAINPID, sh } from './syntax/unit.ts';
+import { exec, MAINPID, sh, type UnitValue } from './syntax/unit.ts';
 import { hasRole } from './types.ts';
 import type { UnitSpec } from './unit-spec.ts';
 
@@ -53,6 +53,9 @@ export function lbUnits(_t: Topology, site: Site, host: Host): UnitSpec[] {
         // does not remove it: two hosts would answer ARP for the VIP. After every exit the VIP
         // leaves this host; '-' because a clean stop has removed it already.
         ['ExecStopPost', { argv: ['/usr/sbin/ip', 'addr', 'del', `${site.vip.address}/32`, 'dev', host.interface], ignoreFailure: true }],
+        ...(site.vip.address6
+          ? [['ExecStopPost', { argv: ['/usr/sbin/ip', '-6', 'addr', 'del', `${site.vip.address6}/128`, 'dev', host.interface], ignoreFailure: true }] as [string, UnitValue]]
+          : []),
         // SIGTERM makes the master send a priority-0 advert: the peer takes the VIP at once.
         ['KillMode', 'process'],
         ['Restart', 'always'],

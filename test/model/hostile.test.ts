@@ -181,6 +181,11 @@ describe('wrong address families, bad prefixes and duplicates', () => {
     ['an anycast prefix with a newline and a brace', edit(S, [CDN, 'prefix: 192.0.2.0/24, address: 192.0.2.53', 'prefix: "192.0.2.0/24\\n}", address: 192.0.2.53']), [
       'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: must be a prefix in CIDR form such as 192.0.2.0/24, got "192.0.2.0/24\\n}"',
     ]],
+    ['communities out of range and too many parts, and too many prepends', edit(S, [AMS, '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n', '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n      communities: ["64501:65536", "1:2:3:4", "64501:100", "64501:4294967295:0"]\n      prepend: 11\n']), [
+      'sites/ams.yaml:28:21: bgp.peers[0].communities[0]: must be a BGP community ASN:value (0-65535 each) or a large community a:b:c (0-4294967295 each), got "64501:65536"',
+      'sites/ams.yaml:28:36: bgp.peers[0].communities[1]: must be a BGP community ASN:value (0-65535 each) or a large community a:b:c (0-4294967295 each), got "1:2:3:4"',
+      'sites/ams.yaml:29:16: bgp.peers[0].prepend: must be at most 10, got 11',
+    ]],
     ['a peer address that is a hostname', edit(S, [AMS, 'address: 198.51.100.1\n', 'address: router.example.net\n']), [
       'sites/ams.yaml:24:16: bgp.peers[0].address: must be an IPv4 or IPv6 address, got "router.example.net"',
     ]],

@@ -96,6 +96,13 @@ const RULE_CASES: Case[] = [
     'sites/sin.yaml:11:3: bgp.announce: site sin has no bgp.peers to announce through; remove bgp.announce or add peers',
   ]],
   // addressesInSubnets
+  ['addressesInSubnets', 'an IPv6 VIP outside the subnets, and one taken by a host', edit(S, [AMS, '  virtualRouterId: 10\n', '  address6: 2001:db8:c::10\n  virtualRouterId: 10\n'], [NYC, '  virtualRouterId: 20\n', '  address6: 2001:db8:b::75\n  virtualRouterId: 20\n']), [
+    'sites/ams.yaml:13:13: vip.address6: 2001:db8:c::10 is outside the site subnets; pick an address in one of 2001:db8:a::/64',
+    'sites/nyc.yaml:32:15: hosts[0].address6: 2001:db8:b::75 is already used by the IPv6 image VIP in site nyc; every address must be unique',
+  ]],
+  ['awsNetwork', 'an IPv6 VIP on an aws site', edit(S, [SIN, '  virtualRouterId: 30\n', '  address6: 2001:db8:c::10\n  virtualRouterId: 30\n']), [
+    'sites/sin.yaml:16:13: vip.address6: 2001:db8:c::10 is IPv6, but aws site sin has no IPv6 subnet (and no Elastic IP is IPv6); remove it',
+  ]],
   ['addressesInSubnets', 'VIP outside the subnets', edit(S, [AMS, 'address: 198.51.100.10', 'address: 198.51.100.100']), [
     'sites/ams.yaml:12:12: vip.address: 198.51.100.100 is outside the site subnets; pick an address in one of 198.51.100.0/26',
   ]],
@@ -157,6 +164,9 @@ const RULE_CASES: Case[] = [
     'sites/nyc.yaml:43:19: hosts[3].vrrpPriority: nyc-cache2 is not an lb host; remove vrrpPriority',
   ]],
   // bgp
+  ['bgp', 'GTSM on a multihop session', edit(S, [AMS, '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n', '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n      multihop: 2\n      ttlSecurity: true\n']), [
+    'sites/ams.yaml:29:20: bgp.peers[0].ttlSecurity: GTSM (RFC 5082) is for directly connected peers, and transit1 has multihop 2; remove ttlSecurity or multihop',
+  ]],
   ['bgp', 'ASN reuse across sites', edit(S, [NYC, 'asn: 65020', 'asn: 65010']), [
     'sites/nyc.yaml:5:6: asn: 65010 is already site ams\'s; each site has its own ASN',
   ]],
@@ -368,15 +378,15 @@ describe('schema and values', () => {
 describe('unknown keys', () => {
   test.each<[what: string, texts: Texts, expected: string]>([
     ['a typo in a nested mapping', edit(S, [AMS, 'advertIntervalMs: 100', 'advertIntervallMs: 100']),
-      'sites/ams.yaml:14:3: vip.advertIntervallMs: unknown key (did you mean advertIntervalMs?); allowed here: address, advertIntervalMs, elasticIp, preempt, virtualRouterId'],
+      'sites/ams.yaml:14:3: vip.advertIntervallMs: unknown key (did you mean advertIntervalMs?); allowed here: address, address6, advertIntervalMs, elasticIp, preempt, virtualRouterId'],
     ['a typo in a list item', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      passwrdRef']),
-      'sites/ams.yaml:27:7: bgp.peers[0].passwrdRef: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, multihop, name, passwordRef'],
+      'sites/ams.yaml:27:7: bgp.peers[0].passwrdRef: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, multihop, name, passwordRef, prepend, ttlSecurity'],
     ['a typo inside a union branch', edit(S, [CDN, 'region: eu-west-1', 'region: eu-west-1\n    regoin: x']),
       'sites/cdn.yaml:35:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
     ['a key with no near match', edit(S, [CDN, 'shield: ams', 'shield: ams\nsecret: hunter2']),
       'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, origin, shield'],
     ['a plaintext password next to passwordRef', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      password: hunter2\n      passwordRef']),
-      'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, multihop, name, passwordRef'],
+      'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, multihop, name, passwordRef, prepend, ttlSecurity'],
   ])('%s', (_what, texts, expected) => {
     expect(errors(texts)).toEqual([expected]);
   });

@@ -39,8 +39,9 @@ protocol direct anycast_lo {
 }
 `;
 
-const TAIL = `
-filter export_anycast4 {
+/** The export filter of one IPv4 session with the defaults. */
+const filter = (peer: string) => `
+filter export_${peer} {
 	if net ~ ANYCAST4 && proto = "anycast_lo" then {
 		if DRAIN = 1 then bgp_community.add((65535, 0));
 		if ANYCAST_DEPREFER = 1 then {
@@ -53,7 +54,9 @@ filter export_anycast4 {
 	}
 	reject;
 }
+`;
 
+const TAIL = `${filter('remote')}${filter('transit1')}
 template bgp upstream {
 	local as 65001;
 	hold time 9;
@@ -90,7 +93,7 @@ protocol bgp bgp_remote from upstream {
 	bfd on;
 	ipv4 {
 		import none;
-		export filter export_anycast4;
+		export filter export_remote;
 	};
 }
 
@@ -101,7 +104,7 @@ protocol bgp bgp_transit1 from upstream {
 	bfd on;
 	ipv4 {
 		import none;
-		export filter export_anycast4;
+		export filter export_transit1;
 	};
 }
 `);
@@ -110,7 +113,7 @@ protocol bgp bgp_transit1 from upstream {
   it('renders only the multihop timers when every BFD session is multihop', () => {
     const onlyRemote = MULTIHOP.replace('      asn: 64501\n      bfd: true\n', '      asn: 64501\n');
     const content = render(onlyRemote)[0]!.content;
-    expect(content.slice(HEAD.length, content.indexOf('\nfilter export_anycast4'))).toBe(`
+    expect(content.slice(HEAD.length, content.indexOf('\nfilter export_'))).toBe(`
 protocol bfd {
 	multihop {
 		min rx interval 100 ms;
@@ -124,7 +127,7 @@ protocol bfd {
   it('takes per-peer timers: direct sessions share their interface\'s, multihop ones the multihop block\'s', async (ctx) => {
     const custom = MULTIHOP.replace('      asn: 64501\n      bfd: true\n', '      asn: 64501\n      bfd: { intervalMs: 50, multiplier: 4 }\n');
     const content = render(custom)[0]!.content;
-    expect(content.slice(HEAD.length, content.indexOf('\nfilter export_anycast4'))).toBe(`
+    expect(content.slice(HEAD.length, content.indexOf('\nfilter export_'))).toBe(`
 protocol bfd {
 	interface "eth0" {
 		min rx interval 50 ms;

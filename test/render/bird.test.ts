@@ -35,6 +35,11 @@ const dualStack = (peer1Extra: string[] = []) =>
     .replace('      asn: 64501', ['      asn: 64501', ...peer1Extra.map((l) => `      ${l}`), '    - name: transit2-v6', '      address: 2001:db8::1', '      asn: 64502'].join('\n'));
 const v6Cdn = INLINE_CDN_V6;
 
+/** The inline site with one prepend for the site, two more and two communities on its peer, and GTSM. */
+const POLICY = inlineSite()
+  .replace('bgp:\n', 'bgp:\n  prepend: 1\n')
+  .replace('      asn: 64501', ['      asn: 64501', '      prepend: 2', '      ttlSecurity: true', '      communities: ["64501:100", "64501:4200000000:7"]'].join('\n'));
+
 describe('bird.conf', () => {
   it('renders the whole file for one IPv4 peer with the defaults, and the drain file', () => {
     const files = render(inlineSite());
@@ -63,7 +68,7 @@ protocol direct anycast_lo {
 	interface "lo";
 }
 
-filter export_anycast4 {
+filter export_transit1 {
 	if net ~ ANYCAST4 && proto = "anycast_lo" then {
 		if DRAIN = 1 then bgp_community.add((65535, 0));
 		if ANYCAST_DEPREFER = 1 then {
@@ -92,7 +97,7 @@ protocol bgp bgp_transit1 from upstream {
 	neighbor 192.0.2.1 as 64501;
 	ipv4 {
 		import none;
-		export filter export_anycast4;
+		export filter export_transit1;
 	};
 }
 `);
@@ -112,9 +117,9 @@ define DRAIN = 0;
   it('withdraws instead of depreferring when the model says so: no include, no prepends', () => {
     const conf = birdConf(inlineSite(), `${INLINE_CDN}healthcheck:\n  onImagePathDown: withdraw\n`);
     expect(conf).not.toMatch(/DEPREFER/);
-    expect(section(conf, 'filter export_anycast4 {')).toBe(
+    expect(section(conf, 'filter export_transit1 {')).toBe(
       [
-        'filter export_anycast4 {',
+        'filter export_transit1 {',
         '\tif net ~ ANYCAST4 && proto = "anycast_lo" then {',
         '\t\tif DRAIN = 1 then bgp_community.add((65535, 0));',
         '\t\taccept;',
@@ -129,7 +134,7 @@ define DRAIN = 0;
     const conf = birdConf(dualStack(), v6Cdn);
     expect(conf).toContain('define ANYCAST4 = [ 203.0.113.0/24 ];\ndefine ANYCAST6 = [ 2001:db8:53::/48 ];\n');
     expect(section(conf, 'protocol direct anycast_lo {')).toBe(['protocol direct anycast_lo {', '\tipv4;', '\tipv6;', '\tinterface "lo";', '}'].join('\n'));
-    expect(section(conf, 'filter export_anycast6 {').split('\n').slice(0, 2)).toEqual(['filter export_anycast6 {', '\tif net ~ ANYCAST6 && proto = "anycast_lo" then {']);
+    expect(section(conf, 'filter export_transit2_v6 {').split('\n').slice(0, 2)).toEqual(['filter export_transit2_v6 {', '\tif net ~ ANYCAST6 && proto = "anycast_lo" then {']);
     expect(section(conf, 'protocol bgp bgp_transit2_v6 from upstream {')).toBe(
       [
         'protocol bgp bgp_transit2_v6 from upstream {',
@@ -138,11 +143,32 @@ define DRAIN = 0;
         '\tneighbor 2001:db8::1 as 64502;',
         '\tipv6 {',
         '\t\timport none;',
-        '\t\texport filter export_anycast6;',
+        '\t\texport filter export_transit2_v6;',
         '\t};',
         '}',
       ].join('\n'),
     );
+  });
+
+  it('per-peer policy: the site\'s and the peer\'s prepends, its communities, and GTSM', () => {
+    const conf = birdConf(POLICY, `${INLINE_CDN}healthcheck:\n  onImagePathDown: withdraw\n`);
+    expect(section(conf, 'filter export_transit1 {')).toBe(
+      [
+        'filter export_transit1 {',
+        '\tif net ~ ANYCAST4 && proto = "anycast_lo" then {',
+        '\t\tif DRAIN = 1 then bgp_community.add((65535, 0));',
+        '\t\tbgp_path.prepend(65001);',
+        '\t\tbgp_path.prepend(65001);',
+        '\t\tbgp_path.prepend(65001);',
+        '\t\tbgp_community.add((64501, 100));',
+        '\t\tbgp_large_community.add((64501, 4200000000, 7));',
+        '\t\taccept;',
+        '\t}',
+        '\treject;',
+        '}',
+      ].join('\n'),
+    );
+    expect(section(conf, 'protocol bgp bgp_transit1 from upstream {')).toContain('\tneighbor 192.0.2.1 as 64501;\n\tttl security on;\n');
   });
 
   it('an IPv6 peer without IPv6 anycast exports nothing', () => {
@@ -161,7 +187,7 @@ define DRAIN = 0;
         '\tinclude "/run/anycdn/secrets/bird-transit1.conf";',
         '\tipv4 {',
         '\t\timport none;',
-        '\t\texport filter export_anycast4;',
+        '\t\texport filter export_transit1;',
         '\t};',
         '}',
       ].join('\n'),
@@ -331,6 +357,18 @@ describe.skipIf(missingBinary('/usr/sbin/bird', 'bird2'))('bird -p reads the quo
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('accepts the per-peer policy: prepends, standard and large communities, ttl security', () => {
+    const drain = join(dir, 'drain.conf');
+    writeFileSync(drain, 'define DRAIN = 0;\n');
+    const conf = birdConf(POLICY, `${INLINE_CDN}healthcheck:\n  onImagePathDown: withdraw\n`).replace('/etc/bird/anycdn-drain.conf', drain);
+    expect(conf).toContain('ttl security on;');
+    expect(parse(conf)).toBe('');
+  });
+
+  it('refuses a standard community value above 65535, which the model refuses first', () => {
+    expect(parse('filter f { bgp_community.add((64501, 65536)); accept; }\n')).not.toBe('');
   });
 
   it('refuses a string with a newline, so quote() must too', () => {

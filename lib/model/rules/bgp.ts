@@ -24,6 +24,9 @@ export const bgp: Rule = (t, report) => {
     }
     const dnsHosts = site.hosts.filter((h) => h.roles.includes('dns'));
     site.bgp.peers.forEach((p, i) => {
+      if (p.ttlSecurity && p.multihop !== undefined) {
+        report(site.id, ['bgp', 'peers', i, 'ttlSecurity'], `bgp.peers[${i}].ttlSecurity: GTSM (RFC 5082) is for directly connected peers, and ${p.name} has multihop ${p.multihop}; remove ttlSecurity or multihop`);
+      }
       if (p.asn === site.asn) report(site.id, ['bgp', 'peers', i, 'asn'], `bgp.peers[${i}].asn: ${p.asn} is the site's own ASN; upstream sessions are eBGP, use the upstream's ASN`);
       if (familyOf(p.address) === 6) {
         for (const h of dnsHosts) {
