@@ -1,10 +1,11 @@
 // anycdn render: load the model, render every host, replace --out atomically.
 import { readdirSync, statSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fsReason, InputError } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
 import { IDENT } from '../model/text.ts';
 import { renderTopology } from '../render/index.ts';
+import { ROUTING_DIR, routingFiles } from '../render/routing.ts';
 import { writeTreeAtomically } from '../out/write.ts';
 import { EXIT, type Io } from './report.ts';
 
@@ -22,13 +23,13 @@ export async function renderCommand(opts: { sites: string; out: string }, io: Io
   if (outErrors.length > 0) throw new InputError(outErrors);
   const files = renderTopology(topology);
   try {
-    await writeTreeAtomically(opts.out, files);
+    await writeTreeAtomically(opts.out, files, routingFiles(topology));
   } catch (e) {
     if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
     throw new InputError([{ file: opts.out, line: 1, col: 1, message: `--out: cannot write: ${fsReason(e)}; check the directory and its permissions, or pass another --out` }]);
   }
   const hosts = new Set(files.map((f) => `${f.site}/${f.host}`)).size;
-  io.out(`rendered ${files.length} files for ${hosts} hosts in ${topology.sites.length} sites to ${opts.out}`);
+  io.out(`rendered ${files.length} files for ${hosts} hosts in ${topology.sites.length} sites to ${opts.out}, and the ROAs and IRR objects to ${join(opts.out, ROUTING_DIR)}`);
   return EXIT.ok;
 }
 

@@ -6,7 +6,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { RenderedFile } from '../render/types.ts';
 import { outputPath } from '../render/index.ts';
 
-export async function writeTreeAtomically(outDir: string, files: RenderedFile[]): Promise<void> {
+/** `extra`: files that belong to no host (out/routing/), by path relative to outDir. */
+export async function writeTreeAtomically(outDir: string, files: RenderedFile[], extra: { path: string; content: string }[] = []): Promise<void> {
   const target = resolve(outDir);
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
@@ -19,6 +20,12 @@ export async function writeTreeAtomically(outDir: string, files: RenderedFile[])
       await mkdir(dirname(p), { recursive: true });
       await writeFile(p, f.content);
       await chmod(p, f.mode);
+    }
+    for (const f of extra) {
+      const p = join(staging, f.path);
+      await mkdir(dirname(p), { recursive: true });
+      await writeFile(p, f.content);
+      await chmod(p, 0o644);
     }
     const exists = await stat(target).then(
       (s) => s.isDirectory(),

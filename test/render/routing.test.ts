@@ -1,0 +1,62 @@
+// The ROAs, the SLURM file and the RPSL route objects, checked against the model they come from.
+import { describe, expect, it } from 'vitest';
+import { anycastGroups, announcesBgp } from '../../lib/model/facts.ts';
+import { roas, roaTable, routingFiles, rpsl, slurm } from '../../lib/render/routing.ts';
+import { edit, errors, load, shipped } from '../model/fixtures.ts';
+
+const S = shipped();
+
+describe('out/routing', () => {
+  it('lists one ROA per covering prefix and announcing ASN, at the prefix length', () => {
+    expect(roaTable(roas(load(S)))).toBe(`prefix            maxLength  origin   anycast  sites
+192.0.2.0/24      24         AS65010  a        ams
+192.0.2.0/24      24         AS65020  a        nyc
+203.0.113.0/24    24         AS65010  b        ams
+203.0.113.0/24    24         AS65020  b        nyc
+2001:db8:53::/48  48         AS65010  a        ams
+2001:db8:53::/48  48         AS65020  a        nyc
+2001:db8:54::/48  48         AS65010  b        ams
+2001:db8:54::/48  48         AS65020  b        nyc
+`);
+  });
+
+  it('authorizes in SLURM exactly what the BGP sites announce: a prefix only one site announces has one origin', () => {
+    // A third prefix, without name servers, that only ams announces; sin (aws) originates nothing.
+    const texts = edit(
+      S,
+      ['sites/cdn.yaml', '      nameservers: [ns2.cdn.example.net]\n', '      nameservers: [ns2.cdn.example.net]\n    - name: c\n      ipv4: { prefix: 198.18.0.0/24, address: 198.18.0.53 }\n'],
+      ['sites/ams.yaml', 'bgp:\n', 'bgp:\n  announce: [a, b, c]\n'],
+      ['sites/nyc.yaml', 'bgp:\n', 'bgp:\n  announce: [b, a]\n'],
+    );
+    const t = load(texts);
+    const doc = JSON.parse(slurm(roas(t)));
+    expect(Object.keys(doc)).toEqual(['slurmVersion', 'validationOutputFilters', 'locallyAddedAssertions']);
+    expect(doc.slurmVersion).toBe(1);
+    expect(doc.validationOutputFilters).toEqual({ prefixFilters: [], bgpsecFilters: [] });
+    const got = (doc.locallyAddedAssertions.prefixAssertions as { asn: number; prefix: string; maxPrefixLength: number }[]).map((a) => `${a.prefix} ${a.maxPrefixLength} AS${a.asn}`);
+    // The expectation, straight from the model: every BGP site, every prefix it names, every family.
+    const want = t.sites
+      .filter(announcesBgp)
+      .flatMap((s) => anycastGroups(t).filter((g) => (s.bgp.announce ?? [g.name]).includes(g.name)).flatMap((g) => g.families.map((f) => `${f.prefix} ${f.prefix.split('/')[1]} AS${s.asn}`)));
+    expect(got.sort()).toEqual(want.sort());
+    expect(got.filter((a) => a.startsWith('198.18.0.0/24'))).toEqual(['198.18.0.0/24 24 AS65010']);
+    expect(t.sites.find((s) => s.id === 'sin')!.asn).toBe(65030);
+    expect(got.some((a) => a.endsWith('AS65030'))).toBe(false);
+  });
+
+  it('writes one RPSL route or route6 object per ROA, naming the origin and the name servers', () => {
+    const t = load(S);
+    const text = rpsl(t, roas(t));
+    const objects = text.split('\n\n').slice(1);
+    expect(objects).toHaveLength(8);
+    expect(objects[0]).toBe(['route:          192.0.2.0/24', 'descr:          anycdn anycast prefix a (ns1.cdn.example.net), cdn.example.net', 'origin:         AS65010', 'remarks:        announced from ams'].join('\n'));
+    expect(objects.map((o) => o.split('\n')[0]!.split(':')[0]).filter((k) => k === 'route6')).toHaveLength(4);
+    expect(routingFiles(t).map((f) => f.path)).toEqual(['routing/roas.txt', 'routing/roas.slurm.json', 'routing/irr.rpsl']);
+  });
+
+  it('refuses a site named routing, the directory these files go to', () => {
+    const texts: Record<string, string> = { ...S, 'sites/routing.yaml': S['sites/nyc.yaml']!.replace('id: nyc', 'id: routing') };
+    delete texts['sites/nyc.yaml'];
+    expect(errors(texts)).toEqual(['sites/routing.yaml:2:5: id: routing is where render writes the ROAs and IRR objects (out/routing/); name the site otherwise, such as routing-1']);
+  });
+});
