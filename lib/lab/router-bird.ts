@@ -4,7 +4,9 @@ import { familyOf } from '../model/net.ts';
 import type { Site, Topology } from '../model/schema.ts';
 import { anycastFamilies, bfdTimers, siteBfd } from '../model/facts.ts';
 import { blank, block, code, stmt, type Node } from '../render/syntax/brace.ts';
-import { bfdTimerStmts, emitBird, ident, passwordStmt, prefixSet, quote } from '../render/syntax/bird.ts';
+import { bfdTimerStmts, emitBird, ident, line, passwordStmt, prefixSet, quote } from '../render/syntax/bird.ts';
+import { prefix } from '../render/syntax/word.ts';
+import { roas, type Roa } from '../render/routing.ts';
 import type { LabPlan, LabRouter } from './plan.ts';
 
 /** The password the lab hands both ends of a session whose model has a passwordRef. */
@@ -12,7 +14,12 @@ export function labPassword(site: string, peer: string): string {
   return `lab-${site}-${peer}`;
 }
 
-export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter): string {
+/**
+ * A router's bird.conf. It validates route origins as an RPKI-minded upstream does: against
+ * `roaList` (the model's own ROAs, out/routing/, unless a scenario takes one away), every
+ * announcement from a site that is not ROA-valid is dropped.
+ */
+export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter, roaList: Roa[] = roas(t)): string {
   const site = t.sites.find((s) => s.id === router.site)!;
   const all = anycastFamilies(t);
   const families = ([4, 6] as const).map((family) => ({ family, prefixes: all.filter((f) => f.family === family).map((f) => f.prefix) })).filter((f) => f.prefixes.length > 0);
@@ -25,6 +32,16 @@ export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter): s
     block(['protocol', 'kernel', 'kernel4'], [block(['ipv4'], [stmt('import', 'none'), stmt('export', 'all')], ';'), stmt('merge', 'paths', 'on')]),
     block(['protocol', 'kernel', 'kernel6'], [block(['ipv6'], [stmt('import', 'none'), stmt('export', 'all')], ';'), stmt('merge', 'paths', 'on')]),
   ];
+  for (const family of [4, 6] as const) {
+    const list = roaList.filter((r) => r.family === family);
+    nodes.push(
+      stmt(`roa${family}`, 'table', `roas${family}`),
+      block(['protocol', 'static', `roa_static${family}`], [
+        block([`roa${family}`], [stmt('table', `roas${family}`)], ';'),
+        ...list.map((r) => stmt('route', prefix(r.prefix), 'max', r.maxLength, 'as', r.asn)),
+      ]),
+    );
+  }
   // The other side of each session runs the timers the model gives it, as the hosts do.
   const bfd = siteBfd(site);
   if (bfd.direct || bfd.multihop) {
@@ -36,7 +53,11 @@ export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter): s
     );
   }
   for (const f of families) {
-    nodes.push(block(['filter', `from_site${f.family}`], [code(`if net ~ ANYCAST${f.family} then accept;`, 'reject;')]));
+    nodes.push(
+      block(['filter', `from_site${f.family}`], [
+        code(line`if net ~ ANYCAST${f.family} && roa_check(roas${f.family}, net, bgp_path.last) = ROA_VALID then accept;`, 'reject;'),
+      ]),
+    );
   }
   nodes.push(...siteSessions(site), ...coreSessions(plan, router));
   return `${emitBird(nodes).join('\n')}\n`;

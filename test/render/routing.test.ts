@@ -1,5 +1,12 @@
 // The ROAs, the SLURM file and the RPSL route objects, checked against the model they come from.
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { planLab } from '../../lib/lab/plan.ts';
+import { routerBirdConf } from '../../lib/lab/router-bird.ts';
+import { missingBinary } from '../helpers/daemons.ts';
 import { anycastGroups, announcesBgp } from '../../lib/model/facts.ts';
 import { roas, roaTable, routingFiles, rpsl, slurm } from '../../lib/render/routing.ts';
 import { edit, errors, load, shipped } from '../model/fixtures.ts';
@@ -58,5 +65,36 @@ describe('out/routing', () => {
     const texts: Record<string, string> = { ...S, 'sites/routing.yaml': S['sites/nyc.yaml']!.replace('id: nyc', 'id: routing') };
     delete texts['sites/nyc.yaml'];
     expect(errors(texts)).toEqual(['sites/routing.yaml:2:5: id: routing is where render writes the ROAs and IRR objects (out/routing/); name the site otherwise, such as routing-1']);
+  });
+});
+
+describe.skipIf(missingBinary('/usr/sbin/bird', 'bird2'))("the lab routers validate origins against the same ROAs", () => {
+  const t = load(S);
+  const plan = planLab(t);
+  const dir = mkdtempSync(join(tmpdir(), 'anycdn-roa-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const check = (text: string): string => {
+    const f = join(dir, 'bird.conf');
+    writeFileSync(f, text);
+    const r = spawnSync('/usr/sbin/bird', ['-p', '-c', f], { encoding: 'utf8' });
+    return r.status === 0 ? '' : r.stderr;
+  };
+
+  it('every router loads the ROA list into roa4/roa6 tables and accepts a site route only when it is ROA-valid', () => {
+    for (const r of plan.routers) {
+      const conf = routerBirdConf(t, plan, r);
+      expect(check(conf), r.site).toBe('');
+      expect(conf).toContain('\troute 192.0.2.0/24 max 24 as 65010;\n\troute 192.0.2.0/24 max 24 as 65020;\n');
+      expect(conf).toContain('\troute 2001:db8:54::/48 max 48 as 65020;\n');
+      expect(conf).toContain('if net ~ ANYCAST4 && roa_check(roas4, net, bgp_path.last) = ROA_VALID then accept;');
+    }
+  });
+
+  it('a ROA list without one ASN leaves that ASN out of the tables, still a valid config', () => {
+    const router = plan.routers.find((r) => r.site === 'nyc')!;
+    const conf = routerBirdConf(t, plan, router, roas(t).filter((r) => r.asn !== 65020));
+    expect(check(conf)).toBe('');
+    expect(conf).not.toMatch(/max \d+ as 65020;/);
+    expect(conf).toMatch(/route 203\.0\.113\.0\/24 max 24 as 65010;/);
   });
 });
