@@ -1,6 +1,6 @@
 // The ROAs, the SLURM file and the RPSL route objects, checked against the model they come from.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,13 @@ describe('out/routing', () => {
     expect(objects[0]).toBe(['route:          192.0.2.0/24', 'descr:          anycdn anycast prefix a (ns1.cdn.example.net), cdn.example.net', 'origin:         AS65010', 'remarks:        announced from ams'].join('\n'));
     expect(objects.map((o) => o.split('\n')[0]!.split(':')[0]).filter((k) => k === 'route6')).toHaveLength(4);
     expect(routingFiles(t).map((f) => f.path)).toEqual(['routing/roas.txt', 'routing/roas.slurm.json', 'routing/irr.rpsl']);
+  });
+
+  it('the README shows the generated table and route object as they are', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const t = load(S);
+    expect(readme).toContain(`\`\`\`\n${roaTable(roas(t))}\`\`\`\n`);
+    expect(readme).toContain(rpsl(t, roas(t)).split('\n\n')[1]);
   });
 
   it('refuses a site named routing, the directory these files go to', () => {
