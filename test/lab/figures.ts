@@ -19,6 +19,8 @@ export const FIGURES_FILE = join(import.meta.dirname, '..', '.figures', 'lab.jso
 
 export class Figures {
   readonly all: Figure[] = [];
+  /** `name`: the JSON file's name under test/.figures/ (lab.json unless another file's scenarios). */
+  constructor(private readonly name = 'lab') {}
 
   record(scenario: string, metric: string, unit: Figure['unit'], target: string, trials: number[], note?: string): Figure {
     const sorted = [...trials].sort((a, b) => a - b);
@@ -39,7 +41,7 @@ export class Figures {
 
   write(): void {
     mkdirSync(join(FIGURES_FILE, '..'), { recursive: true });
-    writeFileSync(FIGURES_FILE, `${JSON.stringify({ measuredAt: new Date().toISOString(), figures: this.all }, null, 2)}\n`);
+    writeFileSync(join(FIGURES_FILE, '..', `${this.name}.json`), `${JSON.stringify({ measuredAt: new Date().toISOString(), figures: this.all }, null, 2)}\n`);
   }
 
   table(): string {
