@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderBird } from '../../lib/render/bird.ts';
+import { renderHealthcheck } from '../../lib/render/healthcheck.ts';
 import { blank, block, code, stmt } from '../../lib/render/syntax/brace.ts';
 import { BIRD_KEYWORDS, emitBird, ident, line, passwordFile, passwordStmt, prefixSet, quote } from '../../lib/render/syntax/bird.ts';
 import { quote as nginxQuote } from '../../lib/render/syntax/nginx.ts';
@@ -169,6 +170,19 @@ define DRAIN = 0;
       ].join('\n'),
     );
     expect(section(conf, 'protocol bgp bgp_transit1 from upstream {')).toContain('\tneighbor 192.0.2.1 as 64501;\n\tttl security on;\n');
+  });
+
+  it('announces only the prefixes of bgp.announce, and the checker moves only those', () => {
+    const cdn = INLINE_CDN.replace(
+      '    - name: a\n      ipv4: { prefix: 203.0.113.0/24, address: 203.0.113.53 }\n',
+      '    - name: a\n      ipv4: { prefix: 203.0.113.0/24, address: 203.0.113.53 }\n    - name: b\n      ipv4: { prefix: 198.51.100.0/24, address: 198.51.100.53 }\n      nameservers: [ns1.example.net]\n',
+    );
+    const site = inlineSite().replace('bgp:\n', 'bgp:\n  announce: [b]\n');
+    expect(birdConf(site, cdn)).toContain('define ANYCAST4 = [ 198.51.100.0/24 ];\n');
+    const t = loadInline(site, cdn);
+    const { site: s, host } = siteAndHost(t, 'tst-lb1');
+    const hc = JSON.parse(renderHealthcheck(t, s, host).find((f) => f.path.endsWith('healthcheck.json'))!.content);
+    expect(hc.anycast).toEqual([{ name: 'b', addresses: ['198.51.100.53/32'], prefixes: ['198.51.100.0/24'] }]);
   });
 
   it('an IPv6 peer without IPv6 anycast exports nothing', () => {
