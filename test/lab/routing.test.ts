@@ -80,12 +80,18 @@ async function within(ms: number, cond: () => Promise<boolean>): Promise<number 
   return undefined;
 }
 
-/** Rewrites a router's bird.conf and has bird apply it (birdc configure in its namespace). */
+/**
+ * Rewrites a router's bird.conf, has bird apply it (birdc configure in its namespace), and has it
+ * run its import filters again over what the sessions hold (reload in), so a changed ROA table
+ * re-validates routes already imported.
+ */
 async function reconfigureRouter(routerSite: string, conf: string): Promise<void> {
   const dir = labPaths.etc(`router-${routerSite}`);
   writeFileSync(join(dir, 'bird.conf'), conf);
-  const r = await run('ip', ['netns', 'exec', nsOf.router(routerSite), 'birdc', '-s', join(dir, 'bird.ctl'), 'configure'], { timeoutMs: 5000 });
-  expect(r.stdout, `birdc configure at router ${routerSite}`).toMatch(/Reconfigured|Reconfiguration in progress/);
+  const birdc = (...args: string[]) => run('ip', ['netns', 'exec', nsOf.router(routerSite), 'birdc', '-s', join(dir, 'bird.ctl'), ...args], { timeoutMs: 5000 });
+  expect((await birdc('configure')).stdout, `birdc configure at router ${routerSite}`).toMatch(/Reconfigured|Reconfiguration in progress/);
+  await sleep(200);
+  expect((await birdc('reload', 'in', 'all')).code, `birdc reload in all at router ${routerSite}`).toBe(0);
 }
 
 describe.skipIf(skip)('lab: routable anycast, dual stack and route origins', () => {
