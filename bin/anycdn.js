@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// Launcher: runs the TypeScript CLI through tsx, so `npx anycdn` works right after `npm ci`.
-import { register } from 'tsx/esm/api';
+// `npx anycdn`: the compiled CLI (dist/anycdn.js); see launch.js.
+import { launch } from './launch.js';
 
-register();
-await import('./anycdn.ts');
+await launch('anycdn');

@@ -7,7 +7,7 @@ import type { RenderedFile } from '../render/types.ts';
 import { cloudShape } from '../cloud/shape.ts';
 import { GLOBAL, GLOBAL_REGION, METAL_REGION, ORIGIN } from '../cloud/stacks.ts';
 import { AwsSiteStack } from './aws-site-stack.ts';
-import { account, CONTEXT, contextFlag, contextString, DEFAULT_DEBIAN_AMI_PARAMETER } from './context.ts';
+import { account, CONTEXT, contextFlag, contextString, debianAmi } from './context.ts';
 import { GlobalStack } from './global-stack.ts';
 import { MetalSiteStack } from './metal-site-stack.ts';
 import { enableNag } from './nag.ts';
@@ -35,7 +35,6 @@ export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTo
     }));
   }
 
-  const amiParameter = contextString(app, CONTEXT.debianAmiParameter, DEFAULT_DEBIAN_AMI_PARAMETER);
   const awsStacks = shape.awsSites.map((s) => {
     // cloudDiagnostics (in cloudShape) reports an aws site without pinned zones.
     if (!s.site.availabilityZones) throw new Error(`internal: aws site ${s.site.id} has no availabilityZones`);
@@ -45,7 +44,7 @@ export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTo
       description: `anycdn: aws site ${s.site.id} (${s.site.location})`,
       shape: s,
       zones: s.site.availabilityZones,
-      debianAmiParameter: amiParameter,
+      ami: debianAmi(app, s.region),
       ...(shape.origin ? { originBucket: shape.origin.bucket } : {}),
     });
     add(stack);

@@ -14,7 +14,8 @@ import { SiteNetwork } from './network.ts';
 export interface AwsSiteStackProps extends StackProps {
   shape: AwsSiteShape;
   zones: string[];
-  debianAmiParameter: string;
+  /** The pinned Debian 12 AMI of the site's region. */
+  ami: string;
   originBucket?: string;
 }
 
@@ -26,13 +27,13 @@ export class AwsSiteStack extends Stack {
     super(scope, id, props);
     const { shape } = props;
     Tags.of(this).add('anycdn:site', shape.site.id);
-    const network = new SiteNetwork(this, 'Network', { siteId: shape.site.id, shape: shape.network, zones: props.zones });
+    const network = new SiteNetwork(this, 'Network', { siteId: shape.site.id, region: shape.region, shape: shape.network, zones: props.zones });
 
     const groups = new Map<GroupName, ec2.SecurityGroup>();
     for (const g of shape.securityGroups) {
       groups.set(g.name, new ec2.SecurityGroup(this, `${g.name}-sg`, { vpc: network.vpc, description: g.description, allowAllOutbound: false }));
     }
-    const peer = (p: RulePeer): ec2.IPeer => ('anyIpv4' in p ? ec2.Peer.anyIpv4() : groups.get(p.group)!);
+    const peer = (p: RulePeer): ec2.IPeer => ('anyIpv4' in p ? ec2.Peer.anyIpv4() : 'cidrIpv4' in p ? ec2.Peer.ipv4(p.cidrIpv4) : groups.get(p.group)!);
     for (const g of shape.securityGroups) {
       const sg = groups.get(g.name)!;
       for (const r of g.ingress) sg.addIngressRule(peer(r.peer), port(r), r.description);
@@ -45,7 +46,7 @@ export class AwsSiteStack extends Stack {
     const vipSubnetName = subnetOf(shape.network, shape.site.vip.address)?.name;
     const vipSubnet = vipSubnetName ? network.subnets.get(vipSubnetName) : undefined;
     if (!vipSubnet) throw new Error(`internal: the VIP of ${shape.site.id} is outside its subnets`);
-    const machineImage = ec2.MachineImage.fromSsmParameter(props.debianAmiParameter, { os: ec2.OperatingSystemType.LINUX });
+    const machineImage = ec2.MachineImage.genericLinux({ [shape.region]: props.ami });
 
     let previous: Host | undefined;
     for (const h of shape.hosts) {
@@ -54,9 +55,10 @@ export class AwsSiteStack extends Stack {
         shape: h,
         vpc: network.vpc,
         subnet: network.subnets.get(h.subnet)!.subnet,
-        vipSubnet: vipSubnet.cfn,
+        subnets: new Map([...network.subnets].map(([name, s]) => [name, s.cfn])),
         securityGroups: h.groups.map((g) => groups.get(g)!),
         machineImage,
+        ami: props.ami,
         ...(props.originBucket ? { originBucket: props.originBucket } : {}),
       });
       // One host at a time, each after the previous one reported healthy: a change that restarts

@@ -7,8 +7,13 @@ export const CONTEXT = {
   account: 'anycdn:account',
   /** The sites directory, relative to the working directory. */
   sites: 'anycdn:sites',
-  /** The public SSM parameter holding the Debian 12 AMI id, resolved by CloudFormation at deploy. */
-  debianAmiParameter: 'anycdn:debian-ami-parameter',
+  /** The render output whose manifest holds the zone serials to ship (lib/out/manifest.ts). */
+  out: 'anycdn:out',
+  /**
+   * The Debian 12 AMI of each aws site's region, pinned ({"<region>": "ami-..."}): a new AMI
+   * replaces every instance of the region, so it changes only when an operator bumps it.
+   */
+  debianAmi: 'anycdn:debian-ami',
   /** true: the accelerator takes the model's anycast IPv4 address (BYOIP, provisioned beforehand). */
   globalByoip: 'anycdn:global-byoip',
   /** true: the origin bucket writes server access logs to a bucket of its own. */
@@ -26,7 +31,7 @@ export class ContextError extends Error {
 }
 
 export const PLACEHOLDER_ACCOUNT = '111111111111';
-export { DEFAULT_DEBIAN_AMI_PARAMETER } from '../cloud/instance.ts';
+import { DEBIAN_AMI_PARAMETER, isAmiId } from '../cloud/instance.ts';
 export { GLOBAL_REGION, METAL_REGION } from '../cloud/stacks.ts';
 
 export function contextString(scope: Construct, key: string, fallback: string): string {
@@ -43,8 +48,43 @@ export function contextFlag(scope: Construct, key: string): boolean {
   throw new ContextError(key, `must be true or false, got ${JSON.stringify(v)}`);
 }
 
+/** The pinned AMI of `region` from context anycdn:debian-ami. */
+export function debianAmi(scope: Construct, region: string): string {
+  const key = CONTEXT.debianAmi;
+  const raw: unknown = scope.node.tryGetContext(key);
+  const v = typeof raw === 'string' ? parseJson(raw) : raw; // -c passes a string
+  const lookup = `aws ssm get-parameter --region ${region} --name ${DEBIAN_AMI_PARAMETER} --query Parameter.Value`;
+  if (v === undefined) throw new ContextError(key, `missing; pin the Debian 12 AMI per region, e.g. {"${region}": "ami-..."} with the id from \`${lookup}\``);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ContextError(key, `must map regions to AMI ids, got ${JSON.stringify(v)}`);
+  const ami: unknown = (v as Record<string, unknown>)[region];
+  if (ami === undefined) throw new ContextError(key, `no AMI for ${region}; add "${region}": "ami-..." with the id from \`${lookup}\``);
+  if (typeof ami !== 'string' || !isAmiId(ami)) throw new ContextError(key, `${region}: must be an AMI id such as ami-0123456789abcdef0, got ${JSON.stringify(ami)}`);
+  return ami;
+}
+
+function parseJson(s: string): unknown {
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return s;
+  }
+}
+
 export function account(scope: Construct): string {
   const a = contextString(scope, CONTEXT.account, PLACEHOLDER_ACCOUNT);
   if (!/^\d{12}$/.test(a)) throw new ContextError(CONTEXT.account, `must be a 12-digit AWS account id, got ${JSON.stringify(a)}`);
   return a;
+}
+
+/**
+ * Whether aws-cdk-lib's built-in CloudFormation validation runs during synth. It is a 9 MB wasm
+ * that costs about 5 s and 300 MiB of every synth, so it runs where its findings are read: in CI
+ * (`CI=true`, which .ci/run and CI systems set) and in `npm test` (the test synth and the CLI test
+ * ask for it). Anywhere else it runs on demand with `CDK_VALIDATION=true`, and
+ * `CDK_VALIDATION=false` (or `cdk synth --no-validation`) turns it off everywhere. It never changes
+ * the templates, only whether they are checked.
+ */
+export function builtinValidation(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.CDK_VALIDATION === 'false') return false;
+  return env.CI === 'true' || env.CDK_VALIDATION === 'true';
 }

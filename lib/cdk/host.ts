@@ -8,7 +8,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import type { ResourceRef, Statement } from '../cloud/iam.ts';
 import { INSTANCE } from '../cloud/instance.ts';
-import { ROLLOUT } from '../cloud/rollout.ts';
+import { hostVersion, ROLLOUT, type HostVersion } from '../cloud/rollout.ts';
 import type { AwsSiteShape, CloudHost } from '../cloud/shape.ts';
 import { userData } from '../cloud/userdata.ts';
 import { acknowledge, nagPartition } from './nag.ts';
@@ -19,10 +19,12 @@ export interface HostProps {
   shape: CloudHost;
   vpc: ec2.IVpc;
   subnet: ec2.ISubnet;
-  /** The subnet of the VIP, which the lb pair may move the VIP and Elastic IP within. */
-  vipSubnet: ec2.CfnSubnet;
+  /** The site's subnets by model name, for the statements' ec2:Subnet conditions. */
+  subnets: Map<string, ec2.CfnSubnet>;
   securityGroups: ec2.ISecurityGroup[];
   machineImage: ec2.IMachineImage;
+  /** The pinned AMI id behind machineImage: part of the host's version. */
+  ami: string;
   /** s3:GetObject on the origin bucket's objects. */
   originBucket?: string;
 }
@@ -31,6 +33,8 @@ export class Host extends Construct {
   readonly instance: ec2.Instance;
   readonly bundle: s3assets.Asset;
   readonly role: iam.Role;
+  /** The keys of this version of the host (lib/cloud/rollout.ts). */
+  readonly version: HostVersion;
   /** Satisfied once this version of the host reported itself healthy. */
   readonly ready: CfnWaitCondition;
 
@@ -54,14 +58,17 @@ export class Host extends Construct {
     for (const p of shape.managedPolicies) this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName(p));
     this.excuse(props);
 
-    // A handle per version of the host: an update that restarts it waits for a fresh signal.
-    const key = shape.readiness.gateKey;
-    const handle = new CfnWaitConditionHandle(this, `ReadyHandle-${key}`);
-    this.instance = new ec2.Instance(this, 'Instance', {
+    // A handle per version of the host: an update that restarts it waits for a fresh signal. An
+    // instance per replacement key: a replacing change is a new resource, created and signalled
+    // before CloudFormation deletes the old one. The instance owns no fixed address (the bootstrap
+    // claims it), so both can exist at once (README "Update path").
+    const version = hostVersion(shape.version, props.ami);
+    this.version = version;
+    const handle = new CfnWaitConditionHandle(this, `ReadyHandle-${version.gateKey}`);
+    this.instance = new ec2.Instance(this, `Instance-${version.replacementKey}`, {
       instanceName: shape.host.name,
       vpc: props.vpc,
       vpcSubnets: { subnets: [props.subnet] },
-      privateIpAddress: shape.host.address,
       instanceType: new ec2.InstanceType(shape.instanceType),
       machineImage: props.machineImage,
       userData: ec2.UserData.custom(
@@ -72,6 +79,8 @@ export class Host extends Construct {
           bundleSha256: shape.bundle.sha256,
           packages: shape.packages,
           units: shape.units,
+          address: shape.address,
+          ...(shape.forwardFromPrimary ? { forwardFromPrimary: shape.forwardFromPrimary } : {}),
           readiness: { signalUrl: handle.ref, probes: shape.readiness.probes, attempts: ROLLOUT.attempts, intervalSec: ROLLOUT.intervalSec },
         }),
       ),
@@ -96,9 +105,15 @@ export class Host extends Construct {
       ],
     });
     for (const sg of props.securityGroups.slice(1)) this.instance.addSecurityGroup(sg);
-    this.ready = new CfnWaitCondition(this, `Ready-${key}`, { handle: handle.ref, timeout: String(ROLLOUT.timeoutSec), count: 1 });
+    this.ready = new CfnWaitCondition(this, `Ready-${version.gateKey}`, { handle: handle.ref, timeout: String(ROLLOUT.timeoutSec), count: 1 });
     this.ready.node.addDependency(this.instance.instance);
     acknowledge(this.instance, 'CloudFormation-Validate::W3010', 'the zone is the one of the host\'s subnet, pinned in the site model so synth stays offline');
+    acknowledge(this.instance, 'CloudFormation-Validate::W9010', 'the AMI is pinned per region on purpose (context anycdn:debian-ami): a new AMI replaces every instance, so it changes only when an operator bumps it');
+    acknowledge(
+      this.instance,
+      'AwsSolutions-EC29',
+      'no termination protection on purpose: a replacing change (AMI, subnet, disk) must let CloudFormation delete the old instance after the new one reported healthy',
+    );
   }
 
   /** A shape statement with its references as this stack's ARNs. */
@@ -116,16 +131,22 @@ export class Host extends Construct {
           return stack.formatArn({ service: 'ec2', resource: 'elastic-ip', resourceName: r.allocationId });
         case 'network-interfaces':
           return stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' });
+        case 'any':
+          return '*';
         case 'config-objects':
           throw new Error('internal: an aws host has no config bucket');
       }
     };
-    const subnetArn = () => stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: props.vipSubnet.ref });
+    const subnetArn = (name: string) => {
+      const subnet = props.subnets.get(name);
+      if (!subnet) throw new Error(`internal: no subnet ${name}`);
+      return stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: subnet.ref });
+    };
     return new iam.PolicyStatement({
       sid: st.sid,
       actions: st.actions,
       resources: st.resources.map(arn),
-      ...(st.inVipSubnet ? { conditions: { ArnEquals: { 'ec2:Subnet': subnetArn() } } } : {}),
+      ...(st.inSubnet !== undefined ? { conditions: { ArnEquals: { 'ec2:Subnet': subnetArn(st.inSubnet) } } } : {}),
     });
   }
 
@@ -144,11 +165,14 @@ export class Host extends Construct {
       if (!props.originBucket) throw new Error('internal: origin-read without an origin bucket');
       acknowledge(this.role, `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:s3:::${props.originBucket}/*]`, 'a cache reads any image of the origin bucket by design; the bucket holds only the images it serves');
     }
-    if (permissions.includes('move-vip')) {
+    if (permissions.includes('claim-address')) {
+      acknowledge(this.role, 'AwsSolutions-IAM5[Resource::*]', 'ec2:DescribeNetworkInterfaces takes no resource-level permissions; the bootstrap uses it to find which interface holds the host\'s address');
+    }
+    if (permissions.includes('move-vip') || permissions.includes('claim-address')) {
       acknowledge(
         this.role,
         `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:ec2:${stack.region}:${stack.account}:network-interface/*]`,
-        'network interface ids exist only after launch; the ec2:Subnet condition limits this to interfaces in the VIP subnet',
+        'network interface ids exist only after launch; ec2:Subnet conditions limit this to interfaces in the VIP subnet (move-vip) and the host\'s own subnet (claim-address)',
       );
     }
   }

@@ -4,7 +4,7 @@ import { Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { NetworkShape } from '../cloud/network.ts';
+import { endpointService, type NetworkShape } from '../cloud/network.ts';
 import { acknowledge } from './nag.ts';
 
 export class SiteNetwork extends Construct {
@@ -12,7 +12,7 @@ export class SiteNetwork extends Construct {
   /** By model subnet name. */
   readonly subnets: Map<string, { subnet: ec2.ISubnet; cfn: ec2.CfnSubnet }>;
 
-  constructor(scope: Construct, id: string, props: { siteId: string; shape: NetworkShape; zones: string[] }) {
+  constructor(scope: Construct, id: string, props: { siteId: string; region: string; shape: NetworkShape; zones: string[] }) {
     super(scope, id);
     const { shape, zones } = props;
     const vpc = new ec2.CfnVPC(this, 'Vpc', { cidrBlock: shape.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true });
@@ -34,6 +34,9 @@ export class SiteNetwork extends Construct {
       new ec2.CfnSubnetRouteTableAssociation(this, `Subnet-${s.name}-Routes`, { subnetId: cfn.ref, routeTableId: routes.ref });
       const subnet = ec2.Subnet.fromSubnetAttributes(this, `Subnet-${s.name}-Ref`, { subnetId: cfn.ref, availabilityZone: zone, routeTableId: routes.ref });
       this.subnets.set(s.name, { subnet, cfn });
+    }
+    for (const e of shape.gatewayEndpoints) {
+      new ec2.CfnVPCEndpoint(this, `Endpoint-${e}`, { vpcId: vpc.ref, serviceName: endpointService(props.region, e), vpcEndpointType: 'Gateway', routeTableIds: [routes.ref] });
     }
     const all = shape.subnets.map((s) => this.subnets.get(s.name)!);
     this.vpc = ec2.Vpc.fromVpcAttributes(this, 'VpcRef', {

@@ -33,6 +33,7 @@ export const shellChecker: Checker = {
   binary: '/bin/sh',
   debianPackage: 'dash',
   command: (f) => `/bin/sh -n ${f.path}`,
+  contentOnly: true,
   parse: (out, code, f) => mapOutput('sh -n', out, code, f, [/(?<path>\/[^\s:]+): (?<line>\d+):/]),
 };
 
@@ -42,6 +43,7 @@ export const nodeChecker: Checker = {
   binary: PATHS.node,
   debianPackage: 'nodejs',
   command: (f) => `${PATHS.node} --check ${f.path}`,
+  contentOnly: true,
   // node --check prints `FILE:LINE` first, then the line, a caret and `SyntaxError: ...`.
   parse: (out, code, f) => mapOutput('node --check', out.replace(/^(\/\S+:\d+)\n[\s\S]*?\n(\w*Error: .*)$/m, '$1 $2'), code, f, [/^(?<path>\/[^\s:]+):(?<line>\d+) /]),
 };

@@ -17,6 +17,15 @@ export const systemdChecker: Checker = {
   debianPackage: 'systemd',
   command: (f) => `/usr/bin/systemd-analyze verify --man=no ${shQuote(f.path)}`,
   parse: (out, code, f) => mapOutput('systemd-analyze', out, code === 0 && /\S/.test(out) ? 1 : code, f, [/^(?<path>\/[^\s:]+):(?<line>\d+): /, /^[A-Za-z0-9@_.-]+\.service: /]),
+  // One systemd-analyze per host rather than per unit: each start loads systemd's whole unit
+  // search path. Its lines start with the unit's path or name.
+  many: {
+    command: (fs) => `/usr/bin/systemd-analyze verify --man=no ${fs.map((f) => shQuote(f.path)).join(' ')}`,
+    owner: (line, fs) => {
+      const lead = /^([^\s:]+):/.exec(line)?.[1];
+      return lead === undefined ? undefined : fs.find((f) => f.path === lead || f.path.slice(f.path.lastIndexOf('/') + 1) === lead);
+    },
+  },
 };
 
 /**

@@ -10,7 +10,7 @@ import type { DirNeed } from '../render/catalog.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 
 /** State directories replaced by tmpfs inside the view (those that exist on the machine). */
-export const SCRATCH_DIRS: readonly string[] = ['/dev/shm', '/run', '/var/cache', '/var/spool', '/var/log', '/var/lib/knot', '/var/lib/haproxy', '/var/lib/nginx'];
+export const SCRATCH_DIRS: readonly string[] = ['/dev/shm', '/run', '/var/cache', '/var/spool', '/var/log', '/var/lib/knot', '/var/lib/haproxy', '/var/lib/nginx', '/var/lib/prometheus'];
 
 export interface HostViewPlan {
   /** The host's tree on disk: <treeDir>/<absolute path>. */

@@ -2,7 +2,7 @@
 // checker tests feed in. Only here does a regex read what a file refers to; rendered files come
 // with their host plan's needs (render/catalog.ts).
 import type { HostNeeds } from '../render/catalog.ts';
-import { BIRD_DEPREFER_DEFAULT } from '../render/catalog.ts';
+import { BIRD_ANNOUNCE_DEFAULT } from '../render/catalog.ts';
 import { PATHS } from '../render/paths.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { upstreamHostnames } from './cache.ts';
@@ -18,6 +18,6 @@ export function looseNeeds(files: RenderedFile[]): HostNeeds {
     hostNames: of('nginx', upstreamHostnames),
     secretFiles: of('bird', (c) => birdIncludes(c).filter((p) => p.startsWith(`${PATHS.birdSecretsDir}/`))),
     certPaths: of('haproxy', haproxyCertPaths),
-    stateFiles: of('bird', (c) => birdIncludes(c).filter((p) => p === PATHS.birdDeprefer)).map((path) => ({ path, content: BIRD_DEPREFER_DEFAULT })),
+    stateFiles: of('bird', (c) => birdIncludes(c).filter((p) => p === PATHS.birdAnnounce)).map((path) => ({ path, content: BIRD_ANNOUNCE_DEFAULT })),
   };
 }

@@ -12,7 +12,8 @@ import { needsFixtures, splitFixtures } from './fixtures.ts';
 import { looseNeeds } from './loose.ts';
 import { hostViewScript, unshareArgs } from './hostview.ts';
 import { fileLabel } from './output.ts';
-import { CHECKERS } from './registry.ts';
+import { eachLimit } from '../pool.ts';
+import { CHECKERS, checkersOf } from './registry.ts';
 import type { Checker, CheckReport } from './types.ts';
 
 const TOOLS: [binary: string, pkg: string][] = [
@@ -29,6 +30,18 @@ export interface CheckOptions {
   /** Run only these checkers; every file of a host is still present in its view (includes). */
   only?: string[];
   checkers?: Partial<Record<string, Checker>>;
+  /** Called as each host is done (validate's progress). */
+  onHost?: (done: HostDone) => void;
+}
+
+export interface HostDone {
+  site: string;
+  host: string;
+  /** Files checked in this host's view. */
+  files: number;
+  /** Checker processes started for them. */
+  processes: number;
+  failed: number;
 }
 
 /** Checks loose files (hand-written known-bad ones, say): one view per host, no extra directories. */
@@ -50,38 +63,70 @@ export async function checkHosts(plans: HostPlan[], opts: CheckOptions = {}): Pr
     );
     return report;
   }
-  const queue = [...plans];
-  const workers = Array.from({ length: Math.max(1, opts.concurrency ?? availableParallelism() * 3) }, async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      const r = await checkHost(next, checkers, opts.only);
-      report.diagnostics.push(...r.diagnostics);
-      report.checked.push(...r.checked);
-    }
+  const copies = sharedChecks(plans, checkers);
+  const skip = new Set(copies.keys());
+  await eachLimit(plans, opts.concurrency ?? availableParallelism() * 3, async (plan) => {
+    const r = await checkHost(plan, checkers, opts.only, skip);
+    report.diagnostics.push(...r.diagnostics);
+    report.checked.push(...r.checked);
+    opts.onHost?.({ site: plan.site, host: plan.host, files: r.checked.length, processes: r.processes, failed: r.checked.filter((c) => !c.ok).length });
   });
-  await Promise.all(workers);
+  // A content-only check ran once, on its first host; the identical files elsewhere share its
+  // result and its diagnostics (a missing checker binary included).
+  for (const [copy, original] of copies) {
+    const done = report.checked.filter((c) => c.file === original);
+    report.checked.push(...done.map((c) => ({ file: copy, checker: c.checker, ok: c.ok })));
+    const from = fileLabel(original);
+    report.diagnostics.push(...report.diagnostics.filter((d) => d.file === from).map((d) => ({ ...d, file: fileLabel(copy) })));
+  }
   report.checked.sort((a, b) => byCodePoint(fileLabel(a.file), fileLabel(b.file)));
   return report;
 }
 
-async function checkHost(plan: HostPlan, checkers: Partial<Record<string, Checker>>, only?: string[]): Promise<CheckReport> {
+/** Files whose content-only check another host's identical file stands for: copy -> original. */
+function sharedChecks(plans: HostPlan[], checkers: Partial<Record<string, Checker>>): Map<RenderedFile, RenderedFile> {
+  const first = new Map<string, RenderedFile>();
+  const copies = new Map<RenderedFile, RenderedFile>();
+  for (const f of plans.flatMap((p) => p.files)) {
+    const own = f.check ? checkersOf(f.check, checkers) : [];
+    if (own.length === 0 || !own.every((c) => c.contentOnly)) continue;
+    const key = `${f.check}\0${f.path}\0${f.content}`;
+    const original = first.get(key);
+    if (original) copies.set(f, original);
+    else first.set(key, f);
+  }
+  return copies;
+}
+
+interface Job {
+  files: RenderedFile[];
+  checker: Checker;
+}
+
+async function checkHost(plan: HostPlan, checkers: Partial<Record<string, Checker>>, only: string[] | undefined, skip: Set<RenderedFile>): Promise<CheckReport & { processes: number }> {
   const hostFiles = plan.files;
-  const report: CheckReport = { diagnostics: [], checked: [] };
-  const jobs: { file: RenderedFile; checker: Checker }[] = [];
+  const report: CheckReport & { processes: number } = { diagnostics: [], checked: [], processes: 0 };
+  const jobs: Job[] = [];
   for (const file of hostFiles) {
-    const checker = file.check ? checkers[file.check] : undefined;
-    if (!checker || (only && !only.includes(checker.kind))) continue;
-    if (!existsSync(checker.binary)) {
-      report.diagnostics.push({
-        file: fileLabel(file),
-        line: 1,
-        col: 1,
-        message: `cannot check: ${checker.binary} not found; install the Debian package ${checker.debianPackage} (apt-get install ${checker.debianPackage})`,
-      });
-      continue;
+    if (!file.check || skip.has(file)) continue;
+    for (const checker of checkersOf(file.check, checkers)) {
+      if (only && !only.includes(checker.kind)) continue;
+      if (!existsSync(checker.binary)) {
+        report.diagnostics.push({
+          file: fileLabel(file),
+          line: 1,
+          col: 1,
+          message: `cannot check: ${checker.binary} not found; install the Debian package ${checker.debianPackage} (apt-get install ${checker.debianPackage})`,
+        });
+        continue;
+      }
+      const batch = checker.many ? jobs.find((j) => j.checker === checker) : undefined;
+      if (batch) batch.files.push(file);
+      else jobs.push({ files: [file], checker });
     }
-    jobs.push({ file, checker });
   }
   if (jobs.length === 0) return report;
+  report.processes = jobs.length;
 
   const work = await mkdtemp(join(tmpdir(), 'anycdn-check-'));
   try {
@@ -112,24 +157,50 @@ async function checkHost(plan: HostPlan, checkers: Partial<Record<string, Checke
       fileBinds: hostsFile ? [{ source: hostsFile, target: '/etc/hosts' }] : [],
       interfaces,
       setup: fixtures.commands.map((x) => x.shell),
-      checks: jobs.map(({ file, checker }) => checker.command(file)),
+      checks: jobs.map(({ files, checker }) => (files.length > 1 && checker.many ? checker.many.command(files) : checker.command(files[0]!))),
       resultsDir,
     });
     const view = await run('/usr/bin/unshare', unshareArgs(script), { timeoutMs: HOST_TIMEOUT_MS });
     if (view.code !== 0) {
-      const where = fileLabel(jobs[0]!.file);
-      report.diagnostics.push({ file: where, line: 1, col: 1, message: `cannot check host ${jobs[0]!.file.site}/${jobs[0]!.file.host}: ${`${view.stderr}${view.stdout}`.trim() || `exit ${view.code}`}` });
+      const first = jobs[0]!.files[0]!;
+      report.diagnostics.push({ file: fileLabel(first), line: 1, col: 1, message: `cannot check host ${first.site}/${first.host}: ${`${view.stderr}${view.stdout}`.trim() || `exit ${view.code}`}` });
       return report;
     }
-    for (const [i, { file, checker }] of jobs.entries()) {
+    for (const [i, { files, checker }] of jobs.entries()) {
       const output = await readFile(join(resultsDir, `${i}.out`), 'utf8').catch(() => '');
       const code = Number((await readFile(join(resultsDir, `${i}.rc`), 'utf8').catch(() => '999')).trim());
-      const ds: Diagnostic[] = checker.parse(output, code, file);
-      report.diagnostics.push(...ds);
-      report.checked.push({ file, checker: checker.kind, ok: code === 0 && ds.length === 0 });
+      for (const [file, share] of splitOutput(checker, files, output, code)) {
+        const ds: Diagnostic[] = checker.parse(share.output, share.code, file);
+        report.diagnostics.push(...ds);
+        report.checked.push({ file, checker: checker.kind, ok: share.code === 0 && ds.length === 0 });
+      }
     }
     return report;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Each file's share of a batched check's output: the lines `owner` gives it plus the lines about
+ * no file. A file with lines of its own, or every file when the check failed with no line about
+ * any one of them, gets the exit code (at least 1); the others passed.
+ */
+function splitOutput(checker: Checker, files: RenderedFile[], output: string, code: number): Map<RenderedFile, { output: string; code: number }> {
+  if (files.length === 1 || !checker.many) return new Map([[files[0]!, { output, code }]]);
+  const own = new Map<RenderedFile, string[]>(files.map((f) => [f, []]));
+  const shared: string[] = [];
+  for (const line of output.split('\n').filter((l) => l.trim().length > 0)) {
+    const f = checker.many.owner(line.trim(), files);
+    if (f) own.get(f)!.push(line);
+    else shared.push(line);
+  }
+  const anyOwned = [...own.values()].some((l) => l.length > 0);
+  return new Map(
+    files.map((f) => {
+      const lines = [...own.get(f)!, ...shared];
+      const failed = own.get(f)!.length > 0 || shared.length > 0 || (code !== 0 && !anyOwned);
+      return [f, { output: lines.length > 0 ? `${lines.join('\n')}\n` : '', code: failed ? code || 1 : 0 }];
+    }),
+  );
 }

@@ -1,15 +1,21 @@
 // anycdn render: load the model, render every host, replace --out atomically.
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
+import { PROMETHEUS_HOST } from '../monitoring/prometheus.ts';
+import { byCodePoint } from '../model/order.ts';
 import { fsReason, InputError } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
 import { IDENT } from '../model/text.ts';
 import { renderTopology } from '../render/index.ts';
 import { ROUTING_DIR, routingFiles } from '../render/routing.ts';
 import { writeTreeAtomically } from '../out/write.ts';
+import { buildManifest, MANIFEST_DIR, MANIFEST_PATH, manifestText, readManifest, readModelFiles, zoneContext } from '../out/manifest.ts';
+import { modelCommit } from '../out/commit.ts';
+import type { RenderedFile } from '../render/types.ts';
 import { EXIT, type Io } from './report.ts';
+import type { RenderOutput } from './schemas.ts';
 
-export async function renderCommand(opts: { sites: string; out: string }, io: Io): Promise<number> {
+export async function renderCommand(opts: { sites: string; out: string; json?: boolean }, io: Io): Promise<number> {
   // Every error at once: a bad --out is reported together with the model's errors.
   const problem = outProblem(opts.out, opts.sites);
   const outErrors = problem ? [{ file: opts.out, line: 1, col: 1, message: `--out: ${problem}` }] : [];
@@ -20,17 +26,40 @@ export async function renderCommand(opts: { sites: string; out: string }, io: Io
     if (e instanceof InputError) throw new InputError([...e.diagnostics, ...outErrors]);
     throw e;
   }
+  // The previous render's record: zone serials count on from it (lib/render/serial.ts).
+  const previous = readManifest(opts.out);
+  if (typeof previous === 'string') outErrors.push({ file: `${opts.out}/${MANIFEST_PATH}`, line: 1, col: 1, message: previous });
   if (outErrors.length > 0) throw new InputError(outErrors);
-  const files = renderTopology(topology);
+  const files = renderTopology(topology, previous && typeof previous !== 'string' ? zoneContext(previous.files) : {});
+  const manifest = buildManifest(files, { commit: await modelCommit(opts.sites), files: readModelFiles(opts.sites) });
   try {
-    await writeTreeAtomically(opts.out, files, routingFiles(topology));
+    await writeTreeAtomically(opts.out, files, [...routingFiles(topology), { path: MANIFEST_PATH, content: manifestText(manifest) }]);
   } catch (e) {
     if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
     throw new InputError([{ file: opts.out, line: 1, col: 1, message: `--out: cannot write: ${fsReason(e)}; check the directory and its permissions, or pass another --out` }]);
   }
-  const hosts = new Set(files.map((f) => `${f.site}/${f.host}`)).size;
-  io.out(`rendered ${files.length} files for ${hosts} hosts in ${topology.sites.length} sites to ${opts.out}, and the ROAs and IRR objects to ${join(opts.out, ROUTING_DIR)}`);
+  if (opts.json) {
+    io.out(JSON.stringify(renderJson(resolve(opts.out), topology.sites.length, files)));
+    return EXIT.ok;
+  }
+  const hosts = topology.sites.reduce((n, s) => n + s.hosts.length, 0);
+  const prometheus = topology.cdn.monitoring ? ` (the Prometheus server's under ${join(opts.out, PROMETHEUS_HOST.site, PROMETHEUS_HOST.host)})` : '';
+  io.out(`rendered ${files.length} files for ${hosts} hosts in ${topology.sites.length} sites to ${opts.out}${prometheus}, and the ROAs and IRR objects to ${join(opts.out, ROUTING_DIR)}`);
   return EXIT.ok;
+}
+
+/** render --json (lib/cli/schemas/render.schema.json): every file written, per host. */
+export function renderJson(out: string, sites: number, files: RenderedFile[]): RenderOutput {
+  const hosts = new Map<string, RenderOutput['hosts'][number]>();
+  for (const f of files) {
+    const key = `${f.site}/${f.host}`;
+    let h = hosts.get(key);
+    if (!h) hosts.set(key, (h = { site: f.site, host: f.host, dir: join(out, f.site, f.host), files: [] }));
+    h.files.push({ path: f.path, mode: `0${(f.mode & 0o777).toString(8).padStart(3, '0')}`, bytes: Buffer.byteLength(f.content) });
+  }
+  const rows = [...hosts.values()].sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host));
+  for (const h of rows) h.files.sort((a, b) => byCodePoint(a.path, b.path));
+  return { out, sites, files: files.length, hosts: rows };
 }
 
 /**
@@ -69,7 +98,7 @@ function foreignEntry(dir: string, out: string): string | undefined {
   } catch (e) {
     return `cannot read ${out}: ${fsReason(e)}; pass another --out`;
   }
-  const foreign = entries.filter((e) => !e.isDirectory() || !IDENT.test(e.name)).map((e) => e.name).sort();
+  const foreign = entries.filter((e) => !e.isDirectory() || !(IDENT.test(e.name) || e.name === MANIFEST_DIR)).map((e) => e.name).sort();
   if (foreign.length === 0) return undefined;
   const shown = foreign.length > 3 ? `${foreign.slice(0, 3).join(', ')} and ${foreign.length - 3} more` : foreign.join(', ');
   return `holds ${shown}, which render did not write, and render replaces the whole directory; pass a new or empty directory, or an earlier --out`;

@@ -13,12 +13,22 @@ export type Permission =
    * --allow-reassignment) and ec2:AssociateAddress (the site's Elastic IP to the VIP, with
    * --allow-reassociation), on this allocation and the site's network interfaces only.
    */
-  | 'move-vip';
+  | 'move-vip'
+  /**
+   * The bootstrap of an aws host: ec2:AssignPrivateIpAddresses (its model address, with
+   * --allow-reassignment) on the network interfaces of its own subnet. The instance has no fixed
+   * address of its own, so a replacement can start while the old instance still runs and take the
+   * address over (see lib/cloud/userdata.ts and README "The update path"). And
+   * ec2:DescribeNetworkInterfaces, to find the interface it takes the address from and hand it
+   * back if the new host fails.
+   */
+  | 'claim-address';
 
 export function permissions(cdn: Cdn, site: Site, host: Host): Permission[] {
   const out: Permission[] = ['ssm-core'];
   if (host.roles.includes('cache') && 's3' in cdn.origin) out.push('origin-read');
   if (host.roles.includes('lb') && site.vip.elasticIp) out.push('move-vip');
+  if (site.platform === 'aws') out.push('claim-address');
   return out;
 }
 
@@ -50,18 +60,26 @@ export type ResourceRef =
   /** arn:<partition>:ec2:<region>:<account>:elastic-ip/<allocationId> */
   | { kind: 'elastic-ip'; allocationId: string }
   /** arn:<partition>:ec2:<region>:<account>:network-interface/* */
-  | { kind: 'network-interfaces' };
+  | { kind: 'network-interfaces' }
+  /** "*": for actions that take no resource-level permissions (ec2:Describe*). */
+  | { kind: 'any' };
 
 export interface Statement {
   sid: string;
   actions: string[];
   resources: ResourceRef[];
-  /** ArnEquals ec2:Subnet: the subnet of the site's VIP. */
-  inVipSubnet?: true;
+  /** ArnEquals ec2:Subnet: the subnet of that model key (subnets.<name>). */
+  inSubnet?: string;
+}
+
+/** The model subnets a host's statements name: the VIP's and the host's own. */
+export interface StatementSubnets {
+  vip: string;
+  host: string;
 }
 
 /** The inline statements of a host role, in the order the adapters add them. */
-export function hostStatements(perms: Permission[], origin: { bucket: string } | undefined, elasticIp: { allocationId: string }): Statement[] {
+export function hostStatements(perms: Permission[], origin: { bucket: string } | undefined, elasticIp: { allocationId: string }, subnets: StatementSubnets): Statement[] {
   const out: Statement[] = [{ sid: 'ReadOwnBundle', actions: ['s3:GetObject'], resources: [{ kind: 'own-bundle' }] }];
   for (const p of perms) {
     switch (p) {
@@ -74,7 +92,11 @@ export function hostStatements(perms: Permission[], origin: { bucket: string } |
         break;
       case 'move-vip':
         out.push({ sid: 'AssociateSiteElasticIp', actions: ['ec2:AssociateAddress'], resources: [{ kind: 'elastic-ip', allocationId: elasticIp.allocationId }] });
-        out.push({ sid: 'MoveVipWithinVipSubnet', actions: ['ec2:AssociateAddress', 'ec2:AssignPrivateIpAddresses'], resources: [{ kind: 'network-interfaces' }], inVipSubnet: true });
+        out.push({ sid: 'MoveVipWithinVipSubnet', actions: ['ec2:AssociateAddress', 'ec2:AssignPrivateIpAddresses'], resources: [{ kind: 'network-interfaces' }], inSubnet: subnets.vip });
+        break;
+      case 'claim-address':
+        out.push({ sid: 'ClaimOwnAddressInOwnSubnet', actions: ['ec2:AssignPrivateIpAddresses'], resources: [{ kind: 'network-interfaces' }], inSubnet: subnets.host });
+        out.push({ sid: 'FindAddressHolder', actions: ['ec2:DescribeNetworkInterfaces'], resources: [{ kind: 'any' }] });
         break;
     }
   }

@@ -15,6 +15,18 @@ export interface SubnetShape {
 export interface NetworkShape {
   vpcCidr: string;
   subnets: SubnetShape[];
+  /**
+   * Gateway VPC endpoints on the subnets' route table (they cost nothing): the region's S3 carries
+   * the bundles, the SSM agent package and same-region origin reads inside AWS's network.
+   */
+  gatewayEndpoints: GatewayEndpoint[];
+}
+
+export type GatewayEndpoint = 's3';
+
+/** The service name of a gateway endpoint in `region`. */
+export function endpointService(region: string, endpoint: GatewayEndpoint): string {
+  return `com.amazonaws.${region}.${endpoint}`;
 }
 
 export function networkShape(site: Site): NetworkShape {
@@ -22,7 +34,7 @@ export function networkShape(site: Site): NetworkShape {
     .filter(([, cidr]) => !cidr.includes(':'))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, cidr], i): SubnetShape => ({ name, cidr, azIndex: i }));
-  return { vpcCidr: supernet(subnets.map((s) => s.cidr)), subnets };
+  return { vpcCidr: supernet(subnets.map((s) => s.cidr)), subnets, gatewayEndpoints: ['s3'] };
 }
 
 /** The model subnet that holds `address` (aws sites: IPv4 only). */

@@ -27,10 +27,32 @@ export function readinessProbes(cdn: Cdn, host: Host): string[] {
 }
 
 /**
- * A short key over everything whose change restarts the instance (its user data: the bundle, the
- * packages and units; its type and disk; the image). A new key is a new wait condition, so every
- * such update waits for a fresh signal; an unchanged host keeps its satisfied one.
+ * What a host's version depends on, from the shape. `replacing` holds every input that feeds a
+ * property CloudFormation (or Pulumi) replaces the instance for: its subnet (and so its zone) and
+ * its root volume; the adapter adds the pinned AMI. `restarting` holds what an in-place update
+ * (a stop and start) changes: the bundle, packages, units and the instance type.
  */
-export function gateKey(parts: Record<string, unknown>): string {
+export interface VersionParts {
+  replacing: { subnet: string; azIndex: number; rootVolumeGiB: number };
+  restarting: { bundle: string; instanceType: string; packages: string[]; units: string[] };
+}
+
+export interface HostVersion {
+  /**
+   * Changes exactly when the instance is replaced. The adapters put it in the instance's name, so
+   * a replacement is a new resource: CloudFormation creates it, waits for its signal, and deletes
+   * the old one only afterwards; references to it (the accelerator's endpoints) change with it.
+   */
+  replacementKey: string;
+  /** Changes whenever the instance restarts or is replaced: a new wait condition, a fresh signal. */
+  gateKey: string;
+}
+
+export function hostVersion(parts: VersionParts, ami: string): HostVersion {
+  const replacementKey = shortHash({ ...parts.replacing, ami });
+  return { replacementKey, gateKey: shortHash({ ...parts.restarting, replacementKey }) };
+}
+
+function shortHash(parts: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify(parts, Object.keys(parts).sort())).digest('hex').slice(0, 12);
 }

@@ -4,10 +4,11 @@
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_PORT } from '../render/cache-health.ts';
 import { originTarget, shieldTarget } from '../model/facts.ts';
+import { EXPORTER_PORTS } from '../monitoring/ports.ts';
 
 export type GroupName = 'base' | 'lb' | 'dns' | 'cache';
 
-export type RulePeer = { anyIpv4: true } | { group: GroupName };
+export type RulePeer = { anyIpv4: true } | { group: GroupName } | { cidrIpv4: string };
 
 export interface SecurityRule {
   protocol: 'tcp' | 'udp' | 'vrrp';
@@ -30,12 +31,12 @@ export function securityGroups(t: Topology, site: Site): SecurityGroupShape[] {
   const statusPort = t.cdn.healthcheck.statusPort;
   const lbIngress: SecurityRule[] = [{ protocol: 'tcp', port: 80, peer: ANY, description: 'image clients (http) to the VIP' }];
   if (site.haproxy.https) lbIngress.push({ protocol: 'tcp', port: 443, peer: ANY, description: 'image clients (https) to the VIP' });
-  lbIngress.push({ protocol: 'vrrp', peer: { group: 'lb' }, description: 'keepalived VRRP adverts, only between the lb pair' });
+  lbIngress.push({ protocol: 'vrrp', peer: { group: 'lb' }, description: 'keepalived VRRP adverts, only between the lb pair' }, ...scrapes(t, 'haproxy'));
   return [
     {
       name: 'base',
-      description: `anycdn ${site.id}: every host; no ingress, egress to https/http for packages, S3 and SSM`,
-      ingress: [],
+      description: `anycdn ${site.id}: every host; no ingress but Prometheus, egress to https/http for packages, S3 and SSM`,
+      ingress: scrapes(t, 'node'),
       egress: [
         { protocol: 'tcp', port: 443, peer: ANY, description: 'apt, S3, SSM and EC2 APIs over https' },
         { protocol: 'tcp', port: 80, peer: ANY, description: 'apt mirrors (signed packages) over http' },
@@ -68,10 +69,26 @@ export function securityGroups(t: Topology, site: Site): SecurityGroupShape[] {
     {
       name: 'cache',
       description: `anycdn ${site.id}: image caches, reachable only from the lb pair`,
-      ingress: [{ protocol: 'tcp', port: CACHE_PORT, peer: { group: 'lb' }, description: 'haproxy to the cache' }],
+      ingress: [{ protocol: 'tcp', port: CACHE_PORT, peer: { group: 'lb' }, description: 'haproxy to the cache' }, ...scrapes(t, ...cacheEngines(site))],
       egress: cacheEgress(t, site),
     },
   ];
+}
+
+/**
+ * Prometheus to the exporters of a group, from monitoring.scrapeFrom's IPv4 prefixes (aws hosts
+ * have no IPv6 address). The checker's /metrics is on its status port, which the dns group
+ * already admits from anywhere; the checker itself refuses other sources there.
+ */
+function scrapes(t: Topology, ...kinds: (keyof typeof EXPORTER_PORTS)[]): SecurityRule[] {
+  const m = t.cdn.monitoring;
+  if (!m) return [];
+  const v4 = m.scrapeFrom.filter((p) => !p.includes(':'));
+  return kinds.flatMap((k) => v4.map((cidr): SecurityRule => ({ protocol: 'tcp', port: EXPORTER_PORTS[k], peer: { cidrIpv4: cidr }, description: `Prometheus (${cidr}) to the ${k} exporter` })));
+}
+
+function cacheEngines(site: Site): ('nginx' | 'squid')[] {
+  return [...new Set(site.hosts.flatMap((h) => (h.roles.includes('cache') && h.cacheEngine ? [h.cacheEngine] : [])))].sort();
 }
 
 /**

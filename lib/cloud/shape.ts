@@ -10,9 +10,10 @@ import { hostStatements, managedPolicies, permissions, rolePath, type Permission
 import { networkShape, subnetOf, type NetworkShape } from './network.ts';
 import { hostPackages } from '../render/catalog.ts';
 import { unitSpecs } from '../render/units.ts';
-import { gateKey, readinessProbes } from './rollout.ts';
+import { readinessProbes, type VersionParts } from './rollout.ts';
 import { groupsOf, securityGroups, type GroupName, type SecurityGroupShape } from './security.ts';
 import { instanceType, rootVolumeGiB } from './sizes.ts';
+import type { HostAddress } from './userdata.ts';
 import { cloudDiagnostics } from './validate.ts';
 
 export interface CloudHost {
@@ -33,8 +34,14 @@ export interface CloudHost {
   /** AWS-managed policies of the host's role. */
   managedPolicies: string[];
   bundle: HostBundle;
-  /** The health gate of a rollout (lib/cloud/rollout.ts): local probes, and the key of this version. */
-  readiness: { probes: string[]; gateKey: string };
+  /** The model address the bootstrap claims (the instance owns none; see lib/cloud/userdata.ts). */
+  address: HostAddress;
+  /** dns hosts: the accelerator's ports, forwarded from the primary address to the model address. */
+  forwardFromPrimary?: { tcp: number[]; udp: number[] };
+  /** The health gate of a rollout (lib/cloud/rollout.ts): the local probes that must answer 2xx. */
+  readiness: { probes: string[] };
+  /** What the host's version depends on; hostVersion() adds the AMI the adapter pins. */
+  version: VersionParts;
 }
 
 export interface AwsSiteShape {
@@ -117,6 +124,8 @@ export function acceleratorRetained(byoip: boolean): boolean {
   return !byoip;
 }
 
+const DNS_PORT = 53;
+
 /** Throws InputError with every cloud-side problem of the model. */
 export function cloudShape(t: Topology, files: RenderedFile[]): CloudShape {
   const problems = cloudDiagnostics(t);
@@ -136,7 +145,7 @@ function acceleratorShape(t: Topology, awsSites: AwsSiteShape[]): AcceleratorSha
   return {
     name: 'anycdn-dns',
     byoipAddress: anycastFamilies(t)[0]!.address,
-    listeners: (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: 53, clientAffinity: 'NONE' as const })),
+    listeners: (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: DNS_PORT, clientAffinity: 'NONE' as const })),
     healthCheck: { protocol: 'HTTP', port: t.cdn.healthcheck.statusPort, path: HEALTHCHECK_STATUS_PATH, intervalSec: 10, threshold: 3 },
     preserveClientIp: true,
     sites: awsSites.map((s) => ({ id: s.site.id, region: s.region, dnsHosts: s.hosts.filter((h) => h.host.roles.includes('dns')).map((h) => h.host.name) })),
@@ -160,6 +169,8 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
   if (!site.region || !site.vip.elasticIp) throw new Error(`internal: aws site ${site.id} without region or elasticIp`);
   const elasticIp = site.vip.elasticIp;
   const network = networkShape(site);
+  const vipSubnet = subnetOf(network, site.vip.address)?.name;
+  if (!vipSubnet) throw new Error(`internal: the VIP of ${site.id} is outside its subnets`);
   const hosts = site.hosts.map((host): CloudHost => {
     const subnet = subnetOf(network, host.address);
     if (!subnet) throw new Error(`internal: ${host.name} is outside the subnets of ${site.id}`);
@@ -182,12 +193,15 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
       permissions: perms,
       rolePath: rolePath(host),
       roleDescription: `anycdn ${site.id} host ${host.name} (${host.roles.join(', ')})`,
-      statements: hostStatements(perms, 's3' in t.cdn.origin ? t.cdn.origin.s3 : undefined, elasticIp),
+      statements: hostStatements(perms, 's3' in t.cdn.origin ? t.cdn.origin.s3 : undefined, elasticIp, { vip: vipSubnet, host: subnet.name }),
       managedPolicies: managedPolicies(perms),
       bundle,
-      readiness: {
-        probes: readinessProbes(t.cdn, host),
-        gateKey: gateKey({ bundle: bundle.sha256, instanceType: type, rootVolumeGiB: rootGiB, packages, units }),
+      address: { address: host.address, subnet: subnet.cidr, interface: host.interface },
+      ...(host.roles.includes('dns') ? { forwardFromPrimary: { tcp: [DNS_PORT, t.cdn.healthcheck.statusPort], udp: [DNS_PORT] } } : {}),
+      readiness: { probes: readinessProbes(t.cdn, host) },
+      version: {
+        replacing: { subnet: subnet.cidr, azIndex: subnet.azIndex, rootVolumeGiB: rootGiB },
+        restarting: { bundle: bundle.sha256, instanceType: type, packages, units },
       },
     };
   });

@@ -14,11 +14,29 @@ export interface UserDataInput {
   packages: string[];
   units: string[];
   /**
+   * The host's model address, claimed at every boot as a secondary private address of its primary
+   * interface (ec2:AssignPrivateIpAddresses --allow-reassignment): the instance owns no fixed
+   * address, so a replacement can start beside the old instance and take the address over.
+   */
+  address: HostAddress;
+  /**
+   * Global Accelerator sends traffic and health checks to an instance endpoint's primary private
+   * address; nftables forwards these ports from there to the model address.
+   */
+  forwardFromPrimary?: { tcp: number[]; udp: number[] };
+  /**
    * CloudFormation's wait condition handle (a presigned URL, a CDK token): after the units are
    * active and every probe answers 2xx, the host PUTs SUCCESS there; FAILURE when the bootstrap
    * fails or the host is not ready in time. Without it (Pulumi) the host signals nothing.
    */
   readiness?: { signalUrl: string; probes: string[]; attempts: number; intervalSec: number };
+}
+
+export interface HostAddress {
+  address: string;
+  /** The model subnet holding it: on-link traffic leaves from the model address. */
+  subnet: string;
+  interface: string;
 }
 
 /** EC2 rejects user data over 16 KB (before base64). */
@@ -39,8 +57,18 @@ export function userData(input: UserDataInput): string {
       ['REGION', input.region],
       ['BUNDLE_URL', input.bundleUrl],
       ['BUNDLE_SHA256', input.bundleSha256],
+      ['BOOT_PACKAGES', ['awscli', 'ca-certificates', 'curl', ...(input.forwardFromPrimary ? ['nftables'] : [])].join(' ')],
       ['PACKAGES', input.packages.join(' ')],
       ['UNITS', input.units.join(' ')],
+      ['ADDRESS', input.address.address],
+      ['SUBNET', input.address.subnet],
+      ['INTERFACE', input.address.interface],
+      ...(input.forwardFromPrimary
+        ? ([
+            ['FORWARD_TCP', input.forwardFromPrimary.tcp.join(', ')],
+            ['FORWARD_UDP', input.forwardFromPrimary.udp.join(', ')],
+          ] as [string, string][])
+        : []),
       ...(input.readiness
         ? ([
             ['HOST', input.host],
@@ -53,6 +81,9 @@ export function userData(input: UserDataInput): string {
     ]),
     ...(input.readiness ? SIGNAL_ON_ERROR : []),
     ...SCRIPT_BODY,
+    ...CLAIM_ADDRESS,
+    ...(input.forwardFromPrimary ? FORWARD_FROM_PRIMARY : []),
+    ...START_UNITS,
     ...(input.readiness ? READINESS_GATE : []),
   ];
   return [
@@ -77,6 +108,7 @@ export function userData(input: UserDataInput): string {
 
 // A wait condition signal with nothing but curl: a PUT of a small JSON document to the handle.
 const SIGNAL_ON_ERROR = String.raw`signal() {
+	if [ "$1" = FAILURE ]; then hand_back || true; fi
 	curl -fsS --retry 5 -X PUT -H 'Content-Type:' --data-binary "{\"Status\":\"$1\",\"Reason\":\"$2\",\"UniqueId\":\"$HOST\",\"Data\":\"$BUNDLE_SHA256\"}" "$SIGNAL_URL"
 }
 trap 'signal FAILURE "bootstrap of $HOST failed at line $LINENO"' ERR`.split('\n');
@@ -106,7 +138,7 @@ trap 'rm -f "$bundle" /usr/sbin/policy-rc.d' EXIT
 apt_get() { apt-get -q -y -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$@"; }
 
 apt_get update
-apt_get install --no-install-recommends awscli ca-certificates curl
+apt_get install --no-install-recommends $BOOT_PACKAGES
 if ! dpkg -s amazon-ssm-agent >/dev/null 2>&1; then
 	curl -fsS --retry 5 -o /tmp/amazon-ssm-agent.deb "https://s3.$REGION.amazonaws.com/amazon-ssm-$REGION/latest/debian_amd64/amazon-ssm-agent.deb"
 	dpkg -i /tmp/amazon-ssm-agent.deb && rm -f /tmp/amazon-ssm-agent.deb
@@ -122,9 +154,50 @@ printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 chmod 755 /usr/sbin/policy-rc.d
 apt_get install --no-install-recommends $PACKAGES
 rm -f /usr/sbin/policy-rc.d
+`.split('\n');
 
-systemctl daemon-reload
+// The model address: taken over from any older instance of this host (a replacement runs beside
+// it until CloudFormation deletes it), put on the interface, and made the source of on-link
+// traffic (keepalived's unicast peers and the caches' set_real_ip_from name it). The default route
+// keeps the primary address as its source. A host that then fails hands the address back to the
+// interface it took it from, so a rolled-back replacement leaves the old instance serving.
+const CLAIM_ADDRESS = String.raw`IMDS=http://169.254.169.254/latest
+token=$(curl -fsS --retry 5 --max-time 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$IMDS/api/token")
+imds() { curl -fsS --retry 5 --max-time 2 -H "X-aws-ec2-metadata-token: $token" "$IMDS/meta-data/$1"; }
+mac=$(cat "/sys/class/net/$INTERFACE/address")
+eni=$(imds "network/interfaces/macs/$mac/interface-id")
+subnet_id=$(imds "network/interfaces/macs/$mac/subnet-id")
+PRIMARY=$(imds local-ipv4)
+holder=$(aws ec2 describe-network-interfaces --region "$REGION" --output text \
+	--filters "Name=subnet-id,Values=$subnet_id" "Name=addresses.private-ip-address,Values=$ADDRESS" \
+	--query 'NetworkInterfaces[0].NetworkInterfaceId')
+hand_back() {
+	case "$holder" in "$eni" | None | "") return 0 ;; esac
+	aws ec2 assign-private-ip-addresses --region "$REGION" --allow-reassignment \
+		--network-interface-id "$holder" --private-ip-addresses "$ADDRESS" >/dev/null
+}
+aws ec2 assign-private-ip-addresses --region "$REGION" --allow-reassignment \
+	--network-interface-id "$eni" --private-ip-addresses "$ADDRESS" >/dev/null
+ip addr replace "$ADDRESS/32" dev "$INTERFACE"
+ip route replace "$SUBNET" dev "$INTERFACE" proto kernel scope link src "$ADDRESS"
+`.split('\n');
+
+// Global Accelerator sends DNS and its health checks to the primary address.
+const FORWARD_FROM_PRIMARY = String.raw`nft -f - <<NFT
+table ip anycdn_primary
+delete table ip anycdn_primary
+table ip anycdn_primary {
+	chain prerouting {
+		type nat hook prerouting priority dstnat;
+		ip daddr $PRIMARY tcp dport { $FORWARD_TCP } dnat to $ADDRESS
+		ip daddr $PRIMARY udp dport { $FORWARD_UDP } dnat to $ADDRESS
+	}
+}
+NFT
+`.split('\n');
+
+const START_UNITS = String.raw`systemctl daemon-reload
 systemctl enable $UNITS
 systemctl restart $UNITS
-logger -t anycdn-bootstrap "applied bundle $BUNDLE_SHA256"
+logger -t anycdn-bootstrap "applied bundle $BUNDLE_SHA256 on $ADDRESS"
 `.split('\n');

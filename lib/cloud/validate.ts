@@ -1,7 +1,8 @@
 // The one cloud check that is not a model rule (those live in lib/model/rules/, so every command
-// sees them): pinned availability zones. Only `cdk synth` needs them, to build subnets offline
-// without a context lookup; `anycdn render` and `validate` never use them and Pulumi looks them
-// up at deploy, so as a model rule it would refuse a site that those deploy or render fine.
+// sees them): pinned availability zones. Only the cloud adapters need them (cdk synth builds
+// subnets offline without a context lookup, and the Pulumi program takes the same zones);
+// `anycdn render` and `validate` never use them, so as a model rule it would refuse a site that
+// those render fine.
 import type { Diagnostic } from '../model/errors.ts';
 import type { Topology } from '../model/schema.ts';
 

@@ -60,7 +60,9 @@ function descendants(pid: number): number[] {
  * The whole tree is frozen (SIGSTOP, parents first, until no new child appears) before the first
  * SIGKILL: otherwise nginx's master replaces the worker killed first, and that new worker,
  * orphaned a moment later, keeps serving on the listening socket.
- * Waits (bounded) until they are gone; returns the epoch ms at which the kills went out.
+ * Waits (bounded) until they are gone; returns the epoch ms of the first SIGSTOP, when the
+ * service died: a frozen keepalived sends no advert and a frozen haproxy accepts nothing, so a
+ * failover clock started at the SIGKILL would leave out the freeze (and under load read 0 ms).
  */
 async function killTrees(roots: number[]): Promise<number> {
   const signal = (p: number, sig: NodeJS.Signals) => {
@@ -70,6 +72,7 @@ async function killTrees(roots: number[]): Promise<number> {
       // already gone
     }
   };
+  const at = Date.now();
   const frozen = new Set<number>();
   for (let pass = 0; pass < 10; pass++) {
     const tree = roots.flatMap((pid) => [pid, ...descendants(pid)]).filter((p) => !frozen.has(p));
@@ -80,13 +83,12 @@ async function killTrees(roots: number[]): Promise<number> {
     }
   }
   const all = roots.flatMap((pid) => [...descendants(pid).reverse(), pid]);
-  const at = Date.now();
   for (const p of all) signal(p, 'SIGKILL');
   for (let i = 0; i < 100 && all.some(isAlive); i++) await sleep(20);
   return at;
 }
 
-/** SIGKILLs a unit's main process and everything it started; returns when the signals went out. */
+/** SIGKILLs a unit's main process and everything it started; returns when it stopped serving. */
 export async function killUnitTree(host: string, unit: string): Promise<number> {
   const pid = mainPid(host, unit);
   if (!pid || !isAlive(pid)) throw new Error(`lab: ${host} ${unit} is not running`);

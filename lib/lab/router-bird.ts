@@ -1,5 +1,8 @@
 // bird for the lab's upstream routers: the other side of every session the model describes, plus
 // eBGP with the other routers over the core. Built with the product's bird emitter and ident().
+// Like an upstream that honours RFC 8326, every router gives a route that carries the
+// graceful-shutdown community (65535:0) local preference 0, so a draining site loses its traffic
+// to the next site before it withdraws.
 import { familyOf } from '../model/net.ts';
 import type { Site, Topology } from '../model/schema.ts';
 import { anycastFamilies, bfdTimers, siteBfd } from '../model/facts.ts';
@@ -8,6 +11,9 @@ import { bfdTimerStmts, emitBird, ident, line, passwordStmt, prefixSet, quote } 
 import { prefix } from '../render/syntax/word.ts';
 import { roas, type Roa } from '../render/routing.ts';
 import type { LabPlan, LabRouter } from './plan.ts';
+
+/** RFC 8326 on receipt: a route tagged for graceful shutdown is the least preferred. */
+const GSHUT_LOCAL_PREF = 'if (65535, 0) ~ bgp_community then bgp_local_pref = 0;';
 
 /** The password the lab hands both ends of a session whose model has a passwordRef. */
 export function labPassword(site: string, peer: string): string {
@@ -55,10 +61,11 @@ export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter, ro
   for (const f of families) {
     nodes.push(
       block(['filter', `from_site${f.family}`], [
-        code(line`if net ~ ANYCAST${f.family} && roa_check(roas${f.family}, net, bgp_path.last) = ROA_VALID then accept;`, 'reject;'),
+        code(line`if ! (net ~ ANYCAST${f.family} && roa_check(roas${f.family}, net, bgp_path.last) = ROA_VALID) then reject;`, GSHUT_LOCAL_PREF, 'accept;'),
       ]),
     );
   }
+  nodes.push(block(['filter', 'from_core'], [code(GSHUT_LOCAL_PREF, 'accept;')]));
   nodes.push(...siteSessions(site), ...coreSessions(plan, router));
   return `${emitBird(nodes).join('\n')}\n`;
 }
@@ -101,7 +108,7 @@ function coreSessions(plan: LabPlan, me: LabRouter): Node[] {
           stmt('neighbor', family === 4 ? other.core4 : other.core6, 'as', other.coreAsn),
           stmt('connect', 'delay', 'time', 1),
           stmt('error', 'wait', 'time', '1,', 5),
-          block([`ipv${family}`], [stmt('import', 'all'), stmt('export', 'all')], ';'),
+          block([`ipv${family}`], [stmt('import', 'filter', 'from_core'), stmt('export', 'all')], ';'),
         ]),
       );
     }

@@ -26,7 +26,8 @@ export interface UpResult {
   timings: { step: string; ms: number }[];
 }
 
-export async function labUp(t: Topology, sitesDir: string, log: (line: string) => void = () => {}): Promise<UpResult> {
+/** `step` hears each finished step with its counts (the CLI adds the times); `timings` keeps them. */
+export async function labUp(t: Topology, sitesDir: string, onStep: (what: string) => void = () => {}): Promise<UpResult> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
     throw new LabError('lab: needs root on Linux (network namespaces, veth, mounts); run it as root');
   }
@@ -39,7 +40,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
   const step = (name: string) => {
     const now = Date.now();
     timings.push({ step: name, ms: now - mark });
-    log(`lab: ${name} (${now - mark} ms)`);
+    onStep(name);
     mark = now;
   };
   const plans = renderPlans(t);
@@ -55,7 +56,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       writeFileSync(p, f.content, { mode: f.mode });
     }
     const { images, ...originTrust } = await prepareOrigin(originTarget(t));
-    step('rendered the tree and the origin images');
+    step(`rendered ${files.length} files for ${plans.length} hosts and ${images.length} origin images`);
     await buildNetwork(plan);
     step(`built ${plan.namespaces.length} namespaces and ${plan.links.length} links`);
 
@@ -96,7 +97,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       state.holders[p.owner] = p.pid;
     }
     writeState(state);
-    step('started the routers, the origin and the host views');
+    step(`started ${plan.routers.length} routers, the origin and ${hosts.length} host views`);
 
     // Each host's units in their After= order; hosts in parallel.
     await Promise.all(
@@ -108,7 +109,7 @@ export async function labUp(t: Topology, sitesDir: string, log: (line: string) =
       }),
     );
     writeState(state);
-    step('started every rendered unit');
+    step(`started ${state.processes.length} processes: every rendered unit of ${hosts.length} hosts`);
     return { state, plan, images, timings };
   } catch (e) {
     writeState(state);

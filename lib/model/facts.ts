@@ -163,3 +163,18 @@ export function siteBfd(site: Site): { direct?: BfdTimers; multihop?: BfdTimers 
   const multihop = first(true);
   return { ...(direct ? { direct } : {}), ...(multihop ? { multihop } : {}) };
 }
+
+/** Whether a site or a host is declared drained in the model. */
+export const isDrained = (x: { state: 'active' | 'drained' }): boolean => x.state === 'drained';
+
+/**
+ * The site whose VIP a draining site's DNS answers with: drain.fallbackSite, or the only other
+ * site when there are two. Undefined when the model does not say (more than two sites and no
+ * fallbackSite): the site then cannot drain, and the model rule says how to fix it.
+ */
+export function fallbackSite(t: Topology, site: Site): Site | undefined {
+  const name = site.drain.fallbackSite;
+  if (name !== undefined) return t.sites.find((s) => s.id === name && s.id !== site.id);
+  const others = t.sites.filter((s) => s.id !== site.id);
+  return others.length === 1 ? others[0] : undefined;
+}

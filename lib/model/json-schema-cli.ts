@@ -1,11 +1,14 @@
-// `npm run schema`: rewrite schema/*.json and the README's model tables from the zod schema.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// `npm run schema`: rewrite schema/*.json and the README's model tables from the zod schema, and
+// the JSON Schemas of the CLI's --json output (lib/cli/schemas/) from theirs.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cliSchemaTexts } from '../cli/schemas.ts';
 import { jsonSchemaTexts } from './json-schema.ts';
 import { updateReadme } from './readme-tables.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-for (const [file, text] of Object.entries(jsonSchemaTexts())) {
+for (const [file, text] of Object.entries({ ...jsonSchemaTexts(), ...cliSchemaTexts() })) {
+  mkdirSync(dirname(join(root, file)), { recursive: true });
   writeFileSync(join(root, file), text);
   console.log(`wrote ${file}`);
 }

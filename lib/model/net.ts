@@ -41,7 +41,7 @@ export function overlaps(a: Prefix, b: Prefix): boolean {
   if (a.family !== b.family) return false;
   const shorter = a.length <= b.length ? a : b;
   const longer = shorter === a ? b : a;
-  return contains(shorter, longer.address.toString());
+  return (longer.address as ipaddr.IPv4).match(shorter.address as ipaddr.IPv4, shorter.length);
 }
 
 /** The canonical text of an address (lowercase, compressed IPv6), for comparisons. */

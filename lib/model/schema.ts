@@ -51,7 +51,7 @@ export const secretRef = z
 
 const soa = z
   .strictObject({
-    serial: z.number().int().min(1).max(4294967295).default(1).describe('SOA serial; bump it if you run secondaries.'),
+    serial: z.number().int().min(1).max(4294967295).default(1).describe('The first SOA serial. Each render then counts on from the serial it recorded in out/.anycdn/manifest.json: a zone whose records change gets the next one. Set a higher value to jump to it.'),
     refreshSec: posInt(2147483647).default(3600).describe('SOA refresh: how often secondaries check the serial.'),
     retrySec: posInt(2147483647).default(600).describe('SOA retry: how soon a secondary retries a failed refresh.'),
     expireSec: posInt(2147483647).default(1209600).describe('SOA expire: how long a secondary serves without a refresh.'),
@@ -201,6 +201,23 @@ const cache = z
   .prefault({})
   .describe('The image caches (nginx and Squid).');
 
+// The rule that the server lies inside a scrape subnet, and the shape of those prefixes, is
+// rules/monitoring.ts.
+const monitoring = z
+  .strictObject({
+    prometheus: ipAny.describe('The Prometheus server that scrapes every host; anycdn render writes its scrape config and alert rules.'),
+    scrapeFrom: z
+      .array(prefix)
+      .min(1)
+      .max(32)
+      .describe('Prefixes that may scrape the exporters (the server among them). haproxy and the health checker refuse other sources; aws sites admit only these in the security groups.'),
+    scrapeIntervalSec: z.number().int().min(5).max(300).default(15).describe('How often Prometheus scrapes each exporter.'),
+    hitRatioMin: z.number().min(0).max(1).default(0.5).describe("Alert when a Squid cache answers a smaller share of requests from cache than this (0..1), over 30 minutes (nginx's stub_status has no cache counters)."),
+    originErrorRatioMax: z.number().min(0).max(1).default(0.05).describe("Alert when a larger share than this (0..1) of a Squid cache's fetches from the shield or origin, or of the images haproxy serves, fails, over 10 minutes."),
+  })
+  .optional()
+  .describe('Optional. Prometheus monitoring: with it every host runs the Debian exporters of its daemons on its own address, and render writes monitoring/prometheus/.');
+
 export const cdnSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -211,6 +228,7 @@ export const cdnSchema = z
     origin: origin.describe('Exactly one of s3 {bucket, region} or http {url}.'),
     cache,
     shield: ident.optional().describe('Optional site id of the origin shield: other sites fetch misses through its image VIP.'),
+    monitoring,
   })
   .describe('anycdn global settings (sites/cdn.yaml)');
 
@@ -255,6 +273,8 @@ const peer = z.strictObject({
     .describe("BGP communities added to the announcements to this peer (ASN:value, or large a:b:c), such as the upstream's action communities."),
 });
 
+const serviceState = z.enum(['active', 'drained']).default('active');
+
 const host = z.strictObject({
   name: ident.describe('Host name, unique across all sites.'),
   roles: z
@@ -270,6 +290,9 @@ const host = z.strictObject({
     .describe('Interface on the site subnet.'),
   cacheEngine: z.enum(['nginx', 'squid']).optional().describe('nginx or squid; required for cache hosts.'),
   vrrpPriority: z.number().int().min(1).max(254).optional().describe('keepalived priority; when unset, 150 for the first lb host and 100 for the second.'),
+  state: serviceState.describe(
+    'drained: out of service, gracefully. A cache leaves haproxy\'s consistent hash (weight 0, only its share moves); an lb host gives up the VIP (keepalived FAULT, the peer takes over at once); a dns host announces with the graceful-shutdown community, then withdraws after drain.withdrawAfterSec. `anycdn drain` does the same at run time.',
+  ),
 });
 
 const vip = z.strictObject({
@@ -330,6 +353,24 @@ const haproxy = z
   .prefault({})
   .describe('HAProxy on the lb hosts.');
 
+const drain = z
+  .strictObject({
+    withdrawAfterSec: z
+      .number()
+      .int()
+      .min(0)
+      .max(86400)
+      .default(60)
+      .describe('A draining site (or dns host) announces with the graceful-shutdown community (65535:0) this long before it withdraws, so upstreams move traffic first.'),
+    fallbackSite: ident
+      .optional()
+      .describe(
+        "The nearest other site: while this site drains, its DNS answers the image host with that site's published VIP. Required when the model has more than two sites; with two, the other one.",
+      ),
+  })
+  .prefault({})
+  .describe('How the site drains (state: drained, or `anycdn drain <site>`).');
+
 const raw = z
   .strictObject({
     bird: z.string().max(10000).optional().describe('Appended to bird.conf; checked by bird -p like the rest.'),
@@ -349,7 +390,7 @@ export const siteSchema = z
       .min(1)
       .max(6)
       .optional()
-      .describe('aws sites: availability zones of the region ([ap-southeast-1a, ap-southeast-1b]), pinned so synth never looks them up; subnets take them in name order, wrapping. Required by cdk synth.'),
+      .describe('aws sites: availability zones of the region ([ap-southeast-1a, ap-southeast-1b]), pinned so synth never looks them up; subnets take them in name order, wrapping. Required by cdk synth and the Pulumi program.'),
     asn: asn.describe('The site ASN (one per site).'),
     subnets: z
       .record(ident, prefix)
@@ -359,6 +400,10 @@ export const siteSchema = z
     bgp,
     haproxy,
     hosts: z.array(host).min(1).describe('The hosts of the site. Every dns host peers with each bgp.peers entry.'),
+    state: serviceState.describe(
+      'drained: the site leaves the anycast gracefully (graceful-shutdown community, then withdrawn after drain.withdrawAfterSec) and its DNS answers with drain.fallbackSite\'s VIP meanwhile.',
+    ),
+    drain,
     raw,
   })
   .describe('One anycdn site (sites/<id>.yaml)');

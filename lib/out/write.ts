@@ -1,12 +1,20 @@
 // Atomic tree replacement: write everything into a sibling staging directory, then swap it in
 // with renames. On any error before the swap, the existing --out is untouched, and the staging
 // directory is removed whatever failed.
-import { chmod, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+//
+// Writing is the bulk of a large render (300 sites: about 10,000 files in 14,000 directories), so
+// each directory is made once, parents before children, and each file is written with its mode at
+// creation (a chmod only where the umask would take bits away). The calls are synchronous on
+// purpose: measured on this 2-core machine (load average 20-27) for 300 sites on tmpfs, promise-based calls with 32 in
+// flight cost 1.3-2.1 s of CPU and 3.5-3.9 s of wall time, synchronous ones 0.5-0.6 s and
+// 1.9-2.6 s; the per-call overhead of the thread pool is larger than the calls themselves.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { RenderedFile } from '../render/types.ts';
 import { outputPath } from '../render/index.ts';
 
-/** `extra`: files that belong to no host (out/routing/), by path relative to outDir. */
+/** `extra`: files of the tree itself rather than of a host (the manifest, out/routing/), relative to --out. */
 export async function writeTreeAtomically(outDir: string, files: RenderedFile[], extra: { path: string; content: string }[] = []): Promise<void> {
   const target = resolve(outDir);
   const parent = dirname(target);
@@ -15,17 +23,11 @@ export async function writeTreeAtomically(outDir: string, files: RenderedFile[],
   const old = `${staging}.old`;
   let moved = false;
   try {
-    for (const f of files) {
-      const p = join(staging, outputPath(f));
-      await mkdir(dirname(p), { recursive: true });
-      await writeFile(p, f.content);
-      await chmod(p, f.mode);
-    }
-    for (const f of extra) {
-      const p = join(staging, f.path);
-      await mkdir(dirname(p), { recursive: true });
-      await writeFile(p, f.content);
-      await chmod(p, 0o644);
+    writeTree(staging, files);
+    for (const e of extra) {
+      const p = join(staging, e.path);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, e.content);
     }
     const exists = await stat(target).then(
       (s) => s.isDirectory(),
@@ -42,4 +44,21 @@ export async function writeTreeAtomically(outDir: string, files: RenderedFile[],
     throw e;
   }
   if (moved) await rm(old, { recursive: true, force: true });
+}
+
+/** Writes `files` under `root`, an existing empty directory. */
+export function writeTree(root: string, files: RenderedFile[]): void {
+  const made = new Set<string>([root]);
+  const umask = process.umask();
+  for (const f of files) {
+    const path = join(root, outputPath(f));
+    const missing: string[] = [];
+    for (let d = dirname(path); !made.has(d); d = dirname(d)) missing.push(d);
+    for (const d of missing.reverse()) {
+      mkdirSync(d);
+      made.add(d);
+    }
+    writeFileSync(path, f.content, { mode: f.mode });
+    if ((f.mode & umask) !== 0) chmodSync(path, f.mode);
+  }
 }

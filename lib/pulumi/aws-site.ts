@@ -6,21 +6,23 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { bundleKey } from '../cloud/bundle.ts';
 import { FLOW_LOG, INSTANCE } from '../cloud/instance.ts';
-import { subnetOf } from '../cloud/network.ts';
 import type { GroupName, SecurityRule } from '../cloud/security.ts';
 import type { AwsSiteShape, CloudHost } from '../cloud/shape.ts';
 import { bundleFile } from '../cloud/staging.ts';
 import { userData } from '../cloud/userdata.ts';
+import { hostVersion } from '../cloud/rollout.ts';
+import { endpointService } from '../cloud/network.ts';
 import { privateBucket } from './bucket.ts';
 import { policyJson, statementJson, type ArnContext } from './policy.ts';
 
 export interface AwsSiteArgs {
   shape: AwsSiteShape;
   account: string;
-  /** Availability zones of the region, in order; subnet azIndex picks one (wraps around). */
-  zones: pulumi.Input<string[]>;
+  /** The site's pinned availability zones (the model's); subnet azIndex picks one (wraps around). */
+  zones: string[];
   partition: pulumi.Input<string>;
-  debianAmiParameter: string;
+  /** The pinned Debian 12 AMI of the region. */
+  ami: string;
   provider: aws.Provider;
 }
 
@@ -34,15 +36,15 @@ export function awsSite(args: AwsSiteArgs) {
   const igw = new aws.ec2.InternetGateway(`${id}-igw`, { vpcId: vpc.id }, opts);
   const routes = new aws.ec2.RouteTable(`${id}-routes`, { vpcId: vpc.id }, opts);
   new aws.ec2.Route(`${id}-default-route`, { routeTableId: routes.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.id }, opts);
+  for (const e of shape.network.gatewayEndpoints) {
+    new aws.ec2.VpcEndpoint(`${id}-endpoint-${e}`, { vpcId: vpc.id, serviceName: endpointService(shape.region, e), vpcEndpointType: 'Gateway', routeTableIds: [routes.id] }, opts);
+  }
   const subnets = new Map<string, aws.ec2.Subnet>();
   for (const s of shape.network.subnets) {
     const subnet = new aws.ec2.Subnet(`${id}-subnet-${s.name}`, {
       vpcId: vpc.id,
       cidrBlock: s.cidr,
-      availabilityZone: pulumi.output(args.zones).apply((z) => {
-        if (z.length === 0) throw new Error(`no availability zones in ${shape.region}`);
-        return z[s.azIndex % z.length]!;
-      }),
+      availabilityZone: args.zones[s.azIndex % args.zones.length]!,
       // Public addresses give the hosts apt, S3 and SSM without a NAT gateway; the security
       // groups admit nothing but each role's service ports.
       mapPublicIpOnLaunch: true,
@@ -51,9 +53,6 @@ export function awsSite(args: AwsSiteArgs) {
     new aws.ec2.RouteTableAssociation(`${id}-subnet-${s.name}-routes`, { subnetId: subnet.id, routeTableId: routes.id }, opts);
     subnets.set(s.name, subnet);
   }
-  const vipSubnetName = subnetOf(shape.network, shape.site.vip.address)?.name;
-  const vipSubnet = vipSubnetName ? subnets.get(vipSubnetName) : undefined;
-  if (!vipSubnet) throw new Error(`internal: the VIP of ${id} is outside its subnets`);
 
   // Rejected flows of the VPC, as the CDK app logs them.
   const flowLogGroup = new aws.cloudwatch.LogGroup(`${id}-flow-log`, { retentionInDays: FLOW_LOG.retentionDays }, opts);
@@ -81,12 +80,11 @@ export function awsSite(args: AwsSiteArgs) {
 
   // The hosts' bundles, in a private bucket of the site (the CDK app uses its asset bucket).
   const config = privateBucket(`${id}-config`, {}, opts);
-  const ami = aws.ssm.getParameterOutput({ name: args.debianAmiParameter }, opts).value;
 
   const instances: Record<string, pulumi.Output<string>> = {};
   let previous: aws.ec2.Instance | undefined;
   for (const h of shape.hosts) {
-    const instance = host(h, { ...args, bucket: config.bucket, vipSubnet, subnet: subnets.get(h.subnet)!, groups: h.groups.map((g) => groups.get(g)!), ami, previous, policy: config.policy });
+    const instance = host(h, { ...args, bucket: config.bucket, subnets, subnet: subnets.get(h.subnet)!, groups: h.groups.map((g) => groups.get(g)!), previous, policy: config.policy });
     instances[h.host.name] = instance.id;
     previous = instance;
   }
@@ -101,9 +99,8 @@ interface HostArgs extends AwsSiteArgs {
   bucket: aws.s3.Bucket;
   policy: aws.s3.BucketPolicy;
   subnet: aws.ec2.Subnet;
-  vipSubnet: aws.ec2.Subnet;
+  subnets: Map<string, aws.ec2.Subnet>;
   groups: aws.ec2.SecurityGroup[];
-  ami: pulumi.Output<string>;
   previous: aws.ec2.Instance | undefined;
 }
 
@@ -122,22 +119,34 @@ function host(h: CloudHost, a: HostArgs): aws.ec2.Instance {
   }, { ...opts, dependsOn: [a.policy] });
 
   const role = new aws.iam.Role(`${name}-role`, { path: h.rolePath, description: h.roleDescription, assumeRolePolicy: assumeRole('ec2.amazonaws.com') }, opts);
-  const ctx: ArnContext = { partition: a.partition, region: a.shape.region, account: a.account, ownBundle: { bucket: bundle.bucket, key }, vipSubnetId: a.vipSubnet.id };
+  const ctx: ArnContext = { partition: a.partition, region: a.shape.region, account: a.account, ownBundle: { bucket: bundle.bucket, key }, subnetIds: Object.fromEntries([...a.subnets].map(([n, s]) => [n, s.id])) };
   new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: policyJson(h.statements.map((st) => statementJson(st, ctx))) }, opts);
   for (const p of h.managedPolicies) {
     new aws.iam.RolePolicyAttachment(`${name}-${p}`, { role: role.name, policyArn: pulumi.interpolate`arn:${a.partition}:iam::aws:policy/${p}` }, opts);
   }
   const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name }, opts);
 
-  return new aws.ec2.Instance(`${name}-instance`, {
+  // The CDK app's versions (lib/cloud/rollout.ts): one instance per replacement key, with no fixed
+  // address of its own; the bootstrap claims the model address, so a replacement created before the
+  // old instance is deleted takes it over.
+  const version = hostVersion(h.version, a.ami);
+  return new aws.ec2.Instance(`${name}-instance-${version.replacementKey}`, {
     ami: a.ami,
     instanceType: h.instanceType,
     subnetId: a.subnet.id,
-    privateIp: h.host.address,
     vpcSecurityGroupIds: a.groups.map((g) => g.id),
     iamInstanceProfile: profile.name,
     userData: pulumi.interpolate`s3://${bundle.bucket}/${bundle.key}`.apply((bundleUrl) =>
-      userData({ host: name, region: a.shape.region, bundleUrl, bundleSha256: h.bundle.sha256, packages: h.packages, units: h.units }),
+      userData({
+        host: name,
+        region: a.shape.region,
+        bundleUrl,
+        bundleSha256: h.bundle.sha256,
+        packages: h.packages,
+        units: h.units,
+        address: h.address,
+        ...(h.forwardFromPrimary ? { forwardFromPrimary: h.forwardFromPrimary } : {}),
+      }),
     ),
     // A changed bundle stops and starts the instance with the new user data (as CloudFormation does).
     userDataReplaceOnChange: false,
@@ -156,7 +165,7 @@ function host(h: CloudHost, a: HostArgs): aws.ec2.Instance {
 }
 
 function ruleArgs(r: SecurityRule, groups: Map<GroupName, aws.ec2.SecurityGroup>, dir: 'in' | 'out') {
-  const peer = 'anyIpv4' in r.peer ? { cidrIpv4: '0.0.0.0/0' } : { referencedSecurityGroupId: groups.get(r.peer.group)!.id };
+  const peer = 'anyIpv4' in r.peer ? { cidrIpv4: '0.0.0.0/0' } : 'cidrIpv4' in r.peer ? { cidrIpv4: r.peer.cidrIpv4 } : { referencedSecurityGroupId: groups.get(r.peer.group)!.id };
   if (r.protocol === 'vrrp') return { ipProtocol: '112', description: r.description, ...peer };
   if (r.port === undefined) throw new Error(`internal: ${r.protocol} rule without a port (${dir})`);
   return { ipProtocol: r.protocol, fromPort: r.port, toPort: r.port, description: r.description, ...peer };
@@ -165,7 +174,7 @@ function ruleArgs(r: SecurityRule, groups: Map<GroupName, aws.ec2.SecurityGroup>
 /** A stable resource name per rule: protocol, port and peer (a duplicate is a duplicate URN). */
 function ruleName(r: SecurityRule): string {
   const what = r.protocol === 'vrrp' ? 'vrrp' : `${r.protocol}${r.port}`;
-  return `${what}-${'anyIpv4' in r.peer ? 'any' : r.peer.group}`;
+  return `${what}-${'anyIpv4' in r.peer ? 'any' : 'cidrIpv4' in r.peer ? r.peer.cidrIpv4.replace(/[./]/g, '-') : r.peer.group}`;
 }
 
 function assumeRole(service: string): string {

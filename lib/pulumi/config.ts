@@ -1,7 +1,7 @@
 // The Pulumi program's settings, all from stack config (Pulumi.<stack>.yaml or `pulumi config
 // set`), so a run never reads the environment. Every problem is reported at once, naming the key
 // and the fix. Secrets are never config here: the model holds references (ssm:, secretsmanager:).
-import { DEFAULT_DEBIAN_AMI_PARAMETER } from '../cloud/instance.ts';
+import { DEBIAN_AMI_PARAMETER, isAmiId } from '../cloud/instance.ts';
 
 /** Config keys, in the project's namespace (anycdn:<key>) unless they name another. */
 export const CONFIG = {
@@ -13,8 +13,10 @@ export const CONFIG = {
   region: 'aws:region',
   /** The sites directory, relative to the project directory. Default: sites. */
   sites: 'anycdn:sites',
-  /** The SSM parameter holding the Debian 12 AMI id. Default: Debian's public one. */
-  debianAmiParameter: 'anycdn:debianAmiParameter',
+  /** The render output whose manifest holds the zone serials to ship. Default: out. */
+  out: 'anycdn:out',
+  /** aws site stacks: the pinned Debian 12 AMI of the region (a new one replaces every instance). */
+  debianAmi: 'anycdn:debianAmi',
   /** true: the accelerator takes the model's anycast IPv4 (BYOIP, provisioned beforehand). */
   globalByoip: 'anycdn:globalByoip',
   /** An SNS topic ARN (us-east-1) that metal sites' VIP alarms notify. */
@@ -29,7 +31,9 @@ export interface Settings {
   account: string;
   region: string;
   sitesDir: string;
-  debianAmiParameter: string;
+  outDir: string;
+  /** Only aws site stacks need it; the program says so when it is missing. */
+  debianAmi?: string;
   globalByoip: boolean;
   originAccessLogs: boolean;
   alarmTopicArn?: string;
@@ -67,11 +71,18 @@ export function readSettings(stackName: string, get: (key: string) => string | u
   const globalByoip = flag(CONFIG.globalByoip);
   const originAccessLogs = flag(CONFIG.originAccessLogs);
   const sitesDir = nonEmpty(CONFIG.sites, 'sites');
-  const debianAmiParameter = nonEmpty(CONFIG.debianAmiParameter, DEFAULT_DEBIAN_AMI_PARAMETER);
+  const outDir = nonEmpty(CONFIG.out, 'out');
+  const debianAmi = get(CONFIG.debianAmi);
+  if (debianAmi !== undefined && !isAmiId(debianAmi)) problems.push(`config ${CONFIG.debianAmi}: must be an AMI id such as ami-0123456789abcdef0, got ${JSON.stringify(debianAmi)}`);
   const alarmTopicArn = get(CONFIG.alarmTopicArn);
   if (alarmTopicArn !== undefined && !/^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(alarmTopicArn)) {
     problems.push(`config ${CONFIG.alarmTopicArn}: must be an SNS topic ARN, got ${JSON.stringify(alarmTopicArn)}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { stack, account: account!, region: region!, sitesDir, debianAmiParameter, globalByoip, originAccessLogs, ...(alarmTopicArn ? { alarmTopicArn } : {}) };
+  return { stack, account: account!, region: region!, sitesDir, outDir, globalByoip, originAccessLogs, ...(debianAmi ? { debianAmi } : {}), ...(alarmTopicArn ? { alarmTopicArn } : {}) };
+}
+
+/** The message for an aws site stack without a pinned AMI. */
+export function missingAmi(region: string): string {
+  return `config ${CONFIG.debianAmi}: missing; pin the Debian 12 AMI of ${region}: pulumi config set ${CONFIG.debianAmi} $(aws ssm get-parameter --region ${region} --name ${DEBIAN_AMI_PARAMETER} --query Parameter.Value --output text)`;
 }

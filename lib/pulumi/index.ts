@@ -5,6 +5,8 @@ import { formatDiagnostic, InputError } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
 import { readSettings } from './config.ts';
 import { anycdnStack } from './program.ts';
+import { recordedContext } from '../out/manifest.ts';
+import { renderTopology } from '../render/index.ts';
 
 export default async function main(): Promise<Record<string, unknown>> {
   const settings = readSettings(pulumi.getStack(), (key) => {
@@ -12,7 +14,9 @@ export default async function main(): Promise<Record<string, unknown>> {
     return new pulumi.Config(ns).get(name);
   });
   try {
-    return anycdnStack(loadTopology(settings.sitesDir), settings);
+    const topology = loadTopology(settings.sitesDir);
+    // The bundles carry the zone serials `anycdn render` recorded, as the CDK app's do.
+    return anycdnStack(topology, settings, renderTopology(topology, recordedContext(settings.outDir)));
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     throw new Error([...e.diagnostics.map(formatDiagnostic), `${e.diagnostics.length} error(s)`].join('\n'));

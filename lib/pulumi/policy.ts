@@ -21,8 +21,8 @@ export interface ArnContext {
   ownBundle?: { bucket: pulumi.Input<string>; key: string };
   /** The stack's config bucket ARN (metal sites). */
   configBucketArn?: pulumi.Input<string>;
-  /** The VIP subnet's id (aws sites). */
-  vipSubnetId?: pulumi.Input<string>;
+  /** Subnet ids by model subnet name (aws sites). */
+  subnetIds?: Record<string, pulumi.Input<string>>;
 }
 
 export function arnOf(r: ResourceRef, c: ArnContext): pulumi.Output<string> {
@@ -42,15 +42,18 @@ export function arnOf(r: ResourceRef, c: ArnContext): pulumi.Output<string> {
       return pulumi.interpolate`arn:${p}:ec2:${c.region}:${c.account}:elastic-ip/${r.allocationId}`;
     case 'network-interfaces':
       return pulumi.interpolate`arn:${p}:ec2:${c.region}:${c.account}:network-interface/*`;
+    case 'any':
+      return pulumi.output('*');
   }
 }
 
 export function statementJson(st: Statement, c: ArnContext, extra: Partial<PolicyStatementJson> = {}): PolicyStatementJson {
   const resources = st.resources.map((r) => arnOf(r, c));
   let condition: unknown;
-  if (st.inVipSubnet) {
-    if (!c.vipSubnetId) throw new Error('internal: a VIP subnet condition without the VIP subnet');
-    condition = { ArnEquals: { 'ec2:Subnet': pulumi.interpolate`arn:${c.partition}:ec2:${c.region}:${c.account}:subnet/${c.vipSubnetId}` } };
+  if (st.inSubnet !== undefined) {
+    const id = c.subnetIds?.[st.inSubnet];
+    if (!id) throw new Error(`internal: a subnet condition on ${st.inSubnet} without that subnet`);
+    condition = { ArnEquals: { 'ec2:Subnet': pulumi.interpolate`arn:${c.partition}:ec2:${c.region}:${c.account}:subnet/${id}` } };
   }
   return {
     Sid: st.sid,

@@ -9,7 +9,7 @@ import type { Topology } from '../model/schema.ts';
 import { renderTopology } from '../render/index.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { awsSite } from './aws-site.ts';
-import { ConfigError, CONFIG, type Settings } from './config.ts';
+import { ConfigError, CONFIG, missingAmi, type Settings } from './config.ts';
 import { globalAccelerator } from './global.ts';
 import { metalSite } from './metal-site.ts';
 import { origin } from './origin.ts';
@@ -43,8 +43,11 @@ export function anycdnStack(t: Topology, settings: Settings, files: RenderedFile
       });
     case 'aws-site': {
       const site = shape.awsSites.find((s) => s.site.id === ref.name)!;
-      const zones = aws.getAvailabilityZonesOutput({ state: 'available' }, { provider }).names.apply((n) => [...n].sort());
-      return awsSite({ ...common, shape: site, zones, debianAmiParameter: settings.debianAmiParameter });
+      if (!settings.debianAmi) throw new ConfigError([missingAmi(ref.region)]);
+      // The model's pinned zones, as the CDK app takes them (cloudShape refuses an aws site without).
+      const zones = site.site.availabilityZones;
+      if (!zones) throw new Error(`internal: aws site ${site.site.id} has no availabilityZones`);
+      return awsSite({ ...common, shape: site, zones, ami: settings.debianAmi });
     }
     case 'metal-site': {
       const site = shape.metalSites.find((s) => s.site.id === ref.name)!;

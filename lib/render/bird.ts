@@ -1,6 +1,10 @@
 // bird2 on dns hosts: one eBGP session per upstream peer, import none, and an export filter that
 // lets out only the covering anycast prefixes this site announces, and only while the health
-// checker has put them on lo (protocol direct; each prefix sits there as its network address). Graceful shutdown (RFC 8326) by setting DRAIN in the drain file.
+// checker has put them on lo (protocol direct; each prefix sits there as its network address). The
+// health checker writes the announce file bird includes: ANYCAST_DRAIN tags the routes with the
+// graceful-shutdown community (RFC 8326) while a drain runs, before the checker withdraws;
+// ANYCAST_DEPREFER adds prepends and the same community on a sick image path. Every per-peer
+// export filter honours both, for every prefix it lets out.
 import { announcedGroups, bfdTimers, deprefers, runsBird, siteBfd } from '../model/facts.ts';
 import { familyOf } from '../model/net.ts';
 import type { Host, Peer, Site, Topology } from '../model/schema.ts';
@@ -24,19 +28,7 @@ export const renderBird: Renderer = (t, site, host) => {
     mode: 0o644,
     check: 'bird',
   };
-  const drain: RenderedFile = {
-    site: site.id,
-    host: host.name,
-    path: PATHS.birdDrain,
-    content: fileText([
-      ...headerLines(t, site.id, '#'),
-      '# Graceful shutdown: set DRAIN = 1 and run `birdc configure` to tag the anycast routes with',
-      '# GRACEFUL_SHUTDOWN (65535:0), so upstreams move traffic away before maintenance.',
-      'define DRAIN = 0;',
-    ]),
-    mode: 0o644,
-  };
-  return [conf, drain];
+  return [conf];
 };
 
 /** The covering prefixes a site announces, per family in use (IPv4 first). */
@@ -53,13 +45,11 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
     stmt('router', 'id', ip(host.address)),
     blank,
     ...families.map((f) => stmt('define', setName(f.family), '=', prefixSet(f.prefixes))),
-    stmt('include', quote(PATHS.birdDrain)),
-    ...(deprefers(t)
-      ? [
-          { kind: 'comment', text: 'ANYCAST_DEPREFER: 1 while DNS answers but the image path fails (anycdn-healthcheck writes it).' } as const,
-          stmt('include', quote(PATHS.birdDeprefer)),
-        ]
-      : []),
+    {
+      kind: 'comment',
+      text: `Written by anycdn-healthcheck: ANYCAST_DRAIN 1 while a drain runs${deprefers(t) ? ', ANYCAST_DEPREFER 1 while DNS answers but the image path fails' : ''}.`,
+    },
+    stmt('include', quote(PATHS.birdAnnounce)),
     blank,
     block(['protocol', 'device'], [stmt('scan', 'time', 10)]),
     blank,
@@ -104,7 +94,7 @@ function exportFilter(t: Topology, site: Site, peer: Peer): Node {
   return block(['filter', filterName(peer)], [
     code(
       line`if net ~ ${setName(family)} && proto = ${quote(ANYCAST_PROTO)} then {`,
-      `\tif DRAIN = 1 then bgp_community.add(${GRACEFUL_SHUTDOWN});`,
+      `\tif ANYCAST_DRAIN = 1 then bgp_community.add(${GRACEFUL_SHUTDOWN});`,
       ...(deprefers(t)
         ? [
             '\tif ANYCAST_DEPREFER = 1 then {',

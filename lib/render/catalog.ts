@@ -6,7 +6,7 @@
 // checkers, the cloud bundles and the lab read one answer instead of re-deriving it.
 import { dirname } from 'node:path';
 import { isIP } from 'node:net';
-import { deprefers, originTarget } from '../model/facts.ts';
+import { originTarget } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
 import { serviceValues, unitSpecs, type UnitSpec } from './units.ts';
@@ -35,8 +35,8 @@ export interface HostNeeds {
   stateFiles: { path: string; content: string }[];
 }
 
-/** What bird's unit writes before the checker has said anything: not depreferred. */
-export const BIRD_DEPREFER_DEFAULT = 'define ANYCAST_DEPREFER = 0;\n';
+/** What bird's unit writes before the checker has said anything: neither depreferred nor draining. */
+export const BIRD_ANNOUNCE_DEFAULT = 'define ANYCAST_DEPREFER = 0;\ndefine ANYCAST_DRAIN = 0;\n';
 
 /** Debian packages per unit (bookworm). */
 const PACKAGES: Record<string, string[]> = {
@@ -49,7 +49,16 @@ const PACKAGES: Record<string, string[]> = {
   keepalived: ['keepalived'],
   nginx: ['nginx'],
   squid: ['squid'],
+  'prometheus-node-exporter': ['prometheus-node-exporter'],
+  'prometheus-bird-exporter': ['prometheus-bird-exporter'],
+  'prometheus-nginx-exporter': ['prometheus-nginx-exporter'],
+  'prometheus-squid-exporter': ['prometheus-squid-exporter'],
 };
+
+/** The Debian packages one unit needs ([] for a unit the catalog does not know). */
+export function unitPackages(unit: string): string[] {
+  return PACKAGES[unit] ?? [];
+}
 
 /** The Debian packages a host's units need, sorted and unique. */
 export function hostPackages(units: UnitSpec[]): string[] {
@@ -103,6 +112,8 @@ function packageDirs(t: Topology, unit: string): DirNeed[] {
       ];
     case 'anycdn-healthcheck':
       return [dir(dirname(PATHS.healthcheckStatus), 'root', 'root', 0o755)];
+    case 'prometheus-node-exporter':
+      return [dir(dirname(PATHS.nodeExporterTextfiles), 'prometheus', 'prometheus', 0o755), dir(PATHS.nodeExporterTextfiles, 'root', 'root', 0o755)];
     default:
       return [];
   }
@@ -122,7 +133,7 @@ export function hostNeeds(t: Topology, site: Site, host: Host, units: UnitSpec[]
     hostNames: sorted(sets.hostNames),
     secretFiles: sorted(sets.secretFiles),
     certPaths: sorted(sets.certPaths),
-    stateFiles: units.some((u) => u.name === 'bird') && deprefers(t) ? [{ path: PATHS.birdDeprefer, content: BIRD_DEPREFER_DEFAULT }] : [],
+    stateFiles: units.some((u) => u.name === 'bird') ? [{ path: PATHS.birdAnnounce, content: BIRD_ANNOUNCE_DEFAULT }] : [],
   };
 }
 

@@ -2,16 +2,18 @@
 // - Both lb hosts run it and bind the VIP; the backup can because of net.ipv4.ip_nonlocal_bind=1
 //   (/etc/sysctl.d/60-anycdn.conf, rendered below), so a keepalived failover needs no haproxy restart.
 // - `balance uri` + `hash-type consistent`: each image lives on one cache, and a dead cache moves
-//   only its own share. Active checks at checkInterMs, and retry-on + redispatch so a dead cache
+//   only its own share; a drained cache (state: drained, or `anycdn drain`) has weight 0 and
+//   leaves the ring the same way, without failing a request. Active checks at checkInterMs, and retry-on + redispatch so a dead cache
 //   costs no client request except those in flight on it.
 // - Only GET and HEAD reach the caches. The stats page and the Prometheus exporter listen on
 //   haproxy.statsAddress only, never on the VIP.
 // - The VIP frontend answers cdn.healthcheck.path itself (monitor-uri): 200 while at least one
 //   cache is up, else 503. The anycast health checker (healthcheck.ts) probes exactly this.
 import { byCodePoint } from '../model/order.ts';
-import { cacheHosts } from '../model/facts.ts';
+import { cacheHosts, isDrained } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
+import { EXPORTER_PORTS, METRICS_PATH } from '../monitoring/ports.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { comment, emitHaproxy, ident, kw, quote, type HaproxyLine, type HaproxySection } from './syntax/haproxy.ts';
@@ -27,8 +29,10 @@ export const HAPROXY_STATS_PATH = '/stats';
 export const HAPROXY_METRICS_PATH = '/metrics';
 
 const FRONTEND = 'images';
-const BACKEND = 'caches';
+/** The backend that spreads requests over the caches (its servers are the cache hosts, by ident). */
+export const BACKEND = 'caches';
 const STATS = 'stats';
+const METRICS = 'metrics';
 /** Cache hosts answer on the LAN: a connect that takes longer means a dead host; retry elsewhere. */
 const CONNECT_TIMEOUT = '1s';
 /** Requests never carry a body (GET/HEAD only); a request line longer than this is refused. */
@@ -62,7 +66,7 @@ export const renderHaproxy: Renderer = (t, site, host) => {
   ];
 };
 
-export function haproxyConfig(t: Topology, site: Site, _host: Host): HaproxySection[] {
+export function haproxyConfig(t: Topology, site: Site, host: Host): HaproxySection[] {
   const h = site.haproxy;
   const caches = cacheHosts(site);
   const engines = [...new Set(caches.map((c) => c.cacheEngine!))].sort();
@@ -106,7 +110,28 @@ export function haproxyConfig(t: Topology, site: Site, _host: Host): HaproxySect
     { head: ['backend', BACKEND], comment: `The site caches, by IP: ${caches.map((c) => c.name).join(', ')}.`, lines: backendLines(t, site, engines) },
     ...(engines.length > 1 ? engines.map((e) => checkBackend(t, site, e)) : []),
     { head: ['frontend', STATS], comment: 'Stats, Prometheus metrics and liveness: on the stats address only, never on the VIP.', lines: statsLines(site) },
+    ...(t.cdn.monitoring ? [metricsSection(t.cdn.monitoring, host)] : []),
   ];
+}
+
+/**
+ * With `monitoring`: haproxy's own Prometheus exporter on the host's address, for the scrape
+ * subnets only. (Debian's prometheus-haproxy-exporter is the retired upstream exporter that read
+ * the CSV stats; haproxy 2.x exports natively, with no process of its own.)
+ */
+function metricsSection(m: NonNullable<Topology['cdn']['monitoring']>, host: Host): HaproxySection {
+  return {
+    head: ['frontend', METRICS],
+    comment: 'Prometheus scrapes haproxy here: the host address, monitoring.scrapeFrom only, never the VIP.',
+    lines: [
+      kw('bind', `${host.address}:${EXPORTER_PORTS.haproxy}`),
+      kw('maxconn', 20),
+      kw('no', 'log'),
+      kw('http-request', 'deny', 'deny_status', '403', 'unless', '{', 'src', ...m.scrapeFrom, '}'),
+      kw('http-request', 'use-service', 'prometheus-exporter', 'if', '{', 'path', METRICS_PATH, '}'),
+      kw('http-request', 'return', 'status', '404'),
+    ],
+  };
 }
 
 function frontendLines(t: Topology, site: Site): HaproxyLine[] {
@@ -156,14 +181,23 @@ function backendLines(t: Topology, site: Site, engines: ('nginx' | 'squid')[]): 
   const [engine] = engines;
   if (engines.length === 1 && engine) {
     lines.push(...checkLines(t, engine), kw('default-server', ...serverCheckWords(h)));
-    for (const c of cacheHosts(site)) lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`));
+    for (const c of cacheHosts(site)) lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`, ...drainedWords(c)));
   } else {
     lines.push(comment('caches of each engine are checked on their own path, in the check backends below'));
     for (const c of cacheHosts(site)) {
-      lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`, 'track', `${checkBackendName(c.cacheEngine!)}/${ident(c.name)}`));
+      lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`, 'track', `${checkBackendName(c.cacheEngine!)}/${ident(c.name)}`, ...drainedWords(c)));
     }
   }
   return lines;
+}
+
+/**
+ * A drained cache: weight 0 takes it out of the consistent hash, so only the URIs it held move
+ * (to their next server on the ring), and it still finishes what it has in flight. It stays
+ * health-checked, so `anycdn undrain` (`set server ... state ready`) has nothing to wait for.
+ */
+function drainedWords(c: Host): string[] {
+  return isDrained(c) ? ['weight', '0'] : [];
 }
 
 /** Mixed engines: one backend per engine that only health-checks; the serving servers track it. */

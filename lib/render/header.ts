@@ -12,5 +12,10 @@ export function headerLines(t: Topology, siteId: string, comment: string): strin
 
 /** Join lines into file content: exactly one trailing newline. */
 export function fileText(lines: string[]): string {
-  return `${lines.join('\n').replace(/\n+$/, '')}\n`;
+  // Trailing newlines trimmed by a scan from the end: the regex /\n+$/ tries every newline of
+  // the file, a visible cost when rendering hundreds of sites.
+  const text = lines.join('\n');
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 10) end--;
+  return `${text.slice(0, end)}\n`;
 }

@@ -4,14 +4,18 @@
 // (SIGKILL included), so an announcement never outlives its checker. The program starts no
 // process per probe; see its header for the states and README "How the anycast DNS works".
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { fileText, headerLines } from './header.ts';
-import { announcedGroups, announcesBgp, publishedVip, publishedVip6, vipHealthUrl, vipHealthUrl6 } from '../model/facts.ts';
+import { announcedGroups, announcesBgp, fallbackSite, isDrained, publishedVip, publishedVip6, vipHealthUrl, vipHealthUrl6 } from '../model/facts.ts';
+import { METRICS_PATH } from '../monitoring/ports.ts';
+import type { Host, Site, Topology } from '../model/schema.ts';
 import { PATHS } from './paths.ts';
 import { shAssignments } from './syntax/shell.ts';
 import { hasRole, type Renderer } from './types.ts';
 
 /** The checker program: a constant of this package, not rendered from the model. */
-export const HEALTHCHECK_PROGRAM = readFileSync(new URL('../healthcheck/anycdn-healthcheck.mjs', import.meta.url), 'utf8');
+export const HEALTHCHECK_PROGRAM = readFileSync(join(PACKAGE_ROOT, 'lib', 'healthcheck', 'anycdn-healthcheck.mjs'), 'utf8');
 
 /** Where the checker tells its state over HTTP: 200 while it announces plainly, else 503. */
 export const HEALTHCHECK_STATUS_PATH = '/anycast';
@@ -40,9 +44,11 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
     http: { url: vipHealthUrl(t, site), ...(url6 ? { url6 } : {}) },
     anycast,
     onImagePathDown: hc.onImagePathDown,
-    ...(announcesBgp(site) && hc.onImagePathDown === 'deprefer' ? { bird: { socket: PATHS.birdCtl, stateFile: PATHS.birdDeprefer } } : {}),
+    ...(announcesBgp(site) ? { bird: { socket: PATHS.birdCtl, stateFile: PATHS.birdAnnounce } } : {}),
+    drain: drainConfig(t, site, host),
     statusFile: PATHS.healthcheckStatus,
     status: { address: host.address, port: hc.statusPort, path: HEALTHCHECK_STATUS_PATH },
+    ...(t.cdn.monitoring ? { metrics: { path: METRICS_PATH, allowFrom: t.cdn.monitoring.scrapeFrom } } : {}),
   };
   return [
     { site: site.id, host: host.name, path: PATHS.healthcheck, content: fileText([...headerLines(t, site.id, '//'), HEALTHCHECK_PROGRAM]), mode: 0o644, check: 'node' },
@@ -68,3 +74,24 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
     },
   ];
 };
+
+/**
+ * How the checker drains: the model's state (a drained site, or a drained dns host), the request
+ * file `anycdn drain` writes, the delay before it withdraws, and (when the model names one) the
+ * fallback site whose VIP the local Knot answers with during a site drain.
+ */
+function drainConfig(t: Topology, site: Site, host: Host) {
+  const fallback = fallbackSite(t, site);
+  return {
+    requestFile: PATHS.drainRequest,
+    withdrawAfterSec: site.drain.withdrawAfterSec,
+    drained: isDrained(site) ? 'site' : isDrained(host) ? 'host' : 'none',
+    ...(fallback
+      ? {
+          fallback: publishedVip(fallback),
+          ...(publishedVip6(fallback) ? { fallback6: publishedVip6(fallback) } : {}),
+          knot: { knotc: '/usr/sbin/knotc', conf: PATHS.knotConf, zone: t.cdn.dns.zone, name: t.cdn.imageHost, ttlSec: t.cdn.dns.ttlSec },
+        }
+      : {}),
+  };
+}

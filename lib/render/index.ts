@@ -7,10 +7,11 @@ import { renderHaproxy } from './haproxy.ts';
 import { renderHealthcheck } from './healthcheck.ts';
 import { renderKeepalived } from './keepalived.ts';
 import { renderKnot } from './knot.ts';
+import { PROMETHEUS_HOST, renderPrometheus } from '../monitoring/prometheus.ts';
 import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
 import { renderSquid } from './squid.ts';
-import type { RenderedFile, Renderer } from './types.ts';
+import type { RenderContext, RenderedFile, Renderer } from './types.ts';
 import { renderUnits, unitSpecs, type UnitSpec } from './units.ts';
 
 export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderUnits];
@@ -30,8 +31,8 @@ export interface HostPlan {
   needs: HostNeeds;
 }
 
-export function renderHost(t: Topology, site: Site, host: Host): HostPlan {
-  const files = RENDERERS.flatMap((r) => r(t, site, host)).sort((a, b) => byCodePoint(a.path, b.path));
+export function renderHost(t: Topology, site: Site, host: Host, ctx: RenderContext = {}): HostPlan {
+  const files = RENDERERS.flatMap((r) => r(t, site, host, ctx)).sort((a, b) => byCodePoint(a.path, b.path));
   for (let i = 1; i < files.length; i++) {
     if (files[i]!.path === files[i - 1]!.path) throw new Error(`internal: two renderers wrote ${site.id}/${host.name}${files[i]!.path}`);
   }
@@ -39,16 +40,30 @@ export function renderHost(t: Topology, site: Site, host: Host): HostPlan {
   return { site: site.id, host: host.name, files, units, packages: hostPackages(units), needs: hostNeeds(t, site, host, units) };
 }
 
-/** Every host's plan, sorted by site and host. Pure: same topology, same bytes. */
-export function renderPlans(t: Topology): HostPlan[] {
+/** Every host's plan, sorted by site and host. Pure: same topology and context, same bytes. */
+export function renderPlans(t: Topology, ctx: RenderContext = {}): HostPlan[] {
   return t.sites
-    .flatMap((site) => site.hosts.map((host) => renderHost(t, site, host)))
+    .flatMap((site) => site.hosts.map((host) => renderHost(t, site, host, ctx)))
     .sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host));
 }
 
-/** All files for all hosts, sorted by site, host and path. */
-export function renderTopology(t: Topology): RenderedFile[] {
-  return renderPlans(t).flatMap((p) => p.files);
+/**
+ * The Prometheus server's files as a plan of their own (site `monitoring`, host `prometheus`), so
+ * validate checks them like any host's; none without `monitoring`. Not a site host: the cloud
+ * and the lab read renderPlans() only.
+ */
+export function monitoringPlans(t: Topology): HostPlan[] {
+  const files = renderPrometheus(t);
+  if (files.length === 0) return [];
+  const needs = { dirs: [], interfaces: [], hostNames: [], secretFiles: [], certPaths: [], stateFiles: [] };
+  return [{ ...PROMETHEUS_HOST, files, units: [], packages: ['prometheus'], needs }];
+}
+
+/** All files for all hosts and the Prometheus server, sorted by site, host and path. */
+export function renderTopology(t: Topology, ctx: RenderContext = {}): RenderedFile[] {
+  return [...renderPlans(t, ctx), ...monitoringPlans(t)]
+    .sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host))
+    .flatMap((p) => p.files);
 }
 
 /** Where a file goes in the output tree: <site>/<host>/<absolute path on the host>. */

@@ -9,10 +9,14 @@
 // from a lower-priority master that still advertises, so the VIP would stay on the dead haproxy.
 // With FAULT the result does not depend on the priorities or the preempt mode.
 //
+// Draining an lb host uses the same FAULT: a second track file, written by `anycdn drain` (or set
+// at every start for a host drained in the model). A lowered priority would not do: a nopreempt
+// (or preempt_delay) backup never takes over from a lower-priority master that still advertises.
+//
 // aws sites have no multicast: the pair talks unicast, and on becoming master a notify hook moves
 // the VIP (a secondary private address) and the Elastic IP to this host's ENI.
 import { byCodePoint } from '../model/order.ts';
-import { lbHosts } from '../model/facts.ts';
+import { isDrained, lbHosts } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { HAPROXY_ALIVE_PATH, HAPROXY_LOCAL_ADDRESS, HAPROXY_STATS_PORT } from './haproxy.ts';
 import { fileText, headerLines } from './header.ts';
@@ -25,6 +29,7 @@ import { hasRole, type RenderedFile, type Renderer } from './types.ts';
 
 const CHECK_SCRIPT = 'haproxy_alive';
 const TRACK_FILE = 'haproxy_stopped';
+const DRAIN_FILE = 'anycdn_drain';
 /** Default priorities of the lb pair, by host name. */
 const DEFAULT_PRIORITIES = [150, 100] as const;
 
@@ -35,16 +40,22 @@ export const renderKeepalived: Renderer = (t, site, host) => {
       site: site.id,
       host: host.name,
       path: PATHS.keepalivedConf,
-      content: fileText([...headerLines(t, site.id, '#'), '', ...emitKeepalived(keepalivedTree(site, host))]),
+      content: fileText([...headerLines(t, site.id, '#'), '', ...emitKeepalived(keepalivedTree(site, host, t.cdn.monitoring !== undefined))]),
       mode: 0o644,
       check: 'keepalived',
     },
   ];
   if (site.platform === 'aws') files.push(eipTakeover(t, site, host));
+  if (t.cdn.monitoring) files.push(vrrpStateScript(t, site, host));
   return files;
 };
 
-export function keepalivedTree(site: Site, host: Host): Node[] {
+/** The vrrp_instance's name: keepalived passes it to the notify script. */
+export function vrrpInstanceName(site: Site): string {
+  return `vip_${site.id.replace(/-/g, '_')}`;
+}
+
+export function keepalivedTree(site: Site, host: Host, monitored = false): Node[] {
   const vip = site.vip;
   const common: Node[] = [
     stmt('state', 'BACKUP'),
@@ -65,12 +76,13 @@ export function keepalivedTree(site: Site, host: Host): Node[] {
   instance.push(
     block(['virtual_ipaddress'], [stmt(prefix(`${vip.address}/32`), 'dev', bare(host.interface))]),
     block(['track_script'], [stmt(CHECK_SCRIPT)]),
-    block(['track_file'], [stmt(TRACK_FILE)]),
+    block(['track_file'], [stmt(TRACK_FILE), stmt(DRAIN_FILE)]),
   );
   if (site.platform === 'aws') instance.push(stmt('notify_master', quote(PATHS.eipTakeover)));
   // VRRP carries one family per instance: the IPv6 VIP has an instance of its own (VRRPv3 over
   // IPv6, from the link-local address; the same router id is free there), and a sync group keeps
-  // both on one host, so haproxy answers both families from the same master.
+  // both on one host, so haproxy answers both families from the same master. Both track the
+  // drain file: a drained host holds neither VIP.
   const v6: Node[] = vip.address6
     ? [
         blank,
@@ -78,12 +90,13 @@ export function keepalivedTree(site: Site, host: Host): Node[] {
           ...common,
           block(['virtual_ipaddress'], [stmt(prefix(`${vip.address6}/128`), 'dev', bare(host.interface))]),
           block(['track_script'], [stmt(CHECK_SCRIPT)]),
-          block(['track_file'], [stmt(TRACK_FILE)]),
+          block(['track_file'], [stmt(TRACK_FILE), stmt(DRAIN_FILE)]),
         ]),
         blank,
         block(['vrrp_sync_group', ident(`vips-${site.id}`)], [block(['group'], [stmt(ident(`vip-${site.id}`)), stmt(ident(`vip6-${site.id}`))])]),
       ]
     : [];
+  if (monitored) instance.push({ kind: 'comment', text: 'every state change, for Prometheus (node-exporter textfile)' }, stmt('notify', quote(PATHS.vrrpState)));
 
   const aliveUrl = `http://${HAPROXY_LOCAL_ADDRESS}:${HAPROXY_STATS_PORT}${HAPROXY_ALIVE_PATH}`;
   return [
@@ -108,8 +121,17 @@ export function keepalivedTree(site: Site, host: Host): Node[] {
     { kind: 'comment', text: "haproxy's unit writes 1 here when haproxy exits (SIGKILL included): FAULT at once." },
     block(['vrrp_track_file', TRACK_FILE], [stmt('file', quote(PATHS.haproxyStopped)), stmt('weight', 0), stmt('init_file', 0)]),
     blank,
+    {
+      kind: 'comment',
+      text: isDrained(host)
+        ? 'This host is drained (state: drained): 1 at every start, FAULT, the peer holds the VIP. `anycdn undrain` writes 0 until the next start.'
+        : '`anycdn drain` writes 1 here: FAULT, a priority-0 advert, and the peer takes the VIP at once in every preempt mode.',
+    },
+    block(['vrrp_track_file', DRAIN_FILE], [stmt('file', quote(PATHS.vrrpDrain)), stmt('weight', 0), isDrained(host) ? stmt('init_file', 1, 'overwrite') : stmt('init_file', 0)]),
+    blank,
     block(['vrrp_instance', ident(`vip-${site.id}`)], instance),
     ...v6,
+    // ident() of vip-<id> is vrrpInstanceName(site): keepalived's notify and the unit's ExecStopPost name it.
   ];
 }
 
@@ -182,3 +204,36 @@ for attempt in 1 2 3 4 5; do
 done
 log "giving up: the Elastic IP may still point at the peer"
 exit 1`.split('\n');
+
+/**
+ * keepalived's notify script (with `monitoring`): keepalived runs it on every state change with
+ * INSTANCE|GROUP, the name, the state and the priority, and keepalived's unit runs it with STOP
+ * after every exit. It writes anycdn_vrrp_master (1 on the host that holds the VIP) for
+ * node-exporter's textfile collector, atomically (write, then rename).
+ */
+function vrrpStateScript(t: Topology, site: Site, host: Host): RenderedFile {
+  return {
+    site: site.id,
+    host: host.name,
+    path: PATHS.vrrpState,
+    content: fileText([
+      '#!/bin/sh',
+      ...headerLines(t, site.id, '#'),
+      'set -u',
+      ...shAssignments([['DIR', PATHS.nodeExporterTextfiles]]),
+      '[ "$1" = INSTANCE ] || exit 0',
+      'master=0',
+      '[ "$3" = MASTER ] && master=1',
+      'tmp="$DIR/.anycdn-vrrp.prom.$$"',
+      '{',
+      "\techo '# HELP anycdn_vrrp_master 1 while keepalived holds the image VIP on this host.'",
+      "\techo '# TYPE anycdn_vrrp_master gauge'",
+      '\tprintf \'anycdn_vrrp_master{vrrp_instance="%s",state="%s"} %s\\n\' "$2" "$3" "$master"',
+      '} > "$tmp" || exit 1',
+      '# keepalived runs scripts with umask 077; node-exporter reads as its own user',
+      'chmod 644 "$tmp" && mv -f "$tmp" "$DIR/anycdn-vrrp.prom"',
+    ]),
+    mode: 0o755,
+    check: 'shell',
+  };
+}

@@ -1,17 +1,22 @@
 // Knot DNS on dns hosts: authoritative only (Knot never recurses), response-rate limiting on, no
 // transfers (no acl, so AXFR/IXFR are refused), NSID naming the site and host. The zone answers
-// the image host with this site's own published VIP.
+// the image host with this site's own published VIPs, or, while the site is drained, with its
+// fallback site's (drain.fallbackSite).
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, nameserverGroup, publishedVip, publishedVip6 } from '../model/facts.ts';
+import { anycastFamilies, fallbackSite, isDrained, nameserverGroup, publishedVip, publishedVip6 } from '../model/facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS, zoneFile } from './paths.ts';
 import { emitKnot, listen, quote, type KnotSection } from './syntax/knot.ts';
 import type { Word } from './syntax/word.ts';
 import { emitZone, type ZoneRecord } from './syntax/zone.ts';
+import { zoneSerial } from './serial.ts';
 import { hasRole, type Renderer } from './types.ts';
 
-export const renderKnot: Renderer = (t, site, host) => {
+export const renderKnot: Renderer = (t, site, host, ctx) => {
   if (!hasRole(host, 'dns')) return [];
+  const path = zoneFile(t.cdn.dns.zone);
+  const text = (serial: number) => fileText([...headerLines(t, site.id, ';'), ...emitZone(t.cdn.dns.zone, zoneRecords(t, site, serial))]);
+  const serial = zoneSerial(text, t.cdn.dns.soa.serial, ctx?.zoneBaseline?.(site.id, host.name, path));
   return [
     {
       site: site.id,
@@ -24,10 +29,11 @@ export const renderKnot: Renderer = (t, site, host) => {
     {
       site: site.id,
       host: host.name,
-      path: zoneFile(t.cdn.dns.zone),
-      content: fileText([...headerLines(t, site.id, ';'), ...emitZone(t.cdn.dns.zone, zoneRecords(t, site))]),
+      path,
+      content: text(serial),
       mode: 0o644,
       check: 'zone',
+      soaSerial: serial,
     },
   ];
 };
@@ -73,7 +79,7 @@ function knotConf(t: Topology, site: Site, host: Host): KnotSection[] {
   ];
 }
 
-export function zoneRecords(t: Topology, site: Site): ZoneRecord[] {
+export function zoneRecords(t: Topology, site: Site, serial: number = t.cdn.dns.soa.serial): ZoneRecord[] {
   const { dns, imageHost } = t.cdn;
   const apex = dns.zone;
   const s = dns.soa;
@@ -85,7 +91,7 @@ export function zoneRecords(t: Topology, site: Site): ZoneRecord[] {
       rdata: {
         mname: dns.nameservers[0]!,
         rname: dns.hostmaster,
-        serial: s.serial,
+        serial,
         refreshSec: s.refreshSec,
         retrySec: s.retrySec,
         expireSec: s.expireSec,
@@ -101,8 +107,19 @@ export function zoneRecords(t: Topology, site: Site): ZoneRecord[] {
     if (!group) throw new Error(`internal: name server ${ns} has no anycast prefix (the model rule should have caught it)`);
     for (const f of group.families) records.push({ name: ns, ttlSec: dns.nsTtlSec, type: f.family === 4 ? 'A' : 'AAAA', rdata: f.address });
   }
-  records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'A', rdata: publishedVip(site) });
-  const vip6 = publishedVip6(site);
+  const answer = imageHostSite(t, site);
+  records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'A', rdata: publishedVip(answer) });
+  const vip6 = publishedVip6(answer);
   if (vip6) records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'AAAA', rdata: vip6 });
   return records;
+}
+
+/** The site whose VIPs answer for the image host: this one; while drained, its fallback (the model rule ensures one). */
+export function imageHostSite(t: Topology, site: Site): Site {
+  return (isDrained(site) ? fallbackSite(t, site) : undefined) ?? site;
+}
+
+/** This site's IPv4 VIP; while the site is drained, its fallback site's. */
+export function imageHostAnswer(t: Topology, site: Site): string {
+  return publishedVip(imageHostSite(t, site));
 }

@@ -1,7 +1,6 @@
 // Where each rendered file lives on a host. Renderers, units, checkers and the lab share these.
 export const PATHS = {
   birdConf: '/etc/bird/bird.conf',
-  birdDrain: '/etc/bird/anycdn-drain.conf',
   birdCtl: '/run/bird/bird.ctl',
   birdSecretsDir: '/run/anycdn/secrets',
   knotConf: '/etc/knot/knot.conf',
@@ -13,8 +12,12 @@ export const PATHS = {
   healthcheckConf: '/usr/local/etc/anycdn/healthcheck.json',
   healthcheckStatus: '/run/anycdn/healthcheck.state',
   withdraw: '/usr/local/sbin/anycdn-withdraw',
-  /** bird includes it: `define ANYCAST_DEPREFER = 0|1;`, written by the checker on a change. */
-  birdDeprefer: '/run/anycdn/bird-deprefer.conf',
+  /** bird includes it: `define ANYCAST_DEPREFER = 0|1; define ANYCAST_DRAIN = 0|1;`, written by the checker on a change. */
+  birdAnnounce: '/run/anycdn/bird-announce.conf',
+  /** `anycdn drain` writes it on dns hosts (`site` or `host`); the checker drains while it exists. Gone at reboot. */
+  drainRequest: '/run/anycdn/drain',
+  /** `anycdn drain` writes 1 here on lb hosts; keepalived tracks it (weight 0: FAULT, the peer takes the VIP). */
+  vrrpDrain: '/run/anycdn/vrrp-drain',
   node: '/usr/bin/node',
   fetchSecrets: '/usr/local/sbin/anycdn-fetch-secrets',
   unitsDir: '/etc/systemd/system',
@@ -42,6 +45,13 @@ export const PATHS = {
   squidCacheLog: '/var/log/squid/cache.log',
   squidCoredumpDir: '/var/spool/squid',
   squidStripQuery: '/usr/local/sbin/anycdn-squid-strip-query',
+  // monitoring: node-exporter reads *.prom files here (Debian's textfile collector directory);
+  // keepalived's notify script writes the VRRP state into it.
+  nodeExporterTextfiles: '/var/lib/prometheus/node-exporter',
+  vrrpState: '/usr/local/sbin/anycdn-vrrp-state',
+  // The Prometheus server (out/monitoring/prometheus/).
+  prometheusConf: '/etc/prometheus/prometheus.yml',
+  prometheusRules: '/etc/prometheus/anycdn-rules.yml',
 } as const;
 
 export function zoneFile(zone: string): string {

@@ -34,7 +34,7 @@ export const renderSecrets: Renderer = (t, site, host) => {
     'bird_password() {',
     '\tsecret=$(fetch "$1")',
     '\tcase "$secret" in',
-    `\t*'"'* | *'\\'* | *[[:cntrl:]]* | '') echo "anycdn-fetch-secrets: $1 is empty or holds a quote, backslash or control character, which bird cannot carry" >&2; return 1 ;;`,
+    `\t*'"'* | *\\\\* | *[[:cntrl:]]* | '') echo "anycdn-fetch-secrets: $1 is empty or holds a quote, backslash or control character, which bird cannot carry" >&2; return 1 ;;`,
     '\tesac',
     `\tprintf ${shQuote(PRINTF_FORMAT)} "$secret" > "$2.tmp" && mv "$2.tmp" "$2"`,
     '}',

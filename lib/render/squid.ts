@@ -5,7 +5,8 @@
 //   header and even an absolute URI's host, so every request names the image host, and the only
 //   servers it ever contacts are its cache_peer parents (`never_direct allow all`).
 // - http_access: CONNECT and every method but GET/HEAD are denied, the cache manager is
-//   localhost-only (and no port listens on localhost), and only the image host and the health icon
+//   localhost-only (a loopback port serves it to the exporter with `monitoring`, and nothing
+//   else; without it no port listens on localhost), and only the image host and the health icon
 //   are allowed. The parents are restricted to the image host with cache_peer_access as well.
 // - Origin shield: at every site but the shield, the shield site's image VIP is the first parent
 //   and the origin the second; connect-fail-limit marks a dead shield down fast and retry_on_error
@@ -27,6 +28,11 @@ import { hasRole, type RenderedFile, type Renderer } from './types.ts';
 const IMAGE_EXTENSIONS = ['avif', 'gif', 'ico', 'jpe?g', 'png', 'svg', 'webp'];
 const S3_HIDDEN = ['X-Amz-Id-2', 'X-Amz-Request-Id', 'X-Amz-Server-Side-Encryption', 'X-Amz-Version-Id', 'X-Amz-Replication-Status', 'X-Amz-Storage-Class'];
 const SHIELD_CONNECT_FAIL_LIMIT = 2;
+/**
+ * With `monitoring`: a loopback port on which Squid answers its cache manager and nothing else,
+ * for prometheus-squid-exporter (Debian's default port for it).
+ */
+export const SQUID_MANAGER_PORT = 3128;
 
 export const renderSquid: Renderer = (t, site, host) => {
   if (!hasRole(host, 'cache') || host.cacheEngine !== 'squid') return [];
@@ -106,6 +112,13 @@ export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
   const lines: SquidLine[] = [
     comment('Accelerator for the image host only; Host headers and absolute URIs cannot pick another site.'),
     d('http_port', `${host.address}:${CACHE_PORT}`, 'accel', `defaultsite=${t.cdn.imageHost}`, 'no-vhost'),
+    ...(t.cdn.monitoring
+      ? [
+          comment('The cache manager for prometheus-squid-exporter: loopback only, and nothing but the manager.'),
+          d('http_port', `127.0.0.1:${SQUID_MANAGER_PORT}`, 'accel', `defaultsite=${t.cdn.imageHost}`, 'no-vhost'),
+          d('acl', 'manager_port', 'localport', SQUID_MANAGER_PORT),
+        ]
+      : []),
     d('visible_hostname', host.name),
     d('httpd_suppress_version_string', 'on'),
     d('icp_port', 0),
@@ -120,6 +133,7 @@ export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
     blank,
     d('http_access', 'deny', 'CONNECT'),
     d('http_access', 'deny', '!read_methods'),
+    ...(t.cdn.monitoring ? [d('http_access', 'deny', 'manager_port', '!manager')] : []),
     d('http_access', 'allow', 'localhost', 'manager'),
     d('http_access', 'deny', 'manager'),
     d('http_access', 'allow', 'cache_health'),

@@ -11,12 +11,28 @@ export interface RenderedFile {
   mode: number;
   /** Which checker validates this file (see lib/check), or none. */
   check?: CheckKind;
+  /** Zone files: the SOA serial in the content (recorded in out/.anycdn/manifest.json). */
+  soaSerial?: number;
 }
 
-export type CheckKind = 'bird' | 'knot' | 'zone' | 'haproxy' | 'keepalived' | 'nginx' | 'squid' | 'shell' | 'node' | 'healthcheck' | 'systemd' | 'sysctl';
+export type CheckKind = 'bird' | 'knot' | 'zone' | 'haproxy' | 'keepalived' | 'nginx' | 'squid' | 'shell' | 'node' | 'healthcheck' | 'systemd' | 'sysctl' | 'prometheus' | 'prometheus-rules' | 'shellcheck' | 'named-checkzone';
+
+/** What a zone file looked like in the state being replaced: its SOA serial and its sha256. */
+export interface ZoneBaseline {
+  serial: number;
+  sha256: string;
+}
+
+/**
+ * What a render knows besides the model: the previous state of each host's zone file, so a zone
+ * whose content changed gets the next serial (lib/render/serial.ts). Data, not I/O.
+ */
+export interface RenderContext {
+  zoneBaseline?: (site: string, host: string, path: string) => ZoneBaseline | undefined;
+}
 
 /** A pure renderer: no I/O, no clock, no environment. Returns [] for hosts it does not serve. */
-export type Renderer = (t: Topology, site: Site, host: Host) => RenderedFile[];
+export type Renderer = (t: Topology, site: Site, host: Host, ctx?: RenderContext) => RenderedFile[];
 
 export function hasRole(host: Host, role: 'lb' | 'dns' | 'cache'): boolean {
   return host.roles.includes(role);

@@ -5,10 +5,11 @@ import type { Host, Site, Topology } from '../model/schema.ts';
 import { dirname } from 'node:path';
 import { PATHS } from './paths.ts';
 import { exec, MAINPID, sh, type UnitValue } from './syntax/unit.ts';
+import { vrrpInstanceName } from './keepalived.ts';
 import { hasRole } from './types.ts';
 import type { UnitSpec } from './unit-spec.ts';
 
-export function lbUnits(_t: Topology, site: Site, host: Host): UnitSpec[] {
+export function lbUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
   if (!hasRole(host, 'lb')) return [];
   const haproxyCheck = exec('/usr/sbin/haproxy', '-c', '-q', '-f', PATHS.haproxyConf);
   return [
@@ -56,6 +57,8 @@ export function lbUnits(_t: Topology, site: Site, host: Host): UnitSpec[] {
         ...(site.vip.address6
           ? [['ExecStopPost', { argv: ['/usr/sbin/ip', '-6', 'addr', 'del', `${site.vip.address6}/128`, 'dev', host.interface], ignoreFailure: true }] as [string, UnitValue]]
           : []),
+        // Prometheus sees this host hold no VIP, also after a SIGKILL (notify never ran then).
+        ...(t.cdn.monitoring ? ([['ExecStopPost', exec(PATHS.vrrpState, 'INSTANCE', vrrpInstanceName(site), 'STOP', '0')]] as [string, UnitValue][]) : []),
         // SIGTERM makes the master send a priority-0 advert: the peer takes the VIP at once.
         ['KillMode', 'process'],
         ['Restart', 'always'],

@@ -3,20 +3,21 @@
 // The lab starts daemons from these same ExecStart lines.
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { dirname } from 'node:path';
-import { announcesBgp, deprefers } from '../model/facts.ts';
+import { announcesBgp } from '../model/facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
-import { emitUnit, exec, sh, type UnitSection, type UnitValue } from './syntax/unit.ts';
+import { emitUnit, exec, MAINPID, sh, type UnitSection } from './syntax/unit.ts';
 import type { UnitSpec } from './unit-spec.ts';
 
 export { serviceExecs, serviceValues, type UnitSpec } from './unit-spec.ts';
 import { lbUnits } from './units-lb.ts';
 import { cacheUnits } from './units-cache.ts';
+import { monitoringUnits } from './units-monitoring.ts';
 import { hasRole, type RenderedFile, type Renderer } from './types.ts';
 
 /** Units by the roles a host has: each role's daemons come from its own module. */
 export function unitSpecs(t: Topology, site: Site, host: Host): UnitSpec[] {
-  return [...dnsUnits(t, site, host), ...lbUnits(t, site, host), ...cacheUnits(t, site, host)];
+  return [...dnsUnits(t, site, host), ...lbUnits(t, site, host), ...cacheUnits(t, site, host), ...monitoringUnits(t, site, host)];
 }
 
 function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
@@ -62,12 +63,8 @@ function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
         requires: secrets ? ['anycdn-secrets.service'] : [],
         service: [
           ['Type', 'simple'],
-          ...(deprefers(t)
-            ? ([
-                // bird.conf includes the checker's state file: not depreferred until it says so.
-                ['ExecStartPre', sh(`[ -e ${PATHS.birdDeprefer} ] || { mkdir -p ${dirname(PATHS.birdDeprefer)} && echo "define ANYCAST_DEPREFER = 0;" > ${PATHS.birdDeprefer}; }`)],
-              ] as [string, UnitValue][])
-            : []),
+          // bird.conf includes the checker's announce file: neither depreferred nor draining until it says so.
+          ['ExecStartPre', sh(`[ -e ${PATHS.birdAnnounce} ] || { mkdir -p ${dirname(PATHS.birdAnnounce)} && echo "define ANYCAST_DEPREFER = 0; define ANYCAST_DRAIN = 0;" > ${PATHS.birdAnnounce}; }`)],
           ['ExecStartPre', exec('/usr/sbin/bird', '-p', '-c', PATHS.birdConf)],
           ['ExecStart', exec('/usr/sbin/bird', '-f', '-c', PATHS.birdConf, '-s', PATHS.birdCtl)],
           ['ExecReload', exec('/usr/sbin/birdc', '-s', PATHS.birdCtl, 'configure')],
@@ -84,6 +81,8 @@ function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
         ['Type', 'simple'],
         ['ExecStartPre', exec(PATHS.withdraw)],
         ['ExecStart', exec(PATHS.node, PATHS.healthcheck, PATHS.healthcheckConf)],
+        // Re-reads the drain settings of its config (a model drain), and drains gracefully.
+        ['ExecReload', exec('/bin/kill', '-HUP', MAINPID)],
         // Runs after every exit, SIGKILL included: the prefix never outlives the checker.
         ['ExecStopPost', exec(PATHS.withdraw)],
         ['Restart', 'always'],

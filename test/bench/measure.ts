@@ -23,16 +23,34 @@ function stats(xs: number[]): { n: number; min: number; median: number; max: num
   return { n: s.length, min: s[0]!, median: s[Math.floor((s.length - 1) / 2)]!, max: s[s.length - 1]! };
 }
 
+export interface TimeOptions {
+  target?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Run before each timed run, untimed (remove the previous output, say). */
+  before?: () => void;
+  /** stderr must be empty: the compiled CLI, not the launcher's fallback to tsx. */
+  quiet?: boolean;
+}
+
 /** Runs a command `runs` times; throws with its output when it fails. */
-export function timeCommand(what: string, runs: number, cmd: string, args: string[], cwd: string, target?: string): Figure {
+export function timeCommand(what: string, runs: number, cmd: string, args: string[], cwd: string, opts: TimeOptions | string = {}): Figure {
+  const o: TimeOptions = typeof opts === 'string' ? { target: opts } : opts;
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
+    o.before?.();
     const t0 = performance.now();
-    const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 600_000 });
+    const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 2 ** 20, ...(o.env ? { env: o.env } : {}) });
     if (r.status !== 0) throw new Error(`${what}: ${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}`);
+    if (o.quiet && r.stderr !== '') throw new Error(`${what}: ${cmd} ${args.join(' ')} wrote to stderr: ${r.stderr}`);
     times.push(Math.round(performance.now() - t0));
   }
-  return { what, unit: ' ms', ...stats(times), ...(target ? { target } : {}) };
+  return { what, unit: ' ms', ...stats(times), ...(o.target ? { target: o.target } : {}) };
+}
+
+/** a / b, of medians, as a figure of its own (min and max: the extremes of the two runs' ranges). */
+export function ratio(what: string, a: Figure, b: Figure, target?: string): Figure {
+  const r = (x: number, y: number) => Math.round((100 * x) / y) / 100;
+  return { what, unit: '×', n: Math.min(a.n, b.n), min: r(a.min, b.max), median: r(a.median, b.median), max: r(a.max, b.min), ...(target ? { target } : {}) };
 }
 
 /**

@@ -1,76 +1,140 @@
-// `npm run bench`: the figures we quote, measured here and recorded in test/.figures/bench.json.
-//   toolkit: render and validate of the shipped sites and of 30 generated ones, a host view over
-//            an empty machine and over one with 2,000 extra directories, the offline `cdk synth`;
-//   lab (as root): `lab up` until ready for the shipped sites and a generated 5-site topology,
-//            and the health checker's CPU and memory over 60 s, read from /proc/<pid>/stat;
-//   and the lab scenarios' figures from their last run (test/.figures/lab.json).
+// `npm run bench [-- GROUP...] [--full] [--lab-lock FILE]`: the figures we quote, each beside the
+// baseline a user would otherwise pick where there is one, measured in the same run and recorded
+// in bench/results.json and bench/RESULTS.md (results.ts). Groups (all by default):
+//   cli:      `anycdn --help` against `node -e 0` in the same run, `--version`;
+//   toolkit:  render and validate of the shipped, 30 and 300 generated sites with peak memory
+//             (growth.ts); 300 sites on disk against `cp -r` of the same tree on the same disk,
+//             and with --out on tmpfs;
+//   synth:    the offline `cdk synth` against a bare CDK app with the same resources
+//             (bare-cdk-app.ts), both compiled, both through the cdk CLI;
+//   hostview: (root) a host view over an empty machine and one with 2,000 extra directories;
+//   lab:      (root) edge hit ratio and origin offload, throughput through the VIP, failover
+//             against the common default timers, lab up and the health checker's cost
+//             (lab-bench.ts).
+// `--full` adds validate of 300 sites and `lab up` of 5 generated sites (minutes more).
+// `--lab-lock FILE` holds flock(1) on FILE around the lab part only, on a machine whose lab is shared.
+// It compiles dist/ first: the CLI measured is the compiled one.
 // Nothing here is a test: it prints and records what it measured, targets beside the figures.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkerUsage, hostViewMs, timeCommand, type Figure } from './measure.ts';
+import { build } from 'esbuild';
+import { buildDist } from '../../bin/build.ts';
+import { growth } from './growth.ts';
+import { labBench, labLock } from './lab-bench.ts';
+import { hostViewMs, timeCommand, type Figure, type TimeOptions } from './measure.ts';
+import { Results, type Stats } from './results.ts';
 import { writeSites } from './topology.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const OUT = join(ROOT, 'test', '.figures', 'bench.json');
 const CLI = join(ROOT, 'bin', 'anycdn.js');
+const CDK = join(ROOT, 'node_modules', '.bin', 'cdk');
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
+const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab'] as const;
+type Group = (typeof GROUPS)[number];
+const args = process.argv.slice(2);
+const full = args.includes('--full');
+const lockArg = args.indexOf('--lab-lock');
+const labLockFile = lockArg >= 0 ? args[lockArg + 1] : undefined;
+const asked = args.filter((a, i) => !a.startsWith('--') && (lockArg < 0 || i !== lockArg + 1));
+const unknown = asked.filter((g) => !(GROUPS as readonly string[]).includes(g));
+if (unknown.length > 0) throw new Error(`bench: unknown group ${unknown.join(', ')}; groups: ${GROUPS.join(', ')}`);
+const want = (g: Group) => asked.length === 0 || asked.includes(g);
+
 const scratch = mkdtempSync(join('/tmp', 'anycdn-bench-'));
-const figures: Figure[] = [];
-const add = (f: Figure) => {
-  figures.push(f);
-  console.log(`${f.what.padEnd(64)} ${f.median}${f.unit} (min ${f.min}, max ${f.max}, n=${f.n})${f.target ? `  target ${f.target}` : ''}`);
+const shm = existsSync('/dev/shm') ? mkdtempSync(join('/dev/shm', 'anycdn-bench-')) : undefined;
+const res = new Results();
+const asStats = (f: Figure): Stats => ({ n: f.n, trials: [], min: f.min, median: f.median, max: f.max });
+const add = (section: string, f: Figure) => {
+  res.add({ section, what: f.what, unit: f.unit, anycdn: asStats(f), ...(f.target ? { target: f.target } : {}) });
+  return f;
 };
+/** `ours` beside `base`, measured in the same run; the ratio of the medians. */
+const compare = (section: string, ours: Figure, base: Figure, target?: string) =>
+  res.add({
+    section,
+    what: ours.what,
+    unit: ours.unit,
+    anycdn: asStats(ours),
+    baseline: { ...asStats(base), what: base.what },
+    ratio: ours.median / base.median,
+    ...(target ? { target } : {}),
+  });
+const cli = (what: string, runs: number, argv: string[], opts: TimeOptions = {}) => timeCommand(what, runs, process.execPath, [CLI, ...argv], ROOT, { quiet: true, ...opts });
 
 try {
-  const sites30 = writeSites(join(scratch, 'sites30'), 30);
-  const sites5 = writeSites(join(scratch, 'sites5'), 5);
-  add(timeCommand('render, shipped sites (whole CLI)', 5, process.execPath, [CLI, 'render', '--out', join(scratch, 'out')], ROOT));
-  add(timeCommand('validate, shipped sites (every checker)', 3, process.execPath, [CLI, 'validate'], ROOT, '<= 3000 ms'));
-  add(timeCommand('validate, 30 generated sites', 1, process.execPath, [CLI, 'validate', '--sites', sites30], ROOT, '<= 30000 ms'));
-  if (asRoot) {
-    const empty = hostViewMs(join(scratch, 'view-empty'), 0, 5);
-    const full = hostViewMs(join(scratch, 'view-full'), 2000, 5);
-    add({ ...empty, what: 'host view, machine with no extra directories' });
-    add({ ...full, what: 'host view, machine with 2,000 extra directories', target: `about the same as without (${empty.median} ms)` });
-  }
-  add(timeCommand('cdk synth --no-lookups, offline (unshare -n)', 1, 'unshare', ['-n', 'npx', 'cdk', 'synth', '--no-lookups', '-q', '-o', join(scratch, 'cdk.out')], ROOT));
+  await buildDist();
 
-  if (asRoot) {
-    if (existsSync('/var/tmp/anycdn-lab')) throw new Error('bench: a lab is up; run `npx anycdn lab down` first');
-    const up = (what: string, sites: string, target: string) => {
+  if (want('cli'))
+    await res.section('cli', () => {
+      const node = timeCommand('node -e 0 (the floor)', 10, process.execPath, ['-e', '0'], ROOT);
+      compare('cli', cli('anycdn --help', 10, ['--help'], { target: '<= 300 ms, and <= 3× node -e 0' }), node, '<= 3×');
+      add('cli', cli('anycdn --version', 10, ['--version']));
+    });
+
+  if (want('toolkit'))
+    await res.section('toolkit', () => {
+      growth(res, CLI, ROOT, scratch, full && asRoot, asRoot);
+      const sites300 = writeSites(join(scratch, 'sites300'), 300);
+      const out300 = join(scratch, 'out300');
+      const copy = join(scratch, 'copy300');
+      const fresh = (dir: string) => () => rmSync(dir, { recursive: true, force: true });
+      const disk = cli('render, 300 generated sites, --out on disk', 3, ['render', '--sites', sites300, '--out', out300], { before: fresh(out300) });
+      const cp = timeCommand('cp -r of that output tree, same disk', 3, 'cp', ['-r', out300, copy], ROOT, { before: fresh(copy) });
+      compare('toolkit', disk, cp, '<= 1.5×');
+      if (shm) add('toolkit', cli('render, 300 generated sites, --out on tmpfs', 3, ['render', '--sites', sites300, '--out', join(shm, 'out')], { before: fresh(join(shm, 'out')), target: '<= 5000 ms' }));
+      rmSync(out300, { recursive: true, force: true });
+      rmSync(copy, { recursive: true, force: true });
+    });
+
+  if (want('synth'))
+    await res.section('synth', async () => {
+      const ours = join(scratch, 'cdk.out');
+      const offline = (what: string, app: string[], out: string, env: NodeJS.ProcessEnv = {}) =>
+        timeCommand(what, 1, 'unshare', ['-n', CDK, 'synth', ...app, '--no-lookups', '-q', '-o', out], ROOT, { env: { ...process.env, CI: '', CDK_VALIDATION: '', ...env } });
+      const synth = offline('cdk synth --no-lookups, offline (unshare -n)', [], ours);
+      // Inside the repository, where its external packages resolve.
+      const bareApp = join(ROOT, 'test', `.build-bench-${process.pid}.js`);
+      await build({ entryPoints: [join(ROOT, 'test', 'bench', 'bare-cdk-app.ts')], bundle: true, format: 'esm', platform: 'node', packages: 'external', outfile: bareApp, logLevel: 'warning', absWorkingDir: ROOT });
       try {
-        return timeCommand(what, 1, process.execPath, [CLI, 'lab', 'up', '--sites', sites], ROOT, target);
-      } catch (e) {
-        execFileSync(process.execPath, [CLI, 'lab', 'down'], { cwd: ROOT, stdio: 'ignore' });
-        throw e;
+        const plain = offline('a bare CDK app with the same resources (aws-cdk-lib defaults)', ['--app', `node ${bareApp}`], join(scratch, 'bare.out'), { BARE_TEMPLATES: ours });
+        compare('synth', synth, plain, '<= 1.0×');
+        const noVal = offline('the bare app without the built-in validation (CDK_VALIDATION=false)', ['--app', `node ${bareApp}`], join(scratch, 'bare2.out'), { BARE_TEMPLATES: ours, CDK_VALIDATION: 'false' });
+        compare('synth', { ...synth, what: 'cdk synth, against the bare app without the validation' }, noVal);
+        add('synth', offline('cdk synth as in CI (CI=true: with the built-in validation)', [], join(scratch, 'ci.out'), { CI: 'true' }));
+      } finally {
+        rmSync(bareApp, { force: true });
       }
-    };
-    add(up('lab up until ready, shipped sites (3)', join(ROOT, 'sites'), '<= 10000 ms'));
+    });
+
+  if (want('hostview') && asRoot)
+    await res.section('hostview', () => {
+      const empty = hostViewMs(join(scratch, 'view-empty'), 0, 5);
+      const fullView = hostViewMs(join(scratch, 'view-full'), 2000, 5);
+      compare('hostview', { ...fullView, what: 'host views, machine with 2,000 extra directories' }, { ...empty, what: 'machine with no extra directories' }, 'about 1×');
+    });
+
+  if (want('lab') && asRoot) {
+    const release = labLockFile ? await labLock(labLockFile) : () => {};
     try {
-      const usage = await checkerUsage(60_000);
-      add({ what: 'health checker CPU, % of one core over 60 s (worst host)', unit: '%', ...usage.cpu, target: '<= 1 %' });
-      add({ what: 'health checker resident memory (worst host)', unit: ' MiB', ...usage.rssMiB });
+      await labBench(res, ROOT, scratch);
+      if (full) {
+        await res.section('lab: 5 generated sites', () => {
+          try {
+            add('lab cost', timeCommand('lab up until ready, 5 generated sites', 1, process.execPath, [CLI, 'lab', 'up', '--sites', writeSites(join(scratch, 'sites5'), 5)], ROOT, '<= 20000 ms'));
+          } finally {
+            execFileSync(process.execPath, [CLI, 'lab', 'down'], { cwd: ROOT, stdio: 'ignore' });
+          }
+        });
+      }
     } finally {
-      execFileSync(process.execPath, [CLI, 'lab', 'down'], { cwd: ROOT, stdio: 'ignore' });
+      release();
     }
-    add(up('lab up until ready, 5 generated sites', sites5, '<= 20000 ms'));
-    execFileSync(process.execPath, [CLI, 'lab', 'down'], { cwd: ROOT, stdio: 'ignore' });
-  } else console.log('lab and host-view figures: skipped (they need root)');
-
-  const labFile = join(ROOT, 'test', '.figures', 'lab.json');
-  const lab = existsSync(labFile) ? (JSON.parse(readFileSync(labFile, 'utf8')) as { measuredAt: string; figures: { scenario: string; metric: string; min: number; median: number; max: number; unit: string; target: string }[] }) : undefined;
-  if (lab) {
-    console.log(`\nlab scenario figures from ${lab.measuredAt} (npm run test:lab):`);
-    for (const f of lab.figures) console.log(`  ${f.scenario.padEnd(30)} ${f.metric.padEnd(60)} ${f.min}/${f.median}/${f.max} ${f.unit} (target ${f.target})`);
-  } else console.log('lab scenario figures: none yet (run `npm run test:lab` as root)');
-
-  const record = { measuredAt: new Date().toISOString(), machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, figures, lab };
-  mkdirSync(join(OUT, '..'), { recursive: true });
-  writeFileSync(OUT, `${JSON.stringify(record, null, 2)}\n`);
-  console.log(`recorded in ${OUT}`);
+  }
+  if (!asRoot) res.notes.push('validate, host-view and lab figures skipped: they need root');
+  res.write(ROOT, join(ROOT, 'bench'));
 } finally {
   rmSync(scratch, { recursive: true, force: true });
+  if (shm) rmSync(shm, { recursive: true, force: true });
 }

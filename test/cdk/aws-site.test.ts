@@ -33,25 +33,47 @@ function groupId(name: 'base' | 'lb' | 'dns' | 'cache'): string {
 }
 
 describe('instances', () => {
-  it('exist once per host, at the model address', () => {
+  it('exist once per host, with no fixed address of their own: each claims its model address at boot', () => {
     expect(Object.keys(instances())).toHaveLength(4);
-    for (const [host, address] of Object.entries(HOSTS)) expect(instanceOf(host).Properties.PrivateIpAddress).toBe(address);
+    for (const [host, address] of Object.entries(HOSTS)) {
+      expect(instanceOf(host).Properties.PrivateIpAddress).toBeUndefined();
+      expect(userDataOf(instanceOf(host))).toContain(`ADDRESS='${address}'\nSUBNET='10.30.0.0/24'\nINTERFACE='ens5'`);
+    }
   });
 
-  it('require IMDSv2, encrypt their disk, monitor in detail and resist termination', () => {
+  it('require IMDSv2, encrypt their disk, monitor in detail, and let a replacement terminate them', () => {
     t.allResourcesProperties('AWS::EC2::Instance', {
       MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
       BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3' }) }],
       Monitoring: true,
-      DisableApiTermination: true,
-      ImageId: { Ref: Match.stringLikeRegexp('^SsmParameterValueawsservicedebianrelease12latestamd64') },
+      DisableApiTermination: false,
+      ImageId: 'ami-0123456789abcdef0',
     });
   });
 
-  it('take the Debian 12 AMI from its public SSM parameter at deploy time, not at synth', () => {
-    const params = s.json('anycdn-sin').Parameters;
-    const ami = Object.values(params).filter((p: any) => p.Type === 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>');
-    expect(ami).toEqual([{ Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', Default: '/aws/service/debian/release/12/latest/amd64' }]);
+  it('take the Debian 12 AMI pinned for the region in context anycdn:debian-ami, not a parameter resolved at deploy', () => {
+    // The only SSM parameter left is CDK's own bootstrap version check.
+    expect(Object.keys(s.json('anycdn-sin').Parameters)).toEqual(['BootstrapVersion']);
+    expect(JSON.stringify(s.json('anycdn-sin'))).not.toContain('AWS::EC2::Image::Id');
+  });
+
+  it('claim the model address from whichever interface holds it, and hand it back when the host fails', () => {
+    for (const host of Object.keys(HOSTS)) {
+      const ud = userDataOf(instanceOf(host));
+      expect(ud).toContain(`--filters "Name=subnet-id,Values=$subnet_id" "Name=addresses.private-ip-address,Values=$ADDRESS"`);
+      expect(ud).toContain(`if [ "$1" = FAILURE ]; then hand_back || true; fi`);
+      // The claim comes after the packages and the bundle, right before the units (re)start.
+      expect(ud.indexOf('tar -xzmf')).toBeLessThan(ud.indexOf('aws ec2 assign-private-ip-addresses'));
+      expect(ud.indexOf('aws ec2 assign-private-ip-addresses')).toBeLessThan(ud.indexOf('systemctl restart $UNITS'));
+    }
+  });
+
+  it('forward the accelerator\'s ports from the primary address to the model address on dns hosts only', () => {
+    expect(userDataOf(instanceOf('sin-lb1'))).toContain(`FORWARD_TCP='53, 8053'\nFORWARD_UDP='53'`);
+    expect(userDataOf(instanceOf('sin-lb1'))).toContain(`ip daddr $PRIMARY udp dport { $FORWARD_UDP } dnat to $ADDRESS`);
+    expect(userDataOf(instanceOf('sin-lb1'))).toContain(`BOOT_PACKAGES='awscli ca-certificates curl nftables'`);
+    expect(userDataOf(instanceOf('sin-cache1'))).not.toContain('FORWARD_TCP');
+    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`BOOT_PACKAGES='awscli ca-certificates curl'`);
   });
 
   it('size cache disks from the model: 16 GiB base plus the nginx cache and 10%', () => {
@@ -125,10 +147,10 @@ describe('user data', () => {
   });
 
   it('installs the packages and starts the units of each role', () => {
-    expect(userDataOf(instanceOf('sin-lb1'))).toContain(`PACKAGES='haproxy iproute2 keepalived knot nodejs'`);
-    expect(userDataOf(instanceOf('sin-lb1'))).toMatch(/UNITS='[^']*haproxy\.service keepalived\.service knot\.service'/);
-    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`PACKAGES='nginx'`);
-    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`UNITS='nginx.service'`);
+    expect(userDataOf(instanceOf('sin-lb1'))).toContain(`PACKAGES='haproxy iproute2 keepalived knot nodejs prometheus-node-exporter'`);
+    expect(userDataOf(instanceOf('sin-lb1'))).toMatch(/UNITS='[^']*haproxy\.service keepalived\.service knot\.service prometheus-node-exporter\.service'/);
+    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`PACKAGES='nginx prometheus-nginx-exporter prometheus-node-exporter'`);
+    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`UNITS='nginx.service prometheus-nginx-exporter.service prometheus-node-exporter.service'`);
   });
 });
 
@@ -152,10 +174,10 @@ describe('security groups', () => {
     t.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { IpProtocol: '112', GroupId: { 'Fn::GetAtt': [lb, 'GroupId'] }, DestinationSecurityGroupId: { 'Fn::GetAtt': [lb, 'GroupId'] } });
   });
 
-  it('let the caches be reached only from the lb hosts, on the cache port', () => {
+  it('let the caches be reached only from the lb hosts, on the cache port, and from Prometheus on the nginx exporter', () => {
     const cache = groupId('cache');
     const r = t.findResources('AWS::EC2::SecurityGroup')[cache]!;
-    expect(r.Properties.SecurityGroupIngress).toBeUndefined();
+    expect(r.Properties.SecurityGroupIngress).toEqual([{ CidrIp: '198.51.100.192/28', Description: 'Prometheus (198.51.100.192/28) to the nginx exporter', FromPort: 9113, IpProtocol: 'tcp', ToPort: 9113 }]);
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'tcp', FromPort: 80, ToPort: 80, GroupId: { 'Fn::GetAtt': [cache, 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': [groupId('lb'), 'GroupId'] } });
   });
 
@@ -175,7 +197,7 @@ describe('IAM', () => {
   const sids = (host: string) => policyOf(host).map((st) => st.Sid).sort();
 
   it('gives lb hosts the Elastic IP move, scoped to the allocation and the VIP subnet', () => {
-    expect(sids('sin-lb1')).toEqual(['AssociateSiteElasticIp', 'MoveVipWithinVipSubnet', 'ReadOwnBundle']);
+    expect(sids('sin-lb1')).toEqual(['AssociateSiteElasticIp', 'ClaimOwnAddressInOwnSubnet', 'FindAddressHolder', 'MoveVipWithinVipSubnet', 'ReadOwnBundle']);
     const [eip, eni] = ['AssociateSiteElasticIp', 'MoveVipWithinVipSubnet'].map((sid) => policyOf('sin-lb1').find((st) => st.Sid === sid));
     expect(eip.Action).toBe('ec2:AssociateAddress');
     expect(JSON.stringify(eip.Resource)).toContain(':ec2:ap-southeast-1:111111111111:elastic-ip/eipalloc-0a1b2c3d4e5f60718');
@@ -185,8 +207,17 @@ describe('IAM', () => {
     expect(JSON.stringify(eni.Condition.ArnEquals['ec2:Subnet'])).toMatch(/:subnet\/",\{"Ref":"NetworkSubnetpublic[0-9A-F]{8}"\}/);
   });
 
-  it('gives caches read of the origin bucket (and list, so a missing image is a 404) and nothing of EC2', () => {
-    expect(sids('sin-cache1')).toEqual(['ListOriginSoMissingIs404', 'ReadOrigin', 'ReadOwnBundle']);
+  it('lets every host claim its model address: ec2:AssignPrivateIpAddresses on interfaces of its own subnet only', () => {
+    for (const host of Object.keys(HOSTS)) {
+      const claim = policyOf(host).find((st) => st.Sid === 'ClaimOwnAddressInOwnSubnet');
+      expect(claim.Action, host).toBe('ec2:AssignPrivateIpAddresses');
+      expect(JSON.stringify(claim.Resource)).toContain(':network-interface/*');
+      expect(JSON.stringify(claim.Condition.ArnEquals['ec2:Subnet'])).toMatch(/:subnet\/",\{"Ref":"NetworkSubnetpublic[0-9A-F]{8}"\}/);
+    }
+  });
+
+  it('gives caches read of the origin bucket (and list, so a missing image is a 404) and of EC2 only their address claim', () => {
+    expect(sids('sin-cache1')).toEqual(['ClaimOwnAddressInOwnSubnet', 'FindAddressHolder', 'ListOriginSoMissingIs404', 'ReadOrigin', 'ReadOwnBundle']);
     const read = policyOf('sin-cache1').find((st) => st.Sid === 'ReadOrigin');
     expect(read).toMatchObject({ Action: 's3:GetObject', Resource: 'arn:aws:s3:::anycdn-example-images/*' });
   });
@@ -225,6 +256,13 @@ describe('network', () => {
     t.resourceCountIs('AWS::EC2::Subnet', 1);
     t.hasResourceProperties('AWS::EC2::Subnet', { CidrBlock: '10.30.0.0/24', AvailabilityZone: 'ap-southeast-1a', MapPublicIpOnLaunch: true });
     t.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT', ResourceType: 'VPC' });
+  });
+
+  it('reaches the region\'s S3 (bundles, the SSM agent package) through a gateway endpoint on the subnets\' route table', () => {
+    const tables = Object.keys(t.findResources('AWS::EC2::RouteTable'));
+    expect(tables).toHaveLength(1);
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.ap-southeast-1.s3', VpcEndpointType: 'Gateway', RouteTableIds: [{ Ref: tables[0] }] });
   });
 
   it('references the pre-allocated Elastic IP instead of creating one', () => {

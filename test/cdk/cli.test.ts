@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { edit, shipped as pinned } from '../model/fixtures.ts';
+import { builtinValidation } from '../../lib/cdk/context.ts';
 import { cliContext, synth } from './synth.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -21,7 +22,8 @@ if (!canUnshare && process.env.CI === 'true') throw new Error('unshare -n is not
 describe('npx cdk synth', () => {
   it.skipIf(!canUnshare)('runs offline under unshare -n and matches the in-process templates', () => {
     const out = mkdtempSync(join(tmpdir(), 'anycdn-cdk-cli-'));
-    const r = spawnSync('unshare', ['-n', CDK, 'synth', '--no-lookups', '-q', '-o', out], { cwd: ROOT, encoding: 'utf8', timeout: SPAWN_BOUND_MS });
+    // With aws-cdk-lib's built-in validation, which outside CI runs only when asked: its findings are read here.
+    const r = spawnSync('unshare', ['-n', CDK, 'synth', '--no-lookups', '-q', '-o', out], { cwd: ROOT, encoding: 'utf8', timeout: SPAWN_BOUND_MS, env: { ...process.env, CDK_VALIDATION: 'true' } });
     expect(r.stderr.split('\n').filter((l) => /error|warning/i.test(l) && !/npm warn/i.test(l))).toEqual([]);
     expect(r.status).toBe(0);
     const s = synth();
@@ -30,6 +32,15 @@ describe('npx cdk synth', () => {
     }
     // About 5 s on an idle 2-core machine; a busy one (CI, a parallel suite) may take many times that.
   }, 300_000);
+});
+
+describe('aws-cdk-lib built-in validation', () => {
+  it('runs in CI and when asked, never when turned off', () => {
+    expect(builtinValidation({})).toBe(false);
+    expect(builtinValidation({ CI: 'true' })).toBe(true);
+    expect(builtinValidation({ CDK_VALIDATION: 'true' })).toBe(true);
+    expect(builtinValidation({ CI: 'true', CDK_VALIDATION: 'false' })).toBe(false);
+  });
 });
 
 describe('bin/cdk.ts', () => {

@@ -60,6 +60,18 @@ describe('context', () => {
     expect(cloudErrors(shipped(), { 'anycdn:account': '1234' })).toEqual(['thrown: context anycdn:account: must be a 12-digit AWS account id, got "1234"; set it in cdk.json or with -c anycdn:account=ACCOUNT']);
   });
 
+  it('refuses an aws region without a pinned AMI, and an AMI id that is not one, saying how to look it up', () => {
+    const lookup = '`aws ssm get-parameter --region ap-southeast-1 --name /aws/service/debian/release/12/latest/amd64 --query Parameter.Value`';
+    expect(cloudErrors(shipped(), { 'anycdn:debian-ami': { 'us-east-1': 'ami-0123456789abcdef0' } })).toEqual([
+      `thrown: context anycdn:debian-ami: no AMI for ap-southeast-1; add "ap-southeast-1": "ami-..." with the id from ${lookup}; set it in cdk.json or with -c anycdn:debian-ami=VALUE`,
+    ]);
+    expect(cloudErrors(shipped(), { 'anycdn:debian-ami': '{"ap-southeast-1": "latest"}' })).toEqual([
+      'thrown: context anycdn:debian-ami: ap-southeast-1: must be an AMI id such as ami-0123456789abcdef0, got "latest"; set it in cdk.json or with -c anycdn:debian-ami=VALUE',
+    ]);
+    // -c passes JSON as a string: it is read like cdk.json's object.
+    expect(cloudErrors(shipped(), { 'anycdn:debian-ami': '{"ap-southeast-1": "ami-0fedcba9876543210"}' })).toEqual([]);
+  });
+
   it('refuses a flag that is not true or false', () => {
     expect(cloudErrors(shipped(), { 'anycdn:global-byoip': 'yes' })).toEqual(['thrown: context anycdn:global-byoip: must be true or false, got "yes"; set it in cdk.json or with -c anycdn:global-byoip=VALUE']);
   });

@@ -8,35 +8,43 @@ import { describe, expect, it } from 'vitest';
 import { upstreamHostnames } from '../../lib/check/cache.ts';
 import { checkFiles, checkHosts } from '../../lib/check/run.ts';
 import { loadTopology } from '../../lib/model/load.ts';
-import { renderPlans, renderTopology } from '../../lib/render/index.ts';
+import { monitoringPlans, renderPlans, renderTopology } from '../../lib/render/index.ts';
 import type { CheckKind, RenderedFile } from '../../lib/render/types.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
 import { loadEdited, SITES_DIR } from '../helpers/topology.ts';
 
 const BAD = join(import.meta.dirname, '..', 'fixtures', 'bad');
 
-const CASES: { kind: CheckKind; binary: string; pkg: string; bad: string; path: string; expectLine: number; expect: RegExp; withShipped?: string }[] = [
+// `of`: an independent checker (lib/check/independent.ts) of that kind's files, whose own checker
+// accepts the known-bad file.
+const CASES: { kind: CheckKind; of?: CheckKind; binary: string; pkg: string; bad: string; path: string; expectLine: number; expect: RegExp; withShipped?: string }[] = [
   { kind: 'bird', binary: '/usr/sbin/bird', pkg: 'bird2', bad: 'bird.conf', path: '/etc/bird/bird.conf', expectLine: 6, expect: /^bird: .*syntax error/ },
   { kind: 'knot', binary: '/usr/sbin/knotc', pkg: 'knot', bad: 'knot.conf', path: '/etc/knot/knot.conf', expectLine: 4, expect: /^knotc: .*invalid item/ },
   { kind: 'zone', binary: '/usr/bin/kzonecheck', pkg: 'knot-dnssecutils', bad: 'cdn.example.net.zone', path: '/etc/knot/zones/cdn.example.net.zone', expectLine: 4, expect: /^kzonecheck: / },
+  { kind: 'named-checkzone', of: 'zone', binary: '/usr/bin/named-checkzone', pkg: 'bind9-utils', bad: 'mx-to-cname.zone', path: '/etc/knot/zones/cdn.example.net.zone', expectLine: 1, expect: /^named-checkzone: zone cdn\.example\.net\/IN: cdn\.example\.net\/MX 'mail\.cdn\.example\.net' is a CNAME \(illegal\)$/ },
   { kind: 'shell', binary: '/bin/sh', pkg: 'dash', bad: 'anycdn-withdraw', path: '/usr/local/sbin/anycdn-withdraw', expectLine: 5, expect: /^sh -n: / },
+  { kind: 'shellcheck', of: 'shell', binary: '/usr/bin/shellcheck', pkg: 'shellcheck', bad: 'anycdn-unquoted', path: '/usr/local/sbin/anycdn-unquoted', expectLine: 4, expect: /^shellcheck: .*Double quote to prevent globbing and word splitting\. \[SC2086\]$/ },
   { kind: 'node', binary: '/usr/bin/node', pkg: 'nodejs', bad: 'anycdn-healthcheck.mjs', path: '/usr/local/lib/anycdn/anycdn-healthcheck.mjs', expectLine: 3, expect: /^node --check: \/usr\/local\/lib\/anycdn\/anycdn-healthcheck\.mjs:3 SyntaxError: missing \) after argument list$/ },
   // The config is read by the shipped program, which must be in the view beside it.
   { kind: 'healthcheck', binary: '/usr/bin/node', pkg: 'nodejs', bad: 'healthcheck.json', path: '/usr/local/etc/anycdn/healthcheck.json', expectLine: 1, expect: /^anycdn-healthcheck: \/usr\/local\/etc\/anycdn\/healthcheck\.json:1:1: fall: must be a positive integer, got 0$/, withShipped: '/usr/local/lib/anycdn/anycdn-healthcheck.mjs' },
   { kind: 'nginx', binary: '/usr/sbin/nginx', pkg: 'nginx', bad: 'nginx.conf', path: '/etc/nginx/nginx.conf', expectLine: 16, expect: /^nginx: \[emerg\] invalid time value "tenminutes" in \/etc\/nginx\/nginx\.conf:16$/ },
   { kind: 'squid', binary: '/usr/sbin/squid', pkg: 'squid', bad: 'squid.conf', path: '/etc/squid/squid.conf', expectLine: 5, expect: /^squid: FATAL: Bungled \/etc\/squid\/squid\.conf line 5: http_access allow image_hosts$/ },
   { kind: 'systemd', binary: '/usr/bin/systemd-analyze', pkg: 'systemd', bad: 'bad.service', path: '/etc/systemd/system/anycdn-bad.service', expectLine: 7, expect: /^systemd-analyze: \/etc\/systemd\/system\/anycdn-bad\.service:7: Unknown key 'Restartt' in section \[Service\], ignoring\.$/ },
+  { kind: 'prometheus', binary: '/usr/bin/promtool', pkg: 'prometheus', bad: 'prometheus.yml', path: '/etc/prometheus/prometheus.yml', expectLine: 7, expect: /^promtool: line 7: field bogus not found in type config\.ScrapeConfig$/ },
+  { kind: 'prometheus-rules', binary: '/usr/bin/promtool', pkg: 'prometheus', bad: 'anycdn-rules.yml', path: '/etc/prometheus/anycdn-rules.yml', expectLine: 6, expect: /^promtool: \/etc\/prometheus\/anycdn-rules\.yml: 6:15: group "anycdn", rule 1, "BgpSessionDown": could not parse expression: .*parse error/ },
   { kind: 'sysctl', binary: '/usr/bin/awk', pkg: 'mawk', bad: '60-anycdn.conf', path: '/etc/sysctl.d/60-anycdn.conf', expectLine: 3, expect: /^sysctl: \/etc\/sysctl\.d\/60-anycdn\.conf:3: unknown sysctl key net\.ipv4\.ip_nonlocal_bnd \(no \/proc\/sys\/net\/ipv4\/ip_nonlocal_bnd\)$/ },
 ];
 
-const plans = renderPlans(loadTopology(SITES_DIR));
+const shippedTopology = loadTopology(SITES_DIR);
+// The Prometheus server's files are checked like a host's (validate does the same).
+const plans = [...renderPlans(shippedTopology), ...monitoringPlans(shippedTopology)];
 const shipped = plans.flatMap((p) => p.files);
 
-describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, expectLine, expect: pattern, withShipped }) => {
+describe.each(CASES)('$kind checker', ({ kind, of, binary, pkg, bad, path, expectLine, expect: pattern, withShipped }) => {
   it('accepts every shipped file of its kind', async (ctx) => {
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
-    const files = shipped.filter((f) => f.check === kind);
+    const files = shipped.filter((f) => f.check === (of ?? kind));
     expect(files.length).toBeGreaterThan(0);
     const report = await checkHosts(plans, { only: [kind] });
     expect(report.diagnostics).toEqual([]);
@@ -46,16 +54,22 @@ describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, expectLin
   it('rejects a known-bad file with a located diagnostic', async (ctx) => {
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
-    const file: RenderedFile = { site: 'bad', host: 'bad-host', path, content: readFileSync(join(BAD, bad), 'utf8'), mode: 0o644, check: kind };
+    const file: RenderedFile = { site: 'bad', host: 'bad-host', path, content: readFileSync(join(BAD, bad), 'utf8'), mode: 0o644, check: of ?? kind };
     const beside = shipped.filter((f) => f.host === 'ams-lb1' && f.path === withShipped).map((f): RenderedFile => ({ ...f, site: 'bad', host: 'bad-host', check: undefined }));
     expect(beside.length, 'the shipped file the check needs').toBe(withShipped ? 1 : 0);
-    const report = await checkFiles([file, ...beside]);
+    const report = await checkFiles([file, ...beside], { only: [kind] });
     expect(report.checked).toEqual([{ file, checker: kind, ok: false }]);
     expect(report.diagnostics).toHaveLength(1);
     const first = report.diagnostics[0]!;
     expect(first.file).toBe(`bad/bad-host${path}`);
     expect(first.line).toBe(expectLine);
     expect(first.message).toMatch(pattern);
+    if (of) {
+      // What the independent checker is for: the file's own checker lets it through.
+      const own = await checkFiles([file], { only: [of] });
+      expect(own.diagnostics).toEqual([]);
+      expect(own.checked).toEqual([{ file, checker: of, ok: true }]);
+    }
   });
 });
 
@@ -77,5 +91,42 @@ describe('nginx check without DNS', () => {
       expect(report.diagnostics, url).toEqual([]);
       expect(report.checked.map((c) => c.ok), url).toEqual([true]);
     }
+  });
+});
+
+describe('fewer checker processes, the same results', () => {
+  it('systemd-analyze checks all units of a host in one run, and each unit keeps its own result', async (ctx) => {
+    const skip = missingBinary('/usr/bin/systemd-analyze', 'systemd') ?? missingRoot();
+    if (skip) return ctx.skip(skip);
+    const unit = (name: string, content: string): RenderedFile => ({ site: 'bad', host: 'bad-host', path: `/etc/systemd/system/${name}`, content, mode: 0o644, check: 'systemd' });
+    const bad = unit('anycdn-bad.service', readFileSync(join(BAD, 'bad.service'), 'utf8'));
+    const good = unit('anycdn-good.service', '[Unit]\nDescription=a good unit\n\n[Service]\nExecStart=/bin/true\n');
+    const report = await checkFiles([good, bad]);
+    expect(report.checked).toEqual([
+      { file: bad, checker: 'systemd', ok: false },
+      { file: good, checker: 'systemd', ok: true },
+    ]);
+    expect(report.diagnostics.map((d) => `${d.file}:${d.line}`)).toEqual(['bad/bad-host/etc/systemd/system/anycdn-bad.service:7']);
+  });
+
+  it('a content-only check (sh -n, node --check) runs once for identical files, and every copy gets its result', async (ctx) => {
+    const skip = missingRoot();
+    if (skip) return ctx.skip(skip);
+    const script = (host: string, content: string): RenderedFile => ({ site: 's', host, path: '/usr/local/sbin/anycdn-x', content, mode: 0o755, check: 'shell' });
+    const broken = 'if true; then\n';
+    const files = [script('h1', broken), script('h2', broken), script('h3', 'true\n')];
+    const hosts: { host: string; processes: number }[] = [];
+    const report = await checkFiles(files, { only: ['shell'], onHost: (h) => hosts.push({ host: h.host, processes: h.processes }) });
+    expect(hosts.sort((a, b) => a.host.localeCompare(b.host))).toEqual([
+      { host: 'h1', processes: 1 },
+      { host: 'h2', processes: 0 },
+      { host: 'h3', processes: 1 },
+    ]);
+    expect(report.checked.map((c) => [c.file.host, c.ok])).toEqual([
+      ['h1', false],
+      ['h2', false],
+      ['h3', true],
+    ]);
+    expect(report.diagnostics.map((d) => d.file).sort()).toEqual(['s/h1/usr/local/sbin/anycdn-x', 's/h2/usr/local/sbin/anycdn-x']);
   });
 });

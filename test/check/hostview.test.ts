@@ -68,9 +68,12 @@ describe('host view directories', () => {
       '/run/knot knot:knot 755',
       '/var/lib/haproxy root:root 755',
       '/var/lib/knot root:knot 770',
+      // monitoring: node-exporter's textfile directory, which keepalived's notify script writes
+      '/var/lib/prometheus prometheus:prometheus 755',
+      '/var/lib/prometheus/node-exporter root:root 755',
     ]);
     const nyc = t.sites.find((s) => s.id === 'nyc')!;
     const squid = hostDirs(t, nyc, nyc.hosts.find((h) => h.cacheEngine === 'squid')!).map((d) => `${d.path} ${d.owner}:${d.group} ${d.mode.toString(8)}`);
-    expect(squid).toEqual(['/var/log/squid proxy:proxy 755', '/var/spool/squid proxy:proxy 755', `${t.cdn.cache.squid.path} proxy:proxy 750`].sort());
+    expect(squid).toEqual(['/var/log/squid proxy:proxy 755', '/var/spool/squid proxy:proxy 755', `${t.cdn.cache.squid.path} proxy:proxy 750`, '/var/lib/prometheus prometheus:prometheus 755', '/var/lib/prometheus/node-exporter root:root 755'].sort());
   });
 });

@@ -3,18 +3,22 @@
 // starts a process only on a transition, never per probe.
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import {
   canonicalIp,
   dnsAnswers,
   dnsQuery,
+  drainScope,
+  drainTarget,
   parseConfig,
   startChecker,
   target,
   Verdict,
 } from '../../lib/healthcheck/anycdn-healthcheck.mjs';
-import { FakeBird, FakeDns, FakeHttp, fakeIp } from './fakes.ts';
+import { FakeBird, FakeDns, FakeHttp, fakeIp, fakeKnotc } from './fakes.ts';
 
 const VIP = '198.51.100.10';
 const VIP6 = '2001:db8:a::10';
@@ -83,6 +87,29 @@ describe('verdicts and what they announce', () => {
     ]);
   });
 
+  it('drains: graceful shutdown while the route is out, then drained; never announces what was not', () => {
+    expect([
+      drainTarget('announced', 'announced', 'none'),
+      drainTarget('announced', 'announced', 'draining'),
+      drainTarget('depreferred', 'depreferred', 'draining'),
+      drainTarget('announced', 'draining', 'done'),
+      drainTarget('announced', 'withdrawn', 'draining'),
+      drainTarget('withdrawn', 'draining', 'draining'),
+      drainTarget('announced', 'drained', 'draining'),
+    ]).toEqual(['announced', 'draining', 'draining', 'drained', 'drained', 'drained', 'drained']);
+  });
+
+  it('takes the drain from the model or the request file, a site drain before a host one', () => {
+    expect([drainScope('none', undefined), drainScope('none', 'site\n'), drainScope('none', 'host\n'), drainScope('none', ''), drainScope('host', 'site'), drainScope('site', undefined)]).toEqual([
+      undefined,
+      'site',
+      'host',
+      'host',
+      'site',
+      'site',
+    ]);
+  });
+
   it('refuses a bad config with the field and the value', () => {
     const good = { intervalMs: 150, timeoutMs: 250, fall: 2, rise: 5, dns: { port: 53, name: 'img.example', expect: VIP }, http: { url: 'http://x/healthz' }, anycast: ANYCAST, onImagePathDown: 'deprefer' };
     expect(parseConfig(JSON.stringify(good)).rise).toBe(5);
@@ -93,6 +120,15 @@ describe('verdicts and what they announce', () => {
     expect(() => parseConfig(JSON.stringify({ ...good, anycast: ['192.0.2.53/32'] }))).toThrow('anycast: must be a non-empty list of {name, addresses, prefixes}');
     expect(() => parseConfig(JSON.stringify({ ...good, anycast: [{ ...ANYCAST[0], prefixes: ['192.0.2.0/24 dev eth0'] }] }))).toThrow('anycast: must be');
     expect(() => parseConfig(JSON.stringify({ ...good, onImagePathDown: 'ignore' }))).toThrow('onImagePathDown: must be "deprefer" or "withdraw", got "ignore"');
+    const status = { address: '127.0.0.1', port: 8053, path: '/anycast' };
+    expect(parseConfig(JSON.stringify({ ...good, status, metrics: { path: '/metrics', allowFrom: ['192.0.2.0/28', '2001:db8::/64'] } })).metrics?.allowFrom).toHaveLength(2);
+    expect(() => parseConfig(JSON.stringify({ ...good, status, metrics: { path: '/metrics', allowFrom: ['192.0.2.0/33'] } }))).toThrow('metrics.allowFrom: must be a non-empty list of prefixes, got ["192.0.2.0/33"]');
+    expect(() => parseConfig(JSON.stringify({ ...good, status, metrics: { path: '/anycast', allowFrom: ['192.0.2.0/28'] } }))).toThrow('metrics.path: must be an absolute URL path other than status.path, got "/anycast"');
+    expect(() => parseConfig(JSON.stringify({ ...good, metrics: { path: '/metrics', allowFrom: ['192.0.2.0/28'] } }))).toThrow('metrics: must be absent without status');
+    const drain = { requestFile: '/run/anycdn/drain', withdrawAfterSec: 60, drained: 'none' };
+    expect(parseConfig(JSON.stringify({ ...good, drain })).drain).toEqual(drain);
+    expect(() => parseConfig(JSON.stringify({ ...good, drain: { ...drain, drained: 'yes' } }))).toThrow('drain.drained: must be "site", "host" or "none", got "yes"');
+    expect(() => parseConfig(JSON.stringify({ ...good, drain: { ...drain, fallback: 'nyc' } }))).toThrow('drain.fallback: must be an IP address, got "nyc"');
   });
 });
 
@@ -134,7 +170,7 @@ describe('the checker against fake servers', () => {
     return `${r.status} ${(await r.text()).trim()}`.trim();
   };
 
-  function start(onImagePathDown: 'deprefer' | 'withdraw' = 'deprefer') {
+  function start(onImagePathDown: 'deprefer' | 'withdraw' = 'deprefer', { metricsFrom, drain }: { metricsFrom?: string[]; drain?: object } = {}) {
     const config = parseConfig(
       JSON.stringify({
         intervalMs: 20,
@@ -149,13 +185,24 @@ describe('the checker against fake servers', () => {
         bird: { socket: bird.socket, stateFile: join(ip.dir, 'bird-deprefer.conf') },
         statusFile: join(ip.dir, 'state'),
         status: { address: '127.0.0.1', port: statusPort, path: '/anycast' },
+        ...(metricsFrom ? { metrics: { path: '/metrics', allowFrom: metricsFrom } } : {}),
         ipCommand: ip.ip,
+        ...(drain ? { drain } : {}),
       }),
     );
     checker = startChecker(config, { onState: (s: string) => states.push(s) });
     return checker;
   }
   const deprefer = () => readFileSync(join(ip.dir, 'bird-deprefer.conf'), 'utf8').split('\n')[1];
+  const drainFlag = () => readFileSync(join(ip.dir, 'bird-deprefer.conf'), 'utf8').split('\n')[2];
+  const FALLBACK = '198.51.100.74';
+  /** A site drain with a fake knotc: the request file in the scratch dir, withdrawn after `sec`. */
+  const drainWith = (sec: number, drained = 'none') => {
+    const k = fakeKnotc(ip.dir);
+    const requestFile = join(ip.dir, 'drain');
+    const config = { requestFile, withdrawAfterSec: sec, drained, fallback: FALLBACK, knot: { knotc: k.knotc, conf: '/etc/knot/knot.conf', zone: 'cdn.example.net', name: 'img.cdn.example.net', ttlSec: 60 } };
+    return { ...k, requestFile, config };
+  };
 
   it('announces after rise good probes, over one HTTP connection, and starts one process for it', async () => {
     const c = start();
@@ -201,6 +248,46 @@ describe('the checker against fake servers', () => {
     expect(await status()).toBe('503 withdrawn');
   });
 
+  /** GET /metrics from a chosen loopback source address: status and body. */
+  const scrape = (from: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = httpGet({ host: '127.0.0.1', port: statusPort, path: '/metrics', localAddress: from }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(`${res.statusCode} ${body}`.trim()));
+      });
+      req.on('error', reject);
+    });
+  const sample = (text: string) => text.split('\n').filter((l) => l.startsWith('anycdn_'));
+
+  it('serves its state as Prometheus metrics, to monitoring.scrapeFrom only', async () => {
+    const c = start('deprefer', { metricsFrom: ['127.0.0.2/32'] });
+    await until('announced', () => c.state() === 'announced');
+    expect(await scrape('127.0.0.1')).toBe('403');
+    const announced = await scrape('127.0.0.2');
+    expect(announced.startsWith('200 # HELP anycdn_anycast_state ')).toBe(true);
+    expect(sample(announced)).toEqual([
+      'anycdn_anycast_state{state="announced"} 1',
+      'anycdn_anycast_state{state="depreferred"} 0',
+      'anycdn_anycast_state{state="withdrawn"} 0',
+      'anycdn_healthcheck_up{probe="dns"} 1',
+      'anycdn_healthcheck_up{probe="image_path"} 1',
+      'anycdn_anycast_transitions_total 1',
+    ]);
+    web.mode = 'fail';
+    await until('depreferred', () => c.state() === 'depreferred');
+    expect(sample(await scrape('127.0.0.2'))).toEqual([
+      'anycdn_anycast_state{state="announced"} 0',
+      'anycdn_anycast_state{state="depreferred"} 1',
+      'anycdn_anycast_state{state="withdrawn"} 0',
+      'anycdn_healthcheck_up{probe="dns"} 1',
+      'anycdn_healthcheck_up{probe="image_path"} 0',
+      'anycdn_anycast_transitions_total 2',
+    ]);
+    // The load balancers' endpoint stays open to everyone.
+    expect(await status()).toBe('503 depreferred');
+  });
+
   it('a 503 or a hanging health path is as bad as a refused one', async () => {
     const c = start();
     await until('announced', () => c.state() === 'announced');
@@ -237,6 +324,73 @@ describe('the checker against fake servers', () => {
     web.mode = 'fail';
     await until('withdrawn', () => c.state() === 'withdrawn');
     expect(bird.configures).toBe(1);
+  });
+
+  it('a site drain: Knot answers the fallback, graceful shutdown, withdrawn after the delay; undrain reverses it', async () => {
+    const d = drainWith(1);
+    const c = start('deprefer', { drain: d.config });
+    await until('announced', () => c.state() === 'announced');
+    writeFileSync(d.requestFile, 'site\n');
+    await until('draining', () => c.state() === 'draining');
+    const t0 = Date.now();
+    // The drain applies to every prefix of the site.
+    expect(Object.values(c.groups())).toEqual(ANYCAST.map(() => 'draining'));
+    expect(d.calls()).toEqual([
+      '-c /etc/knot/knot.conf zone-begin cdn.example.net',
+      '-c /etc/knot/knot.conf zone-unset cdn.example.net img.cdn.example.net. A',
+      `-c /etc/knot/knot.conf zone-set cdn.example.net img.cdn.example.net. 60 A ${FALLBACK}`,
+      '-c /etc/knot/knot.conf zone-commit cdn.example.net',
+    ]);
+    expect([deprefer(), drainFlag()]).toEqual(['define ANYCAST_DEPREFER = 0;', 'define ANYCAST_DRAIN = 1;']);
+    expect(await status()).toBe('503 draining');
+    // The local Knot now answers with the fallback, as the real one would: DNS stays up.
+    dns.answer = FALLBACK;
+    await until('drained', () => c.state() === 'drained');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+    // The service addresses at start, each prefix once when it rose, then every prefix of the site at once.
+    const batches = ip.batches();
+    expect(batches[0]).toEqual(SERVICE);
+    expect(batches.slice(1, -1).flat().sort()).toEqual(PREFIXES.map((p) => `addr replace ${p} dev lo`).sort());
+    expect(batches.at(-1)).toEqual(PREFIXES.map((p) => `addr del ${p} dev lo`));
+    expect(await status()).toBe('503 drained');
+    rmSync(d.requestFile);
+    dns.answer = VIP;
+    await until('announced again', () => c.state() === 'announced');
+    expect(d.calls().at(-1)).toBe('-c /etc/knot/knot.conf zone-reload cdn.example.net');
+    expect(drainFlag()).toBe('define ANYCAST_DRAIN = 0;');
+    expect(states).toEqual(['announced', 'draining', 'drained', 'announced']);
+  });
+
+  it('a host drain tags and withdraws this host only: Knot keeps answering this site\'s VIP', async () => {
+    const d = drainWith(0);
+    const c = start('deprefer', { drain: d.config });
+    await until('announced', () => c.state() === 'announced');
+    writeFileSync(d.requestFile, 'host\n');
+    await until('drained', () => c.state() === 'drained');
+    expect(d.calls()).toEqual([]);
+  });
+
+  it('a drain requested while withdrawn never announces; a request older than the delay found at start stays drained', async () => {
+    const d = drainWith(30);
+    writeFileSync(d.requestFile, 'site\n');
+    const old = (Date.now() - 60_000) / 1000;
+    utimesSync(d.requestFile, old, old);
+    const c = start('deprefer', { drain: d.config });
+    await until('drained', () => c.state() === 'drained');
+    const probes = web.requests;
+    await until('10 more probes', () => web.requests >= probes + 10);
+    expect(states).toEqual(['drained']);
+    // Only the service addresses, which carry no route: no prefix ever went on lo.
+    expect(ip.batches().flat().filter((l) => l.startsWith('addr replace'))).toEqual(SERVICE);
+  });
+
+  it('a model drain (drained in the config) found at start stays withdrawn', async () => {
+    const d = drainWith(30, 'host');
+    const c = start('deprefer', { drain: d.config });
+    await until('drained', () => c.state() === 'drained');
+    const probes = web.requests;
+    await until('10 more probes', () => web.requests >= probes + 10);
+    expect(states).toEqual(['drained']);
   });
 
   it('withdraws when stopped', async () => {

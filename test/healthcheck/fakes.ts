@@ -22,7 +22,7 @@ export class FakeDns {
   private conns = new Set<net.Socket>();
   port = 0;
   constructor(
-    private answer: string,
+    public answer: string,
     public answer6?: string,
     private host = '127.0.0.1',
     fixedPort = 0,
@@ -167,4 +167,13 @@ export function fakeIp(): { dir: string; ip: string; batches: () => string[][]; 
         : [],
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A `knotc` stand-in in `dir` that logs each call's arguments (one line each) and succeeds. */
+export function fakeKnotc(dir: string): { knotc: string; calls: () => string[] } {
+  const knotc = join(dir, 'knotc');
+  const log = join(dir, 'knotc.log');
+  writeFileSync(knotc, `#!/bin/sh\necho "$*" >> '${log}'\necho OK\n`);
+  chmodSync(knotc, 0o755);
+  return { knotc, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
 }

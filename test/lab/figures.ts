@@ -39,9 +39,9 @@ export class Figures {
     return f;
   }
 
-  write(): void {
-    mkdirSync(join(FIGURES_FILE, '..'), { recursive: true });
-    writeFileSync(join(FIGURES_FILE, '..', `${this.name}.json`), `${JSON.stringify({ measuredAt: new Date().toISOString(), figures: this.all }, null, 2)}\n`);
+  write(file = join(FIGURES_FILE, '..', `${this.name}.json`)): void {
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, `${JSON.stringify({ measuredAt: new Date().toISOString(), figures: this.all }, null, 2)}\n`);
   }
 
   table(): string {

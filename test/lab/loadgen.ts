@@ -60,7 +60,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
             resolve();
           } else fail(s, r.byStatus);
         });
-        res.on('error', (e: NodeJS.ErrnoException) => fail(e.code ?? 'response-error', r.errors));
+        // Named apart: a reset after the response began is one no client retries.
+        res.on('error', (e: NodeJS.ErrnoException) => fail(`${e.code ?? 'error'} mid-response`, r.errors));
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
       req.on('error', (e: NodeJS.ErrnoException) => {
@@ -69,7 +70,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           void one(path, t0, true).then(resolve);
           return;
         }
-        fail(e.code ?? 'error', r.errors);
+        fail(`${e.code ?? 'error'}${retried ? ' on the retry' : req.reusedSocket ? ' on a reused socket' : ' on a new connection'}`, r.errors);
       });
       req.end();
     });
@@ -93,6 +94,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  process.stdout.write('armed\n'); // a caller that must fail something under load waits for this
   const result = await runLoad(JSON.parse(process.argv[2]!) as LoadOptions);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

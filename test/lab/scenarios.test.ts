@@ -8,11 +8,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shQuote } from '../../lib/render/syntax/shell.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { anycastFamilies, originTarget, publishedVip } from '../../lib/model/facts.ts';
-import { vrrpPriority } from '../../lib/render/keepalived.ts';
-import { checkerState, isAlive, killUnitTree, logSince, logSize, mainPid, startOriginAgain, startUnitAgain, stopOrigin, waitForLog } from '../../lib/lab/control.ts';
+import { checkerState, isAlive, killUnitTree, logSince, logSize, mainPid, startOriginAgain, stopOrigin } from '../../lib/lab/control.ts';
 import { labDown } from '../../lib/lab/down.ts';
 import { sleep, waitFor } from '../../lib/lab/exec.ts';
 import { run } from '../../lib/run.ts';
@@ -28,6 +26,7 @@ import { startLoad, timeUntil } from './watch.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 import { Figures } from './figures.ts';
+import { labKit } from './kit.ts';
 
 const TRIALS = 5;
 const skip =
@@ -62,58 +61,7 @@ const ORIGIN_V4 = ORIGIN.v4;
 /** The load runs over the first 100 images; scenario 9 needs images nobody fetched yet. */
 const LOAD_PATHS = images.slice(0, 100).map((i) => `/${i.name}`);
 
-/** sh condition: the anycast DNS answers the image host with `address` (from the current namespace). */
-const dnsAnswers = (address: string) => `[ "$(timeout 0.3 kdig +short +retry=0 @${ANYCAST} ${IMG} A 2>/dev/null)" = ${shQuote(address)} ]`;
-/** sh condition: the VIP serves the health path. */
-const vipServes = (vip: string) => `curl -fsS -o /dev/null --max-time 0.3 -H ${shQuote(`Host: ${IMG}`)} http://${vip}${t.cdn.healthcheck.path}`;
-const lbHosts = (id: string) => site(id).hosts.filter((h) => h.roles.includes('lb')).map((h) => h.name);
-
-async function holdsVip(host: string, vip: string): Promise<boolean> {
-  const r = await run('ip', ['-n', nsOf.host(host), '-br', 'addr', 'show'], { timeoutMs: 3000 });
-  return r.stdout.includes(` ${vip}/`);
-}
-
-/**
- * Waits (bounded) until a site's VRRP pair has settled: with preemption on, the highest-priority
- * lb holds the VIP. Until then a preemption can move the VIP mid-scenario, and moving it resets
- * every client connection open on the old holder (seen here: 1-2 resets at 350 req/s).
- */
-async function vrrpSettled(id: string): Promise<void> {
-  const s = site(id);
-  if (s.vip.preempt === false) return;
-  const lbs = s.hosts.filter((h) => h.roles.includes('lb'));
-  const winner = lbs.reduce((a, b) => (vrrpPriority(s, b) > vrrpPriority(s, a) ? b : a));
-  const deadline = Date.now() + (s.vip.preempt.delaySec + 10) * 1000;
-  while (!(await holdsVip(winner.name, s.vip.address))) {
-    if (Date.now() > deadline) throw new Error(`${id}: ${winner.name} did not take the VIP within preempt_delay + 10 s`);
-    await sleep(200);
-  }
-}
-
-/** The site's lb pair: which host holds the VIP now, and which is its backup. */
-async function vrrpPair(id: string): Promise<{ master: string; backup: string }> {
-  const [a, b] = lbHosts(id) as [string, string];
-  return (await holdsVip(a, site(id).vip.address)) ? { master: a, backup: b } : { master: b, backup: a };
-}
-
-/** sh condition: `backup` holds the VIP and the VIP serves. */
-const backupServes = (backup: string, vip: string) => `ip -n ${nsOf.host(backup)} -br addr show | grep -q ' ${vip}/' && ${vipServes(vip)}`;
-
-/**
- * Starts a failed lb host's units again and waits until it is a real backup: the next trial
- * kills whichever host is master then (its haproxy track script must have passed again).
- */
-async function restartAsBackup(host: string, units: string[], trial: number): Promise<void> {
-  const from = logSize(host, 'keepalived');
-  for (const unit of units) await restart([host], unit);
-  expect(await waitForLog(host, 'keepalived', /Entering BACKUP STATE/, from, 15_000), `trial ${trial}: ${host} did not come back as backup`).toBe(true);
-  await sleep(500);
-}
-
-/** Kills units on hosts, then (in `finally` of the caller) starts them again. */
-async function restart(hosts: string[], unit: string): Promise<void> {
-  for (const h of hosts) await startUnitAgain(t, h, unit);
-}
+const { dnsAnswers, lbHosts, vrrpSettled, vrrpPair, backupServes, restart, restartAsBackup } = labKit(t);
 
 /** The machine's CPU time from /proc/stat: busy and total jiffies over all cores. */
 function cpuTimes(): { busy: number; total: number } {

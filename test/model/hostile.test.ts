@@ -283,7 +283,7 @@ describe('YAML resource attacks', () => {
   test('a nested flow collection is an unknown key like any other', () => {
     const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
     expect(errors(edit(S, [CDN, 'shield: ams', `shield: ams\ndeep: ${deep}`]))).toEqual([
-      'sites/cdn.yaml:42:1: deep: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, origin, shield',
+      'sites/cdn.yaml:42:1: deep: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, monitoring, origin, shield',
     ]);
   });
 
@@ -297,8 +297,8 @@ describe('YAML resource attacks', () => {
 
   test('__proto__ and constructor are unknown keys, not prototype pollution', () => {
     expect(errors(edit(S, ['sites/nyc.yaml', 'asn: 65020', 'asn: 65020\n__proto__: {polluted: true}\nconstructor: {prototype: {polluted: true}}']))).toEqual([
-      'sites/nyc.yaml:6:1: __proto__: unknown key; allowed here: $schema, asn, availabilityZones, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
-      'sites/nyc.yaml:7:1: constructor: unknown key; allowed here: $schema, asn, availabilityZones, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
+      'sites/nyc.yaml:6:1: __proto__: unknown key; allowed here: $schema, asn, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip',
+      'sites/nyc.yaml:7:1: constructor: unknown key; allowed here: $schema, asn, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -360,7 +360,7 @@ describe('accepted values appear exactly as intended', () => {
 
   // One test per value, each one host view, so no test sums the time of many.
   test.skipIf(checkSkip).each(ACCEPTED.map((a) => [a.what, a] as const))('the real checkers accept the file rendered from %s', async (_what, a) => {
-    // The file the value reaches, plus the unchecked files of its host (includes, drain file)
+    // The file the value reaches, plus the unchecked files of its host (includes)
     // and the health checker program, which checks its own config.
     const files = renderTopology(load(a.texts)).filter((f) => f.host === a.host && (f.path === a.path || !f.check || f.check === 'node'));
     const report = await checkFiles(files);
@@ -373,8 +373,8 @@ describe('accepted values appear exactly as intended', () => {
 describe('raw.bird is passed through verbatim, and bird -p is what rejects it', () => {
   test.each<[what: string, raw: string, line: number]>([
     ['an unclosed block', 'protocol bgp {', 1],
-    ['a NUL byte', 'define X = 1;\u0000', 93],
-    ['a backslash-escaped quote (bird has no escapes)', 'define X = "a\\"b";', 93],
+    ['a NUL byte', 'define X = 1;\u0000', 92],
+    ['a backslash-escaped quote (bird has no escapes)', 'define X = "a\\"b";', 92],
   ])('%s', async (_what, raw, line) => {
     const files = renderTopology(load(appendToAms(`raw:\n  bird: ${yq(raw)}\n`))).filter((f) => f.host === 'ams-lb1' && (f.check === 'bird' || !f.check));
     expect(file(files, 'ams-lb1', '/etc/bird/bird.conf').slice(-3)).toEqual(['# raw.bird from sites/ams.yaml', raw, '']);

@@ -290,6 +290,16 @@ const RULE_CASES: Case[] = [
     'sites/cdn.yaml:41:9: shield: fra is not a site; use one of ams, nyc, sin',
   ]],
   // haproxy
+  // monitoring
+  ['monitoring', 'the Prometheus server outside every scrape subnet', edit(S, [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.208/28]\n']), [
+    'sites/cdn.yaml:43:15: monitoring.prometheus: 198.51.100.200 is in no monitoring.scrapeFrom prefix, so every exporter would refuse it; add its prefix to scrapeFrom',
+  ]],
+  ['monitoring', 'a scrape subnet with host bits', edit(S, [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.192/28, 198.51.100.1/24]\n']), [
+    'sites/cdn.yaml:44:35: monitoring.scrapeFrom[1]: 198.51.100.1/24 has host bits set; use the network 198.51.100.0/24',
+  ]],
+  ['monitoring', 'the checker status port on an exporter port', edit(S, [CDN, '  rise: 5\n', '  rise: 5\n  statusPort: 9100\n'], [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.192/28]\n']), [
+    "sites/cdn.yaml:30:15: healthcheck.statusPort: 9100 is the node exporter's port; pick another port",
+  ]],
   ['haproxy', 'stats page on every address', edit(S, [NYC, 'bgp:\n', 'haproxy:\n  statsAddress: 0.0.0.0\n\nbgp:\n']), [
     'sites/nyc.yaml:18:17: haproxy.statsAddress: 0.0.0.0 listens on every address, the VIP included; use 127.0.0.1 or a management address',
   ]],
@@ -301,6 +311,29 @@ const RULE_CASES: Case[] = [
   ]],
   ['haproxy', 'a certificate path with ..', edit(S, [AMS, 'certPath: /etc/haproxy/certs/img', 'certPath: /etc/haproxy/../certs/img']), [
     'sites/ams.yaml:19:15: haproxy.https.certPath: /etc/haproxy/../certs/img.cdn.example.net.pem has a . or .. segment; give the plain absolute path',
+  ]],
+  // drain
+  ['drain', 'a drained site with more than one other site and no fallback', edit(S, [AMS, '\nhosts:\n', '\nstate: drained\n\nhosts:\n']), [
+    'sites/ams.yaml:33:8: state: site ams is drained but has no fallback; set drain.fallbackSite to the nearest other site (nyc, sin)',
+  ]],
+  ['drain', 'a fallback that is the site itself, and one that is no site', edit(S, [AMS, '\nhosts:\n', '\ndrain:\n  fallbackSite: ams\n\nhosts:\n'], [NYC, '\nhosts:\n', '\ndrain:\n  fallbackSite: lon\n\nhosts:\n']), [
+    'sites/ams.yaml:34:17: drain.fallbackSite: "ams" is this site; name the nearest other site (nyc, sin)',
+    'sites/nyc.yaml:28:17: drain.fallbackSite: "lon" is not a site; use one of ams, sin',
+  ]],
+  ['drain', 'two drained sites falling back to each other', edit(S, [AMS, '\nhosts:\n', '\nstate: drained\ndrain:\n  fallbackSite: nyc\n\nhosts:\n'], [NYC, '\nhosts:\n', '\nstate: drained\ndrain:\n  fallbackSite: ams\n\nhosts:\n']), [
+    'sites/ams.yaml:35:17: drain.fallbackSite: nyc is drained too; a drained site must fall back to one that serves, name another or undrain nyc',
+    'sites/nyc.yaml:29:17: drain.fallbackSite: ams is drained too; a drained site must fall back to one that serves, name another or undrain ams',
+  ]],
+  ['drain', 'every site drained', edit(S, [AMS, '\nhosts:\n', '\nstate: drained\ndrain:\n  fallbackSite: nyc\n\nhosts:\n'], [NYC, '\nhosts:\n', '\nstate: drained\ndrain:\n  fallbackSite: sin\n\nhosts:\n'], [SIN, '\nhosts:\n', '\nstate: drained\ndrain:\n  fallbackSite: ams\n\nhosts:\n']), [
+    'sites/ams.yaml:35:17: drain.fallbackSite: nyc is drained too; a drained site must fall back to one that serves, name another or undrain nyc',
+    'sites/nyc.yaml:29:17: drain.fallbackSite: sin is drained too; a drained site must fall back to one that serves, name another or undrain sin',
+    'sites/sin.yaml:22:8: state: every site is drained, and the CDN would vanish from the internet; keep at least one site active',
+    'sites/sin.yaml:24:17: drain.fallbackSite: ams is drained too; a drained site must fall back to one that serves, name another or undrain ams',
+  ]],
+  ['drain', 'both lb hosts of the pair drained, and every cache', edit(S, [AMS, 'address6: 2001:db8:a::11\n', 'address6: 2001:db8:a::11\n    state: drained\n'], [AMS, 'address6: 2001:db8:a::12\n', 'address6: 2001:db8:a::12\n    state: drained\n'], [AMS, 'address: 198.51.100.21\n', 'address: 198.51.100.21\n    state: drained\n'], [AMS, 'address: 198.51.100.22', 'address: 198.51.100.22\n    state: drained']), [
+    'sites/ams.yaml:43:12: hosts[1].state: every dns host of ams is drained; keep at least one dns host announcing, or drain the site (state: drained)',
+    'sites/ams.yaml:43:12: hosts[1].state: every lb host of ams is drained; never drain both lb hosts of a pair',
+    'sites/ams.yaml:53:12: hosts[3].state: every cache host of ams is drained; keep at least one cache serving',
   ]],
   ['haproxy', 'the shield redirecting HTTP to HTTPS', edit(S, [AMS, 'certPath: /etc/haproxy/certs/img.cdn.example.net.pem', 'certPath: /etc/haproxy/certs/img.cdn.example.net.pem\n    redirectHttp: true']), [
     'sites/ams.yaml:20:19: haproxy.https.redirectHttp: ams is the origin shield, and the other sites\' caches fetch from it over HTTP; set redirectHttp: false',
@@ -338,7 +371,7 @@ describe('schema and values', () => {
     ]],
     ['a missing required value', edit(S, [NYC, '    address: 198.51.100.86', '    addres: 198.51.100.86']), [
       'sites/nyc.yaml:40:5: hosts[3].address: is required (a string)',
-      'sites/nyc.yaml:43:5: hosts[3].addres: unknown key (did you mean address?); allowed here: address, address6, cacheEngine, interface, name, roles, vrrpPriority',
+      'sites/nyc.yaml:43:5: hosts[3].addres: unknown key (did you mean address?); allowed here: address, address6, cacheEngine, interface, name, roles, state, vrrpPriority',
     ]],
     ['a missing enum', edit(S, [SIN, 'platform: aws\n', '']), ['sites/sin.yaml:5:1: platform: is required: one of "metal", "aws"']],
     ['a bad enum', edit(S, [SIN, 'platform: aws', 'platform: gcp']), ['sites/sin.yaml:7:11: platform: must be one of "metal", "aws", got "gcp"']],
@@ -384,7 +417,7 @@ describe('unknown keys', () => {
     ['a typo inside a union branch', edit(S, [CDN, 'region: eu-west-1', 'region: eu-west-1\n    regoin: x']),
       'sites/cdn.yaml:35:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
     ['a key with no near match', edit(S, [CDN, 'shield: ams', 'shield: ams\nsecret: hunter2']),
-      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, origin, shield'],
+      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, monitoring, origin, shield'],
     ['a plaintext password next to passwordRef', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      password: hunter2\n      passwordRef']),
       'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, multihop, name, passwordRef, prepend, ttlSecurity'],
   ])('%s', (_what, texts, expected) => {
@@ -395,7 +428,7 @@ describe('unknown keys', () => {
 test('a typo of a required key reports the missing key and the typo', () => {
   expect(errors(edit(S, [NYC, 'location:', 'locaton:']))).toEqual([
     'sites/nyc.yaml:2:1: location: is required (a string)',
-    'sites/nyc.yaml:3:1: locaton: unknown key (did you mean location?); allowed here: $schema, asn, availabilityZones, bgp, haproxy, hosts, id, location, platform, raw, region, subnets, vip',
+    'sites/nyc.yaml:3:1: locaton: unknown key (did you mean location?); allowed here: $schema, asn, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip',
   ]);
 });
 

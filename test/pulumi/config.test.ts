@@ -13,7 +13,7 @@ import { renderTopology } from '../../lib/render/index.ts';
 import { CONFIG, ConfigError, readSettings } from '../../lib/pulumi/config.ts';
 import { edit, load } from '../model/fixtures.ts';
 import { SITES_DIR, shippedTexts } from '../helpers/topology.ts';
-import { ACCOUNT, runStack } from './harness.ts';
+import { ACCOUNT, AMI, runStack } from './harness.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -34,7 +34,7 @@ describe('readSettings', () => {
       account: ACCOUNT,
       region: 'ap-southeast-1',
       sitesDir: 'sites',
-      debianAmiParameter: '/aws/service/debian/release/12/latest/amd64',
+      outDir: 'out',
       globalByoip: false,
       originAccessLogs: false,
     });
@@ -42,11 +42,12 @@ describe('readSettings', () => {
   });
 
   it('reports every problem at once, naming the key and the fix', () => {
-    expect(problems('sin', { 'anycdn:globalByoip': 'yes', 'anycdn:sites': '', 'anycdn:alarmTopicArn': 'topic' })).toEqual([
+    expect(problems('sin', { 'anycdn:globalByoip': 'yes', 'anycdn:sites': '', 'anycdn:debianAmi': 'latest', 'anycdn:alarmTopicArn': 'topic' })).toEqual([
       'config anycdn:account: missing; run pulumi config set anycdn:account <12-digit account id>',
       'config aws:region: missing; run pulumi config set aws:region <the stack\'s region>',
       'config anycdn:globalByoip: must be true or false, got "yes"',
       'config anycdn:sites: must not be empty; remove it for the default "sites"',
+      'config anycdn:debianAmi: must be an AMI id such as ami-0123456789abcdef0, got "latest"',
       'config anycdn:alarmTopicArn: must be an SNS topic ARN, got "topic"',
     ]);
     expect(problems('sin', { 'aws:region': 'ap-southeast-1', 'anycdn:account': '1234' })).toEqual(['config anycdn:account: must be a 12-digit AWS account id, got "1234"']);
@@ -56,6 +57,12 @@ describe('readSettings', () => {
 describe('the program refuses a stack it cannot build', () => {
   it('in a region other than the model says', async () => {
     await expect(runStack('sin', { settings: { region: 'eu-west-1' } })).rejects.toThrow('config aws:region: stack sin lives in ap-southeast-1, got eu-west-1; run pulumi config set aws:region ap-southeast-1');
+  });
+
+  it('an aws site without a pinned AMI, saying how to look one up', async () => {
+    await expect(runStack('sin', { config: { 'aws:region': 'ap-southeast-1', 'anycdn:account': ACCOUNT, 'anycdn:sites': SITES_DIR } })).rejects.toThrow(
+      'config anycdn:debianAmi: missing; pin the Debian 12 AMI of ap-southeast-1: pulumi config set anycdn:debianAmi $(aws ssm get-parameter --region ap-southeast-1 --name /aws/service/debian/release/12/latest/amd64 --query Parameter.Value --output text)',
+    );
   });
 
   it('named after nothing in the model', async () => {
@@ -71,10 +78,10 @@ describe('the shipped Pulumi.<stack>.yaml', () => {
     expect(files).toEqual(refs.map((r) => `Pulumi.${r.name}.yaml`).sort());
   });
 
-  it.each(refs.map((r) => [r.name, r.region]))('%s: holds the model region and the placeholder account, known keys only, no secrets', (name, region) => {
+  it.each(refs.map((r) => [r.name, r.region, r.kind]))('%s: holds the model region and the placeholder account (and AMI on aws sites), known keys only, no secrets', (name, region, kind) => {
     const text = readFileSync(join(ROOT, `Pulumi.${name}.yaml`), 'utf8');
     const config = (parse(text) as { config: Record<string, unknown> }).config;
-    expect(config).toEqual({ 'aws:region': region, 'anycdn:account': ACCOUNT });
+    expect(config).toEqual({ 'aws:region': region, 'anycdn:account': ACCOUNT, ...(kind === 'aws-site' ? { 'anycdn:debianAmi': AMI } : {}) });
     expect(Object.keys(config).every((k) => (Object.values(CONFIG) as string[]).includes(k))).toBe(true);
     expect(text).not.toMatch(/secure:|encryptionsalt|password/i);
     expect(readSettings(name, (k) => config[k] as string | undefined)).toMatchObject({ stack: name, region });

@@ -140,6 +140,20 @@ describe('drift is reported, from either side', () => {
     expect(diff.filter((d) => d.includes('sin-cache'))).toEqual([]);
   });
 
+  it('a Pulumi instance that pins its address again, and one named by another replacement key', async () => {
+    const run = perturbedRun(runs.sin!, (res) => {
+      const lb1 = res.find((r) => r.type === 'aws:ec2/instance:Instance' && r.inputs.tags.Name === 'sin-lb1')!;
+      lb1.inputs.privateIp = '10.30.0.11';
+      const cache1 = res.find((r) => r.type === 'aws:ec2/instance:Instance' && r.inputs.tags.Name === 'sin-cache1')!;
+      cache1.name = cache1.name.replace(/-[0-9a-f]{12}$/, '-000000000000');
+    });
+    const diff = compareViews(views.sin!.cdk, await pulumiView(run, s.bundles));
+    expect(diff).toEqual([
+      expect.stringMatching(/^hosts\.sin-cache1\.image: cdk "ami-0123456789abcdef0 key [0-9a-f]{12}", pulumi "ami-0123456789abcdef0 key 000000000000"$/),
+      'hosts.sin-lb1.address: cdk "claims 10.30.0.11 in 10.30.0.0/24 on ens5, pins none", pulumi "claims 10.30.0.11 in 10.30.0.0/24 on ens5, pins 10.30.0.11"',
+    ]);
+  });
+
   it('an IAM action changed on the Pulumi side', async () => {
     const run = perturbedRun(runs.sin!, (res) => {
       const p = res.find((r) => r.name === 'sin-cache1-policy')!;

@@ -14,7 +14,6 @@ export const PROJECT = 'anycdn';
 /** What `pulumi.getOrganization()` is on a DIY backend (pulumi login --local). */
 export const ORGANIZATION = 'organization';
 export const AMI = 'ami-0123456789abcdef0';
-export const DEBIAN_AMI_PARAMETER = '/aws/service/debian/release/12/latest/amd64';
 
 export interface Recorded {
   type: string;
@@ -79,6 +78,8 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
       return { id: `r-${h}`, extra: {} };
     case 'aws:ec2/subnet:Subnet':
       return { id: `subnet-${h}`, extra: {} };
+    case 'aws:ec2/vpcEndpoint:VpcEndpoint':
+      return { id: `vpce-${h}`, extra: {} };
     case 'aws:ec2/routeTableAssociation:RouteTableAssociation':
       return { id: `rtbassoc-${h}`, extra: {} };
     case 'aws:ec2/securityGroup:SecurityGroup':
@@ -152,15 +153,6 @@ class StrictMocks implements pulumi.runtime.Mocks {
       switch (args.token) {
         case 'aws:index/getPartition:getPartition':
           return { id: 'aws', partition: 'aws', dnsSuffix: 'amazonaws.com', reverseDnsPrefix: 'com.amazonaws' };
-        case 'aws:index/getAvailabilityZones:getAvailabilityZones': {
-          if (args.inputs.state !== 'available') throw new Error('mocks: getAvailabilityZones without state=available');
-          // The same zones cdk.json pins, in a shuffled order: the program sorts them.
-          const names = ['c', 'a', 'b'].map((z) => `${this.region}${z}`);
-          return { id: this.region, names, zoneIds: names.map((n) => n.replace(this.region, 'az')), groupNames: [this.region] };
-        }
-        case 'aws:ssm/getParameter:getParameter':
-          if (args.inputs.name !== DEBIAN_AMI_PARAMETER) throw new Error(`mocks: unknown SSM parameter ${args.inputs.name}`);
-          return { id: args.inputs.name, name: args.inputs.name, type: 'String', value: AMI, insecureValue: AMI, arn: `arn:aws:ssm:${this.region}::parameter${args.inputs.name}`, version: 1 };
       }
       throw new Error(`mocks: unknown call ${args.token}; add it to test/pulumi/harness.ts and a test for it`);
     } catch (e) {
@@ -193,7 +185,7 @@ export async function runStack(stack: string, opts: RunOptions = {}): Promise<Ru
   // Imported only after setMocks, as Pulumi's testing guide asks.
   const { anycdnStack } = await import('../../lib/pulumi/program.ts');
   const topology = opts.topology ?? load(opts.texts ?? shippedTexts());
-  const settings: Settings = { stack, account: ACCOUNT, region, sitesDir: 'sites', debianAmiParameter: DEBIAN_AMI_PARAMETER, globalByoip: false, originAccessLogs: false, ...opts.settings };
+  const settings: Settings = { stack, account: ACCOUNT, region, sitesDir: 'sites', outDir: 'out', debianAmi: AMI, globalByoip: false, originAccessLogs: false, ...opts.settings };
   let outputs: Record<string, any> = {};
   let failure: unknown;
   // A failed registration or a throwing apply surfaces as an unhandled rejection (a real

@@ -68,6 +68,7 @@ describe('resource types and counts', () => {
       'aws:ec2/securityGroup:SecurityGroup': 4,
       'aws:ec2/subnet:Subnet': 1,
       'aws:ec2/vpc:Vpc': 1,
+      'aws:ec2/vpcEndpoint:VpcEndpoint': 1,
       'aws:iam/instanceProfile:InstanceProfile': 4,
       'aws:iam/role:Role': 5,
       'aws:iam/rolePolicy:RolePolicy': 5,
@@ -75,7 +76,8 @@ describe('resource types and counts', () => {
       'aws:s3/bucketObjectv2:BucketObjectv2': 4,
       // base 80 and 443 out; caches: the S3 origin (443) and the shield VIP (80).
       'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': 6,
-      'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': 6,
+      // and Prometheus (monitoring.scrapeFrom) to node (base), haproxy (lb) and nginx (cache).
+      'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': 9,
       'pulumi:providers:aws': 1,
     }],
     ['global', {
@@ -119,17 +121,20 @@ describe('sin: security groups', () => {
     return [...run.ofType(T.ingress).map((r) => fmt('in', r)), ...run.ofType(T.egress).map((r) => fmt('out', r))].sort();
   }
 
-  it('open only 80/tcp to the lb hosts and 53/udp+tcp plus the checker\'s 8053/tcp to the dns hosts; VRRP between the lb pair; caches from the lb hosts only', () => {
+  it('open only 80/tcp to the lb hosts and 53/udp+tcp plus the checker\'s 8053/tcp to the dns hosts; VRRP between the lb pair; caches from the lb hosts only; exporters to the scrape subnet only', () => {
     expect(rules(runs.sin!)).toEqual([
+      'base in tcp/9100-9100 from 198.51.100.192/28',
       'base out tcp/443-443 to 0.0.0.0/0',
       'base out tcp/80-80 to 0.0.0.0/0',
       'cache in tcp/80-80 from sg:lb',
+      'cache in tcp/9113-9113 from 198.51.100.192/28',
       'cache out tcp/443-443 to 0.0.0.0/0',
       'cache out tcp/80-80 to 0.0.0.0/0',
       'dns in tcp/53-53 from 0.0.0.0/0',
       'dns in tcp/8053-8053 from 0.0.0.0/0',
       'dns in udp/53-53 from 0.0.0.0/0',
       'lb in tcp/80-80 from 0.0.0.0/0',
+      'lb in tcp/9101-9101 from 198.51.100.192/28',
       'lb in vrrp from sg:lb',
       'lb out tcp/80-80 to sg:cache',
       'lb out vrrp to sg:lb',
@@ -145,37 +150,54 @@ describe('sin: security groups', () => {
     expect([...runs.sin!.ofType(T.ingress), ...runs.sin!.ofType(T.egress)].filter((r) => r.inputs.fromPort === 22)).toEqual([]);
   });
 
+  it('reach S3 through a gateway endpoint on the subnets\' route table', () => {
+    const routes = runs.sin!.get('aws:ec2/routeTable:RouteTable', 'sin-routes');
+    expect(runs.sin!.get('aws:ec2/vpcEndpoint:VpcEndpoint', 'sin-endpoint-s3').inputs).toMatchObject({ serviceName: 'com.amazonaws.ap-southeast-1.s3', vpcEndpointType: 'Gateway', routeTableIds: [routes.id] });
+  });
+
   it('put each host in base plus one group per role', () => {
-    const groups = (host: string) => runs.sin!.get(T.instance, `${host}-instance`).inputs.vpcSecurityGroupIds.map((id: string) => runs.sin!.byId(id)!.name).sort();
+    const groups = (host: string) => instanceOf(runs.sin!, host).inputs.vpcSecurityGroupIds.map((id: string) => runs.sin!.byId(id)!.name).sort();
     expect(groups('sin-lb1')).toEqual(['sin-base-sg', 'sin-dns-sg', 'sin-lb-sg']);
     expect(groups('sin-cache1')).toEqual(['sin-base-sg', 'sin-cache-sg']);
   });
 });
 
+/** The one instance of a host (its name carries the replacement key). */
+function instanceOf(run: Run, host: string): Recorded {
+  const found = run.ofType(T.instance).filter((r) => r.inputs.tags?.Name === host);
+  if (found.length !== 1) throw new Error(`${found.length} instances of ${host}`);
+  return found[0]!;
+}
+
 describe('sin: instances', () => {
   const HOSTS = { 'sin-cache1': '10.30.0.21', 'sin-cache2': '10.30.0.22', 'sin-lb1': '10.30.0.11', 'sin-lb2': '10.30.0.12' };
 
-  it('exist once per host, at the model address, in the model subnet, from the Debian AMI of the SSM parameter', () => {
+  it('exist once per host, named by its replacement key, in the model subnet and pinned zone, from the pinned AMI, claiming the model address at boot', () => {
     const run = runs.sin!;
-    expect(run.ofType(T.instance).map((r) => r.name).sort()).toEqual(Object.keys(HOSTS).map((h) => `${h}-instance`));
+    expect(run.ofType(T.instance).map((r) => r.name.replace(/-[0-9a-f]{12}$/, '-<key>')).sort()).toEqual(Object.keys(HOSTS).map((h) => `${h}-instance-<key>`));
     const subnet = run.get(T.subnet, 'sin-subnet-public');
     expect(subnet.inputs).toMatchObject({ cidrBlock: '10.30.0.0/24', availabilityZone: 'ap-southeast-1a', mapPublicIpOnLaunch: true });
     for (const [host, address] of Object.entries(HOSTS)) {
-      expect(run.get(T.instance, `${host}-instance`).inputs).toMatchObject({ privateIp: address, subnetId: subnet.id, ami: AMI, tags: { Name: host } });
+      const i = instanceOf(run, host);
+      expect(i.inputs).toMatchObject({ subnetId: subnet.id, ami: AMI, tags: { Name: host } });
+      expect(i.inputs.privateIp, host).toBeUndefined();
+      expect(i.inputs.userData).toContain(`ADDRESS='${address}'\nSUBNET='10.30.0.0/24'\nINTERFACE='ens5'`);
     }
+    // The mocks answer no AZ or SSM lookups: the zone and the AMI come from the model and config.
+    expect(run.calls.map((c) => c.token).filter((tk) => /getAvailabilityZones|ssm/.test(tk))).toEqual([]);
   });
 
-  it('require IMDSv2 with one hop, encrypt a gp3 root, monitor in detail and resist termination', () => {
+  it('require IMDSv2 with one hop, encrypt a gp3 root, monitor in detail, and let a replacement terminate them', () => {
     for (const i of runs.sin!.ofType(T.instance)) {
       expect(i.inputs.metadataOptions, i.name).toEqual({ httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 });
       expect(i.inputs.rootBlockDevice, i.name).toMatchObject({ encrypted: true, volumeType: 'gp3', deleteOnTermination: true });
-      expect(i.inputs).toMatchObject({ monitoring: true, disableApiTermination: true });
+      expect(i.inputs).toMatchObject({ monitoring: true, disableApiTermination: false });
     }
   });
 
   it('size cache disks from the model: 16 GiB base plus the nginx cache and 10%', () => {
-    expect(runs.sin!.get(T.instance, 'sin-cache1-instance').inputs.rootBlockDevice.volumeSize).toBe(16 + Math.ceil(50 * 1.1));
-    expect(runs.sin!.get(T.instance, 'sin-lb1-instance').inputs.rootBlockDevice.volumeSize).toBe(16);
+    expect(instanceOf(runs.sin!, 'sin-cache1').inputs.rootBlockDevice.volumeSize).toBe(16 + Math.ceil(50 * 1.1));
+    expect(instanceOf(runs.sin!, 'sin-lb1').inputs.rootBlockDevice.volumeSize).toBe(16);
   });
 });
 
@@ -195,14 +217,28 @@ describe('sin: IAM', () => {
         Resource: 'arn:aws:ec2:ap-southeast-1:111111111111:network-interface/*',
         Condition: { ArnEquals: { 'ec2:Subnet': `arn:aws:ec2:ap-southeast-1:111111111111:subnet/${subnet}` } },
       },
+      ...claimStatements(subnet),
     ]);
   });
 
-  it('gives caches read and list of the origin bucket, and nothing of EC2', () => {
+  const claimStatements = (subnet: string) => [
+    {
+      Sid: 'ClaimOwnAddressInOwnSubnet',
+      Effect: 'Allow',
+      Action: 'ec2:AssignPrivateIpAddresses',
+      Resource: 'arn:aws:ec2:ap-southeast-1:111111111111:network-interface/*',
+      Condition: { ArnEquals: { 'ec2:Subnet': `arn:aws:ec2:ap-southeast-1:111111111111:subnet/${subnet}` } },
+    },
+    { Sid: 'FindAddressHolder', Effect: 'Allow', Action: 'ec2:DescribeNetworkInterfaces', Resource: '*' },
+  ];
+
+  it('gives caches read and list of the origin bucket, and of EC2 only their address claim', () => {
+    const subnet = runs.sin!.get(T.subnet, 'sin-subnet-public').id;
     expect(statements('sin-cache1')).toEqual([
       { Sid: 'ReadOwnBundle', Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket()}/sin-cache1/bundle.tar.gz` },
       { Sid: 'ReadOrigin', Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::anycdn-example-images/*' },
       { Sid: 'ListOriginSoMissingIs404', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::anycdn-example-images' },
+      ...claimStatements(subnet),
     ]);
   });
 
@@ -234,7 +270,7 @@ describe('bundles', () => {
     expect(sha256(bytes)).toBe(b.sha256);
     const object = run.get(T.object, `${host}-bundle`);
     expect(object.inputs).toMatchObject({ bucket: run.outputs.configBucket, sourceHash: b.sha256, checksumAlgorithm: 'SHA256' });
-    const ud = run.get(T.instance, `${host}-instance`).inputs.userData as string;
+    const ud = instanceOf(run, host).inputs.userData as string;
     expect(ud).toContain(`BUNDLE_URL='s3://${run.outputs.configBucket}/${host}/bundle.tar.gz'`);
     expect(ud).toContain(`BUNDLE_SHA256='${b.sha256}'`);
   });

@@ -144,7 +144,7 @@ class CdkReader {
     const instances = this.ofType('AWS::EC2::Instance');
     if (instances.length > 0) {
       view.hosts = {};
-      for (const [, r] of instances) {
+      for (const [logicalId, r] of instances) {
         const p = r.Properties;
         const host = this.nameTag(r);
         const profile = this.res[p.IamInstanceProfile.Ref]!;
@@ -154,7 +154,9 @@ class CdkReader {
         const field = (name: string) => new RegExp(`^${name}='([^']*)'$`, 'm').exec(ud)?.[1] ?? '<missing>';
         const ebs = p.BlockDeviceMappings[0].Ebs;
         const hv: HostView = {
-          address: p.PrivateIpAddress,
+          address: `claims ${field('ADDRESS')} in ${field('SUBNET')} on ${field('INTERFACE')}, pins ${p.PrivateIpAddress ?? 'none'}`,
+          image: `${p.ImageId} key ${/Instance([0-9a-f]{12})[0-9A-F]{8}$/.exec(logicalId)?.[1] ?? '<none>'}`,
+          forward: `tcp ${field('FORWARD_TCP')} udp ${field('FORWARD_UDP')}`,
           subnet: this.resolve(p.SubnetId),
           instanceType: p.InstanceType,
           groups: p.SecurityGroupIds.map((g: any) => this.resolve(g)).sort(),
@@ -183,6 +185,7 @@ class CdkReader {
         ...vpcs.map(([, v]) => `vpc ${v.Properties.CidrBlock} dns-hostnames=${v.Properties.EnableDnsHostnames} dns-support=${v.Properties.EnableDnsSupport}`),
         ...this.ofType('AWS::EC2::Subnet').map(([, n]) => `subnet ${n.Properties.CidrBlock} in ${n.Properties.AvailabilityZone}${n.Properties.MapPublicIpOnLaunch ? ' public-ip' : ''}`),
         ...this.ofType('AWS::EC2::Route').map(([, r]) => `route ${r.Properties.DestinationCidrBlock} via ${this.res[r.Properties.GatewayId.Ref]!.Type === 'AWS::EC2::InternetGateway' ? 'internet-gateway' : 'other'}`),
+        ...this.ofType('AWS::EC2::VPCEndpoint').map(([, e]) => `endpoint ${e.Properties.ServiceName} ${e.Properties.VpcEndpointType} on ${e.Properties.RouteTableIds.length} route table(s)`),
         ...this.ofType('AWS::EC2::FlowLog').map(([, f]) => `flow-log ${f.Properties.ResourceType} ${f.Properties.TrafficType} to ${f.Properties.LogDestinationType ?? 'cloud-watch-logs'}`),
       ].sort();
     }

@@ -61,7 +61,9 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
       const field = (name: string) => new RegExp(`^${name}='([^']*)'$`, 'm').exec(ud)?.[1] ?? '<missing>';
       const root = p.rootBlockDevice;
       const hv: HostView = {
-        address: p.privateIp,
+        address: `claims ${field('ADDRESS')} in ${field('SUBNET')} on ${field('INTERFACE')}, pins ${p.privateIp ?? 'none'}`,
+        image: `${p.ami} key ${/-instance-([0-9a-f]{12})$/.exec(i.name)?.[1] ?? '<none>'}`,
+        forward: `tcp ${field('FORWARD_TCP')} udp ${field('FORWARD_UDP')}`,
         subnet: sym(p.subnetId),
         instanceType: p.instanceType,
         groups: (p.vpcSecurityGroupIds as string[]).map(sym).sort(),
@@ -88,6 +90,7 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
       ...vpcs.map((v) => `vpc ${v.inputs.cidrBlock} dns-hostnames=${v.inputs.enableDnsHostnames} dns-support=${v.inputs.enableDnsSupport}`),
       ...run.ofType('aws:ec2/subnet:Subnet').map((n) => `subnet ${n.inputs.cidrBlock} in ${n.inputs.availabilityZone}${n.inputs.mapPublicIpOnLaunch ? ' public-ip' : ''}`),
       ...run.ofType('aws:ec2/route:Route').map((r) => `route ${r.inputs.destinationCidrBlock} via ${run.byId(r.inputs.gatewayId)?.type === 'aws:ec2/internetGateway:InternetGateway' ? 'internet-gateway' : 'other'}`),
+      ...run.ofType('aws:ec2/vpcEndpoint:VpcEndpoint').map((e) => `endpoint ${e.inputs.serviceName} ${e.inputs.vpcEndpointType} on ${e.inputs.routeTableIds.length} route table(s)`),
       ...run.ofType('aws:ec2/flowLog:FlowLog').map((f) => `flow-log ${f.inputs.vpcId ? 'VPC' : 'other'} ${f.inputs.trafficType} to ${f.inputs.logDestinationType}`),
     ].sort();
   }

@@ -10,7 +10,12 @@
 // through its asset bucket. Both sides' bundle objects are compared by their bytes instead.
 
 export interface HostView {
+  /** The address the bootstrap claims, and any the instance pins itself (none, for replacement safety). */
   address: string;
+  /** The AMI and the replacement key the instance is named by (lib/cloud/rollout.ts). */
+  image: string;
+  /** Ports forwarded from the primary address to the model address (dns hosts). */
+  forward: string;
   subnet: string;
   instanceType: string;
   groups: string[];

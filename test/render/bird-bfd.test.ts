@@ -24,9 +24,8 @@ log stderr all;
 router id 192.0.2.11;
 
 define ANYCAST4 = [ 203.0.113.0/24 ];
-include "/etc/bird/anycdn-drain.conf";
-# ANYCAST_DEPREFER: 1 while DNS answers but the image path fails (anycdn-healthcheck writes it).
-include "/run/anycdn/bird-deprefer.conf";
+# Written by anycdn-healthcheck: ANYCAST_DRAIN 1 while a drain runs, ANYCAST_DEPREFER 1 while DNS answers but the image path fails.
+include "/run/anycdn/bird-announce.conf";
 
 protocol device {
 	scan time 10;
@@ -43,7 +42,7 @@ protocol direct anycast_lo {
 const filter = (peer: string) => `
 filter export_${peer} {
 	if net ~ ANYCAST4 && proto = "anycast_lo" then {
-		if DRAIN = 1 then bgp_community.add((65535, 0));
+		if ANYCAST_DRAIN = 1 then bgp_community.add((65535, 0));
 		if ANYCAST_DEPREFER = 1 then {
 			bgp_path.prepend(65001);
 			bgp_path.prepend(65001);
@@ -70,7 +69,7 @@ template bgp upstream {
 describe('bird.conf', () => {
   it('gives multihop BFD sessions the same 100 ms x 3 timers as directly connected ones', () => {
     const files = render(MULTIHOP);
-    expect(files.map((f) => f.path)).toEqual(['/etc/bird/bird.conf', '/etc/bird/anycdn-drain.conf']);
+    expect(files.map((f) => f.path)).toEqual(['/etc/bird/bird.conf']);
     expect(files[0]!.content).toBe(`${HEAD}
 protocol bfd {
 	interface "eth0" {

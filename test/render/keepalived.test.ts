@@ -27,7 +27,7 @@ function conf(site: string, host = 'tst-lb1'): string {
 }
 
 describe('keepalived.conf', () => {
-  it('holds an IPv6 VIP in a VRRPv3 instance of its own, synced with the IPv4 one', () => {
+  it('holds an IPv6 VIP in a VRRPv3 instance of its own, synced with the IPv4 one and drained with it', () => {
     const site = inlineSite()
       .replace('  lan: 192.0.2.0/26', '  lan: 192.0.2.0/26\n  lan6: 2001:db8::/64')
       .replace('  virtualRouterId: 7', '  virtualRouterId: 7\n  address6: 2001:db8::10');
@@ -47,6 +47,7 @@ describe('keepalived.conf', () => {
 \t}
 \ttrack_file {
 \t\thaproxy_stopped
+\t\tanycdn_drain
 \t}
 }`);
     expect(section(text, 'vrrp_sync_group vips_tst {')).toBe('vrrp_sync_group vips_tst {\n\tgroup {\n\t\tvip_tst\n\t\tvip6_tst\n\t}\n}');
@@ -84,6 +85,13 @@ vrrp_track_file haproxy_stopped {
 	init_file 0
 }
 
+# \`anycdn drain\` writes 1 here: FAULT, a priority-0 advert, and the peer takes the VIP at once in every preempt mode.
+vrrp_track_file anycdn_drain {
+	file "/run/anycdn/vrrp-drain"
+	weight 0
+	init_file 0
+}
+
 vrrp_instance vip_tst {
 	state BACKUP
 	interface eth0
@@ -99,6 +107,7 @@ vrrp_instance vip_tst {
 	}
 	track_file {
 		haproxy_stopped
+		anycdn_drain
 	}
 }
 `);
@@ -163,6 +172,7 @@ vrrp_instance vip_tst {
 	}
 	track_file {
 		haproxy_stopped
+		anycdn_drain
 	}
 	notify_master "/usr/local/sbin/anycdn-eip-takeover"
 }`);

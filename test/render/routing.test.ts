@@ -93,7 +93,7 @@ describe.skipIf(missingBinary('/usr/sbin/bird', 'bird2'))("the lab routers valid
       expect(check(conf), r.site).toBe('');
       expect(conf).toContain('\troute 192.0.2.0/24 max 24 as 65010;\n\troute 192.0.2.0/24 max 24 as 65020;\n');
       expect(conf).toContain('\troute 2001:db8:54::/48 max 48 as 65020;\n');
-      expect(conf).toContain('if net ~ ANYCAST4 && roa_check(roas4, net, bgp_path.last) = ROA_VALID then accept;');
+      expect(conf).toContain('\tif ! (net ~ ANYCAST4 && roa_check(roas4, net, bgp_path.last) = ROA_VALID) then reject;\n\tif (65535, 0) ~ bgp_community then bgp_local_pref = 0;\n\taccept;\n');
     }
   });
 

@@ -58,7 +58,7 @@ fetch() {
 bird_password() {
 	secret=$(fetch "$1")
 	case "$secret" in
-	*'"'* | *'\\'* | *[[:cntrl:]]* | '') echo "anycdn-fetch-secrets: $1 is empty or holds a quote, backslash or control character, which bird cannot carry" >&2; return 1 ;;
+	*'"'* | *\\\\* | *[[:cntrl:]]* | '') echo "anycdn-fetch-secrets: $1 is empty or holds a quote, backslash or control character, which bird cannot carry" >&2; return 1 ;;
 	esac
 	printf 'password "%s";\\n' "$secret" > "$2.tmp" && mv "$2.tmp" "$2"
 }

@@ -34,6 +34,9 @@ describe('squid cache', () => {
     const conf = squidFiles(shipped, 'nyc-cache1')[0]!.content;
     expect(directives(conf, 'http_port', 'acl', 'http_access', 'never_direct', 'icp_access', 'htcp_access', 'icp_port', 'htcp_port')).toEqual([
       'http_port 198.51.100.85:80 accel defaultsite=img.cdn.example.net no-vhost',
+      // monitoring: the cache manager on loopback for prometheus-squid-exporter, and nothing else there
+      'http_port 127.0.0.1:3128 accel defaultsite=img.cdn.example.net no-vhost',
+      'acl manager_port localport 3128',
       'icp_port 0',
       'htcp_port 0',
       'acl image_host dstdomain img.cdn.example.net',
@@ -43,6 +46,7 @@ describe('squid cache', () => {
       'acl lb_hosts src 198.51.100.75 198.51.100.76 198.51.100.74',
       'http_access deny CONNECT',
       'http_access deny !read_methods',
+      'http_access deny manager_port !manager',
       'http_access allow localhost manager',
       'http_access deny manager',
       'http_access allow cache_health',
@@ -117,7 +121,7 @@ describe('squid cache', () => {
       loadEdited((x) => {
         x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\n  validSec: .*\n/, `\n  validSec: ${v}\n`);
       });
-    const stanza = (t: Topology) => directives(squidFiles(t, 'nyc-cache1')[0]!.content, 'acl', 'store_miss', 'negative_ttl').filter((l) => !/ (image_host|read_methods|CONNECT|cache_health|lb_hosts) /.test(l));
+    const stanza = (t: Topology) => directives(squidFiles(t, 'nyc-cache1')[0]!.content, 'acl', 'store_miss', 'negative_ttl').filter((l) => !/ (image_host|read_methods|CONNECT|cache_health|lb_hosts|manager_port) /.test(l));
 
     it('the shipped 200, 301 and 404: no 5xx is stored, and a 404 stays its 60 s', () => {
       expect(stanza(shipped)).toEqual([

@@ -39,6 +39,7 @@ After=knot.service bird.service
 Type=simple
 ExecStartPre=/usr/local/sbin/anycdn-withdraw
 ExecStart=/usr/bin/node /usr/local/lib/anycdn/anycdn-healthcheck.mjs /usr/local/etc/anycdn/healthcheck.json
+ExecReload=/bin/kill -HUP $MAINPID
 ExecStopPost=/usr/local/sbin/anycdn-withdraw
 Restart=always
 RestartSec=1
@@ -48,7 +49,7 @@ WantedBy=multi-user.target
 `);
   });
 
-  it('starts bird with the deprefer flag file in place, then checks its config', () => {
+  it('starts bird with the announce file in place (neither depreferred nor draining), then checks its config', () => {
     expect(file(fs, '/etc/systemd/system/bird.service').content).toBe(`${HEAD}
 [Unit]
 Description=BIRD routing daemon: announces the anycast DNS prefix (anycdn)
@@ -57,7 +58,7 @@ Wants=network-online.target
 
 [Service]
 Type=simple
-ExecStartPre=/bin/sh -c '[ -e /run/anycdn/bird-deprefer.conf ] || { mkdir -p /run/anycdn && echo "define ANYCAST_DEPREFER = 0;" > /run/anycdn/bird-deprefer.conf; }'
+ExecStartPre=/bin/sh -c '[ -e /run/anycdn/bird-announce.conf ] || { mkdir -p /run/anycdn && echo "define ANYCAST_DEPREFER = 0; define ANYCAST_DRAIN = 0;" > /run/anycdn/bird-announce.conf; }'
 ExecStartPre=/usr/sbin/bird -p -c /etc/bird/bird.conf
 ExecStart=/usr/sbin/bird -f -c /etc/bird/bird.conf -s /run/bird/bird.ctl
 ExecReload=/usr/sbin/birdc -s /run/bird/bird.ctl configure
@@ -100,16 +101,18 @@ describe('the health checker files', () => {
       http: { url: 'http://192.0.2.10/healthz' },
       anycast: [{ name: 'a', addresses: ['203.0.113.53/32'], prefixes: ['203.0.113.0/24'] }],
       onImagePathDown: 'deprefer',
-      bird: { socket: '/run/bird/bird.ctl', stateFile: '/run/anycdn/bird-deprefer.conf' },
+      bird: { socket: '/run/bird/bird.ctl', stateFile: '/run/anycdn/bird-announce.conf' },
+      // One site: no other site to fall back to, so a drain of it changes no DNS answer.
+      drain: { requestFile: '/run/anycdn/drain', withdrawAfterSec: 60, drained: 'none' },
       statusFile: '/run/anycdn/healthcheck.state',
       status: { address: '192.0.2.11', port: 8053, path: '/anycast' },
     });
   });
 
-  it('tells bird nothing when a sick image path withdraws', () => {
+  it('still tells bird when a sick image path withdraws: a drain tags the routes before it withdraws', () => {
     const cdn = `${INLINE_CDN}healthcheck:\n  onImagePathDown: withdraw\n`;
     const c = JSON.parse(file(files('tst-lb1', cdn), '/usr/local/etc/anycdn/healthcheck.json').content);
-    expect([c.onImagePathDown, c.bird]).toEqual(['withdraw', undefined]);
+    expect([c.onImagePathDown, c.bird]).toEqual(['withdraw', { socket: '/run/bird/bird.ctl', stateFile: '/run/anycdn/bird-announce.conf' }]);
   });
 
   it('withdraws with a few lines of sh', () => {

@@ -24,9 +24,19 @@
 //   both up                          -> announced
 // It changes the lo addresses (one `ip -batch`) and tells bird (its control socket, no process)
 // only on a transition, and puts the service addresses on lo once at start.
+// Draining (drain.drained in the config, or the drain request file that `anycdn drain` writes)
+// applies to every prefix of the site at once:
+//   -> draining: still announced, with the graceful-shutdown community (65535:0), so upstreams
+//      move traffic away first; for a site drain, the local Knot answers the image host with the
+//      fallback site's VIPs (a zone change through knotc), for resolvers that still reach it
+//   -> drained, drain.withdrawAfterSec later: withdrawn (a prefix that was not announced when the
+//      drain began goes straight to drained: a drain never announces anything)
+//   The request file gone (`anycdn undrain`): Knot reloads the rendered zone, and the checker
+//   announces each prefix again as its verdicts say.
+// Knot (knotc) is told only on a transition; reading the request file each probe interval is one read.
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -40,14 +50,60 @@ import { pathToFileURL } from 'node:url';
  *   anycast: AnycastGroup[],
  *   onImagePathDown: 'deprefer' | 'withdraw',
  *   bird?: { socket: string, stateFile: string },
+ *   drain?: DrainConfig,
  *   statusFile?: string,
  *   status?: { address: string, port: number, path: string },
+ *   metrics?: { path: string, allowFrom: string[] },
  *   ipCommand?: string,
  * }} Config
- * @typedef {'withdrawn' | 'depreferred' | 'announced'} Announce
+ * @typedef {{
+ *   requestFile: string, withdrawAfterSec: number, drained: DrainScope | 'none',
+ *   fallback?: string, fallback6?: string,
+ *   knot?: { knotc: string, conf: string, zone: string, name: string, ttlSec: number },
+ * }} DrainConfig
+ * @typedef {'site' | 'host'} DrainScope
+ * @typedef {'withdrawn' | 'depreferred' | 'announced' | 'draining' | 'drained'} Announce
  */
 
 const log = (/** @type {string} */ msg) => process.stderr.write(`anycdn-healthcheck: ${msg}\n`);
+
+function isPrefix(/** @type {unknown} */ p) {
+  if (typeof p !== 'string') return false;
+  const [addr, len, rest] = p.split('/');
+  const family = net.isIP(addr ?? '');
+  return family !== 0 && rest === undefined && /^\d{1,3}$/.test(len ?? '') && Number(len) <= (family === 4 ? 32 : 128);
+}
+
+/** Who may read /metrics: monitoring.scrapeFrom. */
+export function allowList(/** @type {string[]} */ prefixes) {
+  const list = new net.BlockList();
+  for (const p of prefixes) {
+    const [addr, len] = p.split('/');
+    list.addSubnet(/** @type {string} */ (addr), Number(len), net.isIP(/** @type {string} */ (addr)) === 4 ? 'ipv4' : 'ipv6');
+  }
+  return (/** @type {string | undefined} */ address) => {
+    if (!address) return false;
+    const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
+    return v4 ? list.check(v4, 'ipv4') : list.check(address, net.isIP(address) === 4 ? 'ipv4' : 'ipv6');
+  };
+}
+
+/** The checker's state in Prometheus' text format. */
+export function metricsText(/** @type {{ state: Announce, dnsUp: boolean, imagePathUp: boolean, transitions: number }} */ m) {
+  return [
+    '# HELP anycdn_anycast_state 1 for the announcement state the checker is in: announced, depreferred or withdrawn.',
+    '# TYPE anycdn_anycast_state gauge',
+    ...['announced', 'depreferred', 'withdrawn'].map((s) => `anycdn_anycast_state{state="${s}"} ${m.state === s ? 1 : 0}`),
+    '# HELP anycdn_healthcheck_up 1 while the probe\'s verdict (with rise/fall) is up.',
+    '# TYPE anycdn_healthcheck_up gauge',
+    `anycdn_healthcheck_up{probe="dns"} ${m.dnsUp ? 1 : 0}`,
+    `anycdn_healthcheck_up{probe="image_path"} ${m.imagePathUp ? 1 : 0}`,
+    '# HELP anycdn_anycast_transitions_total Changes of the announcement state since the checker started.',
+    '# TYPE anycdn_anycast_transitions_total counter',
+    `anycdn_anycast_transitions_total ${m.transitions}`,
+    '',
+  ].join('\n');
+}
 
 /** Reads and checks the config; throws an Error whose message names the bad field. */
 export function parseConfig(/** @type {string} */ text) {
@@ -73,10 +129,26 @@ export function parseConfig(/** @type {string} */ text) {
   }
   if (c.onImagePathDown !== 'deprefer' && c.onImagePathDown !== 'withdraw') bad('onImagePathDown', '"deprefer" or "withdraw"');
   if (c.bird !== undefined && (typeof c.bird?.socket !== 'string' || typeof c.bird?.stateFile !== 'string')) bad('bird', 'an object with socket and stateFile');
+  if (c.drain !== undefined) {
+    const d = c.drain;
+    if (typeof d?.requestFile !== 'string' || !d.requestFile.startsWith('/')) bad('drain.requestFile', 'an absolute path');
+    if (!Number.isInteger(d.withdrawAfterSec) || d.withdrawAfterSec < 0) bad('drain.withdrawAfterSec', 'a whole number of seconds');
+    if (!['site', 'host', 'none'].includes(d.drained)) bad('drain.drained', '"site", "host" or "none"');
+    if (d.fallback !== undefined && net.isIP(d.fallback) === 0) bad('drain.fallback', 'an IP address');
+    if (d.fallback6 !== undefined && !net.isIPv6(d.fallback6)) bad('drain.fallback6', 'an IPv6 address');
+    if (d.knot !== undefined && (typeof d.knot?.knotc !== 'string' || typeof d.knot.conf !== 'string' || typeof d.knot.zone !== 'string' || typeof d.knot.name !== 'string' || !Number.isInteger(d.knot.ttlSec))) {
+      bad('drain.knot', 'an object with knotc, conf, zone, name and ttlSec');
+    }
+  }
   if (c.status !== undefined) {
     if (net.isIP(c.status?.address) === 0) bad('status.address', 'an IP address');
     if (!Number.isInteger(c.status.port) || c.status.port < 1 || c.status.port > 65535) bad('status.port', 'a port number');
     if (typeof c.status.path !== 'string' || !c.status.path.startsWith('/')) bad('status.path', 'an absolute URL path');
+  }
+  if (c.metrics !== undefined) {
+    if (c.status === undefined) bad('metrics', 'absent without status (it is served on the status endpoint)');
+    if (typeof c.metrics?.path !== 'string' || !c.metrics.path.startsWith('/') || c.metrics.path === c.status.path) bad('metrics.path', 'an absolute URL path other than status.path');
+    if (!Array.isArray(c.metrics.allowFrom) || c.metrics.allowFrom.length === 0 || !c.metrics.allowFrom.every(isPrefix)) bad('metrics.allowFrom', 'a non-empty list of prefixes');
   }
   return /** @type {Config} */ (c);
 }
@@ -158,11 +230,18 @@ function closeQuietly(/** @type {import('node:dgram').Socket} */ s) {
  * this site's addresses.
  */
 class DnsProber {
-  /** @param {Config['dns']} dns @param {string} server */
-  constructor(dns, server) {
+  /**
+   * @param {Config['dns']} dns @param {string} server
+   * @param {{ fallback?: string, fallback6?: string }} [drain] also good answers: a draining site's DNS answers with them
+   */
+  constructor(dns, server, drain = {}) {
     this.dns = { ...dns, server };
-    /** @type {{ qtype: 1 | 28, expect: string }[]} */
-    this.expects = [{ qtype: 1, expect: dns.expect }, ...(dns.expect6 ? [{ qtype: /** @type {28} */ (28), expect: canonicalIp(dns.expect6) }] : [])];
+    const want = (/** @type {(string | undefined)[]} */ list) => new Set(list.filter((a) => a !== undefined).map((a) => canonicalIp(/** @type {string} */ (a))));
+    /** @type {{ qtype: 1 | 28, expect: Set<string> }[]} */
+    this.expects = [
+      { qtype: 1, expect: want([dns.expect, drain.fallback]) },
+      ...(dns.expect6 ? [{ qtype: /** @type {28} */ (28), expect: want([dns.expect6, drain.fallback6]) }] : []),
+    ];
     this.nextId = Math.floor(Math.random() * 0xffff);
     /** @type {Map<number, { transport: 'udp' | 'tcp', qtype: 1 | 28, done: (answers: string[] | undefined) => void }>} */
     this.pending = new Map();
@@ -234,8 +313,8 @@ class DnsProber {
     p?.done(dnsAnswers(msg, id, p.qtype));
   }
 
-  /** One query over one transport; true when the answer is exactly the expected address. */
-  query(/** @type {'udp' | 'tcp'} */ transport, /** @type {{ qtype: 1 | 28, expect: string }} */ want, /** @type {number} */ timeoutMs) {
+  /** One query over one transport; true when the answer is exactly one expected address. */
+  query(/** @type {'udp' | 'tcp'} */ transport, /** @type {{ qtype: 1 | 28, expect: Set<string> }} */ want, /** @type {number} */ timeoutMs) {
     return new Promise((resolve) => {
       const id = this.id();
       const q = dnsQuery(id, this.dns.name, want.qtype);
@@ -250,7 +329,7 @@ class DnsProber {
         else this.dropUdp();
         finish(false);
       }, timeoutMs);
-      this.pending.set(id, { transport, qtype: want.qtype, done: (answers) => finish(answers !== undefined && answers.length === 1 && answers[0] === want.expect) });
+      this.pending.set(id, { transport, qtype: want.qtype, done: (answers) => finish(answers !== undefined && answers.length === 1 && want.expect.has(/** @type {string} */ (answers[0]))) });
       if (transport === 'udp') {
         this.udpSocket().then((s) => s.send(q, (err) => err && finish(false)));
       } else {
@@ -412,6 +491,34 @@ export function target(/** @type {boolean} */ dnsUp, /** @type {boolean | undefi
   return /** @type {Announce} */ (policy === 'deprefer' ? 'depreferred' : 'withdrawn');
 }
 
+/**
+ * What to announce while a drain runs: `base` (the verdicts' target) when none does; "draining"
+ * (announced with the graceful-shutdown community) until the delay is over, but only for a route
+ * that is out there now and whose DNS still works; else "drained" (withdrawn).
+ */
+export function drainTarget(/** @type {Announce} */ base, /** @type {Announce} */ current, /** @type {'none' | 'draining' | 'done'} */ phase) {
+  if (phase === 'none') return base;
+  const out = current === 'announced' || current === 'depreferred' || current === 'draining';
+  return /** @type {Announce} */ (phase === 'draining' && out && base !== 'withdrawn' ? 'draining' : 'drained');
+}
+
+/** The drain asked for: the config's (a model drain) or the request file's, site before host. */
+export function drainScope(/** @type {DrainConfig['drained']} */ configured, /** @type {string | undefined} */ requested) {
+  const r = requested?.trim();
+  if (configured === 'site' || r === 'site') return /** @type {DrainScope} */ ('site');
+  if (configured === 'host' || r !== undefined) return /** @type {DrainScope} */ ('host');
+  return undefined;
+}
+
+/** The request file's content and age, or undefined when there is none (one read, no process). */
+function readRequest(/** @type {string} */ path) {
+  try {
+    return { text: readFileSync(path, 'utf8'), mtimeMs: statSync(path).mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
 // ---------------------------------------------------------------------------------- actions
 
 /** Runs `ip -force -batch -` with `lines` on stdin: one process for the whole change. */
@@ -425,6 +532,36 @@ function ipBatch(/** @type {string} */ ip, /** @type {string[]} */ lines) {
     });
     child.stdin?.end(lines.map((l) => `${l}\n`).join(''));
   });
+}
+
+/** Runs knotc commands one after another (a zone transaction); resolves true when all succeed. */
+async function knotc(/** @type {NonNullable<DrainConfig['knot']>} */ k, /** @type {string[][]} */ commands) {
+  for (const args of commands) {
+    const ok = await new Promise((resolve) => {
+      execFile(k.knotc, ['-c', k.conf, ...args], { timeout: 5000 }, (err, _out, stderr) => {
+        if (err) log(`knotc ${args.join(' ')}: ${(stderr || err.message).trim()}`);
+        resolve(!err);
+      });
+    });
+    if (!ok) {
+      if (args[0] !== 'zone-begin' && args[0] !== 'zone-reload') await new Promise((r) => execFile(k.knotc, ['-c', k.conf, 'zone-abort', k.zone], { timeout: 5000 }, () => r(undefined)));
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The zone change that makes Knot answer the image host with the fallback site's VIP. */
+function knotFallbackCommands(/** @type {NonNullable<DrainConfig['knot']>} */ k, /** @type {string[]} */ fallbacks) {
+  const owner = `${k.name}.`;
+  const sets = fallbacks.flatMap((fallback) => {
+    const type = net.isIPv6(fallback) ? 'AAAA' : 'A';
+    return [
+      ['zone-unset', k.zone, owner, type],
+      ['zone-set', k.zone, owner, String(k.ttlSec), type, fallback],
+    ];
+  });
+  return [['zone-begin', k.zone], ...sets, ['zone-commit', k.zone]];
 }
 
 /** Asks bird to re-read its configuration over its control socket; resolves true on success. */
@@ -464,7 +601,7 @@ function writeAtomic(/** @type {string} */ path, /** @type {string} */ text) {
 // ------------------------------------------------------------------------------------ run
 
 /** The order of announce states, worst first: a site's overall state is its worst prefix's. */
-const RANK = /** @type {Announce[]} */ (['withdrawn', 'depreferred', 'announced']);
+const RANK = /** @type {Announce[]} */ (['withdrawn', 'drained', 'draining', 'depreferred', 'announced']);
 
 /**
  * The checker. It changes lo and tells bird; `hooks.onState` hears the overall state (the worst
@@ -474,9 +611,10 @@ export function startChecker(
   /** @type {Config} */ c,
   /** @type {{ onState?: (s: Announce) => void, onGroup?: (name: string, s: Announce) => void }} */ hooks = {},
 ) {
+  const drainAnswers = { fallback: c.drain?.fallback, fallback6: c.drain?.fallback6 };
   const groups = c.anycast.map((g) => ({
     ...g,
-    probers: g.addresses.map((a) => new DnsProber(c.dns, a.split('/')[0] ?? a)),
+    probers: g.addresses.map((a) => new DnsProber(c.dns, a.split('/')[0] ?? a, drainAnswers)),
     verdict: new Verdict(c.rise, c.fall),
     state: /** @type {Announce} */ ('withdrawn'),
   }));
@@ -485,30 +623,76 @@ export function startChecker(
   const ip = c.ipCommand ?? '/usr/sbin/ip';
   const overall = () => RANK[Math.min(...groups.map((g) => RANK.indexOf(g.state)))] ?? 'withdrawn';
   let state = overall();
-  /** bird's state file holds this value (undefined: not written yet or bird not told). */
-  let birdDeprefer = /** @type {boolean | undefined} */ (undefined);
+  let transitions = 0;
+  /** What bird's announce file says (undefined: not written yet or bird not told). */
+  let birdSays = /** @type {string | undefined} */ (undefined);
   let stopped = false;
+  const onLo = (/** @type {Announce} */ s) => s === 'announced' || s === 'depreferred' || s === 'draining';
 
-  const setDeprefer = async (/** @type {boolean} */ on) => {
-    if (!c.bird || birdDeprefer === on) return true;
-    writeAtomic(c.bird.stateFile, `# written by anycdn-healthcheck on every change of the image path's health\ndefine ANYCAST_DEPREFER = ${on ? 1 : 0};\n`);
+  /** The announce file bird includes, and `configure` over bird's socket when it changed. */
+  const tellBird = async (/** @type {Announce[]} */ next) => {
+    // One flag each for the whole site: every per-peer export filter applies them to every prefix.
+    const deprefer = next.includes('depreferred') ? 1 : 0;
+    const drain = next.includes('draining') ? 1 : 0;
+    const says = `define ANYCAST_DEPREFER = ${deprefer};\ndefine ANYCAST_DRAIN = ${drain};\n`;
+    if (!c.bird || birdSays === says) return true;
+    writeAtomic(c.bird.stateFile, `# written by anycdn-healthcheck on every change of what it announces\n${says}`);
     const ok = await birdConfigure(c.bird.socket);
-    if (ok) birdDeprefer = on;
+    if (ok) birdSays = says;
     return ok;
+  };
+
+  // Draining: when it began (epoch ms; 0: before this process, so over), its scope, and whether
+  // Knot answers with the fallback now.
+  /** @type {DrainScope | undefined} */
+  let scope;
+  let drainSince = 0;
+  let knotFallback = false;
+  const initial = c.drain ? readRequest(c.drain.requestFile) : undefined;
+  if (c.drain) {
+    scope = drainScope(c.drain.drained, initial?.text);
+    // A request made before this process started keeps its clock; a model drain found at start
+    // is over: the unit withdrew before starting, and a drain never announces again.
+    if (scope) drainSince = initial ? initial.mtimeMs : 0;
+  }
+  const phase = () => {
+    if (!c.drain || !scope) return /** @type {const} */ ('none');
+    return Date.now() - drainSince >= c.drain.withdrawAfterSec * 1000 ? /** @type {const} */ ('done') : /** @type {const} */ ('draining');
+  };
+  /** Reads the request (and a reloaded config) and notes a drain that begins or ends. */
+  const watchDrain = () => {
+    if (!c.drain) return;
+    const next = drainScope(c.drain.drained, readRequest(c.drain.requestFile)?.text);
+    if (next && !scope) drainSince = Date.now();
+    if (next !== scope) log(next ? `drain (${next}) requested: graceful shutdown, withdrawn in ${c.drain.withdrawAfterSec} s` : 'drain ended');
+    scope = next;
+  };
+  /** Knot answers with the fallback exactly while a site drain runs. */
+  const steerKnot = async () => {
+    const k = c.drain?.knot;
+    const fallbacks = [c.drain?.fallback, c.drain?.fallback6].filter((a) => a !== undefined);
+    if (!k || fallbacks.length === 0) return;
+    const want = scope === 'site';
+    if (want === knotFallback) return;
+    const ok = await knotc(k, want ? knotFallbackCommands(k, fallbacks) : [['zone-reload', k.zone]]);
+    if (ok) {
+      knotFallback = want;
+      log(want ? `dns: ${k.name} answers ${fallbacks.join(' ')} (the fallback site) while this site drains` : `dns: ${k.name} answers from the rendered zone again`);
+    }
   };
 
   /** Moves every prefix to its next state: withdrawals first, then bird, then new announcements. */
   const apply = async (/** @type {Announce[]} */ next) => {
     const moving = groups.filter((g, i) => g.state !== next[i]);
-    const gone = moving.filter((g) => next[groups.indexOf(g)] === 'withdrawn');
-    const coming = moving.filter((g) => g.state === 'withdrawn');
+    const gone = moving.filter((g) => onLo(g.state) && !onLo(next[groups.indexOf(g)] ?? 'withdrawn'));
+    const coming = moving.filter((g) => !onLo(g.state) && onLo(next[groups.indexOf(g)] ?? 'withdrawn'));
     if (gone.length > 0) await ipBatch(ip, gone.flatMap((g) => g.prefixes.map((p) => `addr del ${p} dev lo`)));
-    // The routes leave already depreferred (or not) before the prefixes appear on lo.
-    if (next.some((n) => n !== 'withdrawn')) await setDeprefer(next.includes('depreferred'));
+    // The routes leave already tagged (depreferred, draining, or plain) before the prefixes appear on lo.
+    if (next.some(onLo)) await tellBird(next);
     if (coming.length > 0) await ipBatch(ip, coming.flatMap((g) => g.prefixes.map((p) => `addr replace ${p} dev lo`)));
     for (const g of moving) {
       g.state = next[groups.indexOf(g)] ?? 'withdrawn';
-      const verb = g.state === 'withdrawn' ? 'withdraw' : g.state === 'depreferred' ? 'deprefer' : 'announce';
+      const verb = { withdrawn: 'withdraw', depreferred: 'deprefer', announced: 'announce', draining: 'drain (graceful shutdown)', drained: 'withdraw (drained)' }[g.state];
       log(`${verb} ${g.name}: ${g.prefixes.join(' ')} (dns ${g.verdict.up ? 'up' : 'down'}, image path ${webVerdict.up ? 'up' : 'down'})`);
       hooks.onGroup?.(g.name, g.state);
     }
@@ -516,6 +700,7 @@ export function startChecker(
     if (c.statusFile) writeAtomic(c.statusFile, `${now}\n`);
     if (now !== state) {
       state = now;
+      transitions++;
       hooks.onState?.(state);
     }
   };
@@ -525,11 +710,16 @@ export function startChecker(
   const decide = () => {
     applying = applying.then(async () => {
       if (stopped) return;
+      watchDrain();
+      // DNS first: resolvers that still reach this site learn the fallback before routes move.
+      await steerKnot();
       const imageUp = webVerdict.known ? webVerdict.up : undefined;
-      const next = groups.map((g) => target(g.verdict.up, imageUp, c.onImagePathDown));
+      const drainPhase = phase();
+      // A drain applies to every prefix of the site; each prefix keeps its own verdicts.
+      const next = groups.map((g) => drainTarget(target(g.verdict.up, imageUp, c.onImagePathDown), g.state, drainPhase));
       if (next.some((n, i) => n !== groups[i]?.state)) await apply(next);
       // A bird that could not be told (not up yet) is told again on the next probe.
-      else if (state !== 'withdrawn' && c.bird && birdDeprefer !== next.includes('depreferred')) await setDeprefer(next.includes('depreferred'));
+      else if (next.some(onLo)) await tellBird(next);
     });
     return applying;
   };
@@ -553,16 +743,21 @@ export function startChecker(
   };
 
   // The state over HTTP, for load balancers that poll rather than peer (Global Accelerator):
-  // 200 only while announced plainly. A failed bind is logged and retried, never fatal.
+  // 200 only while announced plainly; with `metrics`, the state for Prometheus too, to the
+  // scrape subnets only. A failed bind is logged and retried, never fatal.
   /** @type {http.Server | undefined} */
   let statusServer;
   /** @type {NodeJS.Timeout | undefined} */
   let statusRetry;
+  const mayScrape = c.metrics ? allowList(c.metrics.allowFrom) : () => false;
   const serveStatus = (/** @type {NonNullable<Config['status']>} */ st) => {
     const server = http.createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];
       if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405).end();
-      else if (path !== st.path) res.writeHead(404).end();
+      else if (c.metrics && path === c.metrics.path) {
+        if (!mayScrape(req.socket.remoteAddress)) res.writeHead(403).end();
+        else res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' }).end(metricsText({ state, dnsUp: groups.every((g) => g.verdict.up), imagePathUp: webVerdict.up, transitions }));
+      } else if (path !== st.path) res.writeHead(404).end();
       else res.writeHead(state === 'announced' ? 200 : 503, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(`${state}\n`);
     });
     server.on('error', (e) => {
@@ -575,6 +770,7 @@ export function startChecker(
   };
   if (c.status) serveStatus(c.status);
 
+  if (scope) log(`started drained (${scope}): ${phase() === 'done' ? 'stays withdrawn' : 'withdrawn; the drain began before this start'}`);
   log(
     `started: withdrawn until ${c.rise} good probes (dns ${c.dns.name} @${groups.flatMap((g) => g.addresses).join(' ')}, image path ${webs.length > 1 ? `${c.http.url} ${c.http.url6}` : c.http.url}, on image path down: ${c.onImagePathDown})`,
   );
@@ -593,12 +789,17 @@ export function startChecker(
       await applying;
       for (const g of groups) for (const p of g.probers) p.close();
       for (const w of webs) w.close();
-      if (groups.some((g) => g.state !== 'withdrawn')) await apply(groups.map(() => /** @type {Announce} */ ('withdrawn')));
+      if (groups.some((g) => onLo(g.state))) await apply(groups.map(() => /** @type {Announce} */ ('withdrawn')));
     },
     /** The overall state: the worst prefix's. */
     state: () => state,
     /** Each prefix's state, by name. */
     groups: () => Object.fromEntries(groups.map((g) => [g.name, g.state])),
+    /** Takes the drain settings of a reloaded config (SIGHUP): a model drain begins or ends. */
+    reloadDrain(/** @type {DrainConfig | undefined} */ d) {
+      if (d && c.drain) c.drain = { ...c.drain, drained: d.drained, withdrawAfterSec: d.withdrawAfterSec };
+      void decide();
+    },
   };
 }
 
@@ -625,6 +826,14 @@ async function main(/** @type {string[]} */ argv) {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    try {
+      checker.reloadDrain(parseConfig(readFileSync(file, 'utf8')).drain);
+      log('reloaded: drain settings taken; other changes need a restart');
+    } catch (e) {
+      log(`reload refused, running on: ${file}:1:1: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv.slice(2));

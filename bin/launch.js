@@ -1,0 +1,42 @@
+// Starts an entry point compiled into dist/ by `npm run build`, which `npm ci` runs as the
+// package's `prepare` script. When dist/ is missing, or older than any source file it was built
+// from (a checkout or an edit since the last build), it runs the TypeScript source through tsx
+// instead, and says so on stderr: slower, never stale.
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function launch(name) {
+  const compiled = join(ROOT, 'dist', `${name}.js`);
+  const why = whyNotCompiled(compiled);
+  if (!why) return import(pathToFileURL(compiled).href);
+  process.stderr.write(`${name}: ${why}; running the TypeScript source through tsx (\`npm run build\` makes it start fast)\n`);
+  const { register } = await import('tsx/esm/api');
+  register();
+  return import(pathToFileURL(join(ROOT, 'bin', `${name}.ts`)).href);
+}
+
+/** Why dist/ cannot be used, or undefined when it is there and newer than every source it holds. */
+function whyNotCompiled(compiled) {
+  let built;
+  let inputs;
+  try {
+    built = statSync(compiled).mtimeMs;
+    inputs = Object.keys(JSON.parse(readFileSync(join(ROOT, 'dist', 'meta.json'), 'utf8')).inputs);
+  } catch {
+    return 'dist/ is missing';
+  }
+  for (const input of inputs) {
+    if (input.startsWith('node_modules/')) continue;
+    let changed;
+    try {
+      changed = statSync(join(ROOT, input)).mtimeMs;
+    } catch {
+      return `dist/ was built from ${input}, which is gone`;
+    }
+    if (changed > built) return `dist/ is older than ${input}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,26 @@
+// promtool: the checker of the Prometheus server's scrape config (which also checks the rule files
+// it names) and of the alert rules. Output lines look like
+//   FAILED: parsing YAML file /etc/prometheus/prometheus.yml: yaml: unmarshal errors:
+//   line 7: field bogus not found in type config.ScrapeConfig
+//   /etc/prometheus/anycdn-rules.yml: 5:15: group "x", rule 1, "A": could not parse expression: ...
+import { shQuote } from '../render/syntax/shell.ts';
+import { mapOutput } from './output.ts';
+import type { Checker } from './types.ts';
+
+const PATTERNS = [/^(?<path>\/[^\s:]+): (?<line>\d+):(?<col>\d+): /, /\bline (?<line>\d+): /];
+
+export const prometheusChecker: Checker = {
+  kind: 'prometheus',
+  binary: '/usr/bin/promtool',
+  debianPackage: 'prometheus',
+  command: (f) => `/usr/bin/promtool check config ${shQuote(f.path)}`,
+  parse: (out, code, f) => mapOutput('promtool', out, code, f, PATTERNS),
+};
+
+export const prometheusRulesChecker: Checker = {
+  kind: 'prometheus-rules',
+  binary: '/usr/bin/promtool',
+  debianPackage: 'prometheus',
+  command: (f) => `/usr/bin/promtool check rules ${shQuote(f.path)}`,
+  parse: (out, code, f) => mapOutput('promtool', out, code, f, PATTERNS),
+};

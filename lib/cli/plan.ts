@@ -1,0 +1,57 @@
+// anycdn plan: what applying the current model would change, against the last render recorded in
+// --out (default), a git ref, or a directory laid out like render output. Thin: gathers the two
+// trees (and the cloud templates), hands them to lib/plan/compare.ts, prints the result.
+import { existsSync, statSync } from 'node:fs';
+import { InputError } from '../model/errors.ts';
+import { loadTopology } from '../model/load.ts';
+import { zoneContext, sha256Hex } from '../out/manifest.ts';
+import { renderPlans } from '../render/index.ts';
+import { dirBaseline, gitBaseline, gitCommit, outBaseline, type Baseline } from '../plan/baseline.ts';
+import { diffStacks, synthTemplates } from '../plan/cloud.ts';
+import { buildPlan, treeOf } from '../plan/compare.ts';
+import { formatPlan } from '../plan/format.ts';
+import { EXIT, type Io } from './report.ts';
+
+export interface PlanOptions {
+  sites: string;
+  out: string;
+  against?: string;
+  json?: boolean;
+  exitCode?: boolean;
+  cloud?: boolean;
+}
+
+/** Plan's own exit codes (terraform plan -detailed-exitcode): 0 no changes, 2 changes (with --exit-code). */
+export const PLAN_EXIT = { noChanges: 0, changes: 2 } as const;
+
+async function baselineOf(opts: PlanOptions): Promise<Baseline> {
+  const against = opts.against;
+  if (against === undefined) return outBaseline(opts.out);
+  if (existsSync(against) && statSync(against).isDirectory()) return dirBaseline(against);
+  const commit = await gitCommit(opts.sites, against);
+  if (commit) return gitBaseline(opts.sites, against, commit);
+  throw new InputError([{ file: against, line: 1, col: 1, message: `--against: ${JSON.stringify(against)} is neither a directory nor a git ref of the repository holding ${opts.sites}; pass a commit, branch or tag, or a directory laid out like render output` }]);
+}
+
+export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): Promise<number> {
+  const topology = loadTopology(opts.sites, '--sites');
+  const baseline = await baselineOf(opts);
+  const ctx = zoneContext([...baseline.tree].map(([path, f]) => ({ path, sha256: sha256Hex(f.content), soaSerial: f.soaSerial })));
+  const plans = renderPlans(topology, ctx);
+  let cloud: Parameters<typeof buildPlan>[0]['cloud'];
+  if (opts.cloud === false) cloud = 'skipped with --no-cloud';
+  else if (!baseline.topology) cloud = `${baseline.info.source} records no model (.anycdn/manifest.json) to rebuild its templates from`;
+  else {
+    const cdkJson = existsSync('cdk.json') ? 'cdk.json' : undefined;
+    const files = plans.flatMap((p) => p.files);
+    // The baseline's bundles with the baseline's own serials, so an unchanged zone is no bundle change.
+    const before = synthTemplates(baseline.topology, renderPlans(baseline.topology, ctx).flatMap((p) => p.files), cdkJson);
+    cloud = diffStacks(before, synthTemplates(topology, files, cdkJson));
+  }
+  const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: treeOf(plans), topology, cloud, warnings: baseline.warnings });
+  if (opts.json) io.out(JSON.stringify(plan, null, 2));
+  else for (const l of formatPlan(plan, colour)) io.out(l);
+  return plan.changes && opts.exitCode ? PLAN_EXIT.changes : PLAN_EXIT.noChanges;
+}
+
+

@@ -1,0 +1,157 @@
+// Impact of one changed file, from the statements that changed in it (lib/plan/statements.ts).
+// Each classifier gets the file's text before and after ('' for a file that is new or gone) and
+// returns one impact per reason, most specific first. Which classifier reads a file is decided by
+// its path on the host (lib/plan/owners.ts); what class it returns depends only on what changed.
+import type { ImpactClass } from './impact.ts';
+import { braceStatements, describe, diffStatements, lineStatements, sectionStatements, type Statement } from './statements.ts';
+import { serialGreater } from '../render/serial.ts';
+
+export interface Impact {
+  class: ImpactClass;
+  /** What changed that has this impact, in the daemon's own words. */
+  reason: string;
+}
+
+export type Classifier = (before: string, after: string) => Impact[];
+
+type Signed = { sign: '+' | '-'; s: Statement };
+
+function changed(read: (t: string) => Statement[], before: string, after: string): Signed[] {
+  const d = diffStatements(read(before), read(after));
+  return [...d.removed.map((s): Signed => ({ sign: '-', s })), ...d.added.map((s): Signed => ({ sign: '+', s }))];
+}
+
+/** Blocks (by their outermost header) that exist on only one side: whole protocols, instances. */
+function wholeBlocks(read: (t: string) => Statement[], before: string, after: string): { gone: Set<string>; fresh: Set<string> } {
+  const heads = (t: string) => new Set(read(t).map((s) => s.block[0]).filter((b): b is string => b !== undefined));
+  const b = heads(before);
+  const a = heads(after);
+  return { gone: new Set([...b].filter((h) => !a.has(h))), fresh: new Set([...a].filter((h) => !b.has(h))) };
+}
+
+/** One impact per distinct (class, reason), in first-seen order. */
+function unique(impacts: Impact[]): Impact[] {
+  const seen = new Set<string>();
+  return impacts.filter((i) => {
+    const k = `${i.class}\u0000${i.reason}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+const line = (c: Signed) => `${c.sign} ${describe(c.s)}`;
+
+/**
+ * bird 2.0: `configure` re-reads everything; a BGP protocol whose options changed (neighbour, ASN,
+ * password, timers, BFD, source address) is restarted, one whose channel filters changed is only
+ * re-exported. A changed template restarts every protocol built from it; a new router id, all.
+ */
+export const classifyBird: Classifier = (before, after) => {
+  const read = (t: string) => braceStatements(t, false);
+  const { gone, fresh } = wholeBlocks(read, before, after);
+  const out: Impact[] = [];
+  for (const c of changed(read, before, after)) {
+    const head = c.s.block[0] ?? '';
+    if (fresh.has(head) || gone.has(head)) {
+      const what = /^protocol bgp /.test(head) ? `BGP session ${head.split(' ')[2]} ${fresh.has(head) ? 'starts' : 'ends'}` : `${head} ${fresh.has(head) ? 'added' : 'removed'}`;
+      out.push({ class: 'bird-configure', reason: what });
+    } else if (/^(protocol|template) bgp\b/.test(head)) {
+      const channelFilter = c.s.block.length >= 2 && /^ipv[46]\b/.test(c.s.block[1]!) && /^(import|export)\b/.test(c.s.text);
+      const label = c.s.block.length === 1 && /^description\b/.test(c.s.text);
+      out.push({ class: channelFilter || label ? 'bird-configure' : 'bird-session-reset', reason: line(c) });
+    } else if (c.s.block.length === 0 && /^router id\b/.test(c.s.text)) {
+      out.push({ class: 'bird-session-reset', reason: `${line(c)}: every session restarts` });
+    } else {
+      out.push({ class: 'bird-configure', reason: line(c) });
+    }
+  }
+  return unique(out);
+};
+
+/** keepalived 2.2: HUP keeps an instance's state unless what identifies it or its VIP changes. */
+const VRRP_IDENTITY = /^(virtual_router_id|priority|interface|unicast_src_ip|state)\b/;
+export const classifyKeepalived: Classifier = (before, after) => {
+  const read = (t: string) => braceStatements(t, true);
+  const { gone, fresh } = wholeBlocks(read, before, after);
+  const out: Impact[] = [];
+  for (const c of changed(read, before, after)) {
+    const head = c.s.block[0] ?? '';
+    const inInstance = /^vrrp_instance\b/.test(head);
+    const vipBlock = c.s.block.slice(1).some((b) => /^(virtual_ipaddress|unicast_peer)\b/.test(b));
+    const move =
+      (inInstance && (fresh.has(head) || gone.has(head) || vipBlock || (c.s.block.length === 1 && VRRP_IDENTITY.test(c.s.text)))) ||
+      (head === 'global_defs' && /^vrrp_version\b/.test(c.s.text));
+    out.push({ class: move ? 'keepalived-vip-move' : 'keepalived-reload', reason: line(c) });
+  }
+  return unique(out);
+};
+
+/** nginx 1.22: HUP re-reads everything, but a changed cache zone or path means a restart and an empty cache. */
+export const classifyNginx: Classifier = (before, after) =>
+  unique(changed((t) => braceStatements(t, false), before, after).map((c) => ({ class: /^proxy_cache_path\b/.test(c.s.text) ? 'nginx-restart-cache-loss' : 'nginx-reload', reason: line(c) })));
+
+/** squid 5.7: reconfigure re-reads everything but cache_dir, which needs squid -z and a restart. */
+export const classifySquid: Classifier = (before, after) =>
+  unique(changed(lineStatements, before, after).map((c) => ({ class: /^cache_dir\b/.test(c.s.text) ? 'squid-restart-rebuild' : 'squid-reconfigure', reason: line(c) })));
+
+/** haproxy 2.6 in master-worker mode: every change is a hitless reload. */
+export const classifyHaproxy: Classifier = (before, after) => unique(changed(sectionStatements, before, after).map((c) => ({ class: 'haproxy-reload', reason: line(c) })));
+
+/** knot 3.2: `knotc reload` applies everything but the server section (listen addresses, ...). */
+export const classifyKnotConf: Classifier = (before, after) =>
+  unique(changed(sectionStatements, before, after).map((c) => ({ class: c.s.block[0] === 'server' ? 'knot-restart' : 'knot-reload', reason: line(c) })));
+
+/** The SOA serial of a zone file, or undefined when it has no SOA record anycdn can read. */
+export function soaSerial(zone: string): number | undefined {
+  const m = /^\S+\s+\d+\s+IN\s+SOA\s+\S+\s+\S+\s+(\d+)\s/m.exec(zone);
+  return m ? Number(m[1]) : undefined;
+}
+
+const zoneRecords = (t: string): Statement[] =>
+  t
+    .split('\n')
+    .map((l) => l.replace(/;.*$/, '').replace(/\s+/g, ' ').trim())
+    .filter((l) => l && !/ IN SOA /.test(l))
+    .map((l) => ({ block: [], text: l }));
+
+/** A zone's records changed: zone reload, and the SOA serial must rise (RFC 1982). */
+export const classifyZone: Classifier = (before, after) => {
+  const out: Impact[] = changed(zoneRecords, before, after).map((c) => ({ class: 'knot-zone-reload', reason: line(c) }));
+  const b = soaSerial(before);
+  const a = soaSerial(after);
+  if (a !== undefined && b !== undefined && a !== b) out.push({ class: 'knot-zone-reload', reason: `SOA serial ${b} -> ${a}` });
+  if (out.length === 0 && before !== after) out.push({ class: 'knot-zone-reload', reason: 'comments or layout only' });
+  return out;
+};
+
+/** Why a zone change would not reach a resolver cleanly: content changed but the serial did not rise. */
+export function serialProblem(before: string, after: string): string | undefined {
+  if (!before || !after || changed(zoneRecords, before, after).length === 0) return undefined;
+  const b = soaSerial(before);
+  const a = soaSerial(after);
+  if (a === undefined || b === undefined) return undefined;
+  return serialGreater(a, b) ? undefined : `the records changed but the SOA serial went ${b} -> ${a}; it must rise`;
+}
+
+const iniStatements = (t: string): Statement[] => {
+  const out: Statement[] = [];
+  let section = '';
+  for (const raw of t.split('\n')) {
+    const l = raw.replace(/^\s*[#;].*$/, '').trim();
+    if (!l) continue;
+    if (/^\[.*\]$/.test(l)) section = l;
+    else out.push({ block: [section], text: l.replace(/\s+/g, ' ') });
+  }
+  return out;
+};
+
+/** A unit file: daemon-reload, then a restart of the unit. */
+export const classifyUnit: Classifier = (before, after) => unique(changed(iniStatements, before, after).map((c) => ({ class: 'unit-restart', reason: line(c) })));
+
+export const classifySysctl: Classifier = (before, after) => unique(changed(lineStatements, before, after).map((c) => ({ class: 'sysctl-apply', reason: line(c) })));
+
+/** A file whose change has one class, whatever changed in it (a program, a script). */
+export function fixed(cls: ImpactClass, reason: string): Classifier {
+  return (before, after) => (before === after ? [] : [{ class: cls, reason }]);
+}

@@ -1,0 +1,116 @@
+// The cloud half of a plan: each stack's template before and after, diffed offline with
+// @aws-cdk/cloudformation-diff. The impacts come from the raw diff (what CloudFormation will do);
+// the text shown comes from templates with the noise taken out: asset and bundle hashes (the host
+// files show what changed inside a bundle), the per-version wait-condition names, and the
+// bootstrap user data (reduced to a digest, so a real bootstrap change is still one line).
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fullDiff, formatDifferences, formatSecurityChanges, ResourceImpact, type TemplateDiff } from '@aws-cdk/cloudformation-diff';
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../cdk/app.ts';
+import type { Topology } from '../model/schema.ts';
+import type { RenderedFile } from '../render/types.ts';
+import { IMPACTS, worst } from './impact.ts';
+import type { CloudChange, CloudImpact } from './types.ts';
+
+type Template = Record<string, any>;
+
+/**
+ * Every stack's template for a topology and its rendered files, synthesized in-process with the
+ * context of cdk.json (as `cdk synth` would have it). Assets go to a temporary directory, removed
+ * whatever happens.
+ */
+export function synthTemplates(t: Topology, files: RenderedFile[], cdkJson: string | undefined): Map<string, Template> {
+  const context: Record<string, unknown> = cdkJson ? ((JSON.parse(readFileSync(cdkJson, 'utf8')) as { context?: Record<string, unknown> }).context ?? {}) : {};
+  const outdir = mkdtempSync(join(tmpdir(), 'anycdn-plan-cdk-'));
+  try {
+    const app = new App({ stackTraces: false, analyticsReporting: false, outdir, context: { ...context, 'aws:cdk:version-reporting': false } });
+    const stacks = buildApp(app, t, files);
+    const assembly = app.synth();
+    return new Map([...stacks.keys()].sort().map((name) => [name, assembly.getStackByName(name).template as Template]));
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** `sinlb1Ready<12 hex of the host's version key><8 hex of CDK's path hash>` (lib/cloud/rollout.ts). */
+const WAIT = /(Ready(?:Handle)?)[0-9a-f]{12}[0-9A-F]{8}/g;
+const WAIT_ID = /Ready(?:Handle)?[0-9a-f]{12}[0-9A-F]{8}$/;
+
+/** The template a reviewer reads: hashes, wait-condition versions and bootstrap blobs taken out. */
+export function denoise(template: Template): Template {
+  const text = JSON.stringify(template).replace(/[0-9a-f]{64}/g, '<hash>').replace(WAIT, '$1');
+  const t = JSON.parse(text) as Template;
+  for (const r of Object.values<any>(t.Resources ?? {})) {
+    if (r?.Type === 'AWS::EC2::Instance' && r.Properties?.UserData !== undefined) {
+      const digest = createHash('sha256').update(JSON.stringify(r.Properties.UserData)).digest('hex').slice(0, 12);
+      r.Properties.UserData = `<bootstrap ${digest}>`;
+    }
+  }
+  return t;
+}
+
+/** EC2 instance properties whose change replaces the instance (CloudFormation's resource reference). */
+const INSTANCE_REPLACING = new Set(['AvailabilityZone', 'ImageId', 'PrivateIpAddress', 'SubnetId', 'NetworkInterfaces', 'BlockDeviceMappings', 'KeyName', 'LaunchTemplate', 'Tenancy', 'SecurityGroups', 'CpuOptions', 'HibernationOptions', 'Ipv6Addresses', 'PlacementGroupName']);
+/** ... and whose change stops and starts it. */
+const INSTANCE_INTERRUPTING = new Set(['UserData', 'InstanceType', 'EbsOptimized', 'KernelId', 'RamdiskId']);
+
+/** `diff` is the raw diff; `shown` the denoised one, where a bundle's new S3 key is no new permission. */
+function impactsOf(diff: TemplateDiff, shown: TemplateDiff): CloudImpact[] {
+  const out: CloudImpact[] = [];
+  if (shown.permissionsBroadened) out.push({ class: 'cloud-broadening', resource: '(stack)', reason: 'IAM statements or security group rules are added (see the security changes below)' });
+  diff.resources.forEachDifference((id, c) => {
+    // A fresh wait condition per host version: how the rollout is gated, not a change to review.
+    if (WAIT_ID.test(id)) return;
+    const resource = `${id} ${c.resourceType ?? ''}`.trim();
+    if (c.isAddition) return out.push({ class: 'cloud-add', resource, reason: 'added' });
+    if (c.isRemoval) return out.push({ class: 'cloud-remove', resource, reason: 'removed' });
+    const props = Object.keys(c.propertyUpdates).sort();
+    if (c.resourceType === 'AWS::EC2::Instance') {
+      const replacing = props.filter((p) => INSTANCE_REPLACING.has(p));
+      const interrupting = props.filter((p) => INSTANCE_INTERRUPTING.has(p));
+      if (replacing.length) return out.push({ class: 'cloud-replacement', resource, reason: `${replacing.join(', ')} changed: the instance is replaced` });
+      if (interrupting.length) return out.push({ class: 'cloud-interruption', resource, reason: `${interrupting.join(', ')} changed: the instance is stopped and started` });
+    }
+    if (c.changeImpact === ResourceImpact.WILL_REPLACE) return out.push({ class: 'cloud-replacement', resource, reason: `${props.join(', ') || 'its type'} changed: the resource is replaced` });
+    return out.push({ class: 'cloud-update', resource, reason: `${props.join(', ') || 'metadata'} updated in place` });
+  });
+  return out.sort((a, b) => IMPACTS[b.class].rank - IMPACTS[a.class].rank);
+}
+
+function streamText(write: (s: NodeJS.WritableStream) => void): string {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      text += chunk.toString();
+      cb();
+    },
+  });
+  write(stream);
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, '');
+}
+
+/** Per changed stack: its impacts (replacements and broadenings first) and the denoised diff text. */
+export function diffStacks(before: Map<string, Template>, after: Map<string, Template>): CloudChange[] {
+  const names = [...new Set([...before.keys(), ...after.keys()])].sort();
+  const out: CloudChange[] = [];
+  for (const name of names) {
+    const b = before.get(name) ?? {};
+    const a = after.get(name) ?? {};
+    const raw = fullDiff(b, a);
+    if (raw.isEmpty) continue;
+    const shown = fullDiff(denoise(b), denoise(a));
+    const impacts = impactsOf(raw, shown);
+    const text = [shown.isEmpty ? '' : streamText((s) => formatDifferences(s, shown)), shown.permissionsAnyChanges ? streamText((s) => formatSecurityChanges(s, shown)) : '']
+      .filter(Boolean)
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n');
+    if (impacts.length === 0) continue;
+    out.push({ stack: name, impact: worst(impacts.map((i) => i.class)), impacts, diff: text });
+  }
+  return out;
+}

@@ -1,0 +1,152 @@
+// The core of `anycdn plan`: two rendered trees (and the cloud diffs) in, a Plan out. Pure: no
+// I/O, so the tests feed it trees directly and the CLI only gathers the inputs.
+import { createTwoFilesPatch } from 'diff';
+import { modeString } from '../out/manifest.ts';
+import { byCodePoint } from '../model/order.ts';
+import type { Topology } from '../model/schema.ts';
+import type { HostPlan } from '../render/index.ts';
+import { serialProblem, type Impact } from './classify.ts';
+import { ASSUMED_VERSIONS, IMPACTS, worst, type ImpactClass } from './impact.ts';
+import { applySteps } from './order.ts';
+import { ownerOf, unitFileOf } from './owners.ts';
+import type { CloudChange, DaemonChange, FileChange, HostChange, Plan, SiteChange, Tree } from './types.ts';
+
+export interface PlanInput {
+  baseline: Plan['baseline'];
+  before: Tree;
+  after: Tree;
+  /** The model being planned: platforms, roles, VRRP priorities and the shield order the steps. */
+  topology: Topology;
+  /** Per-stack cloud diffs, or why there are none. */
+  cloud: CloudChange[] | string;
+  warnings: string[];
+}
+
+/** The tree of a render, keyed like `render`'s output. */
+export function treeOf(plans: HostPlan[]): Tree {
+  const t: Tree = new Map();
+  for (const p of plans) for (const f of p.files) t.set(`${p.site}/${p.host}${f.path}`, { content: f.content, mode: f.mode, soaSerial: f.soaSerial });
+  return t;
+}
+
+/** "<site>/<host>" and the path on the host, from a tree key. */
+function split(key: string): { host: string; path: string } {
+  const i = key.indexOf('/', key.indexOf('/') + 1);
+  return { host: key.slice(0, i), path: key.slice(i) };
+}
+
+function byHost(tree: Tree): Map<string, Map<string, { content: string; mode: number }>> {
+  const out = new Map<string, Map<string, { content: string; mode: number }>>();
+  for (const [k, f] of tree) {
+    const { host, path } = split(k);
+    if (!out.has(host)) out.set(host, new Map());
+    out.get(host)!.set(path, f);
+  }
+  return out;
+}
+
+export function unifiedDiff(label: string, before: string, after: string): string {
+  if (before === after) return '';
+  const patch = createTwoFilesPatch(`a/${label}`, `b/${label}`, before, after, undefined, undefined, { context: 3 });
+  // Drop the "===" banner line the library starts with; keep ---/+++ and the hunks.
+  return patch.replace(/^=+\n/, '').replace(/^Index: .*\n/, '');
+}
+
+function fileChange(label: string, path: string, b?: { content: string; mode: number }, a?: { content: string; mode: number }): FileChange | undefined {
+  if (b && a && b.content === a.content && b.mode === a.mode) return undefined;
+  const status = !b ? 'added' : !a ? 'removed' : 'changed';
+  const fc: FileChange = { path, status, diff: unifiedDiff(label, b?.content ?? '', a?.content ?? '') };
+  if (!b || !a || b.mode !== a.mode) {
+    if (b) fc.modeBefore = modeString(b.mode);
+    if (a) fc.modeAfter = modeString(a.mode);
+  }
+  return fc;
+}
+
+function hostChange(key: string, platform: SiteChange['platform'], b: Map<string, { content: string; mode: number }> | undefined, a: Map<string, { content: string; mode: number }> | undefined, warnings: string[]): HostChange | undefined {
+  const name = key.slice(key.indexOf('/') + 1);
+  if (!b || !a) {
+    const files = [...(a ?? b)!.keys()].sort(byCodePoint);
+    const impacts: Impact[] = a ? [{ class: 'host-add', reason: `${files.length} files` }] : [{ class: 'host-remove', reason: `${files.length} files` }];
+    return { host: name, status: a ? 'added' : 'removed', impact: worst(impacts.map((i) => i.class)), impacts, daemons: [], files };
+  }
+  const paths = [...new Set([...b.keys(), ...a.keys()])].sort(byCodePoint);
+  // A daemon comes or goes with its unit file.
+  const unitsBefore = new Set([...b.keys()].map(unitFileOf).filter((u): u is string => !!u));
+  const unitsAfter = new Set([...a.keys()].map(unitFileOf).filter((u): u is string => !!u));
+  const daemons = new Map<string, DaemonChange>();
+  for (const path of paths) {
+    const fc = fileChange(`${key}${path}`, path, b.get(path), a.get(path));
+    if (!fc) continue;
+    const owner = ownerOf(path);
+    const unit = owner?.unit ?? 'other';
+    if (!daemons.has(unit)) {
+      const status = unitsAfter.has(unit) && !unitsBefore.has(unit) ? 'added' : unitsBefore.has(unit) && !unitsAfter.has(unit) ? 'removed' : 'changed';
+      daemons.set(unit, { unit, status, impact: 'file-only', impacts: [], files: [] });
+    }
+    const d = daemons.get(unit)!;
+    d.files.push(fc);
+    if (d.status !== 'changed') continue;
+    const before = b.get(path)?.content ?? '';
+    const after = a.get(path)?.content ?? '';
+    if (!owner) d.impacts.push({ class: 'file-only', reason: `${path} is not a file anycdn renders; review it by hand` });
+    else d.impacts.push(...owner.classify(before, after));
+    if (fc.modeBefore !== undefined && fc.modeAfter !== undefined) d.impacts.push({ class: 'file-only', reason: `${path}: mode ${fc.modeBefore} -> ${fc.modeAfter}` });
+    const serial = serialProblem(before, after);
+    if (serial) warnings.push(`${key}${path}: ${serial}`);
+  }
+  for (const d of daemons.values()) {
+    if (d.status === 'added') d.impacts = [{ class: 'daemon-add', reason: `${d.unit} starts on this host` }];
+    if (d.status === 'removed') d.impacts = [{ class: 'daemon-remove', reason: `${d.unit} stops on this host` }];
+    if (d.impacts.length === 0) d.impacts.push({ class: 'file-only', reason: 'comments or layout only' });
+    d.impact = worst(d.impacts.map((i) => i.class));
+  }
+  if (daemons.size === 0) return undefined;
+  const list = [...daemons.values()].sort((x, y) => byCodePoint(x.unit, y.unit));
+  const impacts: Impact[] =
+    platform === 'aws' ? [{ class: 'cloud-interruption', reason: 'its bundle changes: CloudFormation updates the UserData, stops and starts the instance, and the bootstrap applies the bundle on boot' }] : [];
+  return { host: name, status: 'changed', impact: worst([...impacts, ...list].map((x) => ('class' in x ? x.class : x.impact))), impacts, daemons: list, files: [] };
+}
+
+export function buildPlan(input: PlanInput): Plan {
+  const warnings = [...input.warnings];
+  const platformOf = new Map(input.topology.sites.map((s) => [s.id, s.platform] as const));
+  const before = byHost(input.before);
+  const after = byHost(input.after);
+  const hostKeys = [...new Set([...before.keys(), ...after.keys()])].sort(byCodePoint);
+  const sites = new Map<string, SiteChange>();
+  let files = 0;
+  for (const key of hostKeys) {
+    const site = key.slice(0, key.indexOf('/'));
+    const platform = platformOf.get(site) ?? 'unknown';
+    const h = hostChange(key, platform, before.get(key), after.get(key), warnings);
+    if (!h) continue;
+    files += h.files.length + h.daemons.reduce((n, d) => n + d.files.length, 0);
+    if (!sites.has(site)) sites.set(site, { site, platform, hosts: [] });
+    sites.get(site)!.hosts.push(h);
+  }
+  const siteList = [...sites.values()];
+  const cloud = typeof input.cloud === 'string' ? [] : input.cloud;
+  const hosts = siteList.reduce((n, s) => n + s.hosts.length, 0);
+  const used = new Set<ImpactClass>([
+    ...siteList.flatMap((s) => s.hosts.flatMap((h) => [...h.impacts.map((i) => i.class), ...h.daemons.flatMap((d) => d.impacts.map((i) => i.class))])),
+    ...cloud.flatMap((c) => c.impacts.map((i) => i.class)),
+  ]);
+  const assumedVersions: Record<string, string> = {};
+  for (const c of [...used].sort(byCodePoint)) {
+    const info = IMPACTS[c];
+    if ('assumes' in info) assumedVersions[info.assumes] = ASSUMED_VERSIONS[info.assumes];
+  }
+  return {
+    schemaVersion: 1,
+    baseline: input.baseline,
+    changes: hosts > 0 || cloud.length > 0,
+    summary: { sites: siteList.length, hosts, files, cloudStacks: cloud.length },
+    warnings,
+    assumedVersions,
+    sites: siteList,
+    cloud,
+    cloudSkipped: typeof input.cloud === 'string' ? input.cloud : null,
+    steps: applySteps(input.topology, siteList, cloud),
+  };
+}

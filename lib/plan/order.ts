@@ -1,0 +1,128 @@
+// The order to apply a plan in, as steps that keep the service up: one site at a time (so never
+// two sites drained at once), and inside a site one host per step: new hosts first (capacity
+// before change), then the caches one at a time, then the lb pair backup first (lower VRRP
+// priority: the VIP moves at most once), then other dns hosts, then removed hosts. The origin
+// stack comes first, the shield site after the sites that fetch through it, the global stack last.
+// aws sites apply through their stack, whose wait-condition chain restarts one host at a time.
+import { byCodePoint } from '../model/order.ts';
+import type { Topology } from '../model/schema.ts';
+import { vrrpPriority } from '../render/keepalived.ts';
+import { unitPackages } from '../render/catalog.ts';
+import { PATHS } from '../render/paths.ts';
+import { IMPACTS, worst, type ImpactClass } from './impact.ts';
+import type { CloudChange, DaemonChange, HostChange, SiteChange, Step } from './types.ts';
+
+const ORIGIN_STACK = 'anycdn-origin';
+const GLOBAL_STACK = 'anycdn-global';
+
+/** The command that applies a daemon's change on the host, by its worst class. */
+function daemonAction(d: DaemonChange): string | undefined {
+  const u = d.unit;
+  switch (d.impact) {
+    case 'file-only':
+      return undefined;
+    case 'sysctl-apply':
+      return 'sysctl --system';
+    case 'bird-configure':
+    case 'bird-session-reset':
+      return `birdc -s ${PATHS.birdCtl} configure`;
+    case 'knot-zone-reload':
+      return 'knotc zone-reload';
+    case 'knot-reload':
+    case 'haproxy-reload':
+    case 'keepalived-reload':
+    case 'keepalived-vip-move':
+    case 'nginx-reload':
+    case 'squid-reconfigure':
+      return `systemctl reload ${u}`;
+    case 'squid-restart-rebuild':
+      return `systemctl stop squid && squid -z -N -f ${PATHS.squidConf} && systemctl start squid`;
+    case 'daemon-add':
+      // A new Squid cache_dir must be created before Squid starts.
+      return [
+        ...(unitPackages(u).length ? [`apt-get install -y ${unitPackages(u).join(' ')}`] : []),
+        ...(u === 'squid' ? [`squid -z -N -f ${PATHS.squidConf}`] : []),
+        `systemctl enable --now ${u}`,
+      ].join(' && ');
+    case 'daemon-remove':
+      return `systemctl disable --now ${u}`;
+    default:
+      return `systemctl restart ${u}`;
+  }
+}
+
+/** Units first (daemon-reload), then sysctls, then the daemons in the order they start. */
+const UNIT_ORDER = ['sysctl', 'anycdn-secrets', 'knot', 'bird', 'anycdn-healthcheck', 'haproxy', 'keepalived', 'nginx', 'squid'];
+const unitRank = (u: string) => (UNIT_ORDER.includes(u) ? UNIT_ORDER.indexOf(u) : UNIT_ORDER.length);
+
+function hostActions(site: string, h: HostChange): string[] {
+  if (h.status === 'added') return [`copy out/${site}/${h.host}/ to / on the new host (or pull its bundle), install its packages, systemctl daemon-reload, enable and start its units`];
+  if (h.status === 'removed') return [`stop and disable every anycdn unit on ${h.host}, then retire it`];
+  const ds = [...h.daemons].sort((a, b) => unitRank(a.unit) - unitRank(b.unit) || byCodePoint(a.unit, b.unit));
+  const unitFiles = ds.some((d) => d.files.some((f) => f.path.startsWith(`${PATHS.unitsDir}/`)));
+  return [
+    `copy out/${site}/${h.host}/ to / on ${h.host} (or pull its bundle)`,
+    ...(unitFiles ? ['systemctl daemon-reload'] : []),
+    ...ds.map(daemonAction).filter((a): a is string => a !== undefined),
+  ];
+}
+
+const classesOf = (h: HostChange): ImpactClass[] => [...h.impacts.map((i) => i.class), ...h.daemons.flatMap((d) => d.impacts.map((i) => i.class))];
+const distinct = (cs: ImpactClass[]) => [...new Set(cs)].sort((a, b) => IMPACTS[b].rank - IMPACTS[a].rank || byCodePoint(a, b));
+
+export function applySteps(t: Topology, sites: SiteChange[], cloud: CloudChange[]): Step[] {
+  const steps: Omit<Step, 'n'>[] = [];
+  const stack = (name: string) => cloud.find((c) => c.stack === name);
+  const stackStep = (c: CloudChange, site: string | null, title: string) =>
+    steps.push({ title, site, hosts: [], impact: c.impact, classes: distinct(c.impacts.map((i) => i.class)), drainFirst: c.impacts.some((i) => IMPACTS[i.class].drainFirst), actions: [`npx cdk deploy ${c.stack}`] });
+
+  const origin = stack(ORIGIN_STACK);
+  if (origin) stackStep(origin, null, `deploy ${ORIGIN_STACK}`);
+
+  const ids = [...new Set([...sites.map((s) => s.site), ...cloud.map((c) => c.stack.replace(/^anycdn-/, '')).filter((s) => s !== 'origin' && s !== 'global')])];
+  const shield = t.cdn.shield;
+  ids.sort((a, b) => Number(a === shield) - Number(b === shield) || byCodePoint(a, b));
+
+  for (const id of ids) {
+    const sc = sites.find((s) => s.site === id);
+    const site = t.sites.find((s) => s.id === id);
+    const st = stack(`anycdn-${id}`);
+    const hosts = sc?.hosts ?? [];
+    if (sc?.platform === 'aws' || (site?.platform === 'aws' && hosts.length === 0)) {
+      // One deploy: CloudFormation applies the hosts one at a time, in host-name order, each after the previous one is healthy.
+      const ordered = [...hosts].sort((a, b) => byCodePoint(a.host, b.host));
+      const classes = distinct([...ordered.flatMap(classesOf), ...(st?.impacts.map((i) => i.class) ?? [])]);
+      steps.push({
+        title: `deploy anycdn-${id}: its hosts restart one at a time, each waiting for the previous one to be healthy`,
+        site: id,
+        hosts: ordered.map((h) => h.host),
+        impact: worst(classes),
+        classes,
+        drainFirst: false,
+        actions: [`npx cdk deploy anycdn-${id}`],
+      });
+      continue;
+    }
+    if (st) stackStep(st, id, `deploy anycdn-${id}: publish the host bundles to the site's config bucket`);
+    const host = (name: string) => site?.hosts.find((h) => h.name === name);
+    const group = (h: HostChange): number => {
+      if (h.status === 'added') return 0;
+      if (h.status === 'removed') return 4;
+      const roles = host(h.host)?.roles ?? [];
+      return roles.includes('cache') ? 1 : roles.includes('lb') ? 2 : 3;
+    };
+    const prio = (h: HostChange) => {
+      const m = host(h.host);
+      return site && m && m.roles.includes('lb') ? vrrpPriority(site, m) : 0;
+    };
+    const ordered = [...hosts].sort((a, b) => group(a) - group(b) || prio(a) - prio(b) || byCodePoint(a.host, b.host));
+    for (const h of ordered) {
+      const classes = distinct(classesOf(h));
+      const drainFirst = h.status === 'changed' && classes.some((c) => IMPACTS[c].drainFirst);
+      steps.push({ title: `${id}/${h.host}`, site: id, hosts: [h.host], impact: worst(classes), classes, drainFirst, actions: hostActions(id, h) });
+    }
+  }
+  const global = stack(GLOBAL_STACK);
+  if (global) stackStep(global, null, `deploy ${GLOBAL_STACK}`);
+  return steps.map((s, i) => ({ n: i + 1, ...s }));
+}

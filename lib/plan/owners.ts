@@ -1,0 +1,54 @@
+// Which daemon (named by its systemd unit) each rendered path belongs to, and the classifier that
+// reads it. Paths come from lib/render/paths.ts, so a renamed file cannot silently lose its owner:
+// plan refuses a rendered path that has none (test/plan/owners.test.ts renders every role).
+import { PATHS } from '../render/paths.ts';
+import {
+  classifyBird,
+  classifyHaproxy,
+  classifyKeepalived,
+  classifyKnotConf,
+  classifyNginx,
+  classifySquid,
+  classifySysctl,
+  classifyUnit,
+  classifyZone,
+  fixed,
+  type Classifier,
+} from './classify.ts';
+
+export interface Owner {
+  /** The unit that reads the file ("bird", "nginx"); "systemd" for unit files themselves is not used: a unit file belongs to its unit. */
+  unit: string;
+  classify: Classifier;
+}
+
+const EXACT: Record<string, Owner> = {
+  [PATHS.birdConf]: { unit: 'bird', classify: classifyBird },
+  [PATHS.knotConf]: { unit: 'knot', classify: classifyKnotConf },
+  [PATHS.haproxyConf]: { unit: 'haproxy', classify: classifyHaproxy },
+  [PATHS.keepalivedConf]: { unit: 'keepalived', classify: classifyKeepalived },
+  [PATHS.eipTakeover]: { unit: 'keepalived', classify: fixed('file-only', 'the Elastic IP hook runs at the next VRRP transition') },
+  [PATHS.lbSysctl]: { unit: 'sysctl', classify: classifySysctl },
+  [PATHS.nginxConf]: { unit: 'nginx', classify: classifyNginx },
+  [PATHS.squidConf]: { unit: 'squid', classify: classifySquid },
+  [PATHS.squidStripQuery]: { unit: 'squid', classify: fixed('squid-reconfigure', 'the URL rewrite helper: reconfigure restarts the helpers') },
+  [PATHS.healthcheck]: { unit: 'anycdn-healthcheck', classify: fixed('healthcheck-restart', 'the health checker program') },
+  [PATHS.healthcheckConf]: { unit: 'anycdn-healthcheck', classify: fixed('healthcheck-restart', 'the health checker config') },
+  [PATHS.withdraw]: { unit: 'anycdn-healthcheck', classify: fixed('file-only', 'the withdraw script runs at the next stop of the checker') },
+  [PATHS.fetchSecrets]: { unit: 'anycdn-secrets', classify: fixed('file-only', 'the secrets fetcher runs at the next boot or restart of anycdn-secrets') },
+};
+
+/** The owner of a path on a host, or undefined for a file anycdn does not render. */
+export function ownerOf(path: string): Owner | undefined {
+  const exact = EXACT[path];
+  if (exact) return exact;
+  if (path.startsWith(`${PATHS.knotZonesDir}/`) && path.endsWith('.zone')) return { unit: 'knot', classify: classifyZone };
+  const unit = new RegExp(`^${PATHS.unitsDir}/([a-z0-9-]+)\\.service$`).exec(path);
+  if (unit) return { unit: unit[1]!, classify: classifyUnit };
+  return undefined;
+}
+
+/** Unit files are where a daemon comes and goes: its unit file added or removed. */
+export function unitFileOf(path: string): string | undefined {
+  return new RegExp(`^${PATHS.unitsDir}/([a-z0-9-]+)\\.service$`).exec(path)?.[1];
+}

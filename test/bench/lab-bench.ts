@@ -1,0 +1,189 @@
+// The lab half of `npm run bench` (root only): two labs, one after the other, since a lab holds
+// one model at a time.
+//   1. The shipped sites: hit ratio through ams, rendered `balance uri` against round robin,
+//      interleaved trial by trial on the same stream; the shield over all three sites; wrk
+//      through the VIP against the cache directly, interleaved; the failover scenarios; the
+//      health checker's CPU and memory.
+//   2. The baseline model (baseline-sites.ts): the same shield replay without a shield, and the
+//      same failover scenarios with the common default timers. The frozen-peer trial waits out a
+//      90 s hold timer, so it runs in the background while the others run at ams (it only
+//      freezes nyc-lb1's bird).
+// Each lab is torn down in `finally`, also when a figure fails.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { labDown } from '../../lib/lab/down.ts';
+import { planLab } from '../../lib/lab/plan.ts';
+import { LAB_DIR } from '../../lib/lab/state.ts';
+import { waitReady } from '../../lib/lab/status.ts';
+import { labUp } from '../../lib/lab/up.ts';
+import { loadTopology } from '../../lib/model/load.ts';
+import type { Topology } from '../../lib/model/schema.ts';
+import { BASELINE, writeBaselineSites } from './baseline-sites.ts';
+import { emptyFailover, failoverBench, type Failover } from './failover.ts';
+import { edgeTrial, prepareTrial, setBalance, shieldTrial, BENCH_IMAGES, ZIPF_S, type EdgeTrial, type ShieldTrial } from './hit-ratio.ts';
+import { checkerUsage } from './measure.ts';
+import { stats, type Results } from './results.ts';
+import { throughput, type Throughput } from './throughput.ts';
+
+const EDGE_TRIALS = 2;
+const EDGE_REQUESTS = 10_000;
+const SHIELD_REQUESTS_PER_SITE = 4000;
+const CHECKER_USAGE_MS = 20_000;
+
+async function withLab<T>(t: Topology, sites: string, body: () => Promise<T>): Promise<{ upMs: number; value: T }> {
+  const t0 = Date.now();
+  try {
+    await labUp(t, sites);
+    const ready = await waitReady(t, planLab(t), 60_000);
+    if (!ready.ready) throw new Error(`bench: the lab did not become ready: ${ready.reasons.join('; ')}`);
+    const upMs = Date.now() - t0;
+    return { upMs, value: await body() };
+  } finally {
+    await labDown();
+  }
+}
+
+/**
+ * Takes an advisory lock on `file` for a machine whose lab other people share: flock(1) holds it
+ * for a child that waits on its stdin, so it ends (and the lock goes) when we release it or die.
+ */
+export async function labLock(file: string): Promise<() => void> {
+  const child = spawn('flock', [file, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+    child.on('exit', (code) => reject(new Error(`bench: flock ${file} exited ${code}`)));
+  });
+  return () => child.stdin.end();
+}
+
+export async function labBench(res: Results, root: string, scratch: string): Promise<void> {
+  if (existsSync(LAB_DIR)) throw new Error('bench: a lab is up; run `npx anycdn lab down` first (or wait for whoever holds it)');
+  const shippedDir = join(root, 'sites');
+  const shipped = loadTopology(shippedDir);
+  const baselineDir = writeBaselineSites(shippedDir, join(scratch, 'baseline-sites'));
+  const baseline = loadTopology(baselineDir);
+  const ams = shipped.sites.find((s) => s.id === 'ams')!;
+
+  const ch: EdgeTrial[] = [];
+  const rr: EdgeTrial[] = [];
+  const got: { shielded?: ShieldTrial; unshielded?: ShieldTrial; tp: Throughput | string; usage?: Awaited<ReturnType<typeof checkerUsage>> } = { tp: 'throughput: not run' };
+  const fo = { anycdn: emptyFailover(), baseline: emptyFailover() };
+
+  const a = await res.section('lab: shipped sites', () =>
+    withLab(shipped, shippedDir, async () => {
+      for (let k = 0; k < EDGE_TRIALS; k++) {
+        ch.push(await edgeTrial(shipped, ams, `ch${k}`, k + 1, EDGE_REQUESTS));
+        console.log(`edge trial ${k}, balance uri: ${JSON.stringify(ch[k])}`);
+        await setBalance(shipped, ams, 'roundrobin');
+        try {
+          rr.push(await edgeTrial(shipped, ams, `rr${k}`, k + 1, EDGE_REQUESTS));
+          console.log(`edge trial ${k}, round robin: ${JSON.stringify(rr[k])}`);
+        } finally {
+          await setBalance(shipped, ams, 'rendered');
+        }
+      }
+      got.shielded = await shieldTrial(shipped, 'shield', SHIELD_REQUESTS_PER_SITE);
+      console.log(`shield: ${JSON.stringify(got.shielded)}`);
+      got.tp = await throughput(shipped, ams, 3, 5);
+      console.log(`throughput: ${JSON.stringify(got.tp)}`);
+      const f = failoverBench(shipped, loadPaths());
+      await f.vrrp(3, fo.anycdn);
+      await f.knot(3, fo.anycdn);
+      await f.imagePath(3, fo.anycdn);
+      await f.frozen(3, fo.anycdn);
+      console.log(`failover, shipped model: ${JSON.stringify(fo.anycdn)}`);
+      got.usage = await checkerUsage(CHECKER_USAGE_MS);
+    }),
+  );
+  const b = await res.section('lab: baseline model', () =>
+    withLab(baseline, baselineDir, async () => {
+      const f = failoverBench(baseline, loadPaths());
+      const frozen = f.frozen(1, fo.baseline);
+      try {
+        got.unshielded = await shieldTrial(baseline, 'shield', SHIELD_REQUESTS_PER_SITE);
+        console.log(`no shield: ${JSON.stringify(got.unshielded)}`);
+        await f.vrrp(3, fo.baseline);
+        // Each takes 20-50 s at 10 s checks: fewer trials keep the bench within its 10 minutes.
+        await f.knot(2, fo.baseline);
+        await f.imagePath(1, fo.baseline);
+      } finally {
+        await frozen;
+        console.log(`failover, baseline model: ${JSON.stringify(fo.baseline)}`);
+      }
+    }),
+  );
+
+  // 1. Edge hit ratio and origin offload.
+  const ideal = stats(ch.map((x) => x.idealHitRatio));
+  const chHit = stats(ch.map((x) => x.hitRatio));
+  const rrHit = stats(rr.map((x) => x.hitRatio));
+  const section = 'edge';
+  const stream = `Zipf s=${ZIPF_S} over ${BENCH_IMAGES} images, ${EDGE_REQUESTS} requests per trial through ams from its client; ideal hit ratio of this stream (1 − distinct/requests) ${ideal.median}`;
+  res.add({ section, what: 'edge request hit ratio', unit: '', anycdn: chHit, baseline: { ...rrHit, what: 'round robin' }, ratio: chHit.median / rrHit.median, ratioIs: 'anycdn / round robin', target: `within 1% of the ideal (${ideal.median}); the seeds quote ~95% in steady state`, met: chHit.median >= ideal.median - 0.01, note: stream });
+  const chB = stats(ch.map((x) => x.byteHitRatio));
+  const rrB = stats(rr.map((x) => x.byteHitRatio));
+  res.add({ section, what: 'edge byte hit ratio', unit: '', anycdn: chB, baseline: { ...rrB, what: 'round robin' }, ratio: chB.median / rrB.median, ratioIs: 'anycdn / round robin' });
+  const chF = stats(ch.map((x) => x.fetchesPerIdeal));
+  const rrF = stats(rr.map((x) => x.fetchesPerIdeal));
+  res.add({ section, what: 'origin fetches per ideal (1 per distinct image per site)', unit: '×', anycdn: chF, baseline: { ...rrF, what: 'round robin' }, ratio: chF.median / rrF.median, ratioIs: 'anycdn / round robin', target: '<= 1.01', met: chF.median <= 1.01, note: `origin fetches ${ch.map((x) => x.originFetches).join(', ')} for ${ch.map((x) => x.distinct).join(', ')} distinct images (round robin: ${rr.map((x) => x.originFetches).join(', ')}); failed requests ${[...ch, ...rr].reduce((s, x) => s + x.failed, 0)}` });
+  const { shielded, unshielded, tp, usage } = got;
+  if (shielded && unshielded) {
+    res.add({
+      section,
+      what: 'origin fetches, the same streams through all three sites',
+      unit: '',
+      anycdn: stats([shielded.originFetches]),
+      baseline: { ...stats([unshielded.originFetches]), what: 'no shield' },
+      ratio: shielded.originFetches / unshielded.originFetches,
+      ratioIs: `shield / no shield: the shield cuts origin fetches by ${Math.round((1 - shielded.originFetches / unshielded.originFetches) * 1000) / 10}%`,
+      target: `shield at its ideal (${shielded.idealShielded}, one per distinct image), no shield at one per distinct image per site (${unshielded.idealPerSite})`,
+      met: shielded.originFetches <= shielded.idealShielded * 1.01,
+      note: `${SHIELD_REQUESTS_PER_SITE} requests per site (${shielded.sites.join(', ')}), concurrently; failed requests ${shielded.failed} and ${unshielded.failed}`,
+    });
+  }
+
+  // 2. Throughput and overhead.
+  if (typeof tp === 'string') res.notes.push(tp);
+  else {
+    const t = tp;
+    const via = (k: 'rps' | 'p50Ms' | 'p99Ms') => stats(t.vip.map((x) => x[k]));
+    const dir = (k: 'rps' | 'p50Ms' | 'p99Ms') => stats(t.direct.map((x) => x[k]));
+    const note = `wrk -t1 -c16, 5 s per run, direct and VIP interleaved, from the ams client; ${t.object.path} (${t.object.bytes} B), a HIT at ${t.object.cache}; errors ${[...t.vip, ...t.direct].reduce((s, x) => s + x.errors, 0)}`;
+    res.add({ section: 'throughput', what: 'cache HITs per second through VIP → haproxy → cache', unit: ' req/s', anycdn: via('rps'), baseline: { ...dir('rps'), what: 'the same cache directly' }, ratio: via('rps').median / dir('rps').median, ratioIs: 'VIP / direct', target: '>= 0.7', met: via('rps').median / dir('rps').median >= 0.7, note });
+    res.add({ section: 'throughput', what: 'latency p50', unit: ' ms', anycdn: via('p50Ms'), baseline: { ...dir('p50Ms'), what: 'direct' }, ratio: via('p50Ms').median / dir('p50Ms').median, ratioIs: 'VIP / direct' });
+    res.add({ section: 'throughput', what: 'latency p99', unit: ' ms', anycdn: via('p99Ms'), baseline: { ...dir('p99Ms'), what: 'direct' }, ratio: via('p99Ms').median / dir('p99Ms').median, ratioIs: 'VIP / direct' });
+  }
+
+  // 3. Failover against the common defaults.
+  const pair = (what: string, key: Exclude<keyof Failover, 'invalid'>, baseWhat: string, unit: string, target?: string) => {
+    const x = stats(fo.anycdn[key]);
+    const y = stats(fo.baseline[key]);
+    if (x.n === 0 || y.n === 0) return;
+    res.add({ section: 'failover', what, unit, anycdn: x, baseline: { ...y, what: baseWhat }, ratio: x.median === 0 ? NaN : y.median / x.median, ratioIs: 'baseline / anycdn', ...(target ? { target } : {}) });
+  };
+  for (const [model, f] of Object.entries(fo)) res.notes.push(...f.invalid.map((x) => `failover, ${model} model: ${x}`));
+  const adv = `advert_int ${BASELINE.advertIntervalMs / 1000}`;
+  const hcb = `checks every ${BASELINE.healthcheck.intervalMs / 1000} s, fall ${BASELINE.healthcheck.fall}`;
+  pair('VRRP master dies: until the backup serves the VIP', 'vrrpMs', adv, ' ms', '<= 500 ms');
+  pair('VRRP master dies: failed requests (300 req/s)', 'vrrpFailed', adv, '');
+  pair('knot dies at ams: until its client is answered by nyc', 'knotMs', hcb, ' ms', '<= 1000 ms');
+  pair('knot dies at ams: failed client attempts (10/s)', 'knotFailed', hcb, '');
+  pair('knot back at ams: until its client is answered by ams again', 'knotBackMs', `rise ${BASELINE.healthcheck.rise}`, ' ms');
+  pair('image path dies at ams: until its client is sent to nyc', 'imagePathMs', hcb, ' ms', '<= 1000 ms');
+  pair('image path dies at ams: failed client attempts (10/s)', 'imagePathFailed', hcb, '');
+  pair('upstream bird frozen: until the router drops the route', 'frozenMs', `no BFD, hold ${BASELINE.holdTimeSec} s`, ' ms', '<= 300 ms');
+
+  // 5. Cost of the lab and of the health checker.
+  res.add({ section: 'lab cost', what: 'lab up until ready, shipped sites', unit: ' ms', anycdn: stats([a.upMs]), baseline: { ...stats([b.upMs]), what: 'baseline model' }, target: '<= 15000 ms', met: a.upMs <= 15_000 });
+  if (usage) {
+    res.add({ section: 'lab cost', what: `health checker CPU, % of one core over ${CHECKER_USAGE_MS / 1000} s (per host)`, unit: ' %', anycdn: { ...usage.cpu, trials: [] }, target: '<= 1 %', met: usage.cpu.median <= 1 });
+    res.add({ section: 'lab cost', what: 'health checker resident memory (per host)', unit: ' MiB', anycdn: { ...usage.rssMiB, trials: [] } });
+  }
+}
+
+/** The fixed-rate load's paths: 100 bench URLs (cached after the first pass). */
+function loadPaths(): string[] {
+  const pathOf = prepareTrial('load');
+  return Array.from({ length: 100 }, (_, i) => pathOf(i));
+}
