@@ -7,6 +7,7 @@ import { fsReason, InputError } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
 import { IDENT } from '../model/text.ts';
 import { renderTopology } from '../render/index.ts';
+import { ROUTING_DIR, routingFiles } from '../render/routing.ts';
 import { writeTreeAtomically } from '../out/write.ts';
 import { buildManifest, MANIFEST_DIR, MANIFEST_PATH, manifestText, readManifest, readModelFiles, zoneContext } from '../out/manifest.ts';
 import { modelCommit } from '../out/commit.ts';
@@ -32,7 +33,7 @@ export async function renderCommand(opts: { sites: string; out: string; json?: b
   const files = renderTopology(topology, previous && typeof previous !== 'string' ? zoneContext(previous.files) : {});
   const manifest = buildManifest(files, { commit: await modelCommit(opts.sites), files: readModelFiles(opts.sites) });
   try {
-    await writeTreeAtomically(opts.out, files, [{ path: MANIFEST_PATH, content: manifestText(manifest) }]);
+    await writeTreeAtomically(opts.out, files, [...routingFiles(topology), { path: MANIFEST_PATH, content: manifestText(manifest) }]);
   } catch (e) {
     if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
     throw new InputError([{ file: opts.out, line: 1, col: 1, message: `--out: cannot write: ${fsReason(e)}; check the directory and its permissions, or pass another --out` }]);
@@ -43,7 +44,7 @@ export async function renderCommand(opts: { sites: string; out: string; json?: b
   }
   const hosts = topology.sites.reduce((n, s) => n + s.hosts.length, 0);
   const prometheus = topology.cdn.monitoring ? ` (the Prometheus server's under ${join(opts.out, PROMETHEUS_HOST.site, PROMETHEUS_HOST.host)})` : '';
-  io.out(`rendered ${files.length} files for ${hosts} hosts in ${topology.sites.length} sites to ${opts.out}${prometheus}`);
+  io.out(`rendered ${files.length} files for ${hosts} hosts in ${topology.sites.length} sites to ${opts.out}${prometheus}, and the ROAs and IRR objects to ${join(opts.out, ROUTING_DIR)}`);
   return EXIT.ok;
 }
 

@@ -1,7 +1,7 @@
 // The backend-neutral cloud shape of a topology: what every cloud adapter (CDK today, Pulumi next)
 // builds, computed once from the model and the rendered files. Adapters only map it to resources.
 import { InputError, sortDiagnostics } from '../model/errors.ts';
-import { prefixAddress } from '../model/net.ts';
+import { anycastFamilies } from '../model/facts.ts';
 import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
 import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
 import type { RenderedFile } from '../render/types.ts';
@@ -144,7 +144,7 @@ export function cloudShape(t: Topology, files: RenderedFile[]): CloudShape {
 function acceleratorShape(t: Topology, awsSites: AwsSiteShape[]): AcceleratorShape {
   return {
     name: 'anycdn-dns',
-    byoipAddress: prefixAddress(t.cdn.anycast.ipv4),
+    byoipAddress: anycastFamilies(t)[0]!.address,
     listeners: (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: DNS_PORT, clientAffinity: 'NONE' as const })),
     healthCheck: { protocol: 'HTTP', port: t.cdn.healthcheck.statusPort, path: HEALTHCHECK_STATUS_PATH, intervalSec: 10, threshold: 3 },
     preserveClientIp: true,

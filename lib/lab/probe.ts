@@ -7,9 +7,9 @@ export interface DnsAnswer {
 }
 
 /** kdig from inside `ns` to `server` for `name`, with NSID; undefined fields when unanswered. */
-export async function dig(ns: string, server: string, name: string, timeoutMs = 1000): Promise<DnsAnswer> {
-  const r = await run('ip', ['netns', 'exec', ns, 'kdig', `@${server}`, name, 'A', '+nsid', '+retry=0', `+timeout=${Math.max(1, Math.ceil(timeoutMs / 1000))}`], { timeoutMs: timeoutMs + 500 });
-  const address = /\tIN\tA\t(\S+)/.exec(r.stdout)?.[1];
+export async function dig(ns: string, server: string, name: string, timeoutMs = 1000, type: 'A' | 'AAAA' = 'A'): Promise<DnsAnswer> {
+  const r = await run('ip', ['netns', 'exec', ns, 'kdig', `@${server}`, name, type, '+nsid', '+retry=0', `+timeout=${Math.max(1, Math.ceil(timeoutMs / 1000))}`], { timeoutMs: timeoutMs + 500 });
+  const address = new RegExp(`\\tIN\\t${type}\\t(\\S+)`).exec(r.stdout)?.[1];
   const nsid = /NSID: [0-9A-Fa-f ]*"([^"]*)"/.exec(r.stdout)?.[1];
   return { ...(address ? { address } : {}), ...(nsid ? { nsid } : {}) };
 }

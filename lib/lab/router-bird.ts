@@ -7,7 +7,9 @@ import { familyOf } from '../model/net.ts';
 import type { Site, Topology } from '../model/schema.ts';
 import { anycastFamilies, bfdTimers, siteBfd } from '../model/facts.ts';
 import { blank, block, code, stmt, type Node } from '../render/syntax/brace.ts';
-import { bfdTimerStmts, emitBird, ident, passwordStmt, quote } from '../render/syntax/bird.ts';
+import { bfdTimerStmts, emitBird, ident, line, passwordStmt, prefixSet, quote } from '../render/syntax/bird.ts';
+import { prefix } from '../render/syntax/word.ts';
+import { roas, type Roa } from '../render/routing.ts';
 import type { LabPlan, LabRouter } from './plan.ts';
 
 /** RFC 8326 on receipt: a route tagged for graceful shutdown is the least preferred. */
@@ -18,18 +20,34 @@ export function labPassword(site: string, peer: string): string {
   return `lab-${site}-${peer}`;
 }
 
-export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter): string {
+/**
+ * A router's bird.conf. It validates route origins as an RPKI-minded upstream does: against
+ * `roaList` (the model's own ROAs, out/routing/, unless a scenario takes one away), every
+ * announcement from a site that is not ROA-valid is dropped.
+ */
+export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter, roaList: Roa[] = roas(t)): string {
   const site = t.sites.find((s) => s.id === router.site)!;
-  const families = anycastFamilies(t);
+  const all = anycastFamilies(t);
+  const families = ([4, 6] as const).map((family) => ({ family, prefixes: all.filter((f) => f.family === family).map((f) => f.prefix) })).filter((f) => f.prefixes.length > 0);
   const nodes: Node[] = [
     stmt('log', 'stderr', 'all'),
     stmt('router', 'id', router.core4),
-    ...families.map((f) => stmt('define', `ANYCAST${f.family}`, '=', `[ ${f.prefix} ]`)),
+    ...families.map((f) => stmt('define', `ANYCAST${f.family}`, '=', prefixSet(f.prefixes))),
     block(['protocol', 'device'], [stmt('scan', 'time', 10)]),
     block(['protocol', 'direct'], [stmt('ipv4'), stmt('ipv6'), stmt('interface', quote('site'), ',', quote('client'), ',', quote('core'))]),
     block(['protocol', 'kernel', 'kernel4'], [block(['ipv4'], [stmt('import', 'none'), stmt('export', 'all')], ';'), stmt('merge', 'paths', 'on')]),
     block(['protocol', 'kernel', 'kernel6'], [block(['ipv6'], [stmt('import', 'none'), stmt('export', 'all')], ';'), stmt('merge', 'paths', 'on')]),
   ];
+  for (const family of [4, 6] as const) {
+    const list = roaList.filter((r) => r.family === family);
+    nodes.push(
+      stmt(`roa${family}`, 'table', `roas${family}`),
+      block(['protocol', 'static', `roa_static${family}`], [
+        block([`roa${family}`], [stmt('table', `roas${family}`)], ';'),
+        ...list.map((r) => stmt('route', prefix(r.prefix), 'max', r.maxLength, 'as', r.asn)),
+      ]),
+    );
+  }
   // The other side of each session runs the timers the model gives it, as the hosts do.
   const bfd = siteBfd(site);
   if (bfd.direct || bfd.multihop) {
@@ -41,7 +59,11 @@ export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter): s
     );
   }
   for (const f of families) {
-    nodes.push(block(['filter', `from_site${f.family}`], [code(`if ! (net ~ ANYCAST${f.family}) then reject;`, `${GSHUT_LOCAL_PREF}`, 'accept;')]));
+    nodes.push(
+      block(['filter', `from_site${f.family}`], [
+        code(line`if ! (net ~ ANYCAST${f.family} && roa_check(roas${f.family}, net, bgp_path.last) = ROA_VALID) then reject;`, GSHUT_LOCAL_PREF, 'accept;'),
+      ]),
+    );
   }
   nodes.push(block(['filter', 'from_core'], [code(GSHUT_LOCAL_PREF, 'accept;')]));
   nodes.push(...siteSessions(site), ...coreSessions(plan, router));
@@ -64,6 +86,8 @@ function siteSessions(site: Site): Node[] {
         stmt('error', 'wait', 'time', '1,', 5),
       ];
       if (peer.multihop !== undefined) body.push(stmt('multihop', peer.multihop));
+      // GTSM needs both ends: the host sends with TTL 255 and expects 255 back.
+      if (peer.ttlSecurity) body.push(stmt('ttl', 'security', 'on'));
       if (bfdTimers(peer)) body.push(stmt('bfd', 'on'));
       if (peer.passwordRef) body.push(passwordStmt(labPassword(site.id, peer.name)));
       body.push(block([`ipv${family}`], [stmt('import', 'filter', `from_site${family}`), stmt('export', 'none')], ';'));

@@ -1,7 +1,6 @@
 // `anycdn lab status` and the readiness wait of `up`: what each client sees right now.
-import { prefixAddress } from '../model/net.ts';
 import type { Topology } from '../model/schema.ts';
-import { announcesBgp, publishedVip, vipHealthUrl } from '../model/facts.ts';
+import { anycastFamilies, announcesBgp, publishedVip, vipHealthUrl } from '../model/facts.ts';
 import { join } from 'node:path';
 import { tail } from './daemons.ts';
 import { waitFor } from './exec.ts';
@@ -21,14 +20,14 @@ export interface SiteStatus {
 }
 
 export async function labStatus(t: Topology, plan: LabPlan): Promise<SiteStatus[]> {
-  const anycast = prefixAddress(t.cdn.anycast.ipv4);
+  const first = anycastFamilies(t)[0]!;
   return Promise.all(
     plan.routers.map(async (r) => {
       const site = t.sites.find((s) => s.id === r.site)!;
       const client = plan.clients.find((c) => c.site === r.site)!;
       const [answer, via, health] = await Promise.all([
-        dig(client.ns, anycast, t.cdn.imageHost),
-        routeVia(r.ns, t.cdn.anycast.ipv4),
+        dig(client.ns, first.address, t.cdn.imageHost),
+        routeVia(r.ns, first.prefix),
         http(client.ns, vipHealthUrl(t, site), { host: t.cdn.imageHost, timeoutSec: 1 }),
       ]);
       return { site: r.site, ...(answer.address ? { dnsAnswer: answer.address } : {}), ...(answer.nsid ? { nsid: answer.nsid } : {}), anycastVia: via, vipHealth: health.status };

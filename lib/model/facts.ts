@@ -2,7 +2,6 @@
 // families, who announces, the role lists, where caches fetch misses. Renderers, checkers, the
 // cloud shape and the lab all read them here, so none recomputes (and drifts from) another.
 import { byCodePoint } from './order.ts';
-import { prefixAddress } from './net.ts';
 import type { Host, Peer, Site, Topology } from './schema.ts';
 
 export type Role = Host['roles'][number];
@@ -12,17 +11,59 @@ export function publishedVip(site: Site): string {
   return site.vip.elasticIp?.address ?? site.vip.address;
 }
 
+/** The IPv6 address a site publishes for the image host (its AAAA record), if it has one. */
+export function publishedVip6(site: Site): string | undefined {
+  return site.vip.address6;
+}
+
+/** One family of one anycast prefix: the covering prefix announced and the service address inside. */
 export interface AnycastFamily {
+  /** The anycast prefix's model name (anycast.prefixes[].name). */
+  group: string;
   family: 4 | 6;
+  /** The covering prefix, as announced: 192.0.2.0/24. */
   prefix: string;
+  /** The service address on lo: 192.0.2.53. */
   address: string;
 }
 
-/** The anycast service prefixes, IPv4 first. */
+/** One named anycast prefix with its families and the name servers reached at it. */
+export interface AnycastGroup {
+  name: string;
+  families: AnycastFamily[];
+  nameservers: string[];
+}
+
+/** The anycast prefixes in model order, IPv4 first within each. */
+export function anycastGroups(t: Topology): AnycastGroup[] {
+  return t.cdn.anycast.prefixes.map((p) => ({
+    name: p.name,
+    families: [
+      { group: p.name, family: 4 as const, prefix: p.ipv4.prefix, address: p.ipv4.address },
+      ...(p.ipv6 ? [{ group: p.name, family: 6 as const, prefix: p.ipv6.prefix, address: p.ipv6.address }] : []),
+    ],
+    nameservers: p.nameservers,
+  }));
+}
+
+/** Every family of every anycast prefix, in model order. */
 export function anycastFamilies(t: Topology): AnycastFamily[] {
-  const out: AnycastFamily[] = [{ family: 4, prefix: t.cdn.anycast.ipv4, address: prefixAddress(t.cdn.anycast.ipv4) }];
-  if (t.cdn.anycast.ipv6) out.push({ family: 6, prefix: t.cdn.anycast.ipv6, address: prefixAddress(t.cdn.anycast.ipv6) });
-  return out;
+  return anycastGroups(t).flatMap((g) => g.families);
+}
+
+/** The anycast prefixes a site announces: its bgp.announce, or all of them. */
+export function announcedGroups(t: Topology, site: Site): AnycastGroup[] {
+  const names = site.bgp.announce;
+  return anycastGroups(t).filter((g) => names === undefined || names.includes(g.name));
+}
+
+/**
+ * The anycast prefix whose addresses a name server's glue points at: the one that lists it, or the
+ * only prefix when there is one (the model rule makes every in-zone name server resolve).
+ */
+export function nameserverGroup(t: Topology, nameserver: string): AnycastGroup | undefined {
+  const groups = anycastGroups(t);
+  return groups.find((g) => g.nameservers.includes(nameserver)) ?? (groups.length === 1 ? groups[0] : undefined);
 }
 
 /** Whether a site announces over BGP itself (metal sites with peers; aws sites use Global Accelerator). */
@@ -52,6 +93,11 @@ export const dnsHosts = (site: Site): Host[] => hostsWithRole(site, 'dns');
 /** The URL on a site's image VIP that answers 200 while the site serves images. */
 export function vipHealthUrl(t: Topology, site: Site): string {
   return `http://${site.vip.address}${t.cdn.healthcheck.path}`;
+}
+
+/** The same URL on the IPv6 VIP, if the site has one. */
+export function vipHealthUrl6(t: Topology, site: Site): string | undefined {
+  return site.vip.address6 === undefined ? undefined : `http://[${site.vip.address6}]${t.cdn.healthcheck.path}`;
 }
 
 export interface OriginTarget {

@@ -6,7 +6,7 @@
 // model tables are generated from this file (lib/model/readme-tables.ts).
 import { z } from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
-import { SAFE_TEXT, SAFE_TEXT_RULE, DNS_NAME, IDENT, ANYCAST_RULE } from './text.ts';
+import { SAFE_TEXT, SAFE_TEXT_RULE, DNS_NAME, IDENT } from './text.ts';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address such as 192.0.2.10' });
 const ipv6 = z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address such as 2001:db8::10' });
@@ -88,11 +88,35 @@ const dns = z.strictObject({
     .describe('Response-rate limiting.'),
 }).describe('The anycast authoritative DNS.');
 
-// The shape only: a prefix of the right length and family is checked by rules/prefixes.ts,
-// which states the same rule in the same words.
+// The shape only: lengths, families, host bits and which address sits where are checked by
+// rules/anycast.ts, which states each rule with the value and the fix.
+const cidr = z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: 'must be a prefix in CIDR form such as 192.0.2.0/24' });
+const anycastFamily = (address: typeof ipv4, example: string, longest: number) =>
+  z.strictObject({
+    prefix: cidr.describe(`The covering prefix every site announces while healthy, such as ${example}; upstreams drop longer than /${longest}.`),
+    address: address.describe('The service address inside the prefix: on lo of every dns host, where Knot answers and the glue points.'),
+  });
+
+const anycastPrefix = z.strictObject({
+  name: ident.describe('Model key of the prefix (a, b): sites name it in bgp.announce, and bird and the health checker name it.'),
+  ipv4: anycastFamily(ipv4, '192.0.2.0/24', 24).describe('The IPv4 prefix and service address.'),
+  ipv6: anycastFamily(ipv6, '2001:db8:53::/48', 48).optional().describe('Optional IPv6 prefix and service address.'),
+  nameservers: z
+    .array(dnsName)
+    .default([])
+    .describe('The dns.nameservers reached at this prefix; in-zone ones get their glue at its addresses. Give each name server its own prefix (RFC 2182).'),
+});
+
 const anycast = z.strictObject({
-  ipv4: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: ANYCAST_RULE[4] }).describe('The anycast DNS service address, an IPv4 /32.'),
-  ipv6: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: ANYCAST_RULE[6] }).optional().describe('Optional anycast DNS service address, an IPv6 /128.'),
+  prefixes: z
+    .array(anycastPrefix)
+    .min(1)
+    .max(8)
+    .describe('The anycast prefixes, each with its service addresses; every in-zone name server maps to exactly one.'),
+  allowLongPrefixes: z
+    .boolean()
+    .default(false)
+    .describe('Allow IPv4 prefixes longer than /24 and IPv6 longer than /48, which the internet drops: for a lab or private peering only.'),
 });
 
 const healthcheck = z
@@ -210,6 +234,17 @@ export const cdnSchema = z
 
 // ---------------------------------------------------------------- one site (sites/<id>.yaml)
 
+/** A BGP community: standard ASN:value (16 bits each) or large a:b:c (RFC 8092, 32 bits each). */
+const community = z.string().refine(
+  (s) => {
+    const parts = /^\d{1,10}:\d{1,10}(:\d{1,10})?$/.test(s) ? s.split(':').map(Number) : [];
+    const max = parts.length === 2 ? 65535 : 4294967295;
+    return parts.length > 0 && parts.every((n) => n <= max);
+  },
+  { message: 'must be a BGP community ASN:value (0-65535 each) or a large community a:b:c (0-4294967295 each)' },
+);
+const prepends = z.number().int().min(0).max(10);
+
 const peer = z.strictObject({
   name: ident.describe('Model key; becomes the bird protocol name.'),
   address: ipAny.describe('The peer address, on one of the site subnets (or reachable with multihop).'),
@@ -226,6 +261,16 @@ const peer = z.strictObject({
     .default(false)
     .describe('Run BFD on this session: true for 100 ms x 3, or {intervalMs, multiplier} agreed with the upstream. Sessions on one interface (and all multihop sessions) share their timers.'),
   multihop: z.number().int().min(2).max(255).optional().describe('eBGP multihop TTL; leave unset for a directly connected peer.'),
+  ttlSecurity: z
+    .boolean()
+    .default(false)
+    .describe('GTSM (RFC 5082, bird ttl security): accept only packets sent from one hop away; for directly connected peers, and the upstream must enable it too.'),
+  prepend: prepends.default(0).describe('AS-path prepends towards this peer, added to bgp.prepend (traffic engineering: make this path longer).'),
+  communities: z
+    .array(community)
+    .max(32)
+    .default([])
+    .describe("BGP communities added to the announcements to this peer (ASN:value, or large a:b:c), such as the upstream's action communities."),
 });
 
 const serviceState = z.enum(['active', 'drained']).default('active');
@@ -252,6 +297,9 @@ const host = z.strictObject({
 
 const vip = z.strictObject({
   address: ipv4.describe('The image VIP that keepalived holds and haproxy binds; inside a site subnet.'),
+  address6: ipv6
+    .optional()
+    .describe('Optional IPv6 image VIP, inside an IPv6 site subnet: published as the AAAA record, bound by haproxy, held by a VRRPv3 IPv6 instance. Metal sites only (aws sites have no IPv6 subnet).'),
   virtualRouterId: z.number().int().min(1).max(255).describe('VRRP router id, unique per segment.'),
   advertIntervalMs: z.number().int().min(10).max(40950).default(100).describe('VRRPv3 advert interval; 100 fails over in about 0.35 s.'),
   preempt: z
@@ -275,6 +323,12 @@ const bgp = z
     holdTimeSec: z.number().int().min(3).max(65535).default(9).describe('BGP hold time.'),
     keepaliveTimeSec: z.number().int().min(1).max(21845).default(3).describe('BGP keepalive time; at most a third of holdTimeSec.'),
     peers: z.array(peer).default([]).describe('Upstream BGP peers. Every dns host peers with each.'),
+    prepend: prepends.default(0).describe('AS-path prepends on every announcement of this site (traffic engineering: make the site less preferred).'),
+    announce: z
+      .array(ident)
+      .min(1)
+      .optional()
+      .describe('The anycast.prefixes (by name) this site announces; all of them when unset. Every name server stays announced by at least two sites.'),
   })
   .prefault({})
   .describe('BGP sessions of the dns hosts.');

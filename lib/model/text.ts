@@ -17,9 +17,3 @@ export const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a
 
 /** Model keys that become daemon identifiers (site ids, host names, peer names, subnet names). */
 export const IDENT = /^[a-z][a-z0-9-]{0,31}$/;
-
-/** The one rule for the anycast service addresses, as every error about them states it. */
-export const ANYCAST_RULE = {
-  4: 'must be an IPv4 /32 such as 192.0.2.53/32',
-  6: 'must be an IPv6 /128 such as 2001:db8:53::53/128',
-} as const;

@@ -14,7 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { RenderedFile } from '../render/types.ts';
 import { outputPath } from '../render/index.ts';
 
-/** `extra`: files of the tree itself rather than of a host (the manifest), relative to --out. */
+/** `extra`: files of the tree itself rather than of a host (the manifest, out/routing/), relative to --out. */
 export async function writeTreeAtomically(outDir: string, files: RenderedFile[], extra: { path: string; content: string }[] = []): Promise<void> {
   const target = resolve(outDir);
   const parent = dirname(target);

@@ -10,6 +10,7 @@ import { loadTexts, loadTopology } from '../model/load.ts';
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
 import { MANIFEST_DIR, MANIFEST_PATH, readManifest, sha256Hex, modeString, type Manifest } from '../out/manifest.ts';
+import { ROUTING_DIR } from '../render/routing.ts';
 import { outputPlans } from '../render/index.ts';
 import { run } from '../run.ts';
 import { soaSerial } from './classify.ts';
@@ -60,13 +61,13 @@ export function outBaseline(outDir: string): Baseline {
   return { info: { kind: 'out', source: `${outDir} (manifest)`, commit: m.model.commit }, tree, topology: manifestTopology(m, file), warnings };
 }
 
-/** Every file under `dir`, as <site>/<host>/<path>, skipping the manifest directory. */
+/** Every file under `dir`, as <site>/<host>/<path>, skipping the tree's own directories (the manifest, out/routing/). */
 function walk(dir: string): string[] {
   const out: string[] = [];
   const go = (rel: string) => {
     for (const e of readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) => byCodePoint(a.name, b.name))) {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (r === MANIFEST_DIR) continue;
+      if (r === MANIFEST_DIR || r === ROUTING_DIR) continue;
       if (e.isDirectory()) go(r);
       else out.push(r);
     }

@@ -58,6 +58,7 @@ export const renderHaproxy: Renderer = (t, site, host) => {
         '# haproxy binds the image VIP on both lb hosts, also on the one keepalived has not given it',
         '# to, so a failover needs no haproxy restart.',
         'net.ipv4.ip_nonlocal_bind = 1',
+        ...(site.vip.address6 ? ['net.ipv6.ip_nonlocal_bind = 1'] : []),
       ]),
       mode: 0o644,
       check: 'sysctl',
@@ -135,9 +136,9 @@ function metricsSection(m: NonNullable<Topology['cdn']['monitoring']>, host: Hos
 
 function frontendLines(t: Topology, site: Site): HaproxyLine[] {
   const h = site.haproxy;
-  const vip = site.vip.address;
-  const lines: HaproxyLine[] = [kw('bind', `${vip}:80`)];
-  if (h.https) lines.push(kw('bind', `${vip}:443`, 'ssl', 'crt', h.https.certPath, 'alpn', 'h2,http/1.1'));
+  const vips = [site.vip.address, ...(site.vip.address6 ? [`[${site.vip.address6}]`] : [])];
+  const lines: HaproxyLine[] = vips.map((vip) => kw('bind', `${vip}:80`));
+  if (h.https) for (const vip of vips) lines.push(kw('bind', `${vip}:443`, 'ssl', 'crt', h.https.certPath, 'alpn', 'h2,http/1.1'));
   lines.push(
     kw('maxconn', h.maxConn),
     kw('option', 'httplog'),

@@ -1,13 +1,13 @@
 // The health checker on dns hosts: lib/healthcheck/anycdn-healthcheck.mjs, a dependency-free
 // Node.js program shipped byte for byte, its JSON config, and a small sh script that takes the
-// anycast addresses off lo. The unit runs that script before every start and after every exit
+// covering anycast prefixes off lo. The unit runs that script before every start and after every exit
 // (SIGKILL included), so an announcement never outlives its checker. The program starts no
 // process per probe; see its header for the states and README "How the anycast DNS works".
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { fileText, headerLines } from './header.ts';
-import { anycastFamilies, announcesBgp, fallbackSite, isDrained, publishedVip, vipHealthUrl } from '../model/facts.ts';
+import { announcedGroups, announcesBgp, fallbackSite, isDrained, publishedVip, publishedVip6, vipHealthUrl, vipHealthUrl6 } from '../model/facts.ts';
 import { METRICS_PATH } from '../monitoring/ports.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { PATHS } from './paths.ts';
@@ -23,7 +23,16 @@ export const HEALTHCHECK_STATUS_PATH = '/anycast';
 export const renderHealthcheck: Renderer = (t, site, host) => {
   if (!hasRole(host, 'dns')) return [];
   const hc = t.cdn.healthcheck;
-  const anycast = anycastFamilies(t).map((f) => f.prefix);
+  // Per anycast prefix: the service addresses (host routes on lo for as long as the checker runs)
+  // and the covering prefixes, which sit on lo as their network address only while announced.
+  const anycast = announcedGroups(t, site).map((g) => ({
+    name: g.name,
+    addresses: g.families.map((f) => `${f.address}/${f.family === 4 ? 32 : 128}`),
+    prefixes: g.families.map((f) => f.prefix),
+  }));
+  const covering = anycast.flatMap((g) => g.prefixes);
+  const vip6 = publishedVip6(site);
+  const url6 = vipHealthUrl6(t, site);
   const config = {
     // JSON has no comments: the generated-by header is a key the program ignores.
     '//': headerLines(t, site.id, '').map((l) => l.trim()).join(' '),
@@ -31,8 +40,8 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
     timeoutMs: hc.timeoutMs,
     fall: hc.fall,
     rise: hc.rise,
-    dns: { server: '127.0.0.1', port: 53, name: t.cdn.imageHost, expect: publishedVip(site) },
-    http: { url: vipHealthUrl(t, site) },
+    dns: { port: 53, name: t.cdn.imageHost, expect: publishedVip(site), ...(vip6 ? { expect6: vip6 } : {}) },
+    http: { url: vipHealthUrl(t, site), ...(url6 ? { url6 } : {}) },
     anycast,
     onImagePathDown: hc.onImagePathDown,
     ...(announcesBgp(site) ? { bird: { socket: PATHS.birdCtl, stateFile: PATHS.birdAnnounce } } : {}),
@@ -51,10 +60,11 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
       content: fileText([
         '#!/bin/sh',
         ...headerLines(t, site.id, '#'),
-        '# Takes the anycast addresses off lo: bird stops announcing them within milliseconds.',
+        '# Takes the covering anycast prefixes off lo: bird stops announcing them within milliseconds.',
+        '# The service addresses stay: they carry only this host\'s own traffic while nothing announces them.',
         '# Run by anycdn-healthcheck.service before every start and after every exit.',
         'set -u',
-        ...shAssignments([['ANYCAST', anycast.join(' ')]]),
+        ...shAssignments([['ANYCAST', covering.join(' ')]]),
         'for p in $ANYCAST; do',
         '\tif ip addr show dev lo | grep -q " $p "; then ip addr del "$p" dev lo; fi',
         'done',
@@ -79,6 +89,7 @@ function drainConfig(t: Topology, site: Site, host: Host) {
     ...(fallback
       ? {
           fallback: publishedVip(fallback),
+          ...(publishedVip6(fallback) ? { fallback6: publishedVip6(fallback) } : {}),
           knot: { knotc: '/usr/sbin/knotc', conf: PATHS.knotConf, zone: t.cdn.dns.zone, name: t.cdn.imageHost, ttlSec: t.cdn.dns.ttlSec },
         }
       : {}),

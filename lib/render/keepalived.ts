@@ -1,4 +1,5 @@
-// keepalived on lb hosts: VRRPv3 holds the site's image VIP on one of the two lb hosts.
+// keepalived on lb hosts: VRRPv3 holds the site's image VIP (and its IPv6 VIP, in an instance of
+// its own synced with the first) on one of the two lb hosts.
 //
 // Failover design. Both instances start in state BACKUP (keepalived requires it for nopreempt,
 // and it is what preempt_delay acts on); the priorities only decide who wins an election. The
@@ -56,7 +57,7 @@ export function vrrpInstanceName(site: Site): string {
 
 export function keepalivedTree(site: Site, host: Host, monitored = false): Node[] {
   const vip = site.vip;
-  const instance: Node[] = [
+  const common: Node[] = [
     stmt('state', 'BACKUP'),
     stmt('interface', bare(host.interface)),
     stmt('virtual_router_id', vip.virtualRouterId),
@@ -64,6 +65,7 @@ export function keepalivedTree(site: Site, host: Host, monitored = false): Node[
     stmt('advert_int', num(advertIntSec(vip.advertIntervalMs))),
     vip.preempt === false ? stmt('nopreempt') : vip.preempt.delaySec > 0 ? stmt('preempt_delay', vip.preempt.delaySec) : { kind: 'comment', text: 'preempts at once' },
   ];
+  const instance: Node[] = [...common];
   if (site.platform === 'aws') {
     instance.push(
       { kind: 'comment', text: 'no multicast in a VPC: adverts go to the peer directly' },
@@ -77,6 +79,23 @@ export function keepalivedTree(site: Site, host: Host, monitored = false): Node[
     block(['track_file'], [stmt(TRACK_FILE), stmt(DRAIN_FILE)]),
   );
   if (site.platform === 'aws') instance.push(stmt('notify_master', quote(PATHS.eipTakeover)));
+  // VRRP carries one family per instance: the IPv6 VIP has an instance of its own (VRRPv3 over
+  // IPv6, from the link-local address; the same router id is free there), and a sync group keeps
+  // both on one host, so haproxy answers both families from the same master. Both track the
+  // drain file: a drained host holds neither VIP.
+  const v6: Node[] = vip.address6
+    ? [
+        blank,
+        block(['vrrp_instance', ident(`vip6-${site.id}`)], [
+          ...common,
+          block(['virtual_ipaddress'], [stmt(prefix(`${vip.address6}/128`), 'dev', bare(host.interface))]),
+          block(['track_script'], [stmt(CHECK_SCRIPT)]),
+          block(['track_file'], [stmt(TRACK_FILE), stmt(DRAIN_FILE)]),
+        ]),
+        blank,
+        block(['vrrp_sync_group', ident(`vips-${site.id}`)], [block(['group'], [stmt(ident(`vip-${site.id}`)), stmt(ident(`vip6-${site.id}`))])]),
+      ]
+    : [];
   if (monitored) instance.push({ kind: 'comment', text: 'every state change, for Prometheus (node-exporter textfile)' }, stmt('notify', quote(PATHS.vrrpState)));
 
   const aliveUrl = `http://${HAPROXY_LOCAL_ADDRESS}:${HAPROXY_STATS_PORT}${HAPROXY_ALIVE_PATH}`;
@@ -111,6 +130,7 @@ export function keepalivedTree(site: Site, host: Host, monitored = false): Node[
     block(['vrrp_track_file', DRAIN_FILE], [stmt('file', quote(PATHS.vrrpDrain)), stmt('weight', 0), isDrained(host) ? stmt('init_file', 1, 'overwrite') : stmt('init_file', 0)]),
     blank,
     block(['vrrp_instance', ident(`vip-${site.id}`)], instance),
+    ...v6,
     // ident() of vip-<id> is vrrpInstanceName(site): keepalived's notify and the unit's ExecStopPost name it.
   ];
 }

@@ -1,10 +1,9 @@
 // Knot DNS on dns hosts: authoritative only (Knot never recurses), response-rate limiting on, no
 // transfers (no acl, so AXFR/IXFR are refused), NSID naming the site and host. The zone answers
-// the image host with this site's own published VIP, or, while the site is drained, with its
+// the image host with this site's own published VIPs, or, while the site is drained, with its
 // fallback site's (drain.fallbackSite).
-import { prefixAddress } from '../model/net.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, fallbackSite, isDrained, publishedVip } from '../model/facts.ts';
+import { anycastFamilies, fallbackSite, isDrained, nameserverGroup, publishedVip, publishedVip6 } from '../model/facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS, zoneFile } from './paths.ts';
 import { emitKnot, listen, quote, type KnotSection } from './syntax/knot.ts';
@@ -81,7 +80,7 @@ function knotConf(t: Topology, site: Site, host: Host): KnotSection[] {
 }
 
 export function zoneRecords(t: Topology, site: Site, serial: number = t.cdn.dns.soa.serial): ZoneRecord[] {
-  const { dns, imageHost, anycast } = t.cdn;
+  const { dns, imageHost } = t.cdn;
   const apex = dns.zone;
   const s = dns.soa;
   const records: ZoneRecord[] = [
@@ -101,18 +100,26 @@ export function zoneRecords(t: Topology, site: Site, serial: number = t.cdn.dns.
     },
     ...dns.nameservers.map((ns): ZoneRecord => ({ name: apex, ttlSec: dns.nsTtlSec, type: 'NS', rdata: ns })),
   ];
-  // Glue for in-zone name servers: they are reached at the anycast addresses.
+  // Glue for in-zone name servers: each is reached at the service addresses of its anycast prefix.
   for (const ns of [...dns.nameservers].sort()) {
     if (!ns.endsWith(`.${apex}`)) continue;
-    records.push({ name: ns, ttlSec: dns.nsTtlSec, type: 'A', rdata: prefixAddress(anycast.ipv4) });
-    if (anycast.ipv6) records.push({ name: ns, ttlSec: dns.nsTtlSec, type: 'AAAA', rdata: prefixAddress(anycast.ipv6) });
+    const group = nameserverGroup(t, ns);
+    if (!group) throw new Error(`internal: name server ${ns} has no anycast prefix (the model rule should have caught it)`);
+    for (const f of group.families) records.push({ name: ns, ttlSec: dns.nsTtlSec, type: f.family === 4 ? 'A' : 'AAAA', rdata: f.address });
   }
-  records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'A', rdata: imageHostAnswer(t, site) });
+  const answer = imageHostSite(t, site);
+  records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'A', rdata: publishedVip(answer) });
+  const vip6 = publishedVip6(answer);
+  if (vip6) records.push({ name: imageHost, ttlSec: dns.ttlSec, type: 'AAAA', rdata: vip6 });
   return records;
 }
 
-/** This site's VIP; while the site is drained, its fallback site's (the model rule ensures one). */
+/** The site whose VIPs answer for the image host: this one; while drained, its fallback (the model rule ensures one). */
+export function imageHostSite(t: Topology, site: Site): Site {
+  return (isDrained(site) ? fallbackSite(t, site) : undefined) ?? site;
+}
+
+/** This site's IPv4 VIP; while the site is drained, its fallback site's. */
 export function imageHostAnswer(t: Topology, site: Site): string {
-  const fallback = isDrained(site) ? fallbackSite(t, site) : undefined;
-  return publishedVip(fallback ?? site);
+  return publishedVip(imageHostSite(t, site));
 }

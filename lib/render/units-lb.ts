@@ -54,6 +54,9 @@ export function lbUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
         // does not remove it: two hosts would answer ARP for the VIP. After every exit the VIP
         // leaves this host; '-' because a clean stop has removed it already.
         ['ExecStopPost', { argv: ['/usr/sbin/ip', 'addr', 'del', `${site.vip.address}/32`, 'dev', host.interface], ignoreFailure: true }],
+        ...(site.vip.address6
+          ? [['ExecStopPost', { argv: ['/usr/sbin/ip', '-6', 'addr', 'del', `${site.vip.address6}/128`, 'dev', host.interface], ignoreFailure: true }] as [string, UnitValue]]
+          : []),
         // Prometheus sees this host hold no VIP, also after a SIGKILL (notify never ran then).
         ...(t.cdn.monitoring ? ([['ExecStopPost', exec(PATHS.vrrpState, 'INSTANCE', vrrpInstanceName(site), 'STOP', '0')]] as [string, UnitValue][]) : []),
         // SIGTERM makes the master send a priority-0 advert: the peer takes the VIP at once.

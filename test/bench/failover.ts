@@ -13,7 +13,7 @@
 import { killUnitTree, mainPid } from '../../lib/lab/control.ts';
 import { sleep, waitFor } from '../../lib/lab/exec.ts';
 import { nsOf } from '../../lib/lab/plan.ts';
-import { publishedVip } from '../../lib/model/facts.ts';
+import { anycastFamilies, publishedVip } from '../../lib/model/facts.ts';
 import type { Topology } from '../../lib/model/schema.ts';
 import { labKit } from '../lab/kit.ts';
 import type { LoadOptions, LoadResult } from '../lab/loadgen.ts';
@@ -169,8 +169,8 @@ export function failoverBench(t: Topology, paths: string[]) {
   async function frozen(trials: number, out: Failover): Promise<void> {
     const host = nyc.hosts.find((h) => h.name === 'nyc-lb1')!;
     const router = nsOf.router('nyc');
-    const gone = `! ip route show ${t.cdn.anycast.ipv4} | grep -q 'via ${host.address} '`;
-    const present = `ip route show ${t.cdn.anycast.ipv4} | grep -q 'via ${host.address} '`;
+    const gone = `! ip route show ${anycastFamilies(t)[0]!.prefix} | grep -q 'via ${host.address} '`;
+    const present = `ip route show ${anycastFamilies(t)[0]!.prefix} | grep -q 'via ${host.address} '`;
     const bound = nyc.bgp.holdTimeSec * 1000 + 5000;
     for (let trial = 0; trial < trials; trial++) {
       const ok = await timeUntil(router, present, 45_000, () => undefined);

@@ -113,6 +113,7 @@ describe('anycdn render', () => {
     expect(first.out).toEqual([expect.stringMatching(/^rendered \d+ files for 12 hosts in 3 sites to /)]);
     const tree = snapshotTree(out);
     expect(Object.keys(tree)).toContain('/ams/ams-lb1/etc/bird/bird.conf');
+    expect(Object.keys(tree).filter((p) => p.startsWith('/routing/')).sort()).toEqual(['/routing/irr.rpsl', '/routing/roas.slurm.json', '/routing/roas.txt']);
     expect((await run(['render', '--sites', SITES_DIR, '--out', out])).code).toBe(0);
     expect(snapshotTree(out)).toEqual(tree);
   });

@@ -21,7 +21,19 @@ import {
 import { FakeBird, FakeDns, FakeHttp, fakeIp, fakeKnotc } from './fakes.ts';
 
 const VIP = '198.51.100.10';
-const ANYCAST = ['192.0.2.53/32', '2001:db8:53::53/128'];
+const VIP6 = '2001:db8:a::10';
+/** Two anycast prefixes, each probed at its own loopback address (its fake DNS server). */
+const ANYCAST = [
+  { name: 'a', addresses: ['127.0.0.1/32'], prefixes: ['192.0.2.0/24', '2001:db8:53::/48'] },
+  { name: 'b', addresses: ['127.0.0.2/32'], prefixes: ['203.0.113.0/24'] },
+];
+const PREFIXES = ANYCAST.flatMap((g) => g.prefixes);
+const SERVICE = ['addr replace 127.0.0.1/32 dev lo', 'addr replace 127.0.0.2/32 dev lo'];
+
+/** What the checker did to each covering prefix on lo, in order: ['replace', 'del', ...]. */
+function opsOn(batches: string[][], prefix: string): string[] {
+  return batches.flat().flatMap((l) => (l.endsWith(` ${prefix} dev lo`) ? [l.split(' ')[1]!] : []));
+}
 
 /** Waits (bounded, 10 s) until `cond` holds; the message says what did not happen. */
 async function until(what: string, cond: () => boolean): Promise<void> {
@@ -99,10 +111,14 @@ describe('verdicts and what they announce', () => {
   });
 
   it('refuses a bad config with the field and the value', () => {
-    const good = { intervalMs: 150, timeoutMs: 250, fall: 2, rise: 5, dns: { server: '127.0.0.1', port: 53, name: 'img.example', expect: VIP }, http: { url: 'http://x/healthz' }, anycast: ANYCAST, onImagePathDown: 'deprefer' };
+    const good = { intervalMs: 150, timeoutMs: 250, fall: 2, rise: 5, dns: { port: 53, name: 'img.example', expect: VIP }, http: { url: 'http://x/healthz' }, anycast: ANYCAST, onImagePathDown: 'deprefer' };
     expect(parseConfig(JSON.stringify(good)).rise).toBe(5);
     expect(() => parseConfig(JSON.stringify({ ...good, fall: 0 }))).toThrow('fall: must be a positive integer, got 0');
-    expect(() => parseConfig(JSON.stringify({ ...good, dns: { ...good.dns, expect: 'nope' } }))).toThrow('dns.expect: must be an IP address, got "nope"');
+    expect(() => parseConfig(JSON.stringify({ ...good, dns: { ...good.dns, expect: 'nope' } }))).toThrow('dns.expect: must be an IPv4 address, got "nope"');
+    expect(() => parseConfig(JSON.stringify({ ...good, dns: { ...good.dns, expect6: VIP } }))).toThrow('dns.expect6: must be an IPv6 address, got "198.51.100.10"');
+    expect(() => parseConfig(JSON.stringify({ ...good, http: { ...good.http, url6: 'http://198.51.100.10/' } }))).toThrow('http.url6: must be an http://[IPv6]/ URL');
+    expect(() => parseConfig(JSON.stringify({ ...good, anycast: ['192.0.2.53/32'] }))).toThrow('anycast: must be a non-empty list of {name, addresses, prefixes}');
+    expect(() => parseConfig(JSON.stringify({ ...good, anycast: [{ ...ANYCAST[0], prefixes: ['192.0.2.0/24 dev eth0'] }] }))).toThrow('anycast: must be');
     expect(() => parseConfig(JSON.stringify({ ...good, onImagePathDown: 'ignore' }))).toThrow('onImagePathDown: must be "deprefer" or "withdraw", got "ignore"');
     const status = { address: '127.0.0.1', port: 8053, path: '/anycast' };
     expect(parseConfig(JSON.stringify({ ...good, status, metrics: { path: '/metrics', allowFrom: ['192.0.2.0/28', '2001:db8::/64'] } })).metrics?.allowFrom).toHaveLength(2);
@@ -118,10 +134,12 @@ describe('verdicts and what they announce', () => {
 
 describe('the checker against fake servers', () => {
   let dns: FakeDns;
+  /** prefix b's server: same port, its own loopback address. */
+  let dnsB: FakeDns;
   let web: FakeHttp;
   let bird: FakeBird;
   let ip: ReturnType<typeof fakeIp>;
-  let checker: { stop(): Promise<void>; state(): string } | undefined;
+  let checker: { stop(): Promise<void>; state(): string; groups(): Record<string, string> } | undefined;
   const states: string[] = [];
 
   beforeEach(async () => {
@@ -130,6 +148,8 @@ describe('the checker against fake servers', () => {
     ip = fakeIp();
     bird = new FakeBird(join(ip.dir, 'bird.ctl'));
     await Promise.all([dns.start(), web.start(), bird.start()]);
+    dnsB = new FakeDns(VIP, undefined, '127.0.0.2', dns.port);
+    await dnsB.start();
     states.length = 0;
     const probe = net.createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
@@ -140,7 +160,7 @@ describe('the checker against fake servers', () => {
   afterEach(async () => {
     await checker?.stop();
     checker = undefined;
-    await Promise.all([dns.stop(), web.stop(), bird.stop()]);
+    await Promise.all([dns.stop(), dnsB.stop(), web.stop(), bird.stop()]);
     ip.cleanup();
   });
 
@@ -158,7 +178,7 @@ describe('the checker against fake servers', () => {
         timeoutMs: 1000,
         fall: 2,
         rise: 3,
-        dns: { server: '127.0.0.1', port: dns.port, name: 'img.cdn.example.net', expect: VIP },
+        dns: { port: dns.port, name: 'img.cdn.example.net', expect: VIP },
         http: { url: `http://127.0.0.1:${web.port}/healthz` },
         anycast: ANYCAST,
         onImagePathDown,
@@ -190,7 +210,10 @@ describe('the checker against fake servers', () => {
     const probesBefore = web.requests;
     await until('20 more probes', () => web.requests >= probesBefore + 20);
     expect(states).toEqual(['announced']);
-    expect(ip.batches()).toEqual([ANYCAST.map((p) => `addr replace ${p} dev lo`)]);
+    // The service addresses once at start, then each prefix once, when it rose.
+    const [service, ...announced] = ip.batches();
+    expect(service).toEqual(SERVICE);
+    expect(announced.flat().sort()).toEqual(PREFIXES.map((p) => `addr replace ${p} dev lo`).sort());
     expect(web.connections).toBe(1);
     expect(dns.queries).toBeGreaterThanOrEqual(2 * (probesBefore + 20) - 2);
     expect(readFileSync(join(ip.dir, 'state'), 'utf8')).toBe('announced\n');
@@ -206,8 +229,8 @@ describe('the checker against fake servers', () => {
     await until('depreferred', () => c.state() === 'depreferred');
     expect(deprefer()).toBe('define ANYCAST_DEPREFER = 1;');
     expect(bird.configures).toBe(2);
-    // Still announced: lo was touched once, for the first announcement.
-    expect(ip.batches()).toHaveLength(1);
+    // Still announced: lo was touched only for the first announcements.
+    expect(ip.batches().flat()).toHaveLength(SERVICE.length + PREFIXES.length);
     expect(states).toEqual(['announced', 'depreferred']);
   });
 
@@ -282,15 +305,17 @@ describe('the checker against fake servers', () => {
       const c = checker ?? start();
       await until(`announced before ${mode}`, () => c.state() === 'announced');
       dns.mode = mode;
-      await until(`withdrawn on ${mode}`, () => c.state() === 'withdrawn');
+      dnsB.mode = mode;
+      await until(`withdrawn on ${mode}`, () => Object.values(c.groups()).every((s) => s === 'withdrawn'));
       dns.mode = 'ok';
+      dnsB.mode = 'ok';
     }
     const c = checker!;
     await until('announced before dead', () => c.state() === 'announced');
-    await dns.setMode('dead');
-    await until('withdrawn on dead', () => c.state() === 'withdrawn');
+    await Promise.all([dns.setMode('dead'), dnsB.setMode('dead')]);
+    await until('withdrawn on dead', () => Object.values(c.groups()).every((s) => s === 'withdrawn'));
     expect(states).toEqual(['announced', 'withdrawn', 'announced', 'withdrawn', 'announced', 'withdrawn']);
-    expect(ip.batches()).toEqual([0, 1, 2, 3, 4, 5].map((i) => ANYCAST.map((p) => `addr ${i % 2 === 0 ? 'replace' : 'del'} ${p} dev lo`)));
+    for (const p of PREFIXES) expect(opsOn(ip.batches(), p), p).toEqual(['replace', 'del', 'replace', 'del', 'replace', 'del']);
   });
 
   it('with onImagePathDown: withdraw, a sick image path withdraws', async () => {
@@ -308,6 +333,8 @@ describe('the checker against fake servers', () => {
     writeFileSync(d.requestFile, 'site\n');
     await until('draining', () => c.state() === 'draining');
     const t0 = Date.now();
+    // The drain applies to every prefix of the site.
+    expect(Object.values(c.groups())).toEqual(ANYCAST.map(() => 'draining'));
     expect(d.calls()).toEqual([
       '-c /etc/knot/knot.conf zone-begin cdn.example.net',
       '-c /etc/knot/knot.conf zone-unset cdn.example.net img.cdn.example.net. A',
@@ -320,7 +347,11 @@ describe('the checker against fake servers', () => {
     dns.answer = FALLBACK;
     await until('drained', () => c.state() === 'drained');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
-    expect(ip.batches()).toEqual([ANYCAST.map((p) => `addr replace ${p} dev lo`), ANYCAST.map((p) => `addr del ${p} dev lo`)]);
+    // The service addresses at start, each prefix once when it rose, then every prefix of the site at once.
+    const batches = ip.batches();
+    expect(batches[0]).toEqual(SERVICE);
+    expect(batches.slice(1, -1).flat().sort()).toEqual(PREFIXES.map((p) => `addr replace ${p} dev lo`).sort());
+    expect(batches.at(-1)).toEqual(PREFIXES.map((p) => `addr del ${p} dev lo`));
     expect(await status()).toBe('503 drained');
     rmSync(d.requestFile);
     dns.answer = VIP;
@@ -349,7 +380,8 @@ describe('the checker against fake servers', () => {
     const probes = web.requests;
     await until('10 more probes', () => web.requests >= probes + 10);
     expect(states).toEqual(['drained']);
-    expect(ip.batches().flat().filter((l) => l.startsWith('addr replace'))).toEqual([]);
+    // Only the service addresses, which carry no route: no prefix ever went on lo.
+    expect(ip.batches().flat().filter((l) => l.startsWith('addr replace'))).toEqual(SERVICE);
   });
 
   it('a model drain (drained in the config) found at start stays withdrawn', async () => {
@@ -366,6 +398,59 @@ describe('the checker against fake servers', () => {
     await until('announced', () => c.state() === 'announced');
     await c.stop();
     checker = undefined;
-    expect(ip.batches().at(-1)).toEqual(ANYCAST.map((p) => `addr del ${p} dev lo`));
+    expect(ip.batches().at(-1)).toEqual(PREFIXES.map((p) => `addr del ${p} dev lo`));
+  });
+
+  it('a failure at one prefix withdraws only that prefix; the overall state is the worst one', async () => {
+    const c = start();
+    await until('announced', () => c.state() === 'announced');
+    dnsB.mode = 'silent';
+    await until('b withdrawn', () => c.groups().b === 'withdrawn');
+    expect(c.groups()).toEqual({ a: 'announced', b: 'withdrawn' });
+    expect(ip.batches().at(-1)).toEqual(['addr del 203.0.113.0/24 dev lo']);
+    expect(c.state()).toBe('withdrawn');
+    expect(await status()).toBe('503 withdrawn');
+    for (const p of ANYCAST[0]!.prefixes) expect(opsOn(ip.batches(), p), p).toEqual(['replace']);
+    dnsB.mode = 'ok';
+    await until('b back', () => c.state() === 'announced');
+    expect(opsOn(ip.batches(), '203.0.113.0/24')).toEqual(['replace', 'del', 'replace']);
+  });
+
+  it('with an IPv6 VIP, asks for A and AAAA and probes the image path over both families', async () => {
+    const dns6 = new FakeDns(VIP, VIP6, '127.0.0.3');
+    const web6 = new FakeHttp('::1');
+    await Promise.all([dns6.start(), web6.start()]);
+    try {
+      const config = parseConfig(
+        JSON.stringify({
+          intervalMs: 20,
+          timeoutMs: 1000,
+          fall: 2,
+          rise: 3,
+          dns: { port: dns6.port, name: 'img.cdn.example.net', expect: VIP, expect6: VIP6 },
+          http: { url: `http://127.0.0.1:${web.port}/healthz`, url6: `http://[::1]:${web6.port}/healthz` },
+          anycast: [{ name: 'a', addresses: ['127.0.0.3/32'], prefixes: ['192.0.2.0/24'] }],
+          onImagePathDown: 'deprefer',
+          ipCommand: ip.ip,
+        }),
+      );
+      const c = startChecker(config);
+      checker = c;
+      await until('announced', () => c.state() === 'announced');
+      const before = dns6.queries;
+      await until('more probes', () => dns6.queries >= before + 8);
+      expect(web6.requests).toBeGreaterThan(0);
+      web6.mode = 'fail';
+      await until('depreferred when only IPv6 fails', () => c.state() === 'depreferred');
+      web6.mode = 'ok';
+      await until('announced again', () => c.state() === 'announced');
+      // An AAAA answer that is not the site's IPv6 VIP (the A answer still right) withdraws.
+      dns6.answer6 = '2001:db8:a::99';
+      await until('withdrawn', () => c.state() === 'withdrawn');
+    } finally {
+      await checker?.stop();
+      checker = undefined;
+      await Promise.all([dns6.stop(), web6.stop()]);
+    }
   });
 });

@@ -10,7 +10,10 @@ import { join } from 'node:path';
 
 export type DnsMode = 'ok' | 'wrong' | 'silent' | 'dead';
 
-/** Answers A queries with `answer` ('ok'), another address ('wrong'), nothing, or not at all. */
+/**
+ * Answers A queries with `answer` and AAAA queries with `answer6` ('ok'), another address
+ * ('wrong'), nothing, or not at all; on `host` and, when given, a fixed `port`.
+ */
 export class FakeDns {
   mode: DnsMode = 'ok';
   queries = 0;
@@ -18,7 +21,14 @@ export class FakeDns {
   private tcp!: net.Server;
   private conns = new Set<net.Socket>();
   port = 0;
-  constructor(public answer: string) {}
+  constructor(
+    public answer: string,
+    public answer6?: string,
+    private host = '127.0.0.1',
+    fixedPort = 0,
+  ) {
+    this.port = fixedPort;
+  }
 
   async start(): Promise<void> {
     this.tcp = net.createServer((c) => {
@@ -36,24 +46,28 @@ export class FakeDns {
         }
       });
     });
-    await new Promise<void>((r) => this.tcp.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.tcp.listen(this.port, this.host, r));
     this.port = (this.tcp.address() as net.AddressInfo).port;
     this.udp = createSocket('udp4');
     this.udp.on('message', (q, from) => {
       const r = this.reply(q);
       if (r) this.udp.send(r, from.port, from.address);
     });
-    await new Promise<void>((r) => this.udp.bind(this.port, '127.0.0.1', r));
+    await new Promise<void>((r) => this.udp.bind(this.port, this.host, r));
   }
 
   private reply(q: Buffer): Buffer | undefined {
     this.queries++;
     if (this.mode === 'silent' || this.mode === 'dead') return undefined;
-    const address = this.mode === 'ok' ? this.answer : '203.0.113.99';
-    // Header: same id, QR + AA, one question, one answer; then the question, then the answer.
+    // The question ends in its type (2 bytes) and class (2 bytes).
     const question = q.subarray(12);
-    const header = Buffer.from([q[0]!, q[1]!, 0x84, 0x00, 0, 1, 0, 1, 0, 0, 0, 0]);
-    const rr = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, ...address.split('.').map(Number)]);
+    const aaaa = question.readUInt16BE(question.length - 4) === 28;
+    // Header: same id, QR + AA, one question, one answer (none for AAAA without answer6).
+    const answers = aaaa && this.answer6 === undefined ? 0 : 1;
+    const header = Buffer.from([q[0]!, q[1]!, 0x84, 0x00, 0, 1, 0, answers, 0, 0, 0, 0]);
+    if (answers === 0) return Buffer.concat([header, question]);
+    const rdata = aaaa ? v6Bytes(this.mode === 'ok' ? this.answer6! : '2001:db8::99') : (this.mode === 'ok' ? this.answer : '203.0.113.99').split('.').map(Number);
+    const rr = Buffer.from([0xc0, 12, 0, aaaa ? 28 : 1, 0, 1, 0, 0, 0, 60, 0, rdata.length, ...rdata]);
     return Buffer.concat([header, question, rr]);
   }
 
@@ -73,13 +87,22 @@ export class FakeDns {
   }
 }
 
-/** A health endpoint: 200, 503, or no answer at all ('hang'). */
+function v6Bytes(a: string): number[] {
+  const [head = '', tail = ''] = a.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = a.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  return groups.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]);
+}
+
+/** A health endpoint: 200, 503, or no answer at all ('hang'), on `host`. */
 export class FakeHttp {
   mode: 'ok' | 'fail' | 'hang' = 'ok';
   requests = 0;
   connections = 0;
   private server!: http.Server;
   port = 0;
+  constructor(private host = '127.0.0.1') {}
 
   async start(): Promise<void> {
     this.server = http.createServer((req, res) => {
@@ -90,7 +113,7 @@ export class FakeHttp {
     });
     this.server.on('connection', () => this.connections++);
     this.server.keepAliveTimeout = 60_000;
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.server.listen(0, this.host, r));
     this.port = (this.server.address() as net.AddressInfo).port;
   }
 

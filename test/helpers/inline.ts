@@ -9,11 +9,19 @@ dns:
   nameservers: [ns1.example.net]
   hostmaster: hostmaster.example.net
 anycast:
-  ipv4: 203.0.113.53/32
+  prefixes:
+    - name: a
+      ipv4: { prefix: 203.0.113.0/24, address: 203.0.113.53 }
 origin:
   http:
     url: http://origin.example.net
 `;
+
+/** INLINE_CDN with an IPv6 prefix and service address next to the IPv4 ones. */
+export const INLINE_CDN_V6 = INLINE_CDN.replace(
+  '      ipv4: { prefix: 203.0.113.0/24, address: 203.0.113.53 }\n',
+  '      ipv4: { prefix: 203.0.113.0/24, address: 203.0.113.53 }\n      ipv6: { prefix: "2001:db8:53::/48", address: "2001:db8:53::53" }\n',
+);
 
 /** A metal site `tst`: lb pair (tst-lb1 also dns), two nginx caches. `extra` is appended to the site file. */
 export function inlineSite(opts: { extra?: string; hosts?: string; platform?: 'metal' | 'aws' } = {}): string {

@@ -16,9 +16,8 @@ import { nsOf, planLab } from '../../lib/lab/plan.ts';
 import { dig, http, routeVia } from '../../lib/lab/probe.ts';
 import { waitReady } from '../../lib/lab/status.ts';
 import { labUp } from '../../lib/lab/up.ts';
-import { publishedVip } from '../../lib/model/facts.ts';
+import { anycastFamilies, publishedVip } from '../../lib/model/facts.ts';
 import { loadTopology } from '../../lib/model/load.ts';
-import { prefixAddress } from '../../lib/model/net.ts';
 import { vrrpPriority } from '../../lib/render/keepalived.ts';
 import { run } from '../../lib/run.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
@@ -52,7 +51,9 @@ writeFileSync(join(SITES, 'ams.yaml'), readFileSync(join(SITES, 'ams.yaml'), 'ut
 const t = loadTopology(SITES);
 const plan = planLab(t);
 const IMG = t.cdn.imageHost;
-const ANYCAST = prefixAddress(t.cdn.anycast.ipv4);
+/** The first anycast prefix's IPv4 service address, and the covering prefix bird announces. */
+const ANYCAST = anycastFamilies(t)[0]!.address;
+const ANYCAST_PREFIX = anycastFamilies(t)[0]!.prefix;
 const site = (id: string) => t.sites.find((s) => s.id === id)!;
 const ams = site('ams');
 const nyc = site('nyc');
@@ -224,7 +225,7 @@ describe.skipIf(skip)('lab: draining under load', () => {
       expect(d.code, [...d.out, ...d.err].join('\n')).toBe(0);
       const safeMs = Date.now() - t0;
       // Withdrawn: the ams router reaches the anycast prefix through the core only.
-      const via = await routeVia(nsOf.router('ams'), t.cdn.anycast.ipv4);
+      const via = await routeVia(nsOf.router('ams'), ANYCAST_PREFIX);
       expect(via.filter((h) => amsHosts.some((x) => x.address === h)), `anycast via ${via.join(', ')}`).toEqual([]);
       await sleep(2000);
       const u0 = Date.now();

@@ -19,6 +19,8 @@ export const FIGURES_FILE = join(import.meta.dirname, '..', '.figures', 'lab.jso
 
 export class Figures {
   readonly all: Figure[] = [];
+  /** `name`: the JSON file's name under test/.figures/ (lab.json unless another file's scenarios). */
+  constructor(private readonly name = 'lab') {}
 
   record(scenario: string, metric: string, unit: Figure['unit'], target: string, trials: number[], note?: string): Figure {
     const sorted = [...trials].sort((a, b) => a - b);
@@ -37,7 +39,7 @@ export class Figures {
     return f;
   }
 
-  write(file = FIGURES_FILE): void {
+  write(file = join(FIGURES_FILE, '..', `${this.name}.json`)): void {
     mkdirSync(join(file, '..'), { recursive: true });
     writeFileSync(file, `${JSON.stringify({ measuredAt: new Date().toISOString(), figures: this.all }, null, 2)}\n`);
   }

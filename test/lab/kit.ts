@@ -1,10 +1,10 @@
 // What the lab scenarios and the failover bench share: sh conditions a watch loop polls, the VRRP
 // pair of a site, and bringing a killed lb host back as a real backup. All of it from a topology,
 // so the bench can run the same scenario on a model variant.
+import { anycastFamilies } from '../../lib/model/facts.ts';
 import { logSize, startUnitAgain, waitForLog } from '../../lib/lab/control.ts';
 import { sleep } from '../../lib/lab/exec.ts';
 import { nsOf } from '../../lib/lab/plan.ts';
-import { prefixAddress } from '../../lib/model/net.ts';
 import type { Topology } from '../../lib/model/schema.ts';
 import { shQuote } from '../../lib/render/syntax/shell.ts';
 import { vrrpPriority } from '../../lib/render/keepalived.ts';
@@ -12,7 +12,7 @@ import { run } from '../../lib/run.ts';
 
 export function labKit(t: Topology) {
   const IMG = t.cdn.imageHost;
-  const ANYCAST = prefixAddress(t.cdn.anycast.ipv4);
+  const ANYCAST = anycastFamilies(t)[0]!.address;
   const site = (id: string) => {
     const s = t.sites.find((x) => x.id === id);
     if (!s) throw new Error(`lab: no site ${id}`);

@@ -8,6 +8,7 @@
 //
 // Every wait is bounded; traffic stays inside the lab's namespaces; the lab is removed (by PID and
 // namespace, lib/lab/down.ts) before and after, even when a test fails.
+import { anycastFamilies } from '../../lib/model/facts.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,6 @@ import { waitReady } from '../../lib/lab/status.ts';
 import { labUp } from '../../lib/lab/up.ts';
 import { alertRules, exporterPort } from '../../lib/monitoring/prometheus.ts';
 import type { ExporterKind } from '../../lib/monitoring/ports.ts';
-import { prefixAddress } from '../../lib/model/net.ts';
 import { run } from '../../lib/run.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
 import { loadEdited, shippedTexts } from '../helpers/topology.ts';
@@ -140,7 +140,7 @@ describe.skipIf(skip)('lab: every kind of exporter, scraped for real', () => {
 
   it('no exporter answers on the image VIP or the anycast address', async () => {
     const vip = t.sites.find((s) => s.id === 'ams')!.vip.address;
-    const anycast = prefixAddress(t.cdn.anycast.ipv4);
+    const anycast = anycastFamilies(t)[0]!.address;
     for (const kind of ['node', 'bird', 'haproxy'] as const) {
       expect((await scrape('ams-lb1', url(kind, 'ams-lb1', vip))).status, `${kind} on the VIP`).toBe(0);
       expect((await scrape('ams-lb1', url(kind, 'ams-lb1', anycast))).status, `${kind} on the anycast address`).toBe(0);

@@ -9,8 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTopology } from '../../lib/model/load.ts';
-import { prefixAddress } from '../../lib/model/net.ts';
-import { originTarget, publishedVip } from '../../lib/model/facts.ts';
+import { anycastFamilies, originTarget, publishedVip } from '../../lib/model/facts.ts';
 import { checkerState, isAlive, killUnitTree, logSince, logSize, mainPid, startOriginAgain, stopOrigin } from '../../lib/lab/control.ts';
 import { labDown } from '../../lib/lab/down.ts';
 import { sleep, waitFor } from '../../lib/lab/exec.ts';
@@ -49,7 +48,9 @@ const skip =
 const t = loadTopology(SITES_DIR);
 const plan = planLab(t);
 const IMG = t.cdn.imageHost;
-const ANYCAST = prefixAddress(t.cdn.anycast.ipv4);
+// The first anycast prefix (ns1's): its service addresses and the covering prefixes routers carry.
+const [A4, A6] = anycastFamilies(t);
+const ANYCAST = A4!.address;
 const site = (id: string) => t.sites.find((s) => s.id === id)!;
 const ams = site('ams');
 const nyc = site('nyc');
@@ -336,10 +337,10 @@ describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
   it('8. silent upstream failure: BFD drops the frozen peer, the hold timer is the comparison', async () => {
     const host = nyc.hosts.find((h) => h.name === 'nyc-lb1')!;
     const router = nsOf.router('nyc');
-    const via4 = `! ip route show ${t.cdn.anycast.ipv4} | grep -q 'via ${host.address} '`;
-    const via6 = `! ip -6 route show ${t.cdn.anycast.ipv6} | grep -q 'via ${host.address6} '`;
-    const present4 = `ip route show ${t.cdn.anycast.ipv4} | grep -q 'via ${host.address} '`;
-    const presentBoth = `${present4} && ip -6 route show ${t.cdn.anycast.ipv6} | grep -q 'via ${host.address6} '`;
+    const via4 = `! ip route show ${A4!.prefix} | grep -q 'via ${host.address} '`;
+    const via6 = `! ip -6 route show ${A6!.prefix} | grep -q 'via ${host.address6} '`;
+    const present4 = `ip route show ${A4!.prefix} | grep -q 'via ${host.address} '`;
+    const presentBoth = `${present4} && ip -6 route show ${A6!.prefix} | grep -q 'via ${host.address6} '`;
     const bfd: number[] = [];
     const hold: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {

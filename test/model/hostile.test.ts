@@ -48,13 +48,13 @@ const FIELDS: Field[] = [
   { field: 'dns.hostmaster', at: 'sites/cdn.yaml:8:15', base: 'hostmaster.example.net', rule: DNS_RULE, inject: (v) => edit(S, [CDN, 'hostmaster: hostmaster.example.net', `hostmaster: ${yq(v)}`]) },
   { field: 'bgp.peers[0].passwordRef', at: 'sites/ams.yaml:27:20', base: 'ssm:/anycdn/ams', inject: (v) => edit(S, [AMS, 'passwordRef: ssm:/anycdn/ams/bgp/transit1', `passwordRef: ${yq(v)}`]),
     rule: 'must be a reference: ssm:/param/name, secretsmanager:secret-name or file:/absolute/path (never the secret itself)' },
-  { field: 'healthcheck.path', at: 'sites/cdn.yaml:21:9', base: '/healthz', rule: 'must be an absolute URL path such as /healthz', inject: (v) => edit(S, [CDN, 'rise: 5\n', `rise: 5\n  path: ${yq(v)}\n`]) },
+  { field: 'healthcheck.path', at: 'sites/cdn.yaml:30:9', base: '/healthz', rule: 'must be an absolute URL path such as /healthz', inject: (v) => edit(S, [CDN, 'rise: 5\n', `rise: 5\n  path: ${yq(v)}\n`]) },
   { field: 'hosts[0].interface', at: 'sites/ams.yaml:38:16', base: 'eth0', inject: (v) => edit(S, [AMS, 'address6: 2001:db8:a::11\n', `address6: 2001:db8:a::11\n    interface: ${yq(v)}\n`]),
     rule: 'must be a Linux interface name such as eth0 (lowercase letters and digits, at most 15)' },
   { field: 'haproxy.https.certPath', at: 'sites/ams.yaml:19:15', base: '/etc/haproxy/img.pem', inject: (v) => edit(S, [AMS, 'certPath: /etc/haproxy/certs/img.cdn.example.net.pem', `certPath: ${yq(v)}`]),
     rule: `${PATH_RULE}, such as /etc/haproxy/certs/img.pem` },
-  { field: 'cache.nginx.path', at: 'sites/cdn.yaml:29:17', base: '/var/cache/img', rule: PATH_RULE, inject: (v) => edit(S, [CDN, 'keyIncludesQuery: false', `keyIncludesQuery: false\n  nginx: {path: ${yq(v)}}`]) },
-  { field: 'origin.s3.bucket', at: 'sites/cdn.yaml:24:13', base: 'images', inject: (v) => edit(S, [CDN, 'bucket: anycdn-example-images', `bucket: ${yq(v)}`]),
+  { field: 'cache.nginx.path', at: 'sites/cdn.yaml:38:17', base: '/var/cache/img', rule: PATH_RULE, inject: (v) => edit(S, [CDN, 'keyIncludesQuery: false', `keyIncludesQuery: false\n  nginx: {path: ${yq(v)}}`]) },
+  { field: 'origin.s3.bucket', at: 'sites/cdn.yaml:33:13', base: 'images', inject: (v) => edit(S, [CDN, 'bucket: anycdn-example-images', `bucket: ${yq(v)}`]),
     rule: 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)' },
 ];
 
@@ -170,17 +170,22 @@ describe('wrong address families, bad prefixes and duplicates', () => {
     ['IPv4 as address6', edit(S, [AMS, 'address6: 2001:db8:a::11', 'address6: 198.51.100.111']), [
       'sites/ams.yaml:37:15: hosts[0].address6: must be an IPv6 address such as 2001:db8::10, got "198.51.100.111"',
     ]],
-    ['IPv6 as the Elastic IP', edit(S, ['sites/sin.yaml', 'address: 203.0.113.30', 'address: 2001:db8::30']), [
+    ['IPv6 as the Elastic IP', edit(S, ['sites/sin.yaml', 'address: 198.51.100.130', 'address: 2001:db8::30']), [
       'sites/sin.yaml:19:14: vip.elasticIp.address: must be an IPv4 address such as 192.0.2.10, got "2001:db8::30"',
     ]],
-    ['IPv6 anycast in the ipv4 slot', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 2001:db8:53::54/128']), [
-      'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "2001:db8:53::54/128"',
+    ['IPv6 anycast in the ipv4 slot', edit(S, [CDN, 'prefix: 192.0.2.0/24, address: 192.0.2.53', 'prefix: 192.0.2.0/24, address: "2001:db8:53::54"']), [
+      'sites/cdn.yaml:17:46: anycast.prefixes[0].ipv4.address: must be an IPv4 address such as 192.0.2.10, got "2001:db8:53::54"',
     ]],
-    ['anycast ipv6 not a /128', edit(S, [CDN, 'ipv6: 2001:db8:53::53/128', 'ipv6: 2001:db8:53::/64']), [
-      'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128 such as 2001:db8:53::53/128, got "2001:db8:53::/64"',
+    ['an anycast prefix without a length', edit(S, [CDN, 'prefix: 192.0.2.0/24, address: 192.0.2.53', 'prefix: 192.0.2.0, address: 192.0.2.53']), [
+      'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: must be a prefix in CIDR form such as 192.0.2.0/24, got "192.0.2.0"',
     ]],
-    ['anycast ipv4 without a length', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 192.0.2.53']), [
-      'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "192.0.2.53"',
+    ['an anycast prefix with a newline and a brace', edit(S, [CDN, 'prefix: 192.0.2.0/24, address: 192.0.2.53', 'prefix: "192.0.2.0/24\\n}", address: 192.0.2.53']), [
+      'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: must be a prefix in CIDR form such as 192.0.2.0/24, got "192.0.2.0/24\\n}"',
+    ]],
+    ['communities out of range and too many parts, and too many prepends', edit(S, [AMS, '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n', '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n      communities: ["64501:65536", "1:2:3:4", "64501:100", "64501:4294967295:0"]\n      prepend: 11\n']), [
+      'sites/ams.yaml:28:21: bgp.peers[0].communities[0]: must be a BGP community ASN:value (0-65535 each) or a large community a:b:c (0-4294967295 each), got "64501:65536"',
+      'sites/ams.yaml:28:36: bgp.peers[0].communities[1]: must be a BGP community ASN:value (0-65535 each) or a large community a:b:c (0-4294967295 each), got "1:2:3:4"',
+      'sites/ams.yaml:29:16: bgp.peers[0].prepend: must be at most 10, got 11',
     ]],
     ['a peer address that is a hostname', edit(S, [AMS, 'address: 198.51.100.1\n', 'address: router.example.net\n']), [
       'sites/ams.yaml:24:16: bgp.peers[0].address: must be an IPv4 or IPv6 address, got "router.example.net"',
@@ -249,8 +254,8 @@ describe('numbers: huge, negative, fractional, not numbers', () => {
   test.each<[what: string, texts: Texts, expected: string]>([
     ['virtualRouterId 256', edit(S, [AMS, 'virtualRouterId: 10', 'virtualRouterId: 256']), 'sites/ams.yaml:13:20: vip.virtualRouterId: must be at most 255, got 256'],
     ['ttlSec 2^53', edit(S, [CDN, 'ttlSec: 60', 'ttlSec: 9007199254740993']), 'sites/cdn.yaml:9:11: dns.ttlSec: must be at most 86400, got 9007199254740992'],
-    ['a negative interval', edit(S, [CDN, 'intervalMs: 150', 'intervalMs: -150']), 'sites/cdn.yaml:17:15: healthcheck.intervalMs: must be at least 50, got -150'],
-    ['a fractional fall count', edit(S, [CDN, 'fall: 2', 'fall: 2.5']), 'sites/cdn.yaml:19:9: healthcheck.fall: must be a whole number, got 2.5'],
+    ['a negative interval', edit(S, [CDN, 'intervalMs: 150', 'intervalMs: -150']), 'sites/cdn.yaml:26:15: healthcheck.intervalMs: must be at least 50, got -150'],
+    ['a fractional fall count', edit(S, [CDN, 'fall: 2', 'fall: 2.5']), 'sites/cdn.yaml:28:9: healthcheck.fall: must be a whole number, got 2.5'],
   ])('%s', (_what, texts, expected) => {
     expect(errors(texts)).toEqual([expected]);
   });
@@ -272,14 +277,14 @@ describe('YAML resource attacks', () => {
 
   test('a billion laughs in the global file', () => {
     expect(errors(edit(S, [CDN, 'shield: ams', `shield: ams\n${laughs}`]))).toEqual([
-      'sites/cdn.yaml:34:8: yaml: aliases expand to more than 100 copies; write the values out instead of nesting anchors',
+      'sites/cdn.yaml:43:8: yaml: aliases expand to more than 100 copies; write the values out instead of nesting anchors',
     ]);
   });
 
   test('a nested flow collection is an unknown key like any other', () => {
     const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
     expect(errors(edit(S, [CDN, 'shield: ams', `shield: ams\ndeep: ${deep}`]))).toEqual([
-      'sites/cdn.yaml:33:1: deep: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, monitoring, origin, shield',
+      'sites/cdn.yaml:42:1: deep: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, monitoring, origin, shield',
     ]);
   });
 
@@ -288,7 +293,7 @@ describe('YAML resource attacks', () => {
     const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
     const out = errors(edit(S, [CDN, 'shield: ams', `shield: ams\ndeep: ${deep}`]));
     expect(out.length).toBeGreaterThanOrEqual(1);
-    for (const line of out) expect(line).toMatch(/^sites\/cdn\.yaml:33:\d+: yaml: nested too deeply; flatten the value$/);
+    for (const line of out) expect(line).toMatch(/^sites\/cdn\.yaml:42:\d+: yaml: nested too deeply; flatten the value$/);
   });
 
   test('__proto__ and constructor are unknown keys, not prototype pollution', () => {

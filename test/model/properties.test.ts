@@ -178,7 +178,7 @@ const validTopology: fc.Arbitrary<Gen> = fc
       cdn: {
         imageHost,
         dns: { zone, nameservers: ns.length > 0 ? ns : [`ns.${zone}`], hostmaster: `hostmaster.${zone}`, ttlSec },
-        anycast: { ipv4: '192.0.2.53/32', ...(ipv6 ? { ipv6: '2001:db8:53::53/128' } : {}) },
+        anycast: { prefixes: [{ name: 'a', ipv4: { prefix: '192.0.2.0/24', address: '192.0.2.53' }, ...(ipv6 ? { ipv6: { prefix: '2001:db8:53::/48', address: '2001:db8:53::53' } } : {}) }] },
         healthcheck: { ...hc, path },
         origin,
         ...(shield ? { shield: ids[0] } : {}),

@@ -34,6 +34,12 @@ test('the shipped sites load without errors', () => {
   expect(t.sites[0]!.hosts.map((h) => h.name)).toEqual(['ams-cache1', 'ams-cache2', 'ams-lb1', 'ams-lb2']);
 });
 
+test('long anycast prefixes load behind allowLongPrefixes, and explicit bgp.announce lists are kept', () => {
+  const t = load(edit(S, [CDN, 'prefix: 192.0.2.0/24, address: 192.0.2.53', 'prefix: 192.0.2.52/31, address: 192.0.2.53'], [CDN, 'anycast:\n', 'anycast:\n  allowLongPrefixes: true\n'], [AMS, 'bgp:\n', 'bgp:\n  announce: [b, a]\n']));
+  expect(t.cdn.anycast.prefixes[0]!.ipv4.prefix).toBe('192.0.2.52/31');
+  expect(t.sites.map((s) => s.bgp.announce)).toEqual([['b', 'a'], undefined, undefined]);
+});
+
 test('every rule in lib/model/rules has a failing fixture below', () => {
   // Adding a rule without a fixture here fails this test: extend RULE_CASES first.
   expect(new Set(RULE_CASES.map(([rule]) => rule))).toEqual(new Set(RULES.map((r) => r.name)));
@@ -55,24 +61,48 @@ const RULE_CASES: Case[] = [
   ['prefixes', 'prefix length out of range', edit(S, [NYC, 'lan: 198.51.100.64/26', 'lan: 198.51.100.64/33']), [
     'sites/nyc.yaml:8:8: subnets.lan: "198.51.100.64/33" is not a valid prefix; write it in CIDR form such as 192.0.2.0/24 or 2001:db8::/64',
   ]],
-  ['prefixes', 'anycast ipv4 not a /32', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 192.0.2.0/24']), [
-    'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "192.0.2.0/24"',
+  // anycast
+  ['anycast', 'an IPv4 prefix longer than /24', edit(S, [CDN, 'prefix: 192.0.2.0/24, address: 192.0.2.53', 'prefix: 192.0.2.0/25, address: 192.0.2.53']), [
+    'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: 192.0.2.0/25 is longer than /24, which upstreams drop (RFC 7454); announce a covering /24 or shorter, or set anycast.allowLongPrefixes: true for a lab or private peering',
   ]],
-  // One rule, one message: a host-bits hint ("use the network 192.0.2.52/31") would point at a
-  // value the /32 rule then refuses.
-  ['prefixes', 'anycast ipv4 /31 with host bits', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 192.0.2.53/31']), [
-    'sites/cdn.yaml:13:9: anycast.ipv4: must be an IPv4 /32 such as 192.0.2.53/32, got "192.0.2.53/31"',
+  ['anycast', 'an IPv6 prefix longer than /48', edit(S, [CDN, 'prefix: "2001:db8:54::/48"', 'prefix: "2001:db8:54::/64"']), [
+    'sites/cdn.yaml:22:23: anycast.prefixes[1].ipv6.prefix: 2001:db8:54::/64 is longer than /48, which upstreams drop (RFC 7454); announce a covering /48 or shorter, or set anycast.allowLongPrefixes: true for a lab or private peering',
   ]],
-  ['prefixes', 'anycast ipv6 /64 with host bits', edit(S, [CDN, 'ipv6: 2001:db8:53::53/128', 'ipv6: 2001:db8:53::53/64']), [
-    'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128 such as 2001:db8:53::53/128, got "2001:db8:53::53/64"',
+  ['anycast', 'a prefix with host bits, of the wrong family, and a service address outside it', edit(S, [CDN, 'prefix: 192.0.2.0/24, address: 192.0.2.53', 'prefix: 192.0.2.53/24, address: 192.0.2.53'], [CDN, 'prefix: "2001:db8:54::/48"', 'prefix: 198.51.100.128/25'], [CDN, 'address: 203.0.113.53', 'address: 203.0.114.53']), [
+    'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: "192.0.2.53/24" has host bits set; use the network 192.0.2.0/24',
+    'sites/cdn.yaml:21:48: anycast.prefixes[1].ipv4.address: 203.0.114.53 is outside 203.0.113.0/24; pick the service address inside its prefix',
+    'sites/cdn.yaml:22:23: anycast.prefixes[1].ipv6.prefix: 198.51.100.128/25 is not an IPv6 prefix; use one such as 2001:db8:53::/48',
   ]],
-  ['prefixes', 'anycast ipv6 given an IPv4 prefix', edit(S, [CDN, 'ipv6: 2001:db8:53::53/128', 'ipv6: 192.0.2.54/32']), [
-    'sites/cdn.yaml:14:9: anycast.ipv6: must be an IPv6 /128 such as 2001:db8:53::53/128, got "192.0.2.54/32"',
+  ['anycast', 'the network address as the service address', edit(S, [CDN, 'address: "2001:db8:53::53"', 'address: "2001:db8:53::"']), [
+    'sites/cdn.yaml:18:52: anycast.prefixes[0].ipv6.address: 2001:db8:53:: is the network address of 2001:db8:53::/48, which stands for the announcement on lo; pick another address inside it, such as 2001:db8:53::53',
   ]],
-  ['prefixes', 'anycast address on a site segment', edit(S, [CDN, 'ipv4: 192.0.2.53/32', 'ipv4: 10.30.0.53/32']), [
-    'sites/cdn.yaml:13:9: anycast.ipv4: 10.30.0.53/32 lies inside subnets.public of site sin; the anycast address must not be on any site segment',
+  ['anycast', 'a prefix on a site segment and two prefixes that overlap', edit(S, [CDN, 'prefix: 192.0.2.0/24, address: 192.0.2.53', 'prefix: 10.30.0.0/16, address: 10.30.200.53'], [CDN, 'prefix: "2001:db8:54::/48"', 'prefix: "2001:db8::/32"']), [
+    'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: 10.30.0.0/16 overlaps subnets.public of site sin; the anycast prefixes must not be on any site segment',
+    'sites/cdn.yaml:22:23: anycast.prefixes[1].ipv6.prefix: 2001:db8::/32 overlaps 2001:db8:53::/48 of anycast prefix a; each prefix is announced and withdrawn on its own, so they must not overlap',
+    'sites/cdn.yaml:22:23: anycast.prefixes[1].ipv6.prefix: 2001:db8::/32 overlaps subnets.lan6 of site ams; the anycast prefixes must not be on any site segment',
+    'sites/cdn.yaml:22:23: anycast.prefixes[1].ipv6.prefix: 2001:db8::/32 overlaps subnets.lan6 of site nyc; the anycast prefixes must not be on any site segment',
+  ]],
+  ['anycast', 'a name server in two prefixes, one in none, one unknown', edit(S, [CDN, 'nameservers: [ns2.cdn.example.net]', 'nameservers: [ns1.cdn.example.net, ns3.cdn.example.net]']), [
+    'sites/cdn.yaml:7:38: dns.nameservers[1]: ns2.cdn.example.net is in the zone and needs glue; list it under the nameservers of one of anycast.prefixes (a, b)',
+    'sites/cdn.yaml:23:21: anycast.prefixes[1].nameservers[0]: ns1.cdn.example.net is already reached at anycast prefix a; a name server has one glue address per family, list it once',
+    'sites/cdn.yaml:23:42: anycast.prefixes[1].nameservers[1]: ns3.cdn.example.net is not in dns.nameservers; add it there or remove it here',
+  ]],
+  ['anycast', 'a name server announced by one site only, and unknown or repeated names in bgp.announce', edit(S, [AMS, 'bgp:\n', 'bgp:\n  announce: [a, b, a]\n'], [NYC, 'bgp:\n', 'bgp:\n  announce: [a, c]\n']), [
+    'sites/ams.yaml:22:20: bgp.announce[2]: a is listed twice; remove one',
+    'sites/cdn.yaml:20:13: anycast.prefixes[1].name: b (name server ns2.cdn.example.net) is announced by 1 site(s) (ams); a name server needs at least 2, add b to bgp.announce of nyc',
+    'sites/nyc.yaml:18:17: bgp.announce[1]: c is not an anycast prefix; use one of a, b',
+  ]],
+  ['anycast', 'bgp.announce on a site without peers', edit(S, [SIN, 'asn: 65030\n', 'asn: 65030\nbgp:\n  announce: [a]\n']), [
+    'sites/sin.yaml:11:3: bgp.announce: site sin has no bgp.peers to announce through; remove bgp.announce or add peers',
   ]],
   // addressesInSubnets
+  ['addressesInSubnets', 'an IPv6 VIP outside the subnets, and one taken by a host', edit(S, [AMS, '  virtualRouterId: 10\n', '  address6: 2001:db8:c::10\n  virtualRouterId: 10\n'], [NYC, '  virtualRouterId: 20\n', '  address6: 2001:db8:b::75\n  virtualRouterId: 20\n']), [
+    'sites/ams.yaml:13:13: vip.address6: 2001:db8:c::10 is outside the site subnets; pick an address in one of 2001:db8:a::/64',
+    'sites/nyc.yaml:32:15: hosts[0].address6: 2001:db8:b::75 is already used by the IPv6 image VIP in site nyc; every address must be unique',
+  ]],
+  ['awsNetwork', 'an IPv6 VIP on an aws site', edit(S, [SIN, '  virtualRouterId: 30\n', '  address6: 2001:db8:c::10\n  virtualRouterId: 30\n']), [
+    'sites/sin.yaml:16:13: vip.address6: 2001:db8:c::10 is IPv6, but aws site sin has no IPv6 subnet (and no Elastic IP is IPv6); remove it',
+  ]],
   ['addressesInSubnets', 'VIP outside the subnets', edit(S, [AMS, 'address: 198.51.100.10', 'address: 198.51.100.100']), [
     'sites/ams.yaml:12:12: vip.address: 198.51.100.100 is outside the site subnets; pick an address in one of 198.51.100.0/26',
   ]],
@@ -80,7 +110,7 @@ const RULE_CASES: Case[] = [
     'sites/nyc.yaml:35:15: hosts[1].address6: 2001:db8:c::76 (nyc-lb2) is outside the site subnets; pick an address in one of 2001:db8:b::/64',
   ]],
   ['addressesInSubnets', 'IPv6 address on a site without IPv6 subnet', edit(S, [NYC, '  lan6: 2001:db8:b::/64\n', ''], [NYC, '    - name: transit1-v6\n      address: 2001:db8:b::1\n      asn: 64502\n', ''], [NYC, '    address6: 2001:db8:b::75\n', '']), [
-    'sites/nyc.yaml:17:3: bgp.peers: metal site nyc needs an IPv6 peer to announce anycast.ipv6 2001:db8:53::53/128, like every other site',
+    'sites/nyc.yaml:17:3: bgp.peers: metal site nyc needs an IPv6 peer to announce anycast prefix a 2001:db8:53::/48',
     'sites/nyc.yaml:30:15: hosts[1].address6: 2001:db8:b::76 (nyc-lb2) is outside the site subnets; pick an address in an IPv6 subnet (add one under subnets)',
   ]],
   ['addressesInSubnets', 'directly connected peer off the subnets', edit(S, [NYC, 'address: 198.51.100.65', 'address: 203.0.113.1']), [
@@ -93,7 +123,7 @@ const RULE_CASES: Case[] = [
   ['uniqueAddresses', 'the same IPv6 address written two ways', edit(S, [NYC, 'address6: 2001:db8:b::76', 'address6: 2001:DB8:b:0::75']), [
     'sites/nyc.yaml:35:15: hosts[1].address6: 2001:DB8:b:0::75 is already used by host nyc-lb1 in site nyc; every address must be unique',
   ]],
-  ['uniqueAddresses', 'an Elastic IP equal to another site\'s VIP', edit(S, [SIN, 'address: 203.0.113.30', 'address: 198.51.100.10']), [
+  ['uniqueAddresses', 'an Elastic IP equal to another site\'s VIP', edit(S, [SIN, 'address: 198.51.100.130', 'address: 198.51.100.10']), [
     'sites/sin.yaml:19:14: vip.elasticIp.address: 198.51.100.10 is already used by the image VIP in site ams; every address must be unique',
   ]],
   // uniqueNames
@@ -134,6 +164,9 @@ const RULE_CASES: Case[] = [
     'sites/nyc.yaml:43:19: hosts[3].vrrpPriority: nyc-cache2 is not an lb host; remove vrrpPriority',
   ]],
   // bgp
+  ['bgp', 'GTSM on a multihop session', edit(S, [AMS, '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n', '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n      multihop: 2\n      ttlSecurity: true\n']), [
+    'sites/ams.yaml:29:20: bgp.peers[0].ttlSecurity: GTSM (RFC 5082) is for directly connected peers, and transit1 has multihop 2; remove ttlSecurity or multihop',
+  ]],
   ['bgp', 'ASN reuse across sites', edit(S, [NYC, 'asn: 65020', 'asn: 65010']), [
     'sites/nyc.yaml:5:6: asn: 65010 is already site ams\'s; each site has its own ASN',
   ]],
@@ -150,10 +183,10 @@ const RULE_CASES: Case[] = [
     'sites/nyc.yaml:24:16: bgp.peers[1].address: 2001:db8:b::1 is IPv6 but dns host nyc-lb2 has no address6; add one or use an IPv4 peer',
   ]],
   ['bgp', 'metal site without an IPv4 peer', edit(S, [NYC, '    - name: transit1\n      address: 198.51.100.65\n      asn: 64502\n      bfd: true\n', '']), [
-    'sites/nyc.yaml:18:3: bgp.peers: metal site nyc needs an IPv4 peer to announce anycast.ipv4 192.0.2.53/32',
+    'sites/nyc.yaml:18:3: bgp.peers: metal site nyc needs an IPv4 peer to announce anycast prefix a 192.0.2.0/24',
   ]],
   ['bgp', 'metal site without an IPv6 peer', edit(S, [NYC, '    - name: transit1-v6\n      address: 2001:db8:b::1\n      asn: 64502\n', '']), [
-    'sites/nyc.yaml:18:3: bgp.peers: metal site nyc needs an IPv6 peer to announce anycast.ipv6 2001:db8:53::53/128, like every other site',
+    'sites/nyc.yaml:18:3: bgp.peers: metal site nyc needs an IPv6 peer to announce anycast prefix a 2001:db8:53::/48',
   ]],
   ['bgp', 'keepalive above a third of the hold time', edit(S, [NYC, 'bgp:\n', 'bgp:\n  holdTimeSec: 6\n']), [
     'sites/nyc.yaml:17:1: bgp.keepaliveTimeSec: 3 must be at most a third of holdTimeSec (6)',
@@ -184,7 +217,7 @@ const RULE_CASES: Case[] = [
   ['platform', 'aws site without region', edit(S, [SIN, 'region: ap-southeast-1\n', '']), [
     'sites/sin.yaml:7:11: region: aws site sin needs region, such as eu-west-1',
   ]],
-  ['platform', 'aws site without Elastic IP', edit(S, [SIN, '  elasticIp:\n    address: 203.0.113.30\n    allocationId: eipalloc-0a1b2c3d4e5f60718\n', '']), [
+  ['platform', 'aws site without Elastic IP', edit(S, [SIN, '  elasticIp:\n    address: 198.51.100.130\n    allocationId: eipalloc-0a1b2c3d4e5f60718\n', '']), [
     'sites/sin.yaml:14:1: vip.elasticIp: aws site sin needs elasticIp {address, allocationId}: the address published in DNS',
   ]],
   ['platform', 'metal site with an Elastic IP', edit(S, [NYC, '  preempt: false\n', '  preempt: false\n  elasticIp:\n    address: 203.0.113.31\n    allocationId: eipalloc-0a1b2c3d\n']), [
@@ -241,10 +274,10 @@ const RULE_CASES: Case[] = [
   ['dns', 'hostmaster at the zone apex', edit(S, [CDN, 'hostmaster: hostmaster.example.net', 'hostmaster: cdn.example.net']), [
     'sites/cdn.yaml:8:15: dns.hostmaster: cdn.example.net is the zone apex; use a mailbox name such as hostmaster.cdn.example.net',
   ]],
-  ['dns', 'a name server listed twice', edit(S, [CDN, '[ns1.cdn.example.net, ns2.cdn.example.net]', '[ns1.cdn.example.net, ns1.cdn.example.net]']), [
+  ['dns', 'a name server listed twice', edit(S, [CDN, '[ns1.cdn.example.net, ns2.cdn.example.net]', '[ns1.cdn.example.net, ns1.cdn.example.net]'], [CDN, 'nameservers: [ns2.cdn.example.net]', 'nameservers: []']), [
     'sites/cdn.yaml:7:38: dns.nameservers[1]: ns1.cdn.example.net is listed twice; remove one',
   ]],
-  ['dns', 'the image host as a name server', edit(S, [CDN, '[ns1.cdn.example.net, ns2.cdn.example.net]', '[ns1.cdn.example.net, img.cdn.example.net]']), [
+  ['dns', 'the image host as a name server', edit(S, [CDN, '[ns1.cdn.example.net, ns2.cdn.example.net]', '[ns1.cdn.example.net, img.cdn.example.net]'], [CDN, 'nameservers: [ns2.cdn.example.net]', 'nameservers: [img.cdn.example.net]']), [
     'sites/cdn.yaml:7:38: dns.nameservers[1]: img.cdn.example.net is the image host; name servers need their own names',
   ]],
   ['parentZone', 'a parent zone that is the zone itself', edit(S, [CDN, '  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: Z0123456789ABCDEFGHIJ, name: cdn.example.net }\n']), [
@@ -254,18 +287,18 @@ const RULE_CASES: Case[] = [
     'sites/cdn.yaml:10:60: dns.parentZone.name: example.org is not above dns.zone cdn.example.net; use the zone that delegates it, such as example.net',
   ]],
   ['dns', 'a shield that is not a site', edit(S, [CDN, 'shield: ams', 'shield: fra']), [
-    'sites/cdn.yaml:32:9: shield: fra is not a site; use one of ams, nyc, sin',
+    'sites/cdn.yaml:41:9: shield: fra is not a site; use one of ams, nyc, sin',
   ]],
   // haproxy
   // monitoring
   ['monitoring', 'the Prometheus server outside every scrape subnet', edit(S, [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.208/28]\n']), [
-    'sites/cdn.yaml:34:15: monitoring.prometheus: 198.51.100.200 is in no monitoring.scrapeFrom prefix, so every exporter would refuse it; add its prefix to scrapeFrom',
+    'sites/cdn.yaml:43:15: monitoring.prometheus: 198.51.100.200 is in no monitoring.scrapeFrom prefix, so every exporter would refuse it; add its prefix to scrapeFrom',
   ]],
   ['monitoring', 'a scrape subnet with host bits', edit(S, [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.192/28, 198.51.100.1/24]\n']), [
-    'sites/cdn.yaml:35:35: monitoring.scrapeFrom[1]: 198.51.100.1/24 has host bits set; use the network 198.51.100.0/24',
+    'sites/cdn.yaml:44:35: monitoring.scrapeFrom[1]: 198.51.100.1/24 has host bits set; use the network 198.51.100.0/24',
   ]],
   ['monitoring', 'the checker status port on an exporter port', edit(S, [CDN, '  rise: 5\n', '  rise: 5\n  statusPort: 9100\n'], [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.192/28]\n']), [
-    "sites/cdn.yaml:21:15: healthcheck.statusPort: 9100 is the node exporter's port; pick another port",
+    "sites/cdn.yaml:30:15: healthcheck.statusPort: 9100 is the node exporter's port; pick another port",
   ]],
   ['haproxy', 'stats page on every address', edit(S, [NYC, 'bgp:\n', 'haproxy:\n  statsAddress: 0.0.0.0\n\nbgp:\n']), [
     'sites/nyc.yaml:18:17: haproxy.statsAddress: 0.0.0.0 listens on every address, the VIP included; use 127.0.0.1 or a management address',
@@ -349,14 +382,14 @@ describe('schema and values', () => {
       'sites/nyc.yaml:9:3: subnets.Lan6: key must start with a letter and hold only lowercase letters, digits and hyphens (at most 32), got "Lan6"',
     ]],
     ['a bad status in cache.validSec (record key)', edit(S, [CDN, '"404": 60', '"600": 60']), [
-      'sites/cdn.yaml:29:42: cache.validSec.600: key must be an HTTP status such as 200, or any, got "600"',
+      'sites/cdn.yaml:38:42: cache.validSec.600: key must be an HTTP status such as 200, or any, got "600"',
     ]],
     ['no subnets', edit(S, [SIN, 'subnets:\n  public: 10.30.0.0/24\n', 'subnets: {}\n']), ['sites/sin.yaml:11:1: subnets: needs at least one subnet, got {}']],
     ['origin with both forms', edit(S, [CDN, 'origin:\n', 'origin:\n  http:\n    url: https://o.example.net\n']), [
-      'sites/cdn.yaml:22:1: origin: must hold exactly one of s3: {bucket, region} or http: {url}, got {"http":{"url":"https://o.example.net"},"s3":{"bucket":"anyc...',
+      'sites/cdn.yaml:31:1: origin: must hold exactly one of s3: {bucket, region} or http: {url}, got {"http":{"url":"https://o.example.net"},"s3":{"bucket":"anyc...',
     ]],
     ['origin empty', edit(S, [CDN, '  s3:\n    bucket: anycdn-example-images\n    region: eu-west-1\n', '  {}\n']), [
-      'sites/cdn.yaml:22:1: origin: must hold exactly one of s3: {bucket, region} or http: {url}, got {}',
+      'sites/cdn.yaml:31:1: origin: must hold exactly one of s3: {bucket, region} or http: {url}, got {}',
     ]],
     ['a parent zone id that is no hosted-zone id', edit(S, [CDN, '  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: example.net, name: example.net }\n']), [
       'sites/cdn.yaml:10:31: dns.parentZone.hostedZoneId: must be a Route 53 hosted-zone id such as Z0123456789ABCDEFGHIJ, got "example.net"',
@@ -378,15 +411,15 @@ describe('schema and values', () => {
 describe('unknown keys', () => {
   test.each<[what: string, texts: Texts, expected: string]>([
     ['a typo in a nested mapping', edit(S, [AMS, 'advertIntervalMs: 100', 'advertIntervallMs: 100']),
-      'sites/ams.yaml:14:3: vip.advertIntervallMs: unknown key (did you mean advertIntervalMs?); allowed here: address, advertIntervalMs, elasticIp, preempt, virtualRouterId'],
+      'sites/ams.yaml:14:3: vip.advertIntervallMs: unknown key (did you mean advertIntervalMs?); allowed here: address, address6, advertIntervalMs, elasticIp, preempt, virtualRouterId'],
     ['a typo in a list item', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      passwrdRef']),
-      'sites/ams.yaml:27:7: bgp.peers[0].passwrdRef: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, multihop, name, passwordRef'],
+      'sites/ams.yaml:27:7: bgp.peers[0].passwrdRef: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, multihop, name, passwordRef, prepend, ttlSecurity'],
     ['a typo inside a union branch', edit(S, [CDN, 'region: eu-west-1', 'region: eu-west-1\n    regoin: x']),
-      'sites/cdn.yaml:26:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
+      'sites/cdn.yaml:35:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
     ['a key with no near match', edit(S, [CDN, 'shield: ams', 'shield: ams\nsecret: hunter2']),
-      'sites/cdn.yaml:33:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, monitoring, origin, shield'],
+      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, monitoring, origin, shield'],
     ['a plaintext password next to passwordRef', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      password: hunter2\n      passwordRef']),
-      'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, multihop, name, passwordRef'],
+      'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, multihop, name, passwordRef, prepend, ttlSecurity'],
   ])('%s', (_what, texts, expected) => {
     expect(errors(texts)).toEqual([expected]);
   });
@@ -507,7 +540,7 @@ describe('all errors at once', () => {
     );
     expect(errors(texts)).toEqual([
       'sites/ams.yaml:12:12: vip.address: 198.51.100.100 is outside the site subnets; pick an address in one of 198.51.100.0/26',
-      'sites/cdn.yaml:32:9: shield: fra is not a site; use one of ams, nyc, sin',
+      'sites/cdn.yaml:41:9: shield: fra is not a site; use one of ams, nyc, sin',
       'sites/nyc.yaml:5:6: asn: 65010 is already site ams\'s; each site has its own ASN',
       'sites/nyc.yaml:43:14: hosts[3].address: 198.51.100.85 is already used by host nyc-cache1 in site nyc; every address must be unique',
       'sites/sin.yaml:7:11: region: aws site sin needs region, such as eu-west-1',

@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderBird } from '../../lib/render/bird.ts';
+import { renderHealthcheck } from '../../lib/render/healthcheck.ts';
 import { blank, block, code, stmt } from '../../lib/render/syntax/brace.ts';
 import { BIRD_KEYWORDS, emitBird, ident, line, passwordFile, passwordStmt, prefixSet, quote } from '../../lib/render/syntax/bird.ts';
 import { quote as nginxQuote } from '../../lib/render/syntax/nginx.ts';
 import { ip, num } from '../../lib/render/syntax/word.ts';
 import { missingBinary } from '../helpers/daemons.ts';
-import { INLINE_CDN, inlineSite, loadInline, section, siteAndHost } from '../helpers/inline.ts';
+import { INLINE_CDN, INLINE_CDN_V6, inlineSite, loadInline, section, siteAndHost } from '../helpers/inline.ts';
 
 function render(site: string, cdn?: string, host = 'tst-lb1') {
   const t = loadInline(site, cdn);
@@ -33,7 +34,12 @@ const dualStack = (peer1Extra: string[] = []) =>
     .replace('  lan: 192.0.2.0/26', '  lan: 192.0.2.0/26\n  lan6: 2001:db8::/64')
     .replace('    address: 192.0.2.11', '    address: 192.0.2.11\n    address6: 2001:db8::11')
     .replace('      asn: 64501', ['      asn: 64501', ...peer1Extra.map((l) => `      ${l}`), '    - name: transit2-v6', '      address: 2001:db8::1', '      asn: 64502'].join('\n'));
-const v6Cdn = INLINE_CDN.replace('  ipv4: 203.0.113.53/32', '  ipv4: 203.0.113.53/32\n  ipv6: 2001:db8:53::53/128');
+const v6Cdn = INLINE_CDN_V6;
+
+/** The inline site with one prepend for the site, two more and two communities on its peer, and GTSM. */
+const POLICY = inlineSite()
+  .replace('bgp:\n', 'bgp:\n  prepend: 1\n')
+  .replace('      asn: 64501', ['      asn: 64501', '      prepend: 2', '      ttlSecurity: true', '      communities: ["64501:100", "64501:4200000000:7"]'].join('\n'));
 
 describe('bird.conf', () => {
   it('renders the whole file for one IPv4 peer with the defaults', () => {
@@ -45,7 +51,7 @@ describe('bird.conf', () => {
 log stderr all;
 router id 192.0.2.11;
 
-define ANYCAST4 = [ 203.0.113.53/32 ];
+define ANYCAST4 = [ 203.0.113.0/24 ];
 # Written by anycdn-healthcheck: ANYCAST_DRAIN 1 while a drain runs, ANYCAST_DEPREFER 1 while DNS answers but the image path fails.
 include "/run/anycdn/bird-announce.conf";
 
@@ -53,13 +59,13 @@ protocol device {
 	scan time 10;
 }
 
-# The health checker puts the anycast addresses on lo while DNS and the image VIP answer.
+# The health checker puts each covering prefix on lo while its DNS and the image VIP answer.
 protocol direct anycast_lo {
 	ipv4;
 	interface "lo";
 }
 
-filter export_anycast4 {
+filter export_transit1 {
 	if net ~ ANYCAST4 && proto = "anycast_lo" then {
 		if ANYCAST_DRAIN = 1 then bgp_community.add((65535, 0));
 		if ANYCAST_DEPREFER = 1 then {
@@ -88,7 +94,7 @@ protocol bgp bgp_transit1 from upstream {
 	neighbor 192.0.2.1 as 64501;
 	ipv4 {
 		import none;
-		export filter export_anycast4;
+		export filter export_transit1;
 	};
 }
 `);
@@ -103,9 +109,9 @@ protocol bgp bgp_transit1 from upstream {
     const conf = birdConf(inlineSite(), `${INLINE_CDN}healthcheck:\n  onImagePathDown: withdraw\n`);
     expect(conf).toContain('# Written by anycdn-healthcheck: ANYCAST_DRAIN 1 while a drain runs.\ninclude "/run/anycdn/bird-announce.conf";\n');
     expect(conf).not.toMatch(/DEPREFER/);
-    expect(section(conf, 'filter export_anycast4 {')).toBe(
+    expect(section(conf, 'filter export_transit1 {')).toBe(
       [
-        'filter export_anycast4 {',
+        'filter export_transit1 {',
         '\tif net ~ ANYCAST4 && proto = "anycast_lo" then {',
         '\t\tif ANYCAST_DRAIN = 1 then bgp_community.add((65535, 0));',
         '\t\taccept;',
@@ -118,9 +124,9 @@ protocol bgp bgp_transit1 from upstream {
 
   it('dual stack: both anycast sets, a filter per family, each peer in its own family', () => {
     const conf = birdConf(dualStack(), v6Cdn);
-    expect(conf).toContain('define ANYCAST4 = [ 203.0.113.53/32 ];\ndefine ANYCAST6 = [ 2001:db8:53::53/128 ];\n');
+    expect(conf).toContain('define ANYCAST4 = [ 203.0.113.0/24 ];\ndefine ANYCAST6 = [ 2001:db8:53::/48 ];\n');
     expect(section(conf, 'protocol direct anycast_lo {')).toBe(['protocol direct anycast_lo {', '\tipv4;', '\tipv6;', '\tinterface "lo";', '}'].join('\n'));
-    expect(section(conf, 'filter export_anycast6 {').split('\n').slice(0, 2)).toEqual(['filter export_anycast6 {', '\tif net ~ ANYCAST6 && proto = "anycast_lo" then {']);
+    expect(section(conf, 'filter export_transit2_v6 {').split('\n').slice(0, 2)).toEqual(['filter export_transit2_v6 {', '\tif net ~ ANYCAST6 && proto = "anycast_lo" then {']);
     expect(section(conf, 'protocol bgp bgp_transit2_v6 from upstream {')).toBe(
       [
         'protocol bgp bgp_transit2_v6 from upstream {',
@@ -129,11 +135,45 @@ protocol bgp bgp_transit1 from upstream {
         '\tneighbor 2001:db8::1 as 64502;',
         '\tipv6 {',
         '\t\timport none;',
-        '\t\texport filter export_anycast6;',
+        '\t\texport filter export_transit2_v6;',
         '\t};',
         '}',
       ].join('\n'),
     );
+  });
+
+  it('per-peer policy: the site\'s and the peer\'s prepends, its communities, and GTSM', () => {
+    const conf = birdConf(POLICY, `${INLINE_CDN}healthcheck:\n  onImagePathDown: withdraw\n`);
+    expect(section(conf, 'filter export_transit1 {')).toBe(
+      [
+        'filter export_transit1 {',
+        '\tif net ~ ANYCAST4 && proto = "anycast_lo" then {',
+        '\t\tif ANYCAST_DRAIN = 1 then bgp_community.add((65535, 0));',
+        '\t\tbgp_path.prepend(65001);',
+        '\t\tbgp_path.prepend(65001);',
+        '\t\tbgp_path.prepend(65001);',
+        '\t\tbgp_community.add((64501, 100));',
+        '\t\tbgp_large_community.add((64501, 4200000000, 7));',
+        '\t\taccept;',
+        '\t}',
+        '\treject;',
+        '}',
+      ].join('\n'),
+    );
+    expect(section(conf, 'protocol bgp bgp_transit1 from upstream {')).toContain('\tneighbor 192.0.2.1 as 64501;\n\tttl security on;\n');
+  });
+
+  it('announces only the prefixes of bgp.announce, and the checker moves only those', () => {
+    const cdn = INLINE_CDN.replace(
+      '    - name: a\n      ipv4: { prefix: 203.0.113.0/24, address: 203.0.113.53 }\n',
+      '    - name: a\n      ipv4: { prefix: 203.0.113.0/24, address: 203.0.113.53 }\n    - name: b\n      ipv4: { prefix: 198.51.100.0/24, address: 198.51.100.53 }\n      nameservers: [ns1.example.net]\n',
+    );
+    const site = inlineSite().replace('bgp:\n', 'bgp:\n  announce: [b]\n');
+    expect(birdConf(site, cdn)).toContain('define ANYCAST4 = [ 198.51.100.0/24 ];\n');
+    const t = loadInline(site, cdn);
+    const { site: s, host } = siteAndHost(t, 'tst-lb1');
+    const hc = JSON.parse(renderHealthcheck(t, s, host).find((f) => f.path.endsWith('healthcheck.json'))!.content);
+    expect(hc.anycast).toEqual([{ name: 'b', addresses: ['198.51.100.53/32'], prefixes: ['198.51.100.0/24'] }]);
   });
 
   it('an IPv6 peer without IPv6 anycast exports nothing', () => {
@@ -152,7 +192,7 @@ protocol bgp bgp_transit1 from upstream {
         '\tinclude "/run/anycdn/secrets/bird-transit1.conf";',
         '\tipv4 {',
         '\t\timport none;',
-        '\t\texport filter export_anycast4;',
+        '\t\texport filter export_transit1;',
         '\t};',
         '}',
       ].join('\n'),
@@ -322,6 +362,18 @@ describe.skipIf(missingBinary('/usr/sbin/bird', 'bird2'))('bird -p reads the quo
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('accepts the per-peer policy: prepends, standard and large communities, ttl security', () => {
+    const announce = join(dir, 'announce.conf');
+    writeFileSync(announce, 'define ANYCAST_DRAIN = 0;\n');
+    const conf = birdConf(POLICY, `${INLINE_CDN}healthcheck:\n  onImagePathDown: withdraw\n`).replace('/run/anycdn/bird-announce.conf', announce);
+    expect(conf).toContain('ttl security on;');
+    expect(parse(conf)).toBe('');
+  });
+
+  it('refuses a standard community value above 65535, which the model refuses first', () => {
+    expect(parse('filter f { bgp_community.add((64501, 65536)); accept; }\n')).not.toBe('');
   });
 
   it('refuses a string with a newline, so quote() must too', () => {

@@ -40,7 +40,7 @@ describe('day 2', () => {
         .replace('New York, US', 'Frankfurt, DE')
         .replace('asn: 65020', 'asn: 65040')
         .replace('virtualRouterId: 20', 'virtualRouterId: 40')
-        .replaceAll('198.51.100.', '203.0.113.')
+        .replaceAll('198.51.100.', '198.18.0.')
         .replaceAll('2001:db8:b:', '2001:db8:f:')
         .replaceAll('nyc-', 'fra-')
         .replace('asn: 64502', 'asn: 64503')
@@ -48,7 +48,7 @@ describe('day 2', () => {
     });
     expect(t.sites.map((s) => s.id)).toEqual(['ams', 'fra', 'nyc', 'sin']);
     const fra = t.sites.find((s) => s.id === 'fra')!.hosts.map((h) => `${h.address}:9100`);
-    expect(scrapeTargets(t).filter((x) => x.endsWith(':9100') && x.startsWith('203.0.113.'))).toEqual(fra);
+    expect(scrapeTargets(t).filter((x) => x.endsWith(':9100') && x.startsWith('198.18.0.'))).toEqual(fra);
     expect(fra).toHaveLength(4);
   });
 });

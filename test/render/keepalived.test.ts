@@ -27,6 +27,33 @@ function conf(site: string, host = 'tst-lb1'): string {
 }
 
 describe('keepalived.conf', () => {
+  it('holds an IPv6 VIP in a VRRPv3 instance of its own, synced with the IPv4 one and drained with it', () => {
+    const site = inlineSite()
+      .replace('  lan: 192.0.2.0/26', '  lan: 192.0.2.0/26\n  lan6: 2001:db8::/64')
+      .replace('  virtualRouterId: 7', '  virtualRouterId: 7\n  address6: 2001:db8::10');
+    const text = conf(site);
+    expect(section(text, 'vrrp_instance vip6_tst {')).toBe(`vrrp_instance vip6_tst {
+\tstate BACKUP
+\tinterface eth0
+\tvirtual_router_id 7
+\tpriority 150
+\tadvert_int 0.1
+\tpreempt_delay 10
+\tvirtual_ipaddress {
+\t\t2001:db8::10/128 dev eth0
+\t}
+\ttrack_script {
+\t\thaproxy_alive
+\t}
+\ttrack_file {
+\t\thaproxy_stopped
+\t\tanycdn_drain
+\t}
+}`);
+    expect(section(text, 'vrrp_sync_group vips_tst {')).toBe('vrrp_sync_group vips_tst {\n\tgroup {\n\t\tvip_tst\n\t\tvip6_tst\n\t}\n}');
+    expect(text).toContain('vrrp_version 3');
+  });
+
   it('renders the whole file for a metal site with the defaults', () => {
     const files = render(inlineSite());
     expect(files.map((f) => [f.path, f.mode, f.check])).toEqual([['/etc/keepalived/keepalived.conf', 0o644, 'keepalived']]);

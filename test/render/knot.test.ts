@@ -11,7 +11,7 @@ import { quote as birdQuote } from '../../lib/render/syntax/bird.ts';
 import { emitKnot, listen, quote } from '../../lib/render/syntax/knot.ts';
 import { emitZone, fqdn, type ZoneRecord } from '../../lib/render/syntax/zone.ts';
 import { missingBinary } from '../helpers/daemons.ts';
-import { INLINE_CDN, inlineSite, loadInline, siteAndHost } from '../helpers/inline.ts';
+import { INLINE_CDN, INLINE_CDN_V6, inlineSite, loadInline, siteAndHost } from '../helpers/inline.ts';
 
 function render(site: string, cdn?: string, host = 'tst-lb1') {
   const t = loadInline(site, cdn);
@@ -74,8 +74,7 @@ img.example.net.     60 IN A    192.0.2.10
   });
 
   it('dual stack, SOA timers, rrl, an out-of-zone name server, and the Elastic IP on aws', () => {
-    const cdn = INLINE_CDN.replace('  nameservers: [ns1.example.net]', '  nameservers: [ns2.example.net, ns.other.example, ns1.example.net]')
-      .replace('  ipv4: 203.0.113.53/32', '  ipv4: 203.0.113.53/32\n  ipv6: 2001:db8:53::53/128')
+    const cdn = INLINE_CDN_V6.replace('  nameservers: [ns1.example.net]', '  nameservers: [ns2.example.net, ns.other.example, ns1.example.net]')
       .replace('  hostmaster: hostmaster.example.net', '  hostmaster: dns-admin.example.net\n  ttlSec: 30\n  nsTtlSec: 7200\n  soa: { serial: 2026112601, refreshSec: 1800, retrySec: 300, expireSec: 604800, negativeTtlSec: 120 }\n  rrl: { rateLimit: 50, slip: 1 }');
     // An aws site has no IPv6 host address (the model refuses one); a host's own address6 is in the nyc goldens.
     const site = inlineSite({ platform: 'aws' });

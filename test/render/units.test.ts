@@ -97,9 +97,9 @@ describe('the health checker files', () => {
       timeoutMs: 250,
       fall: 2,
       rise: 5,
-      dns: { server: '127.0.0.1', port: 53, name: 'img.example.net', expect: '192.0.2.10' },
+      dns: { port: 53, name: 'img.example.net', expect: '192.0.2.10' },
       http: { url: 'http://192.0.2.10/healthz' },
-      anycast: ['203.0.113.53/32'],
+      anycast: [{ name: 'a', addresses: ['203.0.113.53/32'], prefixes: ['203.0.113.0/24'] }],
       onImagePathDown: 'deprefer',
       bird: { socket: '/run/bird/bird.ctl', stateFile: '/run/anycdn/bird-announce.conf' },
       // One site: no other site to fall back to, so a drain of it changes no DNS answer.
@@ -118,10 +118,11 @@ describe('the health checker files', () => {
   it('withdraws with a few lines of sh', () => {
     expect(file(files('tst-lb1'), '/usr/local/sbin/anycdn-withdraw').content).toBe(`#!/bin/sh
 ${HEAD}
-# Takes the anycast addresses off lo: bird stops announcing them within milliseconds.
+# Takes the covering anycast prefixes off lo: bird stops announcing them within milliseconds.
+# The service addresses stay: they carry only this host's own traffic while nothing announces them.
 # Run by anycdn-healthcheck.service before every start and after every exit.
 set -u
-ANYCAST='203.0.113.53/32'
+ANYCAST='203.0.113.0/24'
 for p in $ANYCAST; do
 \tif ip addr show dev lo | grep -q " $p "; then ip addr del "$p" dev lo; fi
 done

@@ -22,6 +22,10 @@ export const addressesInSubnets: Rule = (t, report) => {
       return fam.length > 0 ? `one of ${fam.join(', ')}` : `an IPv${familyOf(a)} subnet (add one under subnets)`;
     };
     if (!inside(site.vip.address)) report(site.id, ['vip', 'address'], `vip.address: ${site.vip.address} is outside the site subnets; pick an address in ${where(site.vip.address)}`);
+    const vip6 = site.vip.address6;
+    if (vip6 !== undefined && site.platform !== 'aws' && !inside(vip6)) {
+      report(site.id, ['vip', 'address6'], `vip.address6: ${vip6} is outside the site subnets; pick an address in ${where(vip6)}`);
+    }
     site.hosts.forEach((h, i) => {
       if (!inside(h.address)) report(site.id, ['hosts', i, 'address'], `hosts[${i}].address: ${h.address} (${h.name}) is outside the site subnets; pick an address in ${where(h.address)}`);
       // aws sites take no address6 at all; rules/aws-network.ts says so instead of "add a subnet".
@@ -47,6 +51,7 @@ export const uniqueAddresses: Rule = (t, report) => {
   };
   for (const site of t.sites) {
     claim(site.id, ['vip', 'address'], site.vip.address, 'the image VIP');
+    if (site.vip.address6) claim(site.id, ['vip', 'address6'], site.vip.address6, 'the IPv6 image VIP');
     if (site.vip.elasticIp) claim(site.id, ['vip', 'elasticIp', 'address'], site.vip.elasticIp.address, 'the Elastic IP');
     site.hosts.forEach((h, i) => {
       claim(site.id, ['hosts', i, 'address'], h.address, `host ${h.name}`);

@@ -31,6 +31,9 @@ export const awsNetwork: Rule = (t, report) => {
       }
       subnets.push({ name, prefix });
     }
+    if (site.vip.address6 !== undefined) {
+      report(site.id, ['vip', 'address6'], `vip.address6: ${site.vip.address6} is IPv6, but aws site ${site.id} has no IPv6 subnet (and no Elastic IP is IPv6); remove it`);
+    }
     site.hosts.forEach((h, i) => {
       if (h.address6 !== undefined) {
         report(site.id, ['hosts', i, 'address6'], `hosts[${i}].address6: ${h.address6} (${h.name}) is IPv6, but aws site ${site.id} has no IPv6 subnet; remove it`);

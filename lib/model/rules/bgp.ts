@@ -1,6 +1,7 @@
 // BGP: one ASN per site (no two sites share one), no reserved ASNs, eBGP only, and every peer's
-// address family has a session source on every announcing host. Sites on metal announce every
-// anycast address, so each family in use needs a peer of that family.
+// address family has a session source on every announcing host. A metal site needs a peer of each
+// family its anycast prefixes (bgp.announce) hold.
+import { announcedGroups } from '../facts.ts';
 import { familyOf } from '../net.ts';
 import type { Rule } from './types.ts';
 
@@ -23,6 +24,9 @@ export const bgp: Rule = (t, report) => {
     }
     const dnsHosts = site.hosts.filter((h) => h.roles.includes('dns'));
     site.bgp.peers.forEach((p, i) => {
+      if (p.ttlSecurity && p.multihop !== undefined) {
+        report(site.id, ['bgp', 'peers', i, 'ttlSecurity'], `bgp.peers[${i}].ttlSecurity: GTSM (RFC 5082) is for directly connected peers, and ${p.name} has multihop ${p.multihop}; remove ttlSecurity or multihop`);
+      }
       if (p.asn === site.asn) report(site.id, ['bgp', 'peers', i, 'asn'], `bgp.peers[${i}].asn: ${p.asn} is the site's own ASN; upstream sessions are eBGP, use the upstream's ASN`);
       if (familyOf(p.address) === 6) {
         for (const h of dnsHosts) {
@@ -34,9 +38,12 @@ export const bgp: Rule = (t, report) => {
     });
     if (site.platform === 'metal') {
       const families = new Set(site.bgp.peers.map((p) => familyOf(p.address)));
-      if (!families.has(4)) report(site.id, ['bgp', 'peers'], `bgp.peers: metal site ${site.id} needs an IPv4 peer to announce anycast.ipv4 ${t.cdn.anycast.ipv4}`);
-      if (t.cdn.anycast.ipv6 && !families.has(6)) {
-        report(site.id, ['bgp', 'peers'], `bgp.peers: metal site ${site.id} needs an IPv6 peer to announce anycast.ipv6 ${t.cdn.anycast.ipv6}, like every other site`);
+      const announced = announcedGroups(t, site).flatMap((g) => g.families);
+      for (const family of [4, 6] as const) {
+        const first = announced.find((f) => f.family === family);
+        if (first && !families.has(family)) {
+          report(site.id, ['bgp', 'peers'], `bgp.peers: metal site ${site.id} needs an IPv${family} peer to announce anycast prefix ${first.group} ${first.prefix}`);
+        }
       }
     }
   }

@@ -1,11 +1,11 @@
 // haproxy settings that only make sense against the rest of the model: the stats page stays off
 // the public addresses (on aws sites on loopback, since no security group admits its port), and
 // the shield site keeps serving plain HTTP to the other sites' caches.
-import { prefixAddress } from '../net.ts';
+import { anycastFamilies } from '../facts.ts';
 import type { Rule } from './types.ts';
 
 export const haproxy: Rule = (t, report) => {
-  const anycast = [t.cdn.anycast.ipv4, ...(t.cdn.anycast.ipv6 ? [t.cdn.anycast.ipv6] : [])].map(prefixAddress);
+  const anycast = anycastFamilies(t).map((f) => f.address);
   for (const site of t.sites) {
     const stats = site.haproxy.statsAddress;
     const publicAddresses: [string, string][] = [

@@ -2,6 +2,7 @@
 // reported at once.
 import type { Diagnostic } from '../errors.ts';
 import type { Topology } from '../schema.ts';
+import { anycast } from './anycast.ts';
 import { addressesInSubnets, uniqueAddresses } from './addresses.ts';
 import { awsNetwork } from './aws-network.ts';
 import { awsPeers } from './aws-peers.ts';
@@ -21,7 +22,7 @@ import { stackNames } from './stack-names.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, monitoring, drain];
+export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, monitoring, drain];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);

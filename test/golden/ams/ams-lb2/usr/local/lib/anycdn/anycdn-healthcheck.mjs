@@ -7,26 +7,33 @@
 // image VIP) and times each probe from the query sent to the answer received, so a slow process
 // start on a loaded host never counts against a healthy site.
 //
-// Two verdicts, each with rise/fall hysteresis: DNS (the local server answers the image host with
-// this site's address, over UDP and TCP) and the image path (the VIP serves the health path).
-//   DNS down                         -> withdrawn: the anycast addresses leave lo, bird stops
-//                                       announcing (fail fast, and the checker's death does the same
-//                                       through the unit's ExecStopPost)
+// Each anycast prefix is judged on its own. The service addresses stay on lo; what moves is the
+// covering prefix (its network address with the prefix length, such as 192.0.2.0/24 on lo), which
+// bird's direct protocol picks up and announces. Verdicts, each with rise/fall hysteresis: DNS per
+// prefix (the local server answers the image host with this site's addresses, over UDP and TCP, at
+// each of the prefix's service addresses) and the image path (the VIP serves the health path, over
+// each family the VIP has).
+//   DNS down at a prefix             -> that prefix withdrawn: its covering prefixes leave lo, bird
+//                                       stops announcing them; the other prefixes stay (fail fast,
+//                                       and the checker's death withdraws all through the unit's
+//                                       ExecStopPost)
 //   DNS up, image path down          -> "deprefer" (default): still announced, with AS-path
 //                                       prepends and the graceful-shutdown community, so traffic
 //                                       prefers any healthy site but still lands here if none is;
 //                                       "withdraw": withdrawn as above
 //   both up                          -> announced
-// Draining (drain.drained in the config, or the drain request file that `anycdn drain` writes):
+// It changes the lo addresses (one `ip -batch`) and tells bird (its control socket, no process)
+// only on a transition, and puts the service addresses on lo once at start.
+// Draining (drain.drained in the config, or the drain request file that `anycdn drain` writes)
+// applies to every prefix of the site at once:
 //   -> draining: still announced, with the graceful-shutdown community (65535:0), so upstreams
 //      move traffic away first; for a site drain, the local Knot answers the image host with the
-//      fallback site's VIP (a zone change through knotc), for resolvers that still reach it
-//   -> drained, drain.withdrawAfterSec later: withdrawn (a site that was not announced when the
+//      fallback site's VIPs (a zone change through knotc), for resolvers that still reach it
+//   -> drained, drain.withdrawAfterSec later: withdrawn (a prefix that was not announced when the
 //      drain began goes straight to drained: a drain never announces anything)
 //   The request file gone (`anycdn undrain`): Knot reloads the rendered zone, and the checker
-//   announces again as the verdicts say.
-// It changes the lo addresses (one `ip -batch`), tells bird (its control socket, no process) and
-// Knot (knotc) only on a transition; reading the request file each probe interval is one read.
+//   announces each prefix again as its verdicts say.
+// Knot (knotc) is told only on a transition; reading the request file each probe interval is one read.
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -35,11 +42,12 @@ import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 
 /**
+ * @typedef {{ name: string, addresses: string[], prefixes: string[] }} AnycastGroup
  * @typedef {{
  *   intervalMs: number, timeoutMs: number, fall: number, rise: number,
- *   dns: { server: string, port: number, name: string, expect: string },
- *   http: { url: string },
- *   anycast: string[],
+ *   dns: { port: number, name: string, expect: string, expect6?: string },
+ *   http: { url: string, url6?: string },
+ *   anycast: AnycastGroup[],
  *   onImagePathDown: 'deprefer' | 'withdraw',
  *   bird?: { socket: string, stateFile: string },
  *   drain?: DrainConfig,
@@ -50,7 +58,7 @@ import { pathToFileURL } from 'node:url';
  * }} Config
  * @typedef {{
  *   requestFile: string, withdrawAfterSec: number, drained: DrainScope | 'none',
- *   fallback?: string,
+ *   fallback?: string, fallback6?: string,
  *   knot?: { knotc: string, conf: string, zone: string, name: string, ttlSec: number },
  * }} DrainConfig
  * @typedef {'site' | 'host'} DrainScope
@@ -106,13 +114,18 @@ export function parseConfig(/** @type {string} */ text) {
   };
   for (const k of ['intervalMs', 'timeoutMs', 'fall', 'rise']) if (!Number.isInteger(c[k]) || c[k] < 1) bad(k, 'a positive integer');
   if (typeof c.dns !== 'object' || c.dns === null) bad('dns', 'an object');
-  if (net.isIP(c.dns.server) === 0) bad('dns.server', 'an IP address');
   if (!Number.isInteger(c.dns.port) || c.dns.port < 1 || c.dns.port > 65535) bad('dns.port', 'a port number');
   if (typeof c.dns.name !== 'string' || !/^[A-Za-z0-9.-]{1,253}$/.test(c.dns.name)) bad('dns.name', 'a DNS name');
-  if (net.isIP(c.dns.expect) === 0) bad('dns.expect', 'an IP address');
+  if (!net.isIPv4(c.dns.expect)) bad('dns.expect', 'an IPv4 address');
+  if (c.dns.expect6 !== undefined && !net.isIPv6(c.dns.expect6)) bad('dns.expect6', 'an IPv6 address');
   if (typeof c.http !== 'object' || c.http === null || typeof c.http.url !== 'string' || !/^http:\/\//.test(c.http.url)) bad('http.url', 'an http:// URL');
-  if (!Array.isArray(c.anycast) || c.anycast.length === 0 || !c.anycast.every((/** @type {unknown} */ p) => typeof p === 'string' && /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(p))) {
-    bad('anycast', 'a non-empty list of prefixes');
+  if (c.http.url6 !== undefined && (typeof c.http.url6 !== 'string' || !/^http:\/\/\[/.test(c.http.url6))) bad('http.url6', 'an http://[IPv6]/ URL');
+  const cidr = (/** @type {unknown} */ p) => typeof p === 'string' && /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(p) && net.isIP(p.split('/')[0] ?? '') !== 0;
+  const group = (/** @type {any} */ g) =>
+    typeof g === 'object' && g !== null && typeof g.name === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(g.name) &&
+    Array.isArray(g.addresses) && g.addresses.length > 0 && g.addresses.every(cidr) && Array.isArray(g.prefixes) && g.prefixes.length > 0 && g.prefixes.every(cidr);
+  if (!Array.isArray(c.anycast) || c.anycast.length === 0 || !c.anycast.every(group)) {
+    bad('anycast', 'a non-empty list of {name, addresses, prefixes} (addresses and prefixes in CIDR form)');
   }
   if (c.onImagePathDown !== 'deprefer' && c.onImagePathDown !== 'withdraw') bad('onImagePathDown', '"deprefer" or "withdraw"');
   if (c.bird !== undefined && (typeof c.bird?.socket !== 'string' || typeof c.bird?.stateFile !== 'string')) bad('bird', 'an object with socket and stateFile');
@@ -122,6 +135,7 @@ export function parseConfig(/** @type {string} */ text) {
     if (!Number.isInteger(d.withdrawAfterSec) || d.withdrawAfterSec < 0) bad('drain.withdrawAfterSec', 'a whole number of seconds');
     if (!['site', 'host', 'none'].includes(d.drained)) bad('drain.drained', '"site", "host" or "none"');
     if (d.fallback !== undefined && net.isIP(d.fallback) === 0) bad('drain.fallback', 'an IP address');
+    if (d.fallback6 !== undefined && !net.isIPv6(d.fallback6)) bad('drain.fallback6', 'an IPv6 address');
     if (d.knot !== undefined && (typeof d.knot?.knotc !== 'string' || typeof d.knot.conf !== 'string' || typeof d.knot.zone !== 'string' || typeof d.knot.name !== 'string' || !Number.isInteger(d.knot.ttlSec))) {
       bad('drain.knot', 'an object with knotc, conf, zone, name and ttlSec');
     }
@@ -210,18 +224,26 @@ function closeQuietly(/** @type {import('node:dgram').Socket} */ s) {
   }
 }
 
-/** The DNS prober: one connected UDP socket and one TCP connection, both kept across probes. */
+/**
+ * The DNS prober of one service address: one connected UDP socket and one TCP connection, both
+ * kept across probes. It asks for A (and AAAA when the site has an IPv6 VIP) and wants exactly
+ * this site's addresses.
+ */
 class DnsProber {
   /**
-   * @param {Config['dns']} dns
-   * @param {string} [fallback] also a good answer: a draining site's DNS answers with it
+   * @param {Config['dns']} dns @param {string} server
+   * @param {{ fallback?: string, fallback6?: string }} [drain] also good answers: a draining site's DNS answers with them
    */
-  constructor(dns, fallback) {
-    this.dns = dns;
-    this.qtype = /** @type {1 | 28} */ (net.isIPv6(dns.expect) ? 28 : 1);
-    this.expect = new Set([dns.expect, ...(fallback ? [fallback] : [])].map(canonicalIp));
+  constructor(dns, server, drain = {}) {
+    this.dns = { ...dns, server };
+    const want = (/** @type {(string | undefined)[]} */ list) => new Set(list.filter((a) => a !== undefined).map((a) => canonicalIp(/** @type {string} */ (a))));
+    /** @type {{ qtype: 1 | 28, expect: Set<string> }[]} */
+    this.expects = [
+      { qtype: 1, expect: want([dns.expect, drain.fallback]) },
+      ...(dns.expect6 ? [{ qtype: /** @type {28} */ (28), expect: want([dns.expect6, drain.fallback6]) }] : []),
+    ];
     this.nextId = Math.floor(Math.random() * 0xffff);
-    /** @type {Map<number, { transport: 'udp' | 'tcp', done: (answers: string[] | undefined) => void }>} */
+    /** @type {Map<number, { transport: 'udp' | 'tcp', qtype: 1 | 28, done: (answers: string[] | undefined) => void }>} */
     this.pending = new Map();
     /** @type {Promise<import('node:dgram').Socket> | undefined} */
     this.udp = undefined;
@@ -287,14 +309,15 @@ class DnsProber {
   settle(/** @type {Buffer} */ msg) {
     if (msg.length < 2) return;
     const id = msg.readUInt16BE(0);
-    this.pending.get(id)?.done(dnsAnswers(msg, id, this.qtype));
+    const p = this.pending.get(id);
+    p?.done(dnsAnswers(msg, id, p.qtype));
   }
 
   /** One query over one transport; true when the answer is exactly one expected address. */
-  query(/** @type {'udp' | 'tcp'} */ transport, /** @type {number} */ timeoutMs) {
+  query(/** @type {'udp' | 'tcp'} */ transport, /** @type {{ qtype: 1 | 28, expect: Set<string> }} */ want, /** @type {number} */ timeoutMs) {
     return new Promise((resolve) => {
       const id = this.id();
-      const q = dnsQuery(id, this.dns.name, this.qtype);
+      const q = dnsQuery(id, this.dns.name, want.qtype);
       const finish = (/** @type {boolean} */ ok) => {
         clearTimeout(timer);
         this.pending.delete(id);
@@ -306,7 +329,7 @@ class DnsProber {
         else this.dropUdp();
         finish(false);
       }, timeoutMs);
-      this.pending.set(id, { transport, done: (answers) => finish(answers !== undefined && answers.length === 1 && this.expect.has(/** @type {string} */ (answers[0]))) });
+      this.pending.set(id, { transport, qtype: want.qtype, done: (answers) => finish(answers !== undefined && answers.length === 1 && want.expect.has(/** @type {string} */ (answers[0]))) });
       if (transport === 'udp') {
         this.udpSocket().then((s) => s.send(q, (err) => err && finish(false)));
       } else {
@@ -316,25 +339,30 @@ class DnsProber {
   }
 
   /**
-   * Good when both UDP and TCP answer correctly within the timeout; bad as soon as either fails
-   * (a dead server refuses TCP at once, while its UDP query would wait out the timeout).
+   * Good when UDP and TCP answer every query correctly within the timeout; bad as soon as one
+   * fails (a dead server refuses TCP at once, while its UDP query would wait out the timeout).
    */
   probe(/** @type {number} */ timeoutMs) {
-    return new Promise((resolve) => {
-      let good = 0;
-      const one = (/** @type {boolean} */ ok) => {
-        if (!ok) resolve(false);
-        else if (++good === 2) resolve(true);
-      };
-      this.query('udp', timeoutMs).then(one);
-      this.query('tcp', timeoutMs).then(one);
-    });
+    return allGood(this.expects.flatMap((want) => [this.query('udp', want, timeoutMs), this.query('tcp', want, timeoutMs)]));
   }
 
   close() {
     this.dropUdp();
     this.tcp?.destroy();
   }
+}
+
+/** True once every promise is true; false as soon as one is false. */
+function allGood(/** @type {Promise<unknown>[]} */ checks) {
+  return new Promise((resolve) => {
+    let good = 0;
+    for (const p of checks) {
+      p.then((ok) => {
+        if (!ok) resolve(false);
+        else if (++good === checks.length) resolve(true);
+      });
+    }
+  });
 }
 
 // ------------------------------------------------------------------------------------ HTTP
@@ -524,15 +552,16 @@ async function knotc(/** @type {NonNullable<DrainConfig['knot']>} */ k, /** @typ
 }
 
 /** The zone change that makes Knot answer the image host with the fallback site's VIP. */
-function knotFallbackCommands(/** @type {NonNullable<DrainConfig['knot']>} */ k, /** @type {string} */ fallback) {
+function knotFallbackCommands(/** @type {NonNullable<DrainConfig['knot']>} */ k, /** @type {string[]} */ fallbacks) {
   const owner = `${k.name}.`;
-  const type = net.isIPv6(fallback) ? 'AAAA' : 'A';
-  return [
-    ['zone-begin', k.zone],
-    ['zone-unset', k.zone, owner, type],
-    ['zone-set', k.zone, owner, String(k.ttlSec), type, fallback],
-    ['zone-commit', k.zone],
-  ];
+  const sets = fallbacks.flatMap((fallback) => {
+    const type = net.isIPv6(fallback) ? 'AAAA' : 'A';
+    return [
+      ['zone-unset', k.zone, owner, type],
+      ['zone-set', k.zone, owner, String(k.ttlSec), type, fallback],
+    ];
+  });
+  return [['zone-begin', k.zone], ...sets, ['zone-commit', k.zone]];
 }
 
 /** Asks bird to re-read its configuration over its control socket; resolves true on success. */
@@ -571,18 +600,29 @@ function writeAtomic(/** @type {string} */ path, /** @type {string} */ text) {
 
 // ------------------------------------------------------------------------------------ run
 
+/** The order of announce states, worst first: a site's overall state is its worst prefix's. */
+const RANK = /** @type {Announce[]} */ (['withdrawn', 'drained', 'draining', 'depreferred', 'announced']);
+
 /**
- * The checker. `act` is replaceable for tests; by default it changes lo and tells bird.
- * Returns a handle to stop it (it withdraws on stop).
+ * The checker. It changes lo and tells bird; `hooks.onState` hears the overall state (the worst
+ * prefix's) and `hooks.onGroup` each prefix's. Returns a handle to stop it (it withdraws on stop).
  */
-export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s: Announce) => void }} */ hooks = {}) {
-  const dns = new DnsProber(c.dns, c.drain?.fallback);
-  const web = new HttpProber(c.http.url);
-  const dnsVerdict = new Verdict(c.rise, c.fall);
+export function startChecker(
+  /** @type {Config} */ c,
+  /** @type {{ onState?: (s: Announce) => void, onGroup?: (name: string, s: Announce) => void }} */ hooks = {},
+) {
+  const drainAnswers = { fallback: c.drain?.fallback, fallback6: c.drain?.fallback6 };
+  const groups = c.anycast.map((g) => ({
+    ...g,
+    probers: g.addresses.map((a) => new DnsProber(c.dns, a.split('/')[0] ?? a, drainAnswers)),
+    verdict: new Verdict(c.rise, c.fall),
+    state: /** @type {Announce} */ ('withdrawn'),
+  }));
+  const webs = [c.http.url, ...(c.http.url6 ? [c.http.url6] : [])].map((u) => new HttpProber(u));
   const webVerdict = new Verdict(c.rise, c.fall);
   const ip = c.ipCommand ?? '/usr/sbin/ip';
-  /** @type {Announce} */
-  let state = 'withdrawn';
+  const overall = () => RANK[Math.min(...groups.map((g) => RANK.indexOf(g.state)))] ?? 'withdrawn';
+  let state = overall();
   let transitions = 0;
   /** What bird's announce file says (undefined: not written yet or bird not told). */
   let birdSays = /** @type {string | undefined} */ (undefined);
@@ -590,9 +630,10 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
   const onLo = (/** @type {Announce} */ s) => s === 'announced' || s === 'depreferred' || s === 'draining';
 
   /** The announce file bird includes, and `configure` over bird's socket when it changed. */
-  const tellBird = async (/** @type {Announce} */ next) => {
-    const deprefer = next === 'depreferred' ? 1 : 0;
-    const drain = next === 'draining' ? 1 : 0;
+  const tellBird = async (/** @type {Announce[]} */ next) => {
+    // One flag each for the whole site: every per-peer export filter applies them to every prefix.
+    const deprefer = next.includes('depreferred') ? 1 : 0;
+    const drain = next.includes('draining') ? 1 : 0;
     const says = `define ANYCAST_DEPREFER = ${deprefer};\ndefine ANYCAST_DRAIN = ${drain};\n`;
     if (!c.bird || birdSays === says) return true;
     writeAtomic(c.bird.stateFile, `# written by anycdn-healthcheck on every change of what it announces\n${says}`);
@@ -629,31 +670,39 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
   /** Knot answers with the fallback exactly while a site drain runs. */
   const steerKnot = async () => {
     const k = c.drain?.knot;
-    const fallback = c.drain?.fallback;
-    if (!k || !fallback) return;
+    const fallbacks = [c.drain?.fallback, c.drain?.fallback6].filter((a) => a !== undefined);
+    if (!k || fallbacks.length === 0) return;
     const want = scope === 'site';
     if (want === knotFallback) return;
-    const ok = await knotc(k, want ? knotFallbackCommands(k, fallback) : [['zone-reload', k.zone]]);
+    const ok = await knotc(k, want ? knotFallbackCommands(k, fallbacks) : [['zone-reload', k.zone]]);
     if (ok) {
       knotFallback = want;
-      log(want ? `dns: ${k.name} answers ${fallback} (the fallback site) while this site drains` : `dns: ${k.name} answers from the rendered zone again`);
+      log(want ? `dns: ${k.name} answers ${fallbacks.join(' ')} (the fallback site) while this site drains` : `dns: ${k.name} answers from the rendered zone again`);
     }
   };
 
-  const apply = async (/** @type {Announce} */ next) => {
-    if (!onLo(next)) {
-      await ipBatch(ip, c.anycast.map((p) => `addr del ${p} dev lo`));
-    } else {
-      // The route leaves already tagged (depreferred, draining, or plain) before the addresses appear on lo.
-      await tellBird(next);
-      if (!onLo(state)) await ipBatch(ip, c.anycast.map((p) => `addr replace ${p} dev lo`));
+  /** Moves every prefix to its next state: withdrawals first, then bird, then new announcements. */
+  const apply = async (/** @type {Announce[]} */ next) => {
+    const moving = groups.filter((g, i) => g.state !== next[i]);
+    const gone = moving.filter((g) => onLo(g.state) && !onLo(next[groups.indexOf(g)] ?? 'withdrawn'));
+    const coming = moving.filter((g) => !onLo(g.state) && onLo(next[groups.indexOf(g)] ?? 'withdrawn'));
+    if (gone.length > 0) await ipBatch(ip, gone.flatMap((g) => g.prefixes.map((p) => `addr del ${p} dev lo`)));
+    // The routes leave already tagged (depreferred, draining, or plain) before the prefixes appear on lo.
+    if (next.some(onLo)) await tellBird(next);
+    if (coming.length > 0) await ipBatch(ip, coming.flatMap((g) => g.prefixes.map((p) => `addr replace ${p} dev lo`)));
+    for (const g of moving) {
+      g.state = next[groups.indexOf(g)] ?? 'withdrawn';
+      const verb = { withdrawn: 'withdraw', depreferred: 'deprefer', announced: 'announce', draining: 'drain (graceful shutdown)', drained: 'withdraw (drained)' }[g.state];
+      log(`${verb} ${g.name}: ${g.prefixes.join(' ')} (dns ${g.verdict.up ? 'up' : 'down'}, image path ${webVerdict.up ? 'up' : 'down'})`);
+      hooks.onGroup?.(g.name, g.state);
     }
-    const verb = { withdrawn: 'withdraw', depreferred: 'deprefer', announced: 'announce', draining: 'drain (graceful shutdown)', drained: 'withdraw (drained)' }[next];
-    log(`${verb} ${c.anycast.join(' ')} (dns ${dnsVerdict.up ? 'up' : 'down'}, image path ${webVerdict.up ? 'up' : 'down'})`);
-    state = next;
-    transitions++;
-    if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
-    hooks.onState?.(state);
+    const now = overall();
+    if (c.statusFile) writeAtomic(c.statusFile, `${now}\n`);
+    if (now !== state) {
+      state = now;
+      transitions++;
+      hooks.onState?.(state);
+    }
   };
 
   // One change at a time, in the order the verdicts asked for them.
@@ -664,27 +713,32 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
       watchDrain();
       // DNS first: resolvers that still reach this site learn the fallback before routes move.
       await steerKnot();
-      const base = target(dnsVerdict.up, webVerdict.known ? webVerdict.up : undefined, c.onImagePathDown);
-      const next = drainTarget(base, state, phase());
-      if (next !== state) await apply(next);
+      const imageUp = webVerdict.known ? webVerdict.up : undefined;
+      const drainPhase = phase();
+      // A drain applies to every prefix of the site; each prefix keeps its own verdicts.
+      const next = groups.map((g) => drainTarget(target(g.verdict.up, imageUp, c.onImagePathDown), g.state, drainPhase));
+      if (next.some((n, i) => n !== groups[i]?.state)) await apply(next);
       // A bird that could not be told (not up yet) is told again on the next probe.
-      else if (onLo(state)) await tellBird(state);
+      else if (next.some(onLo)) await tellBird(next);
     });
     return applying;
   };
 
-  // One timer drives both probes; each verdict takes its probe's result the moment it is in, so
+  // One timer drives every probe; each verdict takes its probe's result the moment it is in, so
   // a refused DNS query is acted on without waiting for a slow image path (and one wake-up per
   // interval keeps the checker's CPU down).
   /** @type {NodeJS.Timeout | undefined} */
   let timer;
   const tick = async () => {
-    const feed = (/** @type {Verdict} */ v) => async (/** @type {boolean} */ ok) => {
+    const feed = (/** @type {Verdict} */ v) => async (/** @type {unknown} */ ok) => {
       if (stopped) return;
-      v.feed(ok);
+      v.feed(ok === true);
       await decide();
     };
-    await Promise.all([dns.probe(c.timeoutMs).then(feed(dnsVerdict)), web.probe(c.timeoutMs).then(feed(webVerdict))]);
+    await Promise.all([
+      ...groups.map((g) => allGood(g.probers.map((p) => p.probe(c.timeoutMs))).then(feed(g.verdict))),
+      allGood(webs.map((w) => w.probe(c.timeoutMs))).then(feed(webVerdict)),
+    ]);
     if (!stopped) timer = setTimeout(tick, c.intervalMs);
   };
 
@@ -702,7 +756,7 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
       if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405).end();
       else if (c.metrics && path === c.metrics.path) {
         if (!mayScrape(req.socket.remoteAddress)) res.writeHead(403).end();
-        else res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' }).end(metricsText({ state, dnsUp: dnsVerdict.up, imagePathUp: webVerdict.up, transitions }));
+        else res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' }).end(metricsText({ state, dnsUp: groups.every((g) => g.verdict.up), imagePathUp: webVerdict.up, transitions }));
       } else if (path !== st.path) res.writeHead(404).end();
       else res.writeHead(state === 'announced' ? 200 : 503, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(`${state}\n`);
     });
@@ -717,9 +771,14 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
   if (c.status) serveStatus(c.status);
 
   if (scope) log(`started drained (${scope}): ${phase() === 'done' ? 'stays withdrawn' : 'withdrawn; the drain began before this start'}`);
-  log(`started: withdrawn until ${c.rise} good probes (dns ${c.dns.name} @${c.dns.server}, image path ${c.http.url}, on image path down: ${c.onImagePathDown})`);
+  log(
+    `started: withdrawn until ${c.rise} good probes (dns ${c.dns.name} @${groups.flatMap((g) => g.addresses).join(' ')}, image path ${webs.length > 1 ? `${c.http.url} ${c.http.url6}` : c.http.url}, on image path down: ${c.onImagePathDown})`,
+  );
   if (c.statusFile) writeAtomic(c.statusFile, `${state}\n`);
-  timer = setTimeout(tick, 0);
+  // The service addresses stay on lo while the checker runs: each prefix's probes reach the local
+  // server there whether or not the prefix is announced.
+  const ready = ipBatch(ip, groups.flatMap((g) => g.addresses.map((a) => `addr replace ${a} dev lo`)));
+  timer = setTimeout(() => void ready.then(() => (stopped ? undefined : tick())), 0);
   return {
     /** Stops probing and withdraws. */
     async stop() {
@@ -728,11 +787,14 @@ export function startChecker(/** @type {Config} */ c, /** @type {{ onState?: (s:
       clearTimeout(statusRetry);
       statusServer?.close();
       await applying;
-      dns.close();
-      web.close();
-      if (onLo(state)) await apply('withdrawn');
+      for (const g of groups) for (const p of g.probers) p.close();
+      for (const w of webs) w.close();
+      if (groups.some((g) => onLo(g.state))) await apply(groups.map(() => /** @type {Announce} */ ('withdrawn')));
     },
+    /** The overall state: the worst prefix's. */
     state: () => state,
+    /** Each prefix's state, by name. */
+    groups: () => Object.fromEntries(groups.map((g) => [g.name, g.state])),
     /** Takes the drain settings of a reloaded config (SIGHUP): a model drain begins or ends. */
     reloadDrain(/** @type {DrainConfig | undefined} */ d) {
       if (d && c.drain) c.drain = { ...c.drain, drained: d.drained, withdrawAfterSec: d.withdrawAfterSec };
