@@ -50,8 +50,10 @@ describe('render --json', () => {
     expect(json.sites).toBe(3);
     const listed = json.hosts.flatMap((h) => h.files.map((f) => ({ ...f, abs: join(h.dir, f.path) })));
     expect(listed).toHaveLength(json.files);
-    // Every host file; the record of the render (.anycdn/manifest.json) is not a host's.
-    const onDisk = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.parentPath.includes('/.anycdn')).map((e) => join(e.parentPath, e.name));
+    // Every host file; the record of the render (.anycdn/) and the routing paperwork (routing/) are no host's.
+    const onDisk = readdirSync(out, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && !e.parentPath.startsWith(join(out, '.anycdn')) && !e.parentPath.startsWith(join(out, 'routing')))
+      .map((e) => join(e.parentPath, e.name));
     expect(listed.map((f) => f.abs).sort()).toEqual(onDisk.sort());
     for (const f of listed) {
       const s = statSync(f.abs);
