@@ -14,6 +14,22 @@ export function missingBinary(binary: string, debianPackage: string): string | u
   return reason;
 }
 
+/** The daemons and tools every lab test needs (test/lab): the first one missing, or undefined. */
+export function missingLabDaemon(): string | undefined {
+  const needed: [string, string][] = [
+    ['/usr/sbin/bird', 'bird2'],
+    ['/usr/sbin/knotd', 'knot'],
+    ['/usr/bin/kdig', 'knot-dnsutils'],
+    ['/usr/sbin/haproxy', 'haproxy'],
+    ['/usr/sbin/keepalived', 'keepalived'],
+    ['/usr/sbin/nginx', 'nginx'],
+    ['/usr/sbin/squid', 'squid'],
+    ['/usr/bin/curl', 'curl'],
+    ['/usr/bin/openssl', 'openssl'],
+  ];
+  return needed.map(([b, p]) => missingBinary(b, p)).find(Boolean);
+}
+
 export const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** Namespace tests need root; under CI=true (which runs as root) its absence is a failure. */

@@ -19,26 +19,12 @@ import { labUp } from '../../lib/lab/up.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { HEALTHCHECK_STATUS_PATH } from '../../lib/render/healthcheck.ts';
 import { shQuote } from '../../lib/render/syntax/shell.ts';
-import { missingBinary, missingRoot } from '../helpers/daemons.ts';
+import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 import { Figures } from './figures.ts';
 import { timeUntil } from './watch.ts';
 
-const skip =
-  missingRoot() ??
-  [
-    ['/usr/sbin/bird', 'bird2'],
-    ['/usr/sbin/knotd', 'knot'],
-    ['/usr/bin/kdig', 'knot-dnsutils'],
-    ['/usr/sbin/haproxy', 'haproxy'],
-    ['/usr/sbin/keepalived', 'keepalived'],
-    ['/usr/sbin/nginx', 'nginx'],
-    ['/usr/sbin/squid', 'squid'],
-    ['/usr/bin/curl', 'curl'],
-    ['/usr/bin/openssl', 'openssl'],
-  ]
-    .map(([b, p]) => missingBinary(b!, p!))
-    .find(Boolean);
+const skip = missingRoot() ?? missingLabDaemon();
 
 const TRIALS = 3;
 const t = loadTopology(SITES_DIR);

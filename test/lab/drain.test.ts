@@ -20,27 +20,13 @@ import { anycastFamilies, publishedVip } from '../../lib/model/facts.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { vrrpPriority } from '../../lib/render/keepalived.ts';
 import { run } from '../../lib/run.ts';
-import { missingBinary, missingRoot } from '../helpers/daemons.ts';
+import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 import type { DnsLoadOptions, DnsLoadResult } from './dnsload.ts';
 import { Figures } from './figures.ts';
 import { startLoad } from './watch.ts';
 
-const skip =
-  missingRoot() ??
-  [
-    ['/usr/sbin/bird', 'bird2'],
-    ['/usr/sbin/knotd', 'knot'],
-    ['/usr/bin/kdig', 'knot-dnsutils'],
-    ['/usr/sbin/haproxy', 'haproxy'],
-    ['/usr/sbin/keepalived', 'keepalived'],
-    ['/usr/sbin/nginx', 'nginx'],
-    ['/usr/sbin/squid', 'squid'],
-    ['/usr/bin/curl', 'curl'],
-    ['/usr/bin/openssl', 'openssl'],
-  ]
-    .map(([b, p]) => missingBinary(b!, p!))
-    .find(Boolean);
+const skip = missingRoot() ?? missingLabDaemon();
 
 /** The shipped sites, with ams withdrawing 5 s after a drain begins. */
 const WITHDRAW_AFTER_SEC = 5;

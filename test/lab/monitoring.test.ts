@@ -21,21 +21,13 @@ import { labUp } from '../../lib/lab/up.ts';
 import { alertRules, exporterPort } from '../../lib/monitoring/prometheus.ts';
 import type { ExporterKind } from '../../lib/monitoring/ports.ts';
 import { run } from '../../lib/run.ts';
-import { missingBinary, missingRoot } from '../helpers/daemons.ts';
+import { missingBinary, missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { loadEdited, shippedTexts } from '../helpers/topology.ts';
 
 const skip =
   missingRoot() ??
+  missingLabDaemon() ??
   [
-    ['/usr/sbin/bird', 'bird2'],
-    ['/usr/sbin/knotd', 'knot'],
-    ['/usr/bin/kdig', 'knot-dnsutils'],
-    ['/usr/sbin/haproxy', 'haproxy'],
-    ['/usr/sbin/keepalived', 'keepalived'],
-    ['/usr/sbin/nginx', 'nginx'],
-    ['/usr/sbin/squid', 'squid'],
-    ['/usr/bin/curl', 'curl'],
-    ['/usr/bin/openssl', 'openssl'],
     ['/usr/bin/prometheus-node-exporter', 'prometheus-node-exporter'],
     ['/usr/bin/prometheus-bird-exporter', 'prometheus-bird-exporter'],
     ['/usr/bin/prometheus-nginx-exporter', 'prometheus-nginx-exporter'],

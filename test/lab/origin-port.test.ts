@@ -27,24 +27,10 @@ import { LAB_DIR } from '../../lib/lab/state.ts';
 import { waitReady } from '../../lib/lab/status.ts';
 import { labUp } from '../../lib/lab/up.ts';
 import { run } from '../../lib/run.ts';
-import { missingBinary, missingRoot } from '../helpers/daemons.ts';
+import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { loadEdited, shippedTexts } from '../helpers/topology.ts';
 
-const skip =
-  missingRoot() ??
-  [
-    ['/usr/sbin/bird', 'bird2'],
-    ['/usr/sbin/knotd', 'knot'],
-    ['/usr/bin/kdig', 'knot-dnsutils'],
-    ['/usr/sbin/haproxy', 'haproxy'],
-    ['/usr/sbin/keepalived', 'keepalived'],
-    ['/usr/sbin/nginx', 'nginx'],
-    ['/usr/sbin/squid', 'squid'],
-    ['/usr/bin/curl', 'curl'],
-    ['/usr/bin/openssl', 'openssl'],
-  ]
-    .map(([b, p]) => missingBinary(b!, p!))
-    .find(Boolean);
+const skip = missingRoot() ?? missingLabDaemon();
 
 const ORIGIN_URL = 'http://origin.cdn.example.net:8080';
 /** The shipped model with an HTTP origin on port 8080 (the shield stays at ams). */

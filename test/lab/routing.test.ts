@@ -23,23 +23,15 @@ import { waitReady } from '../../lib/lab/status.ts';
 import { labUp } from '../../lib/lab/up.ts';
 import { roas } from '../../lib/render/routing.ts';
 import { run } from '../../lib/run.ts';
-import { missingBinary, missingRoot } from '../helpers/daemons.ts';
+import { missingBinary, missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 import { Figures } from './figures.ts';
 
 const skip =
   missingRoot() ??
+  missingLabDaemon() ??
   [
-    ['/usr/sbin/bird', 'bird2'],
     ['/usr/sbin/birdc', 'bird2'],
-    ['/usr/sbin/knotd', 'knot'],
-    ['/usr/bin/kdig', 'knot-dnsutils'],
-    ['/usr/sbin/haproxy', 'haproxy'],
-    ['/usr/sbin/keepalived', 'keepalived'],
-    ['/usr/sbin/nginx', 'nginx'],
-    ['/usr/sbin/squid', 'squid'],
-    ['/usr/bin/curl', 'curl'],
-    ['/usr/bin/openssl', 'openssl'],
   ]
     .map(([b, p]) => missingBinary(b!, p!))
     .find(Boolean);

@@ -23,27 +23,13 @@ import { waitReady } from '../../lib/lab/status.ts';
 import { labUp } from '../../lib/lab/up.ts';
 import { LAB_DIR, readState } from '../../lib/lab/state.ts';
 import { startLoad, timeUntil } from './watch.ts';
-import { missingBinary, missingRoot } from '../helpers/daemons.ts';
+import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 import { Figures } from './figures.ts';
 import { labKit } from './kit.ts';
 
 const TRIALS = 5;
-const skip =
-  missingRoot() ??
-  [
-    ['/usr/sbin/bird', 'bird2'],
-    ['/usr/sbin/knotd', 'knot'],
-    ['/usr/bin/kdig', 'knot-dnsutils'],
-    ['/usr/sbin/haproxy', 'haproxy'],
-    ['/usr/sbin/keepalived', 'keepalived'],
-    ['/usr/sbin/nginx', 'nginx'],
-    ['/usr/sbin/squid', 'squid'],
-    ['/usr/bin/curl', 'curl'],
-    ['/usr/bin/openssl', 'openssl'],
-  ]
-    .map(([b, p]) => missingBinary(b!, p!))
-    .find(Boolean);
+const skip = missingRoot() ?? missingLabDaemon();
 
 const t = loadTopology(SITES_DIR);
 const plan = planLab(t);
