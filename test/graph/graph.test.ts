@@ -28,14 +28,14 @@ describe('the topology graph', () => {
       ['cluster_nyc', 'nyc: New York, US\\nmetal, AS65020'],
       ['cluster_sin', 'sin: Singapore, SG\\naws ap-southeast-1, AS65030'],
     ]);
-    expect(l.get('vip:sin')).toBe('VIP 10.30.0.10\\nElastic IP 203.0.113.30\\nVRRP id 30');
+    expect(l.get('vip:sin')).toBe('VIP 10.30.0.10\\nElastic IP 198.51.100.130\\nVRRP id 30');
     expect(l.get('host:nyc-cache1')).toBe('nyc-cache1\\ncache (squid)\\n198.51.100.85');
     expect(l.get('host:ams-lb1')).toBe('ams-lb1\\ndns, lb\\n198.51.100.11');
     expect(g.subgraphs.flatMap((s) => s.nodes.filter((n) => n.name.startsWith('host:')).map((n) => n.name.slice(5)))).toEqual(t.sites.flatMap((s) => s.hosts.map((h) => h.name)));
   });
 
   it('has the upstreams by ASN, the sessions of each dns host, and what announces the anycast prefixes', () => {
-    expect(l.get('anycast')).toBe('anycast DNS\\n192.0.2.53/32\\n2001:db8:53::53/128');
+    expect(l.get('anycast')).toBe('anycast DNS\\n192.0.2.0/24\\n2001:db8:53::/48\\n203.0.113.0/24\\n2001:db8:54::/48');
     expect(l.get('upstream:ams:64501')).toBe('upstream AS64501\\ntransit1, transit1-v6');
     const e = edgesOf(g);
     expect(e.filter((x) => x.includes('upstream:ams'))).toEqual([
