@@ -2,17 +2,7 @@
 // with probability proportional to 1/k^s. Ranks map to image ids through a seeded permutation,
 // so popularity says nothing about an image's id or size.
 
-/** mulberry32: a small deterministic generator in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../lib/lab/images.ts';
 
 export interface ZipfOptions {
   images: number;

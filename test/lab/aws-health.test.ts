@@ -12,15 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkerState, killUnitTree, startUnitAgain } from '../../lib/lab/control.ts';
 import { labDown } from '../../lib/lab/down.ts';
 import { waitFor } from '../../lib/lab/exec.ts';
-import { nsOf, planLab } from '../../lib/lab/plan.ts';
+import { nsOf } from '../../lib/lab/plan.ts';
 import { http } from '../../lib/lab/probe.ts';
-import { waitReady } from '../../lib/lab/status.ts';
-import { labUp } from '../../lib/lab/up.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { HEALTHCHECK_STATUS_PATH } from '../../lib/render/healthcheck.ts';
 import { shQuote } from '../../lib/render/syntax/shell.ts';
 import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
+import { labUpReady } from './bring-up.ts';
 import { Figures } from './figures.ts';
 import { timeUntil } from './watch.ts';
 
@@ -28,7 +27,6 @@ const skip = missingRoot() ?? missingLabDaemon();
 
 const TRIALS = 3;
 const t = loadTopology(SITES_DIR);
-const plan = planLab(t);
 const sin = t.sites.find((s) => s.id === 'sin')!;
 const dnsHosts = sin.hosts.filter((h) => h.roles.includes('dns'));
 const lbHosts = sin.hosts.filter((h) => h.roles.includes('lb')).map((h) => h.name);
@@ -41,10 +39,7 @@ const figures = new Figures();
 
 describe.skipIf(skip)('lab: an aws site leaves the accelerator\'s rotation when its image path dies', () => {
   beforeAll(async () => {
-    await labDown();
-    await labUp(t, SITES_DIR);
-    const ready = await waitReady(t, plan, 45_000);
-    expect(ready.ready ? [] : ready.reasons, 'lab did not become ready within 45 s').toEqual([]);
+    await labUpReady(t, SITES_DIR);
   }, 120_000);
 
   afterAll(async () => {

@@ -12,10 +12,8 @@ import { labDown } from '../../lib/lab/down.ts';
 import { sleep, waitFor } from '../../lib/lab/exec.ts';
 import { imageSet } from '../../lib/lab/images.ts';
 import { LAB_IMAGE_COUNT } from '../../lib/lab/origin.ts';
-import { nsOf, planLab } from '../../lib/lab/plan.ts';
+import { nsOf } from '../../lib/lab/plan.ts';
 import { dig, http, routeVia } from '../../lib/lab/probe.ts';
-import { waitReady } from '../../lib/lab/status.ts';
-import { labUp } from '../../lib/lab/up.ts';
 import { anycastFamilies, publishedVip } from '../../lib/model/facts.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { vrrpPriority } from '../../lib/render/keepalived.ts';
@@ -23,6 +21,7 @@ import { run } from '../../lib/run.ts';
 import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 import type { DnsLoadOptions, DnsLoadResult } from './dnsload.ts';
+import { labUpReady } from './bring-up.ts';
 import { Figures } from './figures.ts';
 import { startLoad } from './watch.ts';
 
@@ -35,7 +34,6 @@ cpSync(SITES_DIR, SITES, { recursive: true });
 writeFileSync(join(SITES, 'ams.yaml'), readFileSync(join(SITES, 'ams.yaml'), 'utf8').replace('drain:\n  fallbackSite: nyc\n', `drain:\n  fallbackSite: nyc\n  withdrawAfterSec: ${WITHDRAW_AFTER_SEC}\n`));
 
 const t = loadTopology(SITES);
-const plan = planLab(t);
 const IMG = t.cdn.imageHost;
 /** The first anycast prefix's IPv4 service address, and the covering prefix bird announces. */
 const ANYCAST = anycastFamilies(t)[0]!.address;
@@ -95,10 +93,7 @@ function settledAt(log: [number, string][], from: number, address: string): numb
 
 describe.skipIf(skip)('lab: draining under load', () => {
   beforeAll(async () => {
-    await labDown();
-    await labUp(t, SITES);
-    const ready = await waitReady(t, plan, 45_000);
-    expect(ready.ready ? [] : ready.reasons, 'lab did not become ready within 45 s').toEqual([]);
+    await labUpReady(t, SITES);
   }, 120_000);
 
   afterAll(async () => {

@@ -8,6 +8,7 @@
 //
 // Every wait is bounded; traffic stays inside the lab's namespaces; the lab is removed (by PID and
 // namespace, lib/lab/down.ts) before and after, even when a test fails.
+import { labUpReady } from './bring-up.ts';
 import { anycastFamilies } from '../../lib/model/facts.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown } from '../../lib/lab/down.ts';
 import { waitFor } from '../../lib/lab/exec.ts';
-import { nsOf, planLab } from '../../lib/lab/plan.ts';
-import { waitReady } from '../../lib/lab/status.ts';
-import { labUp } from '../../lib/lab/up.ts';
+import { nsOf } from '../../lib/lab/plan.ts';
 import { alertRules, exporterPort } from '../../lib/monitoring/prometheus.ts';
 import type { ExporterKind } from '../../lib/monitoring/ports.ts';
 import { run } from '../../lib/run.ts';
@@ -44,7 +43,6 @@ const edit = (x: Record<string, string>) => {
   x['sites/cdn.yaml'] = edited;
 };
 const t = loadEdited(edit);
-const plan = planLab(t);
 const host = (name: string) => t.sites.flatMap((s) => s.hosts).find((h) => h.name === name)!;
 
 /** One exporter of each kind: [kind, the host it runs on, the host Prometheus scrapes from, a sample it must serve]. */
@@ -71,14 +69,11 @@ const bodies = new Map<ExporterKind, string>();
 
 describe.skipIf(skip)('lab: every kind of exporter, scraped for real', () => {
   beforeAll(async () => {
-    await labDown(); // a previous crashed run must not block this one
     sitesDir = mkdtempSync(join(tmpdir(), 'anycdn-lab-monitoring-'));
     const texts = shippedTexts();
     edit(texts);
     for (const [file, text] of Object.entries(texts)) writeFileSync(join(sitesDir, file.replace(/^sites\//, '')), text);
-    await labUp(t, sitesDir);
-    const ready = await waitReady(t, plan, 45_000);
-    expect(ready.ready ? [] : ready.reasons, 'lab did not become ready within 45 s').toEqual([]);
+    await labUpReady(t, sitesDir);
   }, 120_000);
 
   afterAll(async () => {

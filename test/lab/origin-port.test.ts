@@ -10,6 +10,7 @@
 //
 // Every wait is bounded; traffic stays inside the lab's namespaces; the lab is removed (by PID and
 // namespace, lib/lab/down.ts) before and after, even when a test fails.
+import { labUpReady } from './bring-up.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,11 +22,9 @@ import { labDown } from '../../lib/lab/down.ts';
 import { waitFor } from '../../lib/lab/exec.ts';
 import { imageSet } from '../../lib/lab/images.ts';
 import { LAB_IMAGE_COUNT } from '../../lib/lab/origin.ts';
-import { nsOf, ORIGIN, planLab } from '../../lib/lab/plan.ts';
+import { nsOf, ORIGIN } from '../../lib/lab/plan.ts';
 import { http } from '../../lib/lab/probe.ts';
 import { LAB_DIR } from '../../lib/lab/state.ts';
-import { waitReady } from '../../lib/lab/status.ts';
-import { labUp } from '../../lib/lab/up.ts';
 import { run } from '../../lib/run.ts';
 import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { loadEdited, shippedTexts } from '../helpers/topology.ts';
@@ -40,7 +39,6 @@ const edit = (x: Record<string, string>) => {
   x['sites/cdn.yaml'] = edited;
 };
 const t = loadEdited(edit);
-const plan = planLab(t);
 const IMG = t.cdn.imageHost;
 const site = (id: string) => t.sites.find((s) => s.id === id)!;
 const images = imageSet(LAB_IMAGE_COUNT);
@@ -70,15 +68,12 @@ let sitesDir = '';
 
 describe.skipIf(skip)('lab: an HTTP origin on port 8080', () => {
   beforeAll(async () => {
-    await labDown(); // a previous crashed run must not block this one
     // `lab status` reloads the model from the directory `up` was given: give it the edited one.
     sitesDir = mkdtempSync(join(tmpdir(), 'anycdn-lab-origin-port-'));
     const texts = shippedTexts();
     edit(texts);
     for (const [file, text] of Object.entries(texts)) writeFileSync(join(sitesDir, file.replace(/^sites\//, '')), text);
-    await labUp(t, sitesDir);
-    const ready = await waitReady(t, plan, 45_000);
-    expect(ready.ready ? [] : ready.reasons, 'lab did not become ready within 45 s').toEqual([]);
+    await labUpReady(t, sitesDir);
   }, 120_000);
 
   afterAll(async () => {

@@ -19,12 +19,11 @@ import { nsOf, planLab } from '../../lib/lab/plan.ts';
 import { dig } from '../../lib/lab/probe.ts';
 import { routerBirdConf } from '../../lib/lab/router-bird.ts';
 import { labPaths } from '../../lib/lab/state.ts';
-import { waitReady } from '../../lib/lab/status.ts';
-import { labUp } from '../../lib/lab/up.ts';
 import { roas } from '../../lib/render/routing.ts';
 import { run } from '../../lib/run.ts';
 import { missingBinary, missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
+import { labUpReady } from './bring-up.ts';
 import { Figures } from './figures.ts';
 
 const skip =
@@ -88,10 +87,7 @@ async function reconfigureRouter(routerSite: string, conf: string): Promise<void
 
 describe.skipIf(skip)('lab: routable anycast, dual stack and route origins', () => {
   beforeAll(async () => {
-    await labDown(); // a previous crashed run must not block this one
-    await labUp(t, SITES_DIR);
-    const ready = await waitReady(t, plan, 45_000);
-    expect(ready.ready ? [] : ready.reasons, 'lab did not become ready within 45 s').toEqual([]);
+    await labUpReady(t, SITES_DIR);
   }, 120_000);
 
   afterAll(async () => {

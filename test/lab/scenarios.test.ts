@@ -25,6 +25,7 @@ import { LAB_DIR, readState } from '../../lib/lab/state.ts';
 import { startLoad, timeUntil } from './watch.ts';
 import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
+import { labUpReady } from './bring-up.ts';
 import { Figures } from './figures.ts';
 import { labKit } from './kit.ts';
 
@@ -72,11 +73,8 @@ async function fetchImage(client: string, vip: string, path: string): Promise<{ 
 
 describe.skipIf(skip)('lab: the shipped sites in network namespaces', () => {
   beforeAll(async () => {
-    await labDown(); // a previous crashed run must not block this one
     const t0 = Date.now();
-    await labUp(t, SITES_DIR);
-    const ready = await waitReady(t, plan, 45_000);
-    expect(ready.ready ? [] : ready.reasons, 'lab did not become ready within 45 s').toEqual([]);
+    await labUpReady(t, SITES_DIR);
     figures.record('lab up', 'up until every site serves and answers DNS', 's', '< 15 s', [Number(((Date.now() - t0) / 1000).toFixed(1))]);
   }, 120_000);
 

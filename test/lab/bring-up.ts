@@ -1,0 +1,18 @@
+// How every lab test file brings its lab up: a crashed run's lab taken down first, then `up`
+// from the model directory `lab status` will reload, and a wait until every site is ready.
+import { expect } from 'vitest';
+import { labDown } from '../../lib/lab/down.ts';
+import { planLab } from '../../lib/lab/plan.ts';
+import { waitReady } from '../../lib/lab/status.ts';
+import { labUp } from '../../lib/lab/up.ts';
+import type { Topology } from '../../lib/model/schema.ts';
+
+const READY_MS = 45_000;
+
+/** Up from `sitesDir` (whose model is `t`), failing the test with the reasons if it is not ready in 45 s. */
+export async function labUpReady(t: Topology, sitesDir: string): Promise<void> {
+  await labDown(); // a previous crashed run must not block this one
+  await labUp(t, sitesDir);
+  const ready = await waitReady(t, planLab(t), READY_MS);
+  expect(ready.ready ? [] : ready.reasons, `lab did not become ready within ${READY_MS / 1000} s`).toEqual([]);
+}
