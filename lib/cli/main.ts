@@ -36,6 +36,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     });
   program
     .command('plan')
+    .alias('diff') // the design card's name for it: `npx anycdn diff`
     .description('what applying the model would change on each host and cloud stack, its impact, and the order to apply it in')
     .option('--sites <dir>', 'site model directory', 'sites')
     .option('--out <dir>', 'the render output whose manifest is the baseline (without --against)', 'out')
@@ -102,7 +103,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   } catch (e) {
     if (e instanceof CommanderError) {
       // plan keeps 2 for "changes" (--exit-code), so its bad usage is an error like any other: 1.
-      return e.exitCode === 0 ? EXIT.ok : argv[0] === 'plan' ? EXIT.invalid : EXIT.usage;
+      return e.exitCode === 0 ? EXIT.ok : ['plan', 'diff'].includes(argv[0] ?? '') ? EXIT.invalid : EXIT.usage;
     }
     if (e instanceof InputError) {
       printDiagnostics(io, e.diagnostics);

@@ -50,6 +50,18 @@ describe('anycdn plan against the last render (out/.anycdn/manifest.json)', () =
     });
   });
 
+  it('`anycdn diff` (the design card\'s name) is plan: the same output and exit code', { timeout: 120_000 }, async () => {
+    const d = scratch();
+    await run(['render', '--sites', join(d, 'sites'), '--out', join(d, 'out')]);
+    ttl(d);
+    const args = ['--sites', join(d, 'sites'), '--out', join(d, 'out'), '--exit-code', '--no-cloud'];
+    const plan = await run(['plan', ...args]);
+    expect(plan.code).toBe(2);
+    expect(plan.out.join('\n')).toContain('ttlSec');
+    expect(await run(['diff', ...args])).toEqual(plan);
+    expect((await run(['diff', '--no-such-flag'])).code).toBe(1);
+  });
+
   it('a change: exit 0 without --exit-code, 2 with it; --json matches schema/plan.schema.json, cloud stacks included', { timeout: 300_000 }, async () => {
     const d = scratch();
     await run(['render', '--sites', join(d, 'sites'), '--out', join(d, 'out')]);
