@@ -32,14 +32,15 @@ export async function renderCommand(opts: { sites: string; out: string; json?: b
   if (outErrors.length > 0) throw new InputError(outErrors);
   const files = renderTopology(topology, previous && typeof previous !== 'string' ? zoneContext(previous.files) : {});
   const manifest = buildManifest(files, { commit: await modelCommit(opts.sites), files: readModelFiles(opts.sites) });
+  const other = [...routingFiles(topology), { path: MANIFEST_PATH, content: manifestText(manifest) }];
   try {
-    await writeTreeAtomically(opts.out, files, [...routingFiles(topology), { path: MANIFEST_PATH, content: manifestText(manifest) }]);
+    await writeTreeAtomically(opts.out, files, other);
   } catch (e) {
     if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
     throw new InputError([{ file: opts.out, line: 1, col: 1, message: `--out: cannot write: ${fsReason(e)}; check the directory and its permissions, or pass another --out` }]);
   }
   if (opts.json) {
-    io.out(JSON.stringify(renderJson(resolve(opts.out), topology.sites.length, files)));
+    io.out(JSON.stringify(renderJson(resolve(opts.out), topology.sites.length, files, other)));
     return EXIT.ok;
   }
   const hosts = topology.sites.reduce((n, s) => n + s.hosts.length, 0);
@@ -49,7 +50,7 @@ export async function renderCommand(opts: { sites: string; out: string; json?: b
 }
 
 /** render --json (lib/cli/schemas/render.schema.json): every file written, per host. */
-export function renderJson(out: string, sites: number, files: RenderedFile[]): RenderOutput {
+export function renderJson(out: string, sites: number, files: RenderedFile[], other: { path: string; content: string }[]): RenderOutput {
   const hosts = new Map<string, RenderOutput['hosts'][number]>();
   for (const f of files) {
     const key = `${f.site}/${f.host}`;
@@ -59,7 +60,8 @@ export function renderJson(out: string, sites: number, files: RenderedFile[]): R
   }
   const rows = [...hosts.values()].sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host));
   for (const h of rows) h.files.sort((a, b) => byCodePoint(a.path, b.path));
-  return { out, sites, files: files.length, hosts: rows };
+  const others = other.map((f) => ({ path: f.path, bytes: Buffer.byteLength(f.content) })).sort((a, b) => byCodePoint(a.path, b.path));
+  return { out, sites, files: files.length, hosts: rows, other: others };
 }
 
 /**

@@ -40,9 +40,19 @@ export const renderOutput = z
           .strict(),
       )
       .describe('Sorted by site, then host'),
+    other: z
+      .array(
+        z
+          .object({
+            path: z.string().describe('Relative to out, such as routing/roas.txt or .anycdn/manifest.json'),
+            bytes: z.number().int().min(0),
+          })
+          .strict(),
+      )
+      .describe("The files that are no host's: the routing paperwork (routing/) and the record of this render (.anycdn/manifest.json), sorted by path"),
   })
   .strict()
-  .describe('anycdn render --json: what was written, per host');
+  .describe('anycdn render --json: what was written, per host, and the files that are no host\'s');
 
 export const validateOutput = z
   .object({

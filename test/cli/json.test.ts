@@ -50,11 +50,14 @@ describe('render --json', () => {
     expect(json.sites).toBe(3);
     const listed = json.hosts.flatMap((h) => h.files.map((f) => ({ ...f, abs: join(h.dir, f.path) })));
     expect(listed).toHaveLength(json.files);
-    // Every host file; the record of the render (.anycdn/) and the routing paperwork (routing/) are no host's.
+    // Every file on disk is listed once: a host's, or one of the others (routing/, .anycdn/).
+    const others = json.other.map((f) => ({ ...f, abs: join(out, f.path) }));
+    expect(others.map((f) => f.path)).toEqual(expect.arrayContaining(['.anycdn/manifest.json', 'routing/roas.txt']));
     const onDisk = readdirSync(out, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile() && !e.parentPath.startsWith(join(out, '.anycdn')) && !e.parentPath.startsWith(join(out, 'routing')))
+      .filter((e) => e.isFile())
       .map((e) => join(e.parentPath, e.name));
-    expect(listed.map((f) => f.abs).sort()).toEqual(onDisk.sort());
+    expect([...listed, ...others].map((f) => f.abs).sort()).toEqual(onDisk.sort());
+    for (const f of others) expect([f.abs, statSync(f.abs).size]).toEqual([f.abs, f.bytes]);
     for (const f of listed) {
       const s = statSync(f.abs);
       expect([f.abs, s.size, `0${(s.mode & 0o777).toString(8)}`]).toEqual([f.abs, f.bytes, f.mode]);
