@@ -24,3 +24,16 @@ export const prometheusRulesChecker: Checker = {
   command: (f) => `/usr/bin/promtool check rules ${shQuote(f.path)}`,
   parse: (out, code, f) => mapOutput('promtool', out, code, f, PATTERNS),
 };
+
+/**
+ * `nft -c` parses the exporters' table and checks it against the kernel's nftables without
+ * changing anything. Its errors look like
+ *   /usr/local/etc/anycdn/exporters.nft:12:7-12: Error: syntax error, unexpected string
+ */
+export const nftChecker: Checker = {
+  kind: 'nft',
+  binary: '/usr/sbin/nft',
+  debianPackage: 'nftables',
+  command: (f) => `/usr/sbin/nft -c -f ${shQuote(f.path)}`,
+  parse: (out, code, f) => mapOutput('nft', out, code, f, [/^(?<path>\/[^\s:]+):(?<line>\d+):(?<col>\d+)(?:-\d+)?: /]),
+};

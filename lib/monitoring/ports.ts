@@ -16,3 +16,11 @@ export const EXPORTER_PORTS: Record<Exclude<ExporterKind, 'healthcheck'>, number
 };
 
 export const METRICS_PATH = '/metrics';
+
+/** The nftables table that admits only monitoring.scrapeFrom to the Go exporters (firewall.ts), and its unit. */
+export const FIREWALL = {
+  unit: 'anycdn-exporter-firewall',
+  file: '/usr/local/etc/anycdn/exporters.nft',
+  table: 'anycdn_exporters',
+  nft: '/usr/sbin/nft',
+} as const;

@@ -49,6 +49,7 @@ const PACKAGES: Record<string, string[]> = {
   keepalived: ['keepalived'],
   nginx: ['nginx'],
   squid: ['squid'],
+  'anycdn-exporter-firewall': ['nftables'],
   'prometheus-node-exporter': ['prometheus-node-exporter'],
   'prometheus-bird-exporter': ['prometheus-bird-exporter'],
   'prometheus-nginx-exporter': ['prometheus-nginx-exporter'],

@@ -7,6 +7,7 @@ import { renderHaproxy } from './haproxy.ts';
 import { renderHealthcheck } from './healthcheck.ts';
 import { renderKeepalived } from './keepalived.ts';
 import { renderKnot } from './knot.ts';
+import { renderExporterFirewall } from '../monitoring/firewall.ts';
 import { PROMETHEUS_HOST, renderPrometheus } from '../monitoring/prometheus.ts';
 import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
@@ -14,7 +15,7 @@ import { renderSquid } from './squid.ts';
 import type { RenderContext, RenderedFile, Renderer } from './types.ts';
 import { renderUnits, unitSpecs, type UnitSpec } from './units.ts';
 
-export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderUnits];
+export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderExporterFirewall, renderUnits];
 
 /**
  * One host's render, the one thing every adapter reads: its files, its units as data, the Debian

@@ -6,11 +6,11 @@
 // retired upstream haproxy_exporter, which scraped the CSV stats haproxy now exports natively.
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { runsBird } from '../model/facts.ts';
-import { EXPORTER_PORTS } from '../monitoring/ports.ts';
+import { EXPORTER_PORTS, FIREWALL } from '../monitoring/ports.ts';
 import { NGINX_STATUS } from './nginx.ts';
 import { PATHS } from './paths.ts';
 import { SQUID_MANAGER_PORT } from './squid.ts';
-import { exec, type UnitValue } from './syntax/unit.ts';
+import { exec, type Exec, type UnitValue } from './syntax/unit.ts';
 import { hasRole } from './types.ts';
 import type { UnitSpec } from './unit-spec.ts';
 
@@ -24,6 +24,29 @@ const RESTART: [string, UnitValue][] = [
 
 export function monitoringUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
   if (!t.cdn.monitoring) return [];
+  // Every exporter starts after the table that keeps other sources off its port is loaded.
+  const exporters = exporterUnits(site, host).map((u) => ({ ...u, after: [`${FIREWALL.unit}.service`, ...(u.after ?? [])] }));
+  return [firewallUnit(), ...exporters];
+}
+
+/** Loads the exporters' nftables table (lib/monitoring/firewall.ts) before they start; stopping it removes the table. */
+function firewallUnit(): UnitSpec {
+  const ignoringFailure = (e: Exec): Exec => ({ ...e, ignoreFailure: true });
+  return {
+    name: FIREWALL.unit,
+    description: "anycdn: admit only monitoring.scrapeFrom to the Prometheus exporters' ports (nftables)",
+    after: ['network-pre.target'],
+    service: [
+      ['Type', 'oneshot'],
+      ['RemainAfterExit', 'yes'],
+      ['ExecStart', exec(FIREWALL.nft, '-f', FIREWALL.file)],
+      // A table already gone is no failure of the stop.
+      ['ExecStop', ignoringFailure(exec(FIREWALL.nft, 'delete', 'table', 'inet', FIREWALL.table))],
+    ],
+  };
+}
+
+function exporterUnits(site: Site, host: Host): UnitSpec[] {
   const specs: UnitSpec[] = [
     {
       name: 'prometheus-node-exporter',

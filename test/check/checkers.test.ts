@@ -32,6 +32,7 @@ const CASES: { kind: CheckKind; of?: CheckKind; binary: string; pkg: string; bad
   { kind: 'systemd', binary: '/usr/bin/systemd-analyze', pkg: 'systemd', bad: 'bad.service', path: '/etc/systemd/system/anycdn-bad.service', expectLine: 7, expect: /^systemd-analyze: \/etc\/systemd\/system\/anycdn-bad\.service:7: Unknown key 'Restartt' in section \[Service\], ignoring\.$/ },
   { kind: 'prometheus', binary: '/usr/bin/promtool', pkg: 'prometheus', bad: 'prometheus.yml', path: '/etc/prometheus/prometheus.yml', expectLine: 7, expect: /^promtool: line 7: field bogus not found in type config\.ScrapeConfig$/ },
   { kind: 'prometheus-rules', binary: '/usr/bin/promtool', pkg: 'prometheus', bad: 'anycdn-rules.yml', path: '/etc/prometheus/anycdn-rules.yml', expectLine: 6, expect: /^promtool: \/etc\/prometheus\/anycdn-rules\.yml: 6:15: group "anycdn", rule 1, "BgpSessionDown": could not parse expression: .*parse error/ },
+  { kind: 'nft', binary: '/usr/sbin/nft', pkg: 'nftables', bad: 'exporters.nft', path: '/usr/local/etc/anycdn/exporters.nft', expectLine: 6, expect: /^nft: \/usr\/local\/etc\/anycdn\/exporters\.nft:6:\d+-\d+: Error: syntax error/ },
   { kind: 'sysctl', binary: '/usr/bin/awk', pkg: 'mawk', bad: '60-anycdn.conf', path: '/etc/sysctl.d/60-anycdn.conf', expectLine: 3, expect: /^sysctl: \/etc\/sysctl\.d\/60-anycdn\.conf:3: unknown sysctl key net\.ipv4\.ip_nonlocal_bnd \(no \/proc\/sys\/net\/ipv4\/ip_nonlocal_bnd\)$/ },
 ];
 

@@ -26,6 +26,7 @@ export function missingLabDaemon(): string | undefined {
     ['/usr/sbin/squid', 'squid'],
     ['/usr/bin/curl', 'curl'],
     ['/usr/bin/openssl', 'openssl'],
+    ['/usr/sbin/nft', 'nftables'],
   ];
   return needed.map(([b, p]) => missingBinary(b, p)).find(Boolean);
 }

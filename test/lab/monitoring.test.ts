@@ -119,11 +119,15 @@ describe.skipIf(skip)('lab: every kind of exporter, scraped for real', () => {
     expect(masters?.reduce((a, b) => a + b, 0)).toBe(1);
   }, 20_000);
 
-  it('haproxy and the checker refuse a source outside monitoring.scrapeFrom', async () => {
+  it('haproxy and the checker refuse a source outside monitoring.scrapeFrom, and the Go exporters are firewalled from it', async () => {
     expect((await scrape('ams-lb2', url('haproxy', 'ams-lb1'))).status).toBe(403);
     expect((await scrape('ams-lb2', url('healthcheck', 'ams-lb1'))).status).toBe(403);
     expect((await scrape('ams-lb1', url('haproxy', 'ams-lb2'))).status).toBe(200);
-  });
+    // The Go exporters have no allow list: the host's nftables table drops the others' packets.
+    expect((await scrape('ams-lb1', url('node', 'ams-lb2'))).status).toBe(200);
+    for (const kind of ['node', 'bird'] as const) expect((await scrape('ams-lb2', url(kind, 'ams-lb1'))).status, `${kind} on ams-lb1 from ams-lb2`).toBe(0);
+    expect((await scrape('ams-lb2', url('nginx', 'ams-cache2'))).status, 'nginx exporter from ams-lb2').toBe(0);
+  }, 20_000);
 
   it('no exporter answers on the image VIP or the anycast address', async () => {
     const vip = t.sites.find((s) => s.id === 'ams')!.vip.address;
