@@ -1,17 +1,19 @@
 // Starts an entry point compiled into dist/ by `npm run build`, which `npm ci` runs as the
 // package's `prepare` script. When dist/ is missing, or older than any source file it was built
 // from (a checkout or an edit since the last build), it runs the TypeScript source through tsx
-// instead, and says so on stderr: slower, never stale.
+// instead, and says so on stderr: slower, never stale. A compiled `.cjs` (the CDK app, see
+// bin/build.ts) is loaded with require(), so its own requires of aws-cdk-lib stay lazy.
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export async function launch(name) {
-  const compiled = join(ROOT, 'dist', `${name}.js`);
+export async function launch(name, file = `${name}.js`) {
+  const compiled = join(ROOT, 'dist', file);
   const why = whyNotCompiled(compiled);
-  if (!why) return import(pathToFileURL(compiled).href);
+  if (!why) return file.endsWith('.cjs') ? createRequire(import.meta.url)(compiled) : import(pathToFileURL(compiled).href);
   process.stderr.write(`${name}: ${why}; running the TypeScript source through tsx (\`npm run build\` makes it start fast)\n`);
   const { register } = await import('tsx/esm/api');
   register();
@@ -29,7 +31,7 @@ function whyNotCompiled(compiled) {
     return 'dist/ is missing';
   }
   for (const input of inputs) {
-    if (input.startsWith('node_modules/')) continue;
+    if (input.includes('node_modules/')) continue; // a package's files (../node_modules when it is a symlink)
     let changed;
     try {
       changed = statSync(join(ROOT, input)).mtimeMs;

@@ -19,8 +19,13 @@ export const ORIGIN_STACK = stackName(ORIGIN);
 export const GLOBAL_STACK = stackName(GLOBAL);
 export const siteStackName = (siteId: string) => stackName(siteId);
 
-/** Adds every stack to `app` and turns cdk-nag on. `files` defaults to rendering the topology. */
-export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTopology(t)): Map<string, Stack> {
+export interface BuildOptions {
+  /** Run cdk-nag's AwsSolutions checks at synth (default true; bin/cdk.ts asks nagChecks()). */
+  nag?: boolean;
+}
+
+/** Adds every stack to `app`, and cdk-nag unless `nag: false`. `files` defaults to rendering the topology. */
+export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTopology(t), opts: BuildOptions = {}): Map<string, Stack> {
   const shape = cloudShape(t, files);
   const accountId = account(app);
   const stacks = new Map<string, Stack>();
@@ -72,6 +77,6 @@ export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTo
     }));
   }
 
-  enableNag(app);
+  if (opts.nag ?? true) enableNag(app);
   return stacks;
 }

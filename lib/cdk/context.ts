@@ -20,6 +20,8 @@ export const CONTEXT = {
   originAccessLogs: 'anycdn:origin-access-logs',
   /** An SNS topic ARN (us-east-1) that metal sites' VIP alarms notify. */
   alarmTopicArn: 'anycdn:alarm-topic-arn',
+  /** true or false: run cdk-nag's AwsSolutions checks in this synth, whatever nagChecks() decides. */
+  nag: 'anycdn:nag',
 } as const;
 
 /** Bad context (cdk.json or -c): bin/cdk.ts prints the message alone, as bad usage. */
@@ -87,4 +89,18 @@ export function account(scope: Construct): string {
 export function builtinValidation(env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.CDK_VALIDATION === 'false') return false;
   return env.CI === 'true' || env.CDK_VALIDATION === 'true';
+}
+
+/**
+ * Whether `cdk synth` (bin/cdk.ts) runs cdk-nag's AwsSolutions checks. They load cdk-nag and the
+ * ~60 aws-cdk-lib modules its rules import and walk every resource: about 1 s of a synth that
+ * otherwise takes about as long. Their findings only ever come from a code change (every
+ * acknowledgment is made in lib/cdk from the model), so they run where code changes are checked:
+ * in CI and `npm test` (the CDK tests build the app with buildApp's default, nag on, and fail on
+ * an unacknowledged finding), and in `anycdn plan` before a change is applied. A plain synth runs
+ * them with the built-in validation (`CI=true`, `CDK_VALIDATION=true`) or with
+ * `-c anycdn:nag=true`; `-c anycdn:nag=false` turns them off even there.
+ */
+export function nagChecks(scope: Construct, env: NodeJS.ProcessEnv = process.env): boolean {
+  return scope.node.tryGetContext(CONTEXT.nag) === undefined ? builtinValidation(env) : contextFlag(scope, CONTEXT.nag);
 }

@@ -1,10 +1,12 @@
 // cdk-nag's AwsSolutions pack on the whole app, and the one way an adapter excuses a finding:
-// next to the resource, with the reason an auditor would ask for.
+// next to the resource, with the reason an auditor would ask for. cdk-nag itself is loaded only
+// when the checks run (a synth without them never loads it; see nagChecks in context.ts).
+import { createRequire } from 'node:module';
 import { Stack, Token, Validations, type App } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
 export function enableNag(app: App): void {
+  const { AwsSolutionsChecks } = createRequire(import.meta.url)('cdk-nag') as typeof import('cdk-nag');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 }
 

@@ -45,7 +45,7 @@ export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): P
     const cdkJson = existsSync('cdk.json') ? 'cdk.json' : undefined;
     const files = plans.flatMap((p) => p.files);
     // The baseline's bundles with the baseline's own serials, so an unchanged zone is no bundle change.
-    const before = synthTemplates(baseline.topology, renderPlans(baseline.topology, ctx).flatMap((p) => p.files), cdkJson);
+    const before = synthTemplates(baseline.topology, renderPlans(baseline.topology, ctx).flatMap((p) => p.files), cdkJson, { nag: false });
     cloud = diffStacks(before, synthTemplates(topology, files, cdkJson));
   }
   const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: treeOf(outputPlans(topology, ctx)), topology, cloud, warnings: baseline.warnings });

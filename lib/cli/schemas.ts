@@ -2,7 +2,7 @@
 // under lib/cli/schemas/ are generated from these (`npm run schema`; a test fails when they are
 // stale), and the CLI tests check real output against them. A change here is a change of the CLI
 // contract: add fields, never rename or remove one.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const diagnostic = z
   .object({

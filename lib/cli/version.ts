@@ -1,54 +1,14 @@
 // anycdn --version: the package version, and the git commit when running from a checkout. The
-// commit is read from .git directly (HEAD, the ref file or packed-refs, worktrees included), so
-// printing it starts no process.
-import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+// commit is read from .git directly (lib/out/commit.ts), so printing it starts no process.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gitCommit } from '../out/commit.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
+
+export { gitCommit };
 
 export function versionText(root: string = PACKAGE_ROOT): string {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   const commit = gitCommit(root);
   return commit ? `anycdn ${pkg.version} (commit ${commit.slice(0, 12)})` : `anycdn ${pkg.version}`;
-}
-
-/** The commit checked out at `root`, or undefined when `root` is not the top of a git checkout. */
-export function gitCommit(root: string): string | undefined {
-  const gitDir = findGitDir(root);
-  if (!gitDir) return undefined;
-  const commonDir = readText(join(gitDir, 'commondir'));
-  const common = commonDir ? resolve(gitDir, commonDir) : gitDir;
-  const head = readText(join(gitDir, 'HEAD'));
-  if (!head) return undefined;
-  const ref = /^ref: (\S+)$/.exec(head)?.[1];
-  if (!ref) return /^[0-9a-f]{40,64}$/.test(head) ? head : undefined;
-  for (const dir of [gitDir, common]) {
-    const direct = readText(join(dir, ref));
-    if (direct && /^[0-9a-f]{40,64}$/.test(direct)) return direct;
-  }
-  const packed = readText(join(common, 'packed-refs')) ?? '';
-  for (const line of packed.split('\n')) {
-    const [sha, name] = line.split(' ');
-    if (name === ref && sha && /^[0-9a-f]{40,64}$/.test(sha)) return sha;
-  }
-  return undefined; // a branch with no commit yet
-}
-
-/** `.git` is a directory in a clone and a `gitdir: PATH` file in a worktree or submodule. */
-function findGitDir(root: string): string | undefined {
-  const dotGit = join(root, '.git');
-  try {
-    if (statSync(dotGit).isDirectory()) return dotGit;
-  } catch {
-    return undefined;
-  }
-  const target = /^gitdir: (.+)$/.exec(readText(dotGit) ?? '')?.[1];
-  return target ? (isAbsolute(target) ? target : resolve(root, target)) : undefined;
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,6 @@
 // The published JSON Schemas of the model, generated from the zod schema, for editors
 // (yaml-language-server reads the `# yaml-language-server: $schema=...` line in sites/*.yaml).
-import { z } from 'zod';
+import * as z from 'zod';
 import { cdnSchema, siteSchema } from './schema.ts';
 
 export const SCHEMA_FILES = {

@@ -4,7 +4,7 @@
 // fill it, and no second copy of them sits on the object. `.describe(...)` says what a field means,
 // never its default: the published JSON Schema carries `default` to editors, and the README's
 // model tables are generated from this file (lib/model/readme-tables.ts).
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
 import { SAFE_TEXT, SAFE_TEXT_RULE, DNS_NAME, IDENT } from './text.ts';
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../model/errors.ts';
 import { byCodePoint } from '../model/order.ts';
 import type { RenderContext, RenderedFile } from '../render/types.ts';

@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { fullDiff, formatDifferences, formatSecurityChanges, ResourceImpact, type TemplateDiff } from '@aws-cdk/cloudformation-diff';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../cdk/app.ts';
+import { builtinValidation } from '../cdk/context.ts';
 import type { Topology } from '../model/schema.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { IMPACTS, worst } from './impact.ts';
@@ -23,12 +24,15 @@ type Template = Record<string, any>;
  * context of cdk.json (as `cdk synth` would have it). Assets go to a temporary directory, removed
  * whatever happens.
  */
-export function synthTemplates(t: Topology, files: RenderedFile[], cdkJson: string | undefined): Map<string, Template> {
+export function synthTemplates(t: Topology, files: RenderedFile[], cdkJson: string | undefined, opts: { nag?: boolean } = {}): Map<string, Template> {
   const context: Record<string, unknown> = cdkJson ? ((JSON.parse(readFileSync(cdkJson, 'utf8')) as { context?: Record<string, unknown> }).context ?? {}) : {};
   const outdir = mkdtempSync(join(tmpdir(), 'anycdn-plan-cdk-'));
   try {
-    const app = new App({ stackTraces: false, analyticsReporting: false, outdir, context: { ...context, 'aws:cdk:version-reporting': false } });
-    const stacks = buildApp(app, t, files);
+    // cdk-nag runs unless `nag: false` (the baseline, already applied): plan is the last look
+    // before a change is applied. The built-in validation runs where `cdk synth` runs it (CI,
+    // CDK_VALIDATION=true): its wasm costs about 5 s of each synth and only warns.
+    const app = new App({ stackTraces: false, analyticsReporting: false, builtinCloudFormationValidation: builtinValidation(), outdir, context: { ...context, 'aws:cdk:version-reporting': false } });
+    const stacks = buildApp(app, t, files, { nag: opts.nag ?? true });
     const assembly = app.synth();
     return new Map([...stacks.keys()].sort().map((name) => [name, assembly.getStackByName(name).template as Template]));
   } finally {

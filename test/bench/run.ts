@@ -19,11 +19,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { buildDist } from '../../bin/build.ts';
+import { buildDist, CDK_APP_BUILD } from '../../bin/build.ts';
 import { growth } from './growth.ts';
 import { labBench, labLock } from './lab-bench.ts';
 import { hostViewMs, timeCommand, type Figure, type TimeOptions } from './measure.ts';
-import { Results, type Stats } from './results.ts';
+import { Results, stats as trialStats, type Stats } from './results.ts';
 import { writeSites } from './topology.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -91,18 +91,33 @@ try {
   if (want('synth'))
     await res.section('synth', async () => {
       const ours = join(scratch, 'cdk.out');
-      const offline = (what: string, app: string[], out: string, env: NodeJS.ProcessEnv = {}) =>
-        timeCommand(what, 1, 'unshare', ['-n', CDK, 'synth', ...app, '--no-lookups', '-q', '-o', out], ROOT, { env: { ...process.env, CI: '', CDK_VALIDATION: '', ...env } });
-      const synth = offline('cdk synth --no-lookups, offline (unshare -n)', [], ours);
-      // Inside the repository, where its external packages resolve.
-      const bareApp = join(ROOT, 'test', `.build-bench-${process.pid}.js`);
-      await build({ entryPoints: [join(ROOT, 'test', 'bench', 'bare-cdk-app.ts')], bundle: true, format: 'esm', platform: 'node', packages: 'external', outfile: bareApp, logLevel: 'warning', absWorkingDir: ROOT });
+      // CDK_VALIDATION: the cdk CLI reads an empty value as false and passes CDK_VALIDATION=false
+      // to the app, so each run says which it means.
+      const offline = (what: string, app: string[], out: string, env: NodeJS.ProcessEnv) =>
+        timeCommand(what, 1, 'unshare', ['-n', CDK, 'synth', ...app, '--no-lookups', '-q', '-o', out], ROOT, { env: { ...process.env, CI: '', ...env } });
+      /** `runs` runs of each, alternating, so a change of load falls on both sides alike. */
+      const alternating = (runs: number, sides: (() => Figure)[]): Figure[] => {
+        const got = sides.map(() => [] as Figure[]);
+        for (let i = 0; i < runs; i++) sides.forEach((side, j) => got[j]!.push(side()));
+        return got.map((figs) => ({ ...figs[0]!, ...trialStats(figs.map((f) => f.median)) }));
+      };
+      const plainSynth = 'cdk synth --no-lookups, offline (unshare -n)';
+      offline(plainSynth, [], ours, { CDK_VALIDATION: 'false' }); // its templates are the bare app's input
+      // Inside the repository, where its external packages resolve; compiled as anycdn's app is.
+      const bareApp = join(ROOT, 'test', `.build-bench-${process.pid}.cjs`);
+      await build({ ...CDK_APP_BUILD, entryPoints: [join(ROOT, 'test', 'bench', 'bare-cdk-app.ts')], packages: 'external', outfile: bareApp, absWorkingDir: ROOT });
       try {
-        const plain = offline('a bare CDK app with the same resources (aws-cdk-lib defaults)', ['--app', `node ${bareApp}`], join(scratch, 'bare.out'), { BARE_TEMPLATES: ours });
-        compare('synth', synth, plain, '<= 1.0×');
-        const noVal = offline('the bare app without the built-in validation (CDK_VALIDATION=false)', ['--app', `node ${bareApp}`], join(scratch, 'bare2.out'), { BARE_TEMPLATES: ours, CDK_VALIDATION: 'false' });
-        compare('synth', { ...synth, what: 'cdk synth, against the bare app without the validation' }, noVal);
-        add('synth', offline('cdk synth as in CI (CI=true: with the built-in validation)', [], join(scratch, 'ci.out'), { CI: 'true' }));
+        const bare = ['--app', `node ${bareApp}`];
+        const [synth, plain] = alternating(3, [
+          () => offline(plainSynth, [], join(scratch, 'ours.out'), { CDK_VALIDATION: 'false' }),
+          () => offline('a bare CDK app with the same resources, aws-cdk-lib defaults but the built-in validation (off in both)', bare, join(scratch, 'bare.out'), { BARE_TEMPLATES: ours, CDK_VALIDATION: 'false' }),
+        ]);
+        compare('synth', synth!, plain!, '<= 1.0×');
+        const [ci, bareCi] = alternating(1, [
+          () => offline('cdk synth as in CI (CI=true: the built-in validation and cdk-nag)', [], join(scratch, 'ci.out'), { CI: 'true', CDK_VALIDATION: 'true' }),
+          () => offline('the bare app with the built-in validation (aws-cdk-lib defaults)', bare, join(scratch, 'bare-ci.out'), { BARE_TEMPLATES: ours, CDK_VALIDATION: 'true' }),
+        ]);
+        compare('synth', ci!, bareCi!);
       } finally {
         rmSync(bareApp, { force: true });
       }

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { edit, shipped as pinned } from '../model/fixtures.ts';
-import { builtinValidation } from '../../lib/cdk/context.ts';
+import { App } from 'aws-cdk-lib';
+import { builtinValidation, nagChecks } from '../../lib/cdk/context.ts';
 import { cliContext, synth } from './synth.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -40,6 +41,20 @@ describe('aws-cdk-lib built-in validation', () => {
     expect(builtinValidation({ CI: 'true' })).toBe(true);
     expect(builtinValidation({ CDK_VALIDATION: 'true' })).toBe(true);
     expect(builtinValidation({ CI: 'true', CDK_VALIDATION: 'false' })).toBe(false);
+  });
+});
+
+describe('cdk-nag in `cdk synth`', () => {
+  const app = (nag?: unknown) => new App({ context: nag === undefined ? {} : { 'anycdn:nag': nag } });
+  it('runs with the built-in validation (CI, CDK_VALIDATION=true), or as context anycdn:nag says', () => {
+    expect(nagChecks(app(), {})).toBe(false);
+    expect(nagChecks(app(), { CI: 'true' })).toBe(true);
+    expect(nagChecks(app(), { CDK_VALIDATION: 'true' })).toBe(true);
+    expect(nagChecks(app(), { CI: 'true', CDK_VALIDATION: 'false' })).toBe(false);
+    expect(nagChecks(app(true), {})).toBe(true);
+    expect(nagChecks(app('true'), {})).toBe(true);
+    expect(nagChecks(app('false'), { CI: 'true' })).toBe(false);
+    expect(() => nagChecks(app('yes'), {})).toThrow('context anycdn:nag: must be true or false, got "yes"');
   });
 });
 

@@ -55,7 +55,7 @@ describe('the bundle', () => {
       .filter((i) => i.kind === 'dynamic-import')
       .map((i) => [i.path.replace(/^.*\/|-[A-Z0-9]+\.js$/g, ''), externalsReachable(meta, i.path).some((m) => HEAVY.test(m))] as const);
     expect(heavyBy.filter(([, heavy]) => heavy).map(([command]) => command)).toEqual(['plan']);
-    expect(externalsReachable(meta, rel('cdk.js')).filter((m) => HEAVY.test(m))).toContain('aws-cdk-lib');
+    expect(externalsReachable(meta, rel('cdk.cjs')).filter((m) => HEAVY.test(m))).toContain('aws-cdk-lib');
   });
 
   it('loads only the command it runs: --help reads no model, renderer or checker module', () => {

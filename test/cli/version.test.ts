@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.ts';
 import { gitCommit, versionText } from '../../lib/cli/version.ts';
+import { modelCommit } from '../../lib/out/commit.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
@@ -63,5 +64,25 @@ describe('--version', () => {
     mkdirSync(join(plain, '.git'));
     writeFileSync(join(plain, '.git', 'HEAD'), 'ref: refs/heads/main\n');
     expect(versionText(plain)).toBe('anycdn 9.8.7');
+  });
+});
+
+describe('the model commit render records', () => {
+  it('is the commit of the checkout above the sites directory, as git rev-parse gives it, and null outside one', async () => {
+    const sites = join(ROOT, 'sites');
+    let head: string | null;
+    try {
+      head = execFileSync('git', ['-C', sites, 'rev-parse', '--verify', '-q', 'HEAD'], { encoding: 'utf8' }).trim();
+    } catch {
+      head = null;
+    }
+    expect(await modelCommit(sites)).toBe(head);
+    const clone = scratch();
+    mkdirSync(join(clone, '.git', 'refs', 'heads'), { recursive: true });
+    mkdirSync(join(clone, 'model', 'sites'), { recursive: true });
+    writeFileSync(join(clone, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(clone, '.git', 'refs', 'heads', 'main'), `${A}\n`);
+    expect(await modelCommit(join(clone, 'model', 'sites'))).toBe(A);
+    expect(await modelCommit(scratch())).toBeNull();
   });
 });
