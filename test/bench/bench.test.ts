@@ -9,7 +9,7 @@ import { SITES_DIR } from '../helpers/topology.ts';
 import { BASELINE, writeBaselineSites } from './baseline-sites.ts';
 import { firstA } from './client-probe.ts';
 import { stats } from './results.ts';
-import { parseWrk } from './throughput.ts';
+import { childSeconds, parseWrk } from './throughput.ts';
 import { zipfStream } from './zipf.ts';
 
 describe('zipfStream', () => {
@@ -48,6 +48,11 @@ describe('parseWrk', () => {
 
   it('refuses a report without the latency distribution', () => {
     expect(() => parseWrk('Requests/sec: 10\n')).toThrow(/no 50% line/);
+  });
+
+  it("reads wrk's CPU from the shell's `times` after it (children's user + system), after the report", () => {
+    expect(childSeconds(`${report}\n0m0.010000s 0m0.020000s\n0m1.500000s 1m0.250000s\n`)).toBeCloseTo(61.75, 6);
+    expect(childSeconds(report)).toBeNaN();
   });
 });
 

@@ -3,8 +3,9 @@
 // (test/lab/kit.ts, watch.ts), timed from inside the network, and what a client saw meanwhile.
 // Every clock starts as the failure starts to be made (before killUnitTree's freeze), so the time
 // the kill helper spends on /proc counts against both models alike.
-//   vrrp:      the nyc VRRP master's keepalived and haproxy die under 300 req/s; until the backup
-//              serves the VIP; failed requests of the load;
+//   vrrp:      the sin VRRP master's keepalived and haproxy die under 300 req/s; until the backup
+//              serves the VIP; failed requests of the load (sin has no BGP: nothing else the
+//              bench does at ams or nyc meets it, so it can run beside them);
 //   knot:      knot dies on every dns host of ams; until the ams client is answered by nyc;
 //   imagePath: haproxy dies on every lb host of ams (the site deprefers); the same;
 //              for both, a client probe (client-probe.ts) resolves and fetches 10 times a second;
@@ -73,21 +74,22 @@ export function failoverBench(t: Topology, paths: string[]) {
   const kit = labKit(t);
   const ams = kit.site('ams');
   const nyc = kit.site('nyc');
+  const sin = kit.site('sin');
   const hc = t.cdn.healthcheck;
   /** How long a failure can take to be noticed by the health checker, plus room for BGP. */
   const detectMs = hc.fall * (hc.intervalMs + hc.timeoutMs) + 3000;
   const riseMs = hc.rise * (hc.intervalMs + hc.timeoutMs) + 10_000;
 
   async function vrrp(trials: number, out: Failover): Promise<void> {
-    const vip = nyc.vip.address;
-    const client = nsOf.client('nyc');
-    const bound = 4 * nyc.vip.advertIntervalMs + 2000;
+    const vip = sin.vip.address;
+    const client = nsOf.client('sin');
+    const bound = 4 * sin.vip.advertIntervalMs + 2000;
     for (let trial = 0; trial < trials; trial++) {
       // One holder, or the "backup" may serve the VIP before the kill (both hold it while a
       // starved master misses its adverts) and the trial would time nothing.
-      const single = await waitFor(async () => ((await Promise.all(kit.lbHosts('nyc').map((h) => kit.holdsVip(h, vip)))).filter(Boolean).length === 1 ? true : undefined), 15_000, 100);
-      if (!single) throw new Error(`bench: vrrp trial ${trial}: nyc's VIP is not on exactly one lb host`);
-      const { master, backup } = await kit.vrrpPair('nyc');
+      const single = await waitFor(async () => ((await Promise.all(kit.lbHosts('sin').map((h) => kit.holdsVip(h, vip)))).filter(Boolean).length === 1 ? true : undefined), 15_000, 100);
+      if (!single) throw new Error(`bench: vrrp trial ${trial}: sin's VIP is not on exactly one lb host`);
+      const { master, backup } = await kit.vrrpPair('sin');
       const load = loadIn(client, { target: vip, host: kit.IMG, paths, ratePerSec: 300, durationSec: Math.ceil((1500 + bound) / 1000) + 1, timeoutMs: 3000 });
       await load.armed;
       await sleep(1500);

@@ -2,12 +2,15 @@
 // one model at a time.
 //   1. The shipped sites: hit ratio through ams, rendered `balance uri` against round robin,
 //      interleaved trial by trial on the same stream; the shield over all three sites; wrk
-//      through the VIP against the cache directly, interleaved; the failover scenarios; the
-//      health checker's CPU and memory.
+//      through the VIP against the cache directly, interleaved; the failover scenarios. The
+//      health checkers' CPU and memory are read over the first 60 s after ready, while the edge
+//      and shield replays run (no failure is made then: every checker is in steady state), so
+//      the 60 s cost no time of their own.
 //   2. The baseline model (baseline-sites.ts): the same shield replay without a shield, and the
-//      same failover scenarios with the common default timers. The frozen-peer trial waits out a
-//      90 s hold timer, so it runs in the background while the others run at ams (it only
-//      freezes nyc-lb1's bird).
+//      same failover scenarios with the common default timers. The scenarios touch disjoint
+//      sites (VRRP at sin, knot and the image path at ams, the frozen bird at nyc), so they run
+//      side by side: the frozen-peer trial waits out a 90 s hold timer in the background, VRRP at
+//      sin runs beside the anycast trials at ams.
 // Each lab is torn down in `finally`, also when a figure fails.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,7 +32,8 @@ import { throughput, type Throughput } from './throughput.ts';
 const EDGE_TRIALS = 2;
 const EDGE_REQUESTS = 10_000;
 const SHIELD_REQUESTS_PER_SITE = 4000;
-const CHECKER_USAGE_MS = 20_000;
+/** The health checkers' CPU is read over this window, from the shipped lab's ready (issue 8: 60 s). */
+const CHECKER_USAGE_MS = 60_000;
 
 async function withLab<T>(t: Topology, sites: string, body: () => Promise<T>): Promise<{ upMs: number; value: T }> {
   const t0 = Date.now();
@@ -72,6 +76,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
 
   const a = await res.section('lab: shipped sites', () =>
     withLab(shipped, shippedDir, async () => {
+      const usage = checkerUsage(CHECKER_USAGE_MS);
       for (let k = 0; k < EDGE_TRIALS; k++) {
         ch.push(await edgeTrial(shipped, ams, `ch${k}`, k + 1, EDGE_REQUESTS));
         console.log(`edge trial ${k}, balance uri: ${JSON.stringify(ch[k])}`);
@@ -85,6 +90,8 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
       }
       got.shielded = await shieldTrial(shipped, 'shield', SHIELD_REQUESTS_PER_SITE);
       console.log(`shield: ${JSON.stringify(got.shielded)}`);
+      // Before wrk saturates the cores, and before any failure is made.
+      got.usage = await usage;
       got.tp = await throughput(shipped, ams, 3, 5);
       console.log(`throughput: ${JSON.stringify(got.tp)}`);
       const f = failoverBench(shipped, loadPaths());
@@ -93,7 +100,6 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
       await f.imagePath(3, fo.anycdn);
       await f.frozen(3, fo.anycdn);
       console.log(`failover, shipped model: ${JSON.stringify(fo.anycdn)}`);
-      got.usage = await checkerUsage(CHECKER_USAGE_MS);
     }),
   );
   const b = await res.section('lab: baseline model', () =>
@@ -103,10 +109,16 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
       try {
         got.unshielded = await shieldTrial(baseline, 'shield', SHIELD_REQUESTS_PER_SITE);
         console.log(`no shield: ${JSON.stringify(got.unshielded)}`);
-        await f.vrrp(3, fo.baseline);
-        // Each takes 20-50 s at 10 s checks: fewer trials keep the bench within its 10 minutes.
-        await f.knot(2, fo.baseline);
-        await f.imagePath(1, fo.baseline);
+        // Side by side: VRRP at sin, and at ams the anycast trials, which take 20-50 s each at
+        // 10 s checks (fewer trials keep the bench within its 10 minutes).
+        const done = await Promise.allSettled([
+          f.vrrp(3, fo.baseline),
+          (async () => {
+            await f.knot(2, fo.baseline);
+            await f.imagePath(1, fo.baseline);
+          })(),
+        ]);
+        for (const d of done) if (d.status === 'rejected') throw d.reason;
       } finally {
         await frozen;
         console.log(`failover, baseline model: ${JSON.stringify(fo.baseline)}`);
@@ -152,6 +164,23 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
     const note = `wrk -t1 -c16, 5 s per run, direct and VIP interleaved, from the ams client; ${t.object.path} (${t.object.bytes} B), a HIT at ${t.object.cache}; errors ${[...t.vip, ...t.direct].reduce((s, x) => s + x.errors, 0)}`;
     res.add({ section: 'throughput', what: 'cache HITs per second through VIP → haproxy → cache', unit: ' req/s', anycdn: via('rps'), baseline: { ...dir('rps'), what: 'the same cache directly' }, ratio: via('rps').median / dir('rps').median, ratioIs: 'VIP / direct', target: '>= 0.7', met: via('rps').median / dir('rps').median >= 0.7, note });
     res.add({ section: 'throughput', what: 'latency p50', unit: ' ms', anycdn: via('p50Ms'), baseline: { ...dir('p50Ms'), what: 'direct' }, ratio: via('p50Ms').median / dir('p50Ms').median, ratioIs: 'VIP / direct' });
+    // What each request costs in CPU, both ways: on saturated cores the VIP path can reach at
+    // most direct / VIP of these of the direct rate, whatever haproxy's and nginx's configs.
+    const cost = (x: (typeof t.vip)[number]) => (x.cpu ? x.cpu.wrk + x.cpu.haproxy + x.cpu.cache : NaN);
+    const part = (xs: typeof t.vip, k: 'wrk' | 'haproxy' | 'cache') => stats(xs.map((x) => x.cpu?.[k] ?? NaN)).median;
+    const vipCost = stats(t.vip.map(cost));
+    const dirCost = stats(t.direct.map(cost));
+    const busy = (xs: typeof t.vip) => stats(xs.map((x) => x.busy ?? NaN)).median;
+    res.add({
+      section: 'throughput',
+      what: 'CPU per 1,000 requests (wrk + haproxy + cache)',
+      unit: ' ms',
+      anycdn: vipCost,
+      baseline: { ...dirCost, what: 'directly (wrk + cache)' },
+      ratio: vipCost.median / dirCost.median,
+      ratioIs: `VIP / direct: on saturated cores the VIP path can reach at most ${Math.round((dirCost.median / vipCost.median) * 1000) / 1000} of the direct rate`,
+      note: `through the VIP: wrk ${part(t.vip, 'wrk')}, haproxy ${part(t.vip, 'haproxy')}, cache ${part(t.vip, 'cache')} ms; directly: wrk ${part(t.direct, 'wrk')}, cache ${part(t.direct, 'cache')} ms; all cores busy ${busy(t.vip)} (VIP) and ${busy(t.direct)} (direct) of the time; the rest of the kernel's network work (softirq on other tasks' time) is not in these`,
+    });
     res.add({ section: 'throughput', what: 'latency p99', unit: ' ms', anycdn: via('p99Ms'), baseline: { ...dir('p99Ms'), what: 'direct' }, ratio: via('p99Ms').median / dir('p99Ms').median, ratioIs: 'VIP / direct' });
   }
 
@@ -165,7 +194,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
   for (const [model, f] of Object.entries(fo)) res.notes.push(...f.invalid.map((x) => `failover, ${model} model: ${x}`));
   const adv = `advert_int ${BASELINE.advertIntervalMs / 1000}`;
   const hcb = `checks every ${BASELINE.healthcheck.intervalMs / 1000} s, fall ${BASELINE.healthcheck.fall}`;
-  pair('VRRP master dies: until the backup serves the VIP', 'vrrpMs', adv, ' ms', '<= 500 ms');
+  pair('VRRP master dies (sin): until the backup serves the VIP', 'vrrpMs', adv, ' ms', '<= 500 ms');
   pair('VRRP master dies: failed requests (300 req/s)', 'vrrpFailed', adv, '');
   pair('knot dies at ams: until its client is answered by nyc', 'knotMs', hcb, ' ms', '<= 1000 ms');
   pair('knot dies at ams: failed client attempts (10/s)', 'knotFailed', hcb, '');
@@ -177,7 +206,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
   // 5. Cost of the lab and of the health checker.
   res.add({ section: 'lab cost', what: 'lab up until ready, shipped sites', unit: ' ms', anycdn: stats([a.upMs]), baseline: { ...stats([b.upMs]), what: 'baseline model' }, target: '<= 15000 ms', met: a.upMs <= 15_000 });
   if (usage) {
-    res.add({ section: 'lab cost', what: `health checker CPU, % of one core over ${CHECKER_USAGE_MS / 1000} s (per host)`, unit: ' %', anycdn: { ...usage.cpu, trials: [] }, target: '<= 1 %', met: usage.cpu.median <= 1 });
+    res.add({ section: 'lab cost', what: `health checker CPU, % of one core over ${CHECKER_USAGE_MS / 1000} s (per host)`, note: 'read from /proc/<pid>/stat over the first 60 s after the shipped lab was ready, while the edge and shield replays ran; no failure was made then', unit: ' %', anycdn: { ...usage.cpu, trials: [] }, target: '<= 1 %', met: usage.cpu.median <= 1 });
     res.add({ section: 'lab cost', what: 'health checker resident memory (per host)', unit: ' MiB', anycdn: { ...usage.rssMiB, trials: [] } });
   }
 }

@@ -1,9 +1,16 @@
 // Throughput and overhead of the image path: cache HITs through VIP -> haproxy -> cache against
 // the same HIT from the same cache directly, both with wrk from the site's client namespace,
 // interleaved (direct, VIP, direct, VIP, ...) so both sides see the same machine load.
-import { existsSync } from 'node:fs';
-import { cacheHosts } from '../../lib/model/facts.ts';
+//
+// Beside each run, the CPU each side spent (utime + stime from /proc of wrk, of every haproxy
+// process of the site's lb hosts and of the cache's daemon, workers included) per request, and
+// how busy the machine's cores were: on saturated cores the VIP path can serve at most
+// (CPU per request directly) / (CPU per request through the VIP) of the direct rate, whatever
+// the configs, which is what the ratio is measured against.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cacheHosts, hostsWithRole } from '../../lib/model/facts.ts';
 import type { Site, Topology } from '../../lib/model/schema.ts';
+import { mainPid } from '../../lib/lab/control.ts';
 import { nsOf } from '../../lib/lab/plan.ts';
 import { http } from '../../lib/lab/probe.ts';
 import { run } from '../../lib/run.ts';
@@ -16,6 +23,11 @@ export interface WrkResult {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** CPU ms per 1,000 requests: wrk's, the site's haproxy's (0 directly) and the cache's. */
+  cpu?: { wrk: number; haproxy: number; cache: number };
+  /** The share of the machine's cores busy during the run (0..1, all processes, /proc/stat). */
+  busy?: number;
+  requests?: number;
 }
 
 const toMs = (v: string, unit: string) => Number(v) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
@@ -35,10 +47,60 @@ export function parseWrk(out: string): WrkResult {
   return { rps: Math.round(Number(rps[1])), p50Ms: pct('50'), p99Ms: pct('99'), errors };
 }
 
-async function wrk(ns: string, url: string, host: string, seconds: number, connections: number): Promise<WrkResult> {
-  const r = await run('ip', ['netns', 'exec', ns, WRK, '-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '2s', '--latency', '-H', `Host: ${host}`, url], { timeoutMs: (seconds + 15) * 1000 });
+const HZ = 100; // USER_HZ on Linux
+
+/** utime + stime (clock ticks) of `pid` and every descendant (haproxy and nginx workers). */
+function treeTicks(pid: number): number {
+  let sum = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      sum += Number(f[11]) + Number(f[12]);
+      for (const tid of readdirSync(`/proc/${p}/task`)) {
+        for (const c of readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim().split(/\s+/)) if (c) stack.push(Number(c));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sum;
+}
+
+/** Busy and total jiffies of all cores (/proc/stat's first line). */
+function cpuJiffies(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, x) => a + x, 0);
+  return { busy: total - f[3]! - (f[4] ?? 0), total };
+}
+
+/** `times` after wrk in the same shell: the children's user and system seconds. */
+export function childSeconds(out: string): number {
+  const lines = out.trim().split('\n');
+  const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s\s*$/.exec(lines[lines.length - 1] ?? '');
+  return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : NaN;
+}
+
+async function wrk(ns: string, url: string, host: string, seconds: number, connections: number, pids: { haproxy: number[]; cache: number[] }): Promise<WrkResult> {
+  const ticks = (xs: number[]) => xs.reduce((a, p) => a + treeTicks(p), 0);
+  const h0 = ticks(pids.haproxy);
+  const c0 = ticks(pids.cache);
+  const j0 = cpuJiffies();
+  const cmd = `${WRK} -t1 -c${connections} -d${seconds}s --timeout 2s --latency -H 'Host: ${host}' '${url}'; s=$?; times; exit $s`;
+  const r = await run('ip', ['netns', 'exec', ns, 'sh', '-c', cmd], { timeoutMs: (seconds + 15) * 1000 });
   if (r.code !== 0) throw new Error(`bench: wrk failed (exit ${r.code}): ${r.stderr.slice(0, 500)}`);
-  return parseWrk(r.stdout);
+  const j1 = cpuJiffies();
+  const res = parseWrk(r.stdout);
+  const requests = Math.max(1, Number(/(\d+) requests in /.exec(r.stdout)?.[1] ?? Math.round(res.rps * seconds)));
+  const perK = (ms: number) => Math.round((1000 * ms) / requests * 1000) / 1000;
+  return {
+    ...res,
+    requests,
+    cpu: { wrk: perK(childSeconds(r.stdout) * 1000), haproxy: perK(((ticks(pids.haproxy) - h0) * 1000) / HZ), cache: perK(((ticks(pids.cache) - c0) * 1000) / HZ) },
+    busy: Math.round(((j1.busy - j0.busy) / Math.max(1, j1.total - j0.total)) * 1000) / 1000,
+  };
 }
 
 export interface Throughput {
@@ -62,9 +124,13 @@ export async function throughput(t: Topology, site: Site, trials: number, second
   const direct = await http(ns, directUrl, { host: t.cdn.imageHost });
   if (direct.status !== 200 || direct.headers['x-cache-status'] !== 'HIT') throw new Error(`bench: ${path} is not a HIT at ${cache.name} directly: ${JSON.stringify(direct)}`);
   const out: Throughput = { object: { path, bytes: direct.bytes, cache: cache.name }, vip: [], direct: [] };
+  const pids = {
+    haproxy: hostsWithRole(site, 'lb').flatMap((h) => mainPid(h.name, 'haproxy') ?? []),
+    cache: (['nginx', 'squid'] as const).flatMap((u) => mainPid(cache.name, u) ?? []),
+  };
   for (let i = 0; i < trials; i++) {
-    out.direct.push(await wrk(ns, directUrl, t.cdn.imageHost, seconds, 16));
-    out.vip.push(await wrk(ns, vipUrl, t.cdn.imageHost, seconds, 16));
+    out.direct.push(await wrk(ns, directUrl, t.cdn.imageHost, seconds, 16, pids));
+    out.vip.push(await wrk(ns, vipUrl, t.cdn.imageHost, seconds, 16, pids));
   }
   return out;
 }

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import {
+  addressBytes,
+  answerMatches,
   canonicalIp,
   dnsAnswers,
   dnsQuery,
@@ -60,6 +62,30 @@ describe('DNS wire format', () => {
     servfail[3] = 2;
     expect(dnsAnswers(servfail, 7, 1)).toBeUndefined();
     expect(dnsAnswers(ok.subarray(0, ok.length - 2), 7, 1)).toBeUndefined();
+  });
+
+  it('matches an answer in place: exactly one address of the type, one of the expected ones', () => {
+    const q = dnsQuery(7, 'a.example', 1);
+    const header = (answers: number) => Buffer.from([0, 7, 0x84, 0, 0, 1, 0, answers, 0, 0, 0, 0]);
+    const rr = (bytes: number[], type = 1) => Buffer.from([0xc0, 12, 0, type, 0, 1, 0, 0, 0, 60, 0, bytes.length, ...bytes]);
+    const vip = [198, 51, 100, 10];
+    const ok = Buffer.concat([header(1), q.subarray(12), rr(vip)]);
+    const want = [addressBytes(VIP)];
+    expect(answerMatches(ok, 7, 1, want)).toBe(true);
+    expect(answerMatches(ok, 8, 1, want)).toBe(false);
+    expect(answerMatches(ok, 7, 1, [addressBytes('198.51.100.11')])).toBe(false);
+    expect(answerMatches(ok.subarray(0, ok.length - 2), 7, 1, want)).toBe(false);
+    const servfail = Buffer.from(ok);
+    servfail[3] = 2;
+    expect(answerMatches(servfail, 7, 1, want)).toBe(false);
+    // Two addresses are not this site's one answer, even when one of them is right.
+    expect(answerMatches(Buffer.concat([header(2), q.subarray(12), rr(vip), rr([203, 0, 113, 99])]), 7, 1, want)).toBe(false);
+    // Records of another type (a CNAME before the address) are skipped.
+    expect(answerMatches(Buffer.concat([header(2), q.subarray(12), rr([1, 97, 0], 5), rr(vip)]), 7, 1, want)).toBe(true);
+    const q6 = dnsQuery(9, 'a.example', 28);
+    const six = Buffer.concat([Buffer.from([0, 9, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0]), q6.subarray(12), rr([...addressBytes(VIP6)], 28)]);
+    expect(answerMatches(six, 9, 28, [addressBytes('2001:DB8:A:0:0:0:0:10')])).toBe(true);
+    expect(answerMatches(six, 9, 1, want)).toBe(false);
   });
 
   it('compares IPv6 answers in one spelling', () => {
@@ -414,6 +440,36 @@ describe('the checker against fake servers', () => {
     dnsB.mode = 'ok';
     await until('b back', () => c.state() === 'announced');
     expect(opsOn(ip.batches(), '203.0.113.0/24')).toEqual(['replace', 'del', 'replace']);
+  });
+
+  it('prefixes that share a service address share its probes: one query per transport and type per round', async () => {
+    const config = parseConfig(
+      JSON.stringify({
+        intervalMs: 20,
+        timeoutMs: 1000,
+        fall: 2,
+        rise: 3,
+        dns: { port: dns.port, name: 'img.cdn.example.net', expect: VIP },
+        http: { url: `http://127.0.0.1:${web.port}/healthz` },
+        anycast: [
+          { name: 'a', addresses: ['127.0.0.1/32'], prefixes: ['192.0.2.0/24'] },
+          { name: 'b', addresses: ['127.0.0.1/32'], prefixes: ['203.0.113.0/24'] },
+        ],
+        onImagePathDown: 'deprefer',
+        ipCommand: ip.ip,
+      }),
+    );
+    const c = startChecker(config);
+    checker = c;
+    await until('announced', () => c.state() === 'announced');
+    const [q0, r0] = [dns.queries, web.requests];
+    await until('20 more rounds', () => web.requests >= r0 + 20);
+    const [queries, rounds] = [dns.queries - q0, web.requests - r0];
+    // A over UDP and TCP once a round, whatever number of prefixes use the address (± a round in flight).
+    expect(queries).toBeGreaterThanOrEqual(2 * (rounds - 1));
+    expect(queries).toBeLessThanOrEqual(2 * (rounds + 1));
+    await dns.setMode('dead');
+    await until('both withdrawn', () => c.groups().a === 'withdrawn' && c.groups().b === 'withdrawn');
   });
 
   it('with an IPv6 VIP, asks for A and AAAA and probes the image path over both families', async () => {

@@ -224,79 +224,208 @@ function closeQuietly(/** @type {import('node:dgram').Socket} */ s) {
   }
 }
 
+/** An address as the RDATA of its A or AAAA record carries it (4 or 16 bytes). */
+export function addressBytes(/** @type {string} */ a) {
+  if (net.isIPv4(a)) return Buffer.from(a.split('.').map(Number));
+  const b = Buffer.alloc(16);
+  canonicalIp(a)
+    .split(':')
+    .forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), 2 * i));
+  return b;
+}
+
+/** The offset just past the DNS name at `o`, or -1 when the message ends inside it. */
+function skipName(/** @type {Buffer} */ msg, /** @type {number} */ o) {
+  for (;;) {
+    if (o >= msg.length) return -1;
+    const len = /** @type {number} */ (msg[o]);
+    if ((len & 0xc0) === 0xc0) return o + 2;
+    o += 1 + len;
+    if (len === 0) return o;
+  }
+}
+
+/**
+ * True when `msg` answers query `id` of type `qtype` with exactly one address of that type, and it
+ * is one of `expect` (as addressBytes gives them). It reads the message in place and allocates
+ * nothing: it runs for every query the checker sends.
+ */
+export function answerMatches(/** @type {Buffer} */ msg, /** @type {number} */ id, /** @type {1 | 28} */ qtype, /** @type {Buffer[]} */ expect) {
+  if (msg.length < 12 || msg.readUInt16BE(0) !== id || (/** @type {number} */ (msg[2]) & 0x80) === 0 || (/** @type {number} */ (msg[3]) & 0x0f) !== 0) return false;
+  const qd = msg.readUInt16BE(4);
+  const an = msg.readUInt16BE(6);
+  const size = qtype === 1 ? 4 : 16;
+  let o = 12;
+  for (let i = 0; i < qd; i++) {
+    o = skipName(msg, o);
+    if (o < 0) return false;
+    o += 4;
+  }
+  let count = 0;
+  let at = 0;
+  for (let i = 0; i < an; i++) {
+    o = skipName(msg, o);
+    if (o < 0 || o + 10 > msg.length) return false;
+    const rdlen = msg.readUInt16BE(o + 8);
+    if (o + 10 + rdlen > msg.length) return false;
+    if (msg.readUInt16BE(o) === qtype && rdlen === size) {
+      count++;
+      at = o + 10;
+    }
+    o += 10 + rdlen;
+  }
+  if (count !== 1) return false;
+  for (const e of expect) if (e.length === size && msg.compare(e, 0, size, at, at + size) === 0) return true;
+  return false;
+}
+
 /**
  * The DNS prober of one service address: one connected UDP socket and one TCP connection, both
- * kept across probes. It asks for A (and AAAA when the site has an IPv6 VIP) and wants exactly
- * this site's addresses.
+ * kept across rounds. Each round asks for A (and AAAA when the site has an IPv6 VIP) over both
+ * and wants exactly this site's addresses. The queries are built once and a round rewrites only
+ * their message ids; answers are checked in place; the checker's one timer per round ends what is
+ * still open (expire). A round allocates next to nothing: at 150 ms intervals the checker's CPU
+ * is what these rounds cost.
  */
 class DnsProber {
   /**
    * @param {Config['dns']} dns @param {string} server
-   * @param {{ fallback?: string, fallback6?: string }} [drain] also good answers: a draining site's DNS answers with them
+   * @param {{ fallback?: string, fallback6?: string }} drain also good answers: a draining site's DNS answers with them
+   * @param {(ok: boolean) => void} onResult hears each round's result, once
    */
-  constructor(dns, server, drain = {}) {
-    this.dns = { ...dns, server };
-    const want = (/** @type {(string | undefined)[]} */ list) => new Set(list.filter((a) => a !== undefined).map((a) => canonicalIp(/** @type {string} */ (a))));
-    /** @type {{ qtype: 1 | 28, expect: Set<string> }[]} */
-    this.expects = [
-      { qtype: 1, expect: want([dns.expect, drain.fallback]) },
-      ...(dns.expect6 ? [{ qtype: /** @type {28} */ (28), expect: want([dns.expect6, drain.fallback6]) }] : []),
-    ];
-    this.nextId = Math.floor(Math.random() * 0xffff);
-    /** @type {Map<number, { transport: 'udp' | 'tcp', qtype: 1 | 28, done: (answers: string[] | undefined) => void }>} */
-    this.pending = new Map();
-    /** @type {Promise<import('node:dgram').Socket> | undefined} */
+  constructor(dns, server, drain, onResult) {
+    this.server = server;
+    this.port = dns.port;
+    this.onResult = onResult;
+    const want = (/** @type {(string | undefined)[]} */ list) => [...new Set(list.filter((a) => a !== undefined).map((a) => canonicalIp(/** @type {string} */ (a))))].map(addressBytes);
+    /** @type {{ qtype: 1 | 28, tcp: boolean, msg: Buffer, idAt: number, expect: Buffer[] }[]} */
+    this.queries = [];
+    /** @type {[1 | 28, Buffer[]][]} */
+    const asks = [[1, want([dns.expect, drain.fallback])], ...(dns.expect6 ? [/** @type {[28, Buffer[]]} */ ([28, want([dns.expect6, drain.fallback6])])] : [])];
+    for (const [qtype, expect] of asks) {
+      const q = dnsQuery(0, dns.name, qtype);
+      this.queries.push({ qtype, tcp: false, msg: q, idAt: 0, expect });
+      this.queries.push({ qtype, tcp: true, msg: Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]), idAt: 2, expect });
+    }
+    // The TCP queries of a round go out in one write (one segment): each is a view into it.
+    const tcps = this.queries.filter((q) => q.tcp);
+    this.tcpAll = Buffer.concat(tcps.map((q) => q.msg));
+    let at = 0;
+    for (const q of tcps) {
+      q.msg = this.tcpAll.subarray(at, at + q.msg.length);
+      at += q.msg.length;
+    }
+    /** Which queries of this round are still unanswered. */
+    this.open = this.queries.map(() => false);
+    this.left = 0;
+    this.running = false;
+    this.base = Math.floor(Math.random() * 0xffff);
+    /** @type {import('node:dgram').Socket | undefined} */
     this.udp = undefined;
+    this.udpReady = false;
+    /** @type {Buffer[]} UDP queries of a round that began before the socket was connected */
+    this.udpBacklog = [];
     /** @type {net.Socket | undefined} */
     this.tcp = undefined;
-    this.tcpBuf = Buffer.alloc(0);
+    /** @type {Buffer | undefined} */
+    this.tcpBuf = undefined;
   }
 
-  id() {
-    this.nextId = (this.nextId + 1) & 0xffff;
-    return this.nextId;
+  /** Starts a round: every query once, on its kept socket. */
+  probe() {
+    this.base = (this.base + this.queries.length) & 0xffff;
+    this.running = true;
+    this.left = this.queries.length;
+    for (let i = 0; i < this.queries.length; i++) {
+      const q = /** @type {(typeof this.queries)[number]} */ (this.queries[i]);
+      q.msg.writeUInt16BE((this.base + i) & 0xffff, q.idAt);
+      this.open[i] = true;
+    }
+    this.tcpSocket().write(this.tcpAll);
+    for (const q of this.queries) if (!q.tcp && this.running) this.sendUdp(q.msg);
+  }
+
+  /** The round's end: its result once, to the checker. */
+  finish(/** @type {boolean} */ ok) {
+    if (!this.running) return;
+    this.running = false;
+    this.open.fill(false);
+    this.onResult(ok);
+  }
+
+  /** The round's time is up: what is still open failed, and its socket is not reused. */
+  expire() {
+    if (!this.running) return;
+    this.queries.forEach((q, i) => {
+      if (!this.open[i]) return;
+      if (q.tcp) this.dropTcp();
+      else this.dropUdp();
+    });
+    this.finish(false);
+  }
+
+  /** An answer on either transport: settles its query if it is one of this round's. */
+  settle(/** @type {Buffer} */ msg, /** @type {boolean} */ tcp) {
+    if (!this.running || msg.length < 2) return;
+    const i = (msg.readUInt16BE(0) - this.base) & 0xffff;
+    const q = this.queries[i];
+    if (!q || q.tcp !== tcp || !this.open[i]) return;
+    this.open[i] = false;
+    if (!answerMatches(msg, (this.base + i) & 0xffff, q.qtype, q.expect)) this.finish(false);
+    else if (--this.left === 0) this.finish(true);
+  }
+
+  /** Fails the open queries of one transport at once (its socket died), not at the round's end. */
+  failOpen(/** @type {boolean} */ tcp) {
+    if (this.queries.some((q, i) => q.tcp === tcp && this.open[i])) this.finish(false);
   }
 
   /** A connected UDP socket: a dead server's ICMP port-unreachable then fails the query at once. */
-  udpSocket() {
-    if (this.udp) return this.udp;
-    const s = createSocket(net.isIPv6(this.dns.server) ? 'udp6' : 'udp4');
-    s.on('message', (msg) => this.settle(msg));
-    const ready = new Promise((resolve) => s.connect(this.dns.port, this.dns.server, () => resolve(s)));
+  sendUdp(/** @type {Buffer} */ msg) {
+    if (this.udp && this.udpReady) return void this.udp.send(msg);
+    this.udpBacklog.push(msg);
+    if (this.udp) return;
+    const s = createSocket(net.isIPv6(this.server) ? 'udp6' : 'udp4');
+    this.udp = s;
+    s.on('message', (m) => this.settle(m, false));
     s.on('error', () => {
-      if (this.udp === ready) {
-        this.udp = undefined;
-        for (const p of [...this.pending.values()]) if (p.transport === 'udp') p.done(undefined);
-      }
-      closeQuietly(s);
+      if (this.udp === s) {
+        this.dropUdp();
+        this.failOpen(false);
+      } else closeQuietly(s);
     });
-    this.udp = /** @type {Promise<import('node:dgram').Socket>} */ (ready);
-    return this.udp;
+    s.connect(this.port, this.server, () => {
+      if (this.udp !== s) return;
+      this.udpReady = true;
+      for (const m of this.udpBacklog.splice(0)) s.send(m);
+    });
   }
 
   dropUdp() {
-    this.udp?.then(closeQuietly);
+    if (this.udp) closeQuietly(this.udp);
     this.udp = undefined;
+    this.udpReady = false;
+    this.udpBacklog.length = 0;
   }
 
   tcpSocket() {
     if (this.tcp) return this.tcp;
-    const s = net.connect({ host: this.dns.server, port: this.dns.port });
+    const s = net.connect({ host: this.server, port: this.port });
     s.setNoDelay(true);
-    s.on('data', (d) => {
-      this.tcpBuf = Buffer.concat([this.tcpBuf, d]);
-      while (this.tcpBuf.length >= 2 && this.tcpBuf.length >= 2 + this.tcpBuf.readUInt16BE(0)) {
-        const len = this.tcpBuf.readUInt16BE(0);
-        this.settle(this.tcpBuf.subarray(2, 2 + len));
-        this.tcpBuf = this.tcpBuf.subarray(2 + len);
+    s.on('data', (/** @type {Buffer} */ d) => {
+      let buf = this.tcpBuf ? Buffer.concat([this.tcpBuf, d]) : d;
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const len = buf.readUInt16BE(0);
+        this.settle(buf.subarray(2, 2 + len), true);
+        buf = buf.subarray(2 + len);
       }
+      this.tcpBuf = buf.length > 0 ? buf : undefined;
     });
     const drop = () => {
       if (this.tcp === s) {
-        this.tcp = undefined;
-        this.tcpBuf = Buffer.alloc(0);
-        // Queries sent on it get no answer now: they fail at once, not at their timeout.
-        for (const p of [...this.pending.values()]) if (p.transport === 'tcp') p.done(undefined);
+        this.dropTcp();
+        // Queries sent on it get no answer now: they fail at once, not at the round's end.
+        this.failOpen(true);
       }
       s.destroy();
     };
@@ -306,63 +435,17 @@ class DnsProber {
     return s;
   }
 
-  settle(/** @type {Buffer} */ msg) {
-    if (msg.length < 2) return;
-    const id = msg.readUInt16BE(0);
-    const p = this.pending.get(id);
-    p?.done(dnsAnswers(msg, id, p.qtype));
-  }
-
-  /** One query over one transport; true when the answer is exactly one expected address. */
-  query(/** @type {'udp' | 'tcp'} */ transport, /** @type {{ qtype: 1 | 28, expect: Set<string> }} */ want, /** @type {number} */ timeoutMs) {
-    return new Promise((resolve) => {
-      const id = this.id();
-      const q = dnsQuery(id, this.dns.name, want.qtype);
-      const finish = (/** @type {boolean} */ ok) => {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        resolve(ok);
-      };
-      const timer = setTimeout(() => {
-        // A stuck connection is not reused: the next probe starts a fresh one.
-        if (transport === 'tcp') this.tcp?.destroy();
-        else this.dropUdp();
-        finish(false);
-      }, timeoutMs);
-      this.pending.set(id, { transport, qtype: want.qtype, done: (answers) => finish(answers !== undefined && answers.length === 1 && want.expect.has(/** @type {string} */ (answers[0]))) });
-      if (transport === 'udp') {
-        this.udpSocket().then((s) => s.send(q, (err) => err && finish(false)));
-      } else {
-        this.tcpSocket().write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]));
-      }
-    });
-  }
-
-  /**
-   * Good when UDP and TCP answer every query correctly within the timeout; bad as soon as one
-   * fails (a dead server refuses TCP at once, while its UDP query would wait out the timeout).
-   */
-  probe(/** @type {number} */ timeoutMs) {
-    return allGood(this.expects.flatMap((want) => [this.query('udp', want, timeoutMs), this.query('tcp', want, timeoutMs)]));
+  dropTcp() {
+    this.tcp?.destroy();
+    this.tcp = undefined;
+    this.tcpBuf = undefined;
   }
 
   close() {
+    this.running = false;
     this.dropUdp();
-    this.tcp?.destroy();
+    this.dropTcp();
   }
-}
-
-/** True once every promise is true; false as soon as one is false. */
-function allGood(/** @type {Promise<unknown>[]} */ checks) {
-  return new Promise((resolve) => {
-    let good = 0;
-    for (const p of checks) {
-      p.then((ok) => {
-        if (!ok) resolve(false);
-        else if (++good === checks.length) resolve(true);
-      });
-    }
-  });
 }
 
 // ------------------------------------------------------------------------------------ HTTP
@@ -371,18 +454,19 @@ function allGood(/** @type {Promise<unknown>[]} */ checks) {
  * The image-path prober: GET the health path on the VIP over one keep-alive connection. A
  * minimal HTTP/1.1 client (status line, Content-Length or chunked, or a close-delimited body):
  * Node's http module costs about as much CPU again per probe, and this is all the checker needs.
+ * Rounds as DnsProber's: probe() sends, the result goes to onResult once, expire() ends it.
  */
 class HttpProber {
-  constructor(/** @type {string} */ url) {
+  constructor(/** @type {string} */ url, /** @type {(ok: boolean) => void} */ onResult) {
     const u = new URL(url);
     this.host = u.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(u.port || 80);
     this.request = Buffer.from(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: anycdn-healthcheck\r\n\r\n`, 'latin1');
+    this.onResult = onResult;
     /** @type {net.Socket | undefined} */
     this.sock = undefined;
     this.buf = '';
-    /** @type {((ok: boolean) => void) | undefined} */
-    this.pending = undefined;
+    this.running = false;
   }
 
   socket() {
@@ -398,7 +482,7 @@ class HttpProber {
         this.parse(true);
         this.sock = undefined;
         this.buf = '';
-        this.pending?.(false);
+        this.finish(false);
       }
       s.destroy();
     };
@@ -408,10 +492,10 @@ class HttpProber {
     return s;
   }
 
-  /** Settles the pending probe once a whole response is in (or the connection closed after one). */
+  /** Settles the round once a whole response is in (or the connection closed after one). */
   parse(/** @type {boolean} */ closed) {
     const end = this.buf.indexOf('\r\n\r\n');
-    if (end < 0 || !this.pending) return;
+    if (end < 0 || !this.running) return;
     const head = this.buf.slice(0, end).toLowerCase();
     const status = /^http\/1\.[01] (\d{3})/.exec(head);
     const length = /\r\ncontent-length: *(\d+)/.exec(head);
@@ -423,30 +507,33 @@ class HttpProber {
     else rest = closed ? '' : undefined; // close-delimited
     if (rest === undefined) return;
     this.buf = rest;
-    const done = this.pending;
-    this.pending = undefined;
-    done(status?.[1] === '200');
+    this.finish(status?.[1] === '200');
     if (/\r\nconnection: *close/.test(head)) this.sock?.destroy();
   }
 
-  probe(/** @type {number} */ timeoutMs) {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending = undefined;
-        this.sock?.destroy();
-        resolve(false);
-      }, timeoutMs);
-      this.pending = (ok) => {
-        clearTimeout(timer);
-        this.pending = undefined;
-        resolve(ok);
-      };
-      this.buf = '';
-      this.socket().write(this.request);
-    });
+  finish(/** @type {boolean} */ ok) {
+    if (!this.running) return;
+    this.running = false;
+    this.onResult(ok);
+  }
+
+  probe() {
+    this.running = true;
+    this.buf = '';
+    this.socket().write(this.request);
+  }
+
+  /** No whole answer in time: a failed probe, and the connection is not reused. */
+  expire() {
+    if (!this.running) return;
+    this.sock?.destroy();
+    this.sock = undefined;
+    this.buf = '';
+    this.finish(false);
   }
 
   close() {
+    this.running = false;
     this.sock?.destroy();
   }
 }
@@ -513,7 +600,9 @@ export function drainScope(/** @type {DrainConfig['drained']} */ configured, /**
 /** The request file's content and age, or undefined when there is none (one read, no process). */
 function readRequest(/** @type {string} */ path) {
   try {
-    return { text: readFileSync(path, 'utf8'), mtimeMs: statSync(path).mtimeMs };
+    // Usually there is none: a stat that does not throw, not a read that builds an error each time.
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st ? { text: readFileSync(path, 'utf8'), mtimeMs: st.mtimeMs } : undefined;
   } catch {
     return undefined;
   }
@@ -611,15 +700,37 @@ export function startChecker(
   /** @type {Config} */ c,
   /** @type {{ onState?: (s: Announce) => void, onGroup?: (name: string, s: Announce) => void }} */ hooks = {},
 ) {
+  // A round's result per prefix: good once each of its probers' rounds is, bad at the first bad
+  // one. `left` and `over` are reset each round, so a round allocates nothing here either.
+  /** @typedef {{ verdict: Verdict, left: number, over: boolean, size: number }} Part */
+  const part = (/** @type {number} */ size) => /** @type {Part} */ ({ verdict: new Verdict(c.rise, c.fall), left: size, over: true, size });
+  // One prober per distinct service address, shared by the prefixes that use it: each address is
+  // asked once per round over each transport, and every prefix behind it takes the result.
+  /** @type {Map<string, { prober: DnsProber, parts: Part[] }>} */
+  const byAddress = new Map();
   const drainAnswers = { fallback: c.drain?.fallback, fallback6: c.drain?.fallback6 };
-  const groups = c.anycast.map((g) => ({
-    ...g,
-    probers: g.addresses.map((a) => new DnsProber(c.dns, a.split('/')[0] ?? a, drainAnswers)),
-    verdict: new Verdict(c.rise, c.fall),
-    state: /** @type {Announce} */ ('withdrawn'),
-  }));
-  const webs = [c.http.url, ...(c.http.url6 ? [c.http.url6] : [])].map((u) => new HttpProber(u));
-  const webVerdict = new Verdict(c.rise, c.fall);
+  const groups = c.anycast.map((g) => {
+    const addresses = [...new Set(g.addresses.map((a) => a.split('/')[0] ?? a))];
+    const p = part(addresses.length);
+    for (const a of addresses) {
+      let entry = byAddress.get(a);
+      if (!entry) {
+        /** @type {{ prober: DnsProber, parts: Part[] }} */
+        const e = { prober: /** @type {any} */ (undefined), parts: [] };
+        e.prober = new DnsProber(c.dns, a, drainAnswers, (ok) => {
+          for (const q of e.parts) partResult(q, ok);
+        });
+        byAddress.set(a, (entry = e));
+      }
+      entry.parts.push(p);
+    }
+    return { ...g, part: p, verdict: p.verdict, state: /** @type {Announce} */ ('withdrawn') };
+  });
+  const probers = [...byAddress.values()].map((e) => e.prober);
+  const webPart = part(1 + (c.http.url6 ? 1 : 0));
+  const webs = [c.http.url, ...(c.http.url6 ? [c.http.url6] : [])].map((u) => new HttpProber(u, (ok) => partResult(webPart, ok)));
+  const webVerdict = webPart.verdict;
+  const parts = [...groups.map((g) => g.part), webPart];
   const ip = c.ipCommand ?? '/usr/sbin/ip';
   const overall = () => RANK[Math.min(...groups.map((g) => RANK.indexOf(g.state)))] ?? 'withdrawn';
   let state = overall();
@@ -629,12 +740,13 @@ export function startChecker(
   let stopped = false;
   const onLo = (/** @type {Announce} */ s) => s === 'announced' || s === 'depreferred' || s === 'draining';
 
+  /** What the announce file bird includes says, for each pair of flags (built once). */
+  const BIRD_TEXT = [0, 1, 2, 3].map((k) => `define ANYCAST_DEPREFER = ${k & 1};\ndefine ANYCAST_DRAIN = ${k >> 1};\n`);
+  const birdText = (/** @type {boolean} */ deprefer, /** @type {boolean} */ drain) => /** @type {string} */ (BIRD_TEXT[(deprefer ? 1 : 0) + (drain ? 2 : 0)]);
   /** The announce file bird includes, and `configure` over bird's socket when it changed. */
   const tellBird = async (/** @type {Announce[]} */ next) => {
     // One flag each for the whole site: every per-peer export filter applies them to every prefix.
-    const deprefer = next.includes('depreferred') ? 1 : 0;
-    const drain = next.includes('draining') ? 1 : 0;
-    const says = `define ANYCAST_DEPREFER = ${deprefer};\ndefine ANYCAST_DRAIN = ${drain};\n`;
+    const says = birdText(next.includes('depreferred'), next.includes('draining'));
     if (!c.bird || birdSays === says) return true;
     writeAtomic(c.bird.stateFile, `# written by anycdn-healthcheck on every change of what it announces\n${says}`);
     const ok = await birdConfigure(c.bird.socket);
@@ -705,12 +817,47 @@ export function startChecker(
     }
   };
 
+  /**
+   * True when deciding now would change nothing: no decision in flight, Knot, every prefix and
+   * bird as the verdicts want them. It allocates nothing, as it runs for every verdict of every
+   * round; only a change goes through the queue below.
+   */
+  let deciding = 0;
+  const nothingToDo = () => {
+    if (deciding > 0) return false;
+    if (c.drain?.knot && (c.drain.fallback !== undefined || c.drain.fallback6 !== undefined) && (scope === 'site') !== knotFallback) return false;
+    const imageUp = webVerdict.known ? webVerdict.up : undefined;
+    const drainPhase = phase();
+    let on = false;
+    let deprefer = false;
+    let drain = false;
+    for (const g of groups) {
+      const n = drainTarget(target(g.verdict.up, imageUp, c.onImagePathDown), g.state, drainPhase);
+      if (n !== g.state) return false;
+      on ||= onLo(n);
+      deprefer ||= n === 'depreferred';
+      drain ||= n === 'draining';
+    }
+    return !on || !c.bird || birdSays === birdText(deprefer, drain);
+  };
+
   // One change at a time, in the order the verdicts asked for them.
   let applying = Promise.resolve();
   const decide = () => {
+    if (stopped || nothingToDo()) return applying;
+    deciding++;
     applying = applying.then(async () => {
+      try {
+        await decideNow();
+      } finally {
+        deciding--;
+      }
+    });
+    return applying;
+  };
+  const decideNow = async () => {
+    {
       if (stopped) return;
-      watchDrain();
       // DNS first: resolvers that still reach this site learn the fallback before routes move.
       await steerKnot();
       const imageUp = webVerdict.known ? webVerdict.up : undefined;
@@ -720,26 +867,48 @@ export function startChecker(
       if (next.some((n, i) => n !== groups[i]?.state)) await apply(next);
       // A bird that could not be told (not up yet) is told again on the next probe.
       else if (next.some(onLo)) await tellBird(next);
-    });
-    return applying;
+    }
   };
 
-  // One timer drives every probe; each verdict takes its probe's result the moment it is in, so
-  // a refused DNS query is acted on without waiting for a slow image path (and one wake-up per
-  // interval keeps the checker's CPU down).
+  // One round per interval: every prober sends at once, one timer ends what is still open after
+  // timeoutMs, and each verdict takes its round's result the moment it is in, so a refused DNS
+  // query is acted on without waiting for a slow image path. The next round starts intervalMs
+  // after this one ended and its changes were made.
   /** @type {NodeJS.Timeout | undefined} */
   let timer;
-  const tick = async () => {
-    const feed = (/** @type {Verdict} */ v) => async (/** @type {unknown} */ ok) => {
-      if (stopped) return;
-      v.feed(ok === true);
-      await decide();
-    };
-    await Promise.all([
-      ...groups.map((g) => allGood(g.probers.map((p) => p.probe(c.timeoutMs))).then(feed(g.verdict))),
-      allGood(webs.map((w) => w.probe(c.timeoutMs))).then(feed(webVerdict)),
-    ]);
-    if (!stopped) timer = setTimeout(tick, c.intervalMs);
+  /** @type {NodeJS.Timeout | undefined} */
+  let expiry;
+  let openParts = 0;
+  const partResult = (/** @type {Part} */ p, /** @type {boolean} */ ok) => {
+    if (p.over || (ok && --p.left > 0)) return;
+    p.over = true;
+    if (!stopped) {
+      p.verdict.feed(ok);
+      void decide();
+    }
+    if (--openParts === 0) {
+      clearTimeout(expiry);
+      void applying.then(() => {
+        if (!stopped) timer = setTimeout(tick, c.intervalMs);
+      });
+    }
+  };
+  const expire = () => {
+    for (const p of probers) p.expire();
+    for (const w of webs) w.expire();
+  };
+  const tick = () => {
+    if (stopped) return;
+    // The drain request file: one stat per round.
+    watchDrain();
+    openParts = parts.length;
+    for (const p of parts) {
+      p.left = p.size;
+      p.over = false;
+    }
+    expiry = setTimeout(expire, c.timeoutMs);
+    for (const p of probers) p.probe();
+    for (const w of webs) w.probe();
   };
 
   // The state over HTTP, for load balancers that poll rather than peer (Global Accelerator):
@@ -784,10 +953,11 @@ export function startChecker(
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(expiry);
       clearTimeout(statusRetry);
       statusServer?.close();
       await applying;
-      for (const g of groups) for (const p of g.probers) p.close();
+      for (const p of probers) p.close();
       for (const w of webs) w.close();
       if (groups.some((g) => onLo(g.state))) await apply(groups.map(() => /** @type {Announce} */ ('withdrawn')));
     },
@@ -798,6 +968,7 @@ export function startChecker(
     /** Takes the drain settings of a reloaded config (SIGHUP): a model drain begins or ends. */
     reloadDrain(/** @type {DrainConfig | undefined} */ d) {
       if (d && c.drain) c.drain = { ...c.drain, drained: d.drained, withdrawAfterSec: d.withdrawAfterSec };
+      watchDrain();
       void decide();
     },
   };
