@@ -1,7 +1,8 @@
 // The lab half of `npm run bench` (root only): two labs, one after the other, since a lab holds
 // one model at a time.
 //   1. The shipped sites: hit ratio through ams, rendered `balance uri` against round robin,
-//      interleaved trial by trial on the same stream; the shield over all three sites; wrk
+//      interleaved trial by trial on the same stream; the rendered hash-balance-factor against
+//      none (balance.ts); the shield over all three sites; wrk
 //      through the VIP against the cache directly, interleaved; the failover scenarios; the
 //      health checker's CPU and memory.
 //   2. The baseline model (baseline-sites.ts): the same shield replay without a shield, and the
@@ -19,6 +20,7 @@ import { waitReady } from '../../lib/lab/status.ts';
 import { labUp } from '../../lib/lab/up.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import type { Topology } from '../../lib/model/schema.ts';
+import { balanceRows, balanceTrials, type BalanceTrial } from './balance.ts';
 import { BASELINE, writeBaselineSites } from './baseline-sites.ts';
 import { emptyFailover, failoverBench, type Failover } from './failover.ts';
 import { edgeTrial, prepareTrial, setBalance, shieldTrial, BENCH_IMAGES, ZIPF_S, type EdgeTrial, type ShieldTrial } from './hit-ratio.ts';
@@ -30,6 +32,8 @@ const EDGE_TRIALS = 2;
 const EDGE_REQUESTS = 10_000;
 const SHIELD_REQUESTS_PER_SITE = 4000;
 const CHECKER_USAGE_MS = 20_000;
+/** Enough requests in flight that the bound engages on ams's two caches; about 25 s in all. */
+const BALANCE = { trials: 2, requests: 4000, concurrency: 32 };
 
 async function withLab<T>(t: Topology, sites: string, body: () => Promise<T>): Promise<{ upMs: number; value: T }> {
   const t0 = Date.now();
@@ -67,7 +71,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
 
   const ch: EdgeTrial[] = [];
   const rr: EdgeTrial[] = [];
-  const got: { shielded?: ShieldTrial; unshielded?: ShieldTrial; tp: Throughput | string; usage?: Awaited<ReturnType<typeof checkerUsage>> } = { tp: 'throughput: not run' };
+  const got: { shielded?: ShieldTrial; unshielded?: ShieldTrial; balance?: { on: BalanceTrial[]; off: BalanceTrial[] }; tp: Throughput | string; usage?: Awaited<ReturnType<typeof checkerUsage>> } = { tp: 'throughput: not run' };
   const fo = { anycdn: emptyFailover(), baseline: emptyFailover() };
 
   const a = await res.section('lab: shipped sites', () =>
@@ -83,6 +87,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
           await setBalance(shipped, ams, 'rendered');
         }
       }
+      got.balance = await balanceTrials(shipped, ams, BALANCE);
       got.shielded = await shieldTrial(shipped, 'shield', SHIELD_REQUESTS_PER_SITE);
       console.log(`shield: ${JSON.stringify(got.shielded)}`);
       got.tp = await throughput(shipped, ams, 3, 5);
@@ -127,6 +132,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
   const chF = stats(ch.map((x) => x.fetchesPerIdeal));
   const rrF = stats(rr.map((x) => x.fetchesPerIdeal));
   res.add({ section, what: 'origin fetches per ideal (1 per distinct image per site)', unit: '×', anycdn: chF, baseline: { ...rrF, what: 'round robin' }, ratio: chF.median / rrF.median, ratioIs: 'anycdn / round robin', target: '<= 1.01', met: chF.median <= 1.01, note: `origin fetches ${ch.map((x) => x.originFetches).join(', ')} for ${ch.map((x) => x.distinct).join(', ')} distinct images (round robin: ${rr.map((x) => x.originFetches).join(', ')}); failed requests ${[...ch, ...rr].reduce((s, x) => s + x.failed, 0)}` });
+  if (got.balance) balanceRows(res, ams, got.balance, BALANCE);
   const { shielded, unshielded, tp, usage } = got;
   if (shielded && unshielded) {
     res.add({
@@ -186,4 +192,14 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
 function loadPaths(): string[] {
   const pathOf = prepareTrial('load');
   return Array.from({ length: 100 }, (_, i) => pathOf(i));
+}
+
+/** Only the balance trials, in a lab of the shipped sites (`npm run bench -- balance`). */
+export async function balanceBench(res: Results, root: string): Promise<void> {
+  if (existsSync(LAB_DIR)) throw new Error('bench: a lab is up; run `npx anycdn lab down` first (or wait for whoever holds it)');
+  const dir = join(root, 'sites');
+  const shipped = loadTopology(dir);
+  const ams = shipped.sites.find((s) => s.id === 'ams')!;
+  const got = await res.section('lab: balance', () => withLab(shipped, dir, () => balanceTrials(shipped, ams, BALANCE)));
+  balanceRows(res, ams, got.value, BALANCE);
 }
