@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTopology } from '../../lib/model/load.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
-import { spillsOf } from './balance.ts';
+import { homeCounts, spillsOf } from './balance.ts';
 import { BASELINE, writeBaselineSites } from './baseline-sites.ts';
 import { firstA } from './client-probe.ts';
 import { stats } from './results.ts';
@@ -98,5 +98,9 @@ describe('spillsOf', () => {
     // image 1: a twice, b once (1 off); image 2: b only; image 3: b twice, a once, one failed (1 off).
     expect(spillsOf(ids, servedBy)).toEqual({ requests: 2, images: 2 });
     expect(spillsOf(ids, ids.map((id) => (id === 2 ? 'a' : 'b')))).toEqual({ requests: 0, images: 0 });
+  });
+
+  it("counts every answered request on its image's main cache (where the ring put it)", () => {
+    expect(homeCounts([1, 1, 1, 2, 2, 3, 3, 3, 3], ['a', 'b', 'a', 'b', 'b', 'a', '', 'b', 'b'])).toEqual(new Map([['a', 3], ['b', 5]]));
   });
 });
