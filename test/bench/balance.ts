@@ -20,7 +20,7 @@ import { haproxyCommand } from '../../lib/drain/haproxy-socket.ts';
 import { readState } from '../../lib/lab/state.ts';
 import { nsOf } from '../../lib/lab/plan.ts';
 import { sleep } from '../../lib/lab/exec.ts';
-import { cacheHosts, hostsWithRole } from '../../lib/model/facts.ts';
+import { cacheHosts, hostsWithRole, isDrained } from '../../lib/model/facts.ts';
 import type { Host, Site, Topology } from '../../lib/model/schema.ts';
 import { BACKEND, renderHaproxy } from '../../lib/render/haproxy.ts';
 import { PATHS } from '../../lib/render/paths.ts';
@@ -110,7 +110,7 @@ async function balanceTrial(t: Topology, site: Site, factor: number, trial: stri
   const r = await replayIn(nsOf.client(site.id), { target: site.vip.address, host: t.cdn.imageHost, paths: ids.map(pathOf), concurrency: o.concurrency, servedBy: true }, 120_000);
   await sleep(200);
   const rows = (await Promise.all(lbs.map((h) => lbCommand(h, 'show stat')))).flatMap(statRows).filter((row) => row.pxname === BACKEND);
-  const caches = cacheHosts(site).filter((c) => c.state === 'active');
+  const caches = cacheHosts(site).filter((c) => !isDrained(c));
   const perCache = Object.fromEntries(caches.map((c) => [c.name, rows.filter((row) => row.svname === ident(c.name)).reduce((s, row) => s + Number(row.stot), 0)]));
   const counts = Object.values(perCache);
   const spills = spillsOf(ids.slice(0, r.requests), r.servedBy ?? []);
