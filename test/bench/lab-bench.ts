@@ -124,7 +124,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
   const chHit = stats(ch.map((x) => x.hitRatio));
   const rrHit = stats(rr.map((x) => x.hitRatio));
   const section = 'edge';
-  const stream = `Zipf s=${ZIPF_S} over ${BENCH_IMAGES} images, ${EDGE_REQUESTS} requests per trial through ams from its client; ideal hit ratio of this stream (1 − distinct/requests) ${ideal.median}`;
+  const stream = `Zipf s=${ZIPF_S} over ${BENCH_IMAGES} images, ${EDGE_REQUESTS} requests per trial through ams from its client; ideal hit ratio of this stream (1 − distinct/requests) ${ideal.median}; haproxy as rendered, with hash-balance-factor ${ams.haproxy.hashBalanceFactor || 'off'} (section balance: what its spills cost)`;
   res.add({ section, what: 'edge request hit ratio', unit: '', anycdn: chHit, baseline: { ...rrHit, what: 'round robin' }, ratio: chHit.median / rrHit.median, ratioIs: 'anycdn / round robin', target: `within 1% of the ideal (${ideal.median}); the seeds quote ~95% in steady state`, met: chHit.median >= ideal.median - 0.01, note: stream });
   const chB = stats(ch.map((x) => x.byteHitRatio));
   const rrB = stats(rr.map((x) => x.byteHitRatio));
