@@ -195,10 +195,11 @@ export function balanceRows(res: Results, site: Site, got: { on: BalanceTrial[];
   const section = 'balance';
   const factor = site.haproxy.hashBalanceFactor;
   const base = 'no hash-balance-factor';
-  const pair = (what: string, unit: string, f: (x: BalanceTrial) => number, extra: { target?: string; met?: boolean; note?: string } = {}) => {
+  const pair = (what: string, unit: string, f: (x: BalanceTrial) => number, extra: { target?: string; met?: boolean; note?: string } = {}, ratioNote = '') => {
     const a = stats(on.map(f));
     const b = stats(off.map(f));
-    res.add({ section, what, unit, anycdn: a, baseline: { ...b, what: base }, ratio: a.median / b.median, ratioIs: `factor ${factor} / none`, ...extra });
+    const ratio = b.median === 0 ? {} : { ratio: a.median / b.median, ratioIs: `factor ${factor} / none${ratioNote}` };
+    res.add({ section, what, unit, anycdn: a, baseline: { ...b, what: base }, ...ratio, ...extra });
   };
   const perCache = (xs: BalanceTrial[]) => xs.map((x) => Object.entries(x.perCache).map(([c, n]) => `${c} ${n}`).join(' / ')).join('; ');
   const ideal = (x: BalanceTrial) => 1 - x.distinct / Math.max(1, x.requests);
@@ -206,7 +207,7 @@ export function balanceRows(res: Results, site: Site, got: { on: BalanceTrial[];
     target: `<= ${factor / 100} (it bounds requests in flight, not counts)`,
     met: stats(on.map((x) => x.maxOverMean)).median <= factor / 100,
     note: `Zipf s=${ZIPF_S} over ${BENCH_IMAGES} images, ${o.requests} requests per trial through ${site.id} from its client, ${o.concurrency} at a time, ABBA order; each pair on its own URLs, so the ring places the hot images anew: requests per cache (haproxy stot) ${perCache(on)} (none: ${perCache(off)})`,
-  });
+  }, ', of trials whose rings differ: the next row compares like with like');
   const asPlaced = stats(on.map((x) => x.homeMaxOverMean));
   const asServed = stats(on.map((x) => x.maxOverMean));
   res.add({

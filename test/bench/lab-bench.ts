@@ -87,7 +87,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
           await setBalance(shipped, ams, 'rendered');
         }
       }
-      got.balance = await balanceTrials(shipped, ams, BALANCE);
+      got.balance = await res.section('lab: balance trials', () => balanceTrials(shipped, ams, BALANCE));
       got.shielded = await shieldTrial(shipped, 'shield', SHIELD_REQUESTS_PER_SITE);
       console.log(`shield: ${JSON.stringify(got.shielded)}`);
       got.tp = await throughput(shipped, ams, 3, 5);
@@ -200,6 +200,6 @@ export async function balanceBench(res: Results, root: string): Promise<void> {
   const dir = join(root, 'sites');
   const shipped = loadTopology(dir);
   const ams = shipped.sites.find((s) => s.id === 'ams')!;
-  const got = await res.section('lab: balance', () => withLab(shipped, dir, () => balanceTrials(shipped, ams, BALANCE)));
+  const got = await res.section('lab: balance', () => withLab(shipped, dir, () => res.section('lab: balance trials', () => balanceTrials(shipped, ams, BALANCE))));
   balanceRows(res, ams, got.value, BALANCE);
 }
