@@ -32,7 +32,7 @@ const EDGE_TRIALS = 2;
 const EDGE_REQUESTS = 10_000;
 const SHIELD_REQUESTS_PER_SITE = 4000;
 const CHECKER_USAGE_MS = 20_000;
-/** 32 requests in flight: the bound engages on ams's two caches (2-3 % of requests spill). */
+/** 32 requests in flight: the bound engages on ams's two caches (some 3-4 % of requests spill). */
 const BALANCE = { requests: 2000, concurrency: 32 };
 
 async function withLab<T>(t: Topology, sites: string, body: () => Promise<T>): Promise<{ upMs: number; value: T }> {
