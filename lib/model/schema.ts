@@ -333,6 +333,17 @@ const bgp = z
   .prefault({})
   .describe('BGP sessions of the dns hosts.');
 
+// haproxy refuses 1..100 ('must be 0 or greater than 100'); it multiplies the factor by the
+// outstanding requests in 32 bits, so 1000 (10x the mean, more than any site of under ten caches
+// can reach) with maxConn's 1,000,000 stays far from the overflow.
+const HASH_BALANCE_RULE = 'must be 0 (off) or a whole percentage 101..1000 such as 150 (each cache at most 1.5x the mean); haproxy refuses 1..100';
+const hashBalanceFactor = z
+  .number()
+  .int({ message: HASH_BALANCE_RULE })
+  .min(0, { message: HASH_BALANCE_RULE })
+  .max(1000, { message: HASH_BALANCE_RULE })
+  .refine((n) => n === 0 || n > 100, { message: HASH_BALANCE_RULE });
+
 const haproxy = z
   .strictObject({
     https: z
@@ -347,6 +358,11 @@ const haproxy = z
     checkInterMs: z.number().int().min(100).max(60000).default(500).describe('Cache health check interval.'),
     fall: posInt(10).default(2).describe('Failed checks that take a cache out.'),
     rise: posInt(10).default(3).describe('Passed checks that bring it back.'),
+    hashBalanceFactor: hashBalanceFactor
+      .default(150)
+      .describe(
+        "Bounded-load consistent hashing (haproxy hash-balance-factor): no cache gets more outstanding requests than this percentage of the mean over the active caches; a request whose cache is full goes to the next cache on the ring, which may fetch the image too. 0 turns it off (one cache per image, however hot).",
+      ),
     maxConn: posInt(1000000).default(8000).describe('Connections per lb host; each takes two file descriptors.'),
     statsAddress: ipv4.default('127.0.0.1').describe('Stats page and Prometheus exporter address; never the VIP.'),
   })

@@ -5,6 +5,8 @@
 //   only its own share; a drained cache (state: drained, or `anycdn drain`) has weight 0 and
 //   leaves the ring the same way, without failing a request. Active checks at checkInterMs, and retry-on + redispatch so a dead cache
 //   costs no client request except those in flight on it.
+// - `hash-balance-factor` (haproxy.hashBalanceFactor): bounded loads; a cache with more requests in
+//   flight than the factor allows passes its next request to the next cache on the ring.
 // - Only GET and HEAD reach the caches. The stats page and the Prometheus exporter listen on
 //   haproxy.statsAddress only, never on the VIP.
 // - The VIP frontend answers cdn.healthcheck.path itself (monitor-uri): 200 while at least one
@@ -173,6 +175,7 @@ function backendLines(t: Topology, site: Site, engines: ('nginx' | 'squid')[]): 
   const lines: HaproxyLine[] = [
     balance,
     kw('hash-type', 'consistent'),
+    ...balanceFactorLines(h.hashBalanceFactor),
     comment('a dead cache costs only the requests in flight on it: retry those elsewhere'),
     kw('retries', 3),
     kw('option', 'redispatch', 1),
@@ -189,6 +192,16 @@ function backendLines(t: Topology, site: Site, engines: ('nginx' | 'squid')[]): 
     }
   }
   return lines;
+}
+
+/**
+ * Bounded loads: a cache holding more than factor% of the mean of the outstanding requests is
+ * skipped for the next one on the ring. It bounds requests in flight, not request counts: a hot
+ * image spills only while its cache is busy, and the cache it spills to fetches it too.
+ */
+function balanceFactorLines(factor: number): HaproxyLine[] {
+  if (factor === 0) return [];
+  return [comment(`no cache carries more than ${factor / 100}x the mean of the requests in flight: a busy cache's next image goes to the next cache on the ring`), kw('hash-balance-factor', factor)];
 }
 
 /**

@@ -1,11 +1,12 @@
-// The bench's pure parts: the Zipf stream, wrk's report, the probe's DNS parsing and the
-// baseline model. No timing is asserted here; the bench itself is `npm run bench`.
+// The bench's pure parts: the Zipf stream, wrk's report, the probe's DNS parsing, the baseline
+// model and the count of spilled requests. No timing is asserted here; the bench itself is `npm run bench`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTopology } from '../../lib/model/load.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
+import { homeCounts, spillsOf } from './balance.ts';
 import { BASELINE, writeBaselineSites } from './baseline-sites.ts';
 import { firstA } from './client-probe.ts';
 import { stats } from './results.ts';
@@ -92,5 +93,19 @@ describe('the baseline model', () => {
 describe('stats', () => {
   it('takes the lower median of an even count', () => {
     expect(stats([4, 1, 3, 2])).toEqual({ n: 4, trials: [4, 1, 3, 2], min: 1, median: 2, max: 4 });
+  });
+});
+
+describe('spillsOf', () => {
+  it("counts requests off their image's main cache and images answered by more than one, skipping failures", () => {
+    const ids = [1, 1, 1, 2, 2, 3, 3, 3, 3];
+    const servedBy = ['a', 'b', 'a', 'b', 'b', 'a', '', 'b', 'b'];
+    // image 1: a twice, b once (1 off); image 2: b only; image 3: b twice, a once, one failed (1 off).
+    expect(spillsOf(ids, servedBy)).toEqual({ requests: 2, images: 2 });
+    expect(spillsOf(ids, ids.map((id) => (id === 2 ? 'a' : 'b')))).toEqual({ requests: 0, images: 0 });
+  });
+
+  it("counts every answered request on its image's main cache (where the ring put it)", () => {
+    expect(homeCounts([1, 1, 1, 2, 2, 3, 3, 3, 3], ['a', 'b', 'a', 'b', 'b', 'a', '', 'b', 'b'])).toEqual(new Map([['a', 3], ['b', 5]]));
   });
 });

@@ -22,7 +22,7 @@ import { http } from '../../lib/lab/probe.ts';
 import { labPaths } from '../../lib/lab/state.ts';
 import { PATHS } from '../../lib/render/paths.ts';
 import { cacheHosts, hostsWithRole } from '../../lib/model/facts.ts';
-import type { Site, Topology } from '../../lib/model/schema.ts';
+import type { Host, Site, Topology } from '../../lib/model/schema.ts';
 import { run } from '../../lib/run.ts';
 import type { ReplayOptions, ReplayResult } from './replay.ts';
 import { zipfStream } from './zipf.ts';
@@ -87,14 +87,24 @@ export async function replayIn(ns: string, opts: Omit<ReplayOptions, 'timeoutMs'
 
 /** Sets the `balance` line of a site's haproxy on both lb hosts and reloads them. */
 export async function setBalance(t: Topology, site: Site, balance: 'roundrobin' | 'rendered'): Promise<void> {
+  await rewriteHaproxy(t, site, (rendered, file) => {
+    if (balance === 'rendered') return rendered;
+    const text = rendered.replace(/^(\s*)balance [^\n]*$/m, '$1balance roundrobin');
+    if (text === rendered) throw new Error(`bench: no balance line in ${file}`);
+    return text;
+  });
+}
+
+/**
+ * Writes `edit(the rendered haproxy.cfg)` on both lb hosts of a site and reloads haproxy the way
+ * its unit does (SIGUSR2 to the master); waits until the VIP serves again.
+ */
+export async function rewriteHaproxy(t: Topology, site: Site, edit: (rendered: string, file: string, host: Host) => string): Promise<void> {
   for (const h of hostsWithRole(site, 'lb')) {
     const file = join(labPaths.tree(site.id, h.name), PATHS.haproxyConf);
     const original = `${file}.rendered`;
     if (!existsSync(original)) writeFileSync(original, readFileSync(file));
-    const rendered = readFileSync(original, 'utf8');
-    const text = balance === 'rendered' ? rendered : rendered.replace(/^(\s*)balance [^\n]*$/m, '$1balance roundrobin');
-    if (balance === 'roundrobin' && text === rendered) throw new Error(`bench: no balance line in ${file}`);
-    writeFileSync(file, text); // in place: the host view binds the directory, the inode stays
+    writeFileSync(file, edit(readFileSync(original, 'utf8'), file, h)); // in place: the host view binds the directory, the inode stays
     const pid = mainPid(h.name, 'haproxy');
     if (!pid) throw new Error(`bench: haproxy is not running on ${h.name}`);
     process.kill(pid, 'SIGUSR2');

@@ -1,11 +1,12 @@
 // The lab half of `npm run bench` (root only): two labs, one after the other, since a lab holds
 // one model at a time.
 //   1. The shipped sites: hit ratio through ams, rendered `balance uri` against round robin,
-//      interleaved trial by trial on the same stream; the shield over all three sites; wrk
-//      through the VIP against the cache directly, interleaved; the failover scenarios. The
-//      health checkers' CPU and memory are read over the first 60 s after ready, while the edge
-//      and shield replays run (no failure is made then: every checker is in steady state), so
-//      the 60 s cost no time of their own.
+//      interleaved trial by trial on the same stream; the rendered hash-balance-factor against
+//      none (balance.ts); the shield over all three sites; wrk through the VIP against the cache
+//      directly, interleaved; the failover scenarios. The health checkers' CPU and memory are
+//      read over the first 60 s after ready, while the edge, balance and shield replays run (no
+//      failure is made then: every checker is in steady state), so the 60 s cost no time of
+//      their own.
 //   2. The baseline model (baseline-sites.ts): the same shield replay without a shield, and the
 //      same failover scenarios with the common default timers. The scenarios touch disjoint
 //      sites (VRRP at sin, knot and the image path at ams, the frozen bird at nyc), so they run
@@ -22,6 +23,7 @@ import { waitReady } from '../../lib/lab/status.ts';
 import { labUp } from '../../lib/lab/up.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import type { Topology } from '../../lib/model/schema.ts';
+import { balanceRows, balanceTrials, type BalanceTrial } from './balance.ts';
 import { BASELINE, writeBaselineSites } from './baseline-sites.ts';
 import { emptyFailover, failoverBench, type Failover } from './failover.ts';
 import { edgeTrial, prepareTrial, setBalance, shieldTrial, BENCH_IMAGES, ZIPF_S, type EdgeTrial, type ShieldTrial } from './hit-ratio.ts';
@@ -34,6 +36,8 @@ const EDGE_REQUESTS = 10_000;
 const SHIELD_REQUESTS_PER_SITE = 4000;
 /** The health checkers' CPU is read over this window, from the shipped lab's ready (issue 8: 60 s). */
 const CHECKER_USAGE_MS = 60_000;
+/** 32 requests in flight: the bound engages on ams's two caches (some 3-4 % of requests spill). */
+const BALANCE = { requests: 2000, concurrency: 32 };
 
 async function withLab<T>(t: Topology, sites: string, body: () => Promise<T>): Promise<{ upMs: number; value: T }> {
   const t0 = Date.now();
@@ -71,7 +75,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
 
   const ch: EdgeTrial[] = [];
   const rr: EdgeTrial[] = [];
-  const got: { shielded?: ShieldTrial; unshielded?: ShieldTrial; tp: Throughput | string; usage?: Awaited<ReturnType<typeof checkerUsage>> } = { tp: 'throughput: not run' };
+  const got: { shielded?: ShieldTrial; unshielded?: ShieldTrial; balance?: { on: BalanceTrial[]; off: BalanceTrial[] }; tp: Throughput | string; usage?: Awaited<ReturnType<typeof checkerUsage>> } = { tp: 'throughput: not run' };
   const fo = { anycdn: emptyFailover(), baseline: emptyFailover() };
 
   const a = await res.section('lab: shipped sites', () =>
@@ -88,6 +92,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
           await setBalance(shipped, ams, 'rendered');
         }
       }
+      got.balance = await res.section('lab: balance trials', () => balanceTrials(shipped, ams, BALANCE));
       got.shielded = await shieldTrial(shipped, 'shield', SHIELD_REQUESTS_PER_SITE);
       console.log(`shield: ${JSON.stringify(got.shielded)}`);
       // Before wrk saturates the cores, and before any failure is made.
@@ -131,7 +136,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
   const chHit = stats(ch.map((x) => x.hitRatio));
   const rrHit = stats(rr.map((x) => x.hitRatio));
   const section = 'edge';
-  const stream = `Zipf s=${ZIPF_S} over ${BENCH_IMAGES} images, ${EDGE_REQUESTS} requests per trial through ams from its client; ideal hit ratio of this stream (1 − distinct/requests) ${ideal.median}`;
+  const stream = `Zipf s=${ZIPF_S} over ${BENCH_IMAGES} images, ${EDGE_REQUESTS} requests per trial through ams from its client; ideal hit ratio of this stream (1 − distinct/requests) ${ideal.median}; haproxy as rendered, with hash-balance-factor ${ams.haproxy.hashBalanceFactor || 'off'} (section balance: what its spills cost)`;
   res.add({ section, what: 'edge request hit ratio', unit: '', anycdn: chHit, baseline: { ...rrHit, what: 'round robin' }, ratio: chHit.median / rrHit.median, ratioIs: 'anycdn / round robin', target: `within 1% of the ideal (${ideal.median}); the seeds quote ~95% in steady state`, met: chHit.median >= ideal.median - 0.01, note: stream });
   const chB = stats(ch.map((x) => x.byteHitRatio));
   const rrB = stats(rr.map((x) => x.byteHitRatio));
@@ -139,6 +144,7 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
   const chF = stats(ch.map((x) => x.fetchesPerIdeal));
   const rrF = stats(rr.map((x) => x.fetchesPerIdeal));
   res.add({ section, what: 'origin fetches per ideal (1 per distinct image per site)', unit: '×', anycdn: chF, baseline: { ...rrF, what: 'round robin' }, ratio: chF.median / rrF.median, ratioIs: 'anycdn / round robin', target: '<= 1.01', met: chF.median <= 1.01, note: `origin fetches ${ch.map((x) => x.originFetches).join(', ')} for ${ch.map((x) => x.distinct).join(', ')} distinct images (round robin: ${rr.map((x) => x.originFetches).join(', ')}); failed requests ${[...ch, ...rr].reduce((s, x) => s + x.failed, 0)}` });
+  if (got.balance) balanceRows(res, ams, got.balance, BALANCE);
   const { shielded, unshielded, tp, usage } = got;
   if (shielded && unshielded) {
     res.add({
@@ -215,4 +221,14 @@ export async function labBench(res: Results, root: string, scratch: string): Pro
 function loadPaths(): string[] {
   const pathOf = prepareTrial('load');
   return Array.from({ length: 100 }, (_, i) => pathOf(i));
+}
+
+/** Only the balance trials, in a lab of the shipped sites (`npm run bench -- balance`). */
+export async function balanceBench(res: Results, root: string): Promise<void> {
+  if (existsSync(LAB_DIR)) throw new Error('bench: a lab is up; run `npx anycdn lab down` first (or wait for whoever holds it)');
+  const dir = join(root, 'sites');
+  const shipped = loadTopology(dir);
+  const ams = shipped.sites.find((s) => s.id === 'ams')!;
+  const got = await res.section('lab: balance', () => withLab(shipped, dir, () => res.section('lab: balance trials', () => balanceTrials(shipped, ams, BALANCE))));
+  balanceRows(res, ams, got.value, BALANCE);
 }

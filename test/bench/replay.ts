@@ -13,6 +13,8 @@ export interface ReplayOptions {
   concurrency: number;
   timeoutMs: number;
   deadlineMs: number;
+  /** Keep each request's X-Served-By (the cache that answered), in stream order. */
+  servedBy?: boolean;
 }
 
 export interface ReplayResult {
@@ -25,14 +27,17 @@ export interface ReplayResult {
   byCacheStatus: Record<string, number>;
   errors: Record<string, number>;
   seconds: number;
+  /** With options.servedBy: the cache that answered request i ('' where it failed). */
+  servedBy?: string[];
 }
 
 export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
   const r: ReplayResult = { requests: 0, ok: 0, failed: 0, hits: 0, bytes: 0, hitBytes: 0, byCacheStatus: {}, errors: {}, seconds: 0 };
   const started = Date.now();
+  if (o.servedBy) r.servedBy = [];
   let next = 0;
-  const one = (path: string) =>
+  const one = (path: string, i: number) =>
     new Promise<void>((resolve) => {
       const fail = (key: string) => {
         r.failed++;
@@ -48,6 +53,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
           r.ok++;
           r.bytes += bytes;
           r.byCacheStatus[cache] = (r.byCacheStatus[cache] ?? 0) + 1;
+          if (r.servedBy) r.servedBy[i] = String(res.headers['x-served-by'] ?? '');
           if (cache === 'HIT') {
             r.hits++;
             r.hitBytes += bytes;
@@ -61,13 +67,14 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     });
   const worker = async () => {
     while (next < o.paths.length && Date.now() - started < o.deadlineMs) {
-      const path = o.paths[next++]!;
+      const i = next++;
       r.requests++;
-      await one(path);
+      await one(o.paths[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
   agent.destroy();
+  if (r.servedBy) r.servedBy = Array.from({ length: r.requests }, (_, i) => r.servedBy![i] ?? '');
   r.seconds = (Date.now() - started) / 1000;
   return r;
 }

@@ -8,9 +8,11 @@
 //   synth:    the offline `cdk synth` against a bare CDK app with the same resources
 //             (bare-cdk-app.ts), both compiled, both through the cdk CLI;
 //   hostview: (root) a host view over an empty machine and one with 2,000 extra directories;
-//   lab:      (root) edge hit ratio and origin offload, throughput through the VIP, failover
-//             against the common default timers, lab up and the health checker's cost
-//             (lab-bench.ts).
+//   lab:      (root) edge hit ratio and origin offload, hash-balance-factor against none,
+//             throughput through the VIP, failover against the common default timers, lab up
+//             and the health checker's cost (lab-bench.ts);
+//   balance:  (root) only the hash-balance-factor trials, in their own lab (balance.ts); part of
+//             lab, so it runs on its own only when asked for without lab.
 // `--full` adds validate of 300 sites and `lab up` of 5 generated sites (minutes more).
 // `--lab-lock FILE` holds flock(1) on FILE around the lab part only, on a machine whose lab is shared.
 // It compiles dist/ first: the CLI measured is the compiled one.
@@ -21,7 +23,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildDist, CDK_APP_BUILD } from '../../bin/build.ts';
 import { growth, timeCli } from './growth.ts';
-import { labBench, labLock } from './lab-bench.ts';
+import { balanceBench, labBench, labLock } from './lab-bench.ts';
 import { hostViewMs, timeCommand, type Figure, type TimeOptions } from './measure.ts';
 import { Results, stats, type Stats } from './results.ts';
 import { writeSites } from './topology.ts';
@@ -31,7 +33,7 @@ const CLI = join(ROOT, 'bin', 'anycdn.js');
 const CDK = join(ROOT, 'node_modules', '.bin', 'cdk');
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab'] as const;
+const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab', 'balance'] as const;
 type Group = (typeof GROUPS)[number];
 const args = process.argv.slice(2);
 const full = args.includes('--full');
@@ -146,6 +148,14 @@ try {
           }
         });
       }
+    } finally {
+      release();
+    }
+  }
+  if (asked.includes('balance') && !want('lab') && asRoot) {
+    const release = labLockFile ? await labLock(labLockFile) : () => {};
+    try {
+      await balanceBench(res, ROOT);
     } finally {
       release();
     }

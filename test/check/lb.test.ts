@@ -42,14 +42,17 @@ const CASES: { kind: CheckKind; binary: string; pkg: string; bad: string; path: 
 const plans = renderPlans(loadTopology(SITES_DIR));
 const shipped = plans.flatMap((p) => p.files);
 
-/** Site variants the shipped sites do not exercise: mixed engines, https with redirect, aws. */
+/**
+ * Site variants the shipped sites do not exercise: mixed engines, https with redirect, aws, and
+ * both ends of hashBalanceFactor's range (the shipped sites take the default, 150).
+ */
 const MIXED = ['  - name: tst-cache1', '    roles: [cache]', '    cacheEngine: squid', '    address: 192.0.2.21', '  - name: tst-cache2', '    roles: [cache]', '    cacheEngine: nginx', '    address: 192.0.2.22'].join('\n');
 const VARIANTS: Record<string, string> = {
   'mixed engines, https + redirect, nopreempt, stats on a management address': inlineSite({
     hosts: MIXED,
-    extra: 'haproxy:\n  statsAddress: 192.0.2.62\n  https:\n    certPath: /etc/ssl/private/img.pem\n    redirectHttp: true\n',
+    extra: 'haproxy:\n  statsAddress: 192.0.2.62\n  hashBalanceFactor: 101\n  https:\n    certPath: /etc/ssl/private/img.pem\n    redirectHttp: true\n',
   }).replace('  virtualRouterId: 7\n', '  virtualRouterId: 7\n  preempt: false\n  advertIntervalMs: 1000\n'),
-  'aws with a custom interface': inlineSite({ platform: 'aws' }).replace(/(    address: 192\.0\.2\.1[12]\n)/g, '$1    interface: ens5\n'),
+  'aws with a custom interface, hashBalanceFactor 1000': inlineSite({ platform: 'aws', extra: 'haproxy:\n  hashBalanceFactor: 1000\n' }).replace(/(    address: 192\.0\.2\.1[12]\n)/g, '$1    interface: ens5\n'),
 };
 
 describe.each(CASES)('$kind checker', ({ kind, binary, pkg, bad, path, line, message }) => {

@@ -1,5 +1,6 @@
 // The haproxy rule (lib/model/rules/haproxy.ts) on an inline site: the stats page never lands on a
-// public address, the certificate path is plain, and the shield keeps serving plain HTTP.
+// public address, the certificate path is plain, and the shield keeps serving plain HTTP; and the
+// schema's range of hashBalanceFactor, haproxy's own.
 import { describe, expect, it } from 'vitest';
 import { InputError, formatDiagnostic } from '../../lib/model/errors.ts';
 import { INLINE_CDN, inlineSite, loadInline } from '../helpers/inline.ts';
@@ -55,6 +56,16 @@ describe('haproxy rule', () => {
   it('refuses an HTTP redirect on the shield site', () => {
     expect(errors(inlineSite({ extra: 'haproxy:\n  https:\n    certPath: /etc/haproxy/img.pem\n    redirectHttp: true\n' }), `${INLINE_CDN}shield: tst\n`)).toEqual([
       "sites/tst.yaml:33:19: haproxy.https.redirectHttp: tst is the origin shield, and the other sites' caches fetch from it over HTTP; set redirectHttp: false",
+    ]);
+  });
+
+  it.each(['0', '101', '150', '1000'])('accepts hashBalanceFactor %s', (value) => {
+    expect(errors(inlineSite({ extra: `haproxy:\n  hashBalanceFactor: ${value}\n` }))).toEqual([]);
+  });
+
+  it.each(['1', '100', '-5', '1001', '150.5'])('refuses hashBalanceFactor %s with the range and the fix', (value) => {
+    expect(errors(inlineSite({ extra: `haproxy:\n  hashBalanceFactor: ${value}\n` }))).toEqual([
+      `sites/tst.yaml:31:22: haproxy.hashBalanceFactor: must be 0 (off) or a whole percentage 101..1000 such as 150 (each cache at most 1.5x the mean); haproxy refuses 1..100, got ${value}`,
     ]);
   });
 });

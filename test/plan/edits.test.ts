@@ -60,6 +60,12 @@ const cases: { name: string; texts: Texts; classes: string[] }[] = [
     texts: edit(shipped(), ['sites/ams.yaml', 'certPath: /etc/haproxy/certs/img.cdn.example.net.pem', 'certPath: /etc/haproxy/certs/img-2027.pem']),
     classes: ['ams/ams-lb1 haproxy haproxy-reload', 'ams/ams-lb2 haproxy haproxy-reload'],
   },
+  {
+    name: 'hash-balance-factor',
+    // Bounded loads are a backend setting: both lb hosts reload, hitlessly; no cache is touched.
+    texts: edit(shipped(), ['sites/ams.yaml', 'haproxy:\n  https:', 'haproxy:\n  hashBalanceFactor: 125\n  https:']),
+    classes: ['ams/ams-lb1 haproxy haproxy-reload', 'ams/ams-lb2 haproxy haproxy-reload'],
+  },
 ];
 
 describe('a model edit gets the impact class of what it changes', () => {

@@ -74,6 +74,8 @@ frontend images
 backend caches
 	balance uri path-only
 	hash-type consistent
+	# no cache carries more than 1.5x the mean of the requests in flight: a busy cache's next image goes to the next cache on the ring
+	hash-balance-factor 150
 	# a dead cache costs only the requests in flight on it: retry those elsewhere
 	retries 3
 	option redispatch 1
@@ -147,6 +149,22 @@ frontend stats
     expect(section(haproxyCfg(inlineSite(), cdn), 'backend caches').split('\n')[1]).toBe('\tbalance uri whole path-only');
   });
 
+  it('bounds the load of each cache by haproxy.hashBalanceFactor, and leaves it out at 0', () => {
+    const factorLines = (extra: string) => section(haproxyCfg(inlineSite({ extra })), 'backend caches').split('\n').slice(1, 5);
+    expect(factorLines('haproxy:\n  hashBalanceFactor: 125\n')).toEqual([
+      '\tbalance uri path-only',
+      '\thash-type consistent',
+      "\t# no cache carries more than 1.25x the mean of the requests in flight: a busy cache's next image goes to the next cache on the ring",
+      '\thash-balance-factor 125',
+    ]);
+    expect(factorLines('haproxy:\n  hashBalanceFactor: 0\n')).toEqual([
+      '\tbalance uri path-only',
+      '\thash-type consistent',
+      '\t# a dead cache costs only the requests in flight on it: retry those elsewhere',
+      '\tretries 3',
+    ]);
+  });
+
   it('takes check timing and maxconn from the model', () => {
     const cfg = haproxyCfg(inlineSite({ extra: 'haproxy:\n  checkInterMs: 200\n  fall: 3\n  rise: 5\n  maxConn: 5000\n' }));
     expect(cfg).toContain('\tdefault-server check inter 200ms fall 3 rise 5\n');
@@ -174,6 +192,8 @@ frontend stats
     expect(section(cfg, 'backend caches')).toBe(`backend caches
 	balance uri path-only
 	hash-type consistent
+	# no cache carries more than 1.5x the mean of the requests in flight: a busy cache's next image goes to the next cache on the ring
+	hash-balance-factor 150
 	# a dead cache costs only the requests in flight on it: retry those elsewhere
 	retries 3
 	option redispatch 1
