@@ -1,7 +1,7 @@
 // The backend-neutral cloud shape of a topology: what every cloud adapter (CDK today, Pulumi next)
 // builds, computed once from the model and the rendered files. Adapters only map it to resources.
 import { InputError, sortDiagnostics } from '../model/errors.ts';
-import { anycastFamilies } from '../model/facts.ts';
+import { anycastFamilies, nameserverGroup } from '../model/facts.ts';
 import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
 import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
 import type { RenderedFile } from '../render/types.ts';
@@ -76,8 +76,11 @@ export const VIP_ALARM = {
 /** The anycast entry for aws sites: UDP and TCP listeners on 53, per site its dns hosts. */
 export interface AcceleratorShape {
   name: string;
-  /** BYOIP: the model's anycast IPv4 address, used when the adapter's BYOIP switch is on. */
-  byoipAddress: string;
+  /**
+   * BYOIP: the IPv4 service address of each anycast prefix, in model order, used when the
+   * adapter's BYOIP switch is on. Global Accelerator takes at most two (BYOIP_LIMIT).
+   */
+  byoipAddresses: string[];
   listeners: { protocol: 'UDP' | 'TCP'; port: number; clientAffinity: 'NONE' }[];
   /**
    * The BGP sites' rule: a dns host stays in its group only while its health checker answers
@@ -103,9 +106,15 @@ export interface DelegationShape {
   zone: string;
   ttlSec: number;
   nameservers: string[];
-  /** The name servers inside the zone, which resolvers can only find through glue. */
-  glue: string[];
+  /**
+   * The name servers inside the zone, which resolvers can only find through glue, each with the
+   * IPv4 service address of the anycast prefix it belongs to (its glue with BYOIP).
+   */
+  glue: { name: string; byoipAddress: string }[];
 }
+
+/** Global Accelerator takes at most two static IPv4 addresses from BYOIP pools. */
+export const BYOIP_LIMIT = 2;
 
 export interface CloudShape {
   origin?: { bucket: string; region: string };
@@ -144,23 +153,30 @@ export function cloudShape(t: Topology, files: RenderedFile[]): CloudShape {
 function acceleratorShape(t: Topology, awsSites: AwsSiteShape[]): AcceleratorShape {
   return {
     name: 'anycdn-dns',
-    byoipAddress: anycastFamilies(t)[0]!.address,
+    byoipAddresses: anycastFamilies(t).filter((f) => f.family === 4).map((f) => f.address),
     listeners: (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: DNS_PORT, clientAffinity: 'NONE' as const })),
     healthCheck: { protocol: 'HTTP', port: t.cdn.healthcheck.statusPort, path: HEALTHCHECK_STATUS_PATH, intervalSec: 10, threshold: 3 },
     preserveClientIp: true,
     sites: awsSites.map((s) => ({ id: s.site.id, region: s.region, dnsHosts: s.hosts.filter((h) => h.host.roles.includes('dns')).map((h) => h.host.name) })),
-    ...(t.cdn.dns.parentZone ? { delegation: delegationShape(t.cdn.dns, t.cdn.dns.parentZone) } : {}),
+    ...(t.cdn.dns.parentZone ? { delegation: delegationShape(t, t.cdn.dns.parentZone) } : {}),
   };
 }
 
-function delegationShape(d: Cdn['dns'], parent: NonNullable<Cdn['dns']['parentZone']>): DelegationShape {
+function delegationShape(t: Topology, parent: NonNullable<Cdn['dns']['parentZone']>): DelegationShape {
+  const d = t.cdn.dns;
+  const glueAddress = (ns: string): string => {
+    // The model rules give every in-zone name server a prefix (lib/model/rules/anycast.ts).
+    const v4 = nameserverGroup(t, ns)?.families.find((f) => f.family === 4);
+    if (!v4) throw new Error(`internal: in-zone name server ${ns} has no anycast prefix`);
+    return v4.address;
+  };
   return {
     hostedZoneId: parent.hostedZoneId,
     parentZone: parent.name,
     zone: d.zone,
     ttlSec: d.nsTtlSec,
     nameservers: [...d.nameservers],
-    glue: d.nameservers.filter((ns) => ns.endsWith(`.${d.zone}`)),
+    glue: d.nameservers.filter((ns) => ns.endsWith(`.${d.zone}`)).map((name) => ({ name, byoipAddress: glueAddress(name) })),
   };
 }
 

@@ -374,11 +374,11 @@ describe('global', () => {
     expect(run.ofType('pulumi:pulumi:StackReference').map((r) => r.inputs.name)).toEqual(['organization/anycdn/sin']);
   });
 
-  it('takes the model anycast address with anycdn:globalByoip', async () => {
+  it('takes the model anycast addresses, one per prefix, with anycdn:globalByoip', async () => {
     const plain = runs.global!.ofType('aws:globalaccelerator/accelerator:Accelerator')[0]!.inputs;
     expect(plain.ipAddresses).toBeUndefined();
     const byoip = await runStack('global', { settings: { globalByoip: true }, stackOutputs: { [stackName('sin')]: runs.sin!.outputs } });
-    expect(byoip.ofType('aws:globalaccelerator/accelerator:Accelerator')[0]!.inputs).toMatchObject({ name: 'anycdn-dns', ipAddresses: ['192.0.2.53'] });
+    expect(byoip.ofType('aws:globalaccelerator/accelerator:Accelerator')[0]!.inputs).toMatchObject({ name: 'anycdn-dns', ipAddresses: ['192.0.2.53', '203.0.113.53'] });
   });
 
   it('fails with the fix when the site stack exports no instance for a dns host', async () => {
