@@ -3,9 +3,10 @@
 import { Stack, Token, Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { NoPublicIpChecks } from './nag-network.ts';
 
 export function enableNag(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NoPublicIpChecks(app));
 }
 
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {

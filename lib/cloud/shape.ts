@@ -6,14 +6,14 @@ import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
 import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
-import { hostStatements, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
-import { networkShape, subnetOf, type NetworkShape } from './network.ts';
+import { hostStatements, interfaceTags, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
+import { egressSubnetOf, networkShape, routerOf, subnetOf, type NetworkShape } from './network.ts';
 import { hostPackages } from '../render/catalog.ts';
 import { unitSpecs } from '../render/units.ts';
 import { readinessProbes, type VersionParts } from './rollout.ts';
 import { groupsOf, securityGroups, type GroupName, type SecurityGroupShape } from './security.ts';
 import { instanceType, rootVolumeGiB } from './sizes.ts';
-import type { HostAddress } from './userdata.ts';
+import type { HostAddress, HostEgress } from './userdata.ts';
 import { cloudDiagnostics } from './validate.ts';
 
 export interface CloudHost {
@@ -36,6 +36,10 @@ export interface CloudHost {
   bundle: HostBundle;
   /** The model address the bootstrap claims (the instance owns none; see lib/cloud/userdata.ts). */
   address: HostAddress;
+  /** The host's second interface: in the egress subnet of its zone, its route to the internet. */
+  egress: HostEgress;
+  /** Tags on every interface of the host's instances, from launch: its statements' resourceTags. */
+  interfaceTags: Record<string, string>;
   /** dns hosts: the accelerator's ports, forwarded from the primary address to the model address. */
   forwardFromPrimary?: { tcp: number[]; udp: number[] };
   /** The health gate of a rollout (lib/cloud/rollout.ts): the local probes that must answer 2xx. */
@@ -187,6 +191,7 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
   const network = networkShape(site);
   const vipSubnet = subnetOf(network, site.vip.address)?.name;
   if (!vipSubnet) throw new Error(`internal: the VIP of ${site.id} is outside its subnets`);
+  const zoneCount = site.availabilityZones?.length ?? network.subnets.length;
   const hosts = site.hosts.map((host): CloudHost => {
     const subnet = subnetOf(network, host.address);
     if (!subnet) throw new Error(`internal: ${host.name} is outside the subnets of ${site.id}`);
@@ -198,6 +203,7 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
     const units = unitList.map((u) => `${u.name}.service`).sort();
     const type = instanceType(host);
     const rootGiB = rootVolumeGiB(t.cdn, host);
+    const egress = egressSubnetOf(network, subnet, zoneCount);
     return {
       host,
       subnet: subnet.name,
@@ -209,14 +215,16 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
       permissions: perms,
       rolePath: rolePath(host),
       roleDescription: `anycdn ${site.id} host ${host.name} (${host.roles.join(', ')})`,
-      statements: hostStatements(perms, 's3' in t.cdn.origin ? t.cdn.origin.s3 : undefined, elasticIp, { vip: vipSubnet, host: subnet.name }),
+      statements: hostStatements(perms, 's3' in t.cdn.origin ? t.cdn.origin.s3 : undefined, elasticIp, { vip: vipSubnet, host: subnet.name }, { site: site.id, host: host.name }),
       managedPolicies: managedPolicies(perms),
       bundle,
-      address: { address: host.address, subnet: subnet.cidr, interface: host.interface },
+      address: { address: host.address, subnet: subnet.cidr, router: routerOf(subnet.cidr), vpcCidr: network.vpcCidr, interface: host.interface },
+      egress: { subnet: egress.cidr, router: egress.router },
+      interfaceTags: interfaceTags(site.id, host.name),
       ...(host.roles.includes('dns') ? { forwardFromPrimary: { tcp: [DNS_PORT, t.cdn.healthcheck.statusPort], udp: [DNS_PORT] } } : {}),
       readiness: { probes: readinessProbes(t.cdn, host) },
       version: {
-        replacing: { subnet: subnet.cidr, azIndex: subnet.azIndex, rootVolumeGiB: rootGiB },
+        replacing: { subnet: subnet.cidr, azIndex: subnet.azIndex, egressSubnet: egress.cidr, rootVolumeGiB: rootGiB },
         restarting: { bundle: bundle.sha256, instanceType: type, packages, units },
       },
     };
