@@ -57,6 +57,8 @@ export class AwsSiteStack extends Stack {
         subnet: network.subnets.get(h.subnet)!.subnet,
         subnets: new Map([...network.subnets].map(([name, s]) => [name, s.cfn])),
         securityGroups: h.groups.map((g) => groups.get(g)!),
+        egressSubnet: network.egressSubnets.get(h.egress.subnet)!,
+        egressReady: network.egressRoute,
         machineImage,
         ami: props.ami,
         ...(props.originBucket ? { originBucket: props.originBucket } : {}),

@@ -14,7 +14,7 @@ export const CONTEXT = {
    * replaces every instance of the region, so it changes only when an operator bumps it.
    */
   debianAmi: 'anycdn:debian-ami',
-  /** true: the accelerator takes the model's anycast IPv4 address (BYOIP, provisioned beforehand). */
+  /** true: the accelerator takes the model's anycast IPv4 addresses, one per prefix (BYOIP, provisioned beforehand). */
   globalByoip: 'anycdn:global-byoip',
   /** true: the origin bucket writes server access logs to a bucket of its own. */
   originAccessLogs: 'anycdn:origin-access-logs',

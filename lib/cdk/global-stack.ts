@@ -7,14 +7,15 @@ import * as ga from 'aws-cdk-lib/aws-globalaccelerator';
 import * as endpoints from 'aws-cdk-lib/aws-globalaccelerator-endpoints';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
-import { acceleratorRetained, type AcceleratorShape } from '../cloud/shape.ts';
+import { acceleratorRetained, BYOIP_LIMIT, type AcceleratorShape } from '../cloud/shape.ts';
+import { CONTEXT, ContextError } from './context.ts';
 import type { AwsSiteStack } from './aws-site-stack.ts';
 
 export interface GlobalStackProps extends StackProps {
   shape: AcceleratorShape;
   /** The aws site stacks, by site id. */
   siteStacks: Map<string, AwsSiteStack>;
-  /** BYOIP: the accelerator takes the model's anycast IPv4 (shape.byoipAddress). */
+  /** BYOIP: the accelerator takes the model's anycast IPv4 addresses (shape.byoipAddresses). */
   byoip: boolean;
 }
 
@@ -23,9 +24,12 @@ export class GlobalStack extends Stack {
     super(scope, id, props);
     Tags.of(this).add('anycdn:part', 'global');
     const { shape } = props;
+    if (props.byoip && shape.byoipAddresses.length > BYOIP_LIMIT) {
+      throw new ContextError(CONTEXT.globalByoip, `Global Accelerator takes at most ${BYOIP_LIMIT} BYOIP addresses, the model has ${shape.byoipAddresses.length} anycast prefixes (${shape.byoipAddresses.join(', ')}); set it to false or announce fewer prefixes`);
+    }
     const accelerator = new ga.Accelerator(this, 'Accelerator', {
       acceleratorName: shape.name,
-      ...(props.byoip ? { ipAddresses: [shape.byoipAddress] } : {}),
+      ...(props.byoip ? { ipAddresses: shape.byoipAddresses } : {}),
     });
     // DeletionPolicy and UpdateReplacePolicy Retain: the AWS-assigned addresses outlive the stack.
     if (acceleratorRetained(props.byoip)) accelerator.applyRemovalPolicy(RemovalPolicy.RETAIN);
@@ -52,8 +56,8 @@ export class GlobalStack extends Stack {
     }
     if (shape.delegation) {
       const d = shape.delegation;
-      const addresses = props.byoip ? [shape.byoipAddress] : accelerator.ipv4Addresses;
-      if (!addresses) throw new Error('internal: an accelerator without IPv4 addresses');
+      const assigned = accelerator.ipv4Addresses;
+      if (!assigned) throw new Error('internal: an accelerator without IPv4 addresses');
       new route53.CfnRecordSet(this, 'Delegation', {
         hostedZoneId: d.hostedZoneId,
         name: `${d.zone}.`,
@@ -61,8 +65,10 @@ export class GlobalStack extends Stack {
         ttl: String(d.ttlSec),
         resourceRecords: d.nameservers.map((ns) => `${ns}.`),
       });
+      // BYOIP: each name server's glue is the address of its own anycast prefix (RFC 2182: one
+      // bad prefix never takes out every name server). AWS-assigned: both accelerator addresses.
       for (const ns of d.glue) {
-        new route53.CfnRecordSet(this, `Glue-${ns}`, { hostedZoneId: d.hostedZoneId, name: `${ns}.`, type: 'A', ttl: String(d.ttlSec), resourceRecords: addresses });
+        new route53.CfnRecordSet(this, `Glue-${ns.name}`, { hostedZoneId: d.hostedZoneId, name: `${ns.name}.`, type: 'A', ttl: String(d.ttlSec), resourceRecords: props.byoip ? [ns.byoipAddress] : assigned });
       }
     }
     new CfnOutput(this, 'AnycastAddresses', { value: Fn.join(' ', accelerator.ipv4Addresses ?? []), description: 'The accelerator addresses: the in-zone name servers\' glue must point here' });

@@ -5,7 +5,7 @@ import { ArnFormat, AssetHashType, CfnWaitCondition, CfnWaitConditionHandle, Sta
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import type { ResourceRef, Statement } from '../cloud/iam.ts';
 import { INSTANCE } from '../cloud/instance.ts';
 import { hostVersion, ROLLOUT, type HostVersion } from '../cloud/rollout.ts';
@@ -22,6 +22,10 @@ export interface HostProps {
   /** The site's subnets by model name, for the statements' ec2:Subnet conditions. */
   subnets: Map<string, ec2.CfnSubnet>;
   securityGroups: ec2.ISecurityGroup[];
+  /** The egress subnet of the host's zone: its second interface. */
+  egressSubnet: ec2.CfnSubnet;
+  /** What must exist before the instance boots: the egress route through the NAT gateway. */
+  egressReady: IDependable;
   machineImage: ec2.IMachineImage;
   /** The pinned AMI id behind machineImage: part of the host's version. */
   ami: string;
@@ -80,12 +84,15 @@ export class Host extends Construct {
           packages: shape.packages,
           units: shape.units,
           address: shape.address,
+          egress: shape.egress,
           ...(shape.forwardFromPrimary ? { forwardFromPrimary: shape.forwardFromPrimary } : {}),
-          readiness: { signalUrl: handle.ref, probes: shape.readiness.probes, attempts: ROLLOUT.attempts, intervalSec: ROLLOUT.intervalSec },
+          readiness: { signal: { url: handle.ref }, probes: shape.readiness.probes, attempts: ROLLOUT.attempts, intervalSec: ROLLOUT.intervalSec },
         }),
       ),
       role: this.role,
       securityGroup: props.securityGroups[0],
+      // No public address of its own (README "Network and egress").
+      associatePublicIpAddress: false,
       // IMDSv2 only; one hop, so nothing forwarded from the host reaches the metadata service.
       httpEndpoint: true,
       httpTokens: INSTANCE.httpTokens === 'required' ? ec2.HttpTokens.REQUIRED : ec2.HttpTokens.OPTIONAL,
@@ -105,9 +112,26 @@ export class Host extends Construct {
       ],
     });
     for (const sg of props.securityGroups.slice(1)) this.instance.addSecurityGroup(sg);
+    // The second interface, created with the instance (so a replacement brings its own): in the
+    // egress subnet of the host's zone, with the host's groups, no public address either.
+    const cfn = this.instance.instance;
+    const primary = (cfn.networkInterfaces as ec2.CfnInstance.NetworkInterfaceProperty[] | undefined)?.[0];
+    if (!primary) throw new Error('internal: an instance without its primary interface');
+    cfn.networkInterfaces = [
+      { ...primary, deleteOnTermination: true, description: `${shape.host.name}: service (the model address; the VIP on lb hosts)` },
+      { deviceIndex: '1', subnetId: props.egressSubnet.ref, groupSet: primary.groupSet, associatePublicIpAddress: false, deleteOnTermination: true, description: `${shape.host.name}: egress through the NAT gateway` },
+    ];
+    cfn.node.addDependency(props.egressReady);
+    // Both interfaces carry the host's tags from launch (an instance cannot tag the interfaces it
+    // creates; a launch template can): the role's address statements admit only these.
+    const tags = new ec2.CfnLaunchTemplate(this, 'InterfaceTags', {
+      launchTemplateData: { tagSpecifications: [{ resourceType: 'network-interface', tags: Object.entries(shape.interfaceTags).map(([key, value]) => ({ key, value })) }] },
+    });
+    cfn.launchTemplate = { launchTemplateId: tags.ref, version: tags.attrLatestVersionNumber };
+    // The zone follows from the interfaces' subnets; only the subnets pin it (cfn-lint W3010).
+    cfn.availabilityZone = undefined;
     this.ready = new CfnWaitCondition(this, `Ready-${version.gateKey}`, { handle: handle.ref, timeout: String(ROLLOUT.timeoutSec), count: 1 });
     this.ready.node.addDependency(this.instance.instance);
-    acknowledge(this.instance, 'CloudFormation-Validate::W3010', 'the zone is the one of the host\'s subnet, pinned in the site model so synth stays offline');
     acknowledge(this.instance, 'CloudFormation-Validate::W9010', 'the AMI is pinned per region on purpose (context anycdn:debian-ami): a new AMI replaces every instance, so it changes only when an operator bumps it');
     acknowledge(
       this.instance,
@@ -142,11 +166,14 @@ export class Host extends Construct {
       if (!subnet) throw new Error(`internal: no subnet ${name}`);
       return stack.formatArn({ service: 'ec2', resource: 'subnet', resourceName: subnet.ref });
     };
+    const conditions: Record<string, Record<string, unknown>> = {};
+    if (st.inSubnet !== undefined) conditions.ArnEquals = { 'ec2:Subnet': subnetArn(st.inSubnet) };
+    if (st.resourceTags) conditions.StringEquals = Object.fromEntries(Object.entries(st.resourceTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
     return new iam.PolicyStatement({
       sid: st.sid,
       actions: st.actions,
       resources: st.resources.map(arn),
-      ...(st.inSubnet !== undefined ? { conditions: { ArnEquals: { 'ec2:Subnet': subnetArn(st.inSubnet) } } } : {}),
+      ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
     });
   }
 
@@ -172,7 +199,7 @@ export class Host extends Construct {
       acknowledge(
         this.role,
         `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:ec2:${stack.region}:${stack.account}:network-interface/*]`,
-        'network interface ids exist only after launch; ec2:Subnet conditions limit this to interfaces in the VIP subnet (move-vip) and the host\'s own subnet (claim-address)',
+        'network interface ids exist only after launch; conditions limit this to the interfaces of this host\'s own instances (tagged at launch with anycdn:site and anycdn:host) in the VIP subnet (move-vip) and its own subnet (claim-address)',
       );
     }
   }

@@ -4,10 +4,11 @@
 import { createRequire } from 'node:module';
 import { Stack, Token, Validations, type App } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { noPublicIpChecks } from './nag-network.ts';
 
 export function enableNag(app: App): void {
-  const { AwsSolutionsChecks } = createRequire(import.meta.url)('cdk-nag') as typeof import('cdk-nag');
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const nag = createRequire(import.meta.url)('cdk-nag') as typeof import('cdk-nag');
+  Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app), noPublicIpChecks(nag, app));
 }
 
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {

@@ -11,7 +11,7 @@ export type Permission =
   /**
    * The keepalived notify hook on the new master: ec2:AssignPrivateIpAddresses (the VIP, with
    * --allow-reassignment) and ec2:AssociateAddress (the site's Elastic IP to the VIP, with
-   * --allow-reassociation), on this allocation and the site's network interfaces only.
+   * --allow-reassociation), on this allocation and this host's own interfaces in the VIP subnet.
    */
   | 'move-vip'
   /**
@@ -70,6 +70,17 @@ export interface Statement {
   resources: ResourceRef[];
   /** ArnEquals ec2:Subnet: the subnet of that model key (subnets.<name>). */
   inSubnet?: string;
+  /**
+   * StringEquals aws:ResourceTag/<key>: only resources with these tags. The adapters tag each
+   * host's network interfaces at launch with INTERFACE_TAGS (the hosts may not tag anything), so
+   * a host may move addresses only onto interfaces of its own instances.
+   */
+  resourceTags?: Record<string, string>;
+}
+
+/** The tags every network interface of an aws host carries from launch (lib/cloud/iam.ts). */
+export function interfaceTags(site: string, host: string): Record<string, string> {
+  return { 'anycdn:site': site, 'anycdn:host': host };
 }
 
 /** The model subnets a host's statements name: the VIP's and the host's own. */
@@ -78,8 +89,15 @@ export interface StatementSubnets {
   host: string;
 }
 
+/** Whose interfaces a host may move addresses onto: its own (site and host name). */
+export interface StatementOwner {
+  site: string;
+  host: string;
+}
+
 /** The inline statements of a host role, in the order the adapters add them. */
-export function hostStatements(perms: Permission[], origin: { bucket: string } | undefined, elasticIp: { allocationId: string }, subnets: StatementSubnets): Statement[] {
+export function hostStatements(perms: Permission[], origin: { bucket: string } | undefined, elasticIp: { allocationId: string }, subnets: StatementSubnets, owner: StatementOwner): Statement[] {
+  const own = interfaceTags(owner.site, owner.host);
   const out: Statement[] = [{ sid: 'ReadOwnBundle', actions: ['s3:GetObject'], resources: [{ kind: 'own-bundle' }] }];
   for (const p of perms) {
     switch (p) {
@@ -92,10 +110,14 @@ export function hostStatements(perms: Permission[], origin: { bucket: string } |
         break;
       case 'move-vip':
         out.push({ sid: 'AssociateSiteElasticIp', actions: ['ec2:AssociateAddress'], resources: [{ kind: 'elastic-ip', allocationId: elasticIp.allocationId }] });
-        out.push({ sid: 'MoveVipWithinVipSubnet', actions: ['ec2:AssociateAddress', 'ec2:AssignPrivateIpAddresses'], resources: [{ kind: 'network-interfaces' }], inSubnet: subnets.vip });
+        // Onto this host's own interface only: the notify hook runs on the new master and pulls
+        // the VIP and the Elastic IP to itself (the source interface is not part of the request).
+        out.push({ sid: 'MoveVipOntoOwnInterface', actions: ['ec2:AssociateAddress', 'ec2:AssignPrivateIpAddresses'], resources: [{ kind: 'network-interfaces' }], inSubnet: subnets.vip, resourceTags: own });
         break;
       case 'claim-address':
-        out.push({ sid: 'ClaimOwnAddressInOwnSubnet', actions: ['ec2:AssignPrivateIpAddresses'], resources: [{ kind: 'network-interfaces' }], inSubnet: subnets.host });
+        // Onto interfaces of this host's instances only: the new one claims, a failed new one hands
+        // the address back to the old one (the same host).
+        out.push({ sid: 'ClaimOwnAddressOnOwnInterfaces', actions: ['ec2:AssignPrivateIpAddresses'], resources: [{ kind: 'network-interfaces' }], inSubnet: subnets.host, resourceTags: own });
         out.push({ sid: 'FindAddressHolder', actions: ['ec2:DescribeNetworkInterfaces'], resources: [{ kind: 'any' }] });
         break;
     }

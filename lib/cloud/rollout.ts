@@ -28,12 +28,12 @@ export function readinessProbes(cdn: Cdn, host: Host): string[] {
 
 /**
  * What a host's version depends on, from the shape. `replacing` holds every input that feeds a
- * property CloudFormation (or Pulumi) replaces the instance for: its subnet (and so its zone) and
- * its root volume; the adapter adds the pinned AMI. `restarting` holds what an in-place update
+ * property CloudFormation (or Pulumi) replaces the instance for: its subnet (and so its zone), the
+ * egress subnet of its second interface, and its root volume; the adapter adds the pinned AMI. `restarting` holds what an in-place update
  * (a stop and start) changes: the bundle, packages, units and the instance type.
  */
 export interface VersionParts {
-  replacing: { subnet: string; azIndex: number; rootVolumeGiB: number };
+  replacing: { subnet: string; azIndex: number; egressSubnet: string; rootVolumeGiB: number };
   restarting: { bundle: string; instanceType: string; packages: string[]; units: string[] };
 }
 
@@ -55,4 +55,29 @@ export function hostVersion(parts: VersionParts, ami: string): HostVersion {
 
 function shortHash(parts: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify(parts, Object.keys(parts).sort())).digest('hex').slice(0, 12);
+}
+
+/**
+ * The Pulumi twin of a host's wait condition (Pulumi has none of its own): a tiny CloudFormation
+ * stack per host version, created after the instance, holding a wait condition handle and the
+ * wait condition. Creating the stack waits for the condition, so the Pulumi resource that creates
+ * it finishes only once the host signalled SUCCESS; FAILURE or the timeout fails it (the stack is
+ * deleted) and stops `pulumi up` there. The host finds the handle's URL as the physical id of the
+ * stack's resource `Handle` (lib/cloud/userdata.ts). `Instance` only ties the stack to the instance.
+ */
+export function readinessTemplate(host: string): Record<string, unknown> {
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: `anycdn: the health gate of ${host}, satisfied when the host reports its units active and its probes green`,
+    Parameters: { Instance: { Type: 'String', Description: 'The instance this version of the host runs on' } },
+    Resources: {
+      Handle: { Type: 'AWS::CloudFormation::WaitConditionHandle' },
+      Ready: { Type: 'AWS::CloudFormation::WaitCondition', Properties: { Handle: { Ref: 'Handle' }, Timeout: String(ROLLOUT.timeoutSec), Count: 1 } },
+    },
+  };
+}
+
+/** The name of that stack for one version of a host (CloudFormation: letters, digits, hyphens). */
+export function readinessStackName(site: string, host: string, gateKey: string): string {
+  return `anycdn-${site}-${host}-ready-${gateKey}`;
 }

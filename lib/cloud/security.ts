@@ -60,8 +60,9 @@ export function securityGroups(t: Topology, site: Site): SecurityGroupShape[] {
         // Route 53's health checkers poll it for Global Accelerator, from ranges AWS publishes as
         // the managed prefix list com.amazonaws.<region>.route53-healthchecks. Its id differs per
         // region and cannot be resolved offline, so the rule is open to any source: the endpoint
-        // tells only 200 or 503. While hosts still have public addresses (issue 13), anyone can
-        // read that verdict; narrow this to the prefix list once its id is pinned per region.
+        // tells only 200 or 503. The hosts have no public address, so only what Global
+        // Accelerator forwards reaches it; the prefix list would narrow it further once its id
+        // is pinned per region.
         { protocol: 'tcp', port: statusPort, peer: ANY, description: 'Global Accelerator health checks: GET /anycast on the checker' },
       ],
       egress: [],

@@ -1,19 +1,19 @@
 // The backend-neutral cloud shape of a topology: what every cloud adapter (CDK today, Pulumi next)
 // builds, computed once from the model and the rendered files. Adapters only map it to resources.
 import { InputError, sortDiagnostics } from '../model/errors.ts';
-import { anycastFamilies } from '../model/facts.ts';
+import { anycastFamilies, nameserverGroup } from '../model/facts.ts';
 import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
 import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
-import { hostStatements, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
-import { networkShape, subnetOf, type NetworkShape } from './network.ts';
+import { hostStatements, interfaceTags, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
+import { egressSubnetOf, networkShape, routerOf, subnetOf, type NetworkShape } from './network.ts';
 import { hostPackages } from '../render/catalog.ts';
 import { unitSpecs } from '../render/units.ts';
 import { readinessProbes, type VersionParts } from './rollout.ts';
 import { groupsOf, securityGroups, type GroupName, type SecurityGroupShape } from './security.ts';
 import { instanceType, rootVolumeGiB } from './sizes.ts';
-import type { HostAddress } from './userdata.ts';
+import type { HostAddress, HostEgress } from './userdata.ts';
 import { cloudDiagnostics } from './validate.ts';
 
 export interface CloudHost {
@@ -36,6 +36,10 @@ export interface CloudHost {
   bundle: HostBundle;
   /** The model address the bootstrap claims (the instance owns none; see lib/cloud/userdata.ts). */
   address: HostAddress;
+  /** The host's second interface: in the egress subnet of its zone, its route to the internet. */
+  egress: HostEgress;
+  /** Tags on every interface of the host's instances, from launch: its statements' resourceTags. */
+  interfaceTags: Record<string, string>;
   /** dns hosts: the accelerator's ports, forwarded from the primary address to the model address. */
   forwardFromPrimary?: { tcp: number[]; udp: number[] };
   /** The health gate of a rollout (lib/cloud/rollout.ts): the local probes that must answer 2xx. */
@@ -76,8 +80,11 @@ export const VIP_ALARM = {
 /** The anycast entry for aws sites: UDP and TCP listeners on 53, per site its dns hosts. */
 export interface AcceleratorShape {
   name: string;
-  /** BYOIP: the model's anycast IPv4 address, used when the adapter's BYOIP switch is on. */
-  byoipAddress: string;
+  /**
+   * BYOIP: the IPv4 service address of each anycast prefix, in model order, used when the
+   * adapter's BYOIP switch is on. Global Accelerator takes at most two (BYOIP_LIMIT).
+   */
+  byoipAddresses: string[];
   listeners: { protocol: 'UDP' | 'TCP'; port: number; clientAffinity: 'NONE' }[];
   /**
    * The BGP sites' rule: a dns host stays in its group only while its health checker answers
@@ -103,9 +110,15 @@ export interface DelegationShape {
   zone: string;
   ttlSec: number;
   nameservers: string[];
-  /** The name servers inside the zone, which resolvers can only find through glue. */
-  glue: string[];
+  /**
+   * The name servers inside the zone, which resolvers can only find through glue, each with the
+   * IPv4 service address of the anycast prefix it belongs to (its glue with BYOIP).
+   */
+  glue: { name: string; byoipAddress: string }[];
 }
+
+/** Global Accelerator takes at most two static IPv4 addresses from BYOIP pools. */
+export const BYOIP_LIMIT = 2;
 
 export interface CloudShape {
   origin?: { bucket: string; region: string };
@@ -144,23 +157,30 @@ export function cloudShape(t: Topology, files: RenderedFile[]): CloudShape {
 function acceleratorShape(t: Topology, awsSites: AwsSiteShape[]): AcceleratorShape {
   return {
     name: 'anycdn-dns',
-    byoipAddress: anycastFamilies(t)[0]!.address,
+    byoipAddresses: anycastFamilies(t).filter((f) => f.family === 4).map((f) => f.address),
     listeners: (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: DNS_PORT, clientAffinity: 'NONE' as const })),
     healthCheck: { protocol: 'HTTP', port: t.cdn.healthcheck.statusPort, path: HEALTHCHECK_STATUS_PATH, intervalSec: 10, threshold: 3 },
     preserveClientIp: true,
     sites: awsSites.map((s) => ({ id: s.site.id, region: s.region, dnsHosts: s.hosts.filter((h) => h.host.roles.includes('dns')).map((h) => h.host.name) })),
-    ...(t.cdn.dns.parentZone ? { delegation: delegationShape(t.cdn.dns, t.cdn.dns.parentZone) } : {}),
+    ...(t.cdn.dns.parentZone ? { delegation: delegationShape(t, t.cdn.dns.parentZone) } : {}),
   };
 }
 
-function delegationShape(d: Cdn['dns'], parent: NonNullable<Cdn['dns']['parentZone']>): DelegationShape {
+function delegationShape(t: Topology, parent: NonNullable<Cdn['dns']['parentZone']>): DelegationShape {
+  const d = t.cdn.dns;
+  const glueAddress = (ns: string): string => {
+    // The model rules give every in-zone name server a prefix (lib/model/rules/anycast.ts).
+    const v4 = nameserverGroup(t, ns)?.families.find((f) => f.family === 4);
+    if (!v4) throw new Error(`internal: in-zone name server ${ns} has no anycast prefix`);
+    return v4.address;
+  };
   return {
     hostedZoneId: parent.hostedZoneId,
     parentZone: parent.name,
     zone: d.zone,
     ttlSec: d.nsTtlSec,
     nameservers: [...d.nameservers],
-    glue: d.nameservers.filter((ns) => ns.endsWith(`.${d.zone}`)),
+    glue: d.nameservers.filter((ns) => ns.endsWith(`.${d.zone}`)).map((name) => ({ name, byoipAddress: glueAddress(name) })),
   };
 }
 
@@ -171,6 +191,7 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
   const network = networkShape(site);
   const vipSubnet = subnetOf(network, site.vip.address)?.name;
   if (!vipSubnet) throw new Error(`internal: the VIP of ${site.id} is outside its subnets`);
+  const zoneCount = site.availabilityZones?.length ?? network.subnets.length;
   const hosts = site.hosts.map((host): CloudHost => {
     const subnet = subnetOf(network, host.address);
     if (!subnet) throw new Error(`internal: ${host.name} is outside the subnets of ${site.id}`);
@@ -182,6 +203,7 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
     const units = unitList.map((u) => `${u.name}.service`).sort();
     const type = instanceType(host);
     const rootGiB = rootVolumeGiB(t.cdn, host);
+    const egress = egressSubnetOf(network, subnet, zoneCount);
     return {
       host,
       subnet: subnet.name,
@@ -193,14 +215,16 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
       permissions: perms,
       rolePath: rolePath(host),
       roleDescription: `anycdn ${site.id} host ${host.name} (${host.roles.join(', ')})`,
-      statements: hostStatements(perms, 's3' in t.cdn.origin ? t.cdn.origin.s3 : undefined, elasticIp, { vip: vipSubnet, host: subnet.name }),
+      statements: hostStatements(perms, 's3' in t.cdn.origin ? t.cdn.origin.s3 : undefined, elasticIp, { vip: vipSubnet, host: subnet.name }, { site: site.id, host: host.name }),
       managedPolicies: managedPolicies(perms),
       bundle,
-      address: { address: host.address, subnet: subnet.cidr, interface: host.interface },
+      address: { address: host.address, subnet: subnet.cidr, router: routerOf(subnet.cidr), vpcCidr: network.vpcCidr, interface: host.interface },
+      egress: { subnet: egress.cidr, router: egress.router },
+      interfaceTags: interfaceTags(site.id, host.name),
       ...(host.roles.includes('dns') ? { forwardFromPrimary: { tcp: [DNS_PORT, t.cdn.healthcheck.statusPort], udp: [DNS_PORT] } } : {}),
       readiness: { probes: readinessProbes(t.cdn, host) },
       version: {
-        replacing: { subnet: subnet.cidr, azIndex: subnet.azIndex, rootVolumeGiB: rootGiB },
+        replacing: { subnet: subnet.cidr, azIndex: subnet.azIndex, egressSubnet: egress.cidr, rootVolumeGiB: rootGiB },
         restarting: { bundle: bundle.sha256, instanceType: type, packages, units },
       },
     };

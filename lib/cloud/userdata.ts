@@ -20,23 +20,43 @@ export interface UserDataInput {
    */
   address: HostAddress;
   /**
+   * The host's second interface, in the egress subnet of its zone: the instance has no public
+   * address, so everything it starts itself (apt, S3, the EC2 and SSM APIs, cache misses) leaves
+   * there, through the site's NAT gateway. Replies to what arrives on the first interface (image
+   * clients on the Elastic IP, DNS from Global Accelerator) leave where they came in.
+   */
+  egress: HostEgress;
+  /**
    * Global Accelerator sends traffic and health checks to an instance endpoint's primary private
    * address; nftables forwards these ports from there to the model address.
    */
   forwardFromPrimary?: { tcp: number[]; udp: number[] };
   /**
-   * CloudFormation's wait condition handle (a presigned URL, a CDK token): after the units are
-   * active and every probe answers 2xx, the host PUTs SUCCESS there; FAILURE when the bootstrap
-   * fails or the host is not ready in time. Without it (Pulumi) the host signals nothing.
+   * The health gate: after the units are active and every probe answers 2xx, the host PUTs SUCCESS
+   * to a CloudFormation wait condition handle; FAILURE when the bootstrap fails or the host is not
+   * ready in time. `url`: the handle itself (CDK, a token). `stack`: the name of a stack whose
+   * resource `Handle` is the handle; the host looks its URL up when it signals (Pulumi creates
+   * that stack after the instance, and its creation waits for the signal).
    */
-  readiness?: { signalUrl: string; probes: string[]; attempts: number; intervalSec: number };
+  readiness?: { signal: { url: string } | { stack: string }; probes: string[]; attempts: number; intervalSec: number };
 }
 
 export interface HostAddress {
   address: string;
   /** The model subnet holding it: on-link traffic leaves from the model address. */
   subnet: string;
+  /** The model subnet's VPC router (its network address + 1). */
+  router: string;
+  /** The VPC's model block: the other model subnets are reached from the model address too. */
+  vpcCidr: string;
   interface: string;
+}
+
+export interface HostEgress {
+  /** The egress subnet: the second interface is the one with an address in it. */
+  subnet: string;
+  /** Its VPC router: the host's default gateway, on to the NAT gateway. */
+  router: string;
 }
 
 /** EC2 rejects user data over 16 KB (before base64). */
@@ -62,7 +82,11 @@ export function userData(input: UserDataInput): string {
       ['UNITS', input.units.join(' ')],
       ['ADDRESS', input.address.address],
       ['SUBNET', input.address.subnet],
+      ['ROUTER', input.address.router],
+      ['VPC_CIDR', input.address.vpcCidr],
       ['INTERFACE', input.address.interface],
+      ['EGRESS_SUBNET', input.egress.subnet],
+      ['EGRESS_ROUTER', input.egress.router],
       ...(input.forwardFromPrimary
         ? ([
             ['FORWARD_TCP', input.forwardFromPrimary.tcp.join(', ')],
@@ -72,14 +96,16 @@ export function userData(input: UserDataInput): string {
       ...(input.readiness
         ? ([
             ['HOST', input.host],
-            ['SIGNAL_URL', input.readiness.signalUrl],
+            ...(('url' in input.readiness.signal ? [['SIGNAL_URL', input.readiness.signal.url]] : [['SIGNAL_STACK', input.readiness.signal.stack]]) as [string, string][]),
             ['PROBES', input.readiness.probes.join(' ')],
             ['READY_ATTEMPTS', String(input.readiness.attempts)],
             ['READY_INTERVAL_SEC', String(input.readiness.intervalSec)],
           ] as [string, string][])
         : []),
     ]),
+    ...(input.readiness && 'stack' in input.readiness.signal ? SIGNAL_URL_FROM_STACK : []),
     ...(input.readiness ? SIGNAL_ON_ERROR : []),
+    ...EGRESS_ROUTES,
     ...SCRIPT_BODY,
     ...CLAIM_ADDRESS,
     ...(input.forwardFromPrimary ? FORWARD_FROM_PRIMARY : []),
@@ -106,9 +132,23 @@ export function userData(input: UserDataInput): string {
   ].join('\n');
 }
 
+// The handle of a wait condition in a stack of its own (Pulumi): its physical id is the presigned
+// URL. The stack is created once the instance runs, so the lookup retries for up to 10 minutes.
+const SIGNAL_URL_FROM_STACK = String.raw`SIGNAL_URL=
+signal_url() {
+	[ -n "$SIGNAL_URL" ] && return 0
+	for _ in $(seq 60); do
+		SIGNAL_URL=$(aws cloudformation describe-stack-resource --region "$REGION" --stack-name "$SIGNAL_STACK" \
+			--logical-resource-id Handle --query StackResourceDetail.PhysicalResourceId --output text 2>/dev/null) && return 0
+		sleep 10
+	done
+	return 1
+}`.split('\n');
+
 // A wait condition signal with nothing but curl: a PUT of a small JSON document to the handle.
 const SIGNAL_ON_ERROR = String.raw`signal() {
 	if [ "$1" = FAILURE ]; then hand_back || true; fi
+	if [ -n "\${SIGNAL_STACK:-}" ]; then signal_url || return 1; fi
 	curl -fsS --retry 5 -X PUT -H 'Content-Type:' --data-binary "{\"Status\":\"$1\",\"Reason\":\"$2\",\"UniqueId\":\"$HOST\",\"Data\":\"$BUNDLE_SHA256\"}" "$SIGNAL_URL"
 }
 trap 'signal FAILURE "bootstrap of $HOST failed at line $LINENO"' ERR`.split('\n');
@@ -159,8 +199,9 @@ rm -f /usr/sbin/policy-rc.d
 // The model address: taken over from any older instance of this host (a replacement runs beside
 // it until CloudFormation deletes it), put on the interface, and made the source of on-link
 // traffic (keepalived's unicast peers and the caches' set_real_ip_from name it). The default route
-// keeps the primary address as its source. A host that then fails hands the address back to the
-// interface it took it from, so a rolled-back replacement leaves the old instance serving.
+// keeps the primary address as its source. The other model subnets (if any) are reached from the
+// model address too, through the first interface. A host that then fails hands the address back
+// to the interface it took it from, so a rolled-back replacement leaves the old instance serving.
 const CLAIM_ADDRESS = String.raw`IMDS=http://169.254.169.254/latest
 token=$(curl -fsS --retry 5 --max-time 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$IMDS/api/token")
 imds() { curl -fsS --retry 5 --max-time 2 -H "X-aws-ec2-metadata-token: $token" "$IMDS/meta-data/$1"; }
@@ -180,6 +221,28 @@ aws ec2 assign-private-ip-addresses --region "$REGION" --allow-reassignment \
 	--network-interface-id "$eni" --private-ip-addresses "$ADDRESS" >/dev/null
 ip addr replace "$ADDRESS/32" dev "$INTERFACE"
 ip route replace "$SUBNET" dev "$INTERFACE" proto kernel scope link src "$ADDRESS"
+if [ "$VPC_CIDR" != "$SUBNET" ]; then ip route replace "$VPC_CIDR" via "$ROUTER" dev "$INTERFACE" src "$ADDRESS"; fi
+`.split('\n');
+
+// No public address: the default route is the second interface's (egress subnet, NAT gateway).
+// What leaves from an address of the first interface's subnet (replies to image clients on the
+// Elastic IP's VIP, to Global Accelerator on the primary address, VRRP, haproxy to the caches)
+// takes that interface: its own routes first, else table 100's default via the subnet's router,
+// which is how the Elastic IP answers through the internet gateway. Before apt: apt needs it.
+const EGRESS_ROUTES = String.raw`egress=
+for _ in $(seq 60); do
+	egress=$(ip -4 -o addr show to "$EGRESS_SUBNET" | awk '{print $2; exit}')
+	[ -n "$egress" ] && break
+	sleep 2
+done
+[ -n "$egress" ]
+sysctl -qw net.ipv4.conf.all.rp_filter=2
+ip route replace default via "$EGRESS_ROUTER" dev "$egress"
+ip route replace default via "$ROUTER" dev "$INTERFACE" table 100
+while ip rule del pref 100 2>/dev/null; do :; done
+while ip rule del pref 101 2>/dev/null; do :; done
+ip rule add pref 100 from "$SUBNET" lookup main suppress_prefixlength 0
+ip rule add pref 101 from "$SUBNET" lookup 100
 `.split('\n');
 
 // Global Accelerator sends DNS and its health checks to the primary address.

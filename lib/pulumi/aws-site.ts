@@ -10,10 +10,10 @@ import type { GroupName, SecurityRule } from '../cloud/security.ts';
 import type { AwsSiteShape, CloudHost } from '../cloud/shape.ts';
 import { bundleFile } from '../cloud/staging.ts';
 import { userData } from '../cloud/userdata.ts';
-import { hostVersion } from '../cloud/rollout.ts';
+import { hostVersion, readinessStackName, readinessTemplate, ROLLOUT } from '../cloud/rollout.ts';
 import { endpointService } from '../cloud/network.ts';
 import { privateBucket } from './bucket.ts';
-import { policyJson, statementJson, type ArnContext } from './policy.ts';
+import { policyJson, statementJson, type ArnContext, type PolicyStatementJson } from './policy.ts';
 
 export interface AwsSiteArgs {
   shape: AwsSiteShape;
@@ -31,27 +31,43 @@ export function awsSite(args: AwsSiteArgs) {
   const id = shape.site.id;
   const opts = { provider };
 
-  // Network: the model's subnets, public, behind one route table.
+  // Network: the model's subnets behind the internet gateway's route table (the Elastic IP on the
+  // VIP needs it), none mapping public addresses; the egress block with the NAT gateway's public
+  // subnet and per host zone an egress subnet routed to it (lib/cloud/network.ts).
   const vpc = new aws.ec2.Vpc(`${id}-vpc`, { cidrBlock: shape.network.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: `anycdn-${id}` } }, opts);
   const igw = new aws.ec2.InternetGateway(`${id}-igw`, { vpcId: vpc.id }, opts);
   const routes = new aws.ec2.RouteTable(`${id}-routes`, { vpcId: vpc.id }, opts);
   new aws.ec2.Route(`${id}-default-route`, { routeTableId: routes.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.id }, opts);
-  for (const e of shape.network.gatewayEndpoints) {
-    new aws.ec2.VpcEndpoint(`${id}-endpoint-${e}`, { vpcId: vpc.id, serviceName: endpointService(shape.region, e), vpcEndpointType: 'Gateway', routeTableIds: [routes.id] }, opts);
-  }
   const subnets = new Map<string, aws.ec2.Subnet>();
   for (const s of shape.network.subnets) {
     const subnet = new aws.ec2.Subnet(`${id}-subnet-${s.name}`, {
       vpcId: vpc.id,
       cidrBlock: s.cidr,
       availabilityZone: args.zones[s.azIndex % args.zones.length]!,
-      // Public addresses give the hosts apt, S3 and SSM without a NAT gateway; the security
-      // groups admit nothing but each role's service ports.
-      mapPublicIpOnLaunch: true,
+      // No public addresses: clients reach only the Elastic IP on the VIP and the accelerator.
+      mapPublicIpOnLaunch: false,
       tags: { Name: `anycdn-${id}-${s.name}` },
     }, opts);
     new aws.ec2.RouteTableAssociation(`${id}-subnet-${s.name}-routes`, { subnetId: subnet.id, routeTableId: routes.id }, opts);
     subnets.set(s.name, subnet);
+  }
+  const egress = shape.network.egress;
+  const block = new aws.ec2.VpcIpv4CidrBlockAssociation(`${id}-egress-block`, { vpcId: vpc.id, cidrBlock: egress.cidr }, opts);
+  const natSubnet = new aws.ec2.Subnet(`${id}-subnet-nat`, { vpcId: block.vpcId, cidrBlock: egress.natSubnet.cidr, availabilityZone: args.zones[egress.natSubnet.zoneIndex]!, mapPublicIpOnLaunch: false, tags: { Name: `anycdn-${id}-nat` } }, { ...opts, dependsOn: [block] });
+  new aws.ec2.RouteTableAssociation(`${id}-subnet-nat-routes`, { subnetId: natSubnet.id, routeTableId: routes.id }, opts);
+  const natAddress = new aws.ec2.Eip(`${id}-nat`, { domain: 'vpc', tags: { Name: `anycdn-${id}-nat` } }, opts);
+  const nat = new aws.ec2.NatGateway(`${id}-nat`, { subnetId: natSubnet.id, allocationId: natAddress.allocationId, connectivityType: 'public', tags: { Name: `anycdn-${id}` } }, { ...opts, dependsOn: [igw] });
+  const egressRoutes = new aws.ec2.RouteTable(`${id}-egress-routes`, { vpcId: vpc.id }, opts);
+  const egressRoute = new aws.ec2.Route(`${id}-egress-default-route`, { routeTableId: egressRoutes.id, destinationCidrBlock: '0.0.0.0/0', natGatewayId: nat.id }, opts);
+  const egressSubnets = new Map<string, aws.ec2.Subnet>();
+  for (const e of egress.subnets) {
+    const subnet = new aws.ec2.Subnet(`${id}-subnet-egress-${e.zoneIndex}`, { vpcId: block.vpcId, cidrBlock: e.cidr, availabilityZone: args.zones[e.zoneIndex]!, mapPublicIpOnLaunch: false, tags: { Name: `anycdn-${id}-egress-${args.zones[e.zoneIndex]!}` } }, { ...opts, dependsOn: [block] });
+    new aws.ec2.RouteTableAssociation(`${id}-subnet-egress-${e.zoneIndex}-routes`, { subnetId: subnet.id, routeTableId: egressRoutes.id }, opts);
+    egressSubnets.set(e.cidr, subnet);
+  }
+  // Both tables reach the region's S3 without the NAT gateway (and its per-GB charge).
+  for (const e of shape.network.gatewayEndpoints) {
+    new aws.ec2.VpcEndpoint(`${id}-endpoint-${e}`, { vpcId: vpc.id, serviceName: endpointService(shape.region, e), vpcEndpointType: 'Gateway', routeTableIds: [routes.id, egressRoutes.id] }, opts);
   }
 
   // Rejected flows of the VPC, as the CDK app logs them.
@@ -82,11 +98,11 @@ export function awsSite(args: AwsSiteArgs) {
   const config = privateBucket(`${id}-config`, {}, opts);
 
   const instances: Record<string, pulumi.Output<string>> = {};
-  let previous: aws.ec2.Instance | undefined;
+  let previous: pulumi.Resource | undefined;
   for (const h of shape.hosts) {
-    const instance = host(h, { ...args, bucket: config.bucket, subnets, subnet: subnets.get(h.subnet)!, groups: h.groups.map((g) => groups.get(g)!), previous, policy: config.policy });
+    const { instance, ready } = host(h, { ...args, bucket: config.bucket, subnets, subnet: subnets.get(h.subnet)!, egressSubnet: egressSubnets.get(h.egress.subnet)!, egressRoute, groups: h.groups.map((g) => groups.get(g)!), previous, policy: config.policy });
     instances[h.host.name] = instance.id;
-    previous = instance;
+    previous = ready;
   }
   return {
     instanceIds: instances,
@@ -100,11 +116,15 @@ interface HostArgs extends AwsSiteArgs {
   policy: aws.s3.BucketPolicy;
   subnet: aws.ec2.Subnet;
   subnets: Map<string, aws.ec2.Subnet>;
+  /** The egress subnet of the host's zone, and its route through the NAT gateway. */
+  egressSubnet: aws.ec2.Subnet;
+  egressRoute: aws.ec2.Route;
   groups: aws.ec2.SecurityGroup[];
-  previous: aws.ec2.Instance | undefined;
+  /** The previous host's health gate: this host starts only after it is satisfied. */
+  previous: pulumi.Resource | undefined;
 }
 
-function host(h: CloudHost, a: HostArgs): aws.ec2.Instance {
+function host(h: CloudHost, a: HostArgs): { instance: aws.ec2.Instance; ready: aws.cloudformation.Stack } {
   const name = h.host.name;
   const opts = { provider: a.provider };
   const key = bundleKey(name);
@@ -118,9 +138,18 @@ function host(h: CloudHost, a: HostArgs): aws.ec2.Instance {
     contentType: 'application/gzip',
   }, { ...opts, dependsOn: [a.policy] });
 
+  const version = hostVersion(h.version, a.ami);
+  const readyStack = readinessStackName(a.shape.site.id, name, version.gateKey);
   const role = new aws.iam.Role(`${name}-role`, { path: h.rolePath, description: h.roleDescription, assumeRolePolicy: assumeRole('ec2.amazonaws.com') }, opts);
   const ctx: ArnContext = { partition: a.partition, region: a.shape.region, account: a.account, ownBundle: { bucket: bundle.bucket, key }, subnetIds: Object.fromEntries([...a.subnets].map(([n, s]) => [n, s.id])) };
-  new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: policyJson(h.statements.map((st) => statementJson(st, ctx))) }, opts);
+  // The health gate's handle (below): the host looks up its URL in its own readiness stacks only.
+  const findHandle: PolicyStatementJson = {
+    Sid: READINESS_SID,
+    Effect: 'Allow',
+    Action: 'cloudformation:DescribeStackResource',
+    Resource: pulumi.interpolate`arn:${a.partition}:cloudformation:${a.shape.region}:${a.account}:stack/${readinessStackName(a.shape.site.id, name, '*')}/*`,
+  };
+  new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: policyJson([...h.statements.map((st) => statementJson(st, ctx)), findHandle]) }, opts);
   for (const p of h.managedPolicies) {
     new aws.iam.RolePolicyAttachment(`${name}-${p}`, { role: role.name, policyArn: pulumi.interpolate`arn:${a.partition}:iam::aws:policy/${p}` }, opts);
   }
@@ -129,11 +158,17 @@ function host(h: CloudHost, a: HostArgs): aws.ec2.Instance {
   // The CDK app's versions (lib/cloud/rollout.ts): one instance per replacement key, with no fixed
   // address of its own; the bootstrap claims the model address, so a replacement created before the
   // old instance is deleted takes it over.
-  const version = hostVersion(h.version, a.ami);
-  return new aws.ec2.Instance(`${name}-instance-${version.replacementKey}`, {
+  // The primary interface carries the host's tags from launch (lib/cloud/iam.ts resourceTags).
+  const interfaceTags = new aws.ec2.LaunchTemplate(`${name}-interface-tags`, {
+    tagSpecifications: [{ resourceType: 'network-interface', tags: h.interfaceTags }],
+  }, opts);
+  const instance = new aws.ec2.Instance(`${name}-instance-${version.replacementKey}`, {
+    launchTemplate: { id: interfaceTags.id, version: pulumi.interpolate`${interfaceTags.latestVersion}` },
     ami: a.ami,
     instanceType: h.instanceType,
     subnetId: a.subnet.id,
+    // No public address of its own (README "Network and egress").
+    associatePublicIpAddress: false,
     vpcSecurityGroupIds: a.groups.map((g) => g.id),
     iamInstanceProfile: profile.name,
     userData: pulumi.interpolate`s3://${bundle.bucket}/${bundle.key}`.apply((bundleUrl) =>
@@ -145,7 +180,9 @@ function host(h: CloudHost, a: HostArgs): aws.ec2.Instance {
         packages: h.packages,
         units: h.units,
         address: h.address,
+        egress: h.egress,
         ...(h.forwardFromPrimary ? { forwardFromPrimary: h.forwardFromPrimary } : {}),
+        readiness: { signal: { stack: readyStack }, probes: h.readiness.probes, attempts: ROLLOUT.attempts, intervalSec: ROLLOUT.intervalSec },
       }),
     ),
     // A changed bundle stops and starts the instance with the new user data (as CloudFormation does).
@@ -159,10 +196,32 @@ function host(h: CloudHost, a: HostArgs): aws.ec2.Instance {
   }, {
     ...opts,
     // One host at a time: a bundle change restarts each instance, so a chain keeps the rest of
-    // the site serving while one host restarts.
-    dependsOn: a.previous ? [a.previous] : [],
+    // the site serving while one host restarts. After the egress route: the bootstrap needs it.
+    dependsOn: [a.egressRoute, ...(a.previous ? [a.previous] : [])],
   });
+  // The second interface, one per instance version (a replacement brings its own): in the egress
+  // subnet of the host's zone, with the host's groups. The provider attaches it once the instance
+  // runs; the bootstrap waits for its address (lib/cloud/userdata.ts).
+  const eni = new aws.ec2.NetworkInterface(`${name}-egress-${version.replacementKey}`, {
+    subnetId: a.egressSubnet.id,
+    securityGroups: a.groups.map((g) => g.id),
+    description: `${name}: egress through the NAT gateway`,
+    tags: { Name: `${name}-egress`, ...h.interfaceTags },
+  }, opts);
+  const attachment = new aws.ec2.NetworkInterfaceAttachment(`${name}-egress-${version.replacementKey}`, { instanceId: instance.id, networkInterfaceId: eni.id, deviceIndex: 1 }, opts);
+  // The health gate, one per version of the host (as CDK's wait condition): creating this stack
+  // waits until the host signals; FAILURE or silence fails `pulumi up` here, before the next host.
+  const ready = new aws.cloudformation.Stack(`${name}-ready-${version.gateKey}`, {
+    name: readyStack,
+    templateBody: JSON.stringify(readinessTemplate(name)),
+    parameters: { Instance: instance.id },
+    onFailure: 'DELETE',
+  }, { ...opts, dependsOn: [attachment], customTimeouts: { create: `${Math.ceil(ROLLOUT.timeoutSec / 60) + 10}m` } });
+  return { instance, ready };
 }
+
+/** The Pulumi-only statement of a host role: finding its health gate's handle. */
+export const READINESS_SID = 'FindOwnReadinessHandle';
 
 function ruleArgs(r: SecurityRule, groups: Map<GroupName, aws.ec2.SecurityGroup>, dir: 'in' | 'out') {
   const peer = 'anyIpv4' in r.peer ? { cidrIpv4: '0.0.0.0/0' } : 'cidrIpv4' in r.peer ? { cidrIpv4: r.peer.cidrIpv4 } : { referencedSecurityGroupId: groups.get(r.peer.group)!.id };

@@ -17,7 +17,7 @@ export const CONFIG = {
   out: 'anycdn:out',
   /** aws site stacks: the pinned Debian 12 AMI of the region (a new one replaces every instance). */
   debianAmi: 'anycdn:debianAmi',
-  /** true: the accelerator takes the model's anycast IPv4 (BYOIP, provisioned beforehand). */
+  /** true: the accelerator takes the model's anycast IPv4 addresses, one per prefix (BYOIP, provisioned beforehand). */
   globalByoip: 'anycdn:globalByoip',
   /** An SNS topic ARN (us-east-1) that metal sites' VIP alarms notify. */
   alarmTopicArn: 'anycdn:alarmTopicArn',

@@ -29,7 +29,7 @@ export function globalAccelerator(args: GlobalArgs) {
     name: shape.name,
     ipAddressType: 'IPV4',
     enabled: true,
-    ...(args.byoip ? { ipAddresses: [shape.byoipAddress] } : {}),
+    ...(args.byoip ? { ipAddresses: shape.byoipAddresses } : {}),
   }, acceleratorOptions(args.byoip, provider));
   const listeners = shape.listeners.map((l) => [l.protocol, new aws.globalaccelerator.Listener(`dns-${l.protocol.toLowerCase()}`, {
     acceleratorArn: accelerator.arn,
@@ -59,12 +59,13 @@ export function globalAccelerator(args: GlobalArgs) {
       }, opts);
     }
   }
-  const addresses = args.byoip ? pulumi.output([shape.byoipAddress]) : accelerator.ipSets.apply((sets) => sets.flatMap((s) => s.ipAddresses ?? []));
+  const assigned = accelerator.ipSets.apply((sets) => sets.flatMap((s) => s.ipAddresses ?? []));
   if (shape.delegation) {
     const d = shape.delegation;
     new aws.route53.Record('delegation', { zoneId: d.hostedZoneId, name: `${d.zone}.`, type: 'NS', ttl: d.ttlSec, records: d.nameservers.map((ns) => `${ns}.`) }, opts);
+    // BYOIP: each name server's glue is the address of its own anycast prefix; else both addresses.
     for (const ns of d.glue) {
-      new aws.route53.Record(`glue-${ns}`, { zoneId: d.hostedZoneId, name: `${ns}.`, type: 'A', ttl: d.ttlSec, records: addresses }, opts);
+      new aws.route53.Record(`glue-${ns.name}`, { zoneId: d.hostedZoneId, name: `${ns.name}.`, type: 'A', ttl: d.ttlSec, records: args.byoip ? [ns.byoipAddress] : assigned }, opts);
     }
   }
   return {

@@ -49,12 +49,14 @@ export function arnOf(r: ResourceRef, c: ArnContext): pulumi.Output<string> {
 
 export function statementJson(st: Statement, c: ArnContext, extra: Partial<PolicyStatementJson> = {}): PolicyStatementJson {
   const resources = st.resources.map((r) => arnOf(r, c));
-  let condition: unknown;
+  const conditions: Record<string, unknown> = {};
   if (st.inSubnet !== undefined) {
     const id = c.subnetIds?.[st.inSubnet];
     if (!id) throw new Error(`internal: a subnet condition on ${st.inSubnet} without that subnet`);
-    condition = { ArnEquals: { 'ec2:Subnet': pulumi.interpolate`arn:${c.partition}:ec2:${c.region}:${c.account}:subnet/${id}` } };
+    conditions.ArnEquals = { 'ec2:Subnet': pulumi.interpolate`arn:${c.partition}:ec2:${c.region}:${c.account}:subnet/${id}` };
   }
+  if (st.resourceTags) conditions.StringEquals = Object.fromEntries(Object.entries(st.resourceTags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+  const condition = Object.keys(conditions).length > 0 ? conditions : undefined;
   return {
     Sid: st.sid,
     Effect: 'Allow',

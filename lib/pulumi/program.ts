@@ -3,7 +3,7 @@
 // maps. Nothing here renders config or computes a rule, a port, a policy or a bundle.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { cloudShape } from '../cloud/shape.ts';
+import { BYOIP_LIMIT, cloudShape } from '../cloud/shape.ts';
 import { stackRefs } from '../cloud/stacks.ts';
 import type { Topology } from '../model/schema.ts';
 import { renderTopology } from '../render/index.ts';
@@ -35,6 +35,9 @@ export function anycdnStack(t: Topology, settings: Settings, files: RenderedFile
     case 'origin':
       return origin({ ...common, bucketName: shape.origin!.bucket, region: ref.region, accessLogs: settings.originAccessLogs });
     case 'global':
+      if (settings.globalByoip && shape.accelerator!.byoipAddresses.length > BYOIP_LIMIT) {
+        throw new ConfigError([`config ${CONFIG.globalByoip}: Global Accelerator takes at most ${BYOIP_LIMIT} BYOIP addresses, the model has ${shape.accelerator!.byoipAddresses.length} anycast prefixes; run pulumi config set ${CONFIG.globalByoip} false or announce fewer prefixes`]);
+      }
       return globalAccelerator({
         shape: shape.accelerator!,
         byoip: settings.globalByoip,

@@ -37,7 +37,7 @@ describe('instances', () => {
     expect(Object.keys(instances())).toHaveLength(4);
     for (const [host, address] of Object.entries(HOSTS)) {
       expect(instanceOf(host).Properties.PrivateIpAddress).toBeUndefined();
-      expect(userDataOf(instanceOf(host))).toContain(`ADDRESS='${address}'\nSUBNET='10.30.0.0/24'\nINTERFACE='ens5'`);
+      expect(userDataOf(instanceOf(host))).toContain(`ADDRESS='${address}'\nSUBNET='10.30.0.0/24'\nROUTER='10.30.0.1'\nVPC_CIDR='10.30.0.0/24'\nINTERFACE='ens5'`);
     }
   });
 
@@ -182,7 +182,7 @@ describe('security groups', () => {
   });
 
   it('put each host in base plus one group per role', () => {
-    const groups = (h: string) => instanceOf(h).Properties.SecurityGroupIds.map((g: any) => g['Fn::GetAtt'][0]).sort();
+    const groups = (h: string) => instanceOf(h).Properties.NetworkInterfaces[0].GroupSet.map((g: any) => g['Fn::GetAtt'][0]).sort();
     expect(groups('sin-lb1')).toEqual([groupId('base'), groupId('dns'), groupId('lb')].sort());
     expect(groups('sin-cache1')).toEqual([groupId('base'), groupId('cache')].sort());
   });
@@ -196,28 +196,46 @@ describe('IAM', () => {
   }
   const sids = (host: string) => policyOf(host).map((st) => st.Sid).sort();
 
-  it('gives lb hosts the Elastic IP move, scoped to the allocation and the VIP subnet', () => {
-    expect(sids('sin-lb1')).toEqual(['AssociateSiteElasticIp', 'ClaimOwnAddressInOwnSubnet', 'FindAddressHolder', 'MoveVipWithinVipSubnet', 'ReadOwnBundle']);
-    const [eip, eni] = ['AssociateSiteElasticIp', 'MoveVipWithinVipSubnet'].map((sid) => policyOf('sin-lb1').find((st) => st.Sid === sid));
+  it('gives lb hosts the Elastic IP move, scoped to the allocation and to their own interfaces in the VIP subnet', () => {
+    expect(sids('sin-lb1')).toEqual(['AssociateSiteElasticIp', 'ClaimOwnAddressOnOwnInterfaces', 'FindAddressHolder', 'MoveVipOntoOwnInterface', 'ReadOwnBundle']);
+    const [eip, eni] = ['AssociateSiteElasticIp', 'MoveVipOntoOwnInterface'].map((sid) => policyOf('sin-lb1').find((st) => st.Sid === sid));
     expect(eip.Action).toBe('ec2:AssociateAddress');
     expect(JSON.stringify(eip.Resource)).toContain(':ec2:ap-southeast-1:111111111111:elastic-ip/eipalloc-0a1b2c3d4e5f60718');
     // @aws-cdk/aws-iam:minimizePolicies sorts the actions.
     expect(eni.Action).toEqual(['ec2:AssignPrivateIpAddresses', 'ec2:AssociateAddress']);
     expect(JSON.stringify(eni.Resource)).toContain(':network-interface/*');
     expect(JSON.stringify(eni.Condition.ArnEquals['ec2:Subnet'])).toMatch(/:subnet\/",\{"Ref":"NetworkSubnetpublic[0-9A-F]{8}"\}/);
+    expect(eni.Condition.StringEquals).toEqual({ 'aws:ResourceTag/anycdn:site': 'sin', 'aws:ResourceTag/anycdn:host': 'sin-lb1' });
   });
 
-  it('lets every host claim its model address: ec2:AssignPrivateIpAddresses on interfaces of its own subnet only', () => {
+  it('lets every host claim its model address: ec2:AssignPrivateIpAddresses only on its own instances\' interfaces in its own subnet', () => {
     for (const host of Object.keys(HOSTS)) {
-      const claim = policyOf(host).find((st) => st.Sid === 'ClaimOwnAddressInOwnSubnet');
+      const claim = policyOf(host).find((st) => st.Sid === 'ClaimOwnAddressOnOwnInterfaces');
       expect(claim.Action, host).toBe('ec2:AssignPrivateIpAddresses');
       expect(JSON.stringify(claim.Resource)).toContain(':network-interface/*');
       expect(JSON.stringify(claim.Condition.ArnEquals['ec2:Subnet'])).toMatch(/:subnet\/",\{"Ref":"NetworkSubnetpublic[0-9A-F]{8}"\}/);
+      expect(claim.Condition.StringEquals, host).toEqual({ 'aws:ResourceTag/anycdn:site': 'sin', 'aws:ResourceTag/anycdn:host': host });
+    }
+  });
+
+  it('tags both interfaces of every instance at launch with exactly the tags its address statements require', () => {
+    const templates = t.findResources('AWS::EC2::LaunchTemplate');
+    for (const host of Object.keys(HOSTS)) {
+      const ref = instanceOf(host).Properties.LaunchTemplate;
+      const lt = templates[ref.LaunchTemplateId.Ref]!;
+      expect(ref.Version).toEqual({ 'Fn::GetAtt': [ref.LaunchTemplateId.Ref, 'LatestVersionNumber'] });
+      expect(lt.Properties.LaunchTemplateData.TagSpecifications, host).toEqual([
+        { ResourceType: 'network-interface', Tags: [{ Key: 'anycdn:site', Value: 'sin' }, { Key: 'anycdn:host', Value: host }] },
+      ]);
+      const required = policyOf(host).filter((st) => st.Action === 'ec2:AssignPrivateIpAddresses' || (Array.isArray(st.Action) && st.Action.includes('ec2:AssignPrivateIpAddresses')));
+      for (const st of required) {
+        expect(Object.entries(st.Condition.StringEquals).map(([k, v]) => ({ Key: k.replace('aws:ResourceTag/', ''), Value: v }))).toEqual(lt.Properties.LaunchTemplateData.TagSpecifications[0].Tags);
+      }
     }
   });
 
   it('gives caches read of the origin bucket (and list, so a missing image is a 404) and of EC2 only their address claim', () => {
-    expect(sids('sin-cache1')).toEqual(['ClaimOwnAddressInOwnSubnet', 'FindAddressHolder', 'ListOriginSoMissingIs404', 'ReadOrigin', 'ReadOwnBundle']);
+    expect(sids('sin-cache1')).toEqual(['ClaimOwnAddressOnOwnInterfaces', 'FindAddressHolder', 'ListOriginSoMissingIs404', 'ReadOrigin', 'ReadOwnBundle']);
     const read = policyOf('sin-cache1').find((st) => st.Sid === 'ReadOrigin');
     expect(read).toMatchObject({ Action: 's3:GetObject', Resource: 'arn:aws:s3:::anycdn-example-images/*' });
   });
@@ -251,22 +269,77 @@ describe('IAM', () => {
 });
 
 describe('network', () => {
-  it('keeps the model subnet exactly, in a pinned zone, and logs rejected flows', () => {
+  const subnetId = (cidr: string) => {
+    const found = Object.entries(t.findResources('AWS::EC2::Subnet')).filter(([, r]) => r.Properties.CidrBlock === cidr);
+    expect(found, cidr).toHaveLength(1);
+    return found[0]![0];
+  };
+  const tableOf = (subnet: string) => {
+    const found = Object.values(t.findResources('AWS::EC2::SubnetRouteTableAssociation')).filter((a) => a.Properties.SubnetId.Ref === subnet);
+    expect(found, subnet).toHaveLength(1);
+    return found[0]!.Properties.RouteTableId.Ref as string;
+  };
+  const defaultRoute = (table: string) => {
+    const found = Object.values(t.findResources('AWS::EC2::Route')).filter((r) => r.Properties.RouteTableId.Ref === table && r.Properties.DestinationCidrBlock === '0.0.0.0/0');
+    expect(found, table).toHaveLength(1);
+    return found[0]!.Properties;
+  };
+
+  it('keeps the model subnet exactly, in a pinned zone, mapping no public addresses, and logs rejected flows', () => {
     t.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.30.0.0/24' });
-    t.resourceCountIs('AWS::EC2::Subnet', 1);
-    t.hasResourceProperties('AWS::EC2::Subnet', { CidrBlock: '10.30.0.0/24', AvailabilityZone: 'ap-southeast-1a', MapPublicIpOnLaunch: true });
+    t.hasResourceProperties('AWS::EC2::Subnet', { CidrBlock: '10.30.0.0/24', AvailabilityZone: 'ap-southeast-1a', MapPublicIpOnLaunch: false });
     t.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT', ResourceType: 'VPC' });
   });
 
-  it('reaches the region\'s S3 (bundles, the SSM agent package) through a gateway endpoint on the subnets\' route table', () => {
-    const tables = Object.keys(t.findResources('AWS::EC2::RouteTable'));
-    expect(tables).toHaveLength(1);
-    t.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
-    t.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.ap-southeast-1.s3', VpcEndpointType: 'Gateway', RouteTableIds: [{ Ref: tables[0] }] });
+  it('maps a public address in no subnet, and no instance interface asks for one', () => {
+    const subnets = Object.values(t.findResources('AWS::EC2::Subnet'));
+    expect(subnets.map((r) => `${r.Properties.CidrBlock} ${r.Properties.MapPublicIpOnLaunch}`).sort()).toEqual(['10.30.0.0/24 false', '100.64.0.0/27 false', '100.64.0.32/27 false']);
+    for (const host of Object.keys(HOSTS)) {
+      const p = instanceOf(host).Properties;
+      expect(p.SubnetId, host).toBeUndefined();
+      expect(p.NetworkInterfaces.map((n: any) => `${n.DeviceIndex} ${n.AssociatePublicIpAddress}`), host).toEqual(['0 false', '1 false']);
+    }
   });
 
-  it('references the pre-allocated Elastic IP instead of creating one', () => {
-    t.resourceCountIs('AWS::EC2::EIP', 0);
+  it('routes the model subnet (the Elastic IP on the VIP) to the internet gateway, and gives every host a second interface in the egress subnet, routed to the NAT gateway', () => {
+    const service = tableOf(subnetId('10.30.0.0/24'));
+    expect(t.findResources('AWS::EC2::InternetGateway')[defaultRoute(service).GatewayId.Ref]).toBeDefined();
+    const egress = subnetId('100.64.0.32/27');
+    const nat = defaultRoute(tableOf(egress)).NatGatewayId.Ref as string;
+    const natGateway = t.findResources('AWS::EC2::NatGateway')[nat]!;
+    expect(natGateway.Properties.ConnectivityType).toBe('public');
+    // The NAT gateway sits in the egress block's public subnet, which routes to the internet gateway.
+    expect(natGateway.Properties.SubnetId.Ref).toBe(subnetId('100.64.0.0/27'));
+    expect(tableOf(subnetId('100.64.0.0/27'))).toBe(service);
+    t.hasResourceProperties('AWS::EC2::VPCCidrBlock', { CidrBlock: '100.64.0.0/24' });
+    for (const host of Object.keys(HOSTS)) {
+      const [primary, second] = instanceOf(host).Properties.NetworkInterfaces;
+      expect(primary.SubnetId.Ref, host).toBe(subnetId('10.30.0.0/24'));
+      expect(second.SubnetId.Ref, host).toBe(egress);
+      expect(second.GroupSet, host).toEqual(primary.GroupSet);
+      // The instance starts only once the NAT gateway's route exists: its bootstrap needs egress.
+      expect(instanceOf(host).DependsOn, host).toContain(Object.entries(t.findResources('AWS::EC2::Route')).find(([, r]) => r.Properties.NatGatewayId)![0]);
+      const ud = userDataOf(instanceOf(host));
+      expect(ud, host).toContain(`ROUTER='10.30.0.1'\nVPC_CIDR='10.30.0.0/24'\nINTERFACE='ens5'\nEGRESS_SUBNET='100.64.0.32/27'\nEGRESS_ROUTER='100.64.0.33'`);
+      // The egress routes come before apt, which needs them.
+      expect(ud.indexOf('ip route replace default via "$EGRESS_ROUTER" dev "$egress"'), host).toBeLessThan(ud.indexOf('apt_get update'));
+      expect(ud, host).toContain('ip rule add pref 101 from "$SUBNET" lookup 100');
+    }
+  });
+
+  it('reaches the region\'s S3 (bundles, the SSM agent package) through a gateway endpoint on both route tables', () => {
+    const tables = Object.keys(t.findResources('AWS::EC2::RouteTable'));
+    expect(tables).toHaveLength(2);
+    t.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
+    const endpoint = Object.values(t.findResources('AWS::EC2::VPCEndpoint'))[0]!.Properties;
+    expect(endpoint).toMatchObject({ ServiceName: 'com.amazonaws.ap-southeast-1.s3', VpcEndpointType: 'Gateway' });
+    expect(endpoint.RouteTableIds.map((r: any) => r.Ref).sort()).toEqual(tables.sort());
+  });
+
+  it('references the pre-allocated Elastic IP instead of creating one; the only new one is the NAT gateway\'s', () => {
+    const eips = Object.entries(t.findResources('AWS::EC2::EIP'));
+    expect(eips).toHaveLength(1);
+    expect(Object.values(t.findResources('AWS::EC2::NatGateway'))[0]!.Properties.AllocationId).toEqual({ 'Fn::GetAtt': [eips[0]![0], 'AllocationId'] });
     t.resourceCountIs('AWS::EC2::EIPAssociation', 0);
   });
 });

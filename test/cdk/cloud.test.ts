@@ -77,7 +77,8 @@ describe('user data', () => {
       bundleSha256: 'f'.repeat(64),
       packages: ['bird2', 'curl', 'haproxy', 'iproute2', 'keepalived', 'knot', 'knot-dnsutils', 'nginx', 'squid'],
       units: Array.from({ length: 40 }, (_, i) => `unit-number-${i}.service`),
-      address: { address: '255.255.255.255', subnet: '255.255.255.255/32', interface: 'i'.repeat(15) },
+      address: { address: '255.255.255.255', subnet: '255.255.255.255/32', router: '255.255.255.255', vpcCidr: '255.255.255.255/32', interface: 'i'.repeat(15) },
+      egress: { subnet: '255.255.255.255/32', router: '255.255.255.255' },
       forwardFromPrimary: { tcp: [65535, 65534], udp: [65535] },
     });
     // The address claim and the primary-address forward take it past 4 KB; half the limit leaves room.
@@ -85,7 +86,7 @@ describe('user data', () => {
   });
 
   it('refuses a package or unit name a shell would split or expand', () => {
-    const base = { host: 'h', region: 'eu-west-1', bundleUrl: 's3://b/k', bundleSha256: 'f'.repeat(64), units: [], address: { address: '10.0.0.1', subnet: '10.0.0.0/24', interface: 'ens5' } };
+    const base = { host: 'h', region: 'eu-west-1', bundleUrl: 's3://b/k', bundleSha256: 'f'.repeat(64), units: [], address: { address: '10.0.0.1', subnet: '10.0.0.0/24', router: '10.0.0.1', vpcCidr: '10.0.0.0/24', interface: 'ens5' }, egress: { subnet: '100.64.0.32/27', router: '100.64.0.33' } };
     expect(() => userData({ ...base, packages: ['nginx; rm -rf /'] })).toThrow(/not a package or unit name/);
   });
 });

@@ -36,6 +36,16 @@ describe('cloud checks on aws sites', () => {
   });
 });
 
+describe('the egress block', () => {
+  it('refuses a model subnet inside 100.64.0.0/24, which the egress subnets and the NAT gateway take', () => {
+    const texts = shipped();
+    texts['sites/sin.yaml'] = texts['sites/sin.yaml']!.replaceAll('10.30.0.', '100.64.0.');
+    expect(cloudErrors(texts)).toEqual([
+      'sites/sin.yaml:12:11: subnets.public: 100.64.0.0/24 overlaps 100.64.0.0/24, the block an aws site\'s egress subnets and NAT gateway use; pick a prefix outside it',
+    ]);
+  });
+});
+
 describe('context', () => {
   it('names every aws site whose availability zones are not pinned, with the line to add', () => {
     // A second aws site in another region, and neither pins its zones.

@@ -43,10 +43,10 @@ describe('anycdn-global', () => {
     s.template('anycdn-global').hasResource('AWS::GlobalAccelerator::Accelerator', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
-  it('takes the model anycast address with -c anycdn:global-byoip=true, and then lets the accelerator go', () => {
+  it('takes the model anycast addresses, one per prefix, with -c anycdn:global-byoip=true, and then lets the accelerator go', () => {
     const byoip = synth(undefined, { 'anycdn:global-byoip': true });
     const t = byoip.template('anycdn-global');
-    t.hasResourceProperties('AWS::GlobalAccelerator::Accelerator', { IpAddresses: ['192.0.2.53'] });
+    t.hasResourceProperties('AWS::GlobalAccelerator::Accelerator', { IpAddresses: ['192.0.2.53', '203.0.113.53'] });
     t.hasResource('AWS::GlobalAccelerator::Accelerator', { DeletionPolicy: Match.absent(), UpdateReplacePolicy: Match.absent() });
   });
 });
@@ -70,6 +70,15 @@ describe('anycdn-global: delegation in a Route 53 parent zone (dns.parentZone)',
       { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'cdn.example.net.', Type: 'NS', TTL: '3600', ResourceRecords: ['ns1.cdn.example.net.', 'ns2.cdn.example.net.'] },
       { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'ns1.cdn.example.net.', Type: 'A', TTL: '3600', ResourceRecords: addresses },
       { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'ns2.cdn.example.net.', Type: 'A', TTL: '3600', ResourceRecords: addresses },
+    ]);
+  });
+
+  it('puts each name server\'s glue at the address of its own anycast prefix with BYOIP', () => {
+    const got = records(synth(withParent(), { 'anycdn:global-byoip': true }).json('anycdn-global'));
+    expect(got.map((r) => `${r.Type} ${r.Name} ${JSON.stringify(r.ResourceRecords)}`)).toEqual([
+      'NS cdn.example.net. ["ns1.cdn.example.net.","ns2.cdn.example.net."]',
+      'A ns1.cdn.example.net. ["192.0.2.53"]',
+      'A ns2.cdn.example.net. ["203.0.113.53"]',
     ]);
   });
 

@@ -3,6 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import * as cdkNag from 'cdk-nag';
+import { noPublicIpChecks } from '../../lib/cdk/nag-network.ts';
 import { shippedTexts as shipped } from '../helpers/topology.ts';
 import { build, normalized, synth, type Synth } from './synth.ts';
 
@@ -58,5 +60,25 @@ describe('cdk-nag AwsSolutions', () => {
     sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
     const report = new AwsSolutionsChecks(probe.app).validateScope(probe.app);
     expect(report.violations.map((v) => v.ruleName)).toContain('AwsSolutions-EC23');
+  });
+});
+
+describe('cdk-nag: no public IPv4 (EC2InstanceNoPublicIp, VPCSubnetAutoAssignPublicIpDisabled)', () => {
+  it('finds nothing: no instance interface asks for a public address and no subnet maps one', () => {
+    const report = noPublicIpChecks(cdkNag, s.app).validateScope(s.app);
+    expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`))).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('can fail: a subnet that maps public addresses and an instance that asks for one are reported', () => {
+    const probe = build();
+    const stack = probe.stacks.get('anycdn-sin')!;
+    const subnet = new ec2.CfnSubnet(stack, 'ProbeSubnet', { vpcId: 'vpc-12345678', cidrBlock: '10.30.0.0/28', mapPublicIpOnLaunch: true });
+    new ec2.CfnInstance(stack, 'ProbeInstance', { imageId: 'ami-0123456789abcdef0', networkInterfaces: [{ deviceIndex: '0', subnetId: subnet.ref, associatePublicIpAddress: true }] });
+    const report = noPublicIpChecks(cdkNag, probe.app).validateScope(probe.app);
+    expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`)).sort()).toEqual([
+      'AnycdnNoPublicIp-EC2InstanceNoPublicIp anycdn-sin/ProbeInstance',
+      'AnycdnNoPublicIp-VPCSubnetAutoAssignPublicIpDisabled anycdn-sin/ProbeSubnet',
+    ]);
   });
 });

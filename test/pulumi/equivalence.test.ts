@@ -65,7 +65,7 @@ describe('with the switches on, CDK context and Pulumi config still agree', () =
     const ams = await runStack('ams', { settings: { alarmTopicArn: topic } });
     const cdkGlobal = cdkView(on, 'global');
     const cdkAms = cdkView(on, 'ams');
-    expect(cdkGlobal.accelerator?.ipAddresses).toEqual(['192.0.2.53']);
+    expect(cdkGlobal.accelerator?.ipAddresses).toEqual(['192.0.2.53', '203.0.113.53']);
     expect(cdkAms.alarm).toMatch(/ actions=arn:aws:sns:us-east-1:111111111111:anycdn-alarms$/);
     expect(compareViews(cdkGlobal, await pulumiView(global, on.bundles, [runs.sin!]))).toEqual([]);
     expect(compareViews(cdkAms, await pulumiView(ams, on.bundles))).toEqual([]);
@@ -84,10 +84,11 @@ describe('with a Route 53 parent zone, both delegate the zone alike', () => {
     const texts = edit(shippedTexts(), ['sites/cdn.yaml', '  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: Z0123456789ABCDEFGHIJ, name: example.net }\n']);
     const cdk = cdkView(synth(texts, { 'anycdn:global-byoip': byoip }), 'global');
     const run = await runStack('global', { texts, settings: { globalByoip: byoip }, stackOutputs: { [stackName('sin')]: runs.sin!.outputs } });
-    const glue = byoip ? '192.0.2.53' : '<accelerator-addresses>';
+    // BYOIP: each name server at its own prefix's address (ns1 at prefix a, ns2 at prefix b).
+    const glue = (own: string) => (byoip ? own : '<accelerator-addresses>');
     expect(cdk.delegation).toEqual([
-      `A ns1.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> ${glue}`,
-      `A ns2.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> ${glue}`,
+      `A ns1.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> ${glue('192.0.2.53')}`,
+      `A ns2.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> ${glue('203.0.113.53')}`,
       'NS cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> ns1.cdn.example.net.,ns2.cdn.example.net.',
     ]);
     expect(compareViews(cdk, await pulumiView(run, s.bundles, [runs.sin!]))).toEqual([]);

@@ -78,6 +78,20 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
       return { id: `r-${h}`, extra: {} };
     case 'aws:ec2/subnet:Subnet':
       return { id: `subnet-${h}`, extra: {} };
+    case 'aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation':
+      return { id: `vpc-cidr-assoc-${h}`, extra: {} };
+    case 'aws:ec2/eip:Eip':
+      return { id: `eipalloc-${h}`, extra: { allocationId: `eipalloc-${h}`, publicIp: '198.51.100.250' } };
+    case 'aws:ec2/natGateway:NatGateway':
+      return { id: `nat-${h}`, extra: {} };
+    case 'aws:cloudformation/stack:Stack':
+      return { id: `arn:aws:cloudformation:${region}:${ACCOUNT}:stack/${inputs.name}/${h}`, extra: { outputs: {} } };
+    case 'aws:ec2/launchTemplate:LaunchTemplate':
+      return { id: `lt-${h}`, extra: { latestVersion: 1, arn: `arn:aws:ec2:${region}:${ACCOUNT}:launch-template/lt-${h}` } };
+    case 'aws:ec2/networkInterface:NetworkInterface':
+      return { id: `eni-${h}`, extra: {} };
+    case 'aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment':
+      return { id: `eni-attach-${h}`, extra: {} };
     case 'aws:ec2/vpcEndpoint:VpcEndpoint':
       return { id: `vpce-${h}`, extra: {} };
     case 'aws:ec2/routeTableAssociation:RouteTableAssociation':

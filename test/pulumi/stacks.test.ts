@@ -58,17 +58,24 @@ describe('resource types and counts', () => {
     ['nyc', { ...BUCKET, 'aws:cloudwatch/metricAlarm:MetricAlarm': 1, 'aws:iam/policy:Policy': 4, 'aws:route53/healthCheck:HealthCheck': 1, 'aws:s3/bucketObjectv2:BucketObjectv2': 8, 'pulumi:providers:aws': 1 }],
     ['sin', {
       ...BUCKET,
+      'aws:cloudformation/stack:Stack': 4,
       'aws:cloudwatch/logGroup:LogGroup': 1,
+      'aws:ec2/eip:Eip': 1,
       'aws:ec2/flowLog:FlowLog': 1,
       'aws:ec2/instance:Instance': 4,
       'aws:ec2/internetGateway:InternetGateway': 1,
-      'aws:ec2/route:Route': 1,
-      'aws:ec2/routeTable:RouteTable': 1,
-      'aws:ec2/routeTableAssociation:RouteTableAssociation': 1,
+      'aws:ec2/launchTemplate:LaunchTemplate': 4,
+      'aws:ec2/natGateway:NatGateway': 1,
+      'aws:ec2/networkInterface:NetworkInterface': 4,
+      'aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment': 4,
+      'aws:ec2/route:Route': 2,
+      'aws:ec2/routeTable:RouteTable': 2,
+      'aws:ec2/routeTableAssociation:RouteTableAssociation': 3,
       'aws:ec2/securityGroup:SecurityGroup': 4,
-      'aws:ec2/subnet:Subnet': 1,
+      'aws:ec2/subnet:Subnet': 3,
       'aws:ec2/vpc:Vpc': 1,
       'aws:ec2/vpcEndpoint:VpcEndpoint': 1,
+      'aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation': 1,
       'aws:iam/instanceProfile:InstanceProfile': 4,
       'aws:iam/role:Role': 5,
       'aws:iam/rolePolicy:RolePolicy': 5,
@@ -150,9 +157,29 @@ describe('sin: security groups', () => {
     expect([...runs.sin!.ofType(T.ingress), ...runs.sin!.ofType(T.egress)].filter((r) => r.inputs.fromPort === 22)).toEqual([]);
   });
 
-  it('reach S3 through a gateway endpoint on the subnets\' route table', () => {
+  it('reach S3 through a gateway endpoint on both route tables', () => {
     const routes = runs.sin!.get('aws:ec2/routeTable:RouteTable', 'sin-routes');
-    expect(runs.sin!.get('aws:ec2/vpcEndpoint:VpcEndpoint', 'sin-endpoint-s3').inputs).toMatchObject({ serviceName: 'com.amazonaws.ap-southeast-1.s3', vpcEndpointType: 'Gateway', routeTableIds: [routes.id] });
+    const egress = runs.sin!.get('aws:ec2/routeTable:RouteTable', 'sin-egress-routes');
+    expect(runs.sin!.get('aws:ec2/vpcEndpoint:VpcEndpoint', 'sin-endpoint-s3').inputs).toMatchObject({ serviceName: 'com.amazonaws.ap-southeast-1.s3', vpcEndpointType: 'Gateway', routeTableIds: [routes.id, egress.id] });
+  });
+
+  it('map no public address anywhere; the egress subnet routes to the NAT gateway, which sits in a subnet routed to the internet gateway', () => {
+    const run = runs.sin!;
+    expect(run.ofType(T.subnet).map((x) => `${x.inputs.cidrBlock} ${x.inputs.mapPublicIpOnLaunch}`).sort()).toEqual(['10.30.0.0/24 false', '100.64.0.0/27 false', '100.64.0.32/27 false']);
+    const tableOf = (subnet: string) => run.ofType('aws:ec2/routeTableAssociation:RouteTableAssociation').find((a) => a.inputs.subnetId === run.get(T.subnet, subnet).id)!.inputs.routeTableId;
+    const defaultOf = (table: string) => run.ofType('aws:ec2/route:Route').find((r) => r.inputs.routeTableId === table && r.inputs.destinationCidrBlock === '0.0.0.0/0')!.inputs;
+    const nat = run.get('aws:ec2/natGateway:NatGateway', 'sin-nat');
+    expect(defaultOf(tableOf('sin-subnet-egress-0')).natGatewayId).toBe(nat.id);
+    expect(nat.inputs).toMatchObject({ subnetId: run.get(T.subnet, 'sin-subnet-nat').id, connectivityType: 'public', allocationId: run.get('aws:ec2/eip:Eip', 'sin-nat').id });
+    expect(run.byId(defaultOf(tableOf('sin-subnet-nat')).gatewayId)!.type).toBe('aws:ec2/internetGateway:InternetGateway');
+    expect(tableOf('sin-subnet-public')).toBe(tableOf('sin-subnet-nat'));
+    for (const i of run.ofType(T.instance)) {
+      expect(i.inputs.associatePublicIpAddress, i.name).toBe(false);
+      const eni = run.byId(run.ofType('aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment').find((x) => x.inputs.instanceId === i.id)!.inputs.networkInterfaceId)!;
+      expect(eni.inputs.subnetId, i.name).toBe(run.get(T.subnet, 'sin-subnet-egress-0').id);
+      expect([...eni.inputs.securityGroups].sort()).toEqual([...i.inputs.vpcSecurityGroupIds].sort());
+      expect(i.inputs.userData).toContain(`EGRESS_SUBNET='100.64.0.32/27'\nEGRESS_ROUTER='100.64.0.33'`);
+    }
   });
 
   it('put each host in base plus one group per role', () => {
@@ -176,12 +203,12 @@ describe('sin: instances', () => {
     const run = runs.sin!;
     expect(run.ofType(T.instance).map((r) => r.name.replace(/-[0-9a-f]{12}$/, '-<key>')).sort()).toEqual(Object.keys(HOSTS).map((h) => `${h}-instance-<key>`));
     const subnet = run.get(T.subnet, 'sin-subnet-public');
-    expect(subnet.inputs).toMatchObject({ cidrBlock: '10.30.0.0/24', availabilityZone: 'ap-southeast-1a', mapPublicIpOnLaunch: true });
+    expect(subnet.inputs).toMatchObject({ cidrBlock: '10.30.0.0/24', availabilityZone: 'ap-southeast-1a', mapPublicIpOnLaunch: false });
     for (const [host, address] of Object.entries(HOSTS)) {
       const i = instanceOf(run, host);
-      expect(i.inputs).toMatchObject({ subnetId: subnet.id, ami: AMI, tags: { Name: host } });
+      expect(i.inputs).toMatchObject({ subnetId: subnet.id, ami: AMI, tags: { Name: host }, associatePublicIpAddress: false });
       expect(i.inputs.privateIp, host).toBeUndefined();
-      expect(i.inputs.userData).toContain(`ADDRESS='${address}'\nSUBNET='10.30.0.0/24'\nINTERFACE='ens5'`);
+      expect(i.inputs.userData).toContain(`ADDRESS='${address}'\nSUBNET='10.30.0.0/24'\nROUTER='10.30.0.1'\nVPC_CIDR='10.30.0.0/24'\nINTERFACE='ens5'`);
     }
     // The mocks answer no AZ or SSM lookups: the zone and the AMI come from the model and config.
     expect(run.calls.map((c) => c.token).filter((tk) => /getAvailabilityZones|ssm/.test(tk))).toEqual([]);
@@ -201,6 +228,48 @@ describe('sin: instances', () => {
   });
 });
 
+describe('sin: the health gate (the twin of CDK\'s wait conditions)', () => {
+  const stacks = () => runs.sin!.ofType('aws:cloudformation/stack:Stack');
+  const gateOf = (host: string) => {
+    const i = instanceOf(runs.sin!, host);
+    const found = stacks().filter((st) => st.inputs.parameters?.Instance === i.id);
+    expect(found, host).toHaveLength(1);
+    return found[0]!;
+  };
+
+  it('gives every host version a CloudFormation stack whose creation waits for the host\'s signal, 30 minutes at most, and is deleted on failure', () => {
+    for (const host of ['sin-cache1', 'sin-cache2', 'sin-lb1', 'sin-lb2']) {
+      const gate = gateOf(host);
+      expect(gate.name).toMatch(new RegExp(`^${host}-ready-[0-9a-f]{12}$`));
+      expect(gate.inputs.name).toBe(`anycdn-sin-${gate.name}`);
+      expect(gate.inputs.onFailure).toBe('DELETE');
+      expect(JSON.parse(gate.inputs.templateBody).Resources).toEqual({
+        Handle: { Type: 'AWS::CloudFormation::WaitConditionHandle' },
+        Ready: { Type: 'AWS::CloudFormation::WaitCondition', Properties: { Handle: { Ref: 'Handle' }, Timeout: '1800', Count: 1 } },
+      });
+    }
+  });
+
+  it('has the host look up that stack\'s handle and signal it after its checks, as the CDK hosts do', () => {
+    for (const host of ['sin-cache1', 'sin-lb1']) {
+      const ud = instanceOf(runs.sin!, host).inputs.userData as string;
+      expect(ud).toContain(`SIGNAL_STACK='${gateOf(host).inputs.name}'`);
+      expect(ud).toContain('--logical-resource-id Handle --query StackResourceDetail.PhysicalResourceId');
+      expect(ud).toContain(`signal SUCCESS "$HOST: units active, probes green"`);
+      expect(ud).toContain(`trap 'signal FAILURE "bootstrap of $HOST failed at line $LINENO"' ERR`);
+    }
+    expect(instanceOf(runs.sin!, 'sin-lb1').inputs.userData).toContain(`PROBES='http://10.30.0.11:8053/anycast'`);
+    expect(instanceOf(runs.sin!, 'sin-cache1').inputs.userData).toContain(`PROBES='http://10.30.0.21:80/.anycdn/health'`);
+  });
+
+  it('lets each host find only its own gates\' handle', () => {
+    for (const host of ['sin-cache1', 'sin-lb1']) {
+      const st = doc(runs.sin!.get(T.rolePolicy, `${host}-policy`)).Statement.find((x: any) => x.Sid === 'FindOwnReadinessHandle');
+      expect(st).toEqual({ Sid: 'FindOwnReadinessHandle', Effect: 'Allow', Action: 'cloudformation:DescribeStackResource', Resource: `arn:aws:cloudformation:ap-southeast-1:111111111111:stack/anycdn-sin-${host}-ready-*/*` });
+    }
+  });
+});
+
 describe('sin: IAM', () => {
   const statements = (host: string) => doc(runs.sin!.get(T.rolePolicy, `${host}-policy`)).Statement;
   const bucket = () => runs.sin!.outputs.configBucket as string;
@@ -211,23 +280,26 @@ describe('sin: IAM', () => {
       { Sid: 'ReadOwnBundle', Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket()}/sin-lb1/bundle.tar.gz` },
       { Sid: 'AssociateSiteElasticIp', Effect: 'Allow', Action: 'ec2:AssociateAddress', Resource: 'arn:aws:ec2:ap-southeast-1:111111111111:elastic-ip/eipalloc-0a1b2c3d4e5f60718' },
       {
-        Sid: 'MoveVipWithinVipSubnet',
+        Sid: 'MoveVipOntoOwnInterface',
         Effect: 'Allow',
         Action: ['ec2:AssociateAddress', 'ec2:AssignPrivateIpAddresses'],
         Resource: 'arn:aws:ec2:ap-southeast-1:111111111111:network-interface/*',
-        Condition: { ArnEquals: { 'ec2:Subnet': `arn:aws:ec2:ap-southeast-1:111111111111:subnet/${subnet}` } },
+        Condition: { ArnEquals: { 'ec2:Subnet': `arn:aws:ec2:ap-southeast-1:111111111111:subnet/${subnet}` }, StringEquals: own('sin-lb1') },
       },
-      ...claimStatements(subnet),
+      ...claimStatements(subnet, 'sin-lb1'),
+      readiness('sin-lb1'),
     ]);
   });
 
-  const claimStatements = (subnet: string) => [
+  const readiness = (host: string) => ({ Sid: 'FindOwnReadinessHandle', Effect: 'Allow', Action: 'cloudformation:DescribeStackResource', Resource: `arn:aws:cloudformation:ap-southeast-1:111111111111:stack/anycdn-sin-${host}-ready-*/*` });
+  const own = (host: string) => ({ 'aws:ResourceTag/anycdn:site': 'sin', 'aws:ResourceTag/anycdn:host': host });
+  const claimStatements = (subnet: string, host: string) => [
     {
-      Sid: 'ClaimOwnAddressInOwnSubnet',
+      Sid: 'ClaimOwnAddressOnOwnInterfaces',
       Effect: 'Allow',
       Action: 'ec2:AssignPrivateIpAddresses',
       Resource: 'arn:aws:ec2:ap-southeast-1:111111111111:network-interface/*',
-      Condition: { ArnEquals: { 'ec2:Subnet': `arn:aws:ec2:ap-southeast-1:111111111111:subnet/${subnet}` } },
+      Condition: { ArnEquals: { 'ec2:Subnet': `arn:aws:ec2:ap-southeast-1:111111111111:subnet/${subnet}` }, StringEquals: own(host) },
     },
     { Sid: 'FindAddressHolder', Effect: 'Allow', Action: 'ec2:DescribeNetworkInterfaces', Resource: '*' },
   ];
@@ -238,8 +310,21 @@ describe('sin: IAM', () => {
       { Sid: 'ReadOwnBundle', Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket()}/sin-cache1/bundle.tar.gz` },
       { Sid: 'ReadOrigin', Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::anycdn-example-images/*' },
       { Sid: 'ListOriginSoMissingIs404', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::anycdn-example-images' },
-      ...claimStatements(subnet),
+      ...claimStatements(subnet, 'sin-cache1'),
+      readiness('sin-cache1'),
     ]);
+  });
+
+  it('tags both interfaces of every instance with the tags the address statements require: the primary at launch, the egress interface itself', () => {
+    for (const host of ['sin-cache1', 'sin-cache2', 'sin-lb1', 'sin-lb2']) {
+      const i = instanceOf(runs.sin!, host);
+      const lt = runs.sin!.byId(i.inputs.launchTemplate.id)!;
+      expect(lt.inputs.tagSpecifications, host).toEqual([{ resourceType: 'network-interface', tags: { 'anycdn:site': 'sin', 'anycdn:host': host } }]);
+      const attachments = runs.sin!.ofType('aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment').filter((x) => x.inputs.instanceId === i.id);
+      expect(attachments, host).toHaveLength(1);
+      expect(attachments[0]!.inputs.deviceIndex).toBe(1);
+      expect(runs.sin!.byId(attachments[0]!.inputs.networkInterfaceId)!.inputs.tags, host).toEqual({ Name: `${host}-egress`, 'anycdn:site': 'sin', 'anycdn:host': host });
+    }
   });
 
   it('puts cache roles under the path the origin bucket admits, attaches SSM core to every host role, and only EC2 assumes them', () => {
@@ -374,11 +459,11 @@ describe('global', () => {
     expect(run.ofType('pulumi:pulumi:StackReference').map((r) => r.inputs.name)).toEqual(['organization/anycdn/sin']);
   });
 
-  it('takes the model anycast address with anycdn:globalByoip', async () => {
+  it('takes the model anycast addresses, one per prefix, with anycdn:globalByoip', async () => {
     const plain = runs.global!.ofType('aws:globalaccelerator/accelerator:Accelerator')[0]!.inputs;
     expect(plain.ipAddresses).toBeUndefined();
     const byoip = await runStack('global', { settings: { globalByoip: true }, stackOutputs: { [stackName('sin')]: runs.sin!.outputs } });
-    expect(byoip.ofType('aws:globalaccelerator/accelerator:Accelerator')[0]!.inputs).toMatchObject({ name: 'anycdn-dns', ipAddresses: ['192.0.2.53'] });
+    expect(byoip.ofType('aws:globalaccelerator/accelerator:Accelerator')[0]!.inputs).toMatchObject({ name: 'anycdn-dns', ipAddresses: ['192.0.2.53', '203.0.113.53'] });
   });
 
   it('fails with the fix when the site stack exports no instance for a dns host', async () => {

@@ -1,5 +1,6 @@
 // The normalized view (view.ts) of a Pulumi stack run under the mocks: ids and names resolved to
 // the same symbols the CDK reader uses, bundle bytes read from the file assets the program uploads.
+import { READINESS_SID } from '../../lib/pulumi/aws-site.ts';
 import { readFileSync } from 'node:fs';
 import { sha256, type HostBundle } from '../../lib/cloud/bundle.ts';
 import type { Recorded, Run } from './harness.ts';
@@ -65,6 +66,12 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
         image: `${p.ami} key ${/-instance-([0-9a-f]{12})$/.exec(i.name)?.[1] ?? '<none>'}`,
         forward: `tcp ${field('FORWARD_TCP')} udp ${field('FORWARD_UDP')}`,
         subnet: sym(p.subnetId),
+        publicIp: p.associatePublicIpAddress === true ? 'yes' : p.associatePublicIpAddress === false ? 'none' : 'subnet default',
+        egress: run.ofType('aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment').filter((x) => x.inputs.instanceId === i.id).map((x) => {
+          const eni = run.byId(x.inputs.networkInterfaceId)!;
+          const same = JSON.stringify([...eni.inputs.securityGroups].sort()) === JSON.stringify([...p.vpcSecurityGroupIds].sort());
+          return `${sym(eni.inputs.subnetId)} device ${x.inputs.deviceIndex} groups ${same ? 'as primary' : 'other'}`;
+        }).join(', ') || 'none',
         instanceType: p.instanceType,
         groups: (p.vpcSecurityGroupIds as string[]).map(sym).sort(),
         metadata: `${p.metadataOptions.httpEndpoint} tokens=${p.metadataOptions.httpTokens} hops=${p.metadataOptions.httpPutResponseHopLimit}`,
@@ -77,7 +84,10 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
         units: field('UNITS'),
       };
       view.hosts[host] = hv;
-      view.iam[`role:${host}`] = run.ofType('aws:iam/rolePolicy:RolePolicy').filter((x) => x.inputs.role === role.id).flatMap((x) => statements(x.inputs.policy)).sort();
+      // Less the one statement CDK has no twin of: finding the Pulumi health gate's handle (CDK
+      // writes the handle's URL into the user data); the gate itself is asserted in stacks.test.ts.
+      const own = (policy: string) => JSON.stringify({ ...JSON.parse(policy), Statement: (JSON.parse(policy).Statement as any[]).filter((st) => st.Sid !== READINESS_SID) });
+      view.iam[`role:${host}`] = run.ofType('aws:iam/rolePolicy:RolePolicy').filter((x) => x.inputs.role === role.id).flatMap((x) => statements(own(x.inputs.policy))).sort();
       const url = /^s3:\/\/(.+)$/.exec(field('BUNDLE_URL'))?.[1];
       const bytes = url ? objects.get(url) : undefined;
       view.bundles[host] = { published: bytes ? sha256(bytes) : `<no object at ${field('BUNDLE_URL')}>`, verified: field('BUNDLE_SHA256') };
@@ -89,7 +99,9 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
     view.network = [
       ...vpcs.map((v) => `vpc ${v.inputs.cidrBlock} dns-hostnames=${v.inputs.enableDnsHostnames} dns-support=${v.inputs.enableDnsSupport}`),
       ...run.ofType('aws:ec2/subnet:Subnet').map((n) => `subnet ${n.inputs.cidrBlock} in ${n.inputs.availabilityZone}${n.inputs.mapPublicIpOnLaunch ? ' public-ip' : ''}`),
-      ...run.ofType('aws:ec2/route:Route').map((r) => `route ${r.inputs.destinationCidrBlock} via ${run.byId(r.inputs.gatewayId)?.type === 'aws:ec2/internetGateway:InternetGateway' ? 'internet-gateway' : 'other'}`),
+      ...run.ofType('aws:ec2/route:Route').map((r) => `route ${r.inputs.destinationCidrBlock} via ${r.inputs.natGatewayId ? 'nat-gateway' : run.byId(r.inputs.gatewayId)?.type === 'aws:ec2/internetGateway:InternetGateway' ? 'internet-gateway' : 'other'}`),
+      ...run.ofType('aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation').map((b) => `vpc-block ${b.inputs.cidrBlock}`),
+      ...run.ofType('aws:ec2/natGateway:NatGateway').map((n) => `nat-gateway ${n.inputs.connectivityType} in ${sym(n.inputs.subnetId)}`),
       ...run.ofType('aws:ec2/vpcEndpoint:VpcEndpoint').map((e) => `endpoint ${e.inputs.serviceName} ${e.inputs.vpcEndpointType} on ${e.inputs.routeTableIds.length} route table(s)`),
       ...run.ofType('aws:ec2/flowLog:FlowLog').map((f) => `flow-log ${f.inputs.vpcId ? 'VPC' : 'other'} ${f.inputs.trafficType} to ${f.inputs.logDestinationType}`),
     ].sort();

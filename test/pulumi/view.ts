@@ -17,6 +17,10 @@ export interface HostView {
   /** Ports forwarded from the primary address to the model address (dns hosts). */
   forward: string;
   subnet: string;
+  /** Whether the instance asks for a public address of its own ("none" is the rule). */
+  publicIp: string;
+  /** The second interface: its subnet and device index (README "Network and egress"). */
+  egress: string;
   instanceType: string;
   groups: string[];
   /** IMDS: endpoint, tokens, hop limit. */
