@@ -45,7 +45,7 @@ export async function drainCommand(direction: Direction, target: string, opts: D
     ex = labExecutor(state);
   } else ex = localExecutor();
   const r = await applyPlan(plan, ex);
-  for (const s of r.applied) io.out(`applied on ${s.host}: ${shellCommand(s.action)}`);
+  for (const s of r.applied) io.out(`applied on ${s.host}: ${shellCommand(s.action)}${r.notes.has(s) ? `: ${r.notes.get(s)}` : ''}`);
   for (const f of r.failed) io.err(`${direction}: failed on ${f.step.host}: ${shellCommand(f.step.action)}: ${f.error}`);
   const elsewhere = [...new Set(r.elsewhere.map((s) => s.host))];
   if (elsewhere.length > 0) io.out(`not applied ${ex.where}: run \`anycdn ${direction} ${target} --apply\` on ${elsewhere.join(', ')} too`);

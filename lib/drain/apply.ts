@@ -11,7 +11,7 @@ import { sleep } from '../lab/exec.ts';
 import { isAlive } from '../lab/control.ts';
 import { nsOf } from '../lab/plan.ts';
 import type { LabState } from '../lab/state.ts';
-import { currentSessions, haproxyCommand } from './haproxy-socket.ts';
+import { currentSessions, haproxyCommand, streamsOn } from './haproxy-socket.ts';
 import type { DrainPlan, Step, Wait } from './plan.ts';
 import { describeWait, shellCommand } from './print.ts';
 
@@ -19,6 +19,8 @@ export interface Executor {
   /** Where the host's filesystem is seen from here ('' for this host), or undefined when it is not reachable. */
   root(host: string): string | undefined;
   hasAddress(host: string, address: string): Promise<boolean>;
+  /** Runs nft with one script argument in the host's network namespace. */
+  nft(host: string, script: string): Promise<{ code: number; stderr: string }>;
   /** Says where it runs, for the output. */
   where: string;
 }
@@ -29,6 +31,7 @@ export function localExecutor(me: string = hostname()): Executor {
     where: `on ${me}`,
     root: (host) => (host === me ? '' : undefined),
     hasAddress: async (_host, address) => Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === address)),
+    nft: (_host, script) => run('nft', [script], { timeoutMs: 5000 }),
   };
 }
 
@@ -44,18 +47,21 @@ export function labExecutor(state: LabState): Executor {
       const r = await run('ip', ['-n', nsOf.host(host), '-br', 'addr', 'show'], { timeoutMs: 3000 });
       return r.stdout.split(/\s+/).some((w) => w === `${address}/32` || w.startsWith(`${address}/`));
     },
+    nft: (host, script) => run('ip', ['netns', 'exec', nsOf.host(host), 'nft', script], { timeoutMs: 5000 }),
   };
 }
 
 export interface ApplyResult {
   applied: Step[];
+  /** What a step found, for people (a quiesce: how long, and what was still in flight). */
+  notes: Map<Step, string>;
   /** Steps for hosts this executor cannot reach: the operator runs them there. */
   elsewhere: Step[];
   failed: { step: Step; error: string }[];
 }
 
 export async function applyPlan(plan: DrainPlan, ex: Executor): Promise<ApplyResult> {
-  const r: ApplyResult = { applied: [], elsewhere: [], failed: [] };
+  const r: ApplyResult = { applied: [], notes: new Map(), elsewhere: [], failed: [] };
   for (const step of plan.steps) {
     const root = ex.root(step.host);
     if (root === undefined) {
@@ -63,8 +69,9 @@ export async function applyPlan(plan: DrainPlan, ex: Executor): Promise<ApplyRes
       continue;
     }
     try {
-      await perform(root, step);
+      const note = await perform(root, step, ex);
       r.applied.push(step);
+      if (note) r.notes.set(step, note);
     } catch (e) {
       r.failed.push({ step, error: (e as Error).message });
     }
@@ -72,17 +79,42 @@ export async function applyPlan(plan: DrainPlan, ex: Executor): Promise<ApplyRes
   return r;
 }
 
-async function perform(root: string, step: Step): Promise<void> {
+async function perform(root: string, step: Step, ex: Executor): Promise<string | undefined> {
   const a = step.action;
-  if (a.kind === 'write') {
-    mkdirSync(dirname(root + a.path), { recursive: true });
-    writeFileSync(root + a.path, a.content);
-  } else if (a.kind === 'remove') {
-    rmSync(root + a.path, { force: true });
-  } else {
-    const answer = (await haproxyCommand(root + a.socket, a.command)).trim();
-    // `set server` answers nothing when it worked, and says why when it did not.
-    if (answer !== '') throw new Error(`haproxy: ${answer}`);
+  switch (a.kind) {
+    case 'write':
+      mkdirSync(dirname(root + a.path), { recursive: true });
+      writeFileSync(root + a.path, a.content);
+      return undefined;
+    case 'remove':
+      rmSync(root + a.path, { force: true });
+      return undefined;
+    case 'haproxy': {
+      const answer = (await haproxyCommand(root + a.socket, a.command)).trim();
+      // `set server`, `add map` and `clear map` answer nothing when they worked, and say why when not.
+      if (answer !== '') throw new Error(`haproxy: ${answer}`);
+      return undefined;
+    }
+    case 'nft': {
+      const r = await ex.nft(step.host, a.script);
+      if (r.code === 127) throw new Error('nft: not found; install the Debian package nftables');
+      if (r.code !== 0) throw new Error(`nft: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.code}`}`);
+      return undefined;
+    }
+    case 'quiesce':
+      return quiesce(root + a.socket, a.frontend, a.maxMs);
+  }
+}
+
+/** Polls `show sess` every 20 ms until no request is in flight on the frontend, for at most maxMs. */
+async function quiesce(socket: string, frontend: string, maxMs: number): Promise<string> {
+  const t0 = Date.now();
+  for (;;) {
+    const n = streamsOn(await haproxyCommand(socket, 'show sess'), frontend);
+    const ms = Date.now() - t0;
+    if (n === 0) return `no request in flight after ${ms} ms`;
+    if (ms >= maxMs) return `${n} ${n === 1 ? 'request' : 'requests'} still in flight after ${ms} ms: cut when the VIP moves`;
+    await sleep(20);
   }
 }
 
@@ -116,6 +148,8 @@ async function holds(w: Wait, ex: Executor): Promise<boolean> {
         return !(await ex.hasAddress(w.host, w.address));
       case 'server-idle':
         return currentSessions(await haproxyCommand(root + PATHS.haproxySocket, 'show stat'), w.backend, w.server) === 0;
+      case 'frontend-idle':
+        return streamsOn(await haproxyCommand(root + PATHS.haproxySocket, 'show sess'), w.frontend) === 0;
     }
   } catch {
     return false;

@@ -38,3 +38,8 @@ export function currentSessions(showStat: string, proxy: string, service: string
   }
   return undefined;
 }
+
+/** Requests in flight on a frontend: the streams of `show sess` (an idle keep-alive connection has none). */
+export function streamsOn(showSess: string, frontend: string): number {
+  return showSess.split('\n').filter((l) => l.includes(` fe=${frontend} `)).length;
+}

@@ -4,7 +4,7 @@
 // it out (apply.ts) both read this one plan, so the printed commands are exactly what --apply does.
 import { cacheHosts, dnsHosts, fallbackSite, isDrained, lbHosts, publishedVip } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { BACKEND } from '../render/haproxy.ts';
+import { BACKEND, FRONTEND, LB_DRAIN_KEY } from '../render/haproxy.ts';
 import { PATHS } from '../render/paths.ts';
 import { ident } from '../render/syntax/haproxy.ts';
 
@@ -13,7 +13,11 @@ export type Direction = 'drain' | 'undrain';
 export type Action =
   | { kind: 'write'; path: string; content: string }
   | { kind: 'remove'; path: string }
-  | { kind: 'haproxy'; socket: string; command: string };
+  | { kind: 'haproxy'; socket: string; command: string }
+  /** An nft script, run as one transaction (`nft '<script>'`). */
+  | { kind: 'nft'; script: string }
+  /** Waits, at most maxMs, until no request is in flight on a haproxy frontend (`show sess`); never fails. */
+  | { kind: 'quiesce'; socket: string; frontend: string; maxMs: number };
 
 export interface Step {
   host: string;
@@ -26,6 +30,7 @@ export interface Step {
 export type Wait =
   | { kind: 'checker'; host: string; want: 'drained' | 'announced' }
   | { kind: 'server-idle'; host: string; backend: string; server: string }
+  | { kind: 'frontend-idle'; host: string; frontend: string }
   | { kind: 'no-vip'; host: string; address: string };
 
 export interface DrainPlan {
@@ -56,6 +61,14 @@ export class DrainError extends Error {
 const HAPROXY_SOCKET = PATHS.haproxySocket;
 /** Long enough for a keep-alive connection to end (timeout http-keep-alive 5s) and then some. */
 const IDLE_TIMEOUT_SEC = 60;
+/**
+ * How long a draining lb host lets the responses under way on it finish before its VIP moves.
+ * Meanwhile new connections to the VIP wait (their SYNs are dropped: clients send them again 1 s
+ * later, and 3 s later), so this stays short; a response still under way after it is cut.
+ */
+export const LB_QUIESCE_MAX_MS = 2000;
+/** The nft table a draining lb host holds while it drains (dropping new connections to its VIP). */
+export const LB_DRAIN_TABLE = 'anycdn_lb_drain';
 
 export function planDrain(t: Topology, target: string, direction: Direction): DrainPlan {
   const m = /^([a-z][a-z0-9-]*)(?:\/([a-z][a-z0-9-]*))?$/.exec(target);
@@ -66,6 +79,24 @@ export function planDrain(t: Topology, target: string, direction: Direction): Dr
   const host = site.hosts.find((h) => h.name === m[2]);
   if (!host) throw new DrainError(`${direction}: site ${site.id} has no host ${m[2]}; its hosts are ${site.hosts.map((h) => h.name).join(', ')}`, true);
   return hostPlan(site, host, target, direction);
+}
+
+/**
+ * The nft transaction that makes new connections to a draining lb host's VIPs wait: a table of
+ * its own (replaced if there, so a second drain is harmless) that drops SYNs to the VIP's ports.
+ */
+function lbDrainNft(site: Site): string {
+  const ports = site.haproxy.https ? '{ 80, 443 }' : '80';
+  const rules = [`ip daddr ${site.vip.address}`, ...(site.vip.address6 ? [`ip6 daddr ${site.vip.address6}`] : [])].map(
+    (dst) => `add rule inet ${LB_DRAIN_TABLE} input ${dst} tcp dport ${ports} tcp flags & (syn | ack) == syn drop`,
+  );
+  return [
+    `add table inet ${LB_DRAIN_TABLE}`,
+    `delete table inet ${LB_DRAIN_TABLE}`,
+    `add table inet ${LB_DRAIN_TABLE}`,
+    `add chain inet ${LB_DRAIN_TABLE} input { type filter hook input priority filter - 10; policy accept; }`,
+    ...rules,
+  ].join('; ');
 }
 
 function sitePlan(t: Topology, site: Site, target: string, direction: Direction): DrainPlan {
@@ -134,15 +165,38 @@ function hostPlan(site: Site, host: Host, target: string, direction: Direction):
     if (drain && (!peer || isDrained(peer))) throw new DrainError(`drain: ${host.name}'s peer ${peer?.name ?? '(none)'} is drained in the model; never drain both lb hosts of a pair`);
     plan.summary.push(
       drain
-        ? `drain lb ${host.name}: keepalived goes to FAULT (drain track file), sends a priority-0 advert, and ${peer!.name} takes the VIP ${site.vip.address} at once`
+        ? `drain lb ${host.name}: new connections to the VIP ${site.vip.address} wait and new requests are refused before any byte (clients retry both), the responses under way finish, then keepalived goes to FAULT (drain track file), sends a priority-0 advert, and ${peer!.name} takes the VIP at once`
         : `undrain lb ${host.name}: keepalived leaves FAULT and is a backup again${site.vip.preempt === false ? '' : ` (it takes the VIP back after preempt_delay ${site.vip.preempt.delaySec} s if its priority is higher)`}`,
     );
-    plan.steps.push({ host: host.name, action: { kind: 'write', path: PATHS.vrrpDrain, content: drain ? '1\n' : '0\n' }, why: drain ? 'keepalived gives up the VIP' : 'keepalived may hold the VIP again' });
     if (drain) {
-      // Once the VIP has left, no client packet reaches this haproxy: a connection it still holds
-      // is one its client has already lost (and retries), so there is nothing more to wait for.
-      plan.waits.push({ kind: 'no-vip', host: host.name, address: site.vip.address });
-      plan.after.push(`safe to stop ${host.name}'s haproxy and keepalived: the VIP is on ${peer!.name}`);
+      // The VIP moves by ARP: once the peer holds it, every packet of a connection still open here
+      // reaches the peer, which knows no such connection and resets it. A response under way here
+      // at that instant is cut mid-body, which no client retries. So the VIP moves only once no
+      // response is under way here, and until then nothing new starts here:
+      // 1. new connections to the VIP wait: their SYNs are dropped (not refused), so the client's
+      //    TCP sends them again 1 s later, when the peer holds the VIP;
+      // 2. a request on a connection that is already open is refused before any response byte
+      //    (haproxy closes the connection): the one failure every HTTP client retries on a new
+      //    connection (RFC 9112 9.3.1), and that new connection waits as in 1;
+      // 3. the responses under way finish (at most LB_QUIESCE_MAX_MS);
+      // 4. keepalived gives up the VIP (FAULT, a priority-0 advert), and the peer takes it at once.
+      // An idle keep-alive connection left open here is reset by the peer at its next request,
+      // before any response byte, and retried like 2.
+      plan.steps.push(
+        { host: host.name, action: { kind: 'nft', script: lbDrainNft(site) }, why: 'new connections to the VIP wait: their SYNs are dropped, the client sends them again 1 s later' },
+        { host: host.name, action: { kind: 'haproxy', socket: HAPROXY_SOCKET, command: `add map ${PATHS.haproxyDrainMap} ${LB_DRAIN_KEY} 1` }, why: 'a new request is refused before any byte: clients retry it on a new connection' },
+        { host: host.name, action: { kind: 'quiesce', socket: HAPROXY_SOCKET, frontend: FRONTEND, maxMs: LB_QUIESCE_MAX_MS }, why: `the responses under way finish (at most ${LB_QUIESCE_MAX_MS / 1000} s)` },
+        { host: host.name, action: { kind: 'write', path: PATHS.vrrpDrain, content: '1\n' }, why: 'keepalived gives up the VIP' },
+      );
+      plan.waits.push({ kind: 'no-vip', host: host.name, address: site.vip.address }, { kind: 'frontend-idle', host: host.name, frontend: FRONTEND });
+      plan.after.push(`safe to stop ${host.name}'s haproxy and keepalived: the VIP is on ${peer!.name} and no request is in flight on ${host.name}`);
+    } else {
+      // The flags first: once keepalived may hold the VIP again, this host must serve it.
+      plan.steps.push(
+        { host: host.name, action: { kind: 'nft', script: `add table inet ${LB_DRAIN_TABLE}; delete table inet ${LB_DRAIN_TABLE}` }, why: 'new connections to the VIP are accepted again' },
+        { host: host.name, action: { kind: 'haproxy', socket: HAPROXY_SOCKET, command: `clear map ${PATHS.haproxyDrainMap}` }, why: 'requests are served again' },
+        { host: host.name, action: { kind: 'write', path: PATHS.vrrpDrain, content: '0\n' }, why: 'keepalived may hold the VIP again' },
+      );
     }
   }
   if (host.roles.includes('dns')) {

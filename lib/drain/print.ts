@@ -10,6 +10,10 @@ export function shellCommand(a: Action): string {
       return `rm -f ${a.path}`;
     case 'haproxy':
       return `echo ${shQuote(a.command)} | socat stdio ${a.socket}`;
+    case 'nft':
+      return `nft ${shQuote(a.script)}`;
+    case 'quiesce':
+      return `timeout ${a.maxMs / 1000} sh -c ${shQuote(`until [ "$(echo "show sess" | socat stdio ${a.socket} | grep -c " fe=${a.frontend} ")" -eq 0 ]; do sleep 0.05; done`)} || true`;
   }
 }
 
@@ -21,6 +25,8 @@ export function describeWait(w: Wait): string {
       return `${w.host}: no session left on ${w.backend}/${w.server} (show stat: scur 0)`;
     case 'no-vip':
       return `${w.host}: the VIP ${w.address} is gone from its interfaces`;
+    case 'frontend-idle':
+      return `${w.host}: no request in flight on haproxy's frontend ${w.frontend} (show sess)`;
   }
 }
 

@@ -26,6 +26,7 @@ const EXACT: Record<string, Owner> = {
   [PATHS.birdConf]: { unit: 'bird', classify: classifyBird },
   [PATHS.knotConf]: { unit: 'knot', classify: classifyKnotConf },
   [PATHS.haproxyConf]: { unit: 'haproxy', classify: classifyHaproxy },
+  [PATHS.haproxyDrainMap]: { unit: 'haproxy', classify: fixed('haproxy-reload', 'the drain map haproxy loads at start (its runtime entries end at the reload)') },
   [PATHS.keepalivedConf]: { unit: 'keepalived', classify: classifyKeepalived },
   [PATHS.eipTakeover]: { unit: 'keepalived', classify: fixed('file-only', 'the Elastic IP hook runs at the next VRRP transition') },
   [PATHS.lbSysctl]: { unit: 'sysctl', classify: classifySysctl },

@@ -46,7 +46,8 @@ const PACKAGES: Record<string, string[]> = {
   // The health checker is a Node.js program; its withdraw script and transitions run ip.
   'anycdn-healthcheck': ['nodejs', 'iproute2'],
   haproxy: ['haproxy'],
-  keepalived: ['keepalived'],
+  // nft: `anycdn drain` of an lb host holds new connections to the VIP off (lib/drain/plan.ts).
+  keepalived: ['keepalived', 'nftables'],
   nginx: ['nginx'],
   squid: ['squid'],
   'anycdn-exporter-firewall': ['nftables'],

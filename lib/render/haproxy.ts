@@ -11,6 +11,10 @@
 //   haproxy.statsAddress only, never on the VIP.
 // - The VIP frontend answers cdn.healthcheck.path itself (monitor-uri): 200 while at least one
 //   cache is up, else 503. The anycast health checker (healthcheck.ts) probes exactly this.
+// - Draining this lb host (`anycdn drain <site>/<host>`, see lib/drain/plan.ts) adds `lb-drain 1`
+//   to a runtime map (rendered empty): from then on a request is refused before any response byte
+//   (the connection closes), which every HTTP client may retry on a new connection, so no new
+//   response starts here while the ones in flight finish, before the VIP moves to the peer.
 import { byCodePoint } from '../model/order.ts';
 import { cacheHosts, isDrained } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
@@ -30,7 +34,10 @@ export const HAPROXY_ALIVE_PATH = '/haproxy-alive';
 export const HAPROXY_STATS_PATH = '/stats';
 export const HAPROXY_METRICS_PATH = '/metrics';
 
-const FRONTEND = 'images';
+/** The VIP frontend: `anycdn drain` counts its requests in flight (`show sess`: fe=images). */
+export const FRONTEND = 'images';
+/** The key `anycdn drain` adds to PATHS.haproxyDrainMap (value 1) while this lb host drains. */
+export const LB_DRAIN_KEY = 'lb-drain';
 /** The backend that spreads requests over the caches (its servers are the cache hosts, by ident). */
 export const BACKEND = 'caches';
 const STATS = 'stats';
@@ -50,6 +57,17 @@ export const renderHaproxy: Renderer = (t, site, host) => {
       content: fileText([...headerLines(t, site.id, '#'), '', ...emitHaproxy(haproxyConfig(t, site, host))]),
       mode: 0o644,
       check: 'haproxy',
+    },
+    {
+      site: site.id,
+      host: host.name,
+      path: PATHS.haproxyDrainMap,
+      content: fileText([
+        ...headerLines(t, site.id, '#'),
+        '# Runtime flags, empty as rendered. `anycdn drain` of this lb host adds `lb-drain 1` over the',
+        "# admin socket (add map), `anycdn undrain` clears it; a reload starts from this file again.",
+      ]),
+      mode: 0o644,
     },
     {
       site: site.id,
@@ -147,6 +165,8 @@ function frontendLines(t: Topology, site: Site): HaproxyLine[] {
     comment('answered here, before any http-request rule (and so never redirected): 200 while a cache is up'),
     kw('monitor-uri', t.cdn.healthcheck.path),
     kw('monitor', 'fail', 'if', '{', `nbsrv(${BACKEND})`, 'lt', '1', '}'),
+    comment('`anycdn drain` of this host: refuse new requests before any byte (clients retry them on a new connection, which reaches the peer)'),
+    kw('http-request', 'reject', 'if', '{', `str(${LB_DRAIN_KEY}),map_str_int(${PATHS.haproxyDrainMap},0)`, 'eq', '1', '}'),
     kw('http-request', 'return', 'status', '405', 'content-type', 'text/plain', 'string', quote('method not allowed'), 'hdr', 'Allow', quote('GET, HEAD'), 'unless', '{', 'method', 'GET', 'HEAD', '}'),
     kw('http-request', 'deny', 'deny_status', '413', 'if', '{', 'req.hdr_val(content-length)', 'gt', '0', '}', 'or', '{', 'req.hdr(transfer-encoding)', '-m', 'found', '}'),
     kw('http-request', 'return', 'status', '414', 'content-type', 'text/plain', 'string', quote('uri too long'), 'if', '{', 'url,length', 'gt', MAX_URL_BYTES, '}'),

@@ -25,6 +25,8 @@ export const PATHS = {
   haproxyConf: '/etc/haproxy/haproxy.cfg',
   haproxyPid: '/run/haproxy.pid',
   haproxySocket: '/run/haproxy/admin.sock',
+  /** Runtime flags haproxy reads (empty as rendered): `anycdn drain` of an lb host adds `lb-drain 1`. */
+  haproxyDrainMap: '/etc/haproxy/anycdn-drain.map',
   keepalivedConf: '/etc/keepalived/keepalived.conf',
   keepalivedPid: '/run/keepalived/keepalived.pid',
   /** 0 while haproxy runs, 1 once it has exited; keepalived tracks it (vrrp_track_file). */

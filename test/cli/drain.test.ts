@@ -65,17 +65,29 @@ describe('drain prints the commands, and does nothing without --apply', () => {
     });
   });
 
-  it('an lb + dns host: keepalived gives up the VIP, and the host drains its announcement', async () => {
+  it('an lb + dns host: new connections wait, new requests are refused, the responses under way finish, then keepalived gives up the VIP; the host drains its announcement', async () => {
     const r = await run(['drain', 'nyc/nyc-lb1', '--sites', SITES_DIR]);
     expect(r.code).toBe(0);
+    const nft = [
+      'add table inet anycdn_lb_drain',
+      'delete table inet anycdn_lb_drain',
+      'add table inet anycdn_lb_drain',
+      'add chain inet anycdn_lb_drain input { type filter hook input priority filter - 10; policy accept; }',
+      'add rule inet anycdn_lb_drain input ip daddr 198.51.100.74 tcp dport 80 tcp flags & (syn | ack) == syn drop',
+      'add rule inet anycdn_lb_drain input ip6 daddr 2001:db8:b::74 tcp dport 80 tcp flags & (syn | ack) == syn drop',
+    ].join('; ');
     expect(r.out).toEqual([
-      'drain lb nyc-lb1: keepalived goes to FAULT (drain track file), sends a priority-0 advert, and nyc-lb2 takes the VIP 198.51.100.74 at once',
+      'drain lb nyc-lb1: new connections to the VIP 198.51.100.74 wait and new requests are refused before any byte (clients retry both), the responses under way finish, then keepalived goes to FAULT (drain track file), sends a priority-0 advert, and nyc-lb2 takes the VIP at once',
       'drain dns nyc-lb1: its anycast routes carry the graceful-shutdown community, and 60 s later it withdraws them; nyc-lb2 keeps announcing nyc',
       '  on nyc-lb1:',
+      `    nft '${nft}'    # new connections to the VIP wait: their SYNs are dropped, the client sends them again 1 s later`,
+      "    echo 'add map /etc/haproxy/anycdn-drain.map lb-drain 1' | socat stdio /run/haproxy/admin.sock    # a new request is refused before any byte: clients retry it on a new connection",
+      `    timeout 2 sh -c 'until [ "$(echo "show sess" | socat stdio /run/haproxy/admin.sock | grep -c " fe=images ")" -eq 0 ]; do sleep 0.05; done' || true    # the responses under way finish (at most 2 s)`,
       "    echo '1' > /run/anycdn/vrrp-drain    # keepalived gives up the VIP",
       "    echo 'host' > /run/anycdn/drain    # the health checker drains this host",
       'then wait (at most 90 s) until:',
       '  nyc-lb1: the VIP 198.51.100.74 is gone from its interfaces',
+      "  nyc-lb1: no request in flight on haproxy's frontend images (show sess)",
       '  nyc-lb1: the health checker says drained (cat /run/anycdn/healthcheck.state)',
       'nothing done: run the commands above on each host, or `anycdn drain nyc/nyc-lb1 --apply` on each host (--lab: in the lab)',
     ]);
@@ -96,10 +108,12 @@ describe('drain prints the commands, and does nothing without --apply', () => {
       '  on ams-lb2:',
       '    rm -f /run/anycdn/drain    # the health checker ends the drain',
     ]);
-    expect((await run(['undrain', 'nyc/nyc-lb2', '--sites', SITES_DIR])).out.slice(0, 5)).toEqual([
+    expect((await run(['undrain', 'nyc/nyc-lb2', '--sites', SITES_DIR])).out.slice(0, 7)).toEqual([
       'undrain lb nyc-lb2: keepalived leaves FAULT and is a backup again',
       'undrain dns nyc-lb2: it announces again as its health checks say',
       '  on nyc-lb2:',
+      "    nft 'add table inet anycdn_lb_drain; delete table inet anycdn_lb_drain'    # new connections to the VIP are accepted again",
+      "    echo 'clear map /etc/haproxy/anycdn-drain.map' | socat stdio /run/haproxy/admin.sock    # requests are served again",
       "    echo '0' > /run/anycdn/vrrp-drain    # keepalived may hold the VIP again",
       '    rm -f /run/anycdn/drain    # the health checker ends the drain',
     ]);

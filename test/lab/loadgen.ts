@@ -12,6 +12,12 @@ export interface LoadOptions {
   ratePerSec: number;
   durationSec: number;
   timeoutMs: number;
+  /**
+   * Also retry, once and on a new connection, a GET whose new connection was reset before any
+   * response byte (RFC 9112 9.3.1: a client may retry an idempotent request on a new connection
+   * when the connection closed before the response). Off: only a reused socket's reset is retried.
+   */
+  retryFreshResets?: boolean;
 }
 
 export interface LoadResult {
@@ -28,21 +34,31 @@ export interface LoadResult {
    * and browsers answer with one retry of an idempotent request. Counted, never hidden.
    */
   staleSocketRetries: number;
+  /** Requests retried once because a new connection was reset before any response byte (retryFreshResets). */
+  freshResetRetries: number;
+  /** Every connection reset the client saw (ECONNRESET, EPIPE), whether retried or failed. */
+  resets: number;
   achievedRatePerSec: number;
+  /** Requests sent per second while sending (the offered load), without the wait for the last answers. */
+  sendRatePerSec: number;
   p99Ms: number;
   maxMs: number;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], staleSocketRetries: 0, achievedRatePerSec: 0, p99Ms: 0, maxMs: 0 };
+  const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], staleSocketRetries: 0, freshResetRetries: 0, resets: 0, achievedRatePerSec: 0, sendRatePerSec: 0, p99Ms: 0, maxMs: 0 };
   const latencies: number[] = [];
   const pending = new Set<Promise<void>>();
   const started = Date.now();
   const total = Math.round(o.ratePerSec * o.durationSec);
   const one = (path: string, t0 = Date.now(), retried = false): Promise<void> =>
     new Promise<void>((resolve) => {
+      // Each request counts once: an error after its end, or a second error, is the same request.
+      let settled = false;
       const fail = (key: string, bucket: Record<string, number>) => {
+        if (settled) return;
+        settled = true;
         r.failed++;
         r.failureStarts.push(t0);
         bucket[key] = (bucket[key] ?? 0) + 1;
@@ -52,21 +68,30 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       const req = http.request({ host: o.target, port: 80, path, agent: retried ? false : agent, headers: { Host: o.host }, timeout: o.timeoutMs }, (res) => {
         res.resume();
         res.on('end', () => {
-          latencies.push(Date.now() - t0);
           const s = String(res.statusCode);
           if (res.statusCode === 200) {
+            if (settled) return;
+            settled = true;
+            latencies.push(Date.now() - t0);
             r.ok++;
             r.byStatus[s] = (r.byStatus[s] ?? 0) + 1;
             resolve();
           } else fail(s, r.byStatus);
         });
         // Named apart: a reset after the response began is one no client retries.
-        res.on('error', (e: NodeJS.ErrnoException) => fail(`${e.code ?? 'error'} mid-response`, r.errors));
+        res.on('error', (e: NodeJS.ErrnoException) => {
+          if (!settled && isReset(e)) r.resets++;
+          fail(`${e.code ?? 'error'} mid-response`, r.errors);
+        });
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
       req.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ECONNRESET' && req.reusedSocket && !retried) {
-          r.staleSocketRetries++;
+        // No response byte has arrived (else the response's own error fires): a GET may go again.
+        if (!settled && isReset(e)) r.resets++;
+        if (!settled && !retried && ((req.reusedSocket && e.code === 'ECONNRESET') || (o.retryFreshResets && isReset(e)))) {
+          settled = true;
+          if (req.reusedSocket) r.staleSocketRetries++;
+          else r.freshResetRetries++;
           void one(path, t0, true).then(resolve);
           return;
         }
@@ -83,14 +108,26 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     void p.then(() => pending.delete(p));
     r.sent++;
   }
+  const sending = (Date.now() - started) / 1000;
   await Promise.race([Promise.all(pending), new Promise((res) => setTimeout(res, o.timeoutMs + 1000))]);
+  // A request still without an answer now (queued behind stalled connections, say) failed too.
+  const unanswered = r.sent - r.ok - r.failed;
+  if (unanswered > 0) {
+    r.failed += unanswered;
+    r.errors['no answer by the end'] = unanswered;
+  }
   agent.destroy();
   const elapsed = (Date.now() - started) / 1000;
   r.achievedRatePerSec = Math.round(r.sent / Math.max(elapsed, 0.001));
+  r.sendRatePerSec = Math.round(r.sent / Math.max(sending, 0.001));
   latencies.sort((a, b) => a - b);
   r.p99Ms = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
   r.maxMs = latencies[latencies.length - 1] ?? 0;
   return r;
+}
+
+function isReset(e: NodeJS.ErrnoException): boolean {
+  return e.code === 'ECONNRESET' || e.code === 'EPIPE';
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
