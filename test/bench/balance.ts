@@ -198,8 +198,7 @@ export function balanceRows(res: Results, site: Site, got: { on: BalanceTrial[];
   const pair = (what: string, unit: string, f: (x: BalanceTrial) => number, extra: { target?: string; met?: boolean; note?: string } = {}, ratioNote = '') => {
     const a = stats(on.map(f));
     const b = stats(off.map(f));
-    const ratio = b.median === 0 ? {} : { ratio: a.median / b.median, ratioIs: `factor ${factor} / none${ratioNote}` };
-    res.add({ section, what, unit, anycdn: a, baseline: { ...b, what: base }, ...ratio, ...extra });
+    res.add({ section, what, unit, anycdn: a, baseline: { ...b, what: base }, ratio: a.median / b.median, ratioIs: `factor ${factor} / none${ratioNote}`, ...extra });
   };
   const perCache = (xs: BalanceTrial[]) => xs.map((x) => Object.entries(x.perCache).map(([c, n]) => `${c} ${n}`).join(' / ')).join('; ');
   const ideal = (x: BalanceTrial) => 1 - x.distinct / Math.max(1, x.requests);
@@ -221,8 +220,12 @@ export function balanceRows(res: Results, site: Site, got: { on: BalanceTrial[];
     note: `without the factor the two agree: ${off.map((x) => `${round3(x.maxOverMean)} and ${round3(x.homeMaxOverMean)}`).join('; ')}`,
   });
   pair('requests in flight at the caches, at most (backend smax)', '', (x) => x.inFlightMax, { note: `client concurrency ${o.concurrency}` });
-  pair('requests off their image\u2019s main cache (the bound engaged)', '', (x) => x.spilledRequests, {
-    note: `images answered by more than one cache: ${on.map((x) => x.spilledImages).join(', ')} (none: ${off.map((x) => x.spilledImages).join(', ')}); failed requests ${[...on, ...off].reduce((s, x) => s + x.failed, 0)}`,
+  res.add({
+    section,
+    what: 'requests off their image\u2019s main cache (the bound engaged)',
+    unit: '',
+    anycdn: stats(on.map((x) => x.spilledRequests)),
+    note: `${base}: ${off.map((x) => x.spilledRequests).join(', ')}; images answered by more than one cache: ${on.map((x) => x.spilledImages).join(', ')} (none: ${off.map((x) => x.spilledImages).join(', ')}); failed requests ${[...on, ...off].reduce((s, x) => s + x.failed, 0)}`,
   });
   pair('edge request hit ratio', '', (x) => x.hitRatio, { note: `ideal of these streams (1 − distinct/requests) ${on.map((x) => Math.round(ideal(x) * 1e4) / 1e4).join(', ')}` });
   pair('origin fetches', '', (x) => x.originFetches, { note: `distinct images ${on.map((x) => x.distinct).join(', ')} (none: ${off.map((x) => x.distinct).join(', ')}); one fetch each is the ideal` });
