@@ -36,6 +36,7 @@ export const IMPACTS = {
   'haproxy-reload': { rank: 1, effect: 'hitless reload (master-worker, USR2): new workers take the listeners, old ones finish their requests', drainFirst: false, assumes: 'haproxy' },
   'keepalived-reload': { rank: 1, effect: 'reload (HUP) that keeps the VRRP state; the VIP stays where it is', drainFirst: false, assumes: 'keepalived' },
   'nginx-reload': { rank: 1, effect: 'reload (HUP); the cache is kept', drainFirst: false, assumes: 'nginx' },
+  'nginx-module-install': { rank: 2, effect: 'install the module\'s Debian package (load_module added), then reload (HUP); the cache is kept', drainFirst: false, assumes: 'nginx' },
   'squid-reconfigure': { rank: 1, effect: 'squid -k reconfigure; the cache is kept', drainFirst: false, assumes: 'squid' },
   'cloud-add': { rank: 1, effect: 'new cloud resources', drainFirst: false },
   'cloud-update': { rank: 1, effect: 'cloud resources updated in place, no interruption', drainFirst: false },

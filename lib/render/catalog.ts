@@ -47,7 +47,9 @@ const PACKAGES: Record<string, string[]> = {
   'anycdn-healthcheck': ['nodejs', 'iproute2'],
   haproxy: ['haproxy'],
   keepalived: ['keepalived'],
-  nginx: ['nginx'],
+  // image_filter for derived images (images.transforms): installed with every nginx cache, so
+  // turning transforms on or off is a reload, never a package change on a running host.
+  nginx: ['nginx', 'libnginx-mod-http-image-filter'],
   squid: ['squid'],
   'prometheus-node-exporter': ['prometheus-node-exporter'],
   'prometheus-bird-exporter': ['prometheus-bird-exporter'],
