@@ -50,20 +50,32 @@ export function transformHttp(t: Topology, host: Host): Node[] {
   ];
 }
 
+/** image_filter's settings from the model (server level of the transform server; the bench uses them too). */
+export function filterSettings(tr: Transforms): Node[] {
+  return [
+    stmt('image_filter_buffer', `${tr.maxSourceMiB}m`),
+    stmt('image_filter_jpeg_quality', tr.jpegQuality),
+    stmt('image_filter_webp_quality', tr.webpQuality),
+    stmt('image_filter_interlace', 'off'),
+    stmt('image_filter_transparency', 'on'),
+  ];
+}
+
+/** The transform itself: shrink to the width the location's regex captured, keeping the aspect ratio. */
+export function resize(): Node {
+  return stmt('image_filter', 'resize', '$anycdn_width', '-');
+}
+
 function transformServer(t: Topology, tr: Transforms): Node[] {
   const widths = [...new Set(tr.widths)].sort((a, b) => a - b).join('|');
   return [
     stmt('listen', quote(`${TRANSFORM_ADDRESS}:${TRANSFORM_PORT}`)),
     stmt('server_name', quote('')),
     stmt('access_log', 'off'),
-    stmt('image_filter_buffer', `${tr.maxSourceMiB}m`),
-    stmt('image_filter_jpeg_quality', tr.jpegQuality),
-    stmt('image_filter_webp_quality', tr.webpQuality),
-    stmt('image_filter_interlace', 'off'),
-    stmt('image_filter_transparency', 'on'),
+    ...filterSettings(tr),
     blank,
     block(['location', '~', regex(`^${tr.pathPrefix}/(?<anycdn_width>${widths})/`)], [
-      stmt('image_filter', 'resize', '$anycdn_width', '-'),
+      resize(),
       { kind: 'comment', text: 'the original: this host\'s image server, which caches it under its own path' },
       stmt('rewrite', regex(`^${tr.pathPrefix}/[0-9]+(/.*)$`), '$1', 'break'),
       stmt('proxy_pass', `http://${ORIGINALS_UPSTREAM}`),

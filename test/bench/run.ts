@@ -10,7 +10,8 @@
 //   hostview: (root) a host view over an empty machine and one with 2,000 extra directories;
 //   lab:      (root) edge hit ratio and origin offload, throughput through the VIP, failover
 //             against the common default timers, lab up and the health checker's cost
-//             (lab-bench.ts).
+//             (lab-bench.ts);
+//   transform: derived images per CPU second of one nginx worker, per source and width (transform.ts).
 // `--full` adds validate of 300 sites and `lab up` of 5 generated sites (minutes more).
 // `--lab-lock FILE` holds flock(1) on FILE around the lab part only, on a machine whose lab is shared.
 // It compiles dist/ first: the CLI measured is the compiled one.
@@ -25,13 +26,14 @@ import { labBench, labLock } from './lab-bench.ts';
 import { hostViewMs, timeCommand, type Figure, type TimeOptions } from './measure.ts';
 import { Results, type Stats } from './results.ts';
 import { writeSites } from './topology.ts';
+import { transformBench } from './transform.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'anycdn.js');
 const CDK = join(ROOT, 'node_modules', '.bin', 'cdk');
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab'] as const;
+const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab', 'transform'] as const;
 type Group = (typeof GROUPS)[number];
 const args = process.argv.slice(2);
 const full = args.includes('--full');
@@ -128,6 +130,15 @@ try {
           }
         });
       }
+    } finally {
+      release();
+    }
+  }
+  if (want('transform')) {
+    // CPU-bound: under the lab lock, so it neither skews nor is skewed by a lab run of others.
+    const release = labLockFile ? await labLock(labLockFile) : () => {};
+    try {
+      await res.section('transform', () => transformBench(res, ROOT, scratch));
     } finally {
       release();
     }
