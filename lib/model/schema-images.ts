@@ -23,7 +23,7 @@ const transforms = z
       .array(width)
       .min(1, { message: 'must list at least one width, such as [64, 128, 256, 512]' })
       .max(16, { message: 'at most 16 widths: each is one more cached copy of every image asked for' })
-      .describe('The widths in pixels a client may ask for (<pathPrefix>/<width>/<image path>); any other width is refused by haproxy (400) before it costs CPU. Images are only ever shrunk: an image narrower than the width is served as it is.'),
+      .describe('The widths in pixels a client may ask for, as pathPrefix/width/image path; any other width is refused by haproxy (400) before it costs CPU. Images are only ever shrunk: an image narrower than the width is served as it is.'),
     pathPrefix: z
       .string()
       .regex(/^\/[a-z0-9_-]{1,32}$/, { message: 'must be one path segment of lowercase letters, digits, _ and -, such as /_w' })
