@@ -19,7 +19,7 @@ import { stats, type Results } from './results.ts';
 import { WRK } from './throughput.ts';
 
 const PORT = 18089;
-const SECONDS = 4;
+const SECONDS = Number(process.env.ANYCDN_BENCH_TRANSFORM_SEC ?? 4);
 const TRIALS = 3;
 const CJPEG = '/usr/bin/cjpeg';
 
@@ -94,6 +94,8 @@ export async function transformBench(res: Results, root: string, scratch: string
   const widths = [...new Set(tr.widths)].sort((a, b) => a - b);
   const conf = emitNginx([
     stmt('load_module', quote(IMAGE_FILTER_MODULE)),
+    // as root the worker would otherwise be nobody, who cannot read the private scratch directory
+    ...(process.getuid?.() === 0 ? [stmt('user', 'root')] : []),
     stmt('worker_processes', 1),
     stmt('pid', quote(join(dir, 'nginx.pid'))),
     stmt('error_log', quote(join(dir, 'logs', 'error.log')), 'warn'),
