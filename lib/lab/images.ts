@@ -35,14 +35,14 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** An RGB PNG of width x height whose noise level sets how well it compresses. */
-export function png(width: number, height: number, seed: number): Buffer {
+/** An RGB PNG of width x height whose noise level (0..255) sets how well it compresses. */
+export function png(width: number, height: number, seed: number, noise = 96): Buffer {
   const next = rng(seed);
   const raw = Buffer.alloc((width * 3 + 1) * height);
   for (let y = 0; y < height; y++) {
     const row = y * (width * 3 + 1);
     raw[row] = 0;
-    for (let x = 0; x < width * 3; x++) raw[row + 1 + x] = (x * 7 + y * 3 + Math.floor(next() * 96)) & 0xff;
+    for (let x = 0; x < width * 3; x++) raw[row + 1 + x] = (x * 7 + y * 3 + Math.floor(next() * noise)) & 0xff;
   }
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
@@ -58,4 +58,38 @@ export function imageSet(count: number): { name: string; data: Buffer }[] {
     const side = sizes[i % sizes.length]!;
     return { name: `img/${String(i).padStart(4, '0')}.png`, data: png(side, side, i + 1) };
   });
+}
+
+/**
+ * Photos for derived images (images.transforms): wider than every shipped width, so each one is
+ * really shrunk (image_filter never enlarges), and smooth enough to compress like a photo.
+ */
+export function photoSet(): { name: string; data: Buffer; width: number; height: number }[] {
+  const sizes: [number, number][] = [
+    [1024, 683],
+    [800, 600],
+    [1200, 800],
+    [640, 960],
+  ];
+  return sizes.map(([width, height], i) => ({ name: `photo/${String(i).padStart(4, '0')}.png`, data: png(width, height, 1000 + i, 24), width, height }));
+}
+
+/** Width and height from a PNG's IHDR, or from a JPEG's first SOF marker; undefined for anything else. */
+export function imageSize(b: Buffer): { type: 'png' | 'jpeg'; width: number; height: number } | undefined {
+  if (b.length >= 24 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) && b.toString('ascii', 12, 16) === 'IHDR') {
+    return { type: 'png', width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+  }
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return undefined;
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) return undefined;
+    const marker = b[i + 1]!;
+    const len = b.readUInt16BE(i + 2);
+    // SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC) carry the frame size.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { type: 'jpeg', height: b.readUInt16BE(i + 5), width: b.readUInt16BE(i + 7) };
+    }
+    i += 2 + len;
+  }
+  return undefined;
 }

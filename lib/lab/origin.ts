@@ -8,7 +8,7 @@ import { originTarget, type OriginTarget } from '../model/facts.ts';
 import type { Topology } from '../model/schema.ts';
 import { must } from '../run.ts';
 import { startDetached } from './exec.ts';
-import { imageSet } from './images.ts';
+import { imageSet, photoSet } from './images.ts';
 import { ORIGIN } from './plan.ts';
 import { labPaths, type LabProcess } from './state.ts';
 
@@ -34,7 +34,8 @@ export async function prepareOrigin(origin: OriginTarget): Promise<{ images: str
   const root = labPaths.origin;
   const www = join(root, 'www');
   const images = imageSet(LAB_IMAGE_COUNT);
-  for (const img of images) {
+  // The photos derived images are made from (not in `images`: the load and hit-ratio streams keep their set).
+  for (const img of [...images, ...photoSet()]) {
     mkdirSync(dirname(join(www, img.name)), { recursive: true });
     writeFileSync(join(www, img.name), img.data);
   }

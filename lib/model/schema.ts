@@ -7,6 +7,7 @@
 import * as z from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
 import { SAFE_TEXT, SAFE_TEXT_RULE, DNS_NAME, IDENT } from './text.ts';
+import { images } from './schema-images.ts';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address such as 192.0.2.10' });
 const ipv6 = z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address such as 2001:db8::10' });
@@ -228,6 +229,7 @@ export const cdnSchema = z
     origin: origin.describe('Exactly one of s3 {bucket, region} or http {url}.'),
     cache,
     shield: ident.optional().describe('Optional site id of the origin shield: other sites fetch misses through its image VIP.'),
+    images,
     monitoring,
   })
   .describe('anycdn global settings (sites/cdn.yaml)');

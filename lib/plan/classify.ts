@@ -89,7 +89,14 @@ export const classifyKeepalived: Classifier = (before, after) => {
 
 /** nginx 1.22: HUP re-reads everything, but a changed cache zone or path means a restart and an empty cache. */
 export const classifyNginx: Classifier = (before, after) =>
-  unique(changed((t) => braceStatements(t, false), before, after).map((c) => ({ class: /^proxy_cache_path\b/.test(c.s.text) ? 'nginx-restart-cache-loss' : 'nginx-reload', reason: line(c) })));
+  unique(changed((t) => braceStatements(t, false), before, after).map((c) => ({ class: nginxClass(c), reason: line(c) })));
+
+/** A load_module added needs its package installed before the reload (a reload would fail without it). */
+function nginxClass(c: Signed): ImpactClass {
+  if (/^proxy_cache_path\b/.test(c.s.text)) return 'nginx-restart-cache-loss';
+  if (c.sign === '+' && /^load_module\b/.test(c.s.text)) return 'nginx-module-install';
+  return 'nginx-reload';
+}
 
 /** squid 5.7: reconfigure re-reads everything but cache_dir, which needs squid -z and a restart. */
 export const classifySquid: Classifier = (before, after) =>

@@ -42,6 +42,7 @@ export const IMPACTS = {
   'healthcheck-restart': { rank: 2, effect: "restart of the health checker: this host withdraws its anycast announcement until `rise` probes pass; the site's other dns hosts keep announcing", drainFirst: false },
   'knot-restart': { rank: 2, effect: "knot restarts (a server section change): this host's DNS stops for a moment and its checker withdraws it", drainFirst: true, assumes: 'knot' },
   'unit-restart': { rank: 2, effect: 'systemctl daemon-reload, then a restart of the unit', drainFirst: true },
+  'nginx-module-install': { rank: 2, effect: 'install the module\'s Debian package (load_module added), then reload (HUP); the cache is kept', drainFirst: false, assumes: 'nginx' },
   'daemon-add': { rank: 2, effect: 'install the package, enable and start the unit (a new cache starts cold)', drainFirst: true },
   'daemon-remove': { rank: 2, effect: 'stop and disable the unit (a removed cache takes its content with it)', drainFirst: true },
   'host-add': { rank: 2, effect: 'a new host: install its bundle and start its units', drainFirst: false },

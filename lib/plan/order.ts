@@ -9,6 +9,7 @@ import type { Topology } from '../model/schema.ts';
 import { vrrpPriority } from '../render/keepalived.ts';
 import { unitPackages } from '../render/catalog.ts';
 import { PATHS } from '../render/paths.ts';
+import { IMAGE_FILTER_PACKAGE } from '../render/nginx-transforms.ts';
 import { IMPACTS, worst, type ImpactClass } from './impact.ts';
 import type { CloudChange, DaemonChange, HostChange, SiteChange, Step } from './types.ts';
 
@@ -35,6 +36,8 @@ function daemonAction(d: DaemonChange): string | undefined {
     case 'nginx-reload':
     case 'squid-reconfigure':
       return `systemctl reload ${u}`;
+    case 'nginx-module-install':
+      return `apt-get install -y ${IMAGE_FILTER_PACKAGE} && systemctl reload ${u}`;
     case 'squid-restart-rebuild':
       return `systemctl stop squid && squid -z -N -f ${PATHS.squidConf} && systemctl start squid`;
     case 'daemon-add':

@@ -48,7 +48,9 @@ const PACKAGES: Record<string, string[]> = {
   haproxy: ['haproxy'],
   // nft: `anycdn drain` of an lb host holds new connections to the VIP off (lib/drain/plan.ts).
   keepalived: ['keepalived', 'nftables'],
-  nginx: ['nginx'],
+  // image_filter for derived images (images.transforms): installed with every nginx cache, so
+  // turning transforms on or off is a reload, never a package change on a running host.
+  nginx: ['nginx', 'libnginx-mod-http-image-filter'],
   squid: ['squid'],
   'anycdn-exporter-firewall': ['nftables'],
   'prometheus-node-exporter': ['prometheus-node-exporter'],

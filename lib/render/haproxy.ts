@@ -24,6 +24,7 @@ import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { comment, emitHaproxy, ident, kw, quote, type HaproxyLine, type HaproxySection } from './syntax/haproxy.ts';
 import { hasRole, type Renderer } from './types.ts';
+import { derivedFrontendLines, withDerivedBackend } from './haproxy-transforms.ts';
 
 /** The stats page, the Prometheus exporter and the liveness URI listen here, on statsAddress. */
 export const HAPROXY_STATS_PORT = 8404;
@@ -123,7 +124,7 @@ export function haproxyConfig(t: Topology, site: Site, host: Host): HaproxySecti
     kw('timeout', 'server', `${serverTimeoutSec(t)}s`),
     kw('timeout', 'check', `${h.checkInterMs}ms`),
   ];
-  return [
+  return withDerivedBackend(t, site, [
     { head: ['global'], lines: global },
     { head: ['defaults'], lines: defaults },
     { head: ['frontend', FRONTEND], comment: 'The image VIP. Only GET and HEAD reach the caches.', lines: frontendLines(t, site) },
@@ -131,7 +132,7 @@ export function haproxyConfig(t: Topology, site: Site, host: Host): HaproxySecti
     ...(engines.length > 1 ? engines.map((e) => checkBackend(t, site, e)) : []),
     { head: ['frontend', STATS], comment: 'Stats, Prometheus metrics and liveness: on the stats address only, never on the VIP.', lines: statsLines(site) },
     ...(t.cdn.monitoring ? [metricsSection(t.cdn.monitoring, host)] : []),
-  ];
+  ], BACKEND);
 }
 
 /**
@@ -183,7 +184,7 @@ function frontendLines(t: Topology, site: Site): HaproxyLine[] {
       kw('http-request', 'set-header', 'X-Forwarded-Proto', 'http', 'unless', '{', 'ssl_fc', '}'),
     );
   }
-  lines.push(kw('default_backend', BACKEND));
+  lines.push(...derivedFrontendLines(t, site), kw('default_backend', BACKEND));
   return lines;
 }
 

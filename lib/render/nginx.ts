@@ -21,6 +21,7 @@ import { blank, block, stmt, type Node } from './syntax/brace.ts';
 import { emitNginx, quote, template } from './syntax/nginx.ts';
 import { ip } from './syntax/word.ts';
 import { hasRole, type Renderer } from './types.ts';
+import { derivedLocations, transformHttp, transformModule } from './nginx-transforms.ts';
 
 /** Where stub_status answers: loopback only, never the host address haproxy sends traffic to. */
 export const NGINX_STATUS = { address: '127.0.0.1', port: 80, path: '/nginx_status' } as const;
@@ -62,6 +63,7 @@ export function nginxTempPath(kind: (typeof TEMP_KINDS)[number]): string {
 
 export function nginxTree(t: Topology, site: Site, host: Host): Node[] {
   return [
+    ...transformModule(t),
     stmt('user', 'www-data'),
     stmt('worker_processes', 'auto'),
     stmt('worker_rlimit_nofile', 65536),
@@ -119,6 +121,7 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
       block(['upstream', 'shield'], [stmt('server', quote(`${shield.address}:${shield.port}`)), stmt('keepalive', 32), stmt('keepalive_timeout', '60s')]),
     );
   }
+  nodes.push(...transformHttp(t, host));
   nodes.push(
     blank,
     block(['server'], [
@@ -137,7 +140,7 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
       block(['location', '/'], [stmt('return', 421)]),
     ]),
     blank,
-    block(['server'], imageServer(t, host, origin, shield !== undefined)),
+    block(['server'], imageServer(t, site, host, origin, shield !== undefined)),
   );
   return nodes;
 }
@@ -171,7 +174,7 @@ function healthLocation(): Node {
   return block(['location', '=', CACHE_HEALTH.nginx.path], [stmt('access_log', 'off'), stmt('default_type', 'text/plain'), stmt('return', CACHE_HEALTH.nginx.expectStatus, 'ok')]);
 }
 
-function imageServer(t: Topology, host: Host, origin: OriginTarget, viaShield: boolean): Node[] {
+function imageServer(t: Topology, site: Site, host: Host, origin: OriginTarget, viaShield: boolean): Node[] {
   const c = t.cdn.cache;
   const nodes: Node[] = [
     stmt('listen', quote(`${host.address}:${CACHE_PORT}`)),
@@ -204,6 +207,7 @@ function imageServer(t: Topology, host: Host, origin: OriginTarget, viaShield: b
     healthLocation(),
   ];
   const stripQuery = c.keyIncludesQuery ? [] : [stmt('rewrite', '^', '$uri?', 'break')];
+  nodes.push(...derivedLocations(t, site, viaShield, stripQuery, requestHeaders(t.cdn.imageHost)));
   if (viaShield) {
     nodes.push(
       blank,

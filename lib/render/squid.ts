@@ -24,6 +24,7 @@ import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { blank, comment, directive as d, emitSquid, type SquidLine } from './syntax/squid.ts';
 import { hasRole, type RenderedFile, type Renderer } from './types.ts';
+import { derivedPeerLines } from './squid-transforms.ts';
 
 const IMAGE_EXTENSIONS = ['avif', 'gif', 'ico', 'jpe?g', 'png', 'svg', 'webp'];
 const S3_HIDDEN = ['X-Amz-Id-2', 'X-Amz-Request-Id', 'X-Amz-Server-Side-Encryption', 'X-Amz-Version-Id', 'X-Amz-Replication-Status', 'X-Amz-Storage-Class'];
@@ -184,6 +185,7 @@ export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
       ...(origin.tls ? ['tls'] : []),
     ),
   );
+  lines.push(...derivedPeerLines(t, 'origin'));
   for (const p of peers) lines.push(d('cache_peer_access', p, 'allow', 'image_host'), d('cache_peer_access', p, 'deny', 'all'));
   lines.push(
     ...(shield ? [d('retry_on_error', 'on')] : []),

@@ -8,6 +8,8 @@
 //   - anycast-healthchecker's defaults: check_interval 10 s, check_timeout 2 s, check_fail 2,
 //     check_rise 2 (healthcheck intervalMs, timeoutMs, fall, rise);
 //   - no origin shield (no `shield:`), every site fetching its misses from the origin itself.
+//     Without a shield every site would make its own derived images, which a Squid-only site
+//     cannot (the model refuses it), so the baseline has no images.transforms either.
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -26,6 +28,7 @@ export function writeBaselineSites(from: string, dir: string): string {
     const doc = parseDocument(readFileSync(join(from, f), 'utf8'));
     if (f === 'cdn.yaml') {
       doc.delete('shield');
+      doc.delete('images');
       for (const [k, v] of Object.entries(BASELINE.healthcheck)) doc.setIn(['healthcheck', k], v);
     } else {
       doc.setIn(['vip', 'advertIntervalMs'], BASELINE.advertIntervalMs);

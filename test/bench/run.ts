@@ -13,6 +13,7 @@
 //             and the health checker's cost (lab-bench.ts);
 //   balance:  (root) only the hash-balance-factor trials, in their own lab (balance.ts); part of
 //             lab, so it runs on its own only when asked for without lab.
+//   transform: derived images per CPU second of one nginx worker, per source and width (transform.ts).
 // `--full` adds validate of 300 sites and `lab up` of 5 generated sites (minutes more).
 // `--lab-lock FILE` holds flock(1) on FILE around the lab part only, on a machine whose lab is shared.
 // It compiles dist/ first: the CLI measured is the compiled one.
@@ -27,13 +28,14 @@ import { balanceBench, labBench, labLock } from './lab-bench.ts';
 import { hostViewMs, timeCommand, type Figure, type TimeOptions } from './measure.ts';
 import { Results, stats, type Stats } from './results.ts';
 import { writeSites } from './topology.ts';
+import { transformBench } from './transform.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'anycdn.js');
 const CDK = join(ROOT, 'node_modules', '.bin', 'cdk');
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab', 'balance'] as const;
+const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab', 'balance', 'transform'] as const;
 type Group = (typeof GROUPS)[number];
 const args = process.argv.slice(2);
 const full = args.includes('--full');
@@ -156,6 +158,15 @@ try {
     const release = labLockFile ? await labLock(labLockFile) : () => {};
     try {
       await balanceBench(res, ROOT);
+    } finally {
+      release();
+    }
+  }
+  if (want('transform')) {
+    // CPU-bound: under the lab lock, so it neither skews nor is skewed by a lab run of others.
+    const release = labLockFile ? await labLock(labLockFile) : () => {};
+    try {
+      await res.section('transform', () => transformBench(res, ROOT, scratch));
     } finally {
       release();
     }

@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { upstreamHostnames } from '../../lib/check/cache.ts';
+import { nginxChecker, upstreamHostnames } from '../../lib/check/cache.ts';
+import { formatDiagnostic } from '../../lib/model/errors.ts';
+import { IMAGE_FILTER_MODULE } from '../../lib/render/nginx-transforms.ts';
 import { checkFiles, checkHosts } from '../../lib/check/run.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { monitoringPlans, renderPlans, renderTopology } from '../../lib/render/index.ts';
@@ -92,6 +94,30 @@ describe('nginx check without DNS', () => {
       expect(report.diagnostics, url).toEqual([]);
       expect(report.checked.map((c) => c.ok), url).toEqual([true]);
     }
+  });
+});
+
+describe('nginx check of derived images (images.transforms)', () => {
+  it('loads the image_filter module, and rejects image_filter without load_module', async (ctx) => {
+    const skip = missingBinary('/usr/sbin/nginx', 'nginx') ?? missingBinary(IMAGE_FILTER_MODULE, 'libnginx-mod-http-image-filter') ?? missingRoot();
+    if (skip) return ctx.skip(skip);
+    const [good] = renderTopology(loadEdited()).filter((f) => f.host === 'ams-cache1' && f.check === 'nginx');
+    expect(good!.content).toMatch(/^load_module /m);
+    const bad = { ...good!, host: 'ams-cache1-bad', content: good!.content.replace(/^load_module .*\n/m, '') };
+    const report = await checkFiles([good!, bad], { only: ['nginx'] });
+    expect(report.checked.map((c) => [c.file.host, c.ok])).toEqual([
+      ['ams-cache1-bad', false],
+      ['ams-cache1', true],
+    ]);
+    expect(report.diagnostics.map(formatDiagnostic)).toEqual([expect.stringMatching(/^ams\/ams-cache1-bad\/etc\/nginx\/nginx\.conf:\d+:1: nginx: .*unknown directive "image_filter_buffer"/)]);
+  });
+
+  it('names the Debian package when the module is missing', () => {
+    const out = `[emerg] dlopen() "${IMAGE_FILTER_MODULE}" failed (${IMAGE_FILTER_MODULE}: cannot open shared object file: No such file or directory) in /etc/nginx/nginx.conf:4\n`;
+    const file: RenderedFile = { site: 's', host: 'h', path: '/etc/nginx/nginx.conf', content: '', mode: 0o644, check: 'nginx' };
+    expect(nginxChecker.parse(out, 1, file).map(formatDiagnostic)).toEqual([
+      `s/h/etc/nginx/nginx.conf:4:1: nginx: [emerg] dlopen() "${IMAGE_FILTER_MODULE}" failed (${IMAGE_FILTER_MODULE}: cannot open shared object file: No such file or directory; install the Debian package libnginx-mod-http-image-filter) in /etc/nginx/nginx.conf:4`,
+    ]);
   });
 });
 

@@ -26,9 +26,13 @@ const SQUID_HOST = 'nyc-cache1';
 const skip = missingBinary('/usr/sbin/nginx', 'nginx') ?? missingBinary('/usr/sbin/squid', 'squid') ?? missingBinary('/usr/bin/curl', 'curl') ?? missingRoot();
 
 // The shipped model, with an HTTP origin we run ourselves and no shield (both caches go straight
-// to the origin, which is what the shield site's caches do).
+// to the origin, which is what the shield site's caches do), and so without derived images (a
+// Squid cache without a shield cannot make them; test/lab/transforms.test.ts covers them).
 const topology = loadEdited((x) => {
-  x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/origin:\n  s3:\n    bucket: .*\n    region: .*\n/, `origin:\n  http:\n    url: http://${ORIGIN}:8080\n`).replace(/\nshield: ams\n/, '\n');
+  x['sites/cdn.yaml'] = x['sites/cdn.yaml']!
+    .replace(/origin:\n  s3:\n    bucket: .*\n    region: .*\n/, `origin:\n  http:\n    url: http://${ORIGIN}:8080\n`)
+    .replace(/\nshield: ams\n/, '\n')
+    .replace(/\nimages:\n  transforms:\n    widths: .*\n/, '\n');
 });
 const plans = renderPlans(topology).filter((p) => [NGINX_HOST, SQUID_HOST].includes(p.host));
 const files = plans.flatMap((p) => p.files).filter((f) => !f.path.startsWith('/etc/systemd/'));

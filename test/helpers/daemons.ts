@@ -23,6 +23,7 @@ export function missingLabDaemon(): string | undefined {
     ['/usr/sbin/haproxy', 'haproxy'],
     ['/usr/sbin/keepalived', 'keepalived'],
     ['/usr/sbin/nginx', 'nginx'],
+    ['/usr/lib/nginx/modules/ngx_http_image_filter_module.so', 'libnginx-mod-http-image-filter'],
     ['/usr/sbin/squid', 'squid'],
     ['/usr/bin/curl', 'curl'],
     ['/usr/bin/openssl', 'openssl'],

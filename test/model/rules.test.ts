@@ -338,6 +338,9 @@ const RULE_CASES: Case[] = [
   ['haproxy', 'the shield redirecting HTTP to HTTPS', edit(S, [AMS, 'certPath: /etc/haproxy/certs/img.cdn.example.net.pem', 'certPath: /etc/haproxy/certs/img.cdn.example.net.pem\n    redirectHttp: true']), [
     'sites/ams.yaml:20:19: haproxy.https.redirectHttp: ams is the origin shield, and the other sites\' caches fetch from it over HTTP; set redirectHttp: false',
   ]],
+  ['images', 'a Squid-only shield, which cannot make derived images', edit(S, [CDN, '\nshield: ams\n', '\nshield: nyc\nimages:\n  transforms:\n    widths: [64]\n']), [
+    'sites/nyc.yaml:27:1: hosts: site nyc has no active nginx cache, and it is the shield, where derived images are made; Squid cannot resize images: add a host with roles: [cache] and cacheEngine: nginx',
+  ]],
 ];
 
 describe('rules', () => {
@@ -417,7 +420,7 @@ describe('unknown keys', () => {
     ['a typo inside a union branch', edit(S, [CDN, 'region: eu-west-1', 'region: eu-west-1\n    regoin: x']),
       'sites/cdn.yaml:35:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
     ['a key with no near match', edit(S, [CDN, 'shield: ams', 'shield: ams\nsecret: hunter2']),
-      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, monitoring, origin, shield'],
+      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, images, monitoring, origin, shield'],
     ['a plaintext password next to passwordRef', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      password: hunter2\n      passwordRef']),
       'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, multihop, name, passwordRef, prepend, ttlSecurity'],
   ])('%s', (_what, texts, expected) => {

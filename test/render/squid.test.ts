@@ -21,6 +21,8 @@ function directives(content: string, ...names: string[]): string[] {
 
 const shieldAt = (id: string | undefined) => (x: Record<string, string>) => {
   x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\nshield: ams\n/, id ? `\nshield: ${id}\n` : '\n');
+  // A Squid shield (or no shield, with Squid-only nyc) cannot make derived images: the model refuses transforms then.
+  x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\nimages:\n  transforms:\n    widths: .*\n/, '\n');
 };
 
 describe('squid cache', () => {
@@ -55,6 +57,8 @@ describe('squid cache', () => {
       'icp_access deny all',
       'htcp_access deny all',
       'never_direct allow all',
+      // images.transforms: derived paths, which only the shield has
+      'acl derived urlpath_regex ^/_w/',
       'acl from_cache hier_code HIER_NONE',
       'acl kept_status http_status 200 301 404',
       'acl cache_hit all-of from_cache kept_status',
@@ -66,6 +70,7 @@ describe('squid cache', () => {
     expect(directives(conf, 'cache_peer', 'cache_peer_access', 'retry_on_error')).toEqual([
       'cache_peer 198.51.100.10 parent 80 0 no-query no-digest originserver name=shield connect-timeout=2 connect-fail-limit=2',
       'cache_peer anycdn-example-images.s3.eu-west-1.amazonaws.com parent 443 0 no-query no-digest originserver name=origin connect-timeout=2 forceddomain=anycdn-example-images.s3.eu-west-1.amazonaws.com tls',
+      'cache_peer_access origin deny derived',
       'cache_peer_access shield allow image_host',
       'cache_peer_access shield deny all',
       'cache_peer_access origin allow image_host',
@@ -121,7 +126,7 @@ describe('squid cache', () => {
       loadEdited((x) => {
         x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\n  validSec: .*\n/, `\n  validSec: ${v}\n`);
       });
-    const stanza = (t: Topology) => directives(squidFiles(t, 'nyc-cache1')[0]!.content, 'acl', 'store_miss', 'negative_ttl').filter((l) => !/ (image_host|read_methods|CONNECT|cache_health|lb_hosts|manager_port) /.test(l));
+    const stanza = (t: Topology) => directives(squidFiles(t, 'nyc-cache1')[0]!.content, 'acl', 'store_miss', 'negative_ttl').filter((l) => !/ (image_host|read_methods|CONNECT|cache_health|lb_hosts|manager_port|derived) /.test(l));
 
     it('the shipped 200, 301 and 404: no 5xx is stored, and a 404 stays its 60 s', () => {
       expect(stanza(shipped)).toEqual([

@@ -1,0 +1,160 @@
+// Derived images (images.transforms, issue 17) in the lab: the shipped sites, whose cdn.yaml
+// allows widths 64, 128, 256 and 512 under /_w/, run for real in network namespaces.
+//
+// - At ams (the shield, nginx caches) the first request for an allowed width is a MISS that
+//   transforms, the second a HIT with the same bytes, and the bytes are a PNG of the asked width
+//   (the IHDR parsed here) with the original's aspect ratio.
+// - At nyc (Squid caches, which cannot resize) the same: its Squid fetches the derived image from
+//   the shield, where it was made, and keeps it; ams then answers that image as a HIT, so it was
+//   made once for both sites.
+// - A width not listed, a non-canonical spelling and a transform of a transform are refused with
+//   400 by haproxy: no cache sees them (their access logs are read through each host's view).
+// - An original narrower than the width is served as it is: image_filter never enlarges.
+//
+// Every wait is bounded; traffic stays inside the lab's namespaces; the lab is removed before and
+// after, even when a test fails.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mainPid } from '../../lib/lab/control.ts';
+import { labDown } from '../../lib/lab/down.ts';
+import { imageSet, imageSize, photoSet } from '../../lib/lab/images.ts';
+import { nsOf } from '../../lib/lab/plan.ts';
+import { LAB_DIR } from '../../lib/lab/state.ts';
+import { cacheHosts } from '../../lib/model/facts.ts';
+import { loadTopology } from '../../lib/model/load.ts';
+import { transformsOf } from '../../lib/model/transforms.ts';
+import { PATHS } from '../../lib/render/paths.ts';
+import { run } from '../../lib/run.ts';
+import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
+import { SITES_DIR } from '../helpers/topology.ts';
+import { labUpReady } from './bring-up.ts';
+
+const skip = missingRoot() ?? missingLabDaemon();
+const t = loadTopology(SITES_DIR);
+const tr = transformsOf(t)!;
+const IMG = t.cdn.imageHost;
+const site = (id: string) => t.sites.find((s) => s.id === id)!;
+const photos = photoSet();
+
+interface Fetched {
+  status: number;
+  cache: string;
+  servedBy: string;
+  contentType: string;
+  body: Buffer;
+  ms: number;
+}
+
+let fetches = 0;
+async function fetchFrom(siteId: string, path: string): Promise<Fetched> {
+  const file = join(LAB_DIR, `fetch-transforms-${process.pid}-${fetches++}`);
+  const t0 = performance.now();
+  const r = await run('ip', ['netns', 'exec', nsOf.client(siteId), 'curl', '-s', '-D', '-', '-o', file, '--max-time', '10', '-H', `Host: ${IMG}`, `http://${site(siteId).vip.address}${path}`], { timeoutMs: 13_000 });
+  const ms = performance.now() - t0;
+  const body = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+  rmSync(file, { force: true });
+  const h = r.stdout;
+  return {
+    status: Number(/^HTTP\/[\d.]+ (\d{3})/m.exec(h)?.[1] ?? 0),
+    cache: (/^x-cache-status: (\w+)/im.exec(h)?.[1] ?? '').toUpperCase(),
+    servedBy: /^x-served-by: (\S+)/im.exec(h)?.[1] ?? '',
+    contentType: /^content-type: ([^\r\n;]+)/im.exec(h)?.[1] ?? '',
+    body,
+    ms,
+  };
+}
+
+/** A whole PNG: signature, IHDR first, IEND last. */
+function isWholePng(b: Buffer): boolean {
+  return imageSize(b)?.type === 'png' && b.subarray(b.length - 8, b.length - 4).toString('ascii') === 'IEND';
+}
+
+/** Every cache access log line of a site (through each cache's host view) that names `path`. */
+function cacheLogLines(siteId: string, path: string): string[] {
+  return cacheHosts(site(siteId)).flatMap((h) => {
+    const unit = h.cacheEngine === 'squid' ? 'squid' : 'nginx';
+    const pid = mainPid(h.name, unit);
+    const log = unit === 'squid' ? PATHS.squidAccessLog : PATHS.nginxAccessLog;
+    const file = `/proc/${pid}/root${log}`;
+    if (pid === undefined || !existsSync(file)) throw new Error(`${h.name}: cannot read ${log} (unit ${unit} pid ${pid})`);
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.includes(path));
+  });
+}
+
+const derived = (width: number, source: string) => `${tr.pathPrefix}/${width}/${source}`;
+
+describe.skipIf(skip)('lab: derived images (images.transforms)', () => {
+  beforeAll(async () => {
+    await labUpReady(t, SITES_DIR);
+  }, 120_000);
+
+  afterAll(async () => {
+    await labDown();
+  }, 60_000);
+
+  it('the model allows 64, 128, 256 and 512 under /_w (what this file asks for)', () => {
+    expect({ prefix: tr.pathPrefix, widths: tr.widths }).toEqual({ prefix: '/_w', widths: [64, 128, 256, 512] });
+  });
+
+  it('ams (the shield, nginx): MISS that transforms, then HIT; a PNG of the asked width', async () => {
+    const figures: string[] = [];
+    for (const [i, width] of [[0, 256], [2, 512], [3, 64]] as const) {
+      const p = photos[i]!;
+      const path = derived(width, p.name);
+      const first = await fetchFrom('ams', path);
+      const second = await fetchFrom('ams', path);
+      const size = imageSize(first.body);
+      expect({ status: first.status, cache: first.cache, type: first.contentType, size: size && { type: size.type, width: size.width } }, path).toEqual({
+        status: 200,
+        cache: 'MISS',
+        type: 'image/png',
+        size: { type: 'png', width },
+      });
+      expect(Math.abs(size!.height - (p.height * width) / p.width), `${path}: height keeps the aspect ratio`).toBeLessThanOrEqual(1);
+      expect(isWholePng(first.body), `${path}: a whole PNG`).toBe(true);
+      expect(first.body.length, `${path}: smaller than the original`).toBeLessThan(p.data.length);
+      expect({ status: second.status, cache: second.cache, same: second.body.equals(first.body) }, path).toEqual({ status: 200, cache: 'HIT', same: true });
+      figures.push(`${path}: ${p.width}x${p.height} ${(p.data.length / 1024).toFixed(0)} KiB -> ${size!.width}x${size!.height} ${(first.body.length / 1024).toFixed(0)} KiB; MISS ${first.ms.toFixed(0)} ms, HIT ${second.ms.toFixed(0)} ms`);
+    }
+    console.log(`derived images at ams:\n  ${figures.join('\n  ')}`);
+  }, 60_000);
+
+  it('nyc (Squid, through the shield): MISS, then HIT; made once, at ams, for both sites', async () => {
+    const p = photos[1]!;
+    const path = derived(128, p.name);
+    const first = await fetchFrom('nyc', path);
+    const second = await fetchFrom('nyc', path);
+    const size = imageSize(first.body);
+    expect({ status: first.status, cache: first.cache, size: size && { type: size.type, width: size.width } }).toEqual({ status: 200, cache: 'MISS', size: { type: 'png', width: 128 } });
+    expect(isWholePng(first.body)).toBe(true);
+    expect({ status: second.status, cache: second.cache, same: second.body.equals(first.body), servedBy: second.servedBy }).toEqual({
+      status: 200,
+      cache: 'HIT',
+      same: true,
+      servedBy: expect.stringMatching(/^nyc-cache[12]$/),
+    });
+    // nyc's Squid asked the shield, whose nginx made it: ams now has it.
+    const atShield = await fetchFrom('ams', path);
+    expect({ status: atShield.status, cache: atShield.cache, same: atShield.body.equals(first.body) }).toEqual({ status: 200, cache: 'HIT', same: true });
+    console.log(`derived image through nyc (Squid): MISS ${first.ms.toFixed(0)} ms (made at ams), HIT ${second.ms.toFixed(0)} ms`);
+  }, 60_000);
+
+  it('a width not allowed, a non-canonical spelling or a chain is refused with 400 by haproxy; no cache sees it', async () => {
+    const p = photos[0]!.name;
+    const refused = [derived(300, p), `${tr.pathPrefix}/0256/${p}`, `${tr.pathPrefix}/256//${p}`, `${tr.pathPrefix}/256/`, `${tr.pathPrefix}/w256/${p}`, `${tr.pathPrefix}/64${tr.pathPrefix}/512/${p}`];
+    for (const siteId of ['ams', 'nyc']) {
+      for (const path of refused) {
+        const r = await fetchFrom(siteId, path);
+        expect({ path, status: r.status, servedBy: r.servedBy, body: r.body.toString('utf8') }).toEqual({ path, status: 400, servedBy: '', body: expect.stringContaining('width one of 64, 128, 256, 512') });
+      }
+    }
+    for (const siteId of ['ams', 'nyc']) expect(cacheLogLines(siteId, '/0256/').concat(cacheLogLines(siteId, `${tr.pathPrefix}/300/`)), `${siteId}: a cache saw a refused request`).toEqual([]);
+  }, 60_000);
+
+  it('an original narrower than the width is served as it is (image_filter never enlarges)', async () => {
+    const small = imageSet(1)[0]!;
+    const r = await fetchFrom('ams', derived(512, small.name));
+    expect({ status: r.status, size: imageSize(r.body)?.width, same: r.body.equals(small.data) }).toEqual({ status: 200, size: imageSize(small.data)!.width, same: true });
+  }, 30_000);
+});
