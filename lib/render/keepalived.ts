@@ -66,6 +66,13 @@ export function keepalivedTree(site: Site, host: Host, monitored = false): Node[
     vip.preempt === false ? stmt('nopreempt') : vip.preempt.delaySec > 0 ? stmt('preempt_delay', vip.preempt.delaySec) : { kind: 'comment', text: 'preempts at once' },
   ];
   const instance: Node[] = [...common];
+  if (site.platform !== 'aws') {
+    // The new master's gratuitous ARPs (unsolicited NAs) are what move the VIP. keepalived sends a
+    // set at once and a second one garp_master_delay later (default 5 s). A Linux router ignores a
+    // new link-layer address within locktime (1 s) of the entry's last update, so the first set
+    // can be lost; the second, 1 s on, is then what moves the clients, and 5 s was a 5 s stall.
+    instance.push(stmt('garp_master_delay', 1));
+  }
   if (site.platform === 'aws') {
     instance.push(
       { kind: 'comment', text: 'no multicast in a VPC: adverts go to the peer directly' },
