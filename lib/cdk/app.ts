@@ -4,7 +4,7 @@ import type { App, Stack } from 'aws-cdk-lib';
 import type { Topology } from '../model/schema.ts';
 import { renderTopology } from '../render/index.ts';
 import type { RenderedFile } from '../render/types.ts';
-import { cloudShape } from '../cloud/shape.ts';
+import { cloudShape, originBuckets } from '../cloud/shape.ts';
 import { GLOBAL, GLOBAL_REGION, METAL_REGION, ORIGIN } from '../cloud/stacks.ts';
 import { AwsSiteStack } from './aws-site-stack.ts';
 import { account, CONTEXT, contextFlag, contextString, debianAmi } from './context.ts';
@@ -45,7 +45,7 @@ export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTo
       shape: s,
       zones: s.site.availabilityZones,
       ami: debianAmi(app, s.region),
-      ...(shape.origin ? { originBucket: shape.origin.bucket } : {}),
+      ...(shape.origin ? { originBuckets: originBuckets(shape.origin) } : {}),
     });
     add(stack);
     return [s.site.id, stack] as const;

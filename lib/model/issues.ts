@@ -97,7 +97,8 @@ function bound(origin: string, which: 'at least' | 'at most', limit: number | bi
 
 function unionHint(path: readonly PropertyKey[]): string {
   const last = path[path.length - 1];
-  if (last === 'origin') return 'must hold exactly one of s3: {bucket, region} or http: {url}';
+  if (last === 'origin') return 'must hold exactly one of s3: {bucket, region} or http: {url}, or a list of them in priority order';
+  if (typeof last === 'number' && path[path.length - 2] === 'origin') return 'must hold exactly one of s3: {bucket, region} or http: {url}';
   if (last === 'preempt') return 'must be false (nopreempt) or {delaySec: N}';
   if (last === 'bfd') return 'must be true, false or {intervalMs: N, multiplier: N}';
   return 'does not match any allowed form';

@@ -13,6 +13,7 @@ import { dns } from './dns.ts';
 import { drain } from './drain.ts';
 import { haproxy } from './haproxy.ts';
 import { monitoring } from './monitoring.ts';
+import { origins } from './origins.ts';
 import { uniqueNames } from './names.ts';
 import { parentZone } from './parent-zone.ts';
 import { platform } from './platform.ts';
@@ -22,7 +23,7 @@ import { stackNames } from './stack-names.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, monitoring, drain];
+export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, monitoring, drain, origins];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);
