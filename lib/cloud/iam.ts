@@ -127,3 +127,23 @@ export function originBucketStatements(bucket: string): Statement[] {
 export function pullStatements(host: string): Statement[] {
   return [{ sid: 'PullOwnBundle', actions: ['s3:GetObject'], resources: [{ kind: 'config-objects', pattern: `${host}/*` }] }];
 }
+
+/** The service principal S3 replication assumes a role as. */
+export const REPLICATION_PRINCIPAL = 's3.amazonaws.com';
+
+/**
+ * The S3 replication role of the origin bucket (AWS's minimum for live replication, SSE-S3): read
+ * the replication configuration and the object versions of the source, write replicas, deletes
+ * (delete markers, so a removed image leaves the replica too) and tags into the replica.
+ */
+export function replicationStatements(source: string, replica: string): Statement[] {
+  return [
+    { sid: 'ReadReplicationConfiguration', actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'], resources: [{ kind: 's3-bucket', bucket: source }] },
+    {
+      sid: 'ReadSourceVersions',
+      actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
+      resources: [{ kind: 's3-objects', bucket: source, pattern: '*' }],
+    },
+    { sid: 'WriteReplicas', actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], resources: [{ kind: 's3-objects', bucket: replica, pattern: '*' }] },
+  ];
+}

@@ -29,13 +29,14 @@ export interface LoadResult {
    */
   staleSocketRetries: number;
   achievedRatePerSec: number;
+  p50Ms: number;
   p99Ms: number;
   maxMs: number;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], staleSocketRetries: 0, achievedRatePerSec: 0, p99Ms: 0, maxMs: 0 };
+  const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], staleSocketRetries: 0, achievedRatePerSec: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
   const latencies: number[] = [];
   const pending = new Set<Promise<void>>();
   const started = Date.now();
@@ -88,6 +89,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const elapsed = (Date.now() - started) / 1000;
   r.achievedRatePerSec = Math.round(r.sent / Math.max(elapsed, 0.001));
   latencies.sort((a, b) => a - b);
+  r.p50Ms = latencies[Math.floor(latencies.length * 0.5)] ?? 0;
   r.p99Ms = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
   r.maxMs = latencies[latencies.length - 1] ?? 0;
   return r;
