@@ -13,18 +13,16 @@ export const origins: Rule = (t, report) => {
   const name = (i: number, ...rest: string[]) => [list ? `origin[${i}]` : 'origin', ...rest].join('.');
   const seen = new Map<string, number>();
   entries.forEach((o, i) => {
+    const target = targetOf(o);
     if ('http' in o) {
-      const port = /:(\d+)\/?$/.exec(o.http.url.replace(/^https?:\/\//, ''))?.[1];
-      if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
-        report(null, at(i, 'http', 'url'), `${name(i, 'http', 'url')}: port ${port} is not 1..65535, got ${o.http.url}; fix the port`);
+      if (target.port < 1 || target.port > 65535) {
+        report(null, at(i, 'http', 'url'), `${name(i, 'http', 'url')}: port ${target.port} is not 1..65535, got ${o.http.url}; fix the port`);
         return;
       }
-      const target = targetOf(o);
       if (target.host === t.cdn.imageHost) {
         report(null, at(i, 'http', 'url'), `${name(i, 'http', 'url')}: ${o.http.url} is the image host itself, so a miss would loop through the CDN; name the server behind it`);
       }
     }
-    const target = targetOf(o);
     const key = `${target.host}:${target.port}`;
     const first = seen.get(key);
     const field = 's3' in o ? name(i, 's3', 'bucket') : name(i, 'http', 'url');
