@@ -123,6 +123,7 @@ describe.skipIf(skip)('lab: origins in priority order', () => {
   });
 
   it('the primary dies under >= 100 misses/s: 0 failed requests, every later miss served by the replica', async () => {
+    let killed = false;
     let killedAt = 0;
     let restarted = false;
     try {
@@ -136,8 +137,9 @@ describe.skipIf(skip)('lab: origins in priority order', () => {
 
       const kill = await loads(2, KILL_SEC, async () => {
         await sleep(KILL_AFTER_MS);
-        killedAt = Date.now();
+        killed = true;
         await stopOrigin(0);
+        killedAt = Date.now(); // its processes are gone: nothing it logs can be later than this
       });
       for (const [i, r] of kill.results.entries()) expect(failures(r), `${SITES[i]![0]} while the primary died`).toEqual({ failed: 0, byStatus: { '200': r.sent }, errors: {} });
 
@@ -150,7 +152,7 @@ describe.skipIf(skip)('lab: origins in priority order', () => {
       const replica = fetches(1);
       const servedOk = (m: Map<string, [number, number][]>, p: string) => (m.get(p) ?? []).some(([, s]) => s === 200);
       expect(kill.paths.flat().filter((p) => !servedOk(primary, p) && !servedOk(replica, p)), 'misses no origin served').toEqual([]);
-      const lateAtPrimary = [...primary].filter(([, hits]) => hits.some(([ms]) => ms > killedAt + 50)).map(([p]) => p);
+      const lateAtPrimary = [...primary].filter(([, hits]) => hits.some(([ms]) => ms > killedAt)).map(([p]) => p);
       expect(lateAtPrimary, 'requests the primary answered after it was killed').toEqual([]);
       expect(after.paths.flat().filter((p) => !servedOk(replica, p)), 'misses with the primary dead that the replica did not serve').toEqual([]);
       const movedInKill = kill.paths.flat().filter((p) => servedOk(replica, p)).length;
@@ -168,7 +170,7 @@ describe.skipIf(skip)('lab: origins in priority order', () => {
       figures.record('origins', 'misses of the kill phase served by the replica', 'requests', '> 0', [movedInKill], `of ${kill.paths.flat().length}`);
       expect(movedInKill, 'the replica served none of the kill phase').toBeGreaterThan(0);
     } finally {
-      if (killedAt > 0) {
+      if (killed) {
         await startOriginAgain(0);
         restarted = true;
       }
