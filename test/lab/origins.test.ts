@@ -125,7 +125,6 @@ describe.skipIf(skip)('lab: origins in priority order', () => {
   it('the primary dies under >= 100 misses/s: 0 failed requests, every later miss served by the replica', async () => {
     let killed = false;
     let killedAt = 0;
-    let restarted = false;
     try {
       const before = await loads(1, PHASE_SEC);
       for (const [i, r] of before.results.entries()) expect(failures(r), `${SITES[i]![0]} before the kill`).toEqual({ failed: 0, byStatus: { '200': r.sent }, errors: {} });
@@ -170,11 +169,7 @@ describe.skipIf(skip)('lab: origins in priority order', () => {
       figures.record('origins', 'misses of the kill phase served by the replica', 'requests', '> 0', [movedInKill], `of ${kill.paths.flat().length}`);
       expect(movedInKill, 'the replica served none of the kill phase').toBeGreaterThan(0);
     } finally {
-      if (killed) {
-        await startOriginAgain(0);
-        restarted = true;
-      }
+      if (killed) await startOriginAgain(0);
     }
-    expect(restarted).toBe(true);
   }, 120_000);
 });
