@@ -4,8 +4,8 @@ import type { App, Stack } from 'aws-cdk-lib';
 import type { Topology } from '../model/schema.ts';
 import { renderTopology } from '../render/index.ts';
 import type { RenderedFile } from '../render/types.ts';
-import { cloudShape } from '../cloud/shape.ts';
-import { GLOBAL, GLOBAL_REGION, METAL_REGION, ORIGIN } from '../cloud/stacks.ts';
+import { cloudShape, originBuckets } from '../cloud/shape.ts';
+import { GLOBAL, GLOBAL_REGION, METAL_REGION, ORIGIN, ORIGIN_REPLICA } from '../cloud/stacks.ts';
 import { AwsSiteStack } from './aws-site-stack.ts';
 import { account, CONTEXT, contextFlag, contextString, debianAmi } from './context.ts';
 import { GlobalStack } from './global-stack.ts';
@@ -16,6 +16,7 @@ import { OriginStack } from './origin-stack.ts';
 /** CDK names each stack of lib/cloud/stacks.ts anycdn-<name>. */
 export const stackName = (name: string) => `anycdn-${name}`;
 export const ORIGIN_STACK = stackName(ORIGIN);
+export const ORIGIN_REPLICA_STACK = stackName(ORIGIN_REPLICA);
 export const GLOBAL_STACK = stackName(GLOBAL);
 export const siteStackName = (siteId: string) => stackName(siteId);
 
@@ -32,12 +33,27 @@ export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTo
   const add = (s: Stack) => stacks.set(s.stackName, s);
 
   if (shape.origin) {
-    add(new OriginStack(app, ORIGIN_STACK, {
+    const accessLogs = contextFlag(app, CONTEXT.originAccessLogs);
+    const replica = shape.origin.replica;
+    const origin = new OriginStack(app, ORIGIN_STACK, {
       env: { account: accountId, region: shape.origin.region },
       description: `anycdn: origin bucket ${shape.origin.bucket}`,
       bucketName: shape.origin.bucket,
-      accessLogs: contextFlag(app, CONTEXT.originAccessLogs),
-    }));
+      accessLogs,
+      ...(replica ? { replicateTo: replica.bucket } : {}),
+    });
+    add(origin);
+    if (replica) {
+      // A stack of its own in the replica's region (a stack has one region); deployed first.
+      const replicaStack = new OriginStack(app, ORIGIN_REPLICA_STACK, {
+        env: { account: accountId, region: replica.region },
+        description: `anycdn: replica ${replica.bucket} of origin bucket ${shape.origin.bucket}`,
+        bucketName: replica.bucket,
+        accessLogs,
+      });
+      add(replicaStack);
+      origin.addDependency(replicaStack, 'S3 replication needs the versioned replica bucket first');
+    }
   }
 
   const awsStacks = shape.awsSites.map((s) => {
@@ -50,7 +66,7 @@ export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTo
       shape: s,
       zones: s.site.availabilityZones,
       ami: debianAmi(app, s.region),
-      ...(shape.origin ? { originBucket: shape.origin.bucket } : {}),
+      ...(shape.origin ? { originBuckets: originBuckets(shape.origin) } : {}),
     });
     add(stack);
     return [s.site.id, stack] as const;

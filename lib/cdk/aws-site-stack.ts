@@ -16,7 +16,8 @@ export interface AwsSiteStackProps extends StackProps {
   zones: string[];
   /** The pinned Debian 12 AMI of the site's region. */
   ami: string;
-  originBucket?: string;
+  /** The origin bucket and its replica, which cache roles may read. */
+  originBuckets?: string[];
 }
 
 export class AwsSiteStack extends Stack {
@@ -61,7 +62,7 @@ export class AwsSiteStack extends Stack {
         egressReady: network.egressRoute,
         machineImage,
         ami: props.ami,
-        ...(props.originBucket ? { originBucket: props.originBucket } : {}),
+        ...(props.originBuckets ? { originBuckets: props.originBuckets } : {}),
       });
       // One host at a time, each after the previous one reported healthy: a change that restarts
       // instances never takes two hosts (and so never both lb hosts) down together, and a host

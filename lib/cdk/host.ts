@@ -29,8 +29,8 @@ export interface HostProps {
   machineImage: ec2.IMachineImage;
   /** The pinned AMI id behind machineImage: part of the host's version. */
   ami: string;
-  /** s3:GetObject on the origin bucket's objects. */
-  originBucket?: string;
+  /** s3:GetObject on the objects of the origin bucket (and its replica). */
+  originBuckets?: string[];
 }
 
 export class Host extends Construct {
@@ -189,8 +189,10 @@ export class Host extends Construct {
       );
     }
     if (permissions.includes('origin-read')) {
-      if (!props.originBucket) throw new Error('internal: origin-read without an origin bucket');
-      acknowledge(this.role, `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:s3:::${props.originBucket}/*]`, 'a cache reads any image of the origin bucket by design; the bucket holds only the images it serves');
+      if (!props.originBuckets?.length) throw new Error('internal: origin-read without an origin bucket');
+      for (const bucket of props.originBuckets) {
+        acknowledge(this.role, `AwsSolutions-IAM5[Resource::arn:${nagPartition(this)}:s3:::${bucket}/*]`, 'a cache reads any image of the origin bucket by design; the bucket holds only the images it serves');
+      }
     }
     if (permissions.includes('claim-address')) {
       acknowledge(this.role, 'AwsSolutions-IAM5[Resource::*]', 'ec2:DescribeNetworkInterfaces takes no resource-level permissions; the bootstrap uses it to find which interface holds the host\'s address');

@@ -1,12 +1,16 @@
 // What each host may do in AWS, by role, as backend-neutral statements: each adapter maps a
 // resource reference to an ARN in its own partition, account and region, and nothing else. Reading
 // the host's own bundle is implied for every host.
+import { s3Origins } from '../model/facts.ts';
 import type { Cdn, Host, Site } from '../model/schema.ts';
 
 export type Permission =
   /** AmazonSSMManagedInstanceCore: Session Manager instead of SSH. */
   | 'ssm-core'
-  /** s3:GetObject on the origin bucket's objects and s3:ListBucket (so a missing key is a 404, not a 403). */
+  /**
+   * s3:GetObject on the objects of the origin bucket and its replica, and s3:ListBucket on both
+   * (so a missing key is a 404, not a 403).
+   */
   | 'origin-read'
   /**
    * The keepalived notify hook on the new master: ec2:AssignPrivateIpAddresses (the VIP, with
@@ -26,7 +30,7 @@ export type Permission =
 
 export function permissions(cdn: Cdn, site: Site, host: Host): Permission[] {
   const out: Permission[] = ['ssm-core'];
-  if (host.roles.includes('cache') && 's3' in cdn.origin) out.push('origin-read');
+  if (host.roles.includes('cache') && s3Origins(cdn).length > 0) out.push('origin-read');
   if (host.roles.includes('lb') && site.vip.elasticIp) out.push('move-vip');
   if (site.platform === 'aws') out.push('claim-address');
   return out;
@@ -96,7 +100,7 @@ export interface StatementOwner {
 }
 
 /** The inline statements of a host role, in the order the adapters add them. */
-export function hostStatements(perms: Permission[], origin: { bucket: string } | undefined, elasticIp: { allocationId: string }, subnets: StatementSubnets, owner: StatementOwner): Statement[] {
+export function hostStatements(perms: Permission[], origins: { bucket: string }[], elasticIp: { allocationId: string }, subnets: StatementSubnets, owner: StatementOwner): Statement[] {
   const own = interfaceTags(owner.site, owner.host);
   const out: Statement[] = [{ sid: 'ReadOwnBundle', actions: ['s3:GetObject'], resources: [{ kind: 'own-bundle' }] }];
   for (const p of perms) {
@@ -104,9 +108,9 @@ export function hostStatements(perms: Permission[], origin: { bucket: string } |
       case 'ssm-core':
         break; // a managed policy, not a statement
       case 'origin-read':
-        if (!origin) throw new Error('internal: origin-read without an origin bucket');
-        out.push({ sid: 'ReadOrigin', actions: ['s3:GetObject'], resources: [{ kind: 's3-objects', bucket: origin.bucket, pattern: '*' }] });
-        out.push({ sid: 'ListOriginSoMissingIs404', actions: ['s3:ListBucket'], resources: [{ kind: 's3-bucket', bucket: origin.bucket }] });
+        if (origins.length === 0) throw new Error('internal: origin-read without an origin bucket');
+        out.push({ sid: 'ReadOrigin', actions: ['s3:GetObject'], resources: origins.map((o) => ({ kind: 's3-objects' as const, bucket: o.bucket, pattern: '*' })) });
+        out.push({ sid: 'ListOriginSoMissingIs404', actions: ['s3:ListBucket'], resources: origins.map((o) => ({ kind: 's3-bucket' as const, bucket: o.bucket })) });
         break;
       case 'move-vip':
         out.push({ sid: 'AssociateSiteElasticIp', actions: ['ec2:AssociateAddress'], resources: [{ kind: 'elastic-ip', allocationId: elasticIp.allocationId }] });
@@ -144,4 +148,24 @@ export function originBucketStatements(bucket: string): Statement[] {
 /** The managed policy a metal host pulls its bundle with: its own prefix of the config bucket. */
 export function pullStatements(host: string): Statement[] {
   return [{ sid: 'PullOwnBundle', actions: ['s3:GetObject'], resources: [{ kind: 'config-objects', pattern: `${host}/*` }] }];
+}
+
+/** The service principal S3 replication assumes a role as. */
+export const REPLICATION_PRINCIPAL = 's3.amazonaws.com';
+
+/**
+ * The S3 replication role of the origin bucket (AWS's minimum for live replication, SSE-S3): read
+ * the replication configuration and the object versions of the source, write replicas, deletes
+ * (delete markers, so a removed image leaves the replica too) and tags into the replica.
+ */
+export function replicationStatements(source: string, replica: string): Statement[] {
+  return [
+    { sid: 'ReadReplicationConfiguration', actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'], resources: [{ kind: 's3-bucket', bucket: source }] },
+    {
+      sid: 'ReadSourceVersions',
+      actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
+      resources: [{ kind: 's3-objects', bucket: source, pattern: '*' }],
+    },
+    { sid: 'WriteReplicas', actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'], resources: [{ kind: 's3-objects', bucket: replica, pattern: '*' }] },
+  ];
 }

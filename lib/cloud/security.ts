@@ -3,7 +3,7 @@
 // operators use SSM Session Manager.
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_PORT } from '../render/cache-health.ts';
-import { originTarget, shieldTarget } from '../model/facts.ts';
+import { originTargets, shieldTarget } from '../model/facts.ts';
 import { EXPORTER_PORTS } from '../monitoring/ports.ts';
 
 export type GroupName = 'base' | 'lb' | 'dns' | 'cache';
@@ -98,15 +98,13 @@ function cacheEngines(site: Site): ('nginx' | 'squid')[] {
  * base group's 80/443 covers it, so the cache group says what caches call.
  */
 function cacheEgress(t: Topology, site: Site): SecurityRule[] {
-  const origin = originTarget(t);
+  // One rule per port, naming everything the caches reach there (origins in priority order).
+  const byPort = new Map<number, string[]>();
+  const add = (port: number, what: string) => byPort.set(port, [...(byPort.get(port) ?? []), what]);
+  for (const o of originTargets(t)) add(o.port, `the origin ${o.host}:${o.port}`);
   const shield = shieldTarget(t, site);
-  const rules: SecurityRule[] = [{ protocol: 'tcp', port: origin.port, peer: ANY, description: `cache misses to the origin ${origin.host}:${origin.port}` }];
-  if (shield) {
-    const toShield = `cache misses to the shield ${shield.site} at ${shield.address}:${shield.port}`;
-    if (shield.port === origin.port) rules[0] = { ...rules[0]!, description: `${rules[0]!.description}, and ${toShield}` };
-    else rules.push({ protocol: 'tcp', port: shield.port, peer: ANY, description: toShield });
-  }
-  return rules;
+  if (shield) add(shield.port, `the shield ${shield.site} at ${shield.address}:${shield.port}`);
+  return [...byPort].map(([port, what]) => ({ protocol: 'tcp' as const, port, peer: ANY, description: what.map((w) => `cache misses to ${w}`).join(', and ') }));
 }
 
 /** The groups a host is in: base plus one per role, in a fixed order. */

@@ -1,7 +1,7 @@
 // The backend-neutral cloud shape of a topology: what every cloud adapter (CDK today, Pulumi next)
 // builds, computed once from the model and the rendered files. Adapters only map it to resources.
 import { InputError, sortDiagnostics } from '../model/errors.ts';
-import { anycastFamilies, nameserverGroup } from '../model/facts.ts';
+import { anycastFamilies, nameserverGroup, s3Origins } from '../model/facts.ts';
 import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
 import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
 import type { RenderedFile } from '../render/types.ts';
@@ -120,8 +120,21 @@ export interface DelegationShape {
 /** Global Accelerator takes at most two static IPv4 addresses from BYOIP pools. */
 export const BYOIP_LIMIT = 2;
 
+export interface OriginShape {
+  bucket: string;
+  region: string;
+  /** The second S3 origin of the model: created by its own stack, filled by S3 replication. */
+  replica?: { bucket: string; region: string };
+}
+
+/** The buckets cache roles read: the origin and its replica. */
+export function originBuckets(o: OriginShape | undefined): string[] {
+  return o ? [o.bucket, ...(o.replica ? [o.replica.bucket] : [])] : [];
+}
+
 export interface CloudShape {
-  origin?: { bucket: string; region: string };
+  /** The S3 origin bucket anycdn-origin owns, and the replica it replicates to (anycdn-origin-replica). */
+  origin?: OriginShape;
   awsSites: AwsSiteShape[];
   metalSites: MetalSiteShape[];
   /** Only when a site is on aws. */
@@ -143,7 +156,8 @@ const DNS_PORT = 53;
 export function cloudShape(t: Topology, files: RenderedFile[]): CloudShape {
   const problems = cloudDiagnostics(t);
   if (problems.length > 0) throw new InputError(sortDiagnostics(problems));
-  const origin = 's3' in t.cdn.origin ? { bucket: t.cdn.origin.s3.bucket, region: t.cdn.origin.s3.region } : undefined;
+  const [primary, replica] = s3Origins(t.cdn);
+  const origin: OriginShape | undefined = primary ? { bucket: primary.bucket, region: primary.region, ...(replica ? { replica: { bucket: replica.bucket, region: replica.region } } : {}) } : undefined;
   const awsSites: AwsSiteShape[] = [];
   const metalSites: MetalSiteShape[] = [];
   for (const site of t.sites) {
@@ -215,7 +229,7 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
       permissions: perms,
       rolePath: rolePath(host),
       roleDescription: `anycdn ${site.id} host ${host.name} (${host.roles.join(', ')})`,
-      statements: hostStatements(perms, 's3' in t.cdn.origin ? t.cdn.origin.s3 : undefined, elasticIp, { vip: vipSubnet, host: subnet.name }, { site: site.id, host: host.name }),
+      statements: hostStatements(perms, s3Origins(t.cdn).slice(0, 2), elasticIp, { vip: vipSubnet, host: subnet.name }, { site: site.id, host: host.name }),
       managedPolicies: managedPolicies(perms),
       bundle,
       address: { address: host.address, subnet: subnet.cidr, router: routerOf(subnet.cidr), vpcCidr: network.vpcCidr, interface: host.interface },

@@ -3,7 +3,7 @@
 // the dns hosts' BGP sessions; the anycast prefixes they announce (aws sites through Global
 // Accelerator); the origin shield and the origin; optionally the lab's routers, core and clients.
 // Pure and sorted by model keys, so the same model always draws the same picture.
-import { anycastFamilies, announcesBgp, cacheHosts, dnsHosts, lbHosts, originTarget, publishedVip, shieldTarget } from '../model/facts.ts';
+import { anycastFamilies, announcesBgp, cacheHosts, dnsHosts, lbHosts, originEntries, publishedVip, shieldTarget, targetOf } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import type { LabPlan } from '../lab/plan.ts';
 
@@ -71,9 +71,15 @@ export function topologyGraph(t: Topology, lab?: LabPlan): TopologyGraph {
   const subgraphs: Subgraph[] = [];
   const prefixes = anycastFamilies(t).map((f) => f.prefix);
   nodes.push({ name: id.anycast, attributes: { label: `anycast DNS\\n${prefixes.join('\\n')}`, shape: 'ellipse', style: 'filled', fillcolor: '#ede9fe' } });
-  const o = originTarget(t);
-  const originLabel = 's3' in t.cdn.origin ? `origin: S3 ${t.cdn.origin.s3.bucket}\\n(${t.cdn.origin.s3.region})` : `origin: ${t.cdn.origin.http.url}`;
-  nodes.push({ name: id.origin, attributes: { label: `${originLabel}\\n${o.tls ? 'https' : 'http'} :${o.port}`, shape: 'cylinder', style: 'filled', fillcolor: '#fee2e2' } });
+  // One node for the origins: each in priority order, the next one tried when the one above fails.
+  const originLabel = originEntries(t.cdn)
+    .map((e, i, all) => {
+      const o = targetOf(e);
+      const what = 's3' in e ? `S3 ${e.s3.bucket}\\n(${e.s3.region})` : e.http.url;
+      return `${all.length > 1 ? `origin ${i + 1}` : 'origin'}: ${what}\\n${o.tls ? 'https' : 'http'} :${o.port}`;
+    })
+    .join('\\n');
+  nodes.push({ name: id.origin, attributes: { label: originLabel, shape: 'cylinder', style: 'filled', fillcolor: '#fee2e2' } });
   if (t.sites.some((s) => s.platform === 'aws')) {
     nodes.push({ name: id.accelerator, attributes: { label: 'AWS Global Accelerator\\n(stack anycdn-global)', shape: 'hexagon' } });
     edges.push({ tail: id.accelerator, head: id.anycast, attributes: { label: 'announces', style: 'bold' } });

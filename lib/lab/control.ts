@@ -10,7 +10,7 @@ import { sleep, waitFor } from './exec.ts';
 import { nsOf } from './plan.ts';
 import { labPaths, readState, writeState } from './state.ts';
 import { hostUnits } from './units.ts';
-import { startOrigin } from './origin.ts';
+import { originOwner, startOrigin } from './origin.ts';
 
 export function mainPid(host: string, unit: string): number | undefined {
   const f = labPaths.pidFile(host, unit);
@@ -141,15 +141,16 @@ export async function waitForLog(host: string, unit: string, pattern: RegExp, fr
   return seen === true;
 }
 
-export async function stopOrigin(): Promise<void> {
+/** Kills the lab origin at priority `index` (the primary by default), by its recorded PIDs. */
+export async function stopOrigin(index = 0): Promise<void> {
   const state = readState();
-  await killTrees(state?.processes.filter((p) => p.owner === 'origin' && isAlive(p.pid)).map((p) => p.pid) ?? []);
+  await killTrees(state?.processes.filter((p) => p.owner === originOwner(index) && isAlive(p.pid)).map((p) => p.pid) ?? []);
 }
 
-export async function startOriginAgain(): Promise<void> {
+export async function startOriginAgain(index = 0): Promise<void> {
   const state = readState();
   if (!state) throw new Error('lab: not running');
-  state.processes.push(startOrigin());
+  state.processes.push(startOrigin(index));
   writeState(state);
   await sleep(200);
 }

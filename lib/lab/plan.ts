@@ -9,11 +9,20 @@
 // describes. Routers peer with each other over the core, forming a small internet.
 import ipaddr from 'ipaddr.js';
 import { canonical, contains, familyOf, parsePrefix, type Prefix } from '../model/net.ts';
+import { originTargets } from '../model/facts.ts';
 import type { Site, Topology } from '../model/schema.ts';
 
 export const NS_PREFIX = 'acdn-';
 export const CORE = { ns: `${NS_PREFIX}core`, v4: '100.64.0', v6: 'fd00:64::' };
 export const ORIGIN = { ns: `${NS_PREFIX}origin`, v4: '100.64.0.200', v6: 'fd00:64::200' };
+
+/**
+ * Where the lab runs the origin at priority `index` (originTargets): the primary at ORIGIN, each
+ * further one in a namespace of its own on the core (acdn-origin2, ...), so one can die alone.
+ */
+export function labOrigin(index: number): { ns: string; v4: string; v6: string } {
+  return index === 0 ? ORIGIN : { ns: `${NS_PREFIX}origin${index + 1}`, v4: `100.64.0.${200 + index}`, v6: `fd00:64::${200 + index}` };
+}
 
 export interface Endpoint {
   ns: string;
@@ -78,7 +87,8 @@ export const nsOf = {
 };
 
 export function planLab(t: Topology): LabPlan {
-  const plan: LabPlan = { switches: [CORE.ns], namespaces: [CORE.ns, ORIGIN.ns], links: [], hosts: [], routers: [], clients: [], routes: [], forwarding: [] };
+  const origins = originTargets(t).map((_, i) => labOrigin(i));
+  const plan: LabPlan = { switches: [CORE.ns], namespaces: [CORE.ns, ...origins.map((o) => o.ns)], links: [], hosts: [], routers: [], clients: [], routes: [], forwarding: [] };
   t.sites.forEach((site, i) => {
     const sw = nsOf.switch(site.id);
     const rt = nsOf.router(site.id);
@@ -130,11 +140,15 @@ export function planLab(t: Topology): LabPlan {
       client4,
       client6,
     });
-    // The origin sits on the core; it reaches each site and client net through that site's router.
-    for (const s of subnets) plan.routes.push({ ns: ORIGIN.ns, args: ['route', 'add', s.text, 'via', s.family === 6 ? core6 : core4] });
-    plan.routes.push({ ns: ORIGIN.ns, args: ['route', 'add', `100.65.${i}.0/24`, 'via', core4] });
+    // The origins sit on the core; they reach each site and client net through that site's router.
+    for (const o of origins) {
+      for (const s of subnets) plan.routes.push({ ns: o.ns, args: ['route', 'add', s.text, 'via', s.family === 6 ? core6 : core4] });
+      plan.routes.push({ ns: o.ns, args: ['route', 'add', `100.65.${i}.0/24`, 'via', core4] });
+    }
   });
-  plan.links.push({ a: { ns: ORIGIN.ns, ifname: 'eth0', addrs: [`${ORIGIN.v4}/24`, `${ORIGIN.v6}/64`] }, b: { ns: CORE.ns, ifname: 'origin', addrs: [], bridged: true } });
+  origins.forEach((o, i) => {
+    plan.links.push({ a: { ns: o.ns, ifname: 'eth0', addrs: [`${o.v4}/24`, `${o.v6}/64`] }, b: { ns: CORE.ns, ifname: i === 0 ? 'origin' : `origin${i + 1}`, addrs: [], bridged: true } });
+  });
   return plan;
 }
 

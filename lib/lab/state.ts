@@ -30,6 +30,8 @@ export const labPaths = {
   pidFile: (owner: string, unit: string) => join(LAB_DIR, 'pids', owner, `${unit}.pid`),
   etc: (owner: string) => join(LAB_DIR, 'etc', owner),
   origin: join(LAB_DIR, 'origin'),
+  /** The directory of the lab origin at priority `index`: origin, origin2, ... */
+  originDir: (index: number) => join(LAB_DIR, index === 0 ? 'origin' : `origin${index + 1}`),
 };
 
 export function readState(): LabState | undefined {

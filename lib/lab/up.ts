@@ -11,8 +11,8 @@ import { LabError } from './exec.ts';
 import { LAB_SKIPS, startHolder, startRouterBird, startUnit, type HostStart } from './daemons.ts';
 import { applySysctls, buildNetwork, labNamespaces } from './network.ts';
 import { prepareOrigin, startOrigin, SYSTEM_CA_BUNDLE } from './origin.ts';
-import { originTarget } from '../model/facts.ts';
-import { NS_PREFIX, ORIGIN, planLab, type LabPlan } from './plan.ts';
+import { originTargets } from '../model/facts.ts';
+import { labOrigin, NS_PREFIX, planLab, type LabPlan } from './plan.ts';
 import { labPassword, routerBirdConf } from './router-bird.ts';
 import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
 import { hostUnits } from './units.ts';
@@ -55,12 +55,14 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
       mkdirSync(dirname(p), { recursive: true });
       writeFileSync(p, f.content, { mode: f.mode });
     }
-    const { images, ...originTrust } = await prepareOrigin(originTarget(t));
+    const origins = originTargets(t);
+    const { images, ...originTrust } = await prepareOrigin(origins[0]!);
+    for (let i = 1; i < origins.length; i++) await prepareOrigin(origins[i]!, i);
     step(`rendered ${files.length} files for ${plans.length} hosts and ${images.length} origin images`);
     await buildNetwork(plan);
     step(`built ${plan.namespaces.length} namespaces and ${plan.links.length} links`);
 
-    state.processes.push(startOrigin());
+    origins.forEach((_, i) => state.processes.push(startOrigin(i)));
     for (const r of plan.routers) state.processes.push(startRouterBird(r.site, r.ns, routerBirdConf(t, plan, r)));
     writeState(state);
 
@@ -71,7 +73,8 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
       const hostsFile = join(labPaths.etc(h.host), 'hosts');
       mkdirSync(dirname(hostsFile), { recursive: true });
       // As on a Debian host: its own name on 127.0.1.1. The origin's name is the lab origin.
-      writeFileSync(hostsFile, `127.0.0.1\tlocalhost\n127.0.1.1\t${h.host}\n::1\tlocalhost\n${ORIGIN.v4}\t${originTarget(t).host}\n`);
+      const originLines = origins.map((o, i) => `${labOrigin(i).v4}\t${o.host}\n`).join('');
+      writeFileSync(hostsFile, `127.0.0.1\tlocalhost\n127.0.1.1\t${h.host}\n::1\tlocalhost\n${originLines}`);
       // No resolver in the lab: lookups end at once on loopback instead of timing out.
       const resolvConf = join(labPaths.etc(h.host), 'resolv.conf');
       writeFileSync(resolvConf, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
@@ -97,7 +100,7 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
       state.holders[p.owner] = p.pid;
     }
     writeState(state);
-    step(`started ${plan.routers.length} routers, the origin and ${hosts.length} host views`);
+    step(`started ${plan.routers.length} routers, ${origins.length === 1 ? 'the origin' : `${origins.length} origins`} and ${hosts.length} host views`);
 
     // Each host's units in their After= order; hosts in parallel.
     await Promise.all(

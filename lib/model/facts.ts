@@ -2,7 +2,7 @@
 // families, who announces, the role lists, where caches fetch misses. Renderers, checkers, the
 // cloud shape and the lab all read them here, so none recomputes (and drifts from) another.
 import { byCodePoint } from './order.ts';
-import type { Host, Peer, Site, Topology } from './schema.ts';
+import type { Cdn, Host, OriginEntry, Peer, Site, Topology } from './schema.ts';
 
 export type Role = Host['roles'][number];
 
@@ -109,9 +109,18 @@ export interface OriginTarget {
   hostHeader: string;
 }
 
-/** Where misses finally go: the S3 bucket's virtual-hosted name, or the HTTP origin's URL. */
-export function originTarget(t: Topology): OriginTarget {
-  const o = t.cdn.origin;
+/** The model's origins in priority order: the single form is a list of one. */
+export function originEntries(cdn: Cdn): OriginEntry[] {
+  return Array.isArray(cdn.origin) ? cdn.origin : [cdn.origin];
+}
+
+/** The S3 origins in priority order: the first is the bucket anycdn-origin owns, a second its replica. */
+export function s3Origins(cdn: Cdn): { bucket: string; region: string }[] {
+  return originEntries(cdn).flatMap((o) => ('s3' in o ? [o.s3] : []));
+}
+
+/** Where one origin entry is reached. */
+export function targetOf(o: OriginEntry): OriginTarget {
   if ('s3' in o) {
     const host = `${o.s3.bucket}.s3.${o.s3.region}.amazonaws.com`;
     return { host, port: 443, tls: true, hostHeader: host };
@@ -122,6 +131,24 @@ export function originTarget(t: Topology): OriginTarget {
   const defaultPort = tls ? 443 : 80;
   const port = m[3] === undefined ? defaultPort : Number(m[3]);
   return { host: m[2]!, port, tls, hostHeader: port === defaultPort ? m[2]! : `${m[2]!}:${port}` };
+}
+
+/** Where misses finally go, in the order caches try them (each on the previous one's failure). */
+export function originTargets(t: Topology): OriginTarget[] {
+  return originEntries(t.cdn).map(targetOf);
+}
+
+/** The primary origin: the first of originTargets. */
+export function originTarget(t: Topology): OriginTarget {
+  return originTargets(t)[0]!;
+}
+
+/**
+ * The daemon identifier of the origin at a priority index (nginx upstream and named location,
+ * Squid cache_peer name): origin, origin2, origin3, ... so a one-origin model keeps its names.
+ */
+export function originName(index: number): string {
+  return index === 0 ? 'origin' : `origin${index + 1}`;
 }
 
 /** Misses go to the shield site's image VIP first, unless this site is the shield (or there is none). */

@@ -33,6 +33,10 @@ export function describeIssue(issue: Issue, root: unknown, schema: z.ZodType, lo
     if (best && depth(best) > path.length && !onlyMissingKey(best)) {
       return best.flatMap((sub) => describeIssue({ ...sub, path: [...path, ...sub.path] } as Issue, root, schema, locate));
     }
+    // A list given where one form is a list (origin: [...]): its own problems (too many entries),
+    // not the hint about the forms.
+    const listBranch = Array.isArray(value) ? branches.find((b) => b.every((i) => i.path.length === 0 && (i.code === 'too_big' || i.code === 'too_small'))) : undefined;
+    if (listBranch) return listBranch.flatMap((sub) => describeIssue({ ...sub, path: [...path] } as Issue, root, schema, locate));
     if (value === undefined) return [{ ...locate(path), message: `${pathString(path)}: is required; it ${unionHint(path)}` }];
     return [{ ...locate(path), message: `${pathString(path)}: ${unionHint(path)}, got ${show(value)}` }];
   }
@@ -97,7 +101,8 @@ function bound(origin: string, which: 'at least' | 'at most', limit: number | bi
 
 function unionHint(path: readonly PropertyKey[]): string {
   const last = path[path.length - 1];
-  if (last === 'origin') return 'must hold exactly one of s3: {bucket, region} or http: {url}';
+  if (last === 'origin') return 'must hold exactly one of s3: {bucket, region} or http: {url}, or a list of them in priority order';
+  if (typeof last === 'number' && path[path.length - 2] === 'origin') return 'must hold exactly one of s3: {bucket, region} or http: {url}';
   if (last === 'preempt') return 'must be false (nopreempt) or {delaySec: N}';
   if (last === 'bfd') return 'must be true, false or {intervalMs: N, multiplier: N}';
   return 'does not match any allowed form';
@@ -133,8 +138,17 @@ export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
     else if (def.type === 'array') s = def.element;
     else if (def.type === 'record') s = def.valueType;
     else if (def.type === 'union') {
-      const options = def.options as unknown[];
-      const withKey = options.map(unwrap).find((o) => {
+      // A union of unions (origin: one entry, or a list of them) is one flat set of forms.
+      const flat = (os: unknown[]): unknown[] =>
+        os.map(unwrap).flatMap((o) => ((o as { def?: { type?: string; options?: unknown[] } }).def?.type === 'union' ? flat((o as { def: { options: unknown[] } }).def.options) : [o]));
+      const options = flat(def.options as unknown[]);
+      if (typeof step === 'number') {
+        const list = options.find((o) => (o as { def?: { type?: string } }).def?.type === 'array');
+        if (!list) return [];
+        s = (list as { def: { element: unknown } }).def.element;
+        continue;
+      }
+      const withKey = options.find((o) => {
         const d = (o as { def?: { type?: string; shape?: object } }).def;
         return d?.type === 'object' && d.shape && (step as string) in d.shape;
       });

@@ -151,7 +151,8 @@ const healthcheck = z
   .prefault({})
   .describe('The anycast health checker on every dns host.');
 
-const origin = z.union([
+/** One origin: an S3 bucket (HTTPS, virtual-hosted) or an HTTP(S) base URL. */
+const originEntry = z.union([
   z.strictObject({
     s3: z.strictObject({
       bucket: z
@@ -167,6 +168,17 @@ const origin = z.union([
         .regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?\/?$/, { message: 'must be an origin base URL such as https://origin.example.net (no path, query or credentials)' }),
     }),
   }),
+]);
+
+/** The most origins a model may list; each one tried costs a miss up to one more connect timeout. */
+export const MAX_ORIGINS = 4;
+
+const origin = z.union([
+  originEntry,
+  z
+    .array(originEntry)
+    .min(1, { message: 'must list at least one origin' })
+    .max(MAX_ORIGINS, { message: `must list at most ${MAX_ORIGINS} origins (each dead one adds a connect timeout to a miss)` }),
 ]);
 
 const cache = z
@@ -226,7 +238,9 @@ export const cdnSchema = z
     dns,
     anycast,
     healthcheck,
-    origin: origin.describe('Exactly one of s3 {bucket, region} or http {url}.'),
+    origin: origin.describe(
+      `One of s3 {bucket, region} or http {url}, or a list of them (at most ${MAX_ORIGINS}) in priority order: caches try each in turn on a connect error, a timeout or a 5xx. The first S3 origin is the bucket stack anycdn-origin owns; a second one is its replica, created by anycdn-origin-replica and filled by S3 replication.`,
+    ),
     cache,
     shield: ident.optional().describe('Optional site id of the origin shield: other sites fetch misses through its image VIP.'),
     images,
@@ -427,6 +441,8 @@ export const siteSchema = z
   .describe('One anycdn site (sites/<id>.yaml)');
 
 export type Cdn = z.output<typeof cdnSchema>;
+/** One entry of `origin` (the single form is a list of one). */
+export type OriginEntry = z.output<typeof originEntry>;
 export type Site = z.output<typeof siteSchema>;
 export type Host = Site['hosts'][number];
 export type Peer = Site['bgp']['peers'][number];

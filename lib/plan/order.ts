@@ -2,7 +2,7 @@
 // two sites drained at once), and inside a site one host per step: new hosts first (capacity
 // before change), then the caches one at a time, then the lb pair backup first (lower VRRP
 // priority: the VIP moves at most once), then other dns hosts, then removed hosts. The origin
-// stack comes first, the shield site after the sites that fetch through it, the global stack last.
+// stacks come first (the replica's before the origin's), the shield site after the sites that fetch through it, the global stack last.
 // aws sites apply through their stack, whose wait-condition chain restarts one host at a time.
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
@@ -14,6 +14,8 @@ import { IMPACTS, worst, type ImpactClass } from './impact.ts';
 import type { CloudChange, DaemonChange, HostChange, SiteChange, Step } from './types.ts';
 
 const ORIGIN_STACK = 'anycdn-origin';
+/** The replica bucket's stack: before the origin's, whose replication rule needs the bucket. */
+const ORIGIN_REPLICA_STACK = 'anycdn-origin-replica';
 const GLOBAL_STACK = 'anycdn-global';
 
 /** The command that applies a daemon's change on the host, by its worst class. */
@@ -79,10 +81,12 @@ export function applySteps(t: Topology, sites: SiteChange[], cloud: CloudChange[
   const stackStep = (c: CloudChange, site: string | null, title: string) =>
     steps.push({ title, site, hosts: [], impact: c.impact, classes: distinct(c.impacts.map((i) => i.class)), drainFirst: c.impacts.some((i) => IMPACTS[i.class].drainFirst), actions: [`npx cdk deploy ${c.stack}`] });
 
+  const replica = stack(ORIGIN_REPLICA_STACK);
+  if (replica) stackStep(replica, null, `deploy ${ORIGIN_REPLICA_STACK}`);
   const origin = stack(ORIGIN_STACK);
   if (origin) stackStep(origin, null, `deploy ${ORIGIN_STACK}`);
 
-  const ids = [...new Set([...sites.map((s) => s.site), ...cloud.map((c) => c.stack.replace(/^anycdn-/, '')).filter((s) => s !== 'origin' && s !== 'global')])];
+  const ids = [...new Set([...sites.map((s) => s.site), ...cloud.map((c) => c.stack.replace(/^anycdn-/, '')).filter((s) => s !== 'origin' && s !== 'origin-replica' && s !== 'global')])];
   const shield = t.cdn.shield;
   ids.sort((a, b) => Number(a === shield) - Number(b === shield) || byCodePoint(a, b));
 

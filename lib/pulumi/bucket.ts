@@ -10,6 +10,8 @@ export interface PrivateBucket {
   bucket: aws.s3.Bucket;
   /** The policy: created last, so nothing reads the bucket before it is locked down. */
   policy: aws.s3.BucketPolicy;
+  /** Its versioning, which S3 replication needs in place first. */
+  versioning?: aws.s3.BucketVersioning;
 }
 
 export function privateBucket(
@@ -41,8 +43,9 @@ export function privateBucket(
     rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: PRIVATE_BUCKET.sseAlgorithm } }],
   }, child);
   // A bucket that was never versioned needs no versioning resource (Suspended would be a change).
+  let versioning: aws.s3.BucketVersioning | undefined;
   if (args.versioned ?? PRIVATE_BUCKET.versioned) {
-    new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } }, child);
+    versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: 'Enabled' } }, child);
   }
   const ownership = new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
     bucket: bucket.id,
@@ -62,5 +65,5 @@ export function privateBucket(
     bucket: bucket.id,
     policy: policyJson([...tls, ...(args.statements?.(bucket.arn) ?? [])]),
   }, { ...child, dependsOn: [access] });
-  return { bucket, policy };
+  return { bucket, policy, ...(versioning ? { versioning } : {}) };
 }

@@ -1,5 +1,5 @@
 // The Pulumi program: one stack of lib/cloud/stacks.ts per Pulumi stack, picked by name
-// (`pulumi up -s origin | global | <site>`), each mapped from the same cloud shape the CDK app
+// (`pulumi up -s origin | origin-replica | global | <site>`), each mapped from the same cloud shape the CDK app
 // maps. Nothing here renders config or computes a rule, a port, a policy or a bundle.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -25,7 +25,7 @@ export function anycdnStack(t: Topology, settings: Settings, files: RenderedFile
   if (settings.region !== ref.region) {
     throw new ConfigError([`config ${CONFIG.region}: stack ${ref.name} lives in ${ref.region}, got ${settings.region}; run pulumi config set ${CONFIG.region} ${ref.region}`]);
   }
-  const tag: Record<string, string> = ref.kind === 'origin' || ref.kind === 'global' ? { 'anycdn:part': ref.name } : { 'anycdn:site': ref.name };
+  const tag: Record<string, string> = ref.kind === 'origin' || ref.kind === 'origin-replica' || ref.kind === 'global' ? { 'anycdn:part': ref.name } : { 'anycdn:site': ref.name };
   // The provider is bound to the account and region: a run with other credentials fails early.
   const provider = new aws.Provider('aws', { region: settings.region as aws.Region, allowedAccountIds: [settings.account], defaultTags: { tags: tag } });
   const partition = aws.getPartitionOutput({}, { provider }).partition;
@@ -33,7 +33,15 @@ export function anycdnStack(t: Topology, settings: Settings, files: RenderedFile
 
   switch (ref.kind) {
     case 'origin':
-      return origin({ ...common, bucketName: shape.origin!.bucket, region: ref.region, accessLogs: settings.originAccessLogs });
+      return origin({
+        ...common,
+        bucketName: shape.origin!.bucket,
+        region: ref.region,
+        accessLogs: settings.originAccessLogs,
+        ...(shape.origin!.replica ? { replicateTo: shape.origin!.replica.bucket } : {}),
+      });
+    case 'origin-replica':
+      return origin({ ...common, bucketName: shape.origin!.replica!.bucket, region: ref.region, accessLogs: settings.originAccessLogs, resourceName: 'origin-replica' });
     case 'global':
       if (settings.globalByoip && shape.accelerator!.byoipAddresses.length > BYOIP_LIMIT) {
         throw new ConfigError([`config ${CONFIG.globalByoip}: Global Accelerator takes at most ${BYOIP_LIMIT} BYOIP addresses, the model has ${shape.accelerator!.byoipAddresses.length} anycast prefixes; run pulumi config set ${CONFIG.globalByoip} false or announce fewer prefixes`]);

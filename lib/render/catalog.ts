@@ -6,7 +6,7 @@
 // checkers, the cloud bundles and the lab read one answer instead of re-deriving it.
 import { dirname } from 'node:path';
 import { isIP } from 'node:net';
-import { originTarget } from '../model/facts.ts';
+import { originTargets } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
 import { serviceValues, unitSpecs, type UnitSpec } from './units.ts';
@@ -86,8 +86,8 @@ function unitNeeds(t: Topology, site: Site, host: Host, unit: string): Omit<Host
     case 'haproxy':
       return { ...none, certPaths: site.haproxy.https ? [site.haproxy.https.certPath] : [] };
     case 'nginx': {
-      const o = originTarget(t);
-      return { ...none, hostNames: isIP(o.host) === 0 ? [o.host] : [] };
+      // Every origin's hostname: nginx resolves each upstream at start.
+      return { ...none, hostNames: [...new Set(originTargets(t).map((o) => o.host).filter((h) => isIP(h) === 0))] };
     }
     default:
       return none;

@@ -1,4 +1,4 @@
-// nginx on cache hosts (cacheEngine: nginx): a reverse-proxy cache in front of one origin, never a
+// nginx on cache hosts (cacheEngine: nginx): a reverse-proxy cache in front of its origins, never a
 // general proxy (proxy_pass targets are fixed upstreams, and only the image host is served).
 //
 // - Three servers: stub_status on 127.0.0.1 only; a default server on the host address that
@@ -8,12 +8,14 @@
 // - Stale content on origin errors, background refresh, and a cache lock collapsing concurrent
 //   misses into one origin fetch.
 // - Origin hostnames sit in `upstream` blocks so the keepalive pool works; nginx resolves them at
-//   start and reload (see originUpstream). The shield is an address, so it never needs DNS.
+//   start and reload. The origins are tried in priority order (lib/render/nginx-origins.ts). The
+//   shield is an address, so it never needs DNS.
 // - Every path is explicit, so `nginx -t -p PREFIX -c FILE` works anywhere. `daemon off` is a
 //   command-line -g flag in the unit, so operators can still run the file by hand as a daemon.
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
-import { originTarget, shieldTarget, type OriginTarget } from '../model/facts.ts';
+import { originTargets, s3Origins, shieldTarget, type OriginTarget } from '../model/facts.ts';
+import { fallThrough, originLocations, originUpstreams, requestHeaders } from './nginx-origins.ts';
 import { validEntries } from './cache-origin.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
@@ -30,7 +32,6 @@ const ZONE = 'anycdn';
 /** The variable that is 1 for a status cache.validSec does not list. */
 const NO_STORE = 'anycdn_no_store';
 const TEMP_KINDS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'] as const;
-const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 /** A shield's cache headers (nginx's or Squid's); nginx itself hides the upstream's Server and Date. */
 const UPSTREAM_HIDDEN = ['Via', 'X-Cache', 'X-Cache-Lookup', 'X-Cache-Status', 'X-Served-By'];
 /** Origin response headers clients never need to see. */
@@ -78,7 +79,7 @@ export function nginxTree(t: Topology, site: Site, host: Host): Node[] {
 
 function httpBody(t: Topology, site: Site, host: Host): Node[] {
   const c = t.cdn.cache;
-  const origin = originTarget(t);
+  const origins = originTargets(t);
   const shield = shieldTarget(t, site);
   const nodes: Node[] = [
     stmt('server_tokens', 'off'),
@@ -112,7 +113,7 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
     ),
     ...keptStatusMap(t),
     blank,
-    originUpstream(origin),
+    ...originUpstreams(origins),
   ];
   if (shield) {
     nodes.push(
@@ -140,7 +141,7 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
       block(['location', '/'], [stmt('return', 421)]),
     ]),
     blank,
-    block(['server'], imageServer(t, site, host, origin, shield !== undefined)),
+    block(['server'], imageServer(t, site, host, origins, shield !== undefined)),
   );
   return nodes;
 }
@@ -161,20 +162,11 @@ function keptStatusMap(t: Topology): Node[] {
   ];
 }
 
-/**
- * The origin as an upstream block, so connections are pooled (keepalive) and TLS sessions reused.
- * nginx resolves a hostname here when it starts or reloads, not per request; the unit restarts on
- * failure, so a start during a DNS outage retries, and a reload picks up new origin addresses.
- */
-function originUpstream(o: OriginTarget): Node {
-  return block(['upstream', 'origin'], [stmt('server', quote(`${o.host}:${o.port}`)), stmt('keepalive', 32), stmt('keepalive_requests', 1000), stmt('keepalive_timeout', '60s')]);
-}
-
 function healthLocation(): Node {
   return block(['location', '=', CACHE_HEALTH.nginx.path], [stmt('access_log', 'off'), stmt('default_type', 'text/plain'), stmt('return', CACHE_HEALTH.nginx.expectStatus, 'ok')]);
 }
 
-function imageServer(t: Topology, site: Site, host: Host, origin: OriginTarget, viaShield: boolean): Node[] {
+function imageServer(t: Topology, site: Site, host: Host, origins: OriginTarget[], viaShield: boolean): Node[] {
   const c = t.cdn.cache;
   const nodes: Node[] = [
     stmt('listen', quote(`${host.address}:${CACHE_PORT}`)),
@@ -202,53 +194,13 @@ function imageServer(t: Topology, site: Site, host: Host, origin: OriginTarget, 
     stmt('proxy_hide_header', 'Set-Cookie'),
     { kind: 'comment', text: 'A shield answers with its own cache headers, which name internal hosts; clients see this cache only.' },
     ...UPSTREAM_HIDDEN.map((h) => stmt('proxy_hide_header', h)),
-    ...('s3' in t.cdn.origin ? S3_HIDDEN.map((h) => stmt('proxy_hide_header', h)) : []),
+    ...(s3Origins(t.cdn).length > 0 ? S3_HIDDEN.map((h) => stmt('proxy_hide_header', h)) : []),
     blank,
     healthLocation(),
   ];
   const stripQuery = c.keyIncludesQuery ? [] : [stmt('rewrite', '^', '$uri?', 'break')];
   nodes.push(...derivedLocations(t, site, viaShield, stripQuery, requestHeaders(t.cdn.imageHost)));
-  if (viaShield) {
-    nodes.push(
-      blank,
-      block(['location', '/'], [
-        ...stripQuery,
-        stmt('proxy_pass', 'http://shield'),
-        ...requestHeaders(t.cdn.imageHost),
-        stmt('proxy_intercept_errors', 'on'),
-        stmt('error_page', 500, 502, 503, 504, '=', '@origin'),
-      ]),
-      blank,
-      block(['location', '@origin'], originProxy(origin)),
-    );
-  } else {
-    nodes.push(blank, block(['location', '/'], [...stripQuery, ...originProxy(origin)]));
-  }
-  return nodes;
-}
-
-/** proxy_set_header is all-or-nothing per level, so each proxying location sets the whole list. */
-function requestHeaders(hostHeader: string): Node[] {
-  return [
-    stmt('proxy_set_header', 'Host', quote(hostHeader)),
-    stmt('proxy_set_header', 'Connection', quote('')),
-    stmt('proxy_set_header', 'Cookie', quote('')),
-    stmt('proxy_set_header', 'Authorization', quote('')),
-  ];
-}
-
-function originProxy(o: OriginTarget): Node[] {
-  const nodes: Node[] = [stmt('proxy_pass', `${o.tls ? 'https' : 'http'}://origin`), ...requestHeaders(o.hostHeader)];
-  if (o.tls) {
-    nodes.push(
-      stmt('proxy_ssl_server_name', 'on'),
-      stmt('proxy_ssl_name', quote(o.host)),
-      stmt('proxy_ssl_protocols', 'TLSv1.2', 'TLSv1.3'),
-      stmt('proxy_ssl_verify', 'on'),
-      stmt('proxy_ssl_verify_depth', 4),
-      stmt('proxy_ssl_trusted_certificate', quote(CA_BUNDLE)),
-      stmt('proxy_ssl_session_reuse', 'on'),
-    );
-  }
+  const shield = viaShield ? (next: string) => [stmt('proxy_pass', 'http://shield'), ...requestHeaders(t.cdn.imageHost), ...fallThrough(next)] : undefined;
+  nodes.push(...originLocations(origins, stripQuery, shield));
   return nodes;
 }

@@ -7,13 +7,13 @@ import type { Topology } from '../model/schema.ts';
 import { transformsOf } from '../model/transforms.ts';
 import { comment, directive as d, type SquidLine } from './syntax/squid.ts';
 
-/** Before the parents' cache_peer_access lines: the origin parent never gets a derived path. */
-export function derivedPeerLines(t: Topology, originPeer: string): SquidLine[] {
+/** Before the parents' cache_peer_access lines: no origin parent ever gets a derived path. */
+export function derivedPeerLines(t: Topology, originPeers: string[]): SquidLine[] {
   const tr = transformsOf(t);
   if (!tr) return [];
   return [
     comment(`Derived images (${tr.pathPrefix}/<width>/...) come from the shield only: the origin has none.`),
     d('acl', 'derived', 'urlpath_regex', `^${tr.pathPrefix}/`),
-    d('cache_peer_access', originPeer, 'deny', 'derived'),
+    ...originPeers.map((p) => d('cache_peer_access', p, 'deny', 'derived')),
   ];
 }

@@ -8,9 +8,9 @@
 //   localhost-only (a loopback port serves it to the exporter with `monitoring`, and nothing
 //   else; without it no port listens on localhost), and only the image host and the health icon
 //   are allowed. The parents are restricted to the image host with cache_peer_access as well.
-// - Origin shield: at every site but the shield, the shield site's image VIP is the first parent
-//   and the origin the second; connect-fail-limit marks a dead shield down fast and retry_on_error
-//   moves a 5xx from the shield on to the origin.
+// - Parents (lib/render/squid-origins.ts): at every site but the shield, the shield site's image
+//   VIP first, then the origins in priority order; connect-fail-limit marks a dead parent down
+//   fast and retry_on_error moves a 5xx on to the next parent.
 // - Only the statuses in cache.validSec are stored (store_miss on the reply's status): Squid would
 //   otherwise keep any error it may cache negatively, a shield's 502 included, for negative_ttl.
 // - Response headers match nginx's: X-Cache-Status (HIT or MISS) and X-Served-By are added; Squid's
@@ -18,7 +18,8 @@
 // - Query strings are cut by a tiny url_rewrite helper unless cache.keyIncludesQuery.
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
-import { originTarget, shieldTarget } from '../model/facts.ts';
+import { s3Origins } from '../model/facts.ts';
+import { squidParents } from './squid-origins.ts';
 import { validEntries } from './cache-origin.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
@@ -28,7 +29,6 @@ import { derivedPeerLines } from './squid-transforms.ts';
 
 const IMAGE_EXTENSIONS = ['avif', 'gif', 'ico', 'jpe?g', 'png', 'svg', 'webp'];
 const S3_HIDDEN = ['X-Amz-Id-2', 'X-Amz-Request-Id', 'X-Amz-Server-Side-Encryption', 'X-Amz-Version-Id', 'X-Amz-Replication-Status', 'X-Amz-Storage-Class'];
-const SHIELD_CONNECT_FAIL_LIMIT = 2;
 /**
  * With `monitoring`: a loopback port on which Squid answers its cache manager and nothing else,
  * for prometheus-squid-exporter (Debian's default port for it).
@@ -103,12 +103,9 @@ function minutesCeil(sec: number): number {
 export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
   const c = t.cdn.cache;
   const sq = c.squid;
-  const origin = originTarget(t);
-  const shield = shieldTarget(t, site);
   const lbs = site.hosts.filter((h) => hasRole(h, 'lb'));
   const fresh200 = c.validSec['200'] ?? c.validSec.any;
   const kept = keptStatuses(t);
-  const peers = [...(shield ? ['shield'] : []), 'origin'];
 
   const lines: SquidLine[] = [
     comment('Accelerator for the image host only; Host headers and absolute URIs cannot pick another site.'),
@@ -150,45 +147,8 @@ export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
     comment('Misses go only to the parents below, never straight to a server named in a request.'),
     d('never_direct', 'allow', 'all'),
   ];
-  if (shield) {
-    lines.push(
-      comment(`Origin shield: site ${shield.site}'s image VIP first; the origin when the shield fails.`),
-      d(
-        'cache_peer',
-        shield.address,
-        'parent',
-        shield.port,
-        0,
-        'no-query',
-        'no-digest',
-        'originserver',
-        'name=shield',
-        `connect-timeout=${c.originConnectTimeoutSec}`,
-        `connect-fail-limit=${SHIELD_CONNECT_FAIL_LIMIT}`,
-      ),
-    );
-  }
   lines.push(
-    d(
-      'cache_peer',
-      origin.host,
-      'parent',
-      origin.port,
-      0,
-      'no-query',
-      'no-digest',
-      'originserver',
-      'name=origin',
-      `connect-timeout=${c.originConnectTimeoutSec}`,
-      `forceddomain=${origin.hostHeader}`,
-      // tls-min-version= is refused by this GnuTLS build of Squid; the library's defaults apply.
-      ...(origin.tls ? ['tls'] : []),
-    ),
-  );
-  lines.push(...derivedPeerLines(t, 'origin'));
-  for (const p of peers) lines.push(d('cache_peer_access', p, 'allow', 'image_host'), d('cache_peer_access', p, 'deny', 'all'));
-  lines.push(
-    ...(shield ? [d('retry_on_error', 'on')] : []),
+    ...squidParents(t, site),
     d('peer_connect_timeout', c.originConnectTimeoutSec, 'seconds'),
     d('read_timeout', c.originReadTimeoutSec, 'seconds'),
     blank,
@@ -199,7 +159,7 @@ export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
     comment('Response headers, as nginx: the cache adds X-Cache-Status (HIT or MISS) and X-Served-By, and'),
     comment("drops Squid's own and every upstream's (a shield's) cache headers, which name internal hosts."),
     ...HIDDEN.map((h) => d('reply_header_access', h, 'deny', 'all')),
-    ...('s3' in t.cdn.origin ? S3_HIDDEN.map((h) => d('reply_header_access', h, 'deny', 'all')) : []),
+    ...(s3Origins(t.cdn).length > 0 ? S3_HIDDEN.map((h) => d('reply_header_access', h, 'deny', 'all')) : []),
     comment('HIT: answered from this cache without asking a parent, with a status it keeps.'),
     d('acl', 'from_cache', 'hier_code', 'HIER_NONE'),
     ...(kept ? [d('acl', 'kept_status', 'http_status', ...kept)] : []),

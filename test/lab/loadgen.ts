@@ -41,13 +41,15 @@ export interface LoadResult {
   achievedRatePerSec: number;
   /** Requests sent per second while sending (the offered load), without the wait for the last answers. */
   sendRatePerSec: number;
+  /** The median latency of the requests answered. */
+  p50Ms: number;
   p99Ms: number;
   maxMs: number;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], staleSocketRetries: 0, freshResetRetries: 0, resets: 0, achievedRatePerSec: 0, sendRatePerSec: 0, p99Ms: 0, maxMs: 0 };
+  const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], staleSocketRetries: 0, freshResetRetries: 0, resets: 0, achievedRatePerSec: 0, sendRatePerSec: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
   const latencies: number[] = [];
   const pending = new Set<Promise<void>>();
   const started = Date.now();
@@ -121,6 +123,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   r.achievedRatePerSec = Math.round(r.sent / Math.max(elapsed, 0.001));
   r.sendRatePerSec = Math.round(r.sent / Math.max(sending, 0.001));
   latencies.sort((a, b) => a - b);
+  r.p50Ms = latencies[Math.floor(latencies.length * 0.5)] ?? 0;
   r.p99Ms = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
   r.maxMs = latencies[latencies.length - 1] ?? 0;
   return r;

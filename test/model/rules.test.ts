@@ -9,7 +9,7 @@ import { loadTopology } from '../../lib/model/load.ts';
 import { BIRD_KEYWORDS } from '../../lib/model/bird-keywords.ts';
 import { RULES } from '../../lib/model/rules/index.ts';
 import { SHARED_STACK_NAMES } from '../../lib/model/rules/stack-names.ts';
-import { GLOBAL, ORIGIN } from '../../lib/cloud/stacks.ts';
+import { GLOBAL, ORIGIN, ORIGIN_REPLICA } from '../../lib/cloud/stacks.ts';
 import { ident } from '../../lib/render/syntax/bird.ts';
 import { edit, errors, load, shipped, SHIPPED_DIR, type Texts } from './fixtures.ts';
 
@@ -44,6 +44,11 @@ test('every rule in lib/model/rules has a failing fixture below', () => {
   // Adding a rule without a fixture here fails this test: extend RULE_CASES first.
   expect(new Set(RULE_CASES.map(([rule]) => rule))).toEqual(new Set(RULES.map((r) => r.name)));
 });
+
+/** The shipped origin, as the shipped cdn.yaml writes it. */
+const ORIGIN_BLOCK = 'origin:\n  s3:\n    bucket: anycdn-example-images\n    region: eu-west-1\n';
+/** An origin list (one YAML line per entry) in place of ORIGIN_BLOCK. */
+const originList = (...entries: string[]) => `origin:\n${entries.map((e) => `  ${e}\n`).join('')}`;
 
 type Case = [rule: string, what: string, texts: Texts, expected: string[]];
 
@@ -264,6 +269,20 @@ const RULE_CASES: Case[] = [
   })(), [
     'sites/global.yaml:2:5: id: global is the name of a stack of its own (anycdn-global); pick another site id',
   ]],
+  // origins
+  ['origins', 'the same origin twice', edit(S, [CDN, ORIGIN_BLOCK, originList('- s3: { bucket: anycdn-example-images, region: eu-west-1 }', '- http: { url: "https://anycdn-example-images.s3.eu-west-1.amazonaws.com" }')]), [
+    'sites/cdn.yaml:33:18: origin[1].http.url: anycdn-example-images.s3.eu-west-1.amazonaws.com:443 is already origin[0]; each origin must be a different server, remove this one or point it elsewhere',
+  ]],
+  ['origins', 'a replica in the primary bucket\'s region', edit(S, [CDN, ORIGIN_BLOCK, originList('- s3: { bucket: anycdn-example-images, region: eu-west-1 }', '- s3: { bucket: anycdn-example-images-replica, region: eu-west-1 }')]), [
+    'sites/cdn.yaml:33:58: origin[1].s3.region: eu-west-1 is the region of the primary bucket anycdn-example-images, so one regional outage takes both; put the replica in another region',
+  ]],
+  ['origins', 'a third S3 origin', edit(S, [CDN, ORIGIN_BLOCK, originList('- s3: { bucket: a-images, region: eu-west-1 }', '- s3: { bucket: b-images, region: eu-central-1 }', '- s3: { bucket: c-images, region: us-east-1 }')]), [
+    'sites/cdn.yaml:34:19: origin[2].s3.bucket: c-images is a third S3 origin; anycdn-origin owns the first and replicates it to the second only, so list an HTTP origin here or remove it',
+  ]],
+  ['origins', 'a port out of range and the image host as origin', edit(S, [CDN, ORIGIN_BLOCK, originList('- http: { url: "http://o.example.net:70000" }', '- http: { url: "https://img.cdn.example.net" }')]), [
+    'sites/cdn.yaml:32:18: origin[0].http.url: port 70000 is not 1..65535, got http://o.example.net:70000; fix the port',
+    'sites/cdn.yaml:33:18: origin[1].http.url: https://img.cdn.example.net is the image host itself, so a miss would loop through the CDN; name the server behind it',
+  ]],
   // dns
   ['dns', 'image host outside the zone', edit(S, [CDN, 'imageHost: img.cdn.example.net', 'imageHost: img.example.org']), [
     'sites/cdn.yaml:3:12: imageHost: img.example.org is not below dns.zone cdn.example.net; use a name such as img.cdn.example.net',
@@ -361,7 +380,7 @@ describe('rules', () => {
 });
 
 test('stackNames refuses exactly the shared stacks of lib/cloud/stacks.ts', () => {
-  expect([...SHARED_STACK_NAMES].sort()).toEqual([GLOBAL, ORIGIN].sort());
+  expect([...SHARED_STACK_NAMES].sort()).toEqual([GLOBAL, ORIGIN, ORIGIN_REPLICA].sort());
 });
 
 describe('schema and values', () => {
@@ -389,10 +408,10 @@ describe('schema and values', () => {
     ]],
     ['no subnets', edit(S, [SIN, 'subnets:\n  public: 10.30.0.0/24\n', 'subnets: {}\n']), ['sites/sin.yaml:11:1: subnets: needs at least one subnet, got {}']],
     ['origin with both forms', edit(S, [CDN, 'origin:\n', 'origin:\n  http:\n    url: https://o.example.net\n']), [
-      'sites/cdn.yaml:31:1: origin: must hold exactly one of s3: {bucket, region} or http: {url}, got {"http":{"url":"https://o.example.net"},"s3":{"bucket":"anyc...',
+      'sites/cdn.yaml:31:1: origin: must hold exactly one of s3: {bucket, region} or http: {url}, or a list of them in priority order, got {"http":{"url":"https://o.example.net"},"s3":{"bucket":"anyc...',
     ]],
     ['origin empty', edit(S, [CDN, '  s3:\n    bucket: anycdn-example-images\n    region: eu-west-1\n', '  {}\n']), [
-      'sites/cdn.yaml:31:1: origin: must hold exactly one of s3: {bucket, region} or http: {url}, got {}',
+      'sites/cdn.yaml:31:1: origin: must hold exactly one of s3: {bucket, region} or http: {url}, or a list of them in priority order, got {}',
     ]],
     ['a parent zone id that is no hosted-zone id', edit(S, [CDN, '  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: example.net, name: example.net }\n']), [
       'sites/cdn.yaml:10:31: dns.parentZone.hostedZoneId: must be a Route 53 hosted-zone id such as Z0123456789ABCDEFGHIJ, got "example.net"',
@@ -400,11 +419,18 @@ describe('schema and values', () => {
     ['a region that is no region', edit(S, [SIN, 'region: ap-southeast-1', 'region: Mars']), ['sites/sin.yaml:8:9: region: must be an AWS region such as eu-west-1, got "Mars"']],
     ['preempt true', edit(S, [NYC, 'preempt: false', 'preempt: true']), ['sites/nyc.yaml:15:12: vip.preempt: must be false (nopreempt) or {delaySec: N}, got true']],
     ['a list instead of a mapping', { ...S, [NYC]: '- a\n- b\n' }, ['sites/nyc.yaml:1:1: the file must hold a mapping of keys to values']],
+    ['origin list too long', edit(S, [CDN, ORIGIN_BLOCK, originList(...[1, 2, 3, 4, 5].map((n) => `- http: { url: "https://o${n}.example.net" }`))]), [
+      'sites/cdn.yaml:31:1: origin: must list at most 4 origins (each dead one adds a connect timeout to a miss), got [{"http":{"url":"https://o1.example.net"}},{"http":{"url":"h...',
+    ]],
+    ['origin list empty', edit(S, [CDN, ORIGIN_BLOCK, 'origin: []\n']), ['sites/cdn.yaml:31:1: origin: must list at least one origin, got []']],
+    ['a bad URL inside the origin list', edit(S, [CDN, ORIGIN_BLOCK, originList('- s3: { bucket: anycdn-example-images, region: eu-west-1 }', '- http: { url: "https://o.example.net/images?x=1" }')]), [
+      'sites/cdn.yaml:33:18: origin[1].http.url: must be an origin base URL such as https://origin.example.net (no path, query or credentials), got "https://o.example.net/images?x=1"',
+    ]],
     ['an empty global file', { ...S, [CDN]: '# nothing yet\n' }, [
       'sites/cdn.yaml:1:1: anycast: is required (a mapping)',
       'sites/cdn.yaml:1:1: dns: is required (a mapping)',
       'sites/cdn.yaml:1:1: imageHost: is required (a string)',
-      'sites/cdn.yaml:1:1: origin: is required; it must hold exactly one of s3: {bucket, region} or http: {url}',
+      'sites/cdn.yaml:1:1: origin: is required; it must hold exactly one of s3: {bucket, region} or http: {url}, or a list of them in priority order',
     ]],
   ])('%s', (_what, texts, expected) => {
     expect(errors(texts)).toEqual(expected);

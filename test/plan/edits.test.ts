@@ -56,6 +56,22 @@ const cases: { name: string; texts: Texts; classes: string[] }[] = [
     ],
   },
   {
+    // A replica bucket after the origin: every cache reloads (nginx) or reconfigures (Squid), each
+    // keeping its cache; the aws site's caches get it through their bundle.
+    name: 'origin-replica',
+    texts: edit(shipped(), ['sites/cdn.yaml', 'origin:\n  s3:\n    bucket: anycdn-example-images\n    region: eu-west-1\n', 'origin:\n  - s3: { bucket: anycdn-example-images, region: eu-west-1 }\n  - s3: { bucket: anycdn-example-images-replica, region: eu-central-1 }\n']),
+    classes: [
+      'ams/ams-cache1 nginx nginx-reload',
+      'ams/ams-cache2 nginx nginx-reload',
+      'nyc/nyc-cache1 squid squid-reconfigure',
+      'nyc/nyc-cache2 squid squid-reconfigure',
+      'sin/sin-cache1 cloud-interruption',
+      'sin/sin-cache1 nginx nginx-reload',
+      'sin/sin-cache2 cloud-interruption',
+      'sin/sin-cache2 nginx nginx-reload',
+    ],
+  },
+  {
     name: 'tls-certificate-path',
     texts: edit(shipped(), ['sites/ams.yaml', 'certPath: /etc/haproxy/certs/img.cdn.example.net.pem', 'certPath: /etc/haproxy/certs/img-2027.pem']),
     classes: ['ams/ams-lb1 haproxy haproxy-reload', 'ams/ams-lb2 haproxy haproxy-reload'],

@@ -65,6 +65,7 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
     case 'aws:s3/bucketAcl:BucketAcl':
     case 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration':
     case 'aws:s3/bucketLogging:BucketLogging':
+    case 'aws:s3/bucketReplicationConfig:BucketReplicationConfig':
       return { id: inputs.bucket, extra: {} };
     case 'aws:s3/bucketObjectv2:BucketObjectv2':
       return { id: inputs.key, extra: {} };

@@ -14,6 +14,7 @@ import { drain } from './drain.ts';
 import { haproxy } from './haproxy.ts';
 import { images } from './images.ts';
 import { monitoring } from './monitoring.ts';
+import { origins } from './origins.ts';
 import { uniqueNames } from './names.ts';
 import { parentZone } from './parent-zone.ts';
 import { platform } from './platform.ts';
@@ -23,7 +24,7 @@ import { stackNames } from './stack-names.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, images, monitoring, drain];
+export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, images, monitoring, drain, origins];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);
