@@ -99,6 +99,7 @@ vrrp_instance vip_tst {
 	priority 150
 	advert_int 0.1
 	preempt_delay 10
+	garp_master_delay 1
 	virtual_ipaddress {
 		192.0.2.10/32 dev eth0
 	}

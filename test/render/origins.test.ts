@@ -110,6 +110,10 @@ describe('origins in priority order', () => {
       `cache_peer ${S3A} parent 443 0 no-query no-digest originserver name=origin connect-timeout=2 connect-fail-limit=2 forceddomain=${S3A} tls`,
       `cache_peer ${S3B} parent 443 0 no-query no-digest originserver name=origin2 connect-timeout=2 connect-fail-limit=2 forceddomain=${S3B} tls`,
       'cache_peer images.example.org parent 8080 0 no-query no-digest originserver name=origin3 connect-timeout=2 forceddomain=images.example.org:8080',
+      // Derived images: from the shield only, never from any origin (lib/render/squid-transforms.ts).
+      '# Derived images (/_w/<width>/...) come from the shield only: the origin has none.',
+      'acl derived urlpath_regex ^/_w/',
+      ...['origin', 'origin2', 'origin3'].map((p) => `cache_peer_access ${p} deny derived`),
       ...['shield', 'origin', 'origin2', 'origin3'].flatMap((p) => [`cache_peer_access ${p} allow image_host`, `cache_peer_access ${p} deny all`]),
       'retry_on_error on',
       'forward_max_tries 12',
