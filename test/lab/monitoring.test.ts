@@ -8,11 +8,9 @@
 //
 // Every wait is bounded; traffic stays inside the lab's namespaces; the lab is removed (by PID and
 // namespace, lib/lab/down.ts) before and after, even when a test fails.
-import { labUpReady } from './bring-up.ts';
+import { labUpEdited } from './bring-up.ts';
 import { anycastFamilies } from '../../lib/model/facts.ts';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown } from '../../lib/lab/down.ts';
 import { waitFor } from '../../lib/lab/exec.ts';
@@ -21,7 +19,7 @@ import { alertRules, exporterPort } from '../../lib/monitoring/prometheus.ts';
 import type { ExporterKind } from '../../lib/monitoring/ports.ts';
 import { run } from '../../lib/run.ts';
 import { missingBinary, missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
-import { loadEdited, shippedTexts } from '../helpers/topology.ts';
+import { loadEdited } from '../helpers/topology.ts';
 
 const skip =
   missingRoot() ??
@@ -69,11 +67,7 @@ const bodies = new Map<ExporterKind, string>();
 
 describe.skipIf(skip)('lab: every kind of exporter, scraped for real', () => {
   beforeAll(async () => {
-    sitesDir = mkdtempSync(join(tmpdir(), 'anycdn-lab-monitoring-'));
-    const texts = shippedTexts();
-    edit(texts);
-    for (const [file, text] of Object.entries(texts)) writeFileSync(join(sitesDir, file.replace(/^sites\//, '')), text);
-    await labUpReady(t, sitesDir);
+    sitesDir = await labUpEdited(t, 'monitoring', edit);
   }, 120_000);
 
   afterAll(async () => {

@@ -10,10 +10,9 @@
 //
 // Every wait is bounded; traffic stays inside the lab's namespaces; the lab is removed (by PID and
 // namespace, lib/lab/down.ts) before and after, even when a test fails.
-import { labUpReady } from './bring-up.ts';
+import { labUpEdited } from './bring-up.ts';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { originTarget } from '../../lib/model/facts.ts';
@@ -27,7 +26,7 @@ import { http } from '../../lib/lab/probe.ts';
 import { LAB_DIR } from '../../lib/lab/state.ts';
 import { run } from '../../lib/run.ts';
 import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
-import { loadEdited, shippedTexts } from '../helpers/topology.ts';
+import { loadEdited } from '../helpers/topology.ts';
 
 const skip = missingRoot() ?? missingLabDaemon();
 
@@ -68,12 +67,7 @@ let sitesDir = '';
 
 describe.skipIf(skip)('lab: an HTTP origin on port 8080', () => {
   beforeAll(async () => {
-    // `lab status` reloads the model from the directory `up` was given: give it the edited one.
-    sitesDir = mkdtempSync(join(tmpdir(), 'anycdn-lab-origin-port-'));
-    const texts = shippedTexts();
-    edit(texts);
-    for (const [file, text] of Object.entries(texts)) writeFileSync(join(sitesDir, file.replace(/^sites\//, '')), text);
-    await labUpReady(t, sitesDir);
+    sitesDir = await labUpEdited(t, 'origin-port', edit);
   }, 120_000);
 
   afterAll(async () => {

@@ -11,9 +11,7 @@
 //
 // Every wait is bounded; traffic stays inside the lab's namespaces; the lab is removed (by PID and
 // namespace, lib/lab/down.ts) before and after, even when a test fails.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { originTargets } from '../../lib/model/facts.ts';
 import { startOriginAgain, stopOrigin } from '../../lib/lab/control.ts';
@@ -24,8 +22,8 @@ import { LAB_IMAGE_COUNT, MISS_PREFIX, originFetchLog } from '../../lib/lab/orig
 import { labOrigin, nsOf } from '../../lib/lab/plan.ts';
 import { run } from '../../lib/run.ts';
 import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
-import { loadEdited, shippedTexts } from '../helpers/topology.ts';
-import { labUpReady } from './bring-up.ts';
+import { loadEdited } from '../helpers/topology.ts';
+import { labUpEdited } from './bring-up.ts';
 import { Figures } from './figures.ts';
 import type { LoadResult } from './loadgen.ts';
 import { startLoad } from './watch.ts';
@@ -93,12 +91,7 @@ let sitesDir = '';
 
 describe.skipIf(skip)('lab: origins in priority order', () => {
   beforeAll(async () => {
-    // `lab status` reloads the model from the directory `up` was given: give it the edited one.
-    sitesDir = mkdtempSync(join(tmpdir(), 'anycdn-lab-origins-'));
-    const texts = shippedTexts();
-    edit(texts);
-    for (const [file, text] of Object.entries(texts)) writeFileSync(join(sitesDir, file.replace(/^sites\//, '')), text);
-    await labUpReady(t, sitesDir);
+    sitesDir = await labUpEdited(t, 'origins', edit);
   }, 120_000);
 
   afterAll(async () => {
