@@ -10,6 +10,7 @@ import { homeCounts, spillsOf } from './balance.ts';
 import { BASELINE, writeBaselineSites } from './baseline-sites.ts';
 import { firstA } from './client-probe.ts';
 import { stats } from './results.ts';
+import { writeSites } from './topology.ts';
 import { childSeconds, parseWrk } from './throughput.ts';
 import { zipfStream } from './zipf.ts';
 
@@ -107,5 +108,18 @@ describe('spillsOf', () => {
 
   it("counts every answered request on its image's main cache (where the ring put it)", () => {
     expect(homeCounts([1, 1, 1, 2, 2, 3, 3, 3, 3], ['a', 'b', 'a', 'b', 'b', 'a', '', 'b', 'b'])).toEqual(new Map([['a', 3], ['b', 5]]));
+  });
+});
+
+describe('generated topologies (topology.ts)', () => {
+  it('load as a valid model: 5 sites with no shield and so no derived images', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anycdn-bench-gen-'));
+    try {
+      const t = loadTopology(writeSites(join(dir, 'sites'), 5));
+      expect(t.sites).toHaveLength(5);
+      expect([t.cdn.shield, t.cdn.images?.transforms]).toEqual([undefined, undefined]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -56,9 +56,12 @@ hosts:
 /** Writes a sites directory with `n` generated sites into `dir`; returns `dir`. */
 export function writeSites(dir: string, n: number): string {
   mkdirSync(dir, { recursive: true });
-  // The shield is a shipped site; generated topologies have none.
-  const cdn = readFileSync(join(ROOT, 'sites', 'cdn.yaml'), 'utf8').replace(/\n# Misses at[^\n]*\nshield: \w+\n/, '\n');
-  if (/^shield:/m.test(cdn)) throw new Error('bench: could not drop the shield from sites/cdn.yaml');
+  // The shield is a shipped site; generated topologies have none, and so no derived images (without
+  // a shield every site makes its own, which the Squid-only generated sites cannot).
+  const cdn = readFileSync(join(ROOT, 'sites', 'cdn.yaml'), 'utf8')
+    .replace(/\n# Misses at[^\n]*\nshield: \w+\n/, '\n')
+    .replace(/\nimages:\n  transforms:\n    widths: .*\n/, '\n');
+  if (/^shield:/m.test(cdn) || /^images:/m.test(cdn)) throw new Error('bench: could not drop the shield and the derived images from sites/cdn.yaml');
   writeFileSync(join(dir, 'cdn.yaml'), cdn);
   for (let i = 1; i <= n; i++) writeFileSync(join(dir, `g${String(i).padStart(3, '0')}.yaml`), siteYaml(i));
   return dir;
