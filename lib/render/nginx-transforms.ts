@@ -17,6 +17,7 @@
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { nestedPathPattern, derivedPathPattern, transformsAt, transformsOf, type Transforms } from '../model/transforms.ts';
 import { CACHE_PORT } from './cache-health.ts';
+import { requestHeaders } from './nginx-origins.ts';
 import { blank, block, stmt, type Node } from './syntax/brace.ts';
 import { quote } from './syntax/nginx.ts';
 
@@ -80,10 +81,7 @@ function transformServer(t: Topology, tr: Transforms): Node[] {
       stmt('rewrite', regex(`^${tr.pathPrefix}/[0-9]+(/.*)$`), '$1', 'break'),
       stmt('proxy_pass', `http://${ORIGINALS_UPSTREAM}`),
       stmt('proxy_http_version', '1.1'),
-      stmt('proxy_set_header', 'Host', quote(t.cdn.imageHost)),
-      stmt('proxy_set_header', 'Connection', quote('')),
-      stmt('proxy_set_header', 'Cookie', quote('')),
-      stmt('proxy_set_header', 'Authorization', quote('')),
+      ...requestHeaders(t.cdn.imageHost),
     ]),
     block(['location', '/'], [stmt('return', 404)]),
   ];
@@ -92,18 +90,18 @@ function transformServer(t: Topology, tr: Transforms): Node[] {
 /**
  * In the image server, before `location /`: derived paths. Exactly the accepted URL form is
  * served (haproxy refuses the rest first; this is the same rule again, for requests that reach a
- * cache directly). `proxyHeaders` are the image server's request headers for the shield.
+ * cache directly).
  */
-export function derivedLocations(t: Topology, site: Site, viaShield: boolean, stripQuery: Node[], shieldHeaders: Node[]): Node[] {
+export function derivedLocations(t: Topology, site: Site, viaShield: boolean, stripQuery: Node[]): Node[] {
   const tr = transformsOf(t);
   if (!tr) return [];
-  const local = [...stripQuery, stmt('proxy_pass', `http://${TRANSFORM_UPSTREAM}`), ...transformHeaders(t)];
+  const local = [...stripQuery, stmt('proxy_pass', `http://${TRANSFORM_UPSTREAM}`), ...requestHeaders(t.cdn.imageHost)];
   const accepted = transformsAt(t, site) || !viaShield
     ? local
     : [
         ...stripQuery,
         stmt('proxy_pass', 'http://shield'),
-        ...shieldHeaders,
+        ...requestHeaders(t.cdn.imageHost),
         stmt('proxy_intercept_errors', 'on'),
         { kind: 'comment' as const, text: 'the origin has no derived images: while the shield fails, make them here' },
         stmt('error_page', 500, 502, 503, 504, '=', '@anycdn_transform'),
@@ -129,13 +127,4 @@ export function derivedLocations(t: Topology, site: Site, viaShield: boolean, st
 function regex(re: string): string {
   if (!/^[\^$/a-z0-9_()|?<>.*+\[\]-]+$/.test(re)) throw new Error(`internal: ${JSON.stringify(re)} is not a transform pattern`);
   return re;
-}
-
-function transformHeaders(t: Topology): Node[] {
-  return [
-    stmt('proxy_set_header', 'Host', quote(t.cdn.imageHost)),
-    stmt('proxy_set_header', 'Connection', quote('')),
-    stmt('proxy_set_header', 'Cookie', quote('')),
-    stmt('proxy_set_header', 'Authorization', quote('')),
-  ];
 }

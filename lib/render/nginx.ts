@@ -199,7 +199,7 @@ function imageServer(t: Topology, site: Site, host: Host, origins: OriginTarget[
     healthLocation(),
   ];
   const stripQuery = c.keyIncludesQuery ? [] : [stmt('rewrite', '^', '$uri?', 'break')];
-  nodes.push(...derivedLocations(t, site, viaShield, stripQuery, requestHeaders(t.cdn.imageHost)));
+  nodes.push(...derivedLocations(t, site, viaShield, stripQuery));
   const shield = viaShield ? (next: string) => [stmt('proxy_pass', 'http://shield'), ...requestHeaders(t.cdn.imageHost), ...fallThrough(next)] : undefined;
   nodes.push(...originLocations(origins, stripQuery, shield));
   return nodes;
