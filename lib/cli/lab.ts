@@ -22,7 +22,7 @@ export async function labUpCommand(opts: { sites: string }, io: Io): Promise<num
   try {
     const up = await labUp(t, opts.sites, (step) => p.step(step));
     const ready = await waitReady(t, up.plan, 30_000);
-    p.step(ready.ready ? `${up.plan.routers.length} sites ready: VIPs serve and the anycast DNS answers nearby` : 'gave up waiting for the sites to be ready');
+    p.step(ready.ready ? `${up.plan.routers.length} sites ready: VIPs serve on their settled lb host, every checker announces, and the anycast DNS answers nearby` : 'gave up waiting for the sites to be ready');
     p.done();
     if (!ready.ready) {
       for (const l of ready.reasons) io.err(`lab: ${l}`);
@@ -76,6 +76,8 @@ export function labStatusJson(state: LabState | undefined, rows: SiteStatus[]): 
       ...(r.dnsAnswer !== undefined ? { dnsAnswer: r.dnsAnswer } : {}),
       ...(r.nsid !== undefined ? { nsid: r.nsid } : {}),
       anycastVia: r.anycastVia,
+      ...(r.vipHolder !== undefined ? { vipHolder: r.vipHolder } : {}),
+      checkers: r.checkers,
     })),
   };
 }

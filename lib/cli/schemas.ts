@@ -93,6 +93,10 @@ export const labStatusOutput = z
             dnsAnswer: z.string().optional().describe('What the nearby client got for the image host from the anycast DNS'),
             nsid: z.string().optional().describe('NSID of the answering server: <site>/<host>'),
             anycastVia: z.array(z.string()).describe('Next hops of the anycast route at the site router'),
+            vipHolder: z.string().optional().describe('The lb host whose namespace holds the VIP; absent when none does'),
+            checkers: z
+              .array(z.object({ host: z.string(), state: z.string().describe('announced, depreferred, withdrawn, draining, drained, or "not running"') }).strict())
+              .describe("Each DNS host's health checker and its announcement state"),
           })
           .strict(),
       )

@@ -128,6 +128,25 @@ export function checkerState(host: string): string | undefined {
   }
 }
 
+/**
+ * Whether `host`'s namespace holds the IPv4 `address` now: read from the local table in
+ * /proc/<pid>/net/fib_trie of one of its processes, so a poll starts no process.
+ */
+export function holdsAddress(host: string, address: string): boolean {
+  const state = readState();
+  const pids = [state?.holders[host], ...(state?.processes ?? []).filter((p) => p.owner === host).map((p) => p.pid)];
+  for (const pid of pids) {
+    if (pid === undefined || !isAlive(pid)) continue;
+    try {
+      const lines = readFileSync(`/proc/${pid}/net/fib_trie`, 'utf8').split('\n');
+      return lines.some((l, i) => l.trimStart() === `|-- ${address}` && (lines[i + 1] ?? '').includes('/32 host LOCAL'));
+    } catch {
+      continue; // exited between the check and the read
+    }
+  }
+  return false;
+}
+
 /** What a unit's lab log got after byte `from`. */
 export function logSince(host: string, unit: string, from: number): string {
   const f = join(labPaths.logs(host), `${unit}.log`);

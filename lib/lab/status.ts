@@ -1,6 +1,8 @@
 // `anycdn lab status` and the readiness wait of `up`: what each client sees right now.
-import type { Topology } from '../model/schema.ts';
-import { anycastFamilies, announcesBgp, publishedVip, vipHealthUrl } from '../model/facts.ts';
+import type { Site, Topology } from '../model/schema.ts';
+import { anycastFamilies, announcesBgp, isDrained, publishedVip, vipHealthUrl } from '../model/facts.ts';
+import { vrrpPriority } from '../render/keepalived.ts';
+import { checkerState, holdsAddress } from './control.ts';
 import { join } from 'node:path';
 import { tail } from './daemons.ts';
 import { waitFor } from './exec.ts';
@@ -17,6 +19,10 @@ export interface SiteStatus {
   anycastVia: string[];
   /** HTTP status of the site's VIP health path, fetched from its client. */
   vipHealth: number;
+  /** The lb host whose namespace holds the VIP now; undefined when none does. */
+  vipHolder?: string;
+  /** Each DNS host's health checker: announced, depreferred, withdrawn, ...; "not running" without one. */
+  checkers: { host: string; state: string }[];
 }
 
 export async function labStatus(t: Topology, plan: LabPlan): Promise<SiteStatus[]> {
@@ -30,16 +36,50 @@ export async function labStatus(t: Topology, plan: LabPlan): Promise<SiteStatus[
         routeVia(r.ns, first.prefix),
         http(client.ns, vipHealthUrl(t, site), { host: t.cdn.imageHost, timeoutSec: 1 }),
       ]);
-      return { site: r.site, ...(answer.address ? { dnsAnswer: answer.address } : {}), ...(answer.nsid ? { nsid: answer.nsid } : {}), anycastVia: via, vipHealth: health.status };
+      const vipHolder = site.hosts.find((h) => h.roles.includes('lb') && holdsAddress(h.name, site.vip.address))?.name;
+      const checkers = site.hosts.filter((h) => h.roles.includes('dns')).map((h) => ({ host: h.name, state: checkerState(h.name) ?? 'not running' }));
+      return {
+        site: r.site,
+        ...(answer.address ? { dnsAnswer: answer.address } : {}),
+        ...(answer.nsid ? { nsid: answer.nsid } : {}),
+        anycastVia: via,
+        vipHealth: health.status,
+        ...(vipHolder ? { vipHolder } : {}),
+        checkers,
+      };
     }),
   );
 }
 
-/** What keeps a site from being ready (empty when it is): VIP health, and the nearby DNS answer. */
+/**
+ * The lb host that holds the VIP once VRRP has settled: with preemption, the one active lb host
+ * of the highest priority; undefined without preemption or on a tie (then any may hold it).
+ */
+function settledHolder(site: Site): string | undefined {
+  if (site.vip.preempt === false) return undefined;
+  const lbs = site.hosts.filter((h) => h.roles.includes('lb') && !isDrained(h));
+  const top = Math.max(...lbs.map((h) => vrrpPriority(site, h)));
+  const winners = lbs.filter((h) => vrrpPriority(site, h) === top);
+  return winners.length === 1 ? winners[0]!.name : undefined;
+}
+
+/**
+ * What keeps a site from being ready (empty when it is): VIP health, VRRP settled (a preemption
+ * still to come would move the VIP, and the checkers' image path with it), every checker of an
+ * active site announcing, and the nearby DNS answer.
+ */
 function notReady(t: Topology, x: SiteStatus): string[] {
   const site = t.sites.find((y) => y.id === x.site)!;
   const why: string[] = [];
   if (x.vipHealth !== 200) why.push(`VIP ${site.vip.address} health path answered ${x.vipHealth || 'nothing'} (want 200)`);
+  const holder = settledHolder(site);
+  if (holder && x.vipHolder !== holder) why.push(`VIP ${site.vip.address} is on ${x.vipHolder ?? 'no host'} (want ${holder}, which preempts)`);
+  if (!isDrained(site)) {
+    for (const c of x.checkers) {
+      const host = site.hosts.find((h) => h.name === c.host)!;
+      if (!isDrained(host) && c.state !== 'announced') why.push(`${c.host}'s health checker is ${c.state} (want announced)`);
+    }
+  }
   if (announcesBgp(site) && x.dnsAnswer !== publishedVip(site)) {
     why.push(`the nearby anycast DNS answered ${x.dnsAnswer ?? 'nothing'} (want ${publishedVip(site)}; anycast route via ${x.anycastVia.join(', ') || 'none'})`);
   }
@@ -74,6 +114,6 @@ export async function waitReady(t: Topology, plan: LabPlan, timeoutMs: number): 
 
 export function formatStatus(rows: SiteStatus[]): string[] {
   return rows.map(
-    (r) => `${r.site}: vip ${r.vipHealth === 200 ? 'serving' : `down (${r.vipHealth})`}, nearby anycast DNS -> ${r.dnsAnswer ?? 'no answer'}${r.nsid ? ` (nsid ${r.nsid})` : ''}, anycast route via ${r.anycastVia.join(', ') || 'none'}`,
+    (r) => `${r.site}: vip ${r.vipHealth === 200 ? 'serving' : `down (${r.vipHealth})`}${r.vipHolder ? ` on ${r.vipHolder}` : ''}, checkers ${r.checkers.map((c) => `${c.host} ${c.state}`).join(', ') || 'none'}, nearby anycast DNS -> ${r.dnsAnswer ?? 'no answer'}${r.nsid ? ` (nsid ${r.nsid})` : ''}, anycast route via ${r.anycastVia.join(', ') || 'none'}`,
   );
 }
