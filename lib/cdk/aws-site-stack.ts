@@ -59,7 +59,7 @@ export class AwsSiteStack extends Stack {
         subnets: new Map([...network.subnets].map(([name, s]) => [name, s.cfn])),
         securityGroups: h.groups.map((g) => groups.get(g)!),
         egressSubnet: network.egressSubnets.get(h.egress.subnet)!,
-        egressReady: network.egressRoute,
+        egressReady: network.hostsReady,
         machineImage,
         ami: props.ami,
         ...(props.originBuckets ? { originBuckets: props.originBuckets } : {}),

@@ -24,7 +24,7 @@ export interface HostProps {
   securityGroups: ec2.ISecurityGroup[];
   /** The egress subnet of the host's zone: its second interface. */
   egressSubnet: ec2.CfnSubnet;
-  /** What must exist before the instance boots: the egress route through the NAT gateway. */
+  /** What must exist before the instance boots: the egress route, the address reservations. */
   egressReady: IDependable;
   machineImage: ec2.IMachineImage;
   /** The pinned AMI id behind machineImage: part of the host's version. */

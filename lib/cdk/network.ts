@@ -5,7 +5,7 @@
 import { Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, DependencyGroup } from 'constructs';
 import { endpointService, type NetworkShape } from '../cloud/network.ts';
 import { acknowledge } from './nag.ts';
 
@@ -17,6 +17,11 @@ export class SiteNetwork extends Construct {
   readonly egressSubnets: Map<string, ec2.CfnSubnet>;
   /** The egress subnets' default route: instances start after it, so their bootstrap has egress. */
   readonly egressRoute: ec2.CfnRoute;
+  /**
+   * What every instance waits for: the egress route, and the explicit reservations of the model's
+   * addresses (an instance launched before them could get one as its own primary address).
+   */
+  readonly hostsReady: DependencyGroup;
 
   constructor(scope: Construct, id: string, props: { siteId: string; region: string; shape: NetworkShape; zones: string[] }) {
     super(scope, id);
@@ -40,6 +45,19 @@ export class SiteNetwork extends Construct {
       const subnet = ec2.Subnet.fromSubnetAttributes(this, `Subnet-${s.name}-Ref`, { subnetId: cfn.ref, availabilityZone: zone, routeTableId: routes.ref });
       this.subnets.set(s.name, { subnet, cfn });
     }
+    const reservations = shape.reservations.map((r) => {
+      const res = new ec2.CfnSubnetCidrReservation(this, `Reserve-${r.cidr.replace(/\/32$/, '')}`, {
+        subnetId: this.subnets.get(r.subnet)!.cfn.ref,
+        cidr: r.cidr,
+        reservationType: 'explicit',
+        description: `anycdn ${props.siteId}: a model address, claimed by a host or keepalived, never picked by EC2`,
+      });
+      // The type came to CloudFormation in September 2026 (aws-cdk-lib 2.272): the registry data of
+      // aws-cdk-lib's validator and of cfn-lint 1.51 predate it, in every region.
+      acknowledge(res, 'CloudFormation-Validate::F3006', 'AWS::EC2::SubnetCidrReservation is newer than the validator\'s registry data, in every region');
+      res.addMetadata('cfn-lint', { config: { ignore_checks: ['E3006'] } });
+      return res;
+    });
 
     // Egress: the VPC's second block holds the NAT gateway's public subnet and, per zone with
     // hosts, a private subnet for the hosts' second interfaces, routed to the NAT gateway.
@@ -57,6 +75,7 @@ export class SiteNetwork extends Construct {
     Tags.of(nat).add('Name', `anycdn-${props.siteId}`);
     const egressRoutes = new ec2.CfnRouteTable(this, 'EgressRoutes', { vpcId: vpc.ref });
     this.egressRoute = new ec2.CfnRoute(this, 'EgressDefaultRoute', { routeTableId: egressRoutes.ref, destinationCidrBlock: '0.0.0.0/0', natGatewayId: nat.ref });
+    this.hostsReady = new DependencyGroup(this.egressRoute, ...reservations);
     this.egressSubnets = new Map();
     for (const e of egress.subnets) {
       const cfn = new ec2.CfnSubnet(this, `Subnet-egress-${e.zoneIndex}`, { vpcId: vpc.ref, cidrBlock: e.cidr, availabilityZone: zones[e.zoneIndex]!, mapPublicIpOnLaunch: false });

@@ -19,6 +19,14 @@ export interface SubnetShape {
 export interface NetworkShape {
   vpcCidr: string;
   subnets: SubnetShape[];
+  /**
+   * Explicit subnet CIDR reservations, one /32 per model address in a service subnet (hosts and
+   * the VIP). EC2 never picks a reserved address as an instance's own primary address, so no new
+   * instance can take an address that another host's bootstrap (or keepalived, for the VIP) has
+   * yet to claim. One per address, not merged blocks: reservations in a VPC must not overlap, and a
+   * merged block that changed with the model would be created before its old one is deleted.
+   */
+  reservations: ReservationShape[];
   /** The cloud-only egress network (the VPC's second CIDR block). */
   egress: EgressShape;
   /**
@@ -29,6 +37,13 @@ export interface NetworkShape {
 }
 
 export type GatewayEndpoint = 's3';
+
+export interface ReservationShape {
+  /** Model subnet name. */
+  subnet: string;
+  /** A model address as a /32. */
+  cidr: string;
+}
 
 /**
  * The VPC's second CIDR block, apart from every model subnet: the NAT gateway's public subnet and
@@ -80,7 +95,12 @@ export function networkShape(site: Site): NetworkShape {
     natSubnet: { zoneIndex: hostZones[0] ?? 0, cidr: block(0) },
     subnets: hostZones.map((zoneIndex) => ({ zoneIndex, cidr: block(1 + zoneIndex), router: routerOf(block(1 + zoneIndex)) })),
   };
-  return { vpcCidr: supernet(subnets.map((s) => s.cidr)), subnets, egress, gatewayEndpoints: ['s3'] };
+  const claimed = [...site.hosts.map((h) => h.address), site.vip.address].filter((a) => !a.includes(':'));
+  const reservations = claimed.flatMap((address) => {
+    const s = subnets.find((x) => contains(prefixOf(x.cidr), address));
+    return s ? [{ subnet: s.name, cidr: `${address}/32` }] : [];
+  });
+  return { vpcCidr: supernet(subnets.map((s) => s.cidr)), subnets, reservations, egress, gatewayEndpoints: ['s3'] };
 }
 
 /** The zone index of a model subnet among `zoneCount` pinned zones (subnets wrap around). */
@@ -102,10 +122,11 @@ export function routerOf(cidr: string): string {
 }
 
 function nthAddress(cidr: string, n: number): string {
-  const p = prefixOf(cidr);
-  const v = (p.address as ipaddr.IPv4).toByteArray().reduce((acc, b) => acc * 256 + b, 0) + n;
-  return ipaddr.fromByteArray([(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]).toString();
+  return fromInt(toInt(prefixOf(cidr).address.toString()) + n);
 }
+
+const toInt = (address: string): number => ipaddr.IPv4.parse(address).toByteArray().reduce((acc, b) => acc * 256 + b, 0);
+const fromInt = (v: number): string => ipaddr.fromByteArray([(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]).toString();
 
 /** The model subnet that holds `address` (aws sites: IPv4 only). */
 export function subnetOf(network: NetworkShape, address: string): SubnetShape | undefined {

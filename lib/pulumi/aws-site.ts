@@ -51,6 +51,11 @@ export function awsSite(args: AwsSiteArgs) {
     new aws.ec2.RouteTableAssociation(`${id}-subnet-${s.name}-routes`, { subnetId: subnet.id, routeTableId: routes.id }, opts);
     subnets.set(s.name, subnet);
   }
+  // One explicit reservation per model address (lib/cloud/network.ts): EC2 never makes one an
+  // instance's primary address, so every host's claim finds its address free.
+  const reservations = shape.network.reservations.map(
+    (r) => new aws.ec2.SubnetCidrReservation(`${id}-reserve-${r.cidr.replace(/\/32$/, '')}`, { subnetId: subnets.get(r.subnet)!.id, cidrBlock: r.cidr, reservationType: 'explicit', description: `anycdn ${id}: a model address, claimed by a host or keepalived, never picked by EC2` }, opts),
+  );
   const egress = shape.network.egress;
   const block = new aws.ec2.VpcIpv4CidrBlockAssociation(`${id}-egress-block`, { vpcId: vpc.id, cidrBlock: egress.cidr }, opts);
   const natSubnet = new aws.ec2.Subnet(`${id}-subnet-nat`, { vpcId: block.vpcId, cidrBlock: egress.natSubnet.cidr, availabilityZone: args.zones[egress.natSubnet.zoneIndex]!, mapPublicIpOnLaunch: false, tags: { Name: `anycdn-${id}-nat` } }, { ...opts, dependsOn: [block] });
@@ -100,7 +105,7 @@ export function awsSite(args: AwsSiteArgs) {
   const instances: Record<string, pulumi.Output<string>> = {};
   let previous: pulumi.Resource | undefined;
   for (const h of shape.hosts) {
-    const { instance, ready } = host(h, { ...args, bucket: config.bucket, subnets, subnet: subnets.get(h.subnet)!, egressSubnet: egressSubnets.get(h.egress.subnet)!, egressRoute, groups: h.groups.map((g) => groups.get(g)!), previous, policy: config.policy });
+    const { instance, ready } = host(h, { ...args, bucket: config.bucket, subnets, subnet: subnets.get(h.subnet)!, egressSubnet: egressSubnets.get(h.egress.subnet)!, egressRoute, reservations, groups: h.groups.map((g) => groups.get(g)!), previous, policy: config.policy });
     instances[h.host.name] = instance.id;
     previous = ready;
   }
@@ -119,6 +124,8 @@ interface HostArgs extends AwsSiteArgs {
   /** The egress subnet of the host's zone, and its route through the NAT gateway. */
   egressSubnet: aws.ec2.Subnet;
   egressRoute: aws.ec2.Route;
+  /** The model addresses' reservations: the instance launches after them. */
+  reservations: aws.ec2.SubnetCidrReservation[];
   groups: aws.ec2.SecurityGroup[];
   /** The previous host's health gate: this host starts only after it is satisfied. */
   previous: pulumi.Resource | undefined;
@@ -197,7 +204,7 @@ function host(h: CloudHost, a: HostArgs): { instance: aws.ec2.Instance; ready: a
     ...opts,
     // One host at a time: a bundle change restarts each instance, so a chain keeps the rest of
     // the site serving while one host restarts. After the egress route: the bootstrap needs it.
-    dependsOn: [a.egressRoute, ...(a.previous ? [a.previous] : [])],
+    dependsOn: [a.egressRoute, ...a.reservations, ...(a.previous ? [a.previous] : [])],
   });
   // The second interface, one per instance version (a replacement brings its own): in the egress
   // subnet of the host's zone, with the host's groups. The provider attaches it once the instance

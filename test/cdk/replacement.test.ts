@@ -84,6 +84,18 @@ describe('replacement-safe hosts', () => {
     }
   });
 
+  it.each(AWS_SITES)('%s: EC2 can pick no model address for an instance: each has an explicit reservation that every instance waits for', (siteId) => {
+    const site = s.topology.sites.find((x) => x.id === siteId)!;
+    const resources = (s.json(`anycdn-${siteId}`) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }> }).Resources;
+    const reservations = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::EC2::SubnetCidrReservation');
+    const reserved = reservations.map(([, r]) => [r.Properties!.Cidr, r.Properties!.ReservationType]);
+    const model = [...site.hosts.map((h) => h.address), site.vip.address].map((a) => [`${a}/32`, 'explicit']);
+    expect(reserved.sort()).toEqual(model.sort());
+    for (const [id, r] of Object.entries(resources).filter(([, x]) => x.Type === 'AWS::EC2::Instance')) {
+      expect(r.DependsOn ?? [], id).toEqual(expect.arrayContaining(reservations.map(([rid]) => rid)));
+    }
+  });
+
   it('fails on the old design: an instance that pins its address reports each host and what replaces it', () => {
     const template = structuredClone(s.json('anycdn-sin')) as Template;
     const site = s.topology.sites.find((x) => x.id === 'sin')!;

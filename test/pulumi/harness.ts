@@ -79,6 +79,8 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
       return { id: `r-${h}`, extra: {} };
     case 'aws:ec2/subnet:Subnet':
       return { id: `subnet-${h}`, extra: {} };
+    case 'aws:ec2/subnetCidrReservation:SubnetCidrReservation':
+      return { id: `scr-${h}`, extra: {} };
     case 'aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation':
       return { id: `vpc-cidr-assoc-${h}`, extra: {} };
     case 'aws:ec2/eip:Eip':

@@ -73,6 +73,8 @@ describe('resource types and counts', () => {
       'aws:ec2/routeTableAssociation:RouteTableAssociation': 3,
       'aws:ec2/securityGroup:SecurityGroup': 4,
       'aws:ec2/subnet:Subnet': 3,
+      // One explicit reservation per model address: 4 hosts and the VIP.
+      'aws:ec2/subnetCidrReservation:SubnetCidrReservation': 5,
       'aws:ec2/vpc:Vpc': 1,
       'aws:ec2/vpcEndpoint:VpcEndpoint': 1,
       'aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation': 1,

@@ -188,6 +188,7 @@ class CdkReader {
         ...this.ofType('AWS::EC2::Subnet').map(([, n]) => `subnet ${n.Properties.CidrBlock} in ${n.Properties.AvailabilityZone}${n.Properties.MapPublicIpOnLaunch ? ' public-ip' : ''}`),
         ...this.ofType('AWS::EC2::Route').map(([, r]) => `route ${r.Properties.DestinationCidrBlock} via ${r.Properties.NatGatewayId ? 'nat-gateway' : this.res[r.Properties.GatewayId.Ref]!.Type === 'AWS::EC2::InternetGateway' ? 'internet-gateway' : 'other'}`),
         ...this.ofType('AWS::EC2::VPCCidrBlock').map(([, b]) => `vpc-block ${b.Properties.CidrBlock}`),
+        ...this.ofType('AWS::EC2::SubnetCidrReservation').map(([, r]) => `reservation ${r.Properties.Cidr} ${r.Properties.ReservationType} in ${this.resolve(r.Properties.SubnetId)}`),
         ...this.ofType('AWS::EC2::NatGateway').map(([, n]) => `nat-gateway ${n.Properties.ConnectivityType} in ${this.resolve(n.Properties.SubnetId)}`),
         ...this.ofType('AWS::EC2::VPCEndpoint').map(([, e]) => `endpoint ${e.Properties.ServiceName} ${e.Properties.VpcEndpointType} on ${e.Properties.RouteTableIds.length} route table(s)`),
         ...this.ofType('AWS::EC2::FlowLog').map(([, f]) => `flow-log ${f.Properties.ResourceType} ${f.Properties.TrafficType} to ${f.Properties.LogDestinationType ?? 'cloud-watch-logs'}`),

@@ -101,6 +101,7 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
       ...run.ofType('aws:ec2/subnet:Subnet').map((n) => `subnet ${n.inputs.cidrBlock} in ${n.inputs.availabilityZone}${n.inputs.mapPublicIpOnLaunch ? ' public-ip' : ''}`),
       ...run.ofType('aws:ec2/route:Route').map((r) => `route ${r.inputs.destinationCidrBlock} via ${r.inputs.natGatewayId ? 'nat-gateway' : run.byId(r.inputs.gatewayId)?.type === 'aws:ec2/internetGateway:InternetGateway' ? 'internet-gateway' : 'other'}`),
       ...run.ofType('aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation').map((b) => `vpc-block ${b.inputs.cidrBlock}`),
+      ...run.ofType('aws:ec2/subnetCidrReservation:SubnetCidrReservation').map((r) => `reservation ${r.inputs.cidrBlock} ${r.inputs.reservationType} in ${sym(r.inputs.subnetId)}`),
       ...run.ofType('aws:ec2/natGateway:NatGateway').map((n) => `nat-gateway ${n.inputs.connectivityType} in ${sym(n.inputs.subnetId)}`),
       ...run.ofType('aws:ec2/vpcEndpoint:VpcEndpoint').map((e) => `endpoint ${e.inputs.serviceName} ${e.inputs.vpcEndpointType} on ${e.inputs.routeTableIds.length} route table(s)`),
       ...run.ofType('aws:ec2/flowLog:FlowLog').map((f) => `flow-log ${f.inputs.vpcId ? 'VPC' : 'other'} ${f.inputs.trafficType} to ${f.inputs.logDestinationType}`),
