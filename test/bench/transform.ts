@@ -2,9 +2,10 @@
 // at most) runs the model's image_filter settings (filterSettings, resize: the same nodes the
 // transform server is rendered from) on originals it reads from disk, with no cache: every request
 // is a transform. A trial asks for a fixed number of transforms one after the other on one
-// keep-alive connection, sized from the CPU the first few took (about TRANSFORM_CPU_SEC of work), and divides them
-// by the CPU seconds the worker used meanwhile (utime + stime from /proc): transforms per second of
-// one core whatever else the machine runs, and no transform is cut at a trial's end. Beside it,
+// keep-alive connection, sized from the CPU the first few took (about TRANSFORM_CPU_SEC of work),
+// and divides them by the CPU seconds the worker used meanwhile (utime + stime from /proc):
+// transforms per second of one core whatever else the machine runs, and no transform is cut at a
+// trial's end. Beside it,
 // the same worker serving each original as it is (wrk on loopback, measured once per source, since
 // every width of a source shares it), in the same trials.
 // Sources: the lab's photo PNGs, and a JPEG of the same size when cjpeg (libjpeg-turbo-progs) is
@@ -139,7 +140,10 @@ export async function transformBench(res: Results, root: string, scratch: string
         // Sized by the worker's CPU, not the wall clock, which a busy machine stretches.
         const cpu0 = workerCpuSec(nginx.pid!);
         let made = 0;
-        while (made < 50 && workerCpuSec(nginx.pid!) - cpu0 < CALIBRATE_CPU_SEC) made += (await fetchOnce(url), 1);
+        while (made < 50 && workerCpuSec(nginx.pid!) - cpu0 < CALIBRATE_CPU_SEC) {
+          await fetchOnce(url);
+          made++;
+        }
         const count = Math.max(MIN_TRANSFORMS, Math.round((TRANSFORM_CPU_SEC * made) / (workerCpuSec(nginx.pid!) - cpu0)));
         const size = imageSize(out);
         if (size?.width !== width) throw new Error(`bench: ${url} is not ${width} wide: ${JSON.stringify(size)}`);
