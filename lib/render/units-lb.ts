@@ -36,6 +36,10 @@ export function lbUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
         ['Restart', 'always'],
         ['RestartSec', '1'],
         ['RuntimeDirectory', 'haproxy'],
+        // haproxy logs every request to the journal (log stdout, option httplog). journald's
+        // default limit per service, 10,000 messages per 30 s (RateLimitBurst, scaled by free
+        // disk), would drop most of a busy VIP's access log: this unit's log is not limited.
+        ['LogRateLimitIntervalSec', '0'],
       ],
     },
     {

@@ -11,7 +11,7 @@ import { BASELINE, writeBaselineSites } from './baseline-sites.ts';
 import { firstA } from './client-probe.ts';
 import { stats } from './results.ts';
 import { writeSites } from './topology.ts';
-import { childSeconds, parseWrk } from './throughput.ts';
+import { childSeconds, childTimes, parseWrk } from './throughput.ts';
 import { zipfStream } from './zipf.ts';
 
 describe('zipfStream', () => {
@@ -55,6 +55,7 @@ describe('parseWrk', () => {
   it("reads wrk's CPU from the shell's `times` after it (children's user + system), after the report", () => {
     expect(childSeconds(`${report}\n0m0.010000s 0m0.020000s\n0m1.500000s 1m0.250000s\n`)).toBeCloseTo(61.75, 6);
     expect(childSeconds(report)).toBeNaN();
+    expect(childTimes(`${report}\n0m0.010000s 0m0.020000s\n0m1.500000s 1m0.250000s\n`)).toEqual({ user: 1.5, sys: 60.25 });
   });
 });
 

@@ -12,7 +12,9 @@
 //             throughput through the VIP, failover against the common default timers, lab up
 //             and the health checker's cost (lab-bench.ts);
 //   balance:  (root) only the hash-balance-factor trials, in their own lab (balance.ts); part of
-//             lab, so it runs on its own only when asked for without lab.
+//             lab, so it runs on its own only when asked for without lab;
+//   throughput: (root) only the wrk runs through the VIP against the cache directly, in their own
+//             lab (throughput.ts); part of lab, likewise.
 //   transform: derived images per CPU second of one nginx worker, per source and width (transform.ts).
 // `--full` adds validate of 300 sites and `lab up` of 5 generated sites (minutes more).
 // `--lab-lock FILE` holds flock(1) on FILE around the lab part only, on a machine whose lab is shared.
@@ -24,7 +26,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildDist, CDK_APP_BUILD } from '../../bin/build.ts';
 import { growth, timeCli } from './growth.ts';
-import { balanceBench, labBench, labLock } from './lab-bench.ts';
+import { labBench, labLock, shippedLabPart } from './lab-bench.ts';
 import { hostViewMs, timeCommand, type Figure, type TimeOptions } from './measure.ts';
 import { Results, stats, type Stats } from './results.ts';
 import { writeSites } from './topology.ts';
@@ -35,7 +37,7 @@ const CLI = join(ROOT, 'bin', 'anycdn.js');
 const CDK = join(ROOT, 'node_modules', '.bin', 'cdk');
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab', 'balance', 'transform'] as const;
+const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab', 'balance', 'throughput', 'transform'] as const;
 type Group = (typeof GROUPS)[number];
 const args = process.argv.slice(2);
 const full = args.includes('--full');
@@ -79,8 +81,7 @@ try {
 
   if (want('toolkit'))
     await res.section('toolkit', () => {
-      growth(res, CLI, ROOT, scratch, full && asRoot, asRoot);
-      const sites300 = writeSites(join(scratch, 'sites300'), 300);
+      const { sites300 } = growth(res, CLI, ROOT, scratch, full && asRoot, asRoot);
       const out300 = join(scratch, 'out300');
       const copy = join(scratch, 'copy300');
       const fresh = (dir: string) => () => rmSync(dir, { recursive: true, force: true });
@@ -154,10 +155,11 @@ try {
       release();
     }
   }
-  if (asked.includes('balance') && !want('lab') && asRoot) {
+  for (const part of ['balance', 'throughput'] as const) {
+    if (!asked.includes(part) || want('lab') || !asRoot) continue;
     const release = labLockFile ? await labLock(labLockFile) : () => {};
     try {
-      await balanceBench(res, ROOT);
+      await shippedLabPart(res, ROOT, part);
     } finally {
       release();
     }

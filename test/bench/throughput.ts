@@ -25,6 +25,8 @@ export interface WrkResult {
   errors: number;
   /** CPU ms per 1,000 requests: wrk's, the site's haproxy's (0 directly) and the cache's. */
   cpu?: { wrk: number; haproxy: number; cache: number };
+  /** The part of `cpu` spent in the kernel (system time): sockets, and the lab's veth, bridge and routing hops a send crosses. */
+  kernel?: { wrk: number; haproxy: number; cache: number };
   /** The share of the machine's cores busy during the run (0..1, all processes, /proc/stat). */
   busy?: number;
   requests?: number;
@@ -49,16 +51,17 @@ export function parseWrk(out: string): WrkResult {
 
 const HZ = 100; // USER_HZ on Linux
 
-/** utime + stime (clock ticks) of `pid` and every descendant (haproxy and nginx workers). */
-function treeTicks(pid: number): number {
-  let sum = 0;
+/** utime and stime (clock ticks) of `pid` and every descendant (haproxy and nginx workers). */
+function treeTicks(pid: number): { user: number; sys: number } {
+  const sum = { user: 0, sys: 0 };
   const stack = [pid];
   while (stack.length > 0) {
     const p = stack.pop()!;
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      sum += Number(f[11]) + Number(f[12]);
+      sum.user += Number(f[11]);
+      sum.sys += Number(f[12]);
       for (const tid of readdirSync(`/proc/${p}/task`)) {
         for (const c of readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim().split(/\s+/)) if (c) stack.push(Number(c));
       }
@@ -77,14 +80,23 @@ function cpuJiffies(): { busy: number; total: number } {
 }
 
 /** `times` after wrk in the same shell: the children's user and system seconds. */
-export function childSeconds(out: string): number {
+export function childTimes(out: string): { user: number; sys: number } {
   const lines = out.trim().split('\n');
   const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s\s*$/.exec(lines[lines.length - 1] ?? '');
-  return m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : NaN;
+  return m ? { user: Number(m[1]) * 60 + Number(m[2]), sys: Number(m[3]) * 60 + Number(m[4]) } : { user: NaN, sys: NaN };
+}
+
+/** The children's user + system seconds (`childTimes`). */
+export function childSeconds(out: string): number {
+  const t = childTimes(out);
+  return t.user + t.sys;
 }
 
 async function wrk(ns: string, url: string, host: string, seconds: number, connections: number, pids: { haproxy: number[]; cache: number[] }): Promise<WrkResult> {
-  const ticks = (xs: number[]) => xs.reduce((a, p) => a + treeTicks(p), 0);
+  const ticks = (xs: number[]) => xs.reduce((a, p) => {
+    const t = treeTicks(p);
+    return { user: a.user + t.user, sys: a.sys + t.sys };
+  }, { user: 0, sys: 0 });
   const h0 = ticks(pids.haproxy);
   const c0 = ticks(pids.cache);
   const j0 = cpuJiffies();
@@ -95,10 +107,17 @@ async function wrk(ns: string, url: string, host: string, seconds: number, conne
   const res = parseWrk(r.stdout);
   const requests = Math.max(1, Number(/(\d+) requests in /.exec(r.stdout)?.[1] ?? Math.round(res.rps * seconds)));
   const perK = (ms: number) => Math.round((1000 * ms) / requests * 1000) / 1000;
+  const h1 = ticks(pids.haproxy);
+  const c1 = ticks(pids.cache);
+  const w = childTimes(r.stdout);
+  const ms = (a: { user: number; sys: number }, b: { user: number; sys: number }) => ({ all: ((b.user + b.sys - a.user - a.sys) * 1000) / HZ, sys: ((b.sys - a.sys) * 1000) / HZ });
+  const h = ms(h0, h1);
+  const c = ms(c0, c1);
   return {
     ...res,
     requests,
-    cpu: { wrk: perK(childSeconds(r.stdout) * 1000), haproxy: perK(((ticks(pids.haproxy) - h0) * 1000) / HZ), cache: perK(((ticks(pids.cache) - c0) * 1000) / HZ) },
+    cpu: { wrk: perK((w.user + w.sys) * 1000), haproxy: perK(h.all), cache: perK(c.all) },
+    kernel: { wrk: perK(w.sys * 1000), haproxy: perK(h.sys), cache: perK(c.sys) },
     busy: Math.round(((j1.busy - j0.busy) / Math.max(1, j1.total - j0.total)) * 1000) / 1000,
   };
 }
@@ -110,7 +129,7 @@ export interface Throughput {
 }
 
 /** `trials` interleaved pairs of wrk runs of `seconds` each, on one image both ways a HIT. */
-export async function throughput(t: Topology, site: Site, trials: number, seconds: number): Promise<Throughput | string> {
+export async function throughput(t: Topology, site: Site, o: { trials: number; seconds: number; connections: number }): Promise<Throughput | string> {
   if (!existsSync(WRK)) return `wrk is not installed (apt-get install wrk): throughput figures skipped`;
   const ns = nsOf.client(site.id);
   const path = prepareTrial('tp')(42);
@@ -128,9 +147,9 @@ export async function throughput(t: Topology, site: Site, trials: number, second
     haproxy: hostsWithRole(site, 'lb').flatMap((h) => mainPid(h.name, 'haproxy') ?? []),
     cache: (['nginx', 'squid'] as const).flatMap((u) => mainPid(cache.name, u) ?? []),
   };
-  for (let i = 0; i < trials; i++) {
-    out.direct.push(await wrk(ns, directUrl, t.cdn.imageHost, seconds, 16, pids));
-    out.vip.push(await wrk(ns, vipUrl, t.cdn.imageHost, seconds, 16, pids));
+  for (let i = 0; i < o.trials; i++) {
+    out.direct.push(await wrk(ns, directUrl, t.cdn.imageHost, o.seconds, o.connections, pids));
+    out.vip.push(await wrk(ns, vipUrl, t.cdn.imageHost, o.seconds, o.connections, pids));
   }
   return out;
 }

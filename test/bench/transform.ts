@@ -1,9 +1,13 @@
 // Derived images: transforms per second per core. One nginx with one worker process (so one core
 // at most) runs the model's image_filter settings (filterSettings, resize: the same nodes the
 // transform server is rendered from) on originals it reads from disk, with no cache: every request
-// is a transform. wrk asks on loopback; the figure is requests divided by the CPU seconds the
-// worker used (utime + stime from /proc), which is transforms per second of one core whatever
-// else the machine runs. Beside it, the same worker serving the same originals as they are.
+// is a transform. A trial asks for a fixed number of transforms one after the other on one
+// keep-alive connection, sized from the CPU the first few took (about TRANSFORM_CPU_SEC of work),
+// and divides them by the CPU seconds the worker used meanwhile (utime + stime from /proc):
+// transforms per second of one core whatever else the machine runs, and no transform is cut at a
+// trial's end. Beside it,
+// the same worker serving each original as it is (wrk on loopback, measured once per source, since
+// every width of a source shares it), in the same trials.
 // Sources: the lab's photo PNGs, and a JPEG of the same size when cjpeg (libjpeg-turbo-progs) is
 // there to make one.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -19,7 +23,13 @@ import { stats, type Results } from './results.ts';
 import { WRK } from './throughput.ts';
 
 const PORT = 18089;
-const SECONDS = Number(process.env.ANYCDN_BENCH_TRANSFORM_SEC ?? 4);
+/** Wall seconds of one wrk run of an original sent as is (thousands of requests). */
+const PLAIN_SEC = 1;
+/** About this much work per transform trial, at least MIN_TRANSFORMS transforms. */
+const TRANSFORM_CPU_SEC = 0.8;
+const MIN_TRANSFORMS = 4;
+/** The transforms that size a trial: until the worker has used this much CPU (at most 50). */
+const CALIBRATE_CPU_SEC = 0.15;
 const TRIALS = 3;
 const CJPEG = '/usr/bin/cjpeg';
 
@@ -50,7 +60,7 @@ function workerCpuSec(master: number): number {
 }
 
 function wrkRequests(url: string): { requests: number } {
-  const r = spawnSync(WRK, ['-t1', '-c2', `-d${SECONDS}s`, '--timeout', '5s', url], { encoding: 'utf8', timeout: (SECONDS + 20) * 1000 });
+  const r = spawnSync(WRK, ['-t1', '-c2', `-d${PLAIN_SEC}s`, '--timeout', '5s', url], { encoding: 'utf8', timeout: (PLAIN_SEC + 20) * 1000 });
   if (r.status !== 0) throw new Error(`bench: wrk ${url} exited ${r.status}: ${r.stderr}`);
   const m = /(\d+) requests in/.exec(r.stdout);
   if (!m) throw new Error(`bench: no request count in wrk's output: ${r.stdout}`);
@@ -121,29 +131,47 @@ export async function transformBench(res: Results, root: string, scratch: string
       await new Promise((r) => setTimeout(r, 100));
     }
     for (const src of sources) {
-      const original = await fetchOnce(`${base}/${src.name}`);
+      const plainUrl = `${base}/${src.name}`;
+      const original = await fetchOnce(plainUrl);
+      const rows = [];
       for (const width of widths) {
         const url = `${base}${tr.pathPrefix}/${width}/${src.name}`;
         const out = await fetchOnce(url);
+        // Sized by the worker's CPU, not the wall clock, which a busy machine stretches.
+        const cpu0 = workerCpuSec(nginx.pid!);
+        let made = 0;
+        while (made < 50 && workerCpuSec(nginx.pid!) - cpu0 < CALIBRATE_CPU_SEC) {
+          await fetchOnce(url);
+          made++;
+        }
+        const count = Math.max(MIN_TRANSFORMS, Math.round((TRANSFORM_CPU_SEC * made) / (workerCpuSec(nginx.pid!) - cpu0)));
         const size = imageSize(out);
         if (size?.width !== width) throw new Error(`bench: ${url} is not ${width} wide: ${JSON.stringify(size)}`);
-        const perCore: number[] = [];
-        const plain: number[] = [];
-        for (let trial = 0; trial < TRIALS; trial++) {
-          for (const [target, list] of [[url, perCore], [`${base}/${src.name}`, plain]] as const) {
-            const cpu0 = workerCpuSec(nginx.pid!);
-            const { requests } = wrkRequests(target);
-            const cpu = workerCpuSec(nginx.pid!) - cpu0;
-            list.push(cpu > 0 ? requests / cpu : NaN);
-          }
+        rows.push({ width, url, count, kib: Math.round(out.length / 1024), perCore: [] as number[] });
+      }
+      const plain: number[] = [];
+      // Trial by trial, every width and then the original, so a change of load falls on all alike.
+      for (let trial = 0; trial < TRIALS; trial++) {
+        for (const row of rows) {
+          const cpu0 = workerCpuSec(nginx.pid!);
+          for (let i = 0; i < row.count; i++) await fetchOnce(row.url);
+          const cpu = workerCpuSec(nginx.pid!) - cpu0;
+          row.perCore.push(cpu > 0 ? row.count / cpu : NaN);
         }
+        const cpu0 = workerCpuSec(nginx.pid!);
+        const { requests } = wrkRequests(plainUrl);
+        const cpu = workerCpuSec(nginx.pid!) - cpu0;
+        plain.push(cpu > 0 ? requests / cpu : NaN);
+      }
+      for (const row of rows) {
         res.add({
           section: 'transform',
-          what: `${src.what} -> ${width} px wide (${Math.round(out.length / 1024)} KiB): transforms per CPU second of one nginx worker`,
+          what: `${src.what} -> ${row.width} px wide (${row.kib} KiB): transforms per CPU second of one nginx worker`,
           unit: ' /s',
-          anycdn: stats(perCore),
+          anycdn: stats(row.perCore),
           baseline: { ...stats(plain), what: `the same original served as is (${Math.round(original.length / 1024)} KiB)` },
-          ratio: stats(perCore).median / stats(plain).median,
+          ratio: stats(row.perCore).median / stats(plain).median,
+          note: `${row.count} transforms per trial`,
         });
       }
     }

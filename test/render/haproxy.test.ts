@@ -282,6 +282,7 @@ LimitNOFILE=1048576
 Restart=always
 RestartSec=1
 RuntimeDirectory=haproxy
+LogRateLimitIntervalSec=0
 
 [Install]
 WantedBy=multi-user.target
