@@ -2,18 +2,25 @@
 // package's `prepare` script. When dist/ is missing, or older than any source file it was built
 // from (a checkout or an edit since the last build), it runs the TypeScript source through tsx
 // instead, and says so on stderr: slower, never stale. A compiled `.cjs` (the CDK app, see
-// bin/build.ts) is loaded with require(), so its own requires of aws-cdk-lib stay lazy.
+// bin/build.ts) is loaded with require(), so its own requires of aws-cdk-lib stay lazy, and with
+// a V8 code cache of every CommonJS module it loads in dist/.v8-cache (see compile-cache.js;
+// `npm run build` empties it with the rest of dist/).
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { enableCompileCache } from './compile-cache.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function launch(name, file = `${name}.js`) {
   const compiled = join(ROOT, 'dist', file);
   const why = whyNotCompiled(compiled);
-  if (!why) return file.endsWith('.cjs') ? createRequire(import.meta.url)(compiled) : import(pathToFileURL(compiled).href);
+  if (!why && file.endsWith('.cjs')) {
+    enableCompileCache(join(ROOT, 'dist', '.v8-cache'));
+    return createRequire(import.meta.url)(compiled);
+  }
+  if (!why) return import(pathToFileURL(compiled).href);
   process.stderr.write(`${name}: ${why}; running the TypeScript source through tsx (\`npm run build\` makes it start fast)\n`);
   const { register } = await import('tsx/esm/api');
   register();

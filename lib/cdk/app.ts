@@ -2,7 +2,7 @@
 // and anycdn-<site> per site. bin/cdk.ts and the tests both build it here, with the same context.
 import type { App, Stack } from 'aws-cdk-lib';
 import type { Topology } from '../model/schema.ts';
-import { renderTopology } from '../render/index.ts';
+import { siteFiles } from '../render/index.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { cloudShape, originBuckets } from '../cloud/shape.ts';
 import { GLOBAL, GLOBAL_REGION, METAL_REGION, ORIGIN, ORIGIN_REPLICA } from '../cloud/stacks.ts';
@@ -25,8 +25,8 @@ export interface BuildOptions {
   nag?: boolean;
 }
 
-/** Adds every stack to `app`, and cdk-nag unless `nag: false`. `files` defaults to rendering the topology. */
-export function buildApp(app: App, t: Topology, files: RenderedFile[] = renderTopology(t), opts: BuildOptions = {}): Map<string, Stack> {
+/** Adds every stack to `app`, and cdk-nag unless `nag: false`. `files` defaults to rendering the sites' hosts. */
+export function buildApp(app: App, t: Topology, files: RenderedFile[] = siteFiles(t), opts: BuildOptions = {}): Map<string, Stack> {
   const shape = cloudShape(t, files);
   const accountId = account(app);
   const stacks = new Map<string, Stack>();

@@ -157,8 +157,8 @@ export class Host extends Construct {
           return stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' });
         case 'any':
           return '*';
-        case 'config-objects':
-          throw new Error('internal: an aws host has no config bucket');
+        case 'ssm-parameter':
+          return stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: r.name.replace(/^\//, '') });
       }
     };
     const subnetArn = (name: string) => {

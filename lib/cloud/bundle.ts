@@ -35,14 +35,18 @@ export function hostBundle(site: string, host: string, files: RenderedFile[]): H
   return { site, host, files: mine, archive, sha256: sha256(archive) };
 }
 
-/** Where a host's bundle lives in a config bucket, and its checksum next to it. */
+/** Where a host's bundle lives in a bucket the stack owns (Pulumi's site buckets). */
 export const bundleKey = (host: string) => `${host}/bundle.tar.gz`;
-export const checksumKey = (host: string) => `${host}/bundle.tar.gz.sha256`;
 
-/** The checksum object's text, in `sha256sum --check` format, relative to its own directory. */
-export function checksumText(bundle: HostBundle): string {
-  return `${bundle.sha256}  bundle.tar.gz\n`;
-}
+/**
+ * The SSM parameter that points a metal host at its current bundle: a stable name the host reads
+ * with the pull policy, whose value is `bundlePointer` (the bundle's S3 URL and sha256). Each
+ * deploy that publishes a new bundle updates it.
+ */
+export const bundleParameter = (site: string, host: string) => `/anycdn/${site}/${host}/bundle`;
+
+/** The parameter's value: `s3://<bucket>/<key> <sha256>`, which `read -r URL SHA256` splits. */
+export const bundlePointer = (url: string, bundle: HostBundle) => `${url} ${bundle.sha256}`;
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');

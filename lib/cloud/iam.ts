@@ -3,6 +3,7 @@
 // the host's own bundle is implied for every host.
 import { s3Origins } from '../model/facts.ts';
 import type { Cdn, Host, Site } from '../model/schema.ts';
+import { bundleParameter } from './bundle.ts';
 
 export type Permission =
   /** AmazonSSMManagedInstanceCore: Session Manager instead of SSH. */
@@ -59,8 +60,8 @@ export type ResourceRef =
   | { kind: 's3-bucket'; bucket: string }
   /** arn:<partition>:s3:::<bucket>/<pattern> */
   | { kind: 's3-objects'; bucket: string; pattern: string }
-  /** The stack's own config bucket's objects matching `pattern` (metal sites). */
-  | { kind: 'config-objects'; pattern: string }
+  /** arn:<partition>:ssm:<region>:<account>:parameter<name> (a name starting with /) */
+  | { kind: 'ssm-parameter'; name: string }
   /** arn:<partition>:ec2:<region>:<account>:elastic-ip/<allocationId> */
   | { kind: 'elastic-ip'; allocationId: string }
   /** arn:<partition>:ec2:<region>:<account>:network-interface/* */
@@ -145,9 +146,15 @@ export function originBucketStatements(bucket: string): Statement[] {
   ];
 }
 
-/** The managed policy a metal host pulls its bundle with: its own prefix of the config bucket. */
-export function pullStatements(host: string): Statement[] {
-  return [{ sid: 'PullOwnBundle', actions: ['s3:GetObject'], resources: [{ kind: 'config-objects', pattern: `${host}/*` }] }];
+/**
+ * The managed policy a metal host pulls its bundle with: the parameter that points at its current
+ * bundle (lib/cloud/bundle.ts), and that bundle's object, nothing else.
+ */
+export function pullStatements(site: string, host: string): Statement[] {
+  return [
+    { sid: 'ReadOwnBundlePointer', actions: ['ssm:GetParameter'], resources: [{ kind: 'ssm-parameter', name: bundleParameter(site, host) }] },
+    { sid: 'PullOwnBundle', actions: ['s3:GetObject'], resources: [{ kind: 'own-bundle' }] },
+  ];
 }
 
 /** The service principal S3 replication assumes a role as. */

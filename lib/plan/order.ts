@@ -110,7 +110,7 @@ export function applySteps(t: Topology, sites: SiteChange[], cloud: CloudChange[
       });
       continue;
     }
-    if (st) stackStep(st, id, `deploy anycdn-${id}: publish the host bundles to the site's config bucket`);
+    if (st) stackStep(st, id, `deploy anycdn-${id}: publish the host bundles and point each host's bundle parameter at its new one`);
     const host = (name: string) => site?.hosts.find((h) => h.name === name);
     const group = (h: HostChange): number => {
       if (h.status === 'added') return 0;

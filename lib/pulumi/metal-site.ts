@@ -1,10 +1,11 @@
 // The Pulumi twin of anycdn-<site> for a metal site: a Route 53 health check and an alarm on the
-// site's image VIP, and the rendered host bundles in a private config bucket that the hosts pull
-// from (<host>/bundle.tar.gz and its .sha256), each host through a policy that reads only its own
-// prefix.
+// site's image VIP, and each host's rendered bundle in a private config bucket (Pulumi has no
+// asset bucket; CDK publishes it as an asset), with the same SSM parameter per host as CDK's,
+// pointing at the bundle's S3 URL and sha256, and a policy that reads only that parameter and
+// that object.
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { bundleKey, checksumKey, checksumText } from '../cloud/bundle.ts';
+import { bundleKey, bundleParameter, bundlePointer } from '../cloud/bundle.ts';
 import { pullStatements } from '../cloud/iam.ts';
 import type { MetalSiteShape } from '../cloud/shape.ts';
 import { bundleFile } from '../cloud/staging.ts';
@@ -53,29 +54,33 @@ export function metalSite(args: MetalSiteArgs) {
 
   const config = privateBucket(`${id}-config`, {}, opts);
   const pullPolicies: Record<string, pulumi.Output<string>> = {};
+  const bundleParameters: Record<string, string> = {};
   for (const b of shape.bundles) {
-    const after = { ...opts, dependsOn: [config.policy] };
-    new aws.s3.BucketObjectv2(`${b.host}-bundle`, {
+    const key = bundleKey(b.host);
+    const object = new aws.s3.BucketObjectv2(`${b.host}-bundle`, {
       bucket: config.bucket.id,
-      key: bundleKey(b.host),
+      key,
       source: new pulumi.asset.FileAsset(bundleFile(b)),
       sourceHash: b.sha256,
       checksumAlgorithm: 'SHA256',
       contentType: 'application/gzip',
-    }, after);
-    new aws.s3.BucketObjectv2(`${b.host}-bundle-sha256`, {
-      bucket: config.bucket.id,
-      key: checksumKey(b.host),
-      content: checksumText(b),
-      checksumAlgorithm: 'SHA256',
-      contentType: 'text/plain',
-    }, after);
-    const ctx = { partition: args.partition, region: args.region, account: args.account, configBucketArn: config.bucket.arn };
+    }, { ...opts, dependsOn: [config.policy] });
+    const ctx = { partition: args.partition, region: args.region, account: args.account, ownBundle: { bucket: object.bucket, key } };
     const policy = new aws.iam.Policy(`${b.host}-pull`, {
       description: `anycdn ${id}: lets host ${b.host} pull its own config bundle`,
-      policy: policyJson(pullStatements(b.host).map((st) => statementJson(st, ctx))),
+      policy: policyJson(pullStatements(id, b.host).map((st) => statementJson(st, ctx))),
     }, opts);
+    // The pointer moves after the object and the policy, so a host that reads it can fetch.
+    const name = bundleParameter(id, b.host);
+    new aws.ssm.Parameter(`${b.host}-bundle-pointer`, {
+      name,
+      type: 'String',
+      // Not a secret: insecureValue keeps it readable in the state and the diff.
+      insecureValue: pulumi.interpolate`s3://${object.bucket}/${key}`.apply((url) => bundlePointer(url, b)),
+      description: `anycdn ${id}: the S3 URL and sha256 of host ${b.host}'s current config bundle`,
+    }, { ...opts, dependsOn: [object, policy] });
     pullPolicies[b.host] = policy.arn;
+    bundleParameters[b.host] = name;
   }
-  return { configBucket: config.bucket.bucket, pullPolicies, healthCheckId: check.id };
+  return { configBucket: config.bucket.bucket, pullPolicies, bundleParameters, healthCheckId: check.id };
 }

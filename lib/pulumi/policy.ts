@@ -19,8 +19,6 @@ export interface ArnContext {
   account: string;
   /** The object holding this host's bundle: its bucket name and key. */
   ownBundle?: { bucket: pulumi.Input<string>; key: string };
-  /** The stack's config bucket ARN (metal sites). */
-  configBucketArn?: pulumi.Input<string>;
   /** Subnet ids by model subnet name (aws sites). */
   subnetIds?: Record<string, pulumi.Input<string>>;
 }
@@ -35,9 +33,8 @@ export function arnOf(r: ResourceRef, c: ArnContext): pulumi.Output<string> {
       return pulumi.interpolate`arn:${p}:s3:::${r.bucket}`;
     case 's3-objects':
       return pulumi.interpolate`arn:${p}:s3:::${r.bucket}/${r.pattern}`;
-    case 'config-objects':
-      if (!c.configBucketArn) throw new Error('internal: config-objects without a config bucket');
-      return pulumi.interpolate`${c.configBucketArn}/${r.pattern}`;
+    case 'ssm-parameter':
+      return pulumi.interpolate`arn:${p}:ssm:${c.region}:${c.account}:parameter${r.name}`;
     case 'elastic-ip':
       return pulumi.interpolate`arn:${p}:ec2:${c.region}:${c.account}:elastic-ip/${r.allocationId}`;
     case 'network-interfaces':

@@ -60,6 +60,11 @@ export function monitoringPlans(t: Topology): HostPlan[] {
   return [{ ...PROMETHEUS_HOST, files, units: [], packages: ['prometheus'], needs }];
 }
 
+/** The files of the sites' hosts, without the Prometheus server's: what the cloud stacks ship. */
+export function siteFiles(t: Topology, ctx: RenderContext = {}): RenderedFile[] {
+  return renderPlans(t, ctx).flatMap((p) => p.files);
+}
+
 /** All files for all hosts and the Prometheus server, sorted by site, host and path. */
 export function renderTopology(t: Topology, ctx: RenderContext = {}): RenderedFile[] {
   return outputPlans(t, ctx).flatMap((p) => p.files);

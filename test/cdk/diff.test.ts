@@ -75,9 +75,12 @@ describe('a site YAML change', () => {
     expect(next.filter((c) => /Instance<key> (added|removed)$/.test(c))).toEqual(['sin-cache1', 'sin-cache2'].flatMap((h) => [`anycdn-sin AWS::EC2::Instance ${h.replace('-', '')}Instance<key> added`, `anycdn-sin AWS::EC2::Instance ${h.replace('-', '')}Instance<key> removed`]));
   });
 
-  it('ams BGP peer: only the bundles ams publishes to its config bucket change', () => {
+  it('ams BGP peer: only the two lb hosts\' bundle pointers and pull policies move to their new bundles', () => {
     expect(changes(edit(shipped(), ['sites/ams.yaml', '      asn: 64501\n      bfd: true\n      passwordRef', '      asn: 64501\n      bfd: false\n      passwordRef']))).toEqual([
-      'anycdn-ams Custom::CDKBucketDeployment BundlesCustomResource updated(SourceObjectKeys)',
+      'anycdn-ams AWS::IAM::ManagedPolicy Pullamslb1 updated(PolicyDocument)',
+      'anycdn-ams AWS::IAM::ManagedPolicy Pullamslb2 updated(PolicyDocument)',
+      'anycdn-ams AWS::SSM::Parameter BundlePointeramslb1 updated(Value)',
+      'anycdn-ams AWS::SSM::Parameter BundlePointeramslb2 updated(Value)',
     ]);
   });
 });

@@ -1,9 +1,10 @@
 // anycdn-global, anycdn-origin and the metal sites' stacks, from the shipped sites (and context
 // switches where a stack has one).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
-import { assetHashOf, synth, type Synth } from './synth.ts';
-import { sha256 } from '../../lib/cloud/bundle.ts';
+import { assetHashOf, readAsset, synth, type Synth } from './synth.ts';
 import { shippedTexts } from '../helpers/topology.ts';
 
 let s: Synth;
@@ -154,18 +155,38 @@ describe('metal site stacks', () => {
     synth(undefined, { 'anycdn:alarm-topic-arn': arn }).template('anycdn-ams').hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [arn] });
   });
 
-  it('publish the site bundles to a private config bucket, and nothing else', () => {
-    const t = s.template('anycdn-nyc');
-    t.hasResourceProperties('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' }, PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicPolicy: true }) });
+  it('publish each host bundle as a CDK asset and point a parameter per host at it: no bucket, no Lambda, no custom resource', () => {
+    const t = s.json('anycdn-nyc');
+    const types = Object.values<any>(t.Resources).map((r) => r.Type).sort();
+    expect(types).toEqual(['AWS::CloudWatch::Alarm', 'AWS::Route53::HealthCheck', ...Array(4).fill('AWS::IAM::ManagedPolicy'), ...Array(4).fill('AWS::SSM::Parameter')].sort());
+    const assets = 'cdk-hnb659fds-assets-111111111111-us-east-1';
     const mine = s.bundles.filter((b) => b.site === 'nyc');
-    const manifest = mine.map((b) => `${b.sha256}  ${b.host}/bundle.tar.gz`).join('\n');
-    t.hasResourceProperties('Custom::CDKBucketDeployment', { SourceObjectKeys: [`${assetHashOf(sha256(manifest))}.zip`], Prune: true, DestinationBucketName: { Ref: Match.stringLikeRegexp('^Config') } });
+    expect(mine.map((b) => b.host)).toEqual(['nyc-cache1', 'nyc-cache2', 'nyc-lb1', 'nyc-lb2']);
+    const manifest = JSON.parse(readFileSync(join(s.assembly.directory, 'anycdn-nyc.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string }; destinations: Record<string, { bucketName: string; objectKey: string }> }> };
+    const published = new Map(Object.values(manifest.files).flatMap((f) => Object.values(f.destinations).map((d) => [`${d.bucketName}/${d.objectKey}`, f.source.path] as const)));
+    for (const b of mine) {
+      const key = `${assetHashOf(b.sha256)}.gz`;
+      s.template('anycdn-nyc').hasResourceProperties('AWS::SSM::Parameter', { Name: `/anycdn/nyc/${b.host}/bundle`, Type: 'String', Value: `s3://${assets}/${key} ${b.sha256}` });
+      // The cdk CLI publishes exactly the host's bundle under that key.
+      const source = published.get(`${assets}/${key}`);
+      expect(source, b.host).toBeDefined();
+      expect(readAsset(s, source!).equals(b.archive)).toBe(true);
+    }
   });
 
-  it('give each host a policy that reads only its own prefix', () => {
-    const policies = Object.values(s.template('anycdn-nyc').findResources('AWS::IAM::ManagedPolicy'));
-    const configId = Object.keys(s.template('anycdn-nyc').findResources('AWS::S3::Bucket'))[0]!;
-    const resources = policies.map((p) => JSON.stringify(p.Properties.PolicyDocument.Statement.map((st: any) => [st.Action, st.Resource]))).sort();
-    expect(resources).toEqual(['nyc-cache1', 'nyc-cache2', 'nyc-lb1', 'nyc-lb2'].map((h) => `[["s3:GetObject",{"Fn::Join":["",[{"Fn::GetAtt":["${configId}","Arn"]},"/${h}/*"]]}]]`));
+  it('give each host a policy that reads only its own bundle pointer and its own bundle, and move the pointer after the policy', () => {
+    const t = s.json('anycdn-nyc');
+    const policies = Object.entries<any>(t.Resources).filter(([, r]) => r.Type === 'AWS::IAM::ManagedPolicy');
+    const got = policies.map(([, p]) => JSON.stringify(p.Properties.PolicyDocument.Statement.map((st: any) => [st.Sid, st.Action, st.Resource]))).sort();
+    const want = s.bundles.filter((b) => b.site === 'nyc').map((b) => JSON.stringify([
+      ['ReadOwnBundlePointer', 'ssm:GetParameter', `arn:aws:ssm:us-east-1:111111111111:parameter/anycdn/nyc/${b.host}/bundle`],
+      ['PullOwnBundle', 's3:GetObject', `arn:aws:s3:::cdk-hnb659fds-assets-111111111111-us-east-1/${assetHashOf(b.sha256)}.gz`],
+    ]));
+    expect(got).toEqual(want.sort());
+    for (const [id, r] of Object.entries<any>(t.Resources).filter(([, r]) => r.Type === 'AWS::SSM::Parameter')) {
+      const host = /^\/anycdn\/nyc\/(.+)\/bundle$/.exec(r.Properties.Name)![1]!;
+      const policy = policies.find(([, p]) => p.Properties.Description.endsWith(`host ${host} pull its own config bundle`))!;
+      expect(r.DependsOn, id).toEqual([policy[0]]);
+    }
   });
 });

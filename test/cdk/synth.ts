@@ -73,12 +73,6 @@ export function normalized(s: Synth, stack: string): string {
   for (const b of s.bundles) {
     text = text.replaceAll(b.sha256, `<sha256:${b.host}>`).replaceAll(assetHashOf(b.sha256), `<asset:${b.host}>`);
   }
-  // The metal sites' bundle directories: asset hash of the manifest of their bundles.
-  for (const site of new Set(s.bundles.map((b) => b.site))) {
-    const mine = s.bundles.filter((b) => b.site === site);
-    const manifest = mine.map((b) => `${b.sha256}  ${b.host}/bundle.tar.gz`).join('\n');
-    text = text.replaceAll(assetHashOf(sha256(manifest)), `<asset:${site}-bundles>`);
-  }
   return `${text}\n`;
 }
 

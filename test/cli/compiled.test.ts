@@ -90,6 +90,7 @@ describe('bin/launch.js', () => {
     mkdirSync(join(dir, 'bin'));
     mkdirSync(join(dir, 'dist'));
     cpSync(join(ROOT, 'bin', 'launch.js'), join(dir, 'bin', 'launch.js'));
+    cpSync(join(ROOT, 'bin', 'compile-cache.js'), join(dir, 'bin', 'compile-cache.js'));
     writeFileSync(join(dir, 'package.json'), '{"type": "module"}\n');
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
     writeFileSync(join(dir, 'bin', 'x.js'), "import { launch } from './launch.js';\nawait launch('x');\n");

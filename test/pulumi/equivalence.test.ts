@@ -175,12 +175,16 @@ describe('drift is reported, from either side', () => {
     expect(compareViews(cdkView(s, 'global', t), views.global!.pulumi)).toEqual(['accelerator.endpointGroups.UDP ap-southeast-1.endpoints: only in pulumi: <instance:sin-lb2> client-ip']);
   });
 
-  it('a metal bundle whose checksum file disagrees on the Pulumi side', async () => {
+  it('a metal bundle pointer whose checksum disagrees on the Pulumi side', async () => {
     const run = perturbedRun(runs.nyc!, (res) => {
-      const sums = res.find((r) => r.inputs.key === 'nyc-lb1/bundle.tar.gz.sha256')!;
-      sums.inputs.content = `${'0'.repeat(64)}  bundle.tar.gz\n`;
+      const pointer = res.find((r) => r.inputs.name === '/anycdn/nyc/nyc-lb1/bundle')!;
+      pointer.inputs.insecureValue = String(pointer.inputs.insecureValue).replace(/[0-9a-f]{64}$/, '0'.repeat(64));
     });
     const b = s.bundles.find((x) => x.host === 'nyc-lb1')!;
-    expect(compareViews(views.nyc!.cdk, await pulumiView(run, s.bundles))).toEqual([`bundles.nyc-lb1.verified: cdk "${b.sha256}", pulumi "${'0'.repeat(64)}"`]);
+    expect(compareViews(views.nyc!.cdk, await pulumiView(run, s.bundles))).toEqual([
+      `bundlePointers: only in cdk: /anycdn/nyc/nyc-lb1/bundle String -> <bundle:nyc-lb1> ${b.sha256}`,
+      `bundlePointers: only in pulumi: /anycdn/nyc/nyc-lb1/bundle String -> <bundle:nyc-lb1> ${'0'.repeat(64)}`,
+      `bundles.nyc-lb1.verified: cdk "${b.sha256}", pulumi "${'0'.repeat(64)}"`,
+    ]);
   });
 });

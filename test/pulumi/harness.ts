@@ -121,6 +121,8 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
       return { id: name, extra: { arn: `arn:aws:iam::${ACCOUNT}:policy/${name}` } };
     case 'aws:route53/healthCheck:HealthCheck':
       return { id: `hc-${h}`, extra: {} };
+    case 'aws:ssm/parameter:Parameter':
+      return { id: inputs.name, extra: { arn: `arn:aws:ssm:${region}:${ACCOUNT}:parameter${inputs.name}` } };
     case 'aws:cloudwatch/metricAlarm:MetricAlarm':
       return { id: name, extra: {} };
     case 'aws:globalaccelerator/accelerator:Accelerator': {

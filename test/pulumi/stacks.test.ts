@@ -24,6 +24,7 @@ const T = {
   attachment: 'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
   policy: 'aws:iam/policy:Policy',
   subnet: 'aws:ec2/subnet:Subnet',
+  parameter: 'aws:ssm/parameter:Parameter',
 } as const;
 
 const runs: Record<string, Run> = {};
@@ -54,8 +55,8 @@ describe('resource types and counts', () => {
   };
   it.each([
     ['origin', { ...BUCKET, 'pulumi:providers:aws': 1 }],
-    ['ams', { ...BUCKET, 'aws:cloudwatch/metricAlarm:MetricAlarm': 1, 'aws:iam/policy:Policy': 4, 'aws:route53/healthCheck:HealthCheck': 1, 'aws:s3/bucketObjectv2:BucketObjectv2': 8, 'pulumi:providers:aws': 1 }],
-    ['nyc', { ...BUCKET, 'aws:cloudwatch/metricAlarm:MetricAlarm': 1, 'aws:iam/policy:Policy': 4, 'aws:route53/healthCheck:HealthCheck': 1, 'aws:s3/bucketObjectv2:BucketObjectv2': 8, 'pulumi:providers:aws': 1 }],
+    ['ams', { ...BUCKET, 'aws:cloudwatch/metricAlarm:MetricAlarm': 1, 'aws:iam/policy:Policy': 4, 'aws:route53/healthCheck:HealthCheck': 1, 'aws:s3/bucketObjectv2:BucketObjectv2': 4, 'aws:ssm/parameter:Parameter': 4, 'pulumi:providers:aws': 1 }],
+    ['nyc', { ...BUCKET, 'aws:cloudwatch/metricAlarm:MetricAlarm': 1, 'aws:iam/policy:Policy': 4, 'aws:route53/healthCheck:HealthCheck': 1, 'aws:s3/bucketObjectv2:BucketObjectv2': 4, 'aws:ssm/parameter:Parameter': 4, 'pulumi:providers:aws': 1 }],
     ['sin', {
       ...BUCKET,
       'aws:cloudformation/stack:Stack': 4,
@@ -362,22 +363,27 @@ describe('bundles', () => {
     expect(ud).toContain(`BUNDLE_SHA256='${b.sha256}'`);
   });
 
-  it.each(['ams', 'nyc'])('%s: each host has its bundle and a sha256sum file in the config bucket', async (site) => {
+  it.each(['ams', 'nyc'])('%s: each host has its bundle in the config bucket and a parameter pointing at it, as CDK names it', async (site) => {
     const run = runs[site]!;
     const mine = bundles.filter((b) => b.site === site);
     expect(mine).toHaveLength(4);
-    expect(run.ofType(T.object).map((o) => o.inputs.key).sort()).toEqual(mine.flatMap((b) => [`${b.host}/bundle.tar.gz`, `${b.host}/bundle.tar.gz.sha256`]).sort());
+    expect(run.ofType(T.object).map((o) => o.inputs.key).sort()).toEqual(mine.map((b) => `${b.host}/bundle.tar.gz`).sort());
     for (const b of mine) {
       expect(sha256(await published(run, `${b.host}/bundle.tar.gz`))).toBe(b.sha256);
-      expect((await published(run, `${b.host}/bundle.tar.gz.sha256`)).toString()).toBe(`${b.sha256}  bundle.tar.gz\n`);
+      const pointer = run.get(T.parameter, `${b.host}-bundle-pointer`);
+      expect(pointer.inputs).toMatchObject({ name: `/anycdn/${site}/${b.host}/bundle`, type: 'String', insecureValue: `s3://${run.outputs.configBucket}/${b.host}/bundle.tar.gz ${b.sha256}` });
     }
+    expect(run.outputs.bundleParameters).toEqual(Object.fromEntries(mine.map((b) => [b.host, `/anycdn/${site}/${b.host}/bundle`])));
   });
 
-  it('give each metal host a policy that reads only its own prefix', () => {
+  it('give each metal host a policy that reads only its own bundle pointer and its own bundle', () => {
     const run = runs.nyc!;
     const arn = `arn:aws:s3:::${run.outputs.configBucket}`;
     const got = run.ofType(T.policy).map((p) => [p.name, doc(p).Statement]).sort();
-    expect(got).toEqual(['nyc-cache1', 'nyc-cache2', 'nyc-lb1', 'nyc-lb2'].map((h) => [`${h}-pull`, [{ Sid: 'PullOwnBundle', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arn}/${h}/*` }]]));
+    expect(got).toEqual(['nyc-cache1', 'nyc-cache2', 'nyc-lb1', 'nyc-lb2'].map((h) => [`${h}-pull`, [
+      { Sid: 'ReadOwnBundlePointer', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: `arn:aws:ssm:us-east-1:111111111111:parameter/anycdn/nyc/${h}/bundle` },
+      { Sid: 'PullOwnBundle', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arn}/${h}/bundle.tar.gz` },
+    ]]));
   });
 });
 

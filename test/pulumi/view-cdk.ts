@@ -1,7 +1,7 @@
 // The normalized view (view.ts) of a synthesized CDK stack: the template's intrinsics resolved
 // to symbols, the published bundle bytes read from the cloud assembly through its assets manifest.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sha256, type HostBundle } from '../../lib/cloud/bundle.ts';
 import { userDataOf, type Synth } from '../cdk/synth.ts';
 import { statementLine, type HostView, type RawStatement, type StackView } from './view.ts';
@@ -49,7 +49,6 @@ class CdkReader {
     if (typeof r.Properties?.BucketName === 'string') return r.Properties.BucketName;
     const path = r.Metadata['aws:cdk:path'] as string;
     if (path.endsWith('/AccessLogs/Resource')) return '<access-logs-bucket>';
-    if (path.endsWith('/Config/Resource')) return '<config-bucket>';
     throw new Error(`unknown bucket ${path}`);
   }
 
@@ -232,17 +231,14 @@ class CdkReader {
       for (const [, bp] of this.ofType('AWS::S3::BucketPolicy')) view.iam[`bucket:${this.resolve(bp.Properties.Bucket)}`] = this.statements(bp.Properties.PolicyDocument);
     }
     for (const [, mp] of this.ofType('AWS::IAM::ManagedPolicy')) view.iam[`managed-policy:${mp.Properties.Description}`] = this.statements(mp.Properties.PolicyDocument);
-    // Metal sites: the bundles BucketDeployment copies into the config bucket.
-    for (const [, d] of this.ofType('Custom::CDKBucketDeployment')) {
-      const dirs = (d.Properties.SourceObjectKeys as string[]).map((k) => this.assets.get(k)!);
-      const files = dirs.flatMap((dir) => walk(dir).map((f) => [relative(dir, f), f] as const));
-      view.configObjects = files.map(([k]) => k).sort();
-      for (const [key, path] of files) {
-        const m = /^([^/]+)\/bundle\.tar\.gz$/.exec(key);
-        if (!m) continue;
-        const sums = files.find(([k]) => k === `${key}.sha256`);
-        const text = sums ? readFileSync(sums[1], 'utf8') : '';
-        view.bundles[m[1]!] = { published: sha256(readFileSync(path)), verified: /^([0-9a-f]{64}) {2}bundle\.tar\.gz\n$/.exec(text)?.[1] ?? `<malformed: ${JSON.stringify(text)}>` };
+    // Metal sites: the parameters that point each host at its published bundle.
+    const pointers = this.ofType('AWS::SSM::Parameter');
+    if (pointers.length > 0) {
+      view.bundlePointers = pointers.map(([, p]) => `${p.Properties.Name} ${p.Properties.Type} -> ${this.assetsToSymbols(String(p.Properties.Value))}`).sort();
+      for (const [, p] of pointers) {
+        const host = /^\/anycdn\/[^/]+\/([^/]+)\/bundle$/.exec(p.Properties.Name)?.[1] ?? `<bad name ${p.Properties.Name}>`;
+        const m = /^s3:\/\/cdk-[a-z0-9]+-assets-\d{12}-[a-z0-9-]+\/([0-9a-f]{64}\.[a-z.]+) ([0-9a-f]{64})$/.exec(String(p.Properties.Value));
+        view.bundles[host] = m ? { published: sha256(this.asset(m[1]!)), verified: m[2]! } : { published: `<not an asset: ${String(p.Properties.Value)}>`, verified: '' };
       }
     }
     for (const [, h] of this.ofType('AWS::Route53::HealthCheck')) {
@@ -289,11 +285,4 @@ function accelerated(v: any, res: Record<string, { Type: string }>): string {
   const [id, attr] = v?.['Fn::GetAtt'] ?? [];
   if (res[id]?.Type === 'AWS::GlobalAccelerator::Accelerator' && attr === 'Ipv4Addresses') return '<accelerator-addresses>';
   throw new Error(`cannot resolve records ${JSON.stringify(v)}`);
-}
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? walk(p) : [p];
-  });
 }

@@ -23,7 +23,6 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
     const source = o.inputs.source as { path: Promise<string> } | undefined;
     objects.set(`${o.inputs.bucket}/${o.inputs.key}`, source ? readFileSync(await source.path) : Buffer.from(String(o.inputs.content), 'utf8'));
   }
-  const isAwsSite = run.ofType(T.instance).length > 0;
   const configBuckets = run.ofType(T.bucket).filter((b) => b.name === `${run.stack}-config`).map((b) => b.id);
 
   // Ids of this run (and referenced runs) as symbols.
@@ -42,7 +41,7 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
   };
   const sym = (text: string): string => {
     let out = text;
-    for (const [path, bytes] of objects) out = out.replaceAll(`arn:aws:s3:::${path}`, bundleSymbol(bytes));
+    for (const [path, bytes] of objects) out = out.replaceAll(`arn:aws:s3:::${path}`, bundleSymbol(bytes)).replaceAll(`s3://${path}`, bundleSymbol(bytes));
     for (const [id, s] of symbols) out = out.replaceAll(id, s);
     return out;
   };
@@ -121,8 +120,8 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
     }
   }
 
-  // Buckets and their policies; an aws site's config bucket only carries the bundles (see view.ts).
-  const buckets = isAwsSite ? [] : run.ofType(T.bucket);
+  // Buckets and their policies; a site's config bucket only carries the bundles (see view.ts).
+  const buckets = run.ofType(T.bucket).filter((b) => !configBuckets.includes(b.id));
   if (buckets.length > 0) {
     view.buckets = {};
     for (const b of buckets) {
@@ -146,13 +145,14 @@ export async function pulumiView(run: Run, bundles: HostBundle[], others: Run[] 
   }
   for (const mp of run.ofType('aws:iam/policy:Policy')) view.iam[`managed-policy:${mp.inputs.description}`] = statements(mp.inputs.policy);
 
-  if (!isAwsSite && run.ofType(T.object).length > 0) {
-    view.configObjects = run.ofType(T.object).map((o) => o.inputs.key as string).sort();
-    for (const o of run.ofType(T.object)) {
-      const m = /^([^/]+)\/bundle\.tar\.gz$/.exec(o.inputs.key);
-      if (!m) continue;
-      const text = objects.get(`${o.inputs.bucket}/${o.inputs.key}.sha256`)?.toString('utf8') ?? '';
-      view.bundles[m[1]!] = { published: sha256(objects.get(`${o.inputs.bucket}/${o.inputs.key}`)!), verified: /^([0-9a-f]{64}) {2}bundle\.tar\.gz\n$/.exec(text)?.[1] ?? `<malformed: ${JSON.stringify(text)}>` };
+  const pointers = run.ofType('aws:ssm/parameter:Parameter');
+  if (pointers.length > 0) {
+    view.bundlePointers = pointers.map((p) => `${p.inputs.name} ${p.inputs.type} -> ${sym(String(p.inputs.insecureValue))}`).sort();
+    for (const p of pointers) {
+      const host = /^\/anycdn\/[^/]+\/([^/]+)\/bundle$/.exec(p.inputs.name)?.[1] ?? `<bad name ${p.inputs.name}>`;
+      const m = /^s3:\/\/(\S+) ([0-9a-f]{64})$/.exec(String(p.inputs.insecureValue));
+      const bytes = m ? objects.get(m[1]!) : undefined;
+      view.bundles[host] = { published: bytes ? sha256(bytes) : `<no object at ${String(p.inputs.insecureValue)}>`, verified: m?.[2] ?? '' };
     }
   }
 

@@ -5,9 +5,9 @@
 // exactly the published bytes (<bundle:unknown sha256=...> otherwise).
 //
 // Left out on purpose, because only one backend has them: CDK's own machinery (the cross-region
-// export writer and reader, the BucketDeployment handler and its role, the flow log's generated
-// role) and the Pulumi aws site's config bucket, which carries the bundles that CDK publishes
-// through its asset bucket. Both sides' bundle objects are compared by their bytes instead.
+// export writer and reader, the flow log's generated role) and the Pulumi site stacks' config
+// buckets, which carry the bundles that CDK publishes through its asset bucket. Both sides' bundle
+// objects are compared by their bytes instead.
 
 export interface HostView {
   /** The address the bootstrap claims, and any the instance pins itself (none, for replacement safety). */
@@ -38,7 +38,7 @@ export interface HostView {
 export interface BundleView {
   /** sha256 of the bytes the stack publishes for the host. */
   published: string;
-  /** The sha256 the host checks before unpacking (user data, or the .sha256 object). */
+  /** The sha256 the host checks before unpacking (user data, or the bundle pointer parameter). */
   verified: string;
 }
 
@@ -51,8 +51,8 @@ export interface StackView {
   /** principal -> canonical statements. */
   iam: Record<string, string[]>;
   bundles: Record<string, BundleView>;
-  /** Object keys in the config bucket (metal sites). */
-  configObjects?: string[];
+  /** Metal sites: the SSM parameters pointing each host at its bundle, "<name> <type> -> <bundle:host>". */
+  bundlePointers?: string[];
   buckets?: Record<string, string>;
   healthCheck?: string;
   alarm?: string;
