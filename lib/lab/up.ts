@@ -7,7 +7,8 @@ import { passwordFile } from '../render/syntax/bird.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { renderPlans } from '../render/index.ts';
 import { birdSecretFile } from '../render/paths.ts';
-import { LabError } from './exec.ts';
+import { LabError, waitFor } from './exec.ts';
+import { holdsAddress } from './control.ts';
 import { LAB_SKIPS, startHolder, startRouterBird, startUnit, type HostStart } from './daemons.ts';
 import { applySysctls, buildNetwork, labNamespaces } from './network.ts';
 import { prepareOrigin, startOrigin, SYSTEM_CA_BUNDLE } from './origin.ts';
@@ -16,6 +17,9 @@ import { labOrigin, NS_PREFIX, planLab, type LabPlan } from './plan.ts';
 import { labPassword, routerBirdConf } from './router-bird.ts';
 import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
 import { hostUnits } from './units.ts';
+import { vrrpPriority } from '../render/keepalived.ts';
+
+const VRRP_UNIT = 'keepalived';
 
 export { LabError };
 
@@ -102,15 +106,29 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
     writeState(state);
     step(`started ${plan.routers.length} routers, ${origins.length === 1 ? 'the origin' : `${origins.length} origins`} and ${hosts.length} host views`);
 
-    // Each host's units in their After= order; hosts in parallel.
-    await Promise.all(
-      hosts.map(async (h) => {
-        for (const unit of hostUnits(h.units)) {
-          if (LAB_SKIPS[unit.name]) continue;
-          state.processes.push(...(await startUnit(h, state.holders[h.host]!, unit)));
-        }
-      }),
-    );
+    // Each host's units in their After= order; hosts in parallel. keepalived comes last, and in
+    // each lb pair the host of the higher VRRP priority starts it first and the next one only once
+    // it holds the VIP (at most 3 s): it wins the first election, as after a planned boot, instead
+    // of whichever host got there first holding the VIP until the other preempts it preempt_delay
+    // later (and lab status waits for that). Started a few milliseconds apart, the two would race.
+    const start = async (h: (typeof hosts)[number], unit: ReturnType<typeof hostUnits>[number]) => {
+      if (!LAB_SKIPS[unit.name]) state.processes.push(...(await startUnit(h, state.holders[h.host]!, unit)));
+    };
+    await Promise.all(hosts.map(async (h) => {
+      for (const unit of hostUnits(h.units).filter((u) => u.name !== VRRP_UNIT)) await start(h, unit);
+    }));
+    const priority = (h: (typeof hosts)[number]) => {
+      const site = t.sites.find((s) => s.id === h.site)!;
+      return vrrpPriority(site, site.hosts.find((x) => x.name === h.host)!);
+    };
+    await Promise.all(t.sites.map(async (site) => {
+      const lbs = new Set(site.hosts.filter((x) => x.roles.includes('lb')).map((x) => x.name));
+      const pair = hosts.filter((h) => lbs.has(h.host)).sort((a, b) => priority(b) - priority(a));
+      for (const h of pair) {
+        for (const unit of hostUnits(h.units).filter((u) => u.name === VRRP_UNIT)) await start(h, unit);
+        if (h !== pair.at(-1)) await waitFor(async () => (holdsAddress(h.host, site.vip.address) ? true : undefined), 3000, 50);
+      }
+    }));
     writeState(state);
     step(`started ${state.processes.length} processes: every rendered unit of ${hosts.length} hosts`);
     return { state, plan, images, timings };
