@@ -118,7 +118,7 @@ describe.skipIf(skip)('lab: origins in priority order', () => {
     }
   });
 
-  it('the primary dies under >= 100 misses/s: 0 failed requests, every later miss served by the replica', async () => {
+  it('the primary dies under >= 100 misses/s: no request sent after the kill fails (a response streaming from it is reset), every later miss served by the replica', async () => {
     let killed = false;
     let killedAt = 0;
     try {
@@ -140,7 +140,16 @@ describe.skipIf(skip)('lab: origins in priority order', () => {
         await stopOrigin(0);
         killedAt = Date.now(); // its processes are gone: nothing it logs can be later than this
       });
-      for (const [i, r] of kill.results.entries()) expect(failures(r), `${SITES[i]![0]} while the primary died`).toEqual({ failed: 0, byStatus: { '200': r.sent }, errors: {} });
+      // A miss whose response was streaming from the primary when it died cannot be answered
+      // again (the cache has sent its status line; neither nginx nor Squid can switch origins
+      // mid-body): such a request, sent before the kill, fails with a reset mid-response and is
+      // reported. Every request sent after the kill must succeed.
+      const inFlight = kill.results.map((r) => r.failureStarts.filter((t0) => t0 < killedAt).length);
+      for (const [i, r] of kill.results.entries()) {
+        const early = inFlight[i]!;
+        const midResponse = Object.keys(r.errors).every((e) => e === 'ECONNRESET mid-response') && Object.keys(r.byStatus).every((c) => c === '200');
+        expect({ failedAfterKill: r.failed - early, answered: r.byStatus['200'] ?? 0, onlyResetsMidResponse: midResponse }, `${SITES[i]![0]} while the primary died: ${JSON.stringify(failures(r))}`).toEqual({ failedAfterKill: 0, answered: r.sent - early, onlyResetsMidResponse: true });
+      }
 
       const after = await loads(3, PHASE_SEC);
       for (const [i, r] of after.results.entries()) expect(failures(r), `${SITES[i]![0]} with the primary dead`).toEqual({ failed: 0, byStatus: { '200': r.sent }, errors: {} });
@@ -163,7 +172,8 @@ describe.skipIf(skip)('lab: origins in priority order', () => {
         figures.record('origins', `${id} (${engine}) miss p50, primary dead`, 'ms', 'reference + a refused connect', [a.p50Ms], `added ${a.p50Ms - b.p50Ms} ms`);
         figures.record('origins', `${id} (${engine}) miss p99, primary up`, 'ms', 'reference', [b.p99Ms]);
         figures.record('origins', `${id} (${engine}) miss p99, primary dead`, 'ms', 'reference + a refused connect', [a.p99Ms], `added ${a.p99Ms - b.p99Ms} ms`);
-        figures.record('origins', `${id} (${engine}) failed requests, all phases`, 'requests', '0', [before.results[i]!.failed + kill.results[i]!.failed + a.failed], `of ${b.sent + kill.results[i]!.sent + a.sent}`);
+        figures.record('origins', `${id} (${engine}) failed requests, all phases, but those in flight at the kill`, 'requests', '0', [before.results[i]!.failed + kill.results[i]!.failed - inFlight[i]! + a.failed], `of ${b.sent + kill.results[i]!.sent + a.sent}`);
+        figures.record('origins', `${id} (${engine}) responses streaming from the primary at the kill, reset`, 'requests', 'reported (exempt)', [inFlight[i]!]);
       }
       figures.record('origins', 'misses per second, both sites', 'requests', '>= 100', [rate]);
       figures.record('origins', 'misses of the kill phase served by the replica', 'requests', '> 0', [movedInKill], `of ${kill.paths.flat().length}`);
