@@ -52,8 +52,8 @@ export class SiteNetwork extends Construct {
         reservationType: 'explicit',
         description: `anycdn ${props.siteId}: a model address, claimed by a host or keepalived, never picked by EC2`,
       });
-      // The type came to CloudFormation in September 2026 (aws-cdk-lib 2.272): the registry data of
-      // aws-cdk-lib's validator and of cfn-lint 1.51 predate it, in every region.
+      // A recent type (aws-cdk-lib's class dates from 2.272, September 2026): no region file of
+      // cfn-lint 1.51 (May 2026) lists it, and aws-cdk-lib's validator does not know it either.
       acknowledge(res, 'CloudFormation-Validate::F3006', 'AWS::EC2::SubnetCidrReservation is newer than the validator\'s registry data, in every region');
       res.addMetadata('cfn-lint', { config: { ignore_checks: ['E3006'] } });
       return res;
