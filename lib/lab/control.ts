@@ -8,7 +8,7 @@ import type { Topology } from '../model/schema.ts';
 import { startUnit } from './daemons.ts';
 import { sleep, waitFor } from './exec.ts';
 import { nsOf } from './plan.ts';
-import { labPaths, readState, writeState } from './state.ts';
+import { labPaths, readState, writeState, type LabState } from './state.ts';
 import { hostUnits } from './units.ts';
 import { originOwner, startOrigin } from './origin.ts';
 
@@ -130,21 +130,18 @@ export function checkerState(host: string): string | undefined {
 
 /**
  * Whether `host`'s namespace holds the IPv4 `address` now: read from the local table in
- * /proc/<pid>/net/fib_trie of one of its processes, so a poll starts no process.
+ * /proc/<pid>/net/fib_trie of the host's holder process (it lives as long as the host's view),
+ * so a poll starts no process. `holders` is the lab state's, read once by a caller that polls.
  */
-export function holdsAddress(host: string, address: string): boolean {
-  const state = readState();
-  const pids = [state?.holders[host], ...(state?.processes ?? []).filter((p) => p.owner === host).map((p) => p.pid)];
-  for (const pid of pids) {
-    if (pid === undefined || !isAlive(pid)) continue;
-    try {
-      const lines = readFileSync(`/proc/${pid}/net/fib_trie`, 'utf8').split('\n');
-      return lines.some((l, i) => l.trimStart() === `|-- ${address}` && (lines[i + 1] ?? '').includes('/32 host LOCAL'));
-    } catch {
-      continue; // exited between the check and the read
-    }
+export function holdsAddress(host: string, address: string, holders: LabState['holders'] = readState()?.holders ?? {}): boolean {
+  const pid = holders[host];
+  if (pid === undefined) return false;
+  try {
+    const lines = readFileSync(`/proc/${pid}/net/fib_trie`, 'utf8').split('\n');
+    return lines.some((l, i) => l.trimStart() === `|-- ${address}` && (lines[i + 1] ?? '').includes('/32 host LOCAL'));
+  } catch {
+    return false; // the lab is going down
   }
-  return false;
 }
 
 /** What a unit's lab log got after byte `from`. */

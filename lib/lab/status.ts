@@ -6,7 +6,7 @@ import { checkerState, holdsAddress } from './control.ts';
 import { join } from 'node:path';
 import { tail } from './daemons.ts';
 import { waitFor } from './exec.ts';
-import { labPaths } from './state.ts';
+import { labPaths, readState } from './state.ts';
 import { dig, http, routeVia } from './probe.ts';
 import type { LabPlan } from './plan.ts';
 
@@ -27,6 +27,7 @@ export interface SiteStatus {
 
 export async function labStatus(t: Topology, plan: LabPlan): Promise<SiteStatus[]> {
   const first = anycastFamilies(t)[0]!;
+  const holders = readState()?.holders ?? {};
   return Promise.all(
     plan.routers.map(async (r) => {
       const site = t.sites.find((s) => s.id === r.site)!;
@@ -36,7 +37,7 @@ export async function labStatus(t: Topology, plan: LabPlan): Promise<SiteStatus[
         routeVia(r.ns, first.prefix),
         http(client.ns, vipHealthUrl(t, site), { host: t.cdn.imageHost, timeoutSec: 1 }),
       ]);
-      const vipHolder = site.hosts.find((h) => h.roles.includes('lb') && holdsAddress(h.name, site.vip.address))?.name;
+      const vipHolder = site.hosts.find((h) => h.roles.includes('lb') && holdsAddress(h.name, site.vip.address, holders))?.name;
       const checkers = site.hosts.filter((h) => h.roles.includes('dns')).map((h) => ({ host: h.name, state: checkerState(h.name) ?? 'not running' }));
       return {
         site: r.site,
@@ -55,7 +56,7 @@ export async function labStatus(t: Topology, plan: LabPlan): Promise<SiteStatus[
  * The lb host that holds the VIP once VRRP has settled: with preemption, the one active lb host
  * of the highest priority; undefined without preemption or on a tie (then any may hold it).
  */
-function settledHolder(site: Site): string | undefined {
+export function settledHolder(site: Site): string | undefined {
   if (site.vip.preempt === false) return undefined;
   const lbs = site.hosts.filter((h) => h.roles.includes('lb') && !isDrained(h));
   const top = Math.max(...lbs.map((h) => vrrpPriority(site, h)));

@@ -126,7 +126,7 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
       const pair = hosts.filter((h) => lbs.has(h.host)).sort((a, b) => priority(b) - priority(a));
       for (const h of pair) {
         for (const unit of hostUnits(h.units).filter((u) => u.name === VRRP_UNIT)) await start(h, unit);
-        if (h !== pair.at(-1)) await waitFor(async () => (holdsAddress(h.host, site.vip.address) ? true : undefined), 3000, 50);
+        if (h !== pair.at(-1)) await waitFor(async () => (holdsAddress(h.host, site.vip.address, state.holders) ? true : undefined), 3000, 50);
       }
     }));
     writeState(state);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.ts';
-import { checkerState, logSize, waitForLog } from '../../lib/lab/control.ts';
+import { checkerState, holdsAddress, logSize, waitForLog } from '../../lib/lab/control.ts';
 import { labDown } from '../../lib/lab/down.ts';
 import { sleep, waitFor } from '../../lib/lab/exec.ts';
 import { imageSet } from '../../lib/lab/images.ts';
@@ -66,10 +66,8 @@ async function servedBy(id: string, paths: string[]): Promise<Record<string, str
   return out;
 }
 
-async function holdsVip(host: string, vip: string): Promise<boolean> {
-  const r = await run('ip', ['-n', nsOf.host(host), '-br', 'addr', 'show'], { timeoutMs: 3000 });
-  return r.stdout.includes(` ${vip}/`);
-}
+/** Whether `host` holds the VIP now (lib/lab/control.ts: read from its namespace, no process). */
+const holdsVip = async (host: string, vip: string): Promise<boolean> => holdsAddress(host, vip);
 
 /** Runs the fixed-rate DNS client in a client namespace. */
 function startDnsLoad(ns: string, o: DnsLoadOptions): Promise<DnsLoadResult> {

@@ -2,13 +2,12 @@
 // pair of a site, and bringing a killed lb host back as a real backup. All of it from a topology,
 // so the bench can run the same scenario on a model variant.
 import { anycastFamilies } from '../../lib/model/facts.ts';
-import { logSize, startUnitAgain, waitForLog } from '../../lib/lab/control.ts';
+import { holdsAddress, logSize, startUnitAgain, waitForLog } from '../../lib/lab/control.ts';
+import { settledHolder } from '../../lib/lab/status.ts';
 import { sleep } from '../../lib/lab/exec.ts';
 import { nsOf } from '../../lib/lab/plan.ts';
 import type { Topology } from '../../lib/model/schema.ts';
 import { shQuote } from '../../lib/render/syntax/shell.ts';
-import { vrrpPriority } from '../../lib/render/keepalived.ts';
-import { run } from '../../lib/run.ts';
 
 export function labKit(t: Topology) {
   const IMG = t.cdn.imageHost;
@@ -28,10 +27,8 @@ export function labKit(t: Topology) {
   /** sh condition: `backup` holds the VIP and the VIP serves. */
   const backupServes = (backup: string, vip: string) => `ip -n ${nsOf.host(backup)} -br addr show | grep -q ' ${vip}/' && ${vipServes(vip)}`;
 
-  async function holdsVip(host: string, vip: string): Promise<boolean> {
-    const r = await run('ip', ['-n', nsOf.host(host), '-br', 'addr', 'show'], { timeoutMs: 3000 });
-    return r.stdout.includes(` ${vip}/`);
-  }
+  /** Whether `host` holds the VIP now (lib/lab/control.ts: read from its namespace, no process). */
+  const holdsVip = async (host: string, vip: string): Promise<boolean> => holdsAddress(host, vip);
 
   /**
    * Waits (bounded) until a site's VRRP pair has settled: with preemption on, the highest-priority
@@ -40,12 +37,11 @@ export function labKit(t: Topology) {
    */
   async function vrrpSettled(id: string): Promise<void> {
     const s = site(id);
-    if (s.vip.preempt === false) return;
-    const lbs = s.hosts.filter((h) => h.roles.includes('lb'));
-    const winner = lbs.reduce((a, b) => (vrrpPriority(s, b) > vrrpPriority(s, a) ? b : a));
+    const winner = settledHolder(s);
+    if (s.vip.preempt === false || !winner) return;
     const deadline = Date.now() + (s.vip.preempt.delaySec + 10) * 1000;
-    while (!(await holdsVip(winner.name, s.vip.address))) {
-      if (Date.now() > deadline) throw new Error(`${id}: ${winner.name} did not take the VIP within preempt_delay + 10 s`);
+    while (!(await holdsVip(winner, s.vip.address))) {
+      if (Date.now() > deadline) throw new Error(`${id}: ${winner} did not take the VIP within preempt_delay + 10 s`);
       await sleep(200);
     }
   }
