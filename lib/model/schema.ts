@@ -118,6 +118,12 @@ const anycast = z.strictObject({
     .boolean()
     .default(false)
     .describe('Allow IPv4 prefixes longer than /24 and IPv6 longer than /48, which the internet drops: for a lab or private peering only.'),
+  allowShortPrefixes: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Allow IPv4 prefixes shorter than /16 and IPv6 shorter than /32. Announced from every site, a prefix that wide takes in other networks\' addresses unless you hold all of it: set this only if you do.',
+    ),
 });
 
 const healthcheck = z
@@ -245,6 +251,12 @@ export const cdnSchema = z
     shield: ident.optional().describe('Optional site id of the origin shield: other sites fetch misses through its image VIP.'),
     images,
     monitoring,
+    internal: z
+      .boolean()
+      .default(false)
+      .describe(
+        'A deliberately internal CDN, reached only inside your own network: the anycast prefixes and the published VIPs may be private addresses (RFC 1918, RFC 6598, IPv6 unique local), and peers may be sent the scope communities NO_EXPORT, NO_ADVERTISE and NO_EXPORT_SUBCONFED. Otherwise each of these is refused, because the internet cannot reach it.',
+      ),
   })
   .describe('anycdn global settings (sites/cdn.yaml)');
 

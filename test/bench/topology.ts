@@ -1,12 +1,15 @@
 // Generated topologies for the benchmarks: the shipped cdn.yaml and N metal sites shaped like
 // the shipped ams (an lb+dns pair, two caches, one BGP peer), each with its own /24, ASN and VRID.
+// At most 511 sites.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 function siteYaml(i: number): string {
-  const net = `10.${Math.floor(i / 250)}.${i % 250}`;
+  // Benchmarking space (RFC 2544, 198.18.0.0/15: 512 /24s): a VIP the zone may publish, as the
+  // shipped sites' documentation addresses are, where 10/8 would need internal: true.
+  const net = `198.${18 + Math.floor(i / 256)}.${i % 256}`;
   const id = `g${String(i).padStart(3, '0')}`;
   const net6 = `2001:db8:${(0x1000 + i).toString(16)}:`;
   return `id: ${id}

@@ -284,7 +284,7 @@ describe('YAML resource attacks', () => {
   test('a nested flow collection is an unknown key like any other', () => {
     const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
     expect(errors(edit(S, [CDN, 'shield: ams', `shield: ams\ndeep: ${deep}`]))).toEqual([
-      'sites/cdn.yaml:42:1: deep: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, images, monitoring, origin, shield',
+      'sites/cdn.yaml:42:1: deep: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield',
     ]);
   });
 

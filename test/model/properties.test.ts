@@ -189,10 +189,13 @@ const validTopology: fc.Arbitrary<Gen> = fc
 
 type Shape = typeof siteShape extends fc.Arbitrary<infer T> ? T : never;
 
-/** Site i lives on 10.<i>.0.0/24 (and 2001:db8:<i>::/64); its upstream on .1 / ::1. */
+/**
+ * Site i lives on 198.18.<i>.0/24 (benchmarking space, RFC 2544, which stands in for public
+ * addresses as documentation space does) and 2001:db8:<i>::/64; its upstream on .1 / ::1.
+ */
 function site(id: string, i: number, asn: number, s: Shape, ipv6: boolean, isShield: boolean): Record<string, unknown> {
   const n = i + 1;
-  const v4 = (h: number) => `10.${n}.0.${h}`;
+  const v4 = (h: number) => `198.18.${n}.${h}`;
   const v6 = (h: number) => `2001:db8:${n}::${h}`;
   const metal = s.platform === 'metal';
   const lbs = [1, 2].map((k, j) => ({
@@ -206,7 +209,7 @@ function site(id: string, i: number, asn: number, s: Shape, ipv6: boolean, isShi
   const caches = s.caches.map((engine, k) => ({ name: `${id}-cache${k + 1}`, roles: ['cache'], cacheEngine: engine, address: v4(100 + k) }));
   const peers = metal
     ? [
-        { name: 'transit1', address: s.multihop ? `10.${n}.1.1` : v4(1), asn: 64501, bfd: s.bfd, ...(s.multihop ? { multihop: s.multihop } : {}), ...(s.password ? { passwordRef: s.password } : {}) },
+        { name: 'transit1', address: s.multihop ? `198.19.${n}.1` : v4(1), asn: 64501, bfd: s.bfd, ...(s.multihop ? { multihop: s.multihop } : {}), ...(s.password ? { passwordRef: s.password } : {}) },
         ...(ipv6 ? [{ name: 'transit1-v6', address: v6(1), asn: 64502, bfd: s.v6bfd }] : []),
       ]
     : [];
@@ -216,7 +219,7 @@ function site(id: string, i: number, asn: number, s: Shape, ipv6: boolean, isShi
     platform: s.platform,
     ...(metal ? {} : { region: 'eu-central-1' }),
     asn,
-    subnets: { lan: `10.${n}.0.0/24`, ...(ipv6 && metal ? { lan6: `2001:db8:${n}::/64` } : {}) },
+    subnets: { lan: `198.18.${n}.0/24`, ...(ipv6 && metal ? { lan6: `2001:db8:${n}::/64` } : {}) },
     vip: {
       address: v4(10),
       virtualRouterId: s.vrid,

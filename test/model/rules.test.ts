@@ -45,6 +45,11 @@ test('every rule in lib/model/rules has a failing fixture below', () => {
   expect(new Set(RULE_CASES.map(([rule]) => rule))).toEqual(new Set(RULES.map((r) => r.name)));
 });
 
+/** The first anycast prefix's IPv4 family, as the pinned cdn.yaml writes it. */
+const P4 = 'prefix: 192.0.2.0/24, address: 192.0.2.53';
+/** The line after which a peer's communities go in the pinned ams.yaml. */
+const PW = '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n';
+
 /** The shipped origin, as the shipped cdn.yaml writes it. */
 const ORIGIN_BLOCK = 'origin:\n  s3:\n    bucket: anycdn-example-images\n    region: eu-west-1\n';
 /** An origin list (one YAML line per entry) in place of ORIGIN_BLOCK. */
@@ -82,6 +87,7 @@ const RULE_CASES: Case[] = [
     'sites/cdn.yaml:18:52: anycast.prefixes[0].ipv6.address: 2001:db8:53:: is the network address of 2001:db8:53::/48, which stands for the announcement on lo; pick another address inside it, such as 2001:db8:53::53',
   ]],
   ['anycast', 'a prefix on a site segment and two prefixes that overlap', edit(S, [CDN, 'prefix: 192.0.2.0/24, address: 192.0.2.53', 'prefix: 10.30.0.0/16, address: 10.30.200.53'], [CDN, 'prefix: "2001:db8:54::/48"', 'prefix: "2001:db8::/32"']), [
+    'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: 10.30.0.0/16 is in 10.0.0.0/8, private space (RFC 1918), which the internet does not route; use a public prefix you hold, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
     'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: 10.30.0.0/16 overlaps subnets.public of site sin; the anycast prefixes must not be on any site segment',
     'sites/cdn.yaml:22:23: anycast.prefixes[1].ipv6.prefix: 2001:db8::/32 overlaps 2001:db8:53::/48 of anycast prefix a; each prefix is announced and withdrawn on its own, so they must not overlap',
     'sites/cdn.yaml:22:23: anycast.prefixes[1].ipv6.prefix: 2001:db8::/32 overlaps subnets.lan6 of site ams; the anycast prefixes must not be on any site segment',
@@ -96,6 +102,33 @@ const RULE_CASES: Case[] = [
     'sites/ams.yaml:22:20: bgp.announce[2]: a is listed twice; remove one',
     'sites/cdn.yaml:20:13: anycast.prefixes[1].name: b (name server ns2.cdn.example.net) is announced by 1 site(s) (ams); a name server needs at least 2, add b to bgp.announce of nyc',
     'sites/nyc.yaml:18:17: bgp.announce[1]: c is not an anycast prefix; use one of a, b',
+  ]],
+  // Issue 24: a hijack-sized announcement, private and special space, and the host-bits hint.
+  ['anycast', 'an IPv4 prefix shorter than /16', edit(S, [CDN, P4, 'prefix: 192.0.0.0/12, address: 192.0.2.53']), [
+    "sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: 192.0.0.0/12 is shorter than /16: announced from every site, it takes in other networks' addresses unless you hold all of it; announce the prefix you hold, or set anycast.allowShortPrefixes: true if you hold this one",
+  ]],
+  ['anycast', 'an IPv6 prefix shorter than /32', edit(S, [CDN, 'prefix: "2001:db8:53::/48", address: "2001:db8:53::53"', 'prefix: "2600::/12", address: "2600::53"']), [
+    "sites/cdn.yaml:18:23: anycast.prefixes[0].ipv6.prefix: 2600::/12 is shorter than /32: announced from every site, it takes in other networks' addresses unless you hold all of it; announce the prefix you hold, or set anycast.allowShortPrefixes: true if you hold this one",
+  ]],
+  ['anycast', 'a private IPv4 prefix', edit(S, [CDN, P4, 'prefix: 10.53.0.0/24, address: 10.53.0.53']), [
+    'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: 10.53.0.0/24 is in 10.0.0.0/8, private space (RFC 1918), which the internet does not route; use a public prefix you hold, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['anycast', 'a unique local IPv6 prefix', edit(S, [CDN, 'prefix: "2001:db8:53::/48", address: "2001:db8:53::53"', 'prefix: "fd00:53::/48", address: "fd00:53::53"']), [
+    'sites/cdn.yaml:18:23: anycast.prefixes[0].ipv6.prefix: fd00:53::/48 is in fc00::/7, unique local space (RFC 4193), which the internet does not route; use a public prefix you hold, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['anycast', 'carrier-grade NAT space, and a wide prefix (allowed) that takes in private space', edit(S, [CDN, P4, 'prefix: 8.0.0.0/6, address: 8.0.0.53'], [CDN, 'prefix: 203.0.113.0/24, address: 203.0.113.53', 'prefix: 100.64.53.0/24, address: 100.64.53.53'], [CDN, 'anycast:\n', 'anycast:\n  allowShortPrefixes: true\n']), [
+    'sites/cdn.yaml:18:23: anycast.prefixes[0].ipv4.prefix: 8.0.0.0/6 overlaps subnets.public of site sin; the anycast prefixes must not be on any site segment',
+    'sites/cdn.yaml:18:23: anycast.prefixes[0].ipv4.prefix: 8.0.0.0/6 takes in 10.0.0.0/8, private space (RFC 1918), which the internet does not route; use a public prefix you hold, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+    'sites/cdn.yaml:22:23: anycast.prefixes[1].ipv4.prefix: 100.64.53.0/24 is in 100.64.0.0/10, shared address space of carrier-grade NAT (RFC 6598), which the internet does not route; use a public prefix you hold, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['anycast', 'loopback space, which even an internal CDN cannot announce', edit(S, [CDN, P4, 'prefix: 127.53.0.0/24, address: 127.53.0.53'], [CDN, 'imageHost:', 'internal: true\nimageHost:']), [
+    'sites/cdn.yaml:18:23: anycast.prefixes[0].ipv4.prefix: 127.53.0.0/24 is in 127.0.0.0/8, loopback space, which no network routes to a service; use a public prefix you hold',
+  ]],
+  ['anycast', 'host bits on a very short prefix: the hint names the /24 the address is in, not 192.0.0.0/2', edit(S, [CDN, P4, 'prefix: 198.19.1.0/2, address: 198.19.1.53']), [
+    'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: "198.19.1.0/2" has host bits set, and a /2 is far wider than the address suggests; if you meant the /24 it is in, write 198.19.1.0/24',
+  ]],
+  ['anycast', 'host bits on a very short IPv6 prefix: the /48 it is in', edit(S, [CDN, 'prefix: "2001:db8:53::/48", address: "2001:db8:53::53"', 'prefix: "2001:db8:53::/16", address: "2001:db8:53::53"']), [
+    'sites/cdn.yaml:18:23: anycast.prefixes[0].ipv6.prefix: "2001:db8:53::/16" has host bits set, and a /16 is far wider than the address suggests; if you meant the /48 it is in, write 2001:db8:53::/48',
   ]],
   ['anycast', 'bgp.announce on a site without peers', edit(S, [SIN, 'asn: 65030\n', 'asn: 65030\nbgp:\n  announce: [a]\n']), [
     'sites/sin.yaml:11:3: bgp.announce: site sin has no bgp.peers to announce through; remove bgp.announce or add peers',
@@ -120,6 +153,30 @@ const RULE_CASES: Case[] = [
   ]],
   ['addressesInSubnets', 'directly connected peer off the subnets', edit(S, [NYC, 'address: 198.51.100.65', 'address: 203.0.113.1']), [
     'sites/nyc.yaml:20:16: bgp.peers[0].address: 203.0.113.1 is not on a site subnet; put it in one of 198.51.100.64/26 or set multihop',
+  ]],
+  // subnetEdges
+  ['subnetEdges', 'the VIP on its subnet\'s network address', edit(S, [AMS, 'address: 198.51.100.10', 'address: 198.51.100.0']), [
+    'sites/ams.yaml:12:12: vip.address: 198.51.100.0 is the network address of subnets.lan 198.51.100.0/26; pick an address from 198.51.100.1 to 198.51.100.62',
+  ]],
+  ['subnetEdges', 'the VIP on its subnet\'s broadcast address', edit(S, [AMS, 'address: 198.51.100.10', 'address: 198.51.100.63']), [
+    'sites/ams.yaml:12:12: vip.address: 198.51.100.63 is the broadcast address of subnets.lan 198.51.100.0/26; pick an address from 198.51.100.1 to 198.51.100.62',
+  ]],
+  ['subnetEdges', 'an IPv6 VIP and a host on the subnet-router anycast address', edit(S, [NYC, '  virtualRouterId: 20\n', '  address6: "2001:db8:b::"\n  virtualRouterId: 20\n'], [AMS, 'address6: 2001:db8:a::12', 'address6: "2001:db8:a::"']), [
+    'sites/ams.yaml:41:15: hosts[1].address6: 2001:db8:a:: (ams-lb2) is the subnet-router anycast address of subnets.lan6 2001:db8:a::/64, which every router on the segment answers (RFC 4291); pick another address inside it',
+    'sites/nyc.yaml:13:13: vip.address6: 2001:db8:b:: is the subnet-router anycast address of subnets.lan6 2001:db8:b::/64, which every router on the segment answers (RFC 4291); pick another address inside it',
+  ]],
+  // published
+  ['published', 'a private VIP published in the public zone', { ...S, [NYC]: S[NYC]!.replaceAll('198.51.100.', '10.20.0.') }, [
+    'sites/nyc.yaml:12:12: vip.address: 10.20.0.74 is in 10.0.0.0/8, private space (RFC 1918), and cdn.example.net publishes it as img.cdn.example.net, where the internet cannot reach it; use a public address, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['published', 'a unique local IPv6 VIP', edit({ ...S, [NYC]: S[NYC]!.replaceAll('2001:db8:b:', 'fd00:b:') }, [NYC, '  virtualRouterId: 20\n', '  address6: fd00:b::10\n  virtualRouterId: 20\n']), [
+    'sites/nyc.yaml:13:13: vip.address6: fd00:b::10 is in fc00::/7, unique local space (RFC 4193), and cdn.example.net publishes it as img.cdn.example.net, where the internet cannot reach it; use a public address, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['published', 'a private Elastic IP (what an aws site publishes)', edit(S, [SIN, 'address: 198.51.100.130', 'address: 10.99.0.1']), [
+    'sites/sin.yaml:19:14: vip.elasticIp.address: 10.99.0.1 is in 10.0.0.0/8, private space (RFC 1918), and cdn.example.net publishes it as img.cdn.example.net, where the internet cannot reach it; use a public address, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['published', 'a link-local VIP, which even an internal CDN cannot publish', edit({ ...S, [NYC]: S[NYC]!.replaceAll('198.51.100.', '169.254.0.') }, [CDN, 'imageHost:', 'internal: true\nimageHost:']), [
+    'sites/nyc.yaml:12:12: vip.address: 169.254.0.74 is in 169.254.0.0/16, link-local space, and cdn.example.net publishes it as img.cdn.example.net, where no client can reach it; use a public address',
   ]],
   // uniqueAddresses
   ['uniqueAddresses', 'two hosts on one address', edit(S, [AMS, 'address: 198.51.100.22', 'address: 198.51.100.21']), [
@@ -199,6 +256,17 @@ const RULE_CASES: Case[] = [
   // bfd
   ['bfd', 'two directly connected peers asking for different BFD timers', edit(S, [AMS, '      asn: 64501\n      bfd: true\n\n', '      asn: 64501\n      bfd: { intervalMs: 50, multiplier: 3 }\n\n']), [
     'sites/ams.yaml:31:7: bgp.peers[1].bfd: 50 ms x 3 differs from transit1\'s 100 ms x 3; bird sets them per interface, and every directly connected peer is on the same one, so give them the same timers',
+  ]],
+  // communities
+  ['communities', 'well-known communities on the anycast announcements', edit(S, [AMS, PW, `${PW}      communities: ["64501:100", "65535:666", "65535:65281", "65535:0", "65535:65282", "65535:65283", "65535:65284"]\n`]), [
+    'sites/ams.yaml:28:34: bgp.peers[0].communities[1]: 65535:666 is BLACKHOLE (RFC 7999), which asks the upstream to drop all traffic to the anycast prefixes; remove it',
+    "sites/ams.yaml:28:47: bgp.peers[0].communities[2]: 65535:65281 is NO_EXPORT (RFC 1997), which keeps the anycast prefixes inside the upstream's AS, so the internet never sees this site; remove it, or set internal: true in cdn.yaml if the CDN is meant to stay inside the upstream's network",
+    'sites/ams.yaml:28:62: bgp.peers[0].communities[3]: 65535:0 is GRACEFUL_SHUTDOWN (RFC 8326), which makes upstreams prefer any other path, for good (anycdn sends it itself while a site drains); remove it',
+    "sites/ams.yaml:28:73: bgp.peers[0].communities[4]: 65535:65282 is NO_ADVERTISE (RFC 1997), which stops the upstream from passing the anycast prefixes to any other router; remove it, or set internal: true in cdn.yaml if the CDN is meant to stay inside the upstream's network",
+    "sites/ams.yaml:28:88: bgp.peers[0].communities[5]: 65535:65283 is NO_EXPORT_SUBCONFED (RFC 1997), which keeps the anycast prefixes inside the upstream's confederation member AS; remove it, or set internal: true in cdn.yaml if the CDN is meant to stay inside the upstream's network",
+  ]],
+  ['communities', 'an internal CDN may scope its announcements, never blackhole them (leading zeros change nothing)', edit(S, [AMS, PW, `${PW}      communities: ["65535:65281", "065535:0666"]\n`], [CDN, 'imageHost:', 'internal: true\nimageHost:']), [
+    'sites/ams.yaml:28:36: bgp.peers[0].communities[1]: 065535:0666 is BLACKHOLE (RFC 7999), which asks the upstream to drop all traffic to the anycast prefixes; remove it',
   ]],
   // birdNames
   ['birdNames', 'a peer named like a BGP attribute', edit(S, [NYC, 'name: transit1-v6', 'name: path']), [
@@ -446,7 +514,7 @@ describe('unknown keys', () => {
     ['a typo inside a union branch', edit(S, [CDN, 'region: eu-west-1', 'region: eu-west-1\n    regoin: x']),
       'sites/cdn.yaml:35:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
     ['a key with no near match', edit(S, [CDN, 'shield: ams', 'shield: ams\nsecret: hunter2']),
-      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, images, monitoring, origin, shield'],
+      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield'],
     ['a plaintext password next to passwordRef', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      password: hunter2\n      passwordRef']),
       'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, multihop, name, passwordRef, prepend, ttlSecurity'],
   ])('%s', (_what, texts, expected) => {
