@@ -44,6 +44,8 @@ export function describeIssue(issue: Issue, root: unknown, schema: z.ZodType, lo
 }
 
 function messageFor(issue: Issue, value: unknown): string {
+  // A refinement that shows the value and the fix itself (paths.ts).
+  if (issue.code === 'custom' && issue.params?.complete === true) return issue.message;
   const generic = /^(Invalid|Too (small|big))/.test(issue.message);
   if (value === undefined) {
     if (issue.code === 'invalid_type') return `is required (${article(issue.expected)})`;

@@ -396,9 +396,6 @@ const RULE_CASES: Case[] = [
   ['haproxy', 'a stats address on an aws site, where no security group admits it', edit(S, [SIN, '\nhosts:', '\nhaproxy:\n  statsAddress: 10.30.0.5\n\nhosts:']), [
     'sites/sin.yaml:23:17: haproxy.statsAddress: 10.30.0.5 is unreachable on aws site sin: no security group admits the stats port; keep 127.0.0.1 and reach it with SSM port forwarding (AWS-StartPortForwardingSession)',
   ]],
-  ['haproxy', 'a certificate path with ..', edit(S, [AMS, 'certPath: /etc/haproxy/certs/img', 'certPath: /etc/haproxy/../certs/img']), [
-    'sites/ams.yaml:19:15: haproxy.https.certPath: /etc/haproxy/../certs/img.cdn.example.net.pem has a . or .. segment; give the plain absolute path',
-  ]],
   // drain
   ['drain', 'a drained site with more than one other site and no fallback', edit(S, [AMS, '\nhosts:\n', '\nstate: drained\n\nhosts:\n']), [
     'sites/ams.yaml:33:8: state: site ams is drained but has no fallback; set drain.fallbackSite to the nearest other site (nyc, sin)',
