@@ -359,7 +359,7 @@ const bgp = z
   .strictObject({
     holdTimeSec: z.number().int().min(3).max(65535).default(9).describe('BGP hold time.'),
     keepaliveTimeSec: z.number().int().min(1).max(21845).default(3).describe('BGP keepalive time; at most a third of holdTimeSec.'),
-    peers: z.array(peer).default([]).describe('Upstream BGP peers. Every dns host peers with each.'),
+    peers: z.array(peer).max(64).default([]).describe('Upstream BGP peers (at most 64). Every dns host peers with each.'),
     prepend: prepends.default(0).describe('AS-path prepends on every announcement of this site (traffic engineering: make the site less preferred).'),
     announce: z
       .array(ident)
@@ -448,11 +448,12 @@ export const siteSchema = z
     subnets: z
       .record(ident, prefix)
       .refine((r) => Object.keys(r).length >= 1, { message: 'needs at least one subnet' })
-      .describe('Named prefixes of the site segment.'),
+      .refine((r) => Object.keys(r).length <= 64, { message: 'takes at most 64 subnets' })
+      .describe('Named prefixes of the site segment (at most 64).'),
     vip,
     bgp,
     haproxy,
-    hosts: z.array(host).min(1).describe('The hosts of the site. Every dns host peers with each bgp.peers entry.'),
+    hosts: z.array(host).min(1).max(256).describe('The hosts of the site (at most 256). Every dns host peers with each bgp.peers entry.'),
     state: serviceState.describe(
       'drained: the site leaves the anycast gracefully (graceful-shutdown community, then withdrawn after drain.withdrawAfterSec) and its DNS answers with drain.fallbackSite\'s VIP meanwhile.',
     ),

@@ -70,3 +70,15 @@ export function writeSites(dir: string, n: number): string {
   return dir;
 }
 
+
+/**
+ * Writes the shipped sites into `dir` with `n` unknown keys appended to nyc.yaml (`unknown00000:
+ * 1`, ...): a model that fails with n errors, for the time of refusing it. Returns the sites dir.
+ */
+export function writeUnknownKeys(dir: string, n: number): string {
+  const sites = join(dir, 'sites');
+  mkdirSync(sites, { recursive: true });
+  for (const name of ['cdn.yaml', 'ams.yaml', 'nyc.yaml', 'sin.yaml']) writeFileSync(join(sites, name), readFileSync(join(ROOT, 'sites', name), 'utf8'));
+  writeFileSync(join(sites, 'nyc.yaml'), readFileSync(join(ROOT, 'sites', 'nyc.yaml'), 'utf8') + Array.from({ length: n }, (_, i) => `unknown${String(i).padStart(5, '0')}: 1\n`).join(''));
+  return sites;
+}

@@ -556,6 +556,131 @@ describe('YAML syntax', () => {
     const t = load(edit(S, [NYC, 'asn: 64502\n      bfd: true', 'asn: &upstream 64502\n      bfd: true'], [NYC, 'asn: 64502\n\nhosts', 'asn: *upstream\n\nhosts']));
     expect(t.sites[1]!.bgp.peers.map((p) => p.asn)).toEqual([64502, 64502]);
   });
+
+  test('an alias inside the value it names is an error, not a crash', () => {
+    expect(errors(edit(S, [SIN, 'asn: 65030', 'asn: &x [*x]']))).toEqual([
+      'sites/sin.yaml:9:10: yaml: alias *x is inside the value anchored &x, which cannot contain itself; write the value out',
+    ]);
+  });
+
+  test('more than 1000 aliases in one file is one error', () => {
+    const many = Array.from({ length: 1001 }, (_, i) => `  - *z${i % 2}`).join('\n');
+    expect(errors(edit(S, [SIN, 'asn: 65030', `asn: 65030\nzz: [&z0 a, &z1 b]\nyy:\n${many}`]))).toEqual([
+      'sites/sin.yaml:1012:5: yaml: more than 1000 aliases in one file; write the values out',
+    ]);
+  });
+});
+
+describe('YAML merge keys (<<: *anchor)', () => {
+  /** nyc's two caches, the second one merged from the first. */
+  const CACHES = '  - name: nyc-cache1\n    roles: [cache]\n    cacheEngine: squid\n    address: 198.51.100.85\n  - name: nyc-cache2\n    roles: [cache]\n    cacheEngine: squid\n    address: 198.51.100.86\n';
+  const merged = (first: string) => edit(S, [NYC, CACHES, `  - &cache\n${first}  - <<: *cache\n    name: nyc-cache2\n    address: 198.51.100.86\n`]);
+  const FIRST = '    name: nyc-cache1\n    roles: [cache]\n    cacheEngine: squid\n    address: 198.51.100.85\n';
+
+  test('load like the mapping written out, the keys of the mapping itself winning', () => {
+    const model = (t: ReturnType<typeof load>) => ({ cdn: t.cdn, sites: t.sites });
+    expect(model(load(merged(FIRST)))).toEqual(model(load(S)));
+  });
+
+  test('an error in merged content points at the text that holds it, for each user', () => {
+    expect(errors(merged(FIRST.replace('cacheEngine: squid', 'cacheEngine: squidd')))).toEqual([
+      'sites/nyc.yaml:39:18: hosts[2].cacheEngine: must be one of "nginx", "squid", got "squidd"',
+      'sites/nyc.yaml:39:18: hosts[3].cacheEngine: must be one of "nginx", "squid", got "squidd"',
+    ]);
+    expect(errors(merged(FIRST.replace('cacheEngine:', 'cachEngine:')))).toEqual([
+      'sites/nyc.yaml:39:5: hosts[2].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, roles, state, vrrpPriority',
+      'sites/nyc.yaml:39:5: hosts[3].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, roles, state, vrrpPriority',
+    ]);
+  });
+
+  test('a rule error on a merged value points at it too', () => {
+    expect(errors(merged(FIRST.replace('roles: [cache]', 'roles: [cache, cache]')))).toEqual([
+      'sites/nyc.yaml:38:5: hosts[2].roles: cache is listed twice; remove one',
+      'sites/nyc.yaml:38:5: hosts[3].roles: cache is listed twice; remove one',
+    ]);
+  });
+
+  test('a merge key takes mappings only', () => {
+    expect(errors(edit(S, [NYC, '  - name: nyc-cache2\n', '  - <<: [*engine]\n    name: nyc-cache2\n'], [NYC, 'cacheEngine: squid\n    address: 198.51.100.85', 'cacheEngine: &engine squid\n    address: 198.51.100.85']))).toEqual([
+      'sites/nyc.yaml:40:10: yaml: a merge key (<<) takes a mapping, an alias of one (<<: *defaults) or a list of them',
+    ]);
+  });
+});
+
+describe('the old anycast.ipv4/ipv6 keys', () => {
+  const BLOCK = S[CDN]!.slice(S[CDN]!.indexOf('anycast:\n'), S[CDN]!.indexOf('\nhealthcheck:'));
+  const old = (yaml: string) => edit(S, [CDN, BLOCK, yaml]);
+
+  test('get one error that shows the new prefixes[] shape, filled in with their values', () => {
+    expect(errors(old('anycast:\n  ipv4: 192.0.2.53/32\n  ipv6: "2001:db8:53::53/128"\n'))).toEqual([
+      'sites/cdn.yaml:15:3: anycast.ipv4: the single service address of older anycdn versions; anycast now lists covering prefixes, each with its service address, so write anycast: {prefixes: [{name: a, ipv4: {prefix: 192.0.2.0/24, address: 192.0.2.53}, ipv6: {prefix: "2001:db8:53::/48", address: "2001:db8:53::53"}}]}',
+    ]);
+  });
+
+  test('the shape it shows loads as written', () => {
+    const [line] = errors(old('anycast:\n  ipv4: 198.51.100.253/32\n'));
+    const shown = line!.slice(line!.indexOf('write ') + 'write '.length);
+    expect(shown).toBe('anycast: {prefixes: [{name: a, ipv4: {prefix: 198.51.100.0/24, address: 198.51.100.253}}]}');
+    // The /24 overlaps the shipped sites' segments; on a free block it loads.
+    const fixed = shown.replaceAll('198.51.100.', '192.0.2.');
+    expect(load(old(`${fixed}\n`)).cdn.anycast.prefixes).toEqual([{ name: 'a', ipv4: { prefix: '192.0.2.0/24', address: '192.0.2.253' }, nameservers: [] }]);
+  });
+
+  test('a value that is no address gets the example\'s', () => {
+    expect(errors(old('anycast:\n  ipv6: "\\e[2J"\n'))).toEqual([
+      'sites/cdn.yaml:15:3: anycast.ipv6: the single service address of older anycdn versions; anycast now lists covering prefixes, each with its service address, so write anycast: {prefixes: [{name: a, ipv4: {prefix: 192.0.2.0/24, address: 192.0.2.53}, ipv6: {prefix: "2001:db8:53::/48", address: "2001:db8:53::53"}}]}',
+    ]);
+  });
+});
+
+describe('switches that allow what is otherwise refused', () => {
+  test('anycast.allowShortPrefixes: a /12 the operator holds', () => {
+    const t = load(edit(S, [CDN, P4, 'prefix: 192.0.0.0/12, address: 192.0.2.53'], [CDN, 'anycast:\n', 'anycast:\n  allowShortPrefixes: true\n']));
+    expect(t.cdn.anycast.prefixes[0]!.ipv4.prefix).toBe('192.0.0.0/12');
+  });
+
+  test('internal: private anycast prefixes and VIPs, and the scope communities', () => {
+    const t = load(
+      edit(
+        { ...S, [NYC]: S[NYC]!.replaceAll('198.51.100.', '10.20.0.') },
+        [CDN, P4, 'prefix: 10.53.0.0/24, address: 10.53.0.53'],
+        [CDN, 'prefix: "2001:db8:53::/48", address: "2001:db8:53::53"', 'prefix: "fd00:53::/48", address: "fd00:53::53"'],
+        [CDN, 'imageHost:', 'internal: true\nimageHost:'],
+        [AMS, PW, `${PW}      communities: ["65535:65281", "65535:65282", "65535:65283"]\n`],
+      ),
+    );
+    expect([t.cdn.internal, t.cdn.anycast.prefixes[0]!.ipv4.prefix, t.sites.find((x) => x.id === 'nyc')!.vip.address]).toEqual([true, '10.53.0.0/24', '10.20.0.74']);
+  });
+
+  test('both default to false, so the shipped model is public and routable', () => {
+    expect([load(S).cdn.internal, load(S).cdn.anycast.allowShortPrefixes]).toEqual([false, false]);
+  });
+});
+
+describe('interface names: what Linux takes, within what every dialect carries', () => {
+  const at = (name: string) => edit(S, [NYC, '    address6: 2001:db8:b::75\n', `    address6: 2001:db8:b::75\n    interface: ${JSON.stringify(name)}\n`], [NYC, '    address6: 2001:db8:b::76\n', `    address6: 2001:db8:b::76\n    interface: ${JSON.stringify(name)}\n`]);
+  const RULE = 'must be a Linux interface name such as eth0, eno1.100 or br-lan (a letter, then letters, digits and _ . -; at most 15)';
+
+  test.each(['eno1.100', 'br-lan', 'lan_0', 'bond0.4094', 'Wan0', 'enp3s0f1abcdefg'])('%s loads', (name) => {
+    // Hosts come sorted by name: the caches, then the lb pair.
+    expect(load(at(name)).sites.find((x) => x.id === 'nyc')!.hosts.map((h) => h.interface)).toEqual(['eth0', 'eth0', name, name]);
+  });
+
+  test.each([
+    ['an alias (Linux refuses ":")', 'eth0:1'],
+    ['a leading hyphen (read as an option by ip)', '-eth0'],
+    ['16 characters (Linux takes 15)', 'enp3s0f1abcdefgh'],
+    ['"."', '.'],
+    ['".."', '..'],
+    ['a slash', 'br/lan'],
+    ['a space', 'br lan'],
+    ['a percent sign (a template to the kernel)', 'eth%d'],
+  ])('refuses %s', (_what, name) => {
+    expect(errors(at(name))).toEqual([
+      `sites/nyc.yaml:32:16: hosts[0].interface: ${RULE}, got ${JSON.stringify(name)}`,
+      `sites/nyc.yaml:37:16: hosts[1].interface: ${RULE}, got ${JSON.stringify(name)}`,
+    ]);
+  });
 });
 
 describe('files', () => {
