@@ -3,7 +3,7 @@
 // bad context as one line naming the key, exit 2. aws-cdk-lib's built-in template validation and
 // cdk-nag run in CI and on demand only (builtinValidation and nagChecks in lib/cdk/context.ts).
 import { App } from 'aws-cdk-lib';
-import { formatDiagnostic, InputError } from '../lib/model/errors.ts';
+import { InputError, reportLines } from '../lib/model/errors.ts';
 import { loadTopology } from '../lib/model/load.ts';
 import { buildApp } from '../lib/cdk/app.ts';
 import { recordedContext } from '../lib/out/manifest.ts';
@@ -22,8 +22,9 @@ try {
     process.exit(2);
   }
   if (!(e instanceof InputError)) throw e;
-  for (const d of e.diagnostics) console.error(formatDiagnostic(d));
-  console.error(`${e.diagnostics.length} error(s)`);
+  const { lines, count } = reportLines(e.diagnostics);
+  for (const line of lines) console.error(line);
+  console.error(`${count} error(s)`);
   process.exit(1);
 }
 app.synth();

@@ -1,6 +1,6 @@
 // How the CLI talks: results on stdout, problems and progress on stderr. Problems are one
-// `FILE:LINE:COL: message` line each, sorted, then a count.
-import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../model/errors.ts';
+// `FILE:LINE:COL: message` line each, sorted, at most 100 then `and N more`, then a count.
+import { reportLines, type Diagnostic } from '../model/errors.ts';
 
 export const EXIT = { ok: 0, invalid: 1, usage: 2, internal: 70 } as const;
 
@@ -36,7 +36,7 @@ export function paint(on: boolean | undefined, color: keyof typeof SGR, text: st
 }
 
 export function printDiagnostics(io: Io, ds: Diagnostic[]): void {
-  const sorted = sortDiagnostics(ds);
-  for (const d of sorted) io.err(formatDiagnostic(d));
-  io.err(paint(io.color?.err, 'red', `${sorted.length} error${sorted.length === 1 ? '' : 's'}`));
+  const { lines, count } = reportLines(ds);
+  for (const line of lines) io.err(line);
+  io.err(paint(io.color?.err, 'red', `${count} error${count === 1 ? '' : 's'}`));
 }

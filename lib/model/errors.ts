@@ -51,13 +51,45 @@ export function show(value: unknown): string {
   return json.length > 60 ? `${json.slice(0, 60)}...` : json;
 }
 
+/**
+ * Text that may hold pieces of the user's file (a library's message), made safe to print: at
+ * most `max` characters, everything outside printable ASCII escaped as show() escapes it.
+ */
+export function printable(text: string, max: number): string {
+  const cut = text.length > max ? `${text.slice(0, max)}...` : text;
+  return cut.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A key the user wrote that reads as itself in a dotted path; any other is shown quoted and cut. */
+const PLAIN_KEY = /^[A-Za-z0-9_$-]{1,64}$/;
+
+/**
+ * A model path as messages name it: `bgp.peers[0].name`. Keys come from the user's file too
+ * (unknown keys, subnet names), so a key that is not a plain name is shown as show() shows any
+ * value, `x["a key: with\nnewline"]`, and never echoes more than a bounded piece of the file.
+ */
 export function pathString(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
+    else if (typeof p === 'string' && PLAIN_KEY.test(p)) out += out === '' ? p : `.${p}`;
+    else out += `[${show(typeof p === 'string' ? p : String(p))}]`;
   }
   return out || '(top level)';
+}
+
+/** The most error lines printed; the rest are counted in one `and N more` line. */
+export const MAX_ERROR_LINES = 100;
+
+/**
+ * What to print for `ds`: the lines, sorted and without duplicates, at most MAX_ERROR_LINES of
+ * them, then `and N more` when there are more; and the count of all of them, for the last line.
+ */
+export function reportLines(ds: Diagnostic[]): { lines: string[]; count: number } {
+  const sorted = sortDiagnostics(ds);
+  const lines = sorted.slice(0, MAX_ERROR_LINES).map(formatDiagnostic);
+  if (sorted.length > MAX_ERROR_LINES) lines.push(`and ${sorted.length - MAX_ERROR_LINES} more`);
+  return { lines, count: sorted.length };
 }
 
 /** A file-system failure in words, for messages that must not show Node's `ENOENT: ..., scandir` text. */

@@ -44,6 +44,8 @@ export function describeIssue(issue: Issue, root: unknown, schema: z.ZodType, lo
 }
 
 function messageFor(issue: Issue, value: unknown): string {
+  // A refinement that shows the value and the fix itself (paths.ts).
+  if (issue.code === 'custom' && issue.params?.complete === true) return issue.message;
   const generic = /^(Invalid|Too (small|big))/.test(issue.message);
   if (value === undefined) {
     if (issue.code === 'invalid_type') return `is required (${article(issue.expected)})`;
@@ -171,10 +173,13 @@ function unwrap(s: unknown): unknown {
 function suggest(key: string, allowed: string[]): string {
   let best: string | undefined;
   let bestDistance = 3;
+  const lower = key.toLowerCase();
   for (const a of allowed) {
     // A key that starts an allowed one is a near miss too: password -> passwordRef.
-    const prefix = key.length >= 4 && a.toLowerCase().startsWith(key.toLowerCase());
-    const d = prefix ? 1 : distance(key.toLowerCase(), a.toLowerCase());
+    const prefix = key.length >= 4 && a.toLowerCase().startsWith(lower);
+    // The distance is at least the difference in length: skip what cannot come closer.
+    if (!prefix && Math.abs(a.length - key.length) >= bestDistance) continue;
+    const d = prefix ? 1 : distance(lower, a.toLowerCase());
     if (d < bestDistance) {
       best = a;
       bestDistance = d;

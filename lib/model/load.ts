@@ -2,24 +2,17 @@
 import { byCodePoint } from './order.ts';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, isPair, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { cdnSchema, siteSchema, type Cdn, type Site, type SourceMap, type Topology } from './schema.ts';
 import { fsReason, InputError, sortDiagnostics, show, pathString, type Diagnostic } from './errors.ts';
-import { describeIssue, relevantIssues } from './issues.ts';
+import { describeIssue, keysAt, relevantIssues } from './issues.ts';
+import { oldShapes } from './migrations.ts';
 import { runRules } from './rules/index.ts';
+import { FAILED, locate, parseYaml, toData, type Parsed } from './yaml-doc.ts';
 
 export const GLOBAL_FILE = 'cdn.yaml';
 const MAX_FILE_BYTES = 1024 * 1024;
-/** How often aliases may expand in one file: enough for sharing a value, far below a "billion laughs". */
-const MAX_ALIAS_COUNT = 100;
 const MISSING_GLOBAL = `missing: the global settings file ${GLOBAL_FILE} (image host, zone, anycast addresses, origin)`;
-
-interface Parsed {
-  file: string;
-  doc: Document;
-  lines: LineCounter;
-}
 
 const SITES_FIX = 'pass the directory that holds cdn.yaml and the site files';
 
@@ -64,16 +57,31 @@ export function loadTexts(inputs: { file: string; text: string; global: boolean 
   const sites: { site: Site; parsed: Parsed }[] = [];
 
   for (const input of inputs) {
-    const parsed = parse(input.file, input.text, diagnostics);
+    const parsed = parseYaml(input.file, input.text, diagnostics);
     if (!parsed) continue;
     const schema = input.global ? cdnSchema : siteSchema;
-    const value = toJS(parsed, diagnostics);
+    const value = toData(parsed, diagnostics);
     if (value === FAILED) continue;
-    const result = (schema as z.ZodType).safeParse(value ?? {});
-    if (!result.success) {
-      for (const issue of relevantIssues(result.error.issues)) diagnostics.push(...describeIssue(issue, value, schema, (p, atKey) => locate(parsed, p, atKey)));
+    // A mapping none of whose keys is the model's is some other file (a stray /etc/shadow reads
+    // as one): say so in one line, and echo none of it.
+    const own = keysAt(schema, []);
+    const keys = value !== null && typeof value === 'object' ? Object.keys(value) : [];
+    if (keys.length > 0 && !keys.some((k) => own.includes(k))) {
+      diagnostics.push({ file: input.file, line: 1, col: 1, message: `none of the keys is one of ${input.global ? GLOBAL_FILE : 'a site file'}'s (${own.filter((k) => k !== '$schema').join(', ')}); is this the right file?` });
       continue;
     }
+    const old = oldShapes(input.global, value);
+    for (const o of old) diagnostics.push({ ...locate(parsed, o.path, true), message: o.message });
+    const result = (schema as z.ZodType).safeParse(value ?? {});
+    if (!result.success) {
+      // What an old shape explains is said once, by its own message.
+      const explained = (path: readonly PropertyKey[]) => old.some((o) => o.covers.every((k, i) => path[i] === k));
+      for (const issue of relevantIssues(result.error.issues)) {
+        if (!explained(issue.path as PropertyKey[])) diagnostics.push(...describeIssue(issue, value, schema, (p, atKey) => locate(parsed, p, atKey)));
+      }
+      continue;
+    }
+    if (old.length > 0) continue;
     if (input.global) {
       cdn = result.data as Cdn;
       cdnParsed = parsed;
@@ -132,113 +140,6 @@ function readSiteFile(path: string): string | { message: string } {
     return { message: `cannot read: ${fsReason(e)}; fix or remove it` };
   }
 }
-
-function parse(file: string, text: string, diagnostics: Diagnostic[]): Parsed | undefined {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
-  for (const e of doc.errors) {
-    const pos = lines.linePos(e.pos[0]);
-    diagnostics.push({ file, line: pos.line, col: pos.col, message: `yaml: ${yamlMessage(doc, e.code, e.pos[0], e.message)}` });
-  }
-  if (doc.errors.length > 0) return undefined;
-  // Keys are names: a list, a mapping or nothing as a key cannot name a field (and would be
-  // stringified into something like "[ a, b ]" by toJS).
-  let badKeys = false;
-  visit(doc, {
-    Pair(_, pair) {
-      if (isScalar(pair.key) && pair.key.value !== null && typeof pair.key.value !== 'object') return;
-      const at = (pair.key as Node | null)?.range?.[0] ?? (pair.value as Node | null)?.range?.[0] ?? 0;
-      const pos = lines.linePos(at);
-      diagnostics.push({ file, line: pos.line, col: pos.col, message: 'yaml: a key must be a plain name, not a list, a mapping or empty' });
-      badKeys = true;
-    },
-  });
-  if (badKeys) return undefined;
-  if (doc.contents !== null && !isMap(doc.contents)) {
-    diagnostics.push({ file, line: 1, col: 1, message: 'the file must hold a mapping of keys to values' });
-    return undefined;
-  }
-  return { file, doc, lines };
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').replace(/\.$/, '');
-}
-
-/** The yaml library's message in house style: lowercase, and naming the key or the fix where it can. */
-function yamlMessage(doc: Document, code: string, offset: number, message: string): string {
-  if (code === 'DUPLICATE_KEY') {
-    let key: string | undefined;
-    visit(doc, {
-      Pair(_, pair) {
-        if (isScalar(pair.key) && pair.key.range?.[0] === offset) key = String(pair.key.value);
-      },
-    });
-    return key === undefined ? 'duplicate key; keep only one' : `duplicate key ${show(key)}; keep only one`;
-  }
-  if (code === 'MULTIPLE_DOCS') return 'more than one document (---) in the file; keep one mapping per file';
-  const text = firstLine(message);
-  if (/call stack/i.test(text)) return 'nested too deeply; flatten the value';
-  return text.charAt(0).toLowerCase() + text.slice(1);
-}
-
-const FAILED = Symbol('failed');
-
-/** The document as plain data. Alias problems surface only here, as exceptions; turn them into errors. */
-function toJS(parsed: Parsed, diagnostics: Diagnostic[]): unknown {
-  try {
-    return parsed.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
-  } catch (e) {
-    if (!(e instanceof ReferenceError)) throw e;
-    let first: Node | undefined;
-    let unresolved: { node: Node; name: string } | undefined;
-    visit(parsed.doc, {
-      Alias(_, alias) {
-        first ??= alias;
-        if (!unresolved && alias.resolve(parsed.doc) === undefined) unresolved = { node: alias, name: alias.source };
-      },
-    });
-    const at = (node: Node | undefined) => {
-      const pos = parsed.lines.linePos(node?.range?.[0] ?? 0);
-      return { file: parsed.file, line: pos.line, col: pos.col };
-    };
-    if (unresolved) {
-      diagnostics.push({ ...at(unresolved.node), message: `yaml: alias *${unresolved.name} has no anchor &${unresolved.name} before it; define the anchor first` });
-    } else {
-      diagnostics.push({ ...at(first), message: `yaml: aliases expand to more than ${MAX_ALIAS_COUNT} copies; write the values out instead of nesting anchors` });
-    }
-    return FAILED;
-  }
-}
-
-/**
- * Position of the deepest node that exists along `path` (the key for a missing value). With
- * `atKey`, the key of the last step rather than its value: for unknown and malformed keys.
- */
-function locate(parsed: Parsed, path: readonly PropertyKey[], atKey = false): { file: string; line: number; col: number } {
-  let node: Node | null | undefined = parsed.doc.contents as Node | null;
-  let offset = node?.range?.[0] ?? 0;
-  for (const [step, key] of path.entries()) {
-    if (!node) break;
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(key));
-      if (!pair) break;
-      const keyNode = pair.key as Node;
-      offset = keyNode.range?.[0] ?? offset;
-      node = pair.value as Node | null;
-      if (atKey && step === path.length - 1) break;
-      if (node?.range && !isMap(node) && !(node as { items?: unknown }).items) offset = node.range[0];
-    } else if ((node as { items?: unknown[] }).items && typeof key === 'number') {
-      const item: Node | undefined = (node as unknown as { items: Node[] }).items[key];
-      if (!item) break;
-      node = item;
-      offset = item.range?.[0] ?? offset;
-    } else break;
-  }
-  const pos = parsed.lines.linePos(offset);
-  return { file: parsed.file, line: pos.line, col: pos.col };
-}
-
 
 function displayPath(p: string): string {
   const rel = relative(process.cwd(), p);

@@ -3,6 +3,15 @@ import ipaddr from 'ipaddr.js';
 
 export type Family = 4 | 6;
 
+/** The longest prefix the internet carries, per family (RFC 7454 and common filtering practice). */
+export const ROUTABLE_LENGTH = { 4: 24, 6: 48 } as const;
+
+/**
+ * Prefixes shorter than these are far wider than any one operator's block: as an announcement, a
+ * hijack of other networks' addresses; as a typo, the length is what is wrong.
+ */
+export const SHORTEST_LENGTH = { 4: 16, 6: 32 } as const;
+
 export interface Prefix {
   text: string;
   family: Family;
@@ -22,7 +31,13 @@ export function parsePrefix(text: string): Prefix | string {
   const family: Family = address.kind() === 'ipv4' ? 4 : 6;
   const network = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(text) : ipaddr.IPv6.networkAddressFromCIDR(text);
   if (network.toString() !== address.toString()) {
-    return `has host bits set; use the network ${network.toString()}/${length}`;
+    // 198.51.100.10/26 is a host address with its subnet's length: the network is the fix. But
+    // for 198.19.1.0/2 the length is the typo, and "use 192.0.0.0/2" would name a quarter of
+    // the internet: name the /24 (/48) the address is in, what such a prefix usually is.
+    if (length >= SHORTEST_LENGTH[family]) return `has host bits set; use the network ${network.toString()}/${length}`;
+    const likely = ROUTABLE_LENGTH[family];
+    const inside = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${likely}`) : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${likely}`);
+    return `has host bits set, and a /${length} is far wider than the address suggests; if you meant the /${likely} it is in, write ${inside.toString()}/${likely}`;
   }
   return { text, family, address, length };
 }

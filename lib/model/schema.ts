@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
 import { SAFE_TEXT, SAFE_TEXT_RULE, DNS_NAME, IDENT } from './text.ts';
 import { images } from './schema-images.ts';
+import { absolutePath, FILE_PATH_CHARS, pathMessage, pathProblem } from './paths.ts';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address such as 192.0.2.10' });
 const ipv6 = z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address such as 2001:db8::10' });
@@ -35,16 +36,21 @@ const asn = z
   .max(4294967295, { message: 'must be 1..4294967295' });
 const port = z.number().int().min(1).max(65535);
 const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: 'must be an AWS region such as eu-west-1' });
-const cacheDir = z.string().regex(/^\/[A-Za-z0-9._\/-]{1,200}$/, {
-  message: 'must be an absolute path of letters, digits and . _ / - (at most 200 characters)',
-});
+const FILE_PATH_RULE = 'must be an absolute path of letters, digits and . _ / - (at most 200 characters)';
+const cacheDir = absolutePath({ chars: FILE_PATH_CHARS, max: 200, rule: FILE_PATH_RULE });
 const posInt = (max: number) => z.number().int().min(1).max(max);
 
 /** A reference to a secret, never the secret itself. */
+const SECRET_REF = /^(ssm:\/[A-Za-z0-9_.\/-]{1,1000}|secretsmanager:[A-Za-z0-9_+=.@\/-]{1,512}|file:\/[A-Za-z0-9_.\/-]{1,200})$/;
 export const secretRef = z
   .string()
-  .regex(/^(ssm:\/[A-Za-z0-9_.\/-]{1,1000}|secretsmanager:[A-Za-z0-9_+=.@\/-]{1,512}|file:\/[A-Za-z0-9_.\/-]{1,200})$/, {
+  .regex(SECRET_REF, {
     message: 'must be a reference: ssm:/param/name, secretsmanager:secret-name or file:/absolute/path (never the secret itself)',
+  })
+  // file: names a path on the host, which is normal like every other path of the model.
+  .superRefine((value, ctx) => {
+    const problem = SECRET_REF.test(value) && value.startsWith('file:') ? pathProblem(value.slice('file:'.length)) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: pathMessage(value, problem, 'file:'), params: { complete: true } });
   })
   .describe('Where the secret lives: ssm:/name, secretsmanager:name or file:/path. Fetched on the host at start.');
 
@@ -118,6 +124,12 @@ const anycast = z.strictObject({
     .boolean()
     .default(false)
     .describe('Allow IPv4 prefixes longer than /24 and IPv6 longer than /48, which the internet drops: for a lab or private peering only.'),
+  allowShortPrefixes: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Allow IPv4 prefixes shorter than /16 and IPv6 shorter than /32. Announced from every site, a prefix that wide takes in other networks\' addresses unless you hold all of it: set this only if you do.',
+    ),
 });
 
 const healthcheck = z
@@ -126,9 +138,7 @@ const healthcheck = z
     timeoutMs: z.number().int().min(50).max(10000).default(250).describe('Health checker: per-probe timeout (DNS and HTTP).'),
     fall: posInt(10).default(2).describe('Health checker: consecutive failures that withdraw the prefix.'),
     rise: posInt(100).default(5).describe('Health checker: consecutive successes that announce it again.'),
-    path: z
-      .string()
-      .regex(/^\/[A-Za-z0-9._~\/-]{0,100}$/, { message: 'must be an absolute URL path such as /healthz' })
+    path: absolutePath({ chars: 'A-Za-z0-9._~\\/-', min: 0, max: 100, rule: 'must be an absolute URL path such as /healthz' })
       .default('/healthz')
       .describe('Path on the image VIP that answers 200 while the site serves images.'),
     onImagePathDown: z
@@ -245,6 +255,12 @@ export const cdnSchema = z
     shield: ident.optional().describe('Optional site id of the origin shield: other sites fetch misses through its image VIP.'),
     images,
     monitoring,
+    internal: z
+      .boolean()
+      .default(false)
+      .describe(
+        'A deliberately internal CDN, reached only inside your own network: the anycast prefixes and the published VIPs may be private addresses (RFC 1918, RFC 6598, IPv6 unique local), and peers may be sent the scope communities NO_EXPORT, NO_ADVERTISE and NO_EXPORT_SUBCONFED. Otherwise each of these is refused, because the internet cannot reach it.',
+      ),
   })
   .describe('anycdn global settings (sites/cdn.yaml)');
 
@@ -299,11 +315,16 @@ const host = z.strictObject({
     .describe('lb: haproxy + keepalived. dns: Knot + bird + health checker (announces anycast). cache: nginx or squid.'),
   address: ipv4.describe('The host address on the site subnet.'),
   address6: ipv6.optional().describe('Optional IPv6 host address, needed for IPv6 BGP sessions.'),
+  // Linux takes any name of 1-15 bytes but "." and "..", without "/", ":" or whitespace
+  // (dev_valid_name); this is the part of that every config dialect and `ip` carry unquoted:
+  // VLANs (eno1.100), bridges (br-lan), names set by udev rules (lan_0).
   interface: z
     .string()
-    .regex(/^[a-z][a-z0-9]{0,14}$/, { message: 'must be a Linux interface name such as eth0 (lowercase letters and digits, at most 15)' })
+    .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/, {
+      message: 'must be a Linux interface name such as eth0, eno1.100 or br-lan (a letter, then letters, digits and _ . -; at most 15)',
+    })
     .default('eth0')
-    .describe('Interface on the site subnet.'),
+    .describe('Interface on the site subnet: a NIC, a VLAN (eno1.100) or a bridge (br-lan).'),
   cacheEngine: z.enum(['nginx', 'squid']).optional().describe('nginx or squid; required for cache hosts.'),
   vrrpPriority: z.number().int().min(1).max(254).optional().describe('keepalived priority; when unset, 150 for the first lb host and 100 for the second.'),
   state: serviceState.describe(
@@ -338,7 +359,7 @@ const bgp = z
   .strictObject({
     holdTimeSec: z.number().int().min(3).max(65535).default(9).describe('BGP hold time.'),
     keepaliveTimeSec: z.number().int().min(1).max(21845).default(3).describe('BGP keepalive time; at most a third of holdTimeSec.'),
-    peers: z.array(peer).default([]).describe('Upstream BGP peers. Every dns host peers with each.'),
+    peers: z.array(peer).max(64).default([]).describe('Upstream BGP peers (at most 64). Every dns host peers with each.'),
     prepend: prepends.default(0).describe('AS-path prepends on every announcement of this site (traffic engineering: make the site less preferred).'),
     announce: z
       .array(ident)
@@ -364,9 +385,9 @@ const haproxy = z
   .strictObject({
     https: z
       .strictObject({
-        certPath: z.string().regex(/^\/[A-Za-z0-9._\/-]{1,200}$/, {
-          message: 'must be an absolute path of letters, digits and . _ / - (at most 200 characters), such as /etc/haproxy/certs/img.pem',
-        }).describe('PEM file (certificate + key) on the lb hosts for HTTPS on the VIP.'),
+        certPath: absolutePath({ chars: FILE_PATH_CHARS, max: 200, rule: `${FILE_PATH_RULE}, such as /etc/haproxy/certs/img.pem` }).describe(
+          'PEM file (certificate + key) on the lb hosts for HTTPS on the VIP.',
+        ),
         redirectHttp: z.boolean().default(false).describe('Redirect HTTP to HTTPS (never on the origin shield).'),
       })
       .optional()
@@ -427,11 +448,12 @@ export const siteSchema = z
     subnets: z
       .record(ident, prefix)
       .refine((r) => Object.keys(r).length >= 1, { message: 'needs at least one subnet' })
-      .describe('Named prefixes of the site segment.'),
+      .refine((r) => Object.keys(r).length <= 64, { message: 'takes at most 64 subnets' })
+      .describe('Named prefixes of the site segment (at most 64).'),
     vip,
     bgp,
     haproxy,
-    hosts: z.array(host).min(1).describe('The hosts of the site. Every dns host peers with each bgp.peers entry.'),
+    hosts: z.array(host).min(1).max(256).describe('The hosts of the site (at most 256). Every dns host peers with each bgp.peers entry.'),
     state: serviceState.describe(
       'drained: the site leaves the anycast gracefully (graceful-shutdown community, then withdrawn after drain.withdrawAfterSec) and its DNS answers with drain.fallbackSite\'s VIP meanwhile.',
     ),

@@ -1,7 +1,7 @@
 // Pulumi.yaml's entry point: reads the stack config, loads the sites and builds the stack's
 // resources. Model and config errors print one per line (FILE:LINE:COL for the model).
 import * as pulumi from '@pulumi/pulumi';
-import { formatDiagnostic, InputError } from '../model/errors.ts';
+import { InputError, reportLines } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
 import { readSettings } from './config.ts';
 import { anycdnStack } from './program.ts';
@@ -19,6 +19,7 @@ export default async function main(): Promise<Record<string, unknown>> {
     return anycdnStack(topology, settings, siteFiles(topology, recordedContext(settings.outDir)));
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
-    throw new Error([...e.diagnostics.map(formatDiagnostic), `${e.diagnostics.length} error(s)`].join('\n'));
+    const { lines, count } = reportLines(e.diagnostics);
+    throw new Error([...lines, `${count} error(s)`].join('\n'));
   }
 }

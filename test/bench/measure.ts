@@ -30,6 +30,9 @@ export interface TimeOptions {
   before?: () => void;
   /** stderr must be empty: the compiled CLI, not the launcher's fallback to tsx. */
   quiet?: boolean;
+  /** The exit status the run must end with (default 0), and what its stderr must end with. */
+  status?: number;
+  stderrEnds?: string;
 }
 
 /** Runs a command `runs` times; throws with its output when it fails. */
@@ -40,8 +43,9 @@ export function timeCommand(what: string, runs: number, cmd: string, args: strin
     o.before?.();
     const t0 = performance.now();
     const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 2 ** 20, ...(o.env ? { env: o.env } : {}) });
-    if (r.status !== 0) throw new Error(`${what}: ${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}`);
+    if (r.status !== (o.status ?? 0)) throw new Error(`${what}: ${cmd} ${args.join(' ')} exited ${r.status}: ${`${r.stderr}${r.stdout}`.slice(-4000)}`);
     if (o.quiet && r.stderr !== '') throw new Error(`${what}: ${cmd} ${args.join(' ')} wrote to stderr: ${r.stderr}`);
+    if (o.stderrEnds !== undefined && !r.stderr.endsWith(o.stderrEnds)) throw new Error(`${what}: stderr does not end with ${JSON.stringify(o.stderrEnds)}: ${r.stderr.slice(-2000)}`);
     times.push(Math.round(performance.now() - t0));
   }
   return { what, unit: ' ms', ...stats(times), ...(o.target ? { target: o.target } : {}) };

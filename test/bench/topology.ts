@@ -1,12 +1,15 @@
 // Generated topologies for the benchmarks: the shipped cdn.yaml and N metal sites shaped like
 // the shipped ams (an lb+dns pair, two caches, one BGP peer), each with its own /24, ASN and VRID.
+// At most 511 sites.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 function siteYaml(i: number): string {
-  const net = `10.${Math.floor(i / 250)}.${i % 250}`;
+  // Benchmarking space (RFC 2544, 198.18.0.0/15: 512 /24s): a VIP the zone may publish, as the
+  // shipped sites' documentation addresses are, where 10/8 would need internal: true.
+  const net = `198.${18 + Math.floor(i / 256)}.${i % 256}`;
   const id = `g${String(i).padStart(3, '0')}`;
   const net6 = `2001:db8:${(0x1000 + i).toString(16)}:`;
   return `id: ${id}
@@ -67,3 +70,15 @@ export function writeSites(dir: string, n: number): string {
   return dir;
 }
 
+
+/**
+ * Writes the shipped sites into `dir` with `n` unknown keys appended to nyc.yaml (`unknown00000:
+ * 1`, ...): a model that fails with n errors, for the time of refusing it. Returns the sites dir.
+ */
+export function writeUnknownKeys(dir: string, n: number): string {
+  const sites = join(dir, 'sites');
+  mkdirSync(sites, { recursive: true });
+  for (const name of ['cdn.yaml', 'ams.yaml', 'nyc.yaml', 'sin.yaml']) writeFileSync(join(sites, name), readFileSync(join(ROOT, 'sites', name), 'utf8'));
+  writeFileSync(join(sites, 'nyc.yaml'), readFileSync(join(ROOT, 'sites', 'nyc.yaml'), 'utf8') + Array.from({ length: n }, (_, i) => `unknown${String(i).padStart(5, '0')}: 1\n`).join(''));
+  return sites;
+}

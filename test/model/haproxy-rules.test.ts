@@ -1,5 +1,5 @@
 // The haproxy rule (lib/model/rules/haproxy.ts) on an inline site: the stats page never lands on a
-// public address, the certificate path is plain, and the shield keeps serving plain HTTP; and the
+// public address, the certificate path is normal (lib/model/paths.ts), and the shield keeps serving plain HTTP; and the
 // schema's range of hashBalanceFactor, haproxy's own.
 import { describe, expect, it } from 'vitest';
 import { InputError, formatDiagnostic } from '../../lib/model/errors.ts';
@@ -35,9 +35,9 @@ describe('haproxy rule', () => {
   });
 
   it.each([
-    ['/etc/haproxy/../shadow', 'sites/tst.yaml:32:15: haproxy.https.certPath: /etc/haproxy/../shadow has a . or .. segment; give the plain absolute path'],
-    ['/etc/./x.pem', 'sites/tst.yaml:32:15: haproxy.https.certPath: /etc/./x.pem has a . or .. segment; give the plain absolute path'],
-  ])('refuses certPath %s', (path, line) => {
+    ['/etc/haproxy/../shadow', 'sites/tst.yaml:32:15: haproxy.https.certPath: "/etc/haproxy/../shadow" is not a normal path (a .. segment); write it as "/etc/shadow"'],
+    ['/etc/./x.pem', 'sites/tst.yaml:32:15: haproxy.https.certPath: "/etc/./x.pem" is not a normal path (a . segment); write it as "/etc/x.pem"'],
+  ])('refuses certPath %s, with the normal path it stands for', (path, line) => {
     expect(errors(inlineSite({ extra: `haproxy:\n  https:\n    certPath: ${path}\n` }))).toEqual([line]);
   });
 

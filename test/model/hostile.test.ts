@@ -4,8 +4,8 @@
 // checker accepts that file.
 import { describe, expect, test } from 'vitest';
 import { CHECKERS, checkersOf } from '../../lib/check/registry.ts';
-import { checkFiles } from '../../lib/check/run.ts';
-import { renderTopology } from '../../lib/render/index.ts';
+import { checkFiles, checkHosts } from '../../lib/check/run.ts';
+import { renderPlans, renderTopology } from '../../lib/render/index.ts';
 import type { RenderedFile } from '../../lib/render/types.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
 import { edit, errors, load, shipped, type Texts } from './fixtures.ts';
@@ -50,7 +50,7 @@ const FIELDS: Field[] = [
     rule: 'must be a reference: ssm:/param/name, secretsmanager:secret-name or file:/absolute/path (never the secret itself)' },
   { field: 'healthcheck.path', at: 'sites/cdn.yaml:30:9', base: '/healthz', rule: 'must be an absolute URL path such as /healthz', inject: (v) => edit(S, [CDN, 'rise: 5\n', `rise: 5\n  path: ${yq(v)}\n`]) },
   { field: 'hosts[0].interface', at: 'sites/ams.yaml:38:16', base: 'eth0', inject: (v) => edit(S, [AMS, 'address6: 2001:db8:a::11\n', `address6: 2001:db8:a::11\n    interface: ${yq(v)}\n`]),
-    rule: 'must be a Linux interface name such as eth0 (lowercase letters and digits, at most 15)' },
+    rule: 'must be a Linux interface name such as eth0, eno1.100 or br-lan (a letter, then letters, digits and _ . -; at most 15)' },
   { field: 'haproxy.https.certPath', at: 'sites/ams.yaml:19:15', base: '/etc/haproxy/img.pem', inject: (v) => edit(S, [AMS, 'certPath: /etc/haproxy/certs/img.cdn.example.net.pem', `certPath: ${yq(v)}`]),
     rule: `${PATH_RULE}, such as /etc/haproxy/certs/img.pem` },
   { field: 'cache.nginx.path', at: 'sites/cdn.yaml:38:17', base: '/var/cache/img', rule: PATH_RULE, inject: (v) => edit(S, [CDN, 'keyIncludesQuery: false', `keyIncludesQuery: false\n  nginx: {path: ${yq(v)}}`]) },
@@ -156,6 +156,38 @@ describe('very long values (10,000 characters)', () => {
     expect(errors(appendToAms(`raw:\n  bird: ${yq(raw)}\n`))).toEqual([
       `sites/ams.yaml:51:9: raw.bird: must be at most 10000 characters, got "# ${'x'.repeat(58)}... (10002 characters)"`,
     ]);
+  });
+});
+
+describe('paths are normal: no . or .. segment, no //, no trailing /', () => {
+  // Every path field of the model, each with where the value lands and what precedes the path.
+  const PATHS: [field: string, at: string, prefix: string, inject: (v: string) => Texts][] = [
+    ['cache.nginx.path', 'sites/cdn.yaml:38:17', '', (v) => edit(S, [CDN, 'keyIncludesQuery: false', `keyIncludesQuery: false\n  nginx: {path: ${yq(v)}}`])],
+    ['cache.squid.path', 'sites/cdn.yaml:38:17', '', (v) => edit(S, [CDN, 'keyIncludesQuery: false', `keyIncludesQuery: false\n  squid: {path: ${yq(v)}}`])],
+    ['haproxy.https.certPath', 'sites/ams.yaml:19:15', '', (v) => edit(S, [AMS, 'certPath: /etc/haproxy/certs/img.cdn.example.net.pem', `certPath: ${yq(v)}`])],
+    ['bgp.peers[0].passwordRef', 'sites/ams.yaml:27:20', 'file:', (v) => edit(S, [AMS, 'passwordRef: ssm:/anycdn/ams/bgp/transit1', `passwordRef: ${yq(`file:${v}`)}`])],
+    // A URL path: the health checker's URL parser drops . and .. segments, so its GET would not
+    // be the path haproxy answers itself (monitor-uri), and a healthy site would look sick.
+    ['healthcheck.path', 'sites/cdn.yaml:30:9', '', (v) => edit(S, [CDN, 'rise: 5\n', `rise: 5\n  path: ${yq(v)}\n`])],
+  ];
+  const VALUES: [value: string, problems: string, normal: string][] = [
+    ['/var/cache/../../etc', 'a .. segment', '/etc'],
+    ['/var/./cache', 'a . segment', '/var/cache'],
+    ['/var//cache', '//', '/var/cache'],
+    ['/var/cache/', 'a trailing /', '/var/cache'],
+    ['/srv/cache/./../', 'a .. segment, a . segment, a trailing /', '/srv'],
+  ];
+  const rows = PATHS.flatMap(([field, at, prefix, inject]) => VALUES.map(([v, problems, normal]) => [field, v, inject, `${at}: ${field}: "${prefix}${v}" is not a normal path (${problems}); write it as "${prefix}${normal}"`] as const));
+  test.each(rows)('%s: %s', (_field, value, inject, expected) => {
+    expect(errors(inject(value))).toEqual([expected]);
+  });
+
+  test.each(PATHS.map(([field, , , inject]) => [field, inject] as const))('%s: the normal form loads', (_field, inject) => {
+    expect(errors(inject('/var/cache/img'))).toEqual([]);
+  });
+
+  test('why healthcheck.path is held to it: the checker asks for another path', () => {
+    expect(new URL('http://198.51.100.10/health/./z').pathname).toBe('/health/z');
   });
 });
 
@@ -284,7 +316,7 @@ describe('YAML resource attacks', () => {
   test('a nested flow collection is an unknown key like any other', () => {
     const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
     expect(errors(edit(S, [CDN, 'shield: ams', `shield: ams\ndeep: ${deep}`]))).toEqual([
-      'sites/cdn.yaml:42:1: deep: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, images, monitoring, origin, shield',
+      'sites/cdn.yaml:42:1: deep: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield',
     ]);
   });
 
@@ -339,11 +371,18 @@ const ACCEPTED: Accepted[] = [
     lines: ["bird_password 'secretsmanager:anycdn/ams+bgp=1@transit.v1_x-y' '/run/anycdn/secrets/bird-transit1.conf'"] },
   { what: 'a 1,005-character ssm reference', texts: edit(S, [AMS, 'passwordRef: ssm:/anycdn/ams/bgp/transit1', `passwordRef: ${LONG_REF}`]),
     host: 'ams-lb1', path: '/usr/local/sbin/anycdn-fetch-secrets', lines: [`bird_password '${LONG_REF}' '/run/anycdn/secrets/bird-transit1.conf'`] },
-  { what: 'a health path with ~ . _ -', texts: edit(S, [CDN, 'rise: 5\n', 'rise: 5\n  path: /health~z/./a-b_c.html\n']), host: 'ams-lb2', path: '/usr/local/etc/anycdn/healthcheck.json',
-    lines: ['    "url": "http://198.51.100.10/health~z/./a-b_c.html"'] },
+  { what: 'a health path with ~ . _ -', texts: edit(S, [CDN, 'rise: 5\n', 'rise: 5\n  path: /health~z/.a-b_c.html\n']), host: 'ams-lb2', path: '/usr/local/etc/anycdn/healthcheck.json',
+    lines: ['    "url": "http://198.51.100.10/health~z/.a-b_c.html"'] },
   { what: 'a 15-character interface name', host: 'ams-lb1', path: '/etc/bird/bird.conf',
     texts: edit(S, [AMS, 'address6: 2001:db8:a::11\n', 'address6: 2001:db8:a::11\n    interface: enp3s0f1abcdefg\n'], [AMS, 'address6: 2001:db8:a::12\n', 'address6: 2001:db8:a::12\n    interface: enp3s0f1abcdefg\n']),
     lines: ['protocol bfd {', '\tinterface "enp3s0f1abcdefg" {'] },
+  // Linux's own rule takes these (dev_valid_name); keepalived names them unquoted, bird quoted.
+  { what: 'a VLAN interface name', host: 'ams-lb1', path: '/etc/keepalived/keepalived.conf',
+    texts: edit(S, [AMS, 'address6: 2001:db8:a::11\n', 'address6: 2001:db8:a::11\n    interface: eno1.100\n'], [AMS, 'address6: 2001:db8:a::12\n', 'address6: 2001:db8:a::12\n    interface: eno1.100\n']),
+    lines: ['\tinterface eno1.100'] },
+  { what: 'a bridge interface name', host: 'ams-lb1', path: '/etc/bird/bird.conf',
+    texts: edit(S, [AMS, 'address6: 2001:db8:a::11\n', 'address6: 2001:db8:a::11\n    interface: br-lan\n'], [AMS, 'address6: 2001:db8:a::12\n', 'address6: 2001:db8:a::12\n    interface: br-lan\n']),
+    lines: ['protocol bfd {', '\tinterface "br-lan" {'] },
   { what: 'a 253-character image host', texts: edit(S, [CDN, 'imageHost: img.cdn.example.net', `imageHost: ${LONG_IMAGE_HOST}`]), host: 'nyc-lb1', path: '/etc/knot/zones/cdn.example.net.zone',
     lines: [`${LONG_IMAGE_HOST}.     60 IN A    198.51.100.74`] },
   { what: 'raw.bird with quotes, braces, # and ; (bird syntax)', host: 'ams-lb1', path: '/etc/bird/bird.conf',
@@ -363,8 +402,10 @@ describe('accepted values appear exactly as intended', () => {
   test.skipIf(checkSkip).each(ACCEPTED.map((a) => [a.what, a] as const))('the real checkers accept the file rendered from %s', async (_what, a) => {
     // The file the value reaches, plus the unchecked files of its host (includes)
     // and the health checker program, which checks its own config.
-    const files = renderTopology(load(a.texts)).filter((f) => f.host === a.host && (f.path === a.path || !f.check || f.check === 'node'));
-    const report = await checkFiles(files);
+    // The host's own plan, as validate checks it (its needs create the interfaces it names).
+    const plan = renderPlans(load(a.texts)).find((p) => p.host === a.host)!;
+    const files = plan.files.filter((f) => f.path === a.path || !f.check || f.check === 'node');
+    const report = await checkHosts([{ ...plan, files }]);
     expect(report.diagnostics, a.what).toEqual([]);
     const kind = files.find((f) => f.path === a.path)?.check;
     expect(report.checked.filter((c) => c.file.path === a.path).map((c) => [c.checker, c.ok]), a.what).toEqual(checkersOf(kind!, CHECKERS).map((c) => [c.kind, true]));

@@ -9,7 +9,9 @@ import { InputError, formatDiagnostic } from '../../lib/model/errors.ts';
 import { loadTexts } from '../../lib/model/load.ts';
 import { renderPlans, renderTopology } from '../../lib/render/index.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
-import { inputs, shipped, type Texts } from './fixtures.ts';
+import { edit, inputs, shipped, type Texts } from './fixtures.ts';
+import { pathProblem } from '../../lib/model/paths.ts';
+import { posix } from 'node:path';
 import { SAFE_TEXT } from '../../lib/model/text.ts';
 import { quote as birdQuote } from '../../lib/render/syntax/bird.ts';
 import { quote as haproxyQuote } from '../../lib/render/syntax/haproxy.ts';
@@ -167,7 +169,8 @@ const validTopology: fc.Arbitrary<Gen> = fc
     imageLabel: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/),
     ttlSec: fc.integer({ min: 1, max: 86400 }),
     hc: fc.record({ intervalMs: fc.integer({ min: 50, max: 10000 }), timeoutMs: fc.integer({ min: 50, max: 10000 }), fall: fc.integer({ min: 1, max: 10 }), rise: fc.integer({ min: 1, max: 100 }) }),
-    path: fc.stringMatching(/^\/[a-z0-9._~-]{0,20}$/),
+    // A normal path: one segment, and never . or .. (paths.ts).
+    path: fc.stringMatching(/^\/[a-z0-9._~-]{0,20}$/).filter((p) => p !== '/.' && p !== '/..'),
     shield: fc.boolean(),
   })
   .map(({ ids, asns, shapes, ipv6, origin, zone, imageLabel, ttlSec, hc, path, shield }) => {
@@ -189,10 +192,13 @@ const validTopology: fc.Arbitrary<Gen> = fc
 
 type Shape = typeof siteShape extends fc.Arbitrary<infer T> ? T : never;
 
-/** Site i lives on 10.<i>.0.0/24 (and 2001:db8:<i>::/64); its upstream on .1 / ::1. */
+/**
+ * Site i lives on 198.18.<i>.0/24 (benchmarking space, RFC 2544, which stands in for public
+ * addresses as documentation space does) and 2001:db8:<i>::/64; its upstream on .1 / ::1.
+ */
 function site(id: string, i: number, asn: number, s: Shape, ipv6: boolean, isShield: boolean): Record<string, unknown> {
   const n = i + 1;
-  const v4 = (h: number) => `10.${n}.0.${h}`;
+  const v4 = (h: number) => `198.18.${n}.${h}`;
   const v6 = (h: number) => `2001:db8:${n}::${h}`;
   const metal = s.platform === 'metal';
   const lbs = [1, 2].map((k, j) => ({
@@ -206,7 +212,7 @@ function site(id: string, i: number, asn: number, s: Shape, ipv6: boolean, isShi
   const caches = s.caches.map((engine, k) => ({ name: `${id}-cache${k + 1}`, roles: ['cache'], cacheEngine: engine, address: v4(100 + k) }));
   const peers = metal
     ? [
-        { name: 'transit1', address: s.multihop ? `10.${n}.1.1` : v4(1), asn: 64501, bfd: s.bfd, ...(s.multihop ? { multihop: s.multihop } : {}), ...(s.password ? { passwordRef: s.password } : {}) },
+        { name: 'transit1', address: s.multihop ? `198.19.${n}.1` : v4(1), asn: 64501, bfd: s.bfd, ...(s.multihop ? { multihop: s.multihop } : {}), ...(s.password ? { passwordRef: s.password } : {}) },
         ...(ipv6 ? [{ name: 'transit1-v6', address: v6(1), asn: 64502, bfd: s.v6bfd }] : []),
       ]
     : [];
@@ -216,7 +222,7 @@ function site(id: string, i: number, asn: number, s: Shape, ipv6: boolean, isShi
     platform: s.platform,
     ...(metal ? {} : { region: 'eu-central-1' }),
     asn,
-    subnets: { lan: `10.${n}.0.0/24`, ...(ipv6 && metal ? { lan6: `2001:db8:${n}::/64` } : {}) },
+    subnets: { lan: `198.18.${n}.0/24`, ...(ipv6 && metal ? { lan6: `2001:db8:${n}::/64` } : {}) },
     vip: {
       address: v4(10),
       virtualRouterId: s.vrid,
@@ -258,6 +264,52 @@ describe('free text passes every quoting gate', () => {
         expect(emitUnit([['Unit', [['Description', v]]]])).toEqual(['[Unit]', `Description=${v}`]);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('paths: any string is refused with a message, or already normal', () => {
+  // Strings made mostly of what paths are made of, so . and .. segments, // and trailing / come
+  // up often; and any string at all.
+  const pathish = fc
+    .array(fc.constantFrom('/', '/', '/', '.', '.', 'a', 'b0', '-', '_', '~', ' ', '\n', '\u00e9'), { maxLength: 24 })
+    .map((a) => a.join(''));
+  const anyPath = fc.oneof(pathish, pathish.map((p) => `/${p}`), fc.string());
+  // Every path field of the model, each a YAML edit of the shipped files: [field, line:col, prefix, edit].
+  const FIELDS: [string, string, string, (v: string) => Texts][] = [
+    ['cache.nginx.path', 'sites/cdn.yaml:38:17', '', (v) => edit(S, ['sites/cdn.yaml', 'keyIncludesQuery: false', `keyIncludesQuery: false\n  nginx: {path: ${JSON.stringify(v)}}`])],
+    ['cache.squid.path', 'sites/cdn.yaml:38:17', '', (v) => edit(S, ['sites/cdn.yaml', 'keyIncludesQuery: false', `keyIncludesQuery: false\n  squid: {path: ${JSON.stringify(v)}}`])],
+    ['haproxy.https.certPath', 'sites/ams.yaml:19:15', '', (v) => edit(S, ['sites/ams.yaml', 'certPath: /etc/haproxy/certs/img.cdn.example.net.pem', `certPath: ${JSON.stringify(v)}`])],
+    ['bgp.peers[0].passwordRef', 'sites/ams.yaml:27:20', 'file:', (v) => edit(S, ['sites/ams.yaml', 'passwordRef: ssm:/anycdn/ams/bgp/transit1', `passwordRef: ${JSON.stringify(`file:${v}`)}`])],
+    ['healthcheck.path', 'sites/cdn.yaml:30:9', '', (v) => edit(S, ['sites/cdn.yaml', 'rise: 5\n', `rise: 5\n  path: ${JSON.stringify(v)}\n`])],
+  ];
+  const isNormal = (p: string) => posix.normalize(p) === p && (p === '/' || !p.endsWith('/'));
+
+  test('pathProblem: a path it passes is normal, and the fix it names is', () => {
+    fc.assert(
+      fc.property(pathish.map((p) => `/${p}`), (p) => {
+        const problem = pathProblem(p);
+        if (problem) expect(isNormal(problem.normal), `${p} -> ${problem.normal}`).toBe(true);
+        else expect(isNormal(p), p).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('every path field, through the loader', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...FIELDS), anyPath, ([field, at, prefix, inject], p) => {
+        const got = outcome(inject(p));
+        if (got === 'ok') {
+          expect(isNormal(p), `${field} took ${JSON.stringify(p)}`).toBe(true);
+        } else {
+          // One line, at the field, naming it; a path of the right shape gets its normal form.
+          expect(got, `${field}: ${JSON.stringify(p)}`).toEqual([expect.stringMatching(new RegExp(`^${at}: ${field.replace(/[.[\]]/g, '\\$&')}: `))]);
+          const problem = p.startsWith('/') ? pathProblem(p) : undefined;
+          if (problem && /^\/[A-Za-z0-9._\/-]+$/.test(p) && p.length <= 100) expect(got[0]).toContain(`write it as ${JSON.stringify(prefix + problem.normal)}`);
+        }
+      }),
+      { numRuns: 400 },
     );
   });
 });

@@ -45,6 +45,11 @@ test('every rule in lib/model/rules has a failing fixture below', () => {
   expect(new Set(RULE_CASES.map(([rule]) => rule))).toEqual(new Set(RULES.map((r) => r.name)));
 });
 
+/** The first anycast prefix's IPv4 family, as the pinned cdn.yaml writes it. */
+const P4 = 'prefix: 192.0.2.0/24, address: 192.0.2.53';
+/** The line after which a peer's communities go in the pinned ams.yaml. */
+const PW = '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n';
+
 /** The shipped origin, as the shipped cdn.yaml writes it. */
 const ORIGIN_BLOCK = 'origin:\n  s3:\n    bucket: anycdn-example-images\n    region: eu-west-1\n';
 /** An origin list (one YAML line per entry) in place of ORIGIN_BLOCK. */
@@ -82,6 +87,7 @@ const RULE_CASES: Case[] = [
     'sites/cdn.yaml:18:52: anycast.prefixes[0].ipv6.address: 2001:db8:53:: is the network address of 2001:db8:53::/48, which stands for the announcement on lo; pick another address inside it, such as 2001:db8:53::53',
   ]],
   ['anycast', 'a prefix on a site segment and two prefixes that overlap', edit(S, [CDN, 'prefix: 192.0.2.0/24, address: 192.0.2.53', 'prefix: 10.30.0.0/16, address: 10.30.200.53'], [CDN, 'prefix: "2001:db8:54::/48"', 'prefix: "2001:db8::/32"']), [
+    'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: 10.30.0.0/16 is in 10.0.0.0/8, private space (RFC 1918), which the internet does not route; use a public prefix you hold, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
     'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: 10.30.0.0/16 overlaps subnets.public of site sin; the anycast prefixes must not be on any site segment',
     'sites/cdn.yaml:22:23: anycast.prefixes[1].ipv6.prefix: 2001:db8::/32 overlaps 2001:db8:53::/48 of anycast prefix a; each prefix is announced and withdrawn on its own, so they must not overlap',
     'sites/cdn.yaml:22:23: anycast.prefixes[1].ipv6.prefix: 2001:db8::/32 overlaps subnets.lan6 of site ams; the anycast prefixes must not be on any site segment',
@@ -96,6 +102,33 @@ const RULE_CASES: Case[] = [
     'sites/ams.yaml:22:20: bgp.announce[2]: a is listed twice; remove one',
     'sites/cdn.yaml:20:13: anycast.prefixes[1].name: b (name server ns2.cdn.example.net) is announced by 1 site(s) (ams); a name server needs at least 2, add b to bgp.announce of nyc',
     'sites/nyc.yaml:18:17: bgp.announce[1]: c is not an anycast prefix; use one of a, b',
+  ]],
+  // Issue 24: a hijack-sized announcement, private and special space, and the host-bits hint.
+  ['anycast', 'an IPv4 prefix shorter than /16', edit(S, [CDN, P4, 'prefix: 192.0.0.0/12, address: 192.0.2.53']), [
+    "sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: 192.0.0.0/12 is shorter than /16: announced from every site, it takes in other networks' addresses unless you hold all of it; announce the prefix you hold, or set anycast.allowShortPrefixes: true if you hold this one",
+  ]],
+  ['anycast', 'an IPv6 prefix shorter than /32', edit(S, [CDN, 'prefix: "2001:db8:53::/48", address: "2001:db8:53::53"', 'prefix: "2600::/12", address: "2600::53"']), [
+    "sites/cdn.yaml:18:23: anycast.prefixes[0].ipv6.prefix: 2600::/12 is shorter than /32: announced from every site, it takes in other networks' addresses unless you hold all of it; announce the prefix you hold, or set anycast.allowShortPrefixes: true if you hold this one",
+  ]],
+  ['anycast', 'a private IPv4 prefix', edit(S, [CDN, P4, 'prefix: 10.53.0.0/24, address: 10.53.0.53']), [
+    'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: 10.53.0.0/24 is in 10.0.0.0/8, private space (RFC 1918), which the internet does not route; use a public prefix you hold, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['anycast', 'a unique local IPv6 prefix', edit(S, [CDN, 'prefix: "2001:db8:53::/48", address: "2001:db8:53::53"', 'prefix: "fd00:53::/48", address: "fd00:53::53"']), [
+    'sites/cdn.yaml:18:23: anycast.prefixes[0].ipv6.prefix: fd00:53::/48 is in fc00::/7, unique local space (RFC 4193), which the internet does not route; use a public prefix you hold, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['anycast', 'carrier-grade NAT space, and a wide prefix (allowed) that takes in private space', edit(S, [CDN, P4, 'prefix: 8.0.0.0/6, address: 8.0.0.53'], [CDN, 'prefix: 203.0.113.0/24, address: 203.0.113.53', 'prefix: 100.64.53.0/24, address: 100.64.53.53'], [CDN, 'anycast:\n', 'anycast:\n  allowShortPrefixes: true\n']), [
+    'sites/cdn.yaml:18:23: anycast.prefixes[0].ipv4.prefix: 8.0.0.0/6 overlaps subnets.public of site sin; the anycast prefixes must not be on any site segment',
+    'sites/cdn.yaml:18:23: anycast.prefixes[0].ipv4.prefix: 8.0.0.0/6 takes in 10.0.0.0/8, private space (RFC 1918), which the internet does not route; use a public prefix you hold, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+    'sites/cdn.yaml:22:23: anycast.prefixes[1].ipv4.prefix: 100.64.53.0/24 is in 100.64.0.0/10, shared address space of carrier-grade NAT (RFC 6598), which the internet does not route; use a public prefix you hold, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['anycast', 'loopback space, which even an internal CDN cannot announce', edit(S, [CDN, P4, 'prefix: 127.53.0.0/24, address: 127.53.0.53'], [CDN, 'imageHost:', 'internal: true\nimageHost:']), [
+    'sites/cdn.yaml:18:23: anycast.prefixes[0].ipv4.prefix: 127.53.0.0/24 is in 127.0.0.0/8, loopback space, which no network routes to a service; use a public prefix you hold',
+  ]],
+  ['anycast', 'host bits on a very short prefix: the hint names the /24 the address is in, not 192.0.0.0/2', edit(S, [CDN, P4, 'prefix: 198.19.1.0/2, address: 198.19.1.53']), [
+    'sites/cdn.yaml:17:23: anycast.prefixes[0].ipv4.prefix: "198.19.1.0/2" has host bits set, and a /2 is far wider than the address suggests; if you meant the /24 it is in, write 198.19.1.0/24',
+  ]],
+  ['anycast', 'host bits on a very short IPv6 prefix: the /48 it is in', edit(S, [CDN, 'prefix: "2001:db8:53::/48", address: "2001:db8:53::53"', 'prefix: "2001:db8:53::/16", address: "2001:db8:53::53"']), [
+    'sites/cdn.yaml:18:23: anycast.prefixes[0].ipv6.prefix: "2001:db8:53::/16" has host bits set, and a /16 is far wider than the address suggests; if you meant the /48 it is in, write 2001:db8:53::/48',
   ]],
   ['anycast', 'bgp.announce on a site without peers', edit(S, [SIN, 'asn: 65030\n', 'asn: 65030\nbgp:\n  announce: [a]\n']), [
     'sites/sin.yaml:11:3: bgp.announce: site sin has no bgp.peers to announce through; remove bgp.announce or add peers',
@@ -120,6 +153,30 @@ const RULE_CASES: Case[] = [
   ]],
   ['addressesInSubnets', 'directly connected peer off the subnets', edit(S, [NYC, 'address: 198.51.100.65', 'address: 203.0.113.1']), [
     'sites/nyc.yaml:20:16: bgp.peers[0].address: 203.0.113.1 is not on a site subnet; put it in one of 198.51.100.64/26 or set multihop',
+  ]],
+  // subnetEdges
+  ['subnetEdges', 'the VIP on its subnet\'s network address', edit(S, [AMS, 'address: 198.51.100.10', 'address: 198.51.100.0']), [
+    'sites/ams.yaml:12:12: vip.address: 198.51.100.0 is the network address of subnets.lan 198.51.100.0/26; pick an address from 198.51.100.1 to 198.51.100.62',
+  ]],
+  ['subnetEdges', 'the VIP on its subnet\'s broadcast address', edit(S, [AMS, 'address: 198.51.100.10', 'address: 198.51.100.63']), [
+    'sites/ams.yaml:12:12: vip.address: 198.51.100.63 is the broadcast address of subnets.lan 198.51.100.0/26; pick an address from 198.51.100.1 to 198.51.100.62',
+  ]],
+  ['subnetEdges', 'an IPv6 VIP and a host on the subnet-router anycast address', edit(S, [NYC, '  virtualRouterId: 20\n', '  address6: "2001:db8:b::"\n  virtualRouterId: 20\n'], [AMS, 'address6: 2001:db8:a::12', 'address6: "2001:db8:a::"']), [
+    'sites/ams.yaml:41:15: hosts[1].address6: 2001:db8:a:: (ams-lb2) is the subnet-router anycast address of subnets.lan6 2001:db8:a::/64, which every router on the segment answers (RFC 4291); pick another address inside it',
+    'sites/nyc.yaml:13:13: vip.address6: 2001:db8:b:: is the subnet-router anycast address of subnets.lan6 2001:db8:b::/64, which every router on the segment answers (RFC 4291); pick another address inside it',
+  ]],
+  // published
+  ['published', 'a private VIP published in the public zone', { ...S, [NYC]: S[NYC]!.replaceAll('198.51.100.', '10.20.0.') }, [
+    'sites/nyc.yaml:12:12: vip.address: 10.20.0.74 is in 10.0.0.0/8, private space (RFC 1918), and cdn.example.net publishes it as img.cdn.example.net, where the internet cannot reach it; use a public address, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['published', 'a unique local IPv6 VIP', edit({ ...S, [NYC]: S[NYC]!.replaceAll('2001:db8:b:', 'fd00:b:') }, [NYC, '  virtualRouterId: 20\n', '  address6: fd00:b::10\n  virtualRouterId: 20\n']), [
+    'sites/nyc.yaml:13:13: vip.address6: fd00:b::10 is in fc00::/7, unique local space (RFC 4193), and cdn.example.net publishes it as img.cdn.example.net, where the internet cannot reach it; use a public address, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['published', 'a private Elastic IP (what an aws site publishes)', edit(S, [SIN, 'address: 198.51.100.130', 'address: 10.99.0.1']), [
+    'sites/sin.yaml:19:14: vip.elasticIp.address: 10.99.0.1 is in 10.0.0.0/8, private space (RFC 1918), and cdn.example.net publishes it as img.cdn.example.net, where the internet cannot reach it; use a public address, or set internal: true in cdn.yaml for a CDN reached only inside your own network',
+  ]],
+  ['published', 'a link-local VIP, which even an internal CDN cannot publish', edit({ ...S, [NYC]: S[NYC]!.replaceAll('198.51.100.', '169.254.0.') }, [CDN, 'imageHost:', 'internal: true\nimageHost:']), [
+    'sites/nyc.yaml:12:12: vip.address: 169.254.0.74 is in 169.254.0.0/16, link-local space, and cdn.example.net publishes it as img.cdn.example.net, where no client can reach it; use a public address',
   ]],
   // uniqueAddresses
   ['uniqueAddresses', 'two hosts on one address', edit(S, [AMS, 'address: 198.51.100.22', 'address: 198.51.100.21']), [
@@ -199,6 +256,17 @@ const RULE_CASES: Case[] = [
   // bfd
   ['bfd', 'two directly connected peers asking for different BFD timers', edit(S, [AMS, '      asn: 64501\n      bfd: true\n\n', '      asn: 64501\n      bfd: { intervalMs: 50, multiplier: 3 }\n\n']), [
     'sites/ams.yaml:31:7: bgp.peers[1].bfd: 50 ms x 3 differs from transit1\'s 100 ms x 3; bird sets them per interface, and every directly connected peer is on the same one, so give them the same timers',
+  ]],
+  // communities
+  ['communities', 'well-known communities on the anycast announcements', edit(S, [AMS, PW, `${PW}      communities: ["64501:100", "65535:666", "65535:65281", "65535:0", "65535:65282", "65535:65283", "65535:65284"]\n`]), [
+    'sites/ams.yaml:28:34: bgp.peers[0].communities[1]: 65535:666 is BLACKHOLE (RFC 7999), which asks the upstream to drop all traffic to the anycast prefixes; remove it',
+    "sites/ams.yaml:28:47: bgp.peers[0].communities[2]: 65535:65281 is NO_EXPORT (RFC 1997), which keeps the anycast prefixes inside the upstream's AS, so the internet never sees this site; remove it, or set internal: true in cdn.yaml if the CDN is meant to stay inside the upstream's network",
+    'sites/ams.yaml:28:62: bgp.peers[0].communities[3]: 65535:0 is GRACEFUL_SHUTDOWN (RFC 8326), which makes upstreams prefer any other path, for good (anycdn sends it itself while a site drains); remove it',
+    "sites/ams.yaml:28:73: bgp.peers[0].communities[4]: 65535:65282 is NO_ADVERTISE (RFC 1997), which stops the upstream from passing the anycast prefixes to any other router; remove it, or set internal: true in cdn.yaml if the CDN is meant to stay inside the upstream's network",
+    "sites/ams.yaml:28:88: bgp.peers[0].communities[5]: 65535:65283 is NO_EXPORT_SUBCONFED (RFC 1997), which keeps the anycast prefixes inside the upstream's confederation member AS; remove it, or set internal: true in cdn.yaml if the CDN is meant to stay inside the upstream's network",
+  ]],
+  ['communities', 'an internal CDN may scope its announcements, never blackhole them (leading zeros change nothing)', edit(S, [AMS, PW, `${PW}      communities: ["65535:65281", "065535:0666"]\n`], [CDN, 'imageHost:', 'internal: true\nimageHost:']), [
+    'sites/ams.yaml:28:36: bgp.peers[0].communities[1]: 065535:0666 is BLACKHOLE (RFC 7999), which asks the upstream to drop all traffic to the anycast prefixes; remove it',
   ]],
   // birdNames
   ['birdNames', 'a peer named like a BGP attribute', edit(S, [NYC, 'name: transit1-v6', 'name: path']), [
@@ -328,9 +396,6 @@ const RULE_CASES: Case[] = [
   ['haproxy', 'a stats address on an aws site, where no security group admits it', edit(S, [SIN, '\nhosts:', '\nhaproxy:\n  statsAddress: 10.30.0.5\n\nhosts:']), [
     'sites/sin.yaml:23:17: haproxy.statsAddress: 10.30.0.5 is unreachable on aws site sin: no security group admits the stats port; keep 127.0.0.1 and reach it with SSM port forwarding (AWS-StartPortForwardingSession)',
   ]],
-  ['haproxy', 'a certificate path with ..', edit(S, [AMS, 'certPath: /etc/haproxy/certs/img', 'certPath: /etc/haproxy/../certs/img']), [
-    'sites/ams.yaml:19:15: haproxy.https.certPath: /etc/haproxy/../certs/img.cdn.example.net.pem has a . or .. segment; give the plain absolute path',
-  ]],
   // drain
   ['drain', 'a drained site with more than one other site and no fallback', edit(S, [AMS, '\nhosts:\n', '\nstate: drained\n\nhosts:\n']), [
     'sites/ams.yaml:33:8: state: site ams is drained but has no fallback; set drain.fallbackSite to the nearest other site (nyc, sin)',
@@ -446,7 +511,7 @@ describe('unknown keys', () => {
     ['a typo inside a union branch', edit(S, [CDN, 'region: eu-west-1', 'region: eu-west-1\n    regoin: x']),
       'sites/cdn.yaml:35:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
     ['a key with no near match', edit(S, [CDN, 'shield: ams', 'shield: ams\nsecret: hunter2']),
-      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, images, monitoring, origin, shield'],
+      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield'],
     ['a plaintext password next to passwordRef', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      password: hunter2\n      passwordRef']),
       'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, multihop, name, passwordRef, prepend, ttlSecurity'],
   ])('%s', (_what, texts, expected) => {
@@ -490,6 +555,131 @@ describe('YAML syntax', () => {
   test('an anchor and alias within limits load like the value written out', () => {
     const t = load(edit(S, [NYC, 'asn: 64502\n      bfd: true', 'asn: &upstream 64502\n      bfd: true'], [NYC, 'asn: 64502\n\nhosts', 'asn: *upstream\n\nhosts']));
     expect(t.sites[1]!.bgp.peers.map((p) => p.asn)).toEqual([64502, 64502]);
+  });
+
+  test('an alias inside the value it names is an error, not a crash', () => {
+    expect(errors(edit(S, [SIN, 'asn: 65030', 'asn: &x [*x]']))).toEqual([
+      'sites/sin.yaml:9:10: yaml: alias *x is inside the value anchored &x, which cannot contain itself; write the value out',
+    ]);
+  });
+
+  test('more than 1000 aliases in one file is one error', () => {
+    const many = Array.from({ length: 1001 }, (_, i) => `  - *z${i % 2}`).join('\n');
+    expect(errors(edit(S, [SIN, 'asn: 65030', `asn: 65030\nzz: [&z0 a, &z1 b]\nyy:\n${many}`]))).toEqual([
+      'sites/sin.yaml:1012:5: yaml: more than 1000 aliases in one file; write the values out',
+    ]);
+  });
+});
+
+describe('YAML merge keys (<<: *anchor)', () => {
+  /** nyc's two caches, the second one merged from the first. */
+  const CACHES = '  - name: nyc-cache1\n    roles: [cache]\n    cacheEngine: squid\n    address: 198.51.100.85\n  - name: nyc-cache2\n    roles: [cache]\n    cacheEngine: squid\n    address: 198.51.100.86\n';
+  const merged = (first: string) => edit(S, [NYC, CACHES, `  - &cache\n${first}  - <<: *cache\n    name: nyc-cache2\n    address: 198.51.100.86\n`]);
+  const FIRST = '    name: nyc-cache1\n    roles: [cache]\n    cacheEngine: squid\n    address: 198.51.100.85\n';
+
+  test('load like the mapping written out, the keys of the mapping itself winning', () => {
+    const model = (t: ReturnType<typeof load>) => ({ cdn: t.cdn, sites: t.sites });
+    expect(model(load(merged(FIRST)))).toEqual(model(load(S)));
+  });
+
+  test('an error in merged content points at the text that holds it, for each user', () => {
+    expect(errors(merged(FIRST.replace('cacheEngine: squid', 'cacheEngine: squidd')))).toEqual([
+      'sites/nyc.yaml:39:18: hosts[2].cacheEngine: must be one of "nginx", "squid", got "squidd"',
+      'sites/nyc.yaml:39:18: hosts[3].cacheEngine: must be one of "nginx", "squid", got "squidd"',
+    ]);
+    expect(errors(merged(FIRST.replace('cacheEngine:', 'cachEngine:')))).toEqual([
+      'sites/nyc.yaml:39:5: hosts[2].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, roles, state, vrrpPriority',
+      'sites/nyc.yaml:39:5: hosts[3].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, roles, state, vrrpPriority',
+    ]);
+  });
+
+  test('a rule error on a merged value points at it too', () => {
+    expect(errors(merged(FIRST.replace('roles: [cache]', 'roles: [cache, cache]')))).toEqual([
+      'sites/nyc.yaml:38:5: hosts[2].roles: cache is listed twice; remove one',
+      'sites/nyc.yaml:38:5: hosts[3].roles: cache is listed twice; remove one',
+    ]);
+  });
+
+  test('a merge key takes mappings only', () => {
+    expect(errors(edit(S, [NYC, '  - name: nyc-cache2\n', '  - <<: [*engine]\n    name: nyc-cache2\n'], [NYC, 'cacheEngine: squid\n    address: 198.51.100.85', 'cacheEngine: &engine squid\n    address: 198.51.100.85']))).toEqual([
+      'sites/nyc.yaml:40:10: yaml: a merge key (<<) takes a mapping, an alias of one (<<: *defaults) or a list of them',
+    ]);
+  });
+});
+
+describe('the old anycast.ipv4/ipv6 keys', () => {
+  const BLOCK = S[CDN]!.slice(S[CDN]!.indexOf('anycast:\n'), S[CDN]!.indexOf('\nhealthcheck:'));
+  const old = (yaml: string) => edit(S, [CDN, BLOCK, yaml]);
+
+  test('get one error that shows the new prefixes[] shape, filled in with their values', () => {
+    expect(errors(old('anycast:\n  ipv4: 192.0.2.53/32\n  ipv6: "2001:db8:53::53/128"\n'))).toEqual([
+      'sites/cdn.yaml:15:3: anycast.ipv4: the single service address of older anycdn versions; anycast now lists covering prefixes, each with its service address, so write anycast: {prefixes: [{name: a, ipv4: {prefix: 192.0.2.0/24, address: 192.0.2.53}, ipv6: {prefix: "2001:db8:53::/48", address: "2001:db8:53::53"}}]}',
+    ]);
+  });
+
+  test('the shape it shows loads as written', () => {
+    const [line] = errors(old('anycast:\n  ipv4: 198.51.100.253/32\n'));
+    const shown = line!.slice(line!.indexOf('write ') + 'write '.length);
+    expect(shown).toBe('anycast: {prefixes: [{name: a, ipv4: {prefix: 198.51.100.0/24, address: 198.51.100.253}}]}');
+    // The /24 overlaps the shipped sites' segments; on a free block it loads.
+    const fixed = shown.replaceAll('198.51.100.', '192.0.2.');
+    expect(load(old(`${fixed}\n`)).cdn.anycast.prefixes).toEqual([{ name: 'a', ipv4: { prefix: '192.0.2.0/24', address: '192.0.2.253' }, nameservers: [] }]);
+  });
+
+  test('a value that is no address gets the example\'s', () => {
+    expect(errors(old('anycast:\n  ipv6: "\\e[2J"\n'))).toEqual([
+      'sites/cdn.yaml:15:3: anycast.ipv6: the single service address of older anycdn versions; anycast now lists covering prefixes, each with its service address, so write anycast: {prefixes: [{name: a, ipv4: {prefix: 192.0.2.0/24, address: 192.0.2.53}, ipv6: {prefix: "2001:db8:53::/48", address: "2001:db8:53::53"}}]}',
+    ]);
+  });
+});
+
+describe('switches that allow what is otherwise refused', () => {
+  test('anycast.allowShortPrefixes: a /12 the operator holds', () => {
+    const t = load(edit(S, [CDN, P4, 'prefix: 192.0.0.0/12, address: 192.0.2.53'], [CDN, 'anycast:\n', 'anycast:\n  allowShortPrefixes: true\n']));
+    expect(t.cdn.anycast.prefixes[0]!.ipv4.prefix).toBe('192.0.0.0/12');
+  });
+
+  test('internal: private anycast prefixes and VIPs, and the scope communities', () => {
+    const t = load(
+      edit(
+        { ...S, [NYC]: S[NYC]!.replaceAll('198.51.100.', '10.20.0.') },
+        [CDN, P4, 'prefix: 10.53.0.0/24, address: 10.53.0.53'],
+        [CDN, 'prefix: "2001:db8:53::/48", address: "2001:db8:53::53"', 'prefix: "fd00:53::/48", address: "fd00:53::53"'],
+        [CDN, 'imageHost:', 'internal: true\nimageHost:'],
+        [AMS, PW, `${PW}      communities: ["65535:65281", "65535:65282", "65535:65283"]\n`],
+      ),
+    );
+    expect([t.cdn.internal, t.cdn.anycast.prefixes[0]!.ipv4.prefix, t.sites.find((x) => x.id === 'nyc')!.vip.address]).toEqual([true, '10.53.0.0/24', '10.20.0.74']);
+  });
+
+  test('both default to false, so the shipped model is public and routable', () => {
+    expect([load(S).cdn.internal, load(S).cdn.anycast.allowShortPrefixes]).toEqual([false, false]);
+  });
+});
+
+describe('interface names: what Linux takes, within what every dialect carries', () => {
+  const at = (name: string) => edit(S, [NYC, '    address6: 2001:db8:b::75\n', `    address6: 2001:db8:b::75\n    interface: ${JSON.stringify(name)}\n`], [NYC, '    address6: 2001:db8:b::76\n', `    address6: 2001:db8:b::76\n    interface: ${JSON.stringify(name)}\n`]);
+  const RULE = 'must be a Linux interface name such as eth0, eno1.100 or br-lan (a letter, then letters, digits and _ . -; at most 15)';
+
+  test.each(['eno1.100', 'br-lan', 'lan_0', 'bond0.4094', 'Wan0', 'enp3s0f1abcdefg'])('%s loads', (name) => {
+    // Hosts come sorted by name: the caches, then the lb pair.
+    expect(load(at(name)).sites.find((x) => x.id === 'nyc')!.hosts.map((h) => h.interface)).toEqual(['eth0', 'eth0', name, name]);
+  });
+
+  test.each([
+    ['an alias (Linux refuses ":")', 'eth0:1'],
+    ['a leading hyphen (read as an option by ip)', '-eth0'],
+    ['16 characters (Linux takes 15)', 'enp3s0f1abcdefgh'],
+    ['"."', '.'],
+    ['".."', '..'],
+    ['a slash', 'br/lan'],
+    ['a space', 'br lan'],
+    ['a percent sign (a template to the kernel)', 'eth%d'],
+  ])('refuses %s', (_what, name) => {
+    expect(errors(at(name))).toEqual([
+      `sites/nyc.yaml:32:16: hosts[0].interface: ${RULE}, got ${JSON.stringify(name)}`,
+      `sites/nyc.yaml:37:16: hosts[1].interface: ${RULE}, got ${JSON.stringify(name)}`,
+    ]);
   });
 });
 

@@ -1,20 +1,21 @@
 // The anycast prefixes: each parses, is of its family and routable (IPv4 at most /24, IPv6 at most
-// /48, unless anycast.allowLongPrefixes), holds its service address (never the network address,
-// which stands for the announcement on lo), and overlaps no site subnet and no other anycast
-// prefix. Every in-zone name server maps to exactly one prefix, and every name server's prefix is
-// announced by at least two BGP sites (by every one when there are fewer).
+// /48, unless anycast.allowLongPrefixes), no wider than one operator's block (IPv4 /16, IPv6 /32,
+// unless anycast.allowShortPrefixes), in public space (private only with internal: true), holds
+// its service address (never the network address, which stands for the announcement on lo), and
+// overlaps no site subnet and no other anycast prefix. Every in-zone name server maps to exactly
+// one prefix, and every name server's prefix is announced by at least two BGP sites (by every one
+// when there are fewer).
 import ipaddr from 'ipaddr.js';
 import { announcesBgp, announcedGroups } from '../facts.ts';
 import { show } from '../errors.ts';
-import { contains, overlaps, parsePrefix, type Prefix } from '../net.ts';
+import { spaceOf } from '../address-space.ts';
+import { contains, overlaps, parsePrefix, ROUTABLE_LENGTH, SHORTEST_LENGTH, type Prefix } from '../net.ts';
 import { inZone } from './dns.ts';
 import type { Rule } from './types.ts';
 
-/** The longest prefix the internet carries, per family (RFC 7454 and common filtering practice). */
-export const ROUTABLE_LENGTH = { 4: 24, 6: 48 } as const;
 
 export const anycast: Rule = (t, report) => {
-  const { prefixes, allowLongPrefixes } = t.cdn.anycast;
+  const { prefixes, allowLongPrefixes, allowShortPrefixes } = t.cdn.anycast;
   const at = (i: number, ...rest: (string | number)[]) => ['anycast', 'prefixes', i, ...rest];
   const subnets = t.sites.flatMap((s) =>
     Object.entries(s.subnets).flatMap(([name, text]) => {
@@ -47,6 +48,24 @@ export const anycast: Rule = (t, report) => {
           null,
           at(i, key, 'prefix'),
           `${field}.prefix: ${f.prefix} is longer than /${longest}, which upstreams drop (RFC 7454); announce a covering /${longest} or shorter, or set anycast.allowLongPrefixes: true for a lab or private peering`,
+        );
+      }
+      const shortest = SHORTEST_LENGTH[family];
+      if (p.length < shortest && !allowShortPrefixes) {
+        report(
+          null,
+          at(i, key, 'prefix'),
+          `${field}.prefix: ${f.prefix} is shorter than /${shortest}: announced from every site, it takes in other networks' addresses unless you hold all of it; announce the prefix you hold, or set anycast.allowShortPrefixes: true if you hold this one`,
+        );
+      }
+      const space = spaceOf(p);
+      if (space?.kind === 'special') {
+        report(null, at(i, key, 'prefix'), `${field}.prefix: ${f.prefix} ${space.within ? 'is in' : 'takes in'} ${space.range}, ${space.name}, which no network routes to a service; use a public prefix you hold`);
+      } else if (space?.kind === 'private' && !t.cdn.internal) {
+        report(
+          null,
+          at(i, key, 'prefix'),
+          `${field}.prefix: ${f.prefix} ${space.within ? 'is in' : 'takes in'} ${space.range}, ${space.name}, which the internet does not route; use a public prefix you hold, or set internal: true in cdn.yaml for a CDN reached only inside your own network`,
         );
       }
       if (!contains(p, f.address)) {

@@ -22,10 +22,8 @@ export const haproxy: Rule = (t, report) => {
     } else if (site.platform === 'aws' && stats !== '0.0.0.0' && !stats.startsWith('127.')) {
       report(site.id, ['haproxy', 'statsAddress'], `haproxy.statsAddress: ${stats} is unreachable on aws site ${site.id}: no security group admits the stats port; keep 127.0.0.1 and reach it with SSM port forwarding (AWS-StartPortForwardingSession)`);
     }
+    // certPath is a normal path by the schema (paths.ts).
     const https = site.haproxy.https;
-    if (https && https.certPath.split('/').some((seg) => seg === '..' || seg === '.')) {
-      report(site.id, ['haproxy', 'https', 'certPath'], `haproxy.https.certPath: ${https.certPath} has a . or .. segment; give the plain absolute path`);
-    }
     if (https?.redirectHttp && t.cdn.shield === site.id) {
       report(site.id, ['haproxy', 'https', 'redirectHttp'], `haproxy.https.redirectHttp: ${site.id} is the origin shield, and the other sites' caches fetch from it over HTTP; set redirectHttp: false`);
     }

@@ -8,6 +8,7 @@ import { awsNetwork } from './aws-network.ts';
 import { awsPeers } from './aws-peers.ts';
 import { bfd } from './bfd.ts';
 import { bgp } from './bgp.ts';
+import { communities } from './communities.ts';
 import { birdNames } from './bird-names.ts';
 import { dns } from './dns.ts';
 import { drain } from './drain.ts';
@@ -19,12 +20,14 @@ import { uniqueNames } from './names.ts';
 import { parentZone } from './parent-zone.ts';
 import { platform } from './platform.ts';
 import { prefixes } from './prefixes.ts';
+import { published } from './published.ts';
 import { roles } from './roles.ts';
 import { stackNames } from './stack-names.ts';
+import { subnetEdges } from './subnet-edges.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, uniqueAddresses, uniqueNames, roles, bgp, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, images, monitoring, drain, origins];
+export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, subnetEdges, published, uniqueAddresses, uniqueNames, roles, bgp, communities, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, images, monitoring, drain, origins];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);
