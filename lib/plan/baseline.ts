@@ -9,7 +9,7 @@ import { InputError, fsReason } from '../model/errors.ts';
 import { loadTexts, loadTopology } from '../model/load.ts';
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
-import { MANIFEST_DIR, MANIFEST_PATH, readManifest, sha256Hex, modeString, type Manifest } from '../out/manifest.ts';
+import { isManifestProblem, MANIFEST_DIR, MANIFEST_PATH, readManifest, sha256Hex, modeString, type Manifest } from '../out/manifest.ts';
 import { ROUTING_DIR } from '../render/routing.ts';
 import { outputPlans } from '../render/index.ts';
 import { run } from '../run.ts';
@@ -41,7 +41,7 @@ export function outBaseline(outDir: string): Baseline {
   const m = readManifest(outDir);
   const file = join(outDir, MANIFEST_PATH);
   if (m === undefined) throw bad(file, `no record of a render in ${outDir}; run \`anycdn render\` first, or pass --against <git-ref|dir>`);
-  if (typeof m === 'string') throw bad(file, m);
+  if (isManifestProblem(m)) throw bad(file, `${m.what}; ${m.fix}`);
   const tree: Tree = new Map();
   const warnings: string[] = [];
   for (const e of m.files) {
@@ -89,8 +89,8 @@ export function dirBaseline(dir: string): Baseline {
     tree.set(p, { content, mode: statSync(join(dir, p)).mode & 0o777, soaSerial: p.endsWith('.zone') ? soaSerial(content) : undefined });
   }
   const m = readManifest(dir);
-  const topology = m && typeof m !== 'string' ? manifestTopology(m, join(dir, MANIFEST_PATH)) : undefined;
-  return { info: { kind: 'dir', source: dir, commit: m && typeof m !== 'string' ? m.model.commit : null }, tree, ...(topology ? { topology } : {}), warnings };
+  const topology = m && !isManifestProblem(m) ? manifestTopology(m, join(dir, MANIFEST_PATH)) : undefined;
+  return { info: { kind: 'dir', source: dir, commit: m && !isManifestProblem(m) ? m.model.commit : null }, tree, ...(topology ? { topology } : {}), warnings };
 }
 
 /** Is `ref` a commit in the repository holding `sitesDir`; its full id if so. */
