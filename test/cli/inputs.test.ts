@@ -95,3 +95,42 @@ describe('site files: regular files inside --sites, read through one bounded des
     }
   });
 });
+
+describe('no raw Node error text on the error paths of render, validate and plan', () => {
+  const RAW = /\b(E[A-Z]{3,}|scandir|mkdtemp|realpath|lstat|uv_\w+|errno|syscall)\b|^\s+at /m;
+
+  it.each<[what: string, args: (d: string) => string[], expected: (d: string) => string[]]>([
+    [
+      'render: a site file that is a symlink loop',
+      (d) => (symlinkSync('x.yaml', join(d, 'sites', 'x.yaml')), ['render', '--sites', join(d, 'sites'), '--out', join(d, 'out')]),
+      (d) => [`${d}/sites/x.yaml:1:1: is a symlink (it changed while being read, or loops); a site file must be a regular file: remove it or rename it without .yaml`],
+    ],
+    [
+      'render: an --out that cannot be created',
+      (d) => ['render', '--sites', join(d, 'sites'), '--out', '/proc/anycdn-out'],
+      () => ['/proc/anycdn-out:1:1: --out: cannot write: no such file or directory; check the directory and its permissions, or pass another --out'],
+    ],
+    [
+      'validate: --sites missing',
+      (d) => ['validate', '--sites', join(d, 'nope')],
+      (d) => [`${d}/nope:1:1: --sites: no such directory; pass the directory that holds cdn.yaml and the site files`],
+    ],
+    [
+      'plan: --out is a file',
+      (d) => ['plan', '--sites', join(d, 'sites'), '--out', join(d, 'shadow'), '--no-cloud'],
+      (d) => [`${d}/shadow/.anycdn/manifest.json:1:1: no record of a render in ${d}/shadow; run \`anycdn render\` first, or pass --against <git-ref|dir>`],
+    ],
+    [
+      'plan --against: a tree holding a symlink loop',
+      (d) => (mkdirSync(join(d, 'pulled', 'ams', 'ams-lb1'), { recursive: true }), symlinkSync('loop', join(d, 'pulled', 'ams', 'ams-lb1', 'loop')), ['plan', '--sites', join(d, 'sites'), '--against', join(d, 'pulled'), '--no-cloud']),
+      (d) => [`${d}/pulled/ams/ams-lb1/loop:1:1: is a symlink (it changed while being read, or loops); render never writes one: remove it from the tree, or pass another --against`],
+    ],
+  ])('%s', async (_what, args, expected) => {
+    const { main } = await import('../../lib/cli/main.ts');
+    const d = scratch();
+    const err: string[] = [];
+    const code = await main(args(d), { out: () => {}, err: (l) => err.push(l) });
+    expect({ code, err }).toEqual({ code: 1, err: [...expected(d), '1 error'] });
+    expect(err.join('\n')).not.toMatch(RAW);
+  });
+});
