@@ -66,7 +66,7 @@ describe('arguments the CLI cannot use: one line naming the argument and the fix
     ['render: --out holds the --sites directory', (d) => ['render', '--sites', d.sites, '--out', d.dir],
       (d) => `${d.dir}:1:1: --out: would replace ${d.dir}, which holds the --sites directory ${d.sites}; pass a directory of its own, such as ./out`],
     ['render: --out holds files render did not write', (d) => ['render', '--sites', d.sites, '--out', join(d.dir, 'project')],
-      (d) => `${d.dir}/project:1:1: --out: holds README.md, which render did not write, and render replaces the whole directory; pass a new or empty directory, or an earlier --out`],
+      (d) => `${d.dir}/project:1:1: --out: holds ${d.dir}/project/README.md, ${d.dir}/project/src and no .anycdn/manifest.json, so anycdn did not write it, and render replaces --out whole, deleting everything in it; pass a new or empty directory, or a --out that render wrote`],
     ['render: --out is the filesystem root', (d) => ['render', '--sites', d.sites, '--out', '/'],
       () => `/:1:1: --out: would replace /, which holds the --sites directory ${'${SITES}'}; pass a directory of its own, such as ./out`],
   ])('%s', async (_what, args, expected) => {
