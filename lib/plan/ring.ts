@@ -86,7 +86,7 @@ export function movedServers(b: BackendRing, a: BackendRing): string[] {
     })
     .map((s) => {
       const was = b.servers.find((x) => x.name === s.name)!;
-      return was.id !== s.id ? `${s.name} (id ${was.id} -> ${s.id})` : `${s.name} (weight ${was.weight} -> ${s.weight})`;
+      return was.id !== s.id ? `${s.name} id ${was.id} -> ${s.id}` : `${s.name} weight ${was.weight} -> ${s.weight}`;
     });
 }
 
@@ -99,7 +99,7 @@ export function describeRingChange(r: NonNullable<ReturnType<typeof ringChangeOf
   const moved = movedServers(r.before, r.after);
   parts.push(
     c.between > 0
-      ? `${pct(c.between)} move between caches that stay${moved.length ? ` (${moved.join(', ')} moved on the ring)` : ''}: they start cold on their new cache`
+      ? `${pct(c.between)} move between caches that stay${moved.length ? ` (moved on the ring: ${moved.join(', ')})` : ''}: they start cold on their new cache`
       : 'none move between the caches that stay',
   );
   return `ring: ${pct(c.moved)} of the images change cache: ${parts.join('; ')}`;
