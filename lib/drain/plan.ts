@@ -4,11 +4,11 @@
 // it out (apply.ts) both read this one plan, so the printed commands are exactly what --apply does.
 import { cacheHosts, dnsHosts, fallbackSite, isDrained, lbHosts, publishedVip } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
-
-type Role = Host['roles'][number];
 import { BACKEND, FRONTEND, LB_DRAIN_KEY } from '../render/haproxy.ts';
 import { PATHS } from '../render/paths.ts';
 import { ident } from '../render/syntax/haproxy.ts';
+
+type Role = Host['roles'][number];
 
 export type Direction = 'drain' | 'undrain';
 
