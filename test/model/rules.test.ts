@@ -598,8 +598,8 @@ describe('YAML merge keys (<<: *anchor)', () => {
       'sites/nyc.yaml:39:18: hosts[3].cacheEngine: must be one of "nginx", "squid", got "squidd"',
     ]);
     expect(errors(merged(FIRST.replace('cacheEngine:', 'cachEngine:')))).toEqual([
-      'sites/nyc.yaml:39:5: hosts[2].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, roles, state, vrrpPriority',
-      'sites/nyc.yaml:39:5: hosts[3].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, roles, state, vrrpPriority',
+      'sites/nyc.yaml:39:5: hosts[2].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, ringId, roles, state, vrrpPriority',
+      'sites/nyc.yaml:39:5: hosts[3].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, ringId, roles, state, vrrpPriority',
     ]);
   });
 
