@@ -122,7 +122,7 @@ describe.skipIf(skip)('lab: a drain declared in the model, applied as the plan s
       expect(r.resets, detail).toBe(r.staleSocketRetries + r.freshResetRetries);
       expect(r.sendRatePerSec, 'the load generator could not send 300 req/s').toBeGreaterThanOrEqual(300);
       expect(d.unanswered, `answers seen: ${answers.join(', ')}`).toBe(0);
-      // A host drain changes no answer of ams's DNS. In one run of seven, some of the ams client's
+      // A host drain changes no answer of ams's DNS. In one run of eight, some of the ams client's
       // queries were answered by the next site for a moment (ams's routes less preferred there),
       // answered with a VIP that serves: every answer must be some site's VIP, and the others are
       // counted, with the peer checker's log to tell why.
