@@ -12,13 +12,20 @@ export interface DrainOptions {
   apply?: boolean;
   lab?: boolean;
   timeout?: string;
+  role?: string;
 }
+
+const ROLES = ['lb', 'dns', 'cache'] as const;
 
 export async function drainCommand(direction: Direction, target: string, opts: DrainOptions, io: Io): Promise<number> {
   const t = loadTopology(opts.sites, '--sites');
+  if (opts.role !== undefined && !(ROLES as readonly string[]).includes(opts.role)) {
+    io.err(`${direction}: --role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(opts.role)}`);
+    return EXIT.usage;
+  }
   let plan;
   try {
-    plan = planDrain(t, target, direction);
+    plan = planDrain(t, target, direction, opts.role as (typeof ROLES)[number] | undefined);
   } catch (e) {
     if (!(e instanceof DrainError)) throw e;
     io.err(e.message);
@@ -32,7 +39,7 @@ export async function drainCommand(direction: Direction, target: string, opts: D
   for (const l of formatPlan(plan)) io.out(l);
   if (!opts.apply) {
     if (opts.lab) io.out('(--lab without --apply: nothing done)');
-    io.out(`nothing done: run the commands above on each host, or \`anycdn ${direction} ${target} --apply\` on each host (--lab: in the lab)`);
+    io.out(`nothing done: run the commands above on each host, or \`anycdn ${direction} ${target}${opts.role ? ` --role ${opts.role}` : ''} --apply\` on each host (--lab: in the lab)`);
     return EXIT.ok;
   }
   let ex: Executor;
@@ -48,7 +55,7 @@ export async function drainCommand(direction: Direction, target: string, opts: D
   for (const s of r.applied) io.out(`applied on ${s.host}: ${shellCommand(s.action)}${r.notes.has(s) ? `: ${r.notes.get(s)}` : ''}`);
   for (const f of r.failed) io.err(`${direction}: failed on ${f.step.host}: ${shellCommand(f.step.action)}: ${f.error}`);
   const elsewhere = [...new Set(r.elsewhere.map((s) => s.host))];
-  if (elsewhere.length > 0) io.out(`not applied ${ex.where}: run \`anycdn ${direction} ${target} --apply\` on ${elsewhere.join(', ')} too`);
+  if (elsewhere.length > 0) io.out(`not applied ${ex.where}: run \`anycdn ${direction} ${target}${opts.role ? ` --role ${opts.role}` : ''} --apply\` on ${elsewhere.join(', ')} too`);
   if (r.failed.length > 0) return EXIT.invalid;
   if (r.applied.length === 0) {
     io.err(`${direction}: none of ${target}'s steps are for this host; run it on ${elsewhere.join(', ')}`);

@@ -71,6 +71,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       .option('--apply', 'run the steps for this host (with --lab: for every lab host), then wait')
       .option('--lab', 'apply inside the running lab (`anycdn lab up`) instead of on this host')
       .option('--timeout <sec>', 'how long --apply waits (default: from the model)')
+      .option('--role <role>', 'only this role of a host with several (lb, dns or cache): `--role lb` moves the VIP and keeps its DNS announcements')
       .action((target: string, o: DrainOptions) => {
         result = async () => (await import('./drain.ts')).drainCommand(direction, target, o, io);
       });

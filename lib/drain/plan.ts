@@ -8,6 +8,8 @@ import { BACKEND, FRONTEND, LB_DRAIN_KEY } from '../render/haproxy.ts';
 import { PATHS } from '../render/paths.ts';
 import { ident } from '../render/syntax/haproxy.ts';
 
+type Role = Host['roles'][number];
+
 export type Direction = 'drain' | 'undrain';
 
 export type Action =
@@ -70,15 +72,24 @@ export const LB_QUIESCE_MAX_MS = 2000;
 /** The nft table a draining lb host holds while it drains (dropping new connections to its VIP). */
 export const LB_DRAIN_TABLE = 'anycdn_lb_drain';
 
-export function planDrain(t: Topology, target: string, direction: Direction): DrainPlan {
+/**
+ * `role`: only that role of a host (`--role lb`: the VIP moves, its DNS announcements stay). A
+ * model drain of an lb host applies its lb role this way and drains its dns role through the
+ * health checker's reload (lib/plan/order.ts).
+ */
+export function planDrain(t: Topology, target: string, direction: Direction, role?: Role): DrainPlan {
   const m = /^([a-z][a-z0-9-]*)(?:\/([a-z][a-z0-9-]*))?$/.exec(target);
   if (!m) throw new DrainError(`${direction}: ${JSON.stringify(target)} is not <site> or <site>/<host>, such as ams or ams/ams-cache1`, true);
   const site = t.sites.find((s) => s.id === m[1]);
   if (!site) throw new DrainError(`${direction}: no site ${m[1]}; the sites are ${t.sites.map((s) => s.id).join(', ')}`, true);
-  if (m[2] === undefined) return sitePlan(t, site, target, direction);
+  if (m[2] === undefined) {
+    if (role) throw new DrainError(`${direction}: --role ${role} takes a host, <site>/<host>; a site drains all of its dns hosts`, true);
+    return sitePlan(t, site, target, direction);
+  }
   const host = site.hosts.find((h) => h.name === m[2]);
   if (!host) throw new DrainError(`${direction}: site ${site.id} has no host ${m[2]}; its hosts are ${site.hosts.map((h) => h.name).join(', ')}`, true);
-  return hostPlan(site, host, target, direction);
+  if (role && !host.roles.includes(role)) throw new DrainError(`${direction}: ${host.name} has no ${role} role; its roles are ${host.roles.join(', ')}`, true);
+  return hostPlan(site, host, target, direction, role ? [role] : host.roles);
 }
 
 /**
@@ -139,13 +150,13 @@ function sitePlan(t: Topology, site: Site, target: string, direction: Direction)
   };
 }
 
-function hostPlan(site: Site, host: Host, target: string, direction: Direction): DrainPlan {
+function hostPlan(site: Site, host: Host, target: string, direction: Direction, roles: Role[]): DrainPlan {
   if (direction === 'undrain' && isDrained(host)) {
     throw new DrainError(`undrain: ${host.name} is drained in the model (state: drained); set state: active in sites/${site.id}.yaml, render and apply`);
   }
   const plan: DrainPlan = { direction, target, site: site.id, host: host.name, summary: [], steps: [], waits: [], after: [], timeoutSec: IDLE_TIMEOUT_SEC };
   const drain = direction === 'drain';
-  if (host.roles.includes('cache')) {
+  if (roles.includes('cache')) {
     const others = cacheHosts(site).filter((c) => c.name !== host.name && !isDrained(c));
     if (drain && others.length === 0) throw new DrainError(`drain: ${host.name} is the last cache of ${site.id} that serves; keep at least one cache serving`);
     const server = ident(host.name);
@@ -160,7 +171,7 @@ function hostPlan(site: Site, host: Host, target: string, direction: Direction):
     }
     if (drain) plan.after.push(`safe to stop ${host.name}: no request in flight on it on ${lbHosts(site).map((h) => h.name).join(', ')}`);
   }
-  if (host.roles.includes('lb')) {
+  if (roles.includes('lb')) {
     const peer = lbHosts(site).find((h) => h.name !== host.name);
     if (drain && (!peer || isDrained(peer))) throw new DrainError(`drain: ${host.name}'s peer ${peer?.name ?? '(none)'} is drained in the model; never drain both lb hosts of a pair`);
     plan.summary.push(
@@ -199,7 +210,7 @@ function hostPlan(site: Site, host: Host, target: string, direction: Direction):
       );
     }
   }
-  if (host.roles.includes('dns')) {
+  if (roles.includes('dns')) {
     const others = dnsHosts(site).filter((h) => h.name !== host.name && !isDrained(h));
     if (drain && others.length === 0) throw new DrainError(`drain: ${host.name} is the last dns host of ${site.id} that announces; drain the site instead (anycdn drain ${site.id})`);
     plan.summary.push(

@@ -9,6 +9,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { SAFE_TEXT, SAFE_TEXT_RULE, DNS_NAME, IDENT } from './text.ts';
 import { images } from './schema-images.ts';
 import { absolutePath, FILE_PATH_CHARS, pathMessage, pathProblem } from './paths.ts';
+import { MAX_RING_ID } from './ring-id.ts';
 
 const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address such as 192.0.2.10' });
 const ipv6 = z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address such as 2001:db8::10' });
@@ -327,6 +328,15 @@ const host = z.strictObject({
     .describe('Interface on the site subnet: a NIC, a VLAN (eno1.100) or a bridge (br-lan).'),
   cacheEngine: z.enum(['nginx', 'squid']).optional().describe('nginx or squid; required for cache hosts.'),
   vrrpPriority: z.number().int().min(1).max(254).optional().describe('keepalived priority; when unset, 150 for the first lb host and 100 for the second.'),
+  ringId: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_RING_ID)
+    .optional()
+    .describe(
+      "cache hosts: the haproxy server id that places this cache on the lb hosts' consistent-hash ring; when unset, derived from the name (FNV-1a into 1..524287), so other caches coming or going never move it. Set it to keep a renamed cache where it was, or to resolve two names that derive the same id.",
+    ),
   state: serviceState.describe(
     'drained: out of service, gracefully. A cache leaves haproxy\'s consistent hash (weight 0, only its share moves); an lb host gives up the VIP (keepalived FAULT, the peer takes over at once); a dns host announces with the graceful-shutdown community, then withdraws after drain.withdrawAfterSec. `anycdn drain` does the same at run time.',
   ),

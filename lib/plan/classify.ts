@@ -5,11 +5,18 @@
 import type { ImpactClass } from './impact.ts';
 import { braceStatements, describe, diffStatements, lineStatements, sectionStatements, type Statement } from './statements.ts';
 import { serialGreater } from '../render/serial.ts';
+import { VRRP_DRAIN_TRACK } from '../render/keepalived.ts';
+import { describeRingChange, ringChangeOf } from './ring.ts';
 
 export interface Impact {
   class: ImpactClass;
   /** What changed that has this impact, in the daemon's own words. */
   reason: string;
+  /**
+   * An lb host drained or undrained in the model: applied with the runtime drain's steps for its
+   * lb role (`anycdn drain <site>/<host> --role lb --apply`), in their order, as the steps say.
+   */
+  drain?: 'drain' | 'undrain';
 }
 
 export type Classifier = (before: string, after: string) => Impact[];
@@ -71,12 +78,27 @@ export const classifyBird: Classifier = (before, after) => {
 
 /** keepalived 2.2: HUP keeps an instance's state unless what identifies it or its VIP changes. */
 const VRRP_IDENTITY = /^(virtual_router_id|priority|interface|unicast_src_ip|state)\b/;
+const DRAIN_TRACK = `vrrp_track_file ${VRRP_DRAIN_TRACK}`;
+const DRAINED_INIT = 'init_file 1 overwrite';
 export const classifyKeepalived: Classifier = (before, after) => {
   const read = (t: string) => braceStatements(t, true);
   const { gone, fresh } = wholeBlocks(read, before, after);
   const out: Impact[] = [];
+  // The drain track file's init value: 1 at every start while the host is drained in the model. A
+  // reload never writes a track file that exists (keepalived 2.2), so a model drain is applied as
+  // the runtime drain is: in its order, with its hold of new connections, and the flag written.
+  const drainedIn = (t: string) => read(t).some((x) => x.block[0] === DRAIN_TRACK && x.text === DRAINED_INIT);
+  const [was, now] = [before !== '' && drainedIn(before), after !== '' && drainedIn(after)];
+  if (before !== '' && after !== '' && was !== now) {
+    out.push(
+      now
+        ? { class: 'keepalived-vip-move', reason: `drained in the model (${DRAINED_INIT} in ${DRAIN_TRACK}): the VIP goes to the peer in the runtime drain's order (new connections wait, new requests are refused before any byte, the responses under way finish), and the host stays in FAULT at every start`, drain: 'drain' }
+        : { class: 'keepalived-vip-move', reason: `undrained in the model (init_file 0 in ${DRAIN_TRACK}): the runtime undrain clears the drain flags, and this host may take the VIP back (preempt)`, drain: 'undrain' },
+    );
+  }
   for (const c of changed(read, before, after)) {
     const head = c.s.block[0] ?? '';
+    if (out.length && head === DRAIN_TRACK && /^init_file\b/.test(c.s.text)) continue;
     const inInstance = /^vrrp_instance\b/.test(head);
     const vipBlock = c.s.block.slice(1).some((b) => /^(virtual_ipaddress|unicast_peer)\b/.test(b));
     const move =
@@ -87,9 +109,27 @@ export const classifyKeepalived: Classifier = (before, after) => {
   return unique(out);
 };
 
-/** nginx 1.22: HUP re-reads everything, but a changed cache zone or path means a restart and an empty cache. */
-export const classifyNginx: Classifier = (before, after) =>
-  unique(changed((t) => braceStatements(t, false), before, after).map((c) => ({ class: nginxClass(c), reason: line(c) })));
+/**
+ * nginx 1.22: HUP re-reads everything. A cache zone keeps its cache across a reload when its name,
+ * size, path and levels stay (nginx then takes the old zone over, and refuses another path or
+ * levels for it); anything else of proxy_cache_path (max_size, inactive, ...) is a reload.
+ */
+export const classifyNginx: Classifier = (before, after) => {
+  const cs = changed((t) => braceStatements(t, false), before, after);
+  const cachePath = (c: Signed) => (/^proxy_cache_path\b/.test(c.s.text) ? cacheIdentity(c.s.text) : undefined);
+  const kept = new Set<string>();
+  for (const c of cs) {
+    const id = cachePath(c);
+    if (id && c.sign === '-' && cs.some((o) => o.sign === '+' && cachePath(o) === id)) kept.add(id);
+  }
+  return unique(
+    cs.map((c) => {
+      const id = cachePath(c);
+      if (id !== undefined && kept.has(id)) return { class: 'nginx-reload', reason: `${line(c)}: the cache is kept (same zone, path and levels)` };
+      return { class: nginxClass(c), reason: line(c) };
+    }),
+  );
+};
 
 /** A load_module added needs its package installed before the reload (a reload would fail without it). */
 function nginxClass(c: Signed): ImpactClass {
@@ -98,12 +138,27 @@ function nginxClass(c: Signed): ImpactClass {
   return 'nginx-reload';
 }
 
+/** What makes a cache the same cache across a reload: its path, levels and zone (name:size). */
+function cacheIdentity(text: string): string {
+  const words = text.split(' ');
+  return [words[1], words.find((w) => w.startsWith('levels=')) ?? 'levels=', words.find((w) => w.startsWith('keys_zone=')) ?? ''].join(' ');
+}
+
 /** squid 5.7: reconfigure re-reads everything but cache_dir, which needs squid -z and a restart. */
 export const classifySquid: Classifier = (before, after) =>
   unique(changed(lineStatements, before, after).map((c) => ({ class: /^cache_dir\b/.test(c.s.text) ? 'squid-restart-rebuild' : 'squid-reconfigure', reason: line(c) })));
 
-/** haproxy 2.6 in master-worker mode: every change is a hitless reload. */
-export const classifyHaproxy: Classifier = (before, after) => unique(changed(sectionStatements, before, after).map((c) => ({ class: 'haproxy-reload', reason: line(c) })));
+/**
+ * haproxy 2.6 in master-worker mode: every change is a hitless reload. A change of the caches'
+ * ring also says which share of the images changes cache (lib/plan/ring.ts), and one that moves a
+ * cache that stays (a new id or weight) is a ring move: those images start cold on their new cache.
+ */
+export const classifyHaproxy: Classifier = (before, after) => {
+  const out: Impact[] = changed(sectionStatements, before, after).map((c) => ({ class: 'haproxy-reload', reason: line(c) }));
+  const r = before && after ? ringChangeOf(before, after) : undefined;
+  if (r && r.change.moved > 0) out.unshift({ class: r.change.between > 0 ? 'haproxy-ring-move' : 'haproxy-reload', reason: describeRingChange(r) });
+  return unique(out);
+};
 
 /** knot 3.2: `knotc reload` applies everything but the server section (listen addresses, ...). */
 export const classifyKnotConf: Classifier = (before, after) =>
@@ -162,3 +217,47 @@ export const classifySysctl: Classifier = (before, after) => unique(changed(line
 export function fixed(cls: ImpactClass, reason: string): Classifier {
   return (before, after) => (before === after ? [] : [{ class: cls, reason }]);
 }
+
+/** Leaf values of a JSON document by dotted path (arrays whole), for a field-by-field diff. */
+function leaves(v: unknown, path = '', out = new Map<string, string>()): Map<string, string> {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) leaves(x, path ? `${path}.${k}` : k, out);
+  else out.set(path, JSON.stringify(v));
+  return out;
+}
+
+const drainWords = (scope: string, delay: string): string =>
+  ({
+    host: `the checker drains this host: the graceful-shutdown community first, withdrawn ${delay} s later (drain.withdrawAfterSec); the site's other dns hosts keep announcing`,
+    site: `the checker drains the site: Knot answers the fallback site's VIP, the graceful-shutdown community first, withdrawn ${delay} s later (drain.withdrawAfterSec)`,
+    none: 'the drain ends: the checker announces again as its probes say',
+  })[scope] ?? 'a new drain scope';
+
+/**
+ * The health checker's config. A reload (SIGHUP) takes the drain settings (drained, the delay) and
+ * Knot's (the answer's TTL): a model drain begins gracefully, and a TTL change needs no withdrawal.
+ * Anything else (probes, prefixes, the request file, the fallback answers) needs a restart, which
+ * withdraws this host until `rise` good probes.
+ */
+export const classifyHealthcheckConf: Classifier = (before, after) => {
+  if (before === after) return [];
+  let b: Map<string, string>;
+  let a: Map<string, string>;
+  try {
+    b = leaves(JSON.parse(before));
+    a = leaves(JSON.parse(after));
+  } catch {
+    return [{ class: 'healthcheck-restart', reason: 'the health checker config' }];
+  }
+  const knotBoth = [...b.keys()].some((k) => k.startsWith('drain.knot.')) && [...a.keys()].some((k) => k.startsWith('drain.knot.'));
+  const reloadable = (k: string) => k === 'drain.drained' || k === 'drain.withdrawAfterSec' || (knotBoth && k.startsWith('drain.knot.'));
+  const out: Impact[] = [];
+  for (const k of [...new Set([...b.keys(), ...a.keys()])]) {
+    const [x, y] = [b.get(k), a.get(k)];
+    if (x === y) continue;
+    const what = `${k}: ${x ?? '(none)'} -> ${y ?? '(none)'}`;
+    if (!reloadable(k) || x === undefined || y === undefined) out.push({ class: 'healthcheck-restart', reason: what });
+    else if (k === 'drain.drained') out.push({ class: 'healthcheck-reload', reason: `${what}: ${drainWords(JSON.parse(y) as string, a.get('drain.withdrawAfterSec') ?? '?')}` });
+    else out.push({ class: 'healthcheck-reload', reason: what });
+  }
+  return out.length ? out : [{ class: 'healthcheck-reload', reason: 'the health checker config (layout only)' }];
+};

@@ -64,10 +64,17 @@ const INSTANCE_REPLACING = new Set(['AvailabilityZone', 'ImageId', 'PrivateIpAdd
 /** ... and whose change stops and starts it. */
 const INSTANCE_INTERRUPTING = new Set(['UserData', 'InstanceType', 'EbsOptimized', 'KernelId', 'RamdiskId']);
 
-/** `diff` is the raw diff; `shown` the denoised one, where a bundle's new S3 key is no new permission. */
-function impactsOf(diff: TemplateDiff, shown: TemplateDiff): CloudImpact[] {
+/**
+ * `diff` is the raw diff; `shown` the denoised one, where a bundle's new S3 key is no new permission;
+ * `renamed` the denoised one with renamed buckets' old names put to their new ones, so statements
+ * that only follow a bucket to its new name are no broadening either (undefined: no bucket renamed).
+ */
+function impactsOf(diff: TemplateDiff, shown: TemplateDiff, renamed: TemplateDiff | undefined, renames: Map<string, string>): CloudImpact[] {
   const out: CloudImpact[] = [];
-  if (shown.permissionsBroadened) out.push({ class: 'cloud-broadening', resource: '(stack)', reason: 'IAM statements or security group rules are added (see the security changes below)' });
+  if ((renamed ?? shown).permissionsBroadened) out.push({ class: 'cloud-broadening', resource: '(stack)', reason: 'IAM statements or security group rules are added (see the security changes below)' });
+  else if (renamed && shown.permissionsBroadened) {
+    out.push({ class: 'cloud-update', resource: '(stack)', reason: `IAM statements follow the renamed bucket (${[...renames].map(([a, b]) => `${a} -> ${b}`).join(', ')}): the same actions on the new bucket, no broadening` });
+  }
   // A host's instance is named by its replacement key (lib/cloud/rollout.ts): a replacing change
   // adds the new instance and removes the old one under another id, so a pair is a replacement.
   const keyed = (type: 'added' | 'removed') => {
@@ -98,6 +105,15 @@ function impactsOf(diff: TemplateDiff, shown: TemplateDiff): CloudImpact[] {
       if (replacing.length) return out.push({ class: 'cloud-replacement', resource, reason: `${replacing.join(', ')} changed: the instance is replaced` });
       if (interrupting.length) return out.push({ class: 'cloud-interruption', resource, reason: `${interrupting.join(', ')} changed: the instance is stopped and started` });
     }
+    if (c.resourceType === 'AWS::S3::Bucket' && c.changeImpact === ResourceImpact.WILL_REPLACE) {
+      const [was, now] = [c.oldValue?.Properties?.BucketName, c.newValue?.Properties?.BucketName];
+      const kept = c.oldValue?.UpdateReplacePolicy === 'Retain' ? `the old bucket${typeof was === 'string' ? ` ${was}` : ''} is retained with its objects (UpdateReplacePolicy: Retain)` : 'the old bucket is deleted';
+      const name = typeof was === 'string' && typeof now === 'string' && was !== now ? `renamed ${was} -> ${now}` : `${props.join(', ')} changed`;
+      return out.push({ class: 'cloud-replacement', resource, reason: `${name}: a new bucket, which starts empty; ${kept}. Copy the images over (aws s3 sync) before the caches miss on them` });
+    }
+    if (c.resourceType === 'AWS::S3::BucketPolicy' && c.changeImpact === ResourceImpact.WILL_REPLACE && renames.size > 0) {
+      return out.push({ class: 'cloud-replacement', resource, reason: `it follows the renamed bucket (${[...renames].map(([a, b]) => `${a} -> ${b}`).join(', ')}): a new policy on the new bucket, and the retained bucket keeps none` });
+    }
     if (c.changeImpact === ResourceImpact.WILL_REPLACE) return out.push({ class: 'cloud-replacement', resource, reason: `${props.join(', ') || 'its type'} changed: the resource is replaced` });
     return out.push({ class: 'cloud-update', resource, reason: `${props.join(', ') || 'metadata'} updated in place` });
   });
@@ -117,9 +133,30 @@ function streamText(write: (s: NodeJS.WritableStream) => void): string {
   return text.replace(/\u001b\[[0-9;]*m/g, '');
 }
 
+/** S3 buckets (by stack and logical id) whose BucketName changed: old name -> new name. */
+function bucketRenames(before: Map<string, Template>, after: Map<string, Template>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [stack, b] of before) {
+    for (const [id, r] of Object.entries<any>(b.Resources ?? {})) {
+      const now = after.get(stack)?.Resources?.[id];
+      const [was, is] = [r?.Properties?.BucketName, now?.Properties?.BucketName];
+      if (r?.Type === 'AWS::S3::Bucket' && now?.Type === 'AWS::S3::Bucket' && typeof was === 'string' && typeof is === 'string' && was !== is) out.set(was, is);
+    }
+  }
+  return out;
+}
+
+/** A template with every renamed bucket's old name (as a whole name, in ARNs too) put to its new one. */
+function withRenames(t: Template, renames: Map<string, string>): Template {
+  let text = JSON.stringify(t);
+  for (const [was, is] of renames) text = text.replace(new RegExp(`(?<![a-z0-9.-])${was.replace(/[.]/g, '\\.')}(?![a-z0-9.-])`, 'g'), is);
+  return JSON.parse(text) as Template;
+}
+
 /** Per changed stack: its impacts (replacements and broadenings first) and the denoised diff text. */
 export function diffStacks(before: Map<string, Template>, after: Map<string, Template>): CloudChange[] {
   const names = [...new Set([...before.keys(), ...after.keys()])].sort();
+  const renames = bucketRenames(before, after);
   const out: CloudChange[] = [];
   for (const name of names) {
     const b = before.get(name) ?? {};
@@ -127,7 +164,8 @@ export function diffStacks(before: Map<string, Template>, after: Map<string, Tem
     const raw = fullDiff(b, a);
     if (raw.isEmpty) continue;
     const shown = fullDiff(denoise(b), denoise(a));
-    const impacts = impactsOf(raw, shown);
+    const renamed = renames.size ? fullDiff(withRenames(denoise(b), renames), denoise(a)) : undefined;
+    const impacts = impactsOf(raw, shown, renamed, renames);
     const text = [shown.isEmpty ? '' : streamText((s) => formatDifferences(s, shown)), shown.permissionsAnyChanges ? streamText((s) => formatSecurityChanges(s, shown)) : '']
       .filter(Boolean)
       .join('\n')

@@ -1,9 +1,10 @@
 // The impact classes of a planned change: what the operator runs to apply it, and what the service
-// feels. A change is classified by what it changes in the rendered files (lib/plan/classify/), so a
-// future model field such as `state: drained` needs no class of its own: its bird community is a
-// bird-configure, its haproxy server state a haproxy-reload, its keepalived priority a
-// keepalived-vip-move. Where a class depends on the daemon's behaviour, the version assumed is
-// Debian 12's (ASSUMED_VERSIONS), as installed by the packages in lib/render/catalog.ts.
+// feels. A change is classified by what it changes in the rendered files (lib/plan/classify.ts), so
+// a model field such as `state: drained` needs no class of its own: a cache's weight 0 is a
+// haproxy-reload that names the share of the ring it leaves, an lb host's drain track file a
+// keepalived-vip-move applied in the runtime drain's order, a dns host's drain the checker's
+// reload. Where a class depends on the daemon's behaviour, the version assumed is Debian 12's
+// (ASSUMED_VERSIONS), as installed by the packages in lib/render/catalog.ts.
 
 export const ASSUMED_VERSIONS = {
   bird: 'bird2 2.0.12',
@@ -11,6 +12,7 @@ export const ASSUMED_VERSIONS = {
   keepalived: 'keepalived 2.2.7',
   knot: 'knot 3.2.6',
   nginx: 'nginx 1.22.1',
+  prometheus: 'prometheus 2.42.0',
   squid: 'squid 5.7',
 } as const;
 
@@ -34,6 +36,12 @@ export const IMPACTS = {
   'knot-zone-reload': { rank: 1, effect: 'knotc zone-reload; answers continue, the SOA serial rises', drainFirst: false, assumes: 'knot' },
   'knot-reload': { rank: 1, effect: 'knotc reload; answers continue', drainFirst: false, assumes: 'knot' },
   'haproxy-reload': { rank: 1, effect: 'hitless reload (master-worker, USR2): new workers take the listeners, old ones finish their requests', drainFirst: false, assumes: 'haproxy' },
+  'healthcheck-reload': {
+    rank: 1,
+    effect: 'reload (SIGHUP) of the health checker: it takes its new drain settings and keeps its announcements; a drain set in the model begins gracefully (graceful-shutdown community first, withdrawn drain.withdrawAfterSec later), one taken out announces again',
+    drainFirst: false,
+  },
+  'prometheus-reload': { rank: 1, effect: 'reload (SIGHUP): Prometheus re-reads its scrape targets and rules and keeps its data', drainFirst: false, assumes: 'prometheus' },
   'keepalived-reload': { rank: 1, effect: 'reload (HUP) that keeps the VRRP state; the VIP stays where it is', drainFirst: false, assumes: 'keepalived' },
   'nginx-reload': { rank: 1, effect: 'reload (HUP); the cache is kept', drainFirst: false, assumes: 'nginx' },
   'squid-reconfigure': { rank: 1, effect: 'squid -k reconfigure; the cache is kept', drainFirst: false, assumes: 'squid' },
@@ -48,13 +56,19 @@ export const IMPACTS = {
   'host-add': { rank: 2, effect: 'a new host: install its bundle and start its units', drainFirst: false },
   'cloud-remove': { rank: 2, effect: 'cloud resources deleted', drainFirst: false },
   'bird-session-reset': { rank: 3, effect: 'birdc configure restarts the BGP sessions named; their routes are withdrawn until they re-establish', drainFirst: true, assumes: 'bird' },
-  'keepalived-vip-move': { rank: 3, effect: 'the VRRP instance is rebuilt: the VIP may move to the peer (about 0.4 s of failover)', drainFirst: true, assumes: 'keepalived' },
-  'nginx-restart-cache-loss': { rank: 3, effect: 'proxy_cache_path changed: restart, and the cache starts empty (a new path or zone)', drainFirst: true, assumes: 'nginx' },
+  'keepalived-vip-move': { rank: 3, effect: 'the VIP may move to the peer (about 0.4 s of failover): the VRRP instance is rebuilt, or the host is drained or undrained in the model (the runtime drain\'s order: new connections wait, the responses under way finish, then the VIP moves)', drainFirst: true, assumes: 'keepalived' },
+  'haproxy-ring-move': {
+    rank: 3,
+    effect: "hitless haproxy reload that moves caches on the consistent-hash ring: the share of the images named changes cache and is fetched from the origin again; a drain does not help, so apply it when the origin can take the misses",
+    drainFirst: false,
+    assumes: 'haproxy',
+  },
+  'nginx-restart-cache-loss': { rank: 3, effect: 'proxy_cache_path changed its path, levels or zone: restart, and the cache starts empty', drainFirst: true, assumes: 'nginx' },
   'squid-restart-rebuild': { rank: 3, effect: 'cache_dir changed: squid -z, restart, and the cache is rebuilt (a new type or path starts empty)', drainFirst: true, assumes: 'squid' },
   'host-remove': { rank: 3, effect: 'a host leaves: stop its units and retire it', drainFirst: true },
   'cloud-interruption': { rank: 3, effect: 'EC2 stop and start (UserData or instance type): the host is down while it reboots', drainFirst: true },
   'cloud-broadening': { rank: 4, effect: 'security group or IAM permissions broadened: review before applying', drainFirst: false },
-  'cloud-replacement': { rank: 4, effect: 'EC2 instance replaced: a new instance with an empty disk', drainFirst: true },
+  'cloud-replacement': { rank: 4, effect: 'a cloud resource replaced by a new one, as each reason says (an EC2 instance: a new instance with an empty disk; an S3 bucket: a new bucket that starts empty)', drainFirst: true },
 } as const satisfies Record<string, ImpactInfo>;
 
 export type ImpactClass = keyof typeof IMPACTS;

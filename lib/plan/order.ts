@@ -2,7 +2,8 @@
 // two sites drained at once), and inside a site one host per step: new hosts first (capacity
 // before change), then the caches one at a time, then the lb pair backup first (lower VRRP
 // priority: the VIP moves at most once), then other dns hosts, then removed hosts. The origin
-// stacks come first (the replica's before the origin's), the shield site after the sites that fetch through it, the global stack last.
+// stacks come first (the replica's before the origin's), the shield site after the sites that
+// fetch through it, the Prometheus server after every host it scrapes, the global stack last.
 // aws sites apply through their stack, whose wait-condition chain restarts one host at a time.
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
@@ -10,6 +11,7 @@ import { vrrpPriority } from '../render/keepalived.ts';
 import { unitPackages } from '../render/catalog.ts';
 import { PATHS } from '../render/paths.ts';
 import { IMAGE_FILTER_PACKAGE } from '../render/nginx-transforms.ts';
+import { PROMETHEUS_HOST } from '../monitoring/prometheus.ts';
 import { IMPACTS, worst, type ImpactClass } from './impact.ts';
 import type { CloudChange, DaemonChange, HostChange, SiteChange, Step } from './types.ts';
 
@@ -33,6 +35,9 @@ function daemonAction(d: DaemonChange): string | undefined {
       return 'knotc zone-reload';
     case 'knot-reload':
     case 'haproxy-reload':
+    case 'haproxy-ring-move':
+    case 'healthcheck-reload':
+    case 'prometheus-reload':
     case 'keepalived-reload':
     case 'keepalived-vip-move':
     case 'nginx-reload':
@@ -57,18 +62,30 @@ function daemonAction(d: DaemonChange): string | undefined {
 }
 
 /** Units first (daemon-reload), then sysctls, then the daemons in the order they start. */
-const UNIT_ORDER = ['sysctl', 'anycdn-secrets', 'knot', 'bird', 'anycdn-healthcheck', 'haproxy', 'keepalived', 'nginx', 'squid'];
+const UNIT_ORDER = ['sysctl', 'anycdn-secrets', 'knot', 'bird', 'anycdn-healthcheck', 'haproxy', 'keepalived', 'nginx', 'squid', 'prometheus'];
 const unitRank = (u: string) => (UNIT_ORDER.includes(u) ? UNIT_ORDER.indexOf(u) : UNIT_ORDER.length);
+
+/** An lb host drained or undrained in the model (lib/plan/classify.ts marks its keepalived impact). */
+function modelDrain(h: HostChange): 'drain' | 'undrain' | undefined {
+  return h.daemons.flatMap((d) => d.impacts).find((i) => i.drain)?.drain;
+}
 
 function hostActions(site: string, h: HostChange): string[] {
   if (h.status === 'added') return [`copy out/${site}/${h.host}/ to / on the new host (or pull its bundle), install its packages, systemctl daemon-reload, enable and start its units`];
   if (h.status === 'removed') return [`stop and disable every anycdn unit on ${h.host}, then retire it`];
   const ds = [...h.daemons].sort((a, b) => unitRank(a.unit) - unitRank(b.unit) || byCodePoint(a.unit, b.unit));
   const unitFiles = ds.some((d) => d.files.some((f) => f.path.startsWith(`${PATHS.unitsDir}/`)));
+  // A model drain of an lb host moves the VIP as the runtime drain does (its steps for the lb
+  // role: new connections wait, the responses under way finish, keepalived's drain flag), before
+  // the files that keep it drained at every start; an undrain clears those flags after them. Its
+  // dns role, if any, drains through the checker's reload below.
+  const drain = modelDrain(h);
   return [
+    ...(drain === 'drain' ? [`anycdn drain ${site}/${h.host} --role lb --apply`] : []),
     `copy out/${site}/${h.host}/ to / on ${h.host} (or pull its bundle)`,
     ...(unitFiles ? ['systemctl daemon-reload'] : []),
     ...ds.map(daemonAction).filter((a): a is string => a !== undefined),
+    ...(drain === 'undrain' ? [`anycdn undrain ${site}/${h.host} --role lb --apply`] : []),
   ];
 }
 
@@ -79,7 +96,8 @@ export function applySteps(t: Topology, sites: SiteChange[], cloud: CloudChange[
   const steps: Omit<Step, 'n'>[] = [];
   const stack = (name: string) => cloud.find((c) => c.stack === name);
   const stackStep = (c: CloudChange, site: string | null, title: string) =>
-    steps.push({ title, site, hosts: [], impact: c.impact, classes: distinct(c.impacts.map((i) => i.class)), drainFirst: c.impacts.some((i) => IMPACTS[i.class].drainFirst), actions: [`npx cdk deploy ${c.stack}`] });
+    // Only a host's instance can be drained first; a replaced bucket or policy cannot.
+    steps.push({ title, site, hosts: [], impact: c.impact, classes: distinct(c.impacts.map((i) => i.class)), drainFirst: c.impacts.some((i) => IMPACTS[i.class].drainFirst && i.resource.endsWith('AWS::EC2::Instance')), actions: [`npx cdk deploy ${c.stack}`] });
 
   const replica = stack(ORIGIN_REPLICA_STACK);
   if (replica) stackStep(replica, null, `deploy ${ORIGIN_REPLICA_STACK}`);
@@ -88,7 +106,9 @@ export function applySteps(t: Topology, sites: SiteChange[], cloud: CloudChange[
 
   const ids = [...new Set([...sites.map((s) => s.site), ...cloud.map((c) => c.stack.replace(/^anycdn-/, '')).filter((s) => s !== 'origin' && s !== 'origin-replica' && s !== 'global')])];
   const shield = t.cdn.shield;
-  ids.sort((a, b) => Number(a === shield) - Number(b === shield) || byCodePoint(a, b));
+  // The shield after the sites that fetch through it; Prometheus after every host it scrapes.
+  const late = (id: string) => (id === PROMETHEUS_HOST.site ? 2 : id === shield ? 1 : 0);
+  ids.sort((a, b) => late(a) - late(b) || byCodePoint(a, b));
 
   for (const id of ids) {
     const sc = sites.find((s) => s.site === id);
@@ -125,7 +145,8 @@ export function applySteps(t: Topology, sites: SiteChange[], cloud: CloudChange[
     const ordered = [...hosts].sort((a, b) => group(a) - group(b) || prio(a) - prio(b) || byCodePoint(a.host, b.host));
     for (const h of ordered) {
       const classes = distinct(classesOf(h));
-      const drainFirst = h.status === 'changed' && classes.some((c) => IMPACTS[c].drainFirst);
+      // A model drain's own VIP move is in its actions, and the host stays drained: no drain around it.
+      const drainFirst = h.status === 'changed' && [...h.impacts, ...h.daemons.flatMap((d) => d.impacts)].some((i) => IMPACTS[i.class].drainFirst && !i.drain);
       steps.push({ title: `${id}/${h.host}`, site: id, hosts: [h.host], impact: worst(classes), classes, drainFirst, actions: hostActions(id, h) });
     }
   }

@@ -5,6 +5,7 @@ import { PATHS } from '../render/paths.ts';
 import {
   classifyBird,
   classifyHaproxy,
+  classifyHealthcheckConf,
   classifyKeepalived,
   classifyKnotConf,
   classifyNginx,
@@ -34,8 +35,10 @@ const EXACT: Record<string, Owner> = {
   [PATHS.squidConf]: { unit: 'squid', classify: classifySquid },
   [PATHS.squidStripQuery]: { unit: 'squid', classify: fixed('squid-reconfigure', 'the URL rewrite helper: reconfigure restarts the helpers') },
   [PATHS.healthcheck]: { unit: 'anycdn-healthcheck', classify: fixed('healthcheck-restart', 'the health checker program') },
-  [PATHS.healthcheckConf]: { unit: 'anycdn-healthcheck', classify: fixed('healthcheck-restart', 'the health checker config') },
+  [PATHS.healthcheckConf]: { unit: 'anycdn-healthcheck', classify: classifyHealthcheckConf },
   [PATHS.withdraw]: { unit: 'anycdn-healthcheck', classify: fixed('file-only', 'the withdraw script runs at the next stop of the checker') },
+  [PATHS.prometheusConf]: { unit: 'prometheus', classify: fixed('prometheus-reload', 'the scrape config: the hosts and exporters Prometheus scrapes') },
+  [PATHS.prometheusRules]: { unit: 'prometheus', classify: fixed('prometheus-reload', 'the alert rules') },
   [PATHS.fetchSecrets]: { unit: 'anycdn-secrets', classify: fixed('file-only', 'the secrets fetcher runs at the next boot or restart of anycdn-secrets') },
 };
 

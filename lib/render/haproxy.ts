@@ -2,7 +2,8 @@
 // - Both lb hosts run it and bind the VIP; the backup can because of net.ipv4.ip_nonlocal_bind=1
 //   (/etc/sysctl.d/60-anycdn.conf, rendered below), so a keepalived failover needs no haproxy restart.
 // - `balance uri` + `hash-type consistent`: each image lives on one cache, and a dead cache moves
-//   only its own share; a drained cache (state: drained, or `anycdn drain`) has weight 0 and
+//   only its own share; each server has an id of its own (lib/model/ring-id.ts), since haproxy
+//   places a server on the ring by its id and would number them by position otherwise; a drained cache (state: drained, or `anycdn drain`) has weight 0 and
 //   leaves the ring the same way, without failing a request. Active checks at checkInterMs, and retry-on + redispatch so a dead cache
 //   costs no client request except those in flight on it.
 // - `hash-balance-factor` (haproxy.hashBalanceFactor): bounded loads; a cache with more requests in
@@ -17,6 +18,7 @@
 //   response starts here while the ones in flight finish, before the VIP moves to the peer.
 import { byCodePoint } from '../model/order.ts';
 import { cacheHosts, isDrained } from '../model/facts.ts';
+import { ringId } from '../model/ring-id.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
 import { EXPORTER_PORTS, METRICS_PATH } from '../monitoring/ports.ts';
@@ -211,11 +213,11 @@ function backendLines(t: Topology, site: Site, engines: ('nginx' | 'squid')[]): 
   const [engine] = engines;
   if (engines.length === 1 && engine) {
     lines.push(...checkLines(t, engine), kw('default-server', ...serverCheckWords(h)));
-    for (const c of cacheHosts(site)) lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`, ...drainedWords(c)));
+    for (const c of cacheHosts(site)) lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`, ...ringWords(c)));
   } else {
     lines.push(comment('caches of each engine are checked on their own path, in the check backends below'));
     for (const c of cacheHosts(site)) {
-      lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`, 'track', `${checkBackendName(c.cacheEngine!)}/${ident(c.name)}`, ...drainedWords(c)));
+      lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`, 'track', `${checkBackendName(c.cacheEngine!)}/${ident(c.name)}`, ...ringWords(c)));
     }
   }
   return lines;
@@ -232,12 +234,14 @@ function balanceFactorLines(factor: number): HaproxyLine[] {
 }
 
 /**
- * A drained cache: weight 0 takes it out of the consistent hash, so only the URIs it held move
- * (to their next server on the ring), and it still finishes what it has in flight. It stays
- * health-checked, so `anycdn undrain` (`set server ... state ready`) has nothing to wait for.
+ * The cache's place on the ring: its id (lib/model/ring-id.ts), which never depends on the other
+ * caches, so a cache added or removed moves only its own share. A drained cache: weight 0 takes it
+ * out of the consistent hash, so only the URIs it held move (to their next server on the ring),
+ * and it still finishes what it has in flight. It stays health-checked, so `anycdn undrain`
+ * (`set server ... state ready`) has nothing to wait for.
  */
-function drainedWords(c: Host): string[] {
-  return isDrained(c) ? ['weight', '0'] : [];
+function ringWords(c: Host): string[] {
+  return ['id', String(ringId(c)), ...(isDrained(c) ? ['weight', '0'] : [])];
 }
 
 /** Mixed engines: one backend per engine that only health-checks; the serving servers track it. */

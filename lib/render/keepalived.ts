@@ -29,7 +29,9 @@ import { hasRole, type RenderedFile, type Renderer } from './types.ts';
 
 const CHECK_SCRIPT = 'haproxy_alive';
 const TRACK_FILE = 'haproxy_stopped';
-const DRAIN_FILE = 'anycdn_drain';
+/** The track file `anycdn drain` writes 1 into (and a model drain at every start): FAULT, the VIP leaves. */
+export const VRRP_DRAIN_TRACK = 'anycdn_drain';
+const DRAIN_FILE = VRRP_DRAIN_TRACK;
 /** Default priorities of the lb pair, by host name. */
 const DEFAULT_PRIORITIES = [150, 100] as const;
 

@@ -16,6 +16,8 @@
 //   throughput: (root) only the wrk runs through the VIP against the cache directly, in their own
 //             lab (throughput.ts); part of lab, likewise.
 //   transform: derived images per CPU second of one nginx worker, per source and width (transform.ts).
+//   ring:     (root) images moved between caches that stay when a cache is removed or added, through
+//             a real haproxy, against the backend numbered by position (ring.ts).
 // `--full` adds validate of 300 sites and `lab up` of 5 generated sites (minutes more).
 // `--lab-lock FILE` holds flock(1) on FILE around the lab part only, on a machine whose lab is shared.
 // It compiles dist/ first: the CLI measured is the compiled one.
@@ -29,6 +31,7 @@ import { growth, timeCli } from './growth.ts';
 import { labBench, labLock, shippedLabPart } from './lab-bench.ts';
 import { hostViewMs, timeCommand, type Figure, type TimeOptions } from './measure.ts';
 import { Results, stats, type Stats } from './results.ts';
+import { ringBench } from './ring.ts';
 import { writeSites, writeUnknownKeys } from './topology.ts';
 import { transformBench } from './transform.ts';
 
@@ -37,7 +40,7 @@ const CLI = join(ROOT, 'bin', 'anycdn.js');
 const CDK = join(ROOT, 'node_modules', '.bin', 'cdk');
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab', 'balance', 'throughput', 'transform'] as const;
+const GROUPS = ['cli', 'toolkit', 'synth', 'hostview', 'lab', 'balance', 'throughput', 'transform', 'ring'] as const;
 type Group = (typeof GROUPS)[number];
 const args = process.argv.slice(2);
 const full = args.includes('--full');
@@ -140,6 +143,8 @@ try {
         rmSync(bareApp, { force: true });
       }
     });
+
+  if (want('ring') && asRoot) await res.section('ring', () => ringBench(res));
 
   if (want('hostview') && asRoot)
     await res.section('hostview', () => {

@@ -93,6 +93,15 @@ describe('drain prints the commands, and does nothing without --apply', () => {
     ]);
   });
 
+  it('--role lb: only the lb part of an lb + dns host (the VIP moves, its announcements stay), as a model drain applies it', async () => {
+    const r = await run(['drain', 'nyc/nyc-lb1', '--role', 'lb', '--sites', SITES_DIR]);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/^drain lb nyc-lb1: /);
+    expect(r.out.filter((l) => /drain dns|\/run\/anycdn\/drain|health checker/.test(l))).toEqual([]);
+    expect(r.out.filter((l) => l.startsWith('    ')).map((l) => l.trim().split(' ')[0])).toEqual(['nft', 'echo', 'timeout', 'echo']);
+    expect(r.out.at(-1)).toBe('nothing done: run the commands above on each host, or `anycdn drain nyc/nyc-lb1 --role lb --apply` on each host (--lab: in the lab)');
+  });
+
   it('undrain reverses each step', async () => {
     expect((await run(['undrain', 'ams/ams-cache1', '--sites', SITES_DIR])).out.slice(0, 5)).toEqual([
       "undrain cache ams-cache1: it takes its place in haproxy's consistent hash again, and its URIs return to it",
@@ -126,6 +135,9 @@ describe('refusals: one line, and the exit code of the contract', () => {
     ['an unknown host (usage)', () => ['drain', 'ams/nyc-lb1', '--sites', SITES_DIR], 2, 'drain: site ams has no host nyc-lb1; its hosts are ams-cache1, ams-cache2, ams-lb1, ams-lb2'],
     ['not a target (usage)', () => ['undrain', 'ams/', '--sites', SITES_DIR], 2, 'undrain: "ams/" is not <site> or <site>/<host>, such as ams or ams/ams-cache1'],
     ['a bad --timeout (usage)', () => ['drain', 'ams', '--timeout', 'soon', '--sites', SITES_DIR], 2, 'drain: --timeout must be seconds in 0..3600, got "soon"'],
+    ['an unknown --role (usage)', () => ['drain', 'ams/ams-lb1', '--role', 'web', '--sites', SITES_DIR], 2, 'drain: --role must be one of lb, dns, cache, got "web"'],
+    ['a --role the host does not have (usage)', () => ['drain', 'ams/ams-cache1', '--role', 'lb', '--sites', SITES_DIR], 2, 'drain: ams-cache1 has no lb role; its roles are cache'],
+    ['a --role on a site (usage)', () => ['undrain', 'ams', '--role', 'dns', '--sites', SITES_DIR], 2, 'undrain: --role dns takes a host, <site>/<host>; a site drains all of its dns hosts'],
     [
       'the last serving cache',
       () => ['drain', 'ams/ams-cache1', '--sites', sitesWith('ams', (s) => s.replace('address: 198.51.100.22', 'address: 198.51.100.22\n    state: drained'))],

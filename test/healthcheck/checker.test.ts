@@ -165,7 +165,7 @@ describe('the checker against fake servers', () => {
   let web: FakeHttp;
   let bird: FakeBird;
   let ip: ReturnType<typeof fakeIp>;
-  let checker: { stop(): Promise<void>; state(): string; groups(): Record<string, string> } | undefined;
+  let checker: { stop(): Promise<void>; state(): string; groups(): Record<string, string>; reloadDrain(d: unknown): void } | undefined;
   const states: string[] = [];
 
   beforeEach(async () => {
@@ -408,6 +408,17 @@ describe('the checker against fake servers', () => {
     expect(states).toEqual(['drained']);
     // Only the service addresses, which carry no route: no prefix ever went on lo.
     expect(ip.batches().flat().filter((l) => l.startsWith('addr replace'))).toEqual(SERVICE);
+  });
+
+  it('a reload (SIGHUP) takes a model drain and the answer TTL: graceful shutdown first, Knot answers the fallback with the new TTL', async () => {
+    const d = drainWith(30);
+    const c = start('deprefer', { drain: d.config });
+    await until('announced', () => c.state() === 'announced');
+    c.reloadDrain({ ...d.config, drained: 'site', knot: { ...d.config.knot, ttlSec: 120 } });
+    await until('draining', () => c.state() === 'draining');
+    expect(drainFlag()).toBe('define ANYCAST_DRAIN = 1;');
+    expect(d.calls()).toContain('-c /etc/knot/knot.conf zone-set cdn.example.net img.cdn.example.net. 120 A 198.51.100.74');
+    expect(states).toEqual(['announced', 'draining']);
   });
 
   it('a model drain (drained in the config) found at start stays withdrawn', async () => {

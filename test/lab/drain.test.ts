@@ -18,13 +18,11 @@ import { anycastFamilies, publishedVip } from '../../lib/model/facts.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { LB_QUIESCE_MAX_MS } from '../../lib/drain/plan.ts';
 import { vrrpPriority } from '../../lib/render/keepalived.ts';
-import { run } from '../../lib/run.ts';
 import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
-import type { DnsLoadOptions, DnsLoadResult } from './dnsload.ts';
 import { labUpReady } from './bring-up.ts';
 import { Figures } from './figures.ts';
-import { startLoad } from './watch.ts';
+import { startDnsLoad, startLoad } from './watch.ts';
 
 const skip = missingRoot() ?? missingLabDaemon();
 
@@ -68,16 +66,6 @@ async function servedBy(id: string, paths: string[]): Promise<Record<string, str
 
 /** Whether `host` holds the VIP now (lib/lab/control.ts: read from its namespace, no process). */
 const holdsVip = async (host: string, vip: string): Promise<boolean> => holdsAddress(host, vip);
-
-/** Runs the fixed-rate DNS client in a client namespace. */
-function startDnsLoad(ns: string, o: DnsLoadOptions): Promise<DnsLoadResult> {
-  const script = join(import.meta.dirname, 'dnsload.ts');
-  return run('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, JSON.stringify(o)], { timeoutMs: (o.durationSec + 30) * 1000 }).then((r) => {
-    const line = r.stdout.trim().split('\n').pop() ?? '';
-    if (r.code !== 0 || !line.startsWith('{')) throw new Error(`dnsload failed (exit ${r.code}): ${r.stderr.trim().slice(0, 500)}`);
-    return JSON.parse(line) as DnsLoadResult;
-  });
-}
 
 /** The first query sent at or after `from` from which every answer is `address`; its send time. */
 function settledAt(log: [number, string][], from: number, address: string): number | undefined {

@@ -2,6 +2,7 @@
 // 10 ms and prints the epoch millisecond at which it first holds. Bounded by its timeout.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type { DnsLoadOptions, DnsLoadResult } from './dnsload.ts';
 import type { LoadOptions, LoadResult } from './loadgen.ts';
 import { run } from '../../lib/run.ts';
 
@@ -63,5 +64,15 @@ export function startLoad(ns: string, o: LoadOptions): Promise<LoadResult> {
     const line = r.stdout.trim().split('\n').pop() ?? '';
     if (r.code !== 0 || !line.startsWith('{')) throw new Error(`loadgen failed (exit ${r.code}): ${r.stderr.trim().slice(0, 500)}`);
     return JSON.parse(line) as LoadResult;
+  });
+}
+
+/** Runs the fixed-rate DNS client (dnsload.ts) inside a client namespace. */
+export function startDnsLoad(ns: string, o: DnsLoadOptions): Promise<DnsLoadResult> {
+  const script = join(import.meta.dirname, 'dnsload.ts');
+  return run('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', script, JSON.stringify(o)], { timeoutMs: (o.durationSec + 30) * 1000 }).then((r) => {
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.code !== 0 || !line.startsWith('{')) throw new Error(`dnsload failed (exit ${r.code}): ${r.stderr.trim().slice(0, 500)}`);
+    return JSON.parse(line) as DnsLoadResult;
   });
 }

@@ -387,6 +387,16 @@ const RULE_CASES: Case[] = [
   ['monitoring', 'the checker status port on an exporter port', edit(S, [CDN, '  rise: 5\n', '  rise: 5\n  statusPort: 9100\n'], [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.192/28]\n']), [
     "sites/cdn.yaml:30:15: healthcheck.statusPort: 9100 is the node exporter's port; pick another port",
   ]],
+  // ring: haproxy server ids
+  ['ring', 'two caches of a site with one ringId', edit(S, [AMS, '    address: 198.51.100.21\n', '    address: 198.51.100.21\n    ringId: 7\n'], [AMS, '    address: 198.51.100.22\n', '    address: 198.51.100.22\n    ringId: 7\n']), [
+    'sites/ams.yaml:51:13: hosts[3].ringId: ams-cache2 gets haproxy server id 7 (its ringId), as ams-cache1 does (its ringId), and two caches of one site cannot share a place on the ring; set ringId on one of them to an id no other cache of ams has, such as ringId: 8',
+  ]],
+  ['ring', 'two cache names that derive the same id', edit(S, [AMS, 'name: ams-cache1\n', 'name: ams-cache248\n'], [AMS, 'name: ams-cache2\n', 'name: ams-cache3385\n']), [
+    'sites/ams.yaml:46:11: hosts[3].name: ams-cache3385 gets haproxy server id 455290 (derived from its name), as ams-cache248 does (derived from its name), and two caches of one site cannot share a place on the ring; set ringId on one of them to an id no other cache of ams has, such as ringId: 455291',
+  ]],
+  ['ring', 'a ringId on an lb host', edit(S, [AMS, '    address: 198.51.100.12\n', '    address: 198.51.100.12\n    ringId: 9\n']), [
+    'sites/ams.yaml:41:13: hosts[1].ringId: ams-lb2 is not a cache host, and only caches sit on haproxy\'s ring; remove ringId',
+  ]],
   ['haproxy', 'stats page on every address', edit(S, [NYC, 'bgp:\n', 'haproxy:\n  statsAddress: 0.0.0.0\n\nbgp:\n']), [
     'sites/nyc.yaml:18:17: haproxy.statsAddress: 0.0.0.0 listens on every address, the VIP included; use 127.0.0.1 or a management address',
   ]],
@@ -458,7 +468,7 @@ describe('schema and values', () => {
     ]],
     ['a missing required value', edit(S, [NYC, '    address: 198.51.100.86', '    addres: 198.51.100.86']), [
       'sites/nyc.yaml:40:5: hosts[3].address: is required (a string)',
-      'sites/nyc.yaml:43:5: hosts[3].addres: unknown key (did you mean address?); allowed here: address, address6, cacheEngine, interface, name, roles, state, vrrpPriority',
+      'sites/nyc.yaml:43:5: hosts[3].addres: unknown key (did you mean address?); allowed here: address, address6, cacheEngine, interface, name, ringId, roles, state, vrrpPriority',
     ]],
     ['a missing enum', edit(S, [SIN, 'platform: aws\n', '']), ['sites/sin.yaml:5:1: platform: is required: one of "metal", "aws"']],
     ['a bad enum', edit(S, [SIN, 'platform: aws', 'platform: gcp']), ['sites/sin.yaml:7:11: platform: must be one of "metal", "aws", got "gcp"']],
@@ -588,8 +598,8 @@ describe('YAML merge keys (<<: *anchor)', () => {
       'sites/nyc.yaml:39:18: hosts[3].cacheEngine: must be one of "nginx", "squid", got "squidd"',
     ]);
     expect(errors(merged(FIRST.replace('cacheEngine:', 'cachEngine:')))).toEqual([
-      'sites/nyc.yaml:39:5: hosts[2].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, roles, state, vrrpPriority',
-      'sites/nyc.yaml:39:5: hosts[3].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, roles, state, vrrpPriority',
+      'sites/nyc.yaml:39:5: hosts[2].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, ringId, roles, state, vrrpPriority',
+      'sites/nyc.yaml:39:5: hosts[3].cachEngine: unknown key (did you mean cacheEngine?); allowed here: address, address6, cacheEngine, interface, name, ringId, roles, state, vrrpPriority',
     ]);
   });
 

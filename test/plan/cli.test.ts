@@ -120,13 +120,14 @@ describe('anycdn plan --against', () => {
     expect(r.code).toBe(2);
     expect(r.out).toContain(`  not compared: ${join(d, 'pulled')} records no model (.anycdn/manifest.json) to rebuild its templates from`);
     // The zone's records changed, so its serial rises from the one in the pulled file. The TTL is
-    // also the one the checker's drain answer carries, so the checker restarts: the worst class.
+    // also the one the checker's drain answer carries, which its reload takes: no restart.
     expect(r.out).toContain('      knot-zone-reload  SOA serial 1 -> 2');
+    expect(r.out).toContain('      healthcheck-reload  drain.knot.ttlSec: 60 -> 120');
     expect(r.out.filter((l) => /^ {2}host /.test(l))).toEqual([
-      '  host ams-lb1 changed [healthcheck-restart]',
-      '  host ams-lb2 changed [healthcheck-restart]',
-      '  host nyc-lb1 changed [healthcheck-restart]',
-      '  host nyc-lb2 changed [healthcheck-restart]',
+      '  host ams-lb1 changed [healthcheck-reload]',
+      '  host ams-lb2 changed [healthcheck-reload]',
+      '  host nyc-lb1 changed [healthcheck-reload]',
+      '  host nyc-lb2 changed [healthcheck-reload]',
       '  host sin-lb1 changed [cloud-interruption]',
       '  host sin-lb2 changed [cloud-interruption]',
     ]);

@@ -46,6 +46,31 @@ describe('cloud stacks in a plan', () => {
     await expect(`${text.join('\n')}\n`).toMatchFileSnapshot('golden/instance-replacement.txt');
   });
 
+  it('a renamed origin bucket: a new bucket that starts empty, the old one retained; the policies follow it, which is no broadening', { timeout: 300_000 }, () => {
+    const cloud = cloudOf(edit(shipped(), ['sites/cdn.yaml', 'bucket: anycdn-example-images\n', 'bucket: anycdn-example-images-2027\n']));
+    const impacts = cloud.flatMap((c) => c.impacts.map((i) => ({ stack: c.stack, ...i })));
+    expect(impacts.filter((i) => i.class === 'cloud-broadening')).toEqual([]);
+    const bucket = impacts.filter((i) => i.class === 'cloud-replacement');
+    expect(bucket).toEqual([
+      {
+        stack: 'anycdn-origin',
+        class: 'cloud-replacement',
+        resource: expect.stringMatching(/^Images[0-9A-F]{8} AWS::S3::Bucket$/),
+        reason: 'renamed anycdn-example-images -> anycdn-example-images-2027: a new bucket, which starts empty; the old bucket anycdn-example-images is retained with its objects (UpdateReplacePolicy: Retain). Copy the images over (aws s3 sync) before the caches miss on them',
+      },
+      {
+        stack: 'anycdn-origin',
+        class: 'cloud-replacement',
+        resource: expect.stringMatching(/^ImagesPolicy[0-9A-F]{8} AWS::S3::BucketPolicy$/),
+        reason: 'it follows the renamed bucket (anycdn-example-images -> anycdn-example-images-2027): a new policy on the new bucket, and the retained bucket keeps none',
+      },
+    ]);
+    expect(impacts.filter((i) => i.reason.startsWith('IAM statements follow the renamed bucket')).map((i) => i.stack).length).toBeGreaterThan(0);
+    // No "drain first" for a stack whose only replacement is a bucket.
+    const plan = planOf(edit(shipped(), ['sites/cdn.yaml', 'bucket: anycdn-example-images\n', 'bucket: anycdn-example-images-2027\n']), cloud);
+    expect(plan.steps.find((s) => s.title === 'deploy anycdn-origin')).toMatchObject({ impact: 'cloud-replacement', drainFirst: false });
+  });
+
   it('an advert interval at an aws site: both lb instances stop and start, nothing is broadened, no hash in the text', { timeout: 300_000 }, () => {
     const cloud = cloudOf(edit(shipped(), ['sites/sin.yaml', 'advertIntervalMs: 100', 'advertIntervalMs: 200']));
     expect(cloud.map((c) => c.stack)).toEqual(['anycdn-sin']);

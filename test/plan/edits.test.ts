@@ -3,9 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { formatPlan } from '../../lib/plan/format.ts';
 import { edit, shipped, type Texts } from '../model/fixtures.ts';
+import { shippedTexts } from '../helpers/topology.ts';
 import { classLines, planOf } from './harness.ts';
 
-const cases: { name: string; texts: Texts; classes: string[] }[] = [
+const cases: { name: string; texts: Texts; base?: Texts; classes: string[] }[] = [
   {
     name: 'peer-asn',
     texts: edit(shipped(), ['sites/ams.yaml', '      address: 198.51.100.1\n      asn: 64501', '      address: 198.51.100.1\n      asn: 64599']),
@@ -30,16 +31,79 @@ const cases: { name: string; texts: Texts; classes: string[] }[] = [
   {
     name: 'cache-size',
     texts: edit(shipped(), ['sites/cdn.yaml', 'cache:\n  keyIncludesQuery: false', 'cache:\n  nginx:\n    maxSizeGiB: 80\n  squid:\n    cacheDirMiB: 81920\n  keyIncludesQuery: false']),
+    // nginx's max_size alone keeps the cache on a HUP (same zone, path and levels); Squid's cache_dir
+    // size is a rebuild.
+    classes: [
+      'ams/ams-cache1 nginx nginx-reload',
+      'ams/ams-cache2 nginx nginx-reload',
+      'nyc/nyc-cache1 squid squid-restart-rebuild',
+      'nyc/nyc-cache2 squid squid-restart-rebuild',
+      'sin/sin-cache1 cloud-interruption',
+      'sin/sin-cache1 nginx nginx-reload',
+      'sin/sin-cache2 cloud-interruption',
+      'sin/sin-cache2 nginx nginx-reload',
+    ],
+  },
+  {
+    name: 'nginx-cache-zone',
+    // A new zone size is a new zone: nginx would not take the old one over.
+    texts: edit(shipped(), ['sites/cdn.yaml', 'cache:\n  keyIncludesQuery: false', 'cache:\n  nginx:\n    keysZoneMiB: 128\n  keyIncludesQuery: false']),
     classes: [
       'ams/ams-cache1 nginx nginx-restart-cache-loss',
       'ams/ams-cache2 nginx nginx-restart-cache-loss',
-      'nyc/nyc-cache1 squid squid-restart-rebuild',
-      'nyc/nyc-cache2 squid squid-restart-rebuild',
       'sin/sin-cache1 cloud-interruption',
       'sin/sin-cache1 nginx nginx-restart-cache-loss',
       'sin/sin-cache2 cloud-interruption',
       'sin/sin-cache2 nginx nginx-restart-cache-loss',
     ],
+  },
+  {
+    name: 'ring-id-pinned',
+    // A cache given another place on the ring: its images and some of the other cache's change cache.
+    texts: edit(shipped(), ['sites/ams.yaml', '    address: 198.51.100.21\n', '    address: 198.51.100.21\n    ringId: 4242\n']),
+    classes: ['ams/ams-lb1 haproxy haproxy-reload', 'ams/ams-lb1 haproxy haproxy-ring-move', 'ams/ams-lb2 haproxy haproxy-reload', 'ams/ams-lb2 haproxy haproxy-ring-move'],
+  },
+  {
+    name: 'lb-model-drain',
+    // The VRRP master drained in the model: the VIP moves (the runtime drain's order, SYNs held),
+    // and its dns role drains through the checker's reload, not a restart.
+    texts: edit(shipped(), ['sites/ams.yaml', '  - name: ams-lb1\n    roles: [lb, dns]\n', '  - name: ams-lb1\n    roles: [lb, dns]\n    state: drained\n']),
+    classes: ['ams/ams-lb1 anycdn-healthcheck healthcheck-reload', 'ams/ams-lb1 keepalived keepalived-vip-move'],
+  },
+  {
+    name: 'lb-model-undrain',
+    texts: shipped(),
+    base: edit(shipped(), ['sites/ams.yaml', '  - name: ams-lb1\n    roles: [lb, dns]\n', '  - name: ams-lb1\n    roles: [lb, dns]\n    state: drained\n']),
+    classes: ['ams/ams-lb1 anycdn-healthcheck healthcheck-reload', 'ams/ams-lb1 keepalived keepalived-vip-move'],
+  },
+  {
+    name: 'dns-ttl',
+    // The shipped sites, whose checkers carry Knot's answer TTL for a site drain: a reload, on 6 hosts.
+    texts: edit(shippedTexts(), ['sites/cdn.yaml', '  ttlSec: 60\n', '  ttlSec: 120\n']),
+    base: shippedTexts(),
+    classes: [
+      'ams/ams-lb1 anycdn-healthcheck healthcheck-reload',
+      'ams/ams-lb1 knot knot-zone-reload',
+      'ams/ams-lb2 anycdn-healthcheck healthcheck-reload',
+      'ams/ams-lb2 knot knot-zone-reload',
+      'nyc/nyc-lb1 anycdn-healthcheck healthcheck-reload',
+      'nyc/nyc-lb1 knot knot-zone-reload',
+      'nyc/nyc-lb2 anycdn-healthcheck healthcheck-reload',
+      'nyc/nyc-lb2 knot knot-zone-reload',
+      'sin/sin-lb1 anycdn-healthcheck healthcheck-reload',
+      'sin/sin-lb1 cloud-interruption',
+      'sin/sin-lb1 knot knot-zone-reload',
+      'sin/sin-lb2 anycdn-healthcheck healthcheck-reload',
+      'sin/sin-lb2 cloud-interruption',
+      'sin/sin-lb2 knot knot-zone-reload',
+    ],
+  },
+  {
+    name: 'new-cache-scraped',
+    // The shipped sites, with monitoring: Prometheus reloads its scrape config, after the new cache exists.
+    texts: edit(shippedTexts(), ['sites/nyc.yaml', '    address: 198.51.100.86\n', '    address: 198.51.100.86\n  - name: nyc-cache3\n    roles: [cache]\n    cacheEngine: squid\n    address: 198.51.100.87\n']),
+    base: shippedTexts(),
+    classes: ['monitoring/prometheus prometheus prometheus-reload', 'nyc/nyc-cache3 host-add', 'nyc/nyc-lb1 haproxy haproxy-reload', 'nyc/nyc-lb2 haproxy haproxy-reload'],
   },
   {
     name: 'shield',
@@ -87,7 +151,7 @@ const cases: { name: string; texts: Texts; classes: string[] }[] = [
 describe('a model edit gets the impact class of what it changes', () => {
   for (const c of cases) {
     it(c.name, async () => {
-      const plan = planOf(c.texts);
+      const plan = planOf(c.texts, undefined, c.base);
       expect(plan.changes).toBe(true);
       expect(classLines(plan)).toEqual(c.classes);
       await expect(`${formatPlan(plan, false).join('\n')}\n`).toMatchFileSnapshot(`golden/${c.name}.txt`);

@@ -1,16 +1,16 @@
-// Plans of edited copies of the pinned example model, built the way the CLI builds them: the
-// baseline render, the edited render counting zone serials on from it, and the pure core.
+// Plans of edited copies of the pinned example model (or of `base`), built the way the CLI builds
+// them: the baseline render, the edited render counting zone serials on from it, and the pure core.
 import { buildPlan, treeOf } from '../../lib/plan/compare.ts';
 import type { CloudChange, Plan } from '../../lib/plan/types.ts';
 import { sha256Hex, zoneContext } from '../../lib/out/manifest.ts';
-import { renderPlans } from '../../lib/render/index.ts';
+import { outputPlans } from '../../lib/render/index.ts';
 import { load, shipped, type Texts } from '../model/fixtures.ts';
 
-export function planOf(texts: Texts, cloud: CloudChange[] | string = 'not compared in this test'): Plan {
-  const before = treeOf(renderPlans(load(shipped())));
+export function planOf(texts: Texts, cloud: CloudChange[] | string = 'not compared in this test', base: Texts = shipped()): Plan {
+  const before = treeOf(outputPlans(load(base)));
   const ctx = zoneContext([...before].map(([path, f]) => ({ path, sha256: sha256Hex(f.content), soaSerial: f.soaSerial })));
   const topology = load(texts);
-  return buildPlan({ baseline: { kind: 'dir', source: 'the pinned example model', commit: null }, before, after: treeOf(renderPlans(topology, ctx)), topology, cloud, warnings: [] });
+  return buildPlan({ baseline: { kind: 'dir', source: 'the pinned example model', commit: null }, before, after: treeOf(outputPlans(topology, ctx)), topology, cloud, warnings: [] });
 }
 
 /** Every impact class in a plan, as "site/host unit class" lines (and "stack resource class"), sorted and unique. */

@@ -10,15 +10,15 @@ const file = (t: Topology, host: string, path: string) => renderTopology(t).find
 const scrapeTargets = (t: Topology) => [...renderPrometheus(t)[0]!.content.matchAll(/- (\d+\.\d+\.\d+\.\d+:\d+)/g)].map((m) => m[1]!);
 
 describe('day 2', () => {
-  it('a new cache joins both lb hosts\' haproxy backend and the scrape config', () => {
+  it('a new cache joins both lb hosts\' haproxy backend, with an id of its own that moves no other cache, and the scrape config', () => {
     const t = loadEdited((x) => {
       x['sites/ams.yaml'] += '  - name: ams-cache3\n    roles: [cache]\n    cacheEngine: nginx\n    address: 198.51.100.23\n';
     });
     for (const lb of ['ams-lb1', 'ams-lb2']) {
       expect(file(t, lb, '/etc/haproxy/haproxy.cfg').split('\n').filter((l) => /^\tserver /.test(l))).toEqual([
-        '\tserver ams-cache1 198.51.100.21:80',
-        '\tserver ams-cache2 198.51.100.22:80',
-        '\tserver ams-cache3 198.51.100.23:80',
+        '\tserver ams-cache1 198.51.100.21:80 id 313213',
+        '\tserver ams-cache2 198.51.100.22:80 id 312778',
+        '\tserver ams-cache3 198.51.100.23:80 id 312343',
       ]);
     }
     expect(scrapeTargets(t).filter((x) => x.startsWith('198.51.100.23:'))).toEqual(['198.51.100.23:9100', '198.51.100.23:9113']);

@@ -84,8 +84,8 @@ describe('a drained host', () => {
     expect(section(cfg, 'backend caches').split('\n').filter((l) => /^\t(server|balance|hash-type)/.test(l))).toEqual([
       '\tbalance uri path-only',
       '\thash-type consistent',
-      '\tserver tst-cache1 192.0.2.21:80',
-      '\tserver tst-cache2 192.0.2.22:80 weight 0',
+      '\tserver tst-cache1 192.0.2.21:80 id 63161',
+      '\tserver tst-cache2 192.0.2.22:80 id 62726 weight 0',
     ]);
   });
 
@@ -93,8 +93,8 @@ describe('a drained host', () => {
     const t = twoSites('', (s) => s.replace('    cacheEngine: nginx\n    address: 192.0.2.22', '    cacheEngine: squid\n    address: 192.0.2.22\n    state: drained'));
     const cfg = emitHaproxy(haproxyConfig(t, site(t), host(t, 'tst-lb1'))).join('\n');
     expect(cfg.split('\n').filter((l) => l.startsWith('\tserver '))).toEqual([
-      '\tserver tst-cache1 192.0.2.21:80 track check-nginx/tst-cache1',
-      '\tserver tst-cache2 192.0.2.22:80 track check-squid/tst-cache2 weight 0',
+      '\tserver tst-cache1 192.0.2.21:80 track check-nginx/tst-cache1 id 63161',
+      '\tserver tst-cache2 192.0.2.22:80 track check-squid/tst-cache2 id 62726 weight 0',
       // the check backends: health checks only, no traffic, so no weight to take away
       '\tserver tst-cache1 192.0.2.21:80',
       '\tserver tst-cache2 192.0.2.22:80',

@@ -87,8 +87,8 @@ backend caches
 	http-check send meth GET uri /.anycdn/health ver HTTP/1.1 hdr Host img.example.net
 	http-check expect status 200
 	default-server check inter 500ms fall 2 rise 3
-	server tst-cache1 192.0.2.21:80
-	server tst-cache2 192.0.2.22:80
+	server tst-cache1 192.0.2.21:80 id 63161
+	server tst-cache2 192.0.2.22:80 id 62726
 
 # Stats, Prometheus metrics and liveness: on the stats address only, never on the VIP.
 frontend stats
@@ -204,8 +204,8 @@ frontend stats
 	option redispatch 1
 	retry-on conn-failure empty-response response-timeout
 	# caches of each engine are checked on their own path, in the check backends below
-	server tst-cache1 192.0.2.21:80 track check-squid/tst-cache1
-	server tst-cache2 192.0.2.22:80 track check-nginx/tst-cache2`);
+	server tst-cache1 192.0.2.21:80 track check-squid/tst-cache1 id 63161
+	server tst-cache2 192.0.2.22:80 track check-nginx/tst-cache2 id 62726`);
     expect(section(cfg, 'backend check-nginx')).toBe(`backend check-nginx
 	option httpchk
 	http-check send meth GET uri /.anycdn/health ver HTTP/1.1 hdr Host img.example.net

@@ -136,8 +136,8 @@ describe('derived images', () => {
     // every line of `caches` but the Squid cache's server line, in the same order
     expect(derived.slice(1)).toEqual(caches.slice(1).filter((l) => !/^\tserver ams-cache3 /.test(l)));
     expect(derived.filter((l) => l.startsWith('\tserver '))).toEqual([
-      '\tserver ams-cache1 198.51.100.21:80 track check-nginx/ams-cache1',
-      '\tserver ams-cache2 198.51.100.22:80 track check-nginx/ams-cache2',
+      '\tserver ams-cache1 198.51.100.21:80 track check-nginx/ams-cache1 id 313213',
+      '\tserver ams-cache2 198.51.100.22:80 track check-nginx/ams-cache2 id 312778',
     ]);
     expect(render(t, 'ams-cache3')).toMatch(/\ncache_peer_access origin deny derived\n/);
   });

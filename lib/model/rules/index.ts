@@ -21,13 +21,14 @@ import { parentZone } from './parent-zone.ts';
 import { platform } from './platform.ts';
 import { prefixes } from './prefixes.ts';
 import { published } from './published.ts';
+import { ring } from './ring.ts';
 import { roles } from './roles.ts';
 import { stackNames } from './stack-names.ts';
 import { subnetEdges } from './subnet-edges.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, subnetEdges, published, uniqueAddresses, uniqueNames, roles, bgp, communities, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, images, monitoring, drain, origins];
+export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, subnetEdges, published, uniqueAddresses, uniqueNames, roles, bgp, communities, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, ring, images, monitoring, drain, origins];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);

@@ -965,9 +965,13 @@ export function startChecker(
     state: () => state,
     /** Each prefix's state, by name. */
     groups: () => Object.fromEntries(groups.map((g) => [g.name, g.state])),
-    /** Takes the drain settings of a reloaded config (SIGHUP): a model drain begins or ends. */
+    /**
+     * Takes the drain settings of a reloaded config (SIGHUP): a model drain begins or ends, a new
+     * delay, and Knot's settings for the next site drain (the answer's TTL). The request file and
+     * the fallback answers the DNS probes accept are fixed at start (lib/plan/classify.ts knows).
+     */
     reloadDrain(/** @type {DrainConfig | undefined} */ d) {
-      if (d && c.drain) c.drain = { ...c.drain, drained: d.drained, withdrawAfterSec: d.withdrawAfterSec };
+      if (d && c.drain) c.drain = { ...c.drain, drained: d.drained, withdrawAfterSec: d.withdrawAfterSec, ...(c.drain.knot && d.knot ? { knot: d.knot } : {}) };
       watchDrain();
       void decide();
     },
@@ -1000,7 +1004,7 @@ async function main(/** @type {string[]} */ argv) {
   process.on('SIGHUP', () => {
     try {
       checker.reloadDrain(parseConfig(readFileSync(file, 'utf8')).drain);
-      log('reloaded: drain settings taken; other changes need a restart');
+      log('reloaded: drain settings and Knot\'s answer TTL taken; other changes need a restart');
     } catch (e) {
       log(`reload refused, running on: ${file}:1:1: ${e instanceof Error ? e.message : String(e)}`);
     }
