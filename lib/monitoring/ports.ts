@@ -5,15 +5,7 @@
 /** An exporter kind: the Prometheus job that scrapes it. */
 export type ExporterKind = 'node' | 'bird' | 'haproxy' | 'nginx' | 'squid' | 'healthcheck';
 
-export const EXPORTER_PORTS: Record<Exclude<ExporterKind, 'healthcheck'>, number> = {
-  node: 9100,
-  // haproxy serves /metrics itself (its prometheus-exporter service), on the port Debian's retired
-  // prometheus-haproxy-exporter would take.
-  haproxy: 9101,
-  nginx: 9113,
-  squid: 9301,
-  bird: 9324,
-};
+export { EXPORTER_PORTS } from '../model/facts.ts';
 
 export const METRICS_PATH = '/metrics';
 

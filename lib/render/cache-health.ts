@@ -13,5 +13,4 @@ export const CACHE_HEALTH: Record<'nginx' | 'squid', CacheHealthCheck> = {
   squid: { path: '/squid-internal-static/icons/SN.png', expectStatus: 200 },
 };
 
-/** The port every cache listens on, on its host address. */
-export const CACHE_PORT = 80;
+export { CACHE_PORT } from '../model/facts.ts';

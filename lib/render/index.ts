@@ -3,6 +3,7 @@ import { byCodePoint } from '../model/order.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { hostNeeds, hostPackages, type HostNeeds } from './catalog.ts';
 import { renderBird } from './bird.ts';
+import { hostEndpoints, type Endpoint } from './endpoints.ts';
 import { renderHaproxy } from './haproxy.ts';
 import { renderHealthcheck } from './healthcheck.ts';
 import { renderKeepalived } from './keepalived.ts';
@@ -19,7 +20,8 @@ export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck,
 
 /**
  * One host's render, the one thing every adapter reads: its files, its units as data, the Debian
- * packages they need, and what the host needs besides (see catalog.ts).
+ * packages they need, what the host needs besides (see catalog.ts), and every listener its units
+ * open (see endpoints.ts).
  */
 export interface HostPlan {
   site: string;
@@ -30,6 +32,8 @@ export interface HostPlan {
   units: UnitSpec[];
   packages: string[];
   needs: HostNeeds;
+  /** In unit order, then as each unit lists them. */
+  endpoints: Endpoint[];
 }
 
 export function renderHost(t: Topology, site: Site, host: Host, ctx: RenderContext = {}): HostPlan {
@@ -38,7 +42,7 @@ export function renderHost(t: Topology, site: Site, host: Host, ctx: RenderConte
     if (files[i]!.path === files[i - 1]!.path) throw new Error(`internal: two renderers wrote ${site.id}/${host.name}${files[i]!.path}`);
   }
   const units = unitSpecs(t, site, host);
-  return { site: site.id, host: host.name, files, units, packages: hostPackages(units), needs: hostNeeds(t, site, host, units) };
+  return { site: site.id, host: host.name, files, units, packages: hostPackages(units), needs: hostNeeds(t, site, host, units), endpoints: hostEndpoints(t, site, host, units) };
 }
 
 /** Every host's plan, sorted by site and host. Pure: same topology and context, same bytes. */
@@ -57,7 +61,7 @@ export function monitoringPlans(t: Topology): HostPlan[] {
   const files = renderPrometheus(t);
   if (files.length === 0) return [];
   const needs = { dirs: [], interfaces: [], hostNames: [], secretFiles: [], certPaths: [], stateFiles: [] };
-  return [{ ...PROMETHEUS_HOST, files, units: [], packages: ['prometheus'], needs }];
+  return [{ ...PROMETHEUS_HOST, files, units: [], packages: ['prometheus'], needs, endpoints: [] }];
 }
 
 /** The files of the sites' hosts, without the Prometheus server's: what the cloud stacks ship. */
@@ -79,3 +83,18 @@ export function outputPlans(t: Topology, ctx: RenderContext = {}): HostPlan[] {
 export function outputPath(f: RenderedFile): string {
   return `${f.site}/${f.host}${f.path}`;
 }
+
+/** The HostPlans of one site, in host order. */
+export function sitePlans(plans: HostPlan[], site: string): HostPlan[] {
+  return plans.filter((p) => p.site === site);
+}
+
+/** The HostPlan of one host; throws when the render has none (an adapter handed the wrong plans). */
+export function planOf(plans: HostPlan[], site: string, host: string): HostPlan {
+  const p = plans.find((x) => x.site === site && x.host === host);
+  if (!p) throw new Error(`internal: no HostPlan for ${site}/${host}`);
+  return p;
+}
+
+export type { Endpoint, Health, Purpose, Reach } from './endpoints.ts';
+export { endpointUrl, healthPath, hostPort, withPurpose } from './endpoints.ts';
