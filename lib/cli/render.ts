@@ -1,7 +1,7 @@
 // anycdn render: load the model, render every host, replace --out atomically.
 import { statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { PROMETHEUS_HOST } from '../monitoring/prometheus.ts';
+import { PROMETHEUS_HOST } from '../render/prometheus.ts';
 import { byCodePoint } from '../model/order.ts';
 import { fsReason, InputError } from '../model/errors.ts';
 import { loadTexts, readSiteTexts } from '../model/load.ts';

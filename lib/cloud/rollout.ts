@@ -5,8 +5,9 @@
 // until the timeout) fails the deployment, which rolls it back.
 import { createHash } from 'node:crypto';
 import type { Cdn, Host } from '../model/schema.ts';
-import { CACHE_HEALTH, CACHE_PORT } from '../render/cache-health.ts';
-import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
+import { CACHE_PORT } from '../model/facts.ts';
+import { CACHE_HEALTH } from '../render/cache-health.ts';
+import { HEALTHCHECK_STATUS_PATH } from '../render/endpoints.ts';
 
 export const ROLLOUT = {
   /** How long CloudFormation waits for a host's signal: apt, the bundle and the probes. */

@@ -2,9 +2,7 @@
 // Ingress is only what each role serves; egress is only what each role calls. No SSH anywhere:
 // operators use SSM Session Manager.
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { CACHE_PORT } from '../render/cache-health.ts';
-import { originTargets, shieldTarget } from '../model/facts.ts';
-import { EXPORTER_PORTS } from '../monitoring/ports.ts';
+import { CACHE_PORT, EXPORTER_PORTS, originTargets, shieldTarget } from '../model/facts.ts';
 
 export type GroupName = 'base' | 'lb' | 'dns' | 'cache';
 

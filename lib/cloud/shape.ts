@@ -3,7 +3,7 @@
 import { InputError, sortDiagnostics } from '../model/errors.ts';
 import { anycastFamilies, nameserverGroup, s3Origins } from '../model/facts.ts';
 import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
-import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
+import { HEALTHCHECK_STATUS_PATH } from '../render/endpoints.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
 import { hostStatements, interfaceTags, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';

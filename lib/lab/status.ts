@@ -1,7 +1,6 @@
 // `anycdn lab status` and the readiness wait of `up`: what each client sees right now.
 import type { Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, isDrained, vipHealthUrl } from '../model/facts.ts';
-import { vrrpPriority } from '../render/keepalived.ts';
+import { anycastFamilies, isDrained, vipHealthUrl, vrrpPriority } from '../model/facts.ts';
 import { checkerState, holdsAddress } from './control.ts';
 import { join } from 'node:path';
 import { tail } from './daemons.ts';

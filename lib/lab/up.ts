@@ -18,7 +18,7 @@ import { labOrigin, planLab, type LabPlan } from './plan.ts';
 import { labPassword, routerBirdConf } from './router-bird.ts';
 import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
 import { hostUnits } from './units.ts';
-import { vrrpPriority } from '../render/keepalived.ts';
+import { vrrpPriority } from '../model/facts.ts';
 
 const VRRP_UNIT = 'keepalived';
 

@@ -142,9 +142,14 @@ export function vipHealthUrl(t: Topology, site: Site): string {
   return `http://${site.vip.address}${t.cdn.healthcheck.path}`;
 }
 
-/** The same URL on the IPv6 VIP, if the site has one. */
-export function vipHealthUrl6(t: Topology, site: Site): string | undefined {
-  return site.vip.address6 === undefined ? undefined : `http://[${site.vip.address6}]${t.cdn.healthcheck.path}`;
+/** Default keepalived priorities of the lb pair, by host name. */
+const DEFAULT_PRIORITIES = [150, 100] as const;
+
+/** host.vrrpPriority, else 150 for the first lb host by name and 100 for the second. */
+export function vrrpPriority(site: Site, host: Host): number {
+  if (host.vrrpPriority !== undefined) return host.vrrpPriority;
+  const i = lbHosts(site).findIndex((h) => h.name === host.name);
+  return i === 0 ? DEFAULT_PRIORITIES[0] : DEFAULT_PRIORITIES[1];
 }
 
 export interface OriginTarget {

@@ -6,7 +6,7 @@
 // aws sites apply through their stack, whose wait-condition chain restarts one host at a time.
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
-import { vrrpPriority } from '../render/keepalived.ts';
+import { vrrpPriority } from '../model/facts.ts';
 import { unitPackages } from '../render/catalog.ts';
 import { PATHS } from '../render/paths.ts';
 import { IMAGE_FILTER_PACKAGE } from '../render/nginx-transforms.ts';

@@ -12,5 +12,3 @@ export const CACHE_HEALTH: Record<'nginx' | 'squid', CacheHealthCheck> = {
   // this path in http_access (acl cache_health), since the request's URL names no image host.
   squid: { path: '/squid-internal-static/icons/SN.png', expectStatus: 200 },
 };
-
-export { CACHE_PORT } from '../model/facts.ts';

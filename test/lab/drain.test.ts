@@ -17,7 +17,7 @@ import { dig, http, routeVia } from '../../lib/lab/probe.ts';
 import { anycastFamilies, publishedVip } from '../../lib/model/facts.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { LB_QUIESCE_MAX_MS } from '../../lib/drain/plan.ts';
-import { vrrpPriority } from '../../lib/render/keepalived.ts';
+import { vrrpPriority } from '../../lib/model/facts.ts';
 import { run } from '../../lib/run.ts';
 import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
