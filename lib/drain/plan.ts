@@ -1,10 +1,12 @@
 // What `anycdn drain` and `anycdn undrain` do, as data: per host, the runtime steps (a file the
 // health checker or keepalived watches, a command on haproxy's admin socket), and what to wait for
-// before the host is safe to stop. Pure: it reads the model only. Printing (print.ts) and carrying
-// it out (apply.ts) both read this one plan, so the printed commands are exactly what --apply does.
-import { cacheHosts, dnsHosts, fallbackSite, isDrained, lbHosts, publishedVip } from '../model/facts.ts';
+// before the host is safe to stop. Pure: it reads the model and the host's plan (its endpoints)
+// only. Printing (print.ts) and carrying it out (apply.ts) both read this one plan, so the printed
+// commands are exactly what --apply does.
+import { cacheHosts, dnsHosts, fallbackSite, hasRole, isDrained, lbHosts, publishedVip } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { BACKEND, FRONTEND, LB_DRAIN_KEY } from '../render/haproxy.ts';
+import { renderHost, type Endpoint } from '../render/index.ts';
 import { PATHS } from '../render/paths.ts';
 import { ident } from '../render/syntax/haproxy.ts';
 
@@ -78,16 +80,20 @@ export function planDrain(t: Topology, target: string, direction: Direction): Dr
   if (m[2] === undefined) return sitePlan(t, site, target, direction);
   const host = site.hosts.find((h) => h.name === m[2]);
   if (!host) throw new DrainError(`${direction}: site ${site.id} has no host ${m[2]}; its hosts are ${site.hosts.map((h) => h.name).join(', ')}`, true);
-  return hostPlan(site, host, target, direction);
+  return hostPlan(t, site, host, target, direction);
 }
 
 /**
  * The nft transaction that makes new connections to a draining lb host's VIPs wait: a table of
- * its own (replaced if there, so a second drain is harmless) that drops SYNs to the VIP's ports.
+ * its own (replaced if there, so a second drain is harmless) that drops SYNs to the VIP's ports,
+ * as the host's VIP endpoints (http, and https where the site serves it) name them.
  */
-function lbDrainNft(site: Site): string {
-  const ports = site.haproxy.https ? '{ 80, 443 }' : '80';
-  const rules = [`ip daddr ${site.vip.address}`, ...(site.vip.address6 ? [`ip6 daddr ${site.vip.address6}`] : [])].map(
+function lbDrainNft(endpoints: Endpoint[]): string {
+  const vip = endpoints.filter((e) => (e.purpose === 'image-vip-http' || e.purpose === 'image-vip-https') && e.transport === 'tcp');
+  const list = [...new Set(vip.map((e) => e.port!))];
+  const ports = list.length === 1 ? String(list[0]) : `{ ${list.join(', ')} }`;
+  const addresses = [...new Map(vip.map((e) => [e.address!, e.family] as const))];
+  const rules = addresses.map(([address, family]) => `${family === 4 ? 'ip' : 'ip6'} daddr ${address}`).map(
     (dst) => `add rule inet ${LB_DRAIN_TABLE} input ${dst} tcp dport ${ports} tcp flags & (syn | ack) == syn drop`,
   );
   return [
@@ -139,13 +145,13 @@ function sitePlan(t: Topology, site: Site, target: string, direction: Direction)
   };
 }
 
-function hostPlan(site: Site, host: Host, target: string, direction: Direction): DrainPlan {
+function hostPlan(t: Topology, site: Site, host: Host, target: string, direction: Direction): DrainPlan {
   if (direction === 'undrain' && isDrained(host)) {
     throw new DrainError(`undrain: ${host.name} is drained in the model (state: drained); set state: active in sites/${site.id}.yaml, render and apply`);
   }
   const plan: DrainPlan = { direction, target, site: site.id, host: host.name, summary: [], steps: [], waits: [], after: [], timeoutSec: IDLE_TIMEOUT_SEC };
   const drain = direction === 'drain';
-  if (host.roles.includes('cache')) {
+  if (hasRole(host, 'cache')) {
     const others = cacheHosts(site).filter((c) => c.name !== host.name && !isDrained(c));
     if (drain && others.length === 0) throw new DrainError(`drain: ${host.name} is the last cache of ${site.id} that serves; keep at least one cache serving`);
     const server = ident(host.name);
@@ -160,7 +166,7 @@ function hostPlan(site: Site, host: Host, target: string, direction: Direction):
     }
     if (drain) plan.after.push(`safe to stop ${host.name}: no request in flight on it on ${lbHosts(site).map((h) => h.name).join(', ')}`);
   }
-  if (host.roles.includes('lb')) {
+  if (hasRole(host, 'lb')) {
     const peer = lbHosts(site).find((h) => h.name !== host.name);
     if (drain && (!peer || isDrained(peer))) throw new DrainError(`drain: ${host.name}'s peer ${peer?.name ?? '(none)'} is drained in the model; never drain both lb hosts of a pair`);
     plan.summary.push(
@@ -183,7 +189,7 @@ function hostPlan(site: Site, host: Host, target: string, direction: Direction):
       // An idle keep-alive connection left open here is reset by the peer at its next request,
       // before any response byte, and retried like 2.
       plan.steps.push(
-        { host: host.name, action: { kind: 'nft', script: lbDrainNft(site) }, why: 'new connections to the VIP wait: their SYNs are dropped, the client sends them again 1 s later' },
+        { host: host.name, action: { kind: 'nft', script: lbDrainNft(renderHost(t, site, host).endpoints) }, why: 'new connections to the VIP wait: their SYNs are dropped, the client sends them again 1 s later' },
         { host: host.name, action: { kind: 'haproxy', socket: HAPROXY_SOCKET, command: `add map ${PATHS.haproxyDrainMap} ${LB_DRAIN_KEY} 1` }, why: 'a new request is refused before any byte: clients retry it on a new connection' },
         { host: host.name, action: { kind: 'quiesce', socket: HAPROXY_SOCKET, frontend: FRONTEND, maxMs: LB_QUIESCE_MAX_MS }, why: `the responses under way finish (at most ${LB_QUIESCE_MAX_MS / 1000} s)` },
         { host: host.name, action: { kind: 'write', path: PATHS.vrrpDrain, content: '1\n' }, why: 'keepalived gives up the VIP' },
@@ -199,7 +205,7 @@ function hostPlan(site: Site, host: Host, target: string, direction: Direction):
       );
     }
   }
-  if (host.roles.includes('dns')) {
+  if (hasRole(host, 'dns')) {
     const others = dnsHosts(site).filter((h) => h.name !== host.name && !isDrained(h));
     if (drain && others.length === 0) throw new DrainError(`drain: ${host.name} is the last dns host of ${site.id} that announces; drain the site instead (anycdn drain ${site.id})`);
     plan.summary.push(

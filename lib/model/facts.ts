@@ -137,11 +137,6 @@ export const lbHosts = (site: Site): Host[] => hostsWithRole(site, 'lb');
 export const cacheHosts = (site: Site): Host[] => hostsWithRole(site, 'cache');
 export const dnsHosts = (site: Site): Host[] => hostsWithRole(site, 'dns');
 
-/** The URL on a site's image VIP that answers 200 while the site serves images. */
-export function vipHealthUrl(t: Topology, site: Site): string {
-  return `http://${site.vip.address}${t.cdn.healthcheck.path}`;
-}
-
 /** Default keepalived priorities of the lb pair, by host name. */
 const DEFAULT_PRIORITIES = [150, 100] as const;
 

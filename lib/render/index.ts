@@ -64,11 +64,6 @@ export function monitoringPlans(t: Topology): HostPlan[] {
   return [{ ...PROMETHEUS_HOST, files, units: [], packages: ['prometheus'], needs, endpoints: [] }];
 }
 
-/** The files of the sites' hosts, without the Prometheus server's: what the cloud stacks ship. */
-export function siteFiles(t: Topology, ctx: RenderContext = {}): RenderedFile[] {
-  return renderPlans(t, ctx).flatMap((p) => p.files);
-}
-
 /** All files for all hosts and the Prometheus server, sorted by site, host and path. */
 export function renderTopology(t: Topology, ctx: RenderContext = {}): RenderedFile[] {
   return outputPlans(t, ctx).flatMap((p) => p.files);
@@ -98,3 +93,4 @@ export function planOf(plans: HostPlan[], site: string, host: string): HostPlan 
 
 export type { Endpoint, Health, Purpose, Reach } from './endpoints.ts';
 export { endpointUrl, healthPath, hostPort, withPurpose } from './endpoints.ts';
+export { unitRole } from './catalog.ts';
