@@ -13,7 +13,7 @@ import { dirBaseline, gitBaseline, gitCommit, outBaseline, recordedModelError, t
 import { amiProblems, contextDiagnostic, readCdkJson } from '../plan/cdk-json.ts';
 import { diffStacks, synthTemplates } from '../plan/cloud.ts';
 import type { CloudChange } from '../plan/types.ts';
-import { buildPlan, treeOf } from '../plan/compare.ts';
+import { buildPlan } from '../plan/compare.ts';
 import { formatPlan } from '../plan/format.ts';
 import { EXIT, type Io } from './report.ts';
 
@@ -47,7 +47,7 @@ export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): P
   if (opts.cloud === false) cloud = 'skipped with --no-cloud';
   else if (!baseline.topology) cloud = `${baseline.info.source} records no model (.anycdn/manifest.json) to rebuild its templates from`;
   else cloud = cloudChanges(opts.sites, topology, plans, baseline.topology, ctx, baseline.manifestFile);
-  const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: treeOf(outputPlans(topology, ctx)), topology, cloud, warnings: baseline.warnings });
+  const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: outputPlans(topology, ctx), topology, cloud, warnings: baseline.warnings });
   if (opts.json) io.out(JSON.stringify(plan, null, 2));
   else for (const l of formatPlan(plan, colour)) io.out(l);
   return plan.changes && opts.exitCode ? PLAN_EXIT.changes : PLAN_EXIT.noChanges;
