@@ -1,5 +1,5 @@
 // bird -p, knotc conf-check, kzonecheck and sh -n: the checkers of the anycast DNS slice.
-import { PATHS } from '../render/paths.ts';
+import { PATHS } from '../render/index.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { mapOutput } from './output.ts';
 import type { Checker } from './types.ts';

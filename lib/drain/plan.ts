@@ -5,9 +5,7 @@
 // commands are exactly what --apply does.
 import { cacheHosts, dnsHosts, fallbackSite, hasRole, isDrained, lbHosts, publishedVip } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { BACKEND, FRONTEND, LB_DRAIN_KEY } from '../render/haproxy.ts';
-import { renderHost, type Endpoint } from '../render/index.ts';
-import { PATHS } from '../render/paths.ts';
+import { BACKEND, FRONTEND, LB_DRAIN_KEY, PATHS, renderHost, type Endpoint } from '../render/index.ts';
 import { ident } from '../render/syntax/haproxy.ts';
 
 export type Direction = 'drain' | 'undrain';

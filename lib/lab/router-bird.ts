@@ -9,7 +9,7 @@ import { anycastFamilies, bfdTimers, hasRole, siteBfd } from '../model/facts.ts'
 import { blank, block, code, stmt, type Node } from '../render/syntax/brace.ts';
 import { bfdTimerStmts, emitBird, ident, line, passwordStmt, prefixSet, quote } from '../render/syntax/bird.ts';
 import { prefix } from '../render/syntax/word.ts';
-import { roas, type Roa } from '../render/routing.ts';
+import { roas, type Roa } from '../render/index.ts';
 import type { LabPlan, LabRouter } from './plan.ts';
 
 /** The router's interfaces on the site's segments are site, site1, ... (plan.ts). */

@@ -4,7 +4,7 @@
 // its path on the host (lib/plan/owners.ts); what class it returns depends only on what changed.
 import type { ImpactClass } from './impact.ts';
 import { braceStatements, describe, diffStatements, lineStatements, sectionStatements, type Statement } from './statements.ts';
-import { serialGreater } from '../render/serial.ts';
+import { serialGreater } from '../render/index.ts';
 
 export interface Impact {
   class: ImpactClass;

@@ -7,9 +7,7 @@
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
 import { hasRole, vrrpPriority } from '../model/facts.ts';
-import { unitPackages } from '../render/catalog.ts';
-import { PATHS } from '../render/paths.ts';
-import { IMAGE_FILTER_PACKAGE } from '../render/nginx-transforms.ts';
+import { IMAGE_FILTER_PACKAGE, PATHS, unitPackages } from '../render/index.ts';
 import { IMPACTS, worst, type ImpactClass } from './impact.ts';
 import type { CloudChange, DaemonChange, HostChange, SiteChange, Step } from './types.ts';
 

@@ -1,14 +1,16 @@
-// Every renderer, and the one function that renders a whole topology.
+// Every renderer, and the one function that renders a whole topology. The front door of render:
+// adapters (cdk, pulumi, cloud, plan, lab, check, drain, cli) import this module, its types and
+// the dialects (syntax/), never a daemon's renderer (test/road.test.ts holds them to it).
 import { byCodePoint } from '../model/order.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { hostNeeds, hostPackages, type HostNeeds } from './catalog.ts';
 import { renderBird } from './bird.ts';
 import { hostEndpoints, type Endpoint } from './endpoints.ts';
+import { renderExporterFirewall } from './exporter-firewall.ts';
 import { renderHaproxy } from './haproxy.ts';
 import { renderHealthcheck } from './healthcheck.ts';
 import { renderKeepalived } from './keepalived.ts';
 import { renderKnot } from './knot.ts';
-import { renderExporterFirewall } from './exporter-firewall.ts';
 import { PROMETHEUS_HOST, renderPrometheus } from './prometheus.ts';
 import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
@@ -91,6 +93,18 @@ export function planOf(plans: HostPlan[], site: string, host: string): HostPlan 
   return p;
 }
 
+// What adapters may use of render besides the plans: the types of the road, the layout of a host
+// (paths), the catalog's per-unit answers, and the names the runtime commands address (haproxy's
+// frontend, backend and drain key; the Prometheus server's pseudo host).
+export type { DirNeed, HostNeeds } from './catalog.ts';
 export type { Endpoint, Health, Purpose, Reach } from './endpoints.ts';
+export type { UnitSpec } from './units.ts';
+export { BIRD_ANNOUNCE_DEFAULT, unitPackages, unitRole } from './catalog.ts';
 export { endpointUrl, healthPath, hostPort, withPurpose } from './endpoints.ts';
-export { unitRole } from './catalog.ts';
+export { BACKEND, FRONTEND, LB_DRAIN_KEY } from './haproxy.ts';
+export { IMAGE_FILTER_MODULE, IMAGE_FILTER_PACKAGE } from './nginx-transforms.ts';
+export { birdSecretFile, PATHS, zoneFile } from './paths.ts';
+export { PROMETHEUS_HOST } from './prometheus.ts';
+export { roas, routingFiles, ROUTING_DIR, type Roa } from './routing.ts';
+export { serialGreater } from './serial.ts';
+export { serviceExecs, serviceValues } from './unit-spec.ts';
