@@ -7,14 +7,14 @@ import { InputError, reportLines } from '../lib/model/errors.ts';
 import { loadTopology } from '../lib/model/load.ts';
 import { buildApp } from '../lib/cdk/app.ts';
 import { recordedContext } from '../lib/out/manifest.ts';
-import { siteFiles } from '../lib/render/index.ts';
+import { renderPlans } from '../lib/render/index.ts';
 import { builtinValidation, CONTEXT, ContextError, contextString, nagChecks } from '../lib/cdk/context.ts';
 
 const app = new App({ stackTraces: false, builtinCloudFormationValidation: builtinValidation() });
 try {
   const topology = loadTopology(contextString(app, CONTEXT.sites, 'sites'), `context ${CONTEXT.sites}`);
   // The bundles carry the zone serials `anycdn render` recorded, so they match out/ and `anycdn plan`.
-  buildApp(app, topology, siteFiles(topology, recordedContext(contextString(app, CONTEXT.out, 'out'))), { nag: nagChecks(app) });
+  buildApp(app, topology, renderPlans(topology, recordedContext(contextString(app, CONTEXT.out, 'out'))), { nag: nagChecks(app) });
 } catch (e) {
   if (e instanceof ContextError) {
     console.error(e.message);

@@ -1,4 +1,4 @@
-// lib/read-input.ts, the one reader of user-supplied files: real path inside its directory, regular
+// lib/model/read-input.ts, the one reader of user-supplied files: real path inside its directory, regular
 // files only (checked before the open and on the descriptor after it), the size bounded by the read
 // itself, UTF-8 or one line saying it is not. Whole results, so a problem's words are pinned too.
 import { execFileSync } from 'node:child_process';
@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inside, readInput, readRegular } from '../lib/read-input.ts';
+import { inside, readInput, readRegular } from '../lib/model/read-input.ts';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));

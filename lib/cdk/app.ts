@@ -2,8 +2,7 @@
 // and anycdn-<site> per site. bin/cdk.ts and the tests both build it here, with the same context.
 import type { App, Stack } from 'aws-cdk-lib';
 import type { Topology } from '../model/schema.ts';
-import { siteFiles } from '../render/index.ts';
-import type { RenderedFile } from '../render/types.ts';
+import { renderPlans, type HostPlan } from '../render/index.ts';
 import { cloudShape, originBuckets } from '../cloud/shape.ts';
 import { GLOBAL, GLOBAL_REGION, METAL_REGION, ORIGIN, ORIGIN_REPLICA } from '../cloud/stacks.ts';
 import { AwsSiteStack } from './aws-site-stack.ts';
@@ -25,9 +24,9 @@ export interface BuildOptions {
   nag?: boolean;
 }
 
-/** Adds every stack to `app`, and cdk-nag unless `nag: false`. `files` defaults to rendering the sites' hosts. */
-export function buildApp(app: App, t: Topology, files: RenderedFile[] = siteFiles(t), opts: BuildOptions = {}): Map<string, Stack> {
-  const shape = cloudShape(t, files);
+/** Adds every stack to `app`, and cdk-nag unless `nag: false`. `plans` defaults to rendering the sites' hosts. */
+export function buildApp(app: App, t: Topology, plans: HostPlan[] = renderPlans(t), opts: BuildOptions = {}): Map<string, Stack> {
+  const shape = cloudShape(t, plans);
   const accountId = account(app);
   const stacks = new Map<string, Stack>();
   const add = (s: Stack) => stacks.set(s.stackName, s);

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import type { RenderedFile } from '../render/types.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { mapOutput } from './output.ts';
-import { IMAGE_FILTER_MODULE, IMAGE_FILTER_PACKAGE } from '../render/nginx-transforms.ts';
+import { IMAGE_FILTER_MODULE, IMAGE_FILTER_PACKAGE } from '../render/index.ts';
 import type { Checker } from './types.ts';
 
 /** nginx's -p prefix inside the view: every path in the file is absolute, so it only has to exist. */

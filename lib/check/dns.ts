@@ -1,5 +1,6 @@
 // bird -p, knotc conf-check, kzonecheck and sh -n: the checkers of the anycast DNS slice.
-import { PATHS } from '../render/paths.ts';
+import { PATHS } from '../render/index.ts';
+import type { RenderedFile } from '../render/types.ts';
 import { mapOutput } from './output.ts';
 import type { Checker } from './types.ts';
 
@@ -24,9 +25,15 @@ export const zoneChecker: Checker = {
   kind: 'zone',
   binary: '/usr/bin/kzonecheck',
   debianPackage: 'knot-dnssecutils',
-  command: (f) => `/usr/bin/kzonecheck -v -o ${f.path.replace(/^.*\//, '').replace(/\.zone$/, '')} ${f.path}`,
+  command: (f) => `/usr/bin/kzonecheck -v -o ${zoneOrigin(f)} ${f.path}`,
   parse: (out, code, f) => mapOutput('kzonecheck', out, code, f, [/file '(?<path>[^']+)', line (?<line>\d+)/]),
 };
+
+/** A zone file's origin, as the renderer recorded it (knot.conf's domain). */
+export function zoneOrigin(f: RenderedFile): string {
+  if (f.zone === undefined) throw new Error(`internal: zone file ${f.path} carries no origin (RenderedFile.zone)`);
+  return f.zone;
+}
 
 export const shellChecker: Checker = {
   kind: 'shell',

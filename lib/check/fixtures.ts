@@ -1,6 +1,6 @@
 // Fixtures, the files a check (or the lab) provides that anycdn does not render, come in two
 // kinds: contents to write, and shell commands that create a file inside the host view.
-import type { HostNeeds } from '../render/catalog.ts';
+import type { HostNeeds } from '../render/index.ts';
 import { passwordFile } from '../render/syntax/bird.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import type { Fixture } from './types.ts';

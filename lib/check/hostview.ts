@@ -6,7 +6,7 @@
 import { byCodePoint } from '../model/order.ts';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DirNeed } from '../render/catalog.ts';
+import type { DirNeed } from '../render/index.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 
 /** State directories replaced by tmpfs inside the view (those that exist on the machine). */

@@ -5,6 +5,7 @@
 // without address records, records beside a CNAME). Each runs on the same files as the checker
 // it stands beside (INDEPENDENT in registry.ts), and any finding fails.
 import { shQuote } from '../render/syntax/shell.ts';
+import { zoneOrigin } from './dns.ts';
 import { mapOutput } from './output.ts';
 import type { Checker } from './types.ts';
 
@@ -29,7 +30,7 @@ export const shellcheckChecker: Checker = {
 /**
  * named-checkzone with its integrity checks failing the zone (`-k fail -n fail`), in-zone only
  * (`-i local`: no lookups of out-of-zone names; the view has no network anyway). The origin is
- * the file's name without `.zone`, as knot.conf maps it. Errors look like
+ * zone the renderer names on the file (knot.conf's domain). Errors look like
  *   /etc/knot/zones/cdn.example.net.zone:9: unknown RR type 'AAA'
  *   zone cdn.example.net/IN: images.cdn.example.net/CNAME has other data
  */
@@ -37,7 +38,7 @@ export const namedCheckzoneChecker: Checker = {
   kind: 'named-checkzone',
   binary: '/usr/bin/named-checkzone',
   debianPackage: 'bind9-utils',
-  command: (f) => `/usr/bin/named-checkzone -k fail -n fail -m fail -M fail -S fail -i local ${shQuote(f.path.replace(/^.*\//, '').replace(/\.zone$/, ''))} ${shQuote(f.path)}`,
+  command: (f) => `/usr/bin/named-checkzone -k fail -n fail -m fail -M fail -S fail -i local ${shQuote(zoneOrigin(f))} ${shQuote(f.path)}`,
   // On success it prints `zone .../IN: loaded serial N` and `OK`: only a failed run's lines count.
   parse: (out, code, f) => (code === 0 ? [] : mapOutput('named-checkzone', out.replace(/^.*not loaded due to errors\.$/m, ''), code, f, [/^(?<path>\/[^\s:]+):(?<line>\d+): /, /^(?<zone>zone) [^:]+: /])),
   contentOnly: true,

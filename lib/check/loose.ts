@@ -1,9 +1,7 @@
 // Needs of files that come without a plan: hand-written ones, such as the known-bad files the
 // checker tests feed in. Only here does a regex read what a file refers to; rendered files come
 // with their host plan's needs (render/catalog.ts).
-import type { HostNeeds } from '../render/catalog.ts';
-import { BIRD_ANNOUNCE_DEFAULT } from '../render/catalog.ts';
-import { PATHS } from '../render/paths.ts';
+import { BIRD_ANNOUNCE_DEFAULT, PATHS, type HostNeeds } from '../render/index.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { upstreamHostnames } from './cache.ts';
 import { haproxyCertPaths, keepalivedInterfaces } from './lb.ts';

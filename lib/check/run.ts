@@ -48,7 +48,7 @@ export interface HostDone {
 export function checkFiles(files: RenderedFile[], opts: CheckOptions = {}): Promise<CheckReport> {
   const hosts = new Map<string, RenderedFile[]>();
   for (const f of files) hosts.set(`${f.site}/${f.host}`, [...(hosts.get(`${f.site}/${f.host}`) ?? []), f]);
-  const plans = [...hosts.values()].map((fs): HostPlan => ({ site: fs[0]!.site, host: fs[0]!.host, files: fs, units: [], packages: [], needs: looseNeeds(fs) }));
+  const plans = [...hosts.values()].map((fs): HostPlan => ({ site: fs[0]!.site, host: fs[0]!.host, files: fs, units: [], packages: [], needs: looseNeeds(fs), endpoints: [] }));
   return checkHosts(plans, opts);
 }
 

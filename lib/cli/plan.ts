@@ -7,13 +7,13 @@ import { InputError } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
 import type { Topology } from '../model/schema.ts';
 import { zoneContext, sha256Hex } from '../out/manifest.ts';
-import { outputPlans, renderPlans } from '../render/index.ts';
-import type { RenderContext, RenderedFile } from '../render/types.ts';
+import { outputPlans, renderPlans, type HostPlan } from '../render/index.ts';
+import type { RenderContext } from '../render/types.ts';
 import { dirBaseline, gitBaseline, gitCommit, outBaseline, recordedModelError, type Baseline } from '../plan/baseline.ts';
 import { amiProblems, contextDiagnostic, readCdkJson } from '../plan/cdk-json.ts';
 import { diffStacks, synthTemplates } from '../plan/cloud.ts';
 import type { CloudChange } from '../plan/types.ts';
-import { buildPlan, treeOf } from '../plan/compare.ts';
+import { buildPlan } from '../plan/compare.ts';
 import { formatPlan } from '../plan/format.ts';
 import { EXIT, type Io } from './report.ts';
 
@@ -46,8 +46,8 @@ export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): P
   let cloud: Parameters<typeof buildPlan>[0]['cloud'];
   if (opts.cloud === false) cloud = 'skipped with --no-cloud';
   else if (!baseline.topology) cloud = `${baseline.info.source} records no model (.anycdn/manifest.json) to rebuild its templates from`;
-  else cloud = cloudChanges(opts.sites, topology, plans.flatMap((p) => p.files), baseline.topology, ctx, baseline.manifestFile);
-  const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: treeOf(outputPlans(topology, ctx)), topology, cloud, warnings: baseline.warnings });
+  else cloud = cloudChanges(opts.sites, topology, plans, baseline.topology, ctx, baseline.manifestFile);
+  const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: outputPlans(topology, ctx), topology, cloud, warnings: baseline.warnings });
   if (opts.json) io.out(JSON.stringify(plan, null, 2));
   else for (const l of formatPlan(plan, colour)) io.out(l);
   return plan.changes && opts.exitCode ? PLAN_EXIT.changes : PLAN_EXIT.noChanges;
@@ -59,13 +59,13 @@ export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): P
  * baseline's recorded model is one on its manifest, whose fix is to render again (its files exist
  * only inside the manifest).
  */
-function cloudChanges(sites: string, topology: Topology, files: RenderedFile[], before: Topology, ctx: RenderContext, manifestFile: string | undefined): CloudChange[] {
+function cloudChanges(sites: string, topology: Topology, plans: HostPlan[], before: Topology, ctx: RenderContext, manifestFile: string | undefined): CloudChange[] {
   const cdk = readCdkJson(sites);
   const missing = amiProblems(cdk, [topology, before]);
   if (missing.length > 0) throw new InputError(missing);
-  const synth = (t: Topology, f: RenderedFile[], o?: { nag: boolean }) => {
+  const synth = (t: Topology, p: HostPlan[], o?: { nag: boolean }) => {
     try {
-      return synthTemplates(t, f, cdk.context, o);
+      return synthTemplates(t, p, cdk.context, o);
     } catch (e) {
       if (e instanceof ContextError) throw new InputError([contextDiagnostic(cdk, e)]);
       throw e;
@@ -74,12 +74,12 @@ function cloudChanges(sites: string, topology: Topology, files: RenderedFile[], 
   let old;
   try {
     // The baseline's bundles with the baseline's own serials, so an unchanged zone is no bundle change.
-    old = synth(before, renderPlans(before, ctx).flatMap((p) => p.files), { nag: false });
+    old = synth(before, renderPlans(before, ctx), { nag: false });
   } catch (e) {
     if (e instanceof InputError && manifestFile && e.diagnostics.some((d) => d.file.startsWith(`${manifestFile}:`))) {
       throw recordedModelError(manifestFile, 'fails a cloud check', e);
     }
     throw e;
   }
-  return diffStacks(old, synth(topology, files));
+  return diffStacks(old, synth(topology, plans));
 }

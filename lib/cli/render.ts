@@ -1,12 +1,10 @@
 // anycdn render: load the model, render every host, replace --out atomically.
 import { statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { PROMETHEUS_HOST } from '../monitoring/prometheus.ts';
 import { byCodePoint } from '../model/order.ts';
 import { fsReason, InputError } from '../model/errors.ts';
 import { loadTexts, readSiteTexts } from '../model/load.ts';
-import { renderTopology } from '../render/index.ts';
-import { ROUTING_DIR, routingFiles } from '../render/routing.ts';
+import { PROMETHEUS_HOST, renderTopology, ROUTING_DIR, routingFiles } from '../render/index.ts';
 import { ReplaceRefused, writeTreeAtomically } from '../out/write.ts';
 import { replaceable } from '../out/guard.ts';
 import { buildManifest, MANIFEST_PATH, manifestText, zoneContext, type Manifest } from '../out/manifest.ts';

@@ -1,7 +1,7 @@
 // What each host may do in AWS, by role, as backend-neutral statements: each adapter maps a
 // resource reference to an ARN in its own partition, account and region, and nothing else. Reading
 // the host's own bundle is implied for every host.
-import { s3Origins } from '../model/facts.ts';
+import { hasRole, s3Origins } from '../model/facts.ts';
 import type { Cdn, Host, Site } from '../model/schema.ts';
 import { bundleParameter } from './bundle.ts';
 
@@ -31,8 +31,8 @@ export type Permission =
 
 export function permissions(cdn: Cdn, site: Site, host: Host): Permission[] {
   const out: Permission[] = ['ssm-core'];
-  if (host.roles.includes('cache') && s3Origins(cdn).length > 0) out.push('origin-read');
-  if (host.roles.includes('lb') && site.vip.elasticIp) out.push('move-vip');
+  if (hasRole(host, 'cache') && s3Origins(cdn).length > 0) out.push('origin-read');
+  if (hasRole(host, 'lb') && site.vip.elasticIp) out.push('move-vip');
   if (site.platform === 'aws') out.push('claim-address');
   return out;
 }
@@ -46,7 +46,7 @@ export const CACHE_ROLE_PATH = '/anycdn/cache/';
 export const HOST_ROLE_PATH = '/anycdn/';
 
 export function rolePath(host: Host): string {
-  return host.roles.includes('cache') ? CACHE_ROLE_PATH : HOST_ROLE_PATH;
+  return hasRole(host, 'cache') ? CACHE_ROLE_PATH : HOST_ROLE_PATH;
 }
 
 /** The AWS-managed policy behind ssm-core. */

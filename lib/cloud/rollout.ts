@@ -4,9 +4,7 @@
 // the two lb hosts of a pair are never down together, and a host that fails (or stays silent
 // until the timeout) fails the deployment, which rolls it back.
 import { createHash } from 'node:crypto';
-import type { Cdn, Host } from '../model/schema.ts';
-import { CACHE_HEALTH, CACHE_PORT } from '../render/cache-health.ts';
-import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
+import { endpointUrl, type HostPlan, type Purpose } from '../render/index.ts';
 
 export const ROLLOUT = {
   /** How long CloudFormation waits for a host's signal: apt, the bundle and the probes. */
@@ -16,14 +14,16 @@ export const ROLLOUT = {
   intervalSec: 10,
 } as const;
 
+/**
+ * The endpoints whose health path gates a host: the health checker's verdict (the site's DNS and
+ * image path, as the accelerator polls it), and the path haproxy checks a cache on, answered by
+ * the engine itself. Not the VIP: only one lb host of the pair holds it.
+ */
+const READINESS: Purpose[] = ['healthcheck-status', 'cache-http'];
+
 /** URLs on the host's own address that must answer 2xx before the host reports ready. */
-export function readinessProbes(cdn: Cdn, host: Host): string[] {
-  const out: string[] = [];
-  // The health checker's verdict: the site's DNS and image path, as the accelerator polls it.
-  if (host.roles.includes('dns')) out.push(`http://${host.address}:${cdn.healthcheck.statusPort}${HEALTHCHECK_STATUS_PATH}`);
-  // The path haproxy checks the cache on, answered by the engine itself.
-  if (host.roles.includes('cache')) out.push(`http://${host.address}:${CACHE_PORT}${CACHE_HEALTH[host.cacheEngine ?? 'nginx'].path}`);
-  return out;
+export function readinessProbes(plan: HostPlan): string[] {
+  return READINESS.flatMap((purpose) => plan.endpoints.filter((e) => e.purpose === purpose && e.family === 4)).map((e) => endpointUrl(e));
 }
 
 /**

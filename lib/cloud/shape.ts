@@ -1,15 +1,13 @@
 // The backend-neutral cloud shape of a topology: what every cloud adapter (CDK today, Pulumi next)
-// builds, computed once from the model and the rendered files. Adapters only map it to resources.
+// builds, computed once from the model and the hosts' plans (their files, units, packages and
+// endpoints). Adapters only map it to resources.
 import { InputError, sortDiagnostics } from '../model/errors.ts';
-import { anycastFamilies, nameserverGroup, s3Origins } from '../model/facts.ts';
+import { anycastFamilies, hasRole, nameserverGroup, s3Origins } from '../model/facts.ts';
 import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
-import { HEALTHCHECK_STATUS_PATH } from '../render/healthcheck.ts';
-import type { RenderedFile } from '../render/types.ts';
+import { healthPath, planOf, sitePlans, withPurpose, type Endpoint, type HostPlan } from '../render/index.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
 import { hostStatements, interfaceTags, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
 import { egressSubnetOf, networkShape, routerOf, subnetOf, type NetworkShape } from './network.ts';
-import { hostPackages } from '../render/catalog.ts';
-import { unitSpecs } from '../render/units.ts';
 import { readinessProbes, type VersionParts } from './rollout.ts';
 import { groupsOf, securityGroups, type GroupName, type SecurityGroupShape } from './security.ts';
 import { instanceType, rootVolumeGiB } from './sizes.ts';
@@ -150,10 +148,8 @@ export function acceleratorRetained(byoip: boolean): boolean {
   return !byoip;
 }
 
-const DNS_PORT = 53;
-
-/** Throws InputError with every cloud-side problem of the model. */
-export function cloudShape(t: Topology, files: RenderedFile[]): CloudShape {
+/** Throws InputError with every cloud-side problem of the model. `plans`: the sites' hosts' plans (renderPlans). */
+export function cloudShape(t: Topology, plans: HostPlan[]): CloudShape {
   const problems = cloudDiagnostics(t);
   if (problems.length > 0) throw new InputError(sortDiagnostics(problems));
   const [primary, replica] = s3Origins(t.cdn);
@@ -161,21 +157,36 @@ export function cloudShape(t: Topology, files: RenderedFile[]): CloudShape {
   const awsSites: AwsSiteShape[] = [];
   const metalSites: MetalSiteShape[] = [];
   for (const site of t.sites) {
-    if (site.platform === 'aws') awsSites.push(awsSite(t, site, files));
-    else metalSites.push(metalSite(t, site, files));
+    if (site.platform === 'aws') awsSites.push(awsSite(t, site, plans));
+    else metalSites.push(metalSite(t, site, plans));
   }
-  const accelerator = awsSites.length > 0 ? acceleratorShape(t, awsSites) : undefined;
+  const accelerator = awsSites.length > 0 ? acceleratorShape(t, awsSites, plans) : undefined;
   return { ...(origin ? { origin } : {}), awsSites, metalSites, ...(accelerator ? { accelerator } : {}) };
 }
 
-function acceleratorShape(t: Topology, awsSites: AwsSiteShape[]): AcceleratorShape {
+/**
+ * What the accelerator forwards to a dns host, from its endpoints: Knot on the host's own address
+ * (the accelerator's listeners), and the checker's status (its health check).
+ */
+function acceleratorEndpoints(plan: HostPlan): { dns: Endpoint[]; status: Endpoint } {
+  const dns = withPurpose(plan.endpoints, 'dns-host').filter((e) => e.family === 4);
+  const [status] = withPurpose(plan.endpoints, 'healthcheck-status');
+  if (dns.length === 0 || !status) throw new Error(`internal: dns host ${plan.host} has no dns-host or healthcheck-status endpoint`);
+  return { dns, status };
+}
+
+function acceleratorShape(t: Topology, awsSites: AwsSiteShape[], plans: HostPlan[]): AcceleratorShape {
+  const first = awsSites.flatMap((s) => s.hosts.filter((h) => hasRole(h.host, 'dns')).map((h) => planOf(plans, s.site.id, h.host.name)))[0];
+  if (!first) throw new Error('internal: aws sites without a dns host passed the model rules');
+  const { dns, status } = acceleratorEndpoints(first);
+  const transports = [...new Map(dns.map((e) => [`${e.transport}/${e.port}`, e] as const)).values()];
   return {
     name: 'anycdn-dns',
     byoipAddresses: anycastFamilies(t).filter((f) => f.family === 4).map((f) => f.address),
-    listeners: (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: DNS_PORT, clientAffinity: 'NONE' as const })),
-    healthCheck: { protocol: 'HTTP', port: t.cdn.healthcheck.statusPort, path: HEALTHCHECK_STATUS_PATH, intervalSec: 10, threshold: 3 },
+    listeners: transports.map((e) => ({ protocol: e.transport === 'udp' ? ('UDP' as const) : ('TCP' as const), port: e.port!, clientAffinity: 'NONE' as const })),
+    healthCheck: { protocol: 'HTTP', port: status.port!, path: healthPath(status), intervalSec: 10, threshold: 3 },
     preserveClientIp: true,
-    sites: awsSites.map((s) => ({ id: s.site.id, region: s.region, dnsHosts: s.hosts.filter((h) => h.host.roles.includes('dns')).map((h) => h.host.name) })),
+    sites: awsSites.map((s) => ({ id: s.site.id, region: s.region, dnsHosts: s.hosts.filter((h) => hasRole(h.host, 'dns')).map((h) => h.host.name) })),
     ...(t.cdn.dns.parentZone ? { delegation: delegationShape(t, t.cdn.dns.parentZone) } : {}),
   };
 }
@@ -198,7 +209,7 @@ function delegationShape(t: Topology, parent: NonNullable<Cdn['dns']['parentZone
   };
 }
 
-function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
+function awsSite(t: Topology, site: Site, plans: HostPlan[]): AwsSiteShape {
   // The model rules guarantee region, elasticIp and EC2-buildable subnets on aws sites.
   if (!site.region || !site.vip.elasticIp) throw new Error(`internal: aws site ${site.id} without region or elasticIp`);
   const elasticIp = site.vip.elasticIp;
@@ -209,12 +220,11 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
   const hosts = site.hosts.map((host): CloudHost => {
     const subnet = subnetOf(network, host.address);
     if (!subnet) throw new Error(`internal: ${host.name} is outside the subnets of ${site.id}`);
-    const bundle = hostBundle(site.id, host.name, files);
-    // The same units and packages as the host's plan, without rendering its files a second time.
-    const unitList = unitSpecs(t, site, host);
+    const plan = planOf(plans, site.id, host.name);
+    const bundle = hostBundle(site.id, host.name, plan.files);
     const perms = permissions(t.cdn, site, host);
-    const packages = hostPackages(unitList);
-    const units = unitList.map((u) => `${u.name}.service`).sort();
+    const packages = plan.packages;
+    const units = plan.units.map((u) => `${u.name}.service`).sort();
     const type = instanceType(host);
     const rootGiB = rootVolumeGiB(t.cdn, host);
     const egress = egressSubnetOf(network, subnet, zoneCount);
@@ -235,28 +245,38 @@ function awsSite(t: Topology, site: Site, files: RenderedFile[]): AwsSiteShape {
       address: { address: host.address, subnet: subnet.cidr, router: routerOf(subnet.cidr), vpcCidr: network.vpcCidr, interface: host.interface },
       egress: { subnet: egress.cidr, router: egress.router },
       interfaceTags: interfaceTags(site.id, host.name),
-      ...(host.roles.includes('dns') ? { forwardFromPrimary: { tcp: [DNS_PORT, t.cdn.healthcheck.statusPort], udp: [DNS_PORT] } } : {}),
-      readiness: { probes: readinessProbes(t.cdn, host) },
+      ...(hasRole(host, 'dns') ? { forwardFromPrimary: forwardFromPrimary(plan) } : {}),
+      readiness: { probes: readinessProbes(plan) },
       version: {
         replacing: { subnet: subnet.cidr, azIndex: subnet.azIndex, egressSubnet: egress.cidr, rootVolumeGiB: rootGiB },
         restarting: { bundle: bundle.sha256, instanceType: type, packages, units },
       },
     };
   });
-  return { site, region: site.region, network, securityGroups: securityGroups(t, site), hosts, elasticIp };
+  return { site, region: site.region, network, securityGroups: securityGroups(t, site, sitePlans(plans, site.id)), hosts, elasticIp };
 }
 
-function metalSite(t: Topology, site: Site, files: RenderedFile[]): MetalSiteShape {
-  const https = site.haproxy.https !== undefined;
+/** The accelerator's ports on a dns host (its listeners and its health check), forwarded from the primary address to the model address. */
+function forwardFromPrimary(plan: HostPlan): { tcp: number[]; udp: number[] } {
+  const { dns, status } = acceleratorEndpoints(plan);
+  const ports = (transport: 'tcp' | 'udp') => [...new Set([...dns, status].filter((e) => e.transport === transport).map((e) => e.port!))];
+  return { tcp: ports('tcp'), udp: ports('udp') };
+}
+
+function metalSite(t: Topology, site: Site, plans: HostPlan[]): MetalSiteShape {
+  // The VIP's health path, on https when the site serves it: the first lb host's IPv4 VIP endpoint.
+  const lb = sitePlans(plans, site.id).find((p) => p.endpoints.some((e) => e.purpose === 'image-vip-http'));
+  const vip = lb && [...withPurpose(lb.endpoints, 'image-vip-https'), ...withPurpose(lb.endpoints, 'image-vip-http')].find((e) => e.family === 4);
+  if (!vip?.address || !vip.port || vip.health?.kind !== 'http' || !vip.health.host) throw new Error(`internal: site ${site.id} has no IPv4 VIP endpoint with a health path`);
   return {
     site,
-    bundles: site.hosts.map((h) => hostBundle(site.id, h.name, files)),
+    bundles: site.hosts.map((h) => hostBundle(site.id, h.name, planOf(plans, site.id, h.name).files)),
     health: {
-      ipAddress: site.vip.address,
-      protocol: https ? 'HTTPS' : 'HTTP',
-      port: https ? 443 : 80,
-      path: t.cdn.healthcheck.path,
-      hostName: t.cdn.imageHost,
+      ipAddress: vip.address,
+      protocol: vip.protocol === 'https' ? 'HTTPS' : 'HTTP',
+      port: vip.port,
+      path: vip.health.path,
+      hostName: vip.health.host,
       failureThreshold: t.cdn.healthcheck.fall,
       requestIntervalSec: 30,
     },

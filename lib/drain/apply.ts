@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { dirname } from 'node:path';
-import { PATHS } from '../render/paths.ts';
+import { PATHS } from '../render/index.ts';
 import { run } from '../run.ts';
 import { sleep } from '../lab/exec.ts';
 import { isAlive } from '../lab/control.ts';

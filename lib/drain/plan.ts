@@ -1,11 +1,11 @@
 // What `anycdn drain` and `anycdn undrain` do, as data: per host, the runtime steps (a file the
 // health checker or keepalived watches, a command on haproxy's admin socket), and what to wait for
-// before the host is safe to stop. Pure: it reads the model only. Printing (print.ts) and carrying
-// it out (apply.ts) both read this one plan, so the printed commands are exactly what --apply does.
-import { cacheHosts, dnsHosts, fallbackSite, isDrained, lbHosts, publishedVip } from '../model/facts.ts';
+// before the host is safe to stop. Pure: it reads the model and the host's plan (its endpoints)
+// only. Printing (print.ts) and carrying it out (apply.ts) both read this one plan, so the printed
+// commands are exactly what --apply does.
+import { cacheHosts, dnsHosts, fallbackSite, hasRole, isDrained, lbHosts, publishedVip } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { BACKEND, FRONTEND, LB_DRAIN_KEY } from '../render/haproxy.ts';
-import { PATHS } from '../render/paths.ts';
+import { BACKEND, FRONTEND, LB_DRAIN_KEY, PATHS, renderHost, type Endpoint } from '../render/index.ts';
 import { ident } from '../render/syntax/haproxy.ts';
 
 type Role = Host['roles'][number];
@@ -88,17 +88,21 @@ export function planDrain(t: Topology, target: string, direction: Direction, rol
   }
   const host = site.hosts.find((h) => h.name === m[2]);
   if (!host) throw new DrainError(`${direction}: site ${site.id} has no host ${m[2]}; its hosts are ${site.hosts.map((h) => h.name).join(', ')}`, true);
-  if (role && !host.roles.includes(role)) throw new DrainError(`${direction}: ${host.name} has no ${role} role; its roles are ${host.roles.join(', ')}`, true);
-  return hostPlan(site, host, target, direction, role ? [role] : host.roles);
+  if (role && !hasRole(host, role)) throw new DrainError(`${direction}: ${host.name} has no ${role} role; its roles are ${host.roles.join(', ')}`, true);
+  return hostPlan(t, site, host, target, direction, role ? [role] : host.roles);
 }
 
 /**
  * The nft transaction that makes new connections to a draining lb host's VIPs wait: a table of
- * its own (replaced if there, so a second drain is harmless) that drops SYNs to the VIP's ports.
+ * its own (replaced if there, so a second drain is harmless) that drops SYNs to the VIP's ports,
+ * as the host's VIP endpoints (http, and https where the site serves it) name them.
  */
-function lbDrainNft(site: Site): string {
-  const ports = site.haproxy.https ? '{ 80, 443 }' : '80';
-  const rules = [`ip daddr ${site.vip.address}`, ...(site.vip.address6 ? [`ip6 daddr ${site.vip.address6}`] : [])].map(
+function lbDrainNft(endpoints: Endpoint[]): string {
+  const vip = endpoints.filter((e) => (e.purpose === 'image-vip-http' || e.purpose === 'image-vip-https') && e.transport === 'tcp');
+  const list = [...new Set(vip.map((e) => e.port!))];
+  const ports = list.length === 1 ? String(list[0]) : `{ ${list.join(', ')} }`;
+  const addresses = [...new Map(vip.map((e) => [e.address!, e.family] as const))];
+  const rules = addresses.map(([address, family]) => `${family === 4 ? 'ip' : 'ip6'} daddr ${address}`).map(
     (dst) => `add rule inet ${LB_DRAIN_TABLE} input ${dst} tcp dport ${ports} tcp flags & (syn | ack) == syn drop`,
   );
   return [
@@ -150,7 +154,8 @@ function sitePlan(t: Topology, site: Site, target: string, direction: Direction)
   };
 }
 
-function hostPlan(site: Site, host: Host, target: string, direction: Direction, roles: Role[]): DrainPlan {
+/** `roles`: the roles of the host being drained (all of them, or the one `--role` names). */
+function hostPlan(t: Topology, site: Site, host: Host, target: string, direction: Direction, roles: Role[]): DrainPlan {
   if (direction === 'undrain' && isDrained(host)) {
     throw new DrainError(`undrain: ${host.name} is drained in the model (state: drained); set state: active in sites/${site.id}.yaml, render and apply`);
   }
@@ -194,7 +199,7 @@ function hostPlan(site: Site, host: Host, target: string, direction: Direction, 
       // An idle keep-alive connection left open here is reset by the peer at its next request,
       // before any response byte, and retried like 2.
       plan.steps.push(
-        { host: host.name, action: { kind: 'nft', script: lbDrainNft(site) }, why: 'new connections to the VIP wait: their SYNs are dropped, the client sends them again 1 s later' },
+        { host: host.name, action: { kind: 'nft', script: lbDrainNft(renderHost(t, site, host).endpoints) }, why: 'new connections to the VIP wait: their SYNs are dropped, the client sends them again 1 s later' },
         { host: host.name, action: { kind: 'haproxy', socket: HAPROXY_SOCKET, command: `add map ${PATHS.haproxyDrainMap} ${LB_DRAIN_KEY} 1` }, why: 'a new request is refused before any byte: clients retry it on a new connection' },
         { host: host.name, action: { kind: 'quiesce', socket: HAPROXY_SOCKET, frontend: FRONTEND, maxMs: LB_QUIESCE_MAX_MS }, why: `the responses under way finish (at most ${LB_QUIESCE_MAX_MS / 1000} s)` },
         { host: host.name, action: { kind: 'write', path: PATHS.vrrpDrain, content: '1\n' }, why: 'keepalived gives up the VIP' },

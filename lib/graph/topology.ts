@@ -3,7 +3,7 @@
 // the dns hosts' BGP sessions; the anycast prefixes they announce (aws sites through Global
 // Accelerator); the origin shield and the origin; optionally the lab's routers, core and clients.
 // Pure and sorted by model keys, so the same model always draws the same picture.
-import { anycastFamilies, announcesBgp, cacheHosts, dnsHosts, lbHosts, originEntries, publishedVip, shieldTarget, targetOf } from '../model/facts.ts';
+import { anycastFamilies, announcesBgp, cacheHosts, dnsHosts, hasRole, lbHosts, originEntries, publishedVip, shieldTarget, targetOf } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import type { LabPlan } from '../lab/plan.ts';
 
@@ -48,7 +48,7 @@ const id = {
 const ROLE_COLOURS: Record<string, string> = { lb: '#dbeafe', dns: '#dcfce7', cache: '#fef3c7' };
 
 function hostNode(h: Host): GraphNode {
-  const colour = ROLE_COLOURS[h.roles.includes('lb') ? 'lb' : h.roles.includes('dns') ? 'dns' : 'cache']!;
+  const colour = ROLE_COLOURS[hasRole(h, 'lb') ? 'lb' : hasRole(h, 'dns') ? 'dns' : 'cache']!;
   const engine = h.cacheEngine ? ` (${h.cacheEngine})` : '';
   return { name: id.host(h), attributes: { label: `${h.name}\\n${[...h.roles].sort().join(', ')}${engine}\\n${h.address}`, shape: 'box', style: 'rounded,filled', fillcolor: colour } };
 }

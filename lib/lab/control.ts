@@ -2,8 +2,7 @@
 // a unit again as its supervisor would, stop and start the origin.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderPlans } from '../render/index.ts';
-import { PATHS } from '../render/paths.ts';
+import { PATHS, renderPlans } from '../render/index.ts';
 import type { Topology } from '../model/schema.ts';
 import { startUnit } from './daemons.ts';
 import { sleep, waitFor } from './exec.ts';

@@ -4,7 +4,7 @@
 // shortest AS path, where a site's own announcement is 1 + its prepends (bgp.prepend plus the
 // smallest peers[].prepend of the family) long and every router on the way adds one. A site that
 // prepends may be nearer to no client at all, its own included, as in the world.
-import { announcedGroups, isDrained, publishedVip, type AnycastFamily } from '../model/facts.ts';
+import { announcedGroups, hasRole, isDrained, publishedVip, type AnycastFamily } from '../model/facts.ts';
 import { familyOf } from '../model/net.ts';
 import type { Site, Topology } from '../model/schema.ts';
 import type { LabPlan } from './plan.ts';
@@ -14,7 +14,7 @@ export function ownPathLength(t: Topology, site: Site, family: AnycastFamily): n
   if (isDrained(site) || !announcedGroups(t, site).some((g) => g.name === family.group)) return undefined;
   // A drained dns host announces with the graceful-shutdown community (local preference 0 at
   // every router): only the site's active dns hosts count.
-  if (!site.hosts.some((h) => h.roles.includes('dns') && !isDrained(h))) return undefined;
+  if (!site.hosts.some((h) => hasRole(h, 'dns') && !isDrained(h))) return undefined;
   const peers = site.bgp.peers.filter((p) => familyOf(p.address) === family.family);
   if (peers.length === 0) return undefined;
   return 1 + site.bgp.prepend + Math.min(...peers.map((p) => p.prepend));

@@ -1,8 +1,8 @@
 // Carries out the network part of a LabPlan with iproute2: namespaces, veth pairs, bridges,
 // addresses, routes and forwarding. One `ip -batch` per namespace keeps `up` fast.
 import { byCodePoint } from '../model/order.ts';
-import type { RenderedFile } from '../render/types.ts';
 import { shQuote } from '../render/syntax/shell.ts';
+import type { RenderedFile } from '../render/types.ts';
 import { must } from '../run.ts';
 import type { LabPlan } from './plan.ts';
 
@@ -35,28 +35,32 @@ export async function buildNetwork(plan: LabPlan): Promise<void> {
 /** The sysctls the lab itself sets in every router namespace. */
 export const ROUTER_SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'];
 
-/** The settings of a host's rendered /etc/sysctl.d files, in the order systemd-sysctl applies them. */
+/**
+ * The settings of a host's rendered sysctl.d files (RenderedFile.sysctls, as data: nothing is read
+ * back from the text), files in path order and settings in file order, as systemd-sysctl applies them.
+ */
 export function sysctlSettings(files: RenderedFile[]): { file: string; key: string; value: string }[] {
-  const out: { file: string; key: string; value: string }[] = [];
-  for (const f of files.filter((x) => x.path.startsWith('/etc/sysctl.d/')).sort((a, b) => byCodePoint(a.path, b.path))) {
-    for (const line of f.content.split('\n')) {
-      const m = /^\s*([a-z0-9_.]+)\s*=\s*(\S+)\s*$/.exec(line);
-      if (m) out.push({ file: f.path, key: m[1]!, value: m[2]! });
-    }
-  }
-  return out;
+  return files
+    .filter((f) => f.sysctls !== undefined)
+    .sort((a, b) => byCodePoint(a.path, b.path))
+    .flatMap((f) => f.sysctls!.map((s) => ({ file: f.path, key: s.key, value: s.value })));
 }
 
 /** The /proc/sys path of a sysctl key. */
 export const sysctlPath = (key: string) => `/proc/sys/${key.replace(/\./g, '/')}`;
 
+/** The sh lines that write those settings to /proc/sys; every word quoted. */
+export function sysctlWrites(files: RenderedFile[]): string[] {
+  return sysctlSettings(files).map((s) => `printf '%s\\n' ${shQuote(s.value)} > ${shQuote(sysctlPath(s.key))}`);
+}
+
 /**
- * Applies a host's rendered /etc/sysctl.d files in its namespace, as systemd-sysctl would at boot.
+ * Applies a host's rendered sysctl settings in its namespace, as systemd-sysctl would at boot.
  * Preflight has made sure each one belongs to the network namespace (net.*), so none reaches the
  * machine's own settings.
  */
 export async function applySysctls(ns: string, files: RenderedFile[]): Promise<void> {
-  const writes = sysctlSettings(files).map((x) => `echo ${shQuote(x.value)} > ${sysctlPath(x.key)}`);
+  const writes = sysctlWrites(files);
   if (writes.length > 0) await must('ip', ['netns', 'exec', ns, 'sh', '-ec', writes.join('\n')]);
 }
 

@@ -8,8 +8,7 @@
 // throwaway network namespace of its own (unshare), which ends with the probe and leaves nothing.
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { unitPackages } from '../render/catalog.ts';
-import type { HostPlan } from '../render/index.ts';
+import { unitPackages, type HostPlan } from '../render/index.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { run } from '../run.ts';
 import { LAB_SKIPS } from './daemons.ts';

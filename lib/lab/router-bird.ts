@@ -5,11 +5,11 @@
 // to the next site before it withdraws.
 import { familyOf } from '../model/net.ts';
 import type { Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, bfdTimers, siteBfd } from '../model/facts.ts';
+import { anycastFamilies, bfdTimers, hasRole, siteBfd } from '../model/facts.ts';
 import { blank, block, code, stmt, type Node } from '../render/syntax/brace.ts';
 import { bfdTimerStmts, emitBird, ident, line, passwordStmt, prefixSet, quote } from '../render/syntax/bird.ts';
 import { prefix } from '../render/syntax/word.ts';
-import { roas, type Roa } from '../render/routing.ts';
+import { roas, type Roa } from '../render/index.ts';
 import type { LabPlan, LabRouter } from './plan.ts';
 
 /** The router's interfaces on the site's segments are site, site1, ... (plan.ts). */
@@ -77,7 +77,7 @@ function siteSessions(site: Site): Node[] {
   const out: Node[] = [];
   for (const peer of site.bgp.peers) {
     const family = familyOf(peer.address);
-    for (const h of site.hosts.filter((x) => x.roles.includes('dns'))) {
+    for (const h of site.hosts.filter((x) => hasRole(x, 'dns'))) {
       const neighbor = family === 4 ? h.address : h.address6;
       if (!neighbor) continue;
       const body: Node[] = [

@@ -1,7 +1,7 @@
 // `anycdn lab status` and the readiness wait of `up`: what each client sees right now.
 import type { Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, isDrained, vipHealthUrl } from '../model/facts.ts';
-import { vrrpPriority } from '../render/keepalived.ts';
+import { anycastFamilies, hasRole, isDrained, lbHosts, vrrpPriority } from '../model/facts.ts';
+import { endpointUrl, renderPlans, sitePlans, withPurpose, type Endpoint, type HostPlan } from '../render/index.ts';
 import { checkerState, holdsAddress } from './control.ts';
 import { join } from 'node:path';
 import { tail } from './daemons.ts';
@@ -26,20 +26,30 @@ export interface SiteStatus {
   checkers: { host: string; state: string }[];
 }
 
-export async function labStatus(t: Topology, plan: LabPlan): Promise<SiteStatus[]> {
-  const first = anycastFamilies(t)[0]!;
+/** The first IPv4 endpoint of a purpose among plans. */
+function firstEndpoint(plans: HostPlan[], purpose: Endpoint['purpose']): Endpoint | undefined {
+  return plans.flatMap((p) => withPurpose(p.endpoints, purpose)).find((e) => e.family === 4);
+}
+
+/** What each site's client sees: Knot on the first anycast address, and the VIP's health path (the hosts' endpoints). */
+export async function labStatus(t: Topology, plan: LabPlan, hostPlans: HostPlan[] = renderPlans(t)): Promise<SiteStatus[]> {
+  const knot = firstEndpoint(hostPlans, 'dns-anycast');
+  const first = anycastFamilies(t).find((f) => f.address === knot?.address);
+  if (!knot?.address || !first) throw new Error('internal: no dns host answers on the anycast address');
   const holders = readState()?.holders ?? {};
   return Promise.all(
     plan.routers.map(async (r) => {
       const site = t.sites.find((s) => s.id === r.site)!;
       const client = plan.clients.find((c) => c.site === r.site)!;
+      const vip = firstEndpoint(sitePlans(hostPlans, site.id), 'image-vip-http');
+      if (!vip) throw new Error(`internal: site ${site.id} has no VIP endpoint`);
       const [answer, via, health] = await Promise.all([
-        dig(client.ns, first.address, t.cdn.imageHost),
+        dig(client.ns, knot.address!, t.cdn.imageHost),
         routeVia(r.ns, first.prefix),
-        http(client.ns, vipHealthUrl(t, site), { host: t.cdn.imageHost, timeoutSec: 1 }),
+        http(client.ns, endpointUrl(vip, { defaultPort: 'omit' }), { host: t.cdn.imageHost, timeoutSec: 1 }),
       ]);
-      const vipHolder = site.hosts.find((h) => h.roles.includes('lb') && holdsAddress(h.name, site.vip.address, holders))?.name;
-      const checkers = site.hosts.filter((h) => h.roles.includes('dns')).map((h) => ({ host: h.name, state: checkerState(h.name) ?? 'not running' }));
+      const vipHolder = site.hosts.find((h) => hasRole(h, 'lb') && holdsAddress(h.name, site.vip.address, holders))?.name;
+      const checkers = site.hosts.filter((h) => hasRole(h, 'dns')).map((h) => ({ host: h.name, state: checkerState(h.name) ?? 'not running' }));
       return {
         site: r.site,
         ...(answer.address ? { dnsAnswer: answer.address } : {}),
@@ -59,7 +69,7 @@ export async function labStatus(t: Topology, plan: LabPlan): Promise<SiteStatus[
  */
 export function settledHolder(site: Site): string | undefined {
   if (site.vip.preempt === false) return undefined;
-  const lbs = site.hosts.filter((h) => h.roles.includes('lb') && !isDrained(h));
+  const lbs = lbHosts(site).filter((h) => !isDrained(h));
   const top = Math.max(...lbs.map((h) => vrrpPriority(site, h)));
   const winners = lbs.filter((h) => vrrpPriority(site, h) === top);
   return winners.length === 1 ? winners[0]!.name : undefined;
@@ -100,8 +110,9 @@ export type Readiness = { ready: true; rows: SiteStatus[] } | { ready: false; re
 export async function waitReady(t: Topology, plan: LabPlan, timeoutMs: number): Promise<Readiness> {
   let last: SiteStatus[] = [];
   const answers = nearestAnswers(t, plan, anycastFamilies(t)[0]!);
+  const hostPlans = renderPlans(t);
   const rows = await waitFor(async () => {
-    last = await labStatus(t, plan);
+    last = await labStatus(t, plan, hostPlans);
     return last.every((x) => notReady(t, x, answers.get(x.site)).length === 0) ? last : undefined;
   }, timeoutMs, 250);
   if (rows) return { ready: true, rows };
@@ -109,9 +120,10 @@ export async function waitReady(t: Topology, plan: LabPlan, timeoutMs: number): 
     const why = notReady(t, x, answers.get(x.site));
     if (why.length === 0) return [];
     const site = t.sites.find((y) => y.id === x.site)!;
+    const vipDown = x.vipHealth !== 200;
     const logs = site.hosts
-      .filter((h) => h.roles.includes('dns') || (x.vipHealth !== 200 && h.roles.includes('lb')))
-      .flatMap((h) => (h.roles.includes('dns') ? ['anycdn-healthcheck'] : []).concat(x.vipHealth !== 200 && h.roles.includes('lb') ? ['haproxy', 'keepalived'] : []).map((u) => `  ${h.name} ${u}: ${tail(join(labPaths.logs(h.name), `${u}.log`), 3)}`));
+      .filter((h) => hasRole(h, 'dns') || (vipDown && hasRole(h, 'lb')))
+      .flatMap((h) => (hasRole(h, 'dns') ? ['anycdn-healthcheck'] : []).concat(vipDown && hasRole(h, 'lb') ? ['haproxy', 'keepalived'] : []).map((u) => `  ${h.name} ${u}: ${tail(join(labPaths.logs(h.name), `${u}.log`), 3)}`));
     return [`site ${x.site}: not ready after ${timeoutMs / 1000} s: ${why.join('; ')}`, ...logs];
   });
   return { ready: false, reasons };

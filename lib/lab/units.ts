@@ -3,7 +3,7 @@
 // (the plan's UnitSpecs), never by parsing the unit files back. There is no systemd here;
 // daemons.ts's supervisor plays its part.
 import { byCodePoint } from '../model/order.ts';
-import { serviceExecs, serviceValues, type UnitSpec } from '../render/units.ts';
+import { serviceExecs, serviceValues, type UnitSpec } from '../render/index.ts';
 import type { Exec } from '../render/syntax/unit.ts';
 
 export interface LabUnit {

@@ -5,20 +5,18 @@ import type { Topology } from '../model/schema.ts';
 import { needsFixtures, splitFixtures } from '../check/fixtures.ts';
 import { passwordFile } from '../render/syntax/bird.ts';
 import { shQuote } from '../render/syntax/shell.ts';
-import { renderPlans } from '../render/index.ts';
-import { birdSecretFile } from '../render/paths.ts';
+import { birdSecretFile, renderPlans } from '../render/index.ts';
 import { LabError, waitFor } from './exec.ts';
 import { holdsAddress } from './control.ts';
 import { LAB_SKIPS, startHolder, startRouterBird, startUnit, type HostStart } from './daemons.ts';
 import { applySysctls, buildNetwork } from './network.ts';
 import { preflight } from './preflight.ts';
 import { prepareOrigin, startOrigin, SYSTEM_CA_BUNDLE } from './origin.ts';
-import { originTargets } from '../model/facts.ts';
+import { lbHosts, originTargets, vrrpPriority } from '../model/facts.ts';
 import { labOrigin, planLab, type LabPlan } from './plan.ts';
 import { labPassword, routerBirdConf } from './router-bird.ts';
 import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
 import { hostUnits } from './units.ts';
-import { vrrpPriority } from '../render/keepalived.ts';
 
 const VRRP_UNIT = 'keepalived';
 
@@ -119,7 +117,7 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
       return vrrpPriority(site, site.hosts.find((x) => x.name === h.host)!);
     };
     await Promise.all(t.sites.map(async (site) => {
-      const lbs = new Set(site.hosts.filter((x) => x.roles.includes('lb')).map((x) => x.name));
+      const lbs = new Set(lbHosts(site).map((x) => x.name));
       const pair = hosts.filter((h) => lbs.has(h.host)).sort((a, b) => priority(b) - priority(a));
       for (const h of pair) {
         for (const unit of hostUnits(h.units).filter((u) => u.name === VRRP_UNIT)) await start(h, unit);

@@ -6,6 +6,53 @@ import type { Cdn, Host, OriginEntry, Peer, Site, Topology } from './schema.ts';
 
 export type Role = Host['roles'][number];
 
+/**
+ * Every port anycdn's daemons listen on or call, written once: the endpoints of each host
+ * (lib/render/endpoints.ts), the renderers' listen lines, the model rules and the cloud rules all
+ * read them here.
+ */
+export const PORTS = {
+  /** HTTP and HTTPS: the image VIP, the caches, the shield, S3 and HTTP origins, apt mirrors. */
+  http: 80,
+  https: 443,
+  dns: 53,
+  /** bird's BGP sessions (bird listens on every address unless told otherwise). */
+  bgp: 179,
+  /** bird's BFD control packets: single hop (RFC 5881) and multihop (RFC 5883). */
+  bfd: 3784,
+  bfdMultihop: 4784,
+  /** haproxy's stats page, liveness URI and local Prometheus exporter, on haproxy.statsAddress. */
+  haproxyStats: 8404,
+  /** nginx's image_filter server for derived images, on loopback (lib/render/nginx-transforms.ts). */
+  nginxTransform: 8089,
+  /** Squid's cache manager on loopback (with `monitoring`), for prometheus-squid-exporter: Debian's default. */
+  squidManager: 3128,
+} as const;
+
+/** The port every cache listens on, on its host address: plain HTTP, from the lb hosts only. */
+export const CACHE_PORT = PORTS.http;
+
+/** An exporter of the Debian packages, by the Prometheus job that scrapes it. */
+export type ExporterKind = 'node' | 'bird' | 'haproxy' | 'nginx' | 'squid';
+
+/**
+ * Where each exporter listens on a host's own address (the Debian packages' default ports).
+ * haproxy serves /metrics itself (its prometheus-exporter service), on the port Debian's retired
+ * prometheus-haproxy-exporter would take; the health checker serves its own on its status port.
+ */
+export const EXPORTER_PORTS: Record<ExporterKind, number> = {
+  node: 9100,
+  haproxy: 9101,
+  nginx: 9113,
+  squid: 9301,
+  bird: 9324,
+};
+
+/** Whether a host has a role. */
+export function hasRole(host: Host, role: Role): boolean {
+  return host.roles.includes(role);
+}
+
 /** The address a site publishes for the image host: its Elastic IP on aws, else the VIP. */
 export function publishedVip(site: Site): string {
   return site.vip.elasticIp?.address ?? site.vip.address;
@@ -73,7 +120,7 @@ export function announcesBgp(site: Site): boolean {
 
 /** Whether a host runs bird: a dns host at a site that announces over BGP. */
 export function runsBird(site: Site, host: Host): boolean {
-  return host.roles.includes('dns') && announcesBgp(site);
+  return hasRole(host, 'dns') && announcesBgp(site);
 }
 
 /** Whether a sick image path keeps the site announced, depreferred (healthcheck.onImagePathDown). */
@@ -83,21 +130,21 @@ export function deprefers(t: Topology): boolean {
 
 /** The hosts of a site with a role, sorted by name. */
 export function hostsWithRole(site: Site, role: Role): Host[] {
-  return site.hosts.filter((h) => h.roles.includes(role)).sort((a, b) => byCodePoint(a.name, b.name));
+  return site.hosts.filter((h) => hasRole(h, role)).sort((a, b) => byCodePoint(a.name, b.name));
 }
 
 export const lbHosts = (site: Site): Host[] => hostsWithRole(site, 'lb');
 export const cacheHosts = (site: Site): Host[] => hostsWithRole(site, 'cache');
 export const dnsHosts = (site: Site): Host[] => hostsWithRole(site, 'dns');
 
-/** The URL on a site's image VIP that answers 200 while the site serves images. */
-export function vipHealthUrl(t: Topology, site: Site): string {
-  return `http://${site.vip.address}${t.cdn.healthcheck.path}`;
-}
+/** Default keepalived priorities of the lb pair, by host name. */
+const DEFAULT_PRIORITIES = [150, 100] as const;
 
-/** The same URL on the IPv6 VIP, if the site has one. */
-export function vipHealthUrl6(t: Topology, site: Site): string | undefined {
-  return site.vip.address6 === undefined ? undefined : `http://[${site.vip.address6}]${t.cdn.healthcheck.path}`;
+/** host.vrrpPriority, else 150 for the first lb host by name and 100 for the second. */
+export function vrrpPriority(site: Site, host: Host): number {
+  if (host.vrrpPriority !== undefined) return host.vrrpPriority;
+  const i = lbHosts(site).findIndex((h) => h.name === host.name);
+  return i === 0 ? DEFAULT_PRIORITIES[0] : DEFAULT_PRIORITIES[1];
 }
 
 export interface OriginTarget {
@@ -123,12 +170,12 @@ export function s3Origins(cdn: Cdn): { bucket: string; region: string }[] {
 export function targetOf(o: OriginEntry): OriginTarget {
   if ('s3' in o) {
     const host = `${o.s3.bucket}.s3.${o.s3.region}.amazonaws.com`;
-    return { host, port: 443, tls: true, hostHeader: host };
+    return { host, port: PORTS.https, tls: true, hostHeader: host };
   }
   const m = /^(https?):\/\/([a-z0-9.-]+)(?::(\d{1,5}))?\/?$/.exec(o.http.url);
   if (!m) throw new Error(`internal: origin.http.url ${JSON.stringify(o.http.url)} passed the schema but does not parse`);
   const tls = m[1] === 'https';
-  const defaultPort = tls ? 443 : 80;
+  const defaultPort = tls ? PORTS.https : PORTS.http;
   const port = m[3] === undefined ? defaultPort : Number(m[3]);
   return { host: m[2]!, port, tls, hostHeader: port === defaultPort ? m[2]! : `${m[2]!}:${port}` };
 }
@@ -162,7 +209,7 @@ export function shieldTarget(t: Topology, site: Site): ShieldTarget | undefined 
   if (t.cdn.shield === undefined || t.cdn.shield === site.id) return undefined;
   const shield = t.sites.find((s) => s.id === t.cdn.shield);
   if (!shield) throw new Error(`internal: shield ${t.cdn.shield} is not a site (the model rule should have caught it)`);
-  return { site: shield.id, address: publishedVip(shield), port: 80 };
+  return { site: shield.id, address: publishedVip(shield), port: PORTS.http };
 }
 
 export interface BfdTimers {

@@ -9,7 +9,7 @@ import { describeIssue, keysAt, relevantIssues } from './issues.ts';
 import { oldShapes } from './migrations.ts';
 import { runRules } from './rules/index.ts';
 import { FAILED, locate, parseYaml, toData, type Parsed } from './yaml-doc.ts';
-import { isProblem, readInput, type InputProblem } from '../read-input.ts';
+import { isProblem, readInput, type InputProblem } from './read-input.ts';
 
 export const GLOBAL_FILE = 'cdn.yaml';
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -35,7 +35,7 @@ export interface SiteText {
 
 /**
  * The file-reading step of loadTopology: every `*.yaml` in `dir`, each a regular file inside it
- * read through lib/read-input.ts, or InputError naming every file that cannot be (and never any of
+ * read through lib/model/read-input.ts, or InputError naming every file that cannot be (and never any of
  * its content). `render` records these same texts in its manifest.
  */
 export function readSiteTexts(dir: string, argument = 'sites directory'): SiteText[] {

@@ -3,7 +3,7 @@
 // process for it.
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { isProblem, readInput } from '../read-input.ts';
+import { isProblem, readInput } from '../model/read-input.ts';
 
 /**
  * The commit of the checkout holding `sitesDir` (the nearest directory upwards with a .git), as

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as z from 'zod';
 import { InputError, show } from '../model/errors.ts';
 import { IDENT } from '../model/text.ts';
-import { isProblem, readInput } from '../read-input.ts';
+import { isProblem, readInput } from '../model/read-input.ts';
 import { byCodePoint } from '../model/order.ts';
 import type { RenderContext, RenderedFile } from '../render/types.ts';
 import { outputPath } from '../render/index.ts';
@@ -127,7 +127,7 @@ export function recordedContext(outDir: string): RenderContext {
 
 /**
  * The manifest under `outDir`: undefined when there is none, else the manifest or what is wrong
- * with it. It is read as any input is (lib/read-input.ts): a regular file whose real path lies
+ * with it. It is read as any input is (lib/model/read-input.ts): a regular file whose real path lies
  * inside `outDir`, at most MAX_MANIFEST_BYTES.
  */
 export function readManifest(outDir: string): Manifest | ManifestProblem | undefined {

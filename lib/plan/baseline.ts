@@ -2,7 +2,7 @@
 // render output (configs pulled from hosts), or the model at a git ref rendered in a temporary
 // worktree with the current code. Each gives a tree, the model it came from when known (for the
 // cloud templates), and warnings. The only module of plan that reads the trees or runs git; every
-// file is read through lib/read-input.ts, inside the tree it belongs to.
+// file is read through lib/model/read-input.ts, inside the tree it belongs to.
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
@@ -11,9 +11,8 @@ import { loadTexts, loadTopology } from '../model/load.ts';
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
 import { isManifestProblem, MANIFEST_DIR, MANIFEST_PATH, readManifest, sha256Hex, modeString, type Manifest } from '../out/manifest.ts';
-import { isProblem, readInput, type InputProblem } from '../read-input.ts';
-import { ROUTING_DIR } from '../render/routing.ts';
-import { outputPlans } from '../render/index.ts';
+import { isProblem, readInput, type InputProblem } from '../model/read-input.ts';
+import { outputPlans, ROUTING_DIR } from '../render/index.ts';
 import { run } from '../run.ts';
 import { soaSerial } from './classify.ts';
 import { treeOf } from './compare.ts';

@@ -11,7 +11,7 @@ import { ContextError, CONTEXT, debianAmi } from '../cdk/context.ts';
 import { InputError, type Diagnostic } from '../model/errors.ts';
 import type { Topology } from '../model/schema.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
-import { isProblem, readInput } from '../read-input.ts';
+import { isProblem, readInput } from '../model/read-input.ts';
 
 export interface CdkJson {
   /** The file, or where the project's would be when there is none at all. */

@@ -4,8 +4,7 @@
 // its path on the host (lib/plan/owners.ts); what class it returns depends only on what changed.
 import type { ImpactClass } from './impact.ts';
 import { braceStatements, describe, diffStatements, lineStatements, sectionStatements, type Statement } from './statements.ts';
-import { serialGreater } from '../render/serial.ts';
-import { VRRP_DRAIN_TRACK } from '../render/keepalived.ts';
+import { serialGreater, VRRP_DRAIN_TRACK } from '../render/index.ts';
 import { describeRingChange, ringChangeOf } from './ring.ts';
 
 export interface Impact {
@@ -19,7 +18,13 @@ export interface Impact {
   drain?: 'drain' | 'undrain';
 }
 
-export type Classifier = (before: string, after: string) => Impact[];
+/** Zone files: their SOA serials, as the render (or the baseline's manifest) records them, never read back from the text. */
+export interface Serials {
+  before?: number | undefined;
+  after?: number | undefined;
+}
+
+export type Classifier = (before: string, after: string, serials?: Serials) => Impact[];
 
 type Signed = { sign: '+' | '-'; s: Statement };
 
@@ -164,7 +169,10 @@ export const classifyHaproxy: Classifier = (before, after) => {
 export const classifyKnotConf: Classifier = (before, after) =>
   unique(changed(sectionStatements, before, after).map((c) => ({ class: c.s.block[0] === 'server' ? 'knot-restart' : 'knot-reload', reason: line(c) })));
 
-/** The SOA serial of a zone file, or undefined when it has no SOA record anycdn can read. */
+/**
+ * The SOA serial of a zone file anycdn did not render (a baseline directory of files pulled from
+ * hosts), or undefined when it has no SOA record anycdn can read. A render records its serials.
+ */
 export function soaSerial(zone: string): number | undefined {
   const m = /^\S+\s+\d+\s+IN\s+SOA\s+\S+\s+\S+\s+(\d+)\s/m.exec(zone);
   return m ? Number(m[1]) : undefined;
@@ -178,20 +186,18 @@ const zoneRecords = (t: string): Statement[] =>
     .map((l) => ({ block: [], text: l }));
 
 /** A zone's records changed: zone reload, and the SOA serial must rise (RFC 1982). */
-export const classifyZone: Classifier = (before, after) => {
+export const classifyZone: Classifier = (before, after, serials = {}) => {
   const out: Impact[] = changed(zoneRecords, before, after).map((c) => ({ class: 'knot-zone-reload', reason: line(c) }));
-  const b = soaSerial(before);
-  const a = soaSerial(after);
+  const { before: b, after: a } = serials;
   if (a !== undefined && b !== undefined && a !== b) out.push({ class: 'knot-zone-reload', reason: `SOA serial ${b} -> ${a}` });
   if (out.length === 0 && before !== after) out.push({ class: 'knot-zone-reload', reason: 'comments or layout only' });
   return out;
 };
 
 /** Why a zone change would not reach a resolver cleanly: content changed but the serial did not rise. */
-export function serialProblem(before: string, after: string): string | undefined {
+export function serialProblem(before: string, after: string, serials: Serials): string | undefined {
   if (!before || !after || changed(zoneRecords, before, after).length === 0) return undefined;
-  const b = soaSerial(before);
-  const a = soaSerial(after);
+  const { before: b, after: a } = serials;
   if (a === undefined || b === undefined) return undefined;
   return serialGreater(a, b) ? undefined : `the records changed but the SOA serial went ${b} -> ${a}; it must rise`;
 }

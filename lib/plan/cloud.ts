@@ -13,25 +13,25 @@ import { App } from 'aws-cdk-lib';
 import { buildApp } from '../cdk/app.ts';
 import { builtinValidation } from '../cdk/context.ts';
 import type { Topology } from '../model/schema.ts';
-import type { RenderedFile } from '../render/types.ts';
+import type { HostPlan } from '../render/index.ts';
 import { IMPACTS, worst } from './impact.ts';
 import type { CloudChange, CloudImpact } from './types.ts';
 
 type Template = Record<string, any>;
 
 /**
- * Every stack's template for a topology and its rendered files, synthesized in-process with the
- * context of cdk.json (as `cdk synth` would have it; lib/plan/cdk-json.ts finds and reads it). Assets go to a temporary directory, removed
- * whatever happens.
+ * Every stack's template for a topology and its hosts' plans, synthesized in-process with the
+ * context of cdk.json (as `cdk synth` would have it; lib/plan/cdk-json.ts finds and reads it).
+ * Assets go to a temporary directory, removed whatever happens.
  */
-export function synthTemplates(t: Topology, files: RenderedFile[], context: Record<string, unknown>, opts: { nag?: boolean } = {}): Map<string, Template> {
+export function synthTemplates(t: Topology, plans: HostPlan[], context: Record<string, unknown>, opts: { nag?: boolean } = {}): Map<string, Template> {
   const outdir = mkdtempSync(join(tmpdir(), 'anycdn-plan-cdk-'));
   try {
     // cdk-nag runs unless `nag: false` (the baseline, already applied): plan is the last look
     // before a change is applied. The built-in validation runs where `cdk synth` runs it (CI,
     // CDK_VALIDATION=true): its wasm costs about 5 s of each synth and only warns.
     const app = new App({ stackTraces: false, analyticsReporting: false, builtinCloudFormationValidation: builtinValidation(), outdir, context: { ...context, 'aws:cdk:version-reporting': false } });
-    const stacks = buildApp(app, t, files, { nag: opts.nag ?? true });
+    const stacks = buildApp(app, t, plans, { nag: opts.nag ?? true });
     const assembly = app.synth();
     return new Map([...stacks.keys()].sort().map((name) => [name, assembly.getStackByName(name).template as Template]));
   } finally {

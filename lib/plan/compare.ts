@@ -1,20 +1,23 @@
-// The core of `anycdn plan`: two rendered trees (and the cloud diffs) in, a Plan out. Pure: no
-// I/O, so the tests feed it trees directly and the CLI only gathers the inputs.
+// The core of `anycdn plan`: the baseline's tree, the hosts' plans of the model being planned
+// (and the cloud diffs) in, a Plan out. The "after" side is read as the render left it: its files,
+// its units as data, its zones' serials, never parsed back. Pure: no I/O, so the tests feed it
+// directly and the CLI only gathers the inputs.
 import { createTwoFilesPatch } from 'diff';
 import { modeString } from '../out/manifest.ts';
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
 import type { HostPlan } from '../render/index.ts';
-import { serialProblem, type Impact } from './classify.ts';
+import { serialProblem, type Impact, type Serials } from './classify.ts';
 import { ASSUMED_VERSIONS, IMPACTS, worst, type ImpactClass } from './impact.ts';
 import { applySteps } from './order.ts';
 import { ownerOf, unitFileOf } from './owners.ts';
-import type { CloudChange, DaemonChange, FileChange, HostChange, Plan, SiteChange, Tree } from './types.ts';
+import type { CloudChange, DaemonChange, FileChange, HostChange, Plan, SiteChange, Tree, TreeFile } from './types.ts';
 
 export interface PlanInput {
   baseline: Plan['baseline'];
   before: Tree;
-  after: Tree;
+  /** Every plan `render` would write (outputPlans). */
+  after: HostPlan[];
   /** The model being planned: platforms, roles, VRRP priorities and the shield order the steps. */
   topology: Topology;
   /** Per-stack cloud diffs, or why there are none. */
@@ -35,12 +38,36 @@ function split(key: string): { host: string; path: string } {
   return { host: key.slice(0, i), path: key.slice(i) };
 }
 
-function byHost(tree: Tree): Map<string, Map<string, { content: string; mode: number }>> {
-  const out = new Map<string, Map<string, { content: string; mode: number }>>();
+/** A zone's serial as recorded with it; none for an empty file (gone, or unreadable in the baseline). */
+const serialOf = (f: TreeFile | undefined) => (f && f.content !== '' ? f.soaSerial : undefined);
+
+/** One side of a host: its files by path, and the units it runs. */
+interface HostSide {
+  files: Map<string, TreeFile>;
+  units: Set<string>;
+}
+
+/** The baseline's hosts: a tree read from disk (or rendered), whose daemons come and go with their unit files. */
+function treeHosts(tree: Tree): Map<string, HostSide> {
+  const out = new Map<string, HostSide>();
   for (const [k, f] of tree) {
     const { host, path } = split(k);
-    if (!out.has(host)) out.set(host, new Map());
-    out.get(host)!.set(path, f);
+    if (!out.has(host)) out.set(host, { files: new Map(), units: new Set() });
+    const side = out.get(host)!;
+    side.files.set(path, f);
+    const unit = unitFileOf(path);
+    if (unit) side.units.add(unit);
+  }
+  return out;
+}
+
+/** The planned hosts, from their plans: files as rendered, units as data. */
+function planHosts(plans: HostPlan[]): Map<string, HostSide> {
+  const out = new Map<string, HostSide>();
+  for (const p of plans) {
+    if (p.files.length === 0) continue;
+    const files = new Map(p.files.map((f) => [f.path, { content: f.content, mode: f.mode, soaSerial: f.soaSerial }] as const));
+    out.set(`${p.site}/${p.host}`, { files, units: new Set(p.units.map((u) => u.name)) });
   }
   return out;
 }
@@ -63,17 +90,19 @@ function fileChange(label: string, path: string, b?: { content: string; mode: nu
   return fc;
 }
 
-function hostChange(key: string, platform: SiteChange['platform'], b: Map<string, { content: string; mode: number }> | undefined, a: Map<string, { content: string; mode: number }> | undefined, warnings: string[]): HostChange | undefined {
+function hostChange(key: string, platform: SiteChange['platform'], bSide: HostSide | undefined, aSide: HostSide | undefined, warnings: string[]): HostChange | undefined {
   const name = key.slice(key.indexOf('/') + 1);
-  if (!b || !a) {
-    const files = [...(a ?? b)!.keys()].sort(byCodePoint);
-    const impacts: Impact[] = a ? [{ class: 'host-add', reason: `${files.length} files` }] : [{ class: 'host-remove', reason: `${files.length} files` }];
-    return { host: name, status: a ? 'added' : 'removed', impact: worst(impacts.map((i) => i.class)), impacts, daemons: [], files };
+  if (!bSide || !aSide) {
+    const files = [...(aSide ?? bSide)!.files.keys()].sort(byCodePoint);
+    const impacts: Impact[] = aSide ? [{ class: 'host-add', reason: `${files.length} files` }] : [{ class: 'host-remove', reason: `${files.length} files` }];
+    return { host: name, status: aSide ? 'added' : 'removed', impact: worst(impacts.map((i) => i.class)), impacts, daemons: [], files };
   }
+  const b = bSide.files;
+  const a = aSide.files;
   const paths = [...new Set([...b.keys(), ...a.keys()])].sort(byCodePoint);
-  // A daemon comes or goes with its unit file.
-  const unitsBefore = new Set([...b.keys()].map(unitFileOf).filter((u): u is string => !!u));
-  const unitsAfter = new Set([...a.keys()].map(unitFileOf).filter((u): u is string => !!u));
+  // A daemon comes or goes with its unit.
+  const unitsBefore = bSide.units;
+  const unitsAfter = aSide.units;
   const daemons = new Map<string, DaemonChange>();
   for (const path of paths) {
     const fc = fileChange(`${key}${path}`, path, b.get(path), a.get(path));
@@ -89,10 +118,11 @@ function hostChange(key: string, platform: SiteChange['platform'], b: Map<string
     if (d.status !== 'changed') continue;
     const before = b.get(path)?.content ?? '';
     const after = a.get(path)?.content ?? '';
+    const serials: Serials = { before: serialOf(b.get(path)), after: serialOf(a.get(path)) };
     if (!owner) d.impacts.push({ class: 'file-only', reason: `${path} is not a file anycdn renders; review it by hand` });
-    else d.impacts.push(...owner.classify(before, after));
+    else d.impacts.push(...owner.classify(before, after, serials));
     if (fc.modeBefore !== undefined && fc.modeAfter !== undefined) d.impacts.push({ class: 'file-only', reason: `${path}: mode ${fc.modeBefore} -> ${fc.modeAfter}` });
-    const serial = serialProblem(before, after);
+    const serial = serialProblem(before, after, serials);
     if (serial) warnings.push(`${key}${path}: ${serial}`);
   }
   for (const d of daemons.values()) {
@@ -111,8 +141,8 @@ function hostChange(key: string, platform: SiteChange['platform'], b: Map<string
 export function buildPlan(input: PlanInput): Plan {
   const warnings = [...input.warnings];
   const platformOf = new Map(input.topology.sites.map((s) => [s.id, s.platform] as const));
-  const before = byHost(input.before);
-  const after = byHost(input.after);
+  const before = treeHosts(input.before);
+  const after = planHosts(input.after);
   const hostKeys = [...new Set([...before.keys(), ...after.keys()])].sort(byCodePoint);
   const sites = new Map<string, SiteChange>();
   let files = 0;

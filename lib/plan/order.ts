@@ -7,11 +7,8 @@
 // aws sites apply through their stack, whose wait-condition chain restarts one host at a time.
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
-import { vrrpPriority } from '../render/keepalived.ts';
-import { unitPackages } from '../render/catalog.ts';
-import { PATHS } from '../render/paths.ts';
-import { IMAGE_FILTER_PACKAGE } from '../render/nginx-transforms.ts';
-import { PROMETHEUS_HOST } from '../monitoring/prometheus.ts';
+import { hasRole, vrrpPriority } from '../model/facts.ts';
+import { IMAGE_FILTER_PACKAGE, PATHS, PROMETHEUS_HOST, unitPackages } from '../render/index.ts';
 import { IMPACTS, worst, type ImpactClass } from './impact.ts';
 import type { CloudChange, DaemonChange, HostChange, SiteChange, Step } from './types.ts';
 
@@ -135,12 +132,12 @@ export function applySteps(t: Topology, sites: SiteChange[], cloud: CloudChange[
     const group = (h: HostChange): number => {
       if (h.status === 'added') return 0;
       if (h.status === 'removed') return 4;
-      const roles = host(h.host)?.roles ?? [];
-      return roles.includes('cache') ? 1 : roles.includes('lb') ? 2 : 3;
+      const m = host(h.host);
+      return m && hasRole(m, 'cache') ? 1 : m && hasRole(m, 'lb') ? 2 : 3;
     };
     const prio = (h: HostChange) => {
       const m = host(h.host);
-      return site && m && m.roles.includes('lb') ? vrrpPriority(site, m) : 0;
+      return site && m && hasRole(m, 'lb') ? vrrpPriority(site, m) : 0;
     };
     const ordered = [...hosts].sort((a, b) => group(a) - group(b) || prio(a) - prio(b) || byCodePoint(a.host, b.host));
     for (const h of ordered) {

@@ -1,7 +1,7 @@
 // Which daemon (named by its systemd unit) each rendered path belongs to, and the classifier that
 // reads it. Paths come from lib/render/paths.ts, so a renamed file cannot silently lose its owner:
 // plan refuses a rendered path that has none (test/plan/owners.test.ts renders every role).
-import { PATHS } from '../render/paths.ts';
+import { PATHS } from '../render/index.ts';
 import {
   classifyBird,
   classifyHaproxy,

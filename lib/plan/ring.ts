@@ -1,8 +1,7 @@
 // The caches' ring in a rendered haproxy.cfg, read back as haproxy reads it, and what a change of
 // it moves (lib/render/haproxy-ring.ts computes the arcs exactly as haproxy 2.6 places and looks
 // up its points). The plan names the share of the images that change cache.
-import { BACKEND } from '../render/haproxy.ts';
-import { buildRing, ringChange, type RingChange, type RingServer, type UriBalance } from '../render/haproxy-ring.ts';
+import { BACKEND, buildRing, ringChange, type RingChange, type RingServer, type UriBalance } from '../render/index.ts';
 
 export interface BackendRing {
   balance: UriBalance;

@@ -6,7 +6,7 @@ import { loadTopology } from '../model/load.ts';
 import { readSettings } from './config.ts';
 import { anycdnStack } from './program.ts';
 import { recordedContext } from '../out/manifest.ts';
-import { siteFiles } from '../render/index.ts';
+import { renderPlans } from '../render/index.ts';
 
 export default async function main(): Promise<Record<string, unknown>> {
   const settings = readSettings(pulumi.getStack(), (key) => {
@@ -16,7 +16,7 @@ export default async function main(): Promise<Record<string, unknown>> {
   try {
     const topology = loadTopology(settings.sitesDir);
     // The bundles carry the zone serials `anycdn render` recorded, as the CDK app's do.
-    return anycdnStack(topology, settings, siteFiles(topology, recordedContext(settings.outDir)));
+    return anycdnStack(topology, settings, renderPlans(topology, recordedContext(settings.outDir)));
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     const { lines, count } = reportLines(e.diagnostics);

@@ -6,8 +6,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { BYOIP_LIMIT, cloudShape } from '../cloud/shape.ts';
 import { stackRefs } from '../cloud/stacks.ts';
 import type { Topology } from '../model/schema.ts';
-import { siteFiles } from '../render/index.ts';
-import type { RenderedFile } from '../render/types.ts';
+import { renderPlans, type HostPlan } from '../render/index.ts';
 import { awsSite } from './aws-site.ts';
 import { ConfigError, CONFIG, missingAmi, type Settings } from './config.ts';
 import { globalAccelerator } from './global.ts';
@@ -15,8 +14,8 @@ import { metalSite } from './metal-site.ts';
 import { origin } from './origin.ts';
 
 /** Builds the resources of `settings.stack` and returns its outputs. */
-export function anycdnStack(t: Topology, settings: Settings, files: RenderedFile[] = siteFiles(t)): Record<string, unknown> {
-  const shape = cloudShape(t, files);
+export function anycdnStack(t: Topology, settings: Settings, plans: HostPlan[] = renderPlans(t)): Record<string, unknown> {
+  const shape = cloudShape(t, plans);
   const refs = stackRefs(shape);
   const ref = refs.find((r) => r.name === settings.stack);
   if (!ref) {

@@ -12,6 +12,3 @@ export const CACHE_HEALTH: Record<'nginx' | 'squid', CacheHealthCheck> = {
   // this path in http_access (acl cache_health), since the request's URL names no image host.
   squid: { path: '/squid-internal-static/icons/SN.png', expectStatus: 200 },
 };
-
-/** The port every cache listens on, on its host address. */
-export const CACHE_PORT = 80;

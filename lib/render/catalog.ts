@@ -6,8 +6,9 @@
 // checkers, the cloud bundles and the lab read one answer instead of re-deriving it.
 import { dirname } from 'node:path';
 import { isIP } from 'node:net';
-import { originTargets } from '../model/facts.ts';
+import { originTargets, type Role } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
+import { IMAGE_FILTER_PACKAGE } from './nginx-transforms.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
 import { serviceValues, unitSpecs, type UnitSpec } from './units.ts';
 
@@ -38,39 +39,48 @@ export interface HostNeeds {
 /** What bird's unit writes before the checker has said anything: neither depreferred nor draining. */
 export const BIRD_ANNOUNCE_DEFAULT = 'define ANYCAST_DEPREFER = 0;\ndefine ANYCAST_DRAIN = 0;\n';
 
-/** Debian packages per unit (bookworm). */
-const PACKAGES: Record<string, string[]> = {
-  'anycdn-secrets': ['awscli'],
-  knot: ['knot'],
-  bird: ['bird2'],
+/**
+ * Per unit: the Debian packages it needs (bookworm), and the host role whose hosts run it (none
+ * for what every host runs: the node exporter and its firewall). The cloud's security groups are
+ * per role, so an endpoint's rule goes to its unit's role (lib/cloud/security.ts).
+ */
+const UNITS: Record<string, { packages: string[]; role?: Role }> = {
+  'anycdn-secrets': { packages: ['awscli'], role: 'dns' },
+  knot: { packages: ['knot'], role: 'dns' },
+  bird: { packages: ['bird2'], role: 'dns' },
   // The health checker is a Node.js program; its withdraw script and transitions run ip.
-  'anycdn-healthcheck': ['nodejs', 'iproute2'],
-  haproxy: ['haproxy'],
+  'anycdn-healthcheck': { packages: ['nodejs', 'iproute2'], role: 'dns' },
+  haproxy: { packages: ['haproxy'], role: 'lb' },
   // nft: `anycdn drain` of an lb host holds new connections to the VIP off (lib/drain/plan.ts).
-  keepalived: ['keepalived', 'nftables'],
+  keepalived: { packages: ['keepalived', 'nftables'], role: 'lb' },
   // image_filter for derived images (images.transforms): installed with every nginx cache, so
   // turning transforms on or off is a reload, never a package change on a running host.
-  nginx: ['nginx', 'libnginx-mod-http-image-filter'],
-  squid: ['squid'],
-  'anycdn-exporter-firewall': ['nftables'],
-  'prometheus-node-exporter': ['prometheus-node-exporter'],
-  'prometheus-bird-exporter': ['prometheus-bird-exporter'],
-  'prometheus-nginx-exporter': ['prometheus-nginx-exporter'],
-  'prometheus-squid-exporter': ['prometheus-squid-exporter'],
+  nginx: { packages: ['nginx', IMAGE_FILTER_PACKAGE], role: 'cache' },
+  squid: { packages: ['squid'], role: 'cache' },
+  'anycdn-exporter-firewall': { packages: ['nftables'] },
+  'prometheus-node-exporter': { packages: ['prometheus-node-exporter'] },
+  'prometheus-bird-exporter': { packages: ['prometheus-bird-exporter'], role: 'dns' },
+  'prometheus-nginx-exporter': { packages: ['prometheus-nginx-exporter'], role: 'cache' },
+  'prometheus-squid-exporter': { packages: ['prometheus-squid-exporter'], role: 'cache' },
 };
+
+/** The role whose hosts run a unit, or undefined for a unit every host runs (or one the catalog does not know). */
+export function unitRole(unit: string): Role | undefined {
+  return UNITS[unit]?.role;
+}
 
 /** The Debian packages one unit needs ([] for a unit the catalog does not know). */
 export function unitPackages(unit: string): string[] {
-  return PACKAGES[unit] ?? [];
+  return UNITS[unit]?.packages ?? [];
 }
 
 /** The Debian packages a host's units need, sorted and unique. */
 export function hostPackages(units: UnitSpec[]): string[] {
   const out = new Set<string>();
   for (const u of units) {
-    const p = PACKAGES[u.name];
-    if (!p) throw new Error(`internal: unit ${u.name} has no entry in the daemon catalog`);
-    p.forEach((x) => out.add(x));
+    const entry = UNITS[u.name];
+    if (!entry) throw new Error(`internal: unit ${u.name} has no entry in the daemon catalog`);
+    entry.packages.forEach((x) => out.add(x));
   }
   return [...out].sort();
 }

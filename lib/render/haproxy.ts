@@ -16,26 +16,17 @@
 //   to a runtime map (rendered empty): from then on a request is refused before any response byte
 //   (the connection closes), which every HTTP client may retry on a new connection, so no new
 //   response starts here while the ones in flight finish, before the VIP moves to the peer.
-import { byCodePoint } from '../model/order.ts';
-import { cacheHosts, isDrained } from '../model/facts.ts';
+import { cacheHosts, hasRole, isDrained } from '../model/facts.ts';
 import { ringId } from '../model/ring-id.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
-import { EXPORTER_PORTS, METRICS_PATH } from '../monitoring/ports.ts';
+import { CACHE_HEALTH } from './cache-health.ts';
+import { endpointOf, HAPROXY_ALIVE_PATH, HAPROXY_STATS_PATH, hostPort, METRICS_PATH, unitEndpoints, withPurpose, type Endpoint } from './endpoints.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { comment, emitHaproxy, ident, kw, quote, type HaproxyLine, type HaproxySection } from './syntax/haproxy.ts';
-import { hasRole, type Renderer } from './types.ts';
+import { comment as sysctlComment, emitSysctl, setting, sysctlSettings, type SysctlLine } from './syntax/sysctl.ts';
+import type { Renderer } from './types.ts';
 import { derivedFrontendLines, withDerivedBackend } from './haproxy-transforms.ts';
-
-/** The stats page, the Prometheus exporter and the liveness URI listen here, on statsAddress. */
-export const HAPROXY_STATS_PORT = 8404;
-/** The stats frontend always listens here too, for keepalived's check of the local haproxy. */
-export const HAPROXY_LOCAL_ADDRESS = '127.0.0.1';
-/** Answers 200 whenever the haproxy process serves requests (keepalived's track script). */
-export const HAPROXY_ALIVE_PATH = '/haproxy-alive';
-export const HAPROXY_STATS_PATH = '/stats';
-export const HAPROXY_METRICS_PATH = '/metrics';
 
 /** The VIP frontend: `anycdn drain` counts its requests in flight (`show sess`: fe=images). */
 export const FRONTEND = 'images';
@@ -52,6 +43,7 @@ const MAX_URL_BYTES = 8192;
 
 export const renderHaproxy: Renderer = (t, site, host) => {
   if (!hasRole(host, 'lb')) return [];
+  const sysctls = lbSysctls(site);
   return [
     {
       site: site.id,
@@ -76,27 +68,33 @@ export const renderHaproxy: Renderer = (t, site, host) => {
       site: site.id,
       host: host.name,
       path: PATHS.lbSysctl,
-      content: fileText([
-        ...headerLines(t, site.id, '#'),
-        '# haproxy binds the image VIP on both lb hosts, also on the one keepalived has not given it',
-        '# to, so a failover needs no haproxy restart.',
-        'net.ipv4.ip_nonlocal_bind = 1',
-        ...(site.vip.address6 ? ['net.ipv6.ip_nonlocal_bind = 1'] : []),
-        '# Only keepalived says where the VIP is: ARP requests from this host carry its own address,',
-        '# never the VIP (2), so a router does not relearn the VIP here from a request sent as the VIP',
-        '# moves away; and the host answers ARP only for addresses on the interface asked (1), not for',
-        '# the anycast addresses on lo.',
-        'net.ipv4.conf.all.arp_announce = 2',
-        'net.ipv4.conf.all.arp_ignore = 1',
-      ]),
+      content: fileText([...headerLines(t, site.id, '#'), ...emitSysctl(sysctls)]),
       mode: 0o644,
       check: 'sysctl',
+      sysctls: sysctlSettings(sysctls),
     },
   ];
 };
 
+/** The kernel settings of an lb host. */
+function lbSysctls(site: Site): SysctlLine[] {
+  return [
+    sysctlComment('haproxy binds the image VIP on both lb hosts, also on the one keepalived has not given it'),
+    sysctlComment('to, so a failover needs no haproxy restart.'),
+    setting('net.ipv4.ip_nonlocal_bind', 1),
+    ...(site.vip.address6 ? [setting('net.ipv6.ip_nonlocal_bind', 1)] : []),
+    sysctlComment('Only keepalived says where the VIP is: ARP requests from this host carry its own address,'),
+    sysctlComment('never the VIP (2), so a router does not relearn the VIP here from a request sent as the VIP'),
+    sysctlComment('moves away; and the host answers ARP only for addresses on the interface asked (1), not for'),
+    sysctlComment('the anycast addresses on lo.'),
+    setting('net.ipv4.conf.all.arp_announce', 2),
+    setting('net.ipv4.conf.all.arp_ignore', 1),
+  ];
+}
+
 export function haproxyConfig(t: Topology, site: Site, host: Host): HaproxySection[] {
   const h = site.haproxy;
+  const endpoints = unitEndpoints(t, site, host, 'haproxy');
   const caches = cacheHosts(site);
   const engines = [...new Set(caches.map((c) => c.cacheEngine!))].sort();
   const global: HaproxyLine[] = [
@@ -135,11 +133,11 @@ export function haproxyConfig(t: Topology, site: Site, host: Host): HaproxySecti
   return withDerivedBackend(t, site, [
     { head: ['global'], lines: global },
     { head: ['defaults'], lines: defaults },
-    { head: ['frontend', FRONTEND], comment: 'The image VIP. Only GET and HEAD reach the caches.', lines: frontendLines(t, site) },
+    { head: ['frontend', FRONTEND], comment: 'The image VIP. Only GET and HEAD reach the caches.', lines: frontendLines(t, site, endpoints) },
     { head: ['backend', BACKEND], comment: `The site caches, by IP: ${caches.map((c) => c.name).join(', ')}.`, lines: backendLines(t, site, engines) },
     ...(engines.length > 1 ? engines.map((e) => checkBackend(t, site, e)) : []),
-    { head: ['frontend', STATS], comment: 'Stats, Prometheus metrics and liveness: on the stats address only, never on the VIP.', lines: statsLines(site) },
-    ...(t.cdn.monitoring ? [metricsSection(t.cdn.monitoring, host)] : []),
+    { head: ['frontend', STATS], comment: 'Stats, Prometheus metrics and liveness: on the stats address only, never on the VIP.', lines: statsLines(endpoints) },
+    ...withPurpose(endpoints, 'exporter-haproxy').map((e) => metricsSection(t.cdn.monitoring!, e)),
   ], BACKEND);
 }
 
@@ -148,26 +146,27 @@ export function haproxyConfig(t: Topology, site: Site, host: Host): HaproxySecti
  * subnets only. (Debian's prometheus-haproxy-exporter is the retired upstream exporter that read
  * the CSV stats; haproxy 2.x exports natively, with no process of its own.)
  */
-function metricsSection(m: NonNullable<Topology['cdn']['monitoring']>, host: Host): HaproxySection {
+function metricsSection(m: NonNullable<Topology['cdn']['monitoring']>, e: Endpoint): HaproxySection {
   return {
     head: ['frontend', METRICS],
     comment: 'Prometheus scrapes haproxy here: the host address, monitoring.scrapeFrom only, never the VIP.',
     lines: [
-      kw('bind', `${host.address}:${EXPORTER_PORTS.haproxy}`),
+      kw('bind', hostPort(e)),
       kw('maxconn', 20),
       kw('no', 'log'),
       kw('http-request', 'deny', 'deny_status', '403', 'unless', '{', 'src', ...m.scrapeFrom, '}'),
-      kw('http-request', 'use-service', 'prometheus-exporter', 'if', '{', 'path', METRICS_PATH, '}'),
+      kw('http-request', 'use-service', 'prometheus-exporter', 'if', '{', 'path', e.metrics!.path, '}'),
       kw('http-request', 'return', 'status', '404'),
     ],
   };
 }
 
-function frontendLines(t: Topology, site: Site): HaproxyLine[] {
+function frontendLines(t: Topology, site: Site, endpoints: Endpoint[]): HaproxyLine[] {
   const h = site.haproxy;
-  const vips = [site.vip.address, ...(site.vip.address6 ? [`[${site.vip.address6}]`] : [])];
-  const lines: HaproxyLine[] = vips.map((vip) => kw('bind', `${vip}:80`));
-  if (h.https) for (const vip of vips) lines.push(kw('bind', `${vip}:443`, 'ssl', 'crt', h.https.certPath, 'alpn', 'h2,http/1.1'));
+  const lines: HaproxyLine[] = [
+    ...withPurpose(endpoints, 'image-vip-http').map((e) => kw('bind', hostPort(e))),
+    ...withPurpose(endpoints, 'image-vip-https').map((e) => kw('bind', hostPort(e), 'ssl', 'crt', e.certPath!, 'alpn', 'h2,http/1.1')),
+  ];
   lines.push(
     kw('maxconn', h.maxConn),
     kw('option', 'httplog'),
@@ -213,14 +212,19 @@ function backendLines(t: Topology, site: Site, engines: ('nginx' | 'squid')[]): 
   const [engine] = engines;
   if (engines.length === 1 && engine) {
     lines.push(...checkLines(t, engine), kw('default-server', ...serverCheckWords(h)));
-    for (const c of cacheHosts(site)) lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`, ...ringWords(c)));
+    for (const c of cacheHosts(site)) lines.push(kw('server', ident(c.name), cacheAddress(t, site, c), ...ringWords(c)));
   } else {
     lines.push(comment('caches of each engine are checked on their own path, in the check backends below'));
     for (const c of cacheHosts(site)) {
-      lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`, 'track', `${checkBackendName(c.cacheEngine!)}/${ident(c.name)}`, ...ringWords(c)));
+      lines.push(kw('server', ident(c.name), cacheAddress(t, site, c), 'track', `${checkBackendName(c.cacheEngine!)}/${ident(c.name)}`, ...ringWords(c)));
     }
   }
   return lines;
+}
+
+/** Where haproxy sends a cache its requests: the cache's own serving endpoint. */
+function cacheAddress(t: Topology, site: Site, c: Host): string {
+  return hostPort(endpointOf(t, site, c, c.cacheEngine!, 'cache-http'));
 }
 
 /**
@@ -247,7 +251,7 @@ function ringWords(c: Host): string[] {
 /** Mixed engines: one backend per engine that only health-checks; the serving servers track it. */
 function checkBackend(t: Topology, site: Site, engine: 'nginx' | 'squid'): HaproxySection {
   const lines: HaproxyLine[] = [...checkLines(t, engine), kw('default-server', ...serverCheckWords(site.haproxy))];
-  for (const c of cacheHosts(site).filter((c) => c.cacheEngine === engine)) lines.push(kw('server', ident(c.name), `${c.address}:${CACHE_PORT}`));
+  for (const c of cacheHosts(site).filter((c) => c.cacheEngine === engine)) lines.push(kw('server', ident(c.name), cacheAddress(t, site, c)));
   return { head: ['backend', checkBackendName(engine)], comment: `Health checks of the ${engine} caches (no traffic).`, lines };
 }
 
@@ -268,17 +272,14 @@ function serverCheckWords(h: Site['haproxy']): string[] {
   return ['check', 'inter', `${h.checkInterMs}ms`, 'fall', String(h.fall), 'rise', String(h.rise)];
 }
 
-function statsLines(site: Site): HaproxyLine[] {
-  const stats = site.haproxy.statsAddress;
-  const lines: HaproxyLine[] = [kw('bind', `${stats}:${HAPROXY_STATS_PORT}`)];
-  // keepalived on this host checks this haproxy through loopback, whatever the stats address.
-  if (stats !== HAPROXY_LOCAL_ADDRESS) lines.push(kw('bind', `${HAPROXY_LOCAL_ADDRESS}:${HAPROXY_STATS_PORT}`));
+/** The stats address, and loopback for keepalived's check of the local haproxy (endpoints.ts). */
+function statsLines(endpoints: Endpoint[]): HaproxyLine[] {
   return [
-    ...lines,
+    ...withPurpose(endpoints, 'haproxy-stats').map((e) => kw('bind', hostPort(e))),
     kw('maxconn', 100),
     kw('no', 'log'),
     kw('monitor-uri', HAPROXY_ALIVE_PATH),
-    kw('http-request', 'use-service', 'prometheus-exporter', 'if', '{', 'path', HAPROXY_METRICS_PATH, '}'),
+    kw('http-request', 'use-service', 'prometheus-exporter', 'if', '{', 'path', METRICS_PATH, '}'),
     kw('stats', 'enable'),
     kw('stats', 'uri', HAPROXY_STATS_PATH),
     kw('stats', 'refresh', '10s'),

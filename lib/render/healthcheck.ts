@@ -7,18 +7,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { fileText, headerLines } from './header.ts';
-import { announcedGroups, announcesBgp, fallbackSite, isDrained, publishedVip, publishedVip6, vipHealthUrl, vipHealthUrl6 } from '../model/facts.ts';
-import { METRICS_PATH } from '../monitoring/ports.ts';
+import { announcedGroups, announcesBgp, fallbackSite, hasRole, isDrained, publishedVip, publishedVip6 } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
+import { endpointOf, endpointUrl, healthPath, unitEndpoints, vipEndpoints, withPurpose } from './endpoints.ts';
 import { PATHS } from './paths.ts';
 import { shAssignments } from './syntax/shell.ts';
-import { hasRole, type Renderer } from './types.ts';
+import type { Renderer } from './types.ts';
 
 /** The checker program: a constant of this package, not rendered from the model. */
 export const HEALTHCHECK_PROGRAM = readFileSync(join(PACKAGE_ROOT, 'lib', 'healthcheck', 'anycdn-healthcheck.mjs'), 'utf8');
-
-/** Where the checker tells its state over HTTP: 200 while it announces plainly, else 503. */
-export const HEALTHCHECK_STATUS_PATH = '/anycast';
 
 export const renderHealthcheck: Renderer = (t, site, host) => {
   if (!hasRole(host, 'dns')) return [];
@@ -32,7 +29,12 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
   }));
   const covering = anycast.flatMap((g) => g.prefixes);
   const vip6 = publishedVip6(site);
-  const url6 = vipHealthUrl6(t, site);
+  // The image path it probes: the VIP's health path, on each family of the VIP.
+  const [url, url6] = vipEndpoints(t, site, 'image-vip-http').map((e) => endpointUrl(e, { defaultPort: 'omit' }));
+  // Knot on the anycast addresses: the checker asks each of its prefixes' service addresses.
+  const dns = endpointOf(t, site, host, 'knot', 'dns-anycast');
+  const status = endpointOf(t, site, host, 'anycdn-healthcheck', 'healthcheck-status');
+  const metrics = withPurpose(unitEndpoints(t, site, host, 'anycdn-healthcheck'), 'exporter-healthcheck')[0];
   const config = {
     // JSON has no comments: the generated-by header is a key the program ignores.
     '//': headerLines(t, site.id, '').map((l) => l.trim()).join(' '),
@@ -40,15 +42,15 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
     timeoutMs: hc.timeoutMs,
     fall: hc.fall,
     rise: hc.rise,
-    dns: { port: 53, name: t.cdn.imageHost, expect: publishedVip(site), ...(vip6 ? { expect6: vip6 } : {}) },
-    http: { url: vipHealthUrl(t, site), ...(url6 ? { url6 } : {}) },
+    dns: { port: dns.port, name: t.cdn.imageHost, expect: publishedVip(site), ...(vip6 ? { expect6: vip6 } : {}) },
+    http: { url, ...(url6 ? { url6 } : {}) },
     anycast,
     onImagePathDown: hc.onImagePathDown,
     ...(announcesBgp(site) ? { bird: { socket: PATHS.birdCtl, stateFile: PATHS.birdAnnounce } } : {}),
     drain: drainConfig(t, site, host),
     statusFile: PATHS.healthcheckStatus,
-    status: { address: host.address, port: hc.statusPort, path: HEALTHCHECK_STATUS_PATH },
-    ...(t.cdn.monitoring ? { metrics: { path: METRICS_PATH, allowFrom: t.cdn.monitoring.scrapeFrom } } : {}),
+    status: { address: status.address, port: status.port, path: healthPath(status) },
+    ...(metrics?.metrics && metrics.reach.from === 'scrape' ? { metrics: { path: metrics.metrics.path, allowFrom: metrics.reach.prefixes } } : {}),
   };
   return [
     { site: site.id, host: host.name, path: PATHS.healthcheck, content: fileText([...headerLines(t, site.id, '//'), HEALTHCHECK_PROGRAM]), mode: 0o644, check: 'node' },

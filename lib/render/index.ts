@@ -1,14 +1,17 @@
-// Every renderer, and the one function that renders a whole topology.
+// Every renderer, and the one function that renders a whole topology. The front door of render:
+// adapters (cdk, pulumi, cloud, plan, lab, check, drain, cli) import this module, its types and
+// the dialects (syntax/), never a daemon's renderer (test/road.test.ts holds them to it).
 import { byCodePoint } from '../model/order.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { hostNeeds, hostPackages, type HostNeeds } from './catalog.ts';
 import { renderBird } from './bird.ts';
+import { hostEndpoints, type Endpoint } from './endpoints.ts';
+import { renderExporterFirewall } from './exporter-firewall.ts';
 import { renderHaproxy } from './haproxy.ts';
 import { renderHealthcheck } from './healthcheck.ts';
 import { renderKeepalived } from './keepalived.ts';
 import { renderKnot } from './knot.ts';
-import { renderExporterFirewall } from '../monitoring/firewall.ts';
-import { PROMETHEUS_HOST, renderPrometheus } from '../monitoring/prometheus.ts';
+import { PROMETHEUS_HOST, renderPrometheus } from './prometheus.ts';
 import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
 import { renderSquid } from './squid.ts';
@@ -19,7 +22,8 @@ export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck,
 
 /**
  * One host's render, the one thing every adapter reads: its files, its units as data, the Debian
- * packages they need, and what the host needs besides (see catalog.ts).
+ * packages they need, what the host needs besides (see catalog.ts), and every listener its units
+ * open (see endpoints.ts).
  */
 export interface HostPlan {
   site: string;
@@ -30,6 +34,8 @@ export interface HostPlan {
   units: UnitSpec[];
   packages: string[];
   needs: HostNeeds;
+  /** In unit order, then as each unit lists them. */
+  endpoints: Endpoint[];
 }
 
 export function renderHost(t: Topology, site: Site, host: Host, ctx: RenderContext = {}): HostPlan {
@@ -38,7 +44,7 @@ export function renderHost(t: Topology, site: Site, host: Host, ctx: RenderConte
     if (files[i]!.path === files[i - 1]!.path) throw new Error(`internal: two renderers wrote ${site.id}/${host.name}${files[i]!.path}`);
   }
   const units = unitSpecs(t, site, host);
-  return { site: site.id, host: host.name, files, units, packages: hostPackages(units), needs: hostNeeds(t, site, host, units) };
+  return { site: site.id, host: host.name, files, units, packages: hostPackages(units), needs: hostNeeds(t, site, host, units), endpoints: hostEndpoints(t, site, host, units) };
 }
 
 /** Every host's plan, sorted by site and host. Pure: same topology and context, same bytes. */
@@ -57,12 +63,7 @@ export function monitoringPlans(t: Topology): HostPlan[] {
   const files = renderPrometheus(t);
   if (files.length === 0) return [];
   const needs = { dirs: [], interfaces: [], hostNames: [], secretFiles: [], certPaths: [], stateFiles: [] };
-  return [{ ...PROMETHEUS_HOST, files, units: [], packages: ['prometheus'], needs }];
-}
-
-/** The files of the sites' hosts, without the Prometheus server's: what the cloud stacks ship. */
-export function siteFiles(t: Topology, ctx: RenderContext = {}): RenderedFile[] {
-  return renderPlans(t, ctx).flatMap((p) => p.files);
+  return [{ ...PROMETHEUS_HOST, files, units: [], packages: ['prometheus'], needs, endpoints: [] }];
 }
 
 /** All files for all hosts and the Prometheus server, sorted by site, host and path. */
@@ -79,3 +80,33 @@ export function outputPlans(t: Topology, ctx: RenderContext = {}): HostPlan[] {
 export function outputPath(f: RenderedFile): string {
   return `${f.site}/${f.host}${f.path}`;
 }
+
+/** The HostPlans of one site, in host order. */
+export function sitePlans(plans: HostPlan[], site: string): HostPlan[] {
+  return plans.filter((p) => p.site === site);
+}
+
+/** The HostPlan of one host; throws when the render has none (an adapter handed the wrong plans). */
+export function planOf(plans: HostPlan[], site: string, host: string): HostPlan {
+  const p = plans.find((x) => x.site === site && x.host === host);
+  if (!p) throw new Error(`internal: no HostPlan for ${site}/${host}`);
+  return p;
+}
+
+// What adapters may use of render besides the plans: the types of the road, the layout of a host
+// (paths), the catalog's per-unit answers, and the names the runtime commands address (haproxy's
+// frontend, backend and drain key; the Prometheus server's pseudo host).
+export type { DirNeed, HostNeeds } from './catalog.ts';
+export type { Endpoint, Health, Purpose, Reach } from './endpoints.ts';
+export type { UnitSpec } from './units.ts';
+export { BIRD_ANNOUNCE_DEFAULT, unitPackages, unitRole } from './catalog.ts';
+export { endpointUrl, healthPath, hostPort, withPurpose } from './endpoints.ts';
+export { BACKEND, FRONTEND, LB_DRAIN_KEY } from './haproxy.ts';
+export { VRRP_DRAIN_TRACK } from './keepalived.ts';
+export { buildRing, ringChange, type RingChange, type RingServer, type UriBalance } from './haproxy-ring.ts';
+export { IMAGE_FILTER_MODULE, IMAGE_FILTER_PACKAGE } from './nginx-transforms.ts';
+export { birdSecretFile, PATHS, zoneFile } from './paths.ts';
+export { PROMETHEUS_HOST } from './prometheus.ts';
+export { roas, routingFiles, ROUTING_DIR, type Roa } from './routing.ts';
+export { serialGreater } from './serial.ts';
+export { serviceExecs, serviceValues } from './unit-spec.ts';

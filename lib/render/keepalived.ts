@@ -15,25 +15,22 @@
 //
 // aws sites have no multicast: the pair talks unicast, and on becoming master a notify hook moves
 // the VIP (a secondary private address) and the Elastic IP to this host's ENI.
-import { byCodePoint } from '../model/order.ts';
-import { isDrained, lbHosts } from '../model/facts.ts';
+import { hasRole, isDrained, lbHosts, vrrpPriority } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { HAPROXY_ALIVE_PATH, HAPROXY_LOCAL_ADDRESS, HAPROXY_STATS_PORT } from './haproxy.ts';
+import { endpointUrl, LOOPBACK4, unitEndpoints, withPurpose } from './endpoints.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { blank, block, stmt, type Node } from './syntax/brace.ts';
 import { bare, emitKeepalived, ident, quote } from './syntax/keepalived.ts';
 import { shAssignments } from './syntax/shell.ts';
 import { ip, num, prefix } from './syntax/word.ts';
-import { hasRole, type RenderedFile, type Renderer } from './types.ts';
+import type { RenderedFile, Renderer } from './types.ts';
 
 const CHECK_SCRIPT = 'haproxy_alive';
 const TRACK_FILE = 'haproxy_stopped';
 /** The track file `anycdn drain` writes 1 into (and a model drain at every start): FAULT, the VIP leaves. */
 export const VRRP_DRAIN_TRACK = 'anycdn_drain';
 const DRAIN_FILE = VRRP_DRAIN_TRACK;
-/** Default priorities of the lb pair, by host name. */
-const DEFAULT_PRIORITIES = [150, 100] as const;
 
 export const renderKeepalived: Renderer = (t, site, host) => {
   if (!hasRole(host, 'lb')) return [];
@@ -42,7 +39,7 @@ export const renderKeepalived: Renderer = (t, site, host) => {
       site: site.id,
       host: host.name,
       path: PATHS.keepalivedConf,
-      content: fileText([...headerLines(t, site.id, '#'), '', ...emitKeepalived(keepalivedTree(site, host, t.cdn.monitoring !== undefined))]),
+      content: fileText([...headerLines(t, site.id, '#'), '', ...emitKeepalived(keepalivedTree(t, site, host))]),
       mode: 0o644,
       check: 'keepalived',
     },
@@ -57,7 +54,8 @@ export function vrrpInstanceName(site: Site): string {
   return `vip_${site.id.replace(/-/g, '_')}`;
 }
 
-export function keepalivedTree(site: Site, host: Host, monitored = false): Node[] {
+export function keepalivedTree(t: Topology, site: Site, host: Host): Node[] {
+  const monitored = t.cdn.monitoring !== undefined;
   const vip = site.vip;
   const common: Node[] = [
     stmt('state', 'BACKUP'),
@@ -107,7 +105,10 @@ export function keepalivedTree(site: Site, host: Host, monitored = false): Node[
     : [];
   if (monitored) instance.push({ kind: 'comment', text: 'every state change, for Prometheus (node-exporter textfile)' }, stmt('notify', quote(PATHS.vrrpState)));
 
-  const aliveUrl = `http://${HAPROXY_LOCAL_ADDRESS}:${HAPROXY_STATS_PORT}${HAPROXY_ALIVE_PATH}`;
+  // haproxy's stats frontend on loopback, whatever its stats address (endpoints.ts).
+  const local = withPurpose(unitEndpoints(t, site, host, 'haproxy'), 'haproxy-stats').find((e) => e.address === LOOPBACK4);
+  if (!local) throw new Error(`internal: haproxy on ${host.name} has no stats endpoint on loopback`);
+  const aliveUrl = endpointUrl(local);
   return [
     block(['global_defs'], [
       stmt('router_id', bare(host.name)),
@@ -142,13 +143,6 @@ export function keepalivedTree(site: Site, host: Host, monitored = false): Node[
     ...v6,
     // ident() of vip-<id> is vrrpInstanceName(site): keepalived's notify and the unit's ExecStopPost name it.
   ];
-}
-
-/** host.vrrpPriority, else 150 for the first lb host by name and 100 for the second. */
-export function vrrpPriority(site: Site, host: Host): number {
-  if (host.vrrpPriority !== undefined) return host.vrrpPriority;
-  const i = lbHosts(site).findIndex((h) => h.name === host.name);
-  return i === 0 ? DEFAULT_PRIORITIES[0] : DEFAULT_PRIORITIES[1];
 }
 
 /** keepalived takes advert_int in seconds; VRRPv3 counts centiseconds. */

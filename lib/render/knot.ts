@@ -3,14 +3,15 @@
 // the image host with this site's own published VIPs, or, while the site is drained, with its
 // fallback site's (drain.fallbackSite).
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, fallbackSite, isDrained, nameserverGroup, publishedVip, publishedVip6 } from '../model/facts.ts';
+import { fallbackSite, hasRole, isDrained, nameserverGroup, publishedVip, publishedVip6 } from '../model/facts.ts';
+import { unitEndpoints } from './endpoints.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS, zoneFile } from './paths.ts';
 import { emitKnot, listen, quote, type KnotSection } from './syntax/knot.ts';
 import type { Word } from './syntax/word.ts';
 import { emitZone, type ZoneRecord } from './syntax/zone.ts';
 import { zoneSerial } from './serial.ts';
-import { hasRole, type Renderer } from './types.ts';
+import type { Renderer } from './types.ts';
 
 export const renderKnot: Renderer = (t, site, host, ctx) => {
   if (!hasRole(host, 'dns')) return [];
@@ -33,15 +34,21 @@ export const renderKnot: Renderer = (t, site, host, ctx) => {
       content: text(serial),
       mode: 0o644,
       check: 'zone',
+      zone: t.cdn.dns.zone,
       soaSerial: serial,
     },
   ];
 };
 
-/** Knot answers on the anycast addresses, the host's own addresses and loopback (health checks). */
-export function dnsListen(t: Topology, host: Host): Word[] {
-  const addrs = [...anycastFamilies(t).map((f) => f.address), host.address, ...(host.address6 ? [host.address6] : []), '127.0.0.1', '::1'];
-  return addrs.map((a) => listen(a, 53));
+/** Knot's endpoints (the anycast addresses, the host's own, loopback), each once for UDP and TCP. */
+function dnsListen(t: Topology, site: Site, host: Host): Word[] {
+  const seen = new Set<string>();
+  return unitEndpoints(t, site, host, 'knot').flatMap((e) => {
+    const key = `${e.address}@${e.port}`;
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return [listen(e.address!, e.port!)];
+  });
 }
 
 function knotConf(t: Topology, site: Site, host: Host): KnotSection[] {
@@ -54,7 +61,7 @@ function knotConf(t: Topology, site: Site, host: Host): KnotSection[] {
         ['version', quote('')],
         ['nsid', quote(`${site.id}/${host.name}`)],
         ['rundir', quote(PATHS.knotRundir)],
-        ['listen', dnsListen(t, host)],
+        ['listen', dnsListen(t, site, host)],
       ],
     },
     { name: 'log', list: [[['target', 'stderr'], ['any', 'info']]] },

@@ -6,7 +6,7 @@
 // on a miss (image_filter is a body filter: in a caching location it would run on every hit):
 //
 //   image server, location <prefix>/<width>/...  proxy_cache (key: the derived path); on a miss
-//     -> transform server on 127.0.0.1:TRANSFORM_PORT   image_filter resize <width> -, no cache
+//     -> transform server on loopback (endpoints.ts)  image_filter resize <width> -, no cache
 //       -> this host's image server, location /       the original, from this cache, the shield
 //                                                     or the origin, and cached there as itself
 //
@@ -16,7 +16,7 @@
 // origin, which has no derived images.
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { nestedPathPattern, derivedPathPattern, transformsAt, transformsOf, type Transforms } from '../model/transforms.ts';
-import { CACHE_PORT } from './cache-health.ts';
+import { endpointOf, hostPort, type Endpoint } from './endpoints.ts';
 import { requestHeaders } from './nginx-origins.ts';
 import { blank, block, stmt, type Node } from './syntax/brace.ts';
 import { quote } from './syntax/nginx.ts';
@@ -24,9 +24,6 @@ import { quote } from './syntax/nginx.ts';
 /** Where Debian's libnginx-mod-http-image-filter puts the module (nginx's --modules-path). */
 export const IMAGE_FILTER_MODULE = '/usr/lib/nginx/modules/ngx_http_image_filter_module.so';
 export const IMAGE_FILTER_PACKAGE = 'libnginx-mod-http-image-filter';
-/** The transform server: loopback only, reached by this nginx alone. */
-export const TRANSFORM_ADDRESS = '127.0.0.1';
-export const TRANSFORM_PORT = 8089;
 
 const TRANSFORM_UPSTREAM = 'anycdn_transform';
 const ORIGINALS_UPSTREAM = 'anycdn_originals';
@@ -38,16 +35,18 @@ export function transformModule(t: Topology): Node[] {
 }
 
 /** In http {}: the two upstreams and the transform server. */
-export function transformHttp(t: Topology, host: Host): Node[] {
+export function transformHttp(t: Topology, site: Site, host: Host): Node[] {
   const tr = transformsOf(t);
   if (!tr) return [];
+  const transform = endpointOf(t, site, host, 'nginx', 'cache-transform');
   return [
     blank,
     { kind: 'comment', text: 'Derived images (images.transforms): made by the transform server below, cached by the image server.' },
-    block(['upstream', TRANSFORM_UPSTREAM], [stmt('server', quote(`${TRANSFORM_ADDRESS}:${TRANSFORM_PORT}`)), stmt('keepalive', 16)]),
-    block(['upstream', ORIGINALS_UPSTREAM], [stmt('server', quote(`${host.address}:${CACHE_PORT}`)), stmt('keepalive', 16)]),
+    block(['upstream', TRANSFORM_UPSTREAM], [stmt('server', quote(hostPort(transform))), stmt('keepalive', 16)]),
+    // The originals: this host's own image server.
+    block(['upstream', ORIGINALS_UPSTREAM], [stmt('server', quote(hostPort(endpointOf(t, site, host, 'nginx', 'cache-http')))), stmt('keepalive', 16)]),
     blank,
-    block(['server'], transformServer(t, tr)),
+    block(['server'], transformServer(t, tr, transform)),
   ];
 }
 
@@ -67,10 +66,10 @@ export function resize(): Node {
   return stmt('image_filter', 'resize', '$anycdn_width', '-');
 }
 
-function transformServer(t: Topology, tr: Transforms): Node[] {
+function transformServer(t: Topology, tr: Transforms, transform: Endpoint): Node[] {
   const widths = [...new Set(tr.widths)].sort((a, b) => a - b).join('|');
   return [
-    stmt('listen', quote(`${TRANSFORM_ADDRESS}:${TRANSFORM_PORT}`)),
+    stmt('listen', quote(hostPort(transform))),
     stmt('server_name', quote('')),
     stmt('access_log', 'off'),
     ...filterSettings(tr),

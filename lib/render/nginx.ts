@@ -13,8 +13,9 @@
 // - Every path is explicit, so `nginx -t -p PREFIX -c FILE` works anywhere. `daemon off` is a
 //   command-line -g flag in the unit, so operators can still run the file by hand as a daemon.
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
-import { originTargets, s3Origins, shieldTarget, type OriginTarget } from '../model/facts.ts';
+import { CACHE_HEALTH } from './cache-health.ts';
+import { hasRole, originTargets, s3Origins, shieldTarget, type OriginTarget } from '../model/facts.ts';
+import { endpointOf, hostPort, NGINX_STATUS, type Endpoint } from './endpoints.ts';
 import { fallThrough, originLocations, originUpstreams, requestHeaders } from './nginx-origins.ts';
 import { validEntries } from './cache-origin.ts';
 import { fileText, headerLines } from './header.ts';
@@ -22,11 +23,8 @@ import { PATHS } from './paths.ts';
 import { blank, block, stmt, type Node } from './syntax/brace.ts';
 import { emitNginx, quote, template } from './syntax/nginx.ts';
 import { ip } from './syntax/word.ts';
-import { hasRole, type Renderer } from './types.ts';
+import type { Renderer } from './types.ts';
 import { derivedLocations, transformHttp, transformModule } from './nginx-transforms.ts';
-
-/** Where stub_status answers: loopback only, never the host address haproxy sends traffic to. */
-export const NGINX_STATUS = { address: '127.0.0.1', port: 80, path: '/nginx_status' } as const;
 
 const ZONE = 'anycdn';
 /** The variable that is 1 for a status cache.validSec does not list. */
@@ -79,6 +77,8 @@ export function nginxTree(t: Topology, site: Site, host: Host): Node[] {
 
 function httpBody(t: Topology, site: Site, host: Host): Node[] {
   const c = t.cdn.cache;
+  const serving = endpointOf(t, site, host, 'nginx', 'cache-http');
+  const status = endpointOf(t, site, host, 'nginx', 'cache-status');
   const origins = originTargets(t);
   const shield = shieldTarget(t, site);
   const nodes: Node[] = [
@@ -98,8 +98,7 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
     stmt('access_log', quote(PATHS.nginxAccessLog), ZONE),
     blank,
     { kind: 'comment', text: 'Client addresses in the logs: haproxy on the lb hosts adds X-Forwarded-For.' },
-    ...site.hosts.filter((h) => hasRole(h, 'lb')).map((h) => stmt('set_real_ip_from', ip(h.address))),
-    stmt('set_real_ip_from', ip(site.vip.address)),
+    ...(serving.reach.from === 'site-lb' ? serving.reach.addresses : []).map((a) => stmt('set_real_ip_from', ip(a))),
     stmt('real_ip_header', 'X-Forwarded-For'),
     blank,
     stmt(
@@ -122,11 +121,11 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
       block(['upstream', 'shield'], [stmt('server', quote(`${shield.address}:${shield.port}`)), stmt('keepalive', 32), stmt('keepalive_timeout', '60s')]),
     );
   }
-  nodes.push(...transformHttp(t, host));
+  nodes.push(...transformHttp(t, site, host));
   nodes.push(
     blank,
     block(['server'], [
-      stmt('listen', quote(`${NGINX_STATUS.address}:${NGINX_STATUS.port}`)),
+      stmt('listen', quote(hostPort(status))),
       stmt('server_name', 'localhost'),
       stmt('access_log', 'off'),
       block(['location', '=', NGINX_STATUS.path], [stmt('stub_status')]),
@@ -135,13 +134,13 @@ function httpBody(t: Topology, site: Site, host: Host): Node[] {
     blank,
     { kind: 'comment', text: 'Any Host but the image host: only the health check answers.' },
     block(['server'], [
-      stmt('listen', quote(`${host.address}:${CACHE_PORT}`), 'default_server'),
+      stmt('listen', quote(hostPort(serving)), 'default_server'),
       stmt('server_name', quote('')),
       healthLocation(),
       block(['location', '/'], [stmt('return', 421)]),
     ]),
     blank,
-    block(['server'], imageServer(t, site, host, origins, shield !== undefined)),
+    block(['server'], imageServer(t, site, host, serving, origins, shield !== undefined)),
   );
   return nodes;
 }
@@ -166,10 +165,10 @@ function healthLocation(): Node {
   return block(['location', '=', CACHE_HEALTH.nginx.path], [stmt('access_log', 'off'), stmt('default_type', 'text/plain'), stmt('return', CACHE_HEALTH.nginx.expectStatus, 'ok')]);
 }
 
-function imageServer(t: Topology, site: Site, host: Host, origins: OriginTarget[], viaShield: boolean): Node[] {
+function imageServer(t: Topology, site: Site, host: Host, serving: Endpoint, origins: OriginTarget[], viaShield: boolean): Node[] {
   const c = t.cdn.cache;
   const nodes: Node[] = [
-    stmt('listen', quote(`${host.address}:${CACHE_PORT}`)),
+    stmt('listen', quote(hostPort(serving))),
     stmt('server_name', quote(t.cdn.imageHost)),
     blank,
     block(['if', '($request_method', '!~', '^(GET|HEAD)$', ')'], [stmt('return', 405)]),

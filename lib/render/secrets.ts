@@ -5,7 +5,8 @@ import { fileText, headerLines } from './header.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
 import { passwordFile } from './syntax/bird.ts';
 import { shQuote } from './syntax/shell.ts';
-import { hasRole, type Renderer } from './types.ts';
+import { hasRole } from '../model/facts.ts';
+import type { Renderer } from './types.ts';
 
 /** printf's format for a secret file: bird's own password statement, with `%s` for the secret. */
 const PRINTF_FORMAT = passwordFile('%s').replace(/\n$/, '\\n');

@@ -17,23 +17,19 @@
 //   own X-Cache, X-Cache-Lookup and Via, and any upstream's, never reach a client.
 // - Query strings are cut by a tiny url_rewrite helper unless cache.keyIncludesQuery.
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { CACHE_HEALTH, CACHE_PORT } from './cache-health.ts';
-import { s3Origins } from '../model/facts.ts';
+import { CACHE_HEALTH } from './cache-health.ts';
+import { hasRole, s3Origins } from '../model/facts.ts';
+import { hostPort, unitEndpoints, withPurpose } from './endpoints.ts';
 import { squidParents } from './squid-origins.ts';
 import { validEntries } from './cache-origin.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { blank, comment, directive as d, emitSquid, type SquidLine } from './syntax/squid.ts';
-import { hasRole, type RenderedFile, type Renderer } from './types.ts';
+import type { RenderedFile, Renderer } from './types.ts';
 import { derivedPeerLines } from './squid-transforms.ts';
 
 const IMAGE_EXTENSIONS = ['avif', 'gif', 'ico', 'jpe?g', 'png', 'svg', 'webp'];
 const S3_HIDDEN = ['X-Amz-Id-2', 'X-Amz-Request-Id', 'X-Amz-Server-Side-Encryption', 'X-Amz-Version-Id', 'X-Amz-Replication-Status', 'X-Amz-Storage-Class'];
-/**
- * With `monitoring`: a loopback port on which Squid answers its cache manager and nothing else,
- * for prometheus-squid-exporter (Debian's default port for it).
- */
-export const SQUID_MANAGER_PORT = 3128;
 
 export const renderSquid: Renderer = (t, site, host) => {
   if (!hasRole(host, 'cache') || host.cacheEngine !== 'squid') return [];
@@ -103,20 +99,22 @@ function minutesCeil(sec: number): number {
 export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
   const c = t.cdn.cache;
   const sq = c.squid;
-  const lbs = site.hosts.filter((h) => hasRole(h, 'lb'));
+  const endpoints = unitEndpoints(t, site, host, 'squid');
+  const [serving] = withPurpose(endpoints, 'cache-http');
+  if (!serving || serving.reach.from !== 'site-lb') throw new Error(`internal: squid on ${host.name} has no cache-http endpoint for the lb hosts`);
+  // With `monitoring`: a loopback port on which Squid answers its cache manager and nothing else, for prometheus-squid-exporter.
+  const managers = withPurpose(endpoints, 'cache-manager');
   const fresh200 = c.validSec['200'] ?? c.validSec.any;
   const kept = keptStatuses(t);
 
   const lines: SquidLine[] = [
     comment('Accelerator for the image host only; Host headers and absolute URIs cannot pick another site.'),
-    d('http_port', `${host.address}:${CACHE_PORT}`, 'accel', `defaultsite=${t.cdn.imageHost}`, 'no-vhost'),
-    ...(t.cdn.monitoring
-      ? [
-          comment('The cache manager for prometheus-squid-exporter: loopback only, and nothing but the manager.'),
-          d('http_port', `127.0.0.1:${SQUID_MANAGER_PORT}`, 'accel', `defaultsite=${t.cdn.imageHost}`, 'no-vhost'),
-          d('acl', 'manager_port', 'localport', SQUID_MANAGER_PORT),
-        ]
-      : []),
+    d('http_port', hostPort(serving), 'accel', `defaultsite=${t.cdn.imageHost}`, 'no-vhost'),
+    ...managers.flatMap((e) => [
+      comment('The cache manager for prometheus-squid-exporter: loopback only, and nothing but the manager.'),
+      d('http_port', hostPort(e), 'accel', `defaultsite=${t.cdn.imageHost}`, 'no-vhost'),
+      d('acl', 'manager_port', 'localport', e.port!),
+    ]),
     d('visible_hostname', host.name),
     d('httpd_suppress_version_string', 'on'),
     d('icp_port', 0),
@@ -127,11 +125,11 @@ export function squidLines(t: Topology, site: Site, host: Host): SquidLine[] {
     d('acl', 'CONNECT', 'method', 'CONNECT'),
     comment('haproxy health check: a static icon Squid serves itself, whatever the origin does.'),
     d('acl', 'cache_health', 'urlpath_regex', `^${CACHE_HEALTH.squid.path.replace(/\./g, '[.]')}$`),
-    d('acl', 'lb_hosts', 'src', ...lbs.map((h) => h.address), site.vip.address),
+    d('acl', 'lb_hosts', 'src', ...serving.reach.addresses),
     blank,
     d('http_access', 'deny', 'CONNECT'),
     d('http_access', 'deny', '!read_methods'),
-    ...(t.cdn.monitoring ? [d('http_access', 'deny', 'manager_port', '!manager')] : []),
+    ...(managers.length > 0 ? [d('http_access', 'deny', 'manager_port', '!manager')] : []),
     d('http_access', 'allow', 'localhost', 'manager'),
     d('http_access', 'deny', 'manager'),
     d('http_access', 'allow', 'cache_health'),

@@ -11,8 +11,18 @@ export interface RenderedFile {
   mode: number;
   /** Which checker validates this file (see lib/check), or none. */
   check?: CheckKind;
+  /** Zone files: the zone's origin (knot.conf's domain; the checkers' -o). */
+  zone?: string;
   /** Zone files: the SOA serial in the content (recorded in out/.anycdn/manifest.json). */
   soaSerial?: number;
+  /** sysctl.d files: the settings in the content, in order, as data (the lab applies them). */
+  sysctls?: Sysctl[];
+}
+
+/** One kernel setting: `key = value` in a sysctl.d file, /proc/sys/<key with / for .> at run time. */
+export interface Sysctl {
+  key: string;
+  value: string;
 }
 
 export type CheckKind = 'bird' | 'knot' | 'zone' | 'haproxy' | 'keepalived' | 'nginx' | 'squid' | 'shell' | 'node' | 'healthcheck' | 'systemd' | 'sysctl' | 'prometheus' | 'prometheus-rules' | 'nft' | 'shellcheck' | 'named-checkzone';
@@ -33,7 +43,3 @@ export interface RenderContext {
 
 /** A pure renderer: no I/O, no clock, no environment. Returns [] for hosts it does not serve. */
 export type Renderer = (t: Topology, site: Site, host: Host, ctx?: RenderContext) => RenderedFile[];
-
-export function hasRole(host: Host, role: 'lb' | 'dns' | 'cache'): boolean {
-  return host.roles.includes(role);
-}

@@ -6,7 +6,7 @@ import type { Host, Site, Topology } from '../model/schema.ts';
 import { PATHS } from './paths.ts';
 import { shQuote } from './syntax/shell.ts';
 import { exec, MAINPID, type Exec } from './syntax/unit.ts';
-import { hasRole } from './types.ts';
+import { hasRole } from '../model/facts.ts';
 import type { UnitSpec } from './unit-spec.ts';
 
 /** `daemon off;` lives on the command line, so the file still runs as a normal daemon by hand. */

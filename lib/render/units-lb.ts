@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { PATHS } from './paths.ts';
 import { exec, MAINPID, sh, type UnitValue } from './syntax/unit.ts';
 import { vrrpInstanceName } from './keepalived.ts';
-import { hasRole } from './types.ts';
+import { hasRole } from '../model/facts.ts';
 import type { UnitSpec } from './unit-spec.ts';
 
 /** The kernel's default fs.nr_open: the most descriptors a process may have on a stock machine. */

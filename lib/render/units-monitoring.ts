@@ -5,16 +5,22 @@
 // checker's /metrics), so they have no exporter unit: Debian's prometheus-haproxy-exporter is the
 // retired upstream haproxy_exporter, which scraped the CSV stats haproxy now exports natively.
 import type { Host, Site, Topology } from '../model/schema.ts';
-import { runsBird } from '../model/facts.ts';
-import { EXPORTER_PORTS, FIREWALL } from '../monitoring/ports.ts';
-import { NGINX_STATUS } from './nginx.ts';
+import { hasRole, runsBird } from '../model/facts.ts';
+import { endpointOf, endpointUrl, hostPort, type Purpose } from './endpoints.ts';
 import { PATHS } from './paths.ts';
-import { SQUID_MANAGER_PORT } from './squid.ts';
 import { exec, type Exec, type UnitValue } from './syntax/unit.ts';
-import { hasRole } from './types.ts';
 import type { UnitSpec } from './unit-spec.ts';
 
-const listen = (host: Host, port: number) => `${host.address}:${port}`;
+/** The nftables table that admits only monitoring.scrapeFrom to the Go exporters (exporter-firewall.ts), and its unit. */
+export const FIREWALL = {
+  unit: 'anycdn-exporter-firewall',
+  file: '/usr/local/etc/anycdn/exporters.nft',
+  table: 'anycdn_exporters',
+  nft: '/usr/sbin/nft',
+} as const;
+
+/** Where an exporter unit listens: its endpoint's address and port. */
+const listen = (t: Topology, site: Site, host: Host, unit: string, purpose: Purpose) => hostPort(endpointOf(t, site, host, unit, purpose));
 
 /** As Debian's units: restart a crashed exporter, never take the daemon it watches with it. */
 const RESTART: [string, UnitValue][] = [
@@ -25,11 +31,11 @@ const RESTART: [string, UnitValue][] = [
 export function monitoringUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
   if (!t.cdn.monitoring) return [];
   // Every exporter starts after the table that keeps other sources off its port is loaded.
-  const exporters = exporterUnits(site, host).map((u) => ({ ...u, after: [`${FIREWALL.unit}.service`, ...(u.after ?? [])] }));
+  const exporters = exporterUnits(t, site, host).map((u) => ({ ...u, after: [`${FIREWALL.unit}.service`, ...(u.after ?? [])] }));
   return [firewallUnit(), ...exporters];
 }
 
-/** Loads the exporters' nftables table (lib/monitoring/firewall.ts) before they start; stopping it removes the table. */
+/** Loads the exporters' nftables table (exporter-firewall.ts) before they start; stopping it removes the table. */
 function firewallUnit(): UnitSpec {
   const ignoringFailure = (e: Exec): Exec => ({ ...e, ignoreFailure: true });
   return {
@@ -46,7 +52,7 @@ function firewallUnit(): UnitSpec {
   };
 }
 
-function exporterUnits(site: Site, host: Host): UnitSpec[] {
+function exporterUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
   const specs: UnitSpec[] = [
     {
       name: 'prometheus-node-exporter',
@@ -55,7 +61,7 @@ function exporterUnits(site: Site, host: Host): UnitSpec[] {
       service: [
         ['Type', 'simple'],
         ['User', 'prometheus'],
-        ['ExecStart', exec('/usr/bin/prometheus-node-exporter', `--web.listen-address=${listen(host, EXPORTER_PORTS.node)}`, `--collector.textfile.directory=${PATHS.nodeExporterTextfiles}`)],
+        ['ExecStart', exec('/usr/bin/prometheus-node-exporter', `--web.listen-address=${listen(t, site, host, 'prometheus-node-exporter', 'exporter-node')}`, `--collector.textfile.directory=${PATHS.nodeExporterTextfiles}`)],
         ...RESTART,
       ],
     },
@@ -71,7 +77,7 @@ function exporterUnits(site: Site, host: Host): UnitSpec[] {
         // reach it, with no capabilities at all.
         ['CapabilityBoundingSet', ''],
         ['NoNewPrivileges', 'yes'],
-        ['ExecStart', exec('/usr/bin/prometheus-bird-exporter', '-bird.v2', '-bird.socket', PATHS.birdCtl, '-format.new', '-web.listen-address', listen(host, EXPORTER_PORTS.bird))],
+        ['ExecStart', exec('/usr/bin/prometheus-bird-exporter', '-bird.v2', '-bird.socket', PATHS.birdCtl, '-format.new', '-web.listen-address', listen(t, site, host, 'prometheus-bird-exporter', 'exporter-bird'))],
         ...RESTART,
       ],
     });
@@ -89,11 +95,11 @@ function exporterUnits(site: Site, host: Host): UnitSpec[] {
           exec(
             '/usr/bin/prometheus-nginx-exporter',
             '-nginx.scrape-uri',
-            `http://${NGINX_STATUS.address}:${NGINX_STATUS.port}${NGINX_STATUS.path}`,
+            endpointUrl(endpointOf(t, site, host, 'nginx', 'cache-status')),
             '-nginx.retries',
             '10',
             '-web.listen-address',
-            listen(host, EXPORTER_PORTS.nginx),
+            listen(t, site, host, 'prometheus-nginx-exporter', 'exporter-nginx'),
           ),
         ],
         ...RESTART,
@@ -101,6 +107,7 @@ function exporterUnits(site: Site, host: Host): UnitSpec[] {
     });
   }
   if (hasRole(host, 'cache') && host.cacheEngine === 'squid') {
+    const manager = endpointOf(t, site, host, 'squid', 'cache-manager');
     specs.push({
       name: 'prometheus-squid-exporter',
       description: "Prometheus Squid exporter (cache manager) on the host's own address (anycdn)",
@@ -108,7 +115,18 @@ function exporterUnits(site: Site, host: Host): UnitSpec[] {
       service: [
         ['Type', 'simple'],
         ['User', 'proxy'],
-        ['ExecStart', exec('/usr/bin/prometheus-squid-exporter', '-squid-hostname', '127.0.0.1', '-squid-port', String(SQUID_MANAGER_PORT), '-listen', listen(host, EXPORTER_PORTS.squid))],
+        [
+          'ExecStart',
+          exec(
+            '/usr/bin/prometheus-squid-exporter',
+            '-squid-hostname',
+            manager.address!,
+            '-squid-port',
+            String(manager.port),
+            '-listen',
+            listen(t, site, host, 'prometheus-squid-exporter', 'exporter-squid'),
+          ),
+        ],
         ...RESTART,
       ],
     });

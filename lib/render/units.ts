@@ -3,7 +3,7 @@
 // The lab starts daemons from these same ExecStart lines.
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { dirname } from 'node:path';
-import { announcesBgp } from '../model/facts.ts';
+import { announcesBgp, hasRole } from '../model/facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { emitUnit, exec, MAINPID, sh, type UnitSection } from './syntax/unit.ts';
@@ -13,7 +13,7 @@ export { serviceExecs, serviceValues, type UnitSpec } from './unit-spec.ts';
 import { lbUnits } from './units-lb.ts';
 import { cacheUnits } from './units-cache.ts';
 import { monitoringUnits } from './units-monitoring.ts';
-import { hasRole, type RenderedFile, type Renderer } from './types.ts';
+import type { RenderedFile, Renderer } from './types.ts';
 
 /** Units by the roles a host has: each role's daemons come from its own module. */
 export function unitSpecs(t: Topology, site: Site, host: Host): UnitSpec[] {

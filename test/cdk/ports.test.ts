@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { isIP } from 'node:net';
 import { groupsOf, securityGroups, type SecurityGroupShape, type SecurityRule } from '../../lib/cloud/security.ts';
+import { lbHosts } from '../../lib/model/facts.ts';
 import type { Host, Site, Topology } from '../../lib/model/schema.ts';
-import { renderTopology } from '../../lib/render/index.ts';
+import { renderPlans, renderTopology } from '../../lib/render/index.ts';
 import type { RenderedFile } from '../../lib/render/types.ts';
 import { edit, load, shipped, type Texts } from '../model/fixtures.ts';
 
@@ -103,7 +104,7 @@ const listenOf = (hp: { host: string; port: number }) => ({ address: hp.host, po
 const isLoopback = (a: string) => /^127\./.test(a) || a === '::1' || a === 'localhost';
 
 /** Every flow of every host of every aws site that its security groups do not allow. */
-function blocked(t: Topology, groupsFor: (site: Site) => SecurityGroupShape[] = (site) => securityGroups(t, site)): string[] {
+function blocked(t: Topology, groupsFor: (site: Site) => SecurityGroupShape[] = (site) => securityGroups(t, site, renderPlans(t))): string[] {
   const files = renderTopology(t);
   const problems: string[] = [];
   for (const site of t.sites.filter((s) => s.platform === 'aws')) {
@@ -114,7 +115,7 @@ function blocked(t: Topology, groupsFor: (site: Site) => SecurityGroupShape[] = 
     const matches = (r: SecurityRule, proto: Proto, p?: number) => r.protocol === proto && (proto === 'vrrp' || r.port === p);
     /** The hosts of this site an address reaches: a host address, or the VIP (either lb host). */
     const hostsAt = (a: string): Host[] | undefined => {
-      if (a === site.vip.address) return site.hosts.filter((h) => h.roles.includes('lb'));
+      if (a === site.vip.address) return lbHosts(site);
       const h = site.hosts.find((x) => x.address === a || x.address6 === a);
       return h ? [h] : undefined;
     };
@@ -172,7 +173,7 @@ describe('every port a rendered config uses is open in the security groups of it
     const sin: Site = t.sites.find((s) => s.id === 'sin')!;
     // The caches as they were before egress followed the origin: base rules only.
     const narrowed: Topology = { ...t, cdn: { ...t.cdn, origin: { http: { url: 'http://origin.example.org' } } } };
-    const problems = blocked(t, (site) => securityGroups(narrowed, site));
+    const problems = blocked(t, (site) => securityGroups(narrowed, site, renderPlans(t)));
     expect(problems).toEqual(
       ['sin-cache1', 'sin-cache2'].map((h) => `${sin.id}: no egress from ${h} for tcp/8080 to origin.example.org (${h}/etc/nginx/nginx.conf: server origin.example.org:8080;)`),
     );

@@ -18,12 +18,12 @@ import { loadEdited, SITES_DIR } from '../helpers/topology.ts';
 const BAD = join(import.meta.dirname, '..', 'fixtures', 'bad');
 
 // `of`: an independent checker (lib/check/independent.ts) of that kind's files, whose own checker
-// accepts the known-bad file.
-const CASES: { kind: CheckKind; of?: CheckKind; binary: string; pkg: string; bad: string; path: string; expectLine: number; expect: RegExp; withShipped?: string }[] = [
+// accepts the known-bad file. `zone`: the origin a zone file carries (RenderedFile.zone).
+const CASES: { kind: CheckKind; of?: CheckKind; zone?: string; binary: string; pkg: string; bad: string; path: string; expectLine: number; expect: RegExp; withShipped?: string }[] = [
   { kind: 'bird', binary: '/usr/sbin/bird', pkg: 'bird2', bad: 'bird.conf', path: '/etc/bird/bird.conf', expectLine: 6, expect: /^bird: .*syntax error/ },
   { kind: 'knot', binary: '/usr/sbin/knotc', pkg: 'knot', bad: 'knot.conf', path: '/etc/knot/knot.conf', expectLine: 4, expect: /^knotc: .*invalid item/ },
-  { kind: 'zone', binary: '/usr/bin/kzonecheck', pkg: 'knot-dnssecutils', bad: 'cdn.example.net.zone', path: '/etc/knot/zones/cdn.example.net.zone', expectLine: 4, expect: /^kzonecheck: / },
-  { kind: 'named-checkzone', of: 'zone', binary: '/usr/bin/named-checkzone', pkg: 'bind9-utils', bad: 'mx-to-cname.zone', path: '/etc/knot/zones/cdn.example.net.zone', expectLine: 1, expect: /^named-checkzone: zone cdn\.example\.net\/IN: cdn\.example\.net\/MX 'mail\.cdn\.example\.net' is a CNAME \(illegal\)$/ },
+  { kind: 'zone', zone: 'cdn.example.net', binary: '/usr/bin/kzonecheck', pkg: 'knot-dnssecutils', bad: 'cdn.example.net.zone', path: '/etc/knot/zones/cdn.example.net.zone', expectLine: 4, expect: /^kzonecheck: / },
+  { kind: 'named-checkzone', of: 'zone', zone: 'cdn.example.net', binary: '/usr/bin/named-checkzone', pkg: 'bind9-utils', bad: 'mx-to-cname.zone', path: '/etc/knot/zones/cdn.example.net.zone', expectLine: 1, expect: /^named-checkzone: zone cdn\.example\.net\/IN: cdn\.example\.net\/MX 'mail\.cdn\.example\.net' is a CNAME \(illegal\)$/ },
   { kind: 'shell', binary: '/bin/sh', pkg: 'dash', bad: 'anycdn-withdraw', path: '/usr/local/sbin/anycdn-withdraw', expectLine: 5, expect: /^sh -n: / },
   { kind: 'shellcheck', of: 'shell', binary: '/usr/bin/shellcheck', pkg: 'shellcheck', bad: 'anycdn-unquoted', path: '/usr/local/sbin/anycdn-unquoted', expectLine: 4, expect: /^shellcheck: .*Double quote to prevent globbing and word splitting\. \[SC2086\]$/ },
   { kind: 'node', binary: '/usr/bin/node', pkg: 'nodejs', bad: 'anycdn-healthcheck.mjs', path: '/usr/local/lib/anycdn/anycdn-healthcheck.mjs', expectLine: 3, expect: /^node --check: \/usr\/local\/lib\/anycdn\/anycdn-healthcheck\.mjs:3 SyntaxError: missing \) after argument list$/ },
@@ -43,7 +43,7 @@ const shippedTopology = loadTopology(SITES_DIR);
 const plans = [...renderPlans(shippedTopology), ...monitoringPlans(shippedTopology)];
 const shipped = plans.flatMap((p) => p.files);
 
-describe.each(CASES)('$kind checker', ({ kind, of, binary, pkg, bad, path, expectLine, expect: pattern, withShipped }) => {
+describe.each(CASES)('$kind checker', ({ kind, of, zone, binary, pkg, bad, path, expectLine, expect: pattern, withShipped }) => {
   it('accepts every shipped file of its kind', async (ctx) => {
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
@@ -57,7 +57,7 @@ describe.each(CASES)('$kind checker', ({ kind, of, binary, pkg, bad, path, expec
   it('rejects a known-bad file with a located diagnostic', async (ctx) => {
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
-    const file: RenderedFile = { site: 'bad', host: 'bad-host', path, content: readFileSync(join(BAD, bad), 'utf8'), mode: 0o644, check: of ?? kind };
+    const file: RenderedFile = { site: 'bad', host: 'bad-host', path, content: readFileSync(join(BAD, bad), 'utf8'), mode: 0o644, check: of ?? kind, ...(zone ? { zone } : {}) };
     const beside = shipped.filter((f) => f.host === 'ams-lb1' && f.path === withShipped).map((f): RenderedFile => ({ ...f, site: 'bad', host: 'bad-host', check: undefined }));
     expect(beside.length, 'the shipped file the check needs').toBe(withShipped ? 1 : 0);
     const report = await checkFiles([file, ...beside], { only: [kind] });

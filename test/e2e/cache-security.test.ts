@@ -11,7 +11,7 @@ import { mountLines } from '../../lib/check/hostview.ts';
 import { run } from '../../lib/run.ts';
 import { CACHE_HEALTH } from '../../lib/render/cache-health.ts';
 import { renderPlans } from '../../lib/render/index.ts';
-import { NGINX_STATUS } from '../../lib/render/nginx.ts';
+import { NGINX_STATUS } from '../../lib/render/endpoints.ts';
 import { shQuote as q } from '../../lib/render/syntax/shell.ts';
 import { nginxStart, shellLine, squidStart } from '../../lib/render/units-cache.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';

@@ -15,7 +15,7 @@ import { waitFor } from '../../lib/lab/exec.ts';
 import { nsOf } from '../../lib/lab/plan.ts';
 import { http } from '../../lib/lab/probe.ts';
 import { loadTopology } from '../../lib/model/load.ts';
-import { HEALTHCHECK_STATUS_PATH } from '../../lib/render/healthcheck.ts';
+import { HEALTHCHECK_STATUS_PATH } from '../../lib/render/endpoints.ts';
 import { shQuote } from '../../lib/render/syntax/shell.ts';
 import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';

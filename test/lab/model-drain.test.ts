@@ -15,14 +15,13 @@ import { sleep, waitFor } from '../../lib/lab/exec.ts';
 import { imageSet } from '../../lib/lab/images.ts';
 import { LAB_IMAGE_COUNT } from '../../lib/lab/origin.ts';
 import { nsOf } from '../../lib/lab/plan.ts';
-import { anycastFamilies, publishedVip } from '../../lib/model/facts.ts';
+import { anycastFamilies, publishedVip, vrrpPriority } from '../../lib/model/facts.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import type { Topology } from '../../lib/model/schema.ts';
 import { sha256Hex, zoneContext } from '../../lib/out/manifest.ts';
 import { buildPlan, treeOf } from '../../lib/plan/compare.ts';
 import type { Plan } from '../../lib/plan/types.ts';
 import { outputPlans } from '../../lib/render/index.ts';
-import { vrrpPriority } from '../../lib/render/keepalived.ts';
 import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 import { labUpReady } from './bring-up.ts';
@@ -61,7 +60,7 @@ function planBetween(from: Topology, to: Topology): { plan: Plan; after: ReturnT
   const before = treeOf(outputPlans(from));
   const ctx = zoneContext([...before].map(([path, f]) => ({ path, sha256: sha256Hex(f.content), soaSerial: f.soaSerial })));
   const after = outputPlans(to, ctx);
-  return { plan: buildPlan({ baseline: { kind: 'dir', source: 'the lab', commit: null }, before, after: treeOf(after), topology: to, cloud: 'not compared in the lab', warnings: [] }), after };
+  return { plan: buildPlan({ baseline: { kind: 'dir', source: 'the lab', commit: null }, before, after, topology: to, cloud: 'not compared in the lab', warnings: [] }), after };
 }
 
 describe.skipIf(skip)('lab: a drain declared in the model, applied as the plan says, under load', () => {

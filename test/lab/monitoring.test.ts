@@ -9,14 +9,14 @@
 // Every wait is bounded; traffic stays inside the lab's namespaces; the lab is removed (by PID and
 // namespace, lib/lab/down.ts) before and after, even when a test fails.
 import { labUpEdited } from './bring-up.ts';
-import { anycastFamilies } from '../../lib/model/facts.ts';
+import { anycastFamilies, type ExporterKind } from '../../lib/model/facts.ts';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown } from '../../lib/lab/down.ts';
 import { waitFor } from '../../lib/lab/exec.ts';
 import { nsOf } from '../../lib/lab/plan.ts';
-import { alertRules, exporterPort } from '../../lib/monitoring/prometheus.ts';
-import type { ExporterKind } from '../../lib/monitoring/ports.ts';
+import { renderPlans } from '../../lib/render/index.ts';
+import { alertRules } from '../../lib/render/prometheus.ts';
 import { run } from '../../lib/run.ts';
 import { missingBinary, missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { loadEdited } from '../helpers/topology.ts';
@@ -44,7 +44,8 @@ const t = loadEdited(edit);
 const host = (name: string) => t.sites.flatMap((s) => s.hosts).find((h) => h.name === name)!;
 
 /** One exporter of each kind: [kind, the host it runs on, the host Prometheus scrapes from, a sample it must serve]. */
-const TARGETS: [ExporterKind, string, string, RegExp][] = [
+type Kind = ExporterKind | 'healthcheck';
+const TARGETS: [Kind, string, string, RegExp][] = [
   ['node', 'ams-cache1', 'ams-lb1', /^node_cpu_seconds_total\{/m],
   ['bird', 'ams-lb1', 'ams-lb1', /^bird_protocol_up\{[^}]*name="bgp_transit1"[^}]*proto="BGP"[^}]*\} 1$/m],
   ['healthcheck', 'ams-lb2', 'ams-lb1', /^anycdn_anycast_state\{state="announced"\} 1$/m],
@@ -59,11 +60,18 @@ async function scrape(fromHost: string, url: string): Promise<{ status: number; 
   const at = r.stdout.lastIndexOf('\n');
   return { status: Number(r.stdout.slice(at + 1)) || 0, body: r.stdout.slice(0, Math.max(0, at)) };
 }
-const url = (kind: ExporterKind, on: string, address = host(on).address) => `http://${address}:${exporterPort(t, kind)}/metrics`;
+const plans = renderPlans(t);
+/** The port of a host's exporter of a kind, as its plan's endpoints say. */
+function exporterPort(kind: Kind, on: string): number {
+  const e = plans.find((p) => p.host === on)?.endpoints.find((x) => x.purpose === `exporter-${kind}`);
+  if (!e?.port) throw new Error(`${on} has no ${kind} exporter`);
+  return e.port;
+}
+const url = (kind: Kind, on: string, address = host(on).address) => `http://${address}:${exporterPort(kind, on)}/metrics`;
 
 let sitesDir = '';
 /** Each kind's body, as scraped once it served its sample. */
-const bodies = new Map<ExporterKind, string>();
+const bodies = new Map<Kind, string>();
 
 describe.skipIf(skip)('lab: every kind of exporter, scraped for real', () => {
   beforeAll(async () => {

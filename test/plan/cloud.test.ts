@@ -6,14 +6,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readCdkJson } from '../../lib/plan/cdk-json.ts';
 import { diffStacks, synthTemplates } from '../../lib/plan/cloud.ts';
-import { renderTopology } from '../../lib/render/index.ts';
+import { renderPlans } from '../../lib/render/index.ts';
 import { formatPlan } from '../../lib/plan/format.ts';
 import type { Topology } from '../../lib/model/schema.ts';
 import { edit, load, shipped, type Texts } from '../model/fixtures.ts';
 import { classLines, planOf } from './harness.ts';
 
 const CONTEXT = readCdkJson(join(import.meta.dirname, '..', '..', 'sites')).context;
-const synth = (t: Topology) => synthTemplates(t, renderTopology(t), CONTEXT);
+const synth = (t: Topology) => synthTemplates(t, renderPlans(t), CONTEXT);
 let base: ReturnType<typeof synth>;
 beforeAll(() => {
   base = synth(load(shipped()));

@@ -10,7 +10,7 @@ export function planOf(texts: Texts, cloud: CloudChange[] | string = 'not compar
   const before = treeOf(outputPlans(load(base)));
   const ctx = zoneContext([...before].map(([path, f]) => ({ path, sha256: sha256Hex(f.content), soaSerial: f.soaSerial })));
   const topology = load(texts);
-  return buildPlan({ baseline: { kind: 'dir', source: 'the pinned example model', commit: null }, before, after: treeOf(outputPlans(topology, ctx)), topology, cloud, warnings: [] });
+  return buildPlan({ baseline: { kind: 'dir', source: 'the pinned example model', commit: null }, before, after: outputPlans(topology, ctx), topology, cloud, warnings: [] });
 }
 
 /** Every impact class in a plan, as "site/host unit class" lines (and "stack resource class"), sorted and unique. */

@@ -1,5 +1,5 @@
 // What plan reads besides the model: the manifest and the files it lists, a tree given to
-// --against, cdk.json. Each is read as any input is (lib/read-input.ts): a manifest path that
+// --against, cdk.json. Each is read as any input is (lib/model/read-input.ts): a manifest path that
 // leaves --out, a link out of the tree or a FIFO in it is one error naming it, with none of the
 // content, and no hang. cdk.json is the project's, found from --sites, not from the working
 // directory; bad or missing context is one line at its key there, exit 1, never 70.

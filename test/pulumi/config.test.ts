@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { cloudShape } from '../../lib/cloud/shape.ts';
 import { stackRefs } from '../../lib/cloud/stacks.ts';
-import { renderTopology } from '../../lib/render/index.ts';
+import { renderPlans } from '../../lib/render/index.ts';
 import { CONFIG, ConfigError, readSettings } from '../../lib/pulumi/config.ts';
 import { edit, load } from '../model/fixtures.ts';
 import { SITES_DIR, shippedTexts } from '../helpers/topology.ts';
@@ -72,7 +72,7 @@ describe('the program refuses a stack it cannot build', () => {
 
 describe('the shipped Pulumi.<stack>.yaml', () => {
   const files = readdirSync(ROOT).filter((n) => /^Pulumi\..+\.yaml$/.test(n)).sort();
-  const refs = stackRefs(cloudShape(load(shippedTexts()), renderTopology(load(shippedTexts()))));
+  const refs = stackRefs(cloudShape(load(shippedTexts()), renderPlans(load(shippedTexts()))));
 
   it('exist once per stack of the model', () => {
     expect(files).toEqual(refs.map((r) => `Pulumi.${r.name}.yaml`).sort());

@@ -1,7 +1,7 @@
 // The README's "Day 2" section, held true: what render does when a cache, a peer or a site is
 // added to the model.
 import { describe, expect, it } from 'vitest';
-import { renderPrometheus } from '../../lib/monitoring/prometheus.ts';
+import { renderPrometheus } from '../../lib/render/prometheus.ts';
 import { renderTopology } from '../../lib/render/index.ts';
 import type { Topology } from '../../lib/model/schema.ts';
 import { loadEdited } from '../helpers/topology.ts';

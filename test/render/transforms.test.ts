@@ -2,6 +2,7 @@
 // the nginx caches' three steps, haproxy's refusal and its derived backend at a transforming site
 // with Squid caches, and nothing at all without transforms. Whole blocks, not `contains`.
 import { describe, expect, it } from 'vitest';
+import { hasRole } from '../../lib/model/facts.ts';
 import type { Topology } from '../../lib/model/schema.ts';
 import { haproxyConfig } from '../../lib/render/haproxy.ts';
 import { renderNginx } from '../../lib/render/nginx.ts';
@@ -13,7 +14,7 @@ function render(t: Topology, hostName: string): string {
   for (const site of t.sites) {
     const host = site.hosts.find((h) => h.name === hostName);
     if (!host) continue;
-    if (host.roles.includes('lb')) return emitHaproxy(haproxyConfig(t, site, host)).join('\n');
+    if (hasRole(host, 'lb')) return emitHaproxy(haproxyConfig(t, site, host)).join('\n');
     return [...renderNginx(t, site, host), ...renderSquid(t, site, host)].map((f) => f.content).join('\n');
   }
   throw new Error(`no host ${hostName}`);

@@ -2,6 +2,7 @@
 // most a /16 (AWS assigns a VPC's IPv6 prefix itself, so no IPv6 subnet or host address), no
 // address AWS keeps for itself, and the lb pair in the VIP's subnet (EC2 moves a private address
 // only within one subnet).
+import { hasRole } from '../facts.ts';
 import { contains, covering, ipv4Offset, parsePrefix, type Prefix } from '../net.ts';
 import type { Site } from '../schema.ts';
 import type { Report, Rule } from './types.ts';
@@ -56,7 +57,7 @@ function reservedAndVipSubnet(site: Site, subnets: { name: string; prefix: Prefi
   site.hosts.forEach((h, i) => {
     const subnet = where(h.address);
     if (subnet && isAwsReserved(subnet.prefix, h.address)) report(site.id, ['hosts', i, 'address'], `hosts[${i}].address: ${reserved(subnet, h.address, ` (${h.name})`)}`);
-    if (h.roles.includes('lb') && vipSubnet && subnet && subnet.name !== vipSubnet.name) {
+    if (hasRole(h, 'lb') && vipSubnet && subnet && subnet.name !== vipSubnet.name) {
       report(site.id, ['hosts', i, 'address'], `hosts[${i}].address: lb host ${h.name} is in subnets.${subnet.name}, but the VIP is in subnets.${vipSubnet.name}; EC2 moves a private address only within one subnet, so put the lb pair in the VIP's subnet`);
     }
   });

@@ -1,7 +1,7 @@
 // BGP: one ASN per site (no two sites share one), no reserved ASNs, eBGP only, and every peer's
 // address family has a session source on every announcing host. A metal site needs a peer of each
 // family its anycast prefixes (bgp.announce) hold.
-import { announcedGroups } from '../facts.ts';
+import { announcedGroups, hasRole } from '../facts.ts';
 import { familyOf } from '../net.ts';
 import type { Rule } from './types.ts';
 
@@ -22,7 +22,7 @@ export const bgp: Rule = (t, report) => {
     if (site.bgp.keepaliveTimeSec * 3 > site.bgp.holdTimeSec) {
       report(site.id, ['bgp', 'keepaliveTimeSec'], `bgp.keepaliveTimeSec: ${site.bgp.keepaliveTimeSec} must be at most a third of holdTimeSec (${site.bgp.holdTimeSec})`);
     }
-    const dnsHosts = site.hosts.filter((h) => h.roles.includes('dns'));
+    const dnsHosts = site.hosts.filter((h) => hasRole(h, 'dns'));
     site.bgp.peers.forEach((p, i) => {
       if (p.ttlSecurity && p.multihop !== undefined) {
         report(site.id, ['bgp', 'peers', i, 'ttlSecurity'], `bgp.peers[${i}].ttlSecurity: GTSM (RFC 5082) is for directly connected peers, and ${p.name} has multihop ${p.multihop}; remove ttlSecurity or multihop`);

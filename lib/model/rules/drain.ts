@@ -2,7 +2,7 @@
 // must be another site that serves, and no drain may take a site's whole tier out at once (both lb
 // hosts of the pair, every cache, every dns host).
 import { show } from '../errors.ts';
-import { fallbackSite, isDrained } from '../facts.ts';
+import { fallbackSite, hasRole, isDrained } from '../facts.ts';
 import type { Rule } from './types.ts';
 
 export const drain: Rule = (t, report) => {
@@ -23,8 +23,8 @@ export const drain: Rule = (t, report) => {
       report(site.id, ['state'], `state: site ${site.id} is drained but has no fallback; set drain.fallbackSite to the nearest other site (${others(t, site.id)})`);
     }
     for (const role of ['lb', 'cache', 'dns'] as const) {
-      const hosts = site.hosts.filter((h) => h.roles.includes(role));
-      const last = site.hosts.findLastIndex((h) => h.roles.includes(role) && isDrained(h));
+      const hosts = site.hosts.filter((h) => hasRole(h, role));
+      const last = site.hosts.findLastIndex((h) => hasRole(h, role) && isDrained(h));
       if (hosts.length > 0 && hosts.every(isDrained)) {
         const fix = role === 'lb' ? 'never drain both lb hosts of a pair' : role === 'cache' ? 'keep at least one cache serving' : 'keep at least one dns host announcing, or drain the site (state: drained)';
         report(site.id, ['hosts', last, 'state'], `hosts[${last}].state: every ${role} host of ${site.id} is drained; ${fix}`);

@@ -1,7 +1,7 @@
 // monitoring: the Prometheus server must be inside a scrape subnet (else haproxy and the checker
 // refuse it), every scrape subnet is a valid prefix, the checker's status port takes no exporter
 // port, and no site takes the name of the directory render writes the Prometheus files to.
-import { EXPORTER_PORTS } from '../../monitoring/ports.ts';
+import { EXPORTER_PORTS } from '../facts.ts';
 import { contains, parsePrefix, type Prefix } from '../net.ts';
 import type { Rule } from './types.ts';
 

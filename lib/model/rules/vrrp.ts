@@ -1,5 +1,6 @@
 // VRRP router ids are unique per segment (the subnet holding the VIP), and the VIP's interface
 // exists on both lb hosts under the same name.
+import { hasRole } from '../facts.ts';
 import { contains, parsePrefix, type Prefix } from '../net.ts';
 import type { Rule } from './types.ts';
 
@@ -20,7 +21,7 @@ export const vrrp: Rule = (t, report) => {
     if (site.vip.advertIntervalMs % 10 !== 0) {
       report(site.id, ['vip', 'advertIntervalMs'], `vip.advertIntervalMs: ${site.vip.advertIntervalMs} must be a multiple of 10 (VRRPv3 counts centiseconds)`);
     }
-    const lbs = site.hosts.map((h, i) => ({ h, i })).filter(({ h }) => h.roles.includes('lb'));
+    const lbs = site.hosts.map((h, i) => ({ h, i })).filter(({ h }) => hasRole(h, 'lb'));
     const first = lbs[0];
     for (const { h, i } of lbs.slice(1)) {
       if (first && h.interface !== first.h.interface) {

@@ -14,7 +14,7 @@
 // - text must be valid UTF-8: anything else is one line saying so, none of its bytes.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
-import { fsReason } from './model/errors.ts';
+import { fsReason } from './errors.ts';
 
 /** What is wrong with an input file, in words; `kind` lets a caller choose the fix it names. */
 export interface InputProblem {
