@@ -126,9 +126,13 @@ function checkKeys(map: YAMLMap, at: (offset: number) => Position, diagnostics: 
   }
 }
 
-/** With `merge: true`, the library reads a plain `<<` key as a scalar holding a symbol. */
+/**
+ * With `merge: true`, the library reads a plain `<<` key as a scalar holding a symbol; a tagged
+ * one (`!foo <<:`) stays the string "<<", yet toJS still merges it. Both are merge keys here, so
+ * the checks above see every key toJS will merge (a quoted "<<" is an ordinary key).
+ */
 function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && typeof key.value === 'symbol';
+  return isScalar(key) && (typeof key.value === 'symbol' || (key.value === '<<' && key.type === 'PLAIN'));
 }
 
 /** An anchor name as a message shows it: itself when plain, else quoted and cut. */

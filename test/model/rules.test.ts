@@ -615,6 +615,13 @@ describe('YAML merge keys (<<: *anchor)', () => {
       'sites/nyc.yaml:40:10: yaml: a merge key (<<) takes a mapping, an alias of one (<<: *defaults) or a list of them',
     ]);
   });
+
+  test('a tagged merge key is still a merge key, and an empty one is refused, not an internal error', () => {
+    // The property test's counterexample: toJS merges `!foo <<:` too, and threw on its null value.
+    expect(errors(edit(S, [NYC, 'id: nyc\n', 'id: nyc\n!foo <<: \n']))).toEqual([
+      'sites/nyc.yaml:3:10: yaml: a merge key (<<) takes a mapping, an alias of one (<<: *defaults) or a list of them',
+    ]);
+  });
 });
 
 describe('the old anycast.ipv4/ipv6 keys', () => {
