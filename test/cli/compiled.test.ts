@@ -83,6 +83,25 @@ describe('the bundle', () => {
   });
 });
 
+describe('a reader that stops early', () => {
+  it('gets the command\'s own exit code and nothing on stderr, not an EPIPE stack trace (`anycdn plan | head`)', { timeout: 120_000 }, () => {
+    const d = mkdtempSync(join(tmpdir(), 'anycdn-epipe-'));
+    try {
+      cpSync(SITES_DIR, join(d, 'sites'), { recursive: true });
+      const cli = [process.execPath, join(DIST, 'anycdn.js')];
+      expect(spawnSync(cli[0]!, [cli[1]!, 'render', '--sites', join(d, 'sites'), '--out', join(d, 'out')]).status).toBe(0);
+      const cdn = join(d, 'sites', 'cdn.yaml');
+      writeFileSync(cdn, readFileSync(cdn, 'utf8').replace('ttlSec: 60', 'ttlSec: 120'));
+      // `true` has exited long before node writes its first line: every write meets a closed pipe.
+      const script = `"$0" "$1" plan --sites "$2" --out "$3" --no-cloud --exit-code | true; echo "status \${PIPESTATUS[0]}"`;
+      const r = spawnSync('bash', ['-c', script, ...cli, join(d, 'sites'), join(d, 'out')], { encoding: 'utf8' });
+      expect({ stdout: r.stdout, stderr: r.stderr }).toEqual({ stdout: 'status 2\n', stderr: '' });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('bin/launch.js', () => {
   /** A package with the launcher, a source entry and a compiled one that say which they are. */
   function pkg(): string {
