@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    globalSetup: ['test/setup/private-cache.ts'],
     include: ['test/**/*.test.ts'],
     // The lab runs alone (vitest.lab.config.ts): its timings must not share the CPU with the
     // rest of the suite.
