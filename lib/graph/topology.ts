@@ -3,7 +3,7 @@
 // the dns hosts' BGP sessions; the anycast prefixes they announce (aws sites through Global
 // Accelerator); the origin shield and the origin; optionally the lab's routers, core and clients.
 // Pure and sorted by model keys, so the same model always draws the same picture.
-import { anycastFamilies, announcesBgp, cacheHosts, dnsHosts, lbHosts, originEntries, publishedVip, shieldTarget, targetOf } from '../model/facts.ts';
+import { anycastFamilies, announcesBgp, cacheHosts, dnsHosts, lbHosts, originAsn, originEntries, publishedVip, shieldTarget, targetOf } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import type { LabPlan } from '../lab/plan.ts';
 
@@ -90,7 +90,7 @@ export function topologyGraph(t: Topology, lab?: LabPlan): TopologyGraph {
     const vipLabel = site.vip.elasticIp ? `VIP ${site.vip.address}\\nElastic IP ${publishedVip(site)}` : `VIP ${site.vip.address}`;
     subgraphs.push({
       name: `cluster_${site.id}`,
-      graphAttributes: { label: `${site.id}: ${site.location}\\n${site.platform}${site.region ? ` ${site.region}` : ''}, AS${site.asn}${shield}`, style: 'rounded', color: '#64748b' },
+      graphAttributes: { label: `${site.id}: ${site.location}\\n${site.platform}${site.region ? ` ${site.region}` : ''}${announcesBgp(site) ? `, AS${originAsn(t)}` : ''}${shield}`, style: 'rounded', color: '#64748b' },
       nodes: [{ name: id.vip(site), attributes: { label: `${vipLabel}\\nVRRP id ${site.vip.virtualRouterId}`, shape: 'octagon' } }, ...site.hosts.map(hostNode)],
     });
     for (const lb of lbHosts(site)) {
