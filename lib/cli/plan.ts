@@ -10,6 +10,8 @@ import { dirBaseline, gitBaseline, gitCommit, outBaseline, type Baseline } from 
 import { diffStacks, synthTemplates } from '../plan/cloud.ts';
 import { buildPlan, treeOf } from '../plan/compare.ts';
 import { formatPlan } from '../plan/format.ts';
+import { routingFiles } from '../render/routing.ts';
+import { byoipFromCdkJson } from './byoip.ts';
 import { EXIT, type Io } from './report.ts';
 
 export interface PlanOptions {
@@ -48,7 +50,9 @@ export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): P
     const before = synthTemplates(baseline.topology, renderPlans(baseline.topology, ctx).flatMap((p) => p.files), cdkJson, { nag: false });
     cloud = diffStacks(before, synthTemplates(topology, files, cdkJson));
   }
-  const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: treeOf(outputPlans(topology, ctx)), topology, cloud, warnings: baseline.warnings });
+  const byoip = byoipFromCdkJson();
+  const routing = { ...(baseline.topology ? { before: routingFiles(baseline.topology, { byoip }) } : {}), after: routingFiles(topology, { byoip }), byoip };
+  const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: treeOf(outputPlans(topology, ctx)), topology, cloud, warnings: baseline.warnings, routing });
   if (opts.json) io.out(JSON.stringify(plan, null, 2));
   else for (const l of formatPlan(plan, colour)) io.out(l);
   return plan.changes && opts.exitCode ? PLAN_EXIT.changes : PLAN_EXIT.noChanges;

@@ -12,6 +12,7 @@ import { writeTreeAtomically } from '../out/write.ts';
 import { buildManifest, MANIFEST_DIR, MANIFEST_PATH, manifestText, readManifest, readModelFiles, zoneContext } from '../out/manifest.ts';
 import { modelCommit } from '../out/commit.ts';
 import type { RenderedFile } from '../render/types.ts';
+import { byoipFromCdkJson } from './byoip.ts';
 import { EXIT, type Io } from './report.ts';
 import type { RenderOutput } from './schemas.ts';
 
@@ -32,7 +33,7 @@ export async function renderCommand(opts: { sites: string; out: string; json?: b
   if (outErrors.length > 0) throw new InputError(outErrors);
   const files = renderTopology(topology, previous && typeof previous !== 'string' ? zoneContext(previous.files) : {});
   const manifest = buildManifest(files, { commit: await modelCommit(opts.sites), files: readModelFiles(opts.sites) });
-  const other = [...routingFiles(topology), { path: MANIFEST_PATH, content: manifestText(manifest) }];
+  const other = [...routingFiles(topology, { byoip: byoipFromCdkJson() }), { path: MANIFEST_PATH, content: manifestText(manifest) }];
   try {
     await writeTreeAtomically(opts.out, files, other);
   } catch (e) {

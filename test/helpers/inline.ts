@@ -33,6 +33,7 @@ export function inlineSite(opts: { extra?: string; hosts?: string; platform?: 'm
     'location: Test',
     `platform: ${aws ? 'aws' : 'metal'}`,
     ...(aws ? ['region: eu-west-1'] : []),
+    '# AS: bgp.originAsn in cdn.yaml',
     'subnets:',
     '  lan: 192.0.2.0/26',
     'vip:',
