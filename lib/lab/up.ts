@@ -15,6 +15,7 @@ import { prepareOrigin, startOrigin, SYSTEM_CA_BUNDLE } from './origin.ts';
 import { originTargets } from '../model/facts.ts';
 import { labOrigin, NS_PREFIX, planLab, type LabPlan } from './plan.ts';
 import { labPassword, routerBirdConf } from './router-bird.ts';
+import { FRR_DIR, routerBfddConf, routerBgpdConf, startRouterFrr } from './router-frr.ts';
 import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
 import { hostUnits } from './units.ts';
 import { vrrpPriority } from '../render/keepalived.ts';
@@ -30,11 +31,18 @@ export interface UpResult {
   timings: { step: string; ms: number }[];
 }
 
+export interface UpOptions {
+  /** Sites whose upstream router runs FRR (bgpd + bfdd) instead of bird: interop with another BGP stack. */
+  frrRouters?: string[];
+}
+
 /** `step` hears each finished step with its counts (the CLI adds the times); `timings` keeps them. */
-export async function labUp(t: Topology, sitesDir: string, onStep: (what: string) => void = () => {}): Promise<UpResult> {
+export async function labUp(t: Topology, sitesDir: string, onStep: (what: string) => void = () => {}, opts: UpOptions = {}): Promise<UpResult> {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
     throw new LabError('lab: needs root on Linux (network namespaces, veth, mounts); run it as root');
   }
+  const frr = new Set(opts.frrRouters ?? []);
+  if (frr.size > 0 && !existsSync(join(FRR_DIR, 'bgpd'))) throw new LabError(`lab: an FRR router needs ${FRR_DIR}/bgpd and bfdd; apt-get install frr`);
   const leftovers = await labNamespaces(NS_PREFIX);
   if (existsSync(LAB_DIR) || leftovers.length > 0) {
     throw new LabError(`lab: a lab is already up or half-built (${leftovers.length} namespaces, state in ${LAB_DIR}); run \`anycdn lab down\` first`);
@@ -67,7 +75,10 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
     step(`built ${plan.namespaces.length} namespaces and ${plan.links.length} links`);
 
     origins.forEach((_, i) => state.processes.push(startOrigin(i)));
-    for (const r of plan.routers) state.processes.push(startRouterBird(r.site, r.ns, routerBirdConf(t, plan, r)));
+    for (const r of plan.routers) {
+      if (frr.has(r.site)) state.processes.push(...startRouterFrr(r.site, r.ns, routerBgpdConf(t, plan, r), routerBfddConf(t, r)));
+      else state.processes.push(startRouterBird(r.site, r.ns, routerBirdConf(t, plan, r)));
+    }
     writeState(state);
 
     const hosts = plan.hosts.map((h): HostStart => {
