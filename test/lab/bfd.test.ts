@@ -110,7 +110,7 @@ async function scrapeBird(): Promise<string> {
 async function alertFor(model: Topology, metrics: string, expectFiring: boolean) {
   const rules = renderPrometheus(model).find((f) => f.path === PATHS.prometheusRules)!.content;
   const target = { site: 'ams', host: HOST, job: 'bird', instance: `${hostAddr.address}:${EXPORTER_PORTS.bird}` };
-  const samples = parseSamples(metrics, ['bird_bfd_session_up', 'bird_protocol_up']).map((s) => ({ ...s, labels: { ...s.labels, ...target } }));
+  const samples = parseSamples(metrics, ['bird_bfd_session_up', 'bird_protocol_up']).map((s) => ({ ...s, labels: { ...s.labels, ...target } as Record<string, string> }));
   const down = samples.find((s) => s.name === 'bird_bfd_session_up' && s.labels.ip === V4.address)!;
   expect(down, 'the exporter serves transit1\'s BFD session').toBeDefined();
   const expected = expectFiring
