@@ -101,8 +101,9 @@ export interface AcceleratorShape {
 }
 
 /**
- * NS records for the zone in its Route 53 parent, and glue A records for the in-zone name servers
- * at the accelerator's addresses (the model's anycast address with BYOIP).
+ * NS records for the zone in its Route 53 parent, and the in-zone name servers' glue: exactly the
+ * child zone's own A and AAAA records for them (the service addresses of each one's anycast
+ * prefix), so a resolver gets the same answer from the parent as from the zone (RFC 2182, RFC 9471).
  */
 export interface DelegationShape {
   hostedZoneId: string;
@@ -110,11 +111,8 @@ export interface DelegationShape {
   zone: string;
   ttlSec: number;
   nameservers: string[];
-  /**
-   * The name servers inside the zone, which resolvers can only find through glue, each with the
-   * IPv4 service address of the anycast prefix it belongs to (its glue with BYOIP).
-   */
-  glue: { name: string; byoipAddress: string }[];
+  /** The name servers inside the zone, which resolvers can only find through glue, with the child's records. */
+  glue: { name: string; a: string[]; aaaa: string[] }[];
 }
 
 /** Global Accelerator takes at most two static IPv4 addresses from BYOIP pools. */
@@ -182,11 +180,13 @@ function acceleratorShape(t: Topology, awsSites: AwsSiteShape[]): AcceleratorSha
 
 function delegationShape(t: Topology, parent: NonNullable<Cdn['dns']['parentZone']>): DelegationShape {
   const d = t.cdn.dns;
-  const glueAddress = (ns: string): string => {
-    // The model rules give every in-zone name server a prefix (lib/model/rules/anycast.ts).
-    const v4 = nameserverGroup(t, ns)?.families.find((f) => f.family === 4);
-    if (!v4) throw new Error(`internal: in-zone name server ${ns} has no anycast prefix`);
-    return v4.address;
+  const glue = (name: string) => {
+    // The model rules give every in-zone name server a prefix (lib/model/rules/anycast.ts); the
+    // zone file gives it the same addresses (lib/render/knot.ts).
+    const group = nameserverGroup(t, name);
+    if (!group) throw new Error(`internal: in-zone name server ${name} has no anycast prefix`);
+    const of = (family: 4 | 6) => group.families.filter((f) => f.family === family).map((f) => f.address);
+    return { name, a: of(4), aaaa: of(6) };
   };
   return {
     hostedZoneId: parent.hostedZoneId,
@@ -194,7 +194,7 @@ function delegationShape(t: Topology, parent: NonNullable<Cdn['dns']['parentZone
     zone: d.zone,
     ttlSec: d.nsTtlSec,
     nameservers: [...d.nameservers],
-    glue: d.nameservers.filter((ns) => ns.endsWith(`.${d.zone}`)).map((name) => ({ name, byoipAddress: glueAddress(name) })),
+    glue: d.nameservers.filter((ns) => ns.endsWith(`.${d.zone}`)).map(glue),
   };
 }
 

@@ -194,7 +194,7 @@ describe.skipIf(skip)('lab: BFD with an FRR upstream that runs GTSM', () => {
     expect(pkts.hostToRouter3784, 'bird sends single-hop BFD (3784)').toBeGreaterThan(0);
     expect(pkts.routerToHost4784, 'FRR sends multihop BFD (4784)').toBeGreaterThan(0);
     expect([pkts.hostToRouter4784, pkts.routerToHost3784], 'neither sends what the other listens for').toEqual([0, 0]);
-    figures.record('BFD interop, defect', 'UDP 3784 host->FRR / 4784 FRR->host in 2 s', 'requests', 'both > 0, no match', [pkts.hostToRouter3784, pkts.routerToHost4784]);
+    figures.record('BFD interop, defect', 'UDP 3784 host->FRR / 4784 FRR->host in 2 s', 'packets', 'both > 0, no match', [pkts.hostToRouter3784, pkts.routerToHost4784]);
 
     const alert = await alertFor(t, await scrapeBird(), true);
     expect(alert.output, 'BfdSessionNotUp fires for transit1 (promtool on the scraped values)').toContain('SUCCESS');

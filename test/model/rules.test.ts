@@ -468,6 +468,29 @@ test('stackNames refuses exactly the shared stacks of lib/cloud/stacks.ts', () =
   expect([...SHARED_STACK_NAMES].sort()).toEqual([GLOBAL, ORIGIN, ORIGIN_REPLICA].sort());
 });
 
+describe('delegation keeps RFC 2182 diversity (dns.parentZone)', () => {
+  const withParent = (texts: Texts): Texts => edit(texts, [CDN, '  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: Z0123456789ABCDEFGHIJ, name: example.net }\n']);
+  const without = (texts: Texts, ...files: string[]): Texts => Object.fromEntries(Object.entries(texts).filter(([f]) => !files.includes(f)));
+
+  test('the shipped model, delegated: its name servers are announced by ams and nyc, so it loads', () => {
+    expect(errors(withParent(S))).toEqual([]);
+  });
+
+  test('every name server at one BGP site: refused, naming the site and the fix', () => {
+    const texts = withParent(without(S, NYC));
+    expect(errors(texts)).toContain(
+      'sites/cdn.yaml:10:3: dns.parentZone: every name server (ns1.cdn.example.net, ns2.cdn.example.net) is reached only at site ams, so every first lookup lands there and fails with it (RFC 2182); announce their prefixes from a second BGP site (bgp.announce), or add a metal site with peers',
+    );
+  });
+
+  test('every name server behind the one accelerator: refused, naming the fix', () => {
+    const texts = withParent(edit(without(S, NYC, AMS), [CDN, 'shield: ams\n', '']));
+    expect(errors(texts)).toContain(
+      'sites/cdn.yaml:10:3: dns.parentZone: every name server (ns1.cdn.example.net, ns2.cdn.example.net) is reached only behind the one Global Accelerator (no BGP site announces their prefixes), so one service in one provider answers every first lookup (RFC 2182); add a metal site that announces them, or delegate to name servers elsewhere as well',
+    );
+  });
+});
+
 describe('schema and values', () => {
   test.each<[what: string, texts: Texts, expected: string[]]>([
     ['ASN 0', edit(S, [CDN, 'originAsn: 64496', 'originAsn: 0']), ['sites/cdn.yaml:44:14: bgp.originAsn: must be 1..4294967295, got 0']],
