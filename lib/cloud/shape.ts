@@ -67,6 +67,17 @@ export interface MetalSiteShape {
   alarm: typeof VIP_ALARM;
 }
 
+/**
+ * Said by synth (a CDK warning, a Pulumi warning) when a metal site's VIP alarm has no topic: an
+ * alarm nobody hears is worse than none, because the dashboard looks covered. Synth warns rather
+ * than fails, so an offline synth of the example and a CI diff need no real SNS topic (failing
+ * would push people to paste a dummy ARN, which pages no one silently); `cdk synth --strict`
+ * turns the warning into an error for a production pipeline.
+ */
+export function alarmPagesNoOne(site: string, setting: string): string {
+  return `the VIP alarm of site ${site} pages no one: set ${setting} to an SNS topic ARN (us-east-1) that reaches your on-call`;
+}
+
 /** Down when the minimum status over a minute is below 1, or when no status arrives at all. */
 export const VIP_ALARM = {
   statistic: 'Minimum',
@@ -114,6 +125,15 @@ export interface DelegationShape {
   /** The name servers inside the zone, which resolvers can only find through glue, with the child's records. */
   glue: { name: string; a: string[]; aaaa: string[] }[];
 }
+
+/**
+ * The fastest health checking Global Accelerator allows (its API: HealthCheckIntervalSeconds is 10
+ * or 30, ThresholdCount 1..10): a check every 10 s, one failure takes the endpoint out. One is
+ * enough because /anycast already carries the checker's own fall/rise hysteresis: a 503 there is
+ * a site that withdrew, not one lost probe. A dead site leaves the rotation at most 10 s after
+ * its checker says so (the AWS default, 30 s x 3, took up to 90 s; 10 s x 3 up to 30 s).
+ */
+export const GA_FASTEST_HEALTH_CHECK = { intervalSec: 10, threshold: 1 } as const;
 
 /** Global Accelerator takes at most two static IPv4 addresses from BYOIP pools. */
 export const BYOIP_LIMIT = 2;
@@ -171,7 +191,7 @@ function acceleratorShape(t: Topology, awsSites: AwsSiteShape[]): AcceleratorSha
     name: 'anycdn-dns',
     byoipAddresses: anycastFamilies(t).filter((f) => f.family === 4).map((f) => f.address),
     listeners: (['UDP', 'TCP'] as const).map((protocol) => ({ protocol, port: DNS_PORT, clientAffinity: 'NONE' as const })),
-    healthCheck: { protocol: 'HTTP', port: t.cdn.healthcheck.statusPort, path: HEALTHCHECK_STATUS_PATH, intervalSec: 10, threshold: 3 },
+    healthCheck: { protocol: 'HTTP', port: t.cdn.healthcheck.statusPort, path: HEALTHCHECK_STATUS_PATH, ...GA_FASTEST_HEALTH_CHECK },
     preserveClientIp: true,
     sites: awsSites.map((s) => ({ id: s.site.id, region: s.region, dnsHosts: s.hosts.filter((h) => h.host.roles.includes('dns')).map((h) => h.host.name) })),
     ...(t.cdn.dns.parentZone ? { delegation: delegationShape(t, t.cdn.dns.parentZone) } : {}),

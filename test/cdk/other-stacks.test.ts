@@ -159,9 +159,17 @@ describe('metal site stacks', () => {
     });
   });
 
-  it('notify a topic given with -c anycdn:alarm-topic-arn', () => {
+  it('notify a topic given with -c anycdn:alarm-topic-arn, and synth says it when they page no one', () => {
     const arn = 'arn:aws:sns:us-east-1:111111111111:anycdn-alarms';
-    synth(undefined, { 'anycdn:alarm-topic-arn': arn }).template('anycdn-ams').hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [arn] });
+    const warnings = (x: Synth) =>
+      x.assembly.stacks.flatMap((st) => st.messages.filter((m) => m.level === 'warning').map((m) => `${st.stackName}: ${String(m.entry.data)}`)).filter((w) => w.includes('pages no one'));
+    const paged = synth(undefined, { 'anycdn:alarm-topic-arn': arn });
+    paged.template('anycdn-ams').hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [arn] });
+    expect(warnings(paged)).toEqual([]);
+    expect(warnings(s)).toEqual([
+      'anycdn-ams: the VIP alarm of site ams pages no one: set context anycdn:alarm-topic-arn to an SNS topic ARN (us-east-1) that reaches your on-call [ack: anycdn:alarm-pages-no-one]',
+      'anycdn-nyc: the VIP alarm of site nyc pages no one: set context anycdn:alarm-topic-arn to an SNS topic ARN (us-east-1) that reaches your on-call [ack: anycdn:alarm-pages-no-one]',
+    ]);
   });
 
   it('publish each host bundle as a CDK asset and point a parameter per host at it: no bucket, no Lambda, no custom resource', () => {

@@ -156,9 +156,9 @@ describe.skipIf(skip)('lab: routable anycast, dual stack and route origins', () 
     // Every router: each anycast route it holds is ROA-valid for its origin, and it filtered none.
     for (const r of plan.routers) {
       for (const family of [4, 6] as const) {
-        const all = await routerBirdc(r.site, 'show', 'route', 'where', `net ~ ANYCAST${family}`, 'count');
-        const valid = await routerBirdc(r.site, 'show', 'route', 'where', `net ~ ANYCAST${family} && roa_check(roas${family}, net, bgp_path.last) = ROA_VALID`, 'count');
-        const filtered = await routerBirdc(r.site, 'show', 'route', 'filtered', 'where', `net ~ ANYCAST${family}`, 'count');
+        const all = await routerBirdc(r.site, 'show', 'route', 'table', `master${family}`, 'where', `net ~ ANYCAST${family}`, 'count');
+        const valid = await routerBirdc(r.site, 'show', 'route', 'table', `master${family}`, 'where', `net ~ ANYCAST${family} && roa_check(roas${family}, net, bgp_path.last) = ROA_VALID`, 'count');
+        const filtered = await routerBirdc(r.site, 'show', 'route', 'table', `master${family}`, 'filtered', 'where', `net ~ ANYCAST${family}`, 'count');
         expect(all, `router ${r.site} IPv${family}: anycast routes`).toBeGreaterThan(0);
         expect(valid, `router ${r.site} IPv${family}: every anycast route ROA-valid`).toBe(all);
         expect(filtered, `router ${r.site} IPv${family}: nothing dropped as invalid`).toBe(0);

@@ -461,7 +461,7 @@ describe('global', () => {
     expect(listeners.map((l) => `${l.protocol} ${JSON.stringify(l.portRanges)} ${l.clientAffinity}`).sort()).toEqual(['TCP [{"fromPort":53,"toPort":53}] NONE', 'UDP [{"fromPort":53,"toPort":53}] NONE']);
     const ids = runs.sin!.outputs.instanceIds as Record<string, string>;
     for (const g of run.ofType('aws:globalaccelerator/endpointGroup:EndpointGroup')) {
-      expect(g.inputs).toMatchObject({ endpointGroupRegion: 'ap-southeast-1', healthCheckProtocol: 'HTTP', healthCheckPort: 8053, healthCheckPath: '/anycast', healthCheckIntervalSeconds: 10, thresholdCount: 3 });
+      expect(g.inputs).toMatchObject({ endpointGroupRegion: 'ap-southeast-1', healthCheckProtocol: 'HTTP', healthCheckPort: 8053, healthCheckPath: '/anycast', healthCheckIntervalSeconds: 10, thresholdCount: 1 });
       expect(g.inputs.endpointConfigurations).toEqual([{ endpointId: ids['sin-lb1'], clientIpPreservationEnabled: true }, { endpointId: ids['sin-lb2'], clientIpPreservationEnabled: true }]);
     }
     expect(run.ofType('pulumi:pulumi:StackReference').map((r) => r.inputs.name)).toEqual(['organization/anycdn/sin']);
