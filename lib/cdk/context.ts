@@ -26,7 +26,11 @@ export const CONTEXT = {
 
 /** Bad context (cdk.json or -c): bin/cdk.ts prints the message alone, as bad usage. */
 export class ContextError extends Error {
-  constructor(key: string, problem: string) {
+  /** `key` and `problem` apart, for a caller that names its own fix (`anycdn plan` has no -c). */
+  constructor(
+    readonly key: string,
+    readonly problem: string,
+  ) {
     super(`context ${key}: ${problem}; set it in cdk.json or with -c ${key}=${key === CONTEXT.account ? 'ACCOUNT' : 'VALUE'}`);
     this.name = 'ContextError';
   }

@@ -1,13 +1,19 @@
-// Whether the accelerator takes the anycast IPv4 prefixes (BYOIP): cdk.json's anycdn:global-byoip,
-// the same setting `cdk synth` reads. render and plan need it for the ROAs (Amazon's ASNs) and the
-// plan's withdraw-first note; a missing or unreadable cdk.json means no BYOIP.
-import { existsSync, readFileSync } from 'node:fs';
+// Whether the accelerator takes the anycast IPv4 prefixes (BYOIP): anycdn:global-byoip in the
+// cdk.json `plan` synthesizes with (lib/plan/cdk-json.ts finds it from the sites directory).
+// render, plan and graph need it for the ROAs (Amazon's ASNs), the plan's withdraw-first note and
+// what the picture says the accelerator announces. No cdk.json, or one that does not parse
+// (plan's cloud side reports that), means no BYOIP.
 import { CONTEXT } from '../cdk/context.ts';
+import { findCdkJson } from '../plan/cdk-json.ts';
+import { isProblem, readInput } from '../read-input.ts';
 
-export function byoipFromCdkJson(file = 'cdk.json'): boolean {
-  if (!existsSync(file)) return false;
+export function byoipFromCdkJson(sitesDir: string): boolean {
+  const file = findCdkJson(sitesDir);
+  if (!file) return false;
+  const text = readInput(file, { maxBytes: 1024 * 1024 });
+  if (isProblem(text)) return false;
   try {
-    const v = (JSON.parse(readFileSync(file, 'utf8')) as { context?: Record<string, unknown> }).context?.[CONTEXT.globalByoip];
+    const v = (JSON.parse(text) as { context?: Record<string, unknown> }).context?.[CONTEXT.globalByoip];
     return v === true || v === 'true';
   } catch {
     return false;

@@ -11,7 +11,7 @@ import { EXIT, type Io } from './report.ts';
 
 export async function graphCommand(opts: { sites: string; out: string; lab?: boolean }, io: Io): Promise<number> {
   const t = loadTopology(opts.sites, '--sites');
-  const svg = await graphSvg(topologyGraph(t, opts.lab ? planLab(t) : undefined, { byoip: byoipFromCdkJson() }));
+  const svg = await graphSvg(topologyGraph(t, opts.lab ? planLab(t) : undefined, { byoip: byoipFromCdkJson(opts.sites) }));
   if (opts.out === '-') {
     io.out(svg.trimEnd());
     return EXIT.ok;

@@ -13,10 +13,7 @@ import type { LabStatusOutput } from './schemas.ts';
 
 export async function labUpCommand(opts: { sites: string }, io: Io): Promise<number> {
   const t = loadTopology(opts.sites, '--sites');
-  if (!isRoot()) {
-    io.err('lab: needs root on Linux (it creates network namespaces); run it as root');
-    return EXIT.invalid;
-  }
+  // Root, like everything else the lab needs of the machine, is checked by labUp's preflight.
   const started = Date.now();
   const p = progress(io, 'lab');
   try {

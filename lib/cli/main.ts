@@ -110,7 +110,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return EXIT.invalid;
     }
     if (isSystemError(e)) {
-      io.err(`${e.path ?? ''}:1:1: cannot ${e.syscall ?? 'access'}: ${fsReason(e)}; check the path and its permissions`);
+      io.err(`${e.path ?? ''}:1:1: cannot ${SYSCALL_WORDS[e.syscall ?? ''] ?? 'use it'}: ${fsReason(e)}; check the path and its permissions`);
       io.err('1 error');
       return EXIT.invalid;
     }
@@ -118,6 +118,27 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return EXIT.internal;
   }
 }
+
+/** Node's system call names in words, so no `scandir` or `mkdtemp` reaches the user. */
+const SYSCALL_WORDS: Record<string, string> = {
+  open: 'open it',
+  read: 'read it',
+  write: 'write it',
+  scandir: 'list it',
+  opendir: 'list it',
+  stat: 'look at it',
+  lstat: 'look at it',
+  realpath: 'resolve it',
+  mkdir: 'create the directory',
+  mkdtemp: 'create a temporary directory in it',
+  rename: 'rename it',
+  rmdir: 'remove it',
+  unlink: 'remove it',
+  rm: 'remove it',
+  copyfile: 'copy it',
+  chmod: 'change its mode',
+  utime: 'touch it',
+};
 
 function isSystemError(e: unknown): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';

@@ -2,12 +2,17 @@
 // --out (default), a git ref, or a directory laid out like render output. Thin: gathers the two
 // trees (and the cloud templates), hands them to lib/plan/compare.ts, prints the result.
 import { existsSync, statSync } from 'node:fs';
+import { ContextError } from '../cdk/context.ts';
 import { InputError } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
+import type { Topology } from '../model/schema.ts';
 import { zoneContext, sha256Hex } from '../out/manifest.ts';
 import { outputPlans, renderPlans } from '../render/index.ts';
-import { dirBaseline, gitBaseline, gitCommit, outBaseline, type Baseline } from '../plan/baseline.ts';
+import type { RenderContext, RenderedFile } from '../render/types.ts';
+import { dirBaseline, gitBaseline, gitCommit, outBaseline, recordedModelError, type Baseline } from '../plan/baseline.ts';
+import { amiProblems, contextDiagnostic, readCdkJson } from '../plan/cdk-json.ts';
 import { diffStacks, synthTemplates } from '../plan/cloud.ts';
+import type { CloudChange } from '../plan/types.ts';
 import { buildPlan, treeOf } from '../plan/compare.ts';
 import { formatPlan } from '../plan/format.ts';
 import { routingFiles } from '../render/routing.ts';
@@ -43,14 +48,8 @@ export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): P
   let cloud: Parameters<typeof buildPlan>[0]['cloud'];
   if (opts.cloud === false) cloud = 'skipped with --no-cloud';
   else if (!baseline.topology) cloud = `${baseline.info.source} records no model (.anycdn/manifest.json) to rebuild its templates from`;
-  else {
-    const cdkJson = existsSync('cdk.json') ? 'cdk.json' : undefined;
-    const files = plans.flatMap((p) => p.files);
-    // The baseline's bundles with the baseline's own serials, so an unchanged zone is no bundle change.
-    const before = synthTemplates(baseline.topology, renderPlans(baseline.topology, ctx).flatMap((p) => p.files), cdkJson, { nag: false });
-    cloud = diffStacks(before, synthTemplates(topology, files, cdkJson));
-  }
-  const byoip = byoipFromCdkJson();
+  else cloud = cloudChanges(opts.sites, topology, plans.flatMap((p) => p.files), baseline.topology, ctx, baseline.manifestFile);
+  const byoip = byoipFromCdkJson(opts.sites);
   const routing = { ...(baseline.topology ? { before: routingFiles(baseline.topology, { byoip }) } : {}), after: routingFiles(topology, { byoip }), byoip };
   const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: treeOf(outputPlans(topology, ctx)), topology, cloud, warnings: baseline.warnings, routing });
   if (opts.json) io.out(JSON.stringify(plan, null, 2));
@@ -58,4 +57,33 @@ export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): P
   return plan.changes && opts.exitCode ? PLAN_EXIT.changes : PLAN_EXIT.noChanges;
 }
 
-
+/**
+ * Both models' stacks, synthesized with the project's cdk.json context, and diffed. Bad context is
+ * a line at its key in cdk.json (every aws region's AMI checked up front); an error of the
+ * baseline's recorded model is one on its manifest, whose fix is to render again (its files exist
+ * only inside the manifest).
+ */
+function cloudChanges(sites: string, topology: Topology, files: RenderedFile[], before: Topology, ctx: RenderContext, manifestFile: string | undefined): CloudChange[] {
+  const cdk = readCdkJson(sites);
+  const missing = amiProblems(cdk, [topology, before]);
+  if (missing.length > 0) throw new InputError(missing);
+  const synth = (t: Topology, f: RenderedFile[], o?: { nag: boolean }) => {
+    try {
+      return synthTemplates(t, f, cdk.context, o);
+    } catch (e) {
+      if (e instanceof ContextError) throw new InputError([contextDiagnostic(cdk, e)]);
+      throw e;
+    }
+  };
+  let old;
+  try {
+    // The baseline's bundles with the baseline's own serials, so an unchanged zone is no bundle change.
+    old = synth(before, renderPlans(before, ctx).flatMap((p) => p.files), { nag: false });
+  } catch (e) {
+    if (e instanceof InputError && manifestFile && e.diagnostics.some((d) => d.file.startsWith(`${manifestFile}:`))) {
+      throw recordedModelError(manifestFile, 'fails a cloud check', e);
+    }
+    throw e;
+  }
+  return diffStacks(old, synth(topology, files));
+}

@@ -1,15 +1,15 @@
 // anycdn render: load the model, render every host, replace --out atomically.
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { PROMETHEUS_HOST } from '../monitoring/prometheus.ts';
 import { byCodePoint } from '../model/order.ts';
 import { fsReason, InputError } from '../model/errors.ts';
-import { loadTopology } from '../model/load.ts';
-import { IDENT } from '../model/text.ts';
+import { loadTexts, readSiteTexts } from '../model/load.ts';
 import { renderTopology } from '../render/index.ts';
 import { ROUTING_DIR, routingFiles } from '../render/routing.ts';
-import { writeTreeAtomically } from '../out/write.ts';
-import { buildManifest, MANIFEST_DIR, MANIFEST_PATH, manifestText, readManifest, readModelFiles, zoneContext } from '../out/manifest.ts';
+import { ReplaceRefused, writeTreeAtomically } from '../out/write.ts';
+import { replaceable } from '../out/guard.ts';
+import { buildManifest, MANIFEST_PATH, manifestText, zoneContext, type Manifest } from '../out/manifest.ts';
 import { modelCommit } from '../out/commit.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { byoipFromCdkJson } from './byoip.ts';
@@ -18,25 +18,31 @@ import type { RenderOutput } from './schemas.ts';
 
 export async function renderCommand(opts: { sites: string; out: string; json?: boolean }, io: Io): Promise<number> {
   // Every error at once: a bad --out is reported together with the model's errors.
-  const problem = outProblem(opts.out, opts.sites);
-  const outErrors = problem ? [{ file: opts.out, line: 1, col: 1, message: `--out: ${problem}` }] : [];
+  const out = outProblem(opts.out, opts.sites);
+  const outErrors = 'what' in out ? [{ file: out.file ?? opts.out, line: 1, col: 1, message: `${out.file ? '' : '--out: '}${out.what}; ${out.fix}` }] : [];
   let topology;
+  let texts;
   try {
-    topology = loadTopology(opts.sites, '--sites');
+    // Read once: the texts rendered are the texts the manifest records.
+    texts = readSiteTexts(opts.sites, '--sites');
+    topology = loadTexts(texts);
   } catch (e) {
     if (e instanceof InputError) throw new InputError([...e.diagnostics, ...outErrors]);
     throw e;
   }
-  // The previous render's record: zone serials count on from it (lib/render/serial.ts).
-  const previous = readManifest(opts.out);
-  if (typeof previous === 'string') outErrors.push({ file: `${opts.out}/${MANIFEST_PATH}`, line: 1, col: 1, message: previous });
   if (outErrors.length > 0) throw new InputError(outErrors);
-  const files = renderTopology(topology, previous && typeof previous !== 'string' ? zoneContext(previous.files) : {});
-  const manifest = buildManifest(files, { commit: await modelCommit(opts.sites), files: readModelFiles(opts.sites) });
-  const other = [...routingFiles(topology, { byoip: byoipFromCdkJson() }), { path: MANIFEST_PATH, content: manifestText(manifest) }];
+  // The previous render's record: zone serials count on from it (lib/render/serial.ts).
+  const previous = 'manifest' in out ? out.manifest : undefined;
+  const files = renderTopology(topology, previous ? zoneContext(previous.files) : {});
+  const manifest = buildManifest(files, { commit: await modelCommit(opts.sites), files: Object.fromEntries(texts.map((t) => [t.name, t.text])) });
+  const other = [...routingFiles(topology, { byoip: byoipFromCdkJson(opts.sites) }), { path: MANIFEST_PATH, content: manifestText(manifest) }];
   try {
-    await writeTreeAtomically(opts.out, files, other);
+    await writeTreeAtomically(opts.out, files, other, (dir) => {
+      const r = replaceable(dir);
+      return r.ok ? undefined : r.file ? `${r.what} (in ${r.file})` : r.what;
+    });
   } catch (e) {
+    if (e instanceof ReplaceRefused) throw new InputError([{ file: opts.out, line: 1, col: 1, message: `--out: ${e.message}` }]);
     if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
     throw new InputError([{ file: opts.out, line: 1, col: 1, message: `--out: cannot write: ${fsReason(e)}; check the directory and its permissions, or pass another --out` }]);
   }
@@ -65,44 +71,33 @@ export function renderJson(out: string, sites: number, files: RenderedFile[], ot
   return { out, sites, files: files.length, hosts: rows, other: others };
 }
 
+type OutProblem = { what: string; fix: string; file?: string };
+
 /**
- * Why --out cannot be replaced, before anything is written: render swaps the whole directory, so
- * it must be a directory (or nothing yet) and must not hold the model or the working directory.
+ * Whether --out can be replaced, before anything is written: render swaps the whole directory, so
+ * it must be new, empty or a tree render wrote (lib/out/guard.ts), and must not hold the model or
+ * the working directory. The previous manifest when there is one.
  */
-function outProblem(out: string, sites: string): string | undefined {
+function outProblem(out: string, sites: string): OutProblem | { manifest?: Manifest } {
   const target = resolve(out);
   const within = (dir: string) => dir === target || target === sep || dir.startsWith(`${target}${sep}`);
   const own = 'pass a directory of its own, such as ./out';
-  if (resolve(sites) === target) return `would replace the --sites directory ${sites}; ${own}`;
-  if (within(resolve(sites))) return `would replace ${out}, which holds the --sites directory ${sites}; ${own}`;
-  if (within(process.cwd())) return `would replace ${out}, which holds the working directory ${process.cwd()}; ${own}`;
-  for (let p = target; ; p = dirname(p)) {
+  if (resolve(sites) === target) return { what: `would replace the --sites directory ${sites}`, fix: own };
+  if (within(resolve(sites))) return { what: `would replace ${out}, which holds the --sites directory ${sites}`, fix: own };
+  if (within(process.cwd())) return { what: `would replace ${out}, which holds the working directory ${process.cwd()}`, fix: own };
+  // The parents: a file among them is named; the first directory ends the walk.
+  for (let p = dirname(target); ; p = dirname(p)) {
     let isDir: boolean;
     try {
       isDir = statSync(p).isDirectory();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if ((code === 'ENOENT' || code === 'ENOTDIR') && p !== dirname(p)) continue;
-      return `cannot use ${p}: ${fsReason(e)}; pass another --out`;
+      return { what: `cannot use ${p}: ${fsReason(e)}`, fix: 'pass another --out' };
     }
-    if (isDir) return p === target ? foreignEntry(p, out) : undefined;
-    return p === target ? 'is a file, not a directory; remove it or pass another --out' : `${p} is a file, not a directory; pass another --out`;
+    if (!isDir) return { what: `${p} is a file, not a directory`, fix: 'pass another --out' };
+    break;
   }
-}
-
-/**
- * An existing --out is replaced whole, so it may hold only what render writes there: one directory
- * per site. Anything else (`--out /etc`, a project directory) is refused rather than deleted.
- */
-function foreignEntry(dir: string, out: string): string | undefined {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch (e) {
-    return `cannot read ${out}: ${fsReason(e)}; pass another --out`;
-  }
-  const foreign = entries.filter((e) => !e.isDirectory() || !(IDENT.test(e.name) || e.name === MANIFEST_DIR)).map((e) => e.name).sort();
-  if (foreign.length === 0) return undefined;
-  const shown = foreign.length > 3 ? `${foreign.slice(0, 3).join(', ')} and ${foreign.length - 3} more` : foreign.join(', ');
-  return `holds ${shown}, which render did not write, and render replaces the whole directory; pass a new or empty directory, or an earlier --out`;
+  const r = replaceable(target, out);
+  return r.ok ? { ...(r.manifest ? { manifest: r.manifest } : {}) } : r;
 }

@@ -84,14 +84,18 @@ export function supervisorScript(unit: LabUnit, pidFile: string): string {
     : [];
   const cmd = (argv: string[]) => [...asUser, ...argv].map(shQuote).join(' ');
   const owner = unit.user ? `${unit.user}:${unit.group ?? unit.user}` : 'root:root';
-  // LimitNOFILE= (or systemd's default), capped at what this machine lets the lab grant.
+  // LimitNOFILE= (or systemd's default) as systemd sets it, where this machine lets root (up to
+  // fs.nr_open, with CAP_SYS_RESOURCE); else the most it grants, which preflight.ts has checked
+  // covers what the daemon cannot start without (minNofile).
   const [soft, hard] = unit.limitNofile;
   const lines = [
     'set -u',
-    `hard=$(ulimit -H -n); [ "$hard" = unlimited ] || [ "$hard" -gt ${hard} ] && hard=${hard}`,
-    'ulimit -H -n "$hard" 2>/dev/null || true',
-    `soft=${soft}; [ "$soft" -le "$hard" ] || soft=$hard`,
+    `ulimit -n ${hard} 2>/dev/null || ulimit -n "$(cat /proc/sys/fs/nr_open)" 2>/dev/null || true`,
+    `hard=$(ulimit -H -n); soft=${soft}; [ "$hard" = unlimited ] || [ "$soft" -le "$hard" ] || soft=$hard`,
     'ulimit -S -n "$soft"',
+    ...(unit.minNofile !== undefined
+      ? [`[ "$hard" = unlimited ] || [ "$hard" -ge ${unit.minNofile} ] || { echo "lab: ${unit.name} needs ${unit.minNofile} open files, this machine gives $hard" >&2; exit 1; }`]
+      : []),
   ];
   for (const d of unit.runtimeDirs) lines.push(`mkdir -p ${shQuote(`/run/${d}`)} && chown ${owner} ${shQuote(`/run/${d}`)}`);
   for (const d of unit.stateDirs) lines.push(`mkdir -p ${shQuote(`/var/lib/${d}`)} && chown ${owner} ${shQuote(`/var/lib/${d}`)}`);

@@ -2,6 +2,7 @@
 // addresses, routes and forwarding. One `ip -batch` per namespace keeps `up` fast.
 import { byCodePoint } from '../model/order.ts';
 import type { RenderedFile } from '../render/types.ts';
+import { shQuote } from '../render/syntax/shell.ts';
 import { must } from '../run.ts';
 import type { LabPlan } from './plan.ts';
 
@@ -12,34 +13,50 @@ export async function buildNetwork(plan: LabPlan): Promise<void> {
     input: plan.links.map((l) => `link add name ${l.a.ifname} netns ${l.a.ns} type veth peer name ${l.b.ifname} netns ${l.b.ns}\n`).join(''),
   });
   const perNs = new Map<string, string[]>(plan.namespaces.map((n) => [n, ['link set lo up']]));
-  for (const sw of plan.switches) perNs.get(sw)!.push('link add br0 type bridge', 'link set br0 type bridge stp_state 0 mcast_snooping 0', 'link set br0 up');
+  for (const b of plan.bridges) perNs.get(b.ns)!.push(`link add ${b.name} type bridge`, `link set ${b.name} type bridge stp_state 0 mcast_snooping 0`, `link set ${b.name} up`);
+  for (const l of plan.loopbacks) perNs.get(l.ns)!.push(`addr add ${l.addr} dev lo${l.addr.includes(':') ? ' nodad' : ''}`);
   for (const l of plan.links) {
     for (const end of [l.a, l.b]) {
       const cmds = perNs.get(end.ns)!;
-      if ('bridged' in end && end.bridged) cmds.push(`link set ${end.ifname} master br0`);
+      if ('bridge' in end && end.bridge) cmds.push(`link set ${end.ifname} master ${end.bridge}`);
       cmds.push(`link set ${end.ifname} up`);
       for (const a of end.addrs) cmds.push(`addr add ${a} dev ${end.ifname}${a.includes(':') ? ' nodad' : ''}`);
     }
   }
   await Promise.all([...perNs.entries()].map(([ns, cmds]) => must('ip', ['-n', ns, '-batch', '-'], { input: `${cmds.join('\n')}\n` })));
-  const sysctls = plan.forwarding.map((ns) =>
-    must('ip', ['netns', 'exec', ns, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding']),
-  );
+  const forward = ROUTER_SYSCTLS.map((k) => `echo 1 > ${sysctlPath(k)}`).join(' && ');
+  const sysctls = plan.forwarding.map((ns) => must('ip', ['netns', 'exec', ns, 'sh', '-c', forward]));
   await Promise.all(sysctls);
   const routes = new Map<string, string[]>();
   for (const r of plan.routes) routes.set(r.ns, [...(routes.get(r.ns) ?? []), r.args.join(' ')]);
   await Promise.all([...routes.entries()].map(([ns, cmds]) => must('ip', ['-n', ns, '-batch', '-'], { input: `${cmds.join('\n')}\n` })));
 }
 
-/** Applies a host's rendered /etc/sysctl.d files in its namespace, as systemd-sysctl would at boot. */
-export async function applySysctls(ns: string, files: RenderedFile[]): Promise<void> {
-  const writes: string[] = [];
+/** The sysctls the lab itself sets in every router namespace. */
+export const ROUTER_SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'];
+
+/** The settings of a host's rendered /etc/sysctl.d files, in the order systemd-sysctl applies them. */
+export function sysctlSettings(files: RenderedFile[]): { file: string; key: string; value: string }[] {
+  const out: { file: string; key: string; value: string }[] = [];
   for (const f of files.filter((x) => x.path.startsWith('/etc/sysctl.d/')).sort((a, b) => byCodePoint(a.path, b.path))) {
     for (const line of f.content.split('\n')) {
       const m = /^\s*([a-z0-9_.]+)\s*=\s*(\S+)\s*$/.exec(line);
-      if (m) writes.push(`echo ${m[2]} > /proc/sys/${m[1]!.replace(/\./g, '/')}`);
+      if (m) out.push({ file: f.path, key: m[1]!, value: m[2]! });
     }
   }
+  return out;
+}
+
+/** The /proc/sys path of a sysctl key. */
+export const sysctlPath = (key: string) => `/proc/sys/${key.replace(/\./g, '/')}`;
+
+/**
+ * Applies a host's rendered /etc/sysctl.d files in its namespace, as systemd-sysctl would at boot.
+ * Preflight has made sure each one belongs to the network namespace (net.*), so none reaches the
+ * machine's own settings.
+ */
+export async function applySysctls(ns: string, files: RenderedFile[]): Promise<void> {
+  const writes = sysctlSettings(files).map((x) => `echo ${shQuote(x.value)} > ${sysctlPath(x.key)}`);
   if (writes.length > 0) await must('ip', ['netns', 'exec', ns, 'sh', '-ec', writes.join('\n')]);
 }
 

@@ -1,12 +1,13 @@
 // The lab's shape, computed from the model and nothing else (pure): which network namespaces,
 // which veth links and bridges, which addresses and routes. lib/lab/up.ts carries it out.
 //
-//   client ns ── router ns ──┬── site switch (bridge) ── every host of the site
+//   client ns ── router ns ──┬── site switch (a bridge per segment) ── every host of the site
 //                            └── core switch (bridge) ── other routers, origin
 //
-// Each site's router stands in for its upstream: it owns the model's peer addresses on the site
-// segment and runs bird with the peer's ASN, so every BGP session is exactly the one the model
-// describes. Routers peer with each other over the core, forming a small internet.
+// Each site's router stands in for its upstream: it owns the model's peer addresses (on the site
+// segment, or on its lo for a multihop peer outside the site's subnets) and runs bird with the
+// peer's ASN, so every BGP session is exactly the one the model describes. It is also every
+// subnet's gateway. Routers peer with each other over the core, forming a small internet.
 import ipaddr from 'ipaddr.js';
 import { canonical, contains, familyOf, parsePrefix, type Prefix } from '../model/net.ts';
 import { originTargets } from '../model/facts.ts';
@@ -31,10 +32,10 @@ export interface Endpoint {
   addrs: string[];
 }
 
-/** A veth pair; `bridged` ends are enslaved to br0 in their (switch) namespace. */
+/** A veth pair; a `bridge` end is enslaved to that bridge in its (switch) namespace. */
 export interface Link {
   a: Endpoint;
-  b: Endpoint & { bridged: boolean };
+  b: Endpoint & { bridge?: string };
 }
 
 export interface LabHost {
@@ -52,9 +53,11 @@ export interface LabRouter {
   coreAsn: number;
   core4: string;
   core6: string;
-  /** The router's addresses on the site segment (the peers' addresses, or a chosen gateway). */
+  /** The router's addresses on the site's first segment (the peers' addresses, or a chosen gateway). */
   site4: string;
   site6?: string;
+  /** The router's interface on each segment of the site: `site`, then `site1`, `site2`, ... */
+  siteIfnames: string[];
   client4: string;
   client6: string;
 }
@@ -67,9 +70,15 @@ export interface LabClient {
 }
 
 export interface LabPlan {
-  switches: string[];
+  /** Bridges to create, by namespace: the core's, and one per segment of each site. */
+  bridges: { ns: string; name: string }[];
   namespaces: string[];
   links: Link[];
+  /**
+   * Addresses on `lo` (with their length): a multihop peer outside the site's subnets is the
+   * router's own address, reached through it as a carrier's router is, not on any segment.
+   */
+  loopbacks: { ns: string; addr: string }[];
   hosts: LabHost[];
   routers: LabRouter[];
   clients: LabClient[];
@@ -77,6 +86,16 @@ export interface LabPlan {
   routes: { ns: string; args: string[] }[];
   /** Namespaces that forward packets. */
   forwarding: string[];
+}
+
+/**
+ * The layer-2 segments of a site, each a bridge: a metal site is one segment holding all its
+ * prefixes ("named prefixes of the site segment"); an aws site has one per subnet, as an EC2 subnet
+ * is (its own availability zone, reached from the others only through the VPC's router).
+ */
+export function siteSegments(site: Site): Prefix[][] {
+  const subnets = Object.values(site.subnets).map(parsePrefix).filter((p): p is Prefix => typeof p !== 'string');
+  return site.platform === 'aws' ? subnets.map((p) => [p]) : [subnets];
 }
 
 export const nsOf = {
@@ -88,55 +107,85 @@ export const nsOf = {
 
 export function planLab(t: Topology): LabPlan {
   const origins = originTargets(t).map((_, i) => labOrigin(i));
-  const plan: LabPlan = { switches: [CORE.ns], namespaces: [CORE.ns, ...origins.map((o) => o.ns)], links: [], hosts: [], routers: [], clients: [], routes: [], forwarding: [] };
+  const plan: LabPlan = {
+    bridges: [{ ns: CORE.ns, name: 'br0' }],
+    namespaces: [CORE.ns, ...origins.map((o) => o.ns)],
+    links: [],
+    loopbacks: [],
+    hosts: [],
+    routers: [],
+    clients: [],
+    routes: [],
+    forwarding: [],
+  };
   t.sites.forEach((site, i) => {
     const sw = nsOf.switch(site.id);
     const rt = nsOf.router(site.id);
     const cl = nsOf.client(site.id);
-    plan.switches.push(sw);
     plan.namespaces.push(sw, rt, cl);
     plan.forwarding.push(rt);
-    let port = 0;
-    const subnets = Object.values(site.subnets).map(parsePrefix).filter((p): p is Prefix => typeof p !== 'string');
+    const segments = siteSegments(site);
+    const subnets = segments.flat();
+    const gateways = subnetGateways(site, subnets);
+    const subnetOf = (address: string) => subnets.find((s) => contains(s, address));
     const withLength = (address: string) => {
-      const p = subnets.find((s) => contains(s, address));
+      const p = subnetOf(address);
       if (!p) throw new Error(`internal: ${address} is in no subnet of ${site.id}`);
       return `${address}/${p.length}`;
     };
-    const gw4 = routerAddress(site, subnets, 4);
-    const gw6 = site.hosts.some((h) => h.address6) ? routerAddress(site, subnets, 6) : undefined;
-    const routerSite = [...new Set([gw4, ...(gw6 ? [gw6] : []), ...site.bgp.peers.map((p) => p.address)])].map(withLength);
+    const gatewayOf = (address: string) => {
+      const g = gateways.get(subnetOf(address)?.text ?? '');
+      if (!g) throw new Error(`internal: ${address} has no gateway at ${site.id}`);
+      return g;
+    };
+    // A peer on a subnet is the router's address on that segment; any other (multihop) peer is an
+    // address of the router's own, on lo, which the hosts reach through their gateway.
+    const offLink = site.bgp.peers.filter((p) => !subnetOf(p.address)).map((p) => p.address);
+    for (const a of [...new Set(offLink.map(canonical))]) plan.loopbacks.push({ ns: rt, addr: `${a}/${familyOf(a) === 4 ? 32 : 128}` });
 
-    for (const h of site.hosts) {
-      const ns = nsOf.host(h.name);
-      plan.namespaces.push(ns);
-      plan.links.push({
-        a: { ns, ifname: h.interface, addrs: [withLength(h.address), ...(h.address6 ? [withLength(h.address6)] : [])] },
-        b: { ns: sw, ifname: `p${port++}`, addrs: [], bridged: true },
-      });
-      plan.hosts.push({ site: site.id, host: h.name, ns, gateway4: gw4, ...(gw6 && h.address6 ? { gateway6: gw6 } : {}) });
-      plan.routes.push({ ns, args: ['route', 'add', 'default', 'via', gw4] });
-      if (gw6 && h.address6) plan.routes.push({ ns, args: ['route', 'add', 'default', 'via', gw6] });
-    }
-    plan.links.push({ a: { ns: rt, ifname: 'site', addrs: routerSite }, b: { ns: sw, ifname: `p${port++}`, addrs: [], bridged: true } });
+    let port = 0;
+    const siteIfnames = segments.map((_, k) => (k === 0 ? 'site' : `site${k}`));
+    segments.forEach((segment, k) => {
+      const bridge = `br${k}`;
+      plan.bridges.push({ ns: sw, name: bridge });
+      const inSegment = (address: string) => segment.some((s) => contains(s, address));
+      for (const h of site.hosts.filter((x) => inSegment(x.address))) {
+        const ns = nsOf.host(h.name);
+        plan.namespaces.push(ns);
+        plan.links.push({
+          a: { ns, ifname: h.interface, addrs: [withLength(h.address), ...(h.address6 ? [withLength(h.address6)] : [])] },
+          b: { ns: sw, ifname: `p${port++}`, addrs: [], bridge },
+        });
+        const gateway4 = gatewayOf(h.address);
+        const gateway6 = h.address6 ? gatewayOf(h.address6) : undefined;
+        plan.hosts.push({ site: site.id, host: h.name, ns, gateway4, ...(gateway6 ? { gateway6 } : {}) });
+        plan.routes.push({ ns, args: ['route', 'add', 'default', 'via', gateway4] });
+        if (gateway6) plan.routes.push({ ns, args: ['route', 'add', 'default', 'via', gateway6] });
+      }
+      const onLink = [...segment.map((s) => gateways.get(s.text)!), ...site.bgp.peers.map((p) => p.address).filter(inSegment)];
+      const addrs = [...new Set(onLink.map(canonical))].map(withLength);
+      plan.links.push({ a: { ns: rt, ifname: siteIfnames[k]!, addrs }, b: { ns: sw, ifname: `p${port++}`, addrs: [], bridge } });
+    });
     const core4 = `${CORE.v4}.${i + 1}`;
     const core6 = `${CORE.v6}${i + 1}`;
-    plan.links.push({ a: { ns: rt, ifname: 'core', addrs: [`${core4}/24`, `${core6}/64`] }, b: { ns: CORE.ns, ifname: `r${i}`, addrs: [], bridged: true } });
+    plan.links.push({ a: { ns: rt, ifname: 'core', addrs: [`${core4}/24`, `${core6}/64`] }, b: { ns: CORE.ns, ifname: `r${i}`, addrs: [], bridge: 'br0' } });
     const client4 = `100.65.${i}.1`;
     const client6 = `fd00:65:${i}::1`;
     const clientAddr4 = `100.65.${i}.2`;
     const clientAddr6 = `fd00:65:${i}::2`;
-    plan.links.push({ a: { ns: rt, ifname: 'client', addrs: [`${client4}/24`, `${client6}/64`] }, b: { ns: cl, ifname: 'eth0', addrs: [`${clientAddr4}/24`, `${clientAddr6}/64`], bridged: false } });
+    plan.links.push({ a: { ns: rt, ifname: 'client', addrs: [`${client4}/24`, `${client6}/64`] }, b: { ns: cl, ifname: 'eth0', addrs: [`${clientAddr4}/24`, `${clientAddr6}/64`] } });
     plan.routes.push({ ns: cl, args: ['route', 'add', 'default', 'via', client4] }, { ns: cl, args: ['route', 'add', 'default', 'via', client6] });
     plan.clients.push({ site: site.id, ns: cl, address4: clientAddr4, address6: clientAddr6 });
+    const first6 = subnets.find((s) => s.family === 6);
     plan.routers.push({
       site: site.id,
       ns: rt,
       coreAsn: site.bgp.peers[0]?.asn ?? 4200000000 + i,
       core4,
       core6,
-      site4: gw4,
-      ...(gw6 ? { site6: gw6 } : {}),
+      site4: gatewayOf(site.vip.address),
+      ...(first6 && site.hosts.some((h) => h.address6) ? { site6: gateways.get(first6.text)! } : {}),
+      siteIfnames,
       client4,
       client6,
     });
@@ -147,21 +196,29 @@ export function planLab(t: Topology): LabPlan {
     }
   });
   origins.forEach((o, i) => {
-    plan.links.push({ a: { ns: o.ns, ifname: 'eth0', addrs: [`${o.v4}/24`, `${o.v6}/64`] }, b: { ns: CORE.ns, ifname: i === 0 ? 'origin' : `origin${i + 1}`, addrs: [], bridged: true } });
+    plan.links.push({ a: { ns: o.ns, ifname: 'eth0', addrs: [`${o.v4}/24`, `${o.v6}/64`] }, b: { ns: CORE.ns, ifname: i === 0 ? 'origin' : `origin${i + 1}`, addrs: [], bridge: 'br0' } });
   });
   return plan;
 }
 
 /**
- * The router's address on the site segment for a family: the first peer of that family, or the
- * lowest address of the VIP's subnet (or the first subnet of that family) that the model leaves free.
+ * The router's address in each subnet, by the subnet's text: the first peer on that subnet (the
+ * model's own upstream address), or the lowest address the model leaves free. On an aws subnet
+ * that is the network address + 1, where EC2's VPC router sits (the model keeps the first four
+ * addresses free there).
  */
-function routerAddress(site: Site, subnets: Prefix[], family: 4 | 6): string {
-  const peer = site.bgp.peers.find((p) => familyOf(p.address) === family);
-  if (peer) return peer.address;
-  const used = new Set([site.vip.address, ...site.hosts.flatMap((h) => [h.address, ...(h.address6 ? [h.address6] : [])])].map(canonical));
-  const subnet = subnets.find((s) => s.family === family && (family === 6 || contains(s, site.vip.address))) ?? subnets.find((s) => s.family === family);
-  if (!subnet) throw new Error(`internal: site ${site.id} has no IPv${family} subnet`);
+function subnetGateways(site: Site, subnets: Prefix[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const subnet of subnets) {
+    const peer = site.bgp.peers.find((p) => contains(subnet, p.address));
+    out.set(subnet.text, peer ? peer.address : freeAddress(site, subnet));
+  }
+  return out;
+}
+
+/** The lowest address of `subnet` that the model does not use (VIPs, hosts, peers). */
+function freeAddress(site: Site, subnet: Prefix): string {
+  const used = new Set([site.vip.address, ...(site.vip.address6 ? [site.vip.address6] : []), ...site.hosts.flatMap((h) => [h.address, ...(h.address6 ? [h.address6] : [])]), ...site.bgp.peers.map((p) => p.address)].map(canonical));
   const bytes = subnet.address.toByteArray();
   for (let n = 1; n < 255; n++) {
     const candidate = [...bytes];

@@ -12,6 +12,9 @@ import { prefix } from '../render/syntax/word.ts';
 import { roas, type Roa } from '../render/routing.ts';
 import type { LabPlan, LabRouter } from './plan.ts';
 
+/** The router's interfaces on the site's segments are site, site1, ... (plan.ts). */
+const SITE_IF = 'site';
+
 /** RFC 8326 on receipt: a route tagged for graceful shutdown is the least preferred. */
 const GSHUT_LOCAL_PREF = 'if (65535, 0) ~ bgp_community then bgp_local_pref = 0;';
 
@@ -34,7 +37,7 @@ export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter, ro
     stmt('router', 'id', router.core4),
     ...families.map((f) => stmt('define', `ANYCAST${f.family}`, '=', prefixSet(f.prefixes))),
     block(['protocol', 'device'], [stmt('scan', 'time', 10)]),
-    block(['protocol', 'direct'], [stmt('ipv4'), stmt('ipv6'), stmt('interface', quote('site'), ',', quote('client'), ',', quote('core'))]),
+    block(['protocol', 'direct'], [stmt('ipv4'), stmt('ipv6'), stmt('interface', quote(`${SITE_IF}*`), ',', quote('client'), ',', quote('core'))]),
     block(['protocol', 'kernel', 'kernel4'], [block(['ipv4'], [stmt('import', 'none'), stmt('export', 'all')], ';'), stmt('merge', 'paths', 'on')]),
     block(['protocol', 'kernel', 'kernel6'], [block(['ipv6'], [stmt('import', 'none'), stmt('export', 'all')], ';'), stmt('merge', 'paths', 'on')]),
   ];

@@ -1,11 +1,12 @@
 // `anycdn lab status` and the readiness wait of `up`: what each client sees right now.
 import type { Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, announcesBgp, isDrained, publishedVip, vipHealthUrl } from '../model/facts.ts';
+import { anycastFamilies, isDrained, vipHealthUrl } from '../model/facts.ts';
 import { vrrpPriority } from '../render/keepalived.ts';
 import { checkerState, holdsAddress } from './control.ts';
 import { join } from 'node:path';
 import { tail } from './daemons.ts';
 import { waitFor } from './exec.ts';
+import { nearestAnswers } from './nearest.ts';
 import { labPaths, readState } from './state.ts';
 import { dig, http, routeVia } from './probe.ts';
 import type { LabPlan } from './plan.ts';
@@ -67,9 +68,10 @@ export function settledHolder(site: Site): string | undefined {
 /**
  * What keeps a site from being ready (empty when it is): VIP health, VRRP settled (a preemption
  * still to come would move the VIP, and the checkers' image path with it), every checker of an
- * active site announcing, and the nearby DNS answer.
+ * active site announcing, and the nearby DNS answer: one of `answers`, the VIPs of the sites
+ * nearest its router (nearest.ts), which is the site's own unless prepends make another nearer.
  */
-function notReady(t: Topology, x: SiteStatus): string[] {
+function notReady(t: Topology, x: SiteStatus, answers: string[] | undefined): string[] {
   const site = t.sites.find((y) => y.id === x.site)!;
   const why: string[] = [];
   if (x.vipHealth !== 200) why.push(`VIP ${site.vip.address} health path answered ${x.vipHealth || 'nothing'} (want 200)`);
@@ -81,8 +83,9 @@ function notReady(t: Topology, x: SiteStatus): string[] {
       if (!isDrained(host) && c.state !== 'announced') why.push(`${c.host}'s health checker is ${c.state} (want announced)`);
     }
   }
-  if (announcesBgp(site) && x.dnsAnswer !== publishedVip(site)) {
-    why.push(`the nearby anycast DNS answered ${x.dnsAnswer ?? 'nothing'} (want ${publishedVip(site)}; anycast route via ${x.anycastVia.join(', ') || 'none'})`);
+  if (answers && answers.length > 0 && !answers.includes(x.dnsAnswer ?? '')) {
+    const want = answers.length === 1 ? answers[0] : `one of ${answers.join(', ')}`;
+    why.push(`the nearby anycast DNS answered ${x.dnsAnswer ?? 'nothing'} (want ${want}; anycast route via ${x.anycastVia.join(', ') || 'none'})`);
   }
   return why;
 }
@@ -96,13 +99,14 @@ export type Readiness = { ready: true; rows: SiteStatus[] } | { ready: false; re
  */
 export async function waitReady(t: Topology, plan: LabPlan, timeoutMs: number): Promise<Readiness> {
   let last: SiteStatus[] = [];
+  const answers = nearestAnswers(t, plan, anycastFamilies(t)[0]!);
   const rows = await waitFor(async () => {
     last = await labStatus(t, plan);
-    return last.every((x) => notReady(t, x).length === 0) ? last : undefined;
+    return last.every((x) => notReady(t, x, answers.get(x.site)).length === 0) ? last : undefined;
   }, timeoutMs, 250);
   if (rows) return { ready: true, rows };
   const reasons = last.flatMap((x) => {
-    const why = notReady(t, x);
+    const why = notReady(t, x, answers.get(x.site));
     if (why.length === 0) return [];
     const site = t.sites.find((y) => y.id === x.site)!;
     const logs = site.hosts

@@ -18,6 +18,8 @@ export interface LabUnit {
   stateDirs: string[];
   /** LimitNOFILE= as [soft, hard]; systemd's default (1024:524288) when the unit sets none. */
   limitNofile: [number, number];
+  /** The open files the daemon cannot start without, where the unit says (UnitSpec.minNofile). */
+  minNofile?: number;
   user?: string;
   group?: string;
   ambientCaps: string[];
@@ -38,6 +40,7 @@ export function labUnit(u: UnitSpec): LabUnit {
   const execs = (key: string) => serviceExecs(u, key).map((e) => argv(u.name, e));
   const limit = serviceValues(u, 'LimitNOFILE')[0];
   const [soft, hard] = limit ? limit.split(':').map(Number) : SYSTEMD_DEFAULT_NOFILE;
+  if (![soft, hard ?? soft].every((n) => Number.isSafeInteger(n) && n! > 0)) throw new Error(`internal: unit ${u.name} has LimitNOFILE=${limit}, which the lab cannot set (a count, or soft:hard)`);
   const user = serviceValues(u, 'User')[0];
   const group = serviceValues(u, 'Group')[0];
   return {
@@ -50,6 +53,7 @@ export function labUnit(u: UnitSpec): LabUnit {
     runtimeDirs: words('RuntimeDirectory'),
     stateDirs: words('StateDirectory'),
     limitNofile: [soft!, hard ?? soft!],
+    ...(u.minNofile !== undefined ? { minNofile: u.minNofile } : {}),
     ...(user ? { user } : {}),
     ...(group ? { group } : {}),
     ambientCaps: words('AmbientCapabilities'),

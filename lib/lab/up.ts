@@ -10,10 +10,11 @@ import { birdSecretFile } from '../render/paths.ts';
 import { LabError, waitFor } from './exec.ts';
 import { holdsAddress } from './control.ts';
 import { LAB_SKIPS, startHolder, startRouterBird, startUnit, type HostStart } from './daemons.ts';
-import { applySysctls, buildNetwork, labNamespaces } from './network.ts';
+import { applySysctls, buildNetwork } from './network.ts';
+import { preflight } from './preflight.ts';
 import { prepareOrigin, startOrigin, SYSTEM_CA_BUNDLE } from './origin.ts';
 import { originTargets } from '../model/facts.ts';
-import { labOrigin, NS_PREFIX, planLab, type LabPlan } from './plan.ts';
+import { labOrigin, planLab, type LabPlan } from './plan.ts';
 import { labPassword, routerBirdConf } from './router-bird.ts';
 import { FRR_DIR, routerBfddConf, routerBgpdConf, startRouterFrr } from './router-frr.ts';
 import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
@@ -38,15 +39,12 @@ export interface UpOptions {
 
 /** `step` hears each finished step with its counts (the CLI adds the times); `timings` keeps them. */
 export async function labUp(t: Topology, sitesDir: string, onStep: (what: string) => void = () => {}, opts: UpOptions = {}): Promise<UpResult> {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    throw new LabError('lab: needs root on Linux (network namespaces, veth, mounts); run it as root');
-  }
+  const plans = renderPlans(t);
   const frr = new Set(opts.frrRouters ?? []);
-  if (frr.size > 0 && !existsSync(join(FRR_DIR, 'bgpd'))) throw new LabError(`lab: an FRR router needs ${FRR_DIR}/bgpd and bfdd; apt-get install frr`);
-  const leftovers = await labNamespaces(NS_PREFIX);
-  if (existsSync(LAB_DIR) || leftovers.length > 0) {
-    throw new LabError(`lab: a lab is already up or half-built (${leftovers.length} namespaces, state in ${LAB_DIR}); run \`anycdn lab down\` first`);
-  }
+  // Everything the lab needs of the machine, before anything is created: one line per problem.
+  const { problems, notes } = await preflight(plans);
+  if (frr.size > 0 && !existsSync(join(FRR_DIR, 'bgpd'))) problems.push(`lab: an FRR router needs ${FRR_DIR}/bgpd and bfdd: apt-get install frr`);
+  if (problems.length > 0) throw new LabError([...problems, `lab: ${problems.length === 1 ? 'one problem' : `${problems.length} problems`} with this machine; nothing was created`].join('\n'));
   const timings: { step: string; ms: number }[] = [];
   let mark = Date.now();
   const step = (name: string) => {
@@ -55,7 +53,6 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
     onStep(name);
     mark = now;
   };
-  const plans = renderPlans(t);
   const files = plans.flatMap((p) => p.files);
   const plan = planLab(t);
   const state: LabState = { sitesDir, namespaces: plan.namespaces, processes: [], holders: {}, startedAt: new Date().toISOString() };
@@ -70,7 +67,7 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
     const origins = originTargets(t);
     const { images, ...originTrust } = await prepareOrigin(origins[0]!);
     for (let i = 1; i < origins.length; i++) await prepareOrigin(origins[i]!, i);
-    step(`rendered ${files.length} files for ${plans.length} hosts and ${images.length} origin images`);
+    step(`checked this machine and rendered ${files.length} files for ${plans.length} hosts and ${images.length} origin images${notes.map((n) => `; ${n}`).join('')}`);
     await buildNetwork(plan);
     step(`built ${plan.namespaces.length} namespaces and ${plan.links.length} links`);
 

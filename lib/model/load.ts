@@ -1,6 +1,6 @@
 // Loads sites/*.yaml into a validated Topology, or throws InputError with every problem found.
 import { byCodePoint } from './order.ts';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { z } from 'zod';
 import { cdnSchema, siteSchema, type Cdn, type Site, type SourceMap, type Topology } from './schema.ts';
@@ -9,6 +9,7 @@ import { describeIssue, keysAt, relevantIssues } from './issues.ts';
 import { oldShapes } from './migrations.ts';
 import { runRules } from './rules/index.ts';
 import { FAILED, locate, parseYaml, toData, type Parsed } from './yaml-doc.ts';
+import { isProblem, readInput, type InputProblem } from '../read-input.ts';
 
 export const GLOBAL_FILE = 'cdn.yaml';
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -21,6 +22,23 @@ const SITES_FIX = 'pass the directory that holds cdn.yaml and the site files';
  * names where `dir` came from in errors (`--sites`, `context anycdn:sites`).
  */
 export function loadTopology(dir: string, argument = 'sites directory'): Topology {
+  return loadTexts(readSiteTexts(dir, argument));
+}
+
+/** One site model file as read: its name in the directory, the path errors show, its text. */
+export interface SiteText {
+  name: string;
+  file: string;
+  text: string;
+  global: boolean;
+}
+
+/**
+ * The file-reading step of loadTopology: every `*.yaml` in `dir`, each a regular file inside it
+ * read through lib/read-input.ts, or InputError naming every file that cannot be (and never any of
+ * its content). `render` records these same texts in its manifest.
+ */
+export function readSiteTexts(dir: string, argument = 'sites directory'): SiteText[] {
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort();
@@ -29,24 +47,19 @@ export function loadTopology(dir: string, argument = 'sites directory'): Topolog
     const why = code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'is a file, not a directory' : `cannot read: ${fsReason(e)}`;
     throw new InputError([{ file: dir, line: 1, col: 1, message: `${argument}: ${why}; ${SITES_FIX}` }]);
   }
-  const files = names.map((n) => {
-    const path = join(dir, n);
-    return { name: n, path: displayPath(path) };
-  });
-  const texts = new Map<string, string>();
+  const texts: SiteText[] = [];
   const diagnostics: Diagnostic[] = [];
-  for (const f of files) {
-    const read = readSiteFile(join(dir, f.name));
-    if (typeof read === 'string') texts.set(f.path, read);
-    else diagnostics.push({ file: f.path, line: 1, col: 1, message: read.message });
+  for (const name of names) {
+    const file = displayPath(join(dir, name));
+    const read = readSiteFile(join(dir, name), dir);
+    if (typeof read === 'string') texts.push({ name, file, text: read, global: name === GLOBAL_FILE });
+    else diagnostics.push({ file, line: 1, col: 1, message: read.problem });
   }
-  if (!files.some((f) => f.name === GLOBAL_FILE)) {
+  if (!names.includes(GLOBAL_FILE)) {
     diagnostics.push({ file: join(displayPath(dir), GLOBAL_FILE), line: 1, col: 1, message: MISSING_GLOBAL });
   }
   if (diagnostics.length > 0) throw new InputError(sortDiagnostics(diagnostics));
-  return loadTexts(
-    [...texts.entries()].map(([file, text]) => ({ file, text, global: file.endsWith(`/${GLOBAL_FILE}`) || file === GLOBAL_FILE })),
-  );
+  return texts;
 }
 
 /** The pure part of loading, for tests and property checks: file names and texts in, Topology out. */
@@ -124,22 +137,28 @@ export function loadTexts(inputs: { file: string; text: string; global: boolean 
   return topology;
 }
 
-/** The text of one site file, or what is wrong with it in words. */
-function readSiteFile(path: string): string | { message: string } {
-  let size: number;
-  try {
-    const st = statSync(path);
-    if (st.isDirectory()) return { message: 'is a directory, not a site file; remove it or rename it without .yaml' };
-    size = st.size;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { message: code === 'ENOENT' ? 'cannot read: no such file (a symlink to a missing file?); fix or remove it' : `cannot read: ${fsReason(e)}; fix or remove it` };
-  }
-  if (size > MAX_FILE_BYTES) return { message: `file is ${size} bytes; the limit is ${MAX_FILE_BYTES}` };
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    return { message: `cannot read: ${fsReason(e)}; fix or remove it` };
+/** The text of one site file, or what is wrong with it in words (never its content). */
+function readSiteFile(path: string, dir: string): string | { problem: string } {
+  const read = readInput(path, { maxBytes: MAX_FILE_BYTES, within: dir });
+  return isProblem(read) ? { problem: siteFileProblem(read) } : read;
+}
+
+function siteFileProblem(read: InputProblem): string {
+  switch (read.kind) {
+    case 'missing':
+      return read.message === 'is a symlink to a missing file' ? 'cannot read: no such file (a symlink to a missing file?); fix or remove it' : `cannot read: ${read.message}; fix or remove it`;
+    case 'directory':
+      return 'is a directory, not a site file; remove it or rename it without .yaml';
+    case 'special':
+      return `${read.message}; a site file must be a regular file: remove it or rename it without .yaml`;
+    case 'outside':
+      return `${read.message}; a site file must lie inside the sites directory: copy it in, or remove the link`;
+    case 'too-large':
+      return `is larger than ${MAX_FILE_BYTES} bytes, the limit for a site file; split the site or shorten the file`;
+    case 'not-utf8':
+      return 'is not UTF-8 text (its content is not shown); save it as UTF-8, or remove it or rename it without .yaml';
+    case 'unreadable':
+      return `${read.message}; fix or remove it`;
   }
 }
 

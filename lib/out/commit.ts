@@ -1,8 +1,9 @@
 // The git commit of a checkout, read from .git directly (HEAD, the ref file or packed-refs,
 // worktrees included), so neither `render` (the manifest's model commit) nor `--version` starts a
 // process for it.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isProblem, readInput } from '../read-input.ts';
 
 /**
  * The commit of the checkout holding `sitesDir` (the nearest directory upwards with a .git), as
@@ -58,10 +59,8 @@ function exists(path: string): boolean {
   }
 }
 
+/** A git file's text, read as any input is (a FIFO or device in a .git cannot hang render); packed-refs can be large. */
 function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
+  const text = readInput(path, { maxBytes: 64 * 1024 * 1024 });
+  return isProblem(text) ? undefined : text.trim();
 }

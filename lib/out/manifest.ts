@@ -3,10 +3,11 @@
 // path, sha256 and mode, the model texts it was rendered from (so plan can rebuild the cloud
 // templates of that state offline) and the git commit of the model when there is one.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { InputError } from '../model/errors.ts';
+import { InputError, show } from '../model/errors.ts';
+import { IDENT } from '../model/text.ts';
+import { isProblem, readInput } from '../read-input.ts';
 import { byCodePoint } from '../model/order.ts';
 import type { RenderContext, RenderedFile } from '../render/types.ts';
 import { outputPath } from '../render/index.ts';
@@ -58,34 +59,60 @@ export function manifestText(m: Manifest): string {
   return `${JSON.stringify({ ...m, model: { ...m.model, files } }, null, 2)}\n`;
 }
 
-/** Parses a manifest's text; a message (what is wrong, and the fix) when it is not one. */
+/** The most bytes a manifest may hold: it carries the model's texts (1 MiB each at most) and a line per file. */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Parses a manifest's text: the manifest, or what is wrong with it (no fix: the caller names it,
+ * see manifestFix). Every file path must be one render writes, `<site>/<host>/<path on the host>`
+ * with no empty, `.` or `..` segment, so nothing read or deleted through it can leave --out.
+ */
 export function parseManifest(text: string): Manifest | string {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return 'is not JSON; delete it and run `anycdn render` to write it again';
+    return 'is not JSON';
   }
   const r = manifestSchema.safeParse(json);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    return `${i.path.join('.') || '(top level)'}: ${i.message}; delete it and run \`anycdn render\` to write it again`;
+    return `${i.path.join('.') || '(top level)'}: ${i.message}`;
+  }
+  for (const [i, f] of r.data.files.entries()) {
+    const problem = entryPathProblem(f.path);
+    if (problem) return `files.${i}.path: ${problem}, got ${show(f.path)}`;
+  }
+  for (const name of Object.keys(r.data.model.files)) {
+    if (!/^[^/\0]+\.ya?ml$/.test(name)) return `model.files: ${show(name)} is not a site file name (<name>.yaml)`;
   }
   return r.data;
 }
 
-/** The model files of a sites directory, by name: what the manifest records. */
-export function readModelFiles(sitesDir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const n of readdirSync(sitesDir).filter((n) => /\.ya?ml$/.test(n)).sort(byCodePoint)) out[n] = readFileSync(join(sitesDir, n), 'utf8');
-  return out;
+/** Why `path` is not one render writes (<site>/<host>/<path>), or undefined. */
+export function entryPathProblem(path: string): string | undefined {
+  const parts = path.split('/');
+  if (parts.length < 3 || !IDENT.test(parts[0]!) || !IDENT.test(parts[1]!)) return 'must be <site>/<host>/<path on the host>';
+  if (parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\0'))) return 'must have no empty, . or .. segment';
+  return undefined;
 }
+
+/** The fix for a manifest anycdn cannot use: the tree under it cannot be trusted to be anycdn's either. */
+export const manifestFix = (outDir: string) => `render into a new --out, or remove ${outDir} (once you have checked that nothing in it is yours) and render again`;
 
 /** A render context whose zone baselines are the recorded zone files (serial and sha256). */
 export function zoneContext(entries: { path: string; sha256: string; soaSerial?: number | undefined }[]): RenderContext {
   const byPath = new Map(entries.filter((e) => e.soaSerial !== undefined).map((e) => [e.path, { serial: e.soaSerial!, sha256: e.sha256 }]));
   return { zoneBaseline: (site, host, path) => byPath.get(`${site}/${host}${path}`) };
 }
+
+/** Why a manifest cannot be used, and the fix. */
+export interface ManifestProblem {
+  what: string;
+  fix: string;
+}
+
+export const isManifestProblem = (m: Manifest | ManifestProblem | undefined): m is ManifestProblem => m !== undefined && 'what' in m;
 
 /**
  * The render context of the last render recorded in `outDir` ({} when there is none), so the CDK
@@ -94,18 +121,22 @@ export function zoneContext(entries: { path: string; sha256: string; soaSerial?:
 export function recordedContext(outDir: string): RenderContext {
   const m = readManifest(outDir);
   if (m === undefined) return {};
-  if (typeof m === 'string') throw new InputError([{ file: join(outDir, MANIFEST_PATH), line: 1, col: 1, message: m }]);
+  if (isManifestProblem(m)) throw new InputError([{ file: join(outDir, MANIFEST_PATH), line: 1, col: 1, message: `${m.what}; ${m.fix}` }]);
   return zoneContext(m.files);
 }
 
-/** The manifest under `outDir`: undefined when there is none, a message when it is unreadable. */
-export function readManifest(outDir: string): Manifest | string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(outDir, MANIFEST_PATH), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw e;
+/**
+ * The manifest under `outDir`: undefined when there is none, else the manifest or what is wrong
+ * with it. It is read as any input is (lib/read-input.ts): a regular file whose real path lies
+ * inside `outDir`, at most MAX_MANIFEST_BYTES.
+ */
+export function readManifest(outDir: string): Manifest | ManifestProblem | undefined {
+  const text = readInput(join(outDir, MANIFEST_PATH), { maxBytes: MAX_MANIFEST_BYTES, within: outDir });
+  if (isProblem(text)) {
+    if (text.kind === 'missing') return undefined;
+    if (text.kind === 'unreadable') return { what: text.message, fix: 'check its permissions' };
+    return { what: text.message, fix: manifestFix(outDir) };
   }
-  return parseManifest(text);
+  const m = parseManifest(text);
+  return typeof m === 'string' ? { what: m, fix: manifestFix(outDir) } : m;
 }

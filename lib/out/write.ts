@@ -8,17 +8,35 @@
 // purpose: measured on this 2-core machine (load average 20-27) for 300 sites on tmpfs, promise-based calls with 32 in
 // flight cost 1.3-2.1 s of CPU and 3.5-3.9 s of wall time, synchronous ones 0.5-0.6 s and
 // 1.9-2.6 s; the per-call overhead of the thread pool is larger than the calls themselves.
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { RenderedFile } from '../render/types.ts';
 import { outputPath } from '../render/index.ts';
 
+/** The previous tree was not deleted: `mayReplace` refused it just before. */
+export class ReplaceRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReplaceRefused';
+  }
+}
+
 /**
  * `extra`: files of the tree itself rather than of a host (the manifest, out/routing/), relative
- * to --out. Synchronous throughout, for the reason above: removing the previous tree through the
- * promise API took a thread-pool round trip per entry.
+ * to --out. `mayReplace` says what is wrong with a directory that may not be deleted, without the
+ * fix (lib/out/guard.ts): the caller asks it before rendering, and it is asked again of the
+ * previous tree once that is renamed aside, right before it is deleted, in case it changed
+ * meanwhile; then it is kept and named instead. Neither the renames nor the deletion follow a
+ * symlink (rmSync removes a link, not what it points to). Synchronous throughout, for the reason
+ * above: removing the previous tree through the promise API took a thread-pool round trip per
+ * entry.
  */
-export async function writeTreeAtomically(outDir: string, files: RenderedFile[], extra: { path: string; content: string }[] = []): Promise<void> {
+export async function writeTreeAtomically(
+  outDir: string,
+  files: RenderedFile[],
+  extra: { path: string; content: string }[],
+  mayReplace: (dir: string) => string | undefined,
+): Promise<void> {
   const target = resolve(outDir);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
@@ -32,7 +50,7 @@ export async function writeTreeAtomically(outDir: string, files: RenderedFile[],
       mkdirSync(dirname(p), { recursive: true });
       writeFileSync(p, e.content);
     }
-    if (isDirectory(target)) {
+    if (exists(target)) {
       renameSync(target, old);
       moved = true;
     }
@@ -42,12 +60,17 @@ export async function writeTreeAtomically(outDir: string, files: RenderedFile[],
     rmSync(staging, { recursive: true, force: true });
     throw e;
   }
-  if (moved) rmSync(old, { recursive: true, force: true });
+  if (!moved) return;
+  const problem = mayReplace(old);
+  if (problem) throw new ReplaceRefused(`the new tree is in place, but the previous one changed while rendering and was not deleted: ${old} ${problem}; check it, then remove it`);
+  rmSync(old, { recursive: true, force: true });
 }
 
-function isDirectory(path: string): boolean {
+/** Whether anything is at `path`, a symlink included (lstat, which never follows it). */
+function exists(path: string): boolean {
   try {
-    return statSync(path).isDirectory();
+    lstatSync(path);
+    return true;
   } catch {
     return false;
   }

@@ -4,7 +4,7 @@
 // files show what changed inside a bundle), the per-version wait-condition names, and the
 // bootstrap user data (reduced to a digest, so a real bootstrap change is still one line).
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -21,11 +21,10 @@ type Template = Record<string, any>;
 
 /**
  * Every stack's template for a topology and its rendered files, synthesized in-process with the
- * context of cdk.json (as `cdk synth` would have it). Assets go to a temporary directory, removed
+ * context of cdk.json (as `cdk synth` would have it; lib/plan/cdk-json.ts finds and reads it). Assets go to a temporary directory, removed
  * whatever happens.
  */
-export function synthTemplates(t: Topology, files: RenderedFile[], cdkJson: string | undefined, opts: { nag?: boolean } = {}): Map<string, Template> {
-  const context: Record<string, unknown> = cdkJson ? ((JSON.parse(readFileSync(cdkJson, 'utf8')) as { context?: Record<string, unknown> }).context ?? {}) : {};
+export function synthTemplates(t: Topology, files: RenderedFile[], context: Record<string, unknown>, opts: { nag?: boolean } = {}): Map<string, Template> {
   const outdir = mkdtempSync(join(tmpdir(), 'anycdn-plan-cdk-'));
   try {
     // cdk-nag runs unless `nag: false` (the baseline, already applied): plan is the last look

@@ -12,6 +12,8 @@ import type { Topology } from '../model/schema.ts';
 
 /** The directory under --out that holds these files (a site id may not take this name). */
 export const ROUTING_DIR = 'routing';
+/** The files in it: the ROA table, the same as SLURM, the IRR objects. */
+export const ROUTING_FILES = ['roas.txt', 'roas.slurm.json', 'irr.rpsl'] as const;
 
 /**
  * The ASNs a BYOIP range's ROA must authorise for Global Accelerator (and EC2) to provision and
@@ -108,9 +110,6 @@ export function rpsl(t: Topology, list: Roa[]): string {
 /** The files under out/routing/, by path relative to --out. */
 export function routingFiles(t: Topology, opts: RoutingOptions = {}): { path: string; content: string }[] {
   const list = roas(t, opts);
-  return [
-    { path: `${ROUTING_DIR}/roas.txt`, content: roaTable(list) },
-    { path: `${ROUTING_DIR}/roas.slurm.json`, content: slurm(list) },
-    { path: `${ROUTING_DIR}/irr.rpsl`, content: rpsl(t, list) },
-  ];
+  const content = { 'roas.txt': roaTable(list), 'roas.slurm.json': slurm(list), 'irr.rpsl': rpsl(t, list) } satisfies Record<(typeof ROUTING_FILES)[number], string>;
+  return ROUTING_FILES.map((name) => ({ path: `${ROUTING_DIR}/${name}`, content: content[name] }));
 }

@@ -10,6 +10,11 @@ export interface UnitSpec {
   requires?: string[];
   /** [Service] entries in file order: plain values, or commands (argv) for the Exec*= keys. */
   service: [string, UnitValue][];
+  /**
+   * The open files the daemon refuses to start without (haproxy's strict-limits), where it is
+   * known; LimitNOFILE= asks for at least as many. The lab checks the machine can give it.
+   */
+  minNofile?: number;
 }
 
 /** The plain values of `key` in a unit's [Service] section. */

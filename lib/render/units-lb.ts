@@ -9,6 +9,28 @@ import { vrrpInstanceName } from './keepalived.ts';
 import { hasRole } from './types.ts';
 import type { UnitSpec } from './unit-spec.ts';
 
+/** The kernel's default fs.nr_open: the most descriptors a process may have on a stock machine. */
+export const KERNEL_NR_OPEN = 1_048_576;
+
+/**
+ * The open files haproxy cannot start without. It sets its own limit to the descriptors it may use
+ * (two per connection, maxconn x 2, plus its listeners, its stats socket and three per thread:
+ * 2 x maxconn + 35 on two cores) and exits when the hard limit is lower (strict-limits, on by
+ * default since 2.6). 1024 covers the rest on any number of threads.
+ */
+export function haproxyMinNofile(maxConn: number): number {
+  return 2 * maxConn + 1024;
+}
+
+/**
+ * LimitNOFILE= of haproxy's unit: what it needs, never below the kernel's default fs.nr_open, which
+ * every machine grants. Above it (maxConn over 523,776) the host's fs.nr_open must be as high:
+ * systemd as PID 1 raises it at boot (its bump-proc-sys-fs-nr-open build option).
+ */
+export function haproxyNofile(maxConn: number): number {
+  return Math.max(KERNEL_NR_OPEN, haproxyMinNofile(maxConn));
+}
+
 export function lbUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
   if (!hasRole(host, 'lb')) return [];
   const haproxyCheck = exec('/usr/sbin/haproxy', '-c', '-q', '-f', PATHS.haproxyConf);
@@ -17,6 +39,7 @@ export function lbUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
       name: 'haproxy',
       description: 'HAProxy: the image VIP in front of the site caches (anycdn)',
       after: ['network-online.target'],
+      minNofile: haproxyMinNofile(site.haproxy.maxConn),
       service: [
         // -Ws: master-worker in the foreground with sd_notify; USR2 reloads without dropping connections.
         ['Type', 'notify'],
@@ -31,8 +54,9 @@ export function lbUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
         ['ExecStopPost', sh(`echo 1 > ${PATHS.haproxyStopped}`)],
         ['KillMode', 'mixed'],
         ['SuccessExitStatus', '143'],
-        // haproxy needs about 2 x maxconn descriptors and refuses to start without them.
-        ['LimitNOFILE', '1048576'],
+        // haproxy asks for its descriptors itself and, since 2.6 (strict-limits), refuses to start
+        // without them: see haproxyMinNofile.
+        ['LimitNOFILE', String(haproxyNofile(site.haproxy.maxConn))],
         ['Restart', 'always'],
         ['RestartSec', '1'],
         ['RuntimeDirectory', 'haproxy'],

@@ -102,7 +102,7 @@ describe('anycdn plan against the last render (out/.anycdn/manifest.json)', () =
     await run(['render', '--sites', join(d, 'sites'), '--out', join(d, 'out')]);
     writeFileSync(join(d, 'out', '.anycdn', 'manifest.json'), '{"version": 2}');
     const r = await run(['render', '--sites', join(d, 'sites'), '--out', join(d, 'out')]);
-    expect(r).toEqual({ code: 1, out: [], err: [`${join(d, 'out', '.anycdn/manifest.json')}:1:1: version: Invalid input: expected 1; delete it and run \`anycdn render\` to write it again`, '1 error'] });
+    expect(r).toEqual({ code: 1, out: [], err: [`${join(d, 'out', '.anycdn/manifest.json')}:1:1: version: Invalid input: expected 1; render into a new --out, or remove ${join(d, 'out')} (once you have checked that nothing in it is yours) and render again`, '1 error'] });
   });
 
   it('bad usage exits 1, never 2 (2 means changes)', async () => {

@@ -4,6 +4,7 @@
 // bundle hashes, wait-condition versions or bootstrap blobs.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { readCdkJson } from '../../lib/plan/cdk-json.ts';
 import { diffStacks, synthTemplates } from '../../lib/plan/cloud.ts';
 import { renderTopology } from '../../lib/render/index.ts';
 import { formatPlan } from '../../lib/plan/format.ts';
@@ -11,8 +12,8 @@ import type { Topology } from '../../lib/model/schema.ts';
 import { edit, load, shipped, type Texts } from '../model/fixtures.ts';
 import { classLines, planOf } from './harness.ts';
 
-const CDK_JSON = join(import.meta.dirname, '..', '..', 'cdk.json');
-const synth = (t: Topology) => synthTemplates(t, renderTopology(t), CDK_JSON);
+const CONTEXT = readCdkJson(join(import.meta.dirname, '..', '..', 'sites')).context;
+const synth = (t: Topology) => synthTemplates(t, renderTopology(t), CONTEXT);
 let base: ReturnType<typeof synth>;
 beforeAll(() => {
   base = synth(load(shipped()));

@@ -81,6 +81,27 @@ WantedBy=multi-user.target
   });
 });
 
+describe("haproxy's file limit", () => {
+  const limit = (maxConn?: number) => {
+    const t = loadInline(inlineSite({ extra: maxConn === undefined ? '' : `haproxy:\n  maxConn: ${maxConn}` }));
+    const { site, host } = siteAndHost(t, 'tst-lb2');
+    const unit = renderUnits(t, site, host).find((u) => u.path === '/etc/systemd/system/haproxy.service')!;
+    return unit.content.split('\n').filter((l) => l.startsWith('LimitNOFILE='));
+  };
+
+  // haproxy 2.6 exits at start when it cannot raise its own limit to 2 x maxconn + its listeners
+  // and threads (strict-limits): the unit must give at least that, also above the kernel default.
+  it('is the kernel default fs.nr_open while 2 x maxConn + 1024 fits in it', () => {
+    expect(limit()).toEqual(['LimitNOFILE=1048576']);
+    expect(limit(523_776)).toEqual(['LimitNOFILE=1048576']);
+  });
+
+  it('grows with maxConn above it', () => {
+    expect(limit(523_777)).toEqual(['LimitNOFILE=1048578']);
+    expect(limit(1_000_000)).toEqual(['LimitNOFILE=2001024']);
+  });
+});
+
 describe('the health checker files', () => {
   it('ships the program byte for byte under the generated header', () => {
     const p = file(files('tst-lb1'), '/usr/local/lib/anycdn/anycdn-healthcheck.mjs');
