@@ -22,6 +22,8 @@ import { bundleFile } from '../cloud/staging.ts';
 export interface MetalSiteStackProps extends StackProps {
   shape: MetalSiteShape;
   alarmTopicArn?: string;
+  /** Say at synth that the alarm pages no one when there is no topic. */
+  warnUnpaged?: boolean;
 }
 
 export class MetalSiteStack extends Stack {
@@ -63,7 +65,7 @@ export class MetalSiteStack extends Stack {
       treatMissingData: shape.alarm.treatMissingData as cloudwatch.TreatMissingData,
     });
     if (props.alarmTopicArn) alarm.addAlarmAction(new actions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)));
-    else Annotations.of(alarm).addWarningV2('anycdn:alarm-pages-no-one', alarmPagesNoOne(siteId, `context ${CONTEXT.alarmTopicArn}`));
+    else if (props.warnUnpaged ?? true) Annotations.of(alarm).addWarningV2('anycdn:alarm-pages-no-one', alarmPagesNoOne(siteId, `context ${CONTEXT.alarmTopicArn}`));
 
     for (const b of shape.bundles) {
       const bundle = new s3assets.Asset(this, `Bundle-${b.host}`, { path: bundleFile(b), assetHash: b.sha256, assetHashType: AssetHashType.CUSTOM });

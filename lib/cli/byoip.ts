@@ -4,7 +4,7 @@
 // what the picture says the accelerator announces. No cdk.json, or one that does not parse
 // (plan's cloud side reports that), means no BYOIP.
 import { CONTEXT } from '../cdk/context.ts';
-import { findCdkJson } from '../plan/cdk-json.ts';
+import { findCdkJson } from '../plan/cdk-json-path.ts';
 import { isProblem, readInput } from '../read-input.ts';
 
 export function byoipFromCdkJson(sitesDir: string): boolean {
