@@ -154,15 +154,17 @@ describe.skipIf(skip)('lab: routable anycast, dual stack and route origins', () 
 
   it('route origin validation: the shipped routes are ROA-valid at every router; an origin the ROAs do not name is dropped', async () => {
     // Every router: each anycast route it holds is ROA-valid for its origin, and it filtered none.
+    // Each count is one query, so a route that comes or goes between two of them changes nothing.
     for (const r of plan.routers) {
       for (const family of [4, 6] as const) {
-        const all = await routerBirdc(r.site, 'show', 'route', 'table', `master${family}`, 'where', `net ~ ANYCAST${family}`, 'count');
-        const valid = await routerBirdc(r.site, 'show', 'route', 'table', `master${family}`, 'where', `net ~ ANYCAST${family} && roa_check(roas${family}, net, bgp_path.last) = ROA_VALID`, 'count');
-        const filtered = await routerBirdc(r.site, 'show', 'route', 'table', `master${family}`, 'filtered', 'where', `net ~ ANYCAST${family}`, 'count');
+        const table = ['show', 'route', 'table', `master${family}`];
+        const all = await routerBirdc(r.site, ...table, 'where', `net ~ ANYCAST${family}`, 'count');
+        const notValid = await routerBirdc(r.site, ...table, 'where', `net ~ ANYCAST${family} && roa_check(roas${family}, net, bgp_path.last) != ROA_VALID`, 'count');
+        const filtered = await routerBirdc(r.site, ...table, 'filtered', 'where', `net ~ ANYCAST${family}`, 'count');
         expect(all, `router ${r.site} IPv${family}: anycast routes`).toBeGreaterThan(0);
-        expect(valid, `router ${r.site} IPv${family}: every anycast route ROA-valid`).toBe(all);
+        expect(notValid, `router ${r.site} IPv${family}: no anycast route that is not ROA-valid`).toBe(0);
         expect(filtered, `router ${r.site} IPv${family}: nothing dropped as invalid`).toBe(0);
-        figures.record('RPKI: shipped routes', `router ${r.site} IPv${family}: ROA-valid of all anycast routes`, 'routes', 'all', [valid], `${all} routes, ${filtered} filtered`);
+        figures.record('RPKI: shipped routes', `router ${r.site} IPv${family}: anycast routes not ROA-valid`, 'routes', '0', [notValid], `${all} routes, ${filtered} filtered`);
       }
     }
     const router = plan.routers.find((r) => r.site === 'nyc')!;
