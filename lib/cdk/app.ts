@@ -20,6 +20,8 @@ export const GLOBAL_STACK = stackName(GLOBAL);
 export const siteStackName = (siteId: string) => stackName(siteId);
 
 export interface BuildOptions {
+  /** Warn, per metal site, that a VIP alarm without anycdn:alarm-topic-arn pages no one (synth does; plan's diffing synth does not). */
+  alarmWarnings?: boolean;
   /** Run cdk-nag's AwsSolutions checks at synth (default true; bin/cdk.ts asks nagChecks()). */
   nag?: boolean;
 }
@@ -78,6 +80,7 @@ export function buildApp(app: App, t: Topology, plans: HostPlan[] = renderPlans(
       description: `anycdn: metal site ${s.site.id} (${s.site.location}): VIP health check and host bundles`,
       shape: s,
       ...(alarmTopicArn ? { alarmTopicArn } : {}),
+      warnUnpaged: opts.alarmWarnings ?? true,
     }));
   }
 

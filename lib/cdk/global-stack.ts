@@ -56,8 +56,6 @@ export class GlobalStack extends Stack {
     }
     if (shape.delegation) {
       const d = shape.delegation;
-      const assigned = accelerator.ipv4Addresses;
-      if (!assigned) throw new Error('internal: an accelerator without IPv4 addresses');
       new route53.CfnRecordSet(this, 'Delegation', {
         hostedZoneId: d.hostedZoneId,
         name: `${d.zone}.`,
@@ -65,13 +63,14 @@ export class GlobalStack extends Stack {
         ttl: String(d.ttlSec),
         resourceRecords: d.nameservers.map((ns) => `${ns}.`),
       });
-      // BYOIP: each name server's glue is the address of its own anycast prefix (RFC 2182: one
-      // bad prefix never takes out every name server). AWS-assigned: both accelerator addresses.
+      // The glue is the child zone's own records for each name server: the addresses of its anycast
+      // prefix, A and AAAA (RFC 2182: one bad prefix never takes out every name server).
       for (const ns of d.glue) {
-        new route53.CfnRecordSet(this, `Glue-${ns.name}`, { hostedZoneId: d.hostedZoneId, name: `${ns.name}.`, type: 'A', ttl: String(d.ttlSec), resourceRecords: props.byoip ? [ns.byoipAddress] : assigned });
+        new route53.CfnRecordSet(this, `Glue-${ns.name}`, { hostedZoneId: d.hostedZoneId, name: `${ns.name}.`, type: 'A', ttl: String(d.ttlSec), resourceRecords: ns.a });
+        if (ns.aaaa.length > 0) new route53.CfnRecordSet(this, `Glue6-${ns.name}`, { hostedZoneId: d.hostedZoneId, name: `${ns.name}.`, type: 'AAAA', ttl: String(d.ttlSec), resourceRecords: ns.aaaa });
       }
     }
-    new CfnOutput(this, 'AnycastAddresses', { value: Fn.join(' ', accelerator.ipv4Addresses ?? []), description: 'The accelerator addresses: the in-zone name servers\' glue must point here' });
+    new CfnOutput(this, 'AnycastAddresses', { value: Fn.join(' ', accelerator.ipv4Addresses ?? []), description: 'The accelerator addresses (its own, or the anycast ones with BYOIP)' });
     new CfnOutput(this, 'AcceleratorDnsName', { value: accelerator.dnsName });
   }
 }

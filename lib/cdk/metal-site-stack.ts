@@ -4,7 +4,7 @@
 // an SSM parameter per host that points at its current bundle (S3 URL and sha256) and a managed
 // policy that reads only that parameter and that object. No Lambda, no custom resource: the
 // stack is plain CloudFormation resources.
-import { AssetHashType, CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Annotations, AssetHashType, CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,12 +15,15 @@ import { CfnParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { bundleParameter, bundlePointer } from '../cloud/bundle.ts';
 import { pullStatements, type ResourceRef } from '../cloud/iam.ts';
-import type { MetalSiteShape } from '../cloud/shape.ts';
+import { alarmPagesNoOne, type MetalSiteShape } from '../cloud/shape.ts';
+import { CONTEXT } from './context.ts';
 import { bundleFile } from '../cloud/staging.ts';
 
 export interface MetalSiteStackProps extends StackProps {
   shape: MetalSiteShape;
   alarmTopicArn?: string;
+  /** Say at synth that the alarm pages no one when there is no topic. */
+  warnUnpaged?: boolean;
 }
 
 export class MetalSiteStack extends Stack {
@@ -62,6 +65,7 @@ export class MetalSiteStack extends Stack {
       treatMissingData: shape.alarm.treatMissingData as cloudwatch.TreatMissingData,
     });
     if (props.alarmTopicArn) alarm.addAlarmAction(new actions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)));
+    else if (props.warnUnpaged ?? true) Annotations.of(alarm).addWarningV2('anycdn:alarm-pages-no-one', alarmPagesNoOne(siteId, `context ${CONTEXT.alarmTopicArn}`));
 
     for (const b of shape.bundles) {
       const bundle = new s3assets.Asset(this, `Bundle-${b.host}`, { path: bundleFile(b), assetHash: b.sha256, assetHashType: AssetHashType.CUSTOM });

@@ -6,11 +6,12 @@ import { loadTopology } from '../model/load.ts';
 import { planLab } from '../lab/plan.ts';
 import { graphSvg } from '../graph/svg.ts';
 import { topologyGraph } from '../graph/topology.ts';
+import { byoipFromCdkJson } from './byoip.ts';
 import { EXIT, type Io } from './report.ts';
 
 export async function graphCommand(opts: { sites: string; out: string; lab?: boolean }, io: Io): Promise<number> {
   const t = loadTopology(opts.sites, '--sites');
-  const svg = await graphSvg(topologyGraph(t, opts.lab ? planLab(t) : undefined));
+  const svg = await graphSvg(topologyGraph(t, opts.lab ? planLab(t) : undefined, { byoip: byoipFromCdkJson(opts.sites) }));
   if (opts.out === '-') {
     io.out(svg.trimEnd());
     return EXIT.ok;

@@ -7,7 +7,7 @@ import { InputError } from '../model/errors.ts';
 import { loadTopology } from '../model/load.ts';
 import type { Topology } from '../model/schema.ts';
 import { zoneContext, sha256Hex } from '../out/manifest.ts';
-import { outputPlans, renderPlans, type HostPlan } from '../render/index.ts';
+import { outputPlans, renderPlans, routingFiles, type HostPlan } from '../render/index.ts';
 import type { RenderContext } from '../render/types.ts';
 import { dirBaseline, gitBaseline, gitCommit, outBaseline, recordedModelError, type Baseline } from '../plan/baseline.ts';
 import { amiProblems, contextDiagnostic, readCdkJson } from '../plan/cdk-json.ts';
@@ -15,6 +15,7 @@ import { diffStacks, synthTemplates } from '../plan/cloud.ts';
 import type { CloudChange } from '../plan/types.ts';
 import { buildPlan } from '../plan/compare.ts';
 import { formatPlan } from '../plan/format.ts';
+import { byoipFromCdkJson } from './byoip.ts';
 import { EXIT, type Io } from './report.ts';
 
 export interface PlanOptions {
@@ -47,7 +48,9 @@ export async function planCommand(opts: PlanOptions, io: Io, colour: boolean): P
   if (opts.cloud === false) cloud = 'skipped with --no-cloud';
   else if (!baseline.topology) cloud = `${baseline.info.source} records no model (.anycdn/manifest.json) to rebuild its templates from`;
   else cloud = cloudChanges(opts.sites, topology, plans, baseline.topology, ctx, baseline.manifestFile);
-  const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: outputPlans(topology, ctx), topology, cloud, warnings: baseline.warnings });
+  const byoip = byoipFromCdkJson(opts.sites);
+  const routing = { ...(baseline.topology ? { before: routingFiles(baseline.topology, { byoip }) } : {}), after: routingFiles(topology, { byoip }), byoip };
+  const plan = buildPlan({ baseline: baseline.info, before: baseline.tree, after: outputPlans(topology, ctx), topology, cloud, warnings: baseline.warnings, routing });
   if (opts.json) io.out(JSON.stringify(plan, null, 2));
   else for (const l of formatPlan(plan, colour)) io.out(l);
   return plan.changes && opts.exitCode ? PLAN_EXIT.changes : PLAN_EXIT.noChanges;

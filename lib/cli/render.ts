@@ -10,6 +10,7 @@ import { replaceable } from '../out/guard.ts';
 import { buildManifest, MANIFEST_PATH, manifestText, zoneContext, type Manifest } from '../out/manifest.ts';
 import { modelCommit } from '../out/commit.ts';
 import type { RenderedFile } from '../render/types.ts';
+import { byoipFromCdkJson } from './byoip.ts';
 import { EXIT, type Io } from './report.ts';
 import type { RenderOutput } from './schemas.ts';
 
@@ -32,7 +33,7 @@ export async function renderCommand(opts: { sites: string; out: string; json?: b
   const previous = 'manifest' in out ? out.manifest : undefined;
   const files = renderTopology(topology, previous ? zoneContext(previous.files) : {});
   const manifest = buildManifest(files, { commit: await modelCommit(opts.sites), files: Object.fromEntries(texts.map((t) => [t.name, t.text])) });
-  const other = [...routingFiles(topology), { path: MANIFEST_PATH, content: manifestText(manifest) }];
+  const other = [...routingFiles(topology, { byoip: byoipFromCdkJson(opts.sites) }), { path: MANIFEST_PATH, content: manifestText(manifest) }];
   try {
     await writeTreeAtomically(opts.out, files, other, (dir) => {
       const r = replaceable(dir);

@@ -102,12 +102,11 @@ export function securityGroups(t: Topology, site: Site, plans: HostPlan[]): Secu
   return [
     {
       name: 'base',
-      description: `anycdn ${site.id}: every host; no ingress but Prometheus, egress to https/http for packages, S3 and SSM`,
+      description: `anycdn ${site.id}: every host; no ingress but Prometheus, egress to https for packages, S3 and SSM`,
       ingress: ingress('base'),
-      egress: [
-        { protocol: 'tcp', port: PORTS.https, peer: ANY, description: 'apt, S3, SSM and EC2 APIs over https' },
-        { protocol: 'tcp', port: PORTS.http, peer: ANY, description: 'apt mirrors (signed packages) over http' },
-      ],
+      // https only: the bootstrap points apt at https mirrors, so no group but the caches' opens
+      // port 80, and the caches' port-80 rules (their shield, an http origin) mean what they say.
+      egress: [{ protocol: 'tcp', port: PORTS.https, peer: ANY, description: 'apt, S3, SSM and EC2 APIs over https' }],
     },
     {
       name: 'lb',
@@ -158,17 +157,22 @@ function lbEgress(endpoints: Endpoint[]): SecurityRule[] {
 
 /**
  * Where the caches fetch misses, from the same targets their configs name: the origin (at every
- * site, as the fallback behind a shield too) and the shield's published VIP. Stated even where the
- * base group's http/https covers it, so the cache group says what caches call.
+ * site, as the fallback behind a shield too) and the shield's published VIP. The shield is one
+ * known address, so its rule names it alone; an origin is a hostname whose addresses move, so its
+ * port is open to any address. Stated even where the base group's 443 covers it, so the cache
+ * group says what caches call.
  */
 function cacheEgress(t: Topology, site: Site): SecurityRule[] {
-  // One rule per port, naming everything the caches reach there (origins in priority order).
-  const byPort = new Map<number, string[]>();
-  const add = (port: number, what: string) => byPort.set(port, [...(byPort.get(port) ?? []), what]);
-  for (const o of originTargets(t)) add(o.port, `the origin ${o.host}:${o.port}`);
+  // One rule per port and peer, naming everything the caches reach there (origins in priority order).
+  const rules = new Map<string, { port: number; peer: RulePeer; what: string[] }>();
+  const add = (port: number, peer: RulePeer, what: string) => {
+    const key = `${port} ${JSON.stringify(peer)}`;
+    rules.set(key, { port, peer, what: [...(rules.get(key)?.what ?? []), what] });
+  };
+  for (const o of originTargets(t)) add(o.port, ANY, `the origin ${o.host}:${o.port}`);
   const shield = shieldTarget(t, site);
-  if (shield) add(shield.port, `the shield ${shield.site} at ${shield.address}:${shield.port}`);
-  return [...byPort].map(([port, what]) => ({ protocol: 'tcp' as const, port, peer: ANY, description: what.map((w) => `cache misses to ${w}`).join(', and ') }));
+  if (shield) add(shield.port, { cidrIpv4: `${shield.address}/32` }, `the shield ${shield.site} at ${shield.address}:${shield.port}`);
+  return [...rules.values()].map((r) => ({ protocol: 'tcp' as const, port: r.port, peer: r.peer, description: r.what.map((w) => `cache misses to ${w}`).join(', and ') }));
 }
 
 /** The groups a host is in: base plus one per role, in a fixed order. */

@@ -65,6 +65,17 @@ export interface MetalSiteShape {
   alarm: typeof VIP_ALARM;
 }
 
+/**
+ * Said by synth (a CDK warning, a Pulumi warning) when a metal site's VIP alarm has no topic: an
+ * alarm nobody hears is worse than none, because the dashboard looks covered. Synth warns rather
+ * than fails, so an offline synth of the example and a CI diff need no real SNS topic (failing
+ * would push people to paste a dummy ARN, which pages no one silently); `cdk synth --strict`
+ * turns the warning into an error for a production pipeline.
+ */
+export function alarmPagesNoOne(site: string, setting: string): string {
+  return `the VIP alarm of site ${site} pages no one: set ${setting} to an SNS topic ARN (us-east-1) that reaches your on-call`;
+}
+
 /** Down when the minimum status over a minute is below 1, or when no status arrives at all. */
 export const VIP_ALARM = {
   statistic: 'Minimum',
@@ -99,8 +110,9 @@ export interface AcceleratorShape {
 }
 
 /**
- * NS records for the zone in its Route 53 parent, and glue A records for the in-zone name servers
- * at the accelerator's addresses (the model's anycast address with BYOIP).
+ * NS records for the zone in its Route 53 parent, and the in-zone name servers' glue: exactly the
+ * child zone's own A and AAAA records for them (the service addresses of each one's anycast
+ * prefix), so a resolver gets the same answer from the parent as from the zone (RFC 2182, RFC 9471).
  */
 export interface DelegationShape {
   hostedZoneId: string;
@@ -108,12 +120,18 @@ export interface DelegationShape {
   zone: string;
   ttlSec: number;
   nameservers: string[];
-  /**
-   * The name servers inside the zone, which resolvers can only find through glue, each with the
-   * IPv4 service address of the anycast prefix it belongs to (its glue with BYOIP).
-   */
-  glue: { name: string; byoipAddress: string }[];
+  /** The name servers inside the zone, which resolvers can only find through glue, with the child's records. */
+  glue: { name: string; a: string[]; aaaa: string[] }[];
 }
+
+/**
+ * The fastest health checking Global Accelerator allows (its API: HealthCheckIntervalSeconds is 10
+ * or 30, ThresholdCount 1..10): a check every 10 s, one failure takes the endpoint out. One is
+ * enough because /anycast already carries the checker's own fall/rise hysteresis: a 503 there is
+ * a site that withdrew, not one lost probe. A dead site leaves the rotation at most 10 s after
+ * its checker says so (the AWS default, 30 s x 3, took up to 90 s; 10 s x 3 up to 30 s).
+ */
+export const GA_FASTEST_HEALTH_CHECK = { intervalSec: 10, threshold: 1 } as const;
 
 /** Global Accelerator takes at most two static IPv4 addresses from BYOIP pools. */
 export const BYOIP_LIMIT = 2;
@@ -184,7 +202,7 @@ function acceleratorShape(t: Topology, awsSites: AwsSiteShape[], plans: HostPlan
     name: 'anycdn-dns',
     byoipAddresses: anycastFamilies(t).filter((f) => f.family === 4).map((f) => f.address),
     listeners: transports.map((e) => ({ protocol: e.transport === 'udp' ? ('UDP' as const) : ('TCP' as const), port: e.port!, clientAffinity: 'NONE' as const })),
-    healthCheck: { protocol: 'HTTP', port: status.port!, path: healthPath(status), intervalSec: 10, threshold: 3 },
+    healthCheck: { protocol: 'HTTP', port: status.port!, path: healthPath(status), ...GA_FASTEST_HEALTH_CHECK },
     preserveClientIp: true,
     sites: awsSites.map((s) => ({ id: s.site.id, region: s.region, dnsHosts: s.hosts.filter((h) => hasRole(h.host, 'dns')).map((h) => h.host.name) })),
     ...(t.cdn.dns.parentZone ? { delegation: delegationShape(t, t.cdn.dns.parentZone) } : {}),
@@ -193,11 +211,13 @@ function acceleratorShape(t: Topology, awsSites: AwsSiteShape[], plans: HostPlan
 
 function delegationShape(t: Topology, parent: NonNullable<Cdn['dns']['parentZone']>): DelegationShape {
   const d = t.cdn.dns;
-  const glueAddress = (ns: string): string => {
-    // The model rules give every in-zone name server a prefix (lib/model/rules/anycast.ts).
-    const v4 = nameserverGroup(t, ns)?.families.find((f) => f.family === 4);
-    if (!v4) throw new Error(`internal: in-zone name server ${ns} has no anycast prefix`);
-    return v4.address;
+  const glue = (name: string) => {
+    // The model rules give every in-zone name server a prefix (lib/model/rules/anycast.ts); the
+    // zone file gives it the same addresses (lib/render/knot.ts).
+    const group = nameserverGroup(t, name);
+    if (!group) throw new Error(`internal: in-zone name server ${name} has no anycast prefix`);
+    const of = (family: 4 | 6) => group.families.filter((f) => f.family === family).map((f) => f.address);
+    return { name, a: of(4), aaaa: of(6) };
   };
   return {
     hostedZoneId: parent.hostedZoneId,
@@ -205,7 +225,7 @@ function delegationShape(t: Topology, parent: NonNullable<Cdn['dns']['parentZone
     zone: d.zone,
     ttlSec: d.nsTtlSec,
     nameservers: [...d.nameservers],
-    glue: d.nameservers.filter((ns) => ns.endsWith(`.${d.zone}`)).map((name) => ({ name, byoipAddress: glueAddress(name) })),
+    glue: d.nameservers.filter((ns) => ns.endsWith(`.${d.zone}`)).map(glue),
   };
 }
 

@@ -177,6 +177,10 @@ bundle=$(mktemp)
 trap 'rm -f "$bundle" /usr/sbin/policy-rc.d' EXIT
 apt_get() { apt-get -q -y -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$@"; }
 
+# apt over https: the security groups open port 80 to no one but the caches' targets.
+for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+	[ -f "$f" ] && sed -i 's#http://#https://#g' "$f"
+done
 apt_get update
 apt_get install --no-install-recommends $BOOT_PACKAGES
 if ! dpkg -s amazon-ssm-agent >/dev/null 2>&1; then

@@ -3,7 +3,7 @@
 // the dns hosts' BGP sessions; the anycast prefixes they announce (aws sites through Global
 // Accelerator); the origin shield and the origin; optionally the lab's routers, core and clients.
 // Pure and sorted by model keys, so the same model always draws the same picture.
-import { anycastFamilies, announcesBgp, cacheHosts, dnsHosts, hasRole, lbHosts, originEntries, publishedVip, shieldTarget, targetOf } from '../model/facts.ts';
+import { anycastFamilies, announcesBgp, bfdTimers, cacheHosts, dnsHosts, hasRole, lbHosts, originAsn, originEntries, publishedVip, shieldTarget, targetOf } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import type { LabPlan } from '../lab/plan.ts';
 
@@ -53,19 +53,24 @@ function hostNode(h: Host): GraphNode {
   return { name: id.host(h), attributes: { label: `${h.name}\\n${[...h.roles].sort().join(', ')}${engine}\\n${h.address}`, shape: 'box', style: 'rounded,filled', fillcolor: colour } };
 }
 
-/** Peers grouped by upstream ASN: one node per upstream of a site, naming its sessions. */
-function upstreams(site: Site): { asn: number; names: string[]; bfd: boolean }[] {
-  const byAsn = new Map<number, { asn: number; names: string[]; bfd: boolean }>();
+/** Peers grouped by upstream ASN: one node per upstream of a site, naming its sessions, each with BFD or not. */
+function upstreams(site: Site): { asn: number; names: string[]; sessions: string[] }[] {
+  const byAsn = new Map<number, { asn: number; names: string[]; sessions: string[] }>();
   for (const p of site.bgp.peers) {
-    const u = byAsn.get(p.asn) ?? { asn: p.asn, names: [], bfd: false };
+    const u = byAsn.get(p.asn) ?? { asn: p.asn, names: [], sessions: [] };
     u.names.push(p.name);
-    u.bfd ||= p.bfd !== false;
+    u.sessions.push(`${p.name}: eBGP${bfdTimers(p) ? ' + BFD' : ''}`);
     byAsn.set(p.asn, u);
   }
   return [...byAsn.values()].sort((a, b) => a.asn - b.asn);
 }
 
-export function topologyGraph(t: Topology, lab?: LabPlan): TopologyGraph {
+export interface GraphOptions {
+  /** The accelerator announces the anycast IPv4 prefixes (anycdn:global-byoip); else its own addresses. */
+  byoip?: boolean;
+}
+
+export function topologyGraph(t: Topology, lab?: LabPlan, opts: GraphOptions = {}): TopologyGraph {
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
   const subgraphs: Subgraph[] = [];
@@ -81,16 +86,21 @@ export function topologyGraph(t: Topology, lab?: LabPlan): TopologyGraph {
     .join('\\n');
   nodes.push({ name: id.origin, attributes: { label: originLabel, shape: 'cylinder', style: 'filled', fillcolor: '#fee2e2' } });
   if (t.sites.some((s) => s.platform === 'aws')) {
-    nodes.push({ name: id.accelerator, attributes: { label: 'AWS Global Accelerator\\n(stack anycdn-global)', shape: 'hexagon' } });
-    edges.push({ tail: id.accelerator, head: id.anycast, attributes: { label: 'announces', style: 'bold' } });
+    // What it really announces: with BYOIP the IPv4 anycast prefixes (never IPv6); without, two
+    // addresses of AWS's own, which nothing in the model's DNS points at.
+    const v4 = anycastFamilies(t).filter((f) => f.family === 4).map((f) => f.prefix);
+    const own = opts.byoip ? '' : '\\nannounces its own 2 IPv4 addresses\\n(AWS-assigned, not the anycast prefixes)';
+    nodes.push({ name: id.accelerator, attributes: { label: `AWS Global Accelerator\\n(stack anycdn-global)${own}`, shape: 'hexagon' } });
+    if (opts.byoip) edges.push({ tail: id.accelerator, head: id.anycast, attributes: { label: `announces (BYOIP)\\n${v4.join('\\n')}`, style: 'bold' } });
   }
 
   for (const site of t.sites) {
     const shield = t.cdn.shield === site.id ? ', origin shield' : '';
-    const vipLabel = site.vip.elasticIp ? `VIP ${site.vip.address}\\nElastic IP ${publishedVip(site)}` : `VIP ${site.vip.address}`;
+    const vip6 = site.vip.address6 ? `\\nVIP ${site.vip.address6}` : '';
+    const vipLabel = site.vip.elasticIp ? `VIP ${site.vip.address}\\nElastic IP ${publishedVip(site)}` : `VIP ${site.vip.address}${vip6}`;
     subgraphs.push({
       name: `cluster_${site.id}`,
-      graphAttributes: { label: `${site.id}: ${site.location}\\n${site.platform}${site.region ? ` ${site.region}` : ''}, AS${site.asn}${shield}`, style: 'rounded', color: '#64748b' },
+      graphAttributes: { labelloc: 'b', label: `${site.id}: ${site.location}\\n${site.platform}${site.region ? ` ${site.region}` : ''}${announcesBgp(site) ? `, AS${originAsn(t)}` : ''}${shield}`, style: 'rounded', color: '#64748b' },
       nodes: [{ name: id.vip(site), attributes: { label: `${vipLabel}\\nVRRP id ${site.vip.virtualRouterId}`, shape: 'octagon' } }, ...site.hosts.map(hostNode)],
     });
     for (const lb of lbHosts(site)) {
@@ -113,7 +123,7 @@ export function topologyGraph(t: Topology, lab?: LabPlan): TopologyGraph {
       for (const u of upstreams(site)) {
         const up = id.upstream(site, u.asn);
         nodes.push({ name: up, attributes: { label: `upstream AS${u.asn}\\n${u.names.join(', ')}`, shape: 'hexagon' } });
-        for (const d of dnsHosts(site)) edges.push({ tail: id.host(d), head: up, attributes: { label: u.bfd ? 'eBGP + BFD' : 'eBGP', color: '#15803d' } });
+        for (const d of dnsHosts(site)) edges.push({ tail: id.host(d), head: up, attributes: { label: u.sessions.join('\\n'), color: '#15803d' } });
         edges.push({ tail: up, head: id.anycast, attributes: { label: 'announces', style: 'bold' } });
       }
     }

@@ -5,7 +5,7 @@
 // to the next site before it withdraws.
 import { familyOf } from '../model/net.ts';
 import type { Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, bfdTimers, hasRole, siteBfd } from '../model/facts.ts';
+import { anycastFamilies, bfdTimers, bgpMultihop, hasRole, originAsn } from '../model/facts.ts';
 import { blank, block, code, stmt, type Node } from '../render/syntax/brace.ts';
 import { bfdTimerStmts, emitBird, ident, line, passwordStmt, prefixSet, quote } from '../render/syntax/bird.ts';
 import { prefix } from '../render/syntax/word.ts';
@@ -51,30 +51,22 @@ export function routerBirdConf(t: Topology, plan: LabPlan, router: LabRouter, ro
       ]),
     );
   }
-  // The other side of each session runs the timers the model gives it, as the hosts do.
-  const bfd = siteBfd(site);
-  if (bfd.direct || bfd.multihop) {
-    nodes.push(
-      block(['protocol', 'bfd'], [
-        ...(bfd.direct ? [block(['interface', quote(`${SITE_IF}*`)], bfdTimerStmts(bfd.direct), ';')] : []),
-        ...(bfd.multihop ? [block(['multihop'], bfdTimerStmts(bfd.multihop), ';')] : []),
-      ]),
-    );
+  // The BFD sessions of the site sessions below, each with the timers the model gives it.
+  if (site.bgp.peers.some((p) => bfdTimers(p))) nodes.push(block(['protocol', 'bfd'], []));
+  for (const f of families) {
+    for (const asn of [...new Set(site.bgp.peers.map((p) => p.asn))]) nodes.push(fromSite(f.family, asn));
   }
   for (const f of families) {
-    nodes.push(
-      block(['filter', `from_site${f.family}`], [
-        code(line`if ! (net ~ ANYCAST${f.family} && roa_check(roas${f.family}, net, bgp_path.last) = ROA_VALID) then reject;`, GSHUT_LOCAL_PREF, 'accept;'),
-      ]),
-    );
+    // Like any ROV-enforcing network: an anycast route from another router is dropped if invalid.
+    nodes.push(block(['filter', `from_core${f.family}`], [code(`if net ~ ANYCAST${f.family} && roa_check(roas${f.family}, net, bgp_path.last) = ROA_INVALID then reject;`, GSHUT_LOCAL_PREF, 'accept;')]));
   }
-  nodes.push(block(['filter', 'from_core'], [code(GSHUT_LOCAL_PREF, 'accept;')]));
-  nodes.push(...siteSessions(site), ...coreSessions(plan, router));
+  nodes.push(...siteSessions(t, site), ...coreSessions(plan, router));
   return `${emitBird(nodes).join('\n')}\n`;
 }
 
-function siteSessions(site: Site): Node[] {
+function siteSessions(t: Topology, site: Site): Node[] {
   const out: Node[] = [];
+  const origin = originAsn(t);
   for (const peer of site.bgp.peers) {
     const family = familyOf(peer.address);
     for (const h of site.hosts.filter((x) => hasRole(x, 'dns'))) {
@@ -82,18 +74,21 @@ function siteSessions(site: Site): Node[] {
       if (!neighbor) continue;
       const body: Node[] = [
         stmt('local', peer.address, 'as', peer.asn),
-        stmt('neighbor', neighbor, 'as', site.asn),
+        stmt('neighbor', neighbor, 'as', origin),
         stmt('hold', 'time', site.bgp.holdTimeSec),
         stmt('keepalive', 'time', site.bgp.keepaliveTimeSec),
         stmt('connect', 'delay', 'time', 1),
         stmt('error', 'wait', 'time', '1,', 5),
       ];
-      if (peer.multihop !== undefined) body.push(stmt('multihop', peer.multihop));
+      const multihop = bgpMultihop(peer);
+      if (multihop !== undefined) body.push(stmt('multihop', multihop));
       // GTSM needs both ends: the host sends with TTL 255 and expects 255 back.
       if (peer.ttlSecurity) body.push(stmt('ttl', 'security', 'on'));
-      if (bfdTimers(peer)) body.push(stmt('bfd', 'on'));
+      const bfd = bfdTimers(peer);
+      if (bfd) body.push(block(['bfd'], bfdTimerStmts(bfd), ';'));
       if (peer.passwordRef) body.push(passwordStmt(labPassword(site.id, peer.name)));
-      body.push(block([`ipv${family}`], [stmt('import', 'filter', `from_site${family}`), stmt('export', 'none')], ';'));
+      // keep filtered: a route dropped as RPKI-invalid stays visible (birdc show route filtered).
+      body.push(block([`ipv${family}`], [stmt('import', 'filter', fromSiteName(family, peer.asn)), stmt('import', 'keep', 'filtered', 'on'), stmt('export', 'none')], ';'));
       out.push(blank, block(['protocol', 'bgp', ident('site', `${h.name}-${peer.name}`)], body));
     }
   }
@@ -111,10 +106,38 @@ function coreSessions(plan: LabPlan, me: LabRouter): Node[] {
           stmt('neighbor', family === 4 ? other.core4 : other.core6, 'as', other.coreAsn),
           stmt('connect', 'delay', 'time', 1),
           stmt('error', 'wait', 'time', '1,', 5),
-          block([`ipv${family}`], [stmt('import', 'filter', 'from_core'), stmt('export', 'all')], ';'),
+          block([`ipv${family}`], [stmt('import', 'filter', `from_core${family}`), stmt('import', 'keep', 'filtered', 'on'), stmt('export', 'all')], ';'),
         ]),
       );
     }
   }
   return out;
+}
+
+/** Private-use ASNs (RFC 6996) as a bird set: what the router strips, as real upstreams do. */
+const PRIVATE_ASNS = '[64512..65534, 4200000000..4294967294]';
+
+function fromSiteName(family: 4 | 6, asn: number): string {
+  return `from_site${family}_as${asn}`;
+}
+
+/**
+ * A site session's import filter at a router of AS `asn`: strip private ASNs from the path (an
+ * upstream that originates for its customer does, and the route then has no origin but the
+ * router's own), then accept only an anycast prefix that is ROA-valid for its origin.
+ */
+function fromSite(family: 4 | 6, asn: number): Node {
+  return block(['filter', fromSiteName(family, asn)], [
+    code(
+      `if ! (net ~ ANYCAST${family}) then reject;`,
+      `bgp_path.delete(${PRIVATE_ASNS});`,
+      'if bgp_path.len = 0 then {',
+      `\tif roa_check(roas${family}, net, ${asn}) != ROA_VALID then reject;`,
+      '} else {',
+      `\tif roa_check(roas${family}, net, bgp_path.last) != ROA_VALID then reject;`,
+      '}',
+      GSHUT_LOCAL_PREF,
+      'accept;',
+    ),
+  ]);
 }

@@ -1,5 +1,5 @@
 // `anycdn lab up`: the whole model running for real in network namespaces on this machine.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Topology } from '../model/schema.ts';
 import { needsFixtures, splitFixtures } from '../check/fixtures.ts';
@@ -15,6 +15,7 @@ import { prepareOrigin, startOrigin, SYSTEM_CA_BUNDLE } from './origin.ts';
 import { lbHosts, originTargets, vrrpPriority } from '../model/facts.ts';
 import { labOrigin, planLab, type LabPlan } from './plan.ts';
 import { labPassword, routerBirdConf } from './router-bird.ts';
+import { FRR_DIR, routerBfddConf, routerBgpdConf, startRouterFrr } from './router-frr.ts';
 import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
 import { hostUnits } from './units.ts';
 
@@ -29,11 +30,18 @@ export interface UpResult {
   timings: { step: string; ms: number }[];
 }
 
+export interface UpOptions {
+  /** Sites whose upstream router runs FRR (bgpd + bfdd) instead of bird: interop with another BGP stack. */
+  frrRouters?: string[];
+}
+
 /** `step` hears each finished step with its counts (the CLI adds the times); `timings` keeps them. */
-export async function labUp(t: Topology, sitesDir: string, onStep: (what: string) => void = () => {}): Promise<UpResult> {
+export async function labUp(t: Topology, sitesDir: string, onStep: (what: string) => void = () => {}, opts: UpOptions = {}): Promise<UpResult> {
   const plans = renderPlans(t);
+  const frr = new Set(opts.frrRouters ?? []);
   // Everything the lab needs of the machine, before anything is created: one line per problem.
   const { problems, notes } = await preflight(plans);
+  if (frr.size > 0 && !existsSync(join(FRR_DIR, 'bgpd'))) problems.push(`lab: an FRR router needs ${FRR_DIR}/bgpd and bfdd: apt-get install frr`);
   if (problems.length > 0) throw new LabError([...problems, `lab: ${problems.length === 1 ? 'one problem' : `${problems.length} problems`} with this machine; nothing was created`].join('\n'));
   const timings: { step: string; ms: number }[] = [];
   let mark = Date.now();
@@ -62,7 +70,10 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
     step(`built ${plan.namespaces.length} namespaces and ${plan.links.length} links`);
 
     origins.forEach((_, i) => state.processes.push(startOrigin(i)));
-    for (const r of plan.routers) state.processes.push(startRouterBird(r.site, r.ns, routerBirdConf(t, plan, r)));
+    for (const r of plan.routers) {
+      if (frr.has(r.site)) state.processes.push(...startRouterFrr(r.site, r.ns, routerBgpdConf(t, plan, r), routerBfddConf(t, r)));
+      else state.processes.push(startRouterBird(r.site, r.ns, routerBirdConf(t, plan, r)));
+    }
     writeState(state);
 
     const hosts = plan.hosts.map((h): HostStart => {

@@ -215,10 +215,12 @@ export function shieldTarget(t: Topology, site: Site): ShieldTarget | undefined 
 export interface BfdTimers {
   intervalMs: number;
   multiplier: number;
+  /** RFC 5883 multihop BFD on a directly connected session (what FRR runs for a GTSM peer). */
+  multihop: boolean;
 }
 
-/** What `bfd: true` means: 100 ms x 3, about 0.3 s to detect a dead peer. */
-export const DEFAULT_BFD: BfdTimers = { intervalMs: 100, multiplier: 3 };
+/** What `bfd: true` means: 100 ms x 3, about 0.3 s to detect a dead peer, single-hop. */
+export const DEFAULT_BFD: BfdTimers = { intervalMs: 100, multiplier: 3, multihop: false };
 
 /** A session's BFD timers, or undefined when it runs no BFD. */
 export function bfdTimers(peer: Peer): BfdTimers | undefined {
@@ -227,15 +229,37 @@ export function bfdTimers(peer: Peer): BfdTimers | undefined {
 }
 
 /**
- * A site's BFD timers as bird takes them: one set for its directly connected sessions (per
- * interface) and one for its multihop sessions. The model's rules make the sessions of each kind
- * agree, so the first one's timers stand for all.
+ * Whether a session's BFD runs multihop (RFC 5883, UDP 4784): a multihop BGP session, or a
+ * directly connected one whose peer runs multihop BFD (bfd.multihop).
  */
-export function siteBfd(site: Site): { direct?: BfdTimers; multihop?: BfdTimers } {
-  const first = (multihop: boolean) => site.bgp.peers.filter((p) => (p.multihop !== undefined) === multihop).map(bfdTimers).find((x) => x !== undefined);
-  const direct = first(false);
-  const multihop = first(true);
-  return { ...(direct ? { direct } : {}), ...(multihop ? { multihop } : {}) };
+export function bfdMultihop(peer: Peer): boolean {
+  return peer.multihop !== undefined || bfdTimers(peer)?.multihop === true;
+}
+
+/**
+ * The multihop TTL of a BGP session as bird takes it: the model's, or 1 for a directly connected
+ * session whose BFD runs multihop (bird picks the BFD session type from the BGP session's).
+ */
+export function bgpMultihop(peer: Peer): number | undefined {
+  return peer.multihop ?? (bfdTimers(peer)?.multihop ? 1 : undefined);
+}
+
+/** The AS every site originates the anycast prefixes from (bgp.originAsn). */
+export function originAsn(t: Topology): number {
+  return t.cdn.bgp.originAsn;
+}
+
+/**
+ * The origin the internet sees, which the ROAs and IRR objects name: the upstream that strips a
+ * private originAsn and originates for the sites (bgp.upstreamOriginAsn), else originAsn itself.
+ */
+export function publicOriginAsn(t: Topology): number {
+  return t.cdn.bgp.upstreamOriginAsn ?? t.cdn.bgp.originAsn;
+}
+
+/** Private-use ASNs (RFC 6996): upstreams strip them, IRR databases refuse them as origins. */
+export function isPrivateAsn(asn: number): boolean {
+  return (asn >= 64512 && asn <= 65534) || (asn >= 4200000000 && asn <= 4294967294);
 }
 
 /** Whether a site or a host is declared drained in the model. */

@@ -85,7 +85,9 @@ export function loadTexts(inputs: { file: string; text: string; global: boolean 
     }
     const old = oldShapes(input.global, value);
     for (const o of old) diagnostics.push({ ...locate(parsed, o.path, true), message: o.message });
-    const result = (schema as z.ZodType).safeParse(value ?? {});
+    const dropped = old.flatMap((o) => (o.drop ? [o.drop] : []));
+    const checked = dropped.length > 0 && value !== null && typeof value === 'object' ? Object.fromEntries(Object.entries(value).filter(([k]) => !dropped.includes(k))) : value;
+    const result = (schema as z.ZodType).safeParse(checked ?? {});
     if (!result.success) {
       // What an old shape explains is said once, by its own message.
       const explained = (path: readonly PropertyKey[]) => old.some((o) => o.covers.every((k, i) => path[i] === k));

@@ -10,10 +10,23 @@ export interface OldShape {
   path: PropertyKey[];
   covers: PropertyKey[];
   message: string;
+  /** A top-level key the schema no longer has: left out of what it checks, so no "unknown key" repeats this message. */
+  drop?: string;
 }
 
 /** The old shapes in the global file's plain data. */
 export function oldShapes(global: boolean, value: unknown): OldShape[] {
+  if (!global && isObject(value) && 'asn' in value) {
+    const n = typeof value.asn === 'number' ? value.asn : 'N';
+    return [
+      {
+        path: ['asn'],
+        covers: ['asn'],
+        drop: 'asn',
+        message: `asn: a site ASN of older anycdn versions; every site now originates the anycast prefixes from one AS, so remove asn here and set bgp: {originAsn: ${n}} in cdn.yaml, your public ASN (a private one only with bgp.upstreamOriginAsn)`,
+      },
+    ];
+  }
   if (!global || !isObject(value) || !isObject(value.anycast)) return [];
   const anycast = value.anycast;
   const key = 'ipv4' in anycast ? 'ipv4' : 'ipv6' in anycast ? 'ipv6' : undefined;

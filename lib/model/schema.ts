@@ -242,12 +242,44 @@ const monitoring = z
   .optional()
   .describe('Optional. Prometheus monitoring: with it every host runs the Debian exporters of its daemons on its own address, and render writes monitoring/prometheus/.');
 
+// The origin AS every site announces from, and the paperwork filed for it (rules/origin-asn.ts
+// says which ASNs may originate and names the fix).
+const irr = z
+  .strictObject({
+    mntBy: z
+      .array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,79}$/, { message: 'must be an RPSL maintainer name such as MAINT-EXAMPLE' }))
+      .min(1)
+      .max(8)
+      .describe('The maintainers (mnt-by:) of the route objects, such as MAINT-EXAMPLE.'),
+    source: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9-]{1,31}$/, { message: 'must be an IRR database name in capitals such as RADB or RIPE' })
+      .describe('The IRR database the route objects go to (source:), such as RADB, RIPE or ARIN.'),
+  })
+  .optional()
+  .describe('Optional. mnt-by: and source: of the RPSL route objects in out/routing/irr.rpsl; without them the file says to add both before submitting.');
+
+const originBgp = z
+  .strictObject({
+    originAsn: asn.describe(
+      'The one AS every site originates the anycast prefixes from: your public ASN (the ROAs and IRR objects name it). A private ASN (64512-65534, 4200000000-4294967294) only with upstreamOriginAsn.',
+    ),
+    upstreamOriginAsn: asn
+      .optional()
+      .describe(
+        'Optional. The public ASN of the one upstream every site sits behind when originAsn is private: it strips the private AS and originates the prefixes itself, so the ROAs and IRR objects name this ASN.',
+      ),
+    irr,
+  })
+  .describe('The CDN\'s origin AS: one for every site, so the prefixes have one origin (no MOAS conflict) and the ROAs match what the internet sees.');
+
 export const cdnSchema = z
   .strictObject({
     $schema: z.string().optional(),
     imageHost: dnsName.describe('The hostname clients fetch images from; must lie inside dns.zone.'),
     dns,
     anycast,
+    bgp: originBgp,
     healthcheck,
     origin: origin.describe(
       `One of s3 {bucket, region} or http {url}, or a list of them (at most ${MAX_ORIGINS}) in priority order: caches try each in turn on a connect error, a timeout or a 5xx. The first S3 origin is the bucket stack anycdn-origin owns; a second one is its replica, created by anycdn-origin-replica and filled by S3 replication.`,
@@ -281,18 +313,24 @@ const prepends = z.number().int().min(0).max(10);
 const peer = z.strictObject({
   name: ident.describe('Model key; becomes the bird protocol name.'),
   address: ipAny.describe('The peer address, on one of the site subnets (or reachable with multihop).'),
-  asn: asn.describe("The upstream's ASN (eBGP: never the site's own)."),
+  asn: asn.describe("The upstream's ASN (eBGP: never bgp.originAsn)."),
   passwordRef: secretRef.optional().describe('TCP-MD5 password of the session, as a reference (ssm:/name, secretsmanager:name or file:/path), fetched on the host at start.'),
   bfd: z
     .union([
       z.boolean(),
       z.strictObject({
-        intervalMs: z.number().int().min(10).max(10000).describe('BFD transmit and receive interval.'),
-        multiplier: z.number().int().min(1).max(255).describe('Missed intervals before the session is declared down.'),
+        intervalMs: z.number().int().min(10).max(10000).default(100).describe('BFD transmit and receive interval of this session.'),
+        multiplier: z.number().int().min(1).max(255).default(3).describe('Missed intervals before the session is declared down.'),
+        multihop: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Run RFC 5883 multihop BFD (UDP 4784) on a directly connected session, as the peer does: FRR runs it for a neighbor with ttl-security. bird then sets up the BGP session as multihop 1, which with ttlSecurity keeps GTSM at TTL 255.',
+          ),
       }),
     ])
     .default(false)
-    .describe('Run BFD on this session: true for 100 ms x 3, or {intervalMs, multiplier} agreed with the upstream. Sessions on one interface (and all multihop sessions) share their timers.'),
+    .describe('Run BFD on this session: true for 100 ms x 3, or {intervalMs, multiplier, multihop} agreed with the upstream. Each session has its own timers.'),
   multihop: z.number().int().min(2).max(255).optional().describe('eBGP multihop TTL; leave unset for a directly connected peer.'),
   ttlSecurity: z
     .boolean()
@@ -454,7 +492,6 @@ export const siteSchema = z
       .max(6)
       .optional()
       .describe('aws sites: availability zones of the region ([ap-southeast-1a, ap-southeast-1b]), pinned so synth never looks them up; subnets take them in name order, wrapping. Required by cdk synth and the Pulumi program.'),
-    asn: asn.describe('The site ASN (one per site).'),
     subnets: z
       .record(ident, prefix)
       .refine((r) => Object.keys(r).length >= 1, { message: 'needs at least one subnet' })

@@ -12,6 +12,9 @@ import { InputError, type Diagnostic } from '../model/errors.ts';
 import type { Topology } from '../model/schema.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { isProblem, readInput } from '../model/read-input.ts';
+import { findCdkJson } from './cdk-json-path.ts';
+
+export { findCdkJson };
 
 export interface CdkJson {
   /** The file, or where the project's would be when there is none at all. */
@@ -22,16 +25,6 @@ export interface CdkJson {
 }
 
 const MAX_BYTES = 1024 * 1024;
-
-/** The cdk.json of the project holding `sitesDir`, else the package's; undefined when neither has one. */
-export function findCdkJson(sitesDir: string, packageRoot: string = PACKAGE_ROOT): string | undefined {
-  for (let dir = resolve(sitesDir); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'cdk.json'))) return join(dir, 'cdk.json');
-    if (dir === dirname(dir)) break;
-  }
-  const own = join(packageRoot, 'cdk.json');
-  return existsSync(own) ? own : undefined;
-}
 
 /** cdk.json's context, or InputError at the place in it that is wrong. */
 export function readCdkJson(sitesDir: string, packageRoot?: string): CdkJson {

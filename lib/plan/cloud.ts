@@ -31,7 +31,8 @@ export function synthTemplates(t: Topology, plans: HostPlan[], context: Record<s
     // before a change is applied. The built-in validation runs where `cdk synth` runs it (CI,
     // CDK_VALIDATION=true): its wasm costs about 5 s of each synth and only warns.
     const app = new App({ stackTraces: false, analyticsReporting: false, builtinCloudFormationValidation: builtinValidation(), outdir, context: { ...context, 'aws:cdk:version-reporting': false } });
-    const stacks = buildApp(app, t, plans, { nag: opts.nag ?? true });
+    // The alarm warning is synth's to say; plan's synth only diffs.
+    const stacks = buildApp(app, t, plans, { nag: opts.nag ?? true, alarmWarnings: false });
     const assembly = app.synth();
     return new Map([...stacks.keys()].sort().map((name) => [name, assembly.getStackByName(name).template as Template]));
   } finally {

@@ -10,6 +10,7 @@ import type { HostPlan } from '../render/index.ts';
 import { serialProblem, type Impact, type Serials } from './classify.ts';
 import { ASSUMED_VERSIONS, IMPACTS, worst, type ImpactClass } from './impact.ts';
 import { applySteps } from './order.ts';
+import { routingChanges, routingStep, type RoutingInput } from './routing.ts';
 import { ownerOf, unitFileOf } from './owners.ts';
 import type { CloudChange, DaemonChange, FileChange, HostChange, Plan, SiteChange, Tree, TreeFile } from './types.ts';
 
@@ -23,6 +24,8 @@ export interface PlanInput {
   /** Per-stack cloud diffs, or why there are none. */
   cloud: CloudChange[] | string;
   warnings: string[];
+  /** out/routing/ before and after: when it changes, filing it is the first step. */
+  routing?: RoutingInput;
 }
 
 /** The tree of a render, keyed like `render`'s output. */
@@ -162,6 +165,8 @@ export function buildPlan(input: PlanInput): Plan {
     ...siteList.flatMap((s) => s.hosts.flatMap((h) => [...h.impacts.map((i) => i.class), ...h.daemons.flatMap((d) => d.impacts.map((i) => i.class))])),
     ...cloud.flatMap((c) => c.impacts.map((i) => i.class)),
   ]);
+  const routing = input.routing ? routingChanges(input.routing) : [];
+  const first = routingStep(routing, input.routing?.byoip ?? false);
   const assumedVersions: Record<string, string> = {};
   for (const c of [...used].sort(byCodePoint)) {
     const info = IMPACTS[c];
@@ -170,13 +175,14 @@ export function buildPlan(input: PlanInput): Plan {
   return {
     schemaVersion: 1,
     baseline: input.baseline,
-    changes: hosts > 0 || cloud.length > 0,
+    changes: hosts > 0 || cloud.length > 0 || routing.length > 0,
     summary: { sites: siteList.length, hosts, files, cloudStacks: cloud.length },
     warnings,
     assumedVersions,
     sites: siteList,
     cloud,
     cloudSkipped: typeof input.cloud === 'string' ? input.cloud : null,
-    steps: applySteps(input.topology, siteList, cloud),
+    routing,
+    steps: [...(first ? [first] : []), ...applySteps(input.topology, siteList, cloud)].map((st, i) => ({ ...st, n: i + 1 })),
   };
 }

@@ -70,6 +70,14 @@ export function formatPlan(plan: Plan, colour: boolean): string[] {
     }
   }
 
+  if (plan.routing.length > 0) {
+    out.push('', c('bold', 'Routing paperwork (out/routing/)'));
+    for (const f of plan.routing) {
+      out.push(`  file ${f.path} ${f.status}`);
+      out.push(...diffLines(f.diff, '    '));
+    }
+  }
+
   out.push('', c('bold', 'Apply in this order'));
   for (const s of plan.steps) {
     out.push(`  ${s.n}. ${s.title} [${cls(s.impact)}]${s.drainFirst ? c('yellow', ' drain first') : ''}`);

@@ -91,5 +91,7 @@ export interface Plan {
   cloud: CloudChange[];
   /** Why the cloud stacks were not compared, when they were not. */
   cloudSkipped: string | null;
+  /** The files of out/routing/ that change (ROAs, IRR objects): filed before anything else. */
+  routing: FileChange[];
   steps: Step[];
 }

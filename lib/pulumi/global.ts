@@ -59,13 +59,13 @@ export function globalAccelerator(args: GlobalArgs) {
       }, opts);
     }
   }
-  const assigned = accelerator.ipSets.apply((sets) => sets.flatMap((s) => s.ipAddresses ?? []));
   if (shape.delegation) {
     const d = shape.delegation;
     new aws.route53.Record('delegation', { zoneId: d.hostedZoneId, name: `${d.zone}.`, type: 'NS', ttl: d.ttlSec, records: d.nameservers.map((ns) => `${ns}.`) }, opts);
-    // BYOIP: each name server's glue is the address of its own anycast prefix; else both addresses.
+    // The child zone's own records for each name server: A and AAAA at its anycast prefix.
     for (const ns of d.glue) {
-      new aws.route53.Record(`glue-${ns.name}`, { zoneId: d.hostedZoneId, name: `${ns.name}.`, type: 'A', ttl: d.ttlSec, records: args.byoip ? [ns.byoipAddress] : assigned }, opts);
+      new aws.route53.Record(`glue-${ns.name}`, { zoneId: d.hostedZoneId, name: `${ns.name}.`, type: 'A', ttl: d.ttlSec, records: ns.a }, opts);
+      if (ns.aaaa.length > 0) new aws.route53.Record(`glue6-${ns.name}`, { zoneId: d.hostedZoneId, name: `${ns.name}.`, type: 'AAAA', ttl: d.ttlSec, records: ns.aaaa }, opts);
     }
   }
   return {

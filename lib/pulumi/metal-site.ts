@@ -7,7 +7,8 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { bundleKey, bundleParameter, bundlePointer } from '../cloud/bundle.ts';
 import { pullStatements } from '../cloud/iam.ts';
-import type { MetalSiteShape } from '../cloud/shape.ts';
+import { alarmPagesNoOne, type MetalSiteShape } from '../cloud/shape.ts';
+import { CONFIG } from './config.ts';
 import { bundleFile } from '../cloud/staging.ts';
 import { privateBucket } from './bucket.ts';
 import { policyJson, statementJson } from './policy.ts';
@@ -51,6 +52,7 @@ export function metalSite(args: MetalSiteArgs) {
     treatMissingData: a.treatMissingData,
     ...(args.alarmTopicArn ? { alarmActions: [args.alarmTopicArn] } : {}),
   }, opts);
+  if (!args.alarmTopicArn) void pulumi.log.warn(alarmPagesNoOne(id, `config ${CONFIG.alarmTopicArn}`));
 
   const config = privateBucket(`${id}-config`, {}, opts);
   const pullPolicies: Record<string, pulumi.Output<string>> = {};

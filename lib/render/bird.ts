@@ -5,7 +5,7 @@
 // graceful-shutdown community (RFC 8326) while a drain runs, before the checker withdraws;
 // ANYCAST_DEPREFER adds prepends and the same community on a sick image path. Every per-peer
 // export filter honours both, for every prefix it lets out.
-import { announcedGroups, bfdTimers, deprefers, runsBird, siteBfd } from '../model/facts.ts';
+import { announcedGroups, bfdTimers, bgpMultihop, deprefers, originAsn, runsBird } from '../model/facts.ts';
 import { familyOf } from '../model/net.ts';
 import type { Host, Peer, Site, Topology } from '../model/schema.ts';
 import { fileText, headerLines } from './header.ts';
@@ -39,7 +39,6 @@ function announcedFamilies(t: Topology, site: Site): { family: 4 | 6; prefixes: 
 
 function birdTree(t: Topology, site: Site, host: Host): Node[] {
   const families = announcedFamilies(t, site);
-  const bfd = siteBfd(site);
   const nodes: Node[] = [
     stmt('log', 'stderr', 'all'),
     stmt('router', 'id', ip(host.address)),
@@ -56,13 +55,10 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
     { kind: 'comment', text: 'The health checker puts each covering prefix on lo while its DNS and the image VIP answer.' },
     block(['protocol', 'direct', ANYCAST_PROTO], [...families.map((f) => stmt(`ipv${f.family}`)), stmt('interface', quote('lo'))]),
   ];
-  if (bfd.direct || bfd.multihop) {
-    // bird takes session timers per interface for direct sessions and from the multihop block
-    // for multihop ones: without that block a multihop session runs on bird's defaults.
-    const sessions: Node[] = [];
-    if (bfd.direct) sessions.push(block(['interface', quote(host.interface)], bfdTimerStmts(bfd.direct), ';'));
-    if (bfd.multihop) sessions.push(block(['multihop'], bfdTimerStmts(bfd.multihop), ';'));
-    nodes.push(blank, block(['protocol', 'bfd'], sessions));
+  if (site.bgp.peers.some((p) => bfdTimers(p))) {
+    // The sessions' timers are in each BGP protocol's bfd block (bird >= 2.0.8): every peer has
+    // its own, as transits agree them per session. This instance only runs them.
+    nodes.push(blank, { kind: 'comment', text: 'BFD sessions of the BGP peers below; each sets its own timers.' }, block(['protocol', 'bfd'], []));
   }
   for (const peer of site.bgp.peers) {
     if (families.some((f) => f.family === familyOf(peer.address))) nodes.push(blank, exportFilter(t, site, peer));
@@ -70,7 +66,7 @@ function birdTree(t: Topology, site: Site, host: Host): Node[] {
   nodes.push(
     blank,
     block(['template', 'bgp', 'upstream'], [
-      stmt('local', 'as', site.asn),
+      stmt('local', 'as', originAsn(t)),
       stmt('hold', 'time', site.bgp.holdTimeSec),
       stmt('keepalive', 'time', site.bgp.keepaliveTimeSec),
       stmt('connect', 'delay', 'time', 1),
@@ -98,12 +94,12 @@ function exportFilter(t: Topology, site: Site, peer: Peer): Node {
       ...(deprefers(t)
         ? [
             '\tif ANYCAST_DEPREFER = 1 then {',
-            ...Array.from({ length: t.cdn.healthcheck.depreferPrepend }, () => line`\t\tbgp_path.prepend(${site.asn});`),
+            ...Array.from({ length: t.cdn.healthcheck.depreferPrepend }, () => line`\t\tbgp_path.prepend(${originAsn(t)});`),
             `\t\tbgp_community.add(${GRACEFUL_SHUTDOWN});`,
             '\t}',
           ]
         : []),
-      ...Array.from({ length: prepends }, () => line`\tbgp_path.prepend(${site.asn});`),
+      ...Array.from({ length: prepends }, () => line`\tbgp_path.prepend(${originAsn(t)});`),
       ...communities.map(([a, b, c]) =>
         c === undefined ? line`\tbgp_community.add((${a!}, ${b!}));` : line`\tbgp_large_community.add((${a!}, ${b!}, ${c}));`,
       ),
@@ -120,12 +116,15 @@ function peerBlock(t: Topology, site: Site, host: Host, peer: Peer): Node {
   const exported = announcedFamilies(t, site).some((f) => f.family === family);
   const body: Node[] = [
     stmt('description', quote(`${peer.name} AS${peer.asn}`)),
-    stmt('local', ip(local), 'as', site.asn),
+    stmt('local', ip(local), 'as', originAsn(t)),
     stmt('neighbor', ip(peer.address), 'as', peer.asn),
   ];
-  if (peer.multihop !== undefined) body.push(stmt('multihop', peer.multihop));
+  const multihop = bgpMultihop(peer);
+  if (multihop !== undefined) body.push(stmt('multihop', multihop));
   if (peer.ttlSecurity) body.push(stmt('ttl', 'security', 'on'));
-  if (bfdTimers(peer)) body.push(stmt('bfd', 'on'));
+  const bfd = bfdTimers(peer);
+  // Per-session timers; a multihop session's BFD runs RFC 5883 multihop (UDP 4784).
+  if (bfd) body.push(block(['bfd'], bfdTimerStmts(bfd), ';'));
   if (peer.passwordRef) body.push(stmt('include', quote(birdSecretFile(peer.name))));
   body.push(
     block([`ipv${family}`], [stmt('import', 'none'), exported ? stmt('export', 'filter', filterName(peer)) : stmt('export', 'none')], ';'),

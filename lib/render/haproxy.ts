@@ -211,7 +211,7 @@ function backendLines(t: Topology, site: Site, engines: ('nginx' | 'squid')[]): 
   ];
   const [engine] = engines;
   if (engines.length === 1 && engine) {
-    lines.push(...checkLines(t, engine), kw('default-server', ...serverCheckWords(h)));
+    lines.push(...checkLines(t, engine), kw('default-server', ...serverCheckWords(h), ...MARK_DOWN_ON_CONNECT_ERROR));
     for (const c of cacheHosts(site)) lines.push(kw('server', ident(c.name), cacheAddress(t, site, c), ...ringWords(c)));
   } else {
     lines.push(comment('caches of each engine are checked on their own path, in the check backends below'));
@@ -271,6 +271,15 @@ function checkLines(t: Topology, engine: 'nginx' | 'squid'): HaproxyLine[] {
 function serverCheckWords(h: Site['haproxy']): string[] {
   return ['check', 'inter', `${h.checkInterMs}ms`, 'fall', String(h.fall), 'rise', String(h.rise)];
 }
+
+/**
+ * A refused or timed-out connect to a cache that serves marks it down at once. Without it a dead
+ * cache stays on the ring until `fall` checks fail, and bounded loads can send a redispatched
+ * retry back to it: haproxy's chash skips the server to avoid only while another one is eligible,
+ * and with two caches the survivor is often saturated by the dead one's share. (Servers that
+ * `track` a check backend cannot observe: haproxy needs their own checks for it.)
+ */
+const MARK_DOWN_ON_CONNECT_ERROR = ['observe', 'layer4', 'error-limit', '1', 'on-error', 'mark-down'];
 
 /** The stats address, and loopback for keepalived's check of the local haproxy (endpoints.ts). */
 function statsLines(endpoints: Endpoint[]): HaproxyLine[] {

@@ -4,13 +4,14 @@
 // really emits (test/lab/monitoring.test.ts scrapes each kind in the lab).
 import { stringify } from 'yaml';
 import { MONITORING_DIR } from '../model/rules/monitoring.ts';
-import type { Topology } from '../model/schema.ts';
+import type { Host, Site, Topology } from '../model/schema.ts';
 import { hostEndpoints, hostPort, METRICS_JOBS } from './endpoints.ts';
 import { BACKEND } from './haproxy.ts';
 import { fileText } from './header.ts';
 import { PATHS } from './paths.ts';
 import type { RenderedFile } from './types.ts';
 import { unitSpecs } from './units.ts';
+import { BFD_NOT_UP_SUMMARY, bfdNotUpExpr } from './bfd-alert.ts';
 
 /** The pseudo host the server's files belong to: out/monitoring/prometheus/<path>. */
 export const PROMETHEUS_HOST = { site: MONITORING_DIR, host: 'prometheus' } as const;
@@ -60,6 +61,7 @@ const rule = (alert: string, expr: string, forDuration: string, severity: 'criti
 export function alertRules(t: Topology): AlertRule[] {
   const m = t.cdn.monitoring!;
   const by = 'sum by (site, host)';
+  const bfd = bfdNotUpExpr(t);
   return [
     rule('AnycastWithdrawn', 'anycdn_anycast_state{state="withdrawn"} == 1', '1m', 'critical', '{{ $labels.host }} ({{ $labels.site }}) does not announce the anycast DNS prefix: its DNS failed (or its image path, with onImagePathDown: withdraw)'),
     rule('AnycastDepreferred', 'anycdn_anycast_state{state="depreferred"} == 1', '5m', 'warning', '{{ $labels.host }} ({{ $labels.site }}) announces the anycast prefix depreferred: its image path fails'),
@@ -68,6 +70,7 @@ export function alertRules(t: Topology): AlertRule[] {
     rule('CacheDown', `haproxy_server_status{proxy="${BACKEND}",state="DOWN"} == 1`, '1m', 'warning', 'haproxy on {{ $labels.host }} ({{ $labels.site }}) sees cache {{ $labels.server }} down'),
     rule('CacheDaemonDown', 'nginx_up == 0 or squid_up == 0', '1m', 'critical', 'the cache daemon on {{ $labels.host }} ({{ $labels.site }}) does not answer its exporter'),
     rule('BgpSessionDown', 'bird_protocol_up{proto="BGP"} == 0', '1m', 'critical', 'BGP session {{ $labels.name }} of {{ $labels.host }} ({{ $labels.site }}) is down'),
+    ...(bfd ? [rule('BfdSessionNotUp', bfd, '2m', 'warning', BFD_NOT_UP_SUMMARY)] : []),
     rule(
       'CacheHitRatioLow',
       `${by} (rate(squid_client_http_hits_total[30m])) / ${by} (rate(squid_client_http_requests_total[30m])) < ${m.hitRatioMin} and ${by} (rate(squid_client_http_requests_total[30m])) > 1`,

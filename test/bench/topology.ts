@@ -15,7 +15,6 @@ function siteYaml(i: number): string {
   return `id: ${id}
 location: Generated site ${i}
 platform: metal
-asn: ${4_200_000_000 + i}
 
 subnets:
   lan: ${net}.0/24

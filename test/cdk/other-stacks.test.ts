@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { assetHashOf, readAsset, synth, type Synth } from './synth.ts';
 import { shippedTexts } from '../helpers/topology.ts';
+import { loadTexts } from '../../lib/model/load.ts';
+import { renderTopology } from '../../lib/render/index.ts';
 
 let s: Synth;
 beforeAll(() => {
@@ -65,30 +67,37 @@ describe('anycdn-global: delegation in a Route 53 parent zone (dns.parentZone)',
     expect(records(s.json('anycdn-global'))).toEqual([]);
   });
 
-  it('delegates the zone to its name servers, with glue at the accelerator\'s addresses', () => {
-    const addresses = { 'Fn::GetAtt': [expect.stringMatching(/^Accelerator/), 'Ipv4Addresses'] };
-    expect(records(synth(withParent()).json('anycdn-global'))).toEqual([
-      { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'cdn.example.net.', Type: 'NS', TTL: '3600', ResourceRecords: ['ns1.cdn.example.net.', 'ns2.cdn.example.net.'] },
-      { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'ns1.cdn.example.net.', Type: 'A', TTL: '3600', ResourceRecords: addresses },
-      { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'ns2.cdn.example.net.', Type: 'A', TTL: '3600', ResourceRecords: addresses },
-    ]);
-  });
-
-  it('puts each name server\'s glue at the address of its own anycast prefix with BYOIP', () => {
-    const got = records(synth(withParent(), { 'anycdn:global-byoip': true }).json('anycdn-global'));
-    expect(got.map((r) => `${r.Type} ${r.Name} ${JSON.stringify(r.ResourceRecords)}`)).toEqual([
+  it('delegates the zone to its name servers, with glue equal to the child zone\'s own A and AAAA records, BYOIP or not', () => {
+    const want = [
       'NS cdn.example.net. ["ns1.cdn.example.net.","ns2.cdn.example.net."]',
       'A ns1.cdn.example.net. ["192.0.2.53"]',
+      'AAAA ns1.cdn.example.net. ["2001:db8:53::53"]',
       'A ns2.cdn.example.net. ["203.0.113.53"]',
-    ]);
+      'AAAA ns2.cdn.example.net. ["2001:db8:54::53"]',
+    ];
+    for (const byoip of [false, true]) {
+      const got = records(synth(withParent(), { 'anycdn:global-byoip': byoip }).json('anycdn-global'));
+      expect(got.map((r) => `${r.Type} ${r.Name} ${JSON.stringify(r.ResourceRecords)}`).sort(), `BYOIP ${byoip}`).toEqual([...want].sort());
+      expect(got.every((r) => r.TTL === '3600' && r.HostedZoneId === 'Z0123456789ABCDEFGHIJ')).toBe(true);
+    }
   });
 
-  it('puts the glue at the model anycast address with BYOIP, and none for name servers outside the zone', () => {
+  it('the glue is what the child zone says: the rendered zone file\'s records for each in-zone name server', () => {
+    const texts = withParent();
+    const zone = renderTopology(loadTexts(Object.entries(texts).map(([file, text]) => ({ file, text, global: file.endsWith('/cdn.yaml') })))).find((f) => f.path.endsWith('/cdn.example.net.zone'))!.content;
+    const child = zone.split('\n').filter((l) => /^ns[12]\.cdn\.example\.net\.\s/.test(l)).map((l) => l.split(/\s+/)).map((w) => `${w[3]} ${w[0]} ["${w[4]}"]`);
+    const got = records(synth(texts).json('anycdn-global')).filter((r) => r.Type !== 'NS').map((r) => `${r.Type} ${r.Name} ${JSON.stringify(r.ResourceRecords)}`);
+    expect(child.length).toBe(4);
+    expect(got.sort()).toEqual(child.sort());
+  });
+
+  it('no glue for name servers outside the zone, and no AAAA glue where the prefix has no IPv6', () => {
     const texts = withParent();
     texts['sites/cdn.yaml'] = texts['sites/cdn.yaml']!
       .replace('[ns1.cdn.example.net, ns2.cdn.example.net]', '[ns1.cdn.example.net, ns.example.org]')
-      .replace('nameservers: [ns2.cdn.example.net]', 'nameservers: []');
-    const got = records(synth(texts, { 'anycdn:global-byoip': true }).json('anycdn-global'));
+      .replace('nameservers: [ns2.cdn.example.net]', 'nameservers: []')
+      .replace('      ipv6: { prefix: "2001:db8:53::/48", address: "2001:db8:53::53" }\n', '');
+    const got = records(synth(texts).json('anycdn-global'));
     expect(got.map((r) => `${r.Type} ${r.Name} ${JSON.stringify(r.ResourceRecords)}`)).toEqual([
       'NS cdn.example.net. ["ns1.cdn.example.net.","ns.example.org."]',
       'A ns1.cdn.example.net. ["192.0.2.53"]',
@@ -150,9 +159,17 @@ describe('metal site stacks', () => {
     });
   });
 
-  it('notify a topic given with -c anycdn:alarm-topic-arn', () => {
+  it('notify a topic given with -c anycdn:alarm-topic-arn, and synth says it when they page no one', () => {
     const arn = 'arn:aws:sns:us-east-1:111111111111:anycdn-alarms';
-    synth(undefined, { 'anycdn:alarm-topic-arn': arn }).template('anycdn-ams').hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [arn] });
+    const warnings = (x: Synth) =>
+      x.assembly.stacks.flatMap((st) => st.messages.filter((m) => m.level === 'warning').map((m) => `${st.stackName}: ${String(m.entry.data)}`)).filter((w) => w.includes('pages no one'));
+    const paged = synth(undefined, { 'anycdn:alarm-topic-arn': arn });
+    paged.template('anycdn-ams').hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [arn] });
+    expect(warnings(paged)).toEqual([]);
+    expect(warnings(s)).toEqual([
+      'anycdn-ams: the VIP alarm of site ams pages no one: set context anycdn:alarm-topic-arn to an SNS topic ARN (us-east-1) that reaches your on-call [ack: anycdn:alarm-pages-no-one]',
+      'anycdn-nyc: the VIP alarm of site nyc pages no one: set context anycdn:alarm-topic-arn to an SNS topic ARN (us-east-1) that reaches your on-call [ack: anycdn:alarm-pages-no-one]',
+    ]);
   });
 
   it('publish each host bundle as a CDK asset and point a parameter per host at it: no bucket, no Lambda, no custom resource', () => {

@@ -3,7 +3,9 @@
 // groups are written separately; this test is where they must agree. A port a config uses that no
 // rule allows is a site that renders, validates and synthesizes, and then cannot serve.
 import { describe, expect, it } from 'vitest';
-import { isIP } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
+import { userData } from '../../lib/cloud/userdata.ts';
+import { contains, parsePrefix } from '../../lib/model/net.ts';
 import { groupsOf, securityGroups, type SecurityGroupShape, type SecurityRule } from '../../lib/cloud/security.ts';
 import { lbHosts } from '../../lib/model/facts.ts';
 import type { Host, Site, Topology } from '../../lib/model/schema.ts';
@@ -101,6 +103,12 @@ function connections(files: RenderedFile[]): { out: Outbound[]; listen: Listen[]
 
 const port = (hp: { host: string; port: number }) => ({ to: hp.host, port: hp.port });
 const listenOf = (hp: { host: string; port: number }) => ({ address: hp.host, port: hp.port });
+/** Whether a rule's peer is a prefix that holds the address `to`. */
+const inCidr = (peer: SecurityRule['peer'], to: string): boolean => {
+  if (!('cidrIpv4' in peer) || !isIPv4(to)) return false;
+  const p = parsePrefix(peer.cidrIpv4);
+  return typeof p !== 'string' && contains(p, to);
+};
 const isLoopback = (a: string) => /^127\./.test(a) || a === '::1' || a === 'localhost';
 
 /** Every flow of every host of every aws site that its security groups do not allow. */
@@ -126,7 +134,7 @@ function blocked(t: Topology, groupsFor: (site: Site) => SecurityGroupShape[] = 
         if (isLoopback(c.to) || c.to === host.address) continue;
         const targets = hostsAt(c.to);
         const egress = groupsOfHost(host).some((g) =>
-          g.egress.some((r) => matches(r, c.proto, c.port) && ('anyIpv4' in r.peer || (targets !== undefined && targets.every((d) => inGroup(d, groupOf(r)))))),
+          g.egress.some((r) => matches(r, c.proto, c.port) && ('anyIpv4' in r.peer || inCidr(r.peer, c.to) || (targets !== undefined && targets.every((d) => inGroup(d, groupOf(r)))))),
         );
         if (!egress) problems.push(`${site.id}: no egress from ${host.name} for ${c.proto}${c.port ? `/${c.port}` : ''} to ${c.to} (${c.why})`);
         for (const d of targets ?? []) {
@@ -156,6 +164,24 @@ const sinShield = (texts: Texts): Texts =>
     '\nhosts:',
     '\nhaproxy:\n  https:\n    certPath: /etc/haproxy/certs/img.pem\n\nhosts:',
   ]);
+
+describe('egress: port 80 leaves only to what calls it (the caches, the shield), never anywhere', () => {
+  it('the base group opens https alone (apt goes over https), so the caches\' port-80 rules are not moot', () => {
+    const t = load(S);
+    const groups = securityGroups(t, t.sites.find((s) => s.id === 'sin')!, renderPlans(t));
+    expect(groups.find((g) => g.name === 'base')!.egress.map((r) => `${r.protocol}/${r.port} ${JSON.stringify(r.peer)}`)).toEqual(['tcp/443 {"anyIpv4":true}']);
+    // Port 80 leaves a host only towards a group of the site (haproxy to the caches) or the shield's VIP.
+    expect(groups.flatMap((g) => g.egress.filter((r) => r.port === 80).map((r) => `${g.name} ${JSON.stringify(r.peer)}`))).toEqual(['lb {"group":"cache"}', 'cache {"cidrIpv4":"198.51.100.10/32"}']);
+    // The shipped sin caches fetch from the ams shield (port 80, its VIP alone) and the S3 origin (443).
+    expect(groups.find((g) => g.name === 'cache')!.egress.map((r) => `${r.protocol}/${r.port} ${JSON.stringify(r.peer)}`)).toEqual(['tcp/443 {"anyIpv4":true}', 'tcp/80 {"cidrIpv4":"198.51.100.10/32"}']);
+  });
+
+  it('the bootstrap points apt at https before its first update', () => {
+    const ud = userData({ host: 'h', region: 'eu-west-1', bundleUrl: 's3://b/k', bundleSha256: 'f'.repeat(64), units: [], packages: ['nginx'], address: { address: '10.0.0.1', subnet: '10.0.0.0/24', router: '10.0.0.1', vpcCidr: '10.0.0.0/24', interface: 'ens5' }, egress: { subnet: '100.64.0.32/27', router: '100.64.0.33' } });
+    expect(ud).toContain("\t[ -f \"$f\" ] && sed -i 's#http://#https://#g' \"$f\"\n");
+    expect(ud.indexOf("sed -i 's#http://#https://#g'")).toBeLessThan(ud.indexOf('apt_get update'));
+  });
+});
 
 describe('every port a rendered config uses is open in the security groups of its aws host', () => {
   it.each<[what: string, texts: Texts]>([

@@ -125,13 +125,13 @@ describe('anycdn render', () => {
     const out = join(dir, 'out');
     expect((await run(['render', '--sites', sites, '--out', out])).code).toBe(0);
     const before = snapshotTree(out);
-    writeFileSync(join(sites, 'ams.yaml'), readFileSync(join(sites, 'ams.yaml'), 'utf8').replace('asn: 65010', 'asn: 0'));
+    writeFileSync(join(sites, 'ams.yaml'), readFileSync(join(sites, 'ams.yaml'), 'utf8').replace('asn: 64501', 'asn: 0'));
     writeFileSync(join(sites, 'nyc.yaml'), readFileSync(join(sites, 'nyc.yaml'), 'utf8').replace('location: New York, US', 'location: "New York\\"; }"'));
     const r = await run(['render', '--sites', sites, '--out', out]);
     expect(r.code).toBe(1);
     expect(r.out).toEqual([]);
     expect(r.err).toEqual([
-      expect.stringMatching(/sites\/ams\.yaml:5:6: asn: must be 1\.\.4294967295, got 0$/),
+      expect.stringMatching(/sites\/ams\.yaml:25:12: bgp\.peers\[0\]\.asn: must be 1\.\.4294967295, got 0$/),
       expect.stringMatching(/sites\/nyc\.yaml:3:11: location: may hold only .*, got "New York\\"; }"$/),
       '2 errors',
     ]);

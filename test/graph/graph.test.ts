@@ -24,10 +24,12 @@ describe('the topology graph', () => {
 
   it('has each site as a cluster, with its VIP and every host with its roles and address', () => {
     expect(g.subgraphs.map((s) => [s.name, s.graphAttributes.label])).toEqual([
-      ['cluster_ams', 'ams: Amsterdam, NL\\nmetal, AS65010, origin shield'],
-      ['cluster_nyc', 'nyc: New York, US\\nmetal, AS65020'],
-      ['cluster_sin', 'sin: Singapore, SG\\naws ap-southeast-1, AS65030'],
+      ['cluster_ams', 'ams: Amsterdam, NL\\nmetal, AS64496, origin shield'],
+      ['cluster_nyc', 'nyc: New York, US\\nmetal, AS64496'],
+      ['cluster_sin', 'sin: Singapore, SG\\naws ap-southeast-1'],
     ]);
+    // Both families of a dual-stack VIP.
+    expect(l.get('vip:ams')).toBe('VIP 198.51.100.10\\nVIP 2001:db8:a::10\\nVRRP id 10');
     expect(l.get('vip:sin')).toBe('VIP 10.30.0.10\\nElastic IP 198.51.100.130\\nVRRP id 30');
     expect(l.get('host:nyc-cache1')).toBe('nyc-cache1\\ncache (squid)\\n198.51.100.85');
     expect(l.get('host:ams-lb1')).toBe('ams-lb1\\ndns, lb\\n198.51.100.11');
@@ -39,16 +41,25 @@ describe('the topology graph', () => {
     expect(l.get('upstream:ams:64501')).toBe('upstream AS64501\\ntransit1, transit1-v6');
     const e = edgesOf(g);
     expect(e.filter((x) => x.includes('upstream:ams'))).toEqual([
-      'host:ams-lb1 -> upstream:ams:64501 [eBGP + BFD]',
-      'host:ams-lb2 -> upstream:ams:64501 [eBGP + BFD]',
+      'host:ams-lb1 -> upstream:ams:64501 [transit1: eBGP + BFD\\ntransit1-v6: eBGP + BFD]',
+      'host:ams-lb2 -> upstream:ams:64501 [transit1: eBGP + BFD\\ntransit1-v6: eBGP + BFD]',
       'upstream:ams:64501 -> anycast [announces]',
     ]);
-    // sin has no BGP peers: Global Accelerator announces for it and polls its dns hosts.
+    // nyc's v6 session has no BFD, and says so.
+    expect(e.filter((x) => x.startsWith('host:nyc-lb1 -> upstream'))).toEqual(['host:nyc-lb1 -> upstream:nyc:64502 [transit1: eBGP + BFD\\ntransit1-v6: eBGP]']);
+    // sin has no BGP peers: Global Accelerator polls its dns hosts. Without BYOIP it announces two
+    // addresses of its own, not the model's prefixes.
+    expect(l.get('global-accelerator')).toBe('AWS Global Accelerator\\n(stack anycdn-global)\\nannounces its own 2 IPv4 addresses\\n(AWS-assigned, not the anycast prefixes)');
     expect(e.filter((x) => x.startsWith('global-accelerator'))).toEqual([
-      'global-accelerator -> anycast [announces]',
       'global-accelerator -> host:sin-lb1 [health: GET /anycast]',
       'global-accelerator -> host:sin-lb2 [health: GET /anycast]',
     ]);
+  });
+
+  it('with BYOIP the accelerator announces the anycast IPv4 prefixes, never the IPv6 ones', () => {
+    const byoip = topologyGraph(t, undefined, { byoip: true });
+    expect(labels(byoip).get('global-accelerator')).toBe('AWS Global Accelerator\\n(stack anycdn-global)');
+    expect(edgesOf(byoip).filter((x) => x.startsWith('global-accelerator -> anycast'))).toEqual(['global-accelerator -> anycast [announces (BYOIP)\\n192.0.2.0/24\\n203.0.113.0/24]']);
   });
 
   it('sends misses through the shield, with the origin as the fallback, and the shield straight to the origin', () => {
@@ -83,6 +94,18 @@ describe('the SVG', () => {
     expect(await graphSvg(topologyGraph(t))).toBe(svg);
   });
 
+  it.each([
+    ['the model', undefined],
+    ['the model and the lab', planLab(t)],
+  ])('no two labels overlap: %s', async (_what, lab) => {
+    const svg = await graphSvg(topologyGraph(t, lab));
+    const boxes = textBoxes(svg);
+    expect(boxes.length).toBeGreaterThan(80);
+    expect(overlaps(boxes)).toEqual([]);
+    // The check can fail: the same text drawn twice at one place overlaps itself.
+    expect(overlaps([boxes[0]!, boxes[0]!])).toHaveLength(1);
+  });
+
   it('docs/topology.svg, the README\'s picture, is current (refresh: npx anycdn graph --out docs/topology.svg)', async () => {
     expect(readFileSync(DOCS_SVG, 'utf8')).toBe(await graphSvg(topologyGraph(t)));
   });
@@ -104,3 +127,33 @@ describe('the SVG', () => {
     }
   });
 });
+
+interface TextBox {
+  text: string;
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
+/**
+ * Every text of the SVG as a box: Helvetica is at most about 0.55 em wide per character on
+ * average, and a line spans from 0.8 em above its baseline to 0.2 em below.
+ */
+function textBoxes(svg: string): TextBox[] {
+  return [...svg.matchAll(/<text[^>]* text-anchor="(\w+)" x="([-\d.]+)" y="([-\d.]+)"[^>]* font-size="([\d.]+)"[^>]*>([^<]*)<\/text>/g)].map((m) => {
+    const [anchor, x, y, size] = [m[1]!, Number(m[2]), Number(m[3]), Number(m[4])];
+    const text = m[5]!.replace(/&#?\w+;/g, 'x');
+    const w = text.length * size * 0.55;
+    const x0 = anchor === 'middle' ? x - w / 2 : anchor === 'end' ? x - w : x;
+    return { text, x0, x1: x0 + w, y0: y - size * 0.8, y1: y + size * 0.2 };
+  });
+}
+
+function overlaps(boxes: TextBox[]): string[] {
+  const out: string[] = [];
+  boxes.forEach((a, i) => {
+    for (const b of boxes.slice(i + 1)) if (a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1) out.push(`${a.text} | ${b.text}`);
+  });
+  return out;
+}

@@ -12,6 +12,8 @@ anycast:
   prefixes:
     - name: a
       ipv4: { prefix: 203.0.113.0/24, address: 203.0.113.53 }
+bgp:
+  originAsn: 64496
 origin:
   http:
     url: http://origin.example.net
@@ -31,7 +33,7 @@ export function inlineSite(opts: { extra?: string; hosts?: string; platform?: 'm
     'location: Test',
     `platform: ${aws ? 'aws' : 'metal'}`,
     ...(aws ? ['region: eu-west-1'] : []),
-    'asn: 65001',
+    '# AS: bgp.originAsn in cdn.yaml',
     'subnets:',
     '  lan: 192.0.2.0/26',
     'vip:',

@@ -25,7 +25,7 @@ describe('nearest sites', () => {
 
   it('a drained site (graceful shutdown, then withdrawn) is nearest to no one', () => {
     const t = loadEdited((x) => {
-      x['sites/ams.yaml'] = x['sites/ams.yaml']!.replace('asn: 65010\n', 'asn: 65010\nstate: drained\n');
+      x['sites/ams.yaml'] = x['sites/ams.yaml']!.replace('platform: metal\n', 'platform: metal\nstate: drained\n');
     });
     expect(Object.fromEntries(nearestSites(t, planLab(t), family(t, 'a', 4)))).toEqual({ ams: ['nyc'], nyc: ['nyc'], sin: ['nyc'] });
   });

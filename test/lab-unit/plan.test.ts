@@ -57,27 +57,27 @@ describe('a multihop carrier outside the site subnets', () => {
 
   it('runs the other side of each session from that address, multihop and with multihop BFD, as the model says', () => {
     const conf = routerBirdConf(t, plan, nyc);
+    // A multihop session's BFD is multihop (RFC 5883); its timers are the session's own.
     expect(stanza(conf, 'protocol bgp site_nyc_lb1_carrier {')).toBe(`protocol bgp site_nyc_lb1_carrier {
 	local 198.18.20.1 as 64602;
-	neighbor 198.51.100.75 as 65020;
+	neighbor 198.51.100.75 as ${t.cdn.bgp.originAsn};
 	hold time 9;
 	keepalive time 3;
 	connect delay time 1;
 	error wait time 1, 5;
 	multihop 2;
-	bfd on;
-	ipv4 {
-		import filter from_site4;
-		export none;
-	};
-}`);
-    expect(stanza(conf, 'protocol bfd {')).toBe(`protocol bfd {
-	multihop {
+	bfd {
 		min rx interval 100 ms;
 		min tx interval 100 ms;
 		multiplier 3;
 	};
+	ipv4 {
+		import filter from_site4_as64602;
+		import keep filtered on;
+		export none;
+	};
 }`);
+    expect(stanza(conf, 'protocol bfd {')).toBe('protocol bfd {\n}');
   });
 });
 

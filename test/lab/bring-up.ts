@@ -7,16 +7,16 @@ import { expect } from 'vitest';
 import { labDown } from '../../lib/lab/down.ts';
 import { planLab } from '../../lib/lab/plan.ts';
 import { waitReady } from '../../lib/lab/status.ts';
-import { labUp } from '../../lib/lab/up.ts';
+import { labUp, type UpOptions } from '../../lib/lab/up.ts';
 import type { Topology } from '../../lib/model/schema.ts';
 import { shippedTexts } from '../helpers/topology.ts';
 
 const READY_MS = 45_000;
 
 /** Up from `sitesDir` (whose model is `t`), failing the test with the reasons if it is not ready in 45 s. */
-export async function labUpReady(t: Topology, sitesDir: string): Promise<void> {
+export async function labUpReady(t: Topology, sitesDir: string, opts: UpOptions = {}): Promise<void> {
   await labDown(); // a previous crashed run must not block this one
-  await labUp(t, sitesDir);
+  await labUp(t, sitesDir, () => {}, opts);
   const ready = await waitReady(t, planLab(t), READY_MS);
   expect(ready.ready ? [] : ready.reasons, `lab did not become ready within ${READY_MS / 1000} s`).toEqual([]);
 }
@@ -26,11 +26,11 @@ export async function labUpReady(t: Topology, sitesDir: string): Promise<void> {
  * model from the directory `up` was given, so it must be the edited one), and the lab up from it.
  * Returns the directory, for the caller to remove.
  */
-export async function labUpEdited(t: Topology, name: string, edit: (texts: Record<string, string>) => void): Promise<string> {
+export async function labUpEdited(t: Topology, name: string, edit: (texts: Record<string, string>) => void, opts: UpOptions = {}): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), `anycdn-lab-${name}-`));
   const texts = shippedTexts();
   edit(texts);
   for (const [file, text] of Object.entries(texts)) writeFileSync(join(dir, file.replace(/^sites\//, '')), text);
-  await labUpReady(t, dir);
+  await labUpReady(t, dir, opts);
   return dir;
 }

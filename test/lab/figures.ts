@@ -6,7 +6,7 @@ import { join } from 'node:path';
 export interface Figure {
   scenario: string;
   metric: string;
-  unit: 'ms' | 'requests' | 's' | 'req/s' | 'clients' | '%' | 'transitions';
+  unit: 'ms' | 'requests' | 's' | 'req/s' | 'clients' | '%' | 'transitions' | 'routes' | 'packets';
   target: string;
   trials: number[];
   min: number;

@@ -136,7 +136,7 @@ describe.skipIf(skip)('lab: every valid model (a multihop carrier, an aws site w
     const protocols = await birdc(CARRIER.site, 'show', 'protocols');
     for (const h of dnsHosts) expect(protocols, `session ${h} - ${CARRIER.name}`).toMatch(new RegExp(`^site_${h.replace(/-/g, '_')}_${CARRIER.name}\\s+BGP\\s+---\\s+up\\s+\\S+\\s+Established`, 'm'));
     const routes = await routesAt(CARRIER.site, A4.prefix);
-    expect(routes.find((r) => r.best), `best ${A4.prefix} at router nyc`).toMatchObject({ proto: expect.stringMatching(new RegExp(`^site_nyc_lb[12]_${CARRIER.name}$`)), asPath: String(nyc.asn) });
+    expect(routes.find((r) => r.best), `best ${A4.prefix} at router nyc`).toMatchObject({ proto: expect.stringMatching(new RegExp(`^site_nyc_lb[12]_${CARRIER.name}$`)), asPath: String(t.cdn.bgp.originAsn) });
     const answer = await dig(nsOf.client('nyc'), A4.address, IMG);
     expect(answer, 'the nyc client is answered by nyc, through the carrier sessions').toMatchObject({ address: publishedVip(nyc), nsid: expect.stringMatching(/^nyc\//) });
   });
@@ -177,14 +177,14 @@ describe.skipIf(skip)('lab: every valid model (a multihop carrier, an aws site w
   it('prepends: the router accepts and shows the prepended paths, and prefers the shorter one, as BGP does in the world', async () => {
     const ams = site('ams');
     const nyc = site('nyc');
-    const own = (n: number) => Array.from({ length: n }, () => String(ams.asn)).join(' ');
+    const own = (n: number) => Array.from({ length: n }, () => String(t.cdn.bgp.originAsn)).join(' ');
     // IPv4: bgp.prepend 1 + transit1's prepend 1 + ams's own ASN; nyc's comes through its router (the carrier's ASN).
     const v4 = await routesAt('ams', A4.prefix);
     expect(v4.filter((r) => r.proto.startsWith('site_')).map((r) => [r.proto, r.asPath, r.best]).sort()).toEqual([
       ['site_ams_lb1_transit1', own(3), false],
       ['site_ams_lb2_transit1', own(3), false],
     ]);
-    expect(v4.find((r) => r.best), `best ${A4.prefix} at router ams`).toMatchObject({ proto: 'core4_nyc', asPath: `${CARRIER.asn} ${nyc.asn}` });
+    expect(v4.find((r) => r.best), `best ${A4.prefix} at router ams`).toMatchObject({ proto: 'core4_nyc', asPath: `${CARRIER.asn} ${t.cdn.bgp.originAsn}` });
     // IPv6: only bgp.prepend (transit1-v6 has none).
     const v6 = await routesAt('ams', A6.prefix);
     expect(v6.filter((r) => r.proto.startsWith('site_')).map((r) => [r.proto, r.asPath]).sort()).toEqual([

@@ -1,7 +1,7 @@
 // The routing scenarios of the routable-anycast issue, on the shipped sites in network namespaces:
 // an IPv6 client gets its site's AAAA over IPv6 anycast and fetches an image over IPv6; one name
-// server prefix is withdrawn at one site while the other still answers there; and a site whose
-// ASN is missing from the ROAs loses its route at the ROA-validating routers. Each scenario undoes
+// server prefix is withdrawn at one site while the other still answers there; the shipped routes
+// are ROA-valid at every router, and a route whose origin the ROAs do not name is dropped. Each scenario undoes
 // its change in `finally`, every wait is bounded, and the lab is torn down even when one fails.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,6 +76,15 @@ async function within(ms: number, cond: () => Promise<boolean>): Promise<number 
  * run its import filters again over what the sessions hold (reload in), so a changed ROA table
  * re-validates routes already imported.
  */
+/** The number a router's `birdc show route ... count` prints ("N of M routes for N networks"). */
+async function routerBirdc(routerSite: string, ...args: string[]): Promise<number> {
+  const dir = labPaths.etc(`router-${routerSite}`);
+  const r = await run('ip', ['netns', 'exec', nsOf.router(routerSite), 'birdc', '-s', join(dir, 'bird.ctl'), ...args], { timeoutMs: 5000 });
+  const m = /(\d+) of \d+ routes/.exec(r.stdout);
+  if (!m) throw new Error(`router ${routerSite}: birdc ${args.join(' ')}: ${r.stdout.trim()} ${r.stderr.trim()}`);
+  return Number(m[1]);
+}
+
 async function reconfigureRouter(routerSite: string, conf: string): Promise<void> {
   const dir = labPaths.etc(`router-${routerSite}`);
   writeFileSync(join(dir, 'bird.conf'), conf);
@@ -143,20 +152,43 @@ describe.skipIf(skip)('lab: routable anycast, dual stack and route origins', () 
     expect(back, 'ams answers ns2 again within 20 s').toBeDefined();
   }, 60_000);
 
-  it('route origin validation: a site whose ASN is missing from the ROAs loses its route', async () => {
+  it('route origin validation: the shipped routes are ROA-valid at every router; an origin the ROAs do not name is dropped', async () => {
+    // Every router: each anycast route it holds is ROA-valid for its origin, and it filtered none.
+    // Each count is one query, so a route that comes or goes between two of them changes nothing.
+    for (const r of plan.routers) {
+      for (const family of [4, 6] as const) {
+        const table = ['show', 'route', 'table', `master${family}`];
+        const all = await routerBirdc(r.site, ...table, 'where', `net ~ ANYCAST${family}`, 'count');
+        const notValid = await routerBirdc(r.site, ...table, 'where', `net ~ ANYCAST${family} && roa_check(roas${family}, net, bgp_path.last) != ROA_VALID`, 'count');
+        const filtered = await routerBirdc(r.site, ...table, 'filtered', 'where', `net ~ ANYCAST${family}`, 'count');
+        expect(all, `router ${r.site} IPv${family}: anycast routes`).toBeGreaterThan(0);
+        expect(notValid, `router ${r.site} IPv${family}: no anycast route that is not ROA-valid`).toBe(0);
+        expect(filtered, `router ${r.site} IPv${family}: nothing dropped as invalid`).toBe(0);
+        figures.record('RPKI: shipped routes', `router ${r.site} IPv${family}: anycast routes not ROA-valid`, 'routes', '0', [notValid], `${all} routes, ${filtered} filtered`);
+      }
+    }
     const router = plan.routers.find((r) => r.site === 'nyc')!;
     const client = nsOf.client('nyc');
     expect((await dig(client, A4.address, IMG)).address, 'nyc answers before').toBe(publishedVip(nyc));
     try {
-      await reconfigureRouter('nyc', routerBirdConf(t, plan, router, roas(t).filter((r) => r.asn !== nyc.asn)));
+      // The ROAs name another origin (a stale one, say): the nyc site's AS64496 is not in them.
+      const stale = roas(t).map((r) => ({ ...r, asn: 65020 }));
+      await reconfigureRouter('nyc', routerBirdConf(t, plan, router, stale));
       const gone = await within(10_000, async () => !(await viaOwnSite('nyc', A4.prefix)) && !(await viaOwnSite('nyc', A6.prefix)));
       expect(gone, 'the ROA-invalid nyc routes left its router within 10 s').toBeDefined();
-      figures.record('ROA-invalid route dropped', 'from the router reconfigured without AS65020 to the nyc route gone', 'ms', '< 2000', [gone!]);
-      expect((await dig(client, A4.address, IMG)).address, 'the nyc client is answered by ams').toBe(publishedVip(ams));
+      figures.record('ROA-invalid route dropped', `from the router reconfigured with ROAs naming AS65020 to the nyc route (origin AS${t.cdn.bgp.originAsn}) gone`, 'ms', '< 2000', [gone!]);
+      const filtered = await routerBirdc('nyc', 'show', 'route', 'filtered', 'where', 'net ~ ANYCAST4 && roa_check(roas4, net, bgp_path.last) = ROA_INVALID', 'count');
+      expect(filtered, 'the invalid routes are kept as filtered, ROA_INVALID').toBeGreaterThan(0);
+      figures.record('RPKI: origin not in the ROAs', 'router nyc: IPv4 anycast routes filtered as ROA_INVALID', 'routes', '> 0', [filtered]);
+      // One origin AS for every site: at a validator whose ROAs do not name it, every site's route
+      // is invalid, so the nyc client reaches no name server at all (why the ROAs are filed first),
+      // while the ams router, with the real ROAs, still serves its client.
+      expect((await dig(client, A4.address, IMG)).address, 'the nyc client gets no answer through a router that drops every route as invalid').toBeUndefined();
+      expect((await dig(nsOf.client('ams'), A4.address, IMG)).address, 'the ams client is still answered by ams').toBe(publishedVip(ams));
     } finally {
       await reconfigureRouter('nyc', routerBirdConf(t, plan, router));
     }
     const back = await within(20_000, async () => (await dig(client, A4.address, IMG)).address === publishedVip(nyc));
     expect(back, 'nyc answers again once its ROAs are back').toBeDefined();
-  }, 60_000);
+  }, 90_000);
 });

@@ -44,7 +44,7 @@ describe('at most 100 error lines, then one "and N more"', () => {
     const code = await main(['render', '--sites', sites, '--out', join(dir, 'out')], { out: (l) => out.push(l), err: (l) => err.push(l) });
     expect([code, out, err.length, err.at(-2), err.at(-1)]).toEqual([1, [], 102, 'and 59900 more', '60000 errors']);
     // The first hundred in file order, each naming its key; the file is the copy's.
-    const allowed = 'allowed here: $schema, asn, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip';
+    const allowed = 'allowed here: $schema, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip';
     expect(err[0]).toBe(`${join(sites, 'nyc.yaml')}:44:1: unknown00000: unknown key; ${allowed}`);
     expect(err[99]).toBe(`${join(sites, 'nyc.yaml')}:143:1: unknown00099: unknown key; ${allowed}`);
     expect(existsSync(join(dir, 'out'))).toBe(false);
@@ -52,14 +52,14 @@ describe('at most 100 error lines, then one "and N more"', () => {
 });
 
 describe('no message echoes more than a bounded piece of the file', () => {
-  const append = (yaml: string) => edit(S, [NYC, 'asn: 65020\n', `asn: 65020\n${yaml}`]);
+  const append = (yaml: string) => edit(S, [NYC, '# AS: bgp.originAsn in cdn.yaml\n', `# AS: bgp.originAsn in cdn.yaml\n${yaml}`]);
 
   test('a hostile unknown key is quoted, escaped and cut', () => {
     // The longest implicit key YAML takes is 1024 characters of source.
     const key = `\u001b[2J${'k'.repeat(900)}\nroot:$6$hash`;
     const lines = errors(append(`${JSON.stringify(key)}: 1\n`));
     expect(lines).toEqual([
-      `sites/nyc.yaml:6:1: ["\\u001b[2J${'k'.repeat(56)}... (917 characters)"]: unknown key; allowed here: $schema, asn, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip`,
+      `sites/nyc.yaml:6:1: ["\\u001b[2J${'k'.repeat(56)}... (917 characters)"]: unknown key; allowed here: $schema, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip`,
     ]);
     expect(lines[0]).toMatch(PRINTABLE);
   });
@@ -90,8 +90,8 @@ describe('no message echoes more than a bounded piece of the file', () => {
     ['sites/cdn.yaml', 'another YAML file', 'apiVersion: v1\nkind: Secret\ndata:\n  password: aHVudGVyMg==\n'],
   ])('%s holding none of the model\'s keys (%s): one line, none of its content', (file, _what, text) => {
     const which = file === NYC
-      ? "a site file's (asn, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip)"
-      : "cdn.yaml's (anycast, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield)";
+      ? "a site file's (availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip)"
+      : "cdn.yaml's (anycast, bgp, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield)";
     expect(errors({ ...S, [file]: text })).toEqual([`${file}:1:1: none of the keys is one of ${which}; is this the right file?`]);
   });
 

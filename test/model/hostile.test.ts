@@ -255,32 +255,32 @@ describe('wrong address families, bad prefixes and duplicates', () => {
 });
 
 describe('numbers: huge, negative, fractional, not numbers', () => {
-  const asn = (v: string) => edit(S, ['sites/nyc.yaml', 'asn: 65020', `asn: ${v}`]);
+  const asn = (v: string) => edit(S, ['sites/cdn.yaml', 'originAsn: 64496', `originAsn: ${v}`]);
   test.each<[yaml: string, expected: string[]]>([
-    ['0', ['sites/nyc.yaml:5:6: asn: must be 1..4294967295, got 0']],
-    ['-1', ['sites/nyc.yaml:5:6: asn: must be 1..4294967295, got -1']],
-    ['-0', ['sites/nyc.yaml:5:6: asn: must be 1..4294967295, got 0']],
-    ['65020.5', ['sites/nyc.yaml:5:6: asn: must be a whole number, got 65020.5']],
-    ['-1.5', ['sites/nyc.yaml:5:6: asn: must be a whole number, got -1.5']],
-    ['4294967296', ['sites/nyc.yaml:5:6: asn: must be 1..4294967295, got 4294967296']],
-    ['9007199254740993', ['sites/nyc.yaml:5:6: asn: must be 1..4294967295, got 9007199254740992']],
-    ['99999999999999999999999', ['sites/nyc.yaml:5:6: asn: must be 1..4294967295, got 1e+23']],
-    ['1e400', ['sites/nyc.yaml:5:6: asn: must be a number, got Infinity']],
-    ['.inf', ['sites/nyc.yaml:5:6: asn: must be a number, got Infinity']],
-    ['-.inf', ['sites/nyc.yaml:5:6: asn: must be a number, got -Infinity']],
-    ['.nan', ['sites/nyc.yaml:5:6: asn: must be a number, got NaN']],
-    ['"65020"', ['sites/nyc.yaml:5:6: asn: must be a number, got "65020"']],
-    ['AS65020', ['sites/nyc.yaml:5:6: asn: must be a number, got "AS65020"']],
-    ['[65020]', ['sites/nyc.yaml:5:1: asn: must be a number, got [65020]']],
-    ['', ['sites/nyc.yaml:5:6: asn: must be a number, got null']],
-    ['true', ['sites/nyc.yaml:5:6: asn: must be a number, got true']],
+    ['0', ['sites/cdn.yaml:44:14: bgp.originAsn: must be 1..4294967295, got 0']],
+    ['-1', ['sites/cdn.yaml:44:14: bgp.originAsn: must be 1..4294967295, got -1']],
+    ['-0', ['sites/cdn.yaml:44:14: bgp.originAsn: must be 1..4294967295, got 0']],
+    ['64496.5', ['sites/cdn.yaml:44:14: bgp.originAsn: must be a whole number, got 64496.5']],
+    ['-1.5', ['sites/cdn.yaml:44:14: bgp.originAsn: must be a whole number, got -1.5']],
+    ['4294967296', ['sites/cdn.yaml:44:14: bgp.originAsn: must be 1..4294967295, got 4294967296']],
+    ['9007199254740993', ['sites/cdn.yaml:44:14: bgp.originAsn: must be 1..4294967295, got 9007199254740992']],
+    ['99999999999999999999999', ['sites/cdn.yaml:44:14: bgp.originAsn: must be 1..4294967295, got 1e+23']],
+    ['1e400', ['sites/cdn.yaml:44:14: bgp.originAsn: must be a number, got Infinity']],
+    ['.inf', ['sites/cdn.yaml:44:14: bgp.originAsn: must be a number, got Infinity']],
+    ['-.inf', ['sites/cdn.yaml:44:14: bgp.originAsn: must be a number, got -Infinity']],
+    ['.nan', ['sites/cdn.yaml:44:14: bgp.originAsn: must be a number, got NaN']],
+    ['"64496"', ['sites/cdn.yaml:44:14: bgp.originAsn: must be a number, got "64496"']],
+    ['AS64496', ['sites/cdn.yaml:44:14: bgp.originAsn: must be a number, got "AS64496"']],
+    ['[64496]', ['sites/cdn.yaml:44:3: bgp.originAsn: must be a number, got [64496]']],
+    ['', ['sites/cdn.yaml:44:14: bgp.originAsn: must be a number, got null']],
+    ['true', ['sites/cdn.yaml:44:14: bgp.originAsn: must be a number, got true']],
   ])('asn: %s', (yaml, expected) => {
     expect(errors(asn(yaml))).toEqual(expected);
   });
 
   test('YAML 1.2 hex and octal integers are numbers like any other', () => {
-    expect(load(asn('0xfdfc')).sites[1]!.asn).toBe(65020);
-    expect(load(asn('0o176774')).sites[1]!.asn).toBe(65020);
+    expect(load(asn('0xfbf0')).cdn.bgp.originAsn).toBe(64496);
+    expect(load(asn('0o175760')).cdn.bgp.originAsn).toBe(64496);
   });
 
   test.each<[what: string, texts: Texts, expected: string]>([
@@ -316,7 +316,7 @@ describe('YAML resource attacks', () => {
   test('a nested flow collection is an unknown key like any other', () => {
     const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
     expect(errors(edit(S, [CDN, 'shield: ams', `shield: ams\ndeep: ${deep}`]))).toEqual([
-      'sites/cdn.yaml:42:1: deep: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield',
+      'sites/cdn.yaml:42:1: deep: unknown key; allowed here: $schema, anycast, bgp, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield',
     ]);
   });
 
@@ -329,9 +329,9 @@ describe('YAML resource attacks', () => {
   });
 
   test('__proto__ and constructor are unknown keys, not prototype pollution', () => {
-    expect(errors(edit(S, ['sites/nyc.yaml', 'asn: 65020', 'asn: 65020\n__proto__: {polluted: true}\nconstructor: {prototype: {polluted: true}}']))).toEqual([
-      'sites/nyc.yaml:6:1: __proto__: unknown key; allowed here: $schema, asn, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip',
-      'sites/nyc.yaml:7:1: constructor: unknown key; allowed here: $schema, asn, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip',
+    expect(errors(edit(S, ['sites/nyc.yaml', '# AS: bgp.originAsn in cdn.yaml', '# AS: bgp.originAsn in cdn.yaml\n__proto__: {polluted: true}\nconstructor: {prototype: {polluted: true}}']))).toEqual([
+      'sites/nyc.yaml:6:1: __proto__: unknown key; allowed here: $schema, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip',
+      'sites/nyc.yaml:7:1: constructor: unknown key; allowed here: $schema, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -373,16 +373,16 @@ const ACCEPTED: Accepted[] = [
     host: 'ams-lb1', path: '/usr/local/sbin/anycdn-fetch-secrets', lines: [`bird_password '${LONG_REF}' '/run/anycdn/secrets/bird-transit1.conf'`] },
   { what: 'a health path with ~ . _ -', texts: edit(S, [CDN, 'rise: 5\n', 'rise: 5\n  path: /health~z/.a-b_c.html\n']), host: 'ams-lb2', path: '/usr/local/etc/anycdn/healthcheck.json',
     lines: ['    "url": "http://198.51.100.10/health~z/.a-b_c.html"'] },
-  { what: 'a 15-character interface name', host: 'ams-lb1', path: '/etc/bird/bird.conf',
+  { what: 'a 15-character interface name', host: 'ams-lb1', path: '/etc/keepalived/keepalived.conf',
     texts: edit(S, [AMS, 'address6: 2001:db8:a::11\n', 'address6: 2001:db8:a::11\n    interface: enp3s0f1abcdefg\n'], [AMS, 'address6: 2001:db8:a::12\n', 'address6: 2001:db8:a::12\n    interface: enp3s0f1abcdefg\n']),
-    lines: ['protocol bfd {', '\tinterface "enp3s0f1abcdefg" {'] },
-  // Linux's own rule takes these (dev_valid_name); keepalived names them unquoted, bird quoted.
+    lines: ['\tinterface enp3s0f1abcdefg'] },
+  // Linux's own rule takes these (dev_valid_name); keepalived names them unquoted.
   { what: 'a VLAN interface name', host: 'ams-lb1', path: '/etc/keepalived/keepalived.conf',
     texts: edit(S, [AMS, 'address6: 2001:db8:a::11\n', 'address6: 2001:db8:a::11\n    interface: eno1.100\n'], [AMS, 'address6: 2001:db8:a::12\n', 'address6: 2001:db8:a::12\n    interface: eno1.100\n']),
     lines: ['\tinterface eno1.100'] },
-  { what: 'a bridge interface name', host: 'ams-lb1', path: '/etc/bird/bird.conf',
+  { what: 'a bridge interface name', host: 'ams-lb1', path: '/etc/keepalived/keepalived.conf',
     texts: edit(S, [AMS, 'address6: 2001:db8:a::11\n', 'address6: 2001:db8:a::11\n    interface: br-lan\n'], [AMS, 'address6: 2001:db8:a::12\n', 'address6: 2001:db8:a::12\n    interface: br-lan\n']),
-    lines: ['protocol bfd {', '\tinterface "br-lan" {'] },
+    lines: ['\tinterface br-lan'] },
   { what: 'a 253-character image host', texts: edit(S, [CDN, 'imageHost: img.cdn.example.net', `imageHost: ${LONG_IMAGE_HOST}`]), host: 'nyc-lb1', path: '/etc/knot/zones/cdn.example.net.zone',
     lines: [`${LONG_IMAGE_HOST}.     60 IN A    198.51.100.74`] },
   { what: 'raw.bird with quotes, braces, # and ; (bird syntax)', host: 'ams-lb1', path: '/etc/bird/bird.conf',
@@ -416,8 +416,8 @@ describe('accepted values appear exactly as intended', () => {
 describe('raw.bird is passed through verbatim, and bird -p is what rejects it', () => {
   test.each<[what: string, raw: string, line: number]>([
     ['an unclosed block', 'protocol bgp {', 1],
-    ['a NUL byte', 'define X = 1;\u0000', 92],
-    ['a backslash-escaped quote (bird has no escapes)', 'define X = "a\\"b";', 92],
+    ['a NUL byte', 'define X = 1;\u0000', 96],
+    ['a backslash-escaped quote (bird has no escapes)', 'define X = "a\\"b";', 96],
   ])('%s', async (_what, raw, line) => {
     const files = renderTopology(load(appendToAms(`raw:\n  bird: ${yq(raw)}\n`))).filter((f) => f.host === 'ams-lb1' && (f.check === 'bird' || !f.check));
     expect(file(files, 'ams-lb1', '/etc/bird/bird.conf').slice(-3)).toEqual(['# raw.bird from sites/ams.yaml', raw, '']);

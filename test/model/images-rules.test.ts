@@ -77,14 +77,14 @@ describe('images.transforms', () => {
   it('refuses a Squid-only site that would have to make derived images itself', () => {
     // Without a shield every site makes its own; nyc has only Squid caches.
     expect(errors(withTransforms(SHIPPED, noShield))).toEqual([
-      'sites/nyc.yaml:31:1: hosts: site nyc has no active nginx cache, and there is no shield, so every site makes its own derived images; Squid cannot resize images: add a host with roles: [cache] and cacheEngine: nginx, or set shield: to a site with nginx caches',
+      'sites/nyc.yaml:30:1: hosts: site nyc has no active nginx cache, and there is no shield, so every site makes its own derived images; Squid cannot resize images: add a host with roles: [cache] and cacheEngine: nginx, or set shield: to a site with nginx caches',
     ]);
     // A Squid shield.
     const squidShield = (x: Record<string, string>) => {
       x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\nshield: ams\n/, '\nshield: nyc\n');
     };
     expect(errors(withTransforms(SHIPPED, squidShield))).toEqual([
-      'sites/nyc.yaml:31:1: hosts: site nyc has no active nginx cache, and it is the shield, where derived images are made; Squid cannot resize images: add a host with roles: [cache] and cacheEngine: nginx',
+      'sites/nyc.yaml:30:1: hosts: site nyc has no active nginx cache, and it is the shield, where derived images are made; Squid cannot resize images: add a host with roles: [cache] and cacheEngine: nginx',
     ]);
     // Without transforms, the same model is fine.
     expect(errors((x) => {

@@ -135,8 +135,7 @@ interface Gen {
   sites: Record<string, unknown>[];
 }
 
-const RESERVED_ASNS = new Set([23456, 65535, 4294967295, 64501, 64502]);
-const siteAsn = fc.oneof(fc.integer({ min: 64512, max: 65534 }), fc.integer({ min: 1, max: 4294967294 })).filter((a) => !RESERVED_ASNS.has(a));
+
 
 const siteShape = fc.record({
   platform: fc.constantFrom('metal', 'aws'),
@@ -158,7 +157,8 @@ const siteShape = fc.record({
 const validTopology: fc.Arbitrary<Gen> = fc
   .record({
     ids: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9]{1,5}$/), { minLength: 1, maxLength: 3 }),
-    asns: fc.uniqueArray(siteAsn, { minLength: 3, maxLength: 3 }),
+    // Public, never reserved (AS_TRANS), never a peer's (64501, 64502).
+    originAsn: fc.oneof(fc.integer({ min: 1, max: 23455 }), fc.integer({ min: 23457, max: 64495 }), fc.integer({ min: 131072, max: 4199999999 })),
     shapes: fc.array(siteShape, { minLength: 3, maxLength: 3 }),
     ipv6: fc.boolean(),
     origin: fc.oneof(
@@ -173,14 +173,15 @@ const validTopology: fc.Arbitrary<Gen> = fc
     path: fc.stringMatching(/^\/[a-z0-9._~-]{0,20}$/).filter((p) => p !== '/.' && p !== '/..'),
     shield: fc.boolean(),
   })
-  .map(({ ids, asns, shapes, ipv6, origin, zone, imageLabel, ttlSec, hc, path, shield }) => {
+  .map(({ ids, originAsn, shapes, ipv6, origin, zone, imageLabel, ttlSec, hc, path, shield }) => {
     const imageHost = `${imageLabel}.${zone}`;
     const ns = ['ns1', 'ns2'].map((n) => `${n}.${zone}`).filter((n) => n !== imageHost);
-    const sites = ids.map((id, i) => site(id, i, asns[i]!, shapes[i]!, ipv6, shield && i === 0));
+    const sites = ids.map((id, i) => site(id, i, shapes[i]!, ipv6, shield && i === 0));
     return {
       cdn: {
         imageHost,
         dns: { zone, nameservers: ns.length > 0 ? ns : [`ns.${zone}`], hostmaster: `hostmaster.${zone}`, ttlSec },
+        bgp: { originAsn },
         anycast: { prefixes: [{ name: 'a', ipv4: { prefix: '192.0.2.0/24', address: '192.0.2.53' }, ...(ipv6 ? { ipv6: { prefix: '2001:db8:53::/48', address: '2001:db8:53::53' } } : {}) }] },
         healthcheck: { ...hc, path },
         origin,
@@ -196,7 +197,7 @@ type Shape = typeof siteShape extends fc.Arbitrary<infer T> ? T : never;
  * Site i lives on 198.18.<i>.0/24 (benchmarking space, RFC 2544, which stands in for public
  * addresses as documentation space does) and 2001:db8:<i>::/64; its upstream on .1 / ::1.
  */
-function site(id: string, i: number, asn: number, s: Shape, ipv6: boolean, isShield: boolean): Record<string, unknown> {
+function site(id: string, i: number, s: Shape, ipv6: boolean, isShield: boolean): Record<string, unknown> {
   const n = i + 1;
   const v4 = (h: number) => `198.18.${n}.${h}`;
   const v6 = (h: number) => `2001:db8:${n}::${h}`;
@@ -221,7 +222,6 @@ function site(id: string, i: number, asn: number, s: Shape, ipv6: boolean, isShi
     location: `Site ${n} (generated), XX`,
     platform: s.platform,
     ...(metal ? {} : { region: 'eu-central-1' }),
-    asn,
     subnets: { lan: `198.18.${n}.0/24`, ...(ipv6 && metal ? { lan6: `2001:db8:${n}::/64` } : {}) },
     vip: {
       address: v4(10),

@@ -130,7 +130,7 @@ const RULE_CASES: Case[] = [
   ['anycast', 'host bits on a very short IPv6 prefix: the /48 it is in', edit(S, [CDN, 'prefix: "2001:db8:53::/48", address: "2001:db8:53::53"', 'prefix: "2001:db8:53::/16", address: "2001:db8:53::53"']), [
     'sites/cdn.yaml:18:23: anycast.prefixes[0].ipv6.prefix: "2001:db8:53::/16" has host bits set, and a /16 is far wider than the address suggests; if you meant the /48 it is in, write 2001:db8:53::/48',
   ]],
-  ['anycast', 'bgp.announce on a site without peers', edit(S, [SIN, 'asn: 65030\n', 'asn: 65030\nbgp:\n  announce: [a]\n']), [
+  ['anycast', 'bgp.announce on a site without peers', edit(S, [SIN, '# AS: bgp.originAsn in cdn.yaml\n', '# AS: bgp.originAsn in cdn.yaml\nbgp:\n  announce: [a]\n']), [
     'sites/sin.yaml:11:3: bgp.announce: site sin has no bgp.peers to announce through; remove bgp.announce or add peers',
   ]],
   // addressesInSubnets
@@ -229,17 +229,37 @@ const RULE_CASES: Case[] = [
   ['bgp', 'GTSM on a multihop session', edit(S, [AMS, '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n', '      passwordRef: ssm:/anycdn/ams/bgp/transit1\n      multihop: 2\n      ttlSecurity: true\n']), [
     'sites/ams.yaml:29:20: bgp.peers[0].ttlSecurity: GTSM (RFC 5082) is for directly connected peers, and transit1 has multihop 2; remove ttlSecurity or multihop',
   ]],
-  ['bgp', 'ASN reuse across sites', edit(S, [NYC, 'asn: 65020', 'asn: 65010']), [
-    'sites/nyc.yaml:5:6: asn: 65010 is already site ams\'s; each site has its own ASN',
+  // one origin AS
+  ['originAsn', 'a private origin ASN with no upstream that originates for the sites', edit(S, [CDN, 'originAsn: 64496', 'originAsn: 65010']), [
+    'sites/cdn.yaml:44:14: bgp.originAsn: 65010 is a private ASN, which upstreams strip before they pass the route on, so the internet sees their ASN as the origin and ROAs naming 65010 make the route RPKI-invalid (and IRR databases refuse it); use your own public ASN, or, if every site sits behind one upstream that originates for it, set bgp.upstreamOriginAsn to that upstream\'s ASN (the ROAs and IRR objects then name it)',
   ]],
-  ['bgp', 'AS_TRANS as the site ASN', edit(S, [NYC, 'asn: 65020', 'asn: 23456']), [
-    'sites/nyc.yaml:5:6: asn: 23456 is AS_TRANS (RFC 6793); pick a private ASN (64512-65534) or your own',
+  ['originAsn', 'a 32-bit private origin ASN', edit(S, [CDN, 'originAsn: 64496', 'originAsn: 4200000001']), [
+    'sites/cdn.yaml:44:14: bgp.originAsn: 4200000001 is a private ASN, which upstreams strip before they pass the route on, so the internet sees their ASN as the origin and ROAs naming 4200000001 make the route RPKI-invalid (and IRR databases refuse it); use your own public ASN, or, if every site sits behind one upstream that originates for it, set bgp.upstreamOriginAsn to that upstream\'s ASN (the ROAs and IRR objects then name it)',
   ]],
-  ['bgp', 'reserved ASN 65535', edit(S, [NYC, 'asn: 65020', 'asn: 65535']), [
-    'sites/nyc.yaml:5:6: asn: 65535 is reserved (RFC 7300); pick a private ASN (64512-65534) or your own',
+  ['originAsn', 'AS_TRANS as the origin', edit(S, [CDN, 'originAsn: 64496', 'originAsn: 23456']), [
+    'sites/cdn.yaml:44:14: bgp.originAsn: 23456 is AS_TRANS (RFC 6793); use your own public ASN',
   ]],
-  ['bgp', 'iBGP: a peer in the site\'s own ASN', edit(S, [NYC, 'asn: 64502\n      bfd: true', 'asn: 65020\n      bfd: true']), [
-    'sites/nyc.yaml:21:12: bgp.peers[0].asn: 65020 is the site\'s own ASN; upstream sessions are eBGP, use the upstream\'s ASN',
+  ['originAsn', 'reserved ASN 65535 as the origin', edit(S, [CDN, 'originAsn: 64496', 'originAsn: 65535']), [
+    'sites/cdn.yaml:44:14: bgp.originAsn: 65535 is reserved (RFC 7300); use your own public ASN',
+  ]],
+  ['originAsn', 'behind an upstream that originates: every peer must be that upstream', edit(S, [CDN, 'originAsn: 64496', 'originAsn: 65010\n  upstreamOriginAsn: 64501']), [
+    'sites/nyc.yaml:21:12: bgp.peers[0].asn: 64502 is not bgp.upstreamOriginAsn 64501; behind an upstream that originates for the sites, every peer is that upstream (another one would pass the private AS 65010 on, or originate with its own ASN, which the ROAs do not name)',
+    'sites/nyc.yaml:25:12: bgp.peers[1].asn: 64502 is not bgp.upstreamOriginAsn 64501; behind an upstream that originates for the sites, every peer is that upstream (another one would pass the private AS 65010 on, or originate with its own ASN, which the ROAs do not name)',
+  ]],
+  ['originAsn', 'an upstream origin next to a public origin ASN, or a private one', edit(S, [CDN, 'originAsn: 64496', 'originAsn: 64496\n  upstreamOriginAsn: 64512']), [
+    'sites/ams.yaml:25:12: bgp.peers[0].asn: 64501 is not bgp.upstreamOriginAsn 64512; behind an upstream that originates for the sites, every peer is that upstream (another one would pass the private AS 64496 on, or originate with its own ASN, which the ROAs do not name)',
+    'sites/ams.yaml:30:12: bgp.peers[1].asn: 64501 is not bgp.upstreamOriginAsn 64512; behind an upstream that originates for the sites, every peer is that upstream (another one would pass the private AS 64496 on, or originate with its own ASN, which the ROAs do not name)',
+    'sites/cdn.yaml:45:22: bgp.upstreamOriginAsn: 64512 is a private ASN; it must be the public ASN of the upstream that originates the prefixes',
+    'sites/cdn.yaml:45:22: bgp.upstreamOriginAsn: 64512 is set but bgp.originAsn 64496 is public, so the internet sees 64496 as the origin; remove upstreamOriginAsn',
+    'sites/nyc.yaml:21:12: bgp.peers[0].asn: 64502 is not bgp.upstreamOriginAsn 64512; behind an upstream that originates for the sites, every peer is that upstream (another one would pass the private AS 64496 on, or originate with its own ASN, which the ROAs do not name)',
+    'sites/nyc.yaml:25:12: bgp.peers[1].asn: 64502 is not bgp.upstreamOriginAsn 64512; behind an upstream that originates for the sites, every peer is that upstream (another one would pass the private AS 64496 on, or originate with its own ASN, which the ROAs do not name)',
+  ]],
+  ['originAsn', 'a site ASN of older versions: one origin AS for the CDN now', edit(S, [NYC, '# AS: bgp.originAsn in cdn.yaml', 'asn: 65020']), [
+    'sites/nyc.yaml:5:1: asn: a site ASN of older anycdn versions; every site now originates the anycast prefixes from one AS, so remove asn here and set bgp: {originAsn: 65020} in cdn.yaml, your public ASN (a private one only with bgp.upstreamOriginAsn)',
+  ]],
+  // bgp
+  ['bgp', 'iBGP: a peer in the CDN\'s own ASN', edit(S, [NYC, 'asn: 64502\n      bfd: true', 'asn: 64496\n      bfd: true']), [
+    'sites/nyc.yaml:21:12: bgp.peers[0].asn: 64496 is bgp.originAsn, the CDN\'s own; upstream sessions are eBGP, use the upstream\'s ASN',
   ]],
   ['bgp', 'IPv6 peer, dns host without address6', edit(S, [NYC, '    address6: 2001:db8:b::76\n', '']), [
     'sites/nyc.yaml:24:16: bgp.peers[1].address: 2001:db8:b::1 is IPv6 but dns host nyc-lb2 has no address6; add one or use an IPv4 peer',
@@ -254,8 +274,8 @@ const RULE_CASES: Case[] = [
     'sites/nyc.yaml:17:1: bgp.keepaliveTimeSec: 3 must be at most a third of holdTimeSec (6)',
   ]],
   // bfd
-  ['bfd', 'two directly connected peers asking for different BFD timers', edit(S, [AMS, '      asn: 64501\n      bfd: true\n\n', '      asn: 64501\n      bfd: { intervalMs: 50, multiplier: 3 }\n\n']), [
-    'sites/ams.yaml:31:7: bgp.peers[1].bfd: 50 ms x 3 differs from transit1\'s 100 ms x 3; bird sets them per interface, and every directly connected peer is on the same one, so give them the same timers',
+  ['bfd', 'multihop BFD asked of a session that is multihop already', edit(S, [AMS, '      asn: 64501\n      bfd: true\n\n', '      asn: 64501\n      multihop: 2\n      bfd: { multihop: true }\n\n']), [
+    'sites/ams.yaml:32:24: bgp.peers[1].bfd.multihop: transit1-v6 is a multihop session (multihop 2), whose BFD is multihop already; remove bfd.multihop',
   ]],
   // communities
   ['communities', 'well-known communities on the anycast announcements', edit(S, [AMS, PW, `${PW}      communities: ["64501:100", "65535:666", "65535:65281", "65535:0", "65535:65282", "65535:65283", "65535:65284"]\n`]), [
@@ -458,11 +478,35 @@ test('stackNames refuses exactly the shared stacks of lib/cloud/stacks.ts', () =
   expect([...SHARED_STACK_NAMES].sort()).toEqual([GLOBAL, ORIGIN, ORIGIN_REPLICA].sort());
 });
 
+describe('delegation keeps RFC 2182 diversity (dns.parentZone)', () => {
+  const withParent = (texts: Texts): Texts => edit(texts, [CDN, '  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: Z0123456789ABCDEFGHIJ, name: example.net }\n']);
+  const without = (texts: Texts, ...files: string[]): Texts => Object.fromEntries(Object.entries(texts).filter(([f]) => !files.includes(f)));
+
+  test('the shipped model, delegated: its name servers are announced by ams and nyc, so it loads', () => {
+    expect(errors(withParent(S))).toEqual([]);
+  });
+
+  test('every name server at one BGP site: refused, naming the site and the fix', () => {
+    const texts = withParent(without(S, NYC));
+    expect(errors(texts)).toContain(
+      'sites/cdn.yaml:10:3: dns.parentZone: every name server (ns1.cdn.example.net, ns2.cdn.example.net) is reached only at site ams, so every first lookup lands there and fails with it (RFC 2182); announce their prefixes from a second BGP site (bgp.announce), or add a metal site with peers',
+    );
+  });
+
+  test('every name server behind the one accelerator: refused, naming the fix', () => {
+    const texts = withParent(edit(without(S, NYC, AMS), [CDN, 'shield: ams\n', '']));
+    expect(errors(texts)).toContain(
+      'sites/cdn.yaml:10:3: dns.parentZone: every name server (ns1.cdn.example.net, ns2.cdn.example.net) is reached only behind the one Global Accelerator (no BGP site announces their prefixes), so one service in one provider answers every first lookup (RFC 2182); add a metal site that announces them, or delegate to name servers elsewhere as well',
+    );
+  });
+});
+
 describe('schema and values', () => {
   test.each<[what: string, texts: Texts, expected: string[]]>([
-    ['ASN 0', edit(S, [NYC, 'asn: 65020', 'asn: 0']), ['sites/nyc.yaml:5:6: asn: must be 1..4294967295, got 0']],
-    ['ASN above 32 bits', edit(S, [NYC, 'asn: 65020', 'asn: 4294967296']), ['sites/nyc.yaml:5:6: asn: must be 1..4294967295, got 4294967296']],
-    ['ASN as a string', edit(S, [NYC, 'asn: 65020', 'asn: "65020"']), ['sites/nyc.yaml:5:6: asn: must be a number, got "65020"']],
+    ['ASN 0', edit(S, [CDN, 'originAsn: 64496', 'originAsn: 0']), ['sites/cdn.yaml:44:14: bgp.originAsn: must be 1..4294967295, got 0']],
+    ['ASN above 32 bits', edit(S, [CDN, 'originAsn: 64496', 'originAsn: 4294967296']), ['sites/cdn.yaml:44:14: bgp.originAsn: must be 1..4294967295, got 4294967296']],
+    ['ASN as a string', edit(S, [CDN, 'originAsn: 64496', 'originAsn: "64496"']), ['sites/cdn.yaml:44:14: bgp.originAsn: must be a number, got "64496"']],
+    ['no origin AS', edit(S, [CDN, '  originAsn: 64496\n', '']), ['sites/cdn.yaml:43:1: bgp.originAsn: is required (a number)']],
     ['peer ASN float', edit(S, [AMS, 'asn: 64501\n      bfd: true\n      passwordRef', 'asn: 64501.5\n      bfd: true\n      passwordRef']), [
       'sites/ams.yaml:25:12: bgp.peers[0].asn: must be a whole number, got 64501.5',
     ]],
@@ -503,6 +547,7 @@ describe('schema and values', () => {
     ]],
     ['an empty global file', { ...S, [CDN]: '# nothing yet\n' }, [
       'sites/cdn.yaml:1:1: anycast: is required (a mapping)',
+      'sites/cdn.yaml:1:1: bgp: is required (a mapping)',
       'sites/cdn.yaml:1:1: dns: is required (a mapping)',
       'sites/cdn.yaml:1:1: imageHost: is required (a string)',
       'sites/cdn.yaml:1:1: origin: is required; it must hold exactly one of s3: {bucket, region} or http: {url}, or a list of them in priority order',
@@ -521,7 +566,7 @@ describe('unknown keys', () => {
     ['a typo inside a union branch', edit(S, [CDN, 'region: eu-west-1', 'region: eu-west-1\n    regoin: x']),
       'sites/cdn.yaml:35:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
     ['a key with no near match', edit(S, [CDN, 'shield: ams', 'shield: ams\nsecret: hunter2']),
-      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield'],
+      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, bgp, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield'],
     ['a plaintext password next to passwordRef', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      password: hunter2\n      passwordRef']),
       'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, multihop, name, passwordRef, prepend, ttlSecurity'],
   ])('%s', (_what, texts, expected) => {
@@ -532,13 +577,13 @@ describe('unknown keys', () => {
 test('a typo of a required key reports the missing key and the typo', () => {
   expect(errors(edit(S, [NYC, 'location:', 'locaton:']))).toEqual([
     'sites/nyc.yaml:2:1: location: is required (a string)',
-    'sites/nyc.yaml:3:1: locaton: unknown key (did you mean location?); allowed here: $schema, asn, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip',
+    'sites/nyc.yaml:3:1: locaton: unknown key (did you mean location?); allowed here: $schema, availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip',
   ]);
 });
 
 describe('YAML syntax', () => {
   test.each<[what: string, texts: Texts, expected: string[]]>([
-    ['a duplicate key', edit(S, [AMS, 'asn: 65010', 'asn: 65010\nasn: 65011']), ['sites/ams.yaml:6:1: yaml: duplicate key "asn"; keep only one']],
+    ['a duplicate key', edit(S, [AMS, 'platform: metal', 'platform: metal\nplatform: aws']), ['sites/ams.yaml:5:1: yaml: duplicate key "platform"; keep only one']],
     ['a duplicate key in a list item', edit(S, [AMS, '    cacheEngine: nginx\n    address: 198.51.100.22', '    cacheEngine: nginx\n    cacheEngine: squid\n    address: 198.51.100.22']), [
       'sites/ams.yaml:49:5: yaml: duplicate key "cacheEngine"; keep only one',
     ]],
@@ -550,14 +595,14 @@ describe('YAML syntax', () => {
     ['a tab as indentation', edit(S, [SIN, '  public: 10.30.0.0/24', '\tpublic: 10.30.0.0/24']), [
       'sites/sin.yaml:12:1: yaml: tabs are not allowed as indentation',
     ]],
-    ['two documents in one file', edit(S, [SIN, 'asn: 65030', 'asn: 65030\n---\nasn: 1']), [
+    ['two documents in one file', edit(S, [SIN, '# AS: bgp.originAsn in cdn.yaml', '# AS: bgp.originAsn in cdn.yaml\n---\nasn: 1']), [
       'sites/sin.yaml:10:1: yaml: more than one document (---) in the file; keep one mapping per file',
     ]],
-    ['an alias without its anchor', edit(S, [SIN, 'asn: 65030', 'asn: *site-asn']), [
-      'sites/sin.yaml:9:6: yaml: alias *site-asn has no anchor &site-asn before it; define the anchor first',
+    ['an alias without its anchor', edit(S, [SIN, 'region: ap-southeast-1', 'region: *site-region']), [
+      'sites/sin.yaml:8:9: yaml: alias *site-region has no anchor &site-region before it; define the anchor first',
     ]],
-    ['a list as a key', edit(S, [SIN, 'asn: 65030', 'asn: 65030\n? [a, b]\n: 1']), ['sites/sin.yaml:10:3: yaml: a key must be a plain name, not a list, a mapping or empty']],
-    ['an empty key', edit(S, [SIN, 'asn: 65030', 'asn: 65030\n: 1']), ['sites/sin.yaml:10:1: yaml: a key must be a plain name, not a list, a mapping or empty']],
+    ['a list as a key', edit(S, [SIN, '# AS: bgp.originAsn in cdn.yaml', '# AS: bgp.originAsn in cdn.yaml\n? [a, b]\n: 1']), ['sites/sin.yaml:10:3: yaml: a key must be a plain name, not a list, a mapping or empty']],
+    ['an empty key', edit(S, [SIN, 'region: ap-southeast-1', 'region: ap-southeast-1\n: 1']), ['sites/sin.yaml:9:1: yaml: a key must be a plain name, not a list, a mapping or empty']],
   ])('%s', (_what, texts, expected) => {
     expect(errors(texts)).toEqual(expected);
   });
@@ -568,14 +613,14 @@ describe('YAML syntax', () => {
   });
 
   test('an alias inside the value it names is an error, not a crash', () => {
-    expect(errors(edit(S, [SIN, 'asn: 65030', 'asn: &x [*x]']))).toEqual([
-      'sites/sin.yaml:9:10: yaml: alias *x is inside the value anchored &x, which cannot contain itself; write the value out',
+    expect(errors(edit(S, [SIN, 'region: ap-southeast-1', 'region: &x [*x]']))).toEqual([
+      'sites/sin.yaml:8:13: yaml: alias *x is inside the value anchored &x, which cannot contain itself; write the value out',
     ]);
   });
 
   test('more than 1000 aliases in one file is one error', () => {
     const many = Array.from({ length: 1001 }, (_, i) => `  - *z${i % 2}`).join('\n');
-    expect(errors(edit(S, [SIN, 'asn: 65030', `asn: 65030\nzz: [&z0 a, &z1 b]\nyy:\n${many}`]))).toEqual([
+    expect(errors(edit(S, [SIN, '# AS: bgp.originAsn in cdn.yaml', `# AS: bgp.originAsn in cdn.yaml\nzz: [&z0 a, &z1 b]\nyy:\n${many}`]))).toEqual([
       'sites/sin.yaml:1012:5: yaml: more than 1000 aliases in one file; write the values out',
     ]);
   });
@@ -752,15 +797,15 @@ describe('all errors at once', () => {
       S,
       [SIN, 'platform: aws', 'platform: gcp'],
       [CDN, 'ttlSec: 60', 'ttlSec: 0'],
-      [NYC, 'asn: 65020', 'asn: -5'],
+      [NYC, 'asn: 64502\n      bfd: true', 'asn: -5\n      bfd: true'],
       [NYC, 'advertIntervalMs: 100', 'advertIntervalMs: 5'],
       [AMS, 'location: Amsterdam, NL', 'location: "Amsterdam; NL"'],
     );
     expect(errors(texts)).toEqual([
       'sites/ams.yaml:3:11: location: may hold only letters of any script (with their accents), digits 0-9, spaces and , . - _ / ( ) \' :, got "Amsterdam; NL"',
       'sites/cdn.yaml:9:11: dns.ttlSec: must be at least 1, got 0',
-      'sites/nyc.yaml:5:6: asn: must be 1..4294967295, got -5',
       'sites/nyc.yaml:14:21: vip.advertIntervalMs: must be at least 10, got 5',
+      'sites/nyc.yaml:21:12: bgp.peers[0].asn: must be 1..4294967295, got -5',
       'sites/sin.yaml:7:11: platform: must be one of "metal", "aws", got "gcp"',
     ]);
   });
@@ -770,23 +815,23 @@ describe('all errors at once', () => {
       S,
       [SIN, 'region: ap-southeast-1\n', ''],
       [CDN, 'shield: ams', 'shield: fra'],
-      [NYC, 'asn: 65020', 'asn: 65010'],
+      [NYC, 'asn: 64502\n      bfd: true', 'asn: 64496\n      bfd: true'],
       [NYC, 'address: 198.51.100.86', 'address: 198.51.100.85'],
       [AMS, 'address: 198.51.100.10', 'address: 198.51.100.100'],
     );
     expect(errors(texts)).toEqual([
       'sites/ams.yaml:12:12: vip.address: 198.51.100.100 is outside the site subnets; pick an address in one of 198.51.100.0/26',
       'sites/cdn.yaml:41:9: shield: fra is not a site; use one of ams, nyc, sin',
-      'sites/nyc.yaml:5:6: asn: 65010 is already site ams\'s; each site has its own ASN',
+      'sites/nyc.yaml:21:12: bgp.peers[0].asn: 64496 is bgp.originAsn, the CDN\'s own; upstream sessions are eBGP, use the upstream\'s ASN',
       'sites/nyc.yaml:43:14: hosts[3].address: 198.51.100.85 is already used by host nyc-cache1 in site nyc; every address must be unique',
       'sites/sin.yaml:7:11: region: aws site sin needs region, such as eu-west-1',
     ]);
   });
 
   test('a YAML error in one file does not hide schema errors in another', () => {
-    expect(errors(edit(S, [AMS, 'asn: 65010', 'asn: 65010\nasn: 1'], [SIN, 'asn: 65030', 'asn: zero']))).toEqual([
-      'sites/ams.yaml:6:1: yaml: duplicate key "asn"; keep only one',
-      'sites/sin.yaml:9:6: asn: must be a number, got "zero"',
+    expect(errors(edit(S, [AMS, 'platform: metal', 'platform: metal\nplatform: aws'], [SIN, 'virtualRouterId: 30', 'virtualRouterId: zero']))).toEqual([
+      'sites/ams.yaml:5:1: yaml: duplicate key "platform"; keep only one',
+      'sites/sin.yaml:16:20: vip.virtualRouterId: must be a number, got "zero"',
     ]);
   });
 });

@@ -158,7 +158,7 @@ describe('anycdn plan --against', () => {
     const git = (...a: string[]) => execFileSync('git', ['-C', d, '-c', 'user.name=t', '-c', 'user.email=t@example.net', ...a], { encoding: 'utf8' });
     git('init', '-q');
     const good = readFileSync(join(d, 'sites', 'ams.yaml'), 'utf8');
-    editFile(join(d, 'sites', 'ams.yaml'), 'asn: 65010', 'asn: 0');
+    editFile(join(d, 'sites', 'ams.yaml'), 'asn: 64501', 'asn: 0');
     git('add', 'sites');
     git('commit', '-qm', 'a broken model');
     writeFileSync(join(d, 'sites', 'ams.yaml'), good);

@@ -3,14 +3,14 @@
 import { buildPlan, treeOf } from '../../lib/plan/compare.ts';
 import type { CloudChange, Plan } from '../../lib/plan/types.ts';
 import { sha256Hex, zoneContext } from '../../lib/out/manifest.ts';
-import { outputPlans } from '../../lib/render/index.ts';
+import { outputPlans, routingFiles } from '../../lib/render/index.ts';
 import { load, shipped, type Texts } from '../model/fixtures.ts';
 
-export function planOf(texts: Texts, cloud: CloudChange[] | string = 'not compared in this test', base: Texts = shipped()): Plan {
+export function planOf(texts: Texts, cloud: CloudChange[] | string = 'not compared in this test', base: Texts = shipped(), byoip = false): Plan {
   const before = treeOf(outputPlans(load(base)));
   const ctx = zoneContext([...before].map(([path, f]) => ({ path, sha256: sha256Hex(f.content), soaSerial: f.soaSerial })));
   const topology = load(texts);
-  return buildPlan({ baseline: { kind: 'dir', source: 'the pinned example model', commit: null }, before, after: outputPlans(topology, ctx), topology, cloud, warnings: [] });
+  return buildPlan({ baseline: { kind: 'dir', source: 'the pinned example model', commit: null }, before, after: outputPlans(topology, ctx), topology, cloud, warnings: [], routing: { before: routingFiles(load(base), { byoip }), after: routingFiles(topology, { byoip }), byoip } });
 }
 
 /** Every impact class in a plan, as "site/host unit class" lines (and "stack resource class"), sorted and unique. */

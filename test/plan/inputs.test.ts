@@ -146,11 +146,11 @@ describe('the recorded model', () => {
 
   it('one that no longer loads: the same', async () => {
     const p = await scratch();
-    editManifest(p.out, (m) => (m.model.files['ams.yaml'] = m.model.files['ams.yaml']!.replace('asn: 65010', 'asn: 0')));
+    editManifest(p.out, (m) => (m.model.files['ams.yaml'] = m.model.files['ams.yaml']!.replace('asn: 64501', 'asn: 0')));
     const r = await run(['plan', '--sites', p.sites, '--out', p.out, '--no-cloud']);
     expect(r.code).toBe(1);
     expect(r.err).toHaveLength(2);
-    expect(r.err[0]).toMatch(new RegExp(`^${p.out}/\\.anycdn/manifest\\.json:1:1: the model recorded by the last render no longer loads: sites/ams\\.yaml:\\d+:\\d+: asn: [^;]*; render again to record the current model, or pass --against <git-ref\\|dir>$`));
+    expect(r.err[0]).toMatch(new RegExp(`^${p.out}/\\.anycdn/manifest\\.json:1:1: the model recorded by the last render no longer loads: sites/ams\\.yaml:\\d+:\\d+: bgp\\.peers\\[0\\]\\.asn: [^;]*; render again to record the current model, or pass --against <git-ref\\|dir>$`));
   });
 });
 

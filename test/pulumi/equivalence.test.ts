@@ -84,11 +84,12 @@ describe('with a Route 53 parent zone, both delegate the zone alike', () => {
     const texts = edit(shippedTexts(), ['sites/cdn.yaml', '  ttlSec: 60\n', '  ttlSec: 60\n  parentZone: { hostedZoneId: Z0123456789ABCDEFGHIJ, name: example.net }\n']);
     const cdk = cdkView(synth(texts, { 'anycdn:global-byoip': byoip }), 'global');
     const run = await runStack('global', { texts, settings: { globalByoip: byoip }, stackOutputs: { [stackName('sin')]: runs.sin!.outputs } });
-    // BYOIP: each name server at its own prefix's address (ns1 at prefix a, ns2 at prefix b).
-    const glue = (own: string) => (byoip ? own : '<accelerator-addresses>');
+    // The child zone's own records, BYOIP or not: each name server at its own prefix's addresses.
     expect(cdk.delegation).toEqual([
-      `A ns1.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> ${glue('192.0.2.53')}`,
-      `A ns2.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> ${glue('203.0.113.53')}`,
+      'A ns1.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> 192.0.2.53',
+      'A ns2.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> 203.0.113.53',
+      'AAAA ns1.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> 2001:db8:53::53',
+      'AAAA ns2.cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> 2001:db8:54::53',
       'NS cdn.example.net. ttl 3600 in Z0123456789ABCDEFGHIJ -> ns1.cdn.example.net.,ns2.cdn.example.net.',
     ]);
     expect(compareViews(cdk, await pulumiView(run, s.bundles, [runs.sin!]))).toEqual([]);

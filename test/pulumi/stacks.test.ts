@@ -85,7 +85,7 @@ describe('resource types and counts', () => {
       'aws:iam/rolePolicyAttachment:RolePolicyAttachment': 4,
       'aws:s3/bucketObjectv2:BucketObjectv2': 4,
       // base 80 and 443 out; caches: the S3 origin (443) and the shield VIP (80).
-      'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': 6,
+      'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': 5,
       // and Prometheus (monitoring.scrapeFrom) to node (base), haproxy (lb) and nginx (cache).
       'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': 9,
       'pulumi:providers:aws': 1,
@@ -135,11 +135,10 @@ describe('sin: security groups', () => {
     expect(rules(runs.sin!)).toEqual([
       'base in tcp/9100-9100 from 198.51.100.192/28',
       'base out tcp/443-443 to 0.0.0.0/0',
-      'base out tcp/80-80 to 0.0.0.0/0',
       'cache in tcp/80-80 from sg:lb',
       'cache in tcp/9113-9113 from 198.51.100.192/28',
       'cache out tcp/443-443 to 0.0.0.0/0',
-      'cache out tcp/80-80 to 0.0.0.0/0',
+      'cache out tcp/80-80 to 198.51.100.10/32',
       'dns in tcp/53-53 from 0.0.0.0/0',
       'dns in tcp/8053-8053 from 0.0.0.0/0',
       'dns in udp/53-53 from 0.0.0.0/0',
@@ -461,7 +460,7 @@ describe('global', () => {
     expect(listeners.map((l) => `${l.protocol} ${JSON.stringify(l.portRanges)} ${l.clientAffinity}`).sort()).toEqual(['TCP [{"fromPort":53,"toPort":53}] NONE', 'UDP [{"fromPort":53,"toPort":53}] NONE']);
     const ids = runs.sin!.outputs.instanceIds as Record<string, string>;
     for (const g of run.ofType('aws:globalaccelerator/endpointGroup:EndpointGroup')) {
-      expect(g.inputs).toMatchObject({ endpointGroupRegion: 'ap-southeast-1', healthCheckProtocol: 'HTTP', healthCheckPort: 8053, healthCheckPath: '/anycast', healthCheckIntervalSeconds: 10, thresholdCount: 3 });
+      expect(g.inputs).toMatchObject({ endpointGroupRegion: 'ap-southeast-1', healthCheckProtocol: 'HTTP', healthCheckPort: 8053, healthCheckPath: '/anycast', healthCheckIntervalSeconds: 10, thresholdCount: 1 });
       expect(g.inputs.endpointConfigurations).toEqual([{ endpointId: ids['sin-lb1'], clientIpPreservationEnabled: true }, { endpointId: ids['sin-lb2'], clientIpPreservationEnabled: true }]);
     }
     expect(run.ofType('pulumi:pulumi:StackReference').map((r) => r.inputs.name)).toEqual(['organization/anycdn/sin']);

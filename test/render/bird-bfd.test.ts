@@ -1,9 +1,11 @@
-// BFD in bird.conf: the timers reach directly connected and multihop sessions alike; whole files, then bird -p.
+// BFD in bird.conf: each BGP session carries its own timers (bird >= 2.0.8), directly connected
+// and multihop alike, and bfd.multihop runs a directly connected session's BFD multihop; whole
+// files, then bird -p.
 import { describe, expect, it } from 'vitest';
 import { checkFiles } from '../../lib/check/run.ts';
 import { renderBird } from '../../lib/render/bird.ts';
 import { missingBinary, missingRoot } from '../helpers/daemons.ts';
-import { inlineSite, loadInline, siteAndHost } from '../helpers/inline.ts';
+import { inlineSite, loadInline, section, siteAndHost } from '../helpers/inline.ts';
 
 function render(site: string, host = 'tst-lb1') {
   const t = loadInline(site);
@@ -44,9 +46,9 @@ filter export_${peer} {
 	if net ~ ANYCAST4 && proto = "anycast_lo" then {
 		if ANYCAST_DRAIN = 1 then bgp_community.add((65535, 0));
 		if ANYCAST_DEPREFER = 1 then {
-			bgp_path.prepend(65001);
-			bgp_path.prepend(65001);
-			bgp_path.prepend(65001);
+			bgp_path.prepend(64496);
+			bgp_path.prepend(64496);
+			bgp_path.prepend(64496);
 			bgp_community.add((65535, 0));
 		}
 		accept;
@@ -57,7 +59,7 @@ filter export_${peer} {
 
 const TAIL = `${filter('remote')}${filter('transit1')}
 template bgp upstream {
-	local as 65001;
+	local as 64496;
 	hold time 9;
 	keepalive time 3;
 	connect delay time 1;
@@ -66,30 +68,30 @@ template bgp upstream {
 }
 `;
 
+/** A session's bfd block, as bird takes it inside the BGP protocol. */
+const bfdBlock = (ms: number, mult: number) => `\tbfd {
+\t\tmin rx interval ${ms} ms;
+\t\tmin tx interval ${ms} ms;
+\t\tmultiplier ${mult};
+\t};`;
+
+const BFD_PROTOCOL = `
+# BFD sessions of the BGP peers below; each sets its own timers.
+protocol bfd {
+}
+`;
+
 describe('bird.conf', () => {
-  it('gives multihop BFD sessions the same 100 ms x 3 timers as directly connected ones', () => {
+  it('gives every BFD session its own timers, 100 ms x 3 by default, multihop ones too', () => {
     const files = render(MULTIHOP);
     expect(files.map((f) => f.path)).toEqual(['/etc/bird/bird.conf']);
-    expect(files[0]!.content).toBe(`${HEAD}
-protocol bfd {
-	interface "eth0" {
-		min rx interval 100 ms;
-		min tx interval 100 ms;
-		multiplier 3;
-	};
-	multihop {
-		min rx interval 100 ms;
-		min tx interval 100 ms;
-		multiplier 3;
-	};
-}
-${TAIL}
+    expect(files[0]!.content).toBe(`${HEAD}${BFD_PROTOCOL}${TAIL}
 protocol bgp bgp_remote from upstream {
 	description "remote AS64502";
-	local 192.0.2.11 as 65001;
+	local 192.0.2.11 as 64496;
 	neighbor 203.0.113.1 as 64502;
 	multihop 3;
-	bfd on;
+${bfdBlock(100, 3)}
 	ipv4 {
 		import none;
 		export filter export_remote;
@@ -98,9 +100,9 @@ protocol bgp bgp_remote from upstream {
 
 protocol bgp bgp_transit1 from upstream {
 	description "transit1 AS64501";
-	local 192.0.2.11 as 65001;
+	local 192.0.2.11 as 64496;
 	neighbor 192.0.2.1 as 64501;
-	bfd on;
+${bfdBlock(100, 3)}
 	ipv4 {
 		import none;
 		export filter export_transit1;
@@ -109,41 +111,62 @@ protocol bgp bgp_transit1 from upstream {
 `);
   });
 
-  it('renders only the multihop timers when every BFD session is multihop', () => {
-    const onlyRemote = MULTIHOP.replace('      asn: 64501\n      bfd: true\n', '      asn: 64501\n');
-    const content = render(onlyRemote)[0]!.content;
-    expect(content.slice(HEAD.length, content.indexOf('\nfilter export_'))).toBe(`
-protocol bfd {
-	multihop {
-		min rx interval 100 ms;
-		min tx interval 100 ms;
-		multiplier 3;
+  it('two directly connected peers on different timers: each session keeps its own (no shared interface block)', async (ctx) => {
+    const two = inlineSite().replace(
+      '      asn: 64501',
+      ['      asn: 64501', '      bfd: { intervalMs: 50, multiplier: 4 }', '    - name: transit2', '      address: 192.0.2.2', '      asn: 64502', '      bfd: { intervalMs: 300, multiplier: 5 }'].join('\n'),
+    );
+    const content = render(two)[0]!.content;
+    expect(content).not.toContain('interface "eth0"');
+    expect(section(content, 'protocol bgp bgp_transit1 from upstream {')).toBe(`protocol bgp bgp_transit1 from upstream {
+	description "transit1 AS64501";
+	local 192.0.2.11 as 64496;
+	neighbor 192.0.2.1 as 64501;
+${bfdBlock(50, 4)}
+	ipv4 {
+		import none;
+		export filter export_transit1;
 	};
-}
-`);
-  });
-
-  it('takes per-peer timers: direct sessions share their interface\'s, multihop ones the multihop block\'s', async (ctx) => {
-    const custom = MULTIHOP.replace('      asn: 64501\n      bfd: true\n', '      asn: 64501\n      bfd: { intervalMs: 50, multiplier: 4 }\n');
-    const content = render(custom)[0]!.content;
-    expect(content.slice(HEAD.length, content.indexOf('\nfilter export_'))).toBe(`
-protocol bfd {
-	interface "eth0" {
-		min rx interval 50 ms;
-		min tx interval 50 ms;
-		multiplier 4;
+}`);
+    expect(section(content, 'protocol bgp bgp_transit2 from upstream {')).toBe(`protocol bgp bgp_transit2 from upstream {
+	description "transit2 AS64502";
+	local 192.0.2.11 as 64496;
+	neighbor 192.0.2.2 as 64502;
+${bfdBlock(300, 5)}
+	ipv4 {
+		import none;
+		export filter export_transit2;
 	};
-	multihop {
-		min rx interval 100 ms;
-		min tx interval 100 ms;
-		multiplier 3;
-	};
-}
-`);
+}`);
     const skip = missingBinary('/usr/sbin/bird', 'bird2') ?? missingRoot();
     if (skip) return ctx.skip(skip);
-    const report = await checkFiles(render(custom));
+    const report = await checkFiles(render(two));
     expect(report.diagnostics).toEqual([]);
+  });
+
+  it('bfd.multihop: a directly connected GTSM session runs as multihop 1, so its BFD is RFC 5883 multihop and GTSM stays at TTL 255', async (ctx) => {
+    const frr = inlineSite().replace('      asn: 64501', ['      asn: 64501', '      ttlSecurity: true', '      bfd: { multihop: true }'].join('\n'));
+    const content = render(frr)[0]!.content;
+    expect(section(content, 'protocol bgp bgp_transit1 from upstream {')).toBe(`protocol bgp bgp_transit1 from upstream {
+	description "transit1 AS64501";
+	local 192.0.2.11 as 64496;
+	neighbor 192.0.2.1 as 64501;
+	multihop 1;
+	ttl security on;
+${bfdBlock(100, 3)}
+	ipv4 {
+		import none;
+		export filter export_transit1;
+	};
+}`);
+    const skip = missingBinary('/usr/sbin/bird', 'bird2') ?? missingRoot();
+    if (skip) return ctx.skip(skip);
+    const report = await checkFiles(render(frr));
+    expect(report.diagnostics).toEqual([]);
+  });
+
+  it('without BFD on any session there is no bfd protocol', () => {
+    expect(render(inlineSite())[0]!.content).not.toContain('bfd');
   });
 
   it('passes bird -p', async (ctx) => {
@@ -152,5 +175,14 @@ protocol bfd {
     const report = await checkFiles(render(MULTIHOP));
     expect(report.diagnostics).toEqual([]);
     expect(report.checked.map((c) => [c.file.path, c.ok])).toEqual([['/etc/bird/bird.conf', true]]);
+  });
+
+  it('bird -p rejects a bfd block with an unknown option, so the check can fail', async (ctx) => {
+    const skip = missingBinary('/usr/sbin/bird', 'bird2') ?? missingRoot();
+    if (skip) return ctx.skip(skip);
+    const files = render(MULTIHOP).map((f) => ({ ...f, content: f.content.replace('\t\tmultiplier 3;\n\t};\n\tipv4', '\t\tmultiplier 3;\n\t\tdetect time 300 ms;\n\t};\n\tipv4') }));
+    expect(files[0]!.content).toContain('detect time 300 ms;');
+    const report = await checkFiles(files);
+    expect(report.diagnostics.length).toBe(1);
   });
 });

@@ -69,9 +69,9 @@ filter export_transit1 {
 	if net ~ ANYCAST4 && proto = "anycast_lo" then {
 		if ANYCAST_DRAIN = 1 then bgp_community.add((65535, 0));
 		if ANYCAST_DEPREFER = 1 then {
-			bgp_path.prepend(65001);
-			bgp_path.prepend(65001);
-			bgp_path.prepend(65001);
+			bgp_path.prepend(64496);
+			bgp_path.prepend(64496);
+			bgp_path.prepend(64496);
 			bgp_community.add((65535, 0));
 		}
 		accept;
@@ -80,7 +80,7 @@ filter export_transit1 {
 }
 
 template bgp upstream {
-	local as 65001;
+	local as 64496;
 	hold time 9;
 	keepalive time 3;
 	connect delay time 1;
@@ -90,7 +90,7 @@ template bgp upstream {
 
 protocol bgp bgp_transit1 from upstream {
 	description "transit1 AS64501";
-	local 192.0.2.11 as 65001;
+	local 192.0.2.11 as 64496;
 	neighbor 192.0.2.1 as 64501;
 	ipv4 {
 		import none;
@@ -131,7 +131,7 @@ protocol bgp bgp_transit1 from upstream {
       [
         'protocol bgp bgp_transit2_v6 from upstream {',
         '\tdescription "transit2-v6 AS64502";',
-        '\tlocal 2001:db8::11 as 65001;',
+        '\tlocal 2001:db8::11 as 64496;',
         '\tneighbor 2001:db8::1 as 64502;',
         '\tipv6 {',
         '\t\timport none;',
@@ -149,9 +149,9 @@ protocol bgp bgp_transit1 from upstream {
         'filter export_transit1 {',
         '\tif net ~ ANYCAST4 && proto = "anycast_lo" then {',
         '\t\tif ANYCAST_DRAIN = 1 then bgp_community.add((65535, 0));',
-        '\t\tbgp_path.prepend(65001);',
-        '\t\tbgp_path.prepend(65001);',
-        '\t\tbgp_path.prepend(65001);',
+        '\t\tbgp_path.prepend(64496);',
+        '\t\tbgp_path.prepend(64496);',
+        '\t\tbgp_path.prepend(64496);',
         '\t\tbgp_community.add((64501, 100));',
         '\t\tbgp_large_community.add((64501, 4200000000, 7));',
         '\t\taccept;',
@@ -186,7 +186,7 @@ protocol bgp bgp_transit1 from upstream {
       [
         'protocol bgp bgp_transit1 from upstream {',
         '\tdescription "transit1 AS64501";',
-        '\tlocal 192.0.2.11 as 65001;',
+        '\tlocal 192.0.2.11 as 64496;',
         '\tneighbor 192.0.2.1 as 64501;',
         '\tmultihop 2;',
         '\tinclude "/run/anycdn/secrets/bird-transit1.conf";',
@@ -207,8 +207,8 @@ describe('bird syntax', () => {
         stmt('router', 'id', ip('192.0.2.1')),
         stmt('define', 'S', '=', prefixSet(['192.0.2.0/24', '2001:db8::/32'])),
         blank,
-        block(['protocol', 'bgp', ident('bgp', 'a-1')], [stmt('description', quote('a b')), stmt('local', 'as', 65001), block(['ipv4'], [stmt('import', 'none')], ';')]),
-        block(['filter', 'f'], [code(line`if proto = ${quote('p')} then bgp_path.prepend(${65001});`, 'reject;')]),
+        block(['protocol', 'bgp', ident('bgp', 'a-1')], [stmt('description', quote('a b')), stmt('local', 'as', 64496), block(['ipv4'], [stmt('import', 'none')], ';')]),
+        block(['filter', 'f'], [code(line`if proto = ${quote('p')} then bgp_path.prepend(${64496});`, 'reject;')]),
       ]),
     ).toEqual([
       'router id 192.0.2.1;',
@@ -216,13 +216,13 @@ describe('bird syntax', () => {
       '',
       'protocol bgp bgp_a_1 {',
       '\tdescription "a b";',
-      '\tlocal as 65001;',
+      '\tlocal as 64496;',
       '\tipv4 {',
       '\t\timport none;',
       '\t};',
       '}',
       'filter f {',
-      '\tif proto = "p" then bgp_path.prepend(65001);',
+      '\tif proto = "p" then bgp_path.prepend(64496);',
       '\treject;',
       '}',
     ]);
@@ -341,7 +341,7 @@ describe.skipIf(missingBinary('/usr/sbin/bird', 'bird2'))('bird -p reads the quo
         const inc = join(dir, 'secret.conf');
         writeFileSync(inc, passwordFile(secret));
         const conf = emitBird([
-          block(['protocol', 'bgp', ident('bgp', 'transit1')], [stmt('local', ip('192.0.2.11'), 'as', 65001), stmt('neighbor', ip('192.0.2.1'), 'as', 64501), stmt('include', quote(inc)), block(['ipv4'], [stmt('import', 'none'), stmt('export', 'none')], ';')]),
+          block(['protocol', 'bgp', ident('bgp', 'transit1')], [stmt('local', ip('192.0.2.11'), 'as', 64496), stmt('neighbor', ip('192.0.2.1'), 'as', 64501), stmt('include', quote(inc)), block(['ipv4'], [stmt('import', 'none'), stmt('export', 'none')], ';')]),
         ]);
         expect(parse(`${conf.join('\n')}\n`)).toBe('');
       }),

@@ -20,7 +20,6 @@ function twoSites(tstExtra = '', edit: (tst: string) => string = (x) => x): Topo
   const tst = edit(inlineSite({ extra: tstExtra }).replace('  - name: tst-lb2\n    roles: [lb]', '  - name: tst-lb2\n    roles: [lb, dns]'));
   const oth = inlineSite()
     .replace('id: tst', 'id: oth')
-    .replace('asn: 65001', 'asn: 65002')
     .replace('virtualRouterId: 7', 'virtualRouterId: 8')
     .replaceAll('192.0.2.', '198.51.100.')
     .replaceAll('tst-', 'oth-');

@@ -86,7 +86,7 @@ backend caches
 	option httpchk
 	http-check send meth GET uri /.anycdn/health ver HTTP/1.1 hdr Host img.example.net
 	http-check expect status 200
-	default-server check inter 500ms fall 2 rise 3
+	default-server check inter 500ms fall 2 rise 3 observe layer4 error-limit 1 on-error mark-down
 	server tst-cache1 192.0.2.21:80 id 63161
 	server tst-cache2 192.0.2.22:80 id 62726
 
@@ -172,7 +172,7 @@ frontend stats
 
   it('takes check timing and maxconn from the model', () => {
     const cfg = haproxyCfg(inlineSite({ extra: 'haproxy:\n  checkInterMs: 200\n  fall: 3\n  rise: 5\n  maxConn: 5000\n' }));
-    expect(cfg).toContain('\tdefault-server check inter 200ms fall 3 rise 5\n');
+    expect(cfg).toContain('\tdefault-server check inter 200ms fall 3 rise 5 observe layer4 error-limit 1 on-error mark-down\n');
     expect(cfg).toContain('\ttimeout check 200ms\n');
     expect(section(cfg, 'global')).toContain('\tmaxconn 5000\n');
     expect(section(cfg, 'frontend images').split('\n')[2]).toBe('\tmaxconn 5000');

@@ -1,23 +1,15 @@
-// bird sets BFD timers per interface for directly connected sessions, and once for all multihop
-// sessions: peers that share one of those must ask for the same timers, or all but one would
-// silently run on another's.
-import { bfdTimers, type BfdTimers } from '../facts.ts';
+// BFD per session: bird (>= 2.0.8) takes each BGP session's timers in its own bfd block, so peers
+// may run different timers. bfd.multihop is for directly connected sessions whose peer runs
+// RFC 5883 multihop BFD (FRR does for a neighbor with ttl-security); a multihop session's BFD is
+// multihop already.
 import type { Rule } from './types.ts';
-
-const text = (b: BfdTimers) => `${b.intervalMs} ms x ${b.multiplier}`;
 
 export const bfd: Rule = (t, report) => {
   for (const site of t.sites) {
-    const first = new Map<boolean, { name: string; timers: BfdTimers }>();
     site.bgp.peers.forEach((peer, i) => {
-      const timers = bfdTimers(peer);
-      if (!timers) return;
-      const multihop = peer.multihop !== undefined;
-      const seen = first.get(multihop);
-      if (!seen) return void first.set(multihop, { name: peer.name, timers });
-      if (seen.timers.intervalMs === timers.intervalMs && seen.timers.multiplier === timers.multiplier) return;
-      const shared = multihop ? 'all multihop sessions share one set in bird' : 'bird sets them per interface, and every directly connected peer is on the same one';
-      report(site.id, ['bgp', 'peers', i, 'bfd'], `bgp.peers[${i}].bfd: ${text(timers)} differs from ${seen.name}'s ${text(seen.timers)}; ${shared}, so give them the same timers`);
+      if (typeof peer.bfd === 'object' && peer.bfd.multihop && peer.multihop !== undefined) {
+        report(site.id, ['bgp', 'peers', i, 'bfd', 'multihop'], `bgp.peers[${i}].bfd.multihop: ${peer.name} is a multihop session (multihop ${peer.multihop}), whose BFD is multihop already; remove bfd.multihop`);
+      }
     });
   }
 };

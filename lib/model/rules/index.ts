@@ -15,6 +15,7 @@ import { drain } from './drain.ts';
 import { haproxy } from './haproxy.ts';
 import { images } from './images.ts';
 import { monitoring } from './monitoring.ts';
+import { originAsn } from './origin-asn.ts';
 import { origins } from './origins.ts';
 import { uniqueNames } from './names.ts';
 import { parentZone } from './parent-zone.ts';
@@ -28,7 +29,7 @@ import { subnetEdges } from './subnet-edges.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, subnetEdges, published, uniqueAddresses, uniqueNames, roles, bgp, communities, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, ring, images, monitoring, drain, origins];
+export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, subnetEdges, published, uniqueAddresses, uniqueNames, roles, originAsn, bgp, communities, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, ring, images, monitoring, drain, origins];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);
