@@ -18,6 +18,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown } from '../../lib/lab/down.ts';
+import { bfdRows } from '../../lib/lab/status.ts';
 import { sleep, waitFor } from '../../lib/lab/exec.ts';
 import { nsOf } from '../../lib/lab/plan.ts';
 import { vtyshArgs } from '../../lib/lab/router-frr.ts';
@@ -84,6 +85,11 @@ const vtysh = (...cmds: string[]) => run('ip', vtyshArgs('ams', ROUTER, ...cmds)
 async function birdBfd(host: string): Promise<Record<string, string>> {
   const out = (await hostBirdc(host, 'show', 'bfd', 'sessions')).stdout;
   return Object.fromEntries([...out.matchAll(/^(\S+)\s+\S+\s+(Up|Down|Init|AdminDown)\s/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+/** What `anycdn lab status` shows for ams-lb1's BFD sessions: "<peer> <state>", in the model's peer order. */
+async function labBfd(): Promise<string[]> {
+  return (await bfdRows(ams, readState()!.holders)).filter((r) => r.host === HOST).map((r) => `${r.peer} ${r.state}`);
 }
 
 interface FrrBfdPeer {
@@ -191,6 +197,7 @@ describe.skipIf(skip)('lab: BFD with an FRR upstream that runs GTSM', () => {
     expect({ multihop: plain.multihop === true, status: plain.status }, 'FRR: the plain peer\'s BFD is single-hop and up').toEqual({ multihop: false, status: 'up' });
     const bird = await birdBfd(HOST);
     expect([bird[V4.address], bird[V6.address]], 'bird: transit1 Down, transit1-v6 Up').toEqual(['Down', 'Up']);
+    expect(await labBfd(), 'lab status says so, from bird\'s control socket').toEqual([`${V4.name} Down`, `${V6.name} Up`]);
     const pkts = await bfdPackets(2);
     expect(pkts.hostToRouter3784, 'bird sends single-hop BFD (3784)').toBeGreaterThan(0);
     expect(pkts.routerToHost4784, 'FRR sends multihop BFD (4784)').toBeGreaterThan(0);
@@ -227,6 +234,7 @@ describe.skipIf(skip)('lab: BFD with an FRR upstream that runs GTSM', () => {
     const pkts = await bfdPackets(2);
     expect(pkts.hostToRouter4784, 'bird now sends multihop BFD (4784)').toBeGreaterThan(0);
     expect(pkts.hostToRouter3784, 'and no single-hop BFD to FRR').toBe(0);
+    expect(await labBfd(), 'lab status: both Up').toEqual([`${V4.name} Up`, `${V6.name} Up`]);
 
     const alert = await alertFor(fixed, await scrapeBird(), false);
     expect(alert.output, 'BfdSessionNotUp silent once BFD is Up').toContain('SUCCESS');
