@@ -75,6 +75,7 @@ export function labStatusJson(state: LabState | undefined, rows: SiteStatus[]): 
       anycastVia: r.anycastVia,
       ...(r.vipHolder !== undefined ? { vipHolder: r.vipHolder } : {}),
       checkers: r.checkers,
+      bfd: r.bfd,
     })),
   };
 }

@@ -97,6 +97,18 @@ export const labStatusOutput = z
             checkers: z
               .array(z.object({ host: z.string(), state: z.string().describe('announced, depreferred, withdrawn, draining, drained, or "not running"') }).strict())
               .describe("Each DNS host's health checker and its announcement state"),
+            bfd: z
+              .array(
+                z
+                  .object({
+                    host: z.string(),
+                    peer: z.string().describe('bgp.peers[].name'),
+                    address: z.string(),
+                    state: z.string().describe('Up, Down, Init, AdminDown as bird reports it; "no session" when bird has none for the peer; "unknown" when bird did not answer'),
+                  })
+                  .strict(),
+              )
+              .describe('Each BFD session the model configures, at each host that runs bird. BGP stays up without BFD: a session that is not Up means failover waits for the hold timer.'),
           })
           .strict(),
       )

@@ -1,7 +1,9 @@
 // `anycdn lab status` and the readiness wait of `up`: what each client sees right now.
 import type { Site, Topology } from '../model/schema.ts';
-import { anycastFamilies, hasRole, isDrained, lbHosts, vrrpPriority } from '../model/facts.ts';
-import { endpointUrl, renderPlans, sitePlans, withPurpose, type Endpoint, type HostPlan } from '../render/index.ts';
+import { anycastFamilies, bfdTimers, hasRole, isDrained, lbHosts, runsBird, vrrpPriority } from '../model/facts.ts';
+import { canonical } from '../model/net.ts';
+import { endpointUrl, PATHS, renderPlans, sitePlans, withPurpose, type Endpoint, type HostPlan } from '../render/index.ts';
+import { birdCommand, parseBfdSessions } from './bird-ctl.ts';
 import { checkerState, holdsAddress } from './control.ts';
 import { join } from 'node:path';
 import { tail } from './daemons.ts';
@@ -24,6 +26,40 @@ export interface SiteStatus {
   vipHolder?: string;
   /** Each DNS host's health checker: announced, depreferred, withdrawn, ...; "not running" without one. */
   checkers: { host: string; state: string }[];
+  /** Each BFD session the model configures, at each host that runs bird: bird's state, or why there is none. */
+  bfd: BfdRow[];
+}
+
+export interface BfdRow {
+  host: string;
+  peer: string;
+  address: string;
+  /** Up, Down, Init, AdminDown; "no session" when bird has none for the peer; "unknown" when bird did not answer. */
+  state: string;
+}
+
+/**
+ * The BFD sessions the model asks for at a site, as each bird sees them, read from its control
+ * socket inside the host's view (/proc/<holder>/root), so no process starts. Without this, BFD
+ * that never comes up goes unnoticed: BGP stays up and only the hold timer is left for failover.
+ */
+export async function bfdRows(site: Site, holders: Record<string, number>): Promise<BfdRow[]> {
+  const peers = site.bgp.peers.filter((p) => bfdTimers(p));
+  if (peers.length === 0) return [];
+  const hosts = site.hosts.filter((h) => runsBird(site, h));
+  const perHost = await Promise.all(
+    hosts.map(async (h) => {
+      const holder = holders[h.name];
+      const sessions = holder
+        ? await birdCommand(`/proc/${holder}/root${PATHS.birdCtl}`, 'show bfd sessions', 1500).then(parseBfdSessions, () => undefined)
+        : undefined;
+      return peers.map((p) => {
+        const s = sessions?.find((x) => canonical(x.address) === canonical(p.address));
+        return { host: h.name, peer: p.name, address: canonical(p.address), state: sessions === undefined ? 'unknown' : (s?.state ?? 'no session') };
+      });
+    }),
+  );
+  return perHost.flat();
 }
 
 /** The first IPv4 endpoint of a purpose among plans. */
@@ -43,10 +79,11 @@ export async function labStatus(t: Topology, plan: LabPlan, hostPlans: HostPlan[
       const client = plan.clients.find((c) => c.site === r.site)!;
       const vip = firstEndpoint(sitePlans(hostPlans, site.id), 'image-vip-http');
       if (!vip) throw new Error(`internal: site ${site.id} has no VIP endpoint`);
-      const [answer, via, health] = await Promise.all([
+      const [answer, via, health, bfd] = await Promise.all([
         dig(client.ns, knot.address!, t.cdn.imageHost),
         routeVia(r.ns, first.prefix),
         http(client.ns, endpointUrl(vip, { defaultPort: 'omit' }), { host: t.cdn.imageHost, timeoutSec: 1 }),
+        bfdRows(site, holders),
       ]);
       const vipHolder = site.hosts.find((h) => hasRole(h, 'lb') && holdsAddress(h.name, site.vip.address, holders))?.name;
       const checkers = site.hosts.filter((h) => hasRole(h, 'dns')).map((h) => ({ host: h.name, state: checkerState(h.name) ?? 'not running' }));
@@ -58,6 +95,7 @@ export async function labStatus(t: Topology, plan: LabPlan, hostPlans: HostPlan[
         vipHealth: health.status,
         ...(vipHolder ? { vipHolder } : {}),
         checkers,
+        bfd,
       };
     }),
   );
@@ -131,6 +169,6 @@ export async function waitReady(t: Topology, plan: LabPlan, timeoutMs: number): 
 
 export function formatStatus(rows: SiteStatus[]): string[] {
   return rows.map(
-    (r) => `${r.site}: vip ${r.vipHealth === 200 ? 'serving' : `down (${r.vipHealth})`}${r.vipHolder ? ` on ${r.vipHolder}` : ''}, checkers ${r.checkers.map((c) => `${c.host} ${c.state}`).join(', ') || 'none'}, nearby anycast DNS -> ${r.dnsAnswer ?? 'no answer'}${r.nsid ? ` (nsid ${r.nsid})` : ''}, anycast route via ${r.anycastVia.join(', ') || 'none'}`,
+    (r) => `${r.site}: vip ${r.vipHealth === 200 ? 'serving' : `down (${r.vipHealth})`}${r.vipHolder ? ` on ${r.vipHolder}` : ''}, checkers ${r.checkers.map((c) => `${c.host} ${c.state}`).join(', ') || 'none'}, nearby anycast DNS -> ${r.dnsAnswer ?? 'no answer'}${r.nsid ? ` (nsid ${r.nsid})` : ''}, anycast route via ${r.anycastVia.join(', ') || 'none'}${r.bfd.length ? `, bfd ${r.bfd.map((b) => `${b.host}/${b.peer} ${b.state}`).join(', ')}` : ''}`,
   );
 }

@@ -309,6 +309,8 @@ const community = z.string().refine(
   { message: 'must be a BGP community ASN:value (0-65535 each) or a large community a:b:c (0-4294967295 each)' },
 );
 const prepends = z.number().int().min(0).max(10);
+/** Upstream BGP implementations whose BFD behaviour the model knows (docs/upstream-interop.md). */
+export const UPSTREAM_IMPLEMENTATIONS = ['bird', 'frr', 'junos', 'iosxr', 'other'] as const;
 
 const peer = z.strictObject({
   name: ident.describe('Model key; becomes the bird protocol name.'),
@@ -336,6 +338,10 @@ const peer = z.strictObject({
     .boolean()
     .default(false)
     .describe('GTSM (RFC 5082, bird ttl security): accept only packets sent from one hop away; for directly connected peers, and the upstream must enable it too.'),
+  implementation: z
+    .enum(UPSTREAM_IMPLEMENTATIONS)
+    .optional()
+    .describe('What the upstream runs (bird, frr, junos, iosxr, other), when known: validate then refuses BFD settings that cannot come up with it (docs/upstream-interop.md).'),
   prepend: prepends.default(0).describe('AS-path prepends towards this peer, added to bgp.prepend (traffic engineering: make this path longer).'),
   communities: z
     .array(community)

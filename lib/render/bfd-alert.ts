@@ -14,11 +14,16 @@ export function bfdNotUpExpr(t: Topology): string | undefined {
   const established = t.sites.flatMap((site) =>
     site.bgp.peers
       .filter((p) => bfdTimers(p))
-      .map((p) => `label_replace(bird_protocol_up{proto="BGP",site="${site.id}",name="${ident('bgp', p.name).text}",state="Established"} == 1, "ip", "${canonical(p.address)}", "", "")`),
+      .map((p) => {
+        const up = `bird_protocol_up{proto="BGP",site="${site.id}",name="${ident('bgp', p.name).text}",state="Established"} == 1`;
+        return `label_replace(label_replace(${up}, "ip", "${canonical(p.address)}", "", ""), "hold_time_sec", "${site.bgp.holdTimeSec}", "", "")`;
+      }),
   );
   if (established.length === 0) return undefined;
-  return `bird_bfd_session_up == 0 and on (site, host, ip) (${established.join(' or ')})`;
+  // The BFD series, matched one to one with its Established BGP session, which lends it the
+  // site's hold time for the summary.
+  return `(bird_bfd_session_up == 0) * on (site, host, ip) group_left (hold_time_sec) (${established.join(' or ')})`;
 }
 
 export const BFD_NOT_UP_SUMMARY =
-  'BFD to {{ $labels.ip }} on {{ $labels.host }} ({{ $labels.site }}) is not Up while its BGP session is: a dead upstream is noticed only at the hold timer. If the upstream runs FRR with ttl-security, its BFD is multihop: set bfd.multihop: true on that peer (or have the upstream drop ttl-security on the session)';
+  'BFD to {{ $labels.ip }} on {{ $labels.host }} ({{ $labels.site }}) is not Up while its BGP session is: a dead upstream is noticed only at the hold timer ({{ $labels.hold_time_sec }} s), not by BFD in a fraction of a second. If the upstream runs FRR with ttl-security, its BFD is multihop: set bfd.multihop: true on that peer (or have the upstream drop ttl-security on the session)';

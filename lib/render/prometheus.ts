@@ -70,7 +70,7 @@ export function alertRules(t: Topology): AlertRule[] {
     rule('CacheDown', `haproxy_server_status{proxy="${BACKEND}",state="DOWN"} == 1`, '1m', 'warning', 'haproxy on {{ $labels.host }} ({{ $labels.site }}) sees cache {{ $labels.server }} down'),
     rule('CacheDaemonDown', 'nginx_up == 0 or squid_up == 0', '1m', 'critical', 'the cache daemon on {{ $labels.host }} ({{ $labels.site }}) does not answer its exporter'),
     rule('BgpSessionDown', 'bird_protocol_up{proto="BGP"} == 0', '1m', 'critical', 'BGP session {{ $labels.name }} of {{ $labels.host }} ({{ $labels.site }}) is down'),
-    ...(bfd ? [rule('BfdSessionNotUp', bfd, '2m', 'warning', BFD_NOT_UP_SUMMARY)] : []),
+    ...(bfd ? [rule('BfdSessionNotUp', bfd, '1m', 'warning', BFD_NOT_UP_SUMMARY)] : []),
     rule(
       'CacheHitRatioLow',
       `${by} (rate(squid_client_http_hits_total[30m])) / ${by} (rate(squid_client_http_requests_total[30m])) < ${m.hitRatioMin} and ${by} (rate(squid_client_http_requests_total[30m])) > 1`,

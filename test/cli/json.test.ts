@@ -131,11 +131,11 @@ describe('lab status --json', () => {
     expect(labStatusOutput.parse(JSON.parse(out))).toEqual({ running: false, sites: [] });
   });
 
-  it('gives each site its VIP health, nearby DNS answer, NSID and anycast next hops', () => {
+  it('gives each site its VIP health, nearby DNS answer, NSID, anycast next hops and BFD sessions', () => {
     const state = { sitesDir: 'sites', namespaces: ['acdn-a', 'acdn-b'], processes: [{ pid: 1, ns: 'acdn-a', owner: 'ams-lb1', unit: 'bird' }], holders: {}, startedAt: '2026-11-26T03:00:00.000Z' };
     const json = labStatusJson(state, [
-      { site: 'ams', vipHealth: 200, dnsAnswer: '198.51.100.10', nsid: 'ams/ams-lb1', anycastVia: ['10.255.0.1'], vipHolder: 'ams-lb1', checkers: [{ host: 'ams-lb1', state: 'announced' }, { host: 'ams-lb2', state: 'depreferred' }] },
-      { site: 'sin', vipHealth: 0, anycastVia: [], checkers: [{ host: 'sin-lb1', state: 'not running' }] },
+      { site: 'ams', vipHealth: 200, dnsAnswer: '198.51.100.10', nsid: 'ams/ams-lb1', anycastVia: ['10.255.0.1'], vipHolder: 'ams-lb1', checkers: [{ host: 'ams-lb1', state: 'announced' }, { host: 'ams-lb2', state: 'depreferred' }], bfd: [{ host: 'ams-lb1', peer: 'transit1', address: '192.0.2.1', state: 'Down' }] },
+      { site: 'sin', vipHealth: 0, anycastVia: [], checkers: [{ host: 'sin-lb1', state: 'not running' }], bfd: [] },
     ]);
     expect(labStatusOutput.parse(json)).toEqual({
       running: true,
@@ -143,8 +143,8 @@ describe('lab status --json', () => {
       namespaces: 2,
       processes: 1,
       sites: [
-        { site: 'ams', vipHealth: 200, serving: true, dnsAnswer: '198.51.100.10', nsid: 'ams/ams-lb1', anycastVia: ['10.255.0.1'], vipHolder: 'ams-lb1', checkers: [{ host: 'ams-lb1', state: 'announced' }, { host: 'ams-lb2', state: 'depreferred' }] },
-        { site: 'sin', vipHealth: 0, serving: false, anycastVia: [], checkers: [{ host: 'sin-lb1', state: 'not running' }] },
+        { site: 'ams', vipHealth: 200, serving: true, dnsAnswer: '198.51.100.10', nsid: 'ams/ams-lb1', anycastVia: ['10.255.0.1'], vipHolder: 'ams-lb1', checkers: [{ host: 'ams-lb1', state: 'announced' }, { host: 'ams-lb2', state: 'depreferred' }], bfd: [{ host: 'ams-lb1', peer: 'transit1', address: '192.0.2.1', state: 'Down' }] },
+        { site: 'sin', vipHealth: 0, serving: false, anycastVia: [], checkers: [{ host: 'sin-lb1', state: 'not running' }], bfd: [] },
       ],
     });
   });

@@ -11,20 +11,25 @@
 // 2. The fix from our side, bfd.multihop: true on transit1 (bird runs the session as multihop 1,
 //    GTSM unchanged): BFD Up, the alert silent, and a frozen FRR detected on each session in about
 //    its own interval x multiplier (per-peer timers, issue 25 section 5).
+// 3. Graceful shutdown (RFC 8326) at FRR: `anycdn drain ams/ams-lb1 --role dns` announces with
+//    65535:0 first; FRR's route via ams-lb1 drops to local preference 0 and loses best path before
+//    the withdrawal, as at the lab's bird routers; the undrain brings it back.
 //
 // Every wait is bounded; traffic stays in the lab's namespaces; the lab is torn down before and
 // after, even when a test fails (lib/lab/down.ts, by PID and namespace).
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../lib/cli/main.ts';
 import { labDown } from '../../lib/lab/down.ts';
+import { bfdRows } from '../../lib/lab/status.ts';
 import { sleep, waitFor } from '../../lib/lab/exec.ts';
 import { nsOf } from '../../lib/lab/plan.ts';
 import { vtyshArgs } from '../../lib/lab/router-frr.ts';
 import { labPaths, readState } from '../../lib/lab/state.ts';
 import { renderBird } from '../../lib/render/bird.ts';
 import { renderPrometheus } from '../../lib/render/prometheus.ts';
-import { EXPORTER_PORTS } from '../../lib/model/facts.ts';
+import { anycastFamilies, EXPORTER_PORTS } from '../../lib/model/facts.ts';
 import { METRICS_PATH } from '../../lib/render/endpoints.ts';
 import { PATHS } from '../../lib/render/paths.ts';
 import type { Topology } from '../../lib/model/schema.ts';
@@ -50,13 +55,16 @@ const skip =
     .map(([b, p]) => missingBinary(b!, p!))
     .find(Boolean);
 
-/** Prometheus on ams-lb1, so it may scrape its own bird exporter; transit1-v6 on timers of its own. */
+/** How long a draining ams dns host announces with the graceful-shutdown community before it withdraws. */
+const WITHDRAW_AFTER_SEC = 8;
+/** Prometheus on ams-lb1, so it may scrape its own bird exporter; transit1-v6 on timers of its own; ams withdraws 8 s into a drain. */
 const edit = (x: Record<string, string>) => {
   const cdn = x['sites/cdn.yaml']!.replace(/monitoring:\n  prometheus: .*\n  scrapeFrom: .*\n/, 'monitoring:\n  prometheus: 198.51.100.11\n  scrapeFrom: [198.51.100.11/32]\n');
   const ams = x['sites/ams.yaml']!.replace('      asn: 64501\n      bfd: true\n\n', '      asn: 64501\n      bfd: { intervalMs: 250, multiplier: 4 }\n\n');
-  if (cdn === x['sites/cdn.yaml'] || ams === x['sites/ams.yaml']) throw new Error('the lab edit did not apply: the shipped sites changed shape');
+  const drained = ams.replace('drain:\n  fallbackSite: nyc\n', `drain:\n  fallbackSite: nyc\n  withdrawAfterSec: ${WITHDRAW_AFTER_SEC}\n`);
+  if (cdn === x['sites/cdn.yaml'] || ams === x['sites/ams.yaml'] || drained === ams) throw new Error('the lab edit did not apply: the shipped sites changed shape');
   x['sites/cdn.yaml'] = cdn;
-  x['sites/ams.yaml'] = ams;
+  x['sites/ams.yaml'] = drained;
 };
 /** The fix: transit1's BFD runs multihop, as FRR runs it for a GTSM neighbor. */
 const fix = (x: Record<string, string>) => {
@@ -84,6 +92,11 @@ const vtysh = (...cmds: string[]) => run('ip', vtyshArgs('ams', ROUTER, ...cmds)
 async function birdBfd(host: string): Promise<Record<string, string>> {
   const out = (await hostBirdc(host, 'show', 'bfd', 'sessions')).stdout;
   return Object.fromEntries([...out.matchAll(/^(\S+)\s+\S+\s+(Up|Down|Init|AdminDown)\s/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+/** What `anycdn lab status` shows for ams-lb1's BFD sessions: "<peer> <state>", in the model's peer order. */
+async function labBfd(): Promise<string[]> {
+  return (await bfdRows(ams, readState()!.holders)).filter((r) => r.host === HOST).map((r) => `${r.peer} ${r.state}`);
 }
 
 interface FrrBfdPeer {
@@ -115,7 +128,7 @@ async function alertFor(model: Topology, metrics: string, expectFiring: boolean)
   const down = samples.find((s) => s.name === 'bird_bfd_session_up' && s.labels.ip === V4.address)!;
   expect(down, 'the exporter serves transit1\'s BFD session').toBeDefined();
   const expected = expectFiring
-    ? [{ labels: { alertname: 'BfdSessionNotUp', severity: 'warning', ...down.labels }, annotations: { summary: `BFD to ${V4.address} on ${HOST} (ams) is not Up while its BGP session is: a dead upstream is noticed only at the hold timer. If the upstream runs FRR with ttl-security, its BFD is multihop: set bfd.multihop: true on that peer (or have the upstream drop ttl-security on the session)` } }]
+    ? [{ labels: { alertname: 'BfdSessionNotUp', severity: 'warning', ...down.labels, hold_time_sec: String(ams.bgp.holdTimeSec) }, annotations: { summary: `BFD to ${V4.address} on ${HOST} (ams) is not Up while its BGP session is: a dead upstream is noticed only at the hold timer (${ams.bgp.holdTimeSec} s), not by BFD in a fraction of a second. If the upstream runs FRR with ttl-security, its BFD is multihop: set bfd.multihop: true on that peer (or have the upstream drop ttl-security on the session)` } }]
     : [];
   return promtoolAlerts(rules, samples, 'BfdSessionNotUp', '5m', expected);
 }
@@ -137,6 +150,20 @@ async function bfdPackets(sec: number): Promise<{ hostToRouter3784: number; rout
 
 /** The PIDs of the FRR daemons of the ams router (recorded by `up`). */
 const frrPids = () => readState()!.processes.filter((p) => p.owner === 'router-ams' && ['zebra', 'bfdd', 'bgpd'].includes(p.unit)).map((p) => p.pid);
+/** FRR's path for `prefix` learned from `peer`: its local preference (FRR omits the default, 100) and whether it is best. */
+async function frrPath(prefix: string, peer: string): Promise<{ localPref: number; best: boolean } | undefined> {
+  const j = JSON.parse((await vtysh(`show bgp ipv4 unicast ${prefix} json`)).stdout || '{}') as { paths?: { locPrf?: number; bestpath?: { overall?: boolean }; peer?: { peerId?: string } }[] };
+  const p = j.paths?.find((x) => x.peer?.peerId === peer);
+  return p ? { localPref: p.locPrf ?? 100, best: p.bestpath?.overall === true } : undefined;
+}
+
+/** anycdn drain|undrain in-process through the CLI, against the lab's model. */
+async function cli(args: string[]): Promise<{ code: number; text: string }> {
+  const lines: string[] = [];
+  const code = await main([...args, '--sites', dir], { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+  return { code, text: lines.join('\n') };
+}
+
 const signalAll = (sig: NodeJS.Signals) => frrPids().forEach((pid) => process.kill(pid, sig));
 
 /** sh condition in ams-lb1's namespace: its BGP connection to `peer` is no longer established. */
@@ -191,6 +218,7 @@ describe.skipIf(skip)('lab: BFD with an FRR upstream that runs GTSM', () => {
     expect({ multihop: plain.multihop === true, status: plain.status }, 'FRR: the plain peer\'s BFD is single-hop and up').toEqual({ multihop: false, status: 'up' });
     const bird = await birdBfd(HOST);
     expect([bird[V4.address], bird[V6.address]], 'bird: transit1 Down, transit1-v6 Up').toEqual(['Down', 'Up']);
+    expect(await labBfd(), 'lab status says so, from bird\'s control socket').toEqual([`${V4.name} Down`, `${V6.name} Up`]);
     const pkts = await bfdPackets(2);
     expect(pkts.hostToRouter3784, 'bird sends single-hop BFD (3784)').toBeGreaterThan(0);
     expect(pkts.routerToHost4784, 'FRR sends multihop BFD (4784)').toBeGreaterThan(0);
@@ -227,6 +255,7 @@ describe.skipIf(skip)('lab: BFD with an FRR upstream that runs GTSM', () => {
     const pkts = await bfdPackets(2);
     expect(pkts.hostToRouter4784, 'bird now sends multihop BFD (4784)').toBeGreaterThan(0);
     expect(pkts.hostToRouter3784, 'and no single-hop BFD to FRR').toBe(0);
+    expect(await labBfd(), 'lab status: both Up').toEqual([`${V4.name} Up`, `${V6.name} Up`]);
 
     const alert = await alertFor(fixed, await scrapeBird(), false);
     expect(alert.output, 'BfdSessionNotUp silent once BFD is Up').toContain('SUCCESS');
@@ -249,4 +278,30 @@ describe.skipIf(skip)('lab: BFD with an FRR upstream that runs GTSM', () => {
     figures.record('BFD per peer, FRR+GTSM fixed', 'frozen FRR: transit1 (multihop BFD 100 ms x 3) dropped after', 'ms', '~300 ms', v4);
     figures.record('BFD per peer, FRR+GTSM fixed', 'frozen FRR: transit1-v6 (BFD 250 ms x 4) dropped after', 'ms', '~1000 ms', v6);
   }, 180_000);
+  it('3. graceful shutdown: a draining dns host\'s route gets local preference 0 at FRR, as at bird, so traffic leaves it before the withdrawal', async () => {
+    const prefix = anycastFamilies(t).find((f) => f.family === 4)!.prefix;
+    const before = await frrPath(prefix, hostAddr.address);
+    expect(before, `FRR has ${prefix} from ${HOST}`).toMatchObject({ localPref: 100 });
+    const t0 = Date.now();
+    const draining = cli(['drain', `ams/${HOST}`, '--role', 'dns', '--apply', '--lab']);
+    let undrain = false;
+    try {
+      const shut = await waitFor(async () => {
+        const p = await frrPath(prefix, hostAddr.address);
+        return p && p.localPref === 0 && !p.best ? Date.now() - t0 : undefined;
+      }, WITHDRAW_AFTER_SEC * 1000, 100);
+      expect(shut, `within the ${WITHDRAW_AFTER_SEC} s before the withdrawal, FRR lowers ${HOST}'s route to local preference 0 and prefers another`).toBeDefined();
+      figures.record('graceful shutdown at FRR', `drain of ${HOST}'s dns: until FRR's route via it has local preference 0`, 'ms', 'reported', [shut!]);
+      const d = await draining;
+      undrain = true;
+      expect(d.code, d.text).toBe(0);
+      expect(await frrPath(prefix, hostAddr.address), 'withdrawn once the drain is done').toBeUndefined();
+    } finally {
+      await draining.catch(() => undefined);
+      const u = await cli(['undrain', `ams/${HOST}`, '--role', 'dns', '--apply', '--lab']);
+      if (undrain) expect(u.code, u.text).toBe(0);
+    }
+    const back = await waitFor(async () => ((await frrPath(prefix, hostAddr.address))?.localPref === 100 ? true : undefined), 30_000, 200);
+    expect(back, `${HOST}'s route back at FRR at local preference 100 after the undrain`).toBe(true);
+  }, 120_000);
 });

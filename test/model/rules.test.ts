@@ -277,6 +277,12 @@ const RULE_CASES: Case[] = [
   ['bfd', 'multihop BFD asked of a session that is multihop already', edit(S, [AMS, '      asn: 64501\n      bfd: true\n\n', '      asn: 64501\n      multihop: 2\n      bfd: { multihop: true }\n\n']), [
     'sites/ams.yaml:32:24: bgp.peers[1].bfd.multihop: transit1-v6 is a multihop session (multihop 2), whose BFD is multihop already; remove bfd.multihop',
   ]],
+  ['bfd', 'an FRR upstream with GTSM runs multihop BFD: single-hop here never comes up', edit(S, [AMS, PW, `${PW}      ttlSecurity: true\n      implementation: frr\n`]), [
+    'sites/ams.yaml:26:12: bgp.peers[0].bfd: FRR runs multihop BFD (UDP 4784) for a neighbor with ttl-security, and this side runs single-hop (3784): BFD never comes up while BGP does, so failover waits for the hold timer; set bfd: { multihop: true }',
+  ]],
+  ['bfd', 'multihop BFD towards a Junos upstream on a direct session', edit(S, [AMS, '      asn: 64501\n      bfd: true\n\n', '      asn: 64501\n      bfd: { multihop: true }\n      implementation: junos\n\n']), [
+    'sites/ams.yaml:31:24: bgp.peers[1].bfd.multihop: junos runs single-hop BFD (UDP 3784) for a directly connected session, and this side runs multihop (4784): BFD never comes up while BGP does, so failover waits for the hold timer; remove bfd.multihop',
+  ]],
   // communities
   ['communities', 'well-known communities on the anycast announcements', edit(S, [AMS, PW, `${PW}      communities: ["64501:100", "65535:666", "65535:65281", "65535:0", "65535:65282", "65535:65283", "65535:65284"]\n`]), [
     'sites/ams.yaml:28:34: bgp.peers[0].communities[1]: 65535:666 is BLACKHOLE (RFC 7999), which asks the upstream to drop all traffic to the anycast prefixes; remove it',
@@ -562,13 +568,13 @@ describe('unknown keys', () => {
     ['a typo in a nested mapping', edit(S, [AMS, 'advertIntervalMs: 100', 'advertIntervallMs: 100']),
       'sites/ams.yaml:14:3: vip.advertIntervallMs: unknown key (did you mean advertIntervalMs?); allowed here: address, address6, advertIntervalMs, elasticIp, preempt, virtualRouterId'],
     ['a typo in a list item', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      passwrdRef']),
-      'sites/ams.yaml:27:7: bgp.peers[0].passwrdRef: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, multihop, name, passwordRef, prepend, ttlSecurity'],
+      'sites/ams.yaml:27:7: bgp.peers[0].passwrdRef: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, implementation, multihop, name, passwordRef, prepend, ttlSecurity'],
     ['a typo inside a union branch', edit(S, [CDN, 'region: eu-west-1', 'region: eu-west-1\n    regoin: x']),
       'sites/cdn.yaml:35:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
     ['a key with no near match', edit(S, [CDN, 'shield: ams', 'shield: ams\nsecret: hunter2']),
       'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, bgp, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield'],
     ['a plaintext password next to passwordRef', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      password: hunter2\n      passwordRef']),
-      'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, multihop, name, passwordRef, prepend, ttlSecurity'],
+      'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, implementation, multihop, name, passwordRef, prepend, ttlSecurity'],
   ])('%s', (_what, texts, expected) => {
     expect(errors(texts)).toEqual([expected]);
   });

@@ -14,16 +14,22 @@ const at = { site: 'ams', host: 'ams-lb1', job: 'bird', instance: '198.51.100.11
 const bfd = (ip: string, up: number): Sample => ({ name: 'bird_bfd_session_up', labels: { ...at, name: 'bfd1', interface: '---', ip }, value: up });
 const bgp = (name: string, state: string, up: number): Sample => ({ name: 'bird_protocol_up', labels: { ...at, name, proto: 'BGP', state, ip_version: '4', import_filter: 'REJECT', export_filter: `export_${name.slice(4)}` }, value: up });
 const firing = {
-  labels: { alertname: 'BfdSessionNotUp', severity: 'warning', site: 'ams', host: 'ams-lb1', job: 'bird', instance: '198.51.100.11:9324', name: 'bfd1', interface: '---', ip: '198.51.100.1' },
+  labels: { alertname: 'BfdSessionNotUp', severity: 'warning', site: 'ams', host: 'ams-lb1', job: 'bird', instance: '198.51.100.11:9324', name: 'bfd1', interface: '---', ip: '198.51.100.1', hold_time_sec: '9' },
   annotations: {
     summary:
-      'BFD to 198.51.100.1 on ams-lb1 (ams) is not Up while its BGP session is: a dead upstream is noticed only at the hold timer. If the upstream runs FRR with ttl-security, its BFD is multihop: set bfd.multihop: true on that peer (or have the upstream drop ttl-security on the session)',
+      'BFD to 198.51.100.1 on ams-lb1 (ams) is not Up while its BGP session is: a dead upstream is noticed only at the hold timer (9 s), not by BFD in a fraction of a second. If the upstream runs FRR with ttl-security, its BFD is multihop: set bfd.multihop: true on that peer (or have the upstream drop ttl-security on the session)',
   },
 };
 
 describe.skipIf(missingBinary('/usr/bin/promtool', 'prometheus'))('BfdSessionNotUp', () => {
-  it('fires after 2 minutes for BFD down while its BGP session is Established', async () => {
+  it('fires after a minute for BFD down while its BGP session is Established', async () => {
     const r = await promtoolAlerts(rules, [bfd('198.51.100.1', 0), bgp('bgp_transit1', 'Established', 1)], 'BfdSessionNotUp', '5m', [firing]);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.ok).toBe(true);
+  });
+
+  it('is still pending, not firing, 30 seconds in', async () => {
+    const r = await promtoolAlerts(rules, [bfd('198.51.100.1', 0), bgp('bgp_transit1', 'Established', 1)], 'BfdSessionNotUp', '30s', []);
     expect(r.output).toContain('SUCCESS');
     expect(r.ok).toBe(true);
   });
