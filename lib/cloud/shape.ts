@@ -4,7 +4,7 @@
 import { InputError, sortDiagnostics } from '../model/errors.ts';
 import { anycastFamilies, hasRole, nameserverGroup, s3Origins } from '../model/facts.ts';
 import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
-import { healthPath, planOf, sitePlans, withPurpose, type Endpoint, type HostPlan } from '../render/index.ts';
+import { activationUnit, healthPath, planOf, sitePlans, withPurpose, type Endpoint, type HostPlan } from '../render/index.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
 import { hostStatements, interfaceTags, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
 import { egressSubnetOf, networkShape, routerOf, subnetOf, type NetworkShape } from './network.ts';
@@ -244,7 +244,8 @@ function awsSite(t: Topology, site: Site, plans: HostPlan[]): AwsSiteShape {
     const bundle = hostBundle(site.id, host.name, plan.files);
     const perms = permissions(t.cdn, site, host);
     const packages = plan.packages;
-    const units = plan.units.map((u) => `${u.name}.service`).sort();
+    // A oneshot on a schedule is enabled and watched through its timer (activationUnit).
+    const units = plan.units.map(activationUnit).sort();
     const type = instanceType(host);
     const rootGiB = rootVolumeGiB(t.cdn, host);
     const egress = egressSubnetOf(network, subnet, zoneCount);

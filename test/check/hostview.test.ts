@@ -66,6 +66,8 @@ describe('host view directories', () => {
       '/run/haproxy root:root 755',
       '/run/keepalived root:root 755',
       '/run/knot knot:knot 755',
+      // the ACME issuer's state (its account key): ams-lb1 is acme.issuer
+      '/var/lib/anycdn-acme root:root 700',
       '/var/lib/haproxy root:root 755',
       '/var/lib/knot root:knot 770',
       // monitoring: node-exporter's textfile directory, which keepalived's notify script writes
