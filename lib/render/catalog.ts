@@ -170,7 +170,8 @@ export function hostDirs(t: Topology, site: Site, host: Host, units: UnitSpec[] 
     const group = get('Group')[0] ?? user;
     for (const d of packageDirs(t, u.name)) out.set(d.path, d);
     // systemd creates these at start, owned by the unit's User= (mode 0755, its default).
-    for (const name of get('RuntimeDirectory')) out.set(`/run/${name}`, dir(`/run/${name}`, user, group, 0o755));
+    const runtimeMode = parseInt(get('RuntimeDirectoryMode')[0] ?? '0755', 8);
+    for (const name of get('RuntimeDirectory')) out.set(`/run/${name}`, dir(`/run/${name}`, user, group, runtimeMode));
     const stateMode = parseInt(get('StateDirectoryMode')[0] ?? '0755', 8);
     for (const name of get('StateDirectory')) if (!out.has(`/var/lib/${name}`)) out.set(`/var/lib/${name}`, dir(`/var/lib/${name}`, user, group, stateMode));
   }

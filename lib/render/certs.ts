@@ -13,7 +13,7 @@ import { certNames, fetchesCert } from './acme-facts.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { fetchFunction } from './secrets.ts';
-import { shAssignments, shQuote } from './syntax/shell.ts';
+import { shAssignments } from './syntax/shell.ts';
 import { hasRole } from '../model/facts.ts';
 import type { RenderedFile, Renderer } from './types.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
@@ -50,7 +50,8 @@ function checkScript(t: Topology, site: Site): string[] {
     'pem=${1:?usage: anycdn-cert-check PEM}',
     'fail() { echo "anycdn-cert-check: $pem: $*" >&2; exit 1; }',
     'if [ ! -f "$pem" ] || [ ! -s "$pem" ]; then fail "no such file, or empty"; fi',
-    'd=$(mktemp -d)',
+    `mkdir -p ${PATHS.tmpDir}`,
+    `d=$(mktemp -d ${PATHS.tmpDir}/cert-check.XXXXXX)`,
     "trap 'rm -rf \"$d\"' EXIT",
     '# The first certificate is the leaf, the others its chain; exactly one private key, anywhere.',
     'awk -v d="$d" \'',
@@ -126,7 +127,7 @@ function installScript(t: Topology, site: Site): string[] {
     'if [ "${1:-}" = --metrics ]; then metrics; exit; fi',
     'new=${1:?usage: anycdn-cert-install PEM | --metrics}',
     `${PATHS.certCheck} "$new" || fail "refused $new; $CERT_PATH is unchanged"`,
-    `mkdir -p ${shQuote('/run/anycdn')}`,
+    'mkdir -p "$(dirname "$LOCK")"',
     'exec 9>"$LOCK"',
     'flock -w 60 9 || fail "another install holds $LOCK"',
     'if [ -f "$CERT_PATH" ] && cmp -s "$new" "$CERT_PATH"; then',
@@ -166,8 +167,8 @@ function fetchScript(t: Topology, site: Site): string[] {
     'umask 077',
     ...shAssignments([['CERT_REF', ref]]),
     ...fetchFunction('anycdn-cert-fetch'),
-    `mkdir -p ${shQuote('/run/anycdn')}`,
-    `tmp=$(mktemp ${shQuote('/run/anycdn/cert-fetch.XXXXXX')})`,
+    `mkdir -p ${PATHS.tmpDir}`,
+    `tmp=$(mktemp ${PATHS.tmpDir}/cert-fetch.XXXXXX)`,
     "trap 'rm -f \"$tmp\"' EXIT",
     'fetch "$CERT_REF" > "$tmp" || { echo "anycdn-cert-fetch: cannot fetch $CERT_REF" >&2; exit 1; }',
     `${PATHS.certInstall} "$tmp"`,

@@ -21,9 +21,12 @@ export function tlsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
       service: [
         ['Type', 'oneshot'],
         ['ExecStart', exec(PATHS.acmeRenew)],
-        // lego's account key lives here (the certificate's key only until it is stored).
-        ['StateDirectory', 'anycdn-acme'],
-        ['StateDirectoryMode', '0700'],
+        // lego's account key lives here, and the certificate's key only until it is stored: a
+        // tmpfs, kept between runs until a reboot (then lego registers a new account, which costs
+        // nothing at the CA), so no private key is ever written to this host's disk.
+        ['RuntimeDirectory', 'anycdn-acme'],
+        ['RuntimeDirectoryMode', '0700'],
+        ['RuntimeDirectoryPreserve', 'yes'],
         // Three attempts with pauses of a few minutes, each bounded by lego's own timeouts.
         ['TimeoutStartSec', '30min'],
       ],

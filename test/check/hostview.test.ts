@@ -62,12 +62,12 @@ describe('host view directories', () => {
     const dns = hostDirs(t, site, site.hosts.find((h) => h.name === 'ams-lb1')!).map((d) => `${d.path} ${d.owner}:${d.group} ${d.mode.toString(8)}`);
     expect(dns).toEqual([
       '/run/anycdn root:root 755',
+      // the ACME issuer's account (ams-lb1 is acme.issuer): tmpfs, root's alone
+      '/run/anycdn-acme root:root 700',
       '/run/bird root:root 755',
       '/run/haproxy root:root 755',
       '/run/keepalived root:root 755',
       '/run/knot knot:knot 755',
-      // the ACME issuer's state (its account key): ams-lb1 is acme.issuer
-      '/var/lib/anycdn-acme root:root 700',
       '/var/lib/haproxy root:root 755',
       '/var/lib/knot root:knot 770',
       // monitoring: node-exporter's textfile directory, which keepalived's notify script writes

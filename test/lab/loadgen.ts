@@ -3,7 +3,10 @@
 // Fixed rate (not as fast as possible, like wrk) so the load never starves the daemons whose
 // timing we measure. Bounded: it stops at the duration, and waits at most timeoutMs more.
 // Prints one JSON LoadResult line.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 
 export interface LoadOptions {
   target: string; // e.g. 198.51.100.10
@@ -18,6 +21,13 @@ export interface LoadOptions {
    * when the connection closed before the response). Off: only a reused socket's reset is retried.
    */
   retryFreshResets?: boolean;
+  /**
+   * HTTPS on 443 instead of HTTP on 80: the certificate must verify against `caFile` for
+   * `servername` (SNI and the name checked), as a browser's would.
+   */
+  tls?: { caFile: string; servername: string };
+  /** A new connection (and with tls a new handshake) for every request, instead of a keep-alive pool. */
+  freshConnections?: boolean;
 }
 
 export interface LoadResult {
@@ -45,11 +55,27 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** With tls: the serial of the certificate each new connection was served, and how many times. */
+  certSerials: Record<string, number>;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], staleSocketRetries: 0, freshResetRetries: 0, resets: 0, achievedRatePerSec: 0, sendRatePerSec: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
+  const tls = o.tls ? { ca: readFileSync(o.tls.caFile, 'utf8'), servername: o.tls.servername } : undefined;
+  const agent = tls ? new https.Agent({ keepAlive: !o.freshConnections, maxSockets: 64, ...tls }) : new http.Agent({ keepAlive: !o.freshConnections, maxSockets: 64 });
+  const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], staleSocketRetries: 0, freshResetRetries: 0, resets: 0, achievedRatePerSec: 0, sendRatePerSec: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, certSerials: {} };
+  const client = tls ? https : http;
+  const port = tls ? 443 : 80;
+  const seen = new WeakSet<object>();
+  /** Each new TLS connection: the serial of the certificate it was served. */
+  const noteCert = (req: http.ClientRequest) =>
+    req.on('socket', (sock) => {
+      if (!tls || seen.has(sock)) return;
+      seen.add(sock);
+      sock.once('secureConnect', () => {
+        const serial = (sock as TLSSocket).getPeerCertificate().serialNumber;
+        if (serial) r.certSerials[serial] = (r.certSerials[serial] ?? 0) + 1;
+      });
+    });
   const latencies: number[] = [];
   const pending = new Set<Promise<void>>();
   const started = Date.now();
@@ -67,7 +93,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         resolve();
       };
       // The retry goes out on a new connection, as a browser's does, never on another pooled one.
-      const req = http.request({ host: o.target, port: 80, path, agent: retried ? false : agent, headers: { Host: o.host }, timeout: o.timeoutMs }, (res) => {
+      const req = client.request({ host: o.target, port, path, agent: retried ? false : agent, headers: { Host: o.host }, timeout: o.timeoutMs, ...(tls && retried ? tls : {}) }, (res) => {
         res.resume();
         res.on('end', () => {
           const s = String(res.statusCode);
@@ -99,6 +125,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         }
         fail(`${e.code ?? 'error'}${retried ? ' on the retry' : req.reusedSocket ? ' on a reused socket' : ' on a new connection'}`, r.errors);
       });
+      noteCert(req);
       req.end();
     });
   for (let i = 0; i < total; i++) {
