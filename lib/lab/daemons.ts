@@ -52,7 +52,8 @@ export async function startHolder(h: HostStart): Promise<LabProcess> {
       // As anycdn-fetch-secrets writes it: Knot's include readable by knotd, every other secret root's alone.
       const a = secretFileAccess(x.path);
       const dir = x.path.replace(/\/[^/]*$/, '');
-      return [`install -d -g ${a.group} -m ${a.dirMode.toString(8)} ${shQuote(dir)}`, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chgrp ${a.group} ${shQuote(x.path)} && chmod ${a.mode.toString(8)} ${shQuote(x.path)}`];
+      const mkdir = a.dirMode === undefined ? `mkdir -p ${shQuote(dir)}` : `install -d -g ${a.group} -m ${a.dirMode.toString(8)} ${shQuote(dir)}`;
+      return [mkdir, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chgrp ${a.group} ${shQuote(x.path)} && chmod ${a.mode.toString(8)} ${shQuote(x.path)}`];
     }),
     ...h.setup.map((cmd) => `${cmd} >/dev/null 2>&1 || fail ${shQuote(`setup failed: ${cmd}`)}`),
     `touch ${shQuote(ready)}`,

@@ -29,9 +29,12 @@ export function tsigKeyFile(secret: string): string {
   return `${ACME_TSIG.algorithm}:${ACME_TSIG.name}:${secret}\n`;
 }
 
-/** Owner group and mode of a secret file: Knot's include is read by knotd (user knot), the rest by root. */
-export function secretFileAccess(path: string): { group: string; mode: number; dirMode: number } {
-  return path === PATHS.knotAcmeKey ? { group: 'knot', mode: 0o640, dirMode: 0o750 } : { group: 'root', mode: 0o600, dirMode: 0o700 };
+/**
+ * Group and mode of a secret file, and of its directory where that is its own: Knot's include is
+ * read by knotd (user knot) in a directory of its own; every other file is root's alone.
+ */
+export function secretFileAccess(path: string): { group: string; mode: number; dirMode?: number } {
+  return path === PATHS.knotAcmeKey ? { group: 'knot', mode: 0o640, dirMode: 0o750 } : { group: 'root', mode: 0o600 };
 }
 
 /**

@@ -26,7 +26,7 @@ export interface LoadOptions {
    * `servername` (SNI and the name checked), as a browser's would.
    */
   tls?: { caFile: string; servername: string };
-  /** A new connection (and with tls a new handshake) for every request, instead of a keep-alive pool. */
+  /** A new connection (with tls a full handshake, no session resumed) for every request, instead of a keep-alive pool. */
   freshConnections?: boolean;
 }
 
@@ -55,27 +55,22 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-  /** With tls: the serial of the certificate each new connection was served, and how many times. */
+  /** With tls: how many answered requests came over a connection served each certificate (by serial). */
   certSerials: Record<string, number>;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const tls = o.tls ? { ca: readFileSync(o.tls.caFile, 'utf8'), servername: o.tls.servername } : undefined;
-  const agent = tls ? new https.Agent({ keepAlive: !o.freshConnections, maxSockets: 64, ...tls }) : new http.Agent({ keepAlive: !o.freshConnections, maxSockets: 64 });
+  const agent = tls ? new https.Agent({ keepAlive: !o.freshConnections, maxSockets: 64, ...(o.freshConnections ? { maxCachedSessions: 0 } : {}), ...tls }) : new http.Agent({ keepAlive: !o.freshConnections, maxSockets: 64 });
   const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], staleSocketRetries: 0, freshResetRetries: 0, resets: 0, achievedRatePerSec: 0, sendRatePerSec: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, certSerials: {} };
   const client = tls ? https : http;
   const port = tls ? 443 : 80;
-  const seen = new WeakSet<object>();
-  /** Each new TLS connection: the serial of the certificate it was served. */
-  const noteCert = (req: http.ClientRequest) =>
-    req.on('socket', (sock) => {
-      if (!tls || seen.has(sock)) return;
-      seen.add(sock);
-      sock.once('secureConnect', () => {
-        const serial = (sock as TLSSocket).getPeerCertificate().serialNumber;
-        if (serial) r.certSerials[serial] = (r.certSerials[serial] ?? 0) + 1;
-      });
-    });
+  /** Each answered request over TLS: the serial of the certificate its connection was served. */
+  const noteCert = (res: http.IncomingMessage) => {
+    if (!tls) return;
+    const serial = (res.socket as TLSSocket).getPeerCertificate?.().serialNumber ?? 'none';
+    r.certSerials[serial] = (r.certSerials[serial] ?? 0) + 1;
+  };
   const latencies: number[] = [];
   const pending = new Set<Promise<void>>();
   const started = Date.now();
@@ -94,6 +89,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       };
       // The retry goes out on a new connection, as a browser's does, never on another pooled one.
       const req = client.request({ host: o.target, port, path, agent: retried ? false : agent, headers: { Host: o.host }, timeout: o.timeoutMs, ...(tls && retried ? tls : {}) }, (res) => {
+        noteCert(res);
         res.resume();
         res.on('end', () => {
           const s = String(res.statusCode);
@@ -125,7 +121,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         }
         fail(`${e.code ?? 'error'}${retried ? ' on the retry' : req.reusedSocket ? ' on a reused socket' : ' on a new connection'}`, r.errors);
       });
-      noteCert(req);
       req.end();
     });
   for (let i = 0; i < total; i++) {
