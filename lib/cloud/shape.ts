@@ -6,7 +6,7 @@ import { anycastFamilies, hasRole, nameserverGroup, s3Origins } from '../model/f
 import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
 import { activationUnit, healthPath, planOf, sitePlans, withPurpose, type Endpoint, type HostPlan } from '../render/index.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
-import { hostStatements, interfaceTags, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
+import { hostStatements, secretAccess, interfaceTags, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
 import { egressSubnetOf, networkShape, routerOf, subnetOf, type NetworkShape } from './network.ts';
 import { readinessProbes, type VersionParts } from './rollout.ts';
 import { groupsOf, securityGroups, type GroupName, type SecurityGroupShape } from './security.ts';
@@ -260,7 +260,7 @@ function awsSite(t: Topology, site: Site, plans: HostPlan[]): AwsSiteShape {
       permissions: perms,
       rolePath: rolePath(host),
       roleDescription: `anycdn ${site.id} host ${host.name} (${host.roles.join(', ')})`,
-      statements: hostStatements(perms, s3Origins(t.cdn).slice(0, 2), elasticIp, { vip: vipSubnet, host: subnet.name }, { site: site.id, host: host.name }),
+      statements: hostStatements(perms, s3Origins(t.cdn).slice(0, 2), elasticIp, { vip: vipSubnet, host: subnet.name }, { site: site.id, host: host.name }, secretAccess(t.cdn, site, host)),
       managedPolicies: managedPolicies(perms),
       bundle,
       address: { address: host.address, subnet: subnet.cidr, router: routerOf(subnet.cidr), vpcCidr: network.vpcCidr, interface: host.interface },
