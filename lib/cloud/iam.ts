@@ -3,6 +3,7 @@
 // the host's own bundle is implied for every host.
 import { hasRole, s3Origins } from '../model/facts.ts';
 import type { Cdn, Host, Site } from '../model/schema.ts';
+import { withPurpose, type HostPlan } from '../render/index.ts';
 import { bundleParameter } from './bundle.ts';
 
 export type Permission =
@@ -39,26 +40,27 @@ export type Permission =
 
 /**
  * The SSM parameter names (ssm:/name references) a host reads and writes. secretsmanager: and
- * file: references get no statement here (see docs/certificates.md, Limits).
+ * file: references get no statement here (see docs/certificates.md, Limits). A host fetches the
+ * certificate where its plan has an https endpoint (the certificate haproxy serves).
  */
-export function secretAccess(cdn: Cdn, site: Site, host: Host): { read: string[]; write: string[] } {
+export function secretAccess(cdn: Cdn, site: Site, host: Host, plan: Pick<HostPlan, 'endpoints'>): { read: string[]; write: string[] } {
   const ssm = (refs: (string | undefined)[]) => [...new Set(refs.filter((r): r is string => r?.startsWith('ssm:') === true).map((r) => r.slice('ssm:'.length)))].sort();
   const a = cdn.acme;
-  const dns = host.roles.includes('dns');
+  const dns = hasRole(host, 'dns');
   const issuer = a?.issuer === host.name;
-  const serves = a !== undefined && host.roles.includes('lb') && site.haproxy.https !== undefined;
+  const serves = a !== undefined && withPurpose(plan.endpoints, 'image-vip-https').length > 0;
   return {
     read: ssm([...(dns ? site.bgp.peers.map((p) => p.passwordRef) : []), ...(a && (dns || issuer) ? [a.tsigKeyRef] : []), ...(a && (serves || issuer) ? [a.certRef] : [])]),
     write: ssm(issuer ? [a!.certRef] : []),
   };
 }
 
-export function permissions(cdn: Cdn, site: Site, host: Host): Permission[] {
+export function permissions(cdn: Cdn, site: Site, host: Host, plan: Pick<HostPlan, 'endpoints'>): Permission[] {
   const out: Permission[] = ['ssm-core'];
   if (hasRole(host, 'cache') && s3Origins(cdn).length > 0) out.push('origin-read');
   if (hasRole(host, 'lb') && site.vip.elasticIp) out.push('move-vip');
   if (site.platform === 'aws') out.push('claim-address');
-  const secrets = secretAccess(cdn, site, host);
+  const secrets = secretAccess(cdn, site, host, plan);
   if (secrets.read.length > 0) out.push('read-secrets');
   if (secrets.write.length > 0) out.push('store-certificate');
   return out;

@@ -242,7 +242,7 @@ function awsSite(t: Topology, site: Site, plans: HostPlan[]): AwsSiteShape {
     if (!subnet) throw new Error(`internal: ${host.name} is outside the subnets of ${site.id}`);
     const plan = planOf(plans, site.id, host.name);
     const bundle = hostBundle(site.id, host.name, plan.files);
-    const perms = permissions(t.cdn, site, host);
+    const perms = permissions(t.cdn, site, host, plan);
     const packages = plan.packages;
     // A oneshot on a schedule is enabled and watched through its timer (activationUnit).
     const units = plan.units.map(activationUnit).sort();
@@ -260,7 +260,7 @@ function awsSite(t: Topology, site: Site, plans: HostPlan[]): AwsSiteShape {
       permissions: perms,
       rolePath: rolePath(host),
       roleDescription: `anycdn ${site.id} host ${host.name} (${host.roles.join(', ')})`,
-      statements: hostStatements(perms, s3Origins(t.cdn).slice(0, 2), elasticIp, { vip: vipSubnet, host: subnet.name }, { site: site.id, host: host.name }, secretAccess(t.cdn, site, host)),
+      statements: hostStatements(perms, s3Origins(t.cdn).slice(0, 2), elasticIp, { vip: vipSubnet, host: subnet.name }, { site: site.id, host: host.name }, secretAccess(t.cdn, site, host, plan)),
       managedPolicies: managedPolicies(perms),
       bundle,
       address: { address: host.address, subnet: subnet.cidr, router: routerOf(subnet.cidr), vpcCidr: network.vpcCidr, interface: host.interface },

@@ -2,6 +2,7 @@
 // which name the DNS-01 challenge is answered at, and which Knot servers must answer it.
 import { byCodePoint } from '../model/order.ts';
 import { dnsHosts } from '../model/facts.ts';
+import { servedCertPath } from './endpoints.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 
 /** The host that runs the ACME client for the whole CDN (acme.issuer), if any. */
@@ -38,9 +39,9 @@ export function challengeServers(t: Topology): { site: string; host: string; add
     .sort((a, b) => byCodePoint(a.site, b.site) || byCodePoint(a.host, b.host));
 }
 
-/** lb hosts that serve HTTPS and fetch the certificate the issuer stores (acme with haproxy.https). */
+/** lb hosts that serve HTTPS (an https endpoint) and fetch the certificate the issuer stores. */
 export function fetchesCert(t: Topology, site: Site, host: Host): boolean {
-  return t.cdn.acme !== undefined && site.haproxy.https !== undefined && host.roles.includes('lb');
+  return t.cdn.acme !== undefined && servedCertPath(t, site, host) !== undefined;
 }
 
 /** Renew when less than a third of the lifetime is left, and never later than this: a week before the 21-day warning. */

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { isIP } from 'node:net';
 import { originTargets, type Role } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
+import { servedCertPath } from './endpoints.ts';
 import { IMAGE_FILTER_PACKAGE } from './nginx-transforms.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
 import { serviceValues, unitSpecs, type UnitSpec } from './units.ts';
@@ -104,7 +105,7 @@ function unitNeeds(t: Topology, site: Site, host: Host, unit: string): Omit<Host
     case 'keepalived':
       return { ...none, interfaces: [host.interface] };
     case 'haproxy':
-      return { ...none, certPaths: site.haproxy.https ? [site.haproxy.https.certPath] : [] };
+      return { ...none, certPaths: [servedCertPath(t, site, host)].filter((p) => p !== undefined) };
     case 'nginx': {
       // Every origin's hostname: nginx resolves each upstream at start.
       return { ...none, hostNames: [...new Set(originTargets(t).map((o) => o.host).filter((h) => isIP(h) === 0))] };

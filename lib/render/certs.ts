@@ -10,11 +10,11 @@
 // - anycdn-cert-fetch (with acme): fetches the PEM from acme.certRef and installs it;
 // - anycdn-acme-renew and anycdn-acme-dns (the issuer): see acme-issuer.ts.
 import { certNames, fetchesCert } from './acme-facts.ts';
+import { servedCertPath } from './endpoints.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { fetchFunction } from './secrets.ts';
 import { shAssignments } from './syntax/shell.ts';
-import { hasRole } from '../model/facts.ts';
 import type { RenderedFile, Renderer } from './types.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { renderAcmeIssuer } from './acme-issuer.ts';
@@ -27,10 +27,10 @@ const MIN_VALID_SEC = 3600;
 export const renderCerts: Renderer = (t, site, host) => {
   const files: RenderedFile[] = [];
   const script = (path: string, lines: string[]): RenderedFile => ({ site: site.id, host: host.name, path, content: fileText(lines), mode: 0o755, check: 'shell' });
-  const serves = hasRole(host, 'lb') && site.haproxy.https !== undefined;
+  const certPath = servedCertPath(t, site, host);
   const issues = renderAcmeIssuer(t, site, host);
-  if (serves || issues.length > 0) files.push(script(PATHS.certCheck, checkScript(t, site)));
-  if (serves) files.push(script(PATHS.certInstall, installScript(t, site)));
+  if (certPath !== undefined || issues.length > 0) files.push(script(PATHS.certCheck, checkScript(t, site)));
+  if (certPath !== undefined) files.push(script(PATHS.certInstall, installScript(t, site, certPath)));
   if (fetchesCert(t, site, host)) files.push(script(PATHS.certFetch, fetchScript(t, site)));
   return [...files, ...issues];
 };
@@ -70,8 +70,7 @@ function checkScript(t: Topology, site: Site): string[] {
   ];
 }
 
-function installScript(t: Topology, site: Site): string[] {
-  const certPath = site.haproxy.https!.certPath;
+function installScript(t: Topology, site: Site, certPath: string): string[] {
   return [
     '#!/bin/sh',
     ...headerLines(t, site.id, '#'),
@@ -173,9 +172,4 @@ function fetchScript(t: Topology, site: Site): string[] {
     'fetch "$CERT_REF" > "$tmp" || { echo "anycdn-cert-fetch: cannot fetch $CERT_REF" >&2; exit 1; }',
     `${PATHS.certInstall} "$tmp"`,
   ];
-}
-
-/** Whether a host runs anycdn-cert-install (an lb host with haproxy.https). */
-export function servesHttps(site: Site, host: Host): boolean {
-  return hasRole(host, 'lb') && site.haproxy.https !== undefined;
 }

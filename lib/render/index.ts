@@ -109,6 +109,6 @@ export { IMAGE_FILTER_MODULE, IMAGE_FILTER_PACKAGE } from './nginx-transforms.ts
 export { birdSecretFile, PATHS, zoneFile } from './paths.ts';
 export { PROMETHEUS_HOST } from './prometheus.ts';
 export { roas, routingFiles, ROUTING_DIR, type Roa } from './routing.ts';
-export { secretFileContent } from './secrets.ts';
+export { secretFileAccess, secretFileContent } from './secrets.ts';
 export { serialGreater } from './serial.ts';
 export { activationUnit, serviceExecs, serviceValues } from './unit-spec.ts';

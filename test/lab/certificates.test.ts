@@ -29,7 +29,7 @@ import { sleep, startDetached } from '../../lib/lab/exec.ts';
 import { CORE, nsOf } from '../../lib/lab/plan.ts';
 import { labPaths, readState } from '../../lib/lab/state.ts';
 import { anycastFamilies, lbHosts } from '../../lib/model/facts.ts';
-import { CERT_RUNBOOK, renderPrometheus, runbookUrl } from '../../lib/monitoring/prometheus.ts';
+import { CERT_RUNBOOK, renderPrometheus, runbookUrl } from '../../lib/render/prometheus.ts';
 import { PATHS } from '../../lib/render/paths.ts';
 import { shQuote } from '../../lib/render/syntax/shell.ts';
 import { must, run } from '../../lib/run.ts';
