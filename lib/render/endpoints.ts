@@ -273,6 +273,7 @@ export function hostEndpoints(t: Topology, site: Site, host: Host, units: { name
  * checkers' fixtures provide and the expiry alert names.
  */
 export function servedCertPath(t: Topology, site: Site, host: Host): string | undefined {
+  if (!hasRole(host, 'lb')) return undefined;
   return withPurpose(unitEndpoints(t, site, host, 'haproxy'), 'image-vip-https')[0]?.certPath;
 }
 
