@@ -134,7 +134,7 @@ function challengeZoneFiles(t: Topology, site: Site, host: Host, ctx: Parameters
   const path = zoneFile(origin);
   const text = (serial: number) => fileText([...headerLines(t, site.id, ';'), ...emitZone(origin, apexRecords(t, origin, serial))]);
   const serial = zoneSerial(text, t.cdn.dns.soa.serial, ctx?.zoneBaseline?.(site.id, host.name, path));
-  return [{ site: site.id, host: host.name, path, content: text(serial), mode: 0o644, check: 'zone', soaSerial: serial }];
+  return [{ site: site.id, host: host.name, path, content: text(serial), mode: 0o644, check: 'zone', zone: origin, soaSerial: serial }];
 }
 
 /** A zone's SOA and NS records, at its apex. */
