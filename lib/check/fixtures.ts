@@ -1,7 +1,9 @@
 // Fixtures, the files a check (or the lab) provides that anycdn does not render, come in two
 // kinds: contents to write, and shell commands that create a file inside the host view.
-import type { HostNeeds } from '../render/index.ts';
-import { passwordFile } from '../render/syntax/bird.ts';
+import { secretFileContent, type HostNeeds } from '../render/index.ts';
+
+/** A placeholder that every secret file's format takes: a bird password and a base64 TSIG secret. */
+export const CHECK_SECRET = 'cGxhY2Vob2xkZXItZm9yLWNoZWNr';
 import { shQuote } from '../render/syntax/shell.ts';
 import type { Fixture } from './types.ts';
 
@@ -12,7 +14,7 @@ import type { Fixture } from './types.ts';
  */
 export function needsFixtures(needs: HostNeeds): Fixture[] {
   return [
-    ...needs.secretFiles.map((path) => ({ path, content: passwordFile('placeholder-for-check') })),
+    ...needs.secretFiles.map((path) => ({ path, content: secretFileContent(path, CHECK_SECRET) })),
     ...needs.certPaths.map((path) => ({ path, shell: selfSignedPem(path) })),
     ...needs.stateFiles,
   ];

@@ -3,6 +3,7 @@
 // the host's own bundle is implied for every host.
 import { hasRole, s3Origins } from '../model/facts.ts';
 import type { Cdn, Host, Site } from '../model/schema.ts';
+import { withPurpose, type HostPlan } from '../render/index.ts';
 import { bundleParameter } from './bundle.ts';
 
 export type Permission =
@@ -27,13 +28,41 @@ export type Permission =
    * ec2:DescribeNetworkInterfaces, to find the interface it takes the address from and hand it
    * back if the new host fails.
    */
-  | 'claim-address';
+  | 'claim-address'
+  /**
+   * ssm:GetParameter on the SSM parameters the host's programs fetch (acme: the TSIG key on dns
+   * hosts and the issuer, the certificate on lb hosts that serve HTTPS). SecureStrings under the
+   * account's aws/ssm key need nothing more.
+   */
+  | 'read-secrets'
+  /** The issuer: ssm:PutParameter on acme.certRef, where it stores each new certificate. */
+  | 'store-certificate';
 
-export function permissions(cdn: Cdn, site: Site, host: Host): Permission[] {
+/**
+ * The SSM parameter names (ssm:/name references) a host reads and writes. secretsmanager: and
+ * file: references get no statement here (see docs/certificates.md, Limits). A host fetches the
+ * certificate where its plan has an https endpoint (the certificate haproxy serves).
+ */
+export function secretAccess(cdn: Cdn, site: Site, host: Host, plan: Pick<HostPlan, 'endpoints'>): { read: string[]; write: string[] } {
+  const ssm = (refs: (string | undefined)[]) => [...new Set(refs.filter((r): r is string => r?.startsWith('ssm:') === true).map((r) => r.slice('ssm:'.length)))].sort();
+  const a = cdn.acme;
+  const dns = hasRole(host, 'dns');
+  const issuer = a?.issuer === host.name;
+  const serves = a !== undefined && withPurpose(plan.endpoints, 'image-vip-https').length > 0;
+  return {
+    read: ssm([...(dns ? site.bgp.peers.map((p) => p.passwordRef) : []), ...(a && (dns || issuer) ? [a.tsigKeyRef] : []), ...(a && (serves || issuer) ? [a.certRef] : [])]),
+    write: ssm(issuer ? [a!.certRef] : []),
+  };
+}
+
+export function permissions(cdn: Cdn, site: Site, host: Host, plan: Pick<HostPlan, 'endpoints'>): Permission[] {
   const out: Permission[] = ['ssm-core'];
   if (hasRole(host, 'cache') && s3Origins(cdn).length > 0) out.push('origin-read');
   if (hasRole(host, 'lb') && site.vip.elasticIp) out.push('move-vip');
   if (site.platform === 'aws') out.push('claim-address');
+  const secrets = secretAccess(cdn, site, host, plan);
+  if (secrets.read.length > 0) out.push('read-secrets');
+  if (secrets.write.length > 0) out.push('store-certificate');
   return out;
 }
 
@@ -101,7 +130,7 @@ export interface StatementOwner {
 }
 
 /** The inline statements of a host role, in the order the adapters add them. */
-export function hostStatements(perms: Permission[], origins: { bucket: string }[], elasticIp: { allocationId: string }, subnets: StatementSubnets, owner: StatementOwner): Statement[] {
+export function hostStatements(perms: Permission[], origins: { bucket: string }[], elasticIp: { allocationId: string }, subnets: StatementSubnets, owner: StatementOwner, secrets: { read: string[]; write: string[] } = { read: [], write: [] }): Statement[] {
   const own = interfaceTags(owner.site, owner.host);
   const out: Statement[] = [{ sid: 'ReadOwnBundle', actions: ['s3:GetObject'], resources: [{ kind: 'own-bundle' }] }];
   for (const p of perms) {
@@ -124,6 +153,12 @@ export function hostStatements(perms: Permission[], origins: { bucket: string }[
         // the address back to the old one (the same host).
         out.push({ sid: 'ClaimOwnAddressOnOwnInterfaces', actions: ['ec2:AssignPrivateIpAddresses'], resources: [{ kind: 'network-interfaces' }], inSubnet: subnets.host, resourceTags: own });
         out.push({ sid: 'FindAddressHolder', actions: ['ec2:DescribeNetworkInterfaces'], resources: [{ kind: 'any' }] });
+        break;
+      case 'read-secrets':
+        out.push({ sid: 'ReadReferencedSecrets', actions: ['ssm:GetParameter'], resources: secrets.read.map((name) => ({ kind: 'ssm-parameter' as const, name })) });
+        break;
+      case 'store-certificate':
+        out.push({ sid: 'StoreCertificate', actions: ['ssm:PutParameter'], resources: secrets.write.map((name) => ({ kind: 'ssm-parameter' as const, name })) });
         break;
     }
   }

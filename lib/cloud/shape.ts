@@ -4,9 +4,9 @@
 import { InputError, sortDiagnostics } from '../model/errors.ts';
 import { anycastFamilies, hasRole, nameserverGroup, s3Origins } from '../model/facts.ts';
 import type { Cdn, Host, Site, Topology } from '../model/schema.ts';
-import { healthPath, planOf, sitePlans, withPurpose, type Endpoint, type HostPlan } from '../render/index.ts';
+import { activationUnit, healthPath, planOf, sitePlans, withPurpose, type Endpoint, type HostPlan } from '../render/index.ts';
 import { hostBundle, type HostBundle } from './bundle.ts';
-import { hostStatements, interfaceTags, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
+import { hostStatements, secretAccess, interfaceTags, managedPolicies, permissions, rolePath, type Permission, type Statement } from './iam.ts';
 import { egressSubnetOf, networkShape, routerOf, subnetOf, type NetworkShape } from './network.ts';
 import { readinessProbes, type VersionParts } from './rollout.ts';
 import { groupsOf, securityGroups, type GroupName, type SecurityGroupShape } from './security.ts';
@@ -242,9 +242,10 @@ function awsSite(t: Topology, site: Site, plans: HostPlan[]): AwsSiteShape {
     if (!subnet) throw new Error(`internal: ${host.name} is outside the subnets of ${site.id}`);
     const plan = planOf(plans, site.id, host.name);
     const bundle = hostBundle(site.id, host.name, plan.files);
-    const perms = permissions(t.cdn, site, host);
+    const perms = permissions(t.cdn, site, host, plan);
     const packages = plan.packages;
-    const units = plan.units.map((u) => `${u.name}.service`).sort();
+    // A oneshot on a schedule is enabled and watched through its timer (activationUnit).
+    const units = plan.units.map(activationUnit).sort();
     const type = instanceType(host);
     const rootGiB = rootVolumeGiB(t.cdn, host);
     const egress = egressSubnetOf(network, subnet, zoneCount);
@@ -259,7 +260,7 @@ function awsSite(t: Topology, site: Site, plans: HostPlan[]): AwsSiteShape {
       permissions: perms,
       rolePath: rolePath(host),
       roleDescription: `anycdn ${site.id} host ${host.name} (${host.roles.join(', ')})`,
-      statements: hostStatements(perms, s3Origins(t.cdn).slice(0, 2), elasticIp, { vip: vipSubnet, host: subnet.name }, { site: site.id, host: host.name }),
+      statements: hostStatements(perms, s3Origins(t.cdn).slice(0, 2), elasticIp, { vip: vipSubnet, host: subnet.name }, { site: site.id, host: host.name }, secretAccess(t.cdn, site, host, plan)),
       managedPolicies: managedPolicies(perms),
       bundle,
       address: { address: host.address, subnet: subnet.cidr, router: routerOf(subnet.cidr), vpcCidr: network.vpcCidr, interface: host.interface },

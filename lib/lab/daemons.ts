@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { mountLines, type FileBind } from '../check/hostview.ts';
-import type { DirNeed, UnitSpec } from '../render/index.ts';
+import { secretFileAccess, type DirNeed, type UnitSpec } from '../render/index.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { LabError, startDetached, waitFor } from './exec.ts';
@@ -15,7 +15,9 @@ import { labPaths, type LabProcess } from './state.ts';
 
 /** Units the lab does not run, and why (printed by `lab status`). */
 export const LAB_SKIPS: Record<string, string> = {
-  'anycdn-secrets': 'the lab writes the BGP passwords itself, in place of SSM / Secrets Manager',
+  'anycdn-secrets': 'the lab writes the BGP passwords and the ACME TSIG key itself, in place of SSM / Secrets Manager',
+  'anycdn-acme': 'a timer on a real host; the lab has no ACME server until test/lab/certificates.test.ts starts one and runs it',
+  'anycdn-cert-fetch': 'a timer on a real host; test/lab/certificates.test.ts runs it once the issuer has stored a certificate',
 };
 
 export interface HostStart {
@@ -45,7 +47,13 @@ export async function startHolder(h: HostStart): Promise<LabProcess> {
     'set -u',
     ...mountLines(tree, h.files.map((f) => f.path), h.fileBinds, h.dirs),
     `hostname ${shQuote(h.host)}`,
-    ...h.extra.flatMap((x) => [`mkdir -p ${shQuote(x.path.replace(/\/[^/]*$/, ''))}`, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chmod 600 ${shQuote(x.path)}`]),
+    ...h.extra.flatMap((x) => {
+      // As anycdn-fetch-secrets writes it: Knot's include readable by knotd, every other secret root's alone.
+      const a = secretFileAccess(x.path);
+      const dir = x.path.replace(/\/[^/]*$/, '');
+      const mkdir = a.dirMode === undefined ? `mkdir -p ${shQuote(dir)}` : `install -d -g ${a.group} -m ${a.dirMode.toString(8)} ${shQuote(dir)}`;
+      return [mkdir, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chgrp ${a.group} ${shQuote(x.path)} && chmod ${a.mode.toString(8)} ${shQuote(x.path)}`];
+    }),
     ...h.setup.map((cmd) => `${cmd} >/dev/null 2>&1 || fail ${shQuote(`setup failed: ${cmd}`)}`),
     `touch ${shQuote(ready)}`,
     'exec sleep infinity',

@@ -5,7 +5,7 @@ import type { Topology } from '../model/schema.ts';
 import { needsFixtures, splitFixtures } from '../check/fixtures.ts';
 import { passwordFile } from '../render/syntax/bird.ts';
 import { shQuote } from '../render/syntax/shell.ts';
-import { birdSecretFile, renderPlans } from '../render/index.ts';
+import { birdSecretFile, PATHS, renderPlans, secretFileContent } from '../render/index.ts';
 import { LabError, waitFor } from './exec.ts';
 import { holdsAddress } from './control.ts';
 import { LAB_SKIPS, startHolder, startRouterBird, startUnit, type HostStart } from './daemons.ts';
@@ -20,6 +20,9 @@ import { LAB_DIR, labPaths, writeState, type LabState } from './state.ts';
 import { hostUnits } from './units.ts';
 
 const VRRP_UNIT = 'keepalived';
+
+/** The lab's TSIG secret for the ACME challenge updates (base64 of 32 bytes; lab only). */
+export const LAB_TSIG_SECRET = Buffer.from('anycdn-lab-acme-tsig-secret-0001').toString('base64');
 
 export { LabError };
 
@@ -91,9 +94,13 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
       // What a real host has that anycdn does not render: the fixtures the checkers use for the
       // plan's needs (throwaway certificates), and BGP passwords that match the lab routers'.
       const fixtures = splitFixtures(needsFixtures(hostPlan.needs));
-      const secrets = site.bgp.peers
-        .filter((p) => p.passwordRef && hostPlan.needs.secretFiles.includes(birdSecretFile(p.name)))
-        .map((p) => ({ path: birdSecretFile(p.name), content: passwordFile(labPassword(site.id, p.name)) }));
+      const secrets = [
+        ...site.bgp.peers
+          .filter((p) => p.passwordRef && hostPlan.needs.secretFiles.includes(birdSecretFile(p.name)))
+          .map((p) => ({ path: birdSecretFile(p.name), content: passwordFile(labPassword(site.id, p.name)) })),
+        // The ACME TSIG key: one lab secret, the same in every Knot and on the issuer.
+        ...hostPlan.needs.secretFiles.filter((path) => path === PATHS.knotAcmeKey || path === PATHS.acmeTsigKey).map((path) => ({ path, content: secretFileContent(path, LAB_TSIG_SECRET) })),
+      ];
       // Written in order: the lab's passwords replace the checkers' placeholders at the same paths.
       const extra = [...fixtures.files, ...secrets];
       const setup = fixtures.commands.map((x) => `mkdir -p ${shQuote(dirname(x.path))} && ${x.shell}`);

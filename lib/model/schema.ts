@@ -238,6 +238,11 @@ const monitoring = z
     scrapeIntervalSec: z.number().int().min(5).max(300).default(15).describe('How often Prometheus scrapes each exporter.'),
     hitRatioMin: z.number().min(0).max(1).default(0.5).describe("Alert when a Squid cache answers a smaller share of requests from cache than this (0..1), over 30 minutes (nginx's stub_status has no cache counters)."),
     originErrorRatioMax: z.number().min(0).max(1).default(0.05).describe("Alert when a larger share than this (0..1) of a Squid cache's fetches from the shield or origin, or of the images haproxy serves, fails, over 10 minutes."),
+    runbookBaseUrl: z
+      .string()
+      .regex(/^https?:\/\/[A-Za-z0-9.:-]+(\/[A-Za-z0-9._~\/-]*)?$/, { message: 'must be an http(s) URL of letters, digits and . _ ~ / - such as https://git.example.net/anycdn/blob/main' })
+      .optional()
+      .describe("Where this repository's docs are browsed (https://git.example.net/anycdn/blob/main): alerts' runbook_url is this plus docs/<page>#<section>; without it, the path in the repository."),
   })
   .optional()
   .describe('Optional. Prometheus monitoring: with it every host runs the Debian exporters of its daemons on its own address, and render writes monitoring/prometheus/.');
@@ -273,6 +278,33 @@ const originBgp = z
   })
   .describe('The CDN\'s origin AS: one for every site, so the prefixes have one origin (no MOAS conflict) and the ROAs match what the internet sees.');
 
+// The rules that the issuer is a host of the model and that some site serves HTTPS are
+// rules/acme.ts; what the issuer, Knot and the lb hosts do with these is docs/certificates.md.
+const acme = z
+  .strictObject({
+    directory: z
+      .string()
+      .regex(/^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[A-Za-z0-9._~\/-]*)?$/, { message: 'must be an https:// URL of letters, digits and . _ ~ / - such as https://acme-v02.api.letsencrypt.org/directory' })
+      .default('https://acme-v02.api.letsencrypt.org/directory')
+      .describe("The ACME server's directory URL (Let's Encrypt's by default)."),
+    email: z
+      .string()
+      .regex(/^[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,63}$/, { message: 'must be a mail address such as hostmaster@example.net' })
+      .describe('Contact address of the ACME account (expiry notices from the CA).'),
+    issuer: ident.describe('The one host (any role) that runs the ACME client for the whole CDN: it must reach the ACME server and every dns host\'s address on port 53.'),
+    tsigKeyRef: secretRef.describe(
+      'The TSIG secret (base64, HMAC-SHA256) that lets the issuer, and only from its address, add and remove the TXT record at _acme-challenge.<imageHost> on every site\'s Knot; as a reference (ssm:/name, secretsmanager:name or file:/path).',
+    ),
+    certRef: secretRef.describe(
+      'Where the issuer stores the certificate chain and its key (one PEM) and every lb host fetches it from: ssm:/name (a SecureString, advanced tier), secretsmanager:name or file:/path.',
+    ),
+    keyType: z.enum(['ec256', 'ec384', 'rsa2048', 'rsa4096']).default('ec256').describe('Key type of the certificate; a new key at every issuance.'),
+  })
+  .optional()
+  .describe(
+    "Optional. Certificates for the image host through ACME (DNS-01): one issuer for the CDN answers the challenge at every site's Knot, stores the PEM at certRef, and every lb host with haproxy.https fetches, verifies and installs it without a reload. See docs/certificates.md.",
+  );
+
 export const cdnSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -288,6 +320,7 @@ export const cdnSchema = z
     shield: ident.optional().describe('Optional site id of the origin shield: other sites fetch misses through its image VIP.'),
     images,
     monitoring,
+    acme,
     internal: z
       .boolean()
       .default(false)
@@ -440,7 +473,7 @@ const haproxy = z
     https: z
       .strictObject({
         certPath: absolutePath({ chars: FILE_PATH_CHARS, max: 200, rule: `${FILE_PATH_RULE}, such as /etc/haproxy/certs/img.pem` }).describe(
-          'PEM file (certificate + key) on the lb hosts for HTTPS on the VIP.',
+          'PEM file (certificate chain + key) on the lb hosts for HTTPS on the VIP. With acme in cdn.yaml, anycdn-cert-fetch installs it; else the operator does.',
         ),
         redirectHttp: z.boolean().default(false).describe('Redirect HTTP to HTTPS (never on the origin shield).'),
       })

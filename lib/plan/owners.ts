@@ -15,6 +15,7 @@ import {
   classifyZone,
   fixed,
   type Classifier,
+  type Impact,
 } from './classify.ts';
 
 export interface Owner {
@@ -40,14 +41,33 @@ const EXACT: Record<string, Owner> = {
   [PATHS.prometheusConf]: { unit: 'prometheus', classify: fixed('prometheus-reload', 'the scrape config: the hosts and exporters Prometheus scrapes') },
   [PATHS.prometheusRules]: { unit: 'prometheus', classify: fixed('prometheus-reload', 'the alert rules') },
   [PATHS.fetchSecrets]: { unit: 'anycdn-secrets', classify: fixed('file-only', 'the secrets fetcher runs at the next boot or restart of anycdn-secrets') },
+  // Certificates: a new certificate is no rendered change at all (anycdn-cert-fetch installs it
+  // without a reload); these programs are read at their next run.
+  [PATHS.certCheck]: { unit: 'haproxy', classify: fixed('file-only', 'the certificate check runs at the next install') },
+  [PATHS.certInstall]: { unit: 'haproxy', classify: classifyCertInstall },
+  [PATHS.certFetch]: { unit: 'anycdn-cert-fetch', classify: fixed('file-only', 'the certificate fetch runs at its next timer or haproxy start') },
+  [PATHS.acmeRenew]: { unit: 'anycdn-acme', classify: fixed('file-only', 'the issuer runs it at its next timer') },
+  [PATHS.acmeDnsHook]: { unit: 'anycdn-acme', classify: fixed('file-only', 'the issuer runs it at its next issuance') },
 };
+
+/**
+ * The install program: read at its next run, but a new CERT_PATH (haproxy.https.certPath) means
+ * the PEM must be at the new path before haproxy reloads, or haproxy -c refuses the new config.
+ */
+function classifyCertInstall(before: string, after: string): Impact[] {
+  if (before === after) return [];
+  const path = (t: string) => /^CERT_PATH='([^']*)'$/m.exec(t)?.[1];
+  const [b, a] = [path(before), path(after)];
+  if (b && a && b !== a) return [{ class: 'file-only', reason: `the certificate moves from ${b} to ${a}: install it there (anycdn-cert-fetch) before haproxy reloads, which refuses a missing crt` }];
+  return [{ class: 'file-only', reason: 'the certificate install runs at its next use' }];
+}
 
 /** The owner of a path on a host, or undefined for a file anycdn does not render. */
 export function ownerOf(path: string): Owner | undefined {
   const exact = EXACT[path];
   if (exact) return exact;
   if (path.startsWith(`${PATHS.knotZonesDir}/`) && path.endsWith('.zone')) return { unit: 'knot', classify: classifyZone };
-  const unit = new RegExp(`^${PATHS.unitsDir}/([a-z0-9-]+)\\.service$`).exec(path);
+  const unit = new RegExp(`^${PATHS.unitsDir}/([a-z0-9-]+)\\.(service|timer)$`).exec(path);
   if (unit) return { unit: unit[1]!, classify: classifyUnit };
   return undefined;
 }

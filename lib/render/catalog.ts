@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { isIP } from 'node:net';
 import { originTargets, type Role } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
+import { servedCertPath } from './endpoints.ts';
 import { IMAGE_FILTER_PACKAGE } from './nginx-transforms.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
 import { serviceValues, unitSpecs, type UnitSpec } from './units.ts';
@@ -28,9 +29,9 @@ export interface HostNeeds {
   interfaces: string[];
   /** Names a daemon resolves when it loads its config (nginx upstreams). */
   hostNames: string[];
-  /** Files fetched at boot that a config includes (BGP passwords). */
+  /** Files fetched at boot that a config or program reads (BGP passwords, the ACME TSIG key). */
   secretFiles: string[];
-  /** Certificates (chain + key PEM) the operator installs. */
+  /** Certificates (chain + key PEM) haproxy serves: installed by anycdn-cert-fetch with acme, else by the operator. */
   certPaths: string[];
   /** Files a unit writes before its daemon starts, with what it writes (bird's deprefer flag). */
   stateFiles: { path: string; content: string }[];
@@ -58,6 +59,11 @@ const UNITS: Record<string, { packages: string[]; role?: Role }> = {
   nginx: { packages: ['nginx', IMAGE_FILTER_PACKAGE], role: 'cache' },
   squid: { packages: ['squid'], role: 'cache' },
   'anycdn-exporter-firewall': { packages: ['nftables'] },
+  // The issuer (acme.issuer, a host of any role; it opens no listener): the ACME client,
+  // knsupdate and kdig for the challenge, openssl for the checks.
+  'anycdn-acme': { packages: ['lego', 'knot-dnsutils', 'openssl', 'awscli'] },
+  // lb hosts: openssl checks the certificate, socat hands it to haproxy's runtime API.
+  'anycdn-cert-fetch': { packages: ['openssl', 'socat', 'awscli'], role: 'lb' },
   'prometheus-node-exporter': { packages: ['prometheus-node-exporter'] },
   'prometheus-bird-exporter': { packages: ['prometheus-bird-exporter'], role: 'dns' },
   'prometheus-nginx-exporter': { packages: ['prometheus-nginx-exporter'], role: 'cache' },
@@ -91,10 +97,15 @@ function unitNeeds(t: Topology, site: Site, host: Host, unit: string): Omit<Host
   switch (unit) {
     case 'bird':
       return { ...none, secretFiles: site.bgp.peers.filter((p) => p.passwordRef).map((p) => birdSecretFile(p.name)) };
+    case 'knot':
+      // With acme, knot.conf includes the TSIG key of the challenge updates.
+      return { ...none, secretFiles: t.cdn.acme ? [PATHS.knotAcmeKey] : [] };
+    case 'anycdn-acme':
+      return { ...none, secretFiles: [PATHS.acmeTsigKey] };
     case 'keepalived':
       return { ...none, interfaces: [host.interface] };
     case 'haproxy':
-      return { ...none, certPaths: site.haproxy.https ? [site.haproxy.https.certPath] : [] };
+      return { ...none, certPaths: [servedCertPath(t, site, host)].filter((p) => p !== undefined) };
     case 'nginx': {
       // Every origin's hostname: nginx resolves each upstream at start.
       return { ...none, hostNames: [...new Set(originTargets(t).map((o) => o.host).filter((h) => isIP(h) === 0))] };
@@ -160,8 +171,10 @@ export function hostDirs(t: Topology, site: Site, host: Host, units: UnitSpec[] 
     const group = get('Group')[0] ?? user;
     for (const d of packageDirs(t, u.name)) out.set(d.path, d);
     // systemd creates these at start, owned by the unit's User= (mode 0755, its default).
-    for (const name of get('RuntimeDirectory')) out.set(`/run/${name}`, dir(`/run/${name}`, user, group, 0o755));
-    for (const name of get('StateDirectory')) if (!out.has(`/var/lib/${name}`)) out.set(`/var/lib/${name}`, dir(`/var/lib/${name}`, user, group, 0o755));
+    const runtimeMode = parseInt(get('RuntimeDirectoryMode')[0] ?? '0755', 8);
+    for (const name of get('RuntimeDirectory')) out.set(`/run/${name}`, dir(`/run/${name}`, user, group, runtimeMode));
+    const stateMode = parseInt(get('StateDirectoryMode')[0] ?? '0755', 8);
+    for (const name of get('StateDirectory')) if (!out.has(`/var/lib/${name}`)) out.set(`/var/lib/${name}`, dir(`/var/lib/${name}`, user, group, stateMode));
   }
   return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

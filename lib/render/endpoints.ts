@@ -109,7 +109,7 @@ export interface Endpoint {
   health?: Health;
   /** The Prometheus job that scrapes it, and the path. */
   metrics?: { job: string; path: string };
-  /** https: the certificate (chain + key PEM) it serves, which the operator installs. */
+  /** https: the certificate (chain + key PEM) it serves: installed by anycdn-cert-fetch with acme, else by the operator. */
   certPath?: string;
   /** vrrp: the interface the adverts run on. */
   interface?: string;
@@ -265,6 +265,16 @@ export function unitEndpoints(t: Topology, site: Site, host: Host, unit: string)
 /** Every listener of a host's units, in unit order. */
 export function hostEndpoints(t: Topology, site: Site, host: Host, units: { name: string }[]): Endpoint[] {
   return units.flatMap((u) => unitEndpoints(t, site, host, u.name));
+}
+
+/**
+ * The certificate an lb host's haproxy serves on the image VIP (the certPath of its https
+ * endpoint), or undefined where it serves no HTTPS: what the certificate programs install, the
+ * checkers' fixtures provide and the expiry alert names.
+ */
+export function servedCertPath(t: Topology, site: Site, host: Host): string | undefined {
+  if (!hasRole(host, 'lb')) return undefined;
+  return withPurpose(unitEndpoints(t, site, host, 'haproxy'), 'image-vip-https')[0]?.certPath;
 }
 
 /** The endpoints of a purpose, in order. */

@@ -14,11 +14,12 @@ import { renderKnot } from './knot.ts';
 import { PROMETHEUS_HOST, renderPrometheus } from './prometheus.ts';
 import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
+import { renderCerts } from './certs.ts';
 import { renderSquid } from './squid.ts';
 import type { RenderContext, RenderedFile, Renderer } from './types.ts';
 import { renderUnits, unitSpecs, type UnitSpec } from './units.ts';
 
-export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderExporterFirewall, renderUnits];
+export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderCerts, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderExporterFirewall, renderUnits];
 
 /**
  * One host's render, the one thing every adapter reads: its files, its units as data, the Debian
@@ -108,5 +109,6 @@ export { IMAGE_FILTER_MODULE, IMAGE_FILTER_PACKAGE } from './nginx-transforms.ts
 export { birdSecretFile, PATHS, zoneFile } from './paths.ts';
 export { PROMETHEUS_HOST } from './prometheus.ts';
 export { roas, routingFiles, ROUTING_DIR, type Roa } from './routing.ts';
+export { secretFileAccess, secretFileContent } from './secrets.ts';
 export { serialGreater } from './serial.ts';
-export { serviceExecs, serviceValues } from './unit-spec.ts';
+export { activationUnit, serviceExecs, serviceValues } from './unit-spec.ts';

@@ -51,6 +51,28 @@ export const PATHS = {
   // keepalived's notify script writes the VRRP state into it.
   nodeExporterTextfiles: '/var/lib/prometheus/node-exporter',
   vrrpState: '/usr/local/sbin/anycdn-vrrp-state',
+  // Certificates (docs/certificates.md). The issuer (acme.issuer): the ACME client's state, its
+  // renewal program and the DNS-01 hook that answers the challenge at every site's Knot.
+  acmeRenew: '/usr/local/sbin/anycdn-acme-renew',
+  acmeDnsHook: '/usr/local/sbin/anycdn-acme-dns',
+  /** lego's account, and the new key until it is stored: tmpfs, so no key is ever on disk here. */
+  acmeState: '/run/anycdn-acme',
+  /** The issuer's TSIG key for knsupdate (algorithm:name:secret), fetched at boot. */
+  acmeTsigKey: '/run/anycdn/secrets/acme-tsig.key',
+  /** dns hosts: the same TSIG key as a Knot `key:` section, which knot.conf includes (knot reads it: root:knot 0640 in a directory of its own). */
+  knotAcmeKey: '/run/anycdn/knot-secrets/acme-key.conf',
+  /** lb hosts (and the issuer): is this PEM one haproxy may serve? */
+  certCheck: '/usr/local/sbin/anycdn-cert-check',
+  /** lb hosts: check, install atomically, hand to haproxy without a reload, export notAfter. */
+  certInstall: '/usr/local/sbin/anycdn-cert-install',
+  /** lb hosts: fetch the PEM from acme.certRef and install it. */
+  certFetch: '/usr/local/sbin/anycdn-cert-fetch',
+  /** Where the certificate programs keep keys and PEMs in passing: tmpfs, never the disk. */
+  tmpDir: '/run/anycdn/tmp',
+  /** The install's lock: one install at a time. */
+  certLock: '/run/anycdn/cert-install.lock',
+  /** node-exporter's textfile with the notAfter of every certificate haproxy serves. */
+  certMetrics: '/var/lib/prometheus/node-exporter/anycdn-tls.prom',
   // The Prometheus server (out/monitoring/prometheus/).
   prometheusConf: '/etc/prometheus/prometheus.yml',
   prometheusRules: '/etc/prometheus/anycdn-rules.yml',

@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import { MONITORING_DIR } from '../model/rules/monitoring.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
+import { CERT_PAGE_DAYS, CERT_WARN_DAYS, RENEW_MIN_LEFT_DAYS } from './acme-facts.ts';
 import { hostEndpoints, hostPort, METRICS_JOBS } from './endpoints.ts';
 import { BACKEND } from './haproxy.ts';
 import { fileText } from './header.ts';
@@ -46,7 +47,32 @@ interface AlertRule {
   expr: string;
   for: string;
   labels: { severity: 'critical' | 'warning' };
-  annotations: { summary: string };
+  annotations: { summary: string; runbook_url?: string };
+}
+
+/** Where an alert's runbook is: docs/<page>#<section>, under monitoring.runbookBaseUrl when set. */
+export function runbookUrl(t: Topology, page: string, section: string): string {
+  const base = t.cdn.monitoring?.runbookBaseUrl;
+  return `${base ? `${base.replace(/\/$/, '')}/` : ''}docs/${page}#${section}`;
+}
+
+/** The docs section that says what to do when a certificate alert fires. */
+export const CERT_RUNBOOK = { page: 'certificates.md', section: 'when-the-expiry-alert-fires' } as const;
+
+/**
+ * For every certificate the lb hosts serve (anycdn_tls_cert_not_after_seconds, written by
+ * anycdn-cert-install at every install and haproxy start): a warning at 21 days left, a page at 7.
+ * Renewal runs at 28 days left at the latest, so the warning means a week of failed renewals.
+ */
+function certRules(t: Topology): AlertRule[] {
+  const left = 'anycdn_tls_cert_not_after_seconds - time()';
+  const runbook_url = runbookUrl(t, CERT_RUNBOOK.page, CERT_RUNBOOK.section);
+  const summary = (what: string) => `the certificate {{ $labels.path }} haproxy serves on {{ $labels.host }} ({{ $labels.site }}) expires in {{ $value | humanizeDuration }}: ${what}`;
+  const withRunbook = (r: AlertRule): AlertRule => ({ ...r, annotations: { ...r.annotations, runbook_url } });
+  return [
+    withRunbook(rule('CertificateExpiresSoon', `${left} < ${CERT_WARN_DAYS} * 86400 and ${left} >= ${CERT_PAGE_DAYS} * 86400`, '10m', 'warning', summary(`renewal has failed for a week (it renews at ${RENEW_MIN_LEFT_DAYS} days left)`))),
+    withRunbook(rule('CertificateExpiresVerySoon', `${left} < ${CERT_PAGE_DAYS} * 86400`, '10m', 'critical', summary('clients refuse HTTPS when it lapses'))),
+  ];
 }
 
 const rule = (alert: string, expr: string, forDuration: string, severity: 'critical' | 'warning', summary: string): AlertRule => ({
@@ -93,5 +119,6 @@ export function alertRules(t: Topology): AlertRule[] {
       `{{ $value | humanizePercentage }} of the images haproxy on {{ $labels.host }} ({{ $labels.site }}) serves are 5xx (origin errors the caches could not cover with stale copies), above ${m.originErrorRatioMax}`,
     ),
     rule('ExporterDown', 'up == 0', '2m', 'warning', 'Prometheus cannot scrape {{ $labels.job }} on {{ $labels.host }} ({{ $labels.site }})'),
+    ...(t.sites.some((s) => s.haproxy.https) ? certRules(t) : []),
   ];
 }

@@ -8,6 +8,15 @@ export interface UnitSpec {
   description: string;
   after?: string[];
   requires?: string[];
+  /** Units started with this one when they can be (Wants=); a failure of theirs does not stop it. */
+  wants?: string[];
+  /** Units this one starts before (Before=). */
+  before?: string[];
+  /**
+   * [Timer] entries: the unit is also started by <name>.timer (rendered beside it), and its
+   * activation unit (what is enabled and watched) is the timer.
+   */
+  timer?: [string, string][];
   /** [Service] entries in file order: plain values, or commands (argv) for the Exec*= keys. */
   service: [string, UnitValue][];
   /**
@@ -27,3 +36,8 @@ export function serviceExecs(u: UnitSpec, key: string): Exec[] {
   return u.service.filter(([k, v]) => k === key && typeof v !== 'string').map(([, v]) => v as Exec);
 }
 
+
+/** The unit that is enabled and kept active for a spec: its timer when it has one, else the service. */
+export function activationUnit(u: UnitSpec): string {
+  return `${u.name}.${u.timer ? 'timer' : 'service'}`;
+}

@@ -7,6 +7,7 @@ import { PATHS } from './paths.ts';
 import { exec, MAINPID, sh, type UnitValue } from './syntax/unit.ts';
 import { vrrpInstanceName } from './keepalived.ts';
 import { hasRole } from '../model/facts.ts';
+import { fetchesCert } from './acme-facts.ts';
 import type { UnitSpec } from './unit-spec.ts';
 
 /** The kernel's default fs.nr_open: the most descriptors a process may have on a stock machine. */
@@ -34,11 +35,14 @@ export function haproxyNofile(maxConn: number): number {
 export function lbUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
   if (!hasRole(host, 'lb')) return [];
   const haproxyCheck = exec('/usr/sbin/haproxy', '-c', '-q', '-f', PATHS.haproxyConf);
+  const fetches = fetchesCert(t, site, host);
   return [
     {
       name: 'haproxy',
       description: 'HAProxy: the image VIP in front of the site caches (anycdn)',
-      after: ['network-online.target'],
+      after: ['network-online.target', ...(fetches ? ['anycdn-cert-fetch.service'] : [])],
+      // With acme, every start fetches the newest certificate first (a failure keeps the one on disk).
+      ...(fetches ? { wants: ['anycdn-cert-fetch.service'] } : {}),
       minNofile: haproxyMinNofile(site.haproxy.maxConn),
       service: [
         // -Ws: master-worker in the foreground with sd_notify; USR2 reloads without dropping connections.
@@ -47,6 +51,8 @@ export function lbUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
         ['ExecStartPre', haproxyCheck],
         ['ExecStartPre', sh(`mkdir -p ${dirname(PATHS.haproxyStopped)} && echo 0 > ${PATHS.haproxyStopped}`)],
         ['ExecStart', exec('/usr/sbin/haproxy', '-Ws', '-f', PATHS.haproxyConf)],
+        // The notAfter of the certificate it loaded, for the expiry alerts; never fails the start.
+        ...(site.haproxy.https && t.cdn.monitoring ? ([['ExecStartPost', { argv: [PATHS.certInstall, '--metrics'], ignoreFailure: true }]] as [string, UnitValue][]) : []),
         ['ExecReload', haproxyCheck],
         ['ExecReload', exec('/bin/kill', '-USR2', MAINPID)],
         // After every exit, SIGKILL included: keepalived sees the file change (inotify) and goes to

@@ -9,37 +9,47 @@ import { PATHS } from './paths.ts';
 import { emitUnit, exec, MAINPID, sh, type UnitSection } from './syntax/unit.ts';
 import type { UnitSpec } from './unit-spec.ts';
 
-export { serviceExecs, serviceValues, type UnitSpec } from './unit-spec.ts';
+export { activationUnit, serviceExecs, serviceValues, type UnitSpec } from './unit-spec.ts';
 import { lbUnits } from './units-lb.ts';
 import { cacheUnits } from './units-cache.ts';
+import { tlsUnits } from './units-tls.ts';
+import { secretFiles } from './secrets.ts';
 import { monitoringUnits } from './units-monitoring.ts';
 import type { RenderedFile, Renderer } from './types.ts';
 
 /** Units by the roles a host has: each role's daemons come from its own module. */
 export function unitSpecs(t: Topology, site: Site, host: Host): UnitSpec[] {
-  return [...dnsUnits(t, site, host), ...lbUnits(t, site, host), ...cacheUnits(t, site, host), ...monitoringUnits(t, site, host)];
+  return [...secretsUnits(t, site, host), ...dnsUnits(t, site, host), ...lbUnits(t, site, host), ...tlsUnits(t, site, host), ...cacheUnits(t, site, host), ...monitoringUnits(t, site, host)];
 }
 
-function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
-  const specs: UnitSpec[] = [];
-  const secrets = hasRole(host, 'dns') && site.bgp.peers.some((p) => p.passwordRef);
-  if (secrets) {
-    specs.push({
+/** anycdn-secrets: on every host that reads a secret reference at boot (secrets.ts). */
+function secretsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
+  if (secretFiles(t, site, host).length === 0) return [];
+  return [
+    {
       name: 'anycdn-secrets',
-      description: 'anycdn: fetch referenced secrets (BGP passwords) into /run/anycdn/secrets',
+      description: 'anycdn: fetch referenced secrets (BGP passwords, the ACME TSIG key) into /run/anycdn',
       after: ['network-online.target'],
       service: [
         ['Type', 'oneshot'],
         ['RemainAfterExit', 'yes'],
         ['ExecStart', exec(PATHS.fetchSecrets)],
       ],
-    });
-  }
+    },
+  ];
+}
+
+function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
+  const specs: UnitSpec[] = [];
+  const secrets = hasRole(host, 'dns') && site.bgp.peers.some((p) => p.passwordRef);
+  // With acme, knot.conf includes the TSIG key that anycdn-secrets fetches.
+  const knotKey = hasRole(host, 'dns') && t.cdn.acme !== undefined;
   if (hasRole(host, 'dns')) {
     specs.push({
       name: 'knot',
       description: 'Knot DNS authoritative server (anycdn)',
-      after: ['network-online.target'],
+      after: ['network-online.target', ...(knotKey ? ['anycdn-secrets.service'] : [])],
+      ...(knotKey ? { requires: ['anycdn-secrets.service'] } : {}),
       service: [
         ['Type', 'simple'],
         // As Debian's own unit: knotd runs as knot, and only gets to bind port 53.
@@ -94,21 +104,26 @@ function dnsUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
 }
 
 export const renderUnits: Renderer = (t, site, host) =>
-  unitSpecs(t, site, host).map(
-    (u): RenderedFile => ({
+  unitSpecs(t, site, host).flatMap((u): RenderedFile[] => {
+    const file = (path: string, sections: UnitSection[]): RenderedFile => ({
       site: site.id,
       host: host.name,
-      path: `${PATHS.unitsDir}/${u.name}.service`,
-      content: fileText([...headerLines(t, site.id, '#'), ...emitUnit(unitSections(u))]),
+      path,
+      content: fileText([...headerLines(t, site.id, '#'), ...emitUnit(sections)]),
       mode: 0o644,
       check: 'systemd',
-    }),
-  );
+    });
+    const service = file(`${PATHS.unitsDir}/${u.name}.service`, unitSections(u));
+    if (!u.timer) return [service];
+    return [service, file(`${PATHS.unitsDir}/${u.name}.timer`, [['Unit', [['Description', `${u.description}, on a schedule`]]], ['Timer', u.timer], ['Install', [['WantedBy', 'timers.target']]]])];
+  });
 
 function unitSections(u: UnitSpec): UnitSection[] {
   const unit: [string, string][] = [['Description', u.description]];
   if (u.after?.length) unit.push(['After', u.after.join(' ')]);
-  if (u.after?.includes('network-online.target')) unit.push(['Wants', 'network-online.target']);
+  if (u.before?.length) unit.push(['Before', u.before.join(' ')]);
+  const wants = [...(u.after?.includes('network-online.target') ? ['network-online.target'] : []), ...(u.wants ?? [])];
+  if (wants.length) unit.push(['Wants', wants.join(' ')]);
   if (u.requires?.length) unit.push(['Requires', u.requires.join(' ')]);
   return [
     ['Unit', unit],

@@ -147,7 +147,7 @@ describe('user data', () => {
   });
 
   it('installs the packages and starts the units of each role', () => {
-    expect(userDataOf(instanceOf('sin-lb1'))).toContain(`PACKAGES='haproxy iproute2 keepalived knot nftables nodejs prometheus-node-exporter'`);
+    expect(userDataOf(instanceOf('sin-lb1'))).toContain(`PACKAGES='awscli haproxy iproute2 keepalived knot nftables nodejs prometheus-node-exporter'`);
     expect(userDataOf(instanceOf('sin-lb1'))).toMatch(/UNITS='anycdn-exporter-firewall\.service [^']*haproxy\.service keepalived\.service knot\.service prometheus-node-exporter\.service'/);
     expect(userDataOf(instanceOf('sin-cache1'))).toContain(`PACKAGES='libnginx-mod-http-image-filter nftables nginx prometheus-nginx-exporter prometheus-node-exporter'`);
     expect(userDataOf(instanceOf('sin-cache1'))).toContain(`UNITS='anycdn-exporter-firewall.service nginx.service prometheus-nginx-exporter.service prometheus-node-exporter.service'`);
@@ -197,7 +197,11 @@ describe('IAM', () => {
   const sids = (host: string) => policyOf(host).map((st) => st.Sid).sort();
 
   it('gives lb hosts the Elastic IP move, scoped to the allocation and to their own interfaces in the VIP subnet', () => {
-    expect(sids('sin-lb1')).toEqual(['AssociateSiteElasticIp', 'ClaimOwnAddressOnOwnInterfaces', 'FindAddressHolder', 'MoveVipOntoOwnInterface', 'ReadOwnBundle']);
+    expect(sids('sin-lb1')).toEqual(['AssociateSiteElasticIp', 'ClaimOwnAddressOnOwnInterfaces', 'FindAddressHolder', 'MoveVipOntoOwnInterface', 'ReadOwnBundle', 'ReadReferencedSecrets']);
+    // A dns host of an acme CDN: the TSIG key of the challenge updates, from SSM, and nothing else.
+    const secrets = policyOf('sin-lb1').find((st) => st.Sid === 'ReadReferencedSecrets');
+    expect(secrets.Action).toBe('ssm:GetParameter');
+    expect(JSON.stringify(secrets.Resource)).toContain(':ssm:ap-southeast-1:111111111111:parameter/anycdn/acme/tsig');
     const [eip, eni] = ['AssociateSiteElasticIp', 'MoveVipOntoOwnInterface'].map((sid) => policyOf('sin-lb1').find((st) => st.Sid === sid));
     expect(eip.Action).toBe('ec2:AssociateAddress');
     expect(JSON.stringify(eip.Resource)).toContain(':ec2:ap-southeast-1:111111111111:elastic-ip/eipalloc-0a1b2c3d4e5f60718');

@@ -62,6 +62,8 @@ describe('host view directories', () => {
     const dns = hostDirs(t, site, site.hosts.find((h) => h.name === 'ams-lb1')!).map((d) => `${d.path} ${d.owner}:${d.group} ${d.mode.toString(8)}`);
     expect(dns).toEqual([
       '/run/anycdn root:root 755',
+      // the ACME issuer's account (ams-lb1 is acme.issuer): tmpfs, root's alone
+      '/run/anycdn-acme root:root 700',
       '/run/bird root:root 755',
       '/run/haproxy root:root 755',
       '/run/keepalived root:root 755',

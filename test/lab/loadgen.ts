@@ -3,7 +3,10 @@
 // Fixed rate (not as fast as possible, like wrk) so the load never starves the daemons whose
 // timing we measure. Bounded: it stops at the duration, and waits at most timeoutMs more.
 // Prints one JSON LoadResult line.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 
 export interface LoadOptions {
   target: string; // e.g. 198.51.100.10
@@ -18,6 +21,13 @@ export interface LoadOptions {
    * when the connection closed before the response). Off: only a reused socket's reset is retried.
    */
   retryFreshResets?: boolean;
+  /**
+   * HTTPS on 443 instead of HTTP on 80: the certificate must verify against `caFile` for
+   * `servername` (SNI and the name checked), as a browser's would.
+   */
+  tls?: { caFile: string; servername: string };
+  /** A new connection (with tls a full handshake, no session resumed) for every request, instead of a keep-alive pool. */
+  freshConnections?: boolean;
 }
 
 export interface LoadResult {
@@ -45,11 +55,22 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** With tls: how many answered requests came over a connection served each certificate (by serial). */
+  certSerials: Record<string, number>;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], staleSocketRetries: 0, freshResetRetries: 0, resets: 0, achievedRatePerSec: 0, sendRatePerSec: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
+  const tls = o.tls ? { ca: readFileSync(o.tls.caFile, 'utf8'), servername: o.tls.servername } : undefined;
+  const agent = tls ? new https.Agent({ keepAlive: !o.freshConnections, maxSockets: 64, ...(o.freshConnections ? { maxCachedSessions: 0 } : {}), ...tls }) : new http.Agent({ keepAlive: !o.freshConnections, maxSockets: 64 });
+  const r: LoadResult = { sent: 0, ok: 0, failed: 0, byStatus: {}, errors: {}, failureStarts: [], staleSocketRetries: 0, freshResetRetries: 0, resets: 0, achievedRatePerSec: 0, sendRatePerSec: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, certSerials: {} };
+  const client = tls ? https : http;
+  const port = tls ? 443 : 80;
+  /** Each answered request over TLS: the serial of the certificate its connection was served. */
+  const noteCert = (res: http.IncomingMessage) => {
+    if (!tls) return;
+    const serial = (res.socket as TLSSocket).getPeerCertificate?.().serialNumber ?? 'none';
+    r.certSerials[serial] = (r.certSerials[serial] ?? 0) + 1;
+  };
   const latencies: number[] = [];
   const pending = new Set<Promise<void>>();
   const started = Date.now();
@@ -67,7 +88,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         resolve();
       };
       // The retry goes out on a new connection, as a browser's does, never on another pooled one.
-      const req = http.request({ host: o.target, port: 80, path, agent: retried ? false : agent, headers: { Host: o.host }, timeout: o.timeoutMs }, (res) => {
+      const req = client.request({ host: o.target, port, path, agent: retried ? false : agent, headers: { Host: o.host }, timeout: o.timeoutMs, ...(tls && retried ? tls : {}) }, (res) => {
+        noteCert(res);
         res.resume();
         res.on('end', () => {
           const s = String(res.statusCode);

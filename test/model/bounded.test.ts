@@ -91,7 +91,7 @@ describe('no message echoes more than a bounded piece of the file', () => {
   ])('%s holding none of the model\'s keys (%s): one line, none of its content', (file, _what, text) => {
     const which = file === NYC
       ? "a site file's (availabilityZones, bgp, drain, haproxy, hosts, id, location, platform, raw, region, state, subnets, vip)"
-      : "cdn.yaml's (anycast, bgp, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield)";
+      : "cdn.yaml's (acme, anycast, bgp, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield)";
     expect(errors({ ...S, [file]: text })).toEqual([`${file}:1:1: none of the keys is one of ${which}; is this the right file?`]);
   });
 

@@ -316,7 +316,7 @@ describe('YAML resource attacks', () => {
   test('a nested flow collection is an unknown key like any other', () => {
     const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
     expect(errors(edit(S, [CDN, 'shield: ams', `shield: ams\ndeep: ${deep}`]))).toEqual([
-      'sites/cdn.yaml:42:1: deep: unknown key; allowed here: $schema, anycast, bgp, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield',
+      'sites/cdn.yaml:42:1: deep: unknown key; allowed here: $schema, acme, anycast, bgp, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield',
     ]);
   });
 

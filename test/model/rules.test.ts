@@ -404,6 +404,13 @@ const RULE_CASES: Case[] = [
   ]],
   // haproxy
   // monitoring
+  ['acme', 'an issuer that is no host, and a certRef that is the file haproxy serves', edit(S, [CDN, 'shield: ams\n', 'shield: ams\nacme:\n  email: hostmaster@example.net\n  issuer: ams-lb9\n  tsigKeyRef: ssm:/anycdn/acme/tsig\n  certRef: file:/etc/haproxy/certs/img.cdn.example.net.pem\n']), [
+    'sites/cdn.yaml:44:11: acme.issuer: ams-lb9 is no host of the model; name one of the model\'s hosts, such as ams-cache1',
+    'sites/cdn.yaml:46:12: acme.certRef: file:/etc/haproxy/certs/img.cdn.example.net.pem is the file haproxy serves at ams (haproxy.https.certPath), not a store to fetch from; store it elsewhere, such as ssm:/anycdn/tls/img.cdn.example.net',
+  ]],
+  ['acme', 'no site serving HTTPS', edit(S, [CDN, 'shield: ams\n', 'shield: ams\nacme:\n  email: hostmaster@example.net\n  issuer: ams-lb1\n  tsigKeyRef: ssm:/anycdn/acme/tsig\n  certRef: ssm:/anycdn/tls/img\n'], [AMS, 'haproxy:\n  https:\n    certPath: /etc/haproxy/certs/img.cdn.example.net.pem\n', '']), [
+    'sites/cdn.yaml:42:1: acme: no site has haproxy.https, so no lb host would serve the certificate; add haproxy.https to the sites that serve HTTPS, or remove acme',
+  ]],
   ['monitoring', 'the Prometheus server outside every scrape subnet', edit(S, [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.208/28]\n']), [
     'sites/cdn.yaml:43:15: monitoring.prometheus: 198.51.100.200 is in no monitoring.scrapeFrom prefix, so every exporter would refuse it; add its prefix to scrapeFrom',
   ]],
@@ -572,7 +579,7 @@ describe('unknown keys', () => {
     ['a typo inside a union branch', edit(S, [CDN, 'region: eu-west-1', 'region: eu-west-1\n    regoin: x']),
       'sites/cdn.yaml:35:5: origin.s3.regoin: unknown key (did you mean region?); allowed here: bucket, region'],
     ['a key with no near match', edit(S, [CDN, 'shield: ams', 'shield: ams\nsecret: hunter2']),
-      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, anycast, bgp, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield'],
+      'sites/cdn.yaml:42:1: secret: unknown key; allowed here: $schema, acme, anycast, bgp, cache, dns, healthcheck, imageHost, images, internal, monitoring, origin, shield'],
     ['a plaintext password next to passwordRef', edit(S, [AMS, 'bfd: true\n      passwordRef', 'bfd: true\n      password: hunter2\n      passwordRef']),
       'sites/ams.yaml:27:7: bgp.peers[0].password: unknown key (did you mean passwordRef?); allowed here: address, asn, bfd, communities, implementation, multihop, name, passwordRef, prepend, ttlSecurity'],
   ])('%s', (_what, texts, expected) => {

@@ -11,6 +11,8 @@ import { SITES_DIR } from '../helpers/topology.ts';
 import { treeState } from '../helpers/tree.ts';
 
 const dirs: string[] = [];
+/** Where the test that appends a bad manifest entry put it (set by its setup, read by its expectation). */
+let badIndex = -1;
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -109,12 +111,14 @@ describe('render --out: refused unless anycdn wrote it, nothing changed', () => 
         file(join(d.dir, 'victim', 'keep.txt'), 'keep\n');
         const path = join(out, '.anycdn', 'manifest.json');
         const m = JSON.parse(readFileSync(path, 'utf8'));
+        // The bad entry goes last: its index is the number of files the render listed.
+        badIndex = m.files.length;
         m.files.push({ path: 'ams/ams-lb1/../../../victim/keep.txt', sha256: '0'.repeat(64), mode: '0644' });
         writeFileSync(path, JSON.stringify(m));
         return out;
       },
       (d) =>
-        `${d.dir}/out/.anycdn/manifest.json:1:1: files.160.path: must have no empty, . or .. segment, got "ams/ams-lb1/../../../victim/keep.txt"; render into a new --out, or remove ${d.dir}/out (once you have checked that nothing in it is yours) and render again`,
+        `${d.dir}/out/.anycdn/manifest.json:1:1: files.${badIndex}.path: must have no empty, . or .. segment, got "ams/ams-lb1/../../../victim/keep.txt"; render into a new --out, or remove ${d.dir}/out (once you have checked that nothing in it is yours) and render again`,
     ],
     [
       'a manifest that is a symlink to one outside the tree',

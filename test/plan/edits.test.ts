@@ -138,7 +138,8 @@ const cases: { name: string; texts: Texts; base?: Texts; classes: string[] }[] =
   {
     name: 'tls-certificate-path',
     texts: edit(shipped(), ['sites/ams.yaml', 'certPath: /etc/haproxy/certs/img.cdn.example.net.pem', 'certPath: /etc/haproxy/certs/img-2027.pem']),
-    classes: ['ams/ams-lb1 haproxy haproxy-reload', 'ams/ams-lb2 haproxy haproxy-reload'],
+    // The config reloads hitlessly; the install program's new path says the PEM goes there first.
+    classes: ['ams/ams-lb1 haproxy file-only', 'ams/ams-lb1 haproxy haproxy-reload', 'ams/ams-lb2 haproxy file-only', 'ams/ams-lb2 haproxy haproxy-reload'],
   },
   {
     name: 'hash-balance-factor',

@@ -289,6 +289,8 @@ describe('sin: IAM', () => {
         Condition: { ArnEquals: { 'ec2:Subnet': `arn:aws:ec2:ap-southeast-1:111111111111:subnet/${subnet}` }, StringEquals: own('sin-lb1') },
       },
       ...claimStatements(subnet, 'sin-lb1'),
+      // A dns host of an acme CDN: the TSIG key of the challenge updates, from SSM.
+      { Sid: 'ReadReferencedSecrets', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: 'arn:aws:ssm:ap-southeast-1:111111111111:parameter/anycdn/acme/tsig' },
       readiness('sin-lb1'),
     ]);
   });

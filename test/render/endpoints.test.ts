@@ -111,7 +111,8 @@ function endpointSockets(p: HostPlan): string[] {
 const variants: [string, Topology][] = [
   ['the shipped sites', loadEdited()],
   ['no monitoring, no transforms, no https', loadEdited((x) => {
-    x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\nmonitoring:\n(  .*\n)+/, '\n').replace(/\nimages:\n(  .*\n)+/, '\n');
+    // No https, so no acme either (rules/acme.ts wants a site that serves HTTPS).
+    x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\nmonitoring:\n(  .*\n)+/, '\n').replace(/\nimages:\n(  .*\n)+/, '\n').replace(/\nacme:\n(  .*\n)+/, '\n');
     x['sites/ams.yaml'] = x['sites/ams.yaml']!.replace(/\nhaproxy:\n(  .*\n)+/, '\n');
   })],
   ['a stats address of its own', loadEdited((x) => {

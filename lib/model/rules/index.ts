@@ -2,6 +2,7 @@
 // reported at once.
 import type { Diagnostic } from '../errors.ts';
 import type { Topology } from '../schema.ts';
+import { acme } from './acme.ts';
 import { anycast } from './anycast.ts';
 import { addressesInSubnets, uniqueAddresses } from './addresses.ts';
 import { awsNetwork } from './aws-network.ts';
@@ -29,7 +30,7 @@ import { subnetEdges } from './subnet-edges.ts';
 import { collect, type Rule } from './types.ts';
 import { vrrp } from './vrrp.ts';
 
-export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, subnetEdges, published, uniqueAddresses, uniqueNames, roles, originAsn, bgp, communities, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, ring, images, monitoring, drain, origins];
+export const RULES: Rule[] = [prefixes, anycast, addressesInSubnets, subnetEdges, published, uniqueAddresses, uniqueNames, roles, originAsn, bgp, communities, bfd, birdNames, vrrp, platform, awsNetwork, awsPeers, stackNames, dns, parentZone, haproxy, ring, images, monitoring, acme, drain, origins];
 
 export function runRules(t: Topology): Diagnostic[] {
   return collect(t, RULES);

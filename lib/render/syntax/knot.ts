@@ -6,7 +6,8 @@ import { num, vetted, Word, wordText } from './word.ts';
 
 export type KnotValue = Word | number | string | (Word | string)[];
 export type KnotItems = [key: string, value: KnotValue][];
-export type KnotSection = { name: string; items: KnotItems } | { name: string; list: KnotItems[] };
+/** A section of items, a section that is a list of records, or a top-level value (`include: "path"`). */
+export type KnotSection = { name: string; items: KnotItems } | { name: string; list: KnotItems[] } | { name: string; value: KnotValue };
 
 /** A Knot string value. Knot's quoted strings have no escapes: the model never hands it `"`, `\` or a control character. */
 export function quote(s: string): Word {
@@ -42,6 +43,10 @@ function key(k: string): string {
 export function emitKnot(sections: KnotSection[]): string[] {
   const out: string[] = [];
   for (const s of sections) {
+    if ('value' in s) {
+      out.push(`${key(s.name)}: ${value(s.value)}`, '');
+      continue;
+    }
     out.push(`${key(s.name)}:`);
     if ('items' in s) {
       for (const [k, v] of s.items) out.push(`    ${key(k)}: ${value(v)}`);

@@ -14,7 +14,7 @@ export interface Exec {
 }
 
 export type UnitValue = string | Exec;
-export type UnitSection = [section: 'Unit' | 'Service' | 'Install', entries: [key: string, value: UnitValue][]];
+export type UnitSection = [section: 'Unit' | 'Service' | 'Timer' | 'Install', entries: [key: string, value: UnitValue][]];
 
 export const exec = (...argv: (string | EnvRef)[]): Exec => ({ argv });
 /** A shell one-liner for an Exec line: `/bin/sh -c SCRIPT`. */
