@@ -3,9 +3,9 @@
 // (ExecStartPre, ExecStart in the foreground, ExecStopPost after any exit, SIGKILL included),
 // the routers' bird, and the origin's nginx. Every PID is recorded for teardown.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { mountLines, type FileBind } from '../check/hostview.ts';
+import { viewLines, type FileBind } from '../check/hostview.ts';
 import type { DirNeed, UnitSpec } from '../render/index.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import type { RenderedFile } from '../render/types.ts';
@@ -24,35 +24,46 @@ export interface HostStart {
   ns: string;
   files: RenderedFile[];
   units: UnitSpec[];
-  /** Extra files the lab provides on the host (secrets), written after the tmpfs mounts. */
+  /** Extra files the lab provides on the host (secrets), written inside the view, on its /run. */
   extra: { path: string; content: string }[];
-  /** Shell commands that create files the host needs but anycdn does not render (certificates). */
-  setup: string[];
+  /** Files the lab adds to the host's tree, read-only like it (throwaway certificates). */
+  treeFiles: { path: string; content: string }[];
   /** Directories the host's daemons need (render/catalog.ts), created on the view's tmpfs. */
   dirs: DirNeed[];
   /** The lab's /etc/hosts and CA bundle, bound over the machine's inside the host view. */
   fileBinds: FileBind[];
 }
 
-/** Starts the holder of a host's mount namespace and waits until its mounts are in place. */
+/** What a holder prints once its view is up (its log is written through the descriptor it was started with). */
+const HOLDER_READY = 'anycdn: host view ready';
+
+/**
+ * Starts the holder of a host's mount namespace and waits until its view is in place: the
+ * machine read-only, the host's directories on tmpfs, its tree bound at its real paths
+ * (lib/check/hostview.ts). The one writable path out of a view is the lab's PID directory, which
+ * the supervisors write and the lab removes at `down`.
+ */
 export async function startHolder(h: HostStart): Promise<LabProcess> {
   const tree = labPaths.tree(h.site, h.host);
   const logs = labPaths.logs(h.host);
-  mkdirSync(logs, { recursive: true });
-  const ready = join(logs, 'holder.ready');
+  const stage = labPaths.view(h.host);
+  for (const d of [logs, stage, labPaths.pids]) mkdirSync(d, { recursive: true });
+  for (const f of h.treeFiles) {
+    mkdirSync(dirname(join(tree, f.path)), { recursive: true });
+    writeFileSync(join(tree, f.path), f.content, { mode: 0o600 });
+  }
   const log = join(logs, 'holder.log');
   const lines = [
     'set -u',
-    ...mountLines(tree, h.files.map((f) => f.path), h.fileBinds, h.dirs),
+    ...viewLines({ stage, treeDir: tree, paths: [...h.files, ...h.treeFiles].map((f) => f.path), dirs: h.dirs, fileBinds: h.fileBinds, writable: [labPaths.pids] }),
     `hostname ${shQuote(h.host)}`,
     ...h.extra.flatMap((x) => [`mkdir -p ${shQuote(x.path.replace(/\/[^/]*$/, ''))}`, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chmod 600 ${shQuote(x.path)}`]),
-    ...h.setup.map((cmd) => `${cmd} >/dev/null 2>&1 || fail ${shQuote(`setup failed: ${cmd}`)}`),
-    `touch ${shQuote(ready)}`,
+    `echo ${shQuote(HOLDER_READY)}`,
     'exec sleep infinity',
   ];
   // Its own mount and UTS namespaces: the host's files at their paths, and its own hostname.
   const child = startDetached('ip', ['netns', 'exec', h.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', lines.join('\n')], log);
-  const ok = await waitUntil(() => existsSync(ready), HOLDER_READY_MS, child);
+  const ok = await waitUntil(() => existsSync(log) && readFileSync(log, 'utf8').includes(HOLDER_READY), HOLDER_READY_MS, child);
   if (!ok.done) throw new LabError(`lab up: host ${h.host}: the host view (mounts, fixtures) ${ok.why}; last lines of ${log}: ${tail(log)}`);
   return { pid: child.pid!, ns: h.ns, owner: h.host, unit: 'holder' };
 }
@@ -89,6 +100,8 @@ export function supervisorScript(unit: LabUnit, pidFile: string): string {
   const [soft, hard] = unit.limitNofile;
   const lines = [
     'set -u',
+    // systemd starts a unit without the caller's TMPDIR (here a directory the view keeps read-only).
+    'unset TMPDIR',
     `ulimit -n ${hard} 2>/dev/null || ulimit -n "$(cat /proc/sys/fs/nr_open)" 2>/dev/null || true`,
     `hard=$(ulimit -H -n); soft=${soft}; [ "$hard" = unlimited ] || [ "$soft" -le "$hard" ] || soft=$hard`,
     'ulimit -S -n "$soft"',

@@ -27,7 +27,11 @@ export const labPaths = {
   state: join(LAB_DIR, 'state.json'),
   tree: (site: string, host: string) => join(LAB_DIR, 'tree', site, host),
   logs: (owner: string) => join(LAB_DIR, 'logs', owner),
+  /** The PID files of units, written by their supervisors inside the host views (bound there read-write). */
+  pids: join(LAB_DIR, 'pids'),
   pidFile: (owner: string, unit: string) => join(LAB_DIR, 'pids', owner, `${unit}.pid`),
+  /** Where a host's view is built (hostview.ts's stage): an empty directory, covered in the view's namespace only. */
+  view: (owner: string) => join(LAB_DIR, 'views', owner),
   etc: (owner: string) => join(LAB_DIR, 'etc', owner),
   origin: join(LAB_DIR, 'origin'),
   /** The directory of the lab origin at priority `index`: origin, origin2, ... */
