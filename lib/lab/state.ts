@@ -2,9 +2,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// Not under /run: every host view mounts its own tmpfs over /run, and the supervisors inside
-// those views must still reach their PID files.
-export const LAB_DIR = process.env.ANYCDN_LAB_DIR ?? '/var/tmp/anycdn-lab';
+// Under /run, the machine's place for the state of running things: the lab's namespaces are
+// there already (`ip netns`, /run/netns), a reboot takes the state with them, and only root may
+// write there (/var/tmp is world-writable: anyone could plant the directory first). `down`
+// removes it. Host views mount a fresh /run of their own and see only the `pids` directory.
+export const LAB_DIR = process.env.ANYCDN_LAB_DIR ?? '/run/anycdn-lab';
 
 export interface LabProcess {
   pid: number;
