@@ -17,6 +17,8 @@ import type { Checker, CheckReport } from './types.ts';
 
 const TOOLS: [binary: string, pkg: string][] = [
   ['/usr/bin/unshare', 'util-linux'],
+  ['/sbin/pivot_root', 'util-linux'],
+  ['/bin/mount', 'mount'],
   ['/usr/sbin/ip', 'iproute2'],
 ];
 const HOST_TIMEOUT_MS = 120_000;
