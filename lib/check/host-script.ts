@@ -54,6 +54,7 @@ export function hostViewScript(plan: HostViewPlan, m: Machine = MACHINE): string
         paths: plan.files.map((f) => f.path),
         dirs: [...plan.dirs, { path: results, owner: 'root', group: 'root', mode: 0o700 }],
         fileBinds: plan.hosts === undefined ? [] : [{ source: `${TREE}/anycdn-hosts`, target: '/etc/hosts' }],
+        pidNamespace: true,
       },
       m,
     ),
@@ -83,7 +84,11 @@ export function checkResults(stdout: string, count: number, nonce: string): { ou
   return Array.from({ length: count }, (_, i) => ({ output: got.get(`${i}.out`) ?? '', code: Number((got.get(`${i}.rc`) ?? '999').trim()) }));
 }
 
-/** The command that runs a script (on stdin) in a fresh mount and network namespace. */
+/**
+ * The command that runs a script (on stdin) in fresh mount, network and PID namespaces: the
+ * view's /proc shows only the check's processes, and they all die with the script, or when
+ * unshare is killed (--kill-child).
+ */
 export function unshareArgs(): string[] {
-  return ['--mount', '--net', '--propagation', 'private', '/bin/sh', '-s'];
+  return ['--mount', '--net', '--pid', '--fork', '--kill-child', '--propagation', 'private', '/bin/sh', '-s'];
 }

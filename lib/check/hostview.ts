@@ -66,6 +66,13 @@ export interface ViewSpec {
   writable?: string[];
   /** The state directories to replace by tmpfs; SCRATCH_DIRS unless a test says otherwise. */
   scratchDirs?: readonly string[];
+  /**
+   * The namespace has a PID namespace of its own (unshare --pid --fork): the view gets a fresh
+   * /proc that shows only its processes. Without one, /proc is the machine's, read-only, and a
+   * process of the view running as root could still reach the machine's root through
+   * /proc/<pid>/root of a process outside the view.
+   */
+  pidNamespace?: boolean;
 }
 
 /** What the view needs to know of the machine, read when the script is made. */
@@ -170,6 +177,9 @@ export function viewLayout(spec: ViewSpec, m: Machine = MACHINE): ViewLayout {
   // A `..` would resolve past the view's root to the machine's: refused, before anything else.
   const odd = [...spec.dirs.map((d) => d.path), ...spec.paths, ...(spec.fileBinds ?? []).flatMap((b) => [b.source, b.target]), ...(spec.writable ?? []), spec.treeDir].filter((p) => !isNormal(p));
   if (odd.length > 0) return { ...layout, errors: [`the host view refuses paths that are not normal (., .. or an empty segment): ${[...new Set(odd)].join(', ')}`] };
+  // A kernel filesystem is no place for a host's files, and a path through /proc/<pid>/root leads out.
+  const kernel = [...spec.dirs.map((d) => d.path), ...spec.paths, ...(spec.fileBinds ?? []).map((b) => b.target)].filter((p) => ['/proc', '/sys', '/dev'].some((k) => under(p, k)) && !under(p, '/dev/shm'));
+  if (kernel.length > 0) return { ...layout, errors: [`the host view refuses paths in /proc, /sys or /dev: ${[...new Set(kernel)].join(', ')}`] };
   const isDir = (p: string) => m.stat(p)?.kind === 'dir';
   const scratch = (spec.scratchDirs ?? SCRATCH_DIRS).filter(isDir);
 
@@ -193,8 +203,9 @@ export function viewLayout(spec: ViewSpec, m: Machine = MACHINE): ViewLayout {
       else fileBind(path);
     }
   };
-  // The root: the machine's entries, but a fresh /run, /tmp and /dev.
-  entries('/', pass1, 0, ['/dev', '/run', '/tmp']);
+  // The root: the machine's entries, but a fresh /run, /tmp and /dev (and /proc in a PID namespace).
+  entries('/', pass1, 0, ['/dev', '/run', '/tmp', ...(spec.pidNamespace ? ['/proc'] : [])]);
+  if (spec.pidNamespace) pass1.push({ source: 'proc', target: '/proc', type: 'proc', options: 'nosuid,nodev,noexec,X-mount.mkdir', rank: 0 });
   pass2.push(tmpfs('/tmp', 'mode=1777'), tmpfs('/dev/shm', 'mode=1777'));
   for (const dev of DEVICES) if (m.stat(`/dev/${dev}`)?.kind === 'other') fileBind(`/dev/${dev}`);
   for (const d of scratch) {

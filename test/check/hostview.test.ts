@@ -122,6 +122,16 @@ describe('host view layout', () => {
     ]);
   });
 
+  it('refuses a path in /proc, /sys or /dev: through /proc/<pid>/root it would lead out of the view', () => {
+    const v = viewLayout({ stage: '/stage', treeDir: '/tree', paths: [], dirs: [dir('/proc/1/root/srv/cache'), dir('/dev/shm/x')] }, MACHINE);
+    expect(v.errors).toEqual(['the host view refuses paths in /proc, /sys or /dev: /proc/1/root/srv/cache']);
+  });
+
+  it('mounts a /proc of its own when it runs in a PID namespace of its own', () => {
+    const v = viewLayout({ stage: '/stage', treeDir: '/tree', paths: [], dirs: [], pidNamespace: true }, MACHINE);
+    expect(v.fstab1.filter((l) => l.includes('/stage/proc'))).toEqual(['proc /stage/proc proc nosuid,nodev,noexec,X-mount.mkdir 0 0']);
+  });
+
   it('says so when a directory would need a skeleton inside another', () => {
     const m = machine({ '/': 'dir', '/srv': 'dir', '/srv/www': 'dir' });
     const v = viewLayout({ stage: '/stage', treeDir: '/tree', paths: [], dirs: [dir('/srv/a'), dir('/srv/www/b')] }, m);
@@ -153,6 +163,7 @@ describe.skipIf(missingRoot())('a host view on this machine', () => {
   const top = `/anycdn-view-test-${process.pid}`;
   const inSrv = `/srv/anycdn-view-test-${process.pid}`;
   let output = '';
+  let pidOutput = '';
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'anycdn-view-'));
@@ -170,6 +181,16 @@ describe.skipIf(missingRoot())('a host view on this machine', () => {
     ].join('\n');
     const r = await run('/usr/bin/unshare', ['--mount', '--net', '--propagation', 'private', '/bin/sh', '-s'], { input: script, timeoutMs: 60_000 });
     output = `${r.stderr}${r.stdout}`;
+    // In a PID namespace of its own (as validate runs it), /proc shows the view's processes only,
+    // so /proc/<pid>/root leads back into the view, never to the machine's root.
+    const own = [
+      'set -u',
+      ...viewLines({ stage: join(work, 'stage'), treeDir: join(work, 'tree'), paths: [], dirs: [], pidNamespace: true }),
+      'echo "processes $(ls /proc | grep -c "^[0-9]")"',
+      `if (echo 1 > /proc/1/root${top}) 2>/dev/null; then echo "wrote /proc/1/root${top}"; else echo "refused /proc/1/root${top}"; fi`,
+    ].join('\n');
+    const p = await run('/usr/bin/unshare', ['--mount', '--net', '--pid', '--fork', '--kill-child', '--propagation', 'private', '/bin/sh', '-s'], { input: own, timeoutMs: 60_000 });
+    pidOutput = `${p.stderr}${p.stdout}`;
   });
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -222,6 +243,10 @@ describe.skipIf(missingRoot())('a host view on this machine', () => {
       'wrote /proc/sys/net/ipv4/ip_forward',
       `wrote ${work}/out/x`,
     ]);
+  });
+
+  it('in a PID namespace of its own, shows its own processes only, and /proc/1/root is its own root', () => {
+    expect(pidOutput.trim().split('\n')).toEqual([expect.stringMatching(/^processes [1-5]$/), `refused /proc/1/root${top}`]);
   });
 
   it('shows the rendered tree at its real path', () => {
