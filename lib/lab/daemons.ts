@@ -38,10 +38,14 @@ export interface HostStart {
 const HOLDER_READY = 'anycdn: host view ready';
 
 /**
- * Starts the holder of a host's mount namespace and waits until its view is in place: the
- * machine read-only, the host's directories on tmpfs, its tree bound at its real paths
+ * Starts the holder of a host's namespaces and waits until its view is in place: the machine
+ * read-only, the host's directories on tmpfs, its tree bound at its real paths
  * (lib/check/hostview.ts). The one writable path out of a view is the lab's PID directory, which
- * the supervisors write and the lab removes at `down`.
+ * the supervisors write and the lab removes at `down`. The holder is PID 1 of a PID namespace of
+ * the host's own, so the view's /proc shows the host's processes only (through the machine's,
+ * /proc/<pid>/root of any process would lead a daemon running as root out of the view); it
+ * reaps what the daemons orphan, and when it ends, on SIGTERM, every process of the host ends
+ * with it. Returned is its PID on the machine, as every PID the lab records is.
  */
 export async function startHolder(h: HostStart): Promise<LabProcess> {
   const tree = labPaths.tree(h.site, h.host);
@@ -55,17 +59,40 @@ export async function startHolder(h: HostStart): Promise<LabProcess> {
   const log = join(logs, 'holder.log');
   const lines = [
     'set -u',
-    ...viewLines({ stage, treeDir: tree, paths: [...h.files, ...h.treeFiles].map((f) => f.path), dirs: h.dirs, fileBinds: h.fileBinds, writable: [labPaths.pids] }),
+    ...viewLines({ stage, treeDir: tree, paths: [...h.files, ...h.treeFiles].map((f) => f.path), dirs: h.dirs, fileBinds: h.fileBinds, writable: [labPaths.pids], pidNamespace: true }),
     `hostname ${shQuote(h.host)}`,
     ...h.extra.flatMap((x) => [`mkdir -p ${shQuote(x.path.replace(/\/[^/]*$/, ''))}`, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chmod 600 ${shQuote(x.path)}`]),
     `echo ${shQuote(HOLDER_READY)}`,
-    'exec sleep infinity',
+    // An init ignores a signal it has no handler for, even from outside its namespace.
+    "trap 'exit 0' TERM INT",
+    'while :; do sleep 3600 & wait $!; done',
   ];
-  // Its own mount and UTS namespaces: the host's files at their paths, and its own hostname.
-  const child = startDetached('ip', ['netns', 'exec', h.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', lines.join('\n')], log);
+  // Its own mount, UTS and PID namespaces: the host's files at their paths, its own hostname and
+  // processes. unshare forks the holder and waits for it; --kill-child ends it if unshare ends.
+  const child = startDetached('ip', ['netns', 'exec', h.ns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', 'sh', '-c', lines.join('\n')], log);
   const ok = await waitUntil(() => existsSync(log) && readFileSync(log, 'utf8').includes(HOLDER_READY), HOLDER_READY_MS, child);
-  if (!ok.done) throw new LabError(`lab up: host ${h.host}: the host view (mounts, fixtures) ${ok.why}; last lines of ${log}: ${tail(log)}`);
-  return { pid: child.pid!, ns: h.ns, owner: h.host, unit: 'holder' };
+  const init = ok.done ? children(child.pid!)[0] : undefined;
+  if (!ok.done || init === undefined) throw new LabError(`lab up: host ${h.host}: the host view (mounts, fixtures) ${ok.done ? 'has no holder process' : ok.why}; last lines of ${log}: ${tail(log)}`);
+  return { pid: init, ns: h.ns, owner: h.host, unit: 'holder' };
+}
+
+/** A process's children, by their PIDs on the machine. */
+function children(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** A process's PID in the innermost PID namespace it is in (the last of its NSpid). */
+function innerPid(pid: number): number | undefined {
+  try {
+    const m = /^NSpid:\s+(.+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]!.trim().split(/\s+/).at(-1)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Bounds of the waits in `up`: generous, since a busy machine is slow, and each says what it waited for. */
@@ -132,14 +159,20 @@ export async function startUnit(h: { host: string; ns: string }, holderPid: numb
   const pidFile = labPaths.pidFile(h.host, unit.name);
   mkdirSync(join(pidFile, '..'), { recursive: true });
   const log = join(labPaths.logs(h.host), `${unit.name}.log`);
-  const sup = startDetached('nsenter', ['--target', String(holderPid), '--mount', '--net', '--uts', '--', 'sh', '-c', supervisorScript(unit, pidFile)], log);
+  // nsenter forks the supervisor into the host's PID namespace and waits for it.
+  const sup = startDetached('nsenter', ['--target', String(holderPid), '--mount', '--net', '--uts', '--pid', '--', 'sh', '-c', supervisorScript(unit, pidFile)], log);
   let mainPid: number | undefined;
   const ok = await waitUntil(
     () => {
       if (!existsSync(pidFile)) return false;
       const n = Number(readFileSync(pidFile, 'utf8').trim());
-      if (n > 0) mainPid = n;
-      return n > 0;
+      if (!(n > 0)) return false;
+      // The supervisor wrote the PID it sees, in the host's namespace; the lab keeps the
+      // machine's. A oneshot's supervisor wrote its own and may have ended already.
+      const supervisor = children(sup.pid!)[0];
+      mainPid = supervisor === undefined ? sup.pid! : [supervisor, ...children(supervisor)].find((p) => innerPid(p) === n);
+      if (mainPid !== undefined) writeFileSync(pidFile, `${mainPid}\n`);
+      return mainPid !== undefined;
     },
     UNIT_PID_MS,
     sup,
