@@ -20,8 +20,10 @@
 //   disk device is reachable, as with systemd's PrivateDevices), a tmpfs on each state directory
 //   (/var/cache, /var/log, ...), and one on every directory the render lists for the host
 //   (`needs.dirs`, lib/render/catalog.ts: cache paths, spools, log dirs), with its owner and mode.
-// - /proc and /sys are the machine's, read-only, except /proc/sys/net: the view has a network
-//   namespace of its own, so what a daemon sets there stays in it.
+// - /proc is a fresh one of the view's own PID namespace (validate's views and the lab's have
+//   one), so /proc/<pid>/root cannot lead a process running as root out of the view; /sys is the
+//   machine's. Both are read-only but /proc/sys/net: the view has a network namespace of its
+//   own, so what a daemon sets there stays in it.
 // - Everything else is read-only. A write anywhere else fails inside the view with "Read-only
 //   file system", whatever a config names, and nothing the checkers bind or write reaches the
 //   machine (test/lab/machine.test.ts takes a snapshot of the machine around `validate` and a
