@@ -41,7 +41,9 @@ export function hostViewScript(plan: HostViewPlan, m: Machine = MACHINE): string
     'set -u',
     'fail() { echo "anycdn: $*" >&2; exit 97; }',
     `mount -t tmpfs -o mode=0700 anycdn-tree /run && mkdir -p ${dirs.map(q).join(' ')} || fail "cannot write the rendered tree"`,
-    ...files.map((f) => `printf '%s' ${q(f.content)} > ${q(TREE + f.path)}`),
+    // %b with every backslash doubled: a NUL byte (bird -p must see one in raw.bird) becomes \0000,
+    // since no shell string can hold it.
+    ...files.map((f) => `printf '%b' ${q(f.content.replace(/\\/g, '\\\\').replace(/\0/g, '\\0000'))} > ${q(TREE + f.path)}`),
   ];
   const modes = new Map<number, string[]>();
   for (const f of files) if (f.mode !== undefined && f.mode !== 0o644) modes.set(f.mode, [...(modes.get(f.mode) ?? []), TREE + f.path]);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { viewLayout, viewLines, type Machine } from '../../lib/check/hostview.ts';
-import { checkResults, hostViewScript } from '../../lib/check/host-script.ts';
+import { checkResults, hostViewScript, unshareArgs } from '../../lib/check/host-script.ts';
 import type { DirNeed } from '../../lib/render/catalog.ts';
 import { hostDirs } from '../../lib/render/catalog.ts';
 import { loadTopology } from '../../lib/model/load.ts';
@@ -155,6 +155,17 @@ describe('the script of a host\'s checks', () => {
   it('writes nothing when a file\'s path is not normal: a .. would land outside the tree, on the machine', () => {
     const script = hostViewScript({ stage: '/tmp', files: [{ path: '/etc/../../x', content: 'x' }], dirs: [], interfaces: [], checks: ['true'], nonce: 'n' });
     expect(script).toBe("echo 'anycdn: the host view refuses paths that are not normal (., .. or an empty segment): /etc/../../x' >&2; exit 97\n");
+  });
+});
+
+describe.skipIf(missingRoot())('the tree a check writes inside its namespace', () => {
+  it('holds every file byte for byte: backslashes, %, quotes, a NUL', async () => {
+    const content = 'a\\b\\c %s %% \\0 \u0000 end\\n\n\'"$x`\n';
+    const nonce = 'bytes';
+    const script = hostViewScript({ stage: '/tmp', files: [{ path: '/usr/local/etc/anycdn-bytes-test/x', content }], dirs: [], interfaces: [], checks: ['cat /usr/local/etc/anycdn-bytes-test/x'], nonce });
+    const r = await run('/usr/bin/unshare', unshareArgs(), { input: script, timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(checkResults(r.stdout, 1, nonce)).toEqual([{ output: content, code: 0 }]);
   });
 });
 
