@@ -191,9 +191,9 @@ export function viewLayout(spec: ViewSpec, m: Machine = MACHINE): ViewLayout {
   const pass2: Mount[] = [];
   const links = new Map<string, string[]>();
   const tmpfs = (target: string, opts: string): Mount => ({ source: 'anycdn-view', target, type: 'tmpfs', options: `${opts},nosuid,nodev,X-mount.mkdir`, rank: 3 });
-  const fileBind = (path: string, rank = 4) => {
+  const fileBind = (path: string) => {
     layout.files.push(path);
-    pass2.push({ source: path, target: path, type: 'none', options: 'bind', rank });
+    pass2.push({ source: path, target: path, type: 'none', options: 'bind', rank: 4 });
   };
   const entries = (dir: string, into: Mount[], rank: number, skip: string[] = []) => {
     for (const name of m.list(dir)) {
