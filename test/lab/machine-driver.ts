@@ -29,6 +29,10 @@ function skips(): Map<string, string> {
   ]);
   // On CI the checkout may lie under /home: vitest and the build write there while the test runs.
   skip.set(PACKAGE_ROOT, "the project's own checkout, where vitest and the build write");
+  // The caller's home (argv[3]): its other sessions write there. Ours is HOME, in the walked /tmp.
+  const home = process.argv[3] ?? '';
+  if (!home.startsWith('/') || home === '/' || SNAPSHOT.trees.includes(home)) throw new Error(`the caller's home ${JSON.stringify(home)} would hide a whole tree of the snapshot`);
+  skip.set(home, "the home of the test's user, written by that user's other sessions; the driver's HOME is in the private /tmp, walked");
   return skip;
 }
 

@@ -14,9 +14,13 @@
 // What the snapshot leaves out, and why: the entries of /proc, /sys and /dev (kernel filesystems)
 // and of /run (the lab's namespaces and state live there by design; the test checks they are gone
 // after `lab down`) are kept with their owner and mode only; so is this checkout, when it lies in
-// a walked tree (on CI, under /home), where vitest and the build write. Anything else another
+// a walked tree (on CI, under /home), where vitest and the build write; and so is the home of the
+// user who runs the test (/root), where that user's other sessions write (shell history, tool
+// caches): the driver and all it runs get a home of their own in the private /tmp, which the
+// snapshot walks, so whatever validate or the lab writes to a home shows there. Anything else another
 // session changes meanwhile (an apt-get install) would show, named by path. Run it under the lab
 // lock: flock -w 5400 /var/lock/anycdn-lab.lock npx vitest run --config vitest.lab.config.ts test/lab/machine.test.ts
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labDown } from '../../lib/lab/down.ts';
@@ -25,13 +29,19 @@ import { missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 
 const skip = missingRoot() ?? missingLabDaemon();
 const DRIVER = join(import.meta.dirname, 'machine-driver.ts');
+/** The home of the driver and of everything it runs: in the private /tmp, which the snapshot walks. */
+const HOME = '/tmp/anycdn-machine-test-home';
 
 /** The driver's report, in the namespace whose /tmp is a fresh tmpfs of `mode`. */
 async function driven(mode: string): Promise<Record<string, unknown>> {
   await labDown(); // a crashed run's lab must not block this one
   const r = await run(
     '/usr/bin/unshare',
-    ['--mount', '--propagation', 'private', '/bin/sh', '-c', `mount -t tmpfs -o mode=${mode},nosuid,nodev anycdn-test-tmp /tmp && exec env TSX_DISABLE_CACHE=1 "$0" --import tsx "$1" "$2"`, process.execPath, DRIVER, mode],
+    [
+      '--mount', '--propagation', 'private', '/bin/sh', '-c',
+      `mount -t tmpfs -o mode=${mode},nosuid,nodev anycdn-test-tmp /tmp && mkdir -m 0700 ${HOME} && exec env -u XDG_CACHE_HOME -u XDG_CONFIG_HOME -u XDG_DATA_HOME -u XDG_STATE_HOME HOME=${HOME} TSX_DISABLE_CACHE=1 "$0" --import tsx "$1" "$2" "$3"`,
+      process.execPath, DRIVER, mode, homedir(),
+    ],
     { timeoutMs: 500_000 },
   );
   const last = r.stdout.trim().split('\n').at(-1) ?? '';
