@@ -43,5 +43,13 @@ export function mapOutput(
 }
 
 function clean(s: string): string {
-  return s.length > 400 ? `${s.slice(0, 400)}...` : s;
+  return readOnlyHint(s.length > 400 ? `${s.slice(0, 400)}...` : s);
+}
+
+/**
+ * A write the host view refused (hostview.ts: everything outside the host's listed directories is
+ * read-only) says why, since the checker's own words blame the filesystem.
+ */
+function readOnlyHint(s: string): string {
+  return /Read-only file system/.test(s) ? `${s} (the check's host view is read-only but for the directories the render lists for the host; nothing was written to this machine)` : s;
 }

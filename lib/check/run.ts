@@ -1,16 +1,15 @@
 // Runs every daemon's own checker on rendered files: one host view per host, hosts in parallel.
 import { byCodePoint } from '../model/order.ts';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import type { Diagnostic } from '../model/errors.ts';
 import { run } from '../run.ts';
 import type { HostPlan } from '../render/index.ts';
 import type { RenderedFile } from '../render/types.ts';
-import { needsFixtures, splitFixtures } from './fixtures.ts';
+import { needsFixtures, splitFixtures, throwawayPem } from './fixtures.ts';
 import { looseNeeds } from './loose.ts';
-import { hostViewScript, unshareArgs } from './hostview.ts';
+import { checkResults, hostViewScript, unshareArgs } from './host-script.ts';
 import { fileLabel } from './output.ts';
 import { eachLimit } from '../pool.ts';
 import { CHECKERS, checkersOf } from './registry.ts';
@@ -18,9 +17,16 @@ import type { Checker, CheckReport } from './types.ts';
 
 const TOOLS: [binary: string, pkg: string][] = [
   ['/usr/bin/unshare', 'util-linux'],
+  ['/sbin/pivot_root', 'util-linux'],
+  ['/bin/mount', 'mount'],
   ['/usr/sbin/ip', 'iproute2'],
 ];
 const HOST_TIMEOUT_MS = 120_000;
+/**
+ * The directory the check's host view is built on, in its own mount namespace only: the check
+ * writes its tree into a tmpfs there too (host-script.ts), so nothing of it reaches the disk.
+ */
+const VIEW_STAGE = '/tmp';
 /** Where names a checked file resolves point during the check (TEST-NET-1, RFC 5737). */
 const PLACEHOLDER_ADDRESS = '192.0.2.1';
 
@@ -65,8 +71,11 @@ export async function checkHosts(plans: HostPlan[], opts: CheckOptions = {}): Pr
   }
   const copies = sharedChecks(plans, checkers);
   const skip = new Set(copies.keys());
+  // One throwaway certificate serves every host that needs one, made when the first asks.
+  let pem: Promise<string> | undefined;
+  const certificate = () => (pem ??= throwawayPem());
   await eachLimit(plans, opts.concurrency ?? availableParallelism() * 3, async (plan) => {
-    const r = await checkHost(plan, checkers, opts.only, skip);
+    const r = await checkHost(plan, checkers, opts.only, skip, certificate);
     report.diagnostics.push(...r.diagnostics);
     report.checked.push(...r.checked);
     opts.onHost?.({ site: plan.site, host: plan.host, files: r.checked.length, processes: r.processes, failed: r.checked.filter((c) => !c.ok).length });
@@ -103,7 +112,13 @@ interface Job {
   checker: Checker;
 }
 
-async function checkHost(plan: HostPlan, checkers: Partial<Record<string, Checker>>, only: string[] | undefined, skip: Set<RenderedFile>): Promise<CheckReport & { processes: number }> {
+async function checkHost(
+  plan: HostPlan,
+  checkers: Partial<Record<string, Checker>>,
+  only: string[] | undefined,
+  skip: Set<RenderedFile>,
+  certificate: () => Promise<string>,
+): Promise<CheckReport & { processes: number }> {
   const hostFiles = plan.files;
   const report: CheckReport & { processes: number } = { diagnostics: [], checked: [], processes: 0 };
   const jobs: Job[] = [];
@@ -127,58 +142,41 @@ async function checkHost(plan: HostPlan, checkers: Partial<Record<string, Checke
   }
   if (jobs.length === 0) return report;
   report.processes = jobs.length;
-
-  const work = await mkdtemp(join(tmpdir(), 'anycdn-check-'));
-  try {
-    const treeDir = join(work, 'tree');
-    const resultsDir = join(work, 'results');
-    await mkdir(resultsDir);
-    const fixtures = splitFixtures(needsFixtures(plan.needs));
-    const present = new Set<string>();
-    for (const f of [...hostFiles, ...fixtures.files]) {
-      const target = join(treeDir, f.path);
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, f.content);
-      if ('mode' in f && typeof f.mode === 'number') await chmod(target, f.mode);
-      present.add(f.path);
-    }
-    for (const fx of fixtures.commands) {
-      await mkdir(dirname(join(treeDir, fx.path)), { recursive: true });
-      present.add(fx.path);
-    }
-    const names = plan.needs.hostNames;
-    const hostsFile = names.length > 0 ? join(work, 'hosts') : undefined;
-    if (hostsFile) await writeFile(hostsFile, ['127.0.0.1 localhost', '::1 localhost', ...names.map((n) => `${PLACEHOLDER_ADDRESS} ${n}`)].join('\n') + '\n');
-    const interfaces = plan.needs.interfaces;
-    const script = hostViewScript({
-      treeDir,
-      paths: [...present].sort(),
-      dirs: plan.needs.dirs,
-      fileBinds: hostsFile ? [{ source: hostsFile, target: '/etc/hosts' }] : [],
-      interfaces,
-      setup: fixtures.commands.map((x) => x.shell),
-      checks: jobs.map(({ files, checker }) => (files.length > 1 && checker.many ? checker.many.command(files) : checker.command(files[0]!))),
-      resultsDir,
-    });
-    const view = await run('/usr/bin/unshare', unshareArgs(script), { timeoutMs: HOST_TIMEOUT_MS });
-    if (view.code !== 0) {
-      const first = jobs[0]!.files[0]!;
-      report.diagnostics.push({ file: fileLabel(first), line: 1, col: 1, message: `cannot check host ${first.site}/${first.host}: ${`${view.stderr}${view.stdout}`.trim() || `exit ${view.code}`}` });
-      return report;
-    }
-    for (const [i, { files, checker }] of jobs.entries()) {
-      const output = await readFile(join(resultsDir, `${i}.out`), 'utf8').catch(() => '');
-      const code = Number((await readFile(join(resultsDir, `${i}.rc`), 'utf8').catch(() => '999')).trim());
-      for (const [file, share] of splitOutput(checker, files, output, code)) {
-        const ds: Diagnostic[] = checker.parse(share.output, share.code, file);
-        report.diagnostics.push(...ds);
-        report.checked.push({ file, checker: checker.kind, ok: share.code === 0 && ds.length === 0 });
-      }
-    }
+  const first = jobs[0]!.files[0]!;
+  const cannot = (why: string) => {
+    report.diagnostics.push({ file: fileLabel(first), line: 1, col: 1, message: `cannot check host ${first.site}/${first.host}: ${why}` });
     return report;
-  } finally {
-    await rm(work, { recursive: true, force: true });
+  };
+
+  const fixtures = splitFixtures(needsFixtures(plan.needs));
+  let certificates: { path: string; content: string; mode: number }[];
+  try {
+    certificates = fixtures.certificates.length === 0 ? [] : await certificate().then((pem) => fixtures.certificates.map((path) => ({ path, content: pem, mode: 0o600 })));
+  } catch (e) {
+    return cannot((e as Error).message);
   }
+  const names = plan.needs.hostNames;
+  const nonce = randomBytes(12).toString('hex');
+  const script = hostViewScript({
+    stage: VIEW_STAGE,
+    files: [...hostFiles, ...fixtures.files, ...certificates],
+    dirs: plan.needs.dirs,
+    ...(names.length > 0 ? { hosts: ['127.0.0.1 localhost', '::1 localhost', ...names.map((n) => `${PLACEHOLDER_ADDRESS} ${n}`)].join('\n') + '\n' } : {}),
+    interfaces: plan.needs.interfaces,
+    checks: jobs.map(({ files, checker }) => (files.length > 1 && checker.many ? checker.many.command(files) : checker.command(files[0]!))),
+    nonce,
+  });
+  const view = await run('/usr/bin/unshare', unshareArgs(), { input: script, timeoutMs: HOST_TIMEOUT_MS });
+  if (view.code !== 0) return cannot(view.stderr.trim() || `exit ${view.code}`);
+  const results = checkResults(view.stdout, jobs.length, nonce);
+  for (const [i, { files, checker }] of jobs.entries()) {
+    for (const [file, share] of splitOutput(checker, files, results[i]!.output, results[i]!.code)) {
+      const ds: Diagnostic[] = checker.parse(share.output, share.code, file);
+      report.diagnostics.push(...ds);
+      report.checked.push({ file, checker: checker.kind, ok: share.code === 0 && ds.length === 0 });
+    }
+  }
+  return report;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Diagnostic } from '../model/errors.ts';
 import type { CheckKind, RenderedFile } from '../render/types.ts';
 
 /** A file a check needs that anycdn does not render: a placeholder secret, a throwaway cert. */
-export type Fixture = { path: string; content: string } | { path: string; shell: string };
+export type Fixture = { path: string; content: string } | { path: string; certificate: true };
 
 /** One daemon's own checker, run inside a host view (see hostview.ts). */
 export interface Checker {

@@ -3,9 +3,9 @@
 // (ExecStartPre, ExecStart in the foreground, ExecStopPost after any exit, SIGKILL included),
 // the routers' bird, and the origin's nginx. Every PID is recorded for teardown.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { mountLines, type FileBind } from '../check/hostview.ts';
+import { viewLines, type FileBind } from '../check/hostview.ts';
 import { secretFileAccess, type DirNeed, type UnitSpec } from '../render/index.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import type { RenderedFile } from '../render/types.ts';
@@ -26,26 +26,42 @@ export interface HostStart {
   ns: string;
   files: RenderedFile[];
   units: UnitSpec[];
-  /** Extra files the lab provides on the host (secrets), written after the tmpfs mounts. */
+  /** Extra files the lab provides on the host (secrets), written inside the view, on its /run. */
   extra: { path: string; content: string }[];
-  /** Shell commands that create files the host needs but anycdn does not render (certificates). */
-  setup: string[];
+  /** Files the lab adds to the host's tree, read-only like it (throwaway certificates). */
+  treeFiles: { path: string; content: string }[];
   /** Directories the host's daemons need (render/catalog.ts), created on the view's tmpfs. */
   dirs: DirNeed[];
   /** The lab's /etc/hosts and CA bundle, bound over the machine's inside the host view. */
   fileBinds: FileBind[];
 }
 
-/** Starts the holder of a host's mount namespace and waits until its mounts are in place. */
+/** What a holder prints once its view is up (its log is written through the descriptor it was started with). */
+const HOLDER_READY = 'anycdn: host view ready';
+
+/**
+ * Starts the holder of a host's namespaces and waits until its view is in place: the machine
+ * read-only, the host's directories on tmpfs, its tree bound at its real paths
+ * (lib/check/hostview.ts). The one writable path out of a view is the lab's PID directory, which
+ * the supervisors write and the lab removes at `down`. The holder is PID 1 of a PID namespace of
+ * the host's own, so the view's /proc shows the host's processes only (through the machine's,
+ * /proc/<pid>/root of any process would lead a daemon running as root out of the view); it
+ * reaps what the daemons orphan, and when it ends, on SIGTERM, every process of the host ends
+ * with it. Returned is its PID on the machine, as every PID the lab records is.
+ */
 export async function startHolder(h: HostStart): Promise<LabProcess> {
   const tree = labPaths.tree(h.site, h.host);
   const logs = labPaths.logs(h.host);
-  mkdirSync(logs, { recursive: true });
-  const ready = join(logs, 'holder.ready');
+  const stage = labPaths.view(h.host);
+  for (const d of [logs, stage, labPaths.pids]) mkdirSync(d, { recursive: true });
+  for (const f of h.treeFiles) {
+    mkdirSync(dirname(join(tree, f.path)), { recursive: true });
+    writeFileSync(join(tree, f.path), f.content, { mode: 0o600 });
+  }
   const log = join(logs, 'holder.log');
   const lines = [
     'set -u',
-    ...mountLines(tree, h.files.map((f) => f.path), h.fileBinds, h.dirs),
+    ...viewLines({ stage, treeDir: tree, paths: [...h.files, ...h.treeFiles].map((f) => f.path), dirs: h.dirs, fileBinds: h.fileBinds, writable: [labPaths.pids], pidNamespace: true }),
     `hostname ${shQuote(h.host)}`,
     ...h.extra.flatMap((x) => {
       // As anycdn-fetch-secrets writes it: Knot's include readable by knotd, every other secret root's alone.
@@ -54,15 +70,37 @@ export async function startHolder(h: HostStart): Promise<LabProcess> {
       const mkdir = a.dirMode === undefined ? `mkdir -p ${shQuote(dir)}` : `install -d -g ${a.group} -m ${a.dirMode.toString(8)} ${shQuote(dir)}`;
       return [mkdir, `printf '%s' ${shQuote(x.content)} > ${shQuote(x.path)}`, `chgrp ${a.group} ${shQuote(x.path)} && chmod ${a.mode.toString(8)} ${shQuote(x.path)}`];
     }),
-    ...h.setup.map((cmd) => `${cmd} >/dev/null 2>&1 || fail ${shQuote(`setup failed: ${cmd}`)}`),
-    `touch ${shQuote(ready)}`,
-    'exec sleep infinity',
+    `echo ${shQuote(HOLDER_READY)}`,
+    // An init ignores a signal it has no handler for, even from outside its namespace.
+    "trap 'exit 0' TERM INT",
+    'while :; do sleep 3600 & wait $!; done',
   ];
-  // Its own mount and UTS namespaces: the host's files at their paths, and its own hostname.
-  const child = startDetached('ip', ['netns', 'exec', h.ns, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', lines.join('\n')], log);
-  const ok = await waitUntil(() => existsSync(ready), HOLDER_READY_MS, child);
-  if (!ok.done) throw new LabError(`lab up: host ${h.host}: the host view (mounts, fixtures) ${ok.why}; last lines of ${log}: ${tail(log)}`);
-  return { pid: child.pid!, ns: h.ns, owner: h.host, unit: 'holder' };
+  // Its own mount, UTS and PID namespaces: the host's files at their paths, its own hostname and
+  // processes. unshare forks the holder and waits for it; --kill-child ends it if unshare ends.
+  const child = startDetached('ip', ['netns', 'exec', h.ns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', 'sh', '-c', lines.join('\n')], log);
+  const ok = await waitUntil(() => existsSync(log) && readFileSync(log, 'utf8').includes(HOLDER_READY), HOLDER_READY_MS, child);
+  const init = ok.done ? children(child.pid!)[0] : undefined;
+  if (!ok.done || init === undefined) throw new LabError(`lab up: host ${h.host}: the host view (mounts, fixtures) ${ok.done ? 'has no holder process' : ok.why}; last lines of ${log}: ${tail(log)}`);
+  return { pid: init, ns: h.ns, owner: h.host, unit: 'holder' };
+}
+
+/** A process's children, by their PIDs on the machine. */
+function children(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** A process's PID in the innermost PID namespace it is in (the last of its NSpid). */
+function innerPid(pid: number): number | undefined {
+  try {
+    const m = /^NSpid:\s+(.+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]!.trim().split(/\s+/).at(-1)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Bounds of the waits in `up`: generous, since a busy machine is slow, and each says what it waited for. */
@@ -97,6 +135,8 @@ export function supervisorScript(unit: LabUnit, pidFile: string): string {
   const [soft, hard] = unit.limitNofile;
   const lines = [
     'set -u',
+    // systemd starts a unit without the caller's TMPDIR (here a directory the view keeps read-only).
+    'unset TMPDIR',
     `ulimit -n ${hard} 2>/dev/null || ulimit -n "$(cat /proc/sys/fs/nr_open)" 2>/dev/null || true`,
     `hard=$(ulimit -H -n); soft=${soft}; [ "$hard" = unlimited ] || [ "$soft" -le "$hard" ] || soft=$hard`,
     'ulimit -S -n "$soft"',
@@ -127,14 +167,20 @@ export async function startUnit(h: { host: string; ns: string }, holderPid: numb
   const pidFile = labPaths.pidFile(h.host, unit.name);
   mkdirSync(join(pidFile, '..'), { recursive: true });
   const log = join(labPaths.logs(h.host), `${unit.name}.log`);
-  const sup = startDetached('nsenter', ['--target', String(holderPid), '--mount', '--net', '--uts', '--', 'sh', '-c', supervisorScript(unit, pidFile)], log);
+  // nsenter forks the supervisor into the host's PID namespace and waits for it.
+  const sup = startDetached('nsenter', ['--target', String(holderPid), '--mount', '--net', '--uts', '--pid', '--', 'sh', '-c', supervisorScript(unit, pidFile)], log);
   let mainPid: number | undefined;
   const ok = await waitUntil(
     () => {
       if (!existsSync(pidFile)) return false;
       const n = Number(readFileSync(pidFile, 'utf8').trim());
-      if (n > 0) mainPid = n;
-      return n > 0;
+      if (!(n > 0)) return false;
+      // The supervisor wrote the PID it sees, in the host's namespace; the lab keeps the
+      // machine's. A oneshot's supervisor wrote its own and may have ended already.
+      const supervisor = children(sup.pid!)[0];
+      mainPid = supervisor === undefined ? sup.pid! : [supervisor, ...children(supervisor)].find((p) => innerPid(p) === n);
+      if (mainPid !== undefined) writeFileSync(pidFile, `${mainPid}\n`);
+      return mainPid !== undefined;
     },
     UNIT_PID_MS,
     sup,

@@ -48,6 +48,8 @@ const LAB_PROGRAMS: { program: string; packages: string[]; user: string }[] = [
   { program: 'ip', packages: ['iproute2'], user: 'the lab network (ip netns, veth, bridges)' },
   { program: 'unshare', packages: ['util-linux'], user: 'the host views' },
   { program: 'nsenter', packages: ['util-linux'], user: 'the host views' },
+  { program: 'mount', packages: ['mount'], user: 'the host views' },
+  { program: 'pivot_root', packages: ['util-linux'], user: 'the host views' },
   { program: 'setpriv', packages: ['util-linux'], user: 'units with User=' },
   { program: 'bird', packages: ['bird2'], user: 'the lab routers' },
   { program: 'nginx', packages: ['nginx'], user: 'the lab origin' },
@@ -161,7 +163,7 @@ export function preflightProblems(needs: LabNeeds, m: MachineFacts): string[] {
   }
   if (m.uid === 0 && m.probe) {
     if (!m.probe.namespaces) {
-      out.push(`lab: cannot create network and mount namespaces here (${m.probe.error || 'unshare failed'}): run it on a kernel with network namespaces, in a container allowed to create them (privileged)`);
+      out.push(`lab: cannot create network, mount and PID namespaces here (${m.probe.error || 'unshare failed'}): run it on a kernel with network namespaces, in a container allowed to create them (privileged)`);
     } else {
       if (!m.probe.veth) out.push('lab: this kernel cannot create veth pairs (ip link add type veth failed): load the veth module (`modprobe veth`) or use a kernel with CONFIG_VETH');
       if (!m.probe.bridge) out.push('lab: this kernel cannot create bridges (ip link add type bridge failed): load the bridge module (`modprobe bridge`) or use a kernel with CONFIG_BRIDGE');
@@ -237,7 +239,7 @@ function hasSysResource(): boolean {
 }
 
 /**
- * The probe: one shell in new network, mount and UTS namespaces of its own (gone when it exits),
+ * The probe: one shell in new network, mount, UTS and PID namespaces of its own (gone when it exits),
  * making a veth pair and a bridge there and testing each sysctl for writing.
  */
 async function probe(sysctls: string[]): Promise<NonNullable<MachineFacts['probe']>> {
@@ -247,7 +249,7 @@ async function probe(sysctls: string[]): Promise<NonNullable<MachineFacts['probe
     ...sysctls.map((k) => `[ -w ${shQuote(sysctlPath(k))} ] && echo ${shQuote(`sysctl ${k}`)}`),
     'echo done',
   ];
-  const r = await run('unshare', ['--net', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', `${lines.join('\n')}\n`], { timeoutMs: 10_000 });
+  const r = await run('unshare', ['--net', '--mount', '--uts', '--pid', '--fork', '--kill-child', '--propagation', 'private', 'sh', '-c', `${lines.join('\n')}\n`], { timeoutMs: 10_000 });
   const said = new Set(r.stdout.split('\n').map((l) => l.trim()));
   const namespaces = said.has('done');
   return {

@@ -7,7 +7,7 @@
 // (remove-private-AS all) and peers with the other routers there. It validates the origin the site
 // sends, so it stands in for a public bgp.originAsn (the shipped model's), not for an upstream
 // that originates for a private one (the bird routers cover that). Started and stopped by PID.
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { anycastFamilies, bfdTimers, originAsn } from '../model/facts.ts';
@@ -116,11 +116,29 @@ export function startRouterFrr(site: string, ns: string, bgpd: string, bfdd: str
   }
   chownSync(dir, uid, gid);
   const common = (daemon: string) => ['-u', 'frr', '-g', 'frr', '-z', join(dir, 'zserv.api'), '--vty_socket', dir, '-i', join(dir, `${daemon}.pid`), '-f', join(dir, `${daemon}.conf`), '--log', `file:${join(logs, `${daemon}.log`)}`];
+  // FRR writes its crash log and per-thread log buffers to /var/tmp/frr/<daemon>.<pid>, a path
+  // compiled in, and leaves them behind when killed: each daemon runs in a mount namespace of its
+  // own whose /var/tmp is the lab's directory, so they land there and go with `lab down`.
+  const varTmp = join(logs, 'var-tmp');
+  mkdirSync(varTmp, { recursive: true });
+  chmodSync(varTmp, 0o1777); // as /var/tmp: the daemons, once they are the frr user, remove their own directory there
   const start = (daemon: string, extra: string[] = []) => {
-    const child = startDetached('ip', ['netns', 'exec', ns, join(FRR_DIR, daemon), ...common(daemon), ...extra], join(logs, `${daemon}.out`));
+    const args = [join(FRR_DIR, daemon), ...common(daemon), ...extra];
+    const child = startDetached('ip', ['netns', 'exec', ns, ...privateVarTmp(varTmp), ...args], join(logs, `${daemon}.out`));
     return { pid: child.pid!, ns, owner: `router-${site}`, unit: daemon };
   };
   return [start('zebra'), start('bfdd', ['--bfdctl', join(dir, 'bfdd.sock')]), start('bgpd')];
+}
+
+/**
+ * The command prefix that runs a program with `dir` bound over /var/tmp, in a mount namespace of
+ * its own (private: nothing reaches the machine's), then execs it, so its PID is the program's.
+ * A machine without /var/tmp gets nothing bound: FRR then cannot create its directory there
+ * either, and runs without a crash log.
+ */
+export function privateVarTmp(dir: string): string[] {
+  const script = 'if [ -d /var/tmp ]; then mount --bind "$0" /var/tmp || exit 1; fi; exec "$@"';
+  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, dir];
 }
 
 /** vtysh against a lab FRR router (its own vty socket directory). */

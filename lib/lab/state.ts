@@ -2,9 +2,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// Not under /run: every host view mounts its own tmpfs over /run, and the supervisors inside
-// those views must still reach their PID files.
-export const LAB_DIR = process.env.ANYCDN_LAB_DIR ?? '/var/tmp/anycdn-lab';
+// Under /run, the machine's place for the state of running things: the lab's namespaces are
+// there already (`ip netns`, /run/netns), a reboot takes the state with them, and only root may
+// write there (/var/tmp is world-writable: anyone could plant the directory first). `down`
+// removes it. Host views mount a fresh /run of their own and see only the `pids` directory.
+export const LAB_DIR = process.env.ANYCDN_LAB_DIR ?? '/run/anycdn-lab';
 
 export interface LabProcess {
   pid: number;
@@ -27,7 +29,11 @@ export const labPaths = {
   state: join(LAB_DIR, 'state.json'),
   tree: (site: string, host: string) => join(LAB_DIR, 'tree', site, host),
   logs: (owner: string) => join(LAB_DIR, 'logs', owner),
+  /** The PID files of units, written by their supervisors inside the host views (bound there read-write). */
+  pids: join(LAB_DIR, 'pids'),
   pidFile: (owner: string, unit: string) => join(LAB_DIR, 'pids', owner, `${unit}.pid`),
+  /** Where a host's view is built (hostview.ts's stage): an empty directory, covered in the view's namespace only. */
+  view: (owner: string) => join(LAB_DIR, 'views', owner),
   etc: (owner: string) => join(LAB_DIR, 'etc', owner),
   origin: join(LAB_DIR, 'origin'),
   /** The directory of the lab origin at priority `index`: origin, origin2, ... */

@@ -2,9 +2,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Topology } from '../model/schema.ts';
-import { needsFixtures, splitFixtures } from '../check/fixtures.ts';
+import { needsFixtures, splitFixtures, throwawayPem } from '../check/fixtures.ts';
 import { passwordFile } from '../render/syntax/bird.ts';
-import { shQuote } from '../render/syntax/shell.ts';
 import { birdSecretFile, PATHS, renderPlans, secretFileContent } from '../render/index.ts';
 import { LabError, waitFor } from './exec.ts';
 import { holdsAddress } from './control.ts';
@@ -71,6 +70,8 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
     step(`checked this machine and rendered ${files.length} files for ${plans.length} hosts and ${images.length} origin images${notes.map((n) => `; ${n}`).join('')}`);
     await buildNetwork(plan);
     step(`built ${plan.namespaces.length} namespaces and ${plan.links.length} links`);
+    // One throwaway certificate for every path a host needs one (haproxy's https binds).
+    const pem = plans.some((p) => p.needs.certPaths.length > 0) ? await throwawayPem().catch((e: Error) => Promise.reject(new LabError(`lab up: ${e.message}`))) : '';
 
     origins.forEach((_, i) => state.processes.push(startOrigin(i)));
     for (const r of plan.routers) {
@@ -92,7 +93,7 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
       const resolvConf = join(labPaths.etc(h.host), 'resolv.conf');
       writeFileSync(resolvConf, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
       // What a real host has that anycdn does not render: the fixtures the checkers use for the
-      // plan's needs (throwaway certificates), and BGP passwords that match the lab routers'.
+      // plan's needs (throwaway certificates, in the tree), and BGP passwords that match the lab routers'.
       const fixtures = splitFixtures(needsFixtures(hostPlan.needs));
       const secrets = [
         ...site.bgp.peers
@@ -103,13 +104,13 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
       ];
       // Written in order: the lab's passwords replace the checkers' placeholders at the same paths.
       const extra = [...fixtures.files, ...secrets];
-      const setup = fixtures.commands.map((x) => `mkdir -p ${shQuote(dirname(x.path))} && ${x.shell}`);
+      const treeFiles = fixtures.certificates.map((path) => ({ path, content: pem }));
       const fileBinds = [
         { source: hostsFile, target: '/etc/hosts' },
         { source: resolvConf, target: '/etc/resolv.conf' },
         { source: originTrust.caBundle, target: SYSTEM_CA_BUNDLE },
       ];
-      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, units: hostPlan.units, dirs: hostPlan.needs.dirs, extra, setup, fileBinds };
+      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, units: hostPlan.units, dirs: hostPlan.needs.dirs, extra, treeFiles, fileBinds };
     });
     await Promise.all(hosts.map((h) => applySysctls(h.ns, h.files)));
     for (const p of await Promise.all(hosts.map(startHolder))) {

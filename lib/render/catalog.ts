@@ -126,8 +126,10 @@ function packageDirs(t: Topology, unit: string): DirNeed[] {
       return [
         dir(dirname(PATHS.nginxErrorLog), 'root', 'adm', 0o755),
         dir(PATHS.nginxTempDir, 'root', 'root', 0o755),
-        // nginx creates the last component of proxy_cache_path itself, as its worker user.
+        // The cache's parent, and the cache as nginx makes it: it creates the last component of
+        // proxy_cache_path itself (mode 0700) and gives it to its worker user.
         dir(dirname(t.cdn.cache.nginx.path), 'root', 'root', 0o755),
+        dir(t.cdn.cache.nginx.path, 'www-data', 'root', 0o700),
       ];
     case 'squid':
       return [

@@ -3,7 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mountLines } from '../../lib/check/hostview.ts';
+import { viewLines } from '../../lib/check/hostview.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { renderPlans } from '../../lib/render/index.ts';
 import { readState } from '../../lib/lab/state.ts';
@@ -64,17 +64,17 @@ export function ratio(what: string, a: Figure, b: Figure, target?: string): Figu
  */
 export function hostViewMs(dir: string, extra: number, runs: number): Figure {
   const scratch = [join(dir, 'run'), join(dir, 'var')];
-  for (const d of scratch) mkdirSync(d, { recursive: true });
+  for (const d of [...scratch, join(dir, 'stage')]) mkdirSync(d, { recursive: true });
   for (let i = 0; i < extra; i++) mkdirSync(join(dir, 'var', 'cache', `pkg${Math.floor(i / 40)}`, `d${i}`), { recursive: true });
   const plans = renderPlans(loadTopology(join(import.meta.dirname, '..', '..', 'sites')));
   const scripts = plans.map((p) =>
-    mountLines(
-      '/nonexistent-tree',
-      [],
-      [],
-      p.needs.dirs.map((d) => ({ ...d, path: join(dir, d.path) })),
-      scratch,
-    ).join('\n'),
+    viewLines({
+      stage: join(dir, 'stage'),
+      treeDir: '/nonexistent-tree',
+      paths: [],
+      dirs: p.needs.dirs.map((d) => ({ ...d, path: join(dir, d.path) })),
+      scratchDirs: scratch,
+    }).join('\n'),
   );
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {

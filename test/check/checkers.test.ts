@@ -2,7 +2,7 @@
 // in a host view, and one known-bad file per checker is rejected with exactly one located
 // diagnostic (which proves the check can fail). The lb checkers, with their extra variants, are
 // in lb.test.ts.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nginxChecker, upstreamHostnames } from '../../lib/check/cache.ts';
@@ -73,6 +73,22 @@ describe.each(CASES)('$kind checker', ({ kind, of, zone, binary, pkg, bad, path,
       expect(own.diagnostics).toEqual([]);
       expect(own.checked).toEqual([{ file, checker: of, ok: true }]);
     }
+  });
+});
+
+describe('a checker that writes outside the host\'s directories', () => {
+  it('fails inside the host view with a clear message, and writes nothing to the machine', async (ctx) => {
+    const skip = missingBinary('/usr/sbin/nginx', 'nginx') ?? missingRoot();
+    if (skip) return ctx.skip(skip);
+    // nginx -t makes a cache directory and chowns it: here in /etc, which no host lists.
+    const cache = `/etc/anycdn-write-test-${process.pid}`;
+    const content = `error_log stderr;\nevents {}\nhttp {\n\tproxy_cache_path ${cache} keys_zone=z:1m;\n}\n`;
+    const file: RenderedFile = { site: 'bad', host: 'bad-host', path: '/etc/nginx/nginx.conf', content, mode: 0o644, check: 'nginx' };
+    const report = await checkFiles([file], { only: ['nginx'] });
+    expect(report.diagnostics.map(formatDiagnostic)).toEqual([
+      `bad/bad-host/etc/nginx/nginx.conf:1:1: nginx: exit 1: [emerg] mkdir() "${cache}" failed (30: Read-only file system) | nginx: configuration file /etc/nginx/nginx.conf test failed (the check's host view is read-only but for the directories the render lists for the host; nothing was written to this machine)`,
+    ]);
+    expect(existsSync(cache)).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 // The CLI contract from the design card: outputs, error lines, exit codes, atomic --out.
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -166,11 +166,20 @@ describe('anycdn render', () => {
 describe('as a user other than root (setpriv to nobody)', () => {
   /**
    * The real CLI as uid/gid 65534. It keeps only the capability to read files, so the checkout
-   * is readable wherever it lives (CI clones under /root); it has no other privilege.
+   * is readable wherever it lives (CI clones under /root); it has no other privilege. Its home,
+   * working and temporary directory is one of its own, made here and given to it: it writes
+   * nowhere else, so the system temp directory's mode does not matter (issue 25 §7: at 0755,
+   * nobody could not write there).
    */
-  async function asNobody(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  function nobodysDir(): string {
+    const d = scratch();
+    chownSync(d, 65534, 65534);
+    return d;
+  }
+
+  async function asNobody(args: string[], home = nobodysDir()): Promise<{ code: number; stdout: string; stderr: string }> {
     const setpriv = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
-    return promisify(execFile)('setpriv', [...setpriv, process.execPath, join(ROOT, 'bin', 'anycdn.js'), ...args], { cwd: scratch(), env: { ...process.env, HOME: tmpdir() } }).then(
+    return promisify(execFile)('setpriv', [...setpriv, process.execPath, join(ROOT, 'bin', 'anycdn.js'), ...args], { cwd: home, env: { ...process.env, HOME: home, TMPDIR: home } }).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );
@@ -203,9 +212,9 @@ describe('as a user other than root (setpriv to nobody)', () => {
   it('render works as any user', async (ctx) => {
     const skip = missingRoot();
     if (skip) return ctx.skip(`${skip} (to switch to nobody)`);
-    const out = join(tmpdir(), `anycdn-nobody-${process.pid}`);
-    dirs.push(out);
-    const r = await asNobody(['render', '--sites', SITES_DIR, '--out', out]);
+    const home = nobodysDir();
+    const out = join(home, 'out');
+    const r = await asNobody(['render', '--sites', SITES_DIR, '--out', out], home);
     expect(r.stdout).toMatch(/^rendered \d+ files for 12 hosts in 3 sites to /);
     expect(r.code).toBe(0);
   });

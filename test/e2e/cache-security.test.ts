@@ -7,7 +7,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mountLines } from '../../lib/check/hostview.ts';
+import { viewLines } from '../../lib/check/hostview.ts';
 import { run } from '../../lib/run.ts';
 import { CACHE_HEALTH } from '../../lib/render/cache-health.ts';
 import { renderPlans } from '../../lib/render/index.ts';
@@ -139,6 +139,7 @@ beforeAll(async () => {
   const tree = join(work, 'tree');
   const out = join(work, 'out');
   await mkdir(out);
+  await mkdir(join(work, 'stage'));
   for (const f of files) {
     await mkdir(dirname(join(tree, f.path)), { recursive: true });
     await writeFile(join(tree, f.path), f.content, { mode: f.mode });
@@ -148,7 +149,8 @@ beforeAll(async () => {
   const health = { nginx: CACHE_HEALTH.nginx, squid: CACHE_HEALTH.squid };
   const lines = [
     'set -u',
-    ...mountLines(tree, files.map((f) => f.path), [], plans.flatMap((p) => p.needs.dirs)),
+    // The caches' view: the machine read-only, this test's own directory (the servers, `out`) writable.
+    ...viewLines({ stage: join(work, 'stage'), treeDir: tree, paths: files.map((f) => f.path), dirs: plans.flatMap((p) => p.needs.dirs), writable: [work] }),
     'PIDS=""',
     'cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; sleep 0.3; for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; }',
     'trap cleanup EXIT',

@@ -4,7 +4,7 @@
 // listened on 80 and 443 whatever the model said.
 //
 // ANYCDN_LAB_DIR points at a temp directory before lib/lab is loaded, and the test refuses to run
-// if it does not, so a lab running on this machine (in /var/tmp/anycdn-lab) is never touched.
+// if it does not, so a lab running on this machine (in /run/anycdn-lab) is never touched.
 // Everything runs under `unshare --net --pid --kill-child`: the namespace and its nginx go when the
 // script ends or is killed.
 import { createHash } from 'node:crypto';
@@ -33,7 +33,7 @@ interface Served {
 }
 
 // Set before lib/lab is first loaded (only dynamically, below): LAB_DIR is read at import. The
-// origin's nginx workers run as nobody, so the tree must be world-readable, as /var/tmp's is.
+// origin's nginx workers run as nobody, so the tree must be world-readable, as /run/anycdn-lab is.
 const work = mkdtempSync(join(tmpdir(), 'anycdn-e2e-lab-origin-'));
 chmodSync(work, 0o755);
 const LAB = join(work, 'lab');

@@ -31,6 +31,8 @@ describe('what the lab needs of the machine', () => {
       ['ip', 'iproute2', 'the lab network (ip netns, veth, bridges)'],
       ['unshare', 'util-linux', 'the host views'],
       ['nsenter', 'util-linux', 'the host views'],
+      ['mount', 'mount', 'the host views'],
+      ['pivot_root', 'util-linux', 'the host views'],
       ['setpriv', 'util-linux', 'units with User='],
       ['bird', 'bird2', 'the lab routers'],
       ['nginx', 'nginx', 'the lab origin'],
@@ -99,7 +101,7 @@ describe('preflight problems', () => {
     expect(
       preflightProblems(needs, good(needs, { present, leftovers: ['acdn-core', 'acdn-rt-ams'], labDir: true, probe: { namespaces: true, veth: false, bridge: false, writable, error: '' } })),
     ).toEqual([
-      'lab: a lab is already up or half-built (2 acdn-* namespaces, state in /var/tmp/anycdn-lab): run `anycdn lab down` first',
+      'lab: a lab is already up or half-built (2 acdn-* namespaces, state in /run/anycdn-lab): run `anycdn lab down` first',
       'lab: bird is missing (for the lab routers): install it with `apt-get install bird2`',
       'lab: /usr/sbin/haproxy is missing (for unit haproxy): install it with `apt-get install haproxy`',
       'lab: haproxy on ams-lb1, ams-lb2 cannot start with fewer than 1201024 open files, and this machine gives at most 1048576: raise fs.nr_open (1048576 here, the most any process may open) with `sysctl -w fs.nr_open=1201024`',
@@ -116,7 +118,7 @@ describe('preflight problems', () => {
   it('without network namespaces: one line, not one per thing the probe could not try', () => {
     const probe = { namespaces: false, veth: false, bridge: false, writable: new Set<string>(), error: 'unshare: unshare failed: Operation not permitted' };
     expect(preflightProblems(shipped, good(shipped, { probe }))).toEqual([
-      'lab: cannot create network and mount namespaces here (unshare: unshare failed: Operation not permitted): run it on a kernel with network namespaces, in a container allowed to create them (privileged)',
+      'lab: cannot create network, mount and PID namespaces here (unshare: unshare failed: Operation not permitted): run it on a kernel with network namespaces, in a container allowed to create them (privileged)',
     ]);
   });
 

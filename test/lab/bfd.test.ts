@@ -15,6 +15,9 @@
 //    65535:0 first; FRR's route via ams-lb1 drops to local preference 0 and loses best path before
 //    the withdrawal, as at the lab's bird routers; the undrain brings it back.
 //
+// 4. The machine: FRR's compiled-in /var/tmp/frr (crash log, log buffers, left behind when a
+//    daemon is killed) and the package's /run/frr are exactly as before up, after down.
+//
 // Every wait is bounded; traffic stays in the lab's namespaces; the lab is torn down before and
 // after, even when a test fails (lib/lab/down.ts, by PID and namespace).
 import { rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +39,7 @@ import type { Topology } from '../../lib/model/schema.ts';
 import { run } from '../../lib/run.ts';
 import { missingBinary, missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { parseSamples, promtoolAlerts } from '../helpers/promtool.ts';
+import { changes, snapshot } from '../helpers/snapshot.ts';
 import { loadEdited } from '../helpers/topology.ts';
 import { labUpEdited } from './bring-up.ts';
 import { Figures } from './figures.ts';
@@ -196,8 +200,14 @@ async function settled(bfdUp: string[], ms = 45_000): Promise<boolean> {
   return ok === true;
 }
 
+/** Where FRR writes on a machine of its own, outside the paths the lab gives it. */
+const FRR_MACHINE = { trees: ['/var/tmp', '/run/frr'], shallow: [], skip: new Map<string, string>(), limit: 10_000 };
+let machineBefore: Map<string, string> | undefined;
+
 describe.skipIf(skip)('lab: BFD with an FRR upstream that runs GTSM', () => {
   beforeAll(async () => {
+    await labDown(); // a crashed run's lab (and its FRR) must not write into the snapshot below
+    machineBefore = snapshot(FRR_MACHINE);
     dir = await labUpEdited(t, 'bfd', edit, { frrRouters: ['ams'] });
   }, 180_000);
 
@@ -304,4 +314,11 @@ describe.skipIf(skip)('lab: BFD with an FRR upstream that runs GTSM', () => {
     const back = await waitFor(async () => ((await frrPath(prefix, hostAddr.address))?.localPref === 100 ? true : undefined), 30_000, 200);
     expect(back, `${HOST}'s route back at FRR at local preference 100 after the undrain`).toBe(true);
   }, 120_000);
+
+  it('4. the machine: /var/tmp and /run/frr exactly as before, though FRR was killed mid-run', async () => {
+    // SIGKILL leaves FRR's /var/tmp/frr/<daemon>.<pid> behind wherever it made one: in the lab's.
+    signalAll('SIGKILL');
+    await labDown();
+    expect(changes(machineBefore!, snapshot(FRR_MACHINE))).toEqual([]);
+  }, 60_000);
 });
