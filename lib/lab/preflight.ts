@@ -50,6 +50,7 @@ const LAB_PROGRAMS: { program: string; packages: string[]; user: string }[] = [
   { program: 'nsenter', packages: ['util-linux'], user: 'the host views' },
   { program: 'setpriv', packages: ['util-linux'], user: 'units with User=' },
   { program: 'bird', packages: ['bird2'], user: 'the lab routers' },
+  { program: 'nft', packages: ['nftables'], user: "the lab routers (a multihop peer's hop count)" },
   { program: 'nginx', packages: ['nginx'], user: 'the lab origin' },
   { program: 'openssl', packages: ['openssl'], user: "the lab origin's certificate" },
   { program: 'kdig', packages: ['knot-dnsutils'], user: 'lab status (DNS answers)' },

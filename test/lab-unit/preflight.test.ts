@@ -33,6 +33,7 @@ describe('what the lab needs of the machine', () => {
       ['nsenter', 'util-linux', 'the host views'],
       ['setpriv', 'util-linux', 'units with User='],
       ['bird', 'bird2', 'the lab routers'],
+      ['nft', 'nftables', "the lab routers (a multihop peer's hop count)"],
       ['nginx', 'nginx', 'the lab origin'],
       ['openssl', 'openssl', "the lab origin's certificate"],
       ['kdig', 'knot-dnsutils', 'lab status (DNS answers)'],
