@@ -9,6 +9,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { unitPackages, type HostPlan } from '../render/index.ts';
+import type { NofileSource } from '../render/unit-spec.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { run } from '../run.ts';
 import { LAB_SKIPS } from './daemons.ts';
@@ -41,6 +42,9 @@ export interface NofileNeed {
   hard: number;
   min?: number;
   hosts: string[];
+  /** The model field `min` follows, and the sites whose field it is. */
+  from?: NofileSource;
+  sites: string[];
 }
 
 /** The lab's own tools, and what each is for. */
@@ -89,8 +93,9 @@ export function labNeeds(plans: HostPlan[]): LabNeeds {
         need(program, tool ? [tool] : unitPackages(u.name), `unit ${u.name}`);
       }
       const key = `${u.name}:${u.limitNofile[1]}:${u.minNofile}`;
-      const n = nofile.get(key) ?? { unit: u.name, hard: u.limitNofile[1], ...(u.minNofile !== undefined ? { min: u.minNofile } : {}), hosts: [] };
+      const n = nofile.get(key) ?? { unit: u.name, hard: u.limitNofile[1], ...(u.minNofile !== undefined ? { min: u.minNofile } : {}), ...(u.minNofileFrom ? { from: u.minNofileFrom } : {}), hosts: [], sites: [] };
       n.hosts.push(plan.host);
+      if (!n.sites.includes(plan.site)) n.sites.push(plan.site);
       nofile.set(key, n);
     }
     for (const s of sysctlSettings(plan.files)) {
@@ -154,7 +159,11 @@ export function preflightProblems(needs: LabNeeds, m: MachineFacts): string[] {
       ...(most.min! > m.nrOpen ? [`raise fs.nr_open (${m.nrOpen} here, the most any process may open) with \`sysctl -w fs.nr_open=${most.min}\``] : []),
       ...(!m.canRaiseNofile && most.min! > m.nofileHard ? [`run the lab with CAP_SYS_RESOURCE (this root lacks it, so ${m.nofileHard}, its own hard limit, is the most it can give)`] : []),
     ];
-    out.push(`lab: ${who}, and this machine gives at most ${ceiling}: ${fix.join(', and ')}`);
+    // Or ask less of the machine: the model field the need follows, at the most that fits.
+    const from = most.from;
+    const fits = from ? Math.floor((ceiling - from.base) / from.perUnit) : 0;
+    const lower = from && fits >= 1 ? `, or lower ${from.field} of ${most.sites.length === 1 ? 'site' : 'sites'} ${list(most.sites)} from ${from.value} to ${fits} in a copy of the model for the lab` : '';
+    out.push(`lab: ${who}, and this machine gives at most ${ceiling}: ${fix.join(', and ')}${lower}`);
   }
   // Only network-namespace settings: anything else would change the machine itself.
   for (const s of needs.sysctls.filter((x) => !x.key.startsWith('net.'))) {

@@ -7,7 +7,7 @@ import { PATHS } from './paths.ts';
 import { exec, MAINPID, sh, type UnitValue } from './syntax/unit.ts';
 import { vrrpInstanceName } from './keepalived.ts';
 import { hasRole } from '../model/facts.ts';
-import type { UnitSpec } from './unit-spec.ts';
+import type { NofileSource, UnitSpec } from './unit-spec.ts';
 
 /** The kernel's default fs.nr_open: the most descriptors a process may have on a stock machine. */
 export const KERNEL_NR_OPEN = 1_048_576;
@@ -19,7 +19,12 @@ export const KERNEL_NR_OPEN = 1_048_576;
  * default since 2.6). 1024 covers the rest on any number of threads.
  */
 export function haproxyMinNofile(maxConn: number): number {
-  return 2 * maxConn + 1024;
+  return haproxyNofileSource(maxConn).base + haproxyNofileSource(maxConn).perUnit * maxConn;
+}
+
+/** haproxyMinNofile as the model field it follows, for a refusal that names the field. */
+export function haproxyNofileSource(maxConn: number): NofileSource {
+  return { field: 'haproxy.maxConn', value: maxConn, perUnit: 2, base: 1024 };
 }
 
 /**
@@ -40,6 +45,7 @@ export function lbUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
       description: 'HAProxy: the image VIP in front of the site caches (anycdn)',
       after: ['network-online.target'],
       minNofile: haproxyMinNofile(site.haproxy.maxConn),
+      minNofileFrom: haproxyNofileSource(site.haproxy.maxConn),
       service: [
         // -Ws: master-worker in the foreground with sd_notify; USR2 reloads without dropping connections.
         ['Type', 'notify'],
