@@ -8,8 +8,8 @@
 // throwaway network namespace of its own (unshare), which ends with the probe and leaves nothing.
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { unitPackages, type HostPlan } from '../render/index.ts';
-import type { NofileSource } from '../render/unit-spec.ts';
+import type { Topology } from '../model/schema.ts';
+import { nofileSource, unitPackages, type HostPlan, type NofileSource } from '../render/index.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { run } from '../run.ts';
 import { LAB_SKIPS } from './daemons.ts';
@@ -72,7 +72,7 @@ const TOOL_PACKAGES: Record<string, string> = {
 };
 
 /** Everything the lab of these host plans needs of the machine (pure). */
-export function labNeeds(plans: HostPlan[]): LabNeeds {
+export function labNeeds(plans: HostPlan[], t: Topology): LabNeeds {
   const programs = new Map<string, ProgramNeed>();
   const need = (program: string, packages: string[], user: string) => {
     const p = programs.get(program) ?? { program, packages, users: [] };
@@ -93,7 +93,10 @@ export function labNeeds(plans: HostPlan[]): LabNeeds {
         need(program, tool ? [tool] : unitPackages(u.name), `unit ${u.name}`);
       }
       const key = `${u.name}:${u.limitNofile[1]}:${u.minNofile}`;
-      const n = nofile.get(key) ?? { unit: u.name, hard: u.limitNofile[1], ...(u.minNofile !== undefined ? { min: u.minNofile } : {}), ...(u.minNofileFrom ? { from: u.minNofileFrom } : {}), hosts: [], sites: [] };
+      const n = nofile.get(key) ?? { unit: u.name, hard: u.limitNofile[1], ...(u.minNofile !== undefined ? { min: u.minNofile } : {}), hosts: [], sites: [] };
+      const site = t.sites.find((s) => s.id === plan.site);
+      const from = site ? nofileSource(site, u.name) : undefined;
+      if (from && u.minNofile !== undefined) n.from = from;
       n.hosts.push(plan.host);
       if (!n.sites.includes(plan.site)) n.sites.push(plan.site);
       nofile.set(key, n);
@@ -295,8 +298,8 @@ export async function machineFacts(needs: LabNeeds): Promise<MachineFacts> {
  * Every problem that keeps the lab of these host plans from running here (empty when none does),
  * and what the lab gives less of than a real host would, for `up` to say.
  */
-export async function preflight(plans: HostPlan[]): Promise<{ problems: string[]; notes: string[] }> {
-  const needs = labNeeds(plans);
+export async function preflight(plans: HostPlan[], t: Topology): Promise<{ problems: string[]; notes: string[] }> {
+  const needs = labNeeds(plans, t);
   const facts = await machineFacts(needs);
   const problems = preflightProblems(needs, facts);
   const note = problems.length === 0 ? nofileNote(needs, facts) : undefined;

@@ -5,7 +5,6 @@
 import { byCodePoint } from '../model/order.ts';
 import { serviceExecs, serviceValues, type UnitSpec } from '../render/index.ts';
 import type { Exec } from '../render/syntax/unit.ts';
-import type { NofileSource } from '../render/unit-spec.ts';
 
 export interface LabUnit {
   name: string;
@@ -21,8 +20,6 @@ export interface LabUnit {
   limitNofile: [number, number];
   /** The open files the daemon cannot start without, where the unit says (UnitSpec.minNofile). */
   minNofile?: number;
-  /** The model field minNofile follows (UnitSpec.minNofileFrom). */
-  minNofileFrom?: NofileSource;
   user?: string;
   group?: string;
   ambientCaps: string[];
@@ -57,7 +54,6 @@ export function labUnit(u: UnitSpec): LabUnit {
     stateDirs: words('StateDirectory'),
     limitNofile: [soft!, hard ?? soft!],
     ...(u.minNofile !== undefined ? { minNofile: u.minNofile } : {}),
-    ...(u.minNofileFrom ? { minNofileFrom: u.minNofileFrom } : {}),
     ...(user ? { user } : {}),
     ...(group ? { group } : {}),
     ambientCaps: words('AmbientCapabilities'),

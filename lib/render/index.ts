@@ -110,3 +110,4 @@ export { PROMETHEUS_HOST } from './prometheus.ts';
 export { roas, routingFiles, ROUTING_DIR, type Roa } from './routing.ts';
 export { serialGreater } from './serial.ts';
 export { serviceExecs, serviceValues } from './unit-spec.ts';
+export { nofileSource, type NofileSource } from './units-lb.ts';

@@ -15,18 +15,6 @@ export interface UnitSpec {
    * known; LimitNOFILE= asks for at least as many. The lab checks the machine can give it.
    */
   minNofile?: number;
-  /**
-   * Where minNofile comes from in the model: `base + perUnit x value` of `field` (haproxy:
-   * 1024 + 2 x haproxy.maxConn), so a machine that cannot give it can say what to lower the field to.
-   */
-  minNofileFrom?: NofileSource;
-}
-
-export interface NofileSource {
-  field: string;
-  value: number;
-  perUnit: number;
-  base: number;
 }
 
 /** The plain values of `key` in a unit's [Service] section. */

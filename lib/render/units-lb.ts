@@ -7,7 +7,7 @@ import { PATHS } from './paths.ts';
 import { exec, MAINPID, sh, type UnitValue } from './syntax/unit.ts';
 import { vrrpInstanceName } from './keepalived.ts';
 import { hasRole } from '../model/facts.ts';
-import type { NofileSource, UnitSpec } from './unit-spec.ts';
+import type { UnitSpec } from './unit-spec.ts';
 
 /** The kernel's default fs.nr_open: the most descriptors a process may have on a stock machine. */
 export const KERNEL_NR_OPEN = 1_048_576;
@@ -22,9 +22,22 @@ export function haproxyMinNofile(maxConn: number): number {
   return haproxyNofileSource(maxConn).base + haproxyNofileSource(maxConn).perUnit * maxConn;
 }
 
+/** Where a unit's minNofile comes from in the model: `base + perUnit x value` of `field`. */
+export interface NofileSource {
+  field: string;
+  value: number;
+  perUnit: number;
+  base: number;
+}
+
 /** haproxyMinNofile as the model field it follows, for a refusal that names the field. */
 export function haproxyNofileSource(maxConn: number): NofileSource {
   return { field: 'haproxy.maxConn', value: maxConn, perUnit: 2, base: 1024 };
+}
+
+/** The model field a unit's minNofile follows at a site (haproxy: haproxy.maxConn), if any. */
+export function nofileSource(site: Site, unit: string): NofileSource | undefined {
+  return unit === 'haproxy' ? haproxyNofileSource(site.haproxy.maxConn) : undefined;
 }
 
 /**
@@ -45,7 +58,6 @@ export function lbUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
       description: 'HAProxy: the image VIP in front of the site caches (anycdn)',
       after: ['network-online.target'],
       minNofile: haproxyMinNofile(site.haproxy.maxConn),
-      minNofileFrom: haproxyNofileSource(site.haproxy.maxConn),
       service: [
         // -Ws: master-worker in the foreground with sd_notify; USR2 reloads without dropping connections.
         ['Type', 'notify'],

@@ -6,8 +6,11 @@ import { renderPlans } from '../../lib/render/index.ts';
 import { haproxyMaxConn } from '../helpers/lab-models.ts';
 import { loadEdited } from '../helpers/topology.ts';
 
-const shipped = labNeeds(renderPlans(loadEdited()));
-const withMaxConn = (maxConn: number) => labNeeds(renderPlans(loadEdited((x) => haproxyMaxConn(x, maxConn))));
+const shipped = labNeeds(renderPlans(loadEdited()), loadEdited());
+const withMaxConn = (maxConn: number) => {
+  const t = loadEdited((x) => haproxyMaxConn(x, maxConn));
+  return labNeeds(renderPlans(t), t);
+};
 
 /** A machine that has everything: root with CAP_SYS_RESOURCE, the kernel's default fs.nr_open. */
 function good(needs: LabNeeds, change: Partial<MachineFacts> = {}): MachineFacts {
