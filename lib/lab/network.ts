@@ -27,9 +27,30 @@ export async function buildNetwork(plan: LabPlan): Promise<void> {
   const forward = ROUTER_SYSCTLS.map((k) => `echo 1 > ${sysctlPath(k)}`).join(' && ');
   const sysctls = plan.forwarding.map((ns) => must('ip', ['netns', 'exec', ns, 'sh', '-c', forward]));
   await Promise.all(sysctls);
+  await Promise.all(hopFloorRules(plan).map(({ ns, script }) => must('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: script })));
   const routes = new Map<string, string[]>();
   for (const r of plan.routes) routes.set(r.ns, [...(routes.get(r.ns) ?? []), r.args.join(' ')]);
   await Promise.all([...routes.entries()].map(([ns, cmds]) => must('ip', ['-n', ns, '-batch', '-'], { input: `${cmds.join('\n')}\n` })));
+}
+
+/** The nft table that holds a router's hop floors (plan.hopFloors). */
+export const HOP_TABLE = 'lab_hops';
+
+/**
+ * One nft script per router namespace with hop floors: a counted drop of each packet to a multihop
+ * peer's address that arrives with a TTL or hop limit below the peer's multihop (the counter is
+ * what a test reads to see the floor at work).
+ */
+export function hopFloorRules(plan: LabPlan): { ns: string; script: string }[] {
+  const byNs = new Map<string, string[]>();
+  for (const f of plan.hopFloors) {
+    const match = f.address.includes(':') ? `ip6 daddr ${f.address} ip6 hoplimit` : `ip daddr ${f.address} ip ttl`;
+    byNs.set(f.ns, [...(byNs.get(f.ns) ?? []), `\t\t${match} < ${f.minTtl} counter drop`]);
+  }
+  return [...byNs].map(([ns, rules]) => ({
+    ns,
+    script: [`table inet ${HOP_TABLE} {`, '\tchain input {', '\t\ttype filter hook input priority filter; policy accept;', ...rules, '\t}', '}', ''].join('\n'),
+  }));
 }
 
 /** The sysctls the lab itself sets in every router namespace. */
