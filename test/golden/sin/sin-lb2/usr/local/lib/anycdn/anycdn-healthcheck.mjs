@@ -3,9 +3,10 @@
 // @ts-check
 // anycdn-healthcheck: the anycast health checker of a dns host, shipped byte for byte in the
 // host's bundle and run by Debian's `nodejs` (18 or newer). No dependencies, and no process per
-// probe: it holds its sockets (DNS over UDP and TCP to the local server, HTTP keep-alive to the
-// image VIP) and times each probe from the query sent to the answer received, so a slow process
-// start on a loaded host never counts against a healthy site.
+// probe: it holds its sockets (DNS over UDP and TCP to the local server, each bound to the service
+// address it asks, so that no other site can answer; HTTP keep-alive to the image VIP) and times
+// each probe from the query sent to the answer received, so a slow process start on a loaded host
+// never counts against a healthy site.
 //
 // Each anycast prefix is judged on its own. The service addresses stay on lo; what moves is the
 // covering prefix (its network address with the prefix length, such as 192.0.2.0/24 on lo), which
@@ -281,7 +282,14 @@ export function answerMatches(/** @type {Buffer} */ msg, /** @type {number} */ i
 
 /**
  * The DNS prober of one service address: one connected UDP socket and one TCP connection, both
- * kept across rounds. Each round asks for A (and AAAA when the site has an IPv6 VIP) over both
+ * kept across rounds, each bound to the service address itself as its source. A query from the
+ * address to the address is delivered only while the address is this host's own (the kernel's
+ * local table, over lo), so only the local Knot can answer it: once the address is gone from lo,
+ * binding fails at once (EADDRNOTAVAIL), and a socket bound before sends into routes whose answers
+ * go back to that address at whichever site holds it, never here. Without the binding, a
+ * withdrawn prefix's probe would follow the default route to the site that still announces the
+ * prefix, and that site's answer (its own VIP: the drain fallback this prober also accepts) would
+ * re-announce a prefix this host cannot serve, then withdraw it again, and so on. Each round asks for A (and AAAA when the site has an IPv6 VIP) over both
  * and wants exactly this site's addresses. The queries are built once and a round rewrites only
  * their message ids; answers are checked in place; the checker's one timer per round ends what is
  * still open (expire). A round allocates next to nothing: at 150 ms intervals the checker's CPU
@@ -394,10 +402,14 @@ class DnsProber {
         this.failOpen(false);
       } else closeQuietly(s);
     });
-    s.connect(this.port, this.server, () => {
+    // Bound to the service address first (see the class comment), then connected.
+    s.bind({ address: this.server, port: 0 }, () => {
       if (this.udp !== s) return;
-      this.udpReady = true;
-      for (const m of this.udpBacklog.splice(0)) s.send(m);
+      s.connect(this.port, this.server, () => {
+        if (this.udp !== s) return;
+        this.udpReady = true;
+        for (const m of this.udpBacklog.splice(0)) s.send(m);
+      });
     });
   }
 
@@ -410,7 +422,7 @@ class DnsProber {
 
   tcpSocket() {
     if (this.tcp) return this.tcp;
-    const s = net.connect({ host: this.server, port: this.port });
+    const s = net.connect({ host: this.server, port: this.port, localAddress: this.server });
     s.setNoDelay(true);
     s.on('data', (/** @type {Buffer} */ d) => {
       let buf = this.tcpBuf ? Buffer.concat([this.tcpBuf, d]) : d;
