@@ -11,7 +11,7 @@ import { announcedGroups, announcesBgp, fallbackSite, hasRole, isDrained, publis
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { endpointOf, endpointUrl, healthPath, unitEndpoints, vipEndpoints, withPurpose } from './endpoints.ts';
 import { PATHS } from './paths.ts';
-import { shAssignments } from './syntax/shell.ts';
+import { assign, emitSh, sh } from './syntax/shell.ts';
 import type { Renderer } from './types.ts';
 
 /** The checker program: a constant of this package, not rendered from the model. */
@@ -59,18 +59,20 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
       site: site.id,
       host: host.name,
       path: PATHS.withdraw,
-      content: fileText([
-        '#!/bin/sh',
-        ...headerLines(t, site.id, '#'),
-        '# Takes the covering anycast prefixes off lo: bird stops announcing them within milliseconds.',
-        '# The service addresses stay: they carry only this host\'s own traffic while nothing announces them.',
-        '# Run by anycdn-healthcheck.service before every start and after every exit.',
-        'set -u',
-        ...shAssignments([['ANYCAST', covering.join(' ')]]),
-        'for p in $ANYCAST; do',
-        '\tif ip addr show dev lo | grep -q " $p "; then ip addr del "$p" dev lo; fi',
-        'done',
-      ]),
+      content: fileText(
+        emitSh([
+          '#!/bin/sh',
+          ...headerLines(t, site.id, '#'),
+          '# Takes the covering anycast prefixes off lo: bird stops announcing them within milliseconds.',
+          '# The service addresses stay: they carry only this host\'s own traffic while nothing announces them.',
+          '# Run by anycdn-healthcheck.service before every start and after every exit.',
+          sh`set -u
+${assign('ANYCAST', covering.join(' '))}
+for p in $ANYCAST; do
+	if ip addr show dev lo | grep -q " $p "; then ip addr del "$p" dev lo; fi
+done`,
+        ]),
+      ),
       mode: 0o755,
       check: 'shell',
     },

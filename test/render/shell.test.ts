@@ -1,9 +1,11 @@
-// POSIX sh quoting: shQuote() is the one place a value is quoted for a generated script. sh reads
-// every quoted value back as exactly one word, unchanged, whatever it holds.
+// POSIX sh: shQuote() is the one place a value is quoted for a generated script, and emitSh() the
+// gate every script goes through. sh reads every quoted value back as exactly one word, unchanged,
+// whatever it holds; a value it cannot carry, and a plain string where code goes, are refused.
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { shAssignments, shQuote } from '../../lib/render/syntax/shell.ts';
+import { argv, assign, emitSh, quote, sh, shAssignments, shQuote, varRef } from '../../lib/render/syntax/shell.ts';
+import { vetted } from '../../lib/render/syntax/word.ts';
 import { missingBinary } from '../helpers/daemons.ts';
 
 /** What sh makes of `words`: each word it ends up with, one per line of `printf '[%s]\n'`. */
@@ -24,6 +26,53 @@ describe('shQuote', () => {
   it('refuses a shell variable name that could run code', () => {
     expect(shAssignments([['A_1', 'x y'], ['B', 2]])).toEqual(["A_1='x y'", "B='2'"]);
     expect(() => shAssignments([['a=$(id);B', 'x']])).toThrow(/internal: bad shell variable/);
+    expect(() => varRef('X;id')).toThrow(/internal: bad shell variable/);
+  });
+
+  it('refuses what sh cannot carry: a NUL byte, a lone surrogate', () => {
+    expect(() => shQuote('a\0b')).toThrow('internal: sh cannot carry "a\\u0000b" (a NUL byte ends a C string)');
+    expect(() => quote('a\ud800')).toThrow('internal: sh cannot carry "a\\ud800" (a lone UTF-16 surrogate has no UTF-8 form)');
+  });
+});
+
+describe('emitSh: the gate', () => {
+  it('writes a script as its source reads, with each value quoted', () => {
+    const path = "/srv/it's here";
+    expect(
+      emitSh([
+        '#!/bin/sh',
+        '# a comment',
+        sh`set -u
+${assign('DIR', path)}
+for f in "\${DIR}"/*; do
+	printf '%s\n' "$f" ${quote('$(id)')} ${3}
+done`,
+        '',
+        sh`${argv(['rm', '-f', path])} ${varRef('DIR')}`,
+      ]),
+    ).toEqual([
+      '#!/bin/sh',
+      '# a comment',
+      'set -u',
+      "DIR='/srv/it'\\''s here'",
+      'for f in "${DIR}"/*; do',
+      "\tprintf '%s\\n' \"$f\" '$(id)' 3",
+      'done',
+      '',
+      "'rm' '-f' '/srv/it'\\''s here' \"$DIR\"",
+    ]);
+  });
+
+  it('refuses a plain string as code, a value not quoted, a word of another dialect, and a call that is not a template', () => {
+    expect(() => emitSh(['rm -rf /'])).toThrow('internal: sh line "rm -rf /" is neither a comment nor code from sh``');
+    expect(() => emitSh(['# two\nlines'])).toThrow('is neither a comment nor code');
+    const model = 'x; rm -rf /';
+    // @ts-expect-error: a plain string is not a Word; the check holds for untyped callers too
+    expect(() => sh`echo ${model}`).toThrow('internal: sh code got the plain value "x; rm -rf /": pass it through quote()');
+    expect(() => sh`echo ${vetted('bird', '"x"')}`).toThrow('internal: a bird word "\\"x\\"" in sh');
+    const fake = Object.assign(['echo ', ''], { raw: ['echo ', ''] }) as unknown as TemplateStringsArray;
+    expect(() => sh(fake, quote('x'))).toThrow("internal: sh`` takes a template literal of the renderer's source");
+    expect(() => sh`exit ${Number.NaN}`).toThrow('internal: "NaN" is not a number');
   });
 });
 
