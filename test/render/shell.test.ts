@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { argv, assign, emitSh, quote, sh, shAssignments, shQuote, varRef } from '../../lib/render/syntax/shell.ts';
 import { vetted } from '../../lib/render/syntax/word.ts';
 import { missingBinary } from '../helpers/daemons.ts';
+import { dialectConformance } from '../helpers/dialect.ts';
 
 /** What sh makes of `words`: each word it ends up with, one per line of `printf '[%s]\n'`. */
 function shWords(words: string): string {
@@ -63,31 +64,44 @@ done`,
     ]);
   });
 
-  it('refuses a plain string as code, a value not quoted, a word of another dialect, and a call that is not a template', () => {
-    expect(() => emitSh(['rm -rf /'])).toThrow('internal: sh line "rm -rf /" is neither a comment nor code from sh``');
-    expect(() => emitSh(['# two\nlines'])).toThrow('is neither a comment nor code');
+  it('says why it refuses a value that is not quoted, and a call that is not a template', () => {
     const model = 'x; rm -rf /';
     // @ts-expect-error: a plain string is not a Word; the check holds for untyped callers too
     expect(() => sh`echo ${model}`).toThrow('internal: sh code got the plain value "x; rm -rf /": pass it through quote()');
-    expect(() => sh`echo ${vetted('bird', '"x"')}`).toThrow('internal: a bird word "\\"x\\"" in sh');
-    const fake = Object.assign(['echo ', ''], { raw: ['echo ', ''] }) as unknown as TemplateStringsArray;
-    expect(() => sh(fake, quote('x'))).toThrow("internal: sh`` takes a template literal of the renderer's source");
-    expect(() => sh`exit ${Number.NaN}`).toThrow('internal: "NaN" is not a number');
+    expect(() => emitSh(['rm -rf /'])).toThrow('internal: sh line "rm -rf /" is neither a comment nor code from sh``');
   });
 });
 
-describe.skipIf(missingBinary('/bin/sh', 'dash'))('shQuote, read back by sh', () => {
-  // argv cannot carry NUL, and a lone UTF-16 surrogate has no UTF-8 form to hand sh.
-  it('gives sh exactly one word, equal to the value, for any string without NUL', () => {
-    fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0') && !/\p{Cs}/u.test(s)), (s) => {
-        // Between two fixed words, so a value that split or vanished would show.
-        expect(shWords(`a ${shQuote(s)} b`)).toBe(`[a]\n[${s}]\n[b]\n`);
-      }),
-      { numRuns: 100 },
-    );
-  });
+dialectConformance({
+  name: 'sh',
+  quote: shQuote,
+  // argv and C strings end at NUL; a lone UTF-16 surrogate has no UTF-8 form to hand sh.
+  cannotCarry: (v) => v.includes('\0') || /\p{Cs}/u.test(v),
+  // In single quotes sh reads everything as it is; `'\''` closes, adds a quote, and reopens.
+  readBack: (w) => (/^'(?:[^']|'\\'')*'$/.test(w) ? w.slice(1, -1).split("'\\''").join("'") : undefined),
+  emitQuoted: (v) => emitSh([sh`printf '%s' ${quote(v)}`]),
+  hostile: [
+    ['a plain string as code', () => emitSh(['rm -rf /'])],
+    ['a comment of two lines', () => emitSh(['# two\nlines'])],
+    // @ts-expect-error: a plain string is not a Word; the check holds for untyped callers too
+    ['a value not quoted', () => sh`echo ${'x; rm -rf /'}`],
+    ['a word of another dialect', () => sh`echo ${vetted('bird', '"x"')}`],
+    ['a call that is not a template literal', () => sh(Object.assign(['echo ', ''], { raw: ['echo ', ''] }) as unknown as TemplateStringsArray, quote('x'))],
+    ['a number that is not one', () => sh`exit ${Number.NaN}`],
+  ],
+  daemon: {
+    binary: '/bin/sh',
+    debianPackage: 'dash',
+    alphabet: 'binary',
+    maxLength: 40,
+    numRuns: 100,
+    what: 'sh takes every quoted value as exactly one word, equal to the value',
+    // Between two fixed words, so a value that split or vanished would show.
+    check: (v) => expect(shWords(`a ${shQuote(v)} b`)).toBe(`[a]\n[${v}]\n[b]\n`),
+  },
+});
 
+describe.skipIf(missingBinary('/bin/sh', 'dash'))('assignments, read back by sh', () => {
   it('keeps the value of an assignment line, as generated scripts use them', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }).filter((s) => !s.includes('\0')), (s) => {
