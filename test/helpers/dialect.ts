@@ -32,6 +32,8 @@ export interface DialectConformance {
   daemon?: {
     binary: string;
     debianPackage: string;
+    /** Another reason to skip (root, for a daemon that must run in a namespace of its own). */
+    alsoNeeds?: () => string | undefined;
     /** What it reads back: values quote() carries, of this alphabet and length. */
     alphabet: Alphabet;
     maxLength: number;
@@ -74,7 +76,7 @@ export function dialectConformance(d: DialectConformance): void {
 
   const daemon = d.daemon;
   if (!daemon) return;
-  describe.skipIf(missingBinary(daemon.binary, daemon.debianPackage))(`${d.name}: the daemon reads quoted values back`, () => {
+  describe.skipIf(missingBinary(daemon.binary, daemon.debianPackage) ?? daemon.alsoNeeds?.())(`${d.name}: the daemon reads quoted values back`, () => {
     const dir = mkdtempSync(join(tmpdir(), `anycdn-${d.name}-`));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     it(daemon.what, () => {
