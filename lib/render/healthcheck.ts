@@ -1,8 +1,9 @@
-// The health checker on dns hosts: lib/healthcheck/anycdn-healthcheck.mjs, a dependency-free
-// Node.js program shipped byte for byte, its JSON config, and a small sh script that takes the
-// covering anycast prefixes off lo. The unit runs that script before every start and after every exit
-// (SIGKILL included), so an announcement never outlives its checker. The program starts no
-// process per probe; see its header for the states and README "How the anycast DNS works".
+// The health checker on dns hosts: lib/healthcheck/anycdn-healthcheck.mjs, the dependency-free
+// bundle `npm run build` makes of lib/healthcheck/*.ts (checked in, so render needs no build),
+// shipped byte for byte; its JSON config; and a small sh script that takes the covering anycast
+// prefixes off lo. The unit runs that script before every start and after every exit (SIGKILL
+// included), so an announcement never outlives its checker. The program starts no process per
+// probe; see lib/healthcheck/checker.ts for the states and README "How the anycast DNS works".
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.ts';
@@ -14,7 +15,7 @@ import { PATHS } from './paths.ts';
 import { assign, emitSh, sh } from './syntax/shell.ts';
 import type { Renderer } from './types.ts';
 
-/** The checker program: a constant of this package, not rendered from the model. */
+/** The checker program: a constant of this package (the checked-in bundle), not rendered from the model. */
 export const HEALTHCHECK_PROGRAM = readFileSync(join(PACKAGE_ROOT, 'lib', 'healthcheck', 'anycdn-healthcheck.mjs'), 'utf8');
 
 export const renderHealthcheck: Renderer = (t, site, host) => {
