@@ -1,7 +1,7 @@
 // Carries out the network part of a LabPlan with iproute2: namespaces, veth pairs, bridges,
 // addresses, routes and forwarding. One `ip -batch` per namespace keeps `up` fast.
 import { byCodePoint } from '../model/order.ts';
-import { shQuote } from '../render/syntax/shell.ts';
+import { emitSh, quote, sh } from '../render/syntax/shell.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { must } from '../run.ts';
 import type { LabPlan } from './plan.ts';
@@ -24,7 +24,7 @@ export async function buildNetwork(plan: LabPlan): Promise<void> {
     }
   }
   await Promise.all([...perNs.entries()].map(([ns, cmds]) => must('ip', ['-n', ns, '-batch', '-'], { input: `${cmds.join('\n')}\n` })));
-  const forward = ROUTER_SYSCTLS.map((k) => `echo 1 > ${sysctlPath(k)}`).join(' && ');
+  const forward = emitSh(ROUTER_SYSCTLS.map((k) => sh`echo 1 > ${quote(sysctlPath(k))}`)).join(' && ');
   const sysctls = plan.forwarding.map((ns) => must('ip', ['netns', 'exec', ns, 'sh', '-c', forward]));
   await Promise.all(sysctls);
   await Promise.all(hopFloorRules(plan).map(({ ns, script }) => must('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: script })));
@@ -70,9 +70,9 @@ export function sysctlSettings(files: RenderedFile[]): { file: string; key: stri
 /** The /proc/sys path of a sysctl key. */
 export const sysctlPath = (key: string) => `/proc/sys/${key.replace(/\./g, '/')}`;
 
-/** The sh lines that write those settings to /proc/sys; every word quoted. */
+/** The sh lines that write those settings to /proc/sys, through the shell emitter: every value quoted. */
 export function sysctlWrites(files: RenderedFile[]): string[] {
-  return sysctlSettings(files).map((s) => `printf '%s\\n' ${shQuote(s.value)} > ${shQuote(sysctlPath(s.key))}`);
+  return emitSh(sysctlSettings(files).map((s) => sh`printf '%s\n' ${quote(s.value)} > ${quote(sysctlPath(s.key))}`));
 }
 
 /**

@@ -19,7 +19,7 @@ import {
   startChecker,
   target,
   Verdict,
-} from '../../lib/healthcheck/anycdn-healthcheck.mjs';
+} from '../../lib/healthcheck/main.ts';
 import { FakeBird, FakeDns, FakeHttp, fakeIp, fakeKnotc } from './fakes.ts';
 
 const VIP = '198.51.100.10';
