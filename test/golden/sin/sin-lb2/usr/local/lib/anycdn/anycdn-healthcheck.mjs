@@ -88,12 +88,21 @@ export function allowList(/** @type {string[]} */ prefixes) {
   };
 }
 
-/** The checker's state in Prometheus' text format. */
-export function metricsText(/** @type {{ state: Announce, dnsUp: boolean, imagePathUp: boolean, transitions: number }} */ m) {
+/** Every announcement state, in the order the metrics list them. */
+const ANNOUNCE_STATES = /** @type {Announce[]} */ (['announced', 'depreferred', 'withdrawn', 'draining', 'drained']);
+
+/**
+ * The checker's state in Prometheus' text format: the overall state (the worst prefix's) and each
+ * prefix's, with the drain states, so alerts can tell a deliberate drain from a failure.
+ */
+export function metricsText(/** @type {{ state: Announce, prefixes: { name: string, state: Announce }[], dnsUp: boolean, imagePathUp: boolean, transitions: number }} */ m) {
   return [
-    '# HELP anycdn_anycast_state 1 for the announcement state the checker is in: announced, depreferred or withdrawn.',
+    '# HELP anycdn_anycast_state 1 for the announcement state the checker is in (the worst prefix\'s): announced, depreferred, withdrawn, draining or drained.',
     '# TYPE anycdn_anycast_state gauge',
-    ...['announced', 'depreferred', 'withdrawn'].map((s) => `anycdn_anycast_state{state="${s}"} ${m.state === s ? 1 : 0}`),
+    ...ANNOUNCE_STATES.map((s) => `anycdn_anycast_state{state="${s}"} ${m.state === s ? 1 : 0}`),
+    '# HELP anycdn_anycast_prefix_state 1 for the announcement state of each anycast prefix (by its model name).',
+    '# TYPE anycdn_anycast_prefix_state gauge',
+    ...m.prefixes.flatMap((p) => ANNOUNCE_STATES.map((s) => `anycdn_anycast_prefix_state{prefix="${p.name}",state="${s}"} ${p.state === s ? 1 : 0}`)),
     '# HELP anycdn_healthcheck_up 1 while the probe\'s verdict (with rise/fall) is up.',
     '# TYPE anycdn_healthcheck_up gauge',
     `anycdn_healthcheck_up{probe="dns"} ${m.dnsUp ? 1 : 0}`,
@@ -925,7 +934,7 @@ export function startChecker(
       if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405).end();
       else if (c.metrics && path === c.metrics.path) {
         if (!mayScrape(req.socket.remoteAddress)) res.writeHead(403).end();
-        else res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' }).end(metricsText({ state, dnsUp: groups.every((g) => g.verdict.up), imagePathUp: webVerdict.up, transitions }));
+        else res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'cache-control': 'no-store' }).end(metricsText({ state, prefixes: groups, dnsUp: groups.every((g) => g.verdict.up), imagePathUp: webVerdict.up, transitions }));
       } else if (path !== st.path) res.writeHead(404).end();
       else res.writeHead(state === 'announced' ? 200 : 503, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(`${state}\n`);
     });
