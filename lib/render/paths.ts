@@ -51,6 +51,8 @@ export const PATHS = {
   // keepalived's notify script writes the VRRP state into it.
   nodeExporterTextfiles: '/var/lib/prometheus/node-exporter',
   vrrpState: '/usr/local/sbin/anycdn-vrrp-state',
+  // nginx caches: mtail's program that counts cache statuses from the access log (Debian's mtail reads /etc/mtail).
+  mtailProgram: '/etc/mtail/anycdn-nginx.mtail',
   // The Prometheus server (out/monitoring/prometheus/).
   prometheusConf: '/etc/prometheus/prometheus.yml',
   prometheusRules: '/etc/prometheus/anycdn-rules.yml',
