@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderPrometheus } from '../../lib/render/prometheus.ts';
 import { PATHS } from '../../lib/render/paths.ts';
+import { runbookUrl } from '../../lib/render/alerts/rule.ts';
 import { missingBinary } from '../helpers/daemons.ts';
 import { promtoolAlerts, type Sample } from '../helpers/promtool.ts';
 import { loadEdited } from '../helpers/topology.ts';
@@ -18,6 +19,7 @@ const firing = {
   annotations: {
     summary:
       'BFD to 198.51.100.1 on ams-lb1 (ams) is not Up while its BGP session is: a dead upstream is noticed only at the hold timer. If the upstream runs FRR with ttl-security, its BFD is multihop: set bfd.multihop: true on that peer (or have the upstream drop ttl-security on the session)',
+    runbook_url: runbookUrl(t, 'BfdSessionNotUp'),
   },
 };
 
