@@ -26,17 +26,23 @@ export function unlessDrained(expr: string, by: 'site' | 'host' = 'host'): strin
 
 export function anycastGroup(t: Topology): RuleGroup {
   const hosts = t.sites.reduce((n, s) => n + dnsHosts(s).length, 0);
-  // A prefix that fewer than two sites may announce by the model (bgp.announce) has no second site to lose.
-  const redundant = anycastGroups(t)
-    .map((g) => g.name)
-    .filter((name) => t.sites.filter((s) => announcedGroups(t, s).some((g) => g.name === name)).length >= 2);
+  // The prefixes by how many sites the model lets announce them (bgp.announce); one that fewer
+  // than two may announce has no second site to lose.
+  const bySites = new Map<number, string[]>();
+  for (const g of anycastGroups(t)) {
+    const n = t.sites.filter((s) => announcedGroups(t, s).some((x) => x.name === g.name)).length;
+    if (n >= 2) bySites.set(n, [...(bySites.get(n) ?? []), g.name]);
+  }
+  const singleSite = [...bySites].map(([n, names]) =>
+    lines(`sum by (prefix) (${ANNOUNCED}{prefix=~${anyOf(names)}}) == 1`, `unless on (prefix) (count by (prefix) (${SITE_DRAINED} == 1) >= ${n - 1})`),
+  );
   return {
     name: 'anycdn-anycast',
     rules: [
       record(DRAINED_HOST, 'max by (site, host) (last_over_time(anycdn_anycast_state{state=~"draining|drained"}[1d]))'),
       record(DRAINED_SITE, `min by (site) (${DRAINED_HOST})`),
       record(ANNOUNCED, 'max by (site, prefix) (anycdn_anycast_prefix_state{state=~"announced|depreferred"})'),
-      record(SITE_DRAINED, 'min by (site, prefix) (max by (site, host, prefix) (anycdn_anycast_prefix_state{state=~"draining|drained"}))'),
+      record(SITE_DRAINED, 'min by (site, prefix) (max by (site, host, prefix) (last_over_time(anycdn_anycast_prefix_state{state=~"draining|drained"}[1d])))'),
       alert(t, 'AnycastWithdrawn', {
         expr: 'anycdn_anycast_state{state="withdrawn"} == 1',
         for: '1m',
@@ -73,17 +79,14 @@ export function anycastGroup(t: Topology): RuleGroup {
         severity: 'warning',
         summary: "{{ $labels.host }} ({{ $labels.site }}) changed what it announces about {{ printf \"%.0f\" $value }} times in 30 minutes: upstreams' route-flap damping may suppress the prefix",
       }),
-      ...(redundant.length > 0
+      // Every other site of the prefix drained on purpose (or last heard of drained) is a choice, not a failure.
+      ...(singleSite.length > 0
         ? [
             alert(t, 'AnycastPrefixSingleSite', {
-              expr: lines(
-                `sum by (prefix) (${ANNOUNCED}{prefix=~${anyOf(redundant)}}) == 1`,
-                'and on (prefix)',
-                `count by (prefix) (${ANNOUNCED} == 0 unless on (site, prefix) (${SITE_DRAINED} == 1))`,
-              ),
+              expr: singleSite.length === 1 ? singleSite[0]! : singleSite.map((e) => `(${e})`).join('\nor '),
               for: '1m',
               severity: 'critical',
-              summary: 'anycast prefix {{ $labels.prefix }} is announced by one site only, and a site that should announce it is not drained: one more failure takes it off the internet',
+              summary: 'anycast prefix {{ $labels.prefix }} is announced by one site only, and not every other site of it is drained: one more failure takes it off the internet',
             }),
           ]
         : []),
