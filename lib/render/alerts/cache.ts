@@ -3,7 +3,7 @@
 // cache directory lives on. The records make one series per cache host whatever its engine, so
 // each alert is written once.
 import { cacheHosts } from '../../model/facts.ts';
-import type { Host, Topology } from '../../model/schema.ts';
+import type { Topology } from '../../model/schema.ts';
 import { NGINX_CACHE_HITS, NGINX_LOG_METRICS } from '../mtail.ts';
 import { anyOf, str } from '../syntax/promql.ts';
 import { alert, lines, record, type RuleGroup } from './rule.ts';
@@ -23,19 +23,21 @@ function mountCandidates(path: string): string[] {
 
 /**
  * The node exporter's `metric` for the filesystem a cache directory lives on, one series per
- * host: the deepest mount point among the directory and its parents. Each candidate is taken
- * unless the host has a deeper one (PromQL cannot compare the lengths of label values).
+ * cache host of an engine (a host with a target in the engine's scrape job, so a cache added to
+ * the model changes no rule): the deepest mount point among the directory and its parents. Each
+ * candidate is taken unless the host has a deeper one (PromQL cannot compare the lengths of
+ * label values).
  */
-export function cacheFilesystem(metric: string, hosts: Host[], path: string): string[] {
-  const on = `host=~${anyOf(hosts.map((h) => h.name))}`;
+export function cacheFilesystem(metric: string, engine: 'nginx' | 'squid', path: string): string {
   const candidates = mountCandidates(path);
-  return candidates
+  const terms = candidates
     .map((mount, i) => {
       const deeper = candidates.slice(i + 1);
-      const own = `${metric}{${on},mountpoint=${str(mount)}}`;
-      return deeper.length === 0 ? own : `(${own} unless on (site, host) ${metric}{${on},mountpoint=~${anyOf(deeper)}})`;
+      const own = `${metric}{mountpoint=${str(mount)}}`;
+      return deeper.length === 0 ? own : `(${own} unless on (site, host) ${metric}{mountpoint=~${anyOf(deeper)}})`;
     })
     .reverse();
+  return lines('(', ...terms.map((term, i) => `  ${i === 0 ? '' : 'or '}${term}`), `) and on (site, host) up{job=${str(engine)}}`);
 }
 
 export function cacheGroup(t: Topology): RuleGroup {
@@ -43,10 +45,9 @@ export function cacheGroup(t: Topology): RuleGroup {
   const by = 'sum by (site, host)';
   const n = NGINX_LOG_METRICS;
   const hosts = t.sites.flatMap(cacheHosts);
-  const engines = (['nginx', 'squid'] as const)
-    .map((engine) => ({ engine, hosts: hosts.filter((h) => h.cacheEngine === engine), path: t.cdn.cache[engine].path }))
-    .filter((e) => e.hosts.length > 0);
-  const filesystem = (metric: string) => lines(...engines.flatMap((e) => cacheFilesystem(metric, e.hosts, e.path)).map((term, i) => (i === 0 ? term : `or ${term}`)));
+  // The engines the model runs: each has its own cache path.
+  const engines = (['nginx', 'squid'] as const).filter((engine) => hosts.some((h) => h.cacheEngine === engine));
+  const filesystem = (metric: string) => engines.map((e, i) => (i === 0 ? '' : 'or ') + cacheFilesystem(metric, e, t.cdn.cache[e].path)).join('\n');
   // An nginx cache that never hit has no HIT series: 0 hits, not no answer.
   const noneYet = (metric: string, range: string) => `(${by} (rate(${metric}[${range}])) * 0)`;
   return {
