@@ -1,9 +1,9 @@
 // The lb hosts and the routing: who holds each site's image VIP (keepalived, through the node
 // exporter's textfile), what haproxy sees of its caches and serves, and bird's BGP and BFD sessions.
 import type { Topology } from '../../model/schema.ts';
-import { BFD_NOT_UP_SUMMARY, bfdNotUpExpr } from '../bfd-alert.ts';
 import { BACKEND } from '../haproxy.ts';
 import { str } from '../syntax/promql.ts';
+import { BFD_NOT_UP_SUMMARY, bfdNotUpExpr } from './bfd.ts';
 import { alert, lines, type RuleGroup } from './rule.ts';
 import { HOST_SILENT } from './scrape.ts';
 

@@ -4,17 +4,18 @@
 // RFC 5883 multihop BFD (UDP 4784) for the session while bird runs single-hop (3784), so neither
 // side ever comes up. bird_exporter's bird_bfd_session_up carries the neighbour's address (ip), its
 // bird_protocol_up the BGP protocol's name: the model joins them, per site and session.
-import { bfdTimers } from '../model/facts.ts';
-import { canonical } from '../model/net.ts';
-import type { Topology } from '../model/schema.ts';
-import { ident } from './syntax/bird.ts';
+import { bfdTimers } from '../../model/facts.ts';
+import { canonical } from '../../model/net.ts';
+import type { Topology } from '../../model/schema.ts';
+import { ident } from '../syntax/bird.ts';
+import { str } from '../syntax/promql.ts';
 
 /** The PromQL of BfdSessionNotUp, or undefined when no session runs BFD. */
 export function bfdNotUpExpr(t: Topology): string | undefined {
   const established = t.sites.flatMap((site) =>
     site.bgp.peers
       .filter((p) => bfdTimers(p))
-      .map((p) => `label_replace(bird_protocol_up{proto="BGP",site="${site.id}",name="${ident('bgp', p.name).text}",state="Established"} == 1, "ip", "${canonical(p.address)}", "", "")`),
+      .map((p) => `label_replace(bird_protocol_up{proto="BGP",site=${str(site.id)},name=${str(ident('bgp', p.name).text)},state="Established"} == 1, "ip", ${str(canonical(p.address))}, "", "")`),
   );
   if (established.length === 0) return undefined;
   return `bird_bfd_session_up == 0 and on (site, host, ip) (${established.join(' or ')})`;
