@@ -178,8 +178,8 @@ describe('security groups', () => {
     const cache = groupId('cache');
     const r = t.findResources('AWS::EC2::SecurityGroup')[cache]!;
     expect(r.Properties.SecurityGroupIngress).toEqual([
-      { CidrIp: '198.51.100.192/28', Description: 'Prometheus (198.51.100.192/28) to the nginx exporter', FromPort: 9113, IpProtocol: 'tcp', ToPort: 9113 },
       { CidrIp: '198.51.100.192/28', Description: 'Prometheus (198.51.100.192/28) to the mtail exporter', FromPort: 3903, IpProtocol: 'tcp', ToPort: 3903 },
+      { CidrIp: '198.51.100.192/28', Description: 'Prometheus (198.51.100.192/28) to the nginx exporter', FromPort: 9113, IpProtocol: 'tcp', ToPort: 9113 },
     ]);
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'tcp', FromPort: 80, ToPort: 80, GroupId: { 'Fn::GetAtt': [cache, 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': [groupId('lb'), 'GroupId'] } });
   });
