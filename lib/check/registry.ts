@@ -5,7 +5,7 @@ import { birdChecker, healthcheckChecker, knotChecker, nodeChecker, shellChecker
 import { sysctlChecker, systemdChecker } from './host.ts';
 import { haproxyChecker, keepalivedChecker } from './lb.ts';
 import { namedCheckzoneChecker, shellcheckChecker } from './independent.ts';
-import { nftChecker, prometheusChecker, prometheusRulesChecker } from './monitoring.ts';
+import { mtailChecker, nftChecker, prometheusChecker, prometheusRulesChecker } from './monitoring.ts';
 import type { Checker } from './types.ts';
 
 export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
@@ -23,6 +23,7 @@ export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
   sysctl: sysctlChecker,
   prometheus: prometheusChecker,
   'prometheus-rules': prometheusRulesChecker,
+  mtail: mtailChecker,
   nft: nftChecker,
   shellcheck: shellcheckChecker,
   'named-checkzone': namedCheckzoneChecker,

@@ -33,7 +33,7 @@ export const PORTS = {
 export const CACHE_PORT = PORTS.http;
 
 /** An exporter of the Debian packages, by the Prometheus job that scrapes it. */
-export type ExporterKind = 'node' | 'bird' | 'haproxy' | 'nginx' | 'squid';
+export type ExporterKind = 'node' | 'bird' | 'haproxy' | 'nginx' | 'mtail' | 'squid';
 
 /**
  * Where each exporter listens on a host's own address (the Debian packages' default ports).
@@ -44,6 +44,8 @@ export const EXPORTER_PORTS: Record<ExporterKind, number> = {
   node: 9100,
   haproxy: 9101,
   nginx: 9113,
+  // mtail's own default port: the nginx caches' hit and origin-error counters, from the access log.
+  mtail: 3903,
   squid: 9301,
   bird: 9324,
 };

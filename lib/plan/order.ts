@@ -35,6 +35,7 @@ function daemonAction(d: DaemonChange): string | undefined {
     case 'haproxy-ring-move':
     case 'healthcheck-reload':
     case 'prometheus-reload':
+    case 'mtail-reload':
     case 'keepalived-reload':
     case 'keepalived-vip-move':
     case 'nginx-reload':

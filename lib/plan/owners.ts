@@ -38,6 +38,7 @@ const EXACT: Record<string, Owner> = {
   [PATHS.healthcheck]: { unit: 'anycdn-healthcheck', classify: fixed('healthcheck-restart', 'the health checker program') },
   [PATHS.healthcheckConf]: { unit: 'anycdn-healthcheck', classify: classifyHealthcheckConf },
   [PATHS.withdraw]: { unit: 'anycdn-healthcheck', classify: fixed('file-only', 'the withdraw script runs at the next stop of the checker') },
+  [PATHS.mtailProgram]: { unit: 'mtail', classify: fixed('mtail-reload', "the program that counts nginx's cache statuses from its access log") },
   [PATHS.prometheusConf]: { unit: 'prometheus', classify: fixed('prometheus-reload', 'the scrape config: the hosts and exporters Prometheus scrapes') },
   [PATHS.prometheusRules]: { unit: 'prometheus', classify: fixed('prometheus-reload', 'the alert rules') },
   [PATHS.fetchSecrets]: { unit: 'anycdn-secrets', classify: fixed('file-only', 'the secrets fetcher runs at the next boot or restart of anycdn-secrets') },

@@ -67,6 +67,7 @@ const UNITS: Record<string, { packages: string[]; role?: Role }> = {
   'prometheus-node-exporter': { packages: ['prometheus-node-exporter'] },
   'prometheus-bird-exporter': { packages: ['prometheus-bird-exporter'], role: 'dns' },
   'prometheus-nginx-exporter': { packages: ['prometheus-nginx-exporter'], role: 'cache' },
+  mtail: { packages: ['mtail'], role: 'cache' },
   'prometheus-squid-exporter': { packages: ['prometheus-squid-exporter'], role: 'cache' },
 };
 

@@ -116,7 +116,7 @@ export interface Endpoint {
 }
 
 /** The scrape config's jobs, in its order: each `metrics` endpoint names one. */
-export const METRICS_JOBS = ['node', 'bird', 'anycdn-healthcheck', 'haproxy', 'nginx', 'squid'] as const;
+export const METRICS_JOBS = ['node', 'bird', 'anycdn-healthcheck', 'haproxy', 'nginx', 'mtail', 'squid'] as const;
 
 const WORLD: Reach = { from: 'world' };
 const HOST: Reach = { from: 'host' };
@@ -255,6 +255,8 @@ export function unitEndpoints(t: Topology, site: Site, host: Host, unit: string)
       return runsBird(site, host) ? [exporter(t, host, unit, 'bird', 'firewall')] : [];
     case 'prometheus-nginx-exporter':
       return [exporter(t, host, unit, 'nginx', 'firewall')];
+    case 'mtail':
+      return [exporter(t, host, unit, 'mtail', 'firewall')];
     case 'prometheus-squid-exporter':
       return [exporter(t, host, unit, 'squid', 'firewall')];
     default:

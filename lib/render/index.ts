@@ -12,6 +12,7 @@ import { renderHealthcheck } from './healthcheck.ts';
 import { renderKeepalived } from './keepalived.ts';
 import { renderKnot } from './knot.ts';
 import { PROMETHEUS_HOST, renderPrometheus } from './prometheus.ts';
+import { renderMtail } from './mtail.ts';
 import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
 import { renderCerts } from './certs.ts';
@@ -19,7 +20,7 @@ import { renderSquid } from './squid.ts';
 import type { RenderContext, RenderedFile, Renderer } from './types.ts';
 import { renderUnits, unitSpecs, type UnitSpec } from './units.ts';
 
-export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderCerts, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderExporterFirewall, renderUnits];
+export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderCerts, renderHaproxy, renderKeepalived, renderNginx, renderMtail, renderSquid, renderExporterFirewall, renderUnits];
 
 /**
  * One host's render, the one thing every adapter reads: its files, its units as data, the Debian

@@ -35,10 +35,13 @@ const UPSTREAM_HIDDEN = ['Via', 'X-Cache', 'X-Cache-Lookup', 'X-Cache-Status', '
 /** Origin response headers clients never need to see. */
 const S3_HIDDEN = ['x-amz-id-2', 'x-amz-request-id', 'x-amz-server-side-encryption', 'x-amz-version-id', 'x-amz-replication-status', 'x-amz-storage-class'];
 
+/** The access log's keyed fields, which mtail's program reads (lib/render/mtail.ts). */
+export const LOG_FIELDS = { cacheStatus: 'cache=', upstream: 'upstream=', upstreamStatus: 'upstream_status=', upstreamTime: 'upstream_time=' } as const;
+
 const LOG_FORMAT = template(
   `$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time ` +
-    `cache=$upstream_cache_status upstream=$upstream_addr upstream_status=$upstream_status ` +
-    `upstream_time=$upstream_response_time "$http_referer" "$http_user_agent"`,
+    `${LOG_FIELDS.cacheStatus}$upstream_cache_status ${LOG_FIELDS.upstream}$upstream_addr ${LOG_FIELDS.upstreamStatus}$upstream_status ` +
+    `${LOG_FIELDS.upstreamTime}$upstream_response_time "$http_referer" "$http_user_agent"`,
 );
 
 export const renderNginx: Renderer = (t, site, host) => {

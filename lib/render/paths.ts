@@ -73,6 +73,8 @@ export const PATHS = {
   certLock: '/run/anycdn/cert-install.lock',
   /** node-exporter's textfile with the notAfter of every certificate haproxy serves. */
   certMetrics: '/var/lib/prometheus/node-exporter/anycdn-tls.prom',
+  // nginx caches: mtail's program that counts cache statuses from the access log (Debian's mtail reads /etc/mtail).
+  mtailProgram: '/etc/mtail/anycdn-nginx.mtail',
   // The Prometheus server (out/monitoring/prometheus/).
   prometheusConf: '/etc/prometheus/prometheus.yml',
   prometheusRules: '/etc/prometheus/anycdn-rules.yml',

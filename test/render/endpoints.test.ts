@@ -56,6 +56,7 @@ describe('the endpoints of the shipped hosts', () => {
       'cache-transform | nginx | tcp/8089 | 127.0.0.1 | host',
       'exporter-node | prometheus-node-exporter | tcp/9100 | 198.51.100.21 | scrape(198.51.100.192/28; firewall) |  | job node',
       'exporter-nginx | prometheus-nginx-exporter | tcp/9113 | 198.51.100.21 | scrape(198.51.100.192/28; firewall) |  | job nginx',
+      'exporter-mtail | mtail | tcp/3903 | 198.51.100.21 | scrape(198.51.100.192/28; firewall) |  | job mtail',
     ]);
     expect(plan('nyc-cache1').endpoints.map(line)).toEqual([
       'cache-http | squid | tcp/80 | 198.51.100.85 | site-lb(198.51.100.75 198.51.100.76 198.51.100.74) | GET /squid-internal-static/icons/SN.png 200 img.cdn.example.net',
@@ -99,6 +100,7 @@ function boundInText(p: HostPlan): string[] {
     }
     const unit = /^\/etc\/systemd\/system\/(prometheus-[a-z]+-exporter)\.service$/.exec(f.path)?.[1];
     if (unit) for (const m of text.matchAll(/(?:--web\.listen-address=|-web\.listen-address |-listen )(\S+)/g)) out.push(`${unit} ${m[1]}`);
+    if (f.path === '/etc/systemd/system/mtail.service') for (const m of text.matchAll(/--address (\S+) --port (\d+)/g)) out.push(`mtail ${m[1]}:${m[2]}`);
   }
   return [...new Set(out)].sort();
 }
