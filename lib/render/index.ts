@@ -15,10 +15,11 @@ import { PROMETHEUS_HOST, renderPrometheus } from './prometheus.ts';
 import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
 import { renderSquid } from './squid.ts';
+import { renderThumbnailer } from './thumbnailer.ts';
 import type { RenderContext, RenderedFile, Renderer } from './types.ts';
 import { renderUnits, unitSpecs, type UnitSpec } from './units.ts';
 
-export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderExporterFirewall, renderUnits];
+export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderHaproxy, renderKeepalived, renderNginx, renderThumbnailer, renderSquid, renderExporterFirewall, renderUnits];
 
 /**
  * One host's render, the one thing every adapter reads: its files, its units as data, the Debian
@@ -104,7 +105,6 @@ export { endpointUrl, healthPath, hostPort, withPurpose } from './endpoints.ts';
 export { BACKEND, FRONTEND, LB_DRAIN_KEY } from './haproxy.ts';
 export { VRRP_DRAIN_TRACK } from './keepalived.ts';
 export { buildRing, ringChange, type RingChange, type RingServer, type UriBalance } from './haproxy-ring.ts';
-export { IMAGE_FILTER_MODULE, IMAGE_FILTER_PACKAGE } from './nginx-transforms.ts';
 export { birdSecretFile, PATHS, zoneFile } from './paths.ts';
 export { PROMETHEUS_HOST } from './prometheus.ts';
 export { roas, routingFiles, ROUTING_DIR, type Roa } from './routing.ts';
