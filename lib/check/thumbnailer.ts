@@ -1,7 +1,7 @@
 // The thumbnailer's checkers (nginx caches with images.transforms): Python's own compiler on the
 // program, and the program's --check-config on its config, which also proves that libvips loads
 // and encodes every format the config names (AVIF needs libheif's AV1 encoder).
-import { PATHS } from '../render/paths.ts';
+import { PATHS } from '../render/index.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { mapOutput } from './output.ts';
 import type { Checker } from './types.ts';

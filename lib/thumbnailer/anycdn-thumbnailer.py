@@ -131,14 +131,17 @@ def parse_config(text):
 
 
 def located(text, key):
-    """line:col of the key's last component in the JSON text (1:1 when it is not there)."""
-    name = key.split('.')[-1]
-    if name:
-        m = re.search(r'"' + re.escape(name) + r'"\s*:', text)
-        if m:
-            line = text.count('\n', 0, m.start()) + 1
-            return line, m.start() - (text.rfind('\n', 0, m.start()) + 1) + 1
-    return 1, 1
+    """line:col of the key in the JSON text, each dotted part searched after the one before it
+    (originals.address is the "address" inside "originals"); 1:1 when it is not there."""
+    at, found = 0, None
+    for name in [k for k in key.split('.') if k]:
+        m = re.compile(r'"' + re.escape(name) + r'"\s*:').search(text, at)
+        if not m:
+            break
+        at, found = m.end(), m.start()
+    if found is None:
+        return 1, 1
+    return text.count('\n', 0, found) + 1, found - (text.rfind('\n', 0, found) + 1) + 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,7 +214,7 @@ class Engine:
         q = self.cfg['quality']
         V = self.Vips
         if fmt == 'jpeg':
-            op = self.run('jpegsave_buffer', in_=img, Q=q['jpeg'], strip=True, optimize_coding=True)
+            op = self.run('jpegsave_buffer', in_=img, Q=q['jpeg'], strip=True, optimize_coding=True, interlace=True)
         elif fmt == 'png':
             op = self.run('pngsave_buffer', in_=img, strip=True)
         elif fmt == 'gif':

@@ -62,7 +62,7 @@ export function writeSites(dir: string, n: number): string {
   // a shield every site makes its own, which the Squid-only generated sites cannot).
   const cdn = readFileSync(join(ROOT, 'sites', 'cdn.yaml'), 'utf8')
     .replace(/\n# Misses at[^\n]*\nshield: \w+\n/, '\n')
-    .replace(/\nimages:\n  transforms:\n    widths: .*\n/, '\n');
+    .replace(/\nimages:\n  transforms:\n(    .*\n)+/, '\n');
   if (/^shield:/m.test(cdn) || /^images:/m.test(cdn)) throw new Error('bench: could not drop the shield and the derived images from sites/cdn.yaml');
   writeFileSync(join(dir, 'cdn.yaml'), cdn);
   for (let i = 1; i <= n; i++) writeFileSync(join(dir, `g${String(i).padStart(3, '0')}.yaml`), siteYaml(i));
