@@ -89,7 +89,7 @@ export function negotiates(tr: Transforms | undefined): boolean {
  * (`image/*`, `*\/*`) never counts: a browser gets AVIF or WebP only when it names the type.
  */
 export function acceptPattern(format: Format): string {
-  return `^${FORMAT_TYPES[format]}\\s*(;\\s*(?!q\\s*=\\s*0(\\.0*)?\\s*(;|$))[^;]*)*$`;
+  return `^${FORMAT_TYPES[format]}\\s*(;(?!\\s*q\\s*=\\s*0(\\.0*)?\\s*(;|$))[^;]*)*$`;
 }
 
 /** The negotiation as a function, for tests and the lab: the format a client with this Accept header gets. */

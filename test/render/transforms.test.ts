@@ -151,8 +151,8 @@ describe('derived images', () => {
       const cfg = render(shipped, host);
       expect(cfg.split('\n').filter((l) => /accept/i.test(l))).toEqual([
         '\t# formats (images.transforms.formats): the first of avif, webp the client names in Accept, else the original\'s; the Accept left here is all every cache keys on',
-        '\tacl accept_avif req.hdr(accept) -m reg -i "^image/avif\\\\s*(;\\\\s*(?!q\\\\s*=\\\\s*0(\\\\.0*)?\\\\s*(;|\\$))[^;]*)*\\$"',
-        '\tacl accept_webp req.hdr(accept) -m reg -i "^image/webp\\\\s*(;\\\\s*(?!q\\\\s*=\\\\s*0(\\\\.0*)?\\\\s*(;|\\$))[^;]*)*\\$"',
+        '\tacl accept_avif req.hdr(accept) -m reg -i "^image/avif\\\\s*(;(?!\\\\s*q\\\\s*=\\\\s*0(\\\\.0*)?\\\\s*(;|\\$))[^;]*)*\\$"',
+        '\tacl accept_webp req.hdr(accept) -m reg -i "^image/webp\\\\s*(;(?!\\\\s*q\\\\s*=\\\\s*0(\\\\.0*)?\\\\s*(;|\\$))[^;]*)*\\$"',
         '\thttp-request set-header Accept image/avif if derived accept_avif',
         '\thttp-request set-header Accept image/webp if derived accept_webp',
         '\thttp-request set-header Accept "*/*" if derived !{ req.hdr(accept) -m str image/avif image/webp }',
