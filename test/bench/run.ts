@@ -15,7 +15,8 @@
 //             lab, so it runs on its own only when asked for without lab;
 //   throughput: (root) only the wrk runs through the VIP against the cache directly, in their own
 //             lab (throughput.ts); part of lab, likewise.
-//   transform: derived images per CPU second of one nginx worker, per source and width (transform.ts).
+//   transform: derived images per CPU second, libvips (anycdn-thumbnailer) against image_filter and
+//             vipsthumbnail, per source, width and format, with the bytes (transform.ts).
 //   ring:     (root) images moved between caches that stay when a cache is removed or added, through
 //             a real haproxy, against the backend numbered by position (ring.ts).
 // `--full` adds validate of 300 sites and `lab up` of 5 generated sites (minutes more).
