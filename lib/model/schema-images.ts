@@ -39,21 +39,21 @@ const transforms = z
       .describe('Formats a derived image is also made in, for browsers whose Accept header names them (image/avif, image/webp), the first a browser takes winning; any other browser gets the original\'s format. Each is one more cached copy of each derived image asked for. [] (the default): the original\'s format only.'),
     jpegQuality: quality.default(80).describe('JPEG quality of a derived JPEG; lower is smaller and blurrier, above 95 rarely pays.'),
     webpQuality: quality.default(80).describe('WebP quality of a derived WebP (from a WebP original, or for a browser that takes WebP). PNG and GIF are lossless and have no quality.'),
-    avifQuality: quality.default(50).describe('AVIF quality of a derived AVIF (libvips heifsave Q): 50 looks about like JPEG at 80, in far fewer bytes.'),
+    avifQuality: quality.default(50).describe('AVIF quality of a derived AVIF (libvips heifsave Q); lower is smaller and blurrier.'),
     avifEffort: z
       .number()
       .int({ message: 'must be a whole number 0..9' })
       .min(0, { message: 'must be 0..9' })
       .max(9, { message: 'must be 0..9' })
       .default(2)
-      .describe('CPU the AV1 encoder spends per AVIF (0 fastest, 9 smallest); the AVIF rows of `npm run bench -- transform` show the cost. Each step up costs far more CPU than it saves bytes.'),
+      .describe('CPU the AV1 encoder spends per AVIF (0 fastest, 9 smallest files); the AVIF rows of `npm run bench -- transform` show what the shipped value costs.'),
     maxSourceMiB: z
       .number()
       .int()
       .min(1, { message: 'must be 1..64 MiB' })
       .max(64, { message: 'must be 1..64 MiB' })
       .default(16)
-      .describe('Largest original the thumbnailer reads; a larger one is answered 415 and not cached. Each transform in flight holds this much memory at most.'),
+      .describe('Largest original the thumbnailer reads; a larger one is answered 415 and not cached. The unit's MemoryMax= allows three times this per worker.'),
     maxSourceMegapixels: z
       .number()
       .int({ message: 'must be a whole number of megapixels' })

@@ -55,6 +55,9 @@ describe.skipIf(skip)('anycdn-thumbnailer on loopback', () => {
     if (made.status !== 0) throw new Error(`make-images.py: ${made.stderr}`);
     for (const f of ['photo.jpg', 'photo.png', 'small.jpg', 'bomb.png', 'big.jpg']) files.set(`/${f}`, readFileSync(join(dir, f)));
     files.set('/notes.txt', Buffer.from('not an image\n'));
+    // Two frames of a 1x1 GIF (header, palette, loop extension, two frames): an animation
+    const frame = '2c00000000010001000002024401' + '00';
+    files.set('/anim.gif', Buffer.from(`47494638396101000100800000000000ffffff21ff0b4e45545343415045322e300301000000${frame}${frame}3b`, 'hex'));
     files.set('/huge.jpg', Buffer.concat([readFileSync(join(dir, 'photo.jpg')), Buffer.alloc(9 * 2 ** 20)]));
     origin = createServer((req, res) => {
       const body = files.get(req.url ?? '');
@@ -138,10 +141,12 @@ describe.skipIf(skip)('anycdn-thumbnailer on loopback', () => {
     expect(await refused('/_w/64/bomb.png')).toEqual({ status: 415, cacheControl: 'no-store' });
     expect(await refused('/_w/64/notes.txt')).toEqual({ status: 415, cacheControl: 'no-store' });
     expect(await refused('/_w/64/huge.jpg')).toEqual({ status: 415, cacheControl: 'no-store' });
+    expect(await refused('/_w/64/anim.gif')).toEqual({ status: 415, cacheControl: 'no-store' });
     expect((await get('/_w/64/missing.jpg')).status).toBe(404);
     expect((await get('/_w/128/photo.jpg')).status).toBe(400);
     expect((await get('/_w/64/photo.jpg', 'jxl')).status).toBe(400);
     expect(stderr).toMatch(/415 \/_w\/64\/bomb\.png: 6000x6000 is 36000000 pixels, more than maxSourcePixels \(20000000\)/);
+    expect(stderr).toMatch(/415 \/_w\/64\/anim\.gif: an animated or multi-page image \(2 frames\)/);
     const ok = await get('/_w/64/photo.jpg');
     expect({ status: ok.status, width: imageSize(ok.body)?.width }).toEqual({ status: 200, width: 64 });
   });
