@@ -53,7 +53,7 @@ const transforms = z
       .min(1, { message: 'must be 1..64 MiB' })
       .max(64, { message: 'must be 1..64 MiB' })
       .default(16)
-      .describe('Largest original the thumbnailer reads; a larger one is answered 415 and not cached. The unit's MemoryMax= allows three times this per worker.'),
+      .describe('Largest original the thumbnailer reads; a larger one is answered 415 and not cached. The unit\'s MemoryMax= allows three times this per worker.'),
     maxSourceMegapixels: z
       .number()
       .int({ message: 'must be a whole number of megapixels' })
