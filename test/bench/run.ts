@@ -25,6 +25,7 @@
 // Nothing here is a test: it prints and records what it measured, targets beside the figures.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildDist, CDK_APP_BUILD } from '../../bin/build.ts';
@@ -52,7 +53,8 @@ const unknown = asked.filter((g) => !(GROUPS as readonly string[]).includes(g));
 if (unknown.length > 0) throw new Error(`bench: unknown group ${unknown.join(', ')}; groups: ${GROUPS.join(', ')}`);
 const want = (g: Group) => asked.length === 0 || asked.includes(g);
 
-const scratch = mkdtempSync(join('/tmp', 'anycdn-bench-'));
+// TMPDIR if set (a shared machine's /tmp is not the bench's), else the system's.
+const scratch = mkdtempSync(join(tmpdir(), 'anycdn-bench-'));
 const shm = existsSync('/dev/shm') ? mkdtempSync(join('/dev/shm', 'anycdn-bench-')) : undefined;
 const res = new Results();
 const asStats = (f: Figure): Stats => ({ n: f.n, trials: [], min: f.min, median: f.median, max: f.max });
