@@ -241,7 +241,8 @@ class Engine:
         target = fmt or kind
         if w <= width and target == kind:
             return None
-        op = self.run('thumbnail_buffer', buffer=self.Vips.Blob.copy(data), width=min(width, w), height=10000000, size=self.Vips.Size.DOWN)
+        # export_profile: an original with an ICC profile is converted to sRGB before the profile is stripped
+        op = self.run('thumbnail_buffer', buffer=self.Vips.Blob.copy(data), width=min(width, w), height=10000000, size=self.Vips.Size.DOWN, export_profile='srgb')
         img = self.out(op, 'out')
         op.unref_outputs()
         return CONTENT_TYPES[target], self.encode(img, target)
