@@ -74,11 +74,12 @@ describe.skipIf(skip)('anycdn-thumbnailer on loopback', () => {
       widths: [64, 256, 4096],
       formats: ['avif', 'webp'],
       vary: true,
-      // effort 9: an AVIF of big.jpg takes far longer than timeoutSec on any machine
+      // effort 9: an AVIF of big.jpg takes far longer than timeoutSec on any machine, a 256 px one a
+      // few CPU seconds (timeoutSec is generous for a busy machine)
       quality: { jpeg: 80, webp: 80, avif: 50, avifEffort: 9 },
       maxSourceBytes: 8 * 2 ** 20,
       maxSourcePixels: 20_000_000,
-      timeoutSec: 6,
+      timeoutSec: 30,
       queueTimeoutSec: 1,
       workers: 1,
       maxConnections: 16,
@@ -113,17 +114,25 @@ describe.skipIf(skip)('anycdn-thumbnailer on loopback', () => {
     });
   });
 
-  it('AVIF and WebP on request, from a JPEG and from a PNG, each smaller than the JPEG or PNG of the same width', async () => {
+  // The pictures are noise: WebP at quality 80 may be larger than the JPEG of it, so only AVIF is held to the JPEG.
+  it('AVIF and WebP on request, from a JPEG and from a PNG; AVIF smaller than the JPEG, both smaller than the PNG, of the same width', async () => {
     const out: Record<string, unknown> = {};
+    const bytes: Record<string, number> = {};
     for (const src of ['photo.jpg', 'photo.png']) {
-      const same = await get(`/_w/256/${src}`);
+      bytes[src] = (await get(`/_w/256/${src}`)).body.length;
       for (const f of ['avif', 'webp']) {
         const r = await get(`/_w/256/${src}`, f);
-        out[`${src} ${f}`] = { status: r.status, type: r.type, size: imageSize(r.body), smaller: r.body.length < same.body.length };
+        out[`${src} ${f}`] = { status: r.status, type: r.type, size: imageSize(r.body) };
+        bytes[`${src} ${f}`] = r.body.length;
       }
     }
-    const as = (type: 'avif' | 'webp') => ({ status: 200, type: `image/${type}`, size: { type, width: 256, height: 171 }, smaller: true });
+    const as = (type: 'avif' | 'webp') => ({ status: 200, type: `image/${type}`, size: { type, width: 256, height: 171 } });
     expect(out).toEqual({ 'photo.jpg avif': as('avif'), 'photo.jpg webp': as('webp'), 'photo.png avif': as('avif'), 'photo.png webp': as('webp') });
+    expect({ avifUnderJpeg: bytes['photo.jpg avif']! < bytes['photo.jpg']!, avifUnderPng: bytes['photo.png avif']! < bytes['photo.png']!, webpUnderPng: bytes['photo.png webp']! < bytes['photo.png']! }).toEqual({
+      avifUnderJpeg: true,
+      avifUnderPng: true,
+      webpUnderPng: true,
+    });
   });
 
   it('never enlarges: a narrower original is sent as it is, or converted at its own width', async () => {
@@ -162,7 +171,7 @@ describe.skipIf(skip)('anycdn-thumbnailer on loopback', () => {
     expect({ status: busy.status, cacheControl: busy.cacheControl, body: busy.body.toString() }).toEqual({ status: 503, cacheControl: 'no-store', body: 'busy: no worker free within 1 s\n' });
     expect(busyMs).toBeLessThan(4000);
     const s = await slow;
-    expect({ status: s.status, body: s.body.toString() }).toEqual({ status: 503, body: 'the transform took longer than timeoutSec (6 s)\n' });
+    expect({ status: s.status, body: s.body.toString() }).toEqual({ status: 503, body: 'the transform took longer than timeoutSec (30 s)\n' });
     const after = await counts();
     expect({ busy: after.busy! - before.busy!, timeouts: after.timeouts! - before.timeouts! }).toEqual({ busy: 1, timeouts: 1 });
     const again = await get('/_w/64/photo.png', 'webp', 60_000);

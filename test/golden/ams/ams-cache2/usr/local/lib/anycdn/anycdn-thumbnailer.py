@@ -17,8 +17,9 @@
 #   2. the original comes from this host's nginx on loopback (originals.port), that is from its
 #      cache, the shield or the origin, and is cached there as itself; at most maxSourceBytes
 #   3. a free worker within queueTimeoutSec, else 503 (busy)
-#   4. the worker reads the header only, refuses what is not a JPEG, PNG, GIF, WebP or AVIF image
-#      and what has more than maxSourcePixels pixels (a decompression bomb) with 415, then shrinks
+#   4. the worker reads the header only, refuses what is not a JPEG, PNG, GIF, WebP or AVIF image,
+#      an animation (more than one frame), and what has more than maxSourcePixels pixels (a
+#      decompression bomb) with 415, then shrinks
 #      it with libvips' thumbnail (shrink-on-load for JPEG and WebP: the decoder skips what the
 #      width does not need) and encodes the asked format; at most timeoutSec, else 503
 #   5. 200 with the image, its Content-Type, the original's Cache-Control and Last-Modified, and
@@ -210,6 +211,10 @@ class Engine:
         op = self.run(nick, buffer=self.Vips.Blob.copy(data))
         img = self.out(op, 'out')
         op.unref_outputs()
+        # An animation would lose all but its first frame: refused rather than silently stilled.
+        pages = img.get_n_pages()
+        if pages > 1:
+            raise Refused(f'an animated or multi-page image ({pages} frames): derived images are single frames')
         return img.get_width(), img.get_height()
 
     def encode(self, img, fmt):
@@ -238,7 +243,8 @@ class Engine:
         target = fmt or kind
         if w <= width and target == kind:
             return None
-        op = self.run('thumbnail_buffer', buffer=self.Vips.Blob.copy(data), width=min(width, w), height=10000000, size=self.Vips.Size.DOWN)
+        # export_profile: an original with an ICC profile is converted to sRGB before the profile is stripped
+        op = self.run('thumbnail_buffer', buffer=self.Vips.Blob.copy(data), width=min(width, w), height=10000000, size=self.Vips.Size.DOWN, export_profile='srgb')
         img = self.out(op, 'out')
         op.unref_outputs()
         return CONTENT_TYPES[target], self.encode(img, target)
