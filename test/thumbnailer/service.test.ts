@@ -162,7 +162,7 @@ describe.skipIf(skip)('anycdn-thumbnailer on loopback', () => {
 
   it('a bounded queue: with the one worker busy the next request gets 503 at queueTimeoutSec, the slow one 503 at timeoutSec, then it serves again', async () => {
     const before = await counts();
-    const slow = get('/_w/4096/big.jpg', 'avif');
+    const slow = get('/_w/4096/big.jpg', 'avif', 60_000);
     // Long enough for the slow request's original (3.6 MB on loopback) to reach the worker.
     await new Promise((r) => setTimeout(r, 1500));
     const t0 = performance.now();
