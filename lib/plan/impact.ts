@@ -57,7 +57,7 @@ export const IMPACTS = {
   'unit-restart': { rank: 2, effect: 'systemctl daemon-reload, then a restart of the unit', drainFirst: true },
   'thumbnailer-restart': {
     rank: 2,
-    effect: 'restart of anycdn-thumbnailer: derived-image misses at this cache wait for it or get a 503 (never cached) for about a second; hits and originals are untouched',
+    effect: 'restart of anycdn-thumbnailer: derived-image misses at this cache get a 502 or 503 (never cached) while it starts; hits and originals are untouched',
     drainFirst: false,
   },
   'daemon-add': { rank: 2, effect: 'install the package, enable and start the unit (a new cache starts cold)', drainFirst: true },

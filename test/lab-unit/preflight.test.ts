@@ -63,6 +63,7 @@ describe('what the lab needs of the machine', () => {
       ['haproxy', 1_048_576, 17_024, 6],
       ['anycdn-exporter-firewall', 524_288, undefined, 12],
       ['anycdn-healthcheck', 524_288, undefined, 6],
+      ['anycdn-thumbnailer', 524_288, undefined, 4],
       ['bird', 524_288, undefined, 4],
       ['keepalived', 524_288, undefined, 6],
       ['knot', 524_288, undefined, 6],
