@@ -114,7 +114,7 @@ describe('render --out: refused unless anycdn wrote it, nothing changed', () => 
         return out;
       },
       (d) =>
-        `${d.dir}/out/.anycdn/manifest.json:1:1: files.160.path: must have no empty, . or .. segment, got "ams/ams-lb1/../../../victim/keep.txt"; render into a new --out, or remove ${d.dir}/out (once you have checked that nothing in it is yours) and render again`,
+        `${d.dir}/out/.anycdn/manifest.json:1:1: files.172.path: must have no empty, . or .. segment, got "ams/ams-lb1/../../../victim/keep.txt"; render into a new --out, or remove ${d.dir}/out (once you have checked that nothing in it is yours) and render again`,
     ],
     [
       'a manifest that is a symlink to one outside the tree',
