@@ -108,6 +108,18 @@ describe('derived images', () => {
     expect(render(t, 'ams-lb1')).not.toMatch(/accept/i);
   });
 
+  it('Squid caches keep no derived image while formats are negotiated (the rock store keeps no Vary reply), and cache them without', () => {
+    expect(render(shipped, 'nyc-cache1').split('\n').filter((l) => /derived/.test(l))).toEqual([
+      'acl derived urlpath_regex ^/_w/',
+      'cache_peer_access origin deny derived',
+      'cache deny derived',
+    ]);
+    const plain = loadEdited((x) => {
+      x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace('    formats: [avif, webp]\n', '');
+    });
+    expect(render(plain, 'nyc-cache1')).not.toMatch(/^cache deny/m);
+  });
+
   it('the model quality and limits reach the thumbnailer config', () => {
     const t = loadEdited((x) => {
       x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace('    widths: [64, 128, 256, 512]\n', '    widths: [512, 96]\n    pathPrefix: /thumbs\n    jpegQuality: 70\n    webpQuality: 60\n    avifQuality: 45\n    avifEffort: 4\n    maxSourceMiB: 4\n    maxSourceMegapixels: 25\n    timeoutSec: 7\n    workers: 3\n');
