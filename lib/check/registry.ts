@@ -6,6 +6,7 @@ import { sysctlChecker, systemdChecker } from './host.ts';
 import { haproxyChecker, keepalivedChecker } from './lb.ts';
 import { namedCheckzoneChecker, shellcheckChecker } from './independent.ts';
 import { mtailChecker, nftChecker, prometheusChecker, prometheusRulesChecker } from './monitoring.ts';
+import { pythonChecker, thumbnailerChecker } from './thumbnailer.ts';
 import type { Checker } from './types.ts';
 
 export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
@@ -15,6 +16,8 @@ export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
   shell: shellChecker,
   node: nodeChecker,
   healthcheck: healthcheckChecker,
+  python: pythonChecker,
+  thumbnailer: thumbnailerChecker,
   haproxy: haproxyChecker,
   keepalived: keepalivedChecker,
   nginx: nginxChecker,

@@ -23,8 +23,10 @@ export const PORTS = {
   bfdMultihop: 4784,
   /** haproxy's stats page, liveness URI and local Prometheus exporter, on haproxy.statsAddress. */
   haproxyStats: 8404,
-  /** nginx's image_filter server for derived images, on loopback (lib/render/nginx-transforms.ts). */
-  nginxTransform: 8089,
+  /** anycdn-thumbnailer, which makes derived images for its nginx, on loopback (lib/render/thumbnailer.ts). */
+  thumbnailer: 8089,
+  /** The nginx image server's loopback listener, where the thumbnailer reads originals through the cache. */
+  nginxOriginals: 8090,
   /** Squid's cache manager on loopback (with `monitoring`), for prometheus-squid-exporter: Debian's default. */
   squidManager: 3128,
 } as const;

@@ -24,7 +24,7 @@ import { blank, block, stmt, type Node } from './syntax/brace.ts';
 import { emitNginx, quote, template } from './syntax/nginx.ts';
 import { ip } from './syntax/word.ts';
 import type { Renderer } from './types.ts';
-import { derivedLocations, transformHttp, transformModule } from './nginx-transforms.ts';
+import { derivedLocations, originalsListen, transformHttp } from './nginx-transforms.ts';
 
 const ZONE = 'anycdn';
 /** The variable that is 1 for a status cache.validSec does not list. */
@@ -65,7 +65,6 @@ export function nginxTempPath(kind: (typeof TEMP_KINDS)[number]): string {
 
 export function nginxTree(t: Topology, site: Site, host: Host): Node[] {
   return [
-    ...transformModule(t),
     stmt('user', 'www-data'),
     stmt('worker_processes', 'auto'),
     stmt('worker_rlimit_nofile', 65536),
@@ -170,14 +169,16 @@ function healthLocation(): Node {
 
 function imageServer(t: Topology, site: Site, host: Host, serving: Endpoint, origins: OriginTarget[], viaShield: boolean): Node[] {
   const c = t.cdn.cache;
+  const cacheKey = c.keyIncludesQuery ? '$uri$is_args$args' : '$uri';
   const nodes: Node[] = [
     stmt('listen', quote(hostPort(serving))),
+    ...originalsListen(t, site, host),
     stmt('server_name', quote(t.cdn.imageHost)),
     blank,
     block(['if', '($request_method', '!~', '^(GET|HEAD)$', ')'], [stmt('return', 405)]),
     blank,
     stmt('proxy_cache', ZONE),
-    stmt('proxy_cache_key', c.keyIncludesQuery ? '$uri$is_args$args' : '$uri'),
+    stmt('proxy_cache_key', cacheKey),
     ...validEntries(t).map(([status, sec]) => stmt('proxy_cache_valid', quote(status), quote(`${sec}s`))),
     stmt('proxy_cache_use_stale', 'error', 'timeout', 'updating', 'http_500', 'http_502', 'http_503', 'http_504'),
     stmt('proxy_cache_background_update', 'on'),
@@ -201,7 +202,7 @@ function imageServer(t: Topology, site: Site, host: Host, serving: Endpoint, ori
     healthLocation(),
   ];
   const stripQuery = c.keyIncludesQuery ? [] : [stmt('rewrite', '^', '$uri?', 'break')];
-  nodes.push(...derivedLocations(t, site, viaShield, stripQuery));
+  nodes.push(...derivedLocations(t, site, host, viaShield, stripQuery, cacheKey));
   const shield = viaShield ? (next: string) => [stmt('proxy_pass', 'http://shield'), ...requestHeaders(t.cdn.imageHost), ...fallThrough(next)] : undefined;
   nodes.push(...originLocations(origins, stripQuery, shield));
   return nodes;

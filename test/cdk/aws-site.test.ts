@@ -149,8 +149,8 @@ describe('user data', () => {
   it('installs the packages and starts the units of each role', () => {
     expect(userDataOf(instanceOf('sin-lb1'))).toContain(`PACKAGES='awscli haproxy iproute2 keepalived knot nftables nodejs prometheus-node-exporter'`);
     expect(userDataOf(instanceOf('sin-lb1'))).toMatch(/UNITS='anycdn-exporter-firewall\.service [^']*haproxy\.service keepalived\.service knot\.service prometheus-node-exporter\.service'/);
-    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`PACKAGES='libnginx-mod-http-image-filter mtail nftables nginx prometheus-nginx-exporter prometheus-node-exporter'`);
-    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`UNITS='anycdn-exporter-firewall.service mtail.service nginx.service prometheus-nginx-exporter.service prometheus-node-exporter.service'`);
+    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`PACKAGES='gir1.2-vips-8.0 mtail nftables nginx prometheus-nginx-exporter prometheus-node-exporter python3 python3-gi'`);
+    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`UNITS='anycdn-exporter-firewall.service anycdn-thumbnailer.service mtail.service nginx.service prometheus-nginx-exporter.service prometheus-node-exporter.service'`);
   });
 });
 
