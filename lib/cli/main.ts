@@ -116,23 +116,21 @@ export function cliProgram(io: Io): { program: Command; result: () => () => Prom
 
 /** The exit code of a failed command, after saying why on stderr. */
 function failure(e: unknown, argv: string[], io: Io): number {
-  {
-    if (e instanceof CommanderError) {
-      // plan keeps 2 for "changes" (--exit-code), so its bad usage is an error like any other: 1.
-      return e.exitCode === 0 ? EXIT.ok : ['plan', 'diff'].includes(argv[0] ?? '') ? EXIT.invalid : EXIT.usage;
-    }
-    if (e instanceof InputError) {
-      printDiagnostics(io, e.diagnostics);
-      return EXIT.invalid;
-    }
-    if (isSystemError(e)) {
-      io.err(`${e.path ?? ''}:1:1: cannot ${SYSCALL_WORDS[e.syscall ?? ''] ?? 'use it'}: ${fsReason(e)}; check the path and its permissions`);
-      io.err('1 error');
-      return EXIT.invalid;
-    }
-    io.err(`anycdn: internal error, please report it with this trace:\n${(e as Error).stack ?? String(e)}`);
-    return EXIT.internal;
+  if (e instanceof CommanderError) {
+    // plan keeps 2 for "changes" (--exit-code), so its bad usage is an error like any other: 1.
+    return e.exitCode === 0 ? EXIT.ok : ['plan', 'diff'].includes(argv[0] ?? '') ? EXIT.invalid : EXIT.usage;
   }
+  if (e instanceof InputError) {
+    printDiagnostics(io, e.diagnostics);
+    return EXIT.invalid;
+  }
+  if (isSystemError(e)) {
+    io.err(`${e.path ?? ''}:1:1: cannot ${SYSCALL_WORDS[e.syscall ?? ''] ?? 'use it'}: ${fsReason(e)}; check the path and its permissions`);
+    io.err('1 error');
+    return EXIT.invalid;
+  }
+  io.err(`anycdn: internal error, please report it with this trace:\n${(e as Error).stack ?? String(e)}`);
+  return EXIT.internal;
 }
 
 /** Node's system call names in words, so no `scandir` or `mkdtemp` reaches the user. */

@@ -2,7 +2,7 @@
 // Every default is written once, on its own field, in `.default(...)`. An object whose fields all
 // have defaults takes `.prefault({})`: an absent object is parsed as `{}`, so its fields' defaults
 // fill it, and no second copy of them sits on the object. `.describe(...)` says what a field means,
-// never its default: the published JSON Schema carries `default` to editors, and the README's
+// never its default: the published JSON Schema carries `default` to editors, and docs/model.md's
 // model tables are generated from this file (lib/model/readme-tables.ts).
 import * as z from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
