@@ -27,7 +27,12 @@ export function cliProgram(io: Io): { program: Command; result: () => () => Prom
   let result: () => Promise<number> = async () => EXIT.ok;
   const program = new Command('anycdn')
     .description('Infrastructure as code for a self-hosted anycast image CDN')
-    .version(versionText(), '-V, --version', 'print the version (and the git commit of a checkout)')
+    // Not .version(text): the text is worked out only when asked for (it may run git).
+    .option('-V, --version', 'print the version (and the git commit of a checkout)')
+    .on('option:version', () => {
+      io.out(versionText());
+      throw new CommanderError(0, 'commander.version', 'version printed');
+    })
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError(false);

@@ -3,7 +3,8 @@
 // the host's roles with our files kept (--force-confold), then reloads systemd and (re)starts the
 // units. A cloud-config part makes cloud-init run it on every boot (the documented AWS pattern),
 // so the stop/start that CloudFormation does after a user data change applies a new bundle.
-import { shAssignments } from '../render/syntax/shell.ts';
+import type { Word } from '../render/syntax/word.ts';
+import { assign, emitSh, sh } from '../render/syntax/shell.ts';
 
 export interface UserDataInput {
   host: string;
@@ -68,50 +69,51 @@ export function userData(input: UserDataInput): string {
   for (const word of [...input.packages, ...input.units]) {
     if (!/^[a-z0-9][a-z0-9.+@-]*$/.test(word)) throw new Error(`internal: ${JSON.stringify(word)} is not a package or unit name`);
   }
-  const script = [
+  const settings: [string, string][] = [
+    ['REGION', input.region],
+    ['BUNDLE_URL', input.bundleUrl],
+    ['BUNDLE_SHA256', input.bundleSha256],
+    ['BOOT_PACKAGES', ['awscli', 'ca-certificates', 'curl', ...(input.forwardFromPrimary ? ['nftables'] : [])].join(' ')],
+    ['PACKAGES', input.packages.join(' ')],
+    ['UNITS', input.units.join(' ')],
+    ['ADDRESS', input.address.address],
+    ['SUBNET', input.address.subnet],
+    ['ROUTER', input.address.router],
+    ['VPC_CIDR', input.address.vpcCidr],
+    ['INTERFACE', input.address.interface],
+    ['EGRESS_SUBNET', input.egress.subnet],
+    ['EGRESS_ROUTER', input.egress.router],
+    ...(input.forwardFromPrimary
+      ? ([
+          ['FORWARD_TCP', input.forwardFromPrimary.tcp.join(', ')],
+          ['FORWARD_UDP', input.forwardFromPrimary.udp.join(', ')],
+        ] as [string, string][])
+      : []),
+    ...(input.readiness
+      ? ([
+          ['HOST', input.host],
+          ...(('url' in input.readiness.signal ? [['SIGNAL_URL', input.readiness.signal.url]] : [['SIGNAL_STACK', input.readiness.signal.stack]]) as [string, string][]),
+          ['PROBES', input.readiness.probes.join(' ')],
+          ['READY_ATTEMPTS', String(input.readiness.attempts)],
+          ['READY_INTERVAL_SEC', String(input.readiness.intervalSec)],
+        ] as [string, string][])
+      : []),
+  ];
+  const script = emitSh([
     '#!/bin/bash',
     `# anycdn bootstrap for ${input.host}: fetch, verify and unpack its bundle at /, install its`,
     '# packages, (re)start its units. Runs on every boot; repeating it is safe.',
-    'set -euo pipefail',
-    ...shAssignments([
-      ['REGION', input.region],
-      ['BUNDLE_URL', input.bundleUrl],
-      ['BUNDLE_SHA256', input.bundleSha256],
-      ['BOOT_PACKAGES', ['awscli', 'ca-certificates', 'curl', ...(input.forwardFromPrimary ? ['nftables'] : [])].join(' ')],
-      ['PACKAGES', input.packages.join(' ')],
-      ['UNITS', input.units.join(' ')],
-      ['ADDRESS', input.address.address],
-      ['SUBNET', input.address.subnet],
-      ['ROUTER', input.address.router],
-      ['VPC_CIDR', input.address.vpcCidr],
-      ['INTERFACE', input.address.interface],
-      ['EGRESS_SUBNET', input.egress.subnet],
-      ['EGRESS_ROUTER', input.egress.router],
-      ...(input.forwardFromPrimary
-        ? ([
-            ['FORWARD_TCP', input.forwardFromPrimary.tcp.join(', ')],
-            ['FORWARD_UDP', input.forwardFromPrimary.udp.join(', ')],
-          ] as [string, string][])
-        : []),
-      ...(input.readiness
-        ? ([
-            ['HOST', input.host],
-            ...(('url' in input.readiness.signal ? [['SIGNAL_URL', input.readiness.signal.url]] : [['SIGNAL_STACK', input.readiness.signal.stack]]) as [string, string][]),
-            ['PROBES', input.readiness.probes.join(' ')],
-            ['READY_ATTEMPTS', String(input.readiness.attempts)],
-            ['READY_INTERVAL_SEC', String(input.readiness.intervalSec)],
-          ] as [string, string][])
-        : []),
-    ]),
-    ...(input.readiness && 'stack' in input.readiness.signal ? SIGNAL_URL_FROM_STACK : []),
-    ...(input.readiness ? SIGNAL_ON_ERROR : []),
-    ...EGRESS_ROUTES,
-    ...SCRIPT_BODY,
-    ...CLAIM_ADDRESS,
-    ...(input.forwardFromPrimary ? FORWARD_FROM_PRIMARY : []),
-    ...START_UNITS,
-    ...(input.readiness ? READINESS_GATE : []),
-  ];
+    sh`set -euo pipefail`,
+    ...settings.map(([name, value]) => assign(name, value)),
+    ...(input.readiness && 'stack' in input.readiness.signal ? [SIGNAL_URL_FROM_STACK] : []),
+    ...(input.readiness ? [SIGNAL_ON_ERROR] : []),
+    EGRESS_ROUTES,
+    SCRIPT_BODY,
+    CLAIM_ADDRESS,
+    ...(input.forwardFromPrimary ? [FORWARD_FROM_PRIMARY] : []),
+    START_UNITS,
+    ...(input.readiness ? [READINESS_GATE] : []),
+  ]);
   return [
     'Content-Type: multipart/mixed; boundary="' + BOUNDARY + '"',
     'MIME-Version: 1.0',
@@ -134,7 +136,7 @@ export function userData(input: UserDataInput): string {
 
 // The handle of a wait condition in a stack of its own (Pulumi): its physical id is the presigned
 // URL. The stack is created once the instance runs, so the lookup retries for up to 10 minutes.
-const SIGNAL_URL_FROM_STACK = String.raw`SIGNAL_URL=
+const SIGNAL_URL_FROM_STACK: Word = sh`SIGNAL_URL=
 signal_url() {
 	[ -n "$SIGNAL_URL" ] && return 0
 	for _ in $(seq 60); do
@@ -143,20 +145,21 @@ signal_url() {
 		sleep 10
 	done
 	return 1
-}`.split('\n');
+}`;
 
 // A wait condition signal with nothing but curl: a PUT of a small JSON document to the handle.
-const SIGNAL_ON_ERROR = String.raw`signal() {
+const SIGNAL_ON_ERROR: Word = sh`signal() {
 	if [ "$1" = FAILURE ]; then hand_back || true; fi
 	if [ -n "\${SIGNAL_STACK:-}" ]; then signal_url || return 1; fi
 	curl -fsS --retry 5 -X PUT -H 'Content-Type:' --data-binary "{\"Status\":\"$1\",\"Reason\":\"$2\",\"UniqueId\":\"$HOST\",\"Data\":\"$BUNDLE_SHA256\"}" "$SIGNAL_URL"
 }
-trap 'signal FAILURE "bootstrap of $HOST failed at line $LINENO"' ERR`.split('\n');
+trap 'signal FAILURE "bootstrap of $HOST failed at line $LINENO"' ERR`;
 
 // The host is ready when every unit is active and every local probe answers 2xx (a dns host's
 // GET /anycast is 200 only while its site's DNS and image path are healthy).
-const READINESS_GATE = String.raw`
+const READINESS_GATE: Word = sh`
 ready() {
+	# shellcheck disable=SC2086 # a list of words, split on purpose
 	systemctl is-active --quiet $UNITS || return 1
 	for url in $PROBES; do curl -fsS -o /dev/null --max-time 2 "$url" || return 1; done
 }
@@ -170,9 +173,9 @@ for _ in $(seq "$READY_ATTEMPTS"); do
 done
 signal FAILURE "$HOST: not ready after $READY_ATTEMPTS checks"
 exit 1
-`.split('\n');
+`;
 
-const SCRIPT_BODY = String.raw`export DEBIAN_FRONTEND=noninteractive
+const SCRIPT_BODY: Word = sh`export DEBIAN_FRONTEND=noninteractive
 bundle=$(mktemp)
 trap 'rm -f "$bundle" /usr/sbin/policy-rc.d' EXIT
 apt_get() { apt-get -q -y -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$@"; }
@@ -182,6 +185,7 @@ for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.l
 	[ -f "$f" ] && sed -i 's#http://#https://#g' "$f"
 done
 apt_get update
+# shellcheck disable=SC2086 # a list of words, split on purpose
 apt_get install --no-install-recommends $BOOT_PACKAGES
 if ! dpkg -s amazon-ssm-agent >/dev/null 2>&1; then
 	curl -fsS --retry 5 -o /tmp/amazon-ssm-agent.deb "https://s3.$REGION.amazonaws.com/amazon-ssm-$REGION/latest/debian_amd64/amazon-ssm-agent.deb"
@@ -196,9 +200,10 @@ sysctl --system >/dev/null
 # Packages must not start on their stock configs; the units start below, on ours.
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 chmod 755 /usr/sbin/policy-rc.d
+# shellcheck disable=SC2086 # a list of words, split on purpose
 apt_get install --no-install-recommends $PACKAGES
 rm -f /usr/sbin/policy-rc.d
-`.split('\n');
+`;
 
 // The model address: taken over from any older instance of this host (a replacement runs beside
 // it until CloudFormation deletes it), put on the interface, and made the source of on-link
@@ -206,13 +211,12 @@ rm -f /usr/sbin/policy-rc.d
 // keeps the primary address as its source. The other model subnets (if any) are reached from the
 // model address too, through the first interface. A host that then fails hands the address back
 // to the interface it took it from, so a rolled-back replacement leaves the old instance serving.
-const CLAIM_ADDRESS = String.raw`IMDS=http://169.254.169.254/latest
+const CLAIM_ADDRESS: Word = sh`IMDS=http://169.254.169.254/latest
 token=$(curl -fsS --retry 5 --max-time 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$IMDS/api/token")
 imds() { curl -fsS --retry 5 --max-time 2 -H "X-aws-ec2-metadata-token: $token" "$IMDS/meta-data/$1"; }
 mac=$(cat "/sys/class/net/$INTERFACE/address")
 eni=$(imds "network/interfaces/macs/$mac/interface-id")
 subnet_id=$(imds "network/interfaces/macs/$mac/subnet-id")
-PRIMARY=$(imds local-ipv4)
 holder=$(aws ec2 describe-network-interfaces --region "$REGION" --output text \
 	--filters "Name=subnet-id,Values=$subnet_id" "Name=addresses.private-ip-address,Values=$ADDRESS" \
 	--query 'NetworkInterfaces[0].NetworkInterfaceId')
@@ -226,14 +230,14 @@ aws ec2 assign-private-ip-addresses --region "$REGION" --allow-reassignment \
 ip addr replace "$ADDRESS/32" dev "$INTERFACE"
 ip route replace "$SUBNET" dev "$INTERFACE" proto kernel scope link src "$ADDRESS"
 if [ "$VPC_CIDR" != "$SUBNET" ]; then ip route replace "$VPC_CIDR" via "$ROUTER" dev "$INTERFACE" src "$ADDRESS"; fi
-`.split('\n');
+`;
 
 // No public address: the default route is the second interface's (egress subnet, NAT gateway).
 // What leaves from an address of the first interface's subnet (replies to image clients on the
 // Elastic IP's VIP, to Global Accelerator on the primary address, VRRP, haproxy to the caches)
 // takes that interface: its own routes first, else table 100's default via the subnet's router,
 // which is how the Elastic IP answers through the internet gateway. Before apt: apt needs it.
-const EGRESS_ROUTES = String.raw`egress=
+const EGRESS_ROUTES: Word = sh`egress=
 for _ in $(seq 60); do
 	egress=$(ip -4 -o addr show to "$EGRESS_SUBNET" | awk '{print $2; exit}')
 	[ -n "$egress" ] && break
@@ -247,10 +251,11 @@ while ip rule del pref 100 2>/dev/null; do :; done
 while ip rule del pref 101 2>/dev/null; do :; done
 ip rule add pref 100 from "$SUBNET" lookup main suppress_prefixlength 0
 ip rule add pref 101 from "$SUBNET" lookup 100
-`.split('\n');
+`;
 
 // Global Accelerator sends DNS and its health checks to the primary address.
-const FORWARD_FROM_PRIMARY = String.raw`nft -f - <<NFT
+const FORWARD_FROM_PRIMARY: Word = sh`PRIMARY=$(imds local-ipv4)
+nft -f - <<NFT
 table ip anycdn_primary
 delete table ip anycdn_primary
 table ip anycdn_primary {
@@ -261,10 +266,12 @@ table ip anycdn_primary {
 	}
 }
 NFT
-`.split('\n');
+`;
 
-const START_UNITS = String.raw`systemctl daemon-reload
+const START_UNITS: Word = sh`systemctl daemon-reload
+# shellcheck disable=SC2086 # a list of words, split on purpose
 systemctl enable $UNITS
+# shellcheck disable=SC2086 # a list of words, split on purpose
 systemctl restart $UNITS
 logger -t anycdn-bootstrap "applied bundle $BUNDLE_SHA256 on $ADDRESS"
-`.split('\n');
+`;

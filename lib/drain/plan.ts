@@ -6,7 +6,10 @@
 import { cacheHosts, dnsHosts, fallbackSite, hasRole, isDrained, lbHosts, publishedVip } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { BACKEND, FRONTEND, LB_DRAIN_KEY, PATHS, renderHost, type Endpoint } from '../render/index.ts';
+import type { Token } from '../render/syntax/brace.ts';
 import { ident } from '../render/syntax/haproxy.ts';
+import { chainSpec, ident as nftIdent, nftCommands, set } from '../render/syntax/nft.ts';
+import { ip, num } from '../render/syntax/word.ts';
 
 type Role = Host['roles'][number];
 
@@ -100,18 +103,26 @@ export function planDrain(t: Topology, target: string, direction: Direction, rol
 function lbDrainNft(endpoints: Endpoint[]): string {
   const vip = endpoints.filter((e) => (e.purpose === 'image-vip-http' || e.purpose === 'image-vip-https') && e.transport === 'tcp');
   const list = [...new Set(vip.map((e) => e.port!))];
-  const ports = list.length === 1 ? String(list[0]) : `{ ${list.join(', ')} }`;
+  const ports = list.length === 1 ? num(list[0]!) : set(list);
   const addresses = [...new Map(vip.map((e) => [e.address!, e.family] as const))];
-  const rules = addresses.map(([address, family]) => `${family === 4 ? 'ip' : 'ip6'} daddr ${address}`).map(
-    (dst) => `add rule inet ${LB_DRAIN_TABLE} input ${dst} tcp dport ${ports} tcp flags & (syn | ack) == syn drop`,
-  );
-  return [
-    `add table inet ${LB_DRAIN_TABLE}`,
-    `delete table inet ${LB_DRAIN_TABLE}`,
-    `add table inet ${LB_DRAIN_TABLE}`,
-    `add chain inet ${LB_DRAIN_TABLE} input { type filter hook input priority filter - 10; policy accept; }`,
-    ...rules,
-  ].join('; ');
+  const table = nftIdent(LB_DRAIN_TABLE);
+  const input = nftIdent('input');
+  return nftCommands([
+    ['add', 'table', 'inet', table],
+    ['delete', 'table', 'inet', table],
+    ['add', 'table', 'inet', table],
+    ['add', 'chain', 'inet', table, input, chainSpec({ type: 'filter', hook: 'input', priority: 'filter', offset: -10, policy: 'accept' })],
+    ...addresses.map(([address, family]): Token[] => ['add', 'rule', 'inet', table, input, family === 4 ? 'ip' : 'ip6', 'daddr', ip(address), 'tcp', 'dport', ports, 'tcp', 'flags', '&', '(syn', '|', 'ack)', '==', 'syn', 'drop']),
+  ]);
+}
+
+/** The nft transaction that ends a drain: the table goes (created first, so there is one to delete). */
+function lbUndrainNft(): string {
+  const table = nftIdent(LB_DRAIN_TABLE);
+  return nftCommands([
+    ['add', 'table', 'inet', table],
+    ['delete', 'table', 'inet', table],
+  ]);
 }
 
 function sitePlan(t: Topology, site: Site, target: string, direction: Direction): DrainPlan {
@@ -209,7 +220,7 @@ function hostPlan(t: Topology, site: Site, host: Host, target: string, direction
     } else {
       // The flags first: once keepalived may hold the VIP again, this host must serve it.
       plan.steps.push(
-        { host: host.name, action: { kind: 'nft', script: `add table inet ${LB_DRAIN_TABLE}; delete table inet ${LB_DRAIN_TABLE}` }, why: 'new connections to the VIP are accepted again' },
+        { host: host.name, action: { kind: 'nft', script: lbUndrainNft() }, why: 'new connections to the VIP are accepted again' },
         { host: host.name, action: { kind: 'haproxy', socket: HAPROXY_SOCKET, command: `clear map ${PATHS.haproxyDrainMap}` }, why: 'requests are served again' },
         { host: host.name, action: { kind: 'write', path: PATHS.vrrpDrain, content: '0\n' }, why: 'keepalived may hold the VIP again' },
       );

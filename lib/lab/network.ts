@@ -1,7 +1,7 @@
 // Carries out the network part of a LabPlan with iproute2: namespaces, veth pairs, bridges,
 // addresses, routes and forwarding. One `ip -batch` per namespace keeps `up` fast.
 import { byCodePoint } from '../model/order.ts';
-import { shQuote } from '../render/syntax/shell.ts';
+import { emitSh, quote, sh } from '../render/syntax/shell.ts';
 import type { RenderedFile } from '../render/types.ts';
 import { must } from '../run.ts';
 import type { LabPlan } from './plan.ts';
@@ -24,12 +24,33 @@ export async function buildNetwork(plan: LabPlan): Promise<void> {
     }
   }
   await Promise.all([...perNs.entries()].map(([ns, cmds]) => must('ip', ['-n', ns, '-batch', '-'], { input: `${cmds.join('\n')}\n` })));
-  const forward = ROUTER_SYSCTLS.map((k) => `echo 1 > ${sysctlPath(k)}`).join(' && ');
+  const forward = emitSh(ROUTER_SYSCTLS.map((k) => sh`echo 1 > ${quote(sysctlPath(k))}`)).join(' && ');
   const sysctls = plan.forwarding.map((ns) => must('ip', ['netns', 'exec', ns, 'sh', '-c', forward]));
   await Promise.all(sysctls);
+  await Promise.all(hopFloorRules(plan).map(({ ns, script }) => must('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: script })));
   const routes = new Map<string, string[]>();
   for (const r of plan.routes) routes.set(r.ns, [...(routes.get(r.ns) ?? []), r.args.join(' ')]);
   await Promise.all([...routes.entries()].map(([ns, cmds]) => must('ip', ['-n', ns, '-batch', '-'], { input: `${cmds.join('\n')}\n` })));
+}
+
+/** The nft table that holds a router's hop floors (plan.hopFloors). */
+export const HOP_TABLE = 'lab_hops';
+
+/**
+ * One nft script per router namespace with hop floors: a counted drop of each packet to a multihop
+ * peer's address that arrives with a TTL or hop limit below the peer's multihop (the counter is
+ * what a test reads to see the floor at work).
+ */
+export function hopFloorRules(plan: LabPlan): { ns: string; script: string }[] {
+  const byNs = new Map<string, string[]>();
+  for (const f of plan.hopFloors) {
+    const match = f.address.includes(':') ? `ip6 daddr ${f.address} ip6 hoplimit` : `ip daddr ${f.address} ip ttl`;
+    byNs.set(f.ns, [...(byNs.get(f.ns) ?? []), `\t\t${match} < ${f.minTtl} counter drop`]);
+  }
+  return [...byNs].map(([ns, rules]) => ({
+    ns,
+    script: [`table inet ${HOP_TABLE} {`, '\tchain input {', '\t\ttype filter hook input priority filter; policy accept;', ...rules, '\t}', '}', ''].join('\n'),
+  }));
 }
 
 /** The sysctls the lab itself sets in every router namespace. */
@@ -49,9 +70,9 @@ export function sysctlSettings(files: RenderedFile[]): { file: string; key: stri
 /** The /proc/sys path of a sysctl key. */
 export const sysctlPath = (key: string) => `/proc/sys/${key.replace(/\./g, '/')}`;
 
-/** The sh lines that write those settings to /proc/sys; every word quoted. */
+/** The sh lines that write those settings to /proc/sys, through the shell emitter: every value quoted. */
 export function sysctlWrites(files: RenderedFile[]): string[] {
-  return sysctlSettings(files).map((s) => `printf '%s\\n' ${shQuote(s.value)} > ${shQuote(sysctlPath(s.key))}`);
+  return emitSh(sysctlSettings(files).map((s) => sh`printf '%s\n' ${quote(s.value)} > ${quote(sysctlPath(s.key))}`));
 }
 
 /**

@@ -79,6 +79,15 @@ export interface LabPlan {
    * router's own address, reached through it as a carrier's router is, not on any segment.
    */
   loopbacks: { ns: string; addr: string }[];
+  /**
+   * The hop count of each such multihop peer: `multihop: N` says the peer is N hops from the
+   * site's hosts, the first of them the site's router (their gateway). The router stands in for the
+   * N - 2 routers between it and the carrier's edge as they would act: a packet to the peer's
+   * address that arrives with a TTL (hop limit) below N is dropped, as one of them would have
+   * dropped it for its TTL running out. So a session with fewer hops than the path needs fails,
+   * and one with N comes up. Carried out with nftables in the router's namespace (network.ts).
+   */
+  hopFloors: { ns: string; address: string; minTtl: number }[];
   hosts: LabHost[];
   routers: LabRouter[];
   clients: LabClient[];
@@ -112,6 +121,7 @@ export function planLab(t: Topology): LabPlan {
     namespaces: [CORE.ns, ...origins.map((o) => o.ns)],
     links: [],
     loopbacks: [],
+    hopFloors: [],
     hosts: [],
     routers: [],
     clients: [],
@@ -140,8 +150,12 @@ export function planLab(t: Topology): LabPlan {
     };
     // A peer on a subnet is the router's address on that segment; any other (multihop) peer is an
     // address of the router's own, on lo, which the hosts reach through their gateway.
-    const offLink = site.bgp.peers.filter((p) => !subnetOf(p.address)).map((p) => p.address);
-    for (const a of [...new Set(offLink.map(canonical))]) plan.loopbacks.push({ ns: rt, addr: `${a}/${familyOf(a) === 4 ? 32 : 128}` });
+    const offLink = site.bgp.peers.filter((p) => !subnetOf(p.address));
+    for (const a of [...new Set(offLink.map((p) => canonical(p.address)))]) plan.loopbacks.push({ ns: rt, addr: `${a}/${familyOf(a) === 4 ? 32 : 128}` });
+    // validate insists on multihop for a peer off the subnets; two sessions to one address take the smaller.
+    const floors = new Map<string, number>();
+    for (const p of offLink) if (p.multihop !== undefined) floors.set(canonical(p.address), Math.min(p.multihop, floors.get(canonical(p.address)) ?? 255));
+    for (const [address, minTtl] of floors) if (minTtl > 1) plan.hopFloors.push({ ns: rt, address, minTtl });
 
     let port = 0;
     const siteIfnames = segments.map((_, k) => (k === 0 ? 'site' : `site${k}`));

@@ -8,7 +8,8 @@
 // throwaway network namespace of its own (unshare), which ends with the probe and leaves nothing.
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { unitPackages, type HostPlan } from '../render/index.ts';
+import type { Topology } from '../model/schema.ts';
+import { nofileSource, unitPackages, type HostPlan, type NofileSource } from '../render/index.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { run } from '../run.ts';
 import { LAB_SKIPS } from './daemons.ts';
@@ -41,6 +42,9 @@ export interface NofileNeed {
   hard: number;
   min?: number;
   hosts: string[];
+  /** The model field `min` follows, and the sites whose field it is. */
+  from?: NofileSource;
+  sites: string[];
 }
 
 /** The lab's own tools, and what each is for. */
@@ -52,6 +56,7 @@ const LAB_PROGRAMS: { program: string; packages: string[]; user: string }[] = [
   { program: 'pivot_root', packages: ['util-linux'], user: 'the host views' },
   { program: 'setpriv', packages: ['util-linux'], user: 'units with User=' },
   { program: 'bird', packages: ['bird2'], user: 'the lab routers' },
+  { program: 'nft', packages: ['nftables'], user: "the lab routers (a multihop peer's hop count)" },
   { program: 'nginx', packages: ['nginx'], user: 'the lab origin' },
   { program: 'openssl', packages: ['openssl'], user: "the lab origin's certificate" },
   { program: 'kdig', packages: ['knot-dnsutils'], user: 'lab status (DNS answers)' },
@@ -69,7 +74,7 @@ const TOOL_PACKAGES: Record<string, string> = {
 };
 
 /** Everything the lab of these host plans needs of the machine (pure). */
-export function labNeeds(plans: HostPlan[]): LabNeeds {
+export function labNeeds(plans: HostPlan[], t: Topology): LabNeeds {
   const programs = new Map<string, ProgramNeed>();
   const need = (program: string, packages: string[], user: string) => {
     const p = programs.get(program) ?? { program, packages, users: [] };
@@ -90,8 +95,12 @@ export function labNeeds(plans: HostPlan[]): LabNeeds {
         need(program, tool ? [tool] : unitPackages(u.name), `unit ${u.name}`);
       }
       const key = `${u.name}:${u.limitNofile[1]}:${u.minNofile}`;
-      const n = nofile.get(key) ?? { unit: u.name, hard: u.limitNofile[1], ...(u.minNofile !== undefined ? { min: u.minNofile } : {}), hosts: [] };
+      const n = nofile.get(key) ?? { unit: u.name, hard: u.limitNofile[1], ...(u.minNofile !== undefined ? { min: u.minNofile } : {}), hosts: [], sites: [] };
+      const site = t.sites.find((s) => s.id === plan.site);
+      const from = site ? nofileSource(site, u.name) : undefined;
+      if (from && u.minNofile !== undefined) n.from = from;
       n.hosts.push(plan.host);
+      if (!n.sites.includes(plan.site)) n.sites.push(plan.site);
       nofile.set(key, n);
     }
     for (const s of sysctlSettings(plan.files)) {
@@ -155,7 +164,11 @@ export function preflightProblems(needs: LabNeeds, m: MachineFacts): string[] {
       ...(most.min! > m.nrOpen ? [`raise fs.nr_open (${m.nrOpen} here, the most any process may open) with \`sysctl -w fs.nr_open=${most.min}\``] : []),
       ...(!m.canRaiseNofile && most.min! > m.nofileHard ? [`run the lab with CAP_SYS_RESOURCE (this root lacks it, so ${m.nofileHard}, its own hard limit, is the most it can give)`] : []),
     ];
-    out.push(`lab: ${who}, and this machine gives at most ${ceiling}: ${fix.join(', and ')}`);
+    // Or ask less of the machine: the model field the need follows, at the most that fits.
+    const from = most.from;
+    const fits = from ? Math.floor((ceiling - from.base) / from.perUnit) : 0;
+    const lower = from && fits >= 1 ? `, or lower ${from.field} of ${most.sites.length === 1 ? 'site' : 'sites'} ${list(most.sites)} from ${from.value} to ${fits} in a copy of the model for the lab` : '';
+    out.push(`lab: ${who}, and this machine gives at most ${ceiling}: ${fix.join(', and ')}${lower}`);
   }
   // Only network-namespace settings: anything else would change the machine itself.
   for (const s of needs.sysctls.filter((x) => !x.key.startsWith('net.'))) {
@@ -287,8 +300,8 @@ export async function machineFacts(needs: LabNeeds): Promise<MachineFacts> {
  * Every problem that keeps the lab of these host plans from running here (empty when none does),
  * and what the lab gives less of than a real host would, for `up` to say.
  */
-export async function preflight(plans: HostPlan[]): Promise<{ problems: string[]; notes: string[] }> {
-  const needs = labNeeds(plans);
+export async function preflight(plans: HostPlan[], t: Topology): Promise<{ problems: string[]; notes: string[] }> {
+  const needs = labNeeds(plans, t);
   const facts = await machineFacts(needs);
   const problems = preflightProblems(needs, facts);
   const note = problems.length === 0 ? nofileNote(needs, facts) : undefined;

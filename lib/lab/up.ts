@@ -42,7 +42,7 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
   const plans = renderPlans(t);
   const frr = new Set(opts.frrRouters ?? []);
   // Everything the lab needs of the machine, before anything is created: one line per problem.
-  const { problems, notes } = await preflight(plans);
+  const { problems, notes } = await preflight(plans, t);
   if (frr.size > 0 && !existsSync(join(FRR_DIR, 'bgpd'))) problems.push(`lab: an FRR router needs ${FRR_DIR}/bgpd and bfdd: apt-get install frr`);
   if (problems.length > 0) throw new LabError([...problems, `lab: ${problems.length === 1 ? 'one problem' : `${problems.length} problems`} with this machine; nothing was created`].join('\n'));
   const timings: { step: string; ms: number }[] = [];

@@ -8,6 +8,9 @@
 // security groups: the scrape rule is then enforced twice.
 import { parsePrefix, type Prefix } from '../model/net.ts';
 import { hostEndpoints } from './endpoints.ts';
+import { block, stmt } from './syntax/brace.ts';
+import { emitNft, hook, ident, set, setRef } from './syntax/nft.ts';
+import { prefix } from './syntax/word.ts';
 import { fileText, headerLines } from './header.ts';
 import type { Renderer } from './types.ts';
 import { FIREWALL } from './units-monitoring.ts';
@@ -20,13 +23,14 @@ export const renderExporterFirewall: Renderer = (t, site, host) => {
   const ports = [...new Set(guarded.map((e) => e.port))].sort((a, b) => a - b);
   // Every scrape endpoint admits monitoring.scrapeFrom: one set of sources for all the ports.
   const prefixes = guarded[0]!.from.map(parsePrefix).filter((p): p is Prefix => typeof p !== 'string');
-  const portSet = `{ ${ports.join(', ')} }`;
+  const portSet = set(ports);
   const families = ([4, 6] as const).flatMap((family) => {
-    const mine = prefixes.filter((p) => p.family === family).map((p) => p.text);
+    const mine = prefixes.filter((p) => p.family === family).map((p) => prefix(p.text));
     if (mine.length === 0) return [];
-    const [set, type, match] = family === 4 ? ['scrape4', 'ipv4_addr', 'ip saddr'] : ['scrape6', 'ipv6_addr', 'ip6 saddr'];
-    return [{ set, lines: [`\tset ${set} {`, `\t\ttype ${type}`, '\t\tflags interval', `\t\telements = { ${mine.join(', ')} }`, '\t}'], rule: `\t\ttcp dport ${portSet} ${match} @${set} accept` }];
+    const [name, type, match] = family === 4 ? ['scrape4', 'ipv4_addr', 'ip'] : ['scrape6', 'ipv6_addr', 'ip6'];
+    return [{ set: block(['set', ident(name)], [stmt('type', type), stmt('flags', 'interval'), stmt('elements', '=', set(mine))]), rule: stmt('tcp', 'dport', portSet, match, 'saddr', setRef(name), 'accept') }];
   });
+  const table = ident(FIREWALL.table);
   return [
     {
       site: site.id,
@@ -35,17 +39,15 @@ export const renderExporterFirewall: Renderer = (t, site, host) => {
       content: fileText([
         `#!${FIREWALL.nft} -f`,
         ...headerLines(t, site.id, '#'),
-        `# Loaded by ${FIREWALL.unit}.service: only monitoring.scrapeFrom reaches the exporters on ports ${ports.join(', ')}.`,
-        `table inet ${FIREWALL.table}`,
-        `delete table inet ${FIREWALL.table}`,
-        `table inet ${FIREWALL.table} {`,
-        ...families.flatMap((f) => f.lines),
-        '\tchain input {',
-        '\t\ttype filter hook input priority filter; policy accept;',
-        ...families.map((f) => f.rule),
-        `\t\ttcp dport ${portSet} drop`,
-        '\t}',
-        '}',
+        ...emitNft([
+          { kind: 'comment', text: `Loaded by ${FIREWALL.unit}.service: only monitoring.scrapeFrom reaches the exporters on ports ${ports.join(', ')}.` },
+          stmt('table', 'inet', table),
+          stmt('delete', 'table', 'inet', table),
+          block(['table', 'inet', table], [
+            ...families.map((f) => f.set),
+            block(['chain', ident('input')], [hook({ type: 'filter', hook: 'input', priority: 'filter', policy: 'accept' }), ...families.map((f) => f.rule), stmt('tcp', 'dport', portSet, 'drop')]),
+          ]),
+        ]),
       ]),
       mode: 0o644,
       check: 'nft',

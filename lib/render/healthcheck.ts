@@ -1,8 +1,9 @@
-// The health checker on dns hosts: lib/healthcheck/anycdn-healthcheck.mjs, a dependency-free
-// Node.js program shipped byte for byte, its JSON config, and a small sh script that takes the
-// covering anycast prefixes off lo. The unit runs that script before every start and after every exit
-// (SIGKILL included), so an announcement never outlives its checker. The program starts no
-// process per probe; see its header for the states and docs/anycast-dns.md.
+// The health checker on dns hosts: lib/healthcheck/anycdn-healthcheck.mjs, the dependency-free
+// bundle `npm run build` makes of lib/healthcheck/*.ts (checked in, so render needs no build),
+// shipped byte for byte; its JSON config; and a small sh script that takes the covering anycast
+// prefixes off lo. The unit runs that script before every start and after every exit (SIGKILL
+// included), so an announcement never outlives its checker. The program starts no process per
+// probe; see lib/healthcheck/checker.ts for the states and docs/anycast-dns.md.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.ts';
@@ -11,10 +12,10 @@ import { announcedGroups, announcesBgp, fallbackSite, hasRole, isDrained, publis
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { endpointOf, endpointUrl, healthPath, unitEndpoints, vipEndpoints, withPurpose } from './endpoints.ts';
 import { PATHS } from './paths.ts';
-import { shAssignments } from './syntax/shell.ts';
+import { assign, emitSh, sh } from './syntax/shell.ts';
 import type { Renderer } from './types.ts';
 
-/** The checker program: a constant of this package, not rendered from the model. */
+/** The checker program: a constant of this package (the checked-in bundle), not rendered from the model. */
 export const HEALTHCHECK_PROGRAM = readFileSync(join(PACKAGE_ROOT, 'lib', 'healthcheck', 'anycdn-healthcheck.mjs'), 'utf8');
 
 export const renderHealthcheck: Renderer = (t, site, host) => {
@@ -59,18 +60,20 @@ export const renderHealthcheck: Renderer = (t, site, host) => {
       site: site.id,
       host: host.name,
       path: PATHS.withdraw,
-      content: fileText([
-        '#!/bin/sh',
-        ...headerLines(t, site.id, '#'),
-        '# Takes the covering anycast prefixes off lo: bird stops announcing them within milliseconds.',
-        '# The service addresses stay: they carry only this host\'s own traffic while nothing announces them.',
-        '# Run by anycdn-healthcheck.service before every start and after every exit.',
-        'set -u',
-        ...shAssignments([['ANYCAST', covering.join(' ')]]),
-        'for p in $ANYCAST; do',
-        '\tif ip addr show dev lo | grep -q " $p "; then ip addr del "$p" dev lo; fi',
-        'done',
-      ]),
+      content: fileText(
+        emitSh([
+          '#!/bin/sh',
+          ...headerLines(t, site.id, '#'),
+          '# Takes the covering anycast prefixes off lo: bird stops announcing them within milliseconds.',
+          '# The service addresses stay: they carry only this host\'s own traffic while nothing announces them.',
+          '# Run by anycdn-healthcheck.service before every start and after every exit.',
+          sh`set -u
+${assign('ANYCAST', covering.join(' '))}
+for p in $ANYCAST; do
+	if ip addr show dev lo | grep -q " $p "; then ip addr del "$p" dev lo; fi
+done`,
+        ]),
+      ),
       mode: 0o755,
       check: 'shell',
     },

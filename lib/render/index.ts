@@ -112,3 +112,4 @@ export { roas, routingFiles, ROUTING_DIR, type Roa } from './routing.ts';
 export { secretFileAccess, secretFileContent } from './secrets.ts';
 export { serialGreater } from './serial.ts';
 export { activationUnit, serviceExecs, serviceValues } from './unit-spec.ts';
+export { nofileSource, type NofileSource } from './units-lb.ts';

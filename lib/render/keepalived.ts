@@ -22,7 +22,7 @@ import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { blank, block, stmt, type Node } from './syntax/brace.ts';
 import { bare, emitKeepalived, ident, quote } from './syntax/keepalived.ts';
-import { shAssignments } from './syntax/shell.ts';
+import { assign, emitSh, sh } from './syntax/shell.ts';
 import { ip, num, prefix } from './syntax/word.ts';
 import type { RenderedFile, Renderer } from './types.ts';
 
@@ -161,17 +161,17 @@ function lbPeers(site: Site, host: Host): Host[] {
 function eipTakeover(t: Topology, site: Site, host: Host): RenderedFile {
   const eip = site.vip.elasticIp;
   if (!eip || !site.region) throw new Error(`internal: aws site ${site.id} without elasticIp or region passed the model rules`);
-  const vars = shAssignments([
-    ['VIP', site.vip.address],
-    ['ALLOCATION_ID', eip.allocationId],
-    ['REGION', site.region],
-    ['INTERFACE', host.interface],
-  ]);
+  const vars = sh`${assign('VIP', site.vip.address)}
+${assign('ALLOCATION_ID', eip.allocationId)}
+${assign('REGION', site.region)}
+${assign('INTERFACE', host.interface)}`;
   return {
     site: site.id,
     host: host.name,
     path: PATHS.eipTakeover,
-    content: fileText(['#!/bin/sh', ...headerLines(t, site.id, '#'), ...EIP_INTRO, 'set -u', 'PATH=/usr/local/bin:/usr/bin:/bin', '', ...vars, '', ...EIP_BODY]),
+    content: fileText(emitSh(['#!/bin/sh', ...headerLines(t, site.id, '#'), ...EIP_INTRO, sh`set -u
+PATH=/usr/local/bin:/usr/bin:/bin
+`, vars, '', EIP_BODY])),
     mode: 0o755,
     check: 'shell',
   };
@@ -183,7 +183,7 @@ const EIP_INTRO = [
   '# ec2:AssignPrivateIpAddresses and ec2:AssociateAddress.',
 ];
 
-const EIP_BODY = String.raw`IMDS=http://169.254.169.254/latest
+const EIP_BODY = sh`IMDS=http://169.254.169.254/latest
 
 log() { logger -t anycdn-eip-takeover -- "$*" 2>/dev/null || echo "anycdn-eip-takeover: $*" >&2; }
 
@@ -206,7 +206,7 @@ for attempt in 1 2 3 4 5; do
 	sleep "$attempt"
 done
 log "giving up: the Elastic IP may still point at the peer"
-exit 1`.split('\n');
+exit 1`;
 
 /**
  * keepalived's notify script (with `monitoring`): keepalived runs it on every state change with
@@ -219,23 +219,25 @@ function vrrpStateScript(t: Topology, site: Site, host: Host): RenderedFile {
     site: site.id,
     host: host.name,
     path: PATHS.vrrpState,
-    content: fileText([
-      '#!/bin/sh',
-      ...headerLines(t, site.id, '#'),
-      'set -u',
-      ...shAssignments([['DIR', PATHS.nodeExporterTextfiles]]),
-      '[ "$1" = INSTANCE ] || exit 0',
-      'master=0',
-      '[ "$3" = MASTER ] && master=1',
-      'tmp="$DIR/.anycdn-vrrp.prom.$$"',
-      '{',
-      "\techo '# HELP anycdn_vrrp_master 1 while keepalived holds the image VIP on this host.'",
-      "\techo '# TYPE anycdn_vrrp_master gauge'",
-      '\tprintf \'anycdn_vrrp_master{vrrp_instance="%s",state="%s"} %s\\n\' "$2" "$3" "$master"',
-      '} > "$tmp" || exit 1',
-      '# keepalived runs scripts with umask 077; node-exporter reads as its own user',
-      'chmod 644 "$tmp" && mv -f "$tmp" "$DIR/anycdn-vrrp.prom"',
-    ]),
+    content: fileText(
+      emitSh([
+        '#!/bin/sh',
+        ...headerLines(t, site.id, '#'),
+        sh`set -u
+${assign('DIR', PATHS.nodeExporterTextfiles)}
+[ "$1" = INSTANCE ] || exit 0
+master=0
+[ "$3" = MASTER ] && master=1
+tmp="$DIR/.anycdn-vrrp.prom.$$"
+{
+	echo '# HELP anycdn_vrrp_master 1 while keepalived holds the image VIP on this host.'
+	echo '# TYPE anycdn_vrrp_master gauge'
+	printf 'anycdn_vrrp_master{vrrp_instance="%s",state="%s"} %s\n' "$2" "$3" "$master"
+} > "$tmp" || exit 1`,
+        '# keepalived runs scripts with umask 077; node-exporter reads as its own user',
+        sh`chmod 644 "$tmp" && mv -f "$tmp" "$DIR/anycdn-vrrp.prom"`,
+      ]),
+    ),
     mode: 0o755,
     check: 'shell',
   };

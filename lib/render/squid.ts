@@ -25,6 +25,7 @@ import { validEntries } from './cache-origin.ts';
 import { fileText, headerLines } from './header.ts';
 import { PATHS } from './paths.ts';
 import { blank, comment, directive as d, emitSquid, type SquidLine } from './syntax/squid.ts';
+import { emitSh, sh } from './syntax/shell.ts';
 import type { RenderedFile, Renderer } from './types.ts';
 import { derivedPeerLines } from './squid-transforms.ts';
 
@@ -48,7 +49,7 @@ export const renderSquid: Renderer = (t, site, host) => {
       site: site.id,
       host: host.name,
       path: PATHS.squidStripQuery,
-      content: fileText(['#!/bin/sh', ...headerLines(t, site.id, '#'), ...STRIP_QUERY]),
+      content: fileText(emitSh(['#!/bin/sh', ...headerLines(t, site.id, '#'), ...STRIP_QUERY])),
       mode: 0o755,
       check: 'shell',
     });
@@ -57,15 +58,17 @@ export const renderSquid: Renderer = (t, site, host) => {
 };
 
 /** The Squid url_rewrite helper: one URL per line in, `OK rewrite-url=...` or `ERR` out. Only sh builtins. */
-const STRIP_QUERY = String.raw`# Squid url_rewrite helper (cache.keyIncludesQuery: false): drops the query string, so
-# /a.jpg?x=1 and /a.jpg are one cached object and the origin never sees the query.
-while IFS= read -r line; do
-	url=${'$'}{line%% *}
+const STRIP_QUERY = [
+  '# Squid url_rewrite helper (cache.keyIncludesQuery: false): drops the query string, so',
+  '# /a.jpg?x=1 and /a.jpg are one cached object and the origin never sees the query.',
+  sh`while IFS= read -r line; do
+	url=\${line%% *}
 	case $url in
-	*\?*) printf 'OK rewrite-url=%s\n' "${'$'}{url%%\?*}" ;;
+	*\?*) printf 'OK rewrite-url=%s\n' "\${url%%\?*}" ;;
 	*) echo ERR ;;
 	esac
-done`.split('\n');
+done`,
+];
 
 /** Headers clients never see: Squid's own cache headers and any upstream's, and the origin's Server. */
 const HIDDEN = ['Server', 'Via', 'X-Cache', 'X-Cache-Lookup', 'X-Cache-Status', 'X-Served-By'];

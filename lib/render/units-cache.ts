@@ -4,7 +4,7 @@
 import { dirname } from 'node:path';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { PATHS } from './paths.ts';
-import { shQuote } from './syntax/shell.ts';
+import { shQuote, varRef } from './syntax/shell.ts';
 import { exec, MAINPID, type Exec } from './syntax/unit.ts';
 import { hasRole } from '../model/facts.ts';
 import type { UnitSpec } from './unit-spec.ts';
@@ -20,7 +20,7 @@ export function squidStart(conf: string = PATHS.squidConf): Exec {
 
 /** A command as one line of POSIX sh (for scripts that start the daemons by hand, as tests do). */
 export function shellLine(e: Exec): string {
-  return e.argv.map((w) => (typeof w === 'string' ? shQuote(w) : `"$${w.env}"`)).join(' ');
+  return e.argv.map((w) => (typeof w === 'string' ? shQuote(w) : varRef(w.env).text)).join(' ');
 }
 
 export function cacheUnits(t: Topology, _site: Site, host: Host): UnitSpec[] {

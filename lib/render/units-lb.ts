@@ -20,7 +20,25 @@ export const KERNEL_NR_OPEN = 1_048_576;
  * default since 2.6). 1024 covers the rest on any number of threads.
  */
 export function haproxyMinNofile(maxConn: number): number {
-  return 2 * maxConn + 1024;
+  return haproxyNofileSource(maxConn).base + haproxyNofileSource(maxConn).perUnit * maxConn;
+}
+
+/** Where a unit's minNofile comes from in the model: `base + perUnit x value` of `field`. */
+export interface NofileSource {
+  field: string;
+  value: number;
+  perUnit: number;
+  base: number;
+}
+
+/** haproxyMinNofile as the model field it follows, for a refusal that names the field. */
+export function haproxyNofileSource(maxConn: number): NofileSource {
+  return { field: 'haproxy.maxConn', value: maxConn, perUnit: 2, base: 1024 };
+}
+
+/** The model field a unit's minNofile follows at a site (haproxy: haproxy.maxConn), if any. */
+export function nofileSource(site: Site, unit: string): NofileSource | undefined {
+  return unit === 'haproxy' ? haproxyNofileSource(site.haproxy.maxConn) : undefined;
 }
 
 /**

@@ -1,11 +1,12 @@
-// anycdn --version: the package version, and the commit of a git checkout read from .git itself.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// anycdn --version: the package version, and the commit of a git checkout read from .git itself,
+// with -dirty when its tracked files changed, as `git describe --dirty` says.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.ts';
-import { gitCommit, versionText } from '../../lib/cli/version.ts';
+import { gitCommit, gitDirty, versionText } from '../../lib/cli/version.ts';
 import { modelCommit } from '../../lib/out/commit.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -31,7 +32,41 @@ describe('--version', () => {
     } catch {
       head = undefined; // not a checkout (a tarball): the version alone
     }
-    expect(out).toEqual([head ? `anycdn ${pkg.version} (commit ${head.slice(0, 12)})` : `anycdn ${pkg.version}`]);
+    const dirty = head && gitDirty(ROOT) ? '-dirty' : '';
+    expect(out).toEqual([head ? `anycdn ${pkg.version} (commit ${head.slice(0, 12)}${dirty})` : `anycdn ${pkg.version}`]);
+  });
+
+  it.skipIf(spawnSync('git', ['--version']).status !== 0)('marks a dirty tree as git describe --dirty does: changed or staged tracked files, not untracked ones or a touch', () => {
+    const repo = scratch();
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.net', ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q');
+    git('add', 'package.json');
+    git('commit', '-q', '-m', 'one');
+    const seen: [string, string, string][] = [];
+    const look = (what: string) => seen.push([what, versionText(repo).replace(/^.*-dirty\)$/, 'dirty').replace(/^anycdn .*\)$/, 'clean'), git('describe', '--always', '--dirty').endsWith('-dirty') ? 'dirty' : 'clean']);
+    look('committed');
+    writeFileSync(join(repo, 'package.json'), '{"version": "9.8.8"}\n');
+    look('changed');
+    git('add', 'package.json');
+    look('staged');
+    git('commit', '-q', '-m', 'two');
+    writeFileSync(join(repo, 'untracked.txt'), 'x\n');
+    look('untracked');
+    utimesSync(join(repo, 'package.json'), new Date(0), new Date(0));
+    look('touched');
+    expect(seen).toEqual([
+      ['committed', 'clean', 'clean'],
+      ['changed', 'dirty', 'dirty'],
+      ['staged', 'dirty', 'dirty'],
+      ['untracked', 'clean', 'clean'],
+      ['touched', 'clean', 'clean'],
+    ]);
+  });
+
+  it('asks nothing of git outside a checkout', () => {
+    let asked = 0;
+    expect(versionText(scratch(), () => (asked++, true))).toBe('anycdn 9.8.7');
+    expect(asked).toBe(0);
   });
 
   it('reads a branch from its ref file, from packed-refs, a detached HEAD, and a worktree', () => {

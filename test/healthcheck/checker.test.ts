@@ -19,7 +19,7 @@ import {
   startChecker,
   target,
   Verdict,
-} from '../../lib/healthcheck/anycdn-healthcheck.mjs';
+} from '../../lib/healthcheck/main.ts';
 import { FakeBird, FakeDns, FakeHttp, fakeIp, fakeKnotc } from './fakes.ts';
 
 const VIP = '198.51.100.10';
@@ -451,6 +451,16 @@ describe('the checker against fake servers', () => {
     dnsB.mode = 'ok';
     await until('b back', () => c.state() === 'announced');
     expect(opsOn(ip.batches(), '203.0.113.0/24')).toEqual(['replace', 'del', 'replace']);
+  });
+
+  it('asks each service address from that address itself, so no other site can answer a probe', async () => {
+    // 127.0.0.2 is this host's own, as a service address on lo is: the kernel would pick 127.0.0.1
+    // as the source of an unbound socket. Bound to the service address, a probe reaches only a
+    // server on this host (a withdrawn prefix's probe no longer follows the route to another site).
+    const c = start();
+    await until('announced', () => c.state() === 'announced');
+    expect([...dns.sources]).toEqual(['127.0.0.1']);
+    expect([...dnsB.sources]).toEqual(['127.0.0.2']);
   });
 
   it('prefixes that share a service address share its probes: one query per transport and type per round', async () => {

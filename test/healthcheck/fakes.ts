@@ -17,6 +17,8 @@ export type DnsMode = 'ok' | 'wrong' | 'silent' | 'dead';
 export class FakeDns {
   mode: DnsMode = 'ok';
   queries = 0;
+  /** The source addresses queries came from, over either transport. */
+  sources = new Set<string>();
   private udp!: UdpSocket;
   private tcp!: net.Server;
   private conns = new Set<net.Socket>();
@@ -33,6 +35,7 @@ export class FakeDns {
   async start(): Promise<void> {
     this.tcp = net.createServer((c) => {
       this.conns.add(c);
+      if (c.remoteAddress) this.sources.add(c.remoteAddress);
       c.on('close', () => this.conns.delete(c));
       let buf = Buffer.alloc(0);
       c.on('error', () => {});
@@ -50,6 +53,7 @@ export class FakeDns {
     this.port = (this.tcp.address() as net.AddressInfo).port;
     this.udp = createSocket('udp4');
     this.udp.on('message', (q, from) => {
+      this.sources.add(from.address);
       const r = this.reply(q);
       if (r) this.udp.send(r, from.port, from.address);
     });

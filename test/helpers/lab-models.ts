@@ -46,3 +46,57 @@ export function prepends(texts: Texts): void {
 export function haproxyMaxConn(texts: Texts, maxConn: number): void {
   replace(texts, 'sites/ams.yaml', 'haproxy:\n  https:\n', `haproxy:\n  maxConn: ${maxConn}\n  https:\n`);
 }
+
+/**
+ * sin, IPv4 only as every aws site is here (a metal site must have a peer of each family the
+ * anycast prefixes hold, and the shipped ones are dual-stack), made a Squid site with a dedicated
+ * dns host: its caches run Squid, its lb pair is lb only, and sin-dns1 (roles [dns], in the VIP's
+ * subnet) runs Knot, bird and the health checker where no haproxy does.
+ */
+export const IPV4_SQUID = { site: 'sin', dns: 'sin-dns1', address: '10.30.0.13', lbs: ['sin-lb1', 'sin-lb2'], caches: ['sin-cache1', 'sin-cache2'] };
+
+export function ipv4SquidSite(texts: Texts): void {
+  const s = IPV4_SQUID;
+  for (const lb of s.lbs) replace(texts, 'sites/sin.yaml', `  - name: ${lb}\n    roles: [lb, dns]\n`, `  - name: ${lb}\n    roles: [lb]\n`);
+  for (const cache of s.caches) replace(texts, 'sites/sin.yaml', `  - name: ${cache}\n    roles: [cache]\n    cacheEngine: nginx\n`, `  - name: ${cache}\n    roles: [cache]\n    cacheEngine: squid\n`);
+  replace(texts, 'sites/sin.yaml', `  - name: ${s.caches[0]}\n`, `  - name: ${s.dns}\n    roles: [dns]\n    address: ${s.address}\n    interface: ens5\n  - name: ${s.caches[0]}\n`);
+}
+
+/**
+ * nyc written IPv6 first: its IPv6 subnet and its directly connected IPv6 upstream (transit1-v6)
+ * come before the IPv4 ones, so nothing may take the first subnet or the first peer for the IPv4
+ * one. With multihopCarrier, its IPv4 goes over the multihop carrier: IPv6 direct, IPv4 multihop.
+ */
+export function v6First(texts: Texts): void {
+  replace(texts, 'sites/nyc.yaml', '  lan: 198.51.100.64/26\n  lan6: 2001:db8:b::/64\n', '  lan6: 2001:db8:b::/64\n  lan: 198.51.100.64/26\n');
+  const nyc = texts['sites/nyc.yaml']!;
+  const v6 = '    - name: transit1-v6\n      address: 2001:db8:b::1\n      asn: 64502\n';
+  replace(texts, 'sites/nyc.yaml', v6, '');
+  replace(texts, 'sites/nyc.yaml', 'bgp:\n  peers:\n', `bgp:\n  peers:\n${v6}`);
+  if (texts['sites/nyc.yaml'] === nyc) throw new Error('lab model edit: nyc unchanged');
+}
+
+/** nyc-cache2 drained in the model (state: drained): weight 0 in haproxy, nyc-cache1 serves all. */
+export const DRAINED_CACHE = { site: 'nyc', host: 'nyc-cache2', serving: 'nyc-cache1' };
+
+export function drainedCache(texts: Texts): void {
+  replace(texts, 'sites/nyc.yaml', `  - name: ${DRAINED_CACHE.host}\n    roles: [cache]\n`, `  - name: ${DRAINED_CACHE.host}\n    roles: [cache]\n    state: drained\n`);
+}
+
+/** Two HTTP origins in priority order, both over HTTPS on port 8443 (the shield stays at ams). */
+export const HTTPS_ORIGINS = ['https://origin.cdn.example.net:8443', 'https://origin2.cdn.example.net:8443'];
+
+export function httpsOrigins(texts: Texts): void {
+  replace(texts, 'sites/cdn.yaml', 'origin:\n  s3:\n    bucket: anycdn-example-images\n    region: eu-west-1\n', `origin:\n${HTTPS_ORIGINS.map((u) => `  - http: { url: "${u}" }\n`).join('')}`);
+}
+
+/** Every edit at once: the generated model of issue 30 §6 (haproxy's maxConn is the caller's). */
+export function everyModel(texts: Texts): void {
+  multihopCarrier(texts);
+  v6First(texts);
+  awsTwoSubnets(texts);
+  prepends(texts);
+  ipv4SquidSite(texts);
+  drainedCache(texts);
+  httpsOrigins(texts);
+}

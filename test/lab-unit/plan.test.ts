@@ -3,8 +3,10 @@
 // with two subnets. Pure: no namespace is made (test/lab/models.test.ts runs them).
 import { describe, expect, it } from 'vitest';
 import { nsOf, planLab } from '../../lib/lab/plan.ts';
+import { hopFloorRules } from '../../lib/lab/network.ts';
 import { routerBirdConf } from '../../lib/lab/router-bird.ts';
-import { awsTwoSubnets, multihopCarrier } from '../helpers/lab-models.ts';
+import { renderBird } from '../../lib/render/bird.ts';
+import { awsTwoSubnets, CARRIER, multihopCarrier } from '../helpers/lab-models.ts';
 import { loadEdited } from '../helpers/topology.ts';
 
 /** The stanza of a bird config that starts with `head` and ends at its closing brace. */
@@ -31,6 +33,8 @@ describe('the shipped sites', () => {
       ['acdn-rt-sin', 'site', ['10.30.0.1/24'], 'br0'],
     ]);
     expect(plan.loopbacks).toEqual([]);
+    expect(plan.hopFloors).toEqual([]);
+    expect(hopFloorRules(plan)).toEqual([]);
   });
 });
 
@@ -78,6 +82,60 @@ describe('a multihop carrier outside the site subnets', () => {
 	};
 }`);
     expect(stanza(conf, 'protocol bfd {')).toBe('protocol bfd {\n}');
+  });
+});
+
+describe('a multihop carrier: as many hops away as the model says, GTSM off, BFD as the model gives it', () => {
+  /** The carrier `hops` away: multihop ${hops}. */
+  const at = (hops: number) =>
+    loadEdited((x) => {
+      multihopCarrier(x);
+      const from = `      multihop: ${CARRIER.multihop}\n`;
+      if (!x['sites/nyc.yaml']!.includes(from)) throw new Error('the multihop edit did not apply');
+      x['sites/nyc.yaml'] = x['sites/nyc.yaml']!.replace(from, `      multihop: ${hops}\n`);
+    });
+
+  it.each([2, 5])('multihop %i: the router drops what reaches the carrier\'s address with a TTL below it (the routers a shorter TTL would die at), counted', (hops) => {
+    const plan = planLab(at(hops));
+    expect(plan.hopFloors).toEqual([{ ns: 'acdn-rt-nyc', address: CARRIER.address, minTtl: hops }]);
+    expect(hopFloorRules(plan)).toEqual([
+      {
+        ns: 'acdn-rt-nyc',
+        script: `table inet lab_hops {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		ip daddr ${CARRIER.address} ip ttl < ${hops} counter drop
+	}
+}
+`,
+      },
+    ]);
+  });
+
+  it('both ends send with the model\'s TTL and neither runs GTSM (which would want TTL 255 from a peer hops away); BFD on both with the model\'s timers', () => {
+    const t = at(3);
+    const nyc = t.sites.find((s) => s.id === 'nyc')!;
+    const host = renderBird(t, nyc, nyc.hosts.find((h) => h.name === 'nyc-lb1')!)[0]!.content;
+    expect(stanza(host, 'protocol bgp bgp_carrier from upstream {')).toBe(`protocol bgp bgp_carrier from upstream {
+	description "carrier AS64602";
+	local 198.51.100.75 as ${t.cdn.bgp.originAsn};
+	neighbor ${CARRIER.address} as ${CARRIER.asn};
+	multihop 3;
+	bfd {
+		min rx interval 100 ms;
+		min tx interval 100 ms;
+		multiplier 3;
+	};
+	ipv4 {
+		import none;
+		export filter export_carrier;
+	};
+}`);
+    const router = routerBirdConf(t, planLab(t), planLab(t).routers.find((r) => r.site === 'nyc')!);
+    const session = stanza(router, 'protocol bgp site_nyc_lb1_carrier {');
+    expect(session).toContain('\tmultihop 3;\n');
+    expect(session).toContain('\tbfd {\n\t\tmin rx interval 100 ms;\n\t\tmin tx interval 100 ms;\n\t\tmultiplier 3;\n\t};\n');
+    expect(`${host}\n${router}`).not.toMatch(/ttl security/);
   });
 });
 

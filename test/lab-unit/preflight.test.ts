@@ -6,8 +6,11 @@ import { renderPlans } from '../../lib/render/index.ts';
 import { haproxyMaxConn } from '../helpers/lab-models.ts';
 import { loadEdited } from '../helpers/topology.ts';
 
-const shipped = labNeeds(renderPlans(loadEdited()));
-const withMaxConn = (maxConn: number) => labNeeds(renderPlans(loadEdited((x) => haproxyMaxConn(x, maxConn))));
+const shipped = labNeeds(renderPlans(loadEdited()), loadEdited());
+const withMaxConn = (maxConn: number) => {
+  const t = loadEdited((x) => haproxyMaxConn(x, maxConn));
+  return labNeeds(renderPlans(t), t);
+};
 
 /** A machine that has everything: root with CAP_SYS_RESOURCE, the kernel's default fs.nr_open. */
 function good(needs: LabNeeds, change: Partial<MachineFacts> = {}): MachineFacts {
@@ -35,6 +38,7 @@ describe('what the lab needs of the machine', () => {
       ['pivot_root', 'util-linux', 'the host views'],
       ['setpriv', 'util-linux', 'units with User='],
       ['bird', 'bird2', 'the lab routers'],
+      ['nft', 'nftables', "the lab routers (a multihop peer's hop count)"],
       ['nginx', 'nginx', 'the lab origin'],
       ['openssl', 'openssl', "the lab origin's certificate"],
       ['kdig', 'knot-dnsutils', 'lab status (DNS answers)'],
@@ -104,7 +108,7 @@ describe('preflight problems', () => {
       'lab: a lab is already up or half-built (2 acdn-* namespaces, state in /run/anycdn-lab): run `anycdn lab down` first',
       'lab: bird is missing (for the lab routers): install it with `apt-get install bird2`',
       'lab: /usr/sbin/haproxy is missing (for unit haproxy): install it with `apt-get install haproxy`',
-      'lab: haproxy on ams-lb1, ams-lb2 cannot start with fewer than 1201024 open files, and this machine gives at most 1048576: raise fs.nr_open (1048576 here, the most any process may open) with `sysctl -w fs.nr_open=1201024`',
+      'lab: haproxy on ams-lb1, ams-lb2 cannot start with fewer than 1201024 open files, and this machine gives at most 1048576: raise fs.nr_open (1048576 here, the most any process may open) with `sysctl -w fs.nr_open=1201024`, or lower haproxy.maxConn of site ams from 600000 to 523776 in a copy of the model for the lab',
       'lab: this kernel cannot create veth pairs (ip link add type veth failed): load the veth module (`modprobe veth`) or use a kernel with CONFIG_VETH',
       'lab: this kernel cannot create bridges (ip link add type bridge failed): load the bridge module (`modprobe bridge`) or use a kernel with CONFIG_BRIDGE',
       'lab: net.ipv6.ip_nonlocal_bind (set by /etc/sysctl.d/60-anycdn.conf on ams-lb1, /etc/sysctl.d/60-anycdn.conf on ams-lb2, /etc/sysctl.d/60-anycdn.conf on nyc-lb1 and 1 more) cannot be set inside a network namespace on this kernel (/proc/sys/net/ipv6/ip_nonlocal_bind): run the lab on a kernel that keeps it per network namespace',
@@ -139,7 +143,7 @@ describe('preflight problems', () => {
     it('refuses a haproxy whose need does not fit (maxConn 9489: 2 x 9489 + 1024 = 20002)', () => {
       const needs = withMaxConn(9489);
       expect(preflightProblems(needs, capless(needs))).toEqual([
-        'lab: haproxy on ams-lb1, ams-lb2 cannot start with fewer than 20002 open files, and this machine gives at most 20000: run the lab with CAP_SYS_RESOURCE (this root lacks it, so 20000, its own hard limit, is the most it can give)',
+        'lab: haproxy on ams-lb1, ams-lb2 cannot start with fewer than 20002 open files, and this machine gives at most 20000: run the lab with CAP_SYS_RESOURCE (this root lacks it, so 20000, its own hard limit, is the most it can give), or lower haproxy.maxConn of site ams from 9489 to 9488 in a copy of the model for the lab',
       ]);
     });
   });

@@ -5,7 +5,7 @@
 // address, or nothing within timeoutMs (unanswered). Bounded by durationSec + timeoutMs.
 // Prints one JSON DnsLoadResult line.
 import { createSocket } from 'node:dgram';
-import { dnsAnswers, dnsQuery } from '../../lib/healthcheck/anycdn-healthcheck.mjs';
+import { dnsAnswers, dnsQuery } from '../../lib/healthcheck/main.ts';
 
 export interface DnsLoadOptions {
   server: string;

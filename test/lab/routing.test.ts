@@ -145,6 +145,11 @@ describe.skipIf(skip)('lab: routable anycast, dual stack and route origins', () 
       expect(await viaOwnSite('ams', B6.prefix), `${B6.prefix} left ams too`).toBe(false);
       expect((await dig(client, A4.address, IMG)).address, 'ns1 at ams still answers with ams').toBe(publishedVip(ams));
       expect((await dig(client, B4.address, IMG)).address, 'ns2 is answered by nyc now').toBe(publishedVip(nyc));
+      // And it stays so: ams's checker asks only its own Knot, never nyc's over the route that is
+      // left, so it does not take nyc's answer for its own health and announce b again (3 s is
+      // several times `rise` probes plus a withdrawal).
+      const flapped = await within(3000, async () => viaOwnSite('ams', B4.prefix));
+      expect(flapped, `${B4.prefix} stays off the ams router while ams cannot serve it`).toBeUndefined();
     } finally {
       for (const h of dnsHosts('ams')) await run('ip', ['-n', nsOf.host(h.name), 'addr', 'replace', `${B6.address}/128`, 'dev', 'lo'], { timeoutMs: 3000 });
     }

@@ -14,6 +14,7 @@ import { BIRD_KEYWORDS, emitBird, ident, line, passwordFile, passwordStmt, prefi
 import { quote as nginxQuote } from '../../lib/render/syntax/nginx.ts';
 import { ip, num } from '../../lib/render/syntax/word.ts';
 import { missingBinary } from '../helpers/daemons.ts';
+import { dialectConformance, plainQuoted } from '../helpers/dialect.ts';
 import { INLINE_CDN, INLINE_CDN_V6, inlineSite, loadInline, section, siteAndHost } from '../helpers/inline.ts';
 
 function render(site: string, cdn?: string, host = 'tst-lb1') {
@@ -228,21 +229,7 @@ describe('bird syntax', () => {
     ]);
   });
 
-  it.each([
-    ['a string that looks quoted', () => stmt('description', '"x"')],
-    ['a statement break', () => stmt('description', 'x; protocol')],
-    ['a block opener', () => block(['protocol', 'x {'], [])],
-    ['a comment', () => stmt('x', '#y')],
-    ['a C comment', () => stmt('x', '/*')],
-    ['a newline', () => stmt('x', 'a\nb')],
-    ['an nginx word', () => stmt('x', nginxQuote('a b'))],
-    ['a stringified quoted word', () => stmt('x', `${quote('a')}`)],
-    ['code with a string not from quote()', () => code('if proto = "x" then accept;')],
-    ['a plain word in a code line that is not syntax', () => code(line`if net ~ ${'A;B'} then accept;`)],
-  ])('refuses %s', (_, node) => expect(() => emitBird([node()])).toThrow(/internal: /));
-
-  it('refuses to quote what a bird string cannot carry, and identifiers that are not model keys', () => {
-    for (const bad of ['a"b', 'a\\b', 'a\nb', 'a\rb', 'a\tb', 'nul\x00']) expect(() => quote(bad)).toThrow(/internal: bird cannot quote/);
+  it('refuses identifiers that are not model keys, keywords, and values no bird word holds', () => {
     for (const bad of ['Transit', 'a b', 'a_b', '1a', '']) expect(() => ident('bgp', bad)).toThrow(/not a model key/);
     expect(() => ident('bgp', 'next-hop')).toThrow(/internal: "next-hop" makes bgp_next_hop, a bird keyword/);
     expect(() => prefixSet(['192.0.2.0/33'])).toThrow(/not an address prefix/);
@@ -256,25 +243,7 @@ describe('bird syntax', () => {
   });
 });
 
-/** bird's lexer reads a string literal as everything between two `"`, with no escapes and no newline. */
-const unquote = (w: string) => /^"([^"\n]*)"$/.exec(w)?.[1];
-
-describe('bird quote properties', () => {
-  it('quotes every string without `"`, `\\` or a control character into one string token that reads back the same', () => {
-    fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (s) => {
-        let w: string;
-        try {
-          w = quote(s).text;
-        } catch {
-          expect(s).toMatch(/["\\\x00-\x1f\x7f]/);
-          return;
-        }
-        expect(unquote(w)).toBe(s);
-      }),
-    );
-  });
-
+describe('bird ident and plain-word properties', () => {
   it('makes a bird symbol of every model key, one bare token', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[a-z][a-z0-9-]{0,31}$/), (key) => {
@@ -300,30 +269,54 @@ describe('bird quote properties', () => {
   });
 });
 
+/** bird -p on a file in `dir`; the error text, or '' when bird accepts it. */
+function birdParse(dir: string, text: string): string {
+  const f = join(dir, 'bird.conf');
+  writeFileSync(f, text);
+  try {
+    execFileSync('/usr/sbin/bird', ['-p', '-c', f], { stdio: 'pipe' });
+    return '';
+  } catch (e) {
+    return String((e as { stderr?: Buffer }).stderr ?? e);
+  }
+}
+
+dialectConformance({
+  name: 'bird',
+  quote: (v) => quote(v).text,
+  // bird has no escape for `"` or `\`, and a newline ends a string with "Unterminated string".
+  cannotCarry: (v) => /["\\\x00-\x1f\x7f]/.test(v),
+  readBack: plainQuoted,
+  emitQuoted: (v) => emitBird([stmt('description', quote(v))]),
+  hostile: [
+    ['a string that looks quoted', () => emitBird([stmt('description', '"x"')])],
+    ['a statement break', () => emitBird([stmt('description', 'x; protocol')])],
+    ['a block opener', () => emitBird([block(['protocol', 'x {'], [])])],
+    ['a comment', () => emitBird([stmt('x', '#y')])],
+    ['a C comment', () => emitBird([stmt('x', '/*')])],
+    ['a newline', () => emitBird([stmt('x', 'a\nb')])],
+    ['an nginx word', () => emitBird([stmt('x', nginxQuote('a b'))])],
+    ['a stringified quoted word', () => emitBird([stmt('x', `${quote('a')}`)])],
+    ['code with a string not from quote()', () => emitBird([code('if proto = "x" then accept;')])],
+    ['a plain word in a code line that is not syntax', () => emitBird([code(line`if net ~ ${'A;B'} then accept;`)])],
+  ],
+  daemon: {
+    binary: '/usr/sbin/bird',
+    debianPackage: 'bird2',
+    alphabet: 'binary',
+    maxLength: 40,
+    numRuns: 40,
+    what: 'bird -p accepts every quoted string as one token of a define, and a statement after it',
+    check: (v, dir) => {
+      expect(birdParse(dir, `${emitBird([stmt('define', 'S', '=', quote(v)), block(['protocol', 'device'], [stmt('scan', 'time', 10)])]).join('\n')}\n`)).toBe('');
+    },
+  },
+});
+
 describe.skipIf(missingBinary('/usr/sbin/bird', 'bird2'))('bird -p reads the quoted words back', () => {
   const dir = mkdtempSync(join(tmpdir(), 'anycdn-bird-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  /** bird -p on a file; the error text, or '' when bird accepts it. */
-  const parse = (text: string): string => {
-    const f = join(dir, 'bird.conf');
-    writeFileSync(f, text);
-    try {
-      execFileSync('/usr/sbin/bird', ['-p', '-c', f], { stdio: 'pipe' });
-      return '';
-    } catch (e) {
-      return String((e as { stderr?: Buffer }).stderr ?? e);
-    }
-  };
-
-  it('accepts every quoted string as one token of a define, and a statement after it', () => {
-    fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !/["\\\x00-\x1f\x7f]/.test(s)), (s) => {
-        const conf = emitBird([stmt('define', 'S', '=', quote(s)), block(['protocol', 'device'], [stmt('scan', 'time', 10)])]);
-        expect(parse(`${conf.join('\n')}\n`)).toBe('');
-      }),
-      { numRuns: 40 },
-    );
-  });
+  const parse = (text: string): string => birdParse(dir, text);
 
   it('reads a quoted include path back exactly: the error names the file bird looked for', () => {
     fc.assert(

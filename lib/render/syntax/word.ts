@@ -5,7 +5,7 @@
 // written in the renderer's source) against the dialect's syntax pattern.
 import { isIP } from 'node:net';
 
-export type Dialect = 'bird' | 'nginx' | 'keepalived' | 'knot' | 'zone';
+export type Dialect = 'bird' | 'nginx' | 'keepalived' | 'knot' | 'zone' | 'sh' | 'nft';
 
 const MINT = Symbol('word');
 
