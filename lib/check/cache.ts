@@ -3,7 +3,6 @@ import { isIP } from 'node:net';
 import type { RenderedFile } from '../render/types.ts';
 import { shQuote } from '../render/syntax/shell.ts';
 import { mapOutput } from './output.ts';
-import { IMAGE_FILTER_MODULE, IMAGE_FILTER_PACKAGE } from '../render/index.ts';
 import type { Checker } from './types.ts';
 
 /** nginx's -p prefix inside the view: every path in the file is absolute, so it only has to exist. */
@@ -29,15 +28,8 @@ export const nginxChecker: Checker = {
   // host's needs (render/catalog.ts). Anything else it would create fails there, read-only.
   command: (f) => `mkdir -p ${shQuote(NGINX_CHECK_PREFIX)} && /usr/sbin/nginx -t -q -p ${shQuote(NGINX_CHECK_PREFIX)} -c ${shQuote(f.path)}`,
   parse: (out, code, f) =>
-    mapOutput('nginx', moduleHint(out.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: /gm, '$1 ')), code, f, [/ in (?<path>\/[^\s:]+):(?<line>\d+)$/, /\[(emerg|alert|crit|error)\]/]),
+    mapOutput('nginx', out.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (\[\w+\]) \d+#\d+: /gm, '$1 '), code, f, [/ in (?<path>\/[^\s:]+):(?<line>\d+)$/, /\[(emerg|alert|crit|error)\]/]),
 };
-
-/** A module nginx cannot load names the Debian package that ships it (load_module of images.transforms). */
-function moduleHint(out: string): string {
-  return out.replace(/dlopen\(\) "([^"]+)" failed \(([^)]*)\)/g, (all, path: string, why: string) =>
-    path === IMAGE_FILTER_MODULE ? `dlopen() "${path}" failed (${why}; install the Debian package ${IMAGE_FILTER_PACKAGE})` : all,
-  );
-}
 
 /** Squid prints every line it processes; keep what matters for a diagnostic. */
 function squidRelevant(out: string): string {

@@ -37,3 +37,22 @@ export const nftChecker: Checker = {
   command: (f) => `/usr/sbin/nft -c -f ${shQuote(f.path)}`,
   parse: (out, code, f) => mapOutput('nft', out, code, f, [/^(?<path>\/[^\s:]+):(?<line>\d+):(?<col>\d+)(?:-\d+)?: /]),
 };
+
+/**
+ * mtail compiles the nginx caches' program without running it (`--compile_only`). It still binds
+ * its HTTP port, so the check asks for a free one on loopback (inside the view's own network
+ * namespace anyway), and --logtostderr keeps glog's files out of the temp directory. Errors name
+ * the program by its base name:
+ *   anycdn-nginx.mtail:12:3: Identifier `x' not declared.
+ */
+export const mtailChecker: Checker = {
+  kind: 'mtail',
+  binary: '/usr/bin/mtail',
+  debianPackage: 'mtail',
+  contentOnly: true,
+  command: (f) => `/usr/bin/mtail --compile_only --logtostderr --address 127.0.0.1 --port 0 --progs ${shQuote(f.path)}`,
+  parse: (out, code, f) => {
+    const base = f.path.replace(/^.*\//, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return mapOutput('mtail', out, code, f, [new RegExp(`^${base}:(?<line>\\d+):(?<col>\\d+)(?:-\\d+)?: `)]);
+  },
+};

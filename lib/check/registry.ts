@@ -5,7 +5,8 @@ import { birdChecker, healthcheckChecker, knotChecker, nodeChecker, shellChecker
 import { sysctlChecker, systemdChecker } from './host.ts';
 import { haproxyChecker, keepalivedChecker } from './lb.ts';
 import { namedCheckzoneChecker, shellcheckChecker } from './independent.ts';
-import { nftChecker, prometheusChecker, prometheusRulesChecker } from './monitoring.ts';
+import { mtailChecker, nftChecker, prometheusChecker, prometheusRulesChecker } from './monitoring.ts';
+import { pythonChecker, thumbnailerChecker } from './thumbnailer.ts';
 import type { Checker } from './types.ts';
 
 export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
@@ -15,6 +16,8 @@ export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
   shell: shellChecker,
   node: nodeChecker,
   healthcheck: healthcheckChecker,
+  python: pythonChecker,
+  thumbnailer: thumbnailerChecker,
   haproxy: haproxyChecker,
   keepalived: keepalivedChecker,
   nginx: nginxChecker,
@@ -23,6 +26,7 @@ export const CHECKERS: Partial<Record<CheckKind, Checker>> = {
   sysctl: sysctlChecker,
   prometheus: prometheusChecker,
   'prometheus-rules': prometheusRulesChecker,
+  mtail: mtailChecker,
   nft: nftChecker,
   shellcheck: shellcheckChecker,
   'named-checkzone': namedCheckzoneChecker,

@@ -579,11 +579,15 @@ function allowList(prefixes) {
     return v4 ? list.check(v4, "ipv4") : list.check(address, net6.isIP(address) === 4 ? "ipv4" : "ipv6");
   };
 }
+var ANNOUNCE_STATES = ["announced", "depreferred", "withdrawn", "draining", "drained"];
 function metricsText(m) {
   return [
-    "# HELP anycdn_anycast_state 1 for the announcement state the checker is in: announced, depreferred or withdrawn.",
+    "# HELP anycdn_anycast_state 1 for the announcement state the checker is in (the worst prefix's): announced, depreferred, withdrawn, draining or drained.",
     "# TYPE anycdn_anycast_state gauge",
-    ...["announced", "depreferred", "withdrawn"].map((s) => `anycdn_anycast_state{state="${s}"} ${m.state === s ? 1 : 0}`),
+    ...ANNOUNCE_STATES.map((s) => `anycdn_anycast_state{state="${s}"} ${m.state === s ? 1 : 0}`),
+    "# HELP anycdn_anycast_prefix_state 1 for the announcement state of each anycast prefix (by its model name).",
+    "# TYPE anycdn_anycast_prefix_state gauge",
+    ...m.prefixes.flatMap((p) => ANNOUNCE_STATES.map((s) => `anycdn_anycast_prefix_state{prefix="${p.name}",state="${s}"} ${p.state === s ? 1 : 0}`)),
     "# HELP anycdn_healthcheck_up 1 while the probe's verdict (with rise/fall) is up.",
     "# TYPE anycdn_healthcheck_up gauge",
     `anycdn_healthcheck_up{probe="dns"} ${m.dnsUp ? 1 : 0}`,
@@ -772,7 +776,7 @@ function startChecker(c, hooks = {}) {
     for (const p of probers) p.probe();
     for (const w of webs) w.probe();
   };
-  const status = c.status ? serveStatus(c.status, c.metrics, () => ({ state, dnsUp: groups.every((g) => g.verdict.up), imagePathUp: webVerdict.up, transitions })) : void 0;
+  const status = c.status ? serveStatus(c.status, c.metrics, () => ({ state, prefixes: groups, dnsUp: groups.every((g) => g.verdict.up), imagePathUp: webVerdict.up, transitions })) : void 0;
   if (drain.scope) log(`started drained (${drain.scope}): ${drain.phase() === "done" ? "stays withdrawn" : "withdrawn; the drain began before this start"}`);
   log(
     `started: withdrawn until ${c.rise} good probes (dns ${c.dns.name} @${groups.flatMap((g) => g.addresses).join(" ")}, image path ${webs.length > 1 ? `${c.http.url} ${c.http.url6}` : c.http.url}, on image path down: ${c.onImagePathDown})`

@@ -225,7 +225,7 @@ export function startChecker(c: Config, hooks: CheckerHooks = {}): Checker {
     for (const w of webs) w.probe();
   };
 
-  const status = c.status ? serveStatus(c.status, c.metrics, () => ({ state, dnsUp: groups.every((g) => g.verdict.up), imagePathUp: webVerdict.up, transitions })) : undefined;
+  const status = c.status ? serveStatus(c.status, c.metrics, () => ({ state, prefixes: groups, dnsUp: groups.every((g) => g.verdict.up), imagePathUp: webVerdict.up, transitions })) : undefined;
 
   if (drain.scope) log(`started drained (${drain.scope}): ${drain.phase() === 'done' ? 'stays withdrawn' : 'withdrawn; the drain began before this start'}`);
   log(

@@ -9,6 +9,8 @@ import { log } from './log.ts';
 /** What the endpoint reports, read at each request. */
 export interface StatusView {
   state: Announce;
+  /** Each anycast prefix's own state, by its model name. */
+  prefixes: { name: string; state: Announce }[];
   dnsUp: boolean;
   imagePathUp: boolean;
   transitions: number;
@@ -28,12 +30,21 @@ export function allowList(prefixes: string[]): (address: string | undefined) => 
   };
 }
 
-/** The checker's state in Prometheus' text format. */
+/** Every announcement state, in the order the metrics list them. */
+const ANNOUNCE_STATES: Announce[] = ['announced', 'depreferred', 'withdrawn', 'draining', 'drained'];
+
+/**
+ * The checker's state in Prometheus' text format: the overall state (the worst prefix's) and each
+ * prefix's, with the drain states, so alerts can tell a deliberate drain from a failure.
+ */
 export function metricsText(m: StatusView): string {
   return [
-    '# HELP anycdn_anycast_state 1 for the announcement state the checker is in: announced, depreferred or withdrawn.',
+    "# HELP anycdn_anycast_state 1 for the announcement state the checker is in (the worst prefix's): announced, depreferred, withdrawn, draining or drained.",
     '# TYPE anycdn_anycast_state gauge',
-    ...['announced', 'depreferred', 'withdrawn'].map((s) => `anycdn_anycast_state{state="${s}"} ${m.state === s ? 1 : 0}`),
+    ...ANNOUNCE_STATES.map((s) => `anycdn_anycast_state{state="${s}"} ${m.state === s ? 1 : 0}`),
+    '# HELP anycdn_anycast_prefix_state 1 for the announcement state of each anycast prefix (by its model name).',
+    '# TYPE anycdn_anycast_prefix_state gauge',
+    ...m.prefixes.flatMap((p) => ANNOUNCE_STATES.map((s) => `anycdn_anycast_prefix_state{prefix="${p.name}",state="${s}"} ${p.state === s ? 1 : 0}`)),
     "# HELP anycdn_healthcheck_up 1 while the probe's verdict (with rise/fall) is up.",
     '# TYPE anycdn_healthcheck_up gauge',
     `anycdn_healthcheck_up{probe="dns"} ${m.dnsUp ? 1 : 0}`,

@@ -74,8 +74,14 @@ export function photoSet(): { name: string; data: Buffer; width: number; height:
   return sizes.map(([width, height], i) => ({ name: `photo/${String(i).padStart(4, '0')}.png`, data: png(width, height, 1000 + i, 24), width, height }));
 }
 
-/** Width and height from a PNG's IHDR, or from a JPEG's first SOF marker; undefined for anything else. */
-export function imageSize(b: Buffer): { type: 'png' | 'jpeg'; width: number; height: number } | undefined {
+/** Width and height from a PNG's IHDR, a JPEG's first SOF marker, a WebP's first chunk or an AVIF's ispe; undefined for anything else. */
+export function imageSize(b: Buffer): { type: 'png' | 'jpeg' | 'webp' | 'avif'; width: number; height: number } | undefined {
+  if (b.length >= 30 && b.toString('ascii', 0, 4) === 'RIFF' && b.toString('ascii', 8, 12) === 'WEBP') return webpSize(b);
+  if (b.length >= 12 && b.toString('ascii', 4, 8) === 'ftyp' && ['avif', 'avis'].includes(b.toString('ascii', 8, 12))) {
+    // The first image spatial extent property (ispe): version and flags, then width and height.
+    const at = b.indexOf('ispe', 12, 'ascii');
+    return at < 0 || at + 16 > b.length ? undefined : { type: 'avif', width: b.readUInt32BE(at + 8), height: b.readUInt32BE(at + 12) };
+  }
   if (b.length >= 24 && b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) && b.toString('ascii', 12, 16) === 'IHDR') {
     return { type: 'png', width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
   }
@@ -92,4 +98,27 @@ export function imageSize(b: Buffer): { type: 'png' | 'jpeg'; width: number; hei
     i += 2 + len;
   }
   return undefined;
+}
+
+/** A WebP's size from its first chunk: VP8X (extended), VP8L (lossless) or VP8 (lossy). */
+function webpSize(b: Buffer): { type: 'webp'; width: number; height: number } | undefined {
+  const chunk = b.toString('ascii', 12, 16);
+  if (chunk === 'VP8X') return { type: 'webp', width: 1 + b.readUIntLE(24, 3), height: 1 + b.readUIntLE(27, 3) };
+  if (chunk === 'VP8L' && b[20] === 0x2f) {
+    const bits = b.readUInt32LE(21);
+    return { type: 'webp', width: 1 + (bits & 0x3fff), height: 1 + ((bits >> 14) & 0x3fff) };
+  }
+  if (chunk === 'VP8 ' && b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a) return { type: 'webp', width: b.readUInt16LE(26) & 0x3fff, height: b.readUInt16LE(28) & 0x3fff };
+  return undefined;
+}
+
+/** Whether a JPEG is progressive: its frame header is SOF2 (or another progressive SOF). */
+export function isProgressiveJpeg(b: Buffer): boolean {
+  let i = 2;
+  while (i + 4 < b.length && b[i] === 0xff) {
+    const marker = b[i + 1]!;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return [0xc2, 0xc6, 0xca, 0xce].includes(marker);
+    i += 2 + b.readUInt16BE(i + 2);
+  }
+  return false;
 }

@@ -23,8 +23,10 @@ export const PORTS = {
   bfdMultihop: 4784,
   /** haproxy's stats page, liveness URI and local Prometheus exporter, on haproxy.statsAddress. */
   haproxyStats: 8404,
-  /** nginx's image_filter server for derived images, on loopback (lib/render/nginx-transforms.ts). */
-  nginxTransform: 8089,
+  /** anycdn-thumbnailer, which makes derived images for its nginx, on loopback (lib/render/thumbnailer.ts). */
+  thumbnailer: 8089,
+  /** The nginx image server's loopback listener, where the thumbnailer reads originals through the cache. */
+  nginxOriginals: 8090,
   /** Squid's cache manager on loopback (with `monitoring`), for prometheus-squid-exporter: Debian's default. */
   squidManager: 3128,
 } as const;
@@ -33,7 +35,7 @@ export const PORTS = {
 export const CACHE_PORT = PORTS.http;
 
 /** An exporter of the Debian packages, by the Prometheus job that scrapes it. */
-export type ExporterKind = 'node' | 'bird' | 'haproxy' | 'nginx' | 'squid';
+export type ExporterKind = 'node' | 'bird' | 'haproxy' | 'nginx' | 'mtail' | 'squid';
 
 /**
  * Where each exporter listens on a host's own address (the Debian packages' default ports).
@@ -44,6 +46,8 @@ export const EXPORTER_PORTS: Record<ExporterKind, number> = {
   node: 9100,
   haproxy: 9101,
   nginx: 9113,
+  // mtail's own default port: the nginx caches' hit and origin-error counters, from the access log.
+  mtail: 3903,
   squid: 9301,
   bird: 9324,
 };

@@ -236,13 +236,15 @@ const monitoring = z
       .max(32)
       .describe('Prefixes that may scrape the exporters (the server among them). haproxy and the health checker refuse other sources; aws sites admit only these in the security groups.'),
     scrapeIntervalSec: z.number().int().min(5).max(300).default(15).describe('How often Prometheus scrapes each exporter.'),
-    hitRatioMin: z.number().min(0).max(1).default(0.5).describe("Alert when a Squid cache answers a smaller share of requests from cache than this (0..1), over 30 minutes (nginx's stub_status has no cache counters)."),
-    originErrorRatioMax: z.number().min(0).max(1).default(0.05).describe("Alert when a larger share than this (0..1) of a Squid cache's fetches from the shield or origin, or of the images haproxy serves, fails, over 10 minutes."),
-    runbookBaseUrl: z
+    hitRatioMin: z.number().min(0).max(1).default(0.5).describe('Alert when a cache (nginx or Squid) answers a smaller share of requests from cache than this (0..1), over 30 minutes.'),
+    originErrorRatioMax: z.number().min(0).max(1).default(0.05).describe("Alert when a larger share than this (0..1) of a cache's fetches from the shield or origin, or of the images haproxy serves, fails, over 10 minutes."),
+    runbooksUrl: z
       .string()
-      .regex(/^https?:\/\/[A-Za-z0-9.:-]+(\/[A-Za-z0-9._~\/-]*)?$/, { message: 'must be an http(s) URL of letters, digits and . _ ~ / - such as https://git.example.net/anycdn/blob/main' })
+      .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%\/+-]*)?$/, {
+        message: 'must be the http(s) URL of docs/runbooks.md as your team publishes it, such as https://git.example.net/cdn/anycdn/-/blob/main/docs/runbooks.md (no query, fragment or credentials)',
+      })
       .optional()
-      .describe("Where this repository's docs are browsed (https://git.example.net/anycdn/blob/main): alerts' runbook_url is this plus docs/<page>#<section>; without it, the path in the repository."),
+      .describe("Where your team publishes anycdn's docs/runbooks.md: every alert's runbook_url is this URL and the alert's section. Without it, the path docs/runbooks.md in your anycdn checkout."),
   })
   .optional()
   .describe('Optional. Prometheus monitoring: with it every host runs the Debian exporters of its daemons on its own address, and render writes monitoring/prometheus/.');

@@ -136,11 +136,8 @@ export const classifyNginx: Classifier = (before, after) => {
   );
 };
 
-/** A load_module added needs its package installed before the reload (a reload would fail without it). */
 function nginxClass(c: Signed): ImpactClass {
-  if (/^proxy_cache_path\b/.test(c.s.text)) return 'nginx-restart-cache-loss';
-  if (c.sign === '+' && /^load_module\b/.test(c.s.text)) return 'nginx-module-install';
-  return 'nginx-reload';
+  return /^proxy_cache_path\b/.test(c.s.text) ? 'nginx-restart-cache-loss' : 'nginx-reload';
 }
 
 /** What makes a cache the same cache across a reload: its path, levels and zone (name:size). */
@@ -266,4 +263,28 @@ export const classifyHealthcheckConf: Classifier = (before, after) => {
     else out.push({ class: 'healthcheck-reload', reason: what });
   }
   return out.length ? out : [{ class: 'healthcheck-reload', reason: 'the health checker config (layout only)' }];
+};
+
+/**
+ * The thumbnailer's config. A reload (SIGHUP) takes everything but where it listens: new settings
+ * and workers (widths, formats, qualities, limits, where it reads originals). A new listen address
+ * or port, or a new connection limit, needs a restart (the program refuses it on a reload and keeps running on the old one).
+ */
+export const classifyThumbnailerConf: Classifier = (before, after) => {
+  if (before === after) return [];
+  let b: Map<string, string>;
+  let a: Map<string, string>;
+  try {
+    b = leaves(JSON.parse(before));
+    a = leaves(JSON.parse(after));
+  } catch {
+    return [{ class: 'thumbnailer-restart', reason: 'the thumbnailer config' }];
+  }
+  const out: Impact[] = [];
+  for (const k of [...new Set([...b.keys(), ...a.keys()])]) {
+    const [x, y] = [b.get(k), a.get(k)];
+    if (x === y || k === '//') continue;
+    out.push({ class: k.startsWith('listen.') || k === 'maxConnections' || x === undefined || y === undefined ? 'thumbnailer-restart' : 'thumbnailer-reload', reason: `${k}: ${x ?? '(none)'} -> ${y ?? '(none)'}` });
+  }
+  return out.length ? out : [{ class: 'thumbnailer-reload', reason: 'the thumbnailer config (layout only)' }];
 };

@@ -8,7 +8,7 @@
 import { byCodePoint } from '../model/order.ts';
 import type { Topology } from '../model/schema.ts';
 import { hasRole, vrrpPriority } from '../model/facts.ts';
-import { IMAGE_FILTER_PACKAGE, PATHS, PROMETHEUS_HOST, unitPackages } from '../render/index.ts';
+import { PATHS, PROMETHEUS_HOST, unitPackages } from '../render/index.ts';
 import { IMPACTS, worst, type ImpactClass } from './impact.ts';
 import type { CloudChange, DaemonChange, HostChange, SiteChange, Step } from './types.ts';
 
@@ -34,14 +34,14 @@ function daemonAction(d: DaemonChange): string | undefined {
     case 'haproxy-reload':
     case 'haproxy-ring-move':
     case 'healthcheck-reload':
+    case 'thumbnailer-reload':
     case 'prometheus-reload':
+    case 'mtail-reload':
     case 'keepalived-reload':
     case 'keepalived-vip-move':
     case 'nginx-reload':
     case 'squid-reconfigure':
       return `systemctl reload ${u}`;
-    case 'nginx-module-install':
-      return `apt-get install -y ${IMAGE_FILTER_PACKAGE} && systemctl reload ${u}`;
     case 'squid-restart-rebuild':
       return `systemctl stop squid && squid -z -N -f ${PATHS.squidConf} && systemctl start squid`;
     case 'daemon-add':
@@ -59,7 +59,7 @@ function daemonAction(d: DaemonChange): string | undefined {
 }
 
 /** Units first (daemon-reload), then sysctls, then the daemons in the order they start. */
-const UNIT_ORDER = ['sysctl', 'anycdn-secrets', 'knot', 'bird', 'anycdn-healthcheck', 'haproxy', 'keepalived', 'nginx', 'squid', 'prometheus'];
+const UNIT_ORDER = ['sysctl', 'anycdn-secrets', 'knot', 'bird', 'anycdn-healthcheck', 'haproxy', 'keepalived', 'anycdn-thumbnailer', 'nginx', 'squid', 'prometheus'];
 const unitRank = (u: string) => (UNIT_ORDER.includes(u) ? UNIT_ORDER.indexOf(u) : UNIT_ORDER.length);
 
 /** An lb host drained or undrained in the model (lib/plan/classify.ts marks its keepalived impact). */

@@ -9,9 +9,9 @@ import { isIP } from 'node:net';
 import { originTargets, type Role } from '../model/facts.ts';
 import type { Host, Site, Topology } from '../model/schema.ts';
 import { servedCertPath } from './endpoints.ts';
-import { IMAGE_FILTER_PACKAGE } from './nginx-transforms.ts';
 import { birdSecretFile, PATHS } from './paths.ts';
 import { serviceValues, unitSpecs, type UnitSpec } from './units.ts';
+import { THUMBNAILER_PACKAGES, THUMBNAILER_UNIT } from './thumbnailer.ts';
 
 export interface DirNeed {
   path: string;
@@ -54,9 +54,9 @@ const UNITS: Record<string, { packages: string[]; role?: Role }> = {
   haproxy: { packages: ['haproxy'], role: 'lb' },
   // nft: `anycdn drain` of an lb host holds new connections to the VIP off (lib/drain/plan.ts).
   keepalived: { packages: ['keepalived', 'nftables'], role: 'lb' },
-  // image_filter for derived images (images.transforms): installed with every nginx cache, so
-  // turning transforms on or off is a reload, never a package change on a running host.
-  nginx: { packages: ['nginx', IMAGE_FILTER_PACKAGE], role: 'cache' },
+  nginx: { packages: ['nginx'], role: 'cache' },
+  // Derived images (images.transforms): libvips through GObject introspection, on Debian's python3.
+  [THUMBNAILER_UNIT]: { packages: THUMBNAILER_PACKAGES, role: 'cache' },
   squid: { packages: ['squid'], role: 'cache' },
   'anycdn-exporter-firewall': { packages: ['nftables'] },
   // The issuer (acme.issuer, a host of any role; it opens no listener): the ACME client,
@@ -67,6 +67,7 @@ const UNITS: Record<string, { packages: string[]; role?: Role }> = {
   'prometheus-node-exporter': { packages: ['prometheus-node-exporter'] },
   'prometheus-bird-exporter': { packages: ['prometheus-bird-exporter'], role: 'dns' },
   'prometheus-nginx-exporter': { packages: ['prometheus-nginx-exporter'], role: 'cache' },
+  mtail: { packages: ['mtail'], role: 'cache' },
   'prometheus-squid-exporter': { packages: ['prometheus-squid-exporter'], role: 'cache' },
 };
 

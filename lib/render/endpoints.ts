@@ -40,8 +40,8 @@ export const HAPROXY_ALIVE_PATH = '/haproxy-alive';
 export const HAPROXY_STATS_PATH = '/stats';
 /** Where nginx's stub_status answers: loopback only, never the host address haproxy sends traffic to. */
 export const NGINX_STATUS = { address: LOOPBACK4, port: PORTS.http, path: '/nginx_status' } as const;
-/** The transform server of derived images: loopback only, reached by this nginx alone. */
-export const TRANSFORM = { address: LOOPBACK4, port: PORTS.nginxTransform } as const;
+/** anycdn-thumbnailer's own status (its counters), on its loopback listener. */
+export const THUMBNAILER_HEALTH_PATH = '/.anycdn/thumbnailer';
 
 /** A stable key for what a listener is for; one purpose may have several endpoints (families, transports). */
 export type Purpose =
@@ -55,8 +55,10 @@ export type Purpose =
   | 'cache-http'
   /** nginx's stub_status, for its exporter. */
   | 'cache-status'
-  /** nginx's transform server for derived images. */
-  | 'cache-transform'
+  /** The image server again on loopback: where anycdn-thumbnailer reads the originals through this cache. */
+  | 'cache-originals'
+  /** anycdn-thumbnailer on loopback: nginx's upstream for derived-image misses. */
+  | 'thumbnailer'
   /** Squid's cache manager, for its exporter. */
   | 'cache-manager'
   /** Knot on the anycast service addresses, on the host's own addresses, on loopback. */
@@ -116,7 +118,7 @@ export interface Endpoint {
 }
 
 /** The scrape config's jobs, in its order: each `metrics` endpoint names one. */
-export const METRICS_JOBS = ['node', 'bird', 'anycdn-healthcheck', 'haproxy', 'nginx', 'squid'] as const;
+export const METRICS_JOBS = ['node', 'bird', 'anycdn-healthcheck', 'haproxy', 'nginx', 'mtail', 'squid'] as const;
 
 const WORLD: Reach = { from: 'world' };
 const HOST: Reach = { from: 'host' };
@@ -227,7 +229,7 @@ function cacheEndpoints(t: Topology, site: Site, host: Host, engine: 'nginx' | '
     return [
       serving,
       local('cache-status', NGINX_STATUS.address, NGINX_STATUS.port, { kind: 'http', path: NGINX_STATUS.path, status: 200 }),
-      ...(transformsOf(t) ? [local('cache-transform', TRANSFORM.address, TRANSFORM.port)] : []),
+      ...(transformsOf(t) ? [local('cache-originals', LOOPBACK4, PORTS.nginxOriginals)] : []),
     ];
   }
   return [serving, ...(t.cdn.monitoring ? [local('cache-manager', LOOPBACK4, PORTS.squidManager)] : [])];
@@ -249,12 +251,16 @@ export function unitEndpoints(t: Topology, site: Site, host: Host, unit: string)
     case 'nginx':
     case 'squid':
       return cacheEndpoints(t, site, host, unit);
+    case 'anycdn-thumbnailer':
+      return [{ purpose: 'thumbnailer', unit, transport: 'tcp', protocol: 'http', family: 4, address: LOOPBACK4, port: PORTS.thumbnailer, reach: HOST, health: { kind: 'http', path: THUMBNAILER_HEALTH_PATH, status: 200 } }];
     case 'prometheus-node-exporter':
       return [exporter(t, host, unit, 'node', 'firewall')];
     case 'prometheus-bird-exporter':
       return runsBird(site, host) ? [exporter(t, host, unit, 'bird', 'firewall')] : [];
     case 'prometheus-nginx-exporter':
       return [exporter(t, host, unit, 'nginx', 'firewall')];
+    case 'mtail':
+      return [exporter(t, host, unit, 'mtail', 'firewall')];
     case 'prometheus-squid-exporter':
       return [exporter(t, host, unit, 'squid', 'firewall')];
     default:

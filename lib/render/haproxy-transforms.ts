@@ -5,7 +5,7 @@
 // The refusal is one regex match per request under the prefix: a width not listed, a non-canonical
 // spelling (/_w/0256/, /_w/256//a.png), a missing image path, or a transform of a transform
 // (/_w/64/_w/512/a.png) is answered 400 here. So one derived image has one URL, and one cache key.
-import { derivedPathPattern, needsDerivedBackend, nestedPathPattern, refusalText, transformCaches, transformsOf } from '../model/transforms.ts';
+import { acceptPattern, derivedPathPattern, FORMAT_TYPES, needsDerivedBackend, negotiates, nestedPathPattern, refusalText, SOURCE_ACCEPT, transformCaches, transformsOf } from '../model/transforms.ts';
 import type { Site, Topology } from '../model/schema.ts';
 import { comment, ident, kw, quote, type HaproxyLine, type HaproxySection } from './syntax/haproxy.ts';
 
@@ -23,6 +23,16 @@ export function derivedFrontendLines(t: Topology, site: Site): HaproxyLine[] {
     kw('acl', 'derived_nested', 'path_reg', nestedPathPattern(tr)),
     kw('http-request', 'return', 'status', '400', 'content-type', 'text/plain', 'string', quote(refusalText(tr)), 'if', 'derived', '!derived_ok', 'or', 'derived_nested'),
   ];
+  if (negotiates(tr)) {
+    // Each rule sees the header the one before it left: once a format is chosen, no later one matches.
+    const types = tr.formats.map((f) => FORMAT_TYPES[f]);
+    lines.push(
+      comment(`formats (images.transforms.formats): the first of ${tr.formats.join(', ')} the client names in Accept, else the original's; the Accept left here is all every cache keys on`),
+      ...tr.formats.map((f) => kw('acl', `accept_${f}`, 'req.hdr(accept)', '-m', 'reg', '-i', quote(acceptPattern(f)))),
+      ...tr.formats.map((f) => kw('http-request', 'set-header', 'Accept', FORMAT_TYPES[f], 'if', 'derived', `accept_${f}`)),
+      kw('http-request', 'set-header', 'Accept', quote(SOURCE_ACCEPT), 'if', 'derived', '!{', 'req.hdr(accept)', '-m', 'str', ...types, '}'),
+    );
+  }
   if (needsDerivedBackend(t, site)) {
     lines.push(comment('Squid cannot resize: derived images go to the nginx caches'), kw('use_backend', DERIVED_BACKEND, 'if', 'derived'));
   }

@@ -27,6 +27,7 @@ import { comment, emitHaproxy, ident, kw, quote, type HaproxyLine, type HaproxyS
 import { comment as sysctlComment, emitSysctl, setting, sysctlSettings, type SysctlLine } from './syntax/sysctl.ts';
 import type { Renderer } from './types.ts';
 import { derivedFrontendLines, withDerivedBackend } from './haproxy-transforms.ts';
+import { derivedTimeouts, transformsOf } from '../model/transforms.ts';
 
 /** The VIP frontend: `anycdn drain` counts its requests in flight (`show sess`: fe=images). */
 export const FRONTEND = 'images';
@@ -297,11 +298,12 @@ function statsLines(endpoints: Endpoint[]): HaproxyLine[] {
 
 /**
  * A miss costs the cache its origin connect + read time, twice when it goes through the shield
- * first; haproxy must wait that long before it gives up (and retries) on a cache.
+ * first; haproxy must wait that long before it gives up (and retries) on a cache. A derived miss
+ * may take longer (lib/model/transforms.ts derivedTimeouts): the original, a worker, the transform.
  */
 export function serverTimeoutSec(t: Topology): number {
   const c = t.cdn.cache;
-  return Math.max(30, 2 * (c.originConnectTimeoutSec + c.originReadTimeoutSec) + 5);
+  return Math.max(30, 2 * (c.originConnectTimeoutSec + c.originReadTimeoutSec) + 5, transformsOf(t) ? derivedTimeouts(t).viaShield + 5 : 0);
 }
 
 const TLS12_CIPHERS = [

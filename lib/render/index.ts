@@ -12,14 +12,16 @@ import { renderHealthcheck } from './healthcheck.ts';
 import { renderKeepalived } from './keepalived.ts';
 import { renderKnot } from './knot.ts';
 import { PROMETHEUS_HOST, renderPrometheus } from './prometheus.ts';
+import { renderMtail } from './mtail.ts';
 import { renderNginx } from './nginx.ts';
 import { renderSecrets } from './secrets.ts';
 import { renderCerts } from './certs.ts';
 import { renderSquid } from './squid.ts';
+import { renderThumbnailer } from './thumbnailer.ts';
 import type { RenderContext, RenderedFile, Renderer } from './types.ts';
 import { renderUnits, unitSpecs, type UnitSpec } from './units.ts';
 
-export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderCerts, renderHaproxy, renderKeepalived, renderNginx, renderSquid, renderExporterFirewall, renderUnits];
+export const RENDERERS: Renderer[] = [renderBird, renderKnot, renderHealthcheck, renderSecrets, renderCerts, renderHaproxy, renderKeepalived, renderNginx, renderMtail, renderThumbnailer, renderSquid, renderExporterFirewall, renderUnits];
 
 /**
  * One host's render, the one thing every adapter reads: its files, its units as data, the Debian
@@ -105,7 +107,6 @@ export { endpointUrl, healthPath, hostPort, withPurpose } from './endpoints.ts';
 export { BACKEND, FRONTEND, LB_DRAIN_KEY } from './haproxy.ts';
 export { VRRP_DRAIN_TRACK } from './keepalived.ts';
 export { buildRing, ringChange, type RingChange, type RingServer, type UriBalance } from './haproxy-ring.ts';
-export { IMAGE_FILTER_MODULE, IMAGE_FILTER_PACKAGE } from './nginx-transforms.ts';
 export { birdSecretFile, PATHS, zoneFile } from './paths.ts';
 export { PROMETHEUS_HOST } from './prometheus.ts';
 export { roas, routingFiles, ROUTING_DIR, type Roa } from './routing.ts';

@@ -24,7 +24,7 @@ import { blank, block, stmt, type Node } from './syntax/brace.ts';
 import { emitNginx, quote, template } from './syntax/nginx.ts';
 import { ip } from './syntax/word.ts';
 import type { Renderer } from './types.ts';
-import { derivedLocations, transformHttp, transformModule } from './nginx-transforms.ts';
+import { derivedLocations, originalsListen, transformHttp } from './nginx-transforms.ts';
 
 const ZONE = 'anycdn';
 /** The variable that is 1 for a status cache.validSec does not list. */
@@ -35,10 +35,13 @@ const UPSTREAM_HIDDEN = ['Via', 'X-Cache', 'X-Cache-Lookup', 'X-Cache-Status', '
 /** Origin response headers clients never need to see. */
 const S3_HIDDEN = ['x-amz-id-2', 'x-amz-request-id', 'x-amz-server-side-encryption', 'x-amz-version-id', 'x-amz-replication-status', 'x-amz-storage-class'];
 
+/** The access log's keyed fields, which mtail's program reads (lib/render/mtail.ts). */
+export const LOG_FIELDS = { cacheStatus: 'cache=', upstream: 'upstream=', upstreamStatus: 'upstream_status=', upstreamTime: 'upstream_time=' } as const;
+
 const LOG_FORMAT = template(
   `$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time ` +
-    `cache=$upstream_cache_status upstream=$upstream_addr upstream_status=$upstream_status ` +
-    `upstream_time=$upstream_response_time "$http_referer" "$http_user_agent"`,
+    `${LOG_FIELDS.cacheStatus}$upstream_cache_status ${LOG_FIELDS.upstream}$upstream_addr ${LOG_FIELDS.upstreamStatus}$upstream_status ` +
+    `${LOG_FIELDS.upstreamTime}$upstream_response_time "$http_referer" "$http_user_agent"`,
 );
 
 export const renderNginx: Renderer = (t, site, host) => {
@@ -62,7 +65,6 @@ export function nginxTempPath(kind: (typeof TEMP_KINDS)[number]): string {
 
 export function nginxTree(t: Topology, site: Site, host: Host): Node[] {
   return [
-    ...transformModule(t),
     stmt('user', 'www-data'),
     stmt('worker_processes', 'auto'),
     stmt('worker_rlimit_nofile', 65536),
@@ -167,14 +169,16 @@ function healthLocation(): Node {
 
 function imageServer(t: Topology, site: Site, host: Host, serving: Endpoint, origins: OriginTarget[], viaShield: boolean): Node[] {
   const c = t.cdn.cache;
+  const cacheKey = c.keyIncludesQuery ? '$uri$is_args$args' : '$uri';
   const nodes: Node[] = [
     stmt('listen', quote(hostPort(serving))),
+    ...originalsListen(t, site, host),
     stmt('server_name', quote(t.cdn.imageHost)),
     blank,
     block(['if', '($request_method', '!~', '^(GET|HEAD)$', ')'], [stmt('return', 405)]),
     blank,
     stmt('proxy_cache', ZONE),
-    stmt('proxy_cache_key', c.keyIncludesQuery ? '$uri$is_args$args' : '$uri'),
+    stmt('proxy_cache_key', cacheKey),
     ...validEntries(t).map(([status, sec]) => stmt('proxy_cache_valid', quote(status), quote(`${sec}s`))),
     stmt('proxy_cache_use_stale', 'error', 'timeout', 'updating', 'http_500', 'http_502', 'http_503', 'http_504'),
     stmt('proxy_cache_background_update', 'on'),
@@ -198,7 +202,7 @@ function imageServer(t: Topology, site: Site, host: Host, serving: Endpoint, ori
     healthLocation(),
   ];
   const stripQuery = c.keyIncludesQuery ? [] : [stmt('rewrite', '^', '$uri?', 'break')];
-  nodes.push(...derivedLocations(t, site, viaShield, stripQuery));
+  nodes.push(...derivedLocations(t, site, host, viaShield, stripQuery, cacheKey));
   const shield = viaShield ? (next: string) => [stmt('proxy_pass', 'http://shield'), ...requestHeaders(t.cdn.imageHost), ...fallThrough(next)] : undefined;
   nodes.push(...originLocations(origins, stripQuery, shield));
   return nodes;

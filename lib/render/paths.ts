@@ -19,6 +19,7 @@ export const PATHS = {
   /** `anycdn drain` writes 1 here on lb hosts; keepalived tracks it (weight 0: FAULT, the peer takes the VIP). */
   vrrpDrain: '/run/anycdn/vrrp-drain',
   node: '/usr/bin/node',
+  python: '/usr/bin/python3',
   fetchSecrets: '/usr/local/sbin/anycdn-fetch-secrets',
   unitsDir: '/etc/systemd/system',
   // lb hosts: haproxy, keepalived
@@ -40,6 +41,9 @@ export const PATHS = {
   nginxTempDir: '/var/lib/nginx',
   nginxAccessLog: '/var/log/nginx/access.log',
   nginxErrorLog: '/var/log/nginx/error.log',
+  /** nginx caches with images.transforms: the thumbnailer (a Python program) and its config. */
+  thumbnailer: '/usr/local/lib/anycdn/anycdn-thumbnailer.py',
+  thumbnailerConf: '/usr/local/etc/anycdn/thumbnailer.json',
   // cache hosts: squid
   squidConf: '/etc/squid/squid.conf',
   squidPid: '/run/squid.pid',
@@ -73,6 +77,8 @@ export const PATHS = {
   certLock: '/run/anycdn/cert-install.lock',
   /** node-exporter's textfile with the notAfter of every certificate haproxy serves. */
   certMetrics: '/var/lib/prometheus/node-exporter/anycdn-tls.prom',
+  // nginx caches: mtail's program that counts cache statuses from the access log (Debian's mtail reads /etc/mtail).
+  mtailProgram: '/etc/mtail/anycdn-nginx.mtail',
   // The Prometheus server (out/monitoring/prometheus/).
   prometheusConf: '/etc/prometheus/prometheus.yml',
   prometheusRules: '/etc/prometheus/anycdn-rules.yml',

@@ -4,15 +4,15 @@
 // really emits (test/lab/monitoring.test.ts scrapes each kind in the lab).
 import { stringify } from 'yaml';
 import { MONITORING_DIR } from '../model/rules/monitoring.ts';
-import type { Host, Site, Topology } from '../model/schema.ts';
-import { CERT_PAGE_DAYS, CERT_WARN_DAYS, RENEW_MIN_LEFT_DAYS } from './acme-facts.ts';
+import type { Topology } from '../model/schema.ts';
+import { ruleGroups } from './alerts/index.ts';
 import { hostEndpoints, hostPort, METRICS_JOBS } from './endpoints.ts';
-import { BACKEND } from './haproxy.ts';
 import { fileText } from './header.ts';
 import { PATHS } from './paths.ts';
 import type { RenderedFile } from './types.ts';
 import { unitSpecs } from './units.ts';
-import { BFD_NOT_UP_SUMMARY, bfdNotUpExpr } from './bfd-alert.ts';
+
+export { alertRules } from './alerts/index.ts';
 
 /** The pseudo host the server's files belong to: out/monitoring/prometheus/<path>. */
 export const PROMETHEUS_HOST = { site: MONITORING_DIR, host: 'prometheus' } as const;
@@ -38,87 +38,6 @@ export function renderPrometheus(t: Topology): RenderedFile[] {
   };
   return [
     { ...PROMETHEUS_HOST, path: PATHS.prometheusConf, content: fileText([...header, stringify(config, { lineWidth: 0 })]), mode: 0o644, check: 'prometheus' },
-    { ...PROMETHEUS_HOST, path: PATHS.prometheusRules, content: fileText([...header, stringify({ groups: [{ name: 'anycdn', rules: alertRules(t) }] }, { lineWidth: 0 })]), mode: 0o644, check: 'prometheus-rules' },
-  ];
-}
-
-interface AlertRule {
-  alert: string;
-  expr: string;
-  for: string;
-  labels: { severity: 'critical' | 'warning' };
-  annotations: { summary: string; runbook_url?: string };
-}
-
-/** Where an alert's runbook is: docs/<page>#<section>, under monitoring.runbookBaseUrl when set. */
-export function runbookUrl(t: Topology, page: string, section: string): string {
-  const base = t.cdn.monitoring?.runbookBaseUrl;
-  return `${base ? `${base.replace(/\/$/, '')}/` : ''}docs/${page}#${section}`;
-}
-
-/** The docs section that says what to do when a certificate alert fires. */
-export const CERT_RUNBOOK = { page: 'certificates.md', section: 'when-the-expiry-alert-fires' } as const;
-
-/**
- * For every certificate the lb hosts serve (anycdn_tls_cert_not_after_seconds, written by
- * anycdn-cert-install at every install and haproxy start): a warning at 21 days left, a page at 7.
- * Renewal runs at 28 days left at the latest, so the warning means a week of failed renewals.
- */
-function certRules(t: Topology): AlertRule[] {
-  const left = 'anycdn_tls_cert_not_after_seconds - time()';
-  const runbook_url = runbookUrl(t, CERT_RUNBOOK.page, CERT_RUNBOOK.section);
-  const summary = (what: string) => `the certificate {{ $labels.path }} haproxy serves on {{ $labels.host }} ({{ $labels.site }}) expires in {{ $value | humanizeDuration }}: ${what}`;
-  const withRunbook = (r: AlertRule): AlertRule => ({ ...r, annotations: { ...r.annotations, runbook_url } });
-  return [
-    withRunbook(rule('CertificateExpiresSoon', `${left} < ${CERT_WARN_DAYS} * 86400 and ${left} >= ${CERT_PAGE_DAYS} * 86400`, '10m', 'warning', summary(`renewal has failed for a week (it renews at ${RENEW_MIN_LEFT_DAYS} days left)`))),
-    withRunbook(rule('CertificateExpiresVerySoon', `${left} < ${CERT_PAGE_DAYS} * 86400`, '10m', 'critical', summary('clients refuse HTTPS when it lapses'))),
-  ];
-}
-
-const rule = (alert: string, expr: string, forDuration: string, severity: 'critical' | 'warning', summary: string): AlertRule => ({
-  alert,
-  expr,
-  for: forDuration,
-  labels: { severity },
-  annotations: { summary },
-});
-
-/** The alerts, by what an operator acts on. Thresholds come from `monitoring`. */
-export function alertRules(t: Topology): AlertRule[] {
-  const m = t.cdn.monitoring!;
-  const by = 'sum by (site, host)';
-  const bfd = bfdNotUpExpr(t);
-  return [
-    rule('AnycastWithdrawn', 'anycdn_anycast_state{state="withdrawn"} == 1', '1m', 'critical', '{{ $labels.host }} ({{ $labels.site }}) does not announce the anycast DNS prefix: its DNS failed (or its image path, with onImagePathDown: withdraw)'),
-    rule('AnycastDepreferred', 'anycdn_anycast_state{state="depreferred"} == 1', '5m', 'warning', '{{ $labels.host }} ({{ $labels.site }}) announces the anycast prefix depreferred: its image path fails'),
-    rule('VrrpNoMaster', 'sum by (site) (anycdn_vrrp_master) < 1', '30s', 'critical', 'no lb host of {{ $labels.site }} holds the image VIP'),
-    rule('VrrpTwoMasters', 'sum by (site) (anycdn_vrrp_master) > 1', '30s', 'critical', 'both lb hosts of {{ $labels.site }} claim the image VIP (VRRP adverts lost between them?)'),
-    rule('CacheDown', `haproxy_server_status{proxy="${BACKEND}",state="DOWN"} == 1`, '1m', 'warning', 'haproxy on {{ $labels.host }} ({{ $labels.site }}) sees cache {{ $labels.server }} down'),
-    rule('CacheDaemonDown', 'nginx_up == 0 or squid_up == 0', '1m', 'critical', 'the cache daemon on {{ $labels.host }} ({{ $labels.site }}) does not answer its exporter'),
-    rule('BgpSessionDown', 'bird_protocol_up{proto="BGP"} == 0', '1m', 'critical', 'BGP session {{ $labels.name }} of {{ $labels.host }} ({{ $labels.site }}) is down'),
-    ...(bfd ? [rule('BfdSessionNotUp', bfd, '1m', 'warning', BFD_NOT_UP_SUMMARY)] : []),
-    rule(
-      'CacheHitRatioLow',
-      `${by} (rate(squid_client_http_hits_total[30m])) / ${by} (rate(squid_client_http_requests_total[30m])) < ${m.hitRatioMin} and ${by} (rate(squid_client_http_requests_total[30m])) > 1`,
-      '15m',
-      'warning',
-      `{{ $labels.host }} ({{ $labels.site }}) answers {{ $value | humanizePercentage }} of requests from cache, below ${m.hitRatioMin}`,
-    ),
-    rule(
-      'OriginErrors',
-      `${by} (rate(squid_server_http_errors_total[10m])) / ${by} (rate(squid_server_http_requests_total[10m]) > 0) > ${m.originErrorRatioMax}`,
-      '10m',
-      'warning',
-      `{{ $value | humanizePercentage }} of {{ $labels.host }}'s fetches from the shield or origin fail ({{ $labels.site }}), above ${m.originErrorRatioMax}`,
-    ),
-    rule(
-      'ImageErrors',
-      `${by} (rate(haproxy_backend_http_responses_total{proxy="${BACKEND}",code="5xx"}[10m])) / ${by} (rate(haproxy_backend_http_responses_total{proxy="${BACKEND}"}[10m]) > 0) > ${m.originErrorRatioMax}`,
-      '10m',
-      'warning',
-      `{{ $value | humanizePercentage }} of the images haproxy on {{ $labels.host }} ({{ $labels.site }}) serves are 5xx (origin errors the caches could not cover with stale copies), above ${m.originErrorRatioMax}`,
-    ),
-    rule('ExporterDown', 'up == 0', '2m', 'warning', 'Prometheus cannot scrape {{ $labels.job }} on {{ $labels.host }} ({{ $labels.site }})'),
-    ...(t.sites.some((s) => s.haproxy.https) ? certRules(t) : []),
+    { ...PROMETHEUS_HOST, path: PATHS.prometheusRules, content: fileText([...header, stringify({ groups: ruleGroups(t) }, { lineWidth: 0 })]), mode: 0o644, check: 'prometheus-rules' },
   ];
 }

@@ -25,7 +25,7 @@ export interface Sysctl {
   value: string;
 }
 
-export type CheckKind = 'bird' | 'knot' | 'zone' | 'haproxy' | 'keepalived' | 'nginx' | 'squid' | 'shell' | 'node' | 'healthcheck' | 'systemd' | 'sysctl' | 'prometheus' | 'prometheus-rules' | 'nft' | 'shellcheck' | 'named-checkzone';
+export type CheckKind = 'bird' | 'knot' | 'zone' | 'haproxy' | 'keepalived' | 'nginx' | 'squid' | 'shell' | 'node' | 'healthcheck' | 'python' | 'thumbnailer' | 'systemd' | 'sysctl' | 'prometheus' | 'prometheus-rules' | 'mtail' | 'nft' | 'shellcheck' | 'named-checkzone';
 
 /** What a zone file looked like in the state being replaced: its SOA serial and its sha256. */
 export interface ZoneBaseline {

@@ -8,6 +8,7 @@ import { shQuote, varRef } from './syntax/shell.ts';
 import { exec, MAINPID, type Exec } from './syntax/unit.ts';
 import { hasRole } from '../model/facts.ts';
 import type { UnitSpec } from './unit-spec.ts';
+import { thumbnailerUnits } from './thumbnailer.ts';
 
 /** `daemon off;` lives on the command line, so the file still runs as a normal daemon by hand. */
 export function nginxStart(conf: string = PATHS.nginxConf): Exec {
@@ -23,7 +24,7 @@ export function shellLine(e: Exec): string {
   return e.argv.map((w) => (typeof w === 'string' ? shQuote(w) : varRef(w.env).text)).join(' ');
 }
 
-export function cacheUnits(t: Topology, _site: Site, host: Host): UnitSpec[] {
+export function cacheUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
   if (!hasRole(host, 'cache')) return [];
   if (host.cacheEngine === 'nginx') {
     return [
@@ -47,6 +48,7 @@ export function cacheUnits(t: Topology, _site: Site, host: Host): UnitSpec[] {
           ['LimitNOFILE', '65536'],
         ],
       },
+      ...thumbnailerUnits(t, site, host),
     ];
   }
   if (host.cacheEngine === 'squid') {

@@ -8,7 +8,7 @@ import type { Host, Site, Topology } from '../model/schema.ts';
 import { hasRole, runsBird } from '../model/facts.ts';
 import { endpointOf, endpointUrl, hostPort, type Purpose } from './endpoints.ts';
 import { PATHS } from './paths.ts';
-import { exec, type Exec, type UnitValue } from './syntax/unit.ts';
+import { exec, MAINPID, type Exec, type UnitValue } from './syntax/unit.ts';
 import type { UnitSpec } from './unit-spec.ts';
 
 /** The nftables table that admits only monitoring.scrapeFrom to the Go exporters (exporter-firewall.ts), and its unit. */
@@ -102,6 +102,39 @@ function exporterUnits(t: Topology, site: Site, host: Host): UnitSpec[] {
             listen(t, site, host, 'prometheus-nginx-exporter', 'exporter-nginx'),
           ),
         ],
+        ...RESTART,
+      ],
+    });
+  }
+  if (hasRole(host, 'cache') && host.cacheEngine === 'nginx') {
+    // mtail: the cache counters stub_status lacks, from nginx's access log (lib/render/mtail.ts).
+    // Debian's mtail user is in group adm, which reads /var/log/nginx. --logtostderr: glog would
+    // otherwise write its own log files into the temp directory.
+    const mtail = endpointOf(t, site, host, 'mtail', 'exporter-mtail');
+    specs.push({
+      name: 'mtail',
+      description: "mtail: nginx's cache statuses from its access log, on the host's own address (anycdn)",
+      after: ['nginx.service'],
+      service: [
+        ['Type', 'simple'],
+        ['User', 'mtail'],
+        [
+          'ExecStart',
+          exec(
+            '/usr/bin/mtail',
+            '--progs',
+            PATHS.mtailProgram,
+            '--logs',
+            PATHS.nginxAccessLog,
+            '--address',
+            mtail.address!,
+            '--port',
+            String(mtail.port!),
+            '--emit_prog_label=false',
+            '--logtostderr',
+          ),
+        ],
+        ['ExecReload', exec('/bin/kill', '-HUP', MAINPID)],
         ...RESTART,
       ],
     });

@@ -15,7 +15,8 @@
 //             lab, so it runs on its own only when asked for without lab;
 //   throughput: (root) only the wrk runs through the VIP against the cache directly, in their own
 //             lab (throughput.ts); part of lab, likewise.
-//   transform: derived images per CPU second of one nginx worker, per source and width (transform.ts).
+//   transform: derived images per CPU second, libvips (anycdn-thumbnailer) against image_filter and
+//             vipsthumbnail, per source, width and format, with the bytes (transform.ts).
 //   ring:     (root) images moved between caches that stay when a cache is removed or added, through
 //             a real haproxy, against the backend numbered by position (ring.ts).
 // `--full` adds validate of 300 sites and `lab up` of 5 generated sites (minutes more).
@@ -24,6 +25,7 @@
 // Nothing here is a test: it prints and records what it measured, targets beside the figures.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildDist, CDK_APP_BUILD } from '../../bin/build.ts';
@@ -51,7 +53,8 @@ const unknown = asked.filter((g) => !(GROUPS as readonly string[]).includes(g));
 if (unknown.length > 0) throw new Error(`bench: unknown group ${unknown.join(', ')}; groups: ${GROUPS.join(', ')}`);
 const want = (g: Group) => asked.length === 0 || asked.includes(g);
 
-const scratch = mkdtempSync(join('/tmp', 'anycdn-bench-'));
+// TMPDIR if set (a shared machine's /tmp is not the bench's), else the system's.
+const scratch = mkdtempSync(join(tmpdir(), 'anycdn-bench-'));
 const shm = existsSync('/dev/shm') ? mkdtempSync(join('/dev/shm', 'anycdn-bench-')) : undefined;
 const res = new Results();
 const asStats = (f: Figure): Stats => ({ n: f.n, trials: [], min: f.min, median: f.median, max: f.max });

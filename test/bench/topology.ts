@@ -62,7 +62,7 @@ export function writeSites(dir: string, n: number): string {
   // a shield every site makes its own, which the Squid-only generated sites cannot).
   const cdn = readFileSync(join(ROOT, 'sites', 'cdn.yaml'), 'utf8')
     .replace(/\n# Misses at[^\n]*\nshield: \w+\n/, '\n')
-    .replace(/\nimages:\n  transforms:\n    widths: .*\n/, '\n')
+    .replace(/\nimages:\n  transforms:\n(    .*\n)+/, '\n')
     // The issuer is a shipped host, and the generated sites serve no HTTPS: no certificates.
     .replace(/\n(#[^\n]*\n)*acme:\n(  [^\n]*\n)+/, '\n');
   if (/^shield:/m.test(cdn) || /^images:/m.test(cdn) || /^acme:/m.test(cdn)) throw new Error('bench: could not drop the shield, the derived images and acme from sites/cdn.yaml');

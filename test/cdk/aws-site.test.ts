@@ -149,8 +149,8 @@ describe('user data', () => {
   it('installs the packages and starts the units of each role', () => {
     expect(userDataOf(instanceOf('sin-lb1'))).toContain(`PACKAGES='awscli haproxy iproute2 keepalived knot nftables nodejs prometheus-node-exporter'`);
     expect(userDataOf(instanceOf('sin-lb1'))).toMatch(/UNITS='anycdn-exporter-firewall\.service [^']*haproxy\.service keepalived\.service knot\.service prometheus-node-exporter\.service'/);
-    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`PACKAGES='libnginx-mod-http-image-filter nftables nginx prometheus-nginx-exporter prometheus-node-exporter'`);
-    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`UNITS='anycdn-exporter-firewall.service nginx.service prometheus-nginx-exporter.service prometheus-node-exporter.service'`);
+    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`PACKAGES='gir1.2-vips-8.0 mtail nftables nginx prometheus-nginx-exporter prometheus-node-exporter python3 python3-gi'`);
+    expect(userDataOf(instanceOf('sin-cache1'))).toContain(`UNITS='anycdn-exporter-firewall.service anycdn-thumbnailer.service mtail.service nginx.service prometheus-nginx-exporter.service prometheus-node-exporter.service'`);
   });
 });
 
@@ -174,10 +174,13 @@ describe('security groups', () => {
     t.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { IpProtocol: '112', GroupId: { 'Fn::GetAtt': [lb, 'GroupId'] }, DestinationSecurityGroupId: { 'Fn::GetAtt': [lb, 'GroupId'] } });
   });
 
-  it('let the caches be reached only from the lb hosts, on the cache port, and from Prometheus on the nginx exporter', () => {
+  it('let the caches be reached only from the lb hosts, on the cache port, and from Prometheus on the nginx exporter and mtail', () => {
     const cache = groupId('cache');
     const r = t.findResources('AWS::EC2::SecurityGroup')[cache]!;
-    expect(r.Properties.SecurityGroupIngress).toEqual([{ CidrIp: '198.51.100.192/28', Description: 'Prometheus (198.51.100.192/28) to the nginx exporter', FromPort: 9113, IpProtocol: 'tcp', ToPort: 9113 }]);
+    expect(r.Properties.SecurityGroupIngress).toEqual([
+      { CidrIp: '198.51.100.192/28', Description: 'Prometheus (198.51.100.192/28) to the mtail exporter', FromPort: 3903, IpProtocol: 'tcp', ToPort: 3903 },
+      { CidrIp: '198.51.100.192/28', Description: 'Prometheus (198.51.100.192/28) to the nginx exporter', FromPort: 9113, IpProtocol: 'tcp', ToPort: 9113 },
+    ]);
     t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'tcp', FromPort: 80, ToPort: 80, GroupId: { 'Fn::GetAtt': [cache, 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': [groupId('lb'), 'GroupId'] } });
   });
 

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nginxChecker, upstreamHostnames } from '../../lib/check/cache.ts';
 import { formatDiagnostic } from '../../lib/model/errors.ts';
-import { IMAGE_FILTER_MODULE } from '../../lib/render/nginx-transforms.ts';
 import { checkFiles, checkHosts } from '../../lib/check/run.ts';
 import { loadTopology } from '../../lib/model/load.ts';
 import { monitoringPlans, renderPlans, renderTopology } from '../../lib/render/index.ts';
@@ -19,7 +18,7 @@ const BAD = join(import.meta.dirname, '..', 'fixtures', 'bad');
 
 // `of`: an independent checker (lib/check/independent.ts) of that kind's files, whose own checker
 // accepts the known-bad file. `zone`: the origin a zone file carries (RenderedFile.zone).
-const CASES: { kind: CheckKind; of?: CheckKind; zone?: string; binary: string; pkg: string; bad: string; path: string; expectLine: number; expect: RegExp; withShipped?: string }[] = [
+const CASES: { kind: CheckKind; of?: CheckKind; zone?: string; binary: string; pkg: string; bad: string; path: string; expectLine: number; expect: RegExp; withShipped?: string; shippedOn?: string }[] = [
   { kind: 'bird', binary: '/usr/sbin/bird', pkg: 'bird2', bad: 'bird.conf', path: '/etc/bird/bird.conf', expectLine: 6, expect: /^bird: .*syntax error/ },
   { kind: 'knot', binary: '/usr/sbin/knotc', pkg: 'knot', bad: 'knot.conf', path: '/etc/knot/knot.conf', expectLine: 4, expect: /^knotc: .*invalid item/ },
   { kind: 'zone', zone: 'cdn.example.net', binary: '/usr/bin/kzonecheck', pkg: 'knot-dnssecutils', bad: 'cdn.example.net.zone', path: '/etc/knot/zones/cdn.example.net.zone', expectLine: 4, expect: /^kzonecheck: / },
@@ -29,11 +28,15 @@ const CASES: { kind: CheckKind; of?: CheckKind; zone?: string; binary: string; p
   { kind: 'node', binary: '/usr/bin/node', pkg: 'nodejs', bad: 'anycdn-healthcheck.mjs', path: '/usr/local/lib/anycdn/anycdn-healthcheck.mjs', expectLine: 3, expect: /^node --check: \/usr\/local\/lib\/anycdn\/anycdn-healthcheck\.mjs:3 SyntaxError: missing \) after argument list$/ },
   // The config is read by the shipped program, which must be in the view beside it.
   { kind: 'healthcheck', binary: '/usr/bin/node', pkg: 'nodejs', bad: 'healthcheck.json', path: '/usr/local/etc/anycdn/healthcheck.json', expectLine: 1, expect: /^anycdn-healthcheck: \/usr\/local\/etc\/anycdn\/healthcheck\.json:1:1: fall: must be a positive integer, got 0$/, withShipped: '/usr/local/lib/anycdn/anycdn-healthcheck.mjs' },
+  { kind: 'python', binary: '/usr/bin/python3', pkg: 'python3', bad: 'anycdn-thumbnailer.py', path: '/usr/local/lib/anycdn/anycdn-thumbnailer.py', expectLine: 3, expect: /^python3: \/usr\/local\/lib\/anycdn\/anycdn-thumbnailer\.py:3:\d+: SyntaxError: expected ':'$/ },
+  // The thumbnailer's --check-config also proves libvips loads and encodes every format named.
+  { kind: 'thumbnailer', binary: '/usr/bin/python3', pkg: 'python3', bad: 'thumbnailer.json', path: '/usr/local/etc/anycdn/thumbnailer.json', expectLine: 3, expect: /^anycdn-thumbnailer: \/usr\/local\/etc\/anycdn\/thumbnailer\.json:3:\d+: originals\.address: must be a loopback address \(127\.0\.0\.1 or ::1\), got "198\.51\.100\.21"$/, withShipped: '/usr/local/lib/anycdn/anycdn-thumbnailer.py', shippedOn: 'ams-cache1' },
   { kind: 'nginx', binary: '/usr/sbin/nginx', pkg: 'nginx', bad: 'nginx.conf', path: '/etc/nginx/nginx.conf', expectLine: 16, expect: /^nginx: \[emerg\] invalid time value "tenminutes" in \/etc\/nginx\/nginx\.conf:16$/ },
   { kind: 'squid', binary: '/usr/sbin/squid', pkg: 'squid', bad: 'squid.conf', path: '/etc/squid/squid.conf', expectLine: 5, expect: /^squid: FATAL: Bungled \/etc\/squid\/squid\.conf line 5: http_access allow image_hosts$/ },
   { kind: 'systemd', binary: '/usr/bin/systemd-analyze', pkg: 'systemd', bad: 'bad.service', path: '/etc/systemd/system/anycdn-bad.service', expectLine: 7, expect: /^systemd-analyze: \/etc\/systemd\/system\/anycdn-bad\.service:7: Unknown key 'Restartt' in section \[Service\], ignoring\.$/ },
   { kind: 'prometheus', binary: '/usr/bin/promtool', pkg: 'prometheus', bad: 'prometheus.yml', path: '/etc/prometheus/prometheus.yml', expectLine: 7, expect: /^promtool: line 7: field bogus not found in type config\.ScrapeConfig$/ },
   { kind: 'prometheus-rules', binary: '/usr/bin/promtool', pkg: 'prometheus', bad: 'anycdn-rules.yml', path: '/etc/prometheus/anycdn-rules.yml', expectLine: 6, expect: /^promtool: \/etc\/prometheus\/anycdn-rules\.yml: 6:15: group "anycdn", rule 1, "BgpSessionDown": could not parse expression: .*parse error/ },
+  { kind: 'mtail', binary: '/usr/bin/mtail', pkg: 'mtail', bad: 'anycdn-nginx.mtail', path: '/etc/mtail/anycdn-nginx.mtail', expectLine: 8, expect: /^mtail: anycdn-nginx\.mtail:8:3-38: Identifier `anycdn_nginx_upstream_requests_total' not declared\.$/ },
   { kind: 'nft', binary: '/usr/sbin/nft', pkg: 'nftables', bad: 'exporters.nft', path: '/usr/local/etc/anycdn/exporters.nft', expectLine: 6, expect: /^nft: \/usr\/local\/etc\/anycdn\/exporters\.nft:6:\d+-\d+: Error: syntax error/ },
   { kind: 'sysctl', binary: '/usr/bin/awk', pkg: 'mawk', bad: '60-anycdn.conf', path: '/etc/sysctl.d/60-anycdn.conf', expectLine: 3, expect: /^sysctl: \/etc\/sysctl\.d\/60-anycdn\.conf:3: unknown sysctl key net\.ipv4\.ip_nonlocal_bnd \(no \/proc\/sys\/net\/ipv4\/ip_nonlocal_bnd\)$/ },
 ];
@@ -43,7 +46,7 @@ const shippedTopology = loadTopology(SITES_DIR);
 const plans = [...renderPlans(shippedTopology), ...monitoringPlans(shippedTopology)];
 const shipped = plans.flatMap((p) => p.files);
 
-describe.each(CASES)('$kind checker', ({ kind, of, zone, binary, pkg, bad, path, expectLine, expect: pattern, withShipped }) => {
+describe.each(CASES)('$kind checker', ({ kind, of, zone, binary, pkg, bad, path, expectLine, expect: pattern, withShipped, shippedOn = 'ams-lb1' }) => {
   it('accepts every shipped file of its kind', async (ctx) => {
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
@@ -58,7 +61,7 @@ describe.each(CASES)('$kind checker', ({ kind, of, zone, binary, pkg, bad, path,
     const skip = missingBinary(binary, pkg) ?? missingRoot();
     if (skip) return ctx.skip(skip);
     const file: RenderedFile = { site: 'bad', host: 'bad-host', path, content: readFileSync(join(BAD, bad), 'utf8'), mode: 0o644, check: of ?? kind, ...(zone ? { zone } : {}) };
-    const beside = shipped.filter((f) => f.host === 'ams-lb1' && f.path === withShipped).map((f): RenderedFile => ({ ...f, site: 'bad', host: 'bad-host', check: undefined }));
+    const beside = shipped.filter((f) => f.host === shippedOn && f.path === withShipped).map((f): RenderedFile => ({ ...f, site: 'bad', host: 'bad-host', check: undefined }));
     expect(beside.length, 'the shipped file the check needs').toBe(withShipped ? 1 : 0);
     const report = await checkFiles([file, ...beside], { only: [kind] });
     expect(report.checked).toEqual([{ file, checker: kind, ok: false }]);
@@ -110,30 +113,6 @@ describe('nginx check without DNS', () => {
       expect(report.diagnostics, url).toEqual([]);
       expect(report.checked.map((c) => c.ok), url).toEqual([true]);
     }
-  });
-});
-
-describe('nginx check of derived images (images.transforms)', () => {
-  it('loads the image_filter module, and rejects image_filter without load_module', async (ctx) => {
-    const skip = missingBinary('/usr/sbin/nginx', 'nginx') ?? missingBinary(IMAGE_FILTER_MODULE, 'libnginx-mod-http-image-filter') ?? missingRoot();
-    if (skip) return ctx.skip(skip);
-    const [good] = renderTopology(loadEdited()).filter((f) => f.host === 'ams-cache1' && f.check === 'nginx');
-    expect(good!.content).toMatch(/^load_module /m);
-    const bad = { ...good!, host: 'ams-cache1-bad', content: good!.content.replace(/^load_module .*\n/m, '') };
-    const report = await checkFiles([good!, bad], { only: ['nginx'] });
-    expect(report.checked.map((c) => [c.file.host, c.ok])).toEqual([
-      ['ams-cache1-bad', false],
-      ['ams-cache1', true],
-    ]);
-    expect(report.diagnostics.map(formatDiagnostic)).toEqual([expect.stringMatching(/^ams\/ams-cache1-bad\/etc\/nginx\/nginx\.conf:\d+:1: nginx: .*unknown directive "image_filter_buffer"/)]);
-  });
-
-  it('names the Debian package when the module is missing', () => {
-    const out = `[emerg] dlopen() "${IMAGE_FILTER_MODULE}" failed (${IMAGE_FILTER_MODULE}: cannot open shared object file: No such file or directory) in /etc/nginx/nginx.conf:4\n`;
-    const file: RenderedFile = { site: 's', host: 'h', path: '/etc/nginx/nginx.conf', content: '', mode: 0o644, check: 'nginx' };
-    expect(nginxChecker.parse(out, 1, file).map(formatDiagnostic)).toEqual([
-      `s/h/etc/nginx/nginx.conf:4:1: nginx: [emerg] dlopen() "${IMAGE_FILTER_MODULE}" failed (${IMAGE_FILTER_MODULE}: cannot open shared object file: No such file or directory; install the Debian package libnginx-mod-http-image-filter) in /etc/nginx/nginx.conf:4`,
-    ]);
   });
 });
 

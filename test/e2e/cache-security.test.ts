@@ -32,7 +32,7 @@ const topology = loadEdited((x) => {
   x['sites/cdn.yaml'] = x['sites/cdn.yaml']!
     .replace(/origin:\n  s3:\n    bucket: .*\n    region: .*\n/, `origin:\n  http:\n    url: http://${ORIGIN}:8080\n`)
     .replace(/\nshield: ams\n/, '\n')
-    .replace(/\nimages:\n  transforms:\n    widths: .*\n/, '\n');
+    .replace(/\nimages:\n  transforms:\n(    .*\n)+/, '\n');
 });
 const plans = renderPlans(topology).filter((p) => [NGINX_HOST, SQUID_HOST].includes(p.host));
 const files = plans.flatMap((p) => p.files).filter((f) => !f.path.startsWith('/etc/systemd/'));

@@ -285,6 +285,9 @@ describe('the checker against fake servers', () => {
       req.on('error', reject);
     });
   const sample = (text: string) => text.split('\n').filter((l) => l.startsWith('anycdn_'));
+  /** The five lines of a state family (`head` up to its last label), 1 for `state` only. */
+  const stateLines = (head: string, state: string) =>
+    ['announced', 'depreferred', 'withdrawn', 'draining', 'drained'].map((s) => `${head}state="${s}"} ${s === state ? 1 : 0}`);
 
   it('serves its state as Prometheus metrics, to monitoring.scrapeFrom only', async () => {
     const c = start('deprefer', { metricsFrom: ['127.0.0.2/32'] });
@@ -293,9 +296,9 @@ describe('the checker against fake servers', () => {
     const announced = await scrape('127.0.0.2');
     expect(announced.startsWith('200 # HELP anycdn_anycast_state ')).toBe(true);
     expect(sample(announced)).toEqual([
-      'anycdn_anycast_state{state="announced"} 1',
-      'anycdn_anycast_state{state="depreferred"} 0',
-      'anycdn_anycast_state{state="withdrawn"} 0',
+      ...stateLines('anycdn_anycast_state{', 'announced'),
+      ...stateLines('anycdn_anycast_prefix_state{prefix="a",', 'announced'),
+      ...stateLines('anycdn_anycast_prefix_state{prefix="b",', 'announced'),
       'anycdn_healthcheck_up{probe="dns"} 1',
       'anycdn_healthcheck_up{probe="image_path"} 1',
       'anycdn_anycast_transitions_total 1',
@@ -303,9 +306,9 @@ describe('the checker against fake servers', () => {
     web.mode = 'fail';
     await until('depreferred', () => c.state() === 'depreferred');
     expect(sample(await scrape('127.0.0.2'))).toEqual([
-      'anycdn_anycast_state{state="announced"} 0',
-      'anycdn_anycast_state{state="depreferred"} 1',
-      'anycdn_anycast_state{state="withdrawn"} 0',
+      ...stateLines('anycdn_anycast_state{', 'depreferred'),
+      ...stateLines('anycdn_anycast_prefix_state{prefix="a",', 'depreferred'),
+      ...stateLines('anycdn_anycast_prefix_state{prefix="b",', 'depreferred'),
       'anycdn_healthcheck_up{probe="dns"} 1',
       'anycdn_healthcheck_up{probe="image_path"} 0',
       'anycdn_anycast_transitions_total 2',
@@ -385,6 +388,26 @@ describe('the checker against fake servers', () => {
     expect(d.calls().at(-1)).toBe('-c /etc/knot/knot.conf zone-reload cdn.example.net');
     expect(drainFlag()).toBe('define ANYCAST_DRAIN = 0;');
     expect(states).toEqual(['announced', 'draining', 'drained', 'announced']);
+  });
+
+  it('exports the drain states, overall and per prefix, so alerts can tell a drain from a failure', async () => {
+    const d = drainWith(1);
+    const c = start('deprefer', { metricsFrom: ['127.0.0.2/32'], drain: d.config });
+    await until('announced', () => c.state() === 'announced');
+    writeFileSync(d.requestFile, 'site\n');
+    await until('draining', () => c.state() === 'draining');
+    const draining = sample(await scrape('127.0.0.2'));
+    dns.answer = FALLBACK;
+    await until('drained', () => c.state() === 'drained');
+    const drained = sample(await scrape('127.0.0.2'));
+    for (const [lines, state] of [[draining, 'draining'], [drained, 'drained']] as const) {
+      expect(lines.slice(0, 15)).toEqual([
+        ...stateLines('anycdn_anycast_state{', state),
+        ...stateLines('anycdn_anycast_prefix_state{prefix="a",', state),
+        ...stateLines('anycdn_anycast_prefix_state{prefix="b",', state),
+      ]);
+    }
+    expect(drained.at(-1)).toBe('anycdn_anycast_transitions_total 3');
   });
 
   it('a host drain tags and withdraws this host only: Knot keeps answering this site\'s VIP', async () => {

@@ -23,7 +23,10 @@ export function missingLabDaemon(): string | undefined {
     ['/usr/sbin/haproxy', 'haproxy'],
     ['/usr/sbin/keepalived', 'keepalived'],
     ['/usr/sbin/nginx', 'nginx'],
-    ['/usr/lib/nginx/modules/ngx_http_image_filter_module.so', 'libnginx-mod-http-image-filter'],
+    // anycdn-thumbnailer (derived images): Debian's python3 with libvips through GObject introspection
+    ['/usr/bin/python3', 'python3'],
+    ['/usr/lib/python3/dist-packages/gi/__init__.py', 'python3-gi'],
+    ['/usr/lib/girepository-1.0/Vips-8.0.typelib', 'gir1.2-vips-8.0'],
     ['/usr/sbin/squid', 'squid'],
     ['/usr/bin/curl', 'curl'],
     ['/usr/bin/openssl', 'openssl'],

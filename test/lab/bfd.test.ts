@@ -40,6 +40,7 @@ import { run } from '../../lib/run.ts';
 import { missingBinary, missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { parseSamples, promtoolAlerts } from '../helpers/promtool.ts';
 import { changes, snapshot } from '../helpers/snapshot.ts';
+import { runbookUrl } from '../../lib/render/alerts/rule.ts';
 import { loadEdited } from '../helpers/topology.ts';
 import { labUpEdited } from './bring-up.ts';
 import { Figures } from './figures.ts';
@@ -132,7 +133,7 @@ async function alertFor(model: Topology, metrics: string, expectFiring: boolean)
   const down = samples.find((s) => s.name === 'bird_bfd_session_up' && s.labels.ip === V4.address)!;
   expect(down, 'the exporter serves transit1\'s BFD session').toBeDefined();
   const expected = expectFiring
-    ? [{ labels: { alertname: 'BfdSessionNotUp', severity: 'warning', ...down.labels, hold_time_sec: String(ams.bgp.holdTimeSec) }, annotations: { summary: `BFD to ${V4.address} on ${HOST} (ams) is not Up while its BGP session is: a dead upstream is noticed only at the hold timer (${ams.bgp.holdTimeSec} s), not by BFD in a fraction of a second. If the upstream runs FRR with ttl-security, its BFD is multihop: set bfd.multihop: true on that peer (or have the upstream drop ttl-security on the session)` } }]
+    ? [{ labels: { alertname: 'BfdSessionNotUp', severity: 'warning', ...down.labels, hold_time_sec: String(ams.bgp.holdTimeSec) }, annotations: { summary: `BFD to ${V4.address} on ${HOST} (ams) is not Up while its BGP session is: a dead upstream is noticed only at the hold timer (${ams.bgp.holdTimeSec} s), not by BFD in a fraction of a second. If the upstream runs FRR with ttl-security, its BFD is multihop: set bfd.multihop: true on that peer (or have the upstream drop ttl-security on the session)`, runbook_url: runbookUrl(model, 'BfdSessionNotUp') } }]
     : [];
   return promtoolAlerts(rules, samples, 'BfdSessionNotUp', '5m', expected);
 }

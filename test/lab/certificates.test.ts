@@ -29,7 +29,8 @@ import { sleep, startDetached } from '../../lib/lab/exec.ts';
 import { CORE, nsOf } from '../../lib/lab/plan.ts';
 import { labPaths, readState } from '../../lib/lab/state.ts';
 import { anycastFamilies, lbHosts } from '../../lib/model/facts.ts';
-import { CERT_RUNBOOK, renderPrometheus, runbookUrl } from '../../lib/render/prometheus.ts';
+import { renderPrometheus } from '../../lib/render/prometheus.ts';
+import { runbookUrl } from '../../lib/render/alerts/rule.ts';
 import { PATHS } from '../../lib/render/paths.ts';
 import { shQuote } from '../../lib/render/syntax/shell.ts';
 import { must, run } from '../../lib/run.ts';
@@ -332,7 +333,7 @@ describe.skipIf(skip)('lab: certificates through ACME DNS-01 at every site', () 
       stringify({
         rule_files: [rules],
         evaluation_interval: '1m',
-        tests: [{ interval: '1m', input_series: [{ series, values: `${left}x20` }], alert_rule_test: [{ eval_time: '15m', alertname: 'CertificateExpiresVerySoon', exp_alerts: [{ exp_labels: { severity: 'critical', ...labels }, exp_annotations: { summary: `the certificate ${CERT_PATH} haproxy serves on ${host} (nyc) expires in ${humanizeDuration(left - 15 * 60)}: clients refuse HTTPS when it lapses`, runbook_url: runbookUrl(t, CERT_RUNBOOK.page, CERT_RUNBOOK.section) } }] }, { eval_time: '15m', alertname: 'CertificateExpiresSoon', exp_alerts: [] }] }],
+        tests: [{ interval: '1m', input_series: [{ series, values: `${left}x20` }], alert_rule_test: [{ eval_time: '15m', alertname: 'CertificateExpiresVerySoon', exp_alerts: [{ exp_labels: { severity: 'critical', ...labels }, exp_annotations: { summary: `the certificate ${CERT_PATH} haproxy serves on ${host} (nyc) expires in ${humanizeDuration(left - 15 * 60)}: clients refuse HTTPS when it lapses`, runbook_url: runbookUrl(t, 'CertificateExpiresVerySoon') } }] }, { eval_time: '15m', alertname: 'CertificateExpiresSoon', exp_alerts: [] }] }],
       }),
     );
     const promtool = await run('promtool', ['test', 'rules', join(dir, 'alert.test.yml')], { timeoutMs: 60_000 });

@@ -6,18 +6,32 @@
 // refuse a source outside monitoring.scrapeFrom, and no exporter answers on the VIP or the
 // anycast address.
 //
+// Two of issue 25's alerts are shown end to end: mtail on an nginx cache counts a miss and then a
+// hit of the same image, and a real Prometheus in ams-lb1's network namespace, with the rendered
+// scrape config and rules, raises HealthcheckerDown (and nothing else for that host) after a
+// checker is killed.
+//
 // Every wait is bounded; traffic stays inside the lab's namespaces; the lab is removed (by PID and
 // namespace, lib/lab/down.ts) before and after, even when a test fails.
 import { labUpEdited } from './bring-up.ts';
 import { anycastFamilies, type ExporterKind } from '../../lib/model/facts.ts';
-import { rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { parse, stringify } from 'yaml';
+import { isAlive, killUnitTree } from '../../lib/lab/control.ts';
+import { startDetached } from '../../lib/lab/exec.ts';
+import { ruleGroups } from '../../lib/render/alerts/index.ts';
+import { PATHS } from '../../lib/render/paths.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labDown } from '../../lib/lab/down.ts';
 import { waitFor } from '../../lib/lab/exec.ts';
 import { nsOf } from '../../lib/lab/plan.ts';
 import { renderPlans } from '../../lib/render/index.ts';
-import { alertRules } from '../../lib/render/prometheus.ts';
+import { renderPrometheus } from '../../lib/render/prometheus.ts';
 import { run } from '../../lib/run.ts';
+import { NGINX_LOG_METRICS } from '../../lib/render/mtail.ts';
 import { missingBinary, missingLabDaemon, missingRoot } from '../helpers/daemons.ts';
 import { loadEdited } from '../helpers/topology.ts';
 
@@ -29,6 +43,8 @@ const skip =
     ['/usr/bin/prometheus-bird-exporter', 'prometheus-bird-exporter'],
     ['/usr/bin/prometheus-nginx-exporter', 'prometheus-nginx-exporter'],
     ['/usr/bin/prometheus-squid-exporter', 'prometheus-squid-exporter'],
+    ['/usr/bin/mtail', 'mtail'],
+    ['/usr/bin/prometheus', 'prometheus'],
   ]
     .map(([b, p]) => missingBinary(b!, p!))
     .find(Boolean);
@@ -36,7 +52,8 @@ const skip =
 /** Prometheus "runs" on ams-lb1, and nyc-lb1 may scrape too; ams-lb2 may not. */
 const SCRAPE_FROM = ['198.51.100.11/32', '198.51.100.75/32'];
 const edit = (x: Record<string, string>) => {
-  const edited = x['sites/cdn.yaml']!.replace(/monitoring:\n  prometheus: .*\n  scrapeFrom: .*\n/, `monitoring:\n  prometheus: 198.51.100.11\n  scrapeFrom: [${SCRAPE_FROM.join(', ')}]\n`);
+  // Scrapes every 5 s (the model's least), so the alerts' `for:` is most of the wait.
+  const edited = x['sites/cdn.yaml']!.replace(/monitoring:\n  prometheus: .*\n  scrapeFrom: .*\n/, `monitoring:\n  prometheus: 198.51.100.11\n  scrapeFrom: [${SCRAPE_FROM.join(', ')}]\n  scrapeIntervalSec: 5\n`);
   if (edited === x['sites/cdn.yaml']) throw new Error('the edit of sites/cdn.yaml did not apply: the shipped monitoring section changed shape');
   x['sites/cdn.yaml'] = edited;
 };
@@ -51,6 +68,7 @@ const TARGETS: [Kind, string, string, RegExp][] = [
   ['healthcheck', 'ams-lb2', 'ams-lb1', /^anycdn_anycast_state\{state="announced"\} 1$/m],
   ['haproxy', 'ams-lb2', 'ams-lb1', /^haproxy_server_status\{proxy="caches",server="ams-cache1",state="UP"\} 1$/m],
   ['nginx', 'ams-cache2', 'ams-lb1', /^nginx_up 1$/m],
+  ['mtail', 'ams-cache2', 'ams-lb1', /^anycdn_nginx_upstream_requests_total \d+$/m],
   ['squid', 'nyc-cache1', 'nyc-lb1', /^squid_up\{[^}]*\} 1$/m],
 ];
 
@@ -73,6 +91,25 @@ let sitesDir = '';
 /** Each kind's body, as scraped once it served its sample. */
 const bodies = new Map<Kind, string>();
 
+const NGINX_REQUESTS = NGINX_LOG_METRICS.cacheRequests;
+/** An image no other test of this lab asks for: its first fetch at a cache is a miss. */
+const IMAGE = 'img/0117.png';
+
+/** The Prometheus this file runs in ams-lb1's network namespace, and its directory. */
+let prometheus: ChildProcess | undefined;
+let promDir = '';
+const PROM_LISTEN = '127.0.0.1:9090';
+
+/** GET a path of that Prometheus' HTTP API, from inside ams-lb1's namespace: the parsed JSON, or undefined. */
+async function promApi(path: string): Promise<any> {
+  const r = await run('ip', ['netns', 'exec', nsOf.host('ams-lb1'), 'curl', '-s', '--max-time', '3', '--noproxy', '*', `http://${PROM_LISTEN}${path}`], { timeoutMs: 5000 });
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return undefined;
+  }
+}
+
 describe.skipIf(skip)('lab: every kind of exporter, scraped for real', () => {
   beforeAll(async () => {
     sitesDir = await labUpEdited(t, 'monitoring', edit);
@@ -80,9 +117,16 @@ describe.skipIf(skip)('lab: every kind of exporter, scraped for real', () => {
 
   afterAll(async () => {
     try {
+      const pid = prometheus?.pid;
+      if (pid && isAlive(pid)) {
+        process.kill(pid, 'SIGTERM');
+        await waitFor(async () => (isAlive(pid) ? undefined : true), 10_000, 100);
+        if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      }
       await labDown();
     } finally {
       if (sitesDir) rmSync(sitesDir, { recursive: true, force: true });
+      if (promDir) rmSync(promDir, { recursive: true, force: true });
     }
   }, 60_000);
 
@@ -101,12 +145,13 @@ describe.skipIf(skip)('lab: every kind of exporter, scraped for real', () => {
     expect([...bodies.keys()].sort()).toEqual(TARGETS.map(([k]) => k).sort());
     // up is Prometheus' own; the VRRP gauge comes through node-exporter from the lb hosts (next
     // test), and so does the certificate's notAfter once anycdn-cert-install ran
-    // (test/lab/certificates.test.ts scrapes it there and feeds it to the alert rules).
+    // (test/lab/certificates.test.ts scrapes it there). Every metric name the rules read starts with its exporter's prefix; the records
+    // (level:metric:operations) and label names do not.
     const served = new Set([...bodies.values()].flatMap((b) => [...b.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/gm)].map((m) => m[1]!)));
-    // The metric names in the expressions: not label matchers ({...}, values quoted), not PromQL
-    // functions (label_replace(...)).
-    const names = (expr: string) => [...expr.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\{[^}]*\}/g, '').matchAll(/\b([a-z][a-z0-9]*_[a-z0-9_]+)\b(?!\s*\()/g)].map((m) => m[1]!);
-    const read = new Set(alertRules(t).flatMap((r) => names(r.expr)));
+    // mtail exports a labelled counter only once it counted something; the next test makes a hit and a miss.
+    served.add(NGINX_REQUESTS);
+    const exprs = ruleGroups(t).flatMap((g) => g.rules.map((r) => r.expr));
+    const read = new Set(exprs.flatMap((e) => [...e.matchAll(/(?<![\w:])((?:anycdn|node|bird|haproxy|nginx|squid)_[a-z0-9_]+)\b(?!:)/g)].map((m) => m[1]!)));
     const missing = [...read].filter((m) => !served.has(m) && m !== 'anycdn_vrrp_master' && m !== 'anycdn_tls_cert_not_after_seconds').sort();
     expect([...read].length).toBeGreaterThan(8);
     expect(missing).toEqual([]);
@@ -134,6 +179,7 @@ describe.skipIf(skip)('lab: every kind of exporter, scraped for real', () => {
     expect((await scrape('ams-lb1', url('node', 'ams-lb2'))).status).toBe(200);
     for (const kind of ['node', 'bird'] as const) expect((await scrape('ams-lb2', url(kind, 'ams-lb1'))).status, `${kind} on ams-lb1 from ams-lb2`).toBe(0);
     expect((await scrape('ams-lb2', url('nginx', 'ams-cache2'))).status, 'nginx exporter from ams-lb2').toBe(0);
+    expect((await scrape('ams-lb2', url('mtail', 'ams-cache2'))).status, 'mtail from ams-lb2').toBe(0);
   }, 20_000);
 
   it('no exporter answers on the image VIP or the anycast address', async () => {
@@ -144,4 +190,75 @@ describe.skipIf(skip)('lab: every kind of exporter, scraped for real', () => {
       expect((await scrape('ams-lb1', url(kind, 'ams-lb1', anycast))).status, `${kind} on the anycast address`).toBe(0);
     }
   });
+  it('mtail counts an nginx miss, then a hit, of the same image', async () => {
+    const cache = host('ams-cache1');
+    const counts = async () => {
+      const r = await scrape('ams-lb1', url('mtail', 'ams-cache1'));
+      const n = (re: RegExp) => Number(re.exec(r.body)?.[1] ?? 0);
+      return {
+        status: r.status,
+        miss: n(new RegExp(`^${NGINX_REQUESTS}\\{cache_status="MISS"\\} (\\d+)$`, 'm')),
+        hit: n(new RegExp(`^${NGINX_REQUESTS}\\{cache_status="HIT"\\} (\\d+)$`, 'm')),
+        fetches: n(new RegExp(`^${NGINX_LOG_METRICS.upstreamRequests} (\\d+)$`, 'm')),
+      };
+    };
+    const before = await counts();
+    expect(before.status).toBe(200);
+    const seen: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await run('ip', ['netns', 'exec', nsOf.host('ams-lb1'), 'curl', '-s', '-o', '/dev/null', '-D', '-', '--max-time', '5', '--noproxy', '*', '-H', `Host: ${t.cdn.imageHost}`, `http://${cache.address}/${IMAGE}`], { timeoutMs: 8000 });
+      seen.push(`${/^HTTP\/[\d.]+ (\d{3})/m.exec(r.stdout)?.[1]} ${/^x-cache-status: (\w+)/im.exec(r.stdout)?.[1]}`);
+    }
+    expect(seen).toEqual(['200 MISS', '200 HIT']);
+    // mtail reads the log as nginx writes it (it polls every 250 ms).
+    const want = { status: 200, miss: before.miss + 1, hit: before.hit + 1, fetches: before.fetches + 1 };
+    const after = await waitFor(async () => {
+      const c = await counts();
+      return c.miss === want.miss && c.hit === want.hit && c.fetches === want.fetches ? c : undefined;
+    }, 10_000, 250);
+    expect(after ?? (await counts())).toEqual(want);
+  }, 30_000);
+
+  // Last: it leaves ams-lb2 without its checker.
+  it('a killed health checker raises HealthcheckerDown in a real Prometheus, and no other alert for that failure', async () => {
+    // The rendered prometheus.yml and rules, as the server would have them; only the rules' path is this directory's.
+    promDir = mkdtempSync(join(tmpdir(), 'anycdn-lab-prometheus-'));
+    const files = renderPrometheus(t);
+    const rules = join(promDir, 'anycdn-rules.yml');
+    writeFileSync(rules, files.find((f) => f.path === PATHS.prometheusRules)!.content);
+    const config = parse(files.find((f) => f.path === PATHS.prometheusConf)!.content);
+    expect(config.rule_files).toEqual([PATHS.prometheusRules]);
+    config.rule_files = [rules];
+    writeFileSync(join(promDir, 'prometheus.yml'), stringify(config));
+    mkdirSync(join(promDir, 'data'));
+    prometheus = startDetached(
+      'ip',
+      ['netns', 'exec', nsOf.host('ams-lb1'), '/usr/bin/prometheus', `--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`, `--web.listen-address=${PROM_LISTEN}`],
+      join(promDir, 'prometheus.log'),
+    );
+    const q = (expr: string) => `/api/v1/query?query=${encodeURIComponent(expr)}`;
+    // Scraped and up before the kill, and the rules loaded.
+    const up = await waitFor(async () => ((await promApi(q('up{job="anycdn-healthcheck",host="ams-lb2"} == 1')))?.data?.result?.length === 1 ? true : undefined), 30_000, 1000);
+    expect(up, 'Prometheus scraped the checker on ams-lb2').toBe(true);
+    const groups = (await promApi('/api/v1/rules'))?.data?.groups?.map((g: { name: string }) => g.name);
+    expect(groups?.sort()).toEqual(ruleGroups(t).map((g) => g.name).sort());
+
+    await killUnitTree('ams-lb2', 'anycdn-healthcheck');
+    const t0 = Date.now();
+    type Alert = { labels: Record<string, string>; state: string };
+    // What would page twice for this one failure: the host, the checker's job as an exporter, its state.
+    const doubles = new Set<string>();
+    const firing = await waitFor(async () => {
+      const alerts: Alert[] = (await promApi('/api/v1/alerts'))?.data?.alerts ?? [];
+      for (const a of alerts.filter((x) => x.labels.host === 'ams-lb2')) {
+        if (a.labels.alertname === 'HostDown' || a.labels.alertname === 'AnycastWithdrawn' || (a.labels.alertname === 'ExporterDown' && a.labels.job === 'anycdn-healthcheck')) doubles.add(`${a.labels.alertname} ${a.state}`);
+      }
+      return alerts.find((a) => a.labels.alertname === 'HealthcheckerDown' && a.labels.host === 'ams-lb2' && a.state === 'firing');
+    }, 150_000, 2000);
+    const sec = ((Date.now() - t0) / 1000).toFixed(0);
+    expect(firing, 'HealthcheckerDown firing for ams-lb2 within 150 s of the kill').toBeDefined();
+    expect(firing!.labels).toMatchObject({ severity: 'critical', job: 'anycdn-healthcheck', site: 'ams' });
+    expect([...doubles]).toEqual([]);
+    console.log(`HealthcheckerDown firing ${sec} s after the checker on ams-lb2 was killed (scrape and evaluation every 5 s, for: 1m)`);
+  }, 200_000);
 });

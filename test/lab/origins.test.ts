@@ -39,7 +39,7 @@ const edit = (x: Record<string, string>) => {
     .replace(/origin:\n  s3:\n    bucket: .*\n    region: .*\n/, `origin:\n  - s3: { bucket: ${PRIMARY.bucket}, region: ${PRIMARY.region} }\n  - s3: { bucket: ${REPLICA.bucket}, region: ${REPLICA.region} }\n`)
     .replace(/\nshield: ams\n/, '\n')
     // Without a shield every site makes its own derived images, which Squid-only nyc cannot.
-    .replace(/\nimages:\n  transforms:\n    widths: .*\n/, '\n');
+    .replace(/\nimages:\n  transforms:\n(    .*\n)+/, '\n');
   if (!edited.includes(REPLICA.bucket) || edited.includes('\nshield:') || edited.includes('\nimages:')) throw new Error('the edit of sites/cdn.yaml did not apply: the shipped origin, shield or images changed shape');
   x['sites/cdn.yaml'] = edited;
 };

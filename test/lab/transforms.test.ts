@@ -9,11 +9,18 @@
 //   made once for both sites.
 // - A width not listed, a non-canonical spelling and a transform of a transform are refused with
 //   400 by haproxy: no cache sees them (their access logs are read through each host's view).
-// - An original narrower than the width is served as it is: image_filter never enlarges.
+// - An original narrower than the width is served as it is: libvips never enlarges.
+// - Formats (images.transforms.formats: avif, webp), with the Accept strings real browsers send for
+//   images (curl stands in for the browser; its bytes are checked, not only the Content-Type):
+//   Chrome, Firefox and Safari get AVIF, a client that names only image/webp gets WebP, curl's
+//   */* the original's format; Vary: Accept on each. At ams (nginx) the cache holds exactly one
+//   copy per format of the URL, whatever Accept strings came (read from the cache files' keys); at
+//   nyc (Squid, which then keeps no derived image, through the shield) a cached AVIF is never
+//   served to a client that did not ask.
 //
 // Every wait is bounded; traffic stays inside the lab's namespaces; the lab is removed before and
 // after, even when a test fails.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mainPid } from '../../lib/lab/control.ts';
@@ -42,15 +49,26 @@ interface Fetched {
   cache: string;
   servedBy: string;
   contentType: string;
+  vary: string;
   body: Buffer;
   ms: number;
 }
 
+/** What real browsers send in Accept for an <img> (and curl's default): test/model/negotiate.test.ts. */
+const ACCEPT = {
+  chrome: 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8',
+  firefox: 'image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5',
+  safari: 'image/webp,image/avif,image/jxl,image/heic,image/heic-sequence,video/*;q=0.8,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5',
+  webpOnly: 'image/webp,*/*;q=0.8',
+  avifRefused: 'image/avif;q=0, image/webp',
+  curl: '*/*',
+} as const;
+
 let fetches = 0;
-async function fetchFrom(siteId: string, path: string): Promise<Fetched> {
+async function fetchFrom(siteId: string, path: string, accept: string = ACCEPT.curl): Promise<Fetched> {
   const file = join(LAB_DIR, `fetch-transforms-${process.pid}-${fetches++}`);
   const t0 = performance.now();
-  const r = await run('ip', ['netns', 'exec', nsOf.client(siteId), 'curl', '-s', '-D', '-', '-o', file, '--max-time', '10', '-H', `Host: ${IMG}`, `http://${site(siteId).vip.address}${path}`], { timeoutMs: 13_000 });
+  const r = await run('ip', ['netns', 'exec', nsOf.client(siteId), 'curl', '-s', '-D', '-', '-o', file, '--max-time', '10', '-H', `Host: ${IMG}`, '-H', `Accept: ${accept}`, `http://${site(siteId).vip.address}${path}`], { timeoutMs: 13_000 });
   const ms = performance.now() - t0;
   const body = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
   rmSync(file, { force: true });
@@ -60,6 +78,7 @@ async function fetchFrom(siteId: string, path: string): Promise<Fetched> {
     cache: (/^x-cache-status: (\w+)/im.exec(h)?.[1] ?? '').toUpperCase(),
     servedBy: /^x-served-by: (\S+)/im.exec(h)?.[1] ?? '',
     contentType: /^content-type: ([^\r\n;]+)/im.exec(h)?.[1] ?? '',
+    vary: /^vary: ([^\r\n]+)/im.exec(h)?.[1] ?? '',
     body,
     ms,
   };
@@ -120,7 +139,9 @@ describe.skipIf(skip)('lab: derived images (images.transforms)', () => {
     console.log(`derived images at ams:\n  ${figures.join('\n  ')}`);
   }, 60_000);
 
-  it('nyc (Squid, through the shield): MISS, then HIT; made once, at ams, for both sites', async () => {
+  // With formats, Squid does not cache derived images (lib/render/squid-transforms.ts says why):
+  // each comes from the shield, where it was made once.
+  it('nyc (Squid, through the shield): from the shield each time; made once, at ams, for both sites', async () => {
     const p = photos[1]!;
     const path = derived(128, p.name);
     const first = await fetchFrom('nyc', path);
@@ -130,14 +151,14 @@ describe.skipIf(skip)('lab: derived images (images.transforms)', () => {
     expect(isWholePng(first.body)).toBe(true);
     expect({ status: second.status, cache: second.cache, same: second.body.equals(first.body), servedBy: second.servedBy }).toEqual({
       status: 200,
-      cache: 'HIT',
+      cache: 'MISS',
       same: true,
       servedBy: expect.stringMatching(/^nyc-cache[12]$/),
     });
     // nyc's Squid asked the shield, whose nginx made it: ams now has it.
     const atShield = await fetchFrom('ams', path);
     expect({ status: atShield.status, cache: atShield.cache, same: atShield.body.equals(first.body) }).toEqual({ status: 200, cache: 'HIT', same: true });
-    console.log(`derived image through nyc (Squid): MISS ${first.ms.toFixed(0)} ms (made at ams), HIT ${second.ms.toFixed(0)} ms`);
+    console.log(`derived image through nyc (Squid): ${first.ms.toFixed(0)} ms (made at ams), then ${second.ms.toFixed(0)} ms (a hit at ams)`);
   }, 60_000);
 
   it('a width not allowed, a non-canonical spelling or a chain is refused with 400 by haproxy; no cache sees it', async () => {
@@ -152,9 +173,68 @@ describe.skipIf(skip)('lab: derived images (images.transforms)', () => {
     for (const siteId of ['ams', 'nyc']) expect(cacheLogLines(siteId, '/0256/').concat(cacheLogLines(siteId, `${tr.pathPrefix}/300/`)), `${siteId}: a cache saw a refused request`).toEqual([]);
   }, 60_000);
 
-  it('an original narrower than the width is served as it is (image_filter never enlarges)', async () => {
+  it('an original narrower than the width is served as it is (libvips never enlarges)', async () => {
     const small = imageSet(1)[0]!;
     const r = await fetchFrom('ams', derived(512, small.name));
     expect({ status: r.status, size: imageSize(r.body)?.width, same: r.body.equals(small.data) }).toEqual({ status: 200, size: imageSize(small.data)!.width, same: true });
   }, 30_000);
+  /** The type and width the bytes say, the Content-Type, Vary and cache status of one fetch. */
+  const seen = (r: Fetched) => ({ status: r.status, cache: r.cache, bytes: imageSize(r.body)?.type, width: imageSize(r.body)?.width, contentType: r.contentType, vary: r.vary });
+  const as = (type: 'avif' | 'webp' | 'png', width: number, cache: string) => ({ status: 200, cache, bytes: type, width, contentType: `image/${type}`, vary: 'Accept' });
+
+  it('ams (nginx): browsers get AVIF, a WebP-only client WebP, curl the PNG; one cached copy per format, whatever the Accept string', async () => {
+    const width = 128;
+    const path = derived(width, photos[0]!.name);
+    const got: Record<string, unknown> = {};
+    const bodies: Record<string, Buffer> = {};
+    for (const who of ['chrome', 'firefox', 'safari', 'webpOnly', 'avifRefused', 'curl'] as const) {
+      const r = await fetchFrom('ams', path, ACCEPT[who]);
+      got[who] = seen(r);
+      bodies[who] = r.body;
+    }
+    expect(got).toEqual({
+      chrome: as('avif', width, 'MISS'),
+      // another browser's Accept, the same format: the copy Chrome's request made
+      firefox: as('avif', width, 'HIT'),
+      safari: as('avif', width, 'HIT'),
+      webpOnly: as('webp', width, 'MISS'),
+      avifRefused: as('webp', width, 'HIT'),
+      curl: as('png', width, 'MISS'),
+    });
+    expect([bodies.firefox!.equals(bodies.chrome!), bodies.safari!.equals(bodies.chrome!), bodies.avifRefused!.equals(bodies.webpOnly!)]).toEqual([true, true, true]);
+    // The caches' files: exactly one per format for this URL (nginx writes "KEY: <key>" in each).
+    const keys = cacheHosts(site('ams')).flatMap((h) => {
+      const dir = `/proc/${mainPid(h.name, 'nginx')}/root${t.cdn.cache.nginx.path}`;
+      const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+      return walk(dir).map((f) => /\nKEY: ([^\n]*)\n/.exec(readFileSync(f).subarray(0, 4096).toString('latin1'))?.[1] ?? '').filter((k) => k.endsWith(path));
+    });
+    expect(keys.sort()).toEqual([path, `avif${path}`, `webp${path}`]);
+    console.log(`formats at ams, ${path}: AVIF ${bodies.chrome!.length} B, WebP ${bodies.webpOnly!.length} B, PNG ${bodies.curl!.length} B`);
+  }, 60_000);
+
+  it('nyc (Squid, through the shield): the same three formats, each from the shield; a cached AVIF never reaches a client that did not ask', async () => {
+    const width = 256;
+    const path = derived(width, photos[2]!.name);
+    // Squid keeps none of them (a MISS at nyc each time); the shield holds one per format.
+    const order = [
+      ['chrome', 'avif', 'MISS'],
+      ['curl', 'png', 'MISS'],
+      ['webpOnly', 'webp', 'MISS'],
+      ['curl', 'png', 'MISS'],
+      ['firefox', 'avif', 'MISS'],
+      ['avifRefused', 'webp', 'MISS'],
+      ['safari', 'avif', 'MISS'],
+    ] as const;
+    const got = [];
+    for (const [who] of order) got.push([who, seen(await fetchFrom('nyc', path, ACCEPT[who]))]);
+    expect(got).toEqual(order.map(([who, type, cache]) => [who, as(type, width, cache)]));
+  }, 60_000);
+
+  it('sin (nginx, through the shield): Chrome gets AVIF made at ams, then a HIT at sin', async () => {
+    const path = derived(64, photos[1]!.name);
+    const first = seen(await fetchFrom('sin', path, ACCEPT.chrome));
+    const second = seen(await fetchFrom('sin', path, ACCEPT.chrome));
+    const plain = seen(await fetchFrom('sin', path));
+    expect([first, second, plain]).toEqual([as('avif', 64, 'MISS'), as('avif', 64, 'HIT'), as('png', 64, 'MISS')]);
+  }, 60_000);
 });

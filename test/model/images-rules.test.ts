@@ -8,7 +8,7 @@ import { parseDerived, transformsAt, transformsOf } from '../../lib/model/transf
 import { CACHE_HEALTH } from '../../lib/render/cache-health.ts';
 import { loadEdited } from '../helpers/topology.ts';
 
-const SHIPPED = '  transforms:\n    widths: [64, 128, 256, 512]\n';
+const SHIPPED = '  transforms:\n    widths: [64, 128, 256, 512]\n    formats: [avif, webp]\n';
 
 /** The shipped model with its transforms section replaced by `body` (the lines under `images:`). */
 const withTransforms = (body: string, also: (x: Record<string, string>) => void = () => {}) => (x: Record<string, string>) => {
@@ -35,7 +35,19 @@ const noShield = (x: Record<string, string>) => {
 describe('images.transforms', () => {
   it('the shipped model allows four widths under /_w, with the documented defaults', () => {
     const t = loadEdited();
-    expect(transformsOf(t)).toEqual({ widths: [64, 128, 256, 512], pathPrefix: '/_w', jpegQuality: 80, webpQuality: 80, maxSourceMiB: 16 });
+    expect(transformsOf(t)).toEqual({
+      widths: [64, 128, 256, 512],
+      formats: ['avif', 'webp'],
+      pathPrefix: '/_w',
+      jpegQuality: 80,
+      webpQuality: 80,
+      avifQuality: 50,
+      avifEffort: 2,
+      maxSourceMiB: 16,
+      maxSourceMegapixels: 40,
+      timeoutSec: 10,
+      workers: 2,
+    });
     expect(t.sites.map((s) => [s.id, transformsAt(t, s)])).toEqual([
       ['ams', true],
       ['nyc', false],
@@ -69,9 +81,16 @@ describe('images.transforms', () => {
     expect(errors(withTransforms(body))).toEqual(lines);
   });
 
-  it('refuses a format conversion, which image_filter cannot do', () => {
-    const lines = errors(withTransforms('  transforms:\n    widths: [64]\n    formats: [webp]\n'));
-    expect(lines).toEqual(['sites/cdn.yaml:48:5: images.transforms.formats: unknown key; allowed here: jpegQuality, maxSourceMiB, pathPrefix, webpQuality, widths']);
+  it('refuses a format offered twice, a format libvips is not asked to make, and limits out of range, all at once', () => {
+    const lines = errors(withTransforms('  transforms:\n    widths: [64]\n    formats: [webp, avif, webp]\n    avifEffort: 10\n    workers: 0\n    timeoutSec: 500\n'));
+    expect(lines).toEqual([
+      'sites/cdn.yaml:48:5: images.transforms.formats: at most 2 formats: avif, webp, got ["webp","avif","webp"]',
+      'sites/cdn.yaml:49:17: images.transforms.avifEffort: must be 0..9, got 10',
+      'sites/cdn.yaml:50:14: images.transforms.workers: must be 1..16, got 0',
+      'sites/cdn.yaml:51:17: images.transforms.timeoutSec: must be 1..120 seconds, got 500',
+    ]);
+    expect(errors(withTransforms('  transforms:\n    widths: [64]\n    formats: [jxl]\n'))).toEqual(['sites/cdn.yaml:48:15: images.transforms.formats[0]: must be one of avif, webp, got "jxl"']);
+    expect(errors(withTransforms('  transforms:\n    widths: [64]\n    formats: [webp, webp]\n'))).toEqual(['sites/cdn.yaml:48:21: images.transforms.formats[1]: webp is listed twice (also formats[0]); list each format once']);
   });
 
   it('refuses a Squid-only site that would have to make derived images itself', () => {

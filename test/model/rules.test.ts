@@ -417,6 +417,9 @@ const RULE_CASES: Case[] = [
   ['monitoring', 'a scrape subnet with host bits', edit(S, [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.192/28, 198.51.100.1/24]\n']), [
     'sites/cdn.yaml:44:35: monitoring.scrapeFrom[1]: 198.51.100.1/24 has host bits set; use the network 198.51.100.0/24',
   ]],
+  ['monitoring', 'a runbooks URL with a fragment', edit(S, [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.192/28]\n  runbooksUrl: https://wiki.example.net/runbooks#top\n']), [
+    'sites/cdn.yaml:45:16: monitoring.runbooksUrl: must be the http(s) URL of docs/runbooks.md as your team publishes it, such as https://git.example.net/cdn/anycdn/-/blob/main/docs/runbooks.md (no query, fragment or credentials), got "https://wiki.example.net/runbooks#top"',
+  ]],
   ['monitoring', 'the checker status port on an exporter port', edit(S, [CDN, '  rise: 5\n', '  rise: 5\n  statusPort: 9100\n'], [CDN, 'shield: ams\n', 'shield: ams\nmonitoring:\n  prometheus: 198.51.100.200\n  scrapeFrom: [198.51.100.192/28]\n']), [
     "sites/cdn.yaml:30:15: healthcheck.statusPort: 9100 is the node exporter's port; pick another port",
   ]],

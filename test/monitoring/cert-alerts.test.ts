@@ -4,7 +4,8 @@
 // link; and a test expecting the wrong alert fails, so these tests can fail.
 import { describe, expect, it } from 'vitest';
 import { loadTopology } from '../../lib/model/load.ts';
-import { renderPrometheus, runbookUrl, CERT_RUNBOOK } from '../../lib/render/prometheus.ts';
+import { renderPrometheus } from '../../lib/render/prometheus.ts';
+import { runbookUrl } from '../../lib/render/alerts/rule.ts';
 import { PATHS } from '../../lib/render/paths.ts';
 import { missingBinary } from '../helpers/daemons.ts';
 import { promtoolAlerts, type Sample } from '../helpers/promtool.ts';
@@ -14,7 +15,7 @@ const DAY = 86400;
 const PATH = '/etc/haproxy/certs/img.cdn.example.net.pem';
 const t = loadTopology(SITES_DIR);
 const rules = renderPrometheus(t).find((f) => f.path === PATHS.prometheusRules)!.content;
-const runbook = runbookUrl(t, CERT_RUNBOOK.page, CERT_RUNBOOK.section);
+const runbook = (alert: string) => runbookUrl(t, alert);
 const at = { path: PATH, site: 'ams', host: 'ams-lb1', job: 'node', instance: '198.51.100.11:9100' };
 
 /** The series as node-exporter's textfile collector serves it from ams-lb1: notAfter `daysLeft` days after time 0. */
@@ -37,7 +38,7 @@ describe.skipIf(missingBinary('/usr/bin/promtool', 'prometheus'))('certificate e
 
   it('20 days left: a warning with the runbook, no page', async () => {
     const r = await promtoolAlerts(rules, notAfter(20), 'CertificateExpiresSoon', EVAL, [
-      { labels: { ...at, severity: 'warning' }, annotations: { summary: summary('19d 23h 45m 0s', 'renewal has failed for a week (it renews at 28 days left)'), runbook_url: runbook } },
+      { labels: { ...at, severity: 'warning' }, annotations: { summary: summary('19d 23h 45m 0s', 'renewal has failed for a week (it renews at 28 days left)'), runbook_url: runbook('CertificateExpiresSoon') } },
     ]);
     expect(r.output).toContain('SUCCESS');
     expect(r.ok).toBe(true);
@@ -46,7 +47,7 @@ describe.skipIf(missingBinary('/usr/bin/promtool', 'prometheus'))('certificate e
 
   it('6 days left: a page with the runbook, and no warning beside it', async () => {
     const r = await promtoolAlerts(rules, notAfter(6), 'CertificateExpiresVerySoon', EVAL, [
-      { labels: { ...at, severity: 'critical' }, annotations: { summary: summary('5d 23h 45m 0s', 'clients refuse HTTPS when it lapses'), runbook_url: runbook } },
+      { labels: { ...at, severity: 'critical' }, annotations: { summary: summary('5d 23h 45m 0s', 'clients refuse HTTPS when it lapses'), runbook_url: runbook('CertificateExpiresVerySoon') } },
     ]);
     expect(r.output).toContain('SUCCESS');
     expect(r.ok).toBe(true);
@@ -61,7 +62,8 @@ describe.skipIf(missingBinary('/usr/bin/promtool', 'prometheus'))('certificate e
 });
 
 describe('certificate alert runbook', () => {
-  it('the link is the docs section that says what to do', () => {
-    expect(runbook).toBe('docs/certificates.md#when-the-expiry-alert-fires');
+  it('each links to its section of the runbooks, which points to the certificates doc', () => {
+    expect(runbook('CertificateExpiresSoon')).toBe('https://git.example.net/cdn/anycdn/-/blob/main/docs/runbooks.md#certificateexpiressoon');
+    expect(runbook('CertificateExpiresVerySoon')).toBe('https://git.example.net/cdn/anycdn/-/blob/main/docs/runbooks.md#certificateexpiresverysoon');
   });
 });

@@ -117,6 +117,7 @@ describe('render --out: refused unless anycdn wrote it, nothing changed', () => 
         writeFileSync(path, JSON.stringify(m));
         return out;
       },
+      // The entry added last: its index is the manifest's file count less one.
       (d) =>
         `${d.dir}/out/.anycdn/manifest.json:1:1: files.${badIndex}.path: must have no empty, . or .. segment, got "ams/ams-lb1/../../../victim/keep.txt"; render into a new --out, or remove ${d.dir}/out (once you have checked that nothing in it is yours) and render again`,
     ],

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyBird, classifyHaproxy, classifyHealthcheckConf, classifyKeepalived, classifyKnotConf, classifyNginx, classifySquid } from '../../lib/plan/classify.ts';
 import { ownerOf } from '../../lib/plan/owners.ts';
+import { PATHS } from '../../lib/render/paths.ts';
 import { renderPlans } from '../../lib/render/index.ts';
 import { load, shipped } from '../model/fixtures.ts';
 
@@ -134,6 +135,13 @@ describe('keepalived drain and haproxy ring', () => {
 });
 
 describe('owners', () => {
+  it("a change of the nginx caches' mtail program is an mtail reload", () => {
+    const owner = ownerOf(PATHS.mtailProgram);
+    expect(owner?.unit).toBe('mtail');
+    expect(owner?.classify('counter a\n', 'counter b\n')).toEqual([{ class: 'mtail-reload', reason: "the program that counts nginx's cache statuses from its access log" }]);
+  });
+
+
   it('every file rendered for the example model (metal and aws, nginx and Squid, every role) has a daemon that reads it', () => {
     const missing = renderPlans(load(shipped())).flatMap((p) => p.files.filter((f) => !ownerOf(f.path)).map((f) => `${p.site}/${p.host}${f.path}`));
     expect(missing).toEqual([]);

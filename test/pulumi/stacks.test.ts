@@ -86,8 +86,8 @@ describe('resource types and counts', () => {
       'aws:s3/bucketObjectv2:BucketObjectv2': 4,
       // base 80 and 443 out; caches: the S3 origin (443) and the shield VIP (80).
       'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule': 5,
-      // and Prometheus (monitoring.scrapeFrom) to node (base), haproxy (lb) and nginx (cache).
-      'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': 9,
+      // and Prometheus (monitoring.scrapeFrom) to node (base), haproxy (lb), nginx and mtail (cache).
+      'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule': 10,
       'pulumi:providers:aws': 1,
     }],
     ['global', {
@@ -135,6 +135,7 @@ describe('sin: security groups', () => {
     expect(rules(runs.sin!)).toEqual([
       'base in tcp/9100-9100 from 198.51.100.192/28',
       'base out tcp/443-443 to 0.0.0.0/0',
+      'cache in tcp/3903-3903 from 198.51.100.192/28',
       'cache in tcp/80-80 from sg:lb',
       'cache in tcp/9113-9113 from 198.51.100.192/28',
       'cache out tcp/443-443 to 0.0.0.0/0',

@@ -21,7 +21,7 @@ describe('day 2', () => {
         '\tserver ams-cache3 198.51.100.23:80 id 312343',
       ]);
     }
-    expect(scrapeTargets(t).filter((x) => x.startsWith('198.51.100.23:'))).toEqual(['198.51.100.23:9100', '198.51.100.23:9113']);
+    expect(scrapeTargets(t).filter((x) => x.startsWith('198.51.100.23:'))).toEqual(['198.51.100.23:9100', '198.51.100.23:9113', '198.51.100.23:3903']);
   });
 
   it('a new peer gets a bird session on every dns host of its site', () => {

@@ -53,9 +53,11 @@ describe('the endpoints of the shipped hosts', () => {
     expect(plan('ams-cache1').endpoints.map(line)).toEqual([
       'cache-http | nginx | tcp/80 | 198.51.100.21 | site-lb(198.51.100.11 198.51.100.12 198.51.100.10) | GET /.anycdn/health 200 img.cdn.example.net',
       'cache-status | nginx | tcp/80 | 127.0.0.1 | host | GET /nginx_status 200',
-      'cache-transform | nginx | tcp/8089 | 127.0.0.1 | host',
+      'cache-originals | nginx | tcp/8090 | 127.0.0.1 | host',
+      'thumbnailer | anycdn-thumbnailer | tcp/8089 | 127.0.0.1 | host | GET /.anycdn/thumbnailer 200',
       'exporter-node | prometheus-node-exporter | tcp/9100 | 198.51.100.21 | scrape(198.51.100.192/28; firewall) |  | job node',
       'exporter-nginx | prometheus-nginx-exporter | tcp/9113 | 198.51.100.21 | scrape(198.51.100.192/28; firewall) |  | job nginx',
+      'exporter-mtail | mtail | tcp/3903 | 198.51.100.21 | scrape(198.51.100.192/28; firewall) |  | job mtail',
     ]);
     expect(plan('nyc-cache1').endpoints.map(line)).toEqual([
       'cache-http | squid | tcp/80 | 198.51.100.85 | site-lb(198.51.100.75 198.51.100.76 198.51.100.74) | GET /squid-internal-static/icons/SN.png 200 img.cdn.example.net',
@@ -93,12 +95,17 @@ function boundInText(p: HostPlan): string[] {
         out.push(`knot ${a!.includes(':') ? `[${a}]` : a}:${port}`);
       }
     }
+    if (f.path === '/usr/local/etc/anycdn/thumbnailer.json') {
+      const l = (JSON.parse(text) as { listen: { address: string; port: number } }).listen;
+      out.push(`anycdn-thumbnailer ${l.address}:${l.port}`);
+    }
     if (f.path === '/usr/local/etc/anycdn/healthcheck.json') {
       const s = (JSON.parse(text) as { status: { address: string; port: number } }).status;
       out.push(`anycdn-healthcheck ${s.address}:${s.port}`);
     }
     const unit = /^\/etc\/systemd\/system\/(prometheus-[a-z]+-exporter)\.service$/.exec(f.path)?.[1];
     if (unit) for (const m of text.matchAll(/(?:--web\.listen-address=|-web\.listen-address |-listen )(\S+)/g)) out.push(`${unit} ${m[1]}`);
+    if (f.path === '/etc/systemd/system/mtail.service') for (const m of text.matchAll(/--address (\S+) --port (\d+)/g)) out.push(`mtail ${m[1]}:${m[2]}`);
   }
   return [...new Set(out)].sort();
 }
@@ -143,6 +150,6 @@ describe.each(variants)('%s: the configs bind exactly the endpoints', (_what, t)
 
 it('the plain variant has none of what it turned off (its edits applied)', () => {
   const purposes = new Set(renderPlans(variants[1]![1]).flatMap((p) => p.endpoints.map((e) => e.purpose)));
-  for (const off of ['image-vip-https', 'cache-transform', 'cache-manager', 'exporter-node', 'exporter-healthcheck'] as const) expect(purposes.has(off), off).toBe(false);
+  for (const off of ['image-vip-https', 'cache-originals', 'thumbnailer', 'cache-manager', 'exporter-node', 'exporter-healthcheck'] as const) expect(purposes.has(off), off).toBe(false);
   expect(purposes.has('image-vip-http')).toBe(true);
 });

@@ -114,6 +114,8 @@ describe('origins in priority order', () => {
       '# Derived images (/_w/<width>/...) come from the shield only: the origin has none.',
       'acl derived urlpath_regex ^/_w/',
       ...['origin', 'origin2', 'origin3'].map((p) => `cache_peer_access ${p} deny derived`),
+      '# negotiated formats (Vary: Accept), which the rock store does not keep: each from the shield, which caches one copy per format',
+      'cache deny derived',
       ...['shield', 'origin', 'origin2', 'origin3'].flatMap((p) => [`cache_peer_access ${p} allow image_host`, `cache_peer_access ${p} deny all`]),
       'retry_on_error on',
       'forward_max_tries 12',

@@ -23,7 +23,7 @@ function directives(content: string, ...names: string[]): string[] {
 const shieldAt = (id: string | undefined) => (x: Record<string, string>) => {
   x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\nshield: ams\n/, id ? `\nshield: ${id}\n` : '\n');
   // A Squid shield (or no shield, with Squid-only nyc) cannot make derived images: the model refuses transforms then.
-  x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\nimages:\n  transforms:\n    widths: .*\n/, '\n');
+  x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\nimages:\n  transforms:\n(    .*\n)+/, '\n');
 };
 
 describe('squid cache', () => {

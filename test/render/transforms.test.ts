@@ -7,6 +7,7 @@ import type { Topology } from '../../lib/model/schema.ts';
 import { haproxyConfig } from '../../lib/render/haproxy.ts';
 import { renderNginx } from '../../lib/render/nginx.ts';
 import { renderSquid } from '../../lib/render/squid.ts';
+import { renderThumbnailer } from '../../lib/render/thumbnailer.ts';
 import { emitHaproxy } from '../../lib/render/syntax/haproxy.ts';
 import { loadEdited } from '../helpers/topology.ts';
 
@@ -40,7 +41,7 @@ function section(content: string, head: string): string {
 }
 
 const noTransforms = (x: Record<string, string>) => {
-  x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\nimages:\n  transforms:\n    widths: .*\n/, '\n');
+  x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace(/\nimages:\n  transforms:\n(    .*\n)+/, '\n');
 };
 /** ams, the shield, with nyc-cache1's twin: a Squid cache among its nginx caches. */
 const squidAtShield = (x: Record<string, string>) => {
@@ -53,7 +54,7 @@ const squidAtShield = (x: Record<string, string>) => {
 describe('derived images', () => {
   const shipped = loadEdited();
 
-  it('at the shield: the image server caches derived paths and asks its own transform server on a miss', () => {
+  it('at the shield: the image server caches derived paths per format and asks its own thumbnailer on a miss', () => {
     const conf = render(shipped, 'ams-cache1');
     expect(block(conf, 'location ^~ /_w/')).toBe(
       [
@@ -63,66 +64,110 @@ describe('derived images', () => {
         '\t}',
         '\tlocation ~ ^/_w/(64|128|256|512)/[^/] {',
         '\t\trewrite ^ $uri? break;',
-        '\t\tproxy_pass http://anycdn_transform;',
+        '\t\tproxy_cache_key $anycdn_format$uri;',
+        '\t\tproxy_ignore_headers Set-Cookie Vary;',
+        '\t\tproxy_cache_lock_timeout 48s;',
+        '\t\tproxy_cache_lock_age 48s;',
+        '\t\tproxy_read_timeout 48s;',
+        '\t\tproxy_pass http://anycdn_thumbnailer;',
         '\t\tproxy_set_header Host img.cdn.example.net;',
         '\t\tproxy_set_header Connection "";',
         '\t\tproxy_set_header Cookie "";',
         '\t\tproxy_set_header Authorization "";',
+        '\t\tproxy_set_header X-Anycdn-Format $anycdn_format;',
         '\t}',
         '\treturn 400;',
         '}',
       ].join('\n'),
     );
-    expect(conf).not.toMatch(/@anycdn_transform/);
-    expect(block(conf, 'upstream anycdn_originals')).toBe('upstream anycdn_originals {\n\tserver 198.51.100.21:80;\n\tkeepalive 16;\n}');
-    expect(block(conf, 'location ~ ^/_w/(?<anycdn_width>64|128|256|512)/')).toBe(
-      [
-        'location ~ ^/_w/(?<anycdn_width>64|128|256|512)/ {',
-        '\timage_filter resize $anycdn_width -;',
-        "\t# the original: this host's image server, which caches it under its own path",
-        '\trewrite ^/_w/[0-9]+(/.*)$ $1 break;',
-        '\tproxy_pass http://anycdn_originals;',
-        '\tproxy_http_version 1.1;',
-        '\tproxy_set_header Host img.cdn.example.net;',
-        '\tproxy_set_header Connection "";',
-        '\tproxy_set_header Cookie "";',
-        '\tproxy_set_header Authorization "";',
-        '}',
-      ].join('\n'),
-    );
+    expect(conf).not.toMatch(/@anycdn_thumbnail|image_filter|load_module/);
+    expect(block(conf, 'upstream anycdn_thumbnailer')).toBe('upstream anycdn_thumbnailer {\n\tserver 127.0.0.1:8089;\n\tkeepalive 16;\n}');
+    // haproxy leaves one of three Accept values; each is one format, so one cached copy per format
+    expect(block(conf, 'map $http_accept $anycdn_format')).toBe('map $http_accept $anycdn_format {\n\tdefault "";\n\timage/avif avif;\n\timage/webp webp;\n}');
+    // the thumbnailer reads the originals back through this image server, on loopback
+    expect(conf.match(/^\t\tlisten .*$/gm)).toEqual(['\t\tlisten 127.0.0.1:80;', '\t\tlisten 198.51.100.21:80 default_server;', '\t\tlisten 198.51.100.21:80;', '\t\tlisten 127.0.0.1:8090;']);
   });
 
-  it('away from the shield: derived misses go to the shield, and are made here only while it fails', () => {
+  it('away from the shield: derived misses go to the shield with the negotiated Accept, and are made here only while it fails', () => {
     const conf = render(shipped, 'sin-cache1');
-    expect(block(conf, 'location ~ ^/_w/(64|128|256|512)/[^/]')).toContain('\tproxy_pass http://shield;\n');
-    expect(block(conf, 'location ~ ^/_w/(64|128|256|512)/[^/]')).toContain('\terror_page 500 502 503 504 = @anycdn_transform;\n');
-    expect(block(conf, 'location @anycdn_transform').split('\n').slice(0, 3)).toEqual(['location @anycdn_transform {', '\trewrite ^ $uri? break;', '\tproxy_pass http://anycdn_transform;']);
+    const derived = block(conf, 'location ~ ^/_w/(64|128|256|512)/[^/]');
+    expect(derived).toContain('\tproxy_pass http://shield;\n');
+    expect(derived).toContain('\tproxy_cache_key $anycdn_format$uri;\n');
+    expect(derived).toContain('\tproxy_set_header Accept $anycdn_accept;\n');
+    expect(derived).toContain('\terror_page 500 502 503 504 = @anycdn_thumbnail;\n');
+    expect(block(conf, 'map $http_accept $anycdn_accept')).toBe('map $http_accept $anycdn_accept {\n\tdefault */*;\n\timage/avif image/avif;\n\timage/webp image/webp;\n}');
+    expect(block(conf, 'location @anycdn_thumbnail').split('\n').slice(0, 3)).toEqual(['location @anycdn_thumbnail {', '\trewrite ^ $uri? break;', '\tproxy_cache_key $anycdn_format$uri;']);
   });
 
-  it('the model quality and buffer reach image_filter', () => {
+  it('without formats: no map, no format in the key, no Accept rewriting at haproxy', () => {
     const t = loadEdited((x) => {
-      x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace('    widths: [64, 128, 256, 512]\n', '    widths: [512, 96]\n    pathPrefix: /thumbs\n    jpegQuality: 70\n    webpQuality: 60\n    maxSourceMiB: 4\n');
+      x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace('    formats: [avif, webp]\n', '');
     });
-    const conf = render(t, 'ams-cache2');
-    expect(conf.match(/^\t\timage_filter_\w+ .*$/gm)).toEqual([
-      '\t\timage_filter_buffer 4m;',
-      '\t\timage_filter_jpeg_quality 70;',
-      '\t\timage_filter_webp_quality 60;',
-      '\t\timage_filter_interlace off;',
-      '\t\timage_filter_transparency on;',
+    const conf = render(t, 'sin-cache1');
+    expect(conf).not.toMatch(/anycdn_format|anycdn_accept|map \$http_accept|Vary/);
+    expect(render(t, 'ams-lb1')).not.toMatch(/accept/i);
+  });
+
+  it('Squid caches keep no derived image while formats are negotiated (the rock store keeps no Vary reply), and cache them without', () => {
+    expect(render(shipped, 'nyc-cache1').split('\n').filter((l) => /derived/.test(l))).toEqual([
+      'acl derived urlpath_regex ^/_w/',
+      'cache_peer_access origin deny derived',
+      'cache deny derived',
     ]);
-    expect(conf).toMatch(/^\t\t\tlocation ~ \^\/thumbs\/\(96\|512\)\/\[\^\/\] \{$/m);
+    const plain = loadEdited((x) => {
+      x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace('    formats: [avif, webp]\n', '');
+    });
+    expect(render(plain, 'nyc-cache1')).not.toMatch(/^cache deny/m);
+  });
+
+  it('the model quality and limits reach the thumbnailer config', () => {
+    const t = loadEdited((x) => {
+      x['sites/cdn.yaml'] = x['sites/cdn.yaml']!.replace('    widths: [64, 128, 256, 512]\n', '    widths: [512, 96]\n    pathPrefix: /thumbs\n    jpegQuality: 70\n    webpQuality: 60\n    avifQuality: 45\n    avifEffort: 4\n    maxSourceMiB: 4\n    maxSourceMegapixels: 25\n    timeoutSec: 7\n    workers: 3\n');
+    });
+    const site = t.sites.find((s) => s.id === 'ams')!;
+    const cfg = JSON.parse(renderThumbnailer(t, site, site.hosts.find((h) => h.name === 'ams-cache2')!).find((f) => f.path.endsWith('.json'))!.content) as Record<string, unknown>;
+    expect({ ...cfg, '//': undefined }).toEqual({
+      '//': undefined,
+      listen: { address: '127.0.0.1', port: 8089 },
+      originals: { address: '127.0.0.1', port: 8090, host: 'img.cdn.example.net', timeoutSec: 26 },
+      pathPrefix: '/thumbs',
+      widths: [96, 512],
+      formats: ['avif', 'webp'],
+      vary: true,
+      quality: { jpeg: 70, webp: 60, avif: 45, avifEffort: 4 },
+      maxSourceBytes: 4 * 2 ** 20,
+      maxSourcePixels: 25_000_000,
+      timeoutSec: 7,
+      queueTimeoutSec: 7,
+      workers: 3,
+      maxConnections: 64,
+    });
+    expect(render(t, 'ams-cache2')).toMatch(/^\t\t\tlocation ~ \^\/thumbs\/\(96\|512\)\/\[\^\/\] \{$/m);
   });
 
   it('haproxy refuses everything else under the prefix, at every site, before any backend', () => {
     for (const host of ['ams-lb1', 'nyc-lb2', 'sin-lb1']) {
       const cfg = render(shipped, host);
-      expect(cfg.split('\n').filter((l) => /derived/.test(l))).toEqual([
+      expect(cfg.split('\n').filter((l) => /derived/.test(l) && !/accept/i.test(l))).toEqual([
         '\t# derived images (images.transforms): only /_w/<width>/<path> with a listed width; the rest is refused here, before it costs CPU',
         '\tacl derived path_beg /_w/',
         '\tacl derived_ok path_reg ^/_w/(64|128|256|512)/[^/]',
         '\tacl derived_nested path_reg ^/_w/[^/]*/_w/',
         '\thttp-request return status 400 content-type text/plain string "derived images: /_w/<width>/<image path> with width one of 64, 128, 256, 512" if derived !derived_ok or derived_nested',
+      ]);
+    }
+  });
+
+  it('haproxy reduces Accept on derived paths to one value per format, at every site', () => {
+    for (const host of ['ams-lb1', 'nyc-lb2', 'sin-lb1']) {
+      const cfg = render(shipped, host);
+      expect(cfg.split('\n').filter((l) => /accept/i.test(l))).toEqual([
+        '\t# formats (images.transforms.formats): the first of avif, webp the client names in Accept, else the original\'s; the Accept left here is all every cache keys on',
+        '\tacl accept_avif req.hdr(accept) -m reg -i "^image/avif\\\\s*(;(?!\\\\s*q\\\\s*=\\\\s*0(\\\\.0*)?\\\\s*(;|\\$))[^;]*)*\\$"',
+        '\tacl accept_webp req.hdr(accept) -m reg -i "^image/webp\\\\s*(;(?!\\\\s*q\\\\s*=\\\\s*0(\\\\.0*)?\\\\s*(;|\\$))[^;]*)*\\$"',
+        '\thttp-request set-header Accept image/avif if derived accept_avif',
+        '\thttp-request set-header Accept image/webp if derived accept_webp',
+        '\thttp-request set-header Accept "*/*" if derived !{ req.hdr(accept) -m str image/avif image/webp }',
       ]);
     }
   });
@@ -146,7 +191,7 @@ describe('derived images', () => {
   it('without images.transforms nothing of it is rendered', () => {
     const t = loadEdited(noTransforms);
     for (const host of ['ams-cache1', 'sin-cache2', 'nyc-cache1', 'ams-lb1', 'nyc-lb1']) {
-      expect(render(t, host), host).not.toMatch(/_w|image_filter|load_module|derived|anycdn_transform|8089/);
+      expect(render(t, host), host).not.toMatch(/_w|thumbnailer|anycdn_format|Accept|derived|8089|8090/);
     }
   });
 });

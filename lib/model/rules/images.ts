@@ -1,4 +1,4 @@
-// Derived images (images.transforms) against the rest of the model: the widths are a set, the
+// Derived images (images.transforms) against the rest of the model: the widths and formats are sets, the
 // prefix takes no path the CDN already answers, and every site that makes derived images has an
 // nginx cache to make them (Squid cannot resize; haproxy sends derived requests to nginx caches).
 import { transformCaches, transformsAt, transformsOf } from '../transforms.ts';
@@ -18,6 +18,10 @@ export const images: Rule = (t, report) => {
   tr.widths.forEach((w, i) => {
     const first = tr.widths.indexOf(w);
     if (first !== i) report(null, [...at, 'widths', i], `images.transforms.widths[${i}]: ${w} is listed twice (also widths[${first}]); list each width once`);
+  });
+  tr.formats.forEach((f, i) => {
+    const first = tr.formats.indexOf(f);
+    if (first !== i) report(null, [...at, 'formats', i], `images.transforms.formats[${i}]: ${f} is listed twice (also formats[${first}]); list each format once`);
   });
   const reserved = [t.cdn.healthcheck.path, ...CACHE_OWN_PATHS];
   for (const path of reserved) {

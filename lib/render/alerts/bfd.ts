@@ -4,10 +4,11 @@
 // RFC 5883 multihop BFD (UDP 4784) for the session while bird runs single-hop (3784), so neither
 // side ever comes up. bird_exporter's bird_bfd_session_up carries the neighbour's address (ip), its
 // bird_protocol_up the BGP protocol's name: the model joins them, per site and session.
-import { bfdTimers } from '../model/facts.ts';
-import { canonical } from '../model/net.ts';
-import type { Topology } from '../model/schema.ts';
-import { ident } from './syntax/bird.ts';
+import { bfdTimers } from '../../model/facts.ts';
+import { canonical } from '../../model/net.ts';
+import type { Topology } from '../../model/schema.ts';
+import { ident } from '../syntax/bird.ts';
+import { str } from '../syntax/promql.ts';
 
 /** The PromQL of BfdSessionNotUp, or undefined when no session runs BFD. */
 export function bfdNotUpExpr(t: Topology): string | undefined {
@@ -15,8 +16,8 @@ export function bfdNotUpExpr(t: Topology): string | undefined {
     site.bgp.peers
       .filter((p) => bfdTimers(p))
       .map((p) => {
-        const up = `bird_protocol_up{proto="BGP",site="${site.id}",name="${ident('bgp', p.name).text}",state="Established"} == 1`;
-        return `label_replace(label_replace(${up}, "ip", "${canonical(p.address)}", "", ""), "hold_time_sec", "${site.bgp.holdTimeSec}", "", "")`;
+        const up = `bird_protocol_up{proto="BGP",site=${str(site.id)},name=${str(ident('bgp', p.name).text)},state="Established"} == 1`;
+        return `label_replace(label_replace(${up}, "ip", ${str(canonical(p.address))}, "", ""), "hold_time_sec", ${str(String(site.bgp.holdTimeSec))}, "", "")`;
       }),
   );
   if (established.length === 0) return undefined;
