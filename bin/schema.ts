@@ -1,4 +1,4 @@
-// `npm run schema`: rewrite schema/*.json and the README's model tables from the zod schema, and
+// `npm run schema`: rewrite schema/*.json and docs/model.md's model tables from the zod schema, and
 // the JSON Schemas of the CLI's --json output (lib/cli/schemas/) from theirs. A build script: it
 // writes files, so it lives with the other entry points, above every layer it reads.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,8 +13,8 @@ for (const [file, text] of Object.entries({ ...jsonSchemaTexts(), ...cliSchemaTe
   writeFileSync(join(root, file), text);
   console.log(`wrote ${file}`);
 }
-const readme = join(root, 'README.md');
+const readme = join(root, 'docs', 'model.md');
 const before = readFileSync(readme, 'utf8');
 const after = updateReadme(before);
 if (after !== before) writeFileSync(readme, after);
-console.log(after === before ? 'README.md model tables are current' : 'wrote README.md model tables');
+console.log(after === before ? 'docs/model.md model tables are current' : 'wrote docs/model.md model tables');

@@ -65,7 +65,7 @@ export class Host extends Construct {
     // A handle per version of the host: an update that restarts it waits for a fresh signal. An
     // instance per replacement key: a replacing change is a new resource, created and signalled
     // before CloudFormation deletes the old one. The instance owns no fixed address (the bootstrap
-    // claims it), so both can exist at once (README "Update path").
+    // claims it), so both can exist at once (docs/deploy-cdk.md "The update path").
     const version = hostVersion(shape.version, props.ami);
     this.version = version;
     const handle = new CfnWaitConditionHandle(this, `ReadyHandle-${version.gateKey}`);
@@ -91,7 +91,7 @@ export class Host extends Construct {
       ),
       role: this.role,
       securityGroup: props.securityGroups[0],
-      // No public address of its own (README "Network and egress").
+      // No public address of its own (docs/deploy-cdk.md "Network and egress").
       associatePublicIpAddress: false,
       // IMDSv2 only; one hop, so nothing forwarded from the host reaches the metadata service.
       httpEndpoint: true,

@@ -10,6 +10,20 @@ import type { PlanOptions } from './plan.ts';
 import { versionText } from './version.ts';
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const { program, result } = cliProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return await result()();
+  } catch (e) {
+    return failure(e, argv, io);
+  }
+}
+
+/**
+ * The parser: every command and flag, and the command each runs (`result()` after a parse).
+ * docs/cli.md is generated from it (bin/docs.ts).
+ */
+export function cliProgram(io: Io): { program: Command; result: () => () => Promise<number> } {
   let result: () => Promise<number> = async () => EXIT.ok;
   const program = new Command('anycdn')
     .description('Infrastructure as code for a self-hosted anycast image CDN')
@@ -102,27 +116,26 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .action(() => {
       result = async () => (await import('./lab.ts')).labDownCommand(io);
     });
+  return { program, result: () => result };
+}
 
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return await result();
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // plan keeps 2 for "changes" (--exit-code), so its bad usage is an error like any other: 1.
-      return e.exitCode === 0 ? EXIT.ok : ['plan', 'diff'].includes(argv[0] ?? '') ? EXIT.invalid : EXIT.usage;
-    }
-    if (e instanceof InputError) {
-      printDiagnostics(io, e.diagnostics);
-      return EXIT.invalid;
-    }
-    if (isSystemError(e)) {
-      io.err(`${e.path ?? ''}:1:1: cannot ${SYSCALL_WORDS[e.syscall ?? ''] ?? 'use it'}: ${fsReason(e)}; check the path and its permissions`);
-      io.err('1 error');
-      return EXIT.invalid;
-    }
-    io.err(`anycdn: internal error, please report it with this trace:\n${(e as Error).stack ?? String(e)}`);
-    return EXIT.internal;
+/** The exit code of a failed command, after saying why on stderr. */
+function failure(e: unknown, argv: string[], io: Io): number {
+  if (e instanceof CommanderError) {
+    // plan keeps 2 for "changes" (--exit-code), so its bad usage is an error like any other: 1.
+    return e.exitCode === 0 ? EXIT.ok : ['plan', 'diff'].includes(argv[0] ?? '') ? EXIT.invalid : EXIT.usage;
   }
+  if (e instanceof InputError) {
+    printDiagnostics(io, e.diagnostics);
+    return EXIT.invalid;
+  }
+  if (isSystemError(e)) {
+    io.err(`${e.path ?? ''}:1:1: cannot ${SYSCALL_WORDS[e.syscall ?? ''] ?? 'use it'}: ${fsReason(e)}; check the path and its permissions`);
+    io.err('1 error');
+    return EXIT.invalid;
+  }
+  io.err(`anycdn: internal error, please report it with this trace:\n${(e as Error).stack ?? String(e)}`);
+  return EXIT.internal;
 }
 
 /** Node's system call names in words, so no `scandir` or `mkdtemp` reaches the user. */

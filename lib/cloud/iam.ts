@@ -24,7 +24,7 @@ export type Permission =
    * The bootstrap of an aws host: ec2:AssignPrivateIpAddresses (its model address, with
    * --allow-reassignment) on the network interfaces of its own subnet. The instance has no fixed
    * address of its own, so a replacement can start while the old instance still runs and take the
-   * address over (see lib/cloud/userdata.ts and README "The update path"). And
+   * address over (see lib/cloud/userdata.ts and docs/deploy-cdk.md "The update path"). And
    * ec2:DescribeNetworkInterfaces, to find the interface it takes the address from and hand it
    * back if the new host fails.
    */

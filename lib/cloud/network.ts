@@ -3,7 +3,7 @@
 // in an availability zone picked by its position in name order. No instance has a public address:
 // the service subnets route to the internet gateway only so that the Elastic IP on the VIP works,
 // and every host reaches the internet through a second interface in an egress subnet of its zone,
-// routed to one NAT gateway (README "Network and egress").
+// routed to one NAT gateway (docs/deploy-cdk.md "Network and egress").
 import ipaddr from 'ipaddr.js';
 import { contains, covering, parsePrefix, type Prefix } from '../model/net.ts';
 import type { Site } from '../model/schema.ts';

@@ -1,7 +1,7 @@
-// The README's model tables (field, meaning, default), generated from the published JSON Schema
+// The model tables of docs/model.md (field, meaning, default), generated from the published JSON Schema
 // of the zod schema, so a default or a meaning is written once, in lib/model/schema.ts.
 // `npm run schema` rewrites them between their markers; test/model/json-schema.test.ts fails when
-// the README is stale.
+// docs/model.md is stale.
 import { jsonSchemas } from './json-schema.ts';
 
 type JsonSchema = {
@@ -14,7 +14,7 @@ type JsonSchema = {
   anyOf?: JsonSchema[];
 };
 
-/** The README marker name of each table, and the schema file it comes from. */
+/** The docs/model.md marker name of each table, and the schema file it comes from. */
 export const README_TABLES = {
   'cdn fields': 'schema/cdn.schema.json',
   'site fields': 'schema/site.schema.json',
@@ -97,7 +97,7 @@ export function updateReadme(readme: string): string {
   for (const [name, file] of Object.entries(README_TABLES)) {
     const from = out.indexOf(begin(name));
     const to = out.indexOf(end(name));
-    if (from < 0 || to < from) throw new Error(`internal: README.md has no ${begin(name)} ... ${end(name)} markers`);
+    if (from < 0 || to < from) throw new Error(`internal: docs/model.md has no ${begin(name)} ... ${end(name)} markers`);
     out = `${out.slice(0, from)}${begin(name)}\n${fieldTable(schemas[file] as JsonSchema)}\n${out.slice(to)}`;
   }
   return out;

@@ -2,7 +2,7 @@
 // Every default is written once, on its own field, in `.default(...)`. An object whose fields all
 // have defaults takes `.prefault({})`: an absent object is parsed as `{}`, so its fields' defaults
 // fill it, and no second copy of them sits on the object. `.describe(...)` says what a field means,
-// never its default: the published JSON Schema carries `default` to editors, and the README's
+// never its default: the published JSON Schema carries `default` to editors, and docs/model.md's
 // model tables are generated from this file (lib/model/readme-tables.ts).
 import * as z from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -427,7 +427,7 @@ const vip = z.strictObject({
     .optional()
     .describe('Optional IPv6 image VIP, inside an IPv6 site subnet: published as the AAAA record, bound by haproxy, held by a VRRPv3 IPv6 instance. Metal sites only (aws sites have no IPv6 subnet).'),
   virtualRouterId: z.number().int().min(1).max(255).describe('VRRP router id, unique per segment.'),
-  advertIntervalMs: z.number().int().min(10).max(40950).default(100).describe('VRRPv3 advert interval; 100 fails over in about 0.35 s.'),
+  advertIntervalMs: z.number().int().min(10).max(40950).default(100).describe('VRRPv3 advert interval; the backup takes the VIP after about three intervals without an advert (the measured failover is in bench/RESULTS.md).'),
   preempt: z
     .union([z.literal(false), z.strictObject({ delaySec: z.number().int().min(0).max(1000) })])
     .default({ delaySec: 10 })

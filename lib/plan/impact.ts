@@ -67,7 +67,7 @@ export const IMPACTS = {
   'host-add': { rank: 2, effect: 'a new host: install its bundle and start its units', drainFirst: false },
   'cloud-remove': { rank: 2, effect: 'cloud resources deleted', drainFirst: false },
   'bird-session-reset': { rank: 3, effect: 'birdc configure restarts the BGP sessions named; their routes are withdrawn until they re-establish', drainFirst: true, assumes: 'bird' },
-  'keepalived-vip-move': { rank: 3, effect: 'the VIP may move to the peer (about 0.4 s of failover): the VRRP instance is rebuilt, or the host is drained or undrained in the model (the runtime drain\'s order: new connections wait, the responses under way finish, then the VIP moves)', drainFirst: true, assumes: 'keepalived' },
+  'keepalived-vip-move': { rank: 3, effect: 'the VIP may move to the peer (a VRRP failover, about three advert intervals): the VRRP instance is rebuilt, or the host is drained or undrained in the model (the runtime drain\'s order: new connections wait, the responses under way finish, then the VIP moves)', drainFirst: true, assumes: 'keepalived' },
   'haproxy-ring-move': {
     rank: 3,
     effect: "hitless haproxy reload that moves caches on the consistent-hash ring: the share of the images named changes cache and is fetched from the origin again; a drain does not help, so apply it when the origin can take the misses",

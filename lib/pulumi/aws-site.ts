@@ -174,7 +174,7 @@ function host(h: CloudHost, a: HostArgs): { instance: aws.ec2.Instance; ready: a
     ami: a.ami,
     instanceType: h.instanceType,
     subnetId: a.subnet.id,
-    // No public address of its own (README "Network and egress").
+    // No public address of its own (docs/deploy-cdk.md "Network and egress").
     associatePublicIpAddress: false,
     vpcSecurityGroupIds: a.groups.map((g) => g.id),
     iamInstanceProfile: profile.name,

@@ -76,6 +76,11 @@ export function unitRole(unit: string): Role | undefined {
   return UNITS[unit]?.role;
 }
 
+/** Every unit the catalog knows, with its packages and role, in catalog order (docs/checkers.md, the setup line). */
+export function catalogUnits(): { unit: string; packages: string[]; role?: Role }[] {
+  return Object.entries(UNITS).map(([unit, e]) => ({ unit, ...e }));
+}
+
 /** The Debian packages one unit needs ([] for a unit the catalog does not know). */
 export function unitPackages(unit: string): string[] {
   return UNITS[unit]?.packages ?? [];

@@ -3,7 +3,7 @@
 // shipped byte for byte; its JSON config; and a small sh script that takes the covering anycast
 // prefixes off lo. The unit runs that script before every start and after every exit (SIGKILL
 // included), so an announcement never outlives its checker. The program starts no process per
-// probe; see lib/healthcheck/checker.ts for the states and README "How the anycast DNS works".
+// probe; see lib/healthcheck/checker.ts for the states and docs/anycast-dns.md.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.ts';

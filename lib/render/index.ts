@@ -102,7 +102,7 @@ export function planOf(plans: HostPlan[], site: string, host: string): HostPlan 
 export type { DirNeed, HostNeeds } from './catalog.ts';
 export type { Endpoint, Health, Purpose, Reach } from './endpoints.ts';
 export type { UnitSpec } from './units.ts';
-export { BIRD_ANNOUNCE_DEFAULT, unitPackages, unitRole } from './catalog.ts';
+export { BIRD_ANNOUNCE_DEFAULT, catalogUnits, unitPackages, unitRole } from './catalog.ts';
 export { endpointUrl, healthPath, hostPort, withPurpose } from './endpoints.ts';
 export { BACKEND, FRONTEND, LB_DRAIN_KEY } from './haproxy.ts';
 export { VRRP_DRAIN_TRACK } from './keepalived.ts';

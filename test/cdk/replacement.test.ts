@@ -1,4 +1,4 @@
-// Replacement-safe hosts (README "Update path"): no resource that CloudFormation would replace for
+// Replacement-safe hosts (docs/deploy-cdk.md "The update path"): no resource that CloudFormation would replace for
 // a property change also owns one of the site's fixed addresses (a host's model address, the VIP,
 // the Elastic IP). CloudFormation creates a replacement before it deletes the old resource, so a
 // fixed address on a replaced resource is still in use when the new one asks for it, and the

@@ -225,7 +225,7 @@ const headerNames = (res: Result) =>
     .map((l) => l.slice(0, l.indexOf(':')).toLowerCase())
     .sort();
 /**
- * The response headers both engines expose for an image (README, "The image path"): the origin's
+ * The response headers both engines expose for an image (docs/image-path.md): the origin's
  * content headers, HTTP framing, and the two the cache adds.
  */
 const EXPOSED = ['cache-control', 'connection', 'content-type', 'date', 'transfer-encoding', 'x-cache-status', 'x-served-by'];
@@ -248,7 +248,7 @@ describe.skipIf(skip)('rendered caches under attack (real nginx and Squid)', () 
       const self = c === 'nginx' ? NGINX_HOST : SQUID_HOST;
       for (const [probe, status] of [['image-1', 'MISS'], ['image-2', 'HIT']] as const) {
         const res = r(`${c}-${probe}`);
-        // The one difference the README names: nginx says `Server: nginx`, Squid adds Age to a hit.
+        // The one difference docs/image-path.md names: nginx says `Server: nginx`, Squid adds Age to a hit.
         const own = [...(c === 'nginx' ? ['server'] : []), ...(c === 'squid' && status === 'HIT' ? ['age'] : [])];
         expect(headerNames(res), probe).toEqual([...EXPOSED, ...own].sort());
         expect([header(res, 'X-Cache-Status'), header(res, 'X-Served-By')], probe).toEqual([status, self]);

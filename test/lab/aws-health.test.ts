@@ -7,7 +7,7 @@
 //
 // Every wait is bounded; traffic stays inside the lab's namespaces; the lab is removed (by PID and
 // namespace, lib/lab/down.ts) before and after, even when a test fails. Run it only through the
-// lab lock (see the README's lab section).
+// lab lock (see docs/tutorial-lab.md).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkerState, killUnitTree, startUnitAgain } from '../../lib/lab/control.ts';
 import { labDown } from '../../lib/lab/down.ts';

@@ -29,8 +29,8 @@ describe('published JSON Schema', () => {
   });
 });
 
-describe('README model tables', () => {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+describe('docs/model.md model tables', () => {
+  const readme = readFileSync(join(root, 'docs', 'model.md'), 'utf8');
 
   it('are current (run `npm run schema` if not)', () => {
     expect(readme).toBe(updateReadme(readme));
@@ -47,8 +47,8 @@ describe('README model tables', () => {
     expect(rowOf('hosts[].address6')).toMatch(/ \| optional \|$/);
   });
 
-  it('refuse a README without the markers, naming them', () => {
-    expect(() => updateReadme('# no tables here\n')).toThrow(/README.md has no <!-- BEGIN generated: cdn fields/);
+  it('refuse a document without the markers, naming them', () => {
+    expect(() => updateReadme('# no tables here\n')).toThrow(/docs\/model.md has no <!-- BEGIN generated: cdn fields/);
   });
 
   it('refuse a field without a meaning', () => {

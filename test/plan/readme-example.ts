@@ -1,6 +1,7 @@
-// The README's worked `anycdn plan` example, from a real run: the shipped model rendered to out/,
-// one peer's ASN changed at ams, then `anycdn plan`. readme.test.ts holds the README to it;
-// `npx tsx test/plan/readme-example.ts` rewrites the README's block after a deliberate change.
+// The worked `anycdn plan` example in docs/rollout.md, from a real run: the shipped model rendered
+// to out/, one peer's ASN changed at ams, then `anycdn plan`; and the impact class table in
+// docs/impact-classes.md. readme.test.ts holds both files to them;
+// `npx tsx test/plan/readme-example.ts` rewrites the blocks after a deliberate change.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import { main } from '../../lib/cli/main.ts';
 import { assumedVersion, IMPACT_CLASSES, IMPACTS } from '../../lib/plan/impact.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-export const README = join(ROOT, 'README.md');
+export const ROLLOUT = join(ROOT, 'docs', 'rollout.md');
+export const CLASSES_DOC = join(ROOT, 'docs', 'impact-classes.md');
 const EXAMPLE = ['<!-- BEGIN generated: plan example (npx tsx test/plan/readme-example.ts) -->', '<!-- END generated: plan example -->'] as const;
 const CLASSES = ['<!-- BEGIN generated: plan impact classes (npx tsx test/plan/readme-example.ts) -->', '<!-- END generated: plan impact classes -->'] as const;
 
@@ -37,19 +39,25 @@ export async function planExample(): Promise<string> {
   }
 }
 
-function replaceBlock(readme: string, [begin, end]: readonly [string, string], body: string): string {
-  const a = readme.indexOf(begin);
-  const b = readme.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`README.md has no ${begin} ... ${end} block`);
-  return `${readme.slice(0, a + begin.length)}\n${body}\n${readme.slice(b)}`;
+function replaceBlock(doc: string, [begin, end]: readonly [string, string], body: string, name: string): string {
+  const a = doc.indexOf(begin);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${name} has no ${begin} ... ${end} block`);
+  return `${doc.slice(0, a + begin.length)}\n${body}\n${doc.slice(b)}`;
 }
 
-/** The README with its generated plan blocks replaced: the class table and `example`. */
-export function withExample(readme: string, example: string): string {
-  return replaceBlock(replaceBlock(readme, CLASSES, classTable()), EXAMPLE, example);
+/** docs/rollout.md with its generated plan example replaced by `example`. */
+export function withExample(rollout: string, example: string): string {
+  return replaceBlock(rollout, EXAMPLE, example, 'docs/rollout.md');
+}
+
+/** docs/impact-classes.md with its generated class table replaced. */
+export function withClasses(doc: string): string {
+  return replaceBlock(doc, CLASSES, classTable(), 'docs/impact-classes.md');
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
-  writeFileSync(README, withExample(readFileSync(README, 'utf8'), await planExample()));
-  console.log('wrote the plan example in README.md');
+  writeFileSync(ROLLOUT, withExample(readFileSync(ROLLOUT, 'utf8'), await planExample()));
+  writeFileSync(CLASSES_DOC, withClasses(readFileSync(CLASSES_DOC, 'utf8')));
+  console.log('wrote the plan example in docs/rollout.md and the class table in docs/impact-classes.md');
 }

@@ -19,7 +19,7 @@ export interface HostView {
   subnet: string;
   /** Whether the instance asks for a public address of its own ("none" is the rule). */
   publicIp: string;
-  /** The second interface: its subnet and device index (README "Network and egress"). */
+  /** The second interface: its subnet and device index (docs/deploy-cdk.md "Network and egress"). */
   egress: string;
   instanceType: string;
   groups: string[];

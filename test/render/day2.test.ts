@@ -1,4 +1,4 @@
-// The README's "Day 2" section, held true: what render does when a cache, a peer or a site is
+// docs/day2.md, held true: what render does when a cache, a peer or a site is
 // added to the model.
 import { describe, expect, it } from 'vitest';
 import { renderPrometheus } from '../../lib/render/prometheus.ts';
