@@ -220,6 +220,7 @@ export function viewLayout(spec: ViewSpec, m: Machine = MACHINE): ViewLayout {
   const inRegion = (p: string) => [...regions].some((r) => under(p, r));
   const installs: DirNeed[] = [];
   const skeletons = new Set<string>(['/']);
+  const treeBound = bindDirs(spec.paths, isDir, inRegion).filter((t) => !inRegion(t));
   for (const d of [...spec.dirs].sort((a, b) => byCodePoint(a.path, b.path))) {
     const p = d.path;
     if (inRegion(p)) {
@@ -239,9 +240,18 @@ export function viewLayout(spec: ViewSpec, m: Machine = MACHINE): ViewLayout {
       layout.errors.push(`${p} is a ${st.kind === 'symlink' ? 'symbolic link' : 'file'} on this machine, not a directory; the host view cannot give it a tmpfs`);
       continue;
     }
-    // Missing on the machine: a new mountpoint on a skeleton of its nearest existing ancestor.
+    // Missing on the machine: a new mountpoint on a skeleton of its nearest existing ancestor,
+    // unless the rendered tree binds that ancestor whole (its directory in the tree takes the
+    // mountpoint; a skeleton's machine entries would be bound over the tree's files).
     let parent = dirname(p);
     while (!isDir(parent)) parent = dirname(parent);
+    if (treeBound.some((t) => under(parent, t))) {
+      const inTree = `${parent === '/' ? '' : parent}/${p.slice(parent.length + (parent === '/' ? 0 : 1)).split('/')[0]}`;
+      regions.add(inTree);
+      pass2.push({ ...tmpfs(inTree, `mode=${inTree === p ? octal(d.mode) : '0755'}`), rank: 5 });
+      installs.push(d);
+      continue;
+    }
     if (!skeletons.has(parent)) {
       const outer = [...skeletons].find((x) => x !== '/' && under(parent, x));
       if (outer) {

@@ -93,7 +93,7 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
       const resolvConf = join(labPaths.etc(h.host), 'resolv.conf');
       writeFileSync(resolvConf, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
       // What a real host has that anycdn does not render: the fixtures the checkers use for the
-      // plan's needs (throwaway certificates, in the tree), and BGP passwords that match the lab routers'.
+      // plan's needs (throwaway certificates), and BGP passwords that match the lab routers'.
       const fixtures = splitFixtures(needsFixtures(hostPlan.needs));
       const secrets = [
         ...site.bgp.peers
@@ -103,14 +103,16 @@ export async function labUp(t: Topology, sitesDir: string, onStep: (what: string
         ...hostPlan.needs.secretFiles.filter((path) => path === PATHS.knotAcmeKey || path === PATHS.acmeTsigKey).map((path) => ({ path, content: secretFileContent(path, LAB_TSIG_SECRET) })),
       ];
       // Written in order: the lab's passwords replace the checkers' placeholders at the same paths.
-      const extra = [...fixtures.files, ...secrets];
-      const treeFiles = fixtures.certificates.map((path) => ({ path, content: pem }));
+      // The throwaway certificates too are written inside the view, into a directory of their own
+      // on its tmpfs: anycdn-cert-install replaces them there, as it does on a real host.
+      const extra = [...fixtures.files, ...secrets, ...fixtures.certificates.map((path) => ({ path, content: pem }))];
+      const certDirs = [...new Set(fixtures.certificates.map((path) => dirname(path)))].map((path) => ({ path, owner: 'root', group: 'root', mode: 0o700 }));
       const fileBinds = [
         { source: hostsFile, target: '/etc/hosts' },
         { source: resolvConf, target: '/etc/resolv.conf' },
         { source: originTrust.caBundle, target: SYSTEM_CA_BUNDLE },
       ];
-      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, units: hostPlan.units, dirs: hostPlan.needs.dirs, extra, treeFiles, fileBinds };
+      return { site: h.site, host: h.host, ns: h.ns, files: hostFiles, units: hostPlan.units, dirs: [...hostPlan.needs.dirs, ...certDirs], extra, treeFiles: [], fileBinds };
     });
     await Promise.all(hosts.map((h) => applySysctls(h.ns, h.files)));
     for (const p of await Promise.all(hosts.map(startHolder))) {
