@@ -1,9 +1,10 @@
 // Golden files: every file rendered for the shipped sites, under test/golden/<site>/<host>/<path>.
 // Refresh with `npx vitest run test/golden.test.ts -u` and review the config diff.
 //
-// The health checker program is the same on every dns host: its one golden is the checked-in
-// bundle, lib/healthcheck/anycdn-healthcheck.mjs (test/healthcheck/bundle.test.ts holds it to its
-// source). A host's golden of it holds the host's header and the program's sha256 instead of a copy.
+// The programs shipped whole are the same on every host that runs them: the health checker's one
+// golden is the checked-in bundle, lib/healthcheck/anycdn-healthcheck.mjs (test/healthcheck/bundle.test.ts
+// holds it to its source), the thumbnailer's its source, lib/thumbnailer/anycdn-thumbnailer.py. A
+// host's golden of either holds the host's header and the program's sha256 instead of a copy.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,17 +13,25 @@ import { loadTopology } from '../lib/model/load.ts';
 import { HEALTHCHECK_PROGRAM } from '../lib/render/healthcheck.ts';
 import { outputPath, renderTopology } from '../lib/render/index.ts';
 import { PATHS } from '../lib/render/paths.ts';
+import { THUMBNAILER_PROGRAM } from '../lib/render/thumbnailer.ts';
 import type { RenderedFile } from '../lib/render/types.ts';
 import { SITES_DIR } from './helpers/topology.ts';
 
 const files = renderTopology(loadTopology(SITES_DIR));
 
-/** A file as its golden holds it: the checker program as its sha256, every other file whole. */
+/** The programs shipped whole, by where they go on a host: their text, where it is kept, and its comment. */
+const PROGRAMS = new Map<string, { program: string; source: string; comment: string }>([
+  [PATHS.healthcheck, { program: HEALTHCHECK_PROGRAM, source: HEALTHCHECK_BUNDLE, comment: '//' }],
+  [PATHS.thumbnailer, { program: THUMBNAILER_PROGRAM, source: 'lib/thumbnailer/anycdn-thumbnailer.py', comment: '#' }],
+]);
+
+/** A file as its golden holds it: a shipped program as its sha256, every other file whole. */
 function goldenText(f: RenderedFile): string {
-  if (f.path !== PATHS.healthcheck) return f.content;
-  if (!f.content.endsWith(HEALTHCHECK_PROGRAM)) throw new Error(`${outputPath(f)} does not end in the program of ${HEALTHCHECK_BUNDLE}`);
-  const sha256 = createHash('sha256').update(HEALTHCHECK_PROGRAM).digest('hex');
-  return `${f.content.slice(0, -HEALTHCHECK_PROGRAM.length)}// then ${HEALTHCHECK_BUNDLE}, sha256 ${sha256}\n`;
+  const shipped = PROGRAMS.get(f.path);
+  if (!shipped) return f.content;
+  if (!f.content.endsWith(shipped.program)) throw new Error(`${outputPath(f)} does not end in the program of ${shipped.source}`);
+  const sha256 = createHash('sha256').update(shipped.program).digest('hex');
+  return `${f.content.slice(0, -shipped.program.length)}${shipped.comment} then ${shipped.source}, sha256 ${sha256}\n`;
 }
 
 describe('golden files for the shipped sites', () => {
