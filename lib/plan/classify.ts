@@ -235,6 +235,19 @@ const drainWords = (scope: string, delay: string): string =>
     none: 'the drain ends: the checker announces again as its probes say',
   })[scope] ?? 'a new drain scope';
 
+/** Two JSON configs as their leaves, and the keys whose value differs; undefined when either does not parse. */
+function leafChanges(before: string, after: string): { b: Map<string, string>; a: Map<string, string>; changed: string[] } | undefined {
+  let b: Map<string, string>;
+  let a: Map<string, string>;
+  try {
+    b = leaves(JSON.parse(before));
+    a = leaves(JSON.parse(after));
+  } catch {
+    return undefined;
+  }
+  return { b, a, changed: [...new Set([...b.keys(), ...a.keys()])].filter((k) => b.get(k) !== a.get(k)) };
+}
+
 /**
  * The health checker's config. A reload (SIGHUP) takes the drain settings (drained, the delay) and
  * Knot's (the answer's TTL): a model drain begins gracefully, and a TTL change needs no withdrawal.
@@ -243,20 +256,14 @@ const drainWords = (scope: string, delay: string): string =>
  */
 export const classifyHealthcheckConf: Classifier = (before, after) => {
   if (before === after) return [];
-  let b: Map<string, string>;
-  let a: Map<string, string>;
-  try {
-    b = leaves(JSON.parse(before));
-    a = leaves(JSON.parse(after));
-  } catch {
-    return [{ class: 'healthcheck-restart', reason: 'the health checker config' }];
-  }
+  const parsed = leafChanges(before, after);
+  if (!parsed) return [{ class: 'healthcheck-restart', reason: 'the health checker config' }];
+  const { b, a, changed } = parsed;
   const knotBoth = [...b.keys()].some((k) => k.startsWith('drain.knot.')) && [...a.keys()].some((k) => k.startsWith('drain.knot.'));
   const reloadable = (k: string) => k === 'drain.drained' || k === 'drain.withdrawAfterSec' || (knotBoth && k.startsWith('drain.knot.'));
   const out: Impact[] = [];
-  for (const k of [...new Set([...b.keys(), ...a.keys()])]) {
+  for (const k of changed) {
     const [x, y] = [b.get(k), a.get(k)];
-    if (x === y) continue;
     const what = `${k}: ${x ?? '(none)'} -> ${y ?? '(none)'}`;
     if (!reloadable(k) || x === undefined || y === undefined) out.push({ class: 'healthcheck-restart', reason: what });
     else if (k === 'drain.drained') out.push({ class: 'healthcheck-reload', reason: `${what}: ${drainWords(JSON.parse(y) as string, a.get('drain.withdrawAfterSec') ?? '?')}` });
@@ -272,18 +279,13 @@ export const classifyHealthcheckConf: Classifier = (before, after) => {
  */
 export const classifyThumbnailerConf: Classifier = (before, after) => {
   if (before === after) return [];
-  let b: Map<string, string>;
-  let a: Map<string, string>;
-  try {
-    b = leaves(JSON.parse(before));
-    a = leaves(JSON.parse(after));
-  } catch {
-    return [{ class: 'thumbnailer-restart', reason: 'the thumbnailer config' }];
-  }
+  const parsed = leafChanges(before, after);
+  if (!parsed) return [{ class: 'thumbnailer-restart', reason: 'the thumbnailer config' }];
+  const { b, a, changed } = parsed;
   const out: Impact[] = [];
-  for (const k of [...new Set([...b.keys(), ...a.keys()])]) {
+  for (const k of changed) {
     const [x, y] = [b.get(k), a.get(k)];
-    if (x === y || k === '//') continue;
+    if (k === '//') continue;
     out.push({ class: k.startsWith('listen.') || k === 'maxConnections' || x === undefined || y === undefined ? 'thumbnailer-restart' : 'thumbnailer-reload', reason: `${k}: ${x ?? '(none)'} -> ${y ?? '(none)'}` });
   }
   return out.length ? out : [{ class: 'thumbnailer-reload', reason: 'the thumbnailer config (layout only)' }];
