@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { missingRoot } from '../helpers/daemons.ts';
-import { main } from '../../lib/cli/main.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
@@ -19,12 +19,7 @@ function scratch(): string {
   return d;
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const run = runCli;
 
 function snapshotTree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};

@@ -6,21 +6,16 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlin
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../lib/cli/main.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
 import { treeState } from '../helpers/tree.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const dirs: string[] = [];
 /** Where the test that appends a bad manifest entry put it (set by its setup, read by its expectation). */
 let badIndex = -1;
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const run = runCli;
 
 function scratch(): { dir: string; sites: string } {
   const dir = mkdtempSync(join(tmpdir(), 'anycdn-guard-'));

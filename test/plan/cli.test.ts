@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../lib/cli/main.ts';
 import { IMPACT_CLASSES } from '../../lib/plan/impact.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCHEMA = JSON.parse(readFileSync(join(ROOT, 'schema', 'plan.schema.json'), 'utf8')) as { $defs: { impactClass: { enum: string[] } } };
@@ -23,12 +23,7 @@ function scratch(): string {
   return d;
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const run = runCli;
 
 function editFile(path: string, from: string, to: string): void {
   const text = readFileSync(path, 'utf8');

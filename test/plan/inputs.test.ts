@@ -8,8 +8,8 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, trun
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../lib/cli/main.ts';
 import { SITES_DIR } from '../helpers/topology.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
@@ -28,12 +28,7 @@ async function scratch(): Promise<{ d: string; sites: string; out: string }> {
   return p;
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const run = runCli;
 
 /** The real CLI in `cwd`, killed after 120 s; a stale-dist notice from bin/launch.js is dropped. */
 function cli(cwd: string, args: string[]): Promise<{ code: number | string; stdout: string; stderr: string[] }> {
